@@ -1,0 +1,106 @@
+#include "core/log.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+
+namespace vx86 {
+
+uint32_t g_log_mask = 0;
+
+namespace {
+
+const LogMaskInfo kMasks[] = {
+    {"in_asm", kLogInAsm, "show target assembly code for each compiled TB"},
+    {"out_asm", kLogOutAsm, "show generated host assembly code for each compiled TB"},
+    {"op", kLogOp, "show micro ops for each compiled TB"},
+    {"op_opt", kLogOpOpt, "show micro ops after optimization"},
+    {"exec", kLogExec, "show trace before each executed TB"},
+    {"int", kLogInt, "show interrupts/exceptions in short format"},
+    {"cpu", kLogCpu, "show CPU registers before entering a TB"},
+    {"mmu", kLogMmu, "log MMU-related activities"},
+    {"unimp", kLogUnimp, "log unimplemented functionality"},
+    {"guest_errors", kLogGuestErrors, "log when the guest OS does something invalid"},
+    {"pcall", kLogPcall, "x86 only: show protected mode far calls/returns/exceptions"},
+    {"cpu_reset", kLogReset, "show CPU state before CPU resets"},
+    {"ioport", kLogIoport, "show all i/o ports accesses"},
+};
+
+std::mutex g_log_lock;
+FILE* g_log_file = nullptr;
+
+FILE* log_stream() { return g_log_file ? g_log_file : stderr; }
+
+}  // namespace
+
+const LogMaskInfo* log_mask_table(std::size_t* count) {
+  *count = sizeof(kMasks) / sizeof(kMasks[0]);
+  return kMasks;
+}
+
+bool parse_log_mask(std::string_view spec, uint32_t* mask, std::string* bad) {
+  uint32_t result = 0;
+  while (!spec.empty()) {
+    auto comma = spec.find(',');
+    std::string_view item = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    if (item == "all") {
+      for (const auto& m : kMasks) result |= m.mask;
+      continue;
+    }
+    bool found = false;
+    for (const auto& m : kMasks) {
+      if (item == m.name) {
+        result |= m.mask;
+        found = true;
+      }
+    }
+    if (!found) {
+      *bad = std::string(item);
+      return false;
+    }
+  }
+  *mask = result;
+  return true;
+}
+
+void set_log_mask(uint32_t mask) { g_log_mask = mask; }
+uint32_t log_mask() { return g_log_mask; }
+
+bool set_log_file(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return false;
+  std::lock_guard lock(g_log_lock);
+  if (g_log_file) std::fclose(g_log_file);
+  g_log_file = f;
+  std::setvbuf(f, nullptr, _IOLBF, 0);
+  return true;
+}
+
+void log_printf(const char* fmt, ...) {
+  std::lock_guard lock(g_log_lock);
+  va_list ap;
+  va_start(ap, fmt);
+  std::vfprintf(log_stream(), fmt, ap);
+  va_end(ap);
+}
+
+void error_report(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::fputs("vx86: ", stderr);
+  std::vfprintf(stderr, fmt, ap);
+  std::fputc('\n', stderr);
+  va_end(ap);
+}
+
+void warn_report(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::fputs("vx86: warning: ", stderr);
+  std::vfprintf(stderr, fmt, ap);
+  std::fputc('\n', stderr);
+  va_end(ap);
+}
+
+}  // namespace vx86

@@ -1,0 +1,157 @@
+#include "core/options.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace vx86 {
+
+std::optional<uint64_t> parse_number(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+  if (errno != 0 || *end != '\0' || s[0] == '-') return std::nullopt;
+  return v;
+}
+
+std::optional<uint64_t> parse_size(std::string_view text, char default_suffix) {
+  if (text.empty()) return std::nullopt;
+  std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end == s.c_str() || v < 0 || s[0] == '-') return std::nullopt;
+  char suffix = *end ? *end : default_suffix;
+  if (*end && end[1] != '\0') {
+    // Allow "64MB"/"64MiB"-free forms only as QEMU does: one letter.
+    return std::nullopt;
+  }
+  double mult = 1;
+  switch (std::toupper(static_cast<unsigned char>(suffix))) {
+    case 0: case 'B': mult = 1; break;
+    case 'K': mult = 1024.0; break;
+    case 'M': mult = 1024.0 * 1024; break;
+    case 'G': mult = 1024.0 * 1024 * 1024; break;
+    case 'T': mult = 1024.0 * 1024 * 1024 * 1024; break;
+    case 'P': mult = 1024.0 * 1024 * 1024 * 1024 * 1024; break;
+    case 'E': mult = 1024.0 * 1024 * 1024 * 1024 * 1024 * 1024; break;
+    default: return std::nullopt;
+  }
+  double bytes = v * mult;
+  if (bytes >= 18446744073709551616.0) return std::nullopt;
+  if (suffix == 0 && std::floor(v) != v) return std::nullopt;
+  return static_cast<uint64_t>(bytes);
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+  if (text == "on" || text == "yes" || text == "true") return true;
+  if (text == "off" || text == "no" || text == "false") return false;
+  return std::nullopt;
+}
+
+KeyValues KeyValues::parse(std::string_view option, std::string_view text,
+                           const std::string& implied_key, const std::vector<OptDesc>& descs) {
+  KeyValues kv;
+  kv.option_ = std::string(option);
+  // Split on single commas; ",," is a literal comma.
+  std::vector<std::string> items;
+  std::string cur;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ',') {
+      if (i + 1 < text.size() && text[i + 1] == ',') {
+        cur += ',';
+        ++i;
+        continue;
+      }
+      items.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += text[i];
+  }
+  items.push_back(cur);
+
+  bool first = true;
+  for (const std::string& item : items) {
+    std::string key, value;
+    auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      if (first && !implied_key.empty()) {
+        key = implied_key;
+        value = item;
+      } else if (item.empty()) {
+        if (first && items.size() == 1) break;  // empty option text
+        throw OptionError(kv.option_ + ": empty parameter in '" + std::string(text) + "'");
+      } else {
+        throw OptionError(kv.option_ + ": parameter '" + item + "' expects a value (" + item +
+                          "=...)");
+      }
+    } else {
+      key = item.substr(0, eq);
+      value = item.substr(eq + 1);
+    }
+    first = false;
+    if (!descs.empty()) {
+      const OptDesc* desc = nullptr;
+      for (const auto& d : descs) {
+        if (d.name == key) desc = &d;
+      }
+      if (!desc) throw OptionError(kv.option_ + ": invalid parameter '" + key + "'");
+      bool ok = true;
+      switch (desc->type) {
+        case OptType::kString: break;
+        case OptType::kNumber: ok = parse_number(value).has_value(); break;
+        case OptType::kSize: ok = parse_size(value).has_value(); break;
+        case OptType::kBool: ok = parse_bool(value).has_value(); break;
+      }
+      if (!ok) {
+        static const char* kTypeNames[] = {"a string", "a number", "a size", "on or off"};
+        throw OptionError(kv.option_ + ": parameter '" + key + "' expects " +
+                          kTypeNames[static_cast<int>(desc->type)] + ", not '" + value + "'");
+      }
+    }
+    if (!kv.values_.count(key)) kv.order_.push_back(key);
+    kv.values_[key] = value;
+  }
+  return kv;
+}
+
+std::optional<std::string> KeyValues::get(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string KeyValues::get_string(const std::string& key, const std::string& def) const {
+  auto v = get(key);
+  return v ? *v : def;
+}
+
+uint64_t KeyValues::get_number(const std::string& key, uint64_t def) const {
+  auto v = get(key);
+  if (!v) return def;
+  auto n = parse_number(*v);
+  if (!n) throw OptionError(option_ + ": parameter '" + key + "' expects a number, not '" + *v + "'");
+  return *n;
+}
+
+uint64_t KeyValues::get_size(const std::string& key, uint64_t def) const {
+  auto v = get(key);
+  if (!v) return def;
+  auto n = parse_size(*v);
+  if (!n) throw OptionError(option_ + ": parameter '" + key + "' expects a size, not '" + *v + "'");
+  return *n;
+}
+
+bool KeyValues::get_bool(const std::string& key, bool def) const {
+  auto v = get(key);
+  if (!v) return def;
+  auto b = parse_bool(*v);
+  if (!b) throw OptionError(option_ + ": parameter '" + key + "' expects on or off, not '" + *v + "'");
+  return *b;
+}
+
+}  // namespace vx86
