@@ -1,1 +1,76 @@
-int main() { return 0; }
+// vx86: parses the command line, builds the machine, picks the accelerator
+// and runs the main loop until the guest or the user ends it.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+
+#include "accel/accel.h"
+#include "core/log.h"
+#include "core/main/cmdline.h"
+#include "core/main/machine_controller.h"
+#include "core/main_loop.h"
+#include "hw/device_registry.h"
+
+using namespace vx86;
+
+namespace {
+
+int list_and_exit(const CmdlineOptions& options) {
+  const std::string& what = options.list_request;
+  if (what == "machine") {
+    std::printf("Supported machines are:\n");
+    std::printf("pc                   Standard PC with the legacy ISA devices (default)\n");
+  } else if (what == "cpu") {
+    std::printf("Available CPUs:\n");
+    std::printf("x86 qemu64              QEMU-compatible 64-bit model (default)\n");
+  } else if (what == "accel") {
+    std::printf("Accelerators supported in vx86 binary:\n");
+    for (const auto& a : accelerator_list()) std::printf("%-6s %s\n", a.name, a.help);
+  } else if (what == "device") {
+    std::fputs(describe_device_types().c_str(), stdout);
+  } else if (what.rfind("device:", 0) == 0) {
+    const DeviceTypeInfo* type = find_device_type(what.substr(7));
+    if (!type) {
+      error_report("-device %s: unknown device type ('-device help' lists them)",
+                   what.substr(7).c_str());
+      return 1;
+    }
+    std::fputs(describe_device_properties(*type).c_str(), stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CmdlineOptions options;
+  try {
+    if (parse_cmdline(argc, argv, &options) == CmdlineAction::kExitSuccess) return 0;
+    if (!options.list_request.empty()) return list_and_exit(options);
+  } catch (const OptionError& e) {
+    error_report("%s", e.what());
+    return 1;
+  }
+  set_log_mask(options.log_mask);
+  if (!options.log_file.empty() && !set_log_file(options.log_file)) {
+    error_report("-D %s: cannot open log file: %s", options.log_file.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  try {
+    MachineController controller(options);
+    return controller.run();
+  } catch (const OptionError& e) {
+    error_report("%s", e.what());
+  } catch (const AccelError& e) {
+    error_report("%s", e.what());
+  } catch (const std::exception& e) {
+    error_report("%s", e.what());
+  }
+  return 1;
+}

@@ -1,0 +1,85 @@
+// The accelerator interface: how a machine runs its vCPUs, whatever runs them
+// (the TCG translator or KVM). The gdbstub and the monitor use it too and
+// never know which accelerator is behind it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/options.h"
+
+namespace vx86 {
+
+struct CpuState;
+class AddressSpace;
+class CpuInterruptSource;
+class SystemControl;
+
+// What the machine gives each vCPU: memory, ports, its interrupt controller
+// and the life-cycle requests (triple fault resets the machine).
+struct CpuBus {
+  AddressSpace* memory = nullptr;
+  AddressSpace* io = nullptr;
+  CpuInterruptSource* interrupts = nullptr;
+  SystemControl* control = nullptr;
+};
+
+// A user-facing reason an accelerator cannot start (no /dev/kvm, no translator).
+class AccelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class BreakpointKind { kSoftware, kHardware, kWatchWrite, kWatchRead, kWatchAccess };
+
+enum class VcpuExit {
+  kKicked,     // kick() was called: the machine wants control
+  kHalted,     // HLT with no interrupt pending
+  kDebug,      // breakpoint, watchpoint or single-step completed
+  kShutdown,   // the CPU asked for reset or shutdown through SystemControl
+};
+
+class Vcpu {
+ public:
+  virtual ~Vcpu() = default;
+  virtual int index() const = 0;
+  // The architectural state. Valid after sync_from_accel(); write it back
+  // with sync_to_accel() before run().
+  virtual CpuState& state() = 0;
+  virtual void sync_from_accel() = 0;
+  virtual void sync_to_accel() = 0;
+  // Runs guest code until one of the VcpuExit events.
+  virtual VcpuExit run() = 0;
+  // From any thread: make run() return kKicked soon.
+  virtual void kick() = 0;
+  // Power-on (reset) state; for the bootstrap processor or an INIT'd AP.
+  virtual void reset() = 0;
+  // Tells the vCPU its interrupt controller's output changed (wakes HLT).
+  virtual void interrupt_changed() = 0;
+  virtual bool insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) = 0;
+  virtual bool remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) = 0;
+  virtual void set_single_step(bool enabled) = 0;
+};
+
+class Accelerator {
+ public:
+  virtual ~Accelerator() = default;
+  virtual std::string name() const = 0;
+  // Checks the host and the options; throws AccelError with the reason.
+  virtual void init(const KeyValues* opts) = 0;
+  virtual std::unique_ptr<Vcpu> create_vcpu(int index, const CpuBus& bus) = 0;
+};
+
+struct AccelInfo {
+  const char* name;
+  const char* help;
+};
+const std::vector<AccelInfo>& accelerator_list();
+
+// "tcg" or "kvm". Throws AccelError for an unknown name.
+std::unique_ptr<Accelerator> create_accelerator(const std::string& name);
+
+}  // namespace vx86

@@ -1,0 +1,58 @@
+// Runs a machine's vCPUs on one thread, round-robin (TCG's single-threaded
+// mode), and gives the machine its life cycle: start, pause, resume, stop.
+// A halted vCPU sleeps until its interrupt controller wakes it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "accel/accel.h"
+
+namespace vx86 {
+
+class CpuRunner {
+ public:
+  // Called on the vCPU thread for exits the runner does not handle itself
+  // (debug events, shutdown requests). The runner pauses before calling it.
+  using ExitHandler = std::function<void(Vcpu& vcpu, VcpuExit exit)>;
+
+  CpuRunner(std::vector<std::unique_ptr<Vcpu>> vcpus, ExitHandler on_exit);
+  ~CpuRunner();
+  CpuRunner(const CpuRunner&) = delete;
+  CpuRunner& operator=(const CpuRunner&) = delete;
+
+  // Starts the vCPU thread (paused if start_paused).
+  void start(bool start_paused);
+  // Stops running guest code and returns once no vCPU is inside run().
+  void pause();
+  void resume();
+  bool paused() const;
+  // Ends the thread; the machine can then be destroyed.
+  void stop();
+
+  // The interrupt controller's output changed for vCPU index (any thread).
+  void interrupt_changed(int index);
+
+  std::vector<std::unique_ptr<Vcpu>>& vcpus() { return vcpus_; }
+
+ private:
+  void thread_main();
+
+  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  ExitHandler on_exit_;
+  std::thread thread_;
+  mutable std::mutex lock_;
+  std::condition_variable cond_;
+  bool pause_requested_ = false;
+  bool parked_ = false;     // the thread is outside run() and waiting
+  bool stop_requested_ = false;
+  bool wakeup_ = false;     // an interrupt arrived while all vCPUs were halted
+  std::vector<bool> halted_;
+};
+
+}  // namespace vx86

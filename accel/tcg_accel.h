@@ -1,0 +1,22 @@
+// The TCG accelerator: runs vCPUs through target-x86's translator and tcg's
+// backends (the IR interpreter, later the x86-64 JIT).
+#pragma once
+
+#include "accel/accel.h"
+
+namespace vx86 {
+
+class TcgAccelerator : public Accelerator {
+ public:
+  std::string name() const override { return "tcg"; }
+  void init(const KeyValues* opts) override;
+  std::unique_ptr<Vcpu> create_vcpu(int index, const CpuBus& bus) override;
+
+  enum class Backend { kInterpreter, kJit };
+  Backend backend() const { return backend_; }
+
+ private:
+  Backend backend_ = Backend::kInterpreter;
+};
+
+}  // namespace vx86

@@ -1,0 +1,278 @@
+#include "core/main/cmdline.h"
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+
+#include "core/log.h"
+
+namespace vx86 {
+
+namespace {
+
+const char kUsage[] =
+    "usage: vx86 [options]\n"
+    "\n"
+    "Standard options:\n"
+    "  -h, -help            display this help and exit\n"
+    "  -version             display version information and exit\n"
+    "  -M, -machine TYPE[,prop=value...]\n"
+    "                       select the machine ('-M help' lists them)\n"
+    "  -m SIZE              guest RAM (suffixes K, M, G; bare number is MiB)\n"
+    "  -smp N[,cpus=N]      number of virtual CPUs\n"
+    "  -cpu MODEL           CPU model ('-cpu help' lists them)\n"
+    "  -accel NAME[,prop=value...]\n"
+    "                       tcg (default) or kvm ('-accel help' lists them)\n"
+    "  -enable-kvm          same as -accel kvm\n"
+    "  -name NAME           name of the guest, shown in window titles\n"
+    "\n"
+    "Boot:\n"
+    "  -bios FILE           firmware image mapped below 4 GiB and at 0xF0000\n"
+    "  -kernel FILE         boot this Linux kernel (bzImage) or multiboot image\n"
+    "  -initrd FILE         initial ram disk\n"
+    "  -append CMDLINE      kernel command line\n"
+    "\n"
+    "Devices and images:\n"
+    "  -device DRIVER[,prop=value...]\n"
+    "                       add a device ('-device help', '-device DRIVER,help')\n"
+    "  -global DRIVER.PROP=VALUE\n"
+    "                       default for a device property\n"
+    "  -drive file=FILE[,format=F][,if=I][,cache=C][,snapshot=on][,readonly=on]\n"
+    "  -hda FILE, -cdrom FILE\n"
+    "\n"
+    "Character devices, display and monitor:\n"
+    "  -chardev BACKEND,id=ID[,...]\n"
+    "  -serial DEV          COM port backend: stdio, null, none, pty, file:PATH,\n"
+    "                       tcp:HOST:PORT[,server=on][,wait=off], unix:PATH[,server=on],\n"
+    "                       mon:stdio, chardev:ID\n"
+    "  -monitor DEV         human monitor on DEV\n"
+    "  -qmp DEV             QMP monitor on DEV\n"
+    "  -nographic           no display; serial port and monitor on the terminal\n"
+    "  -display none|sdl    display backend\n"
+    "\n"
+    "Debugging:\n"
+    "  -s                   shorthand for -gdb tcp::1234\n"
+    "  -gdb DEV             wait for a gdb connection on DEV\n"
+    "  -S                   do not start the CPUs (use 'c' in gdb or 'cont' in the monitor)\n"
+    "  -d ITEM,...          log items ('-d help' lists them)\n"
+    "  -D FILE              write the log to FILE instead of stderr\n"
+    "  -no-reboot           exit instead of rebooting\n"
+    "  -no-shutdown         stop the guest instead of exiting on power-off\n"
+    "\n"
+    "During emulation with -nographic, Ctrl-A h lists the terminal escapes\n"
+    "(Ctrl-A x quits, Ctrl-A c switches between serial port and monitor).\n";
+
+struct OptionSpec {
+  bool takes_arg;
+  std::function<void(CmdlineOptions&, const std::string& name, const std::string& arg)> apply;
+};
+
+bool is_help(const std::string& arg) { return arg == "help" || arg == "?"; }
+
+// "-device foo,help" or "-device foo,?"
+bool ends_with_help(const std::string& arg) {
+  auto comma = arg.rfind(',');
+  return comma != std::string::npos && is_help(arg.substr(comma + 1));
+}
+
+const std::vector<OptDesc> kMachineKeys = {
+    {"type", OptType::kString, "machine type"},
+    {"accel", OptType::kString, "accelerator"},
+    {"kernel-irqchip", OptType::kString, ""},
+    {"usb", OptType::kBool, ""},
+    {"graphics", OptType::kBool, ""},
+    {"dump-guest-core", OptType::kBool, ""},
+    {"mem-merge", OptType::kBool, ""},
+};
+
+const std::vector<OptDesc> kAccelKeys = {
+    {"accel", OptType::kString, "accelerator name"},
+    {"backend", OptType::kString, "tcg: jit or interp"},
+    {"tb-size", OptType::kSize, "tcg: translation buffer size in MiB"},
+    {"thread", OptType::kString, "tcg: single or multi"},
+    {"kernel-irqchip", OptType::kString, "kvm: on, split or off"},
+};
+
+const std::vector<OptDesc> kSmpKeys = {
+    {"cpus", OptType::kNumber, ""},    {"maxcpus", OptType::kNumber, ""},
+    {"sockets", OptType::kNumber, ""}, {"dies", OptType::kNumber, ""},
+    {"cores", OptType::kNumber, ""},   {"threads", OptType::kNumber, ""},
+};
+
+const std::vector<OptDesc> kDriveKeys = {
+    {"file", OptType::kString, ""},     {"format", OptType::kString, ""},
+    {"if", OptType::kString, ""},       {"cache", OptType::kString, ""},
+    {"snapshot", OptType::kBool, ""},   {"readonly", OptType::kBool, ""},
+    {"media", OptType::kString, ""},    {"index", OptType::kNumber, ""},
+    {"bus", OptType::kNumber, ""},      {"unit", OptType::kNumber, ""},
+    {"id", OptType::kString, ""},       {"discard", OptType::kString, ""},
+    {"aio", OptType::kString, ""},      {"werror", OptType::kString, ""},
+    {"rerror", OptType::kString, ""},
+};
+
+uint64_t parse_ram_size(const std::string& arg) {
+  // -m 512, -m 512M, -m 2G, -m size=1G
+  std::string value = arg;
+  if (value.rfind("size=", 0) == 0) value = value.substr(5);
+  auto comma = value.find(',');
+  if (comma != std::string::npos) {
+    throw OptionError("-m: only a size is supported, not '" + arg + "'");
+  }
+  auto bytes = parse_size(value, 'M');
+  if (!bytes || *bytes == 0) throw OptionError("-m: invalid RAM size '" + arg + "'");
+  if (*bytes < (1ull << 20)) throw OptionError("-m: RAM size '" + arg + "' is below 1 MiB");
+  return *bytes;
+}
+
+unsigned parse_smp(const std::string& arg) {
+  auto kv = KeyValues::parse("-smp", arg, "cpus", kSmpKeys);
+  uint64_t cpus = kv.get_number("cpus", 0);
+  if (cpus == 0) {
+    cpus = kv.get_number("sockets", 1) * kv.get_number("dies", 1) * kv.get_number("cores", 1) *
+           kv.get_number("threads", 1);
+  }
+  if (cpus == 0 || cpus > 255) throw OptionError("-smp: invalid number of CPUs '" + arg + "'");
+  return static_cast<unsigned>(cpus);
+}
+
+void print_log_help() {
+  std::size_t n;
+  const LogMaskInfo* table = log_mask_table(&n);
+  std::printf("Log items (comma separated):\n");
+  for (std::size_t i = 0; i < n; ++i) std::printf("%-15s %s\n", table[i].name, table[i].help);
+}
+
+const std::map<std::string, OptionSpec>& option_table() {
+  static const std::map<std::string, OptionSpec> table = {
+      {"M", {true, [](CmdlineOptions& o, auto&, auto& a) {
+               if (is_help(a)) return void(o.list_request = "machine");
+               auto kv = KeyValues::parse("-machine", a, "type", kMachineKeys);
+               if (kv.has("type")) o.machine = kv.get_string("type");
+               o.machine_opts = kv;
+             }}},
+      {"m", {true, [](CmdlineOptions& o, auto&, auto& a) { o.ram_size = parse_ram_size(a); }}},
+      {"smp", {true, [](CmdlineOptions& o, auto&, auto& a) { o.smp_cpus = parse_smp(a); }}},
+      {"cpu", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                 if (is_help(a)) return void(o.list_request = "cpu");
+                 auto comma = a.find(',');
+                 if (comma != std::string::npos) {
+                   throw OptionError("-cpu: CPU features ('" + a.substr(comma + 1) +
+                                     "') are not available yet");
+                 }
+                 o.cpu_model = a;
+               }}},
+      {"accel", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                   if (is_help(a)) return void(o.list_request = "accel");
+                   auto kv = KeyValues::parse("-accel", a, "accel", kAccelKeys);
+                   o.accel = kv.get_string("accel", "tcg");
+                   o.accel_opts = kv;
+                 }}},
+      {"enable-kvm", {false, [](CmdlineOptions& o, auto&, auto&) { o.accel = "kvm"; }}},
+      {"kernel", {true, [](CmdlineOptions& o, auto&, auto& a) { o.kernel = a; }}},
+      {"initrd", {true, [](CmdlineOptions& o, auto&, auto& a) { o.initrd = a; }}},
+      {"append", {true, [](CmdlineOptions& o, auto&, auto& a) { o.append = a; }}},
+      {"bios", {true, [](CmdlineOptions& o, auto&, auto& a) { o.bios = a; }}},
+      {"drive", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                   o.drives.push_back(KeyValues::parse("-drive", a, "", kDriveKeys));
+                 }}},
+      {"hda", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                 o.drives.push_back(KeyValues::parse("-hda", "file=" + a + ",if=ide,index=0", "",
+                                                     kDriveKeys));
+               }}},
+      {"cdrom", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                   o.drives.push_back(KeyValues::parse(
+                       "-cdrom", "file=" + a + ",if=ide,index=2,media=cdrom", "", kDriveKeys));
+                 }}},
+      {"device", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                    if (is_help(a)) return void(o.list_request = "device");
+                    if (ends_with_help(a)) {
+                      return void(o.list_request = "device:" + a.substr(0, a.rfind(',')));
+                    }
+                    // Keys are checked against the device's own properties later.
+                    o.devices.push_back(KeyValues::parse("-device", a, "driver", {}));
+                  }}},
+      {"global", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                    auto dot = a.find('.');
+                    auto eq = a.find('=');
+                    if (dot == std::string::npos || eq == std::string::npos || eq < dot) {
+                      throw OptionError("-global: expected DRIVER.PROP=VALUE, not '" + a + "'");
+                    }
+                    o.globals.push_back(a);
+                  }}},
+      {"chardev", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                     auto kv = KeyValues::parse("-chardev", a, "backend", {});
+                     if (!kv.has("id")) throw OptionError("-chardev: parameter 'id' is missing");
+                     o.chardevs.push_back(kv);
+                   }}},
+      {"serial", {true, [](CmdlineOptions& o, auto&, auto& a) { o.serials.push_back(a); }}},
+      {"monitor", {true, [](CmdlineOptions& o, auto&, auto& a) { o.monitors.push_back(a); }}},
+      {"qmp", {true, [](CmdlineOptions& o, auto&, auto& a) { o.qmps.push_back(a); }}},
+      {"nographic", {false, [](CmdlineOptions& o, auto&, auto&) { o.nographic = true; }}},
+      {"display", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                     std::string kind = a.substr(0, a.find(','));
+                     if (kind != "none" && kind != "sdl" && kind != "default") {
+                       throw OptionError("-display: unknown display type '" + kind +
+                                         "' (none, sdl)");
+                     }
+                     o.display = kind;
+                   }}},
+      {"s", {false, [](CmdlineOptions& o, auto&, auto&) { o.gdb = "tcp::1234"; }}},
+      {"gdb", {true, [](CmdlineOptions& o, auto&, auto& a) { o.gdb = a; }}},
+      {"S", {false, [](CmdlineOptions& o, auto&, auto&) { o.start_paused = true; }}},
+      {"d", {true, [](CmdlineOptions& o, auto&, auto& a) {
+               if (is_help(a)) return void(o.list_request = "log");
+               std::string bad;
+               if (!parse_log_mask(a, &o.log_mask, &bad)) {
+                 throw OptionError("-d: unknown log item '" + bad + "' (-d help lists them)");
+               }
+             }}},
+      {"D", {true, [](CmdlineOptions& o, auto&, auto& a) { o.log_file = a; }}},
+      {"no-reboot", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_reboot = true; }}},
+      {"no-shutdown", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_shutdown = true; }}},
+      {"name", {true, [](CmdlineOptions& o, auto&, auto& a) {
+                  o.name = a.rfind("guest=", 0) == 0 ? a.substr(6) : a;
+                }}},
+  };
+  return table;
+}
+
+}  // namespace
+
+CmdlineAction parse_cmdline(int argc, char** argv, CmdlineOptions* out) {
+  static const std::map<std::string, std::string> kAliases = {
+      {"machine", "M"}, {"h", "help"}};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      // QEMU treats a bare argument as -hda.
+      throw OptionError("'" + arg + "': expected an option (disk images go in -drive or -hda)");
+    }
+    std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
+    if (auto alias = kAliases.find(name); alias != kAliases.end()) name = alias->second;
+    if (name == "help") {
+      std::fputs(kUsage, stdout);
+      return CmdlineAction::kExitSuccess;
+    }
+    if (name == "version") {
+      std::printf("vx86 version 0.1.0\n");
+      return CmdlineAction::kExitSuccess;
+    }
+    const auto& table = option_table();
+    auto it = table.find(name);
+    if (it == table.end()) throw OptionError(arg + ": invalid option");
+    std::string value;
+    if (it->second.takes_arg) {
+      if (i + 1 >= argc) throw OptionError(arg + ": requires an argument");
+      value = argv[++i];
+    }
+    it->second.apply(*out, name, value);
+    if (out->list_request == "log") {
+      print_log_help();
+      return CmdlineAction::kExitSuccess;
+    }
+  }
+  return CmdlineAction::kRun;
+}
+
+}  // namespace vx86

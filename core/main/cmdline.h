@@ -1,0 +1,50 @@
+// The vx86 command line, spelled like QEMU's.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/options.h"
+
+namespace vx86 {
+
+struct CmdlineOptions {
+  std::string machine = "pc";
+  std::optional<KeyValues> machine_opts;
+  uint64_t ram_size = 128ull << 20;
+  unsigned smp_cpus = 1;
+  std::string cpu_model = "qemu64";
+  std::string accel = "tcg";
+  std::optional<KeyValues> accel_opts;
+  std::string kernel, initrd, append, bios;
+  std::vector<KeyValues> drives;
+  std::vector<KeyValues> devices;
+  std::vector<std::string> globals;
+  std::vector<KeyValues> chardevs;
+  std::vector<std::string> serials;
+  std::vector<std::string> monitors;
+  std::vector<std::string> qmps;
+  bool nographic = false;
+  std::string display;  // "" = default for the build
+  std::optional<std::string> gdb;
+  bool start_paused = false;
+  uint32_t log_mask = 0;
+  std::string log_file;
+  bool no_reboot = false;
+  bool no_shutdown = false;
+  std::string name;
+  // "-M help", "-device help", "-device TYPE,help", "-cpu help", "-accel help":
+  // what to list instead of running ("machine", "device", "device:TYPE", "cpu", "accel").
+  std::string list_request;
+};
+
+// What the parse asks main to do.
+enum class CmdlineAction { kRun, kExitSuccess };
+
+// Parses argv. Prints -help, -version and -d help itself and returns kExitSuccess for
+// them. Throws OptionError with a one-line message on a bad option or value.
+CmdlineAction parse_cmdline(int argc, char** argv, CmdlineOptions* out);
+
+}  // namespace vx86

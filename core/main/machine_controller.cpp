@@ -1,0 +1,193 @@
+#include "core/main/machine_controller.h"
+
+#include <fstream>
+#include <iterator>
+
+#include <boost/asio/post.hpp>
+
+#include "core/chardev_factory.h"
+#include "core/device_lock.h"
+#include "core/log.h"
+#include "hw/device_registry.h"
+
+namespace vx86 {
+
+MachineController::MachineController(const CmdlineOptions& options) : options_(options) {}
+
+MachineController::~MachineController() {
+  if (runner_) runner_->stop();
+}
+
+void MachineController::refuse_unavailable_features() const {
+  // Features whose issue has not landed are refused plainly rather than ignored.
+  auto refuse = [](const std::string& what) { throw OptionError(what + " is not available yet"); };
+  if (options_.machine != "pc") {
+    throw OptionError("-machine " + options_.machine + ": unknown machine ('-M help' lists them)");
+  }
+  if (options_.cpu_model != "qemu64") {
+    throw OptionError("-cpu " + options_.cpu_model + ": unknown CPU model ('-cpu help')");
+  }
+  if (!options_.kernel.empty()) refuse("-kernel: direct kernel boot");
+  if (!options_.initrd.empty() || !options_.append.empty()) {
+    refuse("-initrd/-append: direct kernel boot");
+  }
+  if (!options_.drives.empty()) refuse(options_.drives.front().option() + ": disk images");
+  if (options_.gdb) refuse("-gdb/-s: the gdbstub");
+  if (!options_.qmps.empty()) refuse("-qmp: the QMP monitor");
+  if (!options_.monitors.empty()) refuse("-monitor: the human monitor");
+  if (options_.display == "sdl") refuse("-display sdl: the SDL console");
+  if (options_.smp_cpus > 1) refuse("-smp " + std::to_string(options_.smp_cpus) + ": SMP (APICs)");
+  if (options_.bios.empty()) {
+    throw OptionError(
+        "no firmware: give -bios FILE (vx86 has no default BIOS yet, and -kernel is not "
+        "available yet)");
+  }
+}
+
+void MachineController::create_chardevs() {
+  for (const KeyValues& kv : options_.chardevs) {
+    std::string id = kv.get_string("id");
+    if (chardevs_.count(id)) throw OptionError("-chardev: duplicate id '" + id + "'");
+    chardevs_[id] = create_chardev(kv, loop_);
+  }
+  std::vector<std::string> serials = options_.serials;
+  // Without a graphical console the first serial port is the terminal; with
+  // -nographic the terminal is muxed so Ctrl-A escapes work, as in QEMU.
+  if (serials.empty()) serials.push_back(options_.nographic ? "mon:stdio" : "stdio");
+  if (serials.size() > 4) throw OptionError("-serial: at most 4 serial ports");
+  int index = 0;
+  for (const std::string& spec : serials) {
+    if (spec == "none") continue;
+    Chardev* backend = nullptr;
+    if (spec.rfind("chardev:", 0) == 0) {
+      auto it = chardevs_.find(spec.substr(8));
+      if (it == chardevs_.end()) throw OptionError("-serial " + spec + ": no such chardev");
+      backend = it->second.get();
+    } else {
+      std::string id = "serial" + std::to_string(index);
+      auto chardev = create_chardev(parse_legacy_chardev("-serial", spec, id), loop_);
+      backend = chardev.get();
+      chardevs_[id] = std::move(chardev);
+    }
+    serial_backends_.push_back(backend);
+    ++index;
+  }
+}
+
+std::vector<uint8_t> MachineController::load_firmware() const {
+  std::ifstream in(options_.bios, std::ios::binary);
+  if (!in) throw OptionError("-bios " + options_.bios + ": cannot open file");
+  std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.empty() || data.size() % 65536 != 0 || data.size() > (16u << 20)) {
+    throw OptionError("-bios " + options_.bios +
+                      ": firmware size must be a non-zero multiple of 64 KiB, at most 16 MiB "
+                      "(it is " + std::to_string(data.size()) + " bytes)");
+  }
+  return data;
+}
+
+void MachineController::create_devices() {
+  for (const KeyValues& given : options_.devices) {
+    std::string driver = given.get_string("driver");
+    const DeviceTypeInfo* type = find_device_type(driver);
+    if (!type) {
+      throw OptionError("-device " + driver + ": unknown device type ('-device help' lists them)");
+    }
+    KeyValues props = resolve_device_options(*type, given, options_.globals);
+    auto device = type->create(machine_->isa_bus(), props);
+    if (props.has("id")) device->set_id(props.get_string("id"));
+    machine_->add_device(std::move(device));
+  }
+}
+
+void MachineController::create_cpus() {
+  accel_ = create_accelerator(options_.accel);
+  accel_->init(options_.accel_opts ? &*options_.accel_opts : nullptr);
+  CpuBus bus;
+  bus.memory = &machine_->memory();
+  bus.io = &machine_->io();
+  bus.interrupts = &machine_->interrupts();
+  bus.control = this;
+  std::vector<std::unique_ptr<Vcpu>> vcpus;
+  for (unsigned i = 0; i < options_.smp_cpus; ++i) {
+    vcpus.push_back(accel_->create_vcpu(static_cast<int>(i), bus));
+  }
+  runner_ = std::make_unique<CpuRunner>(std::move(vcpus), [this](Vcpu&, VcpuExit exit) {
+    if (exit == VcpuExit::kDebug) runner_->pause();
+  });
+  machine_->set_intr_listener([this](bool) { runner_->interrupt_changed(0); });
+}
+
+int MachineController::run() {
+  refuse_unavailable_features();
+  create_chardevs();
+  PcConfig config;
+  config.ram_size = options_.ram_size;
+  config.cpus = options_.smp_cpus;
+  config.firmware = load_firmware();
+  config.serials = serial_backends_;
+  config.find_chardev = [this](const std::string& id) -> Chardev* {
+    auto it = chardevs_.find(id);
+    return it == chardevs_.end() ? nullptr : it->second.get();
+  };
+  machine_ = std::make_unique<PcMachine>(config, loop_.clocks(), *this);
+  create_devices();
+  machine_->reset();
+  create_cpus();
+
+  loop_.on_termination_signal([this](int sig) {
+    std::fprintf(stderr, "vx86: terminating on signal %d\n", sig);
+    finish(0);
+  });
+  loop_.clocks().resume_virtual();
+  runner_->start(options_.start_paused);
+  loop_.run();
+  runner_->stop();
+  return exit_status_;
+}
+
+void MachineController::finish(int status) {
+  exit_status_ = status;
+  if (runner_) runner_->pause();
+  loop_.stop();
+}
+
+void MachineController::request_exit(int status) {
+  boost::asio::post(loop_.io(), [this, status] { finish(status); });
+  if (runner_) {
+    for (auto& v : runner_->vcpus()) v->kick();
+  }
+}
+
+void MachineController::request_shutdown(ShutdownCause cause) {
+  boost::asio::post(loop_.io(), [this] {
+    if (options_.no_shutdown) {
+      runner_->pause();
+      loop_.clocks().pause_virtual();
+      return;
+    }
+    finish(0);
+  });
+  if (runner_) {
+    for (auto& v : runner_->vcpus()) v->kick();
+  }
+}
+
+void MachineController::request_reset(ShutdownCause cause) {
+  boost::asio::post(loop_.io(), [this] {
+    if (options_.no_reboot) return finish(0);
+    VX86_LOG(kLogReset, "machine reset\n");
+    runner_->pause();  // never under the device lock: the vCPU may be waiting for it
+    {
+      DeviceLockGuard lock;
+      machine_->reset();
+    }
+    for (auto& v : runner_->vcpus()) v->reset();
+    runner_->resume();
+  });
+  if (runner_) {
+    for (auto& v : runner_->vcpus()) v->kick();
+  }
+}
+
+}  // namespace vx86

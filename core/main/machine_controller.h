@@ -1,0 +1,52 @@
+// Builds the machine the command line describes and runs its life cycle:
+// reset, power-off and exit requests from devices arrive here (SystemControl)
+// and are carried out on the main loop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "accel/accel.h"
+#include "accel/cpu_runner.h"
+#include "core/chardev.h"
+#include "core/main/cmdline.h"
+#include "core/main_loop.h"
+#include "core/system_control.h"
+#include "hw/pc/pc_machine.h"
+
+namespace vx86 {
+
+class MachineController : public SystemControl {
+ public:
+  explicit MachineController(const CmdlineOptions& options);
+  ~MachineController() override;
+
+  // Builds everything, runs until the guest or the user ends vx86, and
+  // returns the process exit status. Throws on configuration errors.
+  int run();
+
+  void request_reset(ShutdownCause cause) override;
+  void request_shutdown(ShutdownCause cause) override;
+  void request_exit(int status) override;
+
+ private:
+  void refuse_unavailable_features() const;
+  void create_chardevs();
+  std::vector<uint8_t> load_firmware() const;
+  void create_devices();
+  void create_cpus();
+  void finish(int status);
+
+  const CmdlineOptions& options_;
+  MainLoop loop_;
+  std::map<std::string, std::unique_ptr<Chardev>> chardevs_;
+  std::vector<Chardev*> serial_backends_;
+  std::unique_ptr<PcMachine> machine_;
+  std::unique_ptr<Accelerator> accel_;
+  std::unique_ptr<CpuRunner> runner_;
+  int exit_status_ = 0;
+};
+
+}  // namespace vx86

@@ -1,0 +1,154 @@
+#include "core/monitor.h"
+
+#include <cctype>
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+#include <vector>
+
+#include "core/memory.h"
+#include "core/options.h"
+
+namespace vx86 {
+
+namespace {
+
+const char kHelp[] =
+    "cont|c -- resume emulation\n"
+    "help|? -- show this help\n"
+    "info status -- show the VM status (running or paused)\n"
+    "info registers -- show the CPU registers\n"
+    "info version -- show the version of vx86\n"
+    "quit|q -- quit the emulator\n"
+    "stop -- stop emulation\n"
+    "system_powerdown -- send a power-down request\n"
+    "system_reset -- reset the system\n"
+    "xp /fmt addr -- physical memory dump starting at addr (fmt: count, then x or b, e.g. /8x)\n";
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> words;
+  std::string w;
+  while (in >> w) words.push_back(w);
+  return words;
+}
+
+}  // namespace
+
+HumanMonitor::HumanMonitor(Chardev& chardev, MonitorTarget& target)
+    : chardev_(chardev), target_(target) {}
+
+void HumanMonitor::chardev_event(ChardevEvent event) {
+  if (event == ChardevEvent::kOpened) {
+    if (!greeted_) chardev_.write("vx86 monitor - type 'help' for more information\r\n");
+    greeted_ = true;
+    prompt();
+  }
+}
+
+void HumanMonitor::prompt() { chardev_.write("(vx86) "); }
+
+void HumanMonitor::receive(const uint8_t* data, std::size_t len) {
+  for (std::size_t i = 0; i < len; ++i) {
+    char c = static_cast<char>(data[i]);
+    if (c == '\r' || c == '\n') {
+      chardev_.write("\r\n");
+      std::string out = execute(line_);
+      line_.clear();
+      // Terminals in raw mode need CR LF.
+      std::string crlf;
+      for (char o : out) {
+        if (o == '\n') crlf += '\r';
+        crlf += o;
+      }
+      chardev_.write(crlf);
+      prompt();
+    } else if (c == 0x7f || c == 0x08) {
+      if (!line_.empty()) {
+        line_.pop_back();
+        chardev_.write("\b \b");
+      }
+    } else if (static_cast<unsigned char>(c) >= 0x20) {
+      line_ += c;
+      chardev_.write(reinterpret_cast<const uint8_t*>(&c), 1);
+    }
+  }
+}
+
+std::string HumanMonitor::execute(const std::string& line) {
+  auto words = split_words(line);
+  if (words.empty()) return "";
+  const std::string& cmd = words[0];
+  if (cmd == "help" || cmd == "?") return kHelp;
+  if (cmd == "info") return words.size() < 2 ? "info: which? (status, registers, version)\n"
+                                             : info(words[1]);
+  if (cmd == "stop") {
+    target_.stop();
+    return "";
+  }
+  if (cmd == "cont" || cmd == "c") {
+    target_.cont();
+    return "";
+  }
+  if (cmd == "system_reset") {
+    target_.system_reset();
+    return "";
+  }
+  if (cmd == "system_powerdown") {
+    target_.system_powerdown();
+    return "";
+  }
+  if (cmd == "quit" || cmd == "q") {
+    target_.quit();
+    return "";
+  }
+  if (cmd == "xp") return examine_memory(line.substr(line.find("xp") + 2));
+  return "unknown command: '" + cmd + "'\n";
+}
+
+std::string HumanMonitor::info(const std::string& what) {
+  if (what == "status") {
+    return std::string("VM status: ") + (target_.running() ? "running" : "paused") + "\n";
+  }
+  if (what == "version") return "0.1.0\n";
+  if (what == "registers") return target_.describe_registers();
+  return "info " + what + ": unknown item (status, registers, version)\n";
+}
+
+std::string HumanMonitor::examine_memory(const std::string& args) {
+  auto words = split_words(args);
+  uint64_t count = 1;
+  char format = 'x';
+  std::size_t addr_word = 0;
+  if (!words.empty() && words[0][0] == '/') {
+    std::string fmt = words[0].substr(1);
+    std::size_t digits = 0;
+    while (digits < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[digits]))) ++digits;
+    if (digits > 0) count = std::stoull(fmt.substr(0, digits));
+    if (digits < fmt.size()) format = fmt[digits];
+    addr_word = 1;
+  }
+  if (words.size() <= addr_word) return "xp: address expected\n";
+  auto addr = parse_number(words[addr_word]);
+  if (!addr) return "xp: invalid address '" + words[addr_word] + "'\n";
+  if (format != 'x' && format != 'b') return "xp: format must be x (words) or b (bytes)\n";
+  if (count > 4096) count = 4096;
+  unsigned size = format == 'b' ? 1 : 4;
+  unsigned per_line = format == 'b' ? 8 : 4;
+  std::string out;
+  char buf[64];
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t a = *addr + i * size;
+    if (i % per_line == 0) {
+      if (i) out += "\n";
+      std::snprintf(buf, sizeof(buf), "%016" PRIx64 ":", a);
+      out += buf;
+    }
+    uint64_t v = target_.memory().read(a, size);
+    std::snprintf(buf, sizeof(buf), size == 1 ? " 0x%02" PRIx64 : " 0x%08" PRIx64, v);
+    out += buf;
+  }
+  return out + "\n";
+}
+
+}  // namespace vx86

@@ -1,0 +1,51 @@
+// The human monitor (HMP) on a chardev: a line-oriented console with QEMU's
+// command names, for a user at the terminal (-monitor, or Ctrl-A c on a muxed
+// -nographic terminal).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/chardev.h"
+
+namespace vx86 {
+
+class AddressSpace;
+
+// What the monitor may do to the machine; the program implements it.
+class MonitorTarget {
+ public:
+  virtual ~MonitorTarget() = default;
+  virtual bool running() const = 0;
+  virtual void stop() = 0;
+  virtual void cont() = 0;
+  virtual void system_reset() = 0;
+  virtual void system_powerdown() = 0;
+  virtual void quit() = 0;
+  virtual AddressSpace& memory() = 0;
+  virtual std::string describe_registers() = 0;
+};
+
+class HumanMonitor : public CharFrontend {
+ public:
+  HumanMonitor(Chardev& chardev, MonitorTarget& target);
+
+  std::size_t can_receive() override { return 256; }
+  void receive(const uint8_t* data, std::size_t len) override;
+  void chardev_event(ChardevEvent event) override;
+
+  // Runs one command line and returns its output (also used by tests).
+  std::string execute(const std::string& line);
+
+ private:
+  void prompt();
+  std::string info(const std::string& what);
+  std::string examine_memory(const std::string& args);
+
+  Chardev& chardev_;
+  MonitorTarget& target_;
+  std::string line_;
+  bool greeted_ = false;
+};
+
+}  // namespace vx86

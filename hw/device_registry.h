@@ -1,0 +1,45 @@
+// Device types that -device can create, with their properties: the data
+// behind "-device help" and "-device TYPE,help".
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "core/options.h"
+#include "hw/isa/isa_bus.h"
+
+namespace vx86 {
+
+struct PropertyInfo {
+  std::string name;
+  OptType type;
+  std::string default_value;
+  std::string help;
+};
+
+struct DeviceTypeInfo {
+  std::string name;
+  std::string bus;  // "isa"
+  std::string description;
+  std::vector<PropertyInfo> properties;
+  // Builds, configures and maps the device. Throws std::runtime_error with a
+  // user-facing message on a bad property value.
+  std::function<std::unique_ptr<Device>(IsaBus& bus, const KeyValues& props)> create;
+};
+
+const std::vector<DeviceTypeInfo>& device_types();
+const DeviceTypeInfo* find_device_type(const std::string& name);
+
+// Parses "-device DRIVER,k=v" against the type's properties, applying
+// "-global DRIVER.PROP=VALUE" defaults first. Throws OptionError naming the
+// option and key.
+KeyValues resolve_device_options(const DeviceTypeInfo& type, const KeyValues& given,
+                                 const std::vector<std::string>& globals);
+
+std::string describe_device_types();
+std::string describe_device_properties(const DeviceTypeInfo& type);
+
+}  // namespace vx86

@@ -1,0 +1,72 @@
+#include "core/monitor.h"
+
+#include <gtest/gtest.h>
+
+#include "core/memory.h"
+
+namespace vx86 {
+namespace {
+
+class FakeTarget : public MonitorTarget {
+ public:
+  FakeTarget() {
+    root->add_subregion(0, ram.get());
+    for (int i = 0; i < 16; ++i) ram->host_ptr()[i] = static_cast<uint8_t>(i);
+  }
+  bool running() const override { return is_running; }
+  void stop() override { is_running = false; }
+  void cont() override { is_running = true; }
+  void system_reset() override { ++resets; }
+  void system_powerdown() override { ++powerdowns; }
+  void quit() override { quitted = true; }
+  AddressSpace& memory() override { return as; }
+  std::string describe_registers() override { return "RAX=0\n"; }
+
+  std::unique_ptr<MemoryRegion> root = MemoryRegion::container("system", 1ull << 32);
+  std::unique_ptr<MemoryRegion> ram = MemoryRegion::ram("ram", 0x1000);
+  AddressSpace as{"memory", root.get()};
+  bool is_running = true;
+  int resets = 0, powerdowns = 0;
+  bool quitted = false;
+};
+
+TEST(MonitorTest, LifeCycleCommands) {
+  BufferChardev chr("mon");
+  FakeTarget target;
+  HumanMonitor mon(chr, target);
+  EXPECT_EQ(mon.execute("info status"), "VM status: running\n");
+  mon.execute("stop");
+  EXPECT_EQ(mon.execute("info status"), "VM status: paused\n");
+  mon.execute("c");
+  EXPECT_TRUE(target.is_running);
+  mon.execute("system_reset");
+  mon.execute("system_powerdown");
+  EXPECT_EQ(target.resets, 1);
+  EXPECT_EQ(target.powerdowns, 1);
+  mon.execute("quit");
+  EXPECT_TRUE(target.quitted);
+  EXPECT_NE(mon.execute("bogus").find("unknown command: 'bogus'"), std::string::npos);
+}
+
+TEST(MonitorTest, ExaminesPhysicalMemory) {
+  BufferChardev chr("mon");
+  FakeTarget target;
+  HumanMonitor mon(chr, target);
+  EXPECT_EQ(mon.execute("xp /4b 0"), "0000000000000000: 0x00 0x01 0x02 0x03\n");
+  EXPECT_EQ(mon.execute("xp /2x 0x4"), "0000000000000004: 0x07060504 0x0b0a0908\n");
+  EXPECT_NE(mon.execute("xp /1x nowhere").find("invalid address"), std::string::npos);
+}
+
+TEST(MonitorTest, TypedLineIsEchoedAndExecuted) {
+  BufferChardev chr("mon");
+  FakeTarget target;
+  HumanMonitor mon(chr, target);
+  chr.set_frontend(&mon);
+  std::string typed = "stpo\x7f\x7fop\r";
+  chr.deliver_input(reinterpret_cast<const uint8_t*>(typed.data()), typed.size());
+  EXPECT_FALSE(target.is_running);
+  EXPECT_NE(chr.output.find("(vx86) "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vx86

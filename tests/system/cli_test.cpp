@@ -1,0 +1,121 @@
+// The command line as a user meets it: QEMU's spelling, one-line errors
+// naming the option, exit status 1 for every bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "tests/system/run_command.h"
+
+namespace vx86::test {
+namespace {
+
+CommandResult vx86(std::vector<std::string> args) {
+  args.insert(args.begin(), VX86_BINARY);
+  return run_command(args);
+}
+
+std::string hello_guest() { return std::string(VX86_GUEST_DIR) + "/hello.bin"; }
+
+// Exit 1 with exactly one line on stderr that contains `expected`.
+void expect_one_line_error(const CommandResult& r, const std::string& expected) {
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find(expected), std::string::npos) << "stderr: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
+}
+
+TEST(CliTest, UnknownOptionNamesIt) {
+  expect_one_line_error(vx86({"-frobnicate"}), "-frobnicate: invalid option");
+  expect_one_line_error(vx86({"--frobnicate"}), "--frobnicate: invalid option");
+}
+
+TEST(CliTest, MissingArgumentNamesOption) {
+  expect_one_line_error(vx86({"-m"}), "-m: requires an argument");
+}
+
+TEST(CliTest, BadValuesNameOption) {
+  expect_one_line_error(vx86({"-m", "lots"}), "-m: invalid RAM size 'lots'");
+  expect_one_line_error(vx86({"-smp", "0"}), "-smp");
+  expect_one_line_error(vx86({"-d", "in_asm,bogus"}), "-d: unknown log item 'bogus'");
+  expect_one_line_error(vx86({"-accel", "tcg,bogus=1"}), "-accel: invalid parameter 'bogus'");
+  expect_one_line_error(vx86({"-drive", "file=x.img,if"}), "-drive");
+  expect_one_line_error(vx86({"-display", "gtk"}), "-display: unknown display type 'gtk'");
+  expect_one_line_error(vx86({"-global", "nodot"}), "-global");
+  expect_one_line_error(vx86({"-chardev", "null"}), "-chardev: parameter 'id' is missing");
+}
+
+TEST(CliTest, HelpAndVersionExitZero) {
+  auto help = vx86({"-help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("usage: vx86"), std::string::npos);
+  EXPECT_NE(help.out.find("-serial"), std::string::npos);
+  auto version = vx86({"-version"});
+  EXPECT_EQ(version.status, 0);
+  EXPECT_NE(version.out.find("vx86 version"), std::string::npos);
+}
+
+TEST(CliTest, ListsForHelpValues) {
+  auto log = vx86({"-d", "help"});
+  EXPECT_EQ(log.status, 0);
+  for (const char* item : {"in_asm", "out_asm", "op", "op_opt", "exec", "int", "cpu", "mmu",
+                           "unimp", "guest_errors"}) {
+    EXPECT_NE(log.out.find(item), std::string::npos) << item;
+  }
+  auto machines = vx86({"-M", "help"});
+  EXPECT_EQ(machines.status, 0);
+  EXPECT_NE(machines.out.find("pc "), std::string::npos);
+  auto devices = vx86({"-device", "help"});
+  EXPECT_EQ(devices.status, 0);
+  EXPECT_NE(devices.out.find("isa-debug-exit"), std::string::npos);
+  EXPECT_NE(devices.out.find("isa-serial"), std::string::npos);
+  auto props = vx86({"-device", "isa-debug-exit,help"});
+  EXPECT_EQ(props.status, 0);
+  EXPECT_NE(props.out.find("iobase"), std::string::npos);
+  EXPECT_NE(props.out.find("iosize"), std::string::npos);
+  auto accels = vx86({"-accel", "help"});
+  EXPECT_EQ(accels.status, 0);
+  EXPECT_NE(accels.out.find("tcg"), std::string::npos);
+  expect_one_line_error(vx86({"-device", "no-such-device,help"}), "no-such-device");
+}
+
+TEST(CliTest, DeviceOptionsCheckedAgainstProperties) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "isa-debug-exit,bogus=1"}),
+                        "-device isa-debug-exit: invalid parameter 'bogus'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "isa-debug-exit,iosize=3"}),
+                        "iosize");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "nonesuch"}),
+                        "-device nonesuch: unknown device type");
+  expect_one_line_error(
+      vx86({"-bios", hello_guest(), "-global", "isa-debug-exit.bogus=1", "-device",
+            "isa-debug-exit"}),
+      "invalid parameter 'bogus'");
+}
+
+TEST(CliTest, LaterFeaturesRefusedAsNotAvailableYet) {
+  expect_one_line_error(vx86({"-kernel", "/nonexistent", "-display", "none"}),
+                        "not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-accel", "kvm"}), "not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-enable-kvm"}), "not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-s"}), "not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-qmp", "tcp:127.0.0.1:4444"}),
+                        "not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-hda", "x.img"}), "not available yet");
+}
+
+TEST(CliTest, FirmwareProblemsAreExplained) {
+  expect_one_line_error(vx86({"-display", "none"}), "no firmware");
+  expect_one_line_error(vx86({"-bios", "/nonexistent/bios.bin"}), "cannot open");
+  std::string path = ::testing::TempDir() + "/short.bin";
+  std::ofstream(path) << "not a firmware";
+  expect_one_line_error(vx86({"-bios", path}), "multiple of 64 KiB");
+  std::remove(path.c_str());
+}
+
+TEST(CliTest, LogFileThatCannotBeOpened) {
+  expect_one_line_error(vx86({"-D", "/nonexistent/dir/log.txt", "-bios", hello_guest()}),
+                        "-D /nonexistent/dir/log.txt");
+}
+
+}  // namespace
+}  // namespace vx86::test
