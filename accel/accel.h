@@ -17,6 +17,7 @@ struct CpuState;
 class AddressSpace;
 class CpuInterruptSource;
 class SystemControl;
+class Clocks;
 
 // What the machine gives each vCPU: memory, ports, its interrupt controller
 // and the life-cycle requests (triple fault resets the machine).
@@ -25,6 +26,7 @@ struct CpuBus {
   AddressSpace* io = nullptr;
   CpuInterruptSource* interrupts = nullptr;
   SystemControl* control = nullptr;
+  Clocks* clocks = nullptr;  // the virtual clock the TSC follows
 };
 
 // A user-facing reason an accelerator cannot start (no /dev/kvm, no translator).

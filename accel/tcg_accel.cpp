@@ -1,5 +1,8 @@
 #include "accel/tcg_accel.h"
 
+#include "accel/tcg_vcpu.h"
+#include "target-x86/cpuid.h"
+
 namespace vx86 {
 
 void TcgAccelerator::init(const KeyValues* opts) {
@@ -19,7 +22,9 @@ void TcgAccelerator::init(const KeyValues* opts) {
 }
 
 std::unique_ptr<Vcpu> TcgAccelerator::create_vcpu(int index, const CpuBus& bus) {
-  throw AccelError("-accel tcg: the x86 CPU (translator) is not available yet");
+  const x86::CpuModel* model = x86::find_cpu_model(cpu_model_);
+  if (!model) throw AccelError("-cpu " + cpu_model_ + ": unknown CPU model ('-cpu help')");
+  return std::make_unique<TcgVcpu>(index, bus, *model, bus.clocks);
 }
 
 }  // namespace vx86

@@ -14,9 +14,11 @@ class TcgAccelerator : public Accelerator {
 
   enum class Backend { kInterpreter, kJit };
   Backend backend() const { return backend_; }
+  void set_cpu_model(std::string model) { cpu_model_ = std::move(model); }
 
  private:
   Backend backend_ = Backend::kInterpreter;
+  std::string cpu_model_ = "qemu64";
 };
 
 }  // namespace vx86

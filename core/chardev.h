@@ -39,11 +39,15 @@ class Chardev {
   void set_frontend(CharFrontend* fe) {
     frontend_ = fe;
     flush_input();
+    on_input_room();
   }
   CharFrontend* frontend() const { return frontend_; }
 
   // The frontend calls this when it has room again (its FIFO drained).
-  void accept_input() { flush_input(); }
+  void accept_input() {
+    flush_input();
+    on_input_room();
+  }
 
   // Host-side input: queued, then handed on as the frontend can take it.
   void deliver_input(const uint8_t* data, std::size_t len) {
@@ -59,6 +63,11 @@ class Chardev {
  protected:
   // Backends stop reading their source while this much input is queued.
   static constexpr std::size_t kMaxPendingInput = 4096;
+
+  // Called after the frontend may have taken queued input (accept_input,
+  // set_frontend), possibly from a vCPU thread under the device lock. A
+  // backend that paused reading its source resumes here.
+  virtual void on_input_room() {}
 
  private:
   void flush_input() {

@@ -128,6 +128,7 @@ uint64_t parse_ram_size(const std::string& arg) {
 unsigned parse_smp(const std::string& arg) {
   auto kv = KeyValues::parse("-smp", arg, "cpus", kSmpKeys);
   uint64_t cpus = kv.get_number("cpus", 0);
+  if (kv.has("cpus") && cpus == 0) throw OptionError("-smp: invalid number of CPUs '" + arg + "'");
   if (cpus == 0) {
     cpus = kv.get_number("sockets", 1) * kv.get_number("dies", 1) * kv.get_number("cores", 1) *
            kv.get_number("threads", 1);

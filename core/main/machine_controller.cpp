@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "accel/tcg_accel.h"
+#include "accel/tcg_vcpu.h"
 #include "core/chardev_factory.h"
 #include "core/device_lock.h"
 #include "core/log.h"
@@ -108,6 +110,8 @@ void MachineController::create_cpus() {
   bus.io = &machine_->io();
   bus.interrupts = &machine_->interrupts();
   bus.control = this;
+  bus.clocks = &loop_.clocks();
+  if (auto* tcg = dynamic_cast<TcgAccelerator*>(accel_.get())) tcg->set_cpu_model(options_.cpu_model);
   std::vector<std::unique_ptr<Vcpu>> vcpus;
   for (unsigned i = 0; i < options_.smp_cpus; ++i) {
     vcpus.push_back(accel_->create_vcpu(static_cast<int>(i), bus));
@@ -116,6 +120,11 @@ void MachineController::create_cpus() {
     if (exit == VcpuExit::kDebug) runner_->pause();
   });
   machine_->set_intr_listener([this](bool) { runner_->interrupt_changed(0); });
+  machine_->set_a20_listener([this](bool enabled) {
+    for (auto& v : runner_->vcpus()) {
+      if (auto* tcg = dynamic_cast<TcgVcpu*>(v.get())) tcg->set_a20(enabled);
+    }
+  });
 }
 
 int MachineController::run() {

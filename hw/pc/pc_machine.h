@@ -19,7 +19,7 @@
 
 namespace vx86 {
 
-class I8259Pair;
+class I8259;
 class I8254;
 class Port61;
 class Mc146818Rtc;
@@ -82,7 +82,7 @@ class PcMachine {
   std::unique_ptr<AddressSpace> io_space_;
   IsaBus isa_;
 
-  std::unique_ptr<I8259Pair> pic_;
+  std::unique_ptr<I8259> pic_;
   std::unique_ptr<I8254> pit_;
   std::unique_ptr<Port61> port61_;
   std::unique_ptr<Mc146818Rtc> rtc_;

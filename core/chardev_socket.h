@@ -1,0 +1,72 @@
+// The socket backend over TCP or a Unix-domain stream socket, as a server
+// (one client at a time; the next is accepted once the current one leaves) or
+// as a client. Output written while no peer is connected is dropped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/chardev_fd.h"
+
+namespace vx86 {
+
+struct SocketChardevOptions {
+  bool unix_socket = false;
+  std::string host;  // TCP; empty: every address (server) or localhost (client)
+  std::string port;  // TCP; "0" asks a server for any free port
+  std::string path;  // Unix
+  bool server = false;
+  bool wait = true;  // server: block in the constructor until a client connects
+  bool nodelay = false;
+  unsigned reconnect_seconds = 0;  // client: retry this often instead of failing
+};
+
+class SocketChardev : public FdChardev {
+ public:
+  // Binds/listens or connects. Throws std::runtime_error with a one-line
+  // message when the address cannot be used or (without reconnect) reached.
+  SocketChardev(std::string id, MainLoop& loop, SocketChardevOptions options);
+  ~SocketChardev() override;
+
+  using Chardev::write;
+  void write(const uint8_t* data, std::size_t len) override;
+
+  bool connected() const { return connected_; }
+  // The port a TCP server listens on (the one picked when port was 0).
+  uint16_t local_port() const;
+  // QEMU-style description: "tcp:127.0.0.1:4444,server=on", "unix:/p".
+  std::string address() const;
+
+ protected:
+  int input_fd() override { return connected_ ? socket_.native_handle() : -1; }
+  void async_wait_readable(std::function<void(const boost::system::error_code&)> done) override;
+  void on_input_closed() override { disconnect(); }
+
+ private:
+  using Protocol = boost::asio::generic::stream_protocol;
+
+  void resolve();
+  void listen();
+  void accept_async();
+  bool connect_now(boost::system::error_code* error);
+  void connect_async(std::size_t index);
+  void schedule_retry();
+  void on_connected();
+  void disconnect();
+
+  SocketChardevOptions opts_;
+  boost::asio::basic_socket_acceptor<Protocol> acceptor_;
+  Protocol::socket socket_;
+  boost::asio::steady_timer retry_timer_;
+  std::vector<Protocol::endpoint> endpoints_;
+  bool connected_ = false;
+  uint64_t connection_ = 0;  // bumps on each connect/disconnect
+  bool unlink_path_ = false;
+};
+
+}  // namespace vx86

@@ -1,0 +1,173 @@
+#include "target-x86/cpu_exec.h"
+
+#include <cinttypes>
+
+#include "core/device_lock.h"
+#include "core/log.h"
+#include "target-x86/exceptions.h"
+#include "target-x86/helpers_system.h"
+#include "target-x86/translate.h"
+#include "tcg/helper.h"
+#include "tcg/ir_print.h"
+#include "tcg/optimizer.h"
+
+namespace vx86::x86 {
+
+namespace {
+
+bool contributory(int v) {
+  return v == kExcDE || v == kExcTS || v == kExcNP || v == kExcSS || v == kExcGP;
+}
+
+void log_cpu(const X86Cpu& cpu) {
+  log_printf("RAX=%016" PRIx64 " RBX=%016" PRIx64 " RCX=%016" PRIx64 " RDX=%016" PRIx64 "\n"
+             "RSI=%016" PRIx64 " RDI=%016" PRIx64 " RBP=%016" PRIx64 " RSP=%016" PRIx64 "\n"
+             "RIP=%016" PRIx64 " RFL=%08x CS=%04x SS=%04x DS=%04x ES=%04x CR0=%08" PRIx64
+             " CR3=%016" PRIx64 " CR4=%08" PRIx64 " EFER=%" PRIx64 "\n",
+             cpu.regs[kRAX], cpu.regs[kRBX], cpu.regs[kRCX], cpu.regs[kRDX], cpu.regs[kRSI],
+             cpu.regs[kRDI], cpu.regs[kRBP], cpu.regs[kRSP], cpu.rip, compute_eflags(cpu),
+             cpu.segs[kSegCS].selector, cpu.segs[kSegSS].selector, cpu.segs[kSegDS].selector,
+             cpu.segs[kSegES].selector, cpu.cr0, cpu.cr3, cpu.cr4, cpu.efer);
+}
+
+// Delivers the pending exception, escalating faults during delivery to #DF
+// and a fault while delivering #DF to a triple fault (machine reset).
+// Returns false on a triple fault.
+bool deliver_pending_exception(X86Cpu& cpu) {
+  int vector = cpu.exception_vector;
+  bool has_error = cpu.exception_has_error_code;
+  uint32_t error = cpu.exception_error_code;
+  for (int depth = 0; depth < 3; ++depth) {
+    cpu.exception_vector = -1;
+    if (vector == kExcPF) cpu.cr2 = cpu.exception_cr2;
+    try {
+      deliver_interrupt(cpu, vector, false, has_error, error, cpu.rip);
+      return true;
+    } catch (const tcg::GuestFault&) {
+      int second = cpu.exception_vector;
+      if (vector == kExcDF) break;
+      bool to_df = (contributory(vector) && contributory(second)) ||
+                   (vector == kExcPF && (second == kExcPF || contributory(second)));
+      if (to_df) {
+        vector = kExcDF, has_error = true, error = 0;
+      } else {
+        vector = second, has_error = cpu.exception_has_error_code,
+        error = cpu.exception_error_code;
+      }
+    }
+  }
+  VX86_LOG(kLogInt | kLogGuestErrors, "triple fault at %04x:%016" PRIx64 ": resetting\n",
+           cpu.segs[kSegCS].selector, cpu.rip);
+  cpu.exception_vector = -1;
+  if (cpu.control) cpu.control->request_reset(ShutdownCause::kGuestReset);
+  return false;
+}
+
+tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t phys_pc, unsigned max_insns, bool cache) {
+  TranslatedBlock tb;
+  TranslateOptions options;
+  options.max_insns = max_insns;
+  if (!translate_block(cpu, options, &tb)) return nullptr;
+  if (log_enabled(kLogOp)) {
+    log_printf("OP:\n%s\n", tcg::print_block(tb.ir).c_str());
+  }
+  tcg::optimize(tb.ir);
+  if (log_enabled(kLogOpOpt)) {
+    log_printf("OP after optimization:\n%s\n", tcg::print_block(tb.ir).c_str());
+  }
+  auto block = std::make_unique<tcg::TranslationBlock>();
+  block->phys_pc = phys_pc;
+  block->pc = cpu.rip;
+  block->cs_base = cpu.segs[kSegCS].base;
+  block->flags = cpu.hflags;
+  block->pages[0] = tb.pages[0];
+  block->pages[1] = tb.pages[1];
+  block->guest_bytes = tb.guest_bytes;
+  block->num_insns = tb.num_insns;
+  block->program = std::make_unique<tcg::InterpProgram>(tb.ir);
+  if (!cache) {
+    static thread_local std::unique_ptr<tcg::TranslationBlock> uncached;
+    uncached = std::move(block);
+    return uncached.get();
+  }
+  return cpu.tb_cache.insert(std::move(block));
+}
+
+}  // namespace
+
+void cpu_reset_all(X86Cpu& cpu, bool bsp) {
+  cpu_reset(cpu, cpu.model.signature, bsp);
+  cpu.mmu.flush_all();
+  cpu.tb_cache.flush();
+  cpu.stop_after_block = false;
+}
+
+ExecExit cpu_exec(X86Cpu& cpu) {
+  uint8_t* env = reinterpret_cast<uint8_t*>(static_cast<CpuState*>(&cpu));
+  while (true) {
+    if (cpu.exit_request.exchange(false)) return ExecExit::kKicked;
+    if (cpu.exception_vector >= 0) {
+      if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
+    }
+    // Interrupts are taken between blocks, never in an interrupt shadow.
+    if (cpu.intr_line.load(std::memory_order_acquire) && (cpu.eflags_rest & kFlagIF) &&
+        !(cpu.hflags & kHfInhibitIrq) && cpu.interrupts) {
+      int vector = -1;
+      {
+        DeviceLockGuard lock;
+        if (cpu.interrupts->interrupt_pending()) vector = cpu.interrupts->acknowledge_interrupt();
+        cpu.intr_line = cpu.interrupts->interrupt_pending();
+      }
+      if (vector >= 0) {
+        cpu.halted = 0;
+        try {
+          deliver_interrupt(cpu, vector, false, false, 0, cpu.rip);
+        } catch (const tcg::GuestFault&) {
+          if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
+        }
+      }
+    }
+    if (cpu.halted) return ExecExit::kHalted;
+
+    uint64_t linear_pc = cpu.segs[kSegCS].base + cpu.rip;
+    if (!(cpu.hflags & kHfCs64)) linear_pc &= 0xffffffffull;
+    uint64_t phys_pc;
+    if (!cpu.mmu.code_paddr(linear_pc, &phys_pc)) continue;  // #PF pending: deliver it
+    const bool inhibit = cpu.hflags & kHfInhibitIrq;
+    tcg::TranslationBlock* tb =
+        inhibit ? nullptr
+                : cpu.tb_cache.lookup(phys_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
+    if (!tb) {
+      tb = translate(cpu, phys_pc, inhibit ? 1 : 512, !inhibit);
+      if (!tb) continue;  // fetch fault pending
+    }
+    if (log_enabled(kLogCpu)) log_cpu(cpu);
+    VX86_LOG(kLogExec, "exec: %04x:%016" PRIx64 " (%u insns)\n", cpu.segs[kSegCS].selector,
+             cpu.rip, tb->num_insns);
+    ++tb->exec_count;
+    tcg::ExitRecord exit = tb->program->run(env, cpu.mmu);
+    if (inhibit) cpu.hflags &= ~kHfInhibitIrq;
+    if (exit.kind == tcg::ExitKind::kFault) {
+      cpu.rip = exit.insn_data[0];
+      if (cpu.exception_vector == kExcpSmcRestart) {
+        // A store into translated code: drop those translations and run the
+        // storing instruction alone, letting its store through.
+        cpu.exception_vector = -1;
+        cpu.mmu.set_smc_single_step(true);
+        tcg::TranslationBlock* one = translate(cpu, phys_pc, 1, false);
+        if (one) {
+          tcg::ExitRecord r = one->program->run(env, cpu.mmu);
+          if (r.kind == tcg::ExitKind::kFault) cpu.rip = r.insn_data[0];
+        }
+        cpu.mmu.set_smc_single_step(false);
+      }
+    }
+    if (cpu.stop_after_block) {
+      cpu.stop_after_block = false;
+      if (cpu.halted) continue;  // re-check interrupts before sleeping
+      return ExecExit::kStopped;
+    }
+  }
+}
+
+}  // namespace vx86::x86

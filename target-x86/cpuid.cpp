@@ -1,0 +1,95 @@
+#include "target-x86/cpuid.h"
+
+#include <cstring>
+
+namespace vx86::x86 {
+
+namespace {
+
+// CPUID.1:EDX — FPU, TSC, MSR, CX8, CMOV, PSE, PAE, PGE, PAT, PSE36, SEP, MTRR,
+// MCE/MCA off, APIC off until the APIC lands, FXSR/MMX/SSE/SSE2 off until the
+// FPU/SSE issue lands (AVX stays off).
+constexpr uint32_t kLeaf1Edx = (1u << 0)     // FPU
+                               | (1u << 3)   // PSE
+                               | (1u << 4)   // TSC
+                               | (1u << 5)   // MSR
+                               | (1u << 6)   // PAE
+                               | (1u << 8)   // CX8
+                               | (1u << 11)  // SEP
+                               | (1u << 12)  // MTRR
+                               | (1u << 13)  // PGE
+                               | (1u << 15)  // CMOV
+                               | (1u << 16)  // PAT
+                               | (1u << 17)  // PSE36
+                               | (1u << 19);  // CLFSH
+constexpr uint32_t kLeaf1Ecx = 0;
+constexpr uint32_t kExt1Edx = (1u << 11)     // SYSCALL
+                              | (1u << 20)   // NX
+                              | (1u << 29);  // LM
+constexpr uint32_t kExt1Ecx = (1u << 0);     // LAHF in 64-bit mode
+
+const CpuModel kQemu64{};
+
+uint32_t pack(const char* s) {
+  uint32_t v;
+  std::memcpy(&v, s, 4);
+  return v;
+}
+
+}  // namespace
+
+const CpuModel* find_cpu_model(const std::string& name) {
+  if (name == "qemu64") return &kQemu64;
+  return nullptr;
+}
+
+CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsigned apic_id,
+                  unsigned cpu_count) {
+  CpuidResult r;
+  if (leaf >= 0x80000000u) {
+    if (leaf > model.max_ext_leaf) leaf = model.max_leaf;  // as Intel: highest basic leaf
+  } else if (leaf > model.max_leaf) {
+    leaf = model.max_leaf;
+  }
+  switch (leaf) {
+    case 0:
+      r.eax = model.max_leaf;
+      r.ebx = pack(model.vendor);
+      r.edx = pack(model.vendor + 4);
+      r.ecx = pack(model.vendor + 8);
+      break;
+    case 1:
+      r.eax = model.signature;
+      r.ebx = (apic_id << 24) | (cpu_count << 16) | (8u << 8);  // CLFLUSH line 64 bytes
+      r.ecx = kLeaf1Ecx;
+      r.edx = kLeaf1Edx | (cpu_count > 1 ? (1u << 28) : 0);
+      break;
+    case 0x80000000:
+      r.eax = model.max_ext_leaf;
+      r.ebx = pack(model.vendor);
+      r.edx = pack(model.vendor + 4);
+      r.ecx = pack(model.vendor + 8);
+      break;
+    case 0x80000001:
+      r.eax = model.signature;
+      r.ecx = kExt1Ecx;
+      r.edx = kExt1Edx;
+      break;
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      char brand[48] = {};
+      std::strncpy(brand, model.brand.c_str(), sizeof(brand) - 1);
+      const char* p = brand + (leaf - 0x80000002) * 16;
+      r.eax = pack(p), r.ebx = pack(p + 4), r.ecx = pack(p + 8), r.edx = pack(p + 12);
+      break;
+    }
+    case 0x80000008:
+      r.eax = 40 | (48u << 8);  // physical / linear address bits
+      break;
+    default:
+      break;  // reserved leaves read as zero
+  }
+  (void)subleaf;
+  return r;
+}
+
+}  // namespace vx86::x86

@@ -1,0 +1,112 @@
+// The soft MMU: linear-to-physical translation with 32-bit, PAE and 4-level
+// paging (4K/2M/4M/1G pages, accessed/dirty bits, NX, U/S, R/W with CR0.WP,
+// SMEP/SMAP, global pages), a TLB per privilege, and guest memory access for
+// translated code (tcg::MemoryInterface). Faults are recorded in CpuState as
+// a pending exception (#PF with CR2 and error code, #GP for non-canonical
+// addresses) and reported by returning false.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+
+#include "core/memory.h"
+#include "target-x86/cpu_state.h"
+#include "tcg/memory_interface.h"
+
+namespace vx86::x86 {
+
+// Memory indexes the translator puts on guest loads and stores.
+enum MemIndex : unsigned {
+  kMemSupervisor = 0,  // CPL 0-2
+  kMemUser = 1,        // CPL 3
+  kMemSupervisorImplicit = 2,  // descriptor tables, TSS, IDT: supervisor, SMAP-exempt
+  kNumMemIndexes = 3,
+};
+
+enum class Access : uint8_t { kRead, kWrite, kFetch };
+
+// Internal pseudo-vectors the MMU may leave in CpuState::exception_vector.
+inline constexpr int kExcpSmcRestart = 0x100;  // a store hit a page holding translated code
+
+struct TlbEntry {
+  uint64_t vpage = ~0ull;  // linear page number, ~0 when empty
+  uint64_t ppage = 0;      // physical page address (A20 mask applied)
+  uint8_t* host = nullptr; // host pointer of the page for RAM, else nullptr
+  bool readable = false, writable = false, executable = false;
+  bool user_page = false;  // SMAP applies to supervisor data accesses
+  bool global = false;
+  bool rom = false;        // host pointer valid for reads only
+};
+
+class Mmu : public tcg::MemoryInterface {
+ public:
+  static constexpr unsigned kTlbSize = 256;
+
+  Mmu(CpuState& cpu, AddressSpace& memory);
+
+  // tcg::MemoryInterface
+  bool load(uint64_t vaddr, unsigned size, unsigned mem_index, uint64_t* value) override;
+  bool store(uint64_t vaddr, unsigned size, unsigned mem_index, uint64_t value) override;
+  bool load128(uint64_t vaddr, unsigned mem_index, uint64_t value[2]) override;
+  bool store128(uint64_t vaddr, unsigned mem_index, const uint64_t value[2]) override;
+
+  // Translates a linear address; on failure records the fault and returns false.
+  bool translate(uint64_t vaddr, Access access, unsigned mem_index, uint64_t* paddr);
+  // Reads instruction bytes (execute permission, CPL from hflags).
+  bool fetch(uint64_t vaddr, uint8_t* out, unsigned len);
+  // Physical address of the code byte at vaddr, for translation-block keys.
+  bool code_paddr(uint64_t vaddr, uint64_t* paddr);
+
+  // Debugger/monitor access: no fault is recorded, no A/D bits are set.
+  bool debug_translate(uint64_t vaddr, uint64_t* paddr);
+
+  static bool is_canonical(uint64_t vaddr) {
+    return static_cast<uint64_t>(static_cast<int64_t>(vaddr << 16) >> 16) == vaddr;
+  }
+
+  void flush_all();          // CR0/CR4/EFER changes, A20 toggles
+  void flush_nonglobal();    // MOV CR3 (keeps global pages when CR4.PGE)
+  void flush_page(uint64_t vaddr);  // INVLPG
+
+  // Physical pages that hold translated code: a store there must invalidate
+  // the translations first. The execution loop sets this.
+  using CodePageCheck = std::function<bool(uint64_t ppage)>;
+  using CodePageWrite = std::function<void(uint64_t ppage)>;
+  void set_code_page_hooks(CodePageCheck has_code, CodePageWrite on_write) {
+    has_code_ = std::move(has_code);
+    on_code_write_ = std::move(on_write);
+  }
+  // While set, a store to a code page invalidates and completes instead of
+  // restarting (used to run the one instruction that modifies code).
+  void set_smc_single_step(bool on) { smc_single_step_ = on; }
+
+  struct Stats {
+    uint64_t hits = 0, misses = 0, walks = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  bool walk(uint64_t vaddr, Access access, unsigned mem_index, TlbEntry* entry);
+  bool check_rights(const TlbEntry& e, Access access, unsigned mem_index, bool* smap_fault) const;
+  void raise_page_fault(uint64_t vaddr, Access access, unsigned mem_index, bool present,
+                        bool reserved);
+  void raise_gp0();
+  TlbEntry* lookup(uint64_t vaddr, Access access, unsigned mem_index);
+  uint64_t read_phys(uint64_t paddr, unsigned size);
+  void write_phys(uint64_t paddr, uint64_t value, unsigned size);
+  bool canonical(uint64_t vaddr) const;
+  // Accesses inside one page.
+  bool access_page(uint64_t vaddr, unsigned size, unsigned mem_index, Access access,
+                   uint64_t* value);
+
+  CpuState& cpu_;
+  AddressSpace& memory_;
+  std::array<std::array<TlbEntry, kTlbSize>, kNumMemIndexes> tlb_;
+  CodePageCheck has_code_;
+  CodePageWrite on_code_write_;
+  bool smc_single_step_ = false;
+  Stats stats_;
+};
+
+}  // namespace vx86::x86

@@ -1,0 +1,166 @@
+#include "target-x86/translate.h"
+
+#include <cinttypes>
+
+#include "core/log.h"
+#include "target-x86/exceptions.h"
+#include "target-x86/helpers.h"
+#include "target-x86/x86_cpu.h"
+
+namespace vx86::x86 {
+
+namespace {
+
+struct FetchContext {
+  X86Cpu* cpu;
+  bool faulted = false;
+};
+
+bool fetch_byte(void* opaque, uint64_t address, uint8_t* byte) {
+  auto* f = static_cast<FetchContext*>(opaque);
+  if (!f->cpu->mmu.fetch(address, byte, 1)) {
+    f->faulted = true;
+    return false;
+  }
+  return true;
+}
+
+void log_instruction(const DisasContext& s, uint64_t linear) {
+  // Full disassembly comes from capstone (in_asm); here the bytes and mnemonic.
+  log_printf("IN: %04llx:%08" PRIx64 "  %s (%u bytes)\n",
+             static_cast<unsigned long long>(s.cpu.segs[kSegCS].selector), s.pc,
+             mnemonic_name(s.insn.mnemonic), s.insn.length);
+  (void)linear;
+}
+
+}  // namespace
+
+void gen_end_block(DisasContext& s) { gen_jump_const(s, s.next_pc); }
+
+void gen_jump_const(DisasContext& s, uint64_t new_ip) {
+  tcg::IrBuilder& b = s.b;
+  b.st_i64(b.const_i64(new_ip), offsetof(CpuState, rip));
+  b.exit_tb(uint64_t{0});
+  s.block_ended = true;
+}
+
+void gen_jump(DisasContext& s, Temp new_ip) {
+  s.b.st_i64(new_ip, offsetof(CpuState, rip));
+  s.b.lookup_and_goto_ptr();
+  s.block_ended = true;
+}
+
+void gen_exception(DisasContext& s, int vector, uint32_t error_code) {
+  tcg::IrBuilder& b = s.b;
+  b.call_helper(helper_info_raise_exception(),
+                {b.const_i32(static_cast<uint32_t>(vector)), b.const_i32(error_code)});
+  // Not reached at run time; keeps the block well formed.
+  b.exit_tb(uint64_t{0});
+  s.block_ended = true;
+}
+
+void gen_unimplemented(DisasContext& s) {
+  if (log_enabled(kLogUnimp)) {
+    std::string bytes;
+    uint8_t buf[kMaxInsnLength];
+    unsigned len = s.insn.length ? s.insn.length : 1;
+    if (s.cpu.mmu.fetch(s.cs_base + s.pc, buf, len)) {
+      for (unsigned i = 0; i < len; ++i) {
+        char hex[4];
+        std::snprintf(hex, sizeof(hex), "%02x ", buf[i]);
+        bytes += hex;
+      }
+    }
+    log_printf("unimp: %04x:%08" PRIx64 " %s bytes %s-> #UD\n", s.cpu.segs[kSegCS].selector,
+               s.pc, mnemonic_name(s.insn.mnemonic), bytes.c_str());
+  }
+  gen_exception(s, kExcUD);
+}
+
+bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlock* out) {
+  tcg::IrBuilder b(out->ir);
+  DisasContext s{cpu, b};
+  s.hflags = cpu.hflags;
+  s.code_bits = code_size_bits(cpu.hflags);
+  s.mode64 = (cpu.hflags & kHfCs64) != 0;
+  s.vm86 = (cpu.hflags & kHfVm86) != 0;
+  s.cpl = cpu.hflags & kHfCplMask;
+  s.mem_index = s.cpl == 3 ? kMemUser : kMemSupervisor;
+  s.cs_base = cpu.segs[kSegCS].base;
+  s.pc = cpu.rip;
+  s.cc_op = kCcOpDynamic;
+
+  const uint64_t ip_mask = width_mask(s.mode64 ? 64 : s.code_bits == 16 ? 16 : 32);
+  const uint64_t linear_mask = s.mode64 ? ~0ull : 0xffffffffull;
+  out->pc = (s.cs_base + s.pc) & linear_mask;
+  uint64_t first_page_paddr;
+  if (!cpu.mmu.code_paddr(out->pc, &first_page_paddr)) return false;
+  out->pages[0] = first_page_paddr & ~0xfffull;
+
+  DecodeMode mode;
+  mode.code_bits = static_cast<uint8_t>(s.code_bits);
+  mode.real_or_vm86 = !(cpu.hflags & kHfPe) || s.vm86;
+
+  unsigned max_insns = options.max_insns;
+  if (cpu.hflags & kHfInhibitIrq) max_insns = 1;
+  for (unsigned n = 0; n < max_insns; ++n) {
+    uint64_t linear = (s.cs_base + s.pc) & linear_mask;
+    if (n > 0 && (linear >> 12) != (out->pc >> 12)) {
+      gen_jump_const(s, s.pc);  // the block stays within its first page
+      break;
+    }
+    FetchContext fetch{&cpu};
+    s.insn = DecodedInsn{};
+    DecodeStatus status = decode(mode, linear, fetch_byte, &fetch, &s.insn);
+    if (status == DecodeStatus::kFetchFault) {
+      if (n == 0 && s.insn.fault_offset == 0) return false;
+      if (n > 0) {
+        // Let the faulting instruction start its own block.
+        cpu.exception_vector = -1;
+        gen_jump_const(s, s.pc);
+        break;
+      }
+      // The first instruction crosses into a page that faults: raise it there.
+      return false;
+    }
+    // Instruction bytes on a second page belong to the block too.
+    if (s.insn.length_known && s.insn.length > 0) {
+      uint64_t last = (linear + s.insn.length - 1) & linear_mask;
+      if ((last >> 12) != (linear >> 12)) {
+        uint64_t paddr;
+        if (cpu.mmu.code_paddr(last, &paddr)) out->pages[1] = paddr & ~0xfffull;
+      }
+    }
+    s.next_pc = (s.pc + s.insn.length) & ip_mask;
+    s.ea_valid = false;
+    b.insn_start(s.pc, uint64_t{0});
+    ++out->num_insns;
+    if (log_enabled(kLogInAsm)) log_instruction(s, linear);
+
+    switch (status) {
+      case DecodeStatus::kOk:
+        // System first: it claims MOV to and from control/debug registers.
+        if (!(translate_system(s) || translate_data(s) || translate_alu(s) ||
+              translate_control(s) || translate_string(s))) {
+          gen_unimplemented(s);
+        }
+        break;
+      case DecodeStatus::kTooLong:
+        gen_exception(s, kExcGP, 0);
+        break;
+      case DecodeStatus::kUnsupported:
+        gen_unimplemented(s);
+        break;
+      default:
+        gen_exception(s, kExcUD);
+        break;
+    }
+    out->guest_bytes += s.insn.length;
+    if (s.block_ended) break;
+    s.pc = s.next_pc;
+  }
+  if (!s.block_ended) gen_jump_const(s, s.pc);
+  return true;
+}
+
+}  // namespace vx86::x86

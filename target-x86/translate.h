@@ -1,0 +1,130 @@
+// The x86 front end: translates guest instructions into tcg IR, one block at
+// a time. translate_block() decodes with the table-driven decoder and hands
+// each instruction to the generator of its mnemonic family
+// (translate_<family>.cpp); the shared pieces every generator uses — register
+// and memory operands, effective addresses, lazy flags, conditions, block
+// exits and exceptions — are declared here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "target-x86/cpu_state.h"
+#include "target-x86/decoder.h"
+#include "tcg/ir_builder.h"
+
+namespace vx86::x86 {
+
+struct X86Cpu;
+
+struct TranslateOptions {
+  unsigned max_insns = 512;
+};
+
+struct TranslatedBlock {
+  tcg::Block ir;
+  uint64_t pc = 0;        // linear address of the first byte
+  uint64_t pages[2] = {~0ull, ~0ull};  // physical pages of the code
+  uint32_t guest_bytes = 0;
+  uint32_t num_insns = 0;
+};
+
+// Translates the block starting at cpu.rip. Returns false only if the very
+// first instruction cannot be fetched (the fault is then pending in cpu).
+bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlock* out);
+
+// ---------------------------------------------------------------------------
+// Shared by the generators.
+
+using tcg::Temp;
+
+// Lazy-flags state known at translation time.
+inline constexpr uint32_t kCcOpDynamic = 0xffffffff;
+
+struct DisasContext {
+  X86Cpu& cpu;
+  tcg::IrBuilder& b;
+  uint32_t hflags;
+  unsigned code_bits;   // 16, 32, 64
+  bool mode64;          // 64-bit code
+  bool vm86;
+  unsigned cpl;
+  unsigned mem_index;   // MemIndex for data accesses at this CPL
+  uint64_t cs_base;
+  uint64_t pc;          // EIP/RIP of the current instruction
+  uint64_t next_pc;     // EIP/RIP after it
+  DecodedInsn insn;
+  uint32_t cc_op = kCcOpDynamic;  // what env.cc_op holds, if known
+  Temp cc_dst, cc_src;            // the values stored with it (valid when cc_op is known)
+  bool block_ended = false;       // the instruction ended the block
+  Temp ea_cache;                  // this instruction's memory operand address (linear)
+  bool ea_valid = false;
+};
+
+// Field offsets in the guest state block.
+inline constexpr std::size_t reg_offset(unsigned reg) {
+  return offsetof(CpuState, regs) + 8 * reg;
+}
+inline constexpr std::size_t seg_base_offset(unsigned seg) {
+  return offsetof(CpuState, segs) + seg * sizeof(SegmentCache) + offsetof(SegmentCache, base);
+}
+
+// Masks an address or EIP to a width in bits.
+inline uint64_t width_mask(unsigned bits) { return bits >= 64 ? ~0ull : (1ull << bits) - 1; }
+
+// General registers (values are i64 zero-extended to the operand size).
+Temp gen_load_gpr(DisasContext& s, unsigned reg, unsigned size, bool high_byte = false);
+void gen_store_gpr(DisasContext& s, unsigned reg, unsigned size, Temp value,
+                   bool high_byte = false);
+
+// Memory operands: the linear address of the instruction's ModRM memory
+// operand (computed once per instruction), and loads/stores through the MMU.
+Temp gen_effective_offset(DisasContext& s);  // offset within the segment
+Temp gen_linear(DisasContext& s, unsigned seg, Temp offset);
+Temp gen_operand_address(DisasContext& s);
+Temp gen_load(DisasContext& s, Temp linear, unsigned size, bool sign = false);
+void gen_store(DisasContext& s, Temp linear, unsigned size, Temp value);
+
+// Decoded operands (index into insn.operands): register, memory, immediate.
+Temp gen_read_operand(DisasContext& s, unsigned index);
+void gen_write_operand(DisasContext& s, unsigned index, Temp value);
+unsigned operand_size(const DisasContext& s, unsigned index);
+
+// Sign-extends a value of `size` bytes to 64 bits / zero-extends it.
+Temp gen_sext(DisasContext& s, Temp value, unsigned size);
+Temp gen_zext(DisasContext& s, Temp value, unsigned size);
+
+// Lazy flags: record how the arithmetic flags follow from an operation.
+void gen_set_cc(DisasContext& s, uint32_t cc_op, Temp dst, Temp src, Temp src2 = Temp{});
+// Materialises the arithmetic flags (kFlagsArith bits) into a temp.
+Temp gen_compute_flags(DisasContext& s);
+// CF as 0/1.
+Temp gen_compute_cf(DisasContext& s);
+// Condition code 0..15 (the Jcc/SETcc/CMOVcc encoding) as 0/1.
+Temp gen_condition(DisasContext& s, unsigned cc);
+// Makes env hold the flags as kCcOpEflags (before helpers that read EFLAGS).
+void gen_flush_flags(DisasContext& s);
+
+// Stack.
+unsigned stack_size(const DisasContext& s);  // 2, 4 or 8 bytes of rSP used
+void gen_push(DisasContext& s, Temp value, unsigned size);
+Temp gen_pop(DisasContext& s, unsigned size);  // reads and then updates rSP
+
+// Block exits. The IP given is EIP/RIP (not linear).
+void gen_jump(DisasContext& s, Temp new_ip);
+void gen_jump_const(DisasContext& s, uint64_t new_ip);
+// Ends the block after this instruction, continuing at next_pc.
+void gen_end_block(DisasContext& s);
+// Raises an exception at this instruction (rip = pc).
+void gen_exception(DisasContext& s, int vector, uint32_t error_code = 0);
+// #UD for an instruction vx86 does not implement, logged under -d unimp.
+void gen_unimplemented(DisasContext& s);
+
+// Family generators: return false if the mnemonic is not theirs.
+bool translate_alu(DisasContext& s);
+bool translate_data(DisasContext& s);
+bool translate_control(DisasContext& s);
+bool translate_string(DisasContext& s);
+bool translate_system(DisasContext& s);
+
+}  // namespace vx86::x86

@@ -1,0 +1,22 @@
+#include "target-x86/x86_cpu.h"
+
+namespace vx86::x86 {
+
+X86Cpu::X86Cpu(AddressSpace& memory_space, AddressSpace& io_space, CpuInterruptSource* irq,
+               SystemControl* system, const CpuModel& cpu_model)
+    : CpuState{},
+      memory(memory_space),
+      io(io_space),
+      interrupts(irq),
+      control(system),
+      model(cpu_model),
+      mmu(*this, memory_space) {
+  mmu.set_code_page_hooks([this](uint64_t ppage) { return tb_cache.page_has_code(ppage); },
+                          [this](uint64_t ppage) { tb_cache.invalidate_page(ppage); });
+  // Map changes (BARs, ROM shadowing) invalidate cached host pointers.
+  memory_listener_ = memory.add_listener([this](const AddressSpace&) { mmu.flush_all(); });
+}
+
+X86Cpu::~X86Cpu() { memory.remove_listener(memory_listener_); }
+
+}  // namespace vx86::x86

@@ -1,0 +1,56 @@
+// One x86 vCPU under TCG: the architectural state (CpuState, the base, whose
+// address is the `env` of generated code), its soft MMU, the devices it reaches
+// and its translation cache. Helpers called from IR get the CpuState* and
+// reach the rest with x86_cpu(env).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "core/clock.h"
+#include "core/irq.h"
+#include "core/memory.h"
+#include "core/system_control.h"
+#include "target-x86/cpu_state.h"
+#include "target-x86/cpuid.h"
+#include "target-x86/mmu.h"
+#include "tcg/tb_cache.h"
+
+namespace vx86::x86 {
+
+struct X86Cpu : CpuState {
+  X86Cpu(AddressSpace& memory, AddressSpace& io, CpuInterruptSource* interrupts,
+         SystemControl* control, const CpuModel& model);
+  ~X86Cpu();
+  X86Cpu(const X86Cpu&) = delete;
+  X86Cpu& operator=(const X86Cpu&) = delete;
+
+  CpuState& state() { return *this; }
+
+  AddressSpace& memory;
+  AddressSpace& io;
+  CpuInterruptSource* interrupts;
+  SystemControl* control;
+  CpuModel model;
+  Mmu mmu;
+  tcg::TbCache tb_cache;
+
+  // Set from any thread to make the execution loop return (kick).
+  std::atomic<bool> exit_request{false};
+  // The interrupt controller's INTR output (level).
+  std::atomic<bool> intr_line{false};
+  // The virtual clock RDTSC counts (null in unit tests: the TSC reads 0).
+  Clocks* clocks = nullptr;
+  unsigned cpu_index = 0;
+  unsigned cpu_count = 1;
+  // Set by helpers that end the run loop (shutdown/reset requests, triple fault).
+  bool stop_after_block = false;
+
+ private:
+  int memory_listener_ = -1;
+};
+
+inline X86Cpu& x86_cpu(CpuState* env) { return *static_cast<X86Cpu*>(env); }
+
+}  // namespace vx86::x86

@@ -1,0 +1,150 @@
+#include "tcg/ir.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace vx86::tcg {
+
+const char* type_name(Type t) {
+  switch (t) {
+    case Type::kI32:
+      return "i32";
+    case Type::kI64:
+      return "i64";
+    case Type::kV128:
+      return "v128";
+  }
+  return "?";
+}
+
+const char* cond_name(Cond c) {
+  static const char* const kNames[] = {"eq", "ne",  "lt",  "le",  "gt",
+                                       "ge", "ltu", "leu", "gtu", "geu"};
+  unsigned i = static_cast<unsigned>(c);
+  return i < kNumConds ? kNames[i] : "?";
+}
+
+Cond cond_invert(Cond c) {
+  switch (c) {
+    case Cond::kEq:
+      return Cond::kNe;
+    case Cond::kNe:
+      return Cond::kEq;
+    case Cond::kLt:
+      return Cond::kGe;
+    case Cond::kGe:
+      return Cond::kLt;
+    case Cond::kLe:
+      return Cond::kGt;
+    case Cond::kGt:
+      return Cond::kLe;
+    case Cond::kLtu:
+      return Cond::kGeu;
+    case Cond::kGeu:
+      return Cond::kLtu;
+    case Cond::kLeu:
+      return Cond::kGtu;
+    case Cond::kGtu:
+      return Cond::kLeu;
+  }
+  return c;
+}
+
+Cond cond_swap(Cond c) {
+  switch (c) {
+    case Cond::kEq:
+    case Cond::kNe:
+      return c;
+    case Cond::kLt:
+      return Cond::kGt;
+    case Cond::kGt:
+      return Cond::kLt;
+    case Cond::kLe:
+      return Cond::kGe;
+    case Cond::kGe:
+      return Cond::kLe;
+    case Cond::kLtu:
+      return Cond::kGtu;
+    case Cond::kGtu:
+      return Cond::kLtu;
+    case Cond::kLeu:
+      return Cond::kGeu;
+    case Cond::kGeu:
+      return Cond::kLeu;
+  }
+  return c;
+}
+
+std::string memop_name(uint32_t mo) {
+  static const char kSizes[] = {'b', 'w', 'l', 'q'};
+  unsigned size_log2 = mo & kMoSizeMask;
+  if (size_log2 == 4) return "o";
+  if (size_log2 > 4) return "?";
+  std::string s;
+  s += memop_signed(mo) ? 's' : 'u';
+  s += kSizes[size_log2];
+  return s;
+}
+
+Op make_op(Opcode opc, std::initializer_list<uint64_t> args) {
+  const OpDef& d = op_def(opc);
+  Op op;
+  op.opc = opc;
+  op.nout = d.nout;
+  op.nin = d.nin;
+  op.nconst = d.nconst;
+  if (args.size() != d.nargs() || (d.flags & kOpVariadic)) {
+    std::fprintf(stderr, "tcg: make_op(%s): wrong operand count\n", d.name);
+    std::abort();
+  }
+  std::copy(args.begin(), args.end(), op.args.begin());
+  return op;
+}
+
+uint32_t op_flags(const Op& op) {
+  uint32_t f = op.def().flags;
+  if (op.opc == Opcode::call) {
+    const HelperInfo* h = op.helper();
+    uint32_t hf = h ? h->flags : 0;
+    if (!(hf & kHelperNoSideEffects)) f |= kOpSideEffects;
+    if (hf & kHelperMayFault) f |= kOpMayFault | kOpSideEffects;
+    if (hf & kHelperReadsState) f |= kOpReadsEnv;
+    if (hf & kHelperWritesState) f |= kOpWritesEnv | kOpSideEffects;
+  }
+  return f;
+}
+
+bool op_is_pure(const Op& op) {
+  constexpr uint32_t kImpure =
+      kOpEndsBlock | kOpBranch | kOpSideEffects | kOpMayFault | kOpWritesEnv | kOpLabel | kOpExit;
+  return op.opc != Opcode::nop && (op_flags(op) & kImpure) == 0;
+}
+
+Temp Block::new_temp(Type t) {
+  temps.push_back(TempInfo{t, false, 0});
+  return Temp{static_cast<uint32_t>(temps.size() - 1)};
+}
+
+Temp Block::const_temp(Type t, uint64_t value) {
+  if (t == Type::kI32) value &= 0xffffffffull;
+  auto& cache = const_cache_[static_cast<unsigned>(t)];
+  auto it = cache.find(value);
+  // The cache may be stale if temps were copied in from elsewhere; check it.
+  if (it != cache.end() && it->second < temps.size() && temps[it->second].is_const &&
+      temps[it->second].type == t && temps[it->second].value == value) {
+    return Temp{it->second};
+  }
+  temps.push_back(TempInfo{t, true, value});
+  uint32_t id = static_cast<uint32_t>(temps.size() - 1);
+  cache[value] = id;
+  return Temp{id};
+}
+
+void Block::remove_nops() {
+  ops.erase(
+      std::remove_if(ops.begin(), ops.end(), [](const Op& op) { return op.opc == Opcode::nop; }),
+      ops.end());
+}
+
+}  // namespace vx86::tcg

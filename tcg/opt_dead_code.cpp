@@ -1,0 +1,112 @@
+#include "tcg/ir_cfg.h"
+#include "tcg/optimizer.h"
+
+namespace vx86::tcg {
+
+namespace {
+
+uint32_t branch_label(const Op& op) {
+  return static_cast<uint32_t>(op.cst(op.nconst - 1));
+}
+
+// Unreachable ops, branches to the very next op and unused labels.
+bool clean_control_flow(Block& block) {
+  bool changed = false;
+  auto& ops = block.ops;
+  bool reachable = true;
+  for (Op& op : ops) {
+    if (op.opc == Opcode::set_label) reachable = true;
+    if (!reachable && op.opc != Opcode::nop) {
+      op.opc = Opcode::nop;
+      changed = true;
+      continue;
+    }
+    if (op_flags(op) & kOpEndsBlock) reachable = false;
+  }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!(op_flags(ops[i]) & kOpBranch)) continue;
+    size_t j = i + 1;
+    while (j < ops.size() && ops[j].opc == Opcode::nop) ++j;
+    if (j < ops.size() && ops[j].opc == Opcode::set_label &&
+        ops[j].cst(0) == branch_label(ops[i])) {
+      ops[i].opc = Opcode::nop;  // both ways lead to the next op; brcond has no other effect
+      changed = true;
+    }
+  }
+  std::vector<bool> used(block.num_labels, false);
+  for (const Op& op : ops) {
+    if (op.opc != Opcode::nop && (op_flags(op) & kOpBranch)) used[branch_label(op)] = true;
+  }
+  for (Op& op : ops) {
+    if (op.opc == Opcode::set_label && !used[op.cst(0)]) {
+      op.opc = Opcode::nop;
+      changed = true;
+    }
+  }
+  block.remove_nops();
+  return changed;
+}
+
+// Pure ops whose outputs are dead, with liveness carried across basic blocks.
+bool remove_dead_ops(Block& block) {
+  Cfg cfg = build_cfg(block);
+  const size_t nt = block.temps.size();
+  const size_t nb = cfg.bbs.size();
+  std::vector<TempSet> live_in(nb, TempSet(nt, false)), live_out(nb, TempSet(nt, false));
+  auto step_back = [&](const Op& op, TempSet& live) {
+    for (unsigned k = 0; k < op.nout; ++k) live.reset(op.out(k));
+    for (unsigned k = 0; k < op.nin; ++k) {
+      if (!block.is_const(op.in(k))) live.set(op.in(k));
+    }
+  };
+  auto is_dead = [&](const Op& op, const TempSet& live) {
+    if (!op_is_pure(op)) return false;
+    for (unsigned k = 0; k < op.nout; ++k) {
+      if (live.test(op.out(k))) return false;
+    }
+    return true;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t b = nb; b-- > 0;) {
+      TempSet out(nt, false);
+      for (uint32_t s : cfg.bbs[b].succs) out.unite(live_in[s]);
+      TempSet live = out;
+      for (size_t i = cfg.bbs[b].end; i-- > cfg.bbs[b].begin;) {
+        if (!is_dead(block.ops[i], live)) step_back(block.ops[i], live);
+      }
+      live_out[b] = std::move(out);
+      if (!(live == live_in[b])) {
+        live_in[b] = std::move(live);
+        changed = true;
+      }
+    }
+  }
+  bool removed = false;
+  for (size_t b = 0; b < nb; ++b) {
+    TempSet live = live_out[b];
+    for (size_t i = cfg.bbs[b].end; i-- > cfg.bbs[b].begin;) {
+      Op& op = block.ops[i];
+      if (is_dead(op, live)) {
+        op.opc = Opcode::nop;
+        removed = true;
+      } else {
+        step_back(op, live);
+      }
+    }
+  }
+  block.remove_nops();
+  return removed;
+}
+
+}  // namespace
+
+void opt_dead_code(Block& block) {
+  for (int round = 0; round < 8; ++round) {
+    bool changed = clean_control_flow(block);
+    changed |= remove_dead_ops(block);
+    if (!changed) break;
+  }
+}
+
+}  // namespace vx86::tcg

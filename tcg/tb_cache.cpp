@@ -1,0 +1,58 @@
+#include "tcg/tb_cache.h"
+
+#include <algorithm>
+
+namespace vx86::tcg {
+
+TranslationBlock* TbCache::lookup(uint64_t phys_pc, uint64_t pc, uint64_t cs_base,
+                                  uint32_t flags) const {
+  auto it = blocks_.find(Key{phys_pc, pc, cs_base, flags});
+  return it == blocks_.end() ? nullptr : it->second.get();
+}
+
+TranslationBlock* TbCache::insert(std::unique_ptr<TranslationBlock> tb) {
+  Key key{tb->phys_pc, tb->pc, tb->cs_base, tb->flags};
+  if (auto it = blocks_.find(key); it != blocks_.end()) remove(it->second.get());
+  TranslationBlock* raw = tb.get();
+  for (uint64_t page : raw->pages) {
+    if (page == kNoPage) continue;
+    page_blocks_[page].push_back(raw);
+    code_pages_.insert(page);
+  }
+  blocks_[key] = std::move(tb);
+  ++translations_;
+  return raw;
+}
+
+void TbCache::remove(TranslationBlock* tb) {
+  for (uint64_t page : tb->pages) {
+    if (page == kNoPage) continue;
+    auto it = page_blocks_.find(page);
+    if (it == page_blocks_.end()) continue;
+    auto& v = it->second;
+    v.erase(std::remove(v.begin(), v.end(), tb), v.end());
+    if (v.empty()) {
+      page_blocks_.erase(it);
+      code_pages_.erase(page);
+    }
+  }
+  blocks_.erase(Key{tb->phys_pc, tb->pc, tb->cs_base, tb->flags});
+}
+
+void TbCache::invalidate_page(uint64_t ppage) {
+  auto it = page_blocks_.find(ppage);
+  if (it == page_blocks_.end()) return;
+  std::vector<TranslationBlock*> victims = it->second;
+  for (TranslationBlock* tb : victims) {
+    remove(tb);
+    ++invalidations_;
+  }
+}
+
+void TbCache::flush() {
+  blocks_.clear();
+  page_blocks_.clear();
+  code_pages_.clear();
+}
+
+}  // namespace vx86::tcg

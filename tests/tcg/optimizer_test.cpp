@@ -1,0 +1,291 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tcg/helper.h"
+#include "tcg/interp.h"
+#include "tcg/ir_builder.h"
+#include "tcg/ir_print.h"
+#include "tcg/ir_verify.h"
+#include "tcg/optimizer.h"
+#include "tests/tcg/tcg_test_util.h"
+
+namespace vx86::tcg {
+namespace {
+
+std::string optimized(Block& block) {
+  EXPECT_TRUE(verify_block(block).empty()) << print_block(block);
+  optimize(block);
+  EXPECT_TRUE(verify_block(block).empty()) << print_block(block);
+  return print_block(block);
+}
+
+unsigned count_ops(const Block& block, Opcode opc) {
+  unsigned n = 0;
+  for (const Op& op : block.ops) n += op.opc == opc;
+  return n;
+}
+
+TEST(TcgOptimize, FoldsConstantExpressions) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64(), z = b.new_i32();
+  b.movi_i64(x, 2);
+  b.add_i64(y, x, b.const_i64(3));
+  b.shl_i64(y, y, b.const_i64(4));
+  b.st_i64(y, 0);
+  b.extrl_i64_i32(z, y);
+  b.ctpop_i32(z, z);
+  b.st_i32(z, 8);
+  b.exit_tb(0);
+  EXPECT_EQ(optimized(block),
+            " st_i64 $0x50, env, $0x0\n"
+            " st_i32 $0x2, env, $0x8\n"
+            " exit_tb $0x0\n");
+}
+
+TEST(TcgOptimize, AlgebraicIdentities) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64();
+  b.ld_i64(x, 0);
+  b.add_i64(y, x, b.const_i64(0));
+  b.st_i64(y, 8);
+  b.mul_i64(y, x, b.const_i64(1));
+  b.st_i64(y, 16);
+  b.and_i64(y, x, b.const_i64(0));
+  b.st_i64(y, 24);
+  b.xor_i64(y, x, x);
+  b.st_i64(y, 32);
+  b.or_i64(y, x, b.const_i64(~0ull));
+  b.st_i64(y, 40);
+  b.shl_i64(y, x, b.const_i64(64));  // count modulo 64 is 0
+  b.st_i64(y, 48);
+  b.and_i64(y, b.const_i64(~0ull), x);
+  b.st_i64(y, 56);
+  b.exit_tb(0);
+  EXPECT_EQ(optimized(block),
+            " ld_i64 t0, env, $0x0\n"
+            " st_i64 t0, env, $0x8\n"
+            " st_i64 t0, env, $0x10\n"
+            " st_i64 $0x0, env, $0x18\n"
+            " st_i64 $0x0, env, $0x20\n"
+            " st_i64 $0xffffffffffffffff, env, $0x28\n"
+            " st_i64 t0, env, $0x30\n"
+            " st_i64 t0, env, $0x38\n"
+            " exit_tb $0x0\n");
+}
+
+TEST(TcgOptimize, I32IdentitiesUseThe32BitMask) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i32(), y = b.new_i32();
+  b.ld_i32(x, 0);
+  b.and_i32(y, x, b.const_i32(0xffffffff));
+  b.st_i32(y, 8);
+  b.and_i32(y, x, b.const_i32(0xffff));  // not an identity
+  b.st_i32(y, 16);
+  b.exit_tb(0);
+  optimized(block);
+  EXPECT_EQ(count_ops(block, Opcode::and_i32), 1u);
+}
+
+TEST(TcgOptimize, ResolvesConstantBranchesAndRemovesDeadCode) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), unused = b.new_i64();
+  Label skip = b.new_label();
+  b.movi_i64(x, 5);
+  b.ld_i64(unused, 8);  // pure, result never read
+  b.brcond_i64(x, b.const_i64(5), Cond::kEq, skip);
+  b.st_i64(x, 0);  // unreachable
+  b.exit_tb(1);
+  b.set_label(skip);
+  b.st_i64(x, 16);
+  b.exit_tb(2);
+  EXPECT_EQ(optimized(block),
+            " st_i64 $0x5, env, $0x10\n"
+            " exit_tb $0x2\n");
+}
+
+TEST(TcgOptimize, KnowledgeIsForgottenAtLabels) {
+  Block block;
+  IrBuilder b(block);
+  Temp c = b.new_i64(), x = b.new_i64();
+  Label join = b.new_label();
+  b.ld_i64(c, 0);
+  b.movi_i64(x, 1);
+  b.brcond_i64(c, b.const_i64(0), Cond::kEq, join);
+  b.movi_i64(x, 2);
+  b.set_label(join);
+  b.st_i64(x, 8);  // x is 1 or 2 here: must not be folded
+  b.exit_tb(0);
+  optimized(block);
+  EXPECT_EQ(count_ops(block, Opcode::mov_i64), 2u);
+  EXPECT_EQ(block.ops[block.ops.size() - 2].in(0), x.id);
+}
+
+TEST(TcgOptimize, CopyPropagationStopsWhenSourceChanges) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64();
+  b.ld_i64(x, 0);
+  b.mov_i64(y, x);
+  b.st_i64(y, 8);                   // reads x
+  b.add_i64(x, x, b.const_i64(1));  // x changes; y still holds the old x
+  b.st_i64(y, 16);
+  b.st_i64(x, 24);
+  b.exit_tb(0);
+  EXPECT_EQ(optimized(block),
+            " ld_i64 t0, env, $0x0\n"
+            " mov_i64 t1, t0\n"
+            " st_i64 t0, env, $0x8\n"
+            " add_i64 t0, t0, $0x1\n"
+            " st_i64 t1, env, $0x10\n"
+            " st_i64 t0, env, $0x18\n"
+            " exit_tb $0x0\n");
+}
+
+TEST(TcgOptimize, KeepsSideEffectsAndFaultingOps) {
+  Block block;
+  IrBuilder b(block);
+  Temp a = b.new_i64(), v = b.new_i64();
+  b.insn_start(0x10);
+  b.ld_i64(a, 0);
+  b.qemu_ld_i64(v, a, kMo64, 0);  // result unused, but may fault or touch MMIO
+  b.exit_tb(0);
+  optimized(block);
+  EXPECT_EQ(count_ops(block, Opcode::qemu_ld_i64), 1u);
+  EXPECT_EQ(count_ops(block, Opcode::insn_start), 1u);
+}
+
+uint64_t pure_twice(void*, uint64_t v) {
+  return v * 2;
+}
+uint64_t reads_state(uint8_t* env, uint64_t) {
+  return env[0];
+}
+const HelperInfo kPureTwice = make_helper<&pure_twice>("twice", kHelperNoSideEffects);
+const HelperInfo kReadsState = make_helper<&reads_state>("reads_state", kHelperReadsState);
+
+TEST(TcgOptimize, RemovesUnusedPureHelperCalls) {
+  Block block;
+  IrBuilder b(block);
+  Temp v = b.new_i64(), unused = b.new_i64();
+  b.ld_i64(v, 0);
+  b.call_helper(kPureTwice, unused, {v});
+  b.call_helper(kReadsState, v, {v});  // not pure: kept
+  b.exit_tb(0);
+  optimized(block);
+  ASSERT_EQ(count_ops(block, Opcode::call), 1u);
+  EXPECT_EQ(block.ops[1].helper(), &kReadsState);
+}
+
+TEST(TcgOptimize, LoopsSurviveOptimization) {
+  // A backward branch: values change around the loop, so nothing learnt before
+  // the loop label may be used inside it.
+  Block block;
+  IrBuilder b(block);
+  Temp i = b.new_i64(), sum = b.new_i64(), step = b.new_i64();
+  Label loop = b.new_label();
+  b.movi_i64(i, 10);
+  b.movi_i64(sum, 0);
+  b.movi_i64(step, 1);
+  b.set_label(loop);
+  b.st_i64(sum, 8);  // overwritten each iteration but observed at the branch
+  b.add_i64(sum, sum, i);
+  b.sub_i64(i, i, step);
+  b.brcond_i64(i, b.const_i64(0), Cond::kNe, loop);
+  b.st_i64(sum, 0);
+  b.exit_tb(0);
+  Block opt = block;
+  optimized(opt);
+  for (const Block* blk : {&block, &opt}) {
+    std::vector<uint8_t> env(16);
+    test::FakeMemory mem;
+    interpret(*blk, env.data(), mem);
+    EXPECT_EQ(test::env_u64(env, 0), 55u) << print_block(*blk);
+    EXPECT_EQ(test::env_u64(env, 8), 54u);
+  }
+}
+
+// ---- dead guest-state stores ----
+
+std::string dse(Block& block) {
+  EXPECT_TRUE(verify_block(block).empty()) << print_block(block);
+  opt_dead_store(block);
+  EXPECT_TRUE(verify_block(block).empty());
+  return print_block(block);
+}
+
+TEST(TcgDeadStore, RemovesOverwrittenStores) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64();
+  b.ld_i64(x, 0);
+  b.st_i64(x, 8);  // dead: overwritten below
+  b.st_i32(b.const_i32(1), 16);
+  b.st_i32(b.const_i32(2), 20);  // these two are covered by the st_i64 at 16
+  b.st_i64(x, 8);
+  b.st_i64(x, 16);
+  b.exit_tb(0);
+  EXPECT_EQ(dse(block),
+            " ld_i64 t0, env, $0x0\n"
+            " st_i64 t0, env, $0x8\n"
+            " st_i64 t0, env, $0x10\n"
+            " exit_tb $0x0\n");
+}
+
+TEST(TcgDeadStore, KeepsStoresThatMayBeObserved) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i32();
+  Label l = b.new_label();
+  b.insn_start(0x10);
+  b.ld_i64(x, 0);
+  b.st_i64(x, 8);  // read back by the ld below
+  b.ld8u_i32(y, 12);
+  b.st_i64(x, 8);  // a faulting op must see it
+  b.qemu_ld_i64(x, x, kMo64, 0);
+  b.st_i64(x, 8);  // a state-reading helper may read it
+  b.call_helper(kReadsState, x, {x});
+  b.st_i64(x, 8);  // the branch may leave the block
+  b.brcond_i64(x, x, Cond::kEq, l);
+  b.st_i64(x, 8);  // a label: another path may arrive
+  b.set_label(l);
+  b.st_i64(x, 8);  // only partly overwritten by the next store: kept
+  b.st_i32(y, 8);
+  b.st_i64(x, 16);  // dead: both halves overwritten below
+  b.st_i32(y, 16);
+  b.st_i32(y, 20);
+  b.exit_tb(0);
+  Block before = block;
+  dse(block);
+  EXPECT_EQ(before.ops.size() - block.ops.size(), 1u) << print_block(block);
+  EXPECT_EQ(count_ops(block, Opcode::st_i64), 6u);
+}
+
+TEST(TcgDeadStore, FaultKeepsStateExact) {
+  // x86 flags pattern: each instruction stores cc_src; only the last survives,
+  // except the one before an instruction that may fault.
+  Block block;
+  IrBuilder b(block);
+  Temp v = b.new_i64(), a = b.new_i64();
+  b.ld_i64(v, 0);
+  b.insn_start(0x100);
+  b.st_i64(v, 32);  // dead: insn 0x104 overwrites before anything can observe
+  b.insn_start(0x104);
+  b.st_i64(v, 32);  // kept: 0x108 may fault
+  b.insn_start(0x108);
+  b.movi_i64(a, 0x1000);
+  b.qemu_ld_i64(v, a, kMo64, 0);
+  b.st_i64(v, 32);
+  b.exit_tb(0);
+  dse(block);
+  unsigned stores = count_ops(block, Opcode::st_i64);
+  EXPECT_EQ(stores, 2u) << print_block(block);
+  EXPECT_EQ(block.ops[2].opc, Opcode::insn_start);  // the first st_i64 went
+}
+
+}  // namespace
+}  // namespace vx86::tcg
