@@ -40,10 +40,15 @@ HumanMonitor::HumanMonitor(Chardev& chardev, MonitorTarget& target)
 
 void HumanMonitor::chardev_event(ChardevEvent event) {
   if (event == ChardevEvent::kOpened) {
-    if (!greeted_) chardev_.write("vx86 monitor - type 'help' for more information\r\n");
-    greeted_ = true;
-    prompt();
+    greeted_ = false;  // each new connection gets the banner
+    greet();
   }
+}
+
+void HumanMonitor::greet() {
+  if (!greeted_) chardev_.write("vx86 monitor - type 'help' for more information\r\n");
+  greeted_ = true;
+  prompt();
 }
 
 void HumanMonitor::prompt() { chardev_.write("(vx86) "); }
@@ -95,7 +100,7 @@ std::string HumanMonitor::execute(const std::string& line) {
     return "";
   }
   if (cmd == "system_powerdown") {
-    target_.system_powerdown();
+    if (!target_.system_powerdown()) return "system_powerdown: this machine has no ACPI power button yet\n";
     return "";
   }
   if (cmd == "quit" || cmd == "q") {

@@ -20,7 +20,8 @@ class MonitorTarget {
   virtual void stop() = 0;
   virtual void cont() = 0;
   virtual void system_reset() = 0;
-  virtual void system_powerdown() = 0;
+  // Returns false when the machine has no way to ask the guest to power off.
+  virtual bool system_powerdown() = 0;
   virtual void quit() = 0;
   virtual AddressSpace& memory() = 0;
   virtual std::string describe_registers() = 0;
@@ -36,6 +37,8 @@ class HumanMonitor : public CharFrontend {
 
   // Runs one command line and returns its output (also used by tests).
   std::string execute(const std::string& line);
+  // Prints the banner and the prompt (for a monitor that has its own chardev).
+  void greet();
 
  private:
   void prompt();

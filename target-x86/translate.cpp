@@ -141,7 +141,9 @@ bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlo
       case DecodeStatus::kOk:
         // System first: it claims MOV to and from control/debug registers.
         if (!(translate_system(s) || translate_data(s) || translate_alu(s) ||
-              translate_control(s) || translate_string(s))) {
+              translate_control(s) || translate_string(s) || translate_shift(s) ||
+              translate_muldiv(s) || translate_bits(s) || translate_atomic(s) ||
+              translate_bcd(s) || translate_fpu(s) || translate_sse(s))) {
           gen_unimplemented(s);
         }
         break;

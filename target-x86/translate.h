@@ -126,5 +126,12 @@ bool translate_data(DisasContext& s);
 bool translate_control(DisasContext& s);
 bool translate_string(DisasContext& s);
 bool translate_system(DisasContext& s);
+bool translate_shift(DisasContext& s);    // shifts and rotates (translate_shift.cpp)
+bool translate_muldiv(DisasContext& s);   // MUL IMUL DIV IDIV (translate_muldiv.cpp)
+bool translate_bits(DisasContext& s);     // BT*, BSF/BSR, TZCNT/LZCNT/POPCNT (translate_bits.cpp)
+bool translate_atomic(DisasContext& s);   // XADD, CMPXCHG* (translate_atomic.cpp)
+bool translate_bcd(DisasContext& s);      // DAA DAS AAA AAS AAM AAD (translate_bcd.cpp)
+bool translate_fpu(DisasContext& s);      // x87 (translate_fpu.cpp)
+bool translate_sse(DisasContext& s);      // MMX/SSE (translate_sse.cpp)
 
 }  // namespace vx86::x86

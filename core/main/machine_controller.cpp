@@ -1,5 +1,6 @@
 #include "core/main/machine_controller.h"
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 
@@ -8,9 +9,11 @@
 #include "accel/tcg_accel.h"
 #include "accel/tcg_vcpu.h"
 #include "core/chardev_factory.h"
+#include "core/chardev_mux.h"
 #include "core/device_lock.h"
 #include "core/log.h"
 #include "hw/device_registry.h"
+#include "target-x86/cpu_state.h"
 
 namespace vx86 {
 
@@ -36,7 +39,6 @@ void MachineController::refuse_unavailable_features() const {
   if (!options_.drives.empty()) refuse(options_.drives.front().option() + ": disk images");
   if (options_.gdb) refuse("-gdb/-s: the gdbstub");
   if (!options_.qmps.empty()) refuse("-qmp: the QMP monitor");
-  if (!options_.monitors.empty()) refuse("-monitor: the human monitor");
   if (options_.display == "sdl") refuse("-display sdl: the SDL console");
   if (options_.smp_cpus > 1) refuse("-smp " + std::to_string(options_.smp_cpus) + ": SMP (APICs)");
   if (options_.bios.empty()) {
@@ -46,33 +48,83 @@ void MachineController::refuse_unavailable_features() const {
   }
 }
 
+void MachineController::defer(std::function<void()> fn) {
+  boost::asio::post(loop_.io(), std::move(fn));
+}
+
+Chardev* MachineController::legacy_chardev(const std::string& option, const std::string& spec,
+                                           const std::string& id, Chardev** monitor_port) {
+  LegacyChardev legacy = parse_legacy_chardev_spec(option, spec, id);
+  Chardev* chardev = nullptr;
+  switch (legacy.kind) {
+    case LegacyChardev::Kind::kNone:
+      return nullptr;
+    case LegacyChardev::Kind::kExisting: {
+      auto it = chardevs_.find(legacy.existing_id);
+      if (it == chardevs_.end()) {
+        throw OptionError(option + " " + spec + ": no chardev with id '" + legacy.existing_id + "'");
+      }
+      chardev = it->second.get();
+      break;
+    }
+    case LegacyChardev::Kind::kNew: {
+      auto created = create_chardev(*legacy.opts, loop_);
+      chardev = created.get();
+      chardevs_[id] = std::move(created);
+      break;
+    }
+  }
+  if (auto* mux = dynamic_cast<MuxChardev*>(chardev)) {
+    mux->set_quit_handler([this] { defer([this] { finish(0); }); });
+    if (legacy.with_monitor && monitor_port) *monitor_port = mux->add_frontend();
+  }
+  return chardev;
+}
+
+void MachineController::add_monitor(Chardev* chardev, bool greet) {
+  auto monitor = std::make_unique<HumanMonitor>(*chardev, *this);
+  chardev->set_frontend(monitor.get());
+  if (greet) monitor->greet();
+  monitors_.push_back(std::move(monitor));
+}
+
 void MachineController::create_chardevs() {
   for (const KeyValues& kv : options_.chardevs) {
     std::string id = kv.get_string("id");
     if (chardevs_.count(id)) throw OptionError("-chardev: duplicate id '" + id + "'");
     chardevs_[id] = create_chardev(kv, loop_);
+    if (auto* mux = dynamic_cast<MuxChardev*>(chardevs_[id].get())) {
+      mux->set_quit_handler([this] { defer([this] { finish(0); }); });
+    }
   }
   std::vector<std::string> serials = options_.serials;
   // Without a graphical console the first serial port is the terminal; with
-  // -nographic the terminal is muxed so Ctrl-A escapes work, as in QEMU.
+  // -nographic the terminal is muxed with the monitor (Ctrl-A c), as in QEMU.
   if (serials.empty()) serials.push_back(options_.nographic ? "mon:stdio" : "stdio");
   if (serials.size() > 4) throw OptionError("-serial: at most 4 serial ports");
+  std::vector<Chardev*> monitor_ports;
   int index = 0;
   for (const std::string& spec : serials) {
+    Chardev* monitor_port = nullptr;
+    Chardev* backend = legacy_chardev("-serial", spec, "serial" + std::to_string(index),
+                                      &monitor_port);
     if (spec == "none") continue;
-    Chardev* backend = nullptr;
-    if (spec.rfind("chardev:", 0) == 0) {
-      auto it = chardevs_.find(spec.substr(8));
-      if (it == chardevs_.end()) throw OptionError("-serial " + spec + ": no such chardev");
-      backend = it->second.get();
-    } else {
-      std::string id = "serial" + std::to_string(index);
-      auto chardev = create_chardev(parse_legacy_chardev("-serial", spec, id), loop_);
-      backend = chardev.get();
-      chardevs_[id] = std::move(chardev);
-    }
     serial_backends_.push_back(backend);
+    if (monitor_port) monitor_ports.push_back(monitor_port);
     ++index;
+  }
+  for (Chardev* port : monitor_ports) add_monitor(port, false);
+  index = 0;
+  for (const std::string& spec : options_.monitors) {
+    Chardev* monitor_port = nullptr;
+    Chardev* chardev = legacy_chardev("-monitor", spec, "monitor" + std::to_string(index++),
+                                      &monitor_port);
+    if (!chardev) continue;
+    if (monitor_port) {
+      add_monitor(monitor_port, false);
+    } else {
+      add_monitor(chardev, true);
+    }
   }
 }
 
@@ -197,6 +249,62 @@ void MachineController::request_reset(ShutdownCause cause) {
   if (runner_) {
     for (auto& v : runner_->vcpus()) v->kick();
   }
+}
+
+bool MachineController::running() const {
+  return runner_ && !runner_->paused() && !monitor_stopped_;
+}
+
+void MachineController::stop() {
+  monitor_stopped_ = true;
+  defer([this] {
+    runner_->pause();
+    loop_.clocks().pause_virtual();
+  });
+}
+
+void MachineController::cont() {
+  monitor_stopped_ = false;
+  defer([this] {
+    loop_.clocks().resume_virtual();
+    runner_->resume();
+  });
+}
+
+void MachineController::system_reset() { request_reset(ShutdownCause::kHostQmp); }
+
+bool MachineController::system_powerdown() { return false; }
+
+void MachineController::quit() { defer([this] { finish(0); }); }
+
+AddressSpace& MachineController::memory() { return machine_->memory(); }
+
+std::string MachineController::describe_registers() {
+  if (!runner_ || runner_->vcpus().empty()) return "no CPU\n";
+  const CpuState& c = runner_->vcpus()[0]->state();
+  static const char* const kNames[] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
+                                       "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
+  std::string out;
+  char line[128];
+  for (int i = 0; i < 16; ++i) {
+    std::snprintf(line, sizeof(line), "%s=%016llx%s", kNames[i],
+                  static_cast<unsigned long long>(c.regs[i]), i % 4 == 3 ? "\n" : " ");
+    out += line;
+  }
+  std::snprintf(line, sizeof(line), "RIP=%016llx RFL=%08x CPL=%u HLT=%u\n",
+                static_cast<unsigned long long>(c.rip), compute_eflags(c), cpl(c), c.halted);
+  out += line;
+  static const char* const kSegs[] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+  for (int i = 0; i < kSegCount; ++i) {
+    std::snprintf(line, sizeof(line), "%s =%04x %016llx %08x %04x\n", kSegs[i], c.segs[i].selector,
+                  static_cast<unsigned long long>(c.segs[i].base), c.segs[i].limit, c.segs[i].attrs);
+    out += line;
+  }
+  std::snprintf(line, sizeof(line), "CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx EFER=%llx\n",
+                static_cast<unsigned long long>(c.cr0), static_cast<unsigned long long>(c.cr2),
+                static_cast<unsigned long long>(c.cr3), static_cast<unsigned long long>(c.cr4),
+                static_cast<unsigned long long>(c.efer));
+  return out + line;
 }
 
 }  // namespace vx86

@@ -3,6 +3,7 @@
 // and are carried out on the main loop.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,12 +14,13 @@
 #include "core/chardev.h"
 #include "core/main/cmdline.h"
 #include "core/main_loop.h"
+#include "core/monitor.h"
 #include "core/system_control.h"
 #include "hw/pc/pc_machine.h"
 
 namespace vx86 {
 
-class MachineController : public SystemControl {
+class MachineController : public SystemControl, public MonitorTarget {
  public:
   explicit MachineController(const CmdlineOptions& options);
   ~MachineController() override;
@@ -31,9 +33,26 @@ class MachineController : public SystemControl {
   void request_shutdown(ShutdownCause cause) override;
   void request_exit(int status) override;
 
+  // MonitorTarget
+  bool running() const override;
+  void stop() override;
+  void cont() override;
+  void system_reset() override;
+  bool system_powerdown() override;
+  void quit() override;
+  AddressSpace& memory() override;
+  std::string describe_registers() override;
+
  private:
   void refuse_unavailable_features() const;
   void create_chardevs();
+  // Creates the chardev of a legacy -serial/-monitor spelling; *monitor_port
+  // is set to a port for a monitor when the spelling was mon:... .
+  Chardev* legacy_chardev(const std::string& option, const std::string& spec,
+                          const std::string& id, Chardev** monitor_port);
+  void add_monitor(Chardev* chardev, bool greet);
+  // Runs fn on the main loop without the device lock (it may pause vCPUs).
+  void defer(std::function<void()> fn);
   std::vector<uint8_t> load_firmware() const;
   void create_devices();
   void create_cpus();
@@ -43,10 +62,12 @@ class MachineController : public SystemControl {
   MainLoop loop_;
   std::map<std::string, std::unique_ptr<Chardev>> chardevs_;
   std::vector<Chardev*> serial_backends_;
+  std::vector<std::unique_ptr<HumanMonitor>> monitors_;
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;
   int exit_status_ = 0;
+  bool monitor_stopped_ = false;  // stop/cont seen by the monitor before they take effect
 };
 
 }  // namespace vx86

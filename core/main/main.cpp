@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -48,6 +49,8 @@ int list_and_exit(const CmdlineOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed pipe on stdout must not kill the emulator (as in QEMU).
+  std::signal(SIGPIPE, SIG_IGN);
   CmdlineOptions options;
   try {
     if (parse_cmdline(argc, argv, &options) == CmdlineAction::kExitSuccess) return 0;

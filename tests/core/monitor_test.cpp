@@ -17,7 +17,10 @@ class FakeTarget : public MonitorTarget {
   void stop() override { is_running = false; }
   void cont() override { is_running = true; }
   void system_reset() override { ++resets; }
-  void system_powerdown() override { ++powerdowns; }
+  bool system_powerdown() override {
+    ++powerdowns;
+    return true;
+  }
   void quit() override { quitted = true; }
   AddressSpace& memory() override { return as; }
   std::string describe_registers() override { return "RAX=0\n"; }

@@ -1,0 +1,92 @@
+// The human monitor on a unix socket, driven by a client as a user would.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "tests/system/run_command.h"
+
+namespace vx86::test {
+namespace {
+
+// Connects to path (retrying while vx86 starts), sends commands, returns all output.
+std::string talk(const std::string& path, const std::string& commands) {
+  int fd = -1;
+  for (int attempt = 0; attempt < 200 && fd < 0; ++attempt) {
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(fd);
+      fd = -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  if (fd < 0) return "<no connection>";
+  std::string out;
+  char buf[4096];
+  auto read_until = [&](const std::string& marker) {
+    for (int i = 0; i < 400 && out.find(marker) == std::string::npos; ++i) {
+      timeval tv{0, 50000};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+      if (n == 0) break;
+    }
+  };
+  read_until("(vx86) ");
+  std::size_t start = 0;
+  while (start < commands.size()) {
+    std::size_t nl = commands.find('\n', start);
+    std::string line = commands.substr(start, nl - start + 1);
+    start = nl + 1;
+    std::size_t prompts = 0;
+    for (std::size_t p = out.find("(vx86) "); p != std::string::npos; p = out.find("(vx86) ", p + 1)) ++prompts;
+    if (write(fd, line.data(), line.size()) < 0) break;
+    if (line.rfind("quit", 0) == 0) break;
+    // Wait for the next prompt.
+    for (int i = 0; i < 400; ++i) {
+      std::size_t now = 0;
+      for (std::size_t p = out.find("(vx86) "); p != std::string::npos; p = out.find("(vx86) ", p + 1)) ++now;
+      if (now > prompts) break;
+      timeval tv{0, 50000};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+      if (n == 0) break;
+    }
+  }
+  close(fd);
+  return out;
+}
+
+TEST(MonitorSystemTest, StopContInspectAndQuitOverUnixSocket) {
+  std::string dir = ::testing::TempDir();
+  std::string sock = dir + "/vx86-monitor-" + std::to_string(getpid()) + ".sock";
+  std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  auto vx86 = std::async(std::launch::async, [&] {
+    return run_command({VX86_BINARY, "-display", "none", "-bios", bios, "-serial", "null",
+                        "-monitor", "unix:" + sock + ",server=on,wait=off"},
+                       60);
+  });
+  std::string out = talk(sock, "info status\nstop\ninfo status\nxp /4b 0xffff0\ncont\n"
+                               "info status\nquit\n");
+  CommandResult r = vx86.get();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(out.find("vx86 monitor"), std::string::npos) << out;
+  EXPECT_NE(out.find("VM status: running"), std::string::npos) << out;
+  EXPECT_NE(out.find("VM status: paused"), std::string::npos) << out;
+  // The reset vector of the spin guest: a far jump (EA).
+  EXPECT_NE(out.find("00000000000ffff0: 0xea"), std::string::npos) << out;
+  unlink(sock.c_str());
+}
+
+}  // namespace
+}  // namespace vx86::test
