@@ -1,5 +1,7 @@
 #include "accel/cpu_runner.h"
 
+#include <algorithm>
+
 namespace vx86 {
 
 CpuRunner::CpuRunner(std::vector<std::unique_ptr<Vcpu>> vcpus, ExitHandler on_exit)
@@ -32,6 +34,9 @@ void CpuRunner::pause() {
 void CpuRunner::resume() {
   std::lock_guard g(lock_);
   pause_requested_ = false;
+  // A reset (or the monitor) may have changed a halted vCPU; let each one
+  // look again (a still-halted one returns kHalted at once).
+  std::fill(halted_.begin(), halted_.end(), false);
   cond_.notify_all();
 }
 

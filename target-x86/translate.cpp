@@ -1,6 +1,10 @@
 #include "target-x86/translate.h"
 
+#include <capstone/capstone.h>
+
 #include <cinttypes>
+#include <cstdio>
+#include <string>
 
 #include "core/log.h"
 #include "target-x86/exceptions.h"
@@ -25,12 +29,35 @@ bool fetch_byte(void* opaque, uint64_t address, uint8_t* byte) {
   return true;
 }
 
+// One capstone handle per code size, opened on first use (only with -d in_asm).
+csh capstone_handle(unsigned code_bits) {
+  static thread_local csh handles[3] = {0, 0, 0};
+  static thread_local bool opened[3] = {false, false, false};
+  unsigned i = code_bits == 16 ? 0 : code_bits == 32 ? 1 : 2;
+  if (!opened[i]) {
+    opened[i] = true;
+    cs_mode mode = i == 0 ? CS_MODE_16 : i == 1 ? CS_MODE_32 : CS_MODE_64;
+    if (cs_open(CS_ARCH_X86, mode, &handles[i]) != CS_ERR_OK) handles[i] = 0;
+  }
+  return handles[i];
+}
+
 void log_instruction(const DisasContext& s, uint64_t linear) {
-  // Full disassembly comes from capstone (in_asm); here the bytes and mnemonic.
-  log_printf("IN: %04llx:%08" PRIx64 "  %s (%u bytes)\n",
-             static_cast<unsigned long long>(s.cpu.segs[kSegCS].selector), s.pc,
-             mnemonic_name(s.insn.mnemonic), s.insn.length);
-  (void)linear;
+  uint8_t bytes[kMaxInsnLength];
+  unsigned len = s.insn.length ? s.insn.length : 1;
+  if (len > static_cast<unsigned>(kMaxInsnLength)) len = kMaxInsnLength;
+  if (!s.cpu.mmu.fetch(linear, bytes, len)) len = 0;
+  char hex[3 * kMaxInsnLength + 1] = "";
+  for (unsigned i = 0; i < len; ++i) std::snprintf(hex + 3 * i, 4, "%02x ", bytes[i]);
+  std::string text = mnemonic_name(s.insn.mnemonic);
+  csh handle = capstone_handle(s.code_bits);
+  cs_insn* insn = nullptr;
+  if (handle && len && cs_disasm(handle, bytes, len, s.pc, 1, &insn) == 1) {
+    text = std::string(insn->mnemonic) + (insn->op_str[0] ? " " : "") + insn->op_str;
+  }
+  if (insn) cs_free(insn, 1);
+  log_printf("IN: %04x:%08" PRIx64 "  %-30s %s\n", s.cpu.segs[kSegCS].selector, s.pc, hex,
+             text.c_str());
 }
 
 }  // namespace

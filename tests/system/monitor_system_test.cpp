@@ -90,3 +90,67 @@ TEST(MonitorSystemTest, StopContInspectAndQuitOverUnixSocket) {
 
 }  // namespace
 }  // namespace vx86::test
+
+namespace vx86::test {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return "";
+  std::string s;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) s.append(buf, n);
+  std::fclose(f);
+  return s;
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t p = haystack.find(needle); p != std::string::npos;
+       p = haystack.find(needle, p + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(LifeCycleTest, NoRebootExitsOnGuestReset) {
+  std::string serial = ::testing::TempDir() + "/vx86-reset-" + std::to_string(getpid()) + ".out";
+  CommandResult r = run_command({VX86_BINARY, "-display", "none", "-no-reboot", "-bios",
+                                 std::string(VX86_GUEST_DIR) + "/reset.bin", "-serial",
+                                 "file:" + serial},
+                                60);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(count(read_file(serial), "boot"), 1u);
+  std::remove(serial.c_str());
+}
+
+TEST(LifeCycleTest, GuestResetRebootsAndStartPausedWaitsForCont) {
+  std::string tag = std::to_string(getpid());
+  std::string serial = ::testing::TempDir() + "/vx86-reboot-" + tag + ".out";
+  std::string sock = ::testing::TempDir() + "/vx86-mon-" + tag + ".sock";
+  auto vx86 = std::async(std::launch::async, [&] {
+    return run_command({VX86_BINARY, "-display", "none", "-S", "-bios",
+                        std::string(VX86_GUEST_DIR) + "/reset.bin", "-serial", "file:" + serial,
+                        "-monitor", "unix:" + sock + ",server=on,wait=off"},
+                       60);
+  });
+  // Paused at start: nothing runs until cont.
+  std::string out = talk(sock, "info status\n");
+  EXPECT_NE(out.find("VM status: paused"), std::string::npos) << out;
+  EXPECT_EQ(read_file(serial), "");
+  talk(sock, "cont\n");
+  // The guest resets itself over and over; each boot prints "boot".
+  for (int i = 0; i < 200 && count(read_file(serial), "boot") < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_GE(count(read_file(serial), "boot"), 3u);
+  talk(sock, "quit\n");
+  CommandResult r = vx86.get();
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::remove(serial.c_str());
+  unlink(sock.c_str());
+}
+
+}  // namespace
+}  // namespace vx86::test

@@ -1,0 +1,47 @@
+// SSE/SSE2 helpers called from translated code. The operation is selected by
+// the instruction's Mnemonic (passed as an i32); XMM registers are passed by
+// number and the second source as two i64 halves (register or memory, loaded
+// by the translator).
+//
+// Floating point runs on the host's SSE unit with the guest's MXCSR (rounding,
+// DAZ, FTZ) loaded and every exception masked, so results, NaN propagation
+// and flags are the hardware's own, bit for bit. Unmasked guest exceptions
+// are then raised as #XM (#UD when CR4.OSXMMEXCPT=0) without writing the
+// destination. This requires an x86-64 host.
+#pragma once
+
+#include <cstdint>
+
+#include "target-x86/cpu_state.h"
+#include "tcg/ir.h"
+
+namespace vx86::x86 {
+
+// (kind) -> raises #UD or #NM as CR0.EM/TS and CR4.OSFXSR require.
+// kind: kFpUnitSse, kFpUnitX87, kFpUnitMmx.
+inline constexpr uint32_t kFpUnitSse = 0, kFpUnitX87 = 1, kFpUnitMmx = 2;
+const tcg::HelperInfo& helper_info_fp_unavailable();
+
+// (mnemonic, dst xmm, src lo, src hi, imm8) -> () : integer/shuffle ops.
+const tcg::HelperInfo& helper_info_sse_int();
+// (mnemonic, dst xmm, src lo, src hi, imm8) -> () : floating point ops (may #XM).
+const tcg::HelperInfo& helper_info_sse_fp();
+// (mnemonic | 0x10000 for 64-bit result, src lo) -> integer (CVT[T]SS2SI/SD2SI).
+const tcg::HelperInfo& helper_info_sse_cvt_to_int();
+// (mnemonic | 0x10000 for a 64-bit source, dst xmm, value) -> () (CVTSI2SS/SD).
+const tcg::HelperInfo& helper_info_sse_cvt_from_int();
+// (mnemonic, dst xmm, src lo) -> EFLAGS arithmetic bits (COMISS/UCOMISS/...).
+const tcg::HelperInfo& helper_info_sse_comis();
+// (mnemonic, src xmm) -> mask (MOVMSKPS/PD, PMOVMSKB).
+const tcg::HelperInfo& helper_info_sse_movmsk();
+// (value) -> () : LDMXCSR (#GP(0) on reserved bits).
+const tcg::HelperInfo& helper_info_ldmxcsr();
+// (linear address, flags) -> () : FXSAVE / FXRSTOR. flags: bit0 REX.W,
+// bit1 64-bit mode, bits 8.. memory index.
+const tcg::HelperInfo& helper_info_fxsave();
+const tcg::HelperInfo& helper_info_fxrstor();
+
+// Plain functions for tests and other helpers.
+void sse_int_op(CpuState& cpu, uint32_t mnemonic, XmmReg& dst, XmmReg src, uint32_t imm);
+
+}  // namespace vx86::x86
