@@ -4,6 +4,8 @@
 //
 // The APIC timer counts at kTimerHz (one tick per virtual nanosecond before
 // the divider); its count is computed from the virtual clock when read.
+// Like every device, call it only with the global device lock held (vCPU
+// threads included).
 #pragma once
 
 #include <array>
@@ -31,7 +33,12 @@ enum class ApicDeliveryMode : uint8_t {
   kExtInt = 7,
 };
 
-enum class ApicShorthand : uint8_t { kNone = 0, kSelf = 1, kAllIncludingSelf = 2, kAllExcludingSelf = 3 };
+enum class ApicShorthand : uint8_t {
+  kNone = 0,
+  kSelf = 1,
+  kAllIncludingSelf = 2,
+  kAllExcludingSelf = 3
+};
 
 // One interrupt message on the APIC bus (an IPI, an IOAPIC redirection or an MSI).
 struct ApicMessage {
@@ -201,6 +208,9 @@ class LocalApic : public Device, public IoOps, public CpuInterruptSource {
 
   // LINT0 and LINT1 pins (the PIC's INTR and the NMI line on a PC).
   IrqLine& lint(int n) { return lint_.at(static_cast<std::size_t>(n)); }
+  // A local event (performance counter overflow, thermal sensor) raises the
+  // interrupt its LVT entry describes, unless masked.
+  void signal_local(Lvt lvt) { deliver_local(lvt); }
 
   // --- Bus side ---
   bool hw_enabled() const { return (base_msr_ & kBaseEnable) != 0; }
