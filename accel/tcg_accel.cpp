@@ -2,6 +2,7 @@
 
 #include "accel/tcg_vcpu.h"
 #include "target-x86/cpuid.h"
+#include "tcg/compiled_block.h"
 
 namespace vx86 {
 
@@ -10,7 +11,10 @@ void TcgAccelerator::init(const KeyValues* opts) {
   if (backend == "interp") {
     backend_ = Backend::kInterpreter;
   } else if (backend == "jit") {
-    throw AccelError("-accel tcg,backend=jit: the x86-64 JIT backend is not available yet");
+    if (!tcg::jit_available()) {
+      throw AccelError("-accel tcg,backend=jit: the JIT needs an x86-64 host (use backend=interp)");
+    }
+    backend_ = Backend::kJit;
   } else {
     throw AccelError("-accel tcg: parameter 'backend' expects jit or interp, not '" + backend +
                      "'");
@@ -24,7 +28,10 @@ void TcgAccelerator::init(const KeyValues* opts) {
 std::unique_ptr<Vcpu> TcgAccelerator::create_vcpu(int index, const CpuBus& bus) {
   const x86::CpuModel* model = x86::find_cpu_model(cpu_model_);
   if (!model) throw AccelError("-cpu " + cpu_model_ + ": unknown CPU model ('-cpu help')");
-  return std::make_unique<TcgVcpu>(index, bus, *model, bus.clocks);
+  auto vcpu = std::make_unique<TcgVcpu>(index, bus, *model, bus.clocks);
+  vcpu->cpu().tcg_backend =
+      backend_ == Backend::kJit ? tcg::Backend::kJit : tcg::Backend::kInterpreter;
+  return vcpu;
 }
 
 }  // namespace vx86

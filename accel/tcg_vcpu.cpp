@@ -45,7 +45,6 @@ void TcgVcpu::set_a20(bool enabled) {
   if (cpu_->a20_mask == mask) return;
   cpu_->a20_mask = mask;
   cpu_->mmu.flush_all();
-  cpu_->tb_cache.flush();
 }
 
 bool TcgVcpu::insert_breakpoint(BreakpointKind, uint64_t, uint64_t) {

@@ -63,6 +63,22 @@ bool deliver_pending_exception(X86Cpu& cpu) {
   return false;
 }
 
+// A block whose last instruction crosses into the next page is keyed by its
+// first page only: the second page may since have been unmapped or remapped,
+// in which case the block must be translated again (and the fetch fault, if
+// any, raised at that instruction).
+bool second_page_still_mapped(X86Cpu& cpu, uint64_t linear_pc, const tcg::TranslationBlock& tb) {
+  if (tb.pages[1] == tcg::kNoPage) return true;
+  uint64_t next_page = (linear_pc & ~0xfffull) + 0x1000;
+  if (!(cpu.hflags & kHfCs64)) next_page &= 0xffffffffull;
+  uint64_t paddr;
+  if (!cpu.mmu.code_paddr(next_page, &paddr)) {
+    cpu.exception_vector = -1;  // only a probe: the retranslation raises it
+    return false;
+  }
+  return (paddr & ~0xfffull) == tb.pages[1];
+}
+
 tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t phys_pc, unsigned max_insns, bool cache) {
   TranslatedBlock tb;
   TranslateOptions options;
@@ -84,7 +100,7 @@ tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t phys_pc, unsigned max_ins
   block->pages[1] = tb.pages[1];
   block->guest_bytes = tb.guest_bytes;
   block->num_insns = tb.num_insns;
-  block->program = std::make_unique<tcg::InterpProgram>(tb.ir);
+  block->program = tcg::compile_block(tb.ir, cpu.tcg_backend);
   if (!cache) {
     static thread_local std::unique_ptr<tcg::TranslationBlock> uncached;
     uncached = std::move(block);
@@ -134,16 +150,21 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     uint64_t phys_pc;
     if (!cpu.mmu.code_paddr(linear_pc, &phys_pc)) continue;  // #PF pending: deliver it
     const bool inhibit = cpu.hflags & kHfInhibitIrq;
+    // EFLAGS.TF: one instruction at a time, then a #DB trap.
+    const bool single_step = cpu.eflags_rest & kFlagTF;
+    const bool one_insn = inhibit || single_step;
     tcg::TranslationBlock* tb =
-        inhibit ? nullptr
-                : cpu.tb_cache.lookup(phys_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
+        one_insn ? nullptr
+                 : cpu.tb_cache.lookup(phys_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
+    if (tb && !second_page_still_mapped(cpu, linear_pc, *tb)) tb = nullptr;
     if (!tb) {
-      tb = translate(cpu, phys_pc, inhibit ? 1 : 512, !inhibit);
+      tb = translate(cpu, phys_pc, one_insn ? 1 : 512, !one_insn);
       if (!tb) continue;  // fetch fault pending
     }
+    const uint64_t deliveries_before = cpu.deliveries;
     if (log_enabled(kLogCpu)) log_cpu(cpu);
-    VX86_LOG(kLogExec, "exec: %04x:%016" PRIx64 " (%u insns)\n", cpu.segs[kSegCS].selector,
-             cpu.rip, tb->num_insns);
+    VX86_LOG(kLogExec, "exec: %04x:%016" PRIx64 " (%u insns)\n", cpu.segs[kSegCS].selector, cpu.rip,
+             tb->num_insns);
     ++tb->exec_count;
     tcg::ExitRecord exit = tb->program->run(env, cpu.mmu);
     if (inhibit) cpu.hflags &= ~kHfInhibitIrq;
@@ -160,6 +181,16 @@ ExecExit cpu_exec(X86Cpu& cpu) {
           if (r.kind == tcg::ExitKind::kFault) cpu.rip = r.insn_data[0];
         }
         cpu.mmu.set_smc_single_step(false);
+      }
+    }
+    if (single_step && exit.kind != tcg::ExitKind::kFault && cpu.exception_vector < 0 &&
+        cpu.deliveries == deliveries_before && !cpu.halted) {
+      // The single-step trap: after the instruction, DR6.BS set.
+      cpu.dr[6] |= 1u << 14;
+      try {
+        deliver_interrupt(cpu, kExcDB, false, false, 0, cpu.rip);
+      } catch (const tcg::GuestFault&) {
+        if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
       }
     }
     if (cpu.stop_after_block) {

@@ -7,8 +7,8 @@ namespace vx86::x86 {
 namespace {
 
 // CPUID.1:EDX — FPU, TSC, MSR, CX8, CMOV, PSE, PAE, PGE, PAT, PSE36, SEP, MTRR,
-// MCE/MCA off, APIC off until the APIC lands, FXSR/MMX/SSE/SSE2 off until the
-// FPU/SSE issue lands (AVX stays off).
+// MCE/MCA off, APIC off until the APIC lands, MMX/FXSR/SSE/SSE2 (SSE3 and up,
+// AVX stay off).
 constexpr uint32_t kLeaf1Edx = (1u << 0)     // FPU
                                | (1u << 3)   // PSE
                                | (1u << 4)   // TSC
@@ -21,7 +21,11 @@ constexpr uint32_t kLeaf1Edx = (1u << 0)     // FPU
                                | (1u << 15)  // CMOV
                                | (1u << 16)  // PAT
                                | (1u << 17)  // PSE36
-                               | (1u << 19);  // CLFSH
+                               | (1u << 19)   // CLFSH
+                               | (1u << 23)   // MMX
+                               | (1u << 24)   // FXSR
+                               | (1u << 25)   // SSE
+                               | (1u << 26);  // SSE2
 constexpr uint32_t kLeaf1Ecx = 0;
 constexpr uint32_t kExt1Edx = (1u << 11)     // SYSCALL
                               | (1u << 20)   // NX

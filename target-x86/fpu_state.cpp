@@ -36,6 +36,17 @@ void fpu_init(CpuState& cpu) {
   cpu.fpu_ds = 0;
 }
 
+void fpu_update_error_summary(CpuState& cpu) {
+  const bool pending = (cpu.fpu_sw & ~cpu.fpu_cw & kFswExceptions) != 0;
+  cpu.fpu_sw = static_cast<uint16_t>((cpu.fpu_sw & ~(kFswES | kFswBusy)) |
+                                     (pending ? (kFswES | kFswBusy) : 0));
+}
+
+void fpu_set_control_word(CpuState& cpu, uint16_t cw) {
+  cpu.fpu_cw = static_cast<uint16_t>((cw & 0x1f3f) | 0x40);
+  fpu_update_error_summary(cpu);
+}
+
 uint16_t fpu_status_word(const CpuState& cpu) {
   return static_cast<uint16_t>((cpu.fpu_sw & ~kFswTopMask) | ((cpu.fpu_top & 7) << 11));
 }
@@ -99,10 +110,10 @@ bool fxrstor_image_valid(const uint8_t image[512]) {
 }
 
 void fxrstor_image(CpuState& cpu, const uint8_t image[512], bool rex_w, unsigned num_xmm) {
-  cpu.fpu_cw = get<uint16_t>(image, kOffFcw);
   const uint16_t fsw = get<uint16_t>(image, kOffFsw);
   cpu.fpu_top = (fsw >> 11) & 7;
   cpu.fpu_sw = fsw & ~kFswTopMask;
+  fpu_set_control_word(cpu, get<uint16_t>(image, kOffFcw));
   cpu.fpu_opcode = get<uint16_t>(image, kOffFop) & 0x7ff;
   if (rex_w) {
     cpu.fpu_ip = get<uint64_t>(image, kOffFip);

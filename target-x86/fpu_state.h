@@ -40,6 +40,12 @@ inline constexpr uint16_t kFswES = 1u << 7;
 inline constexpr uint16_t kFswTopMask = 7u << 11;
 inline constexpr uint16_t kFswBusy = 1u << 15;
 
+// FLDCW/FXRSTOR/FLDENV: stores the control word as the hardware keeps it
+// (bit 6 reads as 1, bits 7 and 13-15 as 0) and re-derives FSW.ES/B from the
+// pending exceptions it leaves unmasked.
+void fpu_set_control_word(CpuState& cpu, uint16_t cw);
+void fpu_update_error_summary(CpuState& cpu);
+
 // FNINIT/FINIT: control word 037F, everything else cleared, all tags empty.
 void fpu_init(CpuState& cpu);
 // FSW with TOP merged into bits 11..13.

@@ -16,7 +16,9 @@ namespace {
 using u128 = unsigned __int128;
 using s128 = __int128;
 
-uint64_t mask_of(unsigned bits) { return bits >= 64 ? ~0ull : (1ull << bits) - 1; }
+uint64_t mask_of(unsigned bits) {
+  return bits >= 64 ? ~0ull : (1ull << bits) - 1;
+}
 
 int64_t sext(uint64_t v, unsigned bits) {
   if (bits >= 64) return static_cast<int64_t>(v);
@@ -24,7 +26,9 @@ int64_t sext(uint64_t v, unsigned bits) {
   return static_cast<int64_t>(v << sh) >> sh;
 }
 
-bool parity_even(uint64_t v) { return (__builtin_popcount(static_cast<uint8_t>(v)) & 1) == 0; }
+bool parity_even(uint64_t v) {
+  return (__builtin_popcount(static_cast<uint8_t>(v)) & 1) == 0;
+}
 
 uint32_t szp(uint64_t result, unsigned bits) {
   uint32_t f = 0;
@@ -35,7 +39,9 @@ uint32_t szp(uint64_t result, unsigned bits) {
   return f;
 }
 
-uint32_t put(uint32_t flags, uint32_t bit, bool on) { return on ? (flags | bit) : (flags & ~bit); }
+uint32_t put(uint32_t flags, uint32_t bit, bool on) {
+  return on ? (flags | bit) : (flags & ~bit);
+}
 
 struct ShiftOut {
   uint64_t result;
@@ -79,8 +85,10 @@ ShiftOut do_shift(uint32_t kind_size, uint64_t value, uint64_t src, uint64_t cou
       if (k == 0) {
         // Masked count non-zero but a whole turn: value and CF unchanged;
         // OF follows the count-1 formula of the current state.
-        if (kind == kShiftRcl) flags = put(flags, kFlagOF, msb(value) ^ cf_in);
-        else flags = put(flags, kFlagOF, msb(value) ^ (((value >> (bits - 2)) & 1) != 0));
+        if (kind == kShiftRcl)
+          flags = put(flags, kFlagOF, msb(value) ^ cf_in);
+        else
+          flags = put(flags, kFlagOF, msb(value) ^ (((value >> (bits - 2)) & 1) != 0));
         return {value, flags};
       }
       u128 wide = (static_cast<u128>(cf_in) << bits) | value;
@@ -178,7 +186,9 @@ void set_arith_flags(CpuState& cpu, uint32_t flags) {
   set_cc(cpu, kCcOpEflags, 0, flags & kFlagsArith);
 }
 
-uint32_t size_index(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+uint32_t size_index(unsigned size) {
+  return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
 
 // Writes the low `size` bytes of a register as a generator would (32-bit
 // writes zero-extend).
@@ -248,15 +258,18 @@ void helper_muldiv(CpuState* env, uint32_t kind_size, uint64_t operand) {
       sd = static_cast<s128>(dividend << sh) >> sh;
     }
     const s128 divisor = sext(operand, bits);
-    // INT128_MIN / -1 cannot occur: the dividend has at most 128 bits only for
-    // 64-bit operands, and then the quotient check below catches it first.
-    if (bits == 64 && sd == -(static_cast<s128>(1) << 127) && divisor == -1) {
-      raise_exception(cpu, kExcDE);
-    }
-    s128 quot = sd / divisor;
-    s128 rem = sd % divisor;
     const s128 qmax = (static_cast<s128>(1) << (bits - 1)) - 1;
-    const s128 qmin = -(static_cast<s128>(1) << (bits - 1));
+    const s128 qmin = -qmax - 1;
+    s128 quot, rem;
+    if (divisor == -1) {
+      // Avoids the host trap on INT128_MIN / -1: the quotient is -dividend.
+      if (sd < -qmax || sd > -qmin) raise_exception(cpu, kExcDE);
+      quot = -sd;
+      rem = 0;
+    } else {
+      quot = sd / divisor;
+      rem = sd % divisor;
+    }
     if (quot > qmax || quot < qmin) raise_exception(cpu, kExcDE);
     q = static_cast<uint64_t>(quot) & m;
     r = static_cast<uint64_t>(rem) & m;
@@ -291,7 +304,8 @@ void helper_cmpxchg8b(CpuState* env, uint64_t linear, uint32_t mem_index, uint32
     return;
   }
   uint64_t old = cpu_load(cpu, linear, 8, mem_index);
-  const uint64_t expected = ((cpu.regs[kRDX] & 0xffffffffull) << 32) | (cpu.regs[kRAX] & 0xffffffffull);
+  const uint64_t expected =
+      ((cpu.regs[kRDX] & 0xffffffffull) << 32) | (cpu.regs[kRAX] & 0xffffffffull);
   bool eq = old == expected;
   uint64_t desired = ((cpu.regs[kRCX] & 0xffffffffull) << 32) | (cpu.regs[kRBX] & 0xffffffffull);
   cpu_store(cpu, linear, eq ? desired : old, 8, mem_index);

@@ -24,7 +24,9 @@ enum ShiftKind : uint32_t {
 };
 
 // Packs a ShiftKind/MulDivKind/BcdKind with the operand size in bytes.
-inline constexpr uint32_t pack_kind(uint32_t kind, unsigned size) { return (kind << 8) | size; }
+inline constexpr uint32_t pack_kind(uint32_t kind, unsigned size) {
+  return (kind << 8) | size;
+}
 
 // Result and flags of a shift: (kind_size, value, src (SHLD/SHRD), count, flags_in).
 // Count masking and count 0 (flags unchanged) are handled inside.

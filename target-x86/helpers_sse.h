@@ -24,16 +24,24 @@ const tcg::HelperInfo& helper_info_fp_unavailable();
 
 // (mnemonic, dst xmm, src lo, src hi, imm8) -> () : integer/shuffle ops.
 const tcg::HelperInfo& helper_info_sse_int();
+// (mnemonic, dst mm, src, imm8) -> () : MMX integer/shuffle ops (writes the
+// register's mantissa and sets its exponent to all ones).
+const tcg::HelperInfo& helper_info_mmx_int();
 // (mnemonic, dst xmm, src lo, src hi, imm8) -> () : floating point ops (may #XM).
 const tcg::HelperInfo& helper_info_sse_fp();
+// (mnemonic, dst mm, src lo, src hi) -> () : CVT[T]PS2PI, CVT[T]PD2PI.
+const tcg::HelperInfo& helper_info_sse_cvt_to_mmx();
 // (mnemonic | 0x10000 for 64-bit result, src lo) -> integer (CVT[T]SS2SI/SD2SI).
 const tcg::HelperInfo& helper_info_sse_cvt_to_int();
 // (mnemonic | 0x10000 for a 64-bit source, dst xmm, value) -> () (CVTSI2SS/SD).
 const tcg::HelperInfo& helper_info_sse_cvt_from_int();
 // (mnemonic, dst xmm, src lo) -> EFLAGS arithmetic bits (COMISS/UCOMISS/...).
 const tcg::HelperInfo& helper_info_sse_comis();
-// (mnemonic, src xmm) -> mask (MOVMSKPS/PD, PMOVMSKB).
+// (mnemonic, src xmm or mm | 0x100) -> mask (MOVMSKPS/PD, PMOVMSKB).
 const tcg::HelperInfo& helper_info_sse_movmsk();
+// (linear, data lo, data hi, mask lo, mask hi, count | mem index << 8) -> ()
+// MASKMOVQ / MASKMOVDQU.
+const tcg::HelperInfo& helper_info_maskmov();
 // (value) -> () : LDMXCSR (#GP(0) on reserved bits).
 const tcg::HelperInfo& helper_info_ldmxcsr();
 // (linear address, flags) -> () : FXSAVE / FXRSTOR. flags: bit0 REX.W,

@@ -1,8 +1,8 @@
 // SSE2 integer, shuffle and unpack operations on 128-bit registers, written
 // lane by lane in portable C++ (no host SIMD needed for exact results).
 #include <algorithm>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "target-x86/helper_def.h"
@@ -128,36 +128,84 @@ void sse_int_op(CpuState& cpu, uint32_t mnemonic, XmmReg& dst, XmmReg src, uint3
   const XmmReg& b = src;
   XmmReg r = a;
   switch (static_cast<M>(mnemonic)) {
-    case M::kPaddb: r = map2<uint8_t>(a, b, [](auto x, auto y) { return x + y; }); break;
-    case M::kPaddw: r = map2<uint16_t>(a, b, [](auto x, auto y) { return x + y; }); break;
-    case M::kPaddd: r = map2<uint32_t>(a, b, [](auto x, auto y) { return x + y; }); break;
-    case M::kPaddq: r = map2<uint64_t>(a, b, [](auto x, auto y) { return x + y; }); break;
-    case M::kPsubb: r = map2<uint8_t>(a, b, [](auto x, auto y) { return x - y; }); break;
-    case M::kPsubw: r = map2<uint16_t>(a, b, [](auto x, auto y) { return x - y; }); break;
-    case M::kPsubd: r = map2<uint32_t>(a, b, [](auto x, auto y) { return x - y; }); break;
-    case M::kPsubq: r = map2<uint64_t>(a, b, [](auto x, auto y) { return x - y; }); break;
-    case M::kPaddsb: r = add_sat<int8_t>(a, b); break;
-    case M::kPaddsw: r = add_sat<int16_t>(a, b); break;
-    case M::kPaddusb: r = add_sat<uint8_t>(a, b); break;
-    case M::kPaddusw: r = add_sat<uint16_t>(a, b); break;
-    case M::kPsubsb: r = sub_sat<int8_t>(a, b); break;
-    case M::kPsubsw: r = sub_sat<int16_t>(a, b); break;
-    case M::kPsubusb: r = sub_sat<uint8_t>(a, b); break;
-    case M::kPsubusw: r = sub_sat<uint16_t>(a, b); break;
-    case M::kPcmpeqb: r = map2<uint8_t>(a, b, [](auto x, auto y) { return x == y ? 0xff : 0; }); break;
+    case M::kPaddb:
+      r = map2<uint8_t>(a, b, [](auto x, auto y) { return x + y; });
+      break;
+    case M::kPaddw:
+      r = map2<uint16_t>(a, b, [](auto x, auto y) { return x + y; });
+      break;
+    case M::kPaddd:
+      r = map2<uint32_t>(a, b, [](auto x, auto y) { return x + y; });
+      break;
+    case M::kPaddq:
+      r = map2<uint64_t>(a, b, [](auto x, auto y) { return x + y; });
+      break;
+    case M::kPsubb:
+      r = map2<uint8_t>(a, b, [](auto x, auto y) { return x - y; });
+      break;
+    case M::kPsubw:
+      r = map2<uint16_t>(a, b, [](auto x, auto y) { return x - y; });
+      break;
+    case M::kPsubd:
+      r = map2<uint32_t>(a, b, [](auto x, auto y) { return x - y; });
+      break;
+    case M::kPsubq:
+      r = map2<uint64_t>(a, b, [](auto x, auto y) { return x - y; });
+      break;
+    case M::kPaddsb:
+      r = add_sat<int8_t>(a, b);
+      break;
+    case M::kPaddsw:
+      r = add_sat<int16_t>(a, b);
+      break;
+    case M::kPaddusb:
+      r = add_sat<uint8_t>(a, b);
+      break;
+    case M::kPaddusw:
+      r = add_sat<uint16_t>(a, b);
+      break;
+    case M::kPsubsb:
+      r = sub_sat<int8_t>(a, b);
+      break;
+    case M::kPsubsw:
+      r = sub_sat<int16_t>(a, b);
+      break;
+    case M::kPsubusb:
+      r = sub_sat<uint8_t>(a, b);
+      break;
+    case M::kPsubusw:
+      r = sub_sat<uint16_t>(a, b);
+      break;
+    case M::kPcmpeqb:
+      r = map2<uint8_t>(a, b, [](auto x, auto y) { return x == y ? 0xff : 0; });
+      break;
     case M::kPcmpeqw:
       r = map2<uint16_t>(a, b, [](auto x, auto y) { return x == y ? 0xffff : 0; });
       break;
     case M::kPcmpeqd:
       r = map2<uint32_t>(a, b, [](auto x, auto y) { return x == y ? 0xffffffffu : 0u; });
       break;
-    case M::kPcmpgtb: r = map2<int8_t>(a, b, [](auto x, auto y) { return x > y ? -1 : 0; }); break;
-    case M::kPcmpgtw: r = map2<int16_t>(a, b, [](auto x, auto y) { return x > y ? -1 : 0; }); break;
-    case M::kPcmpgtd: r = map2<int32_t>(a, b, [](auto x, auto y) { return x > y ? -1 : 0; }); break;
-    case M::kPminub: r = map2<uint8_t>(a, b, [](auto x, auto y) { return std::min(x, y); }); break;
-    case M::kPmaxub: r = map2<uint8_t>(a, b, [](auto x, auto y) { return std::max(x, y); }); break;
-    case M::kPminsw: r = map2<int16_t>(a, b, [](auto x, auto y) { return std::min(x, y); }); break;
-    case M::kPmaxsw: r = map2<int16_t>(a, b, [](auto x, auto y) { return std::max(x, y); }); break;
+    case M::kPcmpgtb:
+      r = map2<int8_t>(a, b, [](auto x, auto y) { return x > y ? -1 : 0; });
+      break;
+    case M::kPcmpgtw:
+      r = map2<int16_t>(a, b, [](auto x, auto y) { return x > y ? -1 : 0; });
+      break;
+    case M::kPcmpgtd:
+      r = map2<int32_t>(a, b, [](auto x, auto y) { return x > y ? -1 : 0; });
+      break;
+    case M::kPminub:
+      r = map2<uint8_t>(a, b, [](auto x, auto y) { return std::min(x, y); });
+      break;
+    case M::kPmaxub:
+      r = map2<uint8_t>(a, b, [](auto x, auto y) { return std::max(x, y); });
+      break;
+    case M::kPminsw:
+      r = map2<int16_t>(a, b, [](auto x, auto y) { return std::min(x, y); });
+      break;
+    case M::kPmaxsw:
+      r = map2<int16_t>(a, b, [](auto x, auto y) { return std::max(x, y); });
+      break;
     case M::kPavgb:
       r = map2<uint8_t>(a, b, [](unsigned x, unsigned y) { return (x + y + 1) >> 1; });
       break;
@@ -199,24 +247,51 @@ void sse_int_op(CpuState& cpu, uint32_t mnemonic, XmmReg& dst, XmmReg src, uint3
       }
       break;
     }
-    case M::kPunpcklbw: r = unpack<uint8_t>(a, b, false); break;
-    case M::kPunpcklwd: r = unpack<uint16_t>(a, b, false); break;
-    case M::kPunpckldq: case M::kUnpcklps: r = unpack<uint32_t>(a, b, false); break;
-    case M::kPunpcklqdq: case M::kUnpcklpd: r = unpack<uint64_t>(a, b, false); break;
-    case M::kPunpckhbw: r = unpack<uint8_t>(a, b, true); break;
-    case M::kPunpckhwd: r = unpack<uint16_t>(a, b, true); break;
-    case M::kPunpckhdq: case M::kUnpckhps: r = unpack<uint32_t>(a, b, true); break;
-    case M::kPunpckhqdq: case M::kUnpckhpd: r = unpack<uint64_t>(a, b, true); break;
-    case M::kPacksswb: r = pack<int16_t, int8_t>(a, b); break;
-    case M::kPackssdw: r = pack<int32_t, int16_t>(a, b); break;
-    case M::kPackuswb: r = pack<int16_t, uint8_t>(a, b); break;
+    case M::kPunpcklbw:
+      r = unpack<uint8_t>(a, b, false);
+      break;
+    case M::kPunpcklwd:
+      r = unpack<uint16_t>(a, b, false);
+      break;
+    case M::kPunpckldq:
+    case M::kUnpcklps:
+      r = unpack<uint32_t>(a, b, false);
+      break;
+    case M::kPunpcklqdq:
+    case M::kUnpcklpd:
+      r = unpack<uint64_t>(a, b, false);
+      break;
+    case M::kPunpckhbw:
+      r = unpack<uint8_t>(a, b, true);
+      break;
+    case M::kPunpckhwd:
+      r = unpack<uint16_t>(a, b, true);
+      break;
+    case M::kPunpckhdq:
+    case M::kUnpckhps:
+      r = unpack<uint32_t>(a, b, true);
+      break;
+    case M::kPunpckhqdq:
+    case M::kUnpckhpd:
+      r = unpack<uint64_t>(a, b, true);
+      break;
+    case M::kPacksswb:
+      r = pack<int16_t, int8_t>(a, b);
+      break;
+    case M::kPackssdw:
+      r = pack<int32_t, int16_t>(a, b);
+      break;
+    case M::kPackuswb:
+      r = pack<int16_t, uint8_t>(a, b);
+      break;
     case M::kPshufd: {
       Lanes<uint32_t> x = lanes<uint32_t>(b), out;
       for (unsigned i = 0; i < 4; ++i) out.v[i] = x.v[(imm >> (2 * i)) & 3];
       r = to_reg(out);
       break;
     }
-    case M::kPshuflw: case M::kPshufhw: {
+    case M::kPshuflw:
+    case M::kPshufhw: {
       Lanes<uint16_t> x = lanes<uint16_t>(b), out = x;
       const unsigned base = static_cast<M>(mnemonic) == M::kPshufhw ? 4 : 0;
       for (unsigned i = 0; i < 4; ++i) out.v[base + i] = x.v[base + ((imm >> (2 * i)) & 3)];
@@ -238,16 +313,36 @@ void sse_int_op(CpuState& cpu, uint32_t mnemonic, XmmReg& dst, XmmReg src, uint3
       break;
     // Shifts: the count is the source's low quadword (register/memory form)
     // or the immediate, which the translator passes in src.q[0].
-    case M::kPsllw: r = shift_left<uint16_t>(a, b.q[0]); break;
-    case M::kPslld: r = shift_left<uint32_t>(a, b.q[0]); break;
-    case M::kPsllq: r = shift_left<uint64_t>(a, b.q[0]); break;
-    case M::kPsrlw: r = shift_right<uint16_t>(a, b.q[0]); break;
-    case M::kPsrld: r = shift_right<uint32_t>(a, b.q[0]); break;
-    case M::kPsrlq: r = shift_right<uint64_t>(a, b.q[0]); break;
-    case M::kPsraw: r = shift_arith<int16_t>(a, b.q[0]); break;
-    case M::kPsrad: r = shift_arith<int32_t>(a, b.q[0]); break;
-    case M::kPslldq: r = byte_shift(a, imm, true); break;
-    case M::kPsrldq: r = byte_shift(a, imm, false); break;
+    case M::kPsllw:
+      r = shift_left<uint16_t>(a, b.q[0]);
+      break;
+    case M::kPslld:
+      r = shift_left<uint32_t>(a, b.q[0]);
+      break;
+    case M::kPsllq:
+      r = shift_left<uint64_t>(a, b.q[0]);
+      break;
+    case M::kPsrlw:
+      r = shift_right<uint16_t>(a, b.q[0]);
+      break;
+    case M::kPsrld:
+      r = shift_right<uint32_t>(a, b.q[0]);
+      break;
+    case M::kPsrlq:
+      r = shift_right<uint64_t>(a, b.q[0]);
+      break;
+    case M::kPsraw:
+      r = shift_arith<int16_t>(a, b.q[0]);
+      break;
+    case M::kPsrad:
+      r = shift_arith<int32_t>(a, b.q[0]);
+      break;
+    case M::kPslldq:
+      r = byte_shift(a, imm, true);
+      break;
+    case M::kPsrldq:
+      r = byte_shift(a, imm, false);
+      break;
     default:
       break;
   }
@@ -264,7 +359,48 @@ void helper_sse_int(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo,
   sse_int_op(*env, mnemonic, env->xmm[dst & 15], src, imm);
 }
 
+// MMX: the same operations on 64-bit registers (the mantissas of the x87
+// registers). Lane-wise operations are the low half of the 128-bit form;
+// the others are rearranged to it.
+void helper_mmx_int(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t src, uint32_t imm) {
+  Float80& d = env->st[dst & 7];
+  XmmReg a{{d.mantissa, 0}}, b{{src, 0}};
+  switch (static_cast<M>(mnemonic)) {
+    case M::kPunpckhbw:
+    case M::kPunpckhwd:
+    case M::kPunpckhdq:
+      // The high halves interleaved = the low-half interleave of them.
+      a.q[0] >>= 32;
+      b.q[0] >>= 32;
+      mnemonic = static_cast<uint32_t>(static_cast<M>(mnemonic) == M::kPunpckhbw   ? M::kPunpcklbw
+                                       : static_cast<M>(mnemonic) == M::kPunpckhwd ? M::kPunpcklwd
+                                                                                   : M::kPunpckldq);
+      break;
+    case M::kPacksswb:
+    case M::kPackssdw:
+    case M::kPackuswb:
+      // Narrowing {a, b} as one register gives a's then b's lanes in its low half.
+      a.q[1] = b.q[0];
+      break;
+    case M::kPshufw:
+      mnemonic = static_cast<uint32_t>(M::kPshuflw);
+      break;
+    default:
+      break;
+  }
+  sse_int_op(*env, mnemonic, a, b, imm);
+  d.mantissa = a.q[0];
+  d.sign_exponent = 0xffff;
+}
+
+// src: XMM register number, or MMX register number | 0x100 (PMOVMSKB mm).
 uint32_t helper_sse_movmsk(CpuState* env, uint32_t mnemonic, uint32_t src) {
+  if (src & 0x100) {
+    const uint64_t v = env->st[src & 7].mantissa;
+    uint32_t mask = 0;
+    for (unsigned i = 0; i < 8; ++i) mask |= static_cast<uint32_t>((v >> (8 * i + 7)) & 1) << i;
+    return mask;
+  }
   const XmmReg& r = env->xmm[src & 15];
   uint32_t mask = 0;
   switch (static_cast<M>(mnemonic)) {
@@ -288,6 +424,7 @@ uint32_t helper_sse_movmsk(CpuState* env, uint32_t mnemonic, uint32_t src) {
 }  // namespace
 
 VX86_HELPER(sse_int, helper_sse_int, tcg::kHelperReadsState | tcg::kHelperWritesState)
+VX86_HELPER(mmx_int, helper_mmx_int, tcg::kHelperReadsState | tcg::kHelperWritesState)
 VX86_HELPER(sse_movmsk, helper_sse_movmsk, tcg::kHelperReadsState)
 
 }  // namespace vx86::x86

@@ -194,10 +194,12 @@ uint64_t width_mask_bytes(unsigned bytes) { return bytes >= 8 ? ~0ull : (1ull <<
 void deliver_interrupt(X86Cpu& cpu, int vector, bool software, bool has_error_code,
                        uint32_t error_code, uint64_t next_ip) {
   if (log_enabled(kLogInt)) {
-    log_printf("int: vector 0x%02x%s%s error 0x%x at %04x:%016" PRIx64 " cr2 %016" PRIx64 "\n",
-               vector, software ? " (software)" : "", vector < 20 && !software ? "" : "",
-               has_error_code ? error_code : 0, cpu.segs[kSegCS].selector, ip_of(cpu),
-               static_cast<uint64_t>(cpu.cr2));
+    // A software interrupt runs inside its block, where RIP is not yet
+    // synced: show the return address instead.
+    log_printf("int: vector 0x%02x%s error 0x%x %s %04x:%016" PRIx64 " cr2 %016" PRIx64 "\n",
+               vector, software ? " (software)" : "", has_error_code ? error_code : 0,
+               software ? "returning to" : "at", cpu.segs[kSegCS].selector,
+               software ? next_ip : ip_of(cpu), static_cast<uint64_t>(cpu.cr2));
   }
   if (!(cpu.cr0 & kCr0PE)) {
     deliver_real(cpu, vector, next_ip);
@@ -207,6 +209,7 @@ void deliver_interrupt(X86Cpu& cpu, int vector, bool software, bool has_error_co
     deliver_protected(cpu, vector, software, has_error_code, error_code, next_ip);
   }
   cpu.hflags &= ~kHfInhibitIrq;
+  ++cpu.deliveries;
   update_hflags(cpu);
 }
 

@@ -23,7 +23,7 @@ struct TranslateOptions {
 
 struct TranslatedBlock {
   tcg::Block ir;
-  uint64_t pc = 0;        // linear address of the first byte
+  uint64_t pc = 0;                     // linear address of the first byte
   uint64_t pages[2] = {~0ull, ~0ull};  // physical pages of the code
   uint32_t guest_bytes = 0;
   uint32_t num_insns = 0;
@@ -44,20 +44,20 @@ inline constexpr uint32_t kCcOpDynamic = 0xffffffff;
 struct DisasContext {
   X86Cpu& cpu;
   tcg::IrBuilder& b;
-  uint32_t hflags;
-  unsigned code_bits;   // 16, 32, 64
-  bool mode64;          // 64-bit code
-  bool vm86;
-  unsigned cpl;
-  unsigned mem_index;   // MemIndex for data accesses at this CPL
-  uint64_t cs_base;
-  uint64_t pc;          // EIP/RIP of the current instruction
-  uint64_t next_pc;     // EIP/RIP after it
-  DecodedInsn insn;
+  uint32_t hflags = 0;
+  unsigned code_bits = 16;  // 16, 32, 64
+  bool mode64 = false;      // 64-bit code
+  bool vm86 = false;
+  unsigned cpl = 0;
+  unsigned mem_index = 0;   // MemIndex for data accesses at this CPL
+  uint64_t cs_base = 0;
+  uint64_t pc = 0;          // EIP/RIP of the current instruction
+  uint64_t next_pc = 0;     // EIP/RIP after it
+  DecodedInsn insn{};
   uint32_t cc_op = kCcOpDynamic;  // what env.cc_op holds, if known
-  Temp cc_dst, cc_src;            // the values stored with it (valid when cc_op is known)
+  Temp cc_dst{}, cc_src{};        // the values stored with it (valid when cc_op is known)
   bool block_ended = false;       // the instruction ended the block
-  Temp ea_cache;                  // this instruction's memory operand address (linear)
+  Temp ea_cache{};                // this instruction's memory operand address (linear)
   bool ea_valid = false;
 };
 

@@ -16,6 +16,8 @@ void binary_op(DisasContext& s, Mnemonic m) {
   unsigned size = operand_size(s, 0);
   Temp a = gen_read_operand(s, 0);
   Temp v = gen_read_operand(s, 1);
+  // 83 /r: the Ib operand is sign-extended to the operand size.
+  if (operand_size(s, 1) < size) v = gen_zext(s, gen_sext(s, v, operand_size(s, 1)), size);
   Temp r = b.new_i64();
   Temp carry;
   uint32_t cc_base = 0;

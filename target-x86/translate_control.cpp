@@ -189,6 +189,28 @@ void leave(DisasContext& s) {
   gen_store_gpr(s, kRBP, size, value);
 }
 
+// BOUND r, m: #BR (a fault) unless lower <= r <= upper, signed.
+void bound(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  unsigned size = s.insn.operand_bits / 8;
+  Temp index = gen_sext(s, gen_load_gpr(s, s.insn.operands[0].reg, size), size);
+  Temp addr = gen_operand_address(s);
+  Temp lower = gen_sext(s, gen_load(s, addr, size), size);
+  Temp upper_addr = b.new_i64();
+  b.add_i64(upper_addr, addr, b.const_i64(size));
+  if (!s.mode64) b.ext32u_i64(upper_addr, upper_addr);
+  Temp upper = gen_sext(s, gen_load(s, upper_addr, size), size);
+  tcg::Label out_of_range = b.new_label();
+  tcg::Label done = b.new_label();
+  b.brcond_i64(index, lower, Cond::kLt, out_of_range);
+  b.brcond_i64(index, upper, Cond::kGt, out_of_range);
+  b.br(done);
+  b.set_label(out_of_range);
+  gen_exception(s, kExcBR);
+  s.block_ended = false;  // only the out-of-range path ends here
+  b.set_label(done);
+}
+
 }  // namespace
 
 bool translate_control(DisasContext& s) {
@@ -212,6 +234,7 @@ bool translate_control(DisasContext& s) {
       return true;
     case Mnemonic::kEnter: enter(s); return true;
     case Mnemonic::kLeave: leave(s); return true;
+    case Mnemonic::kBound: bound(s); return true;
     default:
       return false;
   }

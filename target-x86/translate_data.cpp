@@ -202,7 +202,7 @@ void xlat(DisasContext& s) {
   Temp off = b.new_i64();
   b.add_i64(off, gen_load_gpr(s, kRBX, abits / 8), gen_load_gpr(s, kRAX, 1));
   off = gen_zext(s, off, abits / 8);
-  unsigned seg = (s.insn.prefixes & kPrefixSegment) ? s.insn.segment_prefix : kSegDS;
+  unsigned seg = (s.insn.prefixes & kPrefixSegment) ? s.insn.segment_prefix : unsigned{kSegDS};
   gen_store_gpr(s, kRAX, 1, gen_load(s, gen_linear(s, seg, off), 1));
 }
 

@@ -8,7 +8,9 @@ namespace vx86::x86 {
 
 namespace {
 
-unsigned size_index(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+unsigned size_index(unsigned size) {
+  return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
 
 void gen_muldiv_one(DisasContext& s, uint32_t kind) {
   tcg::IrBuilder& b = s.b;
@@ -48,7 +50,9 @@ void gen_imul_multi(DisasContext& s) {
 
 bool translate_muldiv(DisasContext& s) {
   switch (s.insn.mnemonic) {
-    case Mnemonic::kMul: gen_muldiv_one(s, kMul); return true;
+    case Mnemonic::kMul:
+      gen_muldiv_one(s, kMul);
+      return true;
     case Mnemonic::kImul:
       if (s.insn.num_operands == 1) {
         gen_muldiv_one(s, kImul1);
@@ -56,9 +60,14 @@ bool translate_muldiv(DisasContext& s) {
         gen_imul_multi(s);
       }
       return true;
-    case Mnemonic::kDiv: gen_muldiv_one(s, kDiv); return true;
-    case Mnemonic::kIdiv: gen_muldiv_one(s, kIdiv); return true;
-    default: return false;
+    case Mnemonic::kDiv:
+      gen_muldiv_one(s, kDiv);
+      return true;
+    case Mnemonic::kIdiv:
+      gen_muldiv_one(s, kIdiv);
+      return true;
+    default:
+      return false;
   }
 }
 

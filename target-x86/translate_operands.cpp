@@ -153,7 +153,17 @@ Temp gen_read_operand(DisasContext& s, unsigned index) {
         if (s.insn.operands[i].kind == OperandKind::kImm) second = true;
       }
       uint64_t v = second ? s.insn.imm2 : s.insn.imm;
-      return b.const_i64(v & width_mask(op.size * 8));
+      // The decoder sign-extends immediates; an Ib/Iz of an instruction with
+      // a wider operand (ADD r64,imm32, PUSH imm8, MOV r/m64,imm32) keeps
+      // that extension up to the operand size. Port numbers stay unsigned.
+      unsigned bytes = op.size;
+      const Mnemonic m = s.insn.mnemonic;
+      if (m != Mnemonic::kIn && m != Mnemonic::kOut) {
+        const DecodedOperand& first = s.insn.operands[0];
+        unsigned wide = first.kind == OperandKind::kImm ? s.insn.operand_bits / 8u : first.size;
+        if (wide > bytes && wide <= 8) bytes = wide;
+      }
+      return b.const_i64(v & width_mask(bytes * 8));
     }
     case OperandKind::kConst1:
       return b.const_i64(1);

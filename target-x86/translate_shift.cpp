@@ -31,17 +31,38 @@ void gen_shift(DisasContext& s, uint32_t kind, bool double_shift) {
 
 bool translate_shift(DisasContext& s) {
   switch (s.insn.mnemonic) {
-    case Mnemonic::kRol: gen_shift(s, kShiftRol, false); return true;
-    case Mnemonic::kRor: gen_shift(s, kShiftRor, false); return true;
-    case Mnemonic::kRcl: gen_shift(s, kShiftRcl, false); return true;
-    case Mnemonic::kRcr: gen_shift(s, kShiftRcr, false); return true;
-    case Mnemonic::kShl: gen_shift(s, kShiftShl, false); return true;
-    case Mnemonic::kSal: gen_shift(s, kShiftShl, false); return true;
-    case Mnemonic::kShr: gen_shift(s, kShiftShr, false); return true;
-    case Mnemonic::kSar: gen_shift(s, kShiftSar, false); return true;
-    case Mnemonic::kShld: gen_shift(s, kShiftShld, true); return true;
-    case Mnemonic::kShrd: gen_shift(s, kShiftShrd, true); return true;
-    default: return false;
+    case Mnemonic::kRol:
+      gen_shift(s, kShiftRol, false);
+      return true;
+    case Mnemonic::kRor:
+      gen_shift(s, kShiftRor, false);
+      return true;
+    case Mnemonic::kRcl:
+      gen_shift(s, kShiftRcl, false);
+      return true;
+    case Mnemonic::kRcr:
+      gen_shift(s, kShiftRcr, false);
+      return true;
+    case Mnemonic::kShl:
+      gen_shift(s, kShiftShl, false);
+      return true;
+    case Mnemonic::kSal:
+      gen_shift(s, kShiftShl, false);
+      return true;
+    case Mnemonic::kShr:
+      gen_shift(s, kShiftShr, false);
+      return true;
+    case Mnemonic::kSar:
+      gen_shift(s, kShiftSar, false);
+      return true;
+    case Mnemonic::kShld:
+      gen_shift(s, kShiftShld, true);
+      return true;
+    case Mnemonic::kShrd:
+      gen_shift(s, kShiftShrd, true);
+      return true;
+    default:
+      return false;
   }
 }
 

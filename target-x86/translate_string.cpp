@@ -48,7 +48,8 @@ bool translate_string(DisasContext& s) {
   const bool rep = s.insn.rep_prefix != 0;
   const bool cond_rep = rep && (op == StrOp::kCmps || op == StrOp::kScas);
   const bool repne = s.insn.rep_prefix == 0xf2;
-  const unsigned src_seg = (s.insn.prefixes & kPrefixSegment) ? s.insn.segment_prefix : kSegDS;
+  const unsigned src_seg =
+      (s.insn.prefixes & kPrefixSegment) ? unsigned{s.insn.segment_prefix} : unsigned{kSegDS};
 
   if ((op == StrOp::kIns || op == StrOp::kOuts)) {
     // Port permission is checked by the helper on every iteration.

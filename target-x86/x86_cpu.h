@@ -46,11 +46,18 @@ struct X86Cpu : CpuState {
   unsigned cpu_count = 1;
   // Set by helpers that end the run loop (shutdown/reset requests, triple fault).
   bool stop_after_block = false;
+  // Which tcg backend compiles this CPU's blocks (set by the accelerator).
+  tcg::Backend tcg_backend = tcg::Backend::kInterpreter;
+  // Interrupts and exceptions delivered so far: single-stepping (EFLAGS.TF)
+  // raises no #DB after an instruction that itself went through the IDT.
+  uint64_t deliveries = 0;
 
  private:
   int memory_listener_ = -1;
 };
 
-inline X86Cpu& x86_cpu(CpuState* env) { return *static_cast<X86Cpu*>(env); }
+inline X86Cpu& x86_cpu(CpuState* env) {
+  return *static_cast<X86Cpu*>(env);
+}
 
 }  // namespace vx86::x86

@@ -10,7 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "tcg/interp.h"
+#include "tcg/compiled_block.h"
 #include "tcg/ir.h"
 
 namespace vx86::tcg {
@@ -25,7 +25,7 @@ struct TranslationBlock {
   uint64_t pages[2] = {kNoPage, kNoPage};  // physical page addresses of the code
   uint32_t guest_bytes = 0;
   uint32_t num_insns = 0;
-  std::unique_ptr<InterpProgram> program;
+  std::unique_ptr<CompiledBlock> program;  // interpreter or JIT
   uint64_t exec_count = 0;
 };
 

@@ -13,9 +13,49 @@
 #include "core/device_lock.h"
 #include "core/log.h"
 #include "hw/device_registry.h"
+#include "hw/pc/linux_boot.h"
 #include "target-x86/cpu_state.h"
 
 namespace vx86 {
+
+namespace {
+
+std::vector<uint8_t> read_whole_file(const std::string& option, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw OptionError(option + " " + path + ": cannot open file");
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+}
+
+// Puts vCPU 0 where a direct-boot loader leaves it (core/boot_state.h).
+void apply_boot_state(Vcpu& vcpu, const BootCpuState& boot) {
+  CpuState& c = vcpu.state();
+  auto flat = [](uint16_t selector, uint16_t type) {
+    SegmentCache seg{};
+    seg.selector = selector;
+    seg.attrs = type | kSegAttrS | kSegAttrPresent | kSegAttrDB | kSegAttrG;
+    seg.limit = 0xffffffff;
+    seg.base = 0;
+    return seg;
+  };
+  for (int i = 0; i < kSegCount; ++i) {
+    c.segs[i] = flat(boot.data_selector, kSegAttrWritable | kSegAttrAccessed);
+  }
+  c.segs[kSegCS] = flat(boot.code_selector, kSegAttrCode | kSegAttrWritable | kSegAttrAccessed);
+  c.gdtr.base = boot.gdt_base;
+  c.gdtr.limit = boot.gdt_limit;
+  // What firmware would have left: caches on, protection on, paging off.
+  c.cr0 = kCr0PE | kCr0ET;
+  for (uint64_t& r : c.regs) r = 0;
+  c.regs[kRSI] = boot.rsi;
+  c.regs[kRSP] = boot.rsp;
+  c.rip = boot.entry;
+  load_eflags(c, 0, kFlagsDefined);  // interrupts off
+  update_hflags(c);
+  vcpu.sync_to_accel();
+}
+
+}  // namespace
 
 MachineController::MachineController(const CmdlineOptions& options) : options_(options) {}
 
@@ -32,19 +72,21 @@ void MachineController::refuse_unavailable_features() const {
   if (options_.cpu_model != "qemu64") {
     throw OptionError("-cpu " + options_.cpu_model + ": unknown CPU model ('-cpu help')");
   }
-  if (!options_.kernel.empty()) refuse("-kernel: direct kernel boot");
-  if (!options_.initrd.empty() || !options_.append.empty()) {
-    refuse("-initrd/-append: direct kernel boot");
+  if (options_.kernel.empty() && !options_.initrd.empty()) {
+    throw OptionError("-initrd: only allowed with -kernel");
+  }
+  if (options_.kernel.empty() && !options_.append.empty()) {
+    throw OptionError("-append: only allowed with -kernel");
   }
   if (!options_.drives.empty()) refuse(options_.drives.front().option() + ": disk images");
   if (options_.gdb) refuse("-gdb/-s: the gdbstub");
   if (!options_.qmps.empty()) refuse("-qmp: the QMP monitor");
   if (options_.display == "sdl") refuse("-display sdl: the SDL console");
   if (options_.smp_cpus > 1) refuse("-smp " + std::to_string(options_.smp_cpus) + ": SMP (APICs)");
-  if (options_.bios.empty()) {
+  if (options_.bios.empty() && options_.kernel.empty()) {
     throw OptionError(
-        "no firmware: give -bios FILE (vx86 has no default BIOS yet, and -kernel is not "
-        "available yet)");
+        "no firmware: give -bios FILE or boot a Linux kernel with -kernel FILE (vx86 has no "
+        "default BIOS yet)");
   }
 }
 
@@ -185,16 +227,39 @@ int MachineController::run() {
   PcConfig config;
   config.ram_size = options_.ram_size;
   config.cpus = options_.smp_cpus;
-  config.firmware = load_firmware();
+  if (!options_.bios.empty()) config.firmware = load_firmware();
+  if (!options_.kernel.empty()) {
+    config.kernel = read_whole_file("-kernel", options_.kernel);
+    try {
+      parse_bzimage(config.kernel);
+    } catch (const LinuxBootError& e) {
+      throw OptionError("-kernel " + options_.kernel + ": " + e.what());
+    }
+    if (!options_.initrd.empty()) config.initrd = read_whole_file("-initrd", options_.initrd);
+    config.kernel_cmdline = options_.append;
+  }
   config.serials = serial_backends_;
   config.find_chardev = [this](const std::string& id) -> Chardev* {
     auto it = chardevs_.find(id);
     return it == chardevs_.end() ? nullptr : it->second.get();
   };
-  machine_ = std::make_unique<PcMachine>(config, loop_.clocks(), *this);
+  try {
+    machine_ = std::make_unique<PcMachine>(config, loop_.clocks(), *this);
+  } catch (const LinuxBootError& e) {
+    switch (e.input()) {
+      case LinuxBootError::Input::kKernel:
+        throw OptionError("-kernel " + options_.kernel + ": " + e.what());
+      case LinuxBootError::Input::kInitrd:
+        throw OptionError("-initrd " + options_.initrd + ": " + e.what());
+      case LinuxBootError::Input::kCmdline:
+        throw OptionError(std::string("-append: ") + e.what());
+    }
+    throw;
+  }
   create_devices();
   machine_->reset();
   create_cpus();
+  if (machine_->boot_state()) apply_boot_state(*runner_->vcpus()[0], *machine_->boot_state());
 
   loop_.on_termination_signal([this](int sig) {
     std::fprintf(stderr, "vx86: terminating on signal %d\n", sig);
@@ -244,6 +309,7 @@ void MachineController::request_reset(ShutdownCause cause) {
       machine_->reset();
     }
     for (auto& v : runner_->vcpus()) v->reset();
+    if (machine_->boot_state()) apply_boot_state(*runner_->vcpus()[0], *machine_->boot_state());
     runner_->resume();
   });
   if (runner_) {

@@ -7,6 +7,7 @@
 #include "hw/intc/i8259.h"
 #include "hw/misc/port92.h"
 #include "hw/misc/post_port.h"
+#include "hw/pc/linux_boot.h"
 #include "hw/rtc/mc146818.h"
 #include "hw/timer/i8254.h"
 #include "hw/timer/port61.h"
@@ -17,6 +18,8 @@ namespace {
 
 constexpr uint64_t k4GiB = 1ull << 32;
 constexpr uint64_t kLowFirmwareWindow = 128 * 1024;  // mapped again just below 1 MiB
+constexpr uint64_t kNoFirmwareRomSize = 64 * 1024;   // HLT bytes when a kernel boots directly
+constexpr uint8_t kHltOpcode = 0xf4;
 
 struct ComPort {
   uint64_t base;
@@ -30,6 +33,12 @@ PcMachine::PcMachine(const PcConfig& config, Clocks& clocks, SystemControl& cont
     : clocks_(clocks), control_(control) {
   build_memory(config);
   build_isa(config);
+  if (!config.kernel.empty()) {
+    kernel_ = config.kernel;
+    initrd_ = config.initrd;
+    kernel_cmdline_ = config.kernel_cmdline;
+    load_kernel();  // now, so that images that do not fit are refused before anything runs
+  }
 }
 
 PcMachine::~PcMachine() = default;
@@ -50,9 +59,13 @@ void PcMachine::build_memory(const PcConfig& config) {
 
   // Firmware at the top of 4 GiB (the reset vector is its last 16 bytes), and
   // its last 128 KiB again below 1 MiB, over RAM, as the chipset decodes it.
-  uint64_t fw_size = config.firmware.size();
+  uint64_t fw_size = config.firmware.empty() ? kNoFirmwareRomSize : config.firmware.size();
   firmware_ = MemoryRegion::rom("pc.bios", fw_size);
-  std::copy(config.firmware.begin(), config.firmware.end(), firmware_->host_ptr());
+  if (config.firmware.empty()) {
+    std::fill_n(firmware_->host_ptr(), fw_size, kHltOpcode);
+  } else {
+    std::copy(config.firmware.begin(), config.firmware.end(), firmware_->host_ptr());
+  }
   system_memory_->add_subregion(k4GiB - fw_size, firmware_.get(), 1);
   uint64_t low = std::min(fw_size, kLowFirmwareWindow);
   firmware_low_alias_ =
@@ -159,6 +172,16 @@ void PcMachine::reset() {
   for (Device* d : all_devices_) d->reset();
   // Firmware starts with its ROM write-protected.
   firmware_->set_readonly(true);
+  // The kernel changed RAM while it ran; a reboot starts from the images again.
+  if (!kernel_.empty()) load_kernel();
+}
+
+void PcMachine::load_kernel() {
+  LinuxBootMemory layout;
+  layout.ram_below_4g = ram_below_4g_->size();
+  layout.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
+  layout.firmware_size = firmware_->size();
+  boot_state_ = load_linux(*memory_space_, layout, kernel_, initrd_, kernel_cmdline_).cpu;
 }
 
 }  // namespace vx86

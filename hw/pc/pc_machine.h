@@ -6,9 +6,11 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/boot_state.h"
 #include "core/chardev.h"
 #include "core/clock.h"
 #include "core/device.h"
@@ -31,8 +33,14 @@ class Serial16550;
 struct PcConfig {
   uint64_t ram_size = 128ull << 20;
   unsigned cpus = 1;
-  // Firmware image: a multiple of 64 KiB, at most 16 MiB.
+  // Firmware image: a multiple of 64 KiB, at most 16 MiB. May be empty when
+  // booting a kernel directly: the reset vector then holds 64 KiB of HLT.
   std::vector<uint8_t> firmware;
+  // Direct Linux boot (hw/pc/linux_boot.h): a bzImage, an optional initrd and
+  // the command line, loaded on every reset. Empty kernel: firmware boot.
+  std::vector<uint8_t> kernel;
+  std::vector<uint8_t> initrd;
+  std::string kernel_cmdline;
   // COM1..COM4 backends; fewer entries mean fewer ports.
   std::vector<Chardev*> serials;
   std::function<Chardev*(const std::string& id)> find_chardev;
@@ -60,14 +68,18 @@ class PcMachine {
 
   // Adds a -device device, already configured and mapped.
   void add_device(std::unique_ptr<Device> device);
-  // Puts every device in its power-on state.
+  // Puts every device in its power-on state (and reloads a direct-boot kernel).
   void reset();
+  // The state vCPU 0 must be given after each reset for direct kernel boot;
+  // empty for firmware boot (the CPU's own reset state is right then).
+  const std::optional<BootCpuState>& boot_state() const { return boot_state_; }
   const std::vector<Device*>& devices() const { return all_devices_; }
 
  private:
   void build_memory(const PcConfig& config);
   void build_isa(const PcConfig& config);
   void update_a20(bool enabled);
+  void load_kernel();
 
   Clocks& clocks_;
   SystemControl& control_;
@@ -100,6 +112,11 @@ class PcMachine {
   bool a20_enabled_ = true;
   std::function<void(bool)> a20_listener_;
   std::function<void(bool)> intr_listener_;
+
+  std::vector<uint8_t> kernel_;
+  std::vector<uint8_t> initrd_;
+  std::string kernel_cmdline_;
+  std::optional<BootCpuState> boot_state_;
 };
 
 }  // namespace vx86

@@ -142,12 +142,21 @@ void I8254::update_output(int index) {
   }
   int64_t now = now_ticks();
   uint8_t out = output_at(c, now);
+  if (c.mode == 2 && c.low_tick >= 0 && now > c.low_tick && out && c.out_level) {
+    // The rate generator's low pulse lasts one clock (838 ns), shorter than
+    // any host timer's latency: when the timer ran late and the output is
+    // already high again, still give the PIC the edge it would have seen.
+    c.line->set(false);
+    c.line->set(true);
+  }
+  c.low_tick = -1;
   if (out != c.out_level) {
     c.out_level = out;
     c.line->set(out);
   }
   int64_t next = next_transition(c, now);
   if (next >= 0) {
+    if (c.mode == 2 && !output_at(c, next)) c.low_tick = next;
     c.timer->mod(ticks_to_ns(next));
   } else {
     c.timer->del();

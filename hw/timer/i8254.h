@@ -73,6 +73,7 @@ class I8254 : public Device, public IoOps {
     int64_t start_tick = 0;  // PIT tick when counting (re)started
     int64_t frozen_elapsed = 0;
     uint8_t out_level = 0;  // last level driven on `line`
+    int64_t low_tick = -1;  // mode 2: the one-clock low pulse the timer is armed for
     IrqLine* line = nullptr;
     std::unique_ptr<Timer> timer;
   };

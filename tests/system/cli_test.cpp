@@ -92,9 +92,19 @@ TEST(CliTest, DeviceOptionsCheckedAgainstProperties) {
       "invalid parameter 'bogus'");
 }
 
+TEST(CliTest, KernelProblemsAreExplained) {
+  expect_one_line_error(vx86({"-kernel", "/nonexistent/vmlinuz", "-display", "none"}),
+                        "-kernel /nonexistent/vmlinuz: cannot open file");
+  std::string path = ::testing::TempDir() + "/not-a-kernel.bin";
+  std::ofstream(path) << std::string(4096, 'x');
+  expect_one_line_error(vx86({"-kernel", path, "-display", "none"}),
+                        "-kernel " + path + ": not a Linux bzImage");
+  std::remove(path.c_str());
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-initrd", "x.img"}),
+                        "-initrd: only allowed with -kernel");
+}
+
 TEST(CliTest, LaterFeaturesRefusedAsNotAvailableYet) {
-  expect_one_line_error(vx86({"-kernel", "/nonexistent", "-display", "none"}),
-                        "not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-accel", "kvm"}), "not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-enable-kvm"}), "not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-s"}), "not available yet");

@@ -1,0 +1,295 @@
+// SSE/SSE2 floating point on the host's SSE unit. Each operation is one inline
+// asm block that saves the host MXCSR, loads the guest's (exceptions masked,
+// flags clear), runs the same instruction, reads the flags it raised and
+// restores the host MXCSR, so the compiler cannot move guest arithmetic
+// outside the guest rounding mode.
+#include <emmintrin.h>
+
+#include "target-x86/exceptions.h"
+#include "target-x86/fpu_state.h"
+#include "target-x86/helper_def.h"
+#include "target-x86/helpers_sse.h"
+#include "target-x86/mnemonics.h"
+
+#if !defined(__x86_64__)
+#error "helpers_sse_fp.cpp uses the host's SSE unit: it needs an x86-64 host"
+#endif
+
+namespace vx86::x86 {
+
+namespace {
+
+using M = Mnemonic;
+using Vec = __m128i;
+
+#define VX86_HOST_SSE_BINOP(fn, insn)                              \
+  uint32_t fn(uint32_t csr, Vec& x, Vec s) {                       \
+    uint32_t host = 0;                                             \
+    asm volatile("stmxcsr %[host]\n\tldmxcsr %[csr]\n\t" insn      \
+                 " %[s], %[x]\n\t"                                 \
+                 "stmxcsr %[csr]\n\tldmxcsr %[host]"               \
+                 : [x] "+x"(x), [csr] "+m"(csr), [host] "+m"(host) \
+                 : [s] "x"(s));                                    \
+    return csr;                                                    \
+  }
+
+// clang-format off
+#define VX86_SSE_FP_OPS(X)                                                                 \
+  X(kAddps, "addps") X(kAddpd, "addpd") X(kAddss, "addss") X(kAddsd, "addsd")              \
+  X(kSubps, "subps") X(kSubpd, "subpd") X(kSubss, "subss") X(kSubsd, "subsd")              \
+  X(kMulps, "mulps") X(kMulpd, "mulpd") X(kMulss, "mulss") X(kMulsd, "mulsd")              \
+  X(kDivps, "divps") X(kDivpd, "divpd") X(kDivss, "divss") X(kDivsd, "divsd")              \
+  X(kMinps, "minps") X(kMinpd, "minpd") X(kMinss, "minss") X(kMinsd, "minsd")              \
+  X(kMaxps, "maxps") X(kMaxpd, "maxpd") X(kMaxss, "maxss") X(kMaxsd, "maxsd")              \
+  X(kSqrtps, "sqrtps") X(kSqrtpd, "sqrtpd") X(kSqrtss, "sqrtss") X(kSqrtsd, "sqrtsd")      \
+  X(kRcpps, "rcpps") X(kRcpss, "rcpss") X(kRsqrtps, "rsqrtps") X(kRsqrtss, "rsqrtss")      \
+  X(kCvtps2pd, "cvtps2pd") X(kCvtpd2ps, "cvtpd2ps") X(kCvtss2sd, "cvtss2sd")               \
+  X(kCvtsd2ss, "cvtsd2ss") X(kCvtdq2ps, "cvtdq2ps") X(kCvtps2dq, "cvtps2dq")               \
+  X(kCvttps2dq, "cvttps2dq") X(kCvtdq2pd, "cvtdq2pd") X(kCvtpd2dq, "cvtpd2dq")             \
+  X(kCvttpd2dq, "cvttpd2dq")
+// clang-format on
+
+#define VX86_DEFINE_OP(m, insn) VX86_HOST_SSE_BINOP(host_##m, insn)
+VX86_SSE_FP_OPS(VX86_DEFINE_OP)
+#undef VX86_DEFINE_OP
+
+// CMPPS/PD/SS/SD with the predicate as an immediate.
+template <int P>
+uint32_t host_cmp(uint32_t mnemonic, uint32_t csr, Vec& x, Vec s) {
+  uint32_t host = 0;
+#define VX86_CMP(insn)                                           \
+  asm volatile("stmxcsr %[host]\n\tldmxcsr %[csr]\n\t" insn      \
+               " %[p], %[s], %[x]\n\t"                           \
+               "stmxcsr %[csr]\n\tldmxcsr %[host]"               \
+               : [x] "+x"(x), [csr] "+m"(csr), [host] "+m"(host) \
+               : [s] "x"(s), [p] "i"(P))
+  switch (static_cast<M>(mnemonic)) {
+    case M::kCmpps:
+      VX86_CMP("cmpps");
+      break;
+    case M::kCmppd:
+      VX86_CMP("cmppd");
+      break;
+    case M::kCmpss:
+      VX86_CMP("cmpss");
+      break;
+    default:
+      VX86_CMP("cmpsd");
+      break;
+  }
+#undef VX86_CMP
+  return csr;
+}
+
+using CmpFn = uint32_t (*)(uint32_t, uint32_t, Vec&, Vec);
+constexpr CmpFn kCmpFns[8] = {host_cmp<0>, host_cmp<1>, host_cmp<2>, host_cmp<3>,
+                              host_cmp<4>, host_cmp<5>, host_cmp<6>, host_cmp<7>};
+
+// The guest MXCSR as run on the host: its control bits, all exceptions
+// masked, no flags.
+uint32_t host_csr(const CpuState& cpu) {
+  return (cpu.mxcsr & ~kMxcsrFlags) | kMxcsrMasks;
+}
+
+// Merges the flags an operation raised; raises #XM/#UD for unmasked ones
+// (the destination is then left unwritten by the caller).
+void commit_flags(CpuState& cpu, uint32_t raised) {
+  raised &= kMxcsrFlags;
+  const uint32_t unmasked = raised & ~(cpu.mxcsr >> kMxcsrMaskShift) & kMxcsrFlags;
+  if (unmasked) {
+    // An unmasked pre-computation exception (IE, DE, ZE) suppresses the
+    // post-computation ones (OE, UE, PE) of the same instruction.
+    const uint32_t pre = raised & (kMxcsrIE | kMxcsrDE | kMxcsrZE);
+    if (unmasked & pre) raised = pre;
+    cpu.mxcsr |= raised;
+    raise_exception(cpu, (cpu.cr4 & kCr4Osxmmexcpt) ? kExcXM : kExcUD);
+  }
+  cpu.mxcsr |= raised;
+}
+
+Vec to_vec(uint64_t lo, uint64_t hi) {
+  return _mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo));
+}
+
+// Computes d = op(d, {lo, hi}) and merges the flags (raising #XM/#UD for an
+// unmasked exception before d is written).
+void run_fp(CpuState& cpu, uint32_t mnemonic, XmmReg& d, uint64_t lo, uint64_t hi, uint32_t imm) {
+  Vec x = to_vec(d.q[0], d.q[1]);
+  const Vec s = to_vec(lo, hi);
+  uint32_t csr = host_csr(cpu);
+  switch (static_cast<M>(mnemonic)) {
+#define VX86_CASE(m, insn)     \
+  case M::m:                   \
+    csr = host_##m(csr, x, s); \
+    break;
+    VX86_SSE_FP_OPS(VX86_CASE)
+#undef VX86_CASE
+    case M::kCmpps:
+    case M::kCmppd:
+    case M::kCmpss:
+    case M::kCmpsd:
+      csr = kCmpFns[imm & 7](mnemonic, csr, x, s);
+      break;
+    default:
+      return;
+  }
+  commit_flags(cpu, csr);
+  _mm_storeu_si128(reinterpret_cast<Vec*>(d.q), x);
+}
+
+void helper_sse_fp(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo, uint64_t hi,
+                   uint32_t imm) {
+  run_fp(*env, mnemonic, env->xmm[dst & 15], lo, hi, imm);
+}
+
+// CVT[T]PS2PI / CVT[T]PD2PI: the packed conversion to int32 of {lo, hi},
+// whose low quadword goes to MMX register dst.
+void helper_sse_cvt_to_mmx(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo,
+                           uint64_t hi) {
+  M op;
+  switch (static_cast<M>(mnemonic)) {
+    case M::kCvtps2pi:
+      op = M::kCvtps2dq;
+      hi = 0;
+      break;
+    case M::kCvttps2pi:
+      op = M::kCvttps2dq;
+      hi = 0;
+      break;
+    case M::kCvtpd2pi:
+      op = M::kCvtpd2dq;
+      break;
+    default:
+      op = M::kCvttpd2dq;
+      break;
+  }
+  XmmReg r{{0, 0}};
+  run_fp(*env, static_cast<uint32_t>(op), r, lo, hi, 0);
+  env->st[dst & 7].mantissa = r.q[0];
+  env->st[dst & 7].sign_exponent = 0xffff;
+}
+
+constexpr uint32_t kWide = 0x10000;  // 64-bit integer operand
+
+uint64_t helper_sse_cvt_to_int(CpuState* env, uint32_t op, uint64_t lo) {
+  CpuState& cpu = *env;
+  uint32_t csr = host_csr(cpu);
+  uint32_t host = 0;
+  const Vec s = to_vec(lo, 0);
+  uint64_t r64 = 0;
+  uint32_t r32 = 0;
+#define VX86_CVT(insn, out)                                        \
+  asm volatile("stmxcsr %[host]\n\tldmxcsr %[csr]\n\t" insn        \
+               " %[s], %[r]\n\t"                                   \
+               "stmxcsr %[csr]\n\tldmxcsr %[host]"                 \
+               : [r] "=r"(out), [csr] "+m"(csr), [host] "+m"(host) \
+               : [s] "x"(s))
+  const bool wide = op & kWide;
+  switch (static_cast<M>(op & 0xffff)) {
+    case M::kCvtss2si:
+      if (wide)
+        VX86_CVT("cvtss2si", r64);
+      else
+        VX86_CVT("cvtss2si", r32);
+      break;
+    case M::kCvttss2si:
+      if (wide)
+        VX86_CVT("cvttss2si", r64);
+      else
+        VX86_CVT("cvttss2si", r32);
+      break;
+    case M::kCvtsd2si:
+      if (wide)
+        VX86_CVT("cvtsd2si", r64);
+      else
+        VX86_CVT("cvtsd2si", r32);
+      break;
+    default:
+      if (wide)
+        VX86_CVT("cvttsd2si", r64);
+      else
+        VX86_CVT("cvttsd2si", r32);
+      break;
+  }
+#undef VX86_CVT
+  commit_flags(cpu, csr);
+  return wide ? r64 : r32;
+}
+
+void helper_sse_cvt_from_int(CpuState* env, uint32_t op, uint32_t dst, uint64_t value) {
+  CpuState& cpu = *env;
+  XmmReg& d = cpu.xmm[dst & 15];
+  Vec x = to_vec(d.q[0], d.q[1]);
+  uint32_t csr = host_csr(cpu);
+  uint32_t host = 0;
+  const uint32_t v32 = static_cast<uint32_t>(value);
+#define VX86_CVT(insn, in)                                       \
+  asm volatile("stmxcsr %[host]\n\tldmxcsr %[csr]\n\t" insn      \
+               " %[v], %[x]\n\t"                                 \
+               "stmxcsr %[csr]\n\tldmxcsr %[host]"               \
+               : [x] "+x"(x), [csr] "+m"(csr), [host] "+m"(host) \
+               : [v] "r"(in))
+  const bool wide = op & kWide;
+  if (static_cast<M>(op & 0xffff) == M::kCvtsi2ss) {
+    if (wide)
+      VX86_CVT("cvtsi2ssq", value);
+    else
+      VX86_CVT("cvtsi2ssl", v32);
+  } else {
+    if (wide)
+      VX86_CVT("cvtsi2sdq", value);
+    else
+      VX86_CVT("cvtsi2sdl", v32);
+  }
+#undef VX86_CVT
+  commit_flags(cpu, csr);
+  _mm_storeu_si128(reinterpret_cast<Vec*>(d.q), x);
+}
+
+uint32_t helper_sse_comis(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo) {
+  CpuState& cpu = *env;
+  const XmmReg& d = cpu.xmm[dst & 15];
+  const Vec x = to_vec(d.q[0], d.q[1]);
+  const Vec s = to_vec(lo, 0);
+  uint32_t csr = host_csr(cpu);
+  uint32_t host = 0;
+  bool zf, pf, cf;
+#define VX86_COMI(insn)                                                                    \
+  asm volatile("stmxcsr %[host]\n\tldmxcsr %[csr]\n\t" insn                                \
+               " %[s], %[x]\n\t"                                                           \
+               "stmxcsr %[csr]\n\tldmxcsr %[host]"                                         \
+               : "=@ccz"(zf), "=@ccp"(pf), "=@ccc"(cf), [csr] "+m"(csr), [host] "+m"(host) \
+               : [x] "x"(x), [s] "x"(s))
+  switch (static_cast<M>(mnemonic)) {
+    case M::kComiss:
+      VX86_COMI("comiss");
+      break;
+    case M::kUcomiss:
+      VX86_COMI("ucomiss");
+      break;
+    case M::kComisd:
+      VX86_COMI("comisd");
+      break;
+    default:
+      VX86_COMI("ucomisd");
+      break;
+  }
+#undef VX86_COMI
+  commit_flags(cpu, csr);
+  return (zf ? kFlagZF : 0) | (pf ? kFlagPF : 0) | (cf ? kFlagCF : 0);
+}
+
+}  // namespace
+
+VX86_HELPER(sse_fp, helper_sse_fp,
+            tcg::kHelperReadsState | tcg::kHelperWritesState | tcg::kHelperMayFault)
+VX86_HELPER(sse_cvt_to_mmx, helper_sse_cvt_to_mmx,
+            tcg::kHelperReadsState | tcg::kHelperWritesState | tcg::kHelperMayFault)
+VX86_HELPER(sse_cvt_to_int, helper_sse_cvt_to_int,
+            tcg::kHelperReadsState | tcg::kHelperWritesState | tcg::kHelperMayFault)
+VX86_HELPER(sse_cvt_from_int, helper_sse_cvt_from_int,
+            tcg::kHelperReadsState | tcg::kHelperWritesState | tcg::kHelperMayFault)
+VX86_HELPER(sse_comis, helper_sse_comis,
+            tcg::kHelperReadsState | tcg::kHelperWritesState | tcg::kHelperMayFault)
+
+}  // namespace vx86::x86

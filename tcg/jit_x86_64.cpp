@@ -1,0 +1,1153 @@
+#if defined(__x86_64__)
+
+#include "tcg/jit_x86_64.h"
+
+#include <xbyak/xbyak.h>
+#include <xbyak/xbyak_util.h>
+
+#include <bit>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+
+#include "tcg/helper.h"
+
+namespace vx86::tcg {
+
+namespace {
+
+// What generated code shares with run(): reached through r12. Standard layout,
+// so the generated code can use offsetof.
+struct JitRunContext {
+  MemoryInterface* mem;
+  std::exception_ptr* pending;  // an exception thrown by MemoryInterface
+  uint64_t helper_args[kMaxHelperArgs];
+  uint64_t scratch_result;  // result of helpers that return nothing
+  int32_t insn_count;       // insn_start ops executed, minus one
+  int32_t insn_ordinal;     // block position of the last executed insn_start
+  uint8_t fault_in_helper;
+  GuestFault fault;
+};
+
+// Returned in rax:rdx by the generated entry point.
+struct JitResult {
+  uint64_t kind;   // ExitKind
+  uint64_t value;  // exit_tb immediate or goto_tb slot
+};
+
+using JitEntry = JitResult (*)(uint8_t* env, uint64_t* slots, JitRunContext* ctx);
+
+uint64_t sign_extend(uint64_t v, unsigned bytes) {
+  unsigned shift = 64 - 8 * bytes;
+  return static_cast<uint64_t>(static_cast<int64_t>(v << shift) >> shift);
+}
+
+// ---- thunks called from generated code (never throw into it) ----
+
+uint32_t thunk_load(JitRunContext* ctx, uint64_t addr, uint64_t* dest, uint32_t memop,
+                    uint32_t mem_index, uint32_t to_i32) noexcept {
+  unsigned size = memop_size(memop);
+  uint64_t v = 0;
+  try {
+    if (!ctx->mem->load(addr, size, mem_index, &v)) {
+      ctx->fault.info = addr;
+      return 0;
+    }
+  } catch (...) {
+    *ctx->pending = std::current_exception();
+    return 0;
+  }
+  if (size < 8) v &= (1ull << (8 * size)) - 1;
+  if (memop_signed(memop) && size < 8) v = sign_extend(v, size);
+  if (to_i32) v = static_cast<uint32_t>(v);
+  *dest = v;
+  return 1;
+}
+
+uint32_t thunk_store(JitRunContext* ctx, uint64_t addr, uint64_t value, uint32_t size,
+                     uint32_t mem_index) noexcept {
+  if (size < 8) value &= (1ull << (8 * size)) - 1;
+  try {
+    if (!ctx->mem->store(addr, size, mem_index, value)) {
+      ctx->fault.info = addr;
+      return 0;
+    }
+  } catch (...) {
+    *ctx->pending = std::current_exception();
+    return 0;
+  }
+  return 1;
+}
+
+uint32_t thunk_load128(JitRunContext* ctx, uint64_t addr, uint64_t* dest,
+                       uint32_t mem_index) noexcept {
+  uint64_t v[2] = {0, 0};
+  try {
+    if (!ctx->mem->load128(addr, mem_index, v)) {
+      ctx->fault.info = addr;
+      return 0;
+    }
+  } catch (...) {
+    *ctx->pending = std::current_exception();
+    return 0;
+  }
+  dest[0] = v[0];
+  dest[1] = v[1];
+  return 1;
+}
+
+uint32_t thunk_store128(JitRunContext* ctx, uint64_t addr, const uint64_t* src,
+                        uint32_t mem_index) noexcept {
+  const uint64_t v[2] = {src[0], src[1]};
+  try {
+    if (!ctx->mem->store128(addr, mem_index, v)) {
+      ctx->fault.info = addr;
+      return 0;
+    }
+  } catch (...) {
+    *ctx->pending = std::current_exception();
+    return 0;
+  }
+  return 1;
+}
+
+uint64_t thunk_popcount(uint64_t v) noexcept {
+  return static_cast<uint64_t>(std::popcount(v));
+}
+
+bool host_has_popcnt() {
+  static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tPOPCNT);
+  return has;
+}
+
+[[noreturn]] void fatal(const char* what, const Op& op) {
+  std::fprintf(stderr, "tcg jit: %s (%s)\n", what, op_name(op.opc));
+  std::abort();
+}
+
+// xbyak's growable buffer on the heap, never made executable: the finished
+// code is copied into a JitCodeBuffer.
+class HeapAllocator : public Xbyak::Allocator {
+ public:
+  uint8_t* alloc(size_t size) override { return static_cast<uint8_t*>(std::malloc(size)); }
+  void free(uint8_t* p) override { std::free(p); }
+  bool useProtect() const override { return false; }
+};
+
+// Register roles. Callee-saved registers hold the block's context across
+// helper calls; everything else is scratch.
+//   rbx = env, rbp = temp slots, r12 = JitRunContext*,
+//   r13d = insn_start count - 1, r14d = ordinal of the last insn_start.
+class Emitter : public Xbyak::CodeGenerator {
+ public:
+  Emitter(const Block& block, Xbyak::Allocator* alloc)
+      : Xbyak::CodeGenerator(4096, Xbyak::AutoGrow, alloc), block_(block) {}
+
+  void generate();
+
+  size_t frame_words() const { return frame_words_; }
+  std::vector<std::array<uint64_t, 2>> insn_data;
+
+ private:
+  // ---- temps ----
+  const TempInfo& info(uint32_t t) const { return block_.temps[t]; }
+  bool wide(uint32_t t) const { return info(t).type != tcg::Type::kI32; }
+  Xbyak::Address slot(uint32_t t, int extra = 0) const {
+    return ptr[rbp + static_cast<int>(slot_off_[t]) + extra];
+  }
+  Xbyak::Address qslot(uint32_t t, int extra = 0) const {
+    return qword[rbp + static_cast<int>(slot_off_[t]) + extra];
+  }
+  void layout_frame();
+
+  // Loads an integer temp (zero-extended i32) into a 64-bit register.
+  void load(const Xbyak::Reg64& r, uint32_t t) {
+    if (info(t).is_const) {
+      mov(r, info(t).value);
+    } else if (wide(t)) {
+      mov(r, qslot(t));
+    } else {
+      mov(r.cvt32(), dword[rbp + static_cast<int>(slot_off_[t])]);
+    }
+  }
+  void store(uint32_t t, const Xbyak::Reg64& r) {
+    if (wide(t))
+      mov(qslot(t), r);
+    else
+      mov(dword[rbp + static_cast<int>(slot_off_[t])], r.cvt32());
+  }
+  // True if temp t is a constant usable as an imm32 operand at this width
+  // (64-bit operations sign-extend their imm32).
+  bool imm_fits(uint32_t t, bool is64, uint32_t* imm) const {
+    if (!info(t).is_const) return false;
+    uint64_t v = info(t).value;
+    if (is64 && static_cast<int64_t>(v) != static_cast<int64_t>(static_cast<int32_t>(v)))
+      return false;
+    *imm = static_cast<uint32_t>(v);
+    return true;
+  }
+  static Xbyak::Reg w(const Xbyak::Reg64& r, bool is64) {
+    return is64 ? Xbyak::Reg(r) : Xbyak::Reg(r.cvt32());
+  }
+  static uint32_t env_off(const Op& op) {
+    uint64_t off = op.cst(0);
+    if (off > 0x7fffffff) fatal("env offset out of range", op);
+    return static_cast<uint32_t>(off);
+  }
+
+  // ---- conditions ----
+  void jcc(Cond c, const Xbyak::Label& l);
+  void setcc(Cond c, const Xbyak::Reg8& r);
+  void cmovcc(Cond c, const Xbyak::Reg& d, const Xbyak::Operand& s);
+  void compare(uint32_t a, uint32_t b, bool is64);
+
+  // ---- op groups ----
+  void emit_op(const Op& op);
+  bool emit_scalar(const Op& op);
+  void emit_alu(const Op& op, bool is64);
+  void emit_mul(const Op& op, bool is64);
+  void emit_mul2(const Op& op, bool is64, bool is_signed);
+  void emit_div(const Op& op, bool is64, bool is_signed, bool rem);
+  void emit_shift(const Op& op, bool is64);
+  void emit_count_zeros(const Op& op, bool is64, bool leading);
+  void emit_ctpop(const Op& op, bool is64);
+  void emit_deposit(const Op& op, bool is64);
+  void emit_extract(const Op& op, bool is64, bool is_signed);
+  void emit_env(const Op& op);
+  void emit_memory(const Op& op);
+  void emit_call(const Op& op);
+  void emit_vector(const Op& op);
+  void call_fn(const void* fn) {
+    mov(rax, reinterpret_cast<uint64_t>(fn));
+    call(rax);
+  }
+
+  const Block& block_;
+  std::vector<uint32_t> slot_off_;
+  std::vector<bool> used_;  // temps that some op reads or writes
+  size_t frame_words_ = 0;
+  std::vector<Xbyak::Label> labels_;
+  Xbyak::Label epilogue_, mem_fault_, helper_fault_;
+  int insn_ordinal_ = -1;
+};
+
+void Emitter::layout_frame() {
+  const size_t n = block_.temps.size();
+  std::vector<bool>& used = used_;
+  used.assign(n, false);
+  for (const Op& op : block_.ops) {
+    for (unsigned i = 0; i < unsigned(op.nout) + op.nin; ++i) {
+      uint32_t t = static_cast<uint32_t>(op.args[i]);
+      if (t < n) used[t] = true;
+    }
+  }
+  slot_off_.assign(n, 0);
+  size_t off = 0;
+  // v128 first so every 16-byte slot stays aligned.
+  for (size_t t = 0; t < n; ++t) {
+    if (used[t] && block_.temps[t].type == tcg::Type::kV128) {
+      slot_off_[t] = static_cast<uint32_t>(off);
+      off += 16;
+    }
+  }
+  for (size_t t = 0; t < n; ++t) {
+    if (used[t] && block_.temps[t].type != tcg::Type::kV128 && !block_.temps[t].is_const) {
+      slot_off_[t] = static_cast<uint32_t>(off);
+      off += 8;
+    }
+  }
+  if (off > 0x7fff0000) {
+    std::fprintf(stderr, "tcg jit: frame too large\n");
+    std::abort();
+  }
+  frame_words_ = (off + 15) / 16 * 2;
+}
+
+void Emitter::generate() {
+  setDefaultJmpNEAR(true);
+  layout_frame();
+  labels_.resize(block_.num_labels);
+
+  push(rbx);
+  push(rbp);
+  push(r12);
+  push(r13);
+  push(r14);
+  push(r15);
+  sub(rsp, 8);  // 6 pushes + return address: realign to 16 for calls
+  mov(rbx, rdi);
+  mov(rbp, rsi);
+  mov(r12, rdx);
+  mov(r13d, 0xffffffffu);
+  mov(r14d, 0xffffffffu);
+  // v128 constants: the low word holds the value (as the interpreter does).
+  for (size_t t = 0; t < block_.temps.size(); ++t) {
+    const TempInfo& ti = block_.temps[t];
+    if (ti.is_const && ti.type == tcg::Type::kV128 && used_[t]) {
+      mov(rax, ti.value);
+      mov(qslot(static_cast<uint32_t>(t)), rax);
+      mov(qslot(static_cast<uint32_t>(t), 8), uint64_t{0});
+    }
+  }
+
+  for (const Op& op : block_.ops) emit_op(op);
+  ud2();  // the verifier guarantees the block cannot fall off its end
+
+  L(helper_fault_);
+  mov(byte[r12 + offsetof(JitRunContext, fault_in_helper)], 1);
+  L(mem_fault_);
+  mov(eax, static_cast<uint32_t>(ExitKind::kFault));
+  L(epilogue_);
+  mov(dword[r12 + offsetof(JitRunContext, insn_count)], r13d);
+  mov(dword[r12 + offsetof(JitRunContext, insn_ordinal)], r14d);
+  add(rsp, 8);
+  pop(r15);
+  pop(r14);
+  pop(r13);
+  pop(r12);
+  pop(rbp);
+  pop(rbx);
+  ret();
+  ready();
+}
+
+void Emitter::jcc(Cond c, const Xbyak::Label& l) {
+  switch (c) {
+    case Cond::kEq:
+      je(l, T_NEAR);
+      break;
+    case Cond::kNe:
+      jne(l, T_NEAR);
+      break;
+    case Cond::kLt:
+      jl(l, T_NEAR);
+      break;
+    case Cond::kLe:
+      jle(l, T_NEAR);
+      break;
+    case Cond::kGt:
+      jg(l, T_NEAR);
+      break;
+    case Cond::kGe:
+      jge(l, T_NEAR);
+      break;
+    case Cond::kLtu:
+      jb(l, T_NEAR);
+      break;
+    case Cond::kLeu:
+      jbe(l, T_NEAR);
+      break;
+    case Cond::kGtu:
+      ja(l, T_NEAR);
+      break;
+    case Cond::kGeu:
+      jae(l, T_NEAR);
+      break;
+  }
+}
+
+void Emitter::setcc(Cond c, const Xbyak::Reg8& r) {
+  switch (c) {
+    case Cond::kEq:
+      sete(r);
+      break;
+    case Cond::kNe:
+      setne(r);
+      break;
+    case Cond::kLt:
+      setl(r);
+      break;
+    case Cond::kLe:
+      setle(r);
+      break;
+    case Cond::kGt:
+      setg(r);
+      break;
+    case Cond::kGe:
+      setge(r);
+      break;
+    case Cond::kLtu:
+      setb(r);
+      break;
+    case Cond::kLeu:
+      setbe(r);
+      break;
+    case Cond::kGtu:
+      seta(r);
+      break;
+    case Cond::kGeu:
+      setae(r);
+      break;
+  }
+}
+
+void Emitter::cmovcc(Cond c, const Xbyak::Reg& d, const Xbyak::Operand& s) {
+  switch (c) {
+    case Cond::kEq:
+      cmove(d, s);
+      break;
+    case Cond::kNe:
+      cmovne(d, s);
+      break;
+    case Cond::kLt:
+      cmovl(d, s);
+      break;
+    case Cond::kLe:
+      cmovle(d, s);
+      break;
+    case Cond::kGt:
+      cmovg(d, s);
+      break;
+    case Cond::kGe:
+      cmovge(d, s);
+      break;
+    case Cond::kLtu:
+      cmovb(d, s);
+      break;
+    case Cond::kLeu:
+      cmovbe(d, s);
+      break;
+    case Cond::kGtu:
+      cmova(d, s);
+      break;
+    case Cond::kGeu:
+      cmovae(d, s);
+      break;
+  }
+}
+
+// Sets the host flags from a - b at the given width (clobbers rax, rcx).
+void Emitter::compare(uint32_t a, uint32_t b, bool is64) {
+  load(rax, a);
+  uint32_t imm;
+  if (imm_fits(b, is64, &imm)) {
+    cmp(w(rax, is64), imm);
+  } else {
+    load(rcx, b);
+    cmp(w(rax, is64), w(rcx, is64));
+  }
+}
+
+void Emitter::emit_op(const Op& op) {
+  switch (op.opc) {
+    case Opcode::nop:
+      return;
+    case Opcode::insn_start:
+      insn_data.push_back({op.cst(0), op.cst(1)});
+      ++insn_ordinal_;
+      inc(r13d);
+      mov(r14d, static_cast<uint32_t>(insn_ordinal_));
+      return;
+    case Opcode::set_label:
+      L(labels_[op.cst(0)]);
+      return;
+    case Opcode::br:
+      jmp(labels_[op.cst(0)], T_NEAR);
+      return;
+    case Opcode::brcond_i32:
+    case Opcode::brcond_i64:
+      compare(op.in(0), op.in(1), op.opc == Opcode::brcond_i64);
+      jcc(static_cast<Cond>(op.cst(0)), labels_[op.cst(1)]);
+      return;
+    case Opcode::exit_tb:
+      mov(eax, static_cast<uint32_t>(ExitKind::kExitTb));
+      mov(rdx, op.cst(0));
+      jmp(epilogue_, T_NEAR);
+      return;
+    case Opcode::goto_tb:
+      mov(eax, static_cast<uint32_t>(ExitKind::kGotoTb));
+      mov(rdx, op.cst(0));
+      jmp(epilogue_, T_NEAR);
+      return;
+    case Opcode::lookup_and_goto_ptr:
+      mov(eax, static_cast<uint32_t>(ExitKind::kLookup));
+      jmp(epilogue_, T_NEAR);
+      return;
+    case Opcode::call:
+      emit_call(op);
+      return;
+    default:
+      break;
+  }
+  const uint32_t flags = op.def().flags;
+  if (flags & (kOpReadsEnv | kOpWritesEnv)) return emit_env(op);
+  if (flags & kOpMayFault) return emit_memory(op);
+  const OpDef& d = op.def();
+  bool vector = false;
+  for (unsigned k = 0; k < d.nout; ++k) vector |= d.out[k] == tcg::Type::kV128;
+  for (unsigned k = 0; k < d.nin; ++k) vector |= d.in[k] == tcg::Type::kV128;
+  if (vector) return emit_vector(op);
+  if (!emit_scalar(op)) fatal("unhandled op", op);
+}
+
+void Emitter::emit_alu(const Op& op, bool is64) {
+  load(rax, op.in(0));
+  const Xbyak::Reg a = w(rax, is64), c = w(rcx, is64);
+  uint32_t imm;
+  bool have_imm = imm_fits(op.in(1), is64, &imm);
+  if (!have_imm) load(rcx, op.in(1));
+  switch (op.opc) {
+    case Opcode::add_i32:
+    case Opcode::add_i64:
+      have_imm ? add(a, imm) : add(a, c);
+      break;
+    case Opcode::sub_i32:
+    case Opcode::sub_i64:
+      have_imm ? sub(a, imm) : sub(a, c);
+      break;
+    case Opcode::and_i32:
+    case Opcode::and_i64:
+      have_imm ? and_(a, imm) : and_(a, c);
+      break;
+    case Opcode::or_i32:
+    case Opcode::or_i64:
+      have_imm ? or_(a, imm) : or_(a, c);
+      break;
+    case Opcode::xor_i32:
+    case Opcode::xor_i64:
+      have_imm ? xor_(a, imm) : xor_(a, c);
+      break;
+    default:
+      fatal("not an alu op", op);
+  }
+  store(op.out(0), rax);
+}
+
+void Emitter::emit_mul(const Op& op, bool is64) {
+  load(rax, op.in(0));
+  uint32_t imm;
+  if (imm_fits(op.in(1), is64, &imm)) {
+    imul(w(rax, is64), w(rax, is64), static_cast<int>(imm));
+  } else {
+    load(rcx, op.in(1));
+    imul(w(rax, is64), w(rcx, is64));
+  }
+  store(op.out(0), rax);
+}
+
+void Emitter::emit_mul2(const Op& op, bool is64, bool is_signed) {
+  load(rax, op.in(0));
+  load(rcx, op.in(1));
+  if (is_signed)
+    imul(w(rcx, is64));
+  else
+    mul(w(rcx, is64));
+  store(op.out(0), rax);
+  store(op.out(1), rdx);
+}
+
+// Division as tcg/ir_eval.cpp defines it: never traps. x / 0 = 0, x % 0 = x,
+// x / -1 = -x and x % -1 = 0 (which covers MIN / -1).
+void Emitter::emit_div(const Op& op, bool is64, bool is_signed, bool rem) {
+  const Xbyak::Reg a = w(rax, is64), c = w(rcx, is64);
+  Xbyak::Label by_zero, by_minus_one, done;
+  load(rax, op.in(0));
+  load(rcx, op.in(1));
+  test(c, c);
+  jz(by_zero, T_NEAR);
+  if (is_signed) {
+    cmp(c, 0xffffffffu);
+    je(by_minus_one, T_NEAR);
+    if (is64)
+      cqo();
+    else
+      cdq();
+    idiv(c);
+  } else {
+    xor_(edx, edx);
+    div(c);
+  }
+  if (rem) mov(rax, rdx);
+  jmp(done, T_NEAR);
+  L(by_zero);
+  if (!rem) xor_(eax, eax);  // remainder: the dividend, already in rax
+  if (is_signed) {
+    jmp(done, T_NEAR);
+    L(by_minus_one);
+    if (rem)
+      xor_(eax, eax);
+    else
+      neg(a);
+  }
+  L(done);
+  store(op.out(0), rax);
+}
+
+// x86 masks shift and rotate counts to 5 bits (32-bit) or 6 bits (64-bit):
+// exactly "modulo the width".
+void Emitter::emit_shift(const Op& op, bool is64) {
+  const Xbyak::Reg a = w(rax, is64);
+  load(rax, op.in(0));
+  const bool by_imm = info(op.in(1)).is_const;
+  const int count = static_cast<int>(info(op.in(1)).value & (is64 ? 63 : 31));
+  if (!by_imm) load(rcx, op.in(1));
+  switch (op.opc) {
+    case Opcode::shl_i32:
+    case Opcode::shl_i64:
+      by_imm ? shl(a, count) : shl(a, cl);
+      break;
+    case Opcode::shr_i32:
+    case Opcode::shr_i64:
+      by_imm ? shr(a, count) : shr(a, cl);
+      break;
+    case Opcode::sar_i32:
+    case Opcode::sar_i64:
+      by_imm ? sar(a, count) : sar(a, cl);
+      break;
+    case Opcode::rotl_i32:
+    case Opcode::rotl_i64:
+      by_imm ? rol(a, count) : rol(a, cl);
+      break;
+    case Opcode::rotr_i32:
+    case Opcode::rotr_i64:
+      by_imm ? ror(a, count) : ror(a, cl);
+      break;
+    default:
+      fatal("not a shift", op);
+  }
+  store(op.out(0), rax);
+}
+
+// clz/ctz with bsr/bsf (no LZCNT/TZCNT needed); a zero input gives in(1).
+void Emitter::emit_count_zeros(const Op& op, bool is64, bool leading) {
+  const Xbyak::Reg c = w(rcx, is64);
+  Xbyak::Label done;
+  load(rax, op.in(1));
+  load(rcx, op.in(0));
+  if (leading)
+    bsr(c, c);
+  else
+    bsf(c, c);
+  jz(done, T_NEAR);
+  if (leading) xor_(ecx, is64 ? 63 : 31);  // 63 - index == 63 ^ index
+  mov(rax, rcx);
+  L(done);
+  store(op.out(0), rax);
+}
+
+void Emitter::emit_ctpop(const Op& op, bool is64) {
+  load(rax, op.in(0));
+  if (host_has_popcnt()) {
+    popcnt(w(rax, is64), w(rax, is64));
+  } else {
+    mov(rdi, rax);  // an i32 value is already zero-extended
+    call_fn(reinterpret_cast<const void*>(&thunk_popcount));
+  }
+  store(op.out(0), rax);
+}
+
+void Emitter::emit_deposit(const Op& op, bool is64) {
+  const unsigned pos = static_cast<unsigned>(op.cst(0));
+  const unsigned len = static_cast<unsigned>(op.cst(1));
+  const unsigned bits = is64 ? 64 : 32;
+  uint64_t field = len >= 64 ? ~0ull : (1ull << len) - 1;
+  uint64_t mask = (field << pos) & (is64 ? ~0ull : 0xffffffffull);
+  load(rax, op.in(0));
+  load(rcx, op.in(1));
+  if (pos) shl(w(rcx, is64), static_cast<int>(pos));
+  if (is64) {
+    mov(rdx, mask);
+    and_(rcx, rdx);
+    mov(rdx, ~mask);
+    and_(rax, rdx);
+    or_(rax, rcx);
+  } else {
+    and_(ecx, static_cast<uint32_t>(mask));
+    and_(eax, static_cast<uint32_t>(~mask));
+    or_(eax, ecx);
+  }
+  (void)bits;
+  store(op.out(0), rax);
+}
+
+// Bits [pos, pos+len): shift the field to the top, then back down.
+void Emitter::emit_extract(const Op& op, bool is64, bool is_signed) {
+  const unsigned pos = static_cast<unsigned>(op.cst(0));
+  const unsigned len = static_cast<unsigned>(op.cst(1));
+  const unsigned bits = is64 ? 64 : 32;
+  const Xbyak::Reg a = w(rax, is64);
+  load(rax, op.in(0));
+  if (bits - pos - len) shl(a, static_cast<int>(bits - pos - len));
+  if (bits - len) {
+    if (is_signed)
+      sar(a, static_cast<int>(bits - len));
+    else
+      shr(a, static_cast<int>(bits - len));
+  }
+  store(op.out(0), rax);
+}
+
+bool Emitter::emit_scalar(const Op& op) {
+  using O = Opcode;
+  const O o = op.opc;
+  switch (o) {
+    case O::mov_i32:
+    case O::mov_i64:
+    case O::extrl_i64_i32:  // the i32 store keeps the low half
+    case O::extu_i32_i64:   // i32 loads zero-extend
+      load(rax, op.in(0));
+      store(op.out(0), rax);
+      return true;
+    case O::add_i32:
+    case O::sub_i32:
+    case O::and_i32:
+    case O::or_i32:
+    case O::xor_i32:
+      emit_alu(op, false);
+      return true;
+    case O::add_i64:
+    case O::sub_i64:
+    case O::and_i64:
+    case O::or_i64:
+    case O::xor_i64:
+      emit_alu(op, true);
+      return true;
+    case O::mul_i32:
+    case O::mul_i64:
+      emit_mul(op, o == O::mul_i64);
+      return true;
+    case O::mulu2_i32:
+    case O::mulu2_i64:
+      emit_mul2(op, o == O::mulu2_i64, false);
+      return true;
+    case O::muls2_i32:
+    case O::muls2_i64:
+      emit_mul2(op, o == O::muls2_i64, true);
+      return true;
+    case O::divu_i32:
+      emit_div(op, false, false, false);
+      return true;
+    case O::divu_i64:
+      emit_div(op, true, false, false);
+      return true;
+    case O::divs_i32:
+      emit_div(op, false, true, false);
+      return true;
+    case O::divs_i64:
+      emit_div(op, true, true, false);
+      return true;
+    case O::remu_i32:
+      emit_div(op, false, false, true);
+      return true;
+    case O::remu_i64:
+      emit_div(op, true, false, true);
+      return true;
+    case O::rems_i32:
+      emit_div(op, false, true, true);
+      return true;
+    case O::rems_i64:
+      emit_div(op, true, true, true);
+      return true;
+    case O::andc_i32:
+    case O::andc_i64: {
+      const bool is64 = o == O::andc_i64;
+      load(rax, op.in(0));
+      uint32_t imm;
+      if (info(op.in(1)).is_const && imm_fits(op.in(1), is64, &imm)) {
+        // ~b fits whenever b does (sign-extension commutes with not).
+        and_(w(rax, is64), ~imm);
+      } else {
+        load(rcx, op.in(1));
+        not_(rcx);
+        and_(w(rax, is64), w(rcx, is64));
+      }
+      store(op.out(0), rax);
+      return true;
+    }
+    case O::not_i32:
+    case O::not_i64:
+      load(rax, op.in(0));
+      not_(w(rax, o == O::not_i64));
+      store(op.out(0), rax);
+      return true;
+    case O::neg_i32:
+    case O::neg_i64:
+      load(rax, op.in(0));
+      neg(w(rax, o == O::neg_i64));
+      store(op.out(0), rax);
+      return true;
+    case O::shl_i32:
+    case O::shr_i32:
+    case O::sar_i32:
+    case O::rotl_i32:
+    case O::rotr_i32:
+      emit_shift(op, false);
+      return true;
+    case O::shl_i64:
+    case O::shr_i64:
+    case O::sar_i64:
+    case O::rotl_i64:
+    case O::rotr_i64:
+      emit_shift(op, true);
+      return true;
+    case O::ext8s_i32:
+      load(rax, op.in(0));
+      movsx(eax, al);
+      store(op.out(0), rax);
+      return true;
+    case O::ext8u_i32:
+    case O::ext8u_i64:
+      load(rax, op.in(0));
+      movzx(eax, al);
+      store(op.out(0), rax);
+      return true;
+    case O::ext16s_i32:
+      load(rax, op.in(0));
+      movsx(eax, ax);
+      store(op.out(0), rax);
+      return true;
+    case O::ext16u_i32:
+    case O::ext16u_i64:
+      load(rax, op.in(0));
+      movzx(eax, ax);
+      store(op.out(0), rax);
+      return true;
+    case O::ext8s_i64:
+      load(rax, op.in(0));
+      movsx(rax, al);
+      store(op.out(0), rax);
+      return true;
+    case O::ext16s_i64:
+      load(rax, op.in(0));
+      movsx(rax, ax);
+      store(op.out(0), rax);
+      return true;
+    case O::ext32s_i64:
+    case O::exts_i32_i64:
+      load(rax, op.in(0));
+      movsxd(rax, eax);
+      store(op.out(0), rax);
+      return true;
+    case O::ext32u_i64:
+      load(rax, op.in(0));
+      mov(eax, eax);
+      store(op.out(0), rax);
+      return true;
+    case O::setcond_i32:
+    case O::setcond_i64:
+      compare(op.in(0), op.in(1), o == O::setcond_i64);
+      setcc(static_cast<Cond>(op.cst(0)), al);
+      movzx(eax, al);
+      store(op.out(0), rax);
+      return true;
+    case O::movcond_i32:
+    case O::movcond_i64: {
+      const bool is64 = o == O::movcond_i64;
+      load(rdx, op.in(3));
+      load(rsi, op.in(2));
+      compare(op.in(0), op.in(1), is64);
+      cmovcc(static_cast<Cond>(op.cst(0)), w(rdx, is64), w(rsi, is64));
+      store(op.out(0), rdx);
+      return true;
+    }
+    case O::clz_i32:
+    case O::clz_i64:
+      emit_count_zeros(op, o == O::clz_i64, true);
+      return true;
+    case O::ctz_i32:
+    case O::ctz_i64:
+      emit_count_zeros(op, o == O::ctz_i64, false);
+      return true;
+    case O::ctpop_i32:
+    case O::ctpop_i64:
+      emit_ctpop(op, o == O::ctpop_i64);
+      return true;
+    case O::bswap16_i32:
+    case O::bswap16_i64:
+      load(rax, op.in(0));
+      movzx(eax, ax);
+      rol(ax, 8);
+      store(op.out(0), rax);
+      return true;
+    case O::bswap32_i32:
+    case O::bswap32_i64:
+      load(rax, op.in(0));
+      bswap(eax);  // writing eax clears the upper half
+      store(op.out(0), rax);
+      return true;
+    case O::bswap64_i64:
+      load(rax, op.in(0));
+      bswap(rax);
+      store(op.out(0), rax);
+      return true;
+    case O::deposit_i32:
+    case O::deposit_i64:
+      emit_deposit(op, o == O::deposit_i64);
+      return true;
+    case O::extract_i32:
+    case O::extract_i64:
+      emit_extract(op, o == O::extract_i64, false);
+      return true;
+    case O::sextract_i32:
+    case O::sextract_i64:
+      emit_extract(op, o == O::sextract_i64, true);
+      return true;
+    case O::extrh_i64_i32:
+      load(rax, op.in(0));
+      shr(rax, 32);
+      store(op.out(0), rax);
+      return true;
+    case O::concat_i32_i64:
+      load(rax, op.in(0));
+      load(rcx, op.in(1));
+      shl(rcx, 32);
+      or_(rax, rcx);
+      store(op.out(0), rax);
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Emitter::emit_env(const Op& op) {
+  using O = Opcode;
+  const uint32_t off = env_off(op);
+  const Xbyak::RegExp at = rbx + off;
+  switch (op.opc) {
+    case O::ld8u_i32:
+    case O::ld8u_i64:
+      movzx(eax, byte[at]);
+      break;
+    case O::ld8s_i32:
+      movsx(eax, byte[at]);
+      break;
+    case O::ld16u_i32:
+    case O::ld16u_i64:
+      movzx(eax, word[at]);
+      break;
+    case O::ld16s_i32:
+      movsx(eax, word[at]);
+      break;
+    case O::ld_i32:
+    case O::ld32u_i64:
+      mov(eax, dword[at]);
+      break;
+    case O::ld8s_i64:
+      movsx(rax, byte[at]);
+      break;
+    case O::ld16s_i64:
+      movsx(rax, word[at]);
+      break;
+    case O::ld32s_i64:
+      movsxd(rax, dword[at]);
+      break;
+    case O::ld_i64:
+      mov(rax, qword[at]);
+      break;
+    case O::ld_v128:
+      movdqu(xmm0, ptr[at]);
+      movdqu(slot(op.out(0)), xmm0);
+      return;
+    case O::st_v128:
+      movdqu(xmm0, slot(op.in(0)));
+      movdqu(ptr[at], xmm0);
+      return;
+    case O::st8_i32:
+    case O::st8_i64:
+    case O::st16_i32:
+    case O::st16_i64:
+    case O::st_i32:
+    case O::st32_i64:
+    case O::st_i64: {
+      const uint32_t t = op.in(0);
+      const bool is_const = info(t).is_const;
+      const uint64_t v = info(t).value;
+      if (!is_const) load(rax, t);
+      switch (op.opc) {
+        case O::st8_i32:
+        case O::st8_i64:
+          is_const ? mov(byte[at], v & 0xff) : mov(byte[at], al);
+          break;
+        case O::st16_i32:
+        case O::st16_i64:
+          is_const ? mov(word[at], v & 0xffff) : mov(word[at], ax);
+          break;
+        case O::st_i32:
+        case O::st32_i64:
+          is_const ? mov(dword[at], v & 0xffffffff) : mov(dword[at], eax);
+          break;
+        default: {
+          uint32_t imm;
+          if (imm_fits(t, true, &imm)) {
+            mov(qword[at], v);
+          } else {
+            if (is_const) load(rax, t);
+            mov(qword[at], rax);
+          }
+          break;
+        }
+      }
+      return;
+    }
+    default:
+      fatal("unhandled env op", op);
+  }
+  store(op.out(0), rax);
+}
+
+void Emitter::emit_memory(const Op& op) {
+  using O = Opcode;
+  const uint32_t memop = static_cast<uint32_t>(op.cst(0));
+  const uint32_t mem_index = static_cast<uint32_t>(op.cst(1));
+  switch (op.opc) {
+    case O::qemu_ld_i32:
+    case O::qemu_ld_i64:
+      load(rsi, op.in(0));
+      mov(rdi, r12);
+      lea(rdx, slot(op.out(0)));
+      mov(ecx, memop);
+      mov(r8d, mem_index);
+      mov(r9d, op.opc == O::qemu_ld_i32 ? 1u : 0u);
+      call_fn(reinterpret_cast<const void*>(&thunk_load));
+      break;
+    case O::qemu_st_i32:
+    case O::qemu_st_i64:
+      load(rdx, op.in(0));
+      load(rsi, op.in(1));
+      mov(rdi, r12);
+      mov(ecx, memop_size(memop));
+      mov(r8d, mem_index);
+      call_fn(reinterpret_cast<const void*>(&thunk_store));
+      break;
+    case O::qemu_ld_v128:
+      load(rsi, op.in(0));
+      mov(rdi, r12);
+      lea(rdx, slot(op.out(0)));
+      mov(ecx, mem_index);
+      call_fn(reinterpret_cast<const void*>(&thunk_load128));
+      break;
+    case O::qemu_st_v128:
+      load(rsi, op.in(1));
+      mov(rdi, r12);
+      lea(rdx, slot(op.in(0)));
+      mov(ecx, mem_index);
+      call_fn(reinterpret_cast<const void*>(&thunk_store128));
+      break;
+    default:
+      fatal("unhandled memory op", op);
+  }
+  test(eax, eax);
+  jz(mem_fault_, T_NEAR);
+}
+
+void Emitter::emit_call(const Op& op) {
+  const HelperInfo* h = op.helper();
+  if (!h || op.nin > kMaxHelperArgs) fatal("bad call", op);
+  for (unsigned i = 0; i < kMaxHelperArgs; ++i) {
+    const Xbyak::Address arg = qword[r12 + offsetof(JitRunContext, helper_args) + 8 * i];
+    uint32_t imm;
+    if (i >= op.nin) {
+      mov(arg, uint64_t{0});
+    } else if (imm_fits(op.in(i), true, &imm)) {
+      mov(arg, info(op.in(i)).value);
+    } else {
+      load(rax, op.in(i));
+      mov(arg, rax);
+    }
+  }
+  mov(rdi, reinterpret_cast<uint64_t>(h));
+  mov(rsi, rbx);
+  lea(rdx, ptr[r12 + offsetof(JitRunContext, helper_args)]);
+  if (op.nout)
+    lea(rcx, slot(op.out(0)));
+  else
+    lea(rcx, ptr[r12 + offsetof(JitRunContext, scratch_result)]);
+  lea(r8, ptr[r12 + offsetof(JitRunContext, fault)]);
+  call_fn(reinterpret_cast<const void*>(&invoke_helper));
+  test(al, al);
+  jz(helper_fault_, T_NEAR);
+}
+
+void Emitter::emit_vector(const Op& op) {
+  using O = Opcode;
+  switch (op.opc) {
+    case O::mov_v128:
+      movdqu(xmm0, slot(op.in(0)));
+      break;
+    case O::and_v128:
+      movdqu(xmm0, slot(op.in(0)));
+      movdqu(xmm1, slot(op.in(1)));
+      pand(xmm0, xmm1);
+      break;
+    case O::or_v128:
+      movdqu(xmm0, slot(op.in(0)));
+      movdqu(xmm1, slot(op.in(1)));
+      por(xmm0, xmm1);
+      break;
+    case O::xor_v128:
+      movdqu(xmm0, slot(op.in(0)));
+      movdqu(xmm1, slot(op.in(1)));
+      pxor(xmm0, xmm1);
+      break;
+    case O::andc_v128:  // pandn: dst = ~dst & src
+      movdqu(xmm0, slot(op.in(1)));
+      movdqu(xmm1, slot(op.in(0)));
+      pandn(xmm0, xmm1);
+      break;
+    case O::concat_i64_v128:
+      load(rax, op.in(0));
+      load(rcx, op.in(1));
+      mov(qslot(op.out(0)), rax);
+      mov(qslot(op.out(0), 8), rcx);
+      return;
+    case O::extract_v128_i64:
+      mov(rax, qslot(op.in(0), (op.cst(0) & 1) ? 8 : 0));
+      store(op.out(0), rax);
+      return;
+    default:
+      fatal("unhandled vector op", op);
+  }
+  movdqu(slot(op.out(0)), xmm0);
+}
+
+}  // namespace
+
+JitBlock::JitBlock(const Block& block) {
+  HeapAllocator allocator;
+  Emitter emitter(block, &allocator);
+  emitter.generate();
+  code_ = std::make_unique<JitCodeBuffer>(emitter.getCode(), emitter.getSize());
+  frame_words_ = emitter.frame_words();
+  insn_data_ = std::move(emitter.insn_data);
+}
+
+ExitRecord JitBlock::run(uint8_t* env, MemoryInterface& mem) const {
+  // Temp slots: on the stack for ordinary blocks, on the heap for huge ones.
+  constexpr size_t kStackWords = 2048;
+  alignas(16) uint64_t stack_slots[kStackWords];
+  std::unique_ptr<uint64_t[]> heap_slots;
+  uint64_t* slots = stack_slots;
+  if (frame_words_ > kStackWords) {
+    heap_slots.reset(new uint64_t[frame_words_ + 2]);
+    slots = reinterpret_cast<uint64_t*>((reinterpret_cast<uintptr_t>(heap_slots.get()) + 15) &
+                                        ~uintptr_t{15});
+  }
+  std::exception_ptr pending;
+  JitRunContext ctx{};
+  ctx.mem = &mem;
+  ctx.pending = &pending;
+  auto entry = reinterpret_cast<JitEntry>(reinterpret_cast<uintptr_t>(code_->code()));
+  JitResult r = entry(env, slots, &ctx);
+  if (pending) std::rethrow_exception(pending);
+
+  ExitRecord ex;
+  ex.kind = static_cast<ExitKind>(r.kind);
+  if (ex.kind == ExitKind::kExitTb) ex.value = r.value;
+  if (ex.kind == ExitKind::kGotoTb) ex.slot = static_cast<unsigned>(r.value);
+  ex.insn_index = ctx.insn_count;
+  if (ctx.insn_ordinal >= 0) {
+    ex.insn_data[0] = insn_data_[ctx.insn_ordinal][0];
+    ex.insn_data[1] = insn_data_[ctx.insn_ordinal][1];
+  }
+  if (ex.kind == ExitKind::kFault) {
+    ex.fault_in_helper = ctx.fault_in_helper != 0;
+    ex.fault = ctx.fault;
+  }
+  return ex;
+}
+
+}  // namespace vx86::tcg
+
+#endif  // __x86_64__
