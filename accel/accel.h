@@ -38,10 +38,10 @@ class AccelError : public std::runtime_error {
 enum class BreakpointKind { kSoftware, kHardware, kWatchWrite, kWatchRead, kWatchAccess };
 
 enum class VcpuExit {
-  kKicked,     // kick() was called: the machine wants control
-  kHalted,     // HLT with no interrupt pending
-  kDebug,      // breakpoint, watchpoint or single-step completed
-  kShutdown,   // the CPU asked for reset or shutdown through SystemControl
+  kKicked,    // kick() was called: the machine wants control
+  kHalted,    // HLT with no interrupt pending
+  kDebug,     // breakpoint, watchpoint or single-step completed
+  kShutdown,  // the CPU asked for reset or shutdown through SystemControl
 };
 
 class Vcpu {

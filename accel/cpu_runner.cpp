@@ -7,7 +7,9 @@ namespace vx86 {
 CpuRunner::CpuRunner(std::vector<std::unique_ptr<Vcpu>> vcpus, ExitHandler on_exit)
     : vcpus_(std::move(vcpus)), on_exit_(std::move(on_exit)), halted_(vcpus_.size(), false) {}
 
-CpuRunner::~CpuRunner() { stop(); }
+CpuRunner::~CpuRunner() {
+  stop();
+}
 
 void CpuRunner::start(bool start_paused) {
   {

@@ -49,9 +49,9 @@ class CpuRunner {
   mutable std::mutex lock_;
   std::condition_variable cond_;
   bool pause_requested_ = false;
-  bool parked_ = false;     // the thread is outside run() and waiting
+  bool parked_ = false;  // the thread is outside run() and waiting
   bool stop_requested_ = false;
-  bool wakeup_ = false;     // an interrupt arrived while all vCPUs were halted
+  bool wakeup_ = false;  // an interrupt arrived while all vCPUs were halted
   std::vector<bool> halted_;
 };
 

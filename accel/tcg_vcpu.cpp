@@ -8,8 +8,8 @@ namespace vx86 {
 
 TcgVcpu::TcgVcpu(int index, const CpuBus& bus, const x86::CpuModel& model, Clocks* clocks)
     : index_(index),
-      cpu_(std::make_unique<x86::X86Cpu>(*bus.memory, *bus.io, bus.interrupts, bus.control,
-                                         model)) {
+      cpu_(
+          std::make_unique<x86::X86Cpu>(*bus.memory, *bus.io, bus.interrupts, bus.control, model)) {
   cpu_->clocks = clocks;
   cpu_->cpu_index = static_cast<unsigned>(index);
   x86::cpu_reset_all(*cpu_, index == 0);
@@ -23,16 +23,23 @@ void TcgVcpu::sync_to_accel() {
 
 VcpuExit TcgVcpu::run() {
   switch (x86::cpu_exec(*cpu_)) {
-    case x86::ExecExit::kKicked: return VcpuExit::kKicked;
-    case x86::ExecExit::kHalted: return VcpuExit::kHalted;
-    case x86::ExecExit::kStopped: return VcpuExit::kKicked;
+    case x86::ExecExit::kKicked:
+      return VcpuExit::kKicked;
+    case x86::ExecExit::kHalted:
+      return VcpuExit::kHalted;
+    case x86::ExecExit::kStopped:
+      return VcpuExit::kKicked;
   }
   return VcpuExit::kKicked;
 }
 
-void TcgVcpu::kick() { cpu_->exit_request.store(true); }
+void TcgVcpu::kick() {
+  cpu_->exit_request.store(true);
+}
 
-void TcgVcpu::reset() { x86::cpu_reset_all(*cpu_, index_ == 0); }
+void TcgVcpu::reset() {
+  x86::cpu_reset_all(*cpu_, index_ == 0);
+}
 
 void TcgVcpu::interrupt_changed() {
   // Called by the interrupt controller with the device lock held.
@@ -52,7 +59,9 @@ bool TcgVcpu::insert_breakpoint(BreakpointKind, uint64_t, uint64_t) {
   return false;
 }
 
-bool TcgVcpu::remove_breakpoint(BreakpointKind, uint64_t, uint64_t) { return false; }
+bool TcgVcpu::remove_breakpoint(BreakpointKind, uint64_t, uint64_t) {
+  return false;
+}
 
 void TcgVcpu::set_single_step(bool) {
   VX86_LOG(kLogUnimp, "tcg: single-step is not available yet\n");

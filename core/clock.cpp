@@ -12,20 +12,30 @@ int64_t read_clock(clockid_t id) {
   return static_cast<int64_t>(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
 }
 
-int index_of(ClockType t) { return static_cast<int>(t); }
+int index_of(ClockType t) {
+  return static_cast<int>(t);
+}
 
 }  // namespace
 
 Timer::Timer(Clocks& clocks, ClockType type, Callback cb)
     : clocks_(clocks), type_(type), cb_(std::move(cb)) {}
 
-Timer::~Timer() { del(); }
+Timer::~Timer() {
+  del();
+}
 
-void Timer::mod(int64_t deadline_ns) { clocks_.arm(this, deadline_ns); }
+void Timer::mod(int64_t deadline_ns) {
+  clocks_.arm(this, deadline_ns);
+}
 
-void Timer::del() { clocks_.disarm(this); }
+void Timer::del() {
+  clocks_.disarm(this);
+}
 
-Clocks::Clocks() { virtual_offset_ = read_clock(CLOCK_MONOTONIC); }
+Clocks::Clocks() {
+  virtual_offset_ = read_clock(CLOCK_MONOTONIC);
+}
 
 int64_t Clocks::now(ClockType type) const {
   switch (type) {

@@ -76,7 +76,7 @@ class Clocks {
   uint64_t next_seq_ = 1;
   bool running_ = false;
   bool manual_ = false;
-  int64_t virtual_offset_ = 0;   // virtual = host_monotonic - offset, when running
+  int64_t virtual_offset_ = 0;  // virtual = host_monotonic - offset, when running
   int64_t virtual_stopped_at_ = 0;
   int64_t manual_now_ = 0;
   std::function<void()> notify_;

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <functional>
-#include <vector>
 #include <utility>
+#include <vector>
 
 namespace vx86 {
 

@@ -29,7 +29,9 @@ const LogMaskInfo kMasks[] = {
 std::mutex g_log_lock;
 FILE* g_log_file = nullptr;
 
-FILE* log_stream() { return g_log_file ? g_log_file : stderr; }
+FILE* log_stream() {
+  return g_log_file ? g_log_file : stderr;
+}
 
 }  // namespace
 
@@ -64,8 +66,12 @@ bool parse_log_mask(std::string_view spec, uint32_t* mask, std::string* bad) {
   return true;
 }
 
-void set_log_mask(uint32_t mask) { g_log_mask = mask; }
-uint32_t log_mask() { return g_log_mask; }
+void set_log_mask(uint32_t mask) {
+  g_log_mask = mask;
+}
+uint32_t log_mask() {
+  return g_log_mask;
+}
 
 bool set_log_file(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "w");

@@ -8,19 +8,19 @@
 namespace vx86 {
 
 enum LogMask : uint32_t {
-  kLogInAsm = 1u << 0,       // guest instructions as translated
-  kLogOutAsm = 1u << 1,      // host code generated
-  kLogOp = 1u << 2,          // IR before optimisation
-  kLogOpOpt = 1u << 3,       // IR after optimisation
-  kLogExec = 1u << 4,        // each translation block executed
-  kLogInt = 1u << 5,         // interrupts and exceptions
-  kLogCpu = 1u << 6,         // CPU state before each block
-  kLogMmu = 1u << 7,         // page walks and TLB fills
-  kLogUnimp = 1u << 8,       // unimplemented features
-  kLogGuestErrors = 1u << 9, // guest misuse of hardware
-  kLogPcall = 1u << 10,      // privilege changes
-  kLogReset = 1u << 11,      // machine and CPU resets
-  kLogIoport = 1u << 12,     // POST codes and unusual port I/O
+  kLogInAsm = 1u << 0,        // guest instructions as translated
+  kLogOutAsm = 1u << 1,       // host code generated
+  kLogOp = 1u << 2,           // IR before optimisation
+  kLogOpOpt = 1u << 3,        // IR after optimisation
+  kLogExec = 1u << 4,         // each translation block executed
+  kLogInt = 1u << 5,          // interrupts and exceptions
+  kLogCpu = 1u << 6,          // CPU state before each block
+  kLogMmu = 1u << 7,          // page walks and TLB fills
+  kLogUnimp = 1u << 8,        // unimplemented features
+  kLogGuestErrors = 1u << 9,  // guest misuse of hardware
+  kLogPcall = 1u << 10,       // privilege changes
+  kLogReset = 1u << 11,       // machine and CPU resets
+  kLogIoport = 1u << 12,      // POST codes and unusual port I/O
 };
 
 struct LogMaskInfo {
@@ -49,8 +49,8 @@ bool set_log_file(const std::string& path);
 void log_printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Logs when the mask is enabled.
-#define VX86_LOG(mask, ...)                              \
-  do {                                                   \
+#define VX86_LOG(mask, ...)                                         \
+  do {                                                              \
     if (::vx86::log_enabled(mask)) ::vx86::log_printf(__VA_ARGS__); \
   } while (0)
 

@@ -21,7 +21,9 @@ MainLoop::MainLoop() : deadline_timer_(io_) {
   });
 }
 
-MainLoop::~MainLoop() { clocks_.set_notify(nullptr); }
+MainLoop::~MainLoop() {
+  clocks_.set_notify(nullptr);
+}
 
 void MainLoop::schedule_timer_wakeup() {
   int64_t ns = clocks_.ns_until_next_deadline();

@@ -29,7 +29,9 @@ uint64_t last_byte(uint64_t start, uint64_t size) {
   return last < start ? UINT64_MAX : last;
 }
 
-uint64_t all_ones(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
+uint64_t all_ones(unsigned size) {
+  return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
 
 }  // namespace
 
@@ -53,8 +55,9 @@ std::unique_ptr<MemoryRegion> MemoryRegion::container(std::string name, uint64_t
 static uint8_t* map_host_memory(const std::string& name, uint64_t size) {
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
-  if (p == MAP_FAILED) throw MemoryMapError("cannot allocate " + std::to_string(size >> 20) +
-                                            " MiB of host memory for " + name);
+  if (p == MAP_FAILED)
+    throw MemoryMapError("cannot allocate " + std::to_string(size >> 20) +
+                         " MiB of host memory for " + name);
   return static_cast<uint8_t*>(p);
 }
 
@@ -200,7 +203,6 @@ class FlatBuilder {
   }
 
  private:
-
   static std::vector<MemoryRegion*> by_priority(MemoryRegion* mr) {
     std::vector<MemoryRegion*> subs(mr->subregions().begin(), mr->subregions().end());
     std::stable_sort(subs.begin(), subs.end(), [](MemoryRegion* a, MemoryRegion* b) {

@@ -114,16 +114,16 @@ class MemoryRegion {
   bool enabled_ = true;
   bool readonly_ = false;
   std::vector<MemoryRegion*> subregions_;
-  std::vector<AddressSpace*> spaces_;    // address spaces whose root this is
+  std::vector<AddressSpace*> spaces_;      // address spaces whose root this is
   std::vector<MemoryRegion*> aliased_by_;  // aliases that show this region
 };
 
 // One contiguous piece of the flattened map.
 struct FlatRange {
-  uint64_t start;         // address in the address space
+  uint64_t start;  // address in the address space
   uint64_t size;
-  MemoryRegion* region;   // a RAM, ROM or I/O leaf (aliases are resolved)
-  uint64_t region_offset; // offset of `start` inside region
+  MemoryRegion* region;    // a RAM, ROM or I/O leaf (aliases are resolved)
+  uint64_t region_offset;  // offset of `start` inside region
 };
 
 enum class MemTxResult { kOk, kUnassigned, kInvalid };
@@ -167,8 +167,7 @@ class AddressSpace {
   void rebuild();
 
  private:
-  uint64_t access(uint64_t addr, unsigned size, bool is_write, uint64_t value,
-                  MemTxResult* result);
+  uint64_t access(uint64_t addr, unsigned size, bool is_write, uint64_t value, MemTxResult* result);
   uint64_t dispatch_leaf(const FlatRange& range, uint64_t addr, unsigned size, bool is_write,
                          uint64_t value, MemTxResult* result);
 

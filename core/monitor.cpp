@@ -51,7 +51,9 @@ void HumanMonitor::greet() {
   prompt();
 }
 
-void HumanMonitor::prompt() { chardev_.write("(vx86) "); }
+void HumanMonitor::prompt() {
+  chardev_.write("(vx86) ");
+}
 
 void HumanMonitor::receive(const uint8_t* data, std::size_t len) {
   for (std::size_t i = 0; i < len; ++i) {
@@ -85,8 +87,8 @@ std::string HumanMonitor::execute(const std::string& line) {
   if (words.empty()) return "";
   const std::string& cmd = words[0];
   if (cmd == "help" || cmd == "?") return kHelp;
-  if (cmd == "info") return words.size() < 2 ? "info: which? (status, registers, version)\n"
-                                             : info(words[1]);
+  if (cmd == "info")
+    return words.size() < 2 ? "info: which? (status, registers, version)\n" : info(words[1]);
   if (cmd == "stop") {
     target_.stop();
     return "";
@@ -100,7 +102,8 @@ std::string HumanMonitor::execute(const std::string& line) {
     return "";
   }
   if (cmd == "system_powerdown") {
-    if (!target_.system_powerdown()) return "system_powerdown: this machine has no ACPI power button yet\n";
+    if (!target_.system_powerdown())
+      return "system_powerdown: this machine has no ACPI power button yet\n";
     return "";
   }
   if (cmd == "quit" || cmd == "q") {

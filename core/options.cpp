@@ -31,14 +31,30 @@ std::optional<uint64_t> parse_size(std::string_view text, char default_suffix) {
   }
   double mult = 1;
   switch (std::toupper(static_cast<unsigned char>(suffix))) {
-    case 0: case 'B': mult = 1; break;
-    case 'K': mult = 1024.0; break;
-    case 'M': mult = 1024.0 * 1024; break;
-    case 'G': mult = 1024.0 * 1024 * 1024; break;
-    case 'T': mult = 1024.0 * 1024 * 1024 * 1024; break;
-    case 'P': mult = 1024.0 * 1024 * 1024 * 1024 * 1024; break;
-    case 'E': mult = 1024.0 * 1024 * 1024 * 1024 * 1024 * 1024; break;
-    default: return std::nullopt;
+    case 0:
+    case 'B':
+      mult = 1;
+      break;
+    case 'K':
+      mult = 1024.0;
+      break;
+    case 'M':
+      mult = 1024.0 * 1024;
+      break;
+    case 'G':
+      mult = 1024.0 * 1024 * 1024;
+      break;
+    case 'T':
+      mult = 1024.0 * 1024 * 1024 * 1024;
+      break;
+    case 'P':
+      mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
+      break;
+    case 'E':
+      mult = 1024.0 * 1024 * 1024 * 1024 * 1024 * 1024;
+      break;
+    default:
+      return std::nullopt;
   }
   double bytes = v * mult;
   if (bytes >= 18446744073709551616.0) return std::nullopt;
@@ -102,10 +118,17 @@ KeyValues KeyValues::parse(std::string_view option, std::string_view text,
       if (!desc) throw OptionError(kv.option_ + ": invalid parameter '" + key + "'");
       bool ok = true;
       switch (desc->type) {
-        case OptType::kString: break;
-        case OptType::kNumber: ok = parse_number(value).has_value(); break;
-        case OptType::kSize: ok = parse_size(value).has_value(); break;
-        case OptType::kBool: ok = parse_bool(value).has_value(); break;
+        case OptType::kString:
+          break;
+        case OptType::kNumber:
+          ok = parse_number(value).has_value();
+          break;
+        case OptType::kSize:
+          ok = parse_size(value).has_value();
+          break;
+        case OptType::kBool:
+          ok = parse_bool(value).has_value();
+          break;
       }
       if (!ok) {
         static const char* kTypeNames[] = {"a string", "a number", "a size", "on or off"};
@@ -134,7 +157,8 @@ uint64_t KeyValues::get_number(const std::string& key, uint64_t def) const {
   auto v = get(key);
   if (!v) return def;
   auto n = parse_number(*v);
-  if (!n) throw OptionError(option_ + ": parameter '" + key + "' expects a number, not '" + *v + "'");
+  if (!n)
+    throw OptionError(option_ + ": parameter '" + key + "' expects a number, not '" + *v + "'");
   return *n;
 }
 
@@ -150,7 +174,8 @@ bool KeyValues::get_bool(const std::string& key, bool def) const {
   auto v = get(key);
   if (!v) return def;
   auto b = parse_bool(*v);
-  if (!b) throw OptionError(option_ + ": parameter '" + key + "' expects on or off, not '" + *v + "'");
+  if (!b)
+    throw OptionError(option_ + ": parameter '" + key + "' expects on or off, not '" + *v + "'");
   return *b;
 }
 

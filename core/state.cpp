@@ -10,15 +10,21 @@ std::string join(const std::vector<std::string>& sections) {
 }
 }  // namespace
 
-std::string StateWriter::prefix() const { return join(sections_); }
+std::string StateWriter::prefix() const {
+  return join(sections_);
+}
 
 void StateWriter::bytes(const std::string& name, void* data, std::size_t size) {
   auto* p = static_cast<const uint8_t*>(data);
   fields_[prefix() + name] = std::vector<uint8_t>(p, p + size);
 }
 
-void StateWriter::begin(const std::string& section) { sections_.push_back(section); }
-void StateWriter::end() { sections_.pop_back(); }
+void StateWriter::begin(const std::string& section) {
+  sections_.push_back(section);
+}
+void StateWriter::end() {
+  sections_.pop_back();
+}
 
 std::vector<uint8_t> StateWriter::serialize() const {
   std::vector<uint8_t> out;
@@ -63,7 +69,9 @@ StateReader StateReader::deserialize(std::span<const uint8_t> blob) {
   return StateReader(std::move(fields));
 }
 
-std::string StateReader::prefix() const { return join(sections_); }
+std::string StateReader::prefix() const {
+  return join(sections_);
+}
 
 void StateReader::bytes(const std::string& name, void* data, std::size_t size) {
   auto it = fields_.find(prefix() + name);
@@ -76,7 +84,11 @@ void StateReader::bytes(const std::string& name, void* data, std::size_t size) {
   std::memcpy(data, it->second.data(), size);
 }
 
-void StateReader::begin(const std::string& section) { sections_.push_back(section); }
-void StateReader::end() { sections_.pop_back(); }
+void StateReader::begin(const std::string& section) {
+  sections_.push_back(section);
+}
+void StateReader::end() {
+  sections_.pop_back();
+}
 
 }  // namespace vx86

@@ -28,12 +28,10 @@ class StateVisitor {
   virtual void end() = 0;
 
   template <typename T>
-    requires std::is_trivially_copyable_v<T>
-  void field(const std::string& name, T& value) {
-    bytes(name, &value, sizeof(T));
-  }
+  requires std::is_trivially_copyable_v<T>
+  void field(const std::string& name, T& value) { bytes(name, &value, sizeof(T)); }
   template <typename T>
-    requires std::is_trivially_copyable_v<T>
+  requires std::is_trivially_copyable_v<T>
   void array(const std::string& name, std::span<T> values) {
     bytes(name, values.data(), values.size_bytes());
   }

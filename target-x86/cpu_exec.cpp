@@ -20,8 +20,10 @@ bool contributory(int v) {
 }
 
 void log_cpu(const X86Cpu& cpu) {
-  log_printf("RAX=%016" PRIx64 " RBX=%016" PRIx64 " RCX=%016" PRIx64 " RDX=%016" PRIx64 "\n"
-             "RSI=%016" PRIx64 " RDI=%016" PRIx64 " RBP=%016" PRIx64 " RSP=%016" PRIx64 "\n"
+  log_printf("RAX=%016" PRIx64 " RBX=%016" PRIx64 " RCX=%016" PRIx64 " RDX=%016" PRIx64
+             "\n"
+             "RSI=%016" PRIx64 " RDI=%016" PRIx64 " RBP=%016" PRIx64 " RSP=%016" PRIx64
+             "\n"
              "RIP=%016" PRIx64 " RFL=%08x CS=%04x SS=%04x DS=%04x ES=%04x CR0=%08" PRIx64
              " CR3=%016" PRIx64 " CR4=%08" PRIx64 " EFER=%" PRIx64 "\n",
              cpu.regs[kRAX], cpu.regs[kRBX], cpu.regs[kRCX], cpu.regs[kRDX], cpu.regs[kRSI],
@@ -51,8 +53,7 @@ bool deliver_pending_exception(X86Cpu& cpu) {
       if (to_df) {
         vector = kExcDF, has_error = true, error = 0;
       } else {
-        vector = second, has_error = cpu.exception_has_error_code,
-        error = cpu.exception_error_code;
+        vector = second, has_error = cpu.exception_has_error_code, error = cpu.exception_error_code;
       }
     }
   }

@@ -9,18 +9,18 @@ namespace {
 // CPUID.1:EDX — FPU, TSC, MSR, CX8, CMOV, PSE, PAE, PGE, PAT, PSE36, SEP, MTRR,
 // MCE/MCA off, APIC off until the APIC lands, MMX/FXSR/SSE/SSE2 (SSE3 and up,
 // AVX stay off).
-constexpr uint32_t kLeaf1Edx = (1u << 0)     // FPU
-                               | (1u << 3)   // PSE
-                               | (1u << 4)   // TSC
-                               | (1u << 5)   // MSR
-                               | (1u << 6)   // PAE
-                               | (1u << 8)   // CX8
-                               | (1u << 11)  // SEP
-                               | (1u << 12)  // MTRR
-                               | (1u << 13)  // PGE
-                               | (1u << 15)  // CMOV
-                               | (1u << 16)  // PAT
-                               | (1u << 17)  // PSE36
+constexpr uint32_t kLeaf1Edx = (1u << 0)      // FPU
+                               | (1u << 3)    // PSE
+                               | (1u << 4)    // TSC
+                               | (1u << 5)    // MSR
+                               | (1u << 6)    // PAE
+                               | (1u << 8)    // CX8
+                               | (1u << 11)   // SEP
+                               | (1u << 12)   // MTRR
+                               | (1u << 13)   // PGE
+                               | (1u << 15)   // CMOV
+                               | (1u << 16)   // PAT
+                               | (1u << 17)   // PSE36
                                | (1u << 19)   // CLFSH
                                | (1u << 23)   // MMX
                                | (1u << 24)   // FXSR
@@ -79,7 +79,9 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
       r.ecx = kExt1Ecx;
       r.edx = kExt1Edx;
       break;
-    case 0x80000002: case 0x80000003: case 0x80000004: {
+    case 0x80000002:
+    case 0x80000003:
+    case 0x80000004: {
       char brand[48] = {};
       std::strncpy(brand, model.brand.c_str(), sizeof(brand) - 1);
       const char* p = brand + (leaf - 0x80000002) * 16;

@@ -6,7 +6,13 @@ namespace vx86::x86 {
 
 bool exception_pushes_error_code(int vector) {
   switch (vector) {
-    case kExcDF: case kExcTS: case kExcNP: case kExcSS: case kExcGP: case kExcPF: case kExcAC:
+    case kExcDF:
+    case kExcTS:
+    case kExcNP:
+    case kExcSS:
+    case kExcGP:
+    case kExcPF:
+    case kExcAC:
       return true;
     default:
       return false;
@@ -14,9 +20,9 @@ bool exception_pushes_error_code(int vector) {
 }
 
 const char* exception_name(int vector) {
-  static const char* const kNames[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-                                       "#DF", "#MF9", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-                                       "#MF", "#AC", "#MC", "#XM"};
+  static const char* const kNames[] = {"#DE", "#DB", "NMI",  "#BP", "#OF", "#BR", "#UD",
+                                       "#NM", "#DF", "#MF9", "#TS", "#NP", "#SS", "#GP",
+                                       "#PF", "#15", "#MF",  "#AC", "#MC", "#XM"};
   if (vector >= 0 && vector < 20) return kNames[vector];
   return "#?";
 }

@@ -10,8 +10,8 @@
 namespace vx86::x86 {
 
 enum ExceptionVector : int {
-  kExcDE = 0,   // divide error
-  kExcDB = 1,   // debug
+  kExcDE = 0,  // divide error
+  kExcDB = 1,  // debug
   kExcNMI = 2,
   kExcBP = 3,   // INT3
   kExcOF = 4,   // INTO

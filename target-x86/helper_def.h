@@ -3,8 +3,8 @@
 
 #include "tcg/helper.h"
 
-#define VX86_HELPER(name, fn, flags)                                          \
-  const tcg::HelperInfo& helper_info_##name() {                               \
+#define VX86_HELPER(name, fn, flags)                                         \
+  const tcg::HelperInfo& helper_info_##name() {                              \
     static const tcg::HelperInfo info = tcg::make_helper<&fn>(#name, flags); \
-    return info;                                                              \
+    return info;                                                             \
   }

@@ -15,9 +15,13 @@ uint64_t cc_compute_all(CpuState* cpu) {
   return compute_cc_flags(cpu->cc_op, cpu->cc_src, cpu->cc_dst, cpu->cc_src2);
 }
 
-uint64_t cc_compute_cf(CpuState* cpu) { return compute_cf(*cpu) ? 1 : 0; }
+uint64_t cc_compute_cf(CpuState* cpu) {
+  return compute_cf(*cpu) ? 1 : 0;
+}
 
-uint64_t read_eflags(CpuState* cpu) { return compute_eflags(*cpu); }
+uint64_t read_eflags(CpuState* cpu) {
+  return compute_eflags(*cpu);
+}
 
 void write_eflags(CpuState* cpu, uint32_t value, uint32_t mask) {
   load_eflags(*cpu, value, mask);

@@ -17,7 +17,9 @@ namespace {
 
 constexpr uint32_t kRW = tcg::kHelperReadsState | tcg::kHelperWritesState | tcg::kHelperMayFault;
 
-unsigned iopl(const CpuState& cpu) { return (cpu.eflags_rest & kFlagIOPL) >> 12; }
+unsigned iopl(const CpuState& cpu) {
+  return (cpu.eflags_rest & kFlagIOPL) >> 12;
+}
 
 // I/O permission: CPL <= IOPL (outside vm86), else the TSS bitmap decides.
 void check_io(X86Cpu& cpu, uint32_t port, unsigned size) {
@@ -26,10 +28,12 @@ void check_io(X86Cpu& cpu, uint32_t port, unsigned size) {
   if (!vm86 && cpl(cpu) <= iopl(cpu)) return;
   const bool tss32 = (cpu.tr.attrs & 0xf) == 0x9 || (cpu.tr.attrs & 0xf) == 0xb;
   if (!tss32 || cpu.tr.limit < 103) raise_exception(cpu, kExcGP, 0);
-  uint32_t bitmap = static_cast<uint32_t>(cpu_load(cpu, cpu.tr.base + 102, 2, kMemSupervisorImplicit));
+  uint32_t bitmap =
+      static_cast<uint32_t>(cpu_load(cpu, cpu.tr.base + 102, 2, kMemSupervisorImplicit));
   uint32_t offset = bitmap + port / 8;
   if (offset + 1 > cpu.tr.limit) raise_exception(cpu, kExcGP, 0);
-  uint32_t bits = static_cast<uint32_t>(cpu_load(cpu, cpu.tr.base + offset, 2, kMemSupervisorImplicit));
+  uint32_t bits =
+      static_cast<uint32_t>(cpu_load(cpu, cpu.tr.base + offset, 2, kMemSupervisorImplicit));
   if ((bits >> (port & 7)) & ((1u << size) - 1)) raise_exception(cpu, kExcGP, 0);
 }
 
@@ -51,7 +55,9 @@ void require_cpl0(X86Cpu& cpu) {
   if ((cpu.cr0 & kCr0PE) && cpl(cpu) != 0) raise_exception(cpu, kExcGP, 0);
 }
 
-void helper_check_cpl0(CpuState* env) { require_cpl0(x86_cpu(env)); }
+void helper_check_cpl0(CpuState* env) {
+  require_cpl0(x86_cpu(env));
+}
 
 void helper_hlt(CpuState* env, uint64_t next_ip) {
   X86Cpu& cpu = x86_cpu(env);
@@ -125,12 +131,18 @@ uint64_t helper_read_cr(CpuState* env, uint32_t cr) {
   X86Cpu& cpu = x86_cpu(env);
   require_cpl0(cpu);
   switch (cr) {
-    case 0: return cpu.cr0;
-    case 2: return cpu.cr2;
-    case 3: return cpu.cr3;
-    case 4: return cpu.cr4;
-    case 8: return cpu.cr8;
-    default: raise_exception(cpu, kExcUD);
+    case 0:
+      return cpu.cr0;
+    case 2:
+      return cpu.cr2;
+    case 3:
+      return cpu.cr3;
+    case 4:
+      return cpu.cr4;
+    case 8:
+      return cpu.cr8;
+    default:
+      raise_exception(cpu, kExcUD);
   }
 }
 
@@ -138,18 +150,25 @@ void helper_write_cr(CpuState* env, uint32_t cr, uint64_t value) {
   X86Cpu& cpu = x86_cpu(env);
   require_cpl0(cpu);
   switch (cr) {
-    case 0: write_cr0(cpu, value); break;
-    case 2: cpu.cr2 = value; break;
+    case 0:
+      write_cr0(cpu, value);
+      break;
+    case 2:
+      cpu.cr2 = value;
+      break;
     case 3:
       cpu.cr3 = value;
       cpu.mmu.flush_nonglobal();
       break;
-    case 4: write_cr4(cpu, value); break;
+    case 4:
+      write_cr4(cpu, value);
+      break;
     case 8:
       if (value & ~0xfull) raise_exception(cpu, kExcGP, 0);
       cpu.cr8 = value;
       break;
-    default: raise_exception(cpu, kExcUD);
+    default:
+      raise_exception(cpu, kExcUD);
   }
 }
 
@@ -164,7 +183,8 @@ void helper_write_dr(CpuState* env, uint32_t dr, uint64_t value) {
   X86Cpu& cpu = x86_cpu(env);
   require_cpl0(cpu);
   if (dr == 4 || dr == 5) dr += 2;
-  if ((dr == 6 || dr == 7) && (cpu.hflags & kHfLma) && (value >> 32)) raise_exception(cpu, kExcGP, 0);
+  if ((dr == 6 || dr == 7) && (cpu.hflags & kHfLma) && (value >> 32))
+    raise_exception(cpu, kExcGP, 0);
   cpu.dr[dr & 7] = value;
 }
 
@@ -265,15 +285,15 @@ void helper_syscall(CpuState* env, uint64_t next_ip) {
                                kSegAttrAccessed | kSegAttrL | kSegAttrG;
   constexpr uint16_t kCode32 = kSegAttrPresent | kSegAttrS | kSegAttrCode | kSegAttrWritable |
                                kSegAttrAccessed | kSegAttrDB | kSegAttrG;
-  constexpr uint16_t kData = kSegAttrPresent | kSegAttrS | kSegAttrWritable | kSegAttrAccessed |
-                             kSegAttrDB | kSegAttrG;
+  constexpr uint16_t kData =
+      kSegAttrPresent | kSegAttrS | kSegAttrWritable | kSegAttrAccessed | kSegAttrDB | kSegAttrG;
   uint32_t flags = compute_eflags(cpu);
   if (cpu.efer & kEferLMA) {
     cpu.regs[kRCX] = next_ip;
     cpu.regs[kR11] = flags & ~kFlagRF;
     bool to64 = true;
-    cpu.segs[kSegCS] = SegmentCache{static_cast<uint16_t>(sel & 0xfffc),
-                                    to64 ? kCode64 : kCode32, 0xffffffff, 0};
+    cpu.segs[kSegCS] =
+        SegmentCache{static_cast<uint16_t>(sel & 0xfffc), to64 ? kCode64 : kCode32, 0xffffffff, 0};
     cpu.rip = (cpu.hflags & kHfCs64) ? cpu.lstar : cpu.cstar;
     load_eflags(cpu, flags & ~static_cast<uint32_t>(cpu.sfmask) & ~kFlagRF);
   } else {
@@ -291,30 +311,29 @@ void helper_sysret(CpuState* env, uint32_t size) {
   if (!(cpu.efer & kEferSCE)) raise_exception(cpu, kExcUD);
   if (!(cpu.cr0 & kCr0PE) || cpl(cpu) != 0) raise_exception(cpu, kExcGP, 0);
   uint16_t sel = static_cast<uint16_t>(cpu.star >> 48);
-  constexpr uint16_t kUser = (3u << kSegAttrDplShift) | kSegAttrPresent | kSegAttrS |
-                             kSegAttrAccessed | kSegAttrG;
+  constexpr uint16_t kUser =
+      (3u << kSegAttrDplShift) | kSegAttrPresent | kSegAttrS | kSegAttrAccessed | kSegAttrG;
   if (cpu.efer & kEferLMA) {
     if (size == 8) {
       if (!Mmu::is_canonical(cpu.regs[kRCX])) raise_exception(cpu, kExcGP, 0);
-      cpu.segs[kSegCS] = SegmentCache{static_cast<uint16_t>((sel + 16) | 3),
-                                      static_cast<uint16_t>(kUser | kSegAttrCode |
-                                                            kSegAttrWritable | kSegAttrL),
-                                      0xffffffff, 0};
+      cpu.segs[kSegCS] =
+          SegmentCache{static_cast<uint16_t>((sel + 16) | 3),
+                       static_cast<uint16_t>(kUser | kSegAttrCode | kSegAttrWritable | kSegAttrL),
+                       0xffffffff, 0};
       cpu.rip = cpu.regs[kRCX];
     } else {
-      cpu.segs[kSegCS] = SegmentCache{static_cast<uint16_t>(sel | 3),
-                                      static_cast<uint16_t>(kUser | kSegAttrCode |
-                                                            kSegAttrWritable | kSegAttrDB),
-                                      0xffffffff, 0};
+      cpu.segs[kSegCS] =
+          SegmentCache{static_cast<uint16_t>(sel | 3),
+                       static_cast<uint16_t>(kUser | kSegAttrCode | kSegAttrWritable | kSegAttrDB),
+                       0xffffffff, 0};
       cpu.rip = cpu.regs[kRCX] & 0xffffffffull;
     }
     load_eflags(cpu, static_cast<uint32_t>(cpu.regs[kR11]) | kFlagReserved1,
                 kFlagsDefined & ~kFlagVM);
   } else {
-    cpu.segs[kSegCS] = SegmentCache{static_cast<uint16_t>(sel | 3),
-                                    static_cast<uint16_t>(kUser | kSegAttrCode |
-                                                          kSegAttrWritable | kSegAttrDB),
-                                    0xffffffff, 0};
+    cpu.segs[kSegCS] = SegmentCache{
+        static_cast<uint16_t>(sel | 3),
+        static_cast<uint16_t>(kUser | kSegAttrCode | kSegAttrWritable | kSegAttrDB), 0xffffffff, 0};
     cpu.rip = cpu.regs[kRCX] & 0xffffffffull;
     cpu.eflags_rest |= kFlagIF;
   }
@@ -328,15 +347,15 @@ void helper_sysenter(CpuState* env) {
   if (!(cpu.cr0 & kCr0PE) || (cpu.sysenter_cs & 0xfffc) == 0) raise_exception(cpu, kExcGP, 0);
   bool lma = cpu.efer & kEferLMA;
   uint16_t cs = static_cast<uint16_t>(cpu.sysenter_cs & 0xfffc);
-  uint16_t code = kSegAttrPresent | kSegAttrS | kSegAttrCode | kSegAttrWritable |
-                  kSegAttrAccessed | kSegAttrG | (lma ? kSegAttrL : kSegAttrDB);
+  uint16_t code = kSegAttrPresent | kSegAttrS | kSegAttrCode | kSegAttrWritable | kSegAttrAccessed |
+                  kSegAttrG | (lma ? kSegAttrL : kSegAttrDB);
   cpu.eflags_rest &= ~(kFlagVM | kFlagIF | kFlagRF);
   cpu.segs[kSegCS] = SegmentCache{cs, code, 0xffffffff, 0};
-  cpu.segs[kSegSS] = SegmentCache{static_cast<uint16_t>(cs + 8),
-                                  static_cast<uint16_t>(kSegAttrPresent | kSegAttrS |
-                                                        kSegAttrWritable | kSegAttrAccessed |
-                                                        kSegAttrDB | kSegAttrG),
-                                  0xffffffff, 0};
+  cpu.segs[kSegSS] =
+      SegmentCache{static_cast<uint16_t>(cs + 8),
+                   static_cast<uint16_t>(kSegAttrPresent | kSegAttrS | kSegAttrWritable |
+                                         kSegAttrAccessed | kSegAttrDB | kSegAttrG),
+                   0xffffffff, 0};
   cpu.regs[kRSP] = lma ? cpu.sysenter_esp : cpu.sysenter_esp & 0xffffffffull;
   cpu.rip = lma ? cpu.sysenter_eip : cpu.sysenter_eip & 0xffffffffull;
   update_hflags(cpu);
@@ -348,21 +367,19 @@ void helper_sysexit(CpuState* env, uint32_t size) {
     raise_exception(cpu, kExcGP, 0);
   }
   uint16_t base = static_cast<uint16_t>(cpu.sysenter_cs & 0xfffc);
-  uint16_t user = (3u << kSegAttrDplShift) | kSegAttrPresent | kSegAttrS | kSegAttrAccessed |
-                  kSegAttrG;
+  uint16_t user =
+      (3u << kSegAttrDplShift) | kSegAttrPresent | kSegAttrS | kSegAttrAccessed | kSegAttrG;
   if (size == 8) {
-    cpu.segs[kSegCS] = SegmentCache{static_cast<uint16_t>((base + 32) | 3),
-                                    static_cast<uint16_t>(user | kSegAttrCode | kSegAttrWritable |
-                                                          kSegAttrL),
-                                    0xffffffff, 0};
+    cpu.segs[kSegCS] = SegmentCache{
+        static_cast<uint16_t>((base + 32) | 3),
+        static_cast<uint16_t>(user | kSegAttrCode | kSegAttrWritable | kSegAttrL), 0xffffffff, 0};
     cpu.segs[kSegSS].selector = static_cast<uint16_t>((base + 40) | 3);
     cpu.regs[kRSP] = cpu.regs[kRCX];
     cpu.rip = cpu.regs[kRDX];
   } else {
-    cpu.segs[kSegCS] = SegmentCache{static_cast<uint16_t>((base + 16) | 3),
-                                    static_cast<uint16_t>(user | kSegAttrCode | kSegAttrWritable |
-                                                          kSegAttrDB),
-                                    0xffffffff, 0};
+    cpu.segs[kSegCS] = SegmentCache{
+        static_cast<uint16_t>((base + 16) | 3),
+        static_cast<uint16_t>(user | kSegAttrCode | kSegAttrWritable | kSegAttrDB), 0xffffffff, 0};
     cpu.segs[kSegSS].selector = static_cast<uint16_t>((base + 24) | 3);
     cpu.regs[kRSP] = cpu.regs[kRCX] & 0xffffffffull;
     cpu.rip = cpu.regs[kRDX] & 0xffffffffull;

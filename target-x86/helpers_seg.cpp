@@ -3,11 +3,11 @@
 #include "core/log.h"
 #include "target-x86/descriptors.h"
 #include "target-x86/exceptions.h"
+#include "target-x86/helper_def.h"
 #include "target-x86/helpers_system.h"
 #include "target-x86/mmu.h"
 #include "target-x86/stack_access.h"
 #include "target-x86/x86_cpu.h"
-#include "target-x86/helper_def.h"
 
 namespace vx86::x86 {
 
@@ -17,7 +17,9 @@ bool protected_mode(const CpuState& cpu) {
   return (cpu.cr0 & kCr0PE) && !(cpu.eflags_rest & kFlagVM);
 }
 
-unsigned data_mem_index(const CpuState& cpu) { return cpl(cpu) == 3 ? kMemUser : kMemSupervisor; }
+unsigned data_mem_index(const CpuState& cpu) {
+  return cpl(cpu) == 3 ? kMemUser : kMemSupervisor;
+}
 
 StackWriter current_stack(X86Cpu& cpu) {
   const SegmentCache& ss = cpu.segs[kSegSS];
@@ -76,7 +78,9 @@ void helper_load_segment(CpuState* env, uint32_t seg, uint32_t selector) {
   update_hflags(cpu);
 }
 
-void helper_inhibit_interrupts(CpuState* env) { env->hflags |= kHfInhibitIrq; }
+void helper_inhibit_interrupts(CpuState* env) {
+  env->hflags |= kHfInhibitIrq;
+}
 
 void far_jump_or_call(X86Cpu& cpu, uint16_t selector, uint64_t offset, unsigned size,
                       uint64_t next_ip, bool call) {
@@ -115,8 +119,10 @@ void far_jump_or_call(X86Cpu& cpu, uint16_t selector, uint64_t offset, unsigned 
   bool gate32 = !lma && type == 0xc;
   bool gate16 = !lma && type == 0x4;
   if (!gate64 && !gate32 && !gate16) {
-    VX86_LOG(kLogUnimp, "far %s through system descriptor type %u (task switch) is not "
-             "implemented\n", call ? "call" : "jmp", type);
+    VX86_LOG(kLogUnimp,
+             "far %s through system descriptor type %u (task switch) is not "
+             "implemented\n",
+             call ? "call" : "jmp", type);
     raise_exception(cpu, kExcGP, selector & 0xfffc);
   }
   if (d.dpl() < cpl || d.dpl() < (selector & 3)) raise_exception(cpu, kExcGP, selector & 0xfffc);
@@ -159,8 +165,8 @@ void far_jump_or_call(X86Cpu& cpu, uint16_t selector, uint64_t offset, unsigned 
     uint32_t off = tss32 ? 4 + new_cpl * 8 : 2 + new_cpl * 4;
     unsigned w = tss32 ? 4 : 2;
     new_sp = cpu_load(cpu, cpu.tr.base + off, w, kMemSupervisorImplicit);
-    new_ss_sel = static_cast<uint16_t>(cpu_load(cpu, cpu.tr.base + off + w, 2,
-                                                kMemSupervisorImplicit));
+    new_ss_sel =
+        static_cast<uint16_t>(cpu_load(cpu, cpu.tr.base + off + w, 2, kMemSupervisorImplicit));
     if ((new_ss_sel & 0xfffc) == 0) raise_exception(cpu, kExcTS, 0);
     ss = read_descriptor(cpu, new_ss_sel);
     if ((new_ss_sel & 3) != new_cpl || ss.dpl() != new_cpl || !ss.writable_data()) {
@@ -189,8 +195,7 @@ void far_jump_or_call(X86Cpu& cpu, uint16_t selector, uint64_t offset, unsigned 
     mark_accessed(cpu, ss);
     cpu.segs[kSegSS] = make_cache(new_ss_sel, ss);
   }
-  cpu.regs[kRSP] = gate64 ? stack.sp()
-                          : (new_sp & ~width_mask_bytes(new_sp_bytes)) | stack.sp();
+  cpu.regs[kRSP] = gate64 ? stack.sp() : (new_sp & ~width_mask_bytes(new_sp_bytes)) | stack.sp();
   mark_accessed(cpu, cs);
   load_cs(cpu, target_sel, cs, new_cpl);
   set_ip_checked(cpu, target, width);
@@ -238,8 +243,8 @@ void helper_far_return(CpuState* env, uint32_t size, uint32_t imm) {
     return;
   }
   // Return to an outer level: SS:rSP follow on the stack.
-  StackWriter outer(cpu, (cpu.hflags & kHfCs64) ? 0 : cpu.segs[kSegSS].base,
-                    stack.sp() + imm, sp_bytes, data_mem_index(cpu));
+  StackWriter outer(cpu, (cpu.hflags & kHfCs64) ? 0 : cpu.segs[kSegSS].base, stack.sp() + imm,
+                    sp_bytes, data_mem_index(cpu));
   uint64_t new_sp = outer.pop(size);
   uint16_t new_ss_sel = static_cast<uint16_t>(outer.pop(size));
   Descriptor ss;
@@ -254,12 +259,15 @@ void helper_far_return(CpuState* env, uint32_t size, uint32_t imm) {
     mark_accessed(cpu, ss);
     cpu.segs[kSegSS] = make_cache(new_ss_sel, ss);
   } else {
-    cpu.segs[kSegSS] = SegmentCache{new_ss_sel, static_cast<uint16_t>(rpl << kSegAttrDplShift), 0, 0};
+    cpu.segs[kSegSS] =
+        SegmentCache{new_ss_sel, static_cast<uint16_t>(rpl << kSegAttrDplShift), 0, 0};
   }
   mark_accessed(cpu, cs);
   load_cs(cpu, selector, cs, rpl);
   set_ip_checked(cpu, ip, size);
-  unsigned new_sp_bytes = (cpu.hflags & kHfCs64) ? 8 : (cpu.segs[kSegSS].attrs & kSegAttrDB) ? 4 : 2;
+  unsigned new_sp_bytes = (cpu.hflags & kHfCs64)                  ? 8
+                          : (cpu.segs[kSegSS].attrs & kSegAttrDB) ? 4
+                                                                  : 2;
   cpu.regs[kRSP] = new_sp_bytes == 8 ? new_sp + imm
                                      : (cpu.regs[kRSP] & ~width_mask_bytes(new_sp_bytes)) |
                                            ((new_sp + imm) & width_mask_bytes(new_sp_bytes));
@@ -316,8 +324,12 @@ void helper_iret(CpuState* env, uint32_t size) {
     uint16_t fs = static_cast<uint16_t>(stack.pop(4));
     uint16_t gs = static_cast<uint16_t>(stack.pop(4));
     load_eflags(cpu, flags, kFlagsDefined);
-    for (auto [seg, sel] : {std::pair{kSegCS, selector}, {kSegSS, ss}, {kSegES, es},
-                            {kSegDS, ds}, {kSegFS, fs}, {kSegGS, gs}}) {
+    for (auto [seg, sel] : {std::pair{kSegCS, selector},
+                            {kSegSS, ss},
+                            {kSegES, es},
+                            {kSegDS, ds},
+                            {kSegFS, fs},
+                            {kSegGS, gs}}) {
       load_segment_real(cpu, seg, sel);
     }
     cpu.rip = ip & 0xffff;
@@ -349,7 +361,8 @@ void helper_iret(CpuState* env, uint32_t size) {
   bool null_ss_ok = (cpu.efer & kEferLMA) && cs.long_mode() && rpl != 3;
   if ((new_ss_sel & 0xfffc) == 0) {
     if (!null_ss_ok) raise_exception(cpu, kExcGP, 0);
-    cpu.segs[kSegSS] = SegmentCache{new_ss_sel, static_cast<uint16_t>(rpl << kSegAttrDplShift), 0, 0};
+    cpu.segs[kSegSS] =
+        SegmentCache{new_ss_sel, static_cast<uint16_t>(rpl << kSegAttrDplShift), 0, 0};
   } else {
     Descriptor ss = read_descriptor(cpu, new_ss_sel);
     if ((new_ss_sel & 3) != rpl || ss.dpl() != rpl || !ss.writable_data()) {

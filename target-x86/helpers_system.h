@@ -14,41 +14,41 @@ namespace vx86::x86 {
 struct X86Cpu;
 
 // ---- HelperInfo for each helper called from IR ----
-const tcg::HelperInfo& helper_info_load_segment();      // (seg, selector)
-const tcg::HelperInfo& helper_info_inhibit_interrupts(); // ()
-const tcg::HelperInfo& helper_info_pushf_value();       // () -> EFLAGS as pushed
-const tcg::HelperInfo& helper_info_popf();              // (value, size)
-const tcg::HelperInfo& helper_info_far_jump();          // (selector, offset, size, next_ip)
-const tcg::HelperInfo& helper_info_far_call();          // (selector, offset, size, next_ip)
-const tcg::HelperInfo& helper_info_far_return();        // (size, imm)
-const tcg::HelperInfo& helper_info_iret();              // (size)
-const tcg::HelperInfo& helper_info_software_interrupt();// (vector, kind, next_ip)
-const tcg::HelperInfo& helper_info_port_in();           // (port, size) -> value
-const tcg::HelperInfo& helper_info_port_out();          // (port, value, size)
-const tcg::HelperInfo& helper_info_hlt();               // (next_ip)
-const tcg::HelperInfo& helper_info_cli();               // ()
-const tcg::HelperInfo& helper_info_sti();               // ()
-const tcg::HelperInfo& helper_info_cpuid();             // ()
-const tcg::HelperInfo& helper_info_rdtsc();             // ()
-const tcg::HelperInfo& helper_info_rdmsr();             // ()
-const tcg::HelperInfo& helper_info_wrmsr();             // ()
-const tcg::HelperInfo& helper_info_read_cr();           // (cr) -> value
-const tcg::HelperInfo& helper_info_write_cr();          // (cr, value)
-const tcg::HelperInfo& helper_info_read_dr();           // (dr) -> value
-const tcg::HelperInfo& helper_info_write_dr();          // (dr, value)
-const tcg::HelperInfo& helper_info_load_dtr();          // (which: 0 GDT 1 IDT, linear, size)
-const tcg::HelperInfo& helper_info_store_dtr();         // (which, linear, size)
-const tcg::HelperInfo& helper_info_lldt();              // (selector)
-const tcg::HelperInfo& helper_info_ltr();               // (selector)
-const tcg::HelperInfo& helper_info_lmsw();              // (value)
-const tcg::HelperInfo& helper_info_clts();              // ()
-const tcg::HelperInfo& helper_info_invlpg();            // (linear)
-const tcg::HelperInfo& helper_info_check_cpl0();        // () : #GP(0) unless CPL 0
-const tcg::HelperInfo& helper_info_syscall();           // (next_ip)
-const tcg::HelperInfo& helper_info_sysret();            // (size)
-const tcg::HelperInfo& helper_info_sysenter();          // ()
-const tcg::HelperInfo& helper_info_sysexit();           // (size)
-const tcg::HelperInfo& helper_info_swapgs();            // ()
+const tcg::HelperInfo& helper_info_load_segment();        // (seg, selector)
+const tcg::HelperInfo& helper_info_inhibit_interrupts();  // ()
+const tcg::HelperInfo& helper_info_pushf_value();         // () -> EFLAGS as pushed
+const tcg::HelperInfo& helper_info_popf();                // (value, size)
+const tcg::HelperInfo& helper_info_far_jump();            // (selector, offset, size, next_ip)
+const tcg::HelperInfo& helper_info_far_call();            // (selector, offset, size, next_ip)
+const tcg::HelperInfo& helper_info_far_return();          // (size, imm)
+const tcg::HelperInfo& helper_info_iret();                // (size)
+const tcg::HelperInfo& helper_info_software_interrupt();  // (vector, kind, next_ip)
+const tcg::HelperInfo& helper_info_port_in();             // (port, size) -> value
+const tcg::HelperInfo& helper_info_port_out();            // (port, value, size)
+const tcg::HelperInfo& helper_info_hlt();                 // (next_ip)
+const tcg::HelperInfo& helper_info_cli();                 // ()
+const tcg::HelperInfo& helper_info_sti();                 // ()
+const tcg::HelperInfo& helper_info_cpuid();               // ()
+const tcg::HelperInfo& helper_info_rdtsc();               // ()
+const tcg::HelperInfo& helper_info_rdmsr();               // ()
+const tcg::HelperInfo& helper_info_wrmsr();               // ()
+const tcg::HelperInfo& helper_info_read_cr();             // (cr) -> value
+const tcg::HelperInfo& helper_info_write_cr();            // (cr, value)
+const tcg::HelperInfo& helper_info_read_dr();             // (dr) -> value
+const tcg::HelperInfo& helper_info_write_dr();            // (dr, value)
+const tcg::HelperInfo& helper_info_load_dtr();            // (which: 0 GDT 1 IDT, linear, size)
+const tcg::HelperInfo& helper_info_store_dtr();           // (which, linear, size)
+const tcg::HelperInfo& helper_info_lldt();                // (selector)
+const tcg::HelperInfo& helper_info_ltr();                 // (selector)
+const tcg::HelperInfo& helper_info_lmsw();                // (value)
+const tcg::HelperInfo& helper_info_clts();                // ()
+const tcg::HelperInfo& helper_info_invlpg();              // (linear)
+const tcg::HelperInfo& helper_info_check_cpl0();          // () : #GP(0) unless CPL 0
+const tcg::HelperInfo& helper_info_syscall();             // (next_ip)
+const tcg::HelperInfo& helper_info_sysret();              // (size)
+const tcg::HelperInfo& helper_info_sysenter();            // ()
+const tcg::HelperInfo& helper_info_sysexit();             // (size)
+const tcg::HelperInfo& helper_info_swapgs();              // ()
 
 // ---- used by helpers and by the execution loop ----
 // Guest memory from helpers: a fault records the exception and throws.

@@ -17,7 +17,9 @@ namespace {
 
 constexpr uint32_t kClearOnDelivery = kFlagTF | kFlagNT | kFlagRF | kFlagVM;
 
-uint64_t ip_of(const CpuState& cpu) { return cpu.rip; }
+uint64_t ip_of(const CpuState& cpu) {
+  return cpu.rip;
+}
 
 void deliver_real(X86Cpu& cpu, int vector, uint64_t next_ip) {
   uint32_t offset = static_cast<uint32_t>(vector) * 4;
@@ -42,8 +44,8 @@ void tss_stack(X86Cpu& cpu, unsigned dpl, uint16_t* ss, uint64_t* sp) {
   uint32_t width = tss32 ? 4 : 2;
   if (offset + 2 * width - 1 > cpu.tr.limit) raise_exception(cpu, kExcTS, cpu.tr.selector & 0xfffc);
   *sp = cpu_load(cpu, cpu.tr.base + offset, width, kMemSupervisorImplicit);
-  *ss = static_cast<uint16_t>(cpu_load(cpu, cpu.tr.base + offset + width, 2,
-                                       kMemSupervisorImplicit));
+  *ss =
+      static_cast<uint16_t>(cpu_load(cpu, cpu.tr.base + offset + width, 2, kMemSupervisorImplicit));
 }
 
 void deliver_protected(X86Cpu& cpu, int vector, bool software, bool has_error, uint32_t error,
@@ -59,8 +61,14 @@ void deliver_protected(X86Cpu& cpu, int vector, bool software, bool has_error, u
   unsigned gate_dpl = (hi >> 13) & 3;
   bool gate32;
   switch (type) {
-    case 0x06: case 0x07: gate32 = false; break;
-    case 0x0e: case 0x0f: gate32 = true; break;
+    case 0x06:
+    case 0x07:
+      gate32 = false;
+      break;
+    case 0x0e:
+    case 0x0f:
+      gate32 = true;
+      break;
     case 0x05:
       VX86_LOG(kLogUnimp, "int: task gates are not implemented (vector %d)\n", vector);
       raise_exception(cpu, kExcGP, idt_error);
@@ -115,7 +123,8 @@ void deliver_protected(X86Cpu& cpu, int vector, bool software, bool has_error, u
     uint64_t sp_mask = ss.big() ? 0xffffffffull : 0xffffull;
     cpu.regs[kRSP] = (new_sp & ~sp_mask) | (stack.sp() & sp_mask);
     if (vm86) {
-      for (unsigned seg : {kSegES, kSegDS, kSegFS, kSegGS}) cpu.segs[seg] = SegmentCache{0, 0, 0, 0};
+      for (unsigned seg : {kSegES, kSegDS, kSegFS, kSegGS})
+        cpu.segs[seg] = SegmentCache{0, 0, 0, 0};
     }
   } else {
     if (vm86) raise_exception(cpu, kExcGP, (selector & 0xfffc) + ext);
@@ -189,7 +198,9 @@ void deliver_long(X86Cpu& cpu, int vector, bool software, bool has_error, uint32
 
 }  // namespace
 
-uint64_t width_mask_bytes(unsigned bytes) { return bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1; }
+uint64_t width_mask_bytes(unsigned bytes) {
+  return bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
+}
 
 void deliver_interrupt(X86Cpu& cpu, int vector, bool software, bool has_error_code,
                        uint32_t error_code, uint64_t next_ip) {

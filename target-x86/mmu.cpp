@@ -85,7 +85,9 @@ void Mmu::raise_page_fault(uint64_t vaddr, Access access, unsigned mem_index, bo
   cpu_.exception_cr2 = vaddr;
 }
 
-void Mmu::raise_gp0() { set_pending_exception(cpu_, kExcGP, 0, true); }
+void Mmu::raise_gp0() {
+  set_pending_exception(cpu_, kExcGP, 0, true);
+}
 
 bool Mmu::walk(uint64_t vaddr, Access access, unsigned mem_index, TlbEntry* entry) {
   ++stats_.walks;
@@ -215,8 +217,9 @@ bool Mmu::walk(uint64_t vaddr, Access access, unsigned mem_index, TlbEntry* entr
   entry->global = (leaf & kPteG) && (cpu_.cr4 & kCr4PGE);
   entry->ppage = (page_base | (vaddr & page_mask)) & ~0xfffull;
 
-  bool allowed = access == Access::kRead ? can_read : access == Access::kWrite ? can_write
-                                                                              : can_exec;
+  bool allowed = access == Access::kRead    ? can_read
+                 : access == Access::kWrite ? can_write
+                                            : can_exec;
   bool smap_fault = false;
   TlbEntry probe = *entry;
   probe.readable = can_read, probe.writable = can_write, probe.executable = can_exec;

@@ -18,8 +18,8 @@ namespace vx86::x86 {
 
 // Memory indexes the translator puts on guest loads and stores.
 enum MemIndex : unsigned {
-  kMemSupervisor = 0,  // CPL 0-2
-  kMemUser = 1,        // CPL 3
+  kMemSupervisor = 0,          // CPL 0-2
+  kMemUser = 1,                // CPL 3
   kMemSupervisorImplicit = 2,  // descriptor tables, TSS, IDT: supervisor, SMAP-exempt
   kNumMemIndexes = 3,
 };
@@ -30,13 +30,13 @@ enum class Access : uint8_t { kRead, kWrite, kFetch };
 inline constexpr int kExcpSmcRestart = 0x100;  // a store hit a page holding translated code
 
 struct TlbEntry {
-  uint64_t vpage = ~0ull;  // linear page number, ~0 when empty
-  uint64_t ppage = 0;      // physical page address (A20 mask applied)
-  uint8_t* host = nullptr; // host pointer of the page for RAM, else nullptr
+  uint64_t vpage = ~0ull;   // linear page number, ~0 when empty
+  uint64_t ppage = 0;       // physical page address (A20 mask applied)
+  uint8_t* host = nullptr;  // host pointer of the page for RAM, else nullptr
   bool readable = false, writable = false, executable = false;
   bool user_page = false;  // SMAP applies to supervisor data accesses
   bool global = false;
-  bool rom = false;        // host pointer valid for reads only
+  bool rom = false;  // host pointer valid for reads only
 };
 
 class Mmu : public tcg::MemoryInterface {
@@ -65,8 +65,8 @@ class Mmu : public tcg::MemoryInterface {
     return static_cast<uint64_t>(static_cast<int64_t>(vaddr << 16) >> 16) == vaddr;
   }
 
-  void flush_all();          // CR0/CR4/EFER changes, A20 toggles
-  void flush_nonglobal();    // MOV CR3 (keeps global pages when CR4.PGE)
+  void flush_all();                 // CR0/CR4/EFER changes, A20 toggles
+  void flush_nonglobal();           // MOV CR3 (keeps global pages when CR4.PGE)
   void flush_page(uint64_t vaddr);  // INVLPG
 
   // Physical pages that hold translated code: a store there must invalidate

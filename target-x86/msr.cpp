@@ -40,15 +40,17 @@ enum Msr : uint32_t {
 };
 
 constexpr uint64_t kCr0Reserved = ~0xe005003full;
-constexpr uint64_t kCr4Known = (1ull << 0) | (1ull << 1) | (1ull << 2) | (1ull << 3) |
-                               (1ull << 4) | (1ull << 5) | (1ull << 6) | (1ull << 7) |
-                               (1ull << 8) | (1ull << 9) | (1ull << 10) | (1ull << 16) |
-                               (1ull << 18) | (1ull << 20) | (1ull << 21);
+constexpr uint64_t kCr4Known = (1ull << 0) | (1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 4) |
+                               (1ull << 5) | (1ull << 6) | (1ull << 7) | (1ull << 8) | (1ull << 9) |
+                               (1ull << 10) | (1ull << 16) | (1ull << 18) | (1ull << 20) |
+                               (1ull << 21);
 constexpr uint64_t kCr4PAE = 1ull << 5;
-constexpr uint64_t kCr4Flushing = (1ull << 4) | (1ull << 5) | (1ull << 7) | (1ull << 20) |
-                                  (1ull << 21);
+constexpr uint64_t kCr4Flushing =
+    (1ull << 4) | (1ull << 5) | (1ull << 7) | (1ull << 20) | (1ull << 21);
 
-bool canonical(uint64_t v) { return static_cast<uint64_t>(static_cast<int64_t>(v << 16) >> 16) == v; }
+bool canonical(uint64_t v) {
+  return static_cast<uint64_t>(static_cast<int64_t>(v << 16) >> 16) == v;
+}
 
 uint64_t* mtrr_fixed_slot(X86Cpu& cpu, uint32_t index) {
   if (index == kMsrMtrrFix64k) return &cpu.mtrr_fixed[0];
@@ -78,29 +80,69 @@ bool read_msr(X86Cpu& cpu, uint32_t index, uint64_t* value) {
     return true;
   }
   switch (index) {
-    case kMsrTsc: *value = read_tsc(cpu); return true;
-    case kMsrPlatformId: case kMsrFeatureControl: case kMsrBiosSignId: case kMsrMcgCap:
+    case kMsrTsc:
+      *value = read_tsc(cpu);
+      return true;
+    case kMsrPlatformId:
+    case kMsrFeatureControl:
+    case kMsrBiosSignId:
+    case kMsrMcgCap:
     case kMsrMcgStatus:
       *value = 0;
       return true;
-    case kMsrApicBase: *value = cpu.apic_base; return true;
-    case kMsrMtrrCap: *value = cpu.mtrr_cap; return true;
-    case kMsrSysenterCs: *value = cpu.sysenter_cs; return true;
-    case kMsrSysenterEsp: *value = cpu.sysenter_esp; return true;
-    case kMsrSysenterEip: *value = cpu.sysenter_eip; return true;
-    case kMsrMiscEnable: *value = cpu.misc_enable; return true;
-    case kMsrPat: *value = cpu.pat; return true;
-    case kMsrMtrrDefType: *value = cpu.mtrr_def_type; return true;
-    case kMsrEfer: *value = cpu.efer; return true;
-    case kMsrStar: *value = cpu.star; return true;
-    case kMsrLstar: *value = cpu.lstar; return true;
-    case kMsrCstar: *value = cpu.cstar; return true;
-    case kMsrSfmask: *value = cpu.sfmask; return true;
-    case kMsrFsBase: *value = cpu.segs[kSegFS].base; return true;
-    case kMsrGsBase: *value = cpu.segs[kSegGS].base; return true;
-    case kMsrKernelGsBase: *value = cpu.kernel_gs_base; return true;
-    case kMsrTscAux: *value = cpu.tsc_aux; return true;
-    default: return false;
+    case kMsrApicBase:
+      *value = cpu.apic_base;
+      return true;
+    case kMsrMtrrCap:
+      *value = cpu.mtrr_cap;
+      return true;
+    case kMsrSysenterCs:
+      *value = cpu.sysenter_cs;
+      return true;
+    case kMsrSysenterEsp:
+      *value = cpu.sysenter_esp;
+      return true;
+    case kMsrSysenterEip:
+      *value = cpu.sysenter_eip;
+      return true;
+    case kMsrMiscEnable:
+      *value = cpu.misc_enable;
+      return true;
+    case kMsrPat:
+      *value = cpu.pat;
+      return true;
+    case kMsrMtrrDefType:
+      *value = cpu.mtrr_def_type;
+      return true;
+    case kMsrEfer:
+      *value = cpu.efer;
+      return true;
+    case kMsrStar:
+      *value = cpu.star;
+      return true;
+    case kMsrLstar:
+      *value = cpu.lstar;
+      return true;
+    case kMsrCstar:
+      *value = cpu.cstar;
+      return true;
+    case kMsrSfmask:
+      *value = cpu.sfmask;
+      return true;
+    case kMsrFsBase:
+      *value = cpu.segs[kSegFS].base;
+      return true;
+    case kMsrGsBase:
+      *value = cpu.segs[kSegGS].base;
+      return true;
+    case kMsrKernelGsBase:
+      *value = cpu.kernel_gs_base;
+      return true;
+    case kMsrTscAux:
+      *value = cpu.tsc_aux;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -121,15 +163,34 @@ bool write_msr(X86Cpu& cpu, uint32_t index, uint64_t value) {
     case kMsrTsc:
       cpu.tsc_offset = value - (read_tsc(cpu) - cpu.tsc_offset);
       return true;
-    case kMsrPlatformId: case kMsrFeatureControl: case kMsrBiosSignId: case kMsrMcgStatus:
+    case kMsrPlatformId:
+    case kMsrFeatureControl:
+    case kMsrBiosSignId:
+    case kMsrMcgStatus:
       return true;
-    case kMsrApicBase: cpu.apic_base = value; return true;
-    case kMsrSysenterCs: cpu.sysenter_cs = value & 0xffff; return true;
-    case kMsrSysenterEsp: require_canonical(); cpu.sysenter_esp = value; return true;
-    case kMsrSysenterEip: require_canonical(); cpu.sysenter_eip = value; return true;
-    case kMsrMiscEnable: cpu.misc_enable = value; return true;
-    case kMsrPat: cpu.pat = value; return true;
-    case kMsrMtrrDefType: cpu.mtrr_def_type = value; return true;
+    case kMsrApicBase:
+      cpu.apic_base = value;
+      return true;
+    case kMsrSysenterCs:
+      cpu.sysenter_cs = value & 0xffff;
+      return true;
+    case kMsrSysenterEsp:
+      require_canonical();
+      cpu.sysenter_esp = value;
+      return true;
+    case kMsrSysenterEip:
+      require_canonical();
+      cpu.sysenter_eip = value;
+      return true;
+    case kMsrMiscEnable:
+      cpu.misc_enable = value;
+      return true;
+    case kMsrPat:
+      cpu.pat = value;
+      return true;
+    case kMsrMtrrDefType:
+      cpu.mtrr_def_type = value;
+      return true;
     case kMsrEfer: {
       constexpr uint64_t kWritable = kEferSCE | kEferLME | kEferNXE;
       if (value & ~(kWritable | kEferLMA)) raise_exception(cpu, kExcGP, 0);
@@ -140,15 +201,37 @@ bool write_msr(X86Cpu& cpu, uint32_t index, uint64_t value) {
       update_hflags(cpu);
       return true;
     }
-    case kMsrStar: cpu.star = value; return true;
-    case kMsrLstar: require_canonical(); cpu.lstar = value; return true;
-    case kMsrCstar: require_canonical(); cpu.cstar = value; return true;
-    case kMsrSfmask: cpu.sfmask = value & 0xffffffffull; return true;
-    case kMsrFsBase: require_canonical(); cpu.segs[kSegFS].base = value; return true;
-    case kMsrGsBase: require_canonical(); cpu.segs[kSegGS].base = value; return true;
-    case kMsrKernelGsBase: require_canonical(); cpu.kernel_gs_base = value; return true;
-    case kMsrTscAux: cpu.tsc_aux = value & 0xffffffffull; return true;
-    default: return false;
+    case kMsrStar:
+      cpu.star = value;
+      return true;
+    case kMsrLstar:
+      require_canonical();
+      cpu.lstar = value;
+      return true;
+    case kMsrCstar:
+      require_canonical();
+      cpu.cstar = value;
+      return true;
+    case kMsrSfmask:
+      cpu.sfmask = value & 0xffffffffull;
+      return true;
+    case kMsrFsBase:
+      require_canonical();
+      cpu.segs[kSegFS].base = value;
+      return true;
+    case kMsrGsBase:
+      require_canonical();
+      cpu.segs[kSegGS].base = value;
+      return true;
+    case kMsrKernelGsBase:
+      require_canonical();
+      cpu.kernel_gs_base = value;
+      return true;
+    case kMsrTscAux:
+      cpu.tsc_aux = value & 0xffffffffull;
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -6,12 +6,17 @@
 namespace vx86::x86 {
 
 namespace {
-uint64_t mask_for(unsigned bytes) { return bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1; }
+uint64_t mask_for(unsigned bytes) {
+  return bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
+}
 }  // namespace
 
 StackWriter::StackWriter(X86Cpu& cpu, uint64_t ss_base, uint64_t sp, unsigned sp_bytes,
                          unsigned mem_index)
-    : cpu_(cpu), ss_base_(ss_base), sp_(sp & mask_for(sp_bytes)), sp_bytes_(sp_bytes),
+    : cpu_(cpu),
+      ss_base_(ss_base),
+      sp_(sp & mask_for(sp_bytes)),
+      sp_bytes_(sp_bytes),
       mem_index_(mem_index) {}
 
 uint64_t StackWriter::linear() const {

@@ -62,7 +62,9 @@ void log_instruction(const DisasContext& s, uint64_t linear) {
 
 }  // namespace
 
-void gen_end_block(DisasContext& s) { gen_jump_const(s, s.next_pc); }
+void gen_end_block(DisasContext& s) {
+  gen_jump_const(s, s.next_pc);
+}
 
 void gen_jump_const(DisasContext& s, uint64_t new_ip) {
   tcg::IrBuilder& b = s.b;
@@ -98,8 +100,8 @@ void gen_unimplemented(DisasContext& s) {
         bytes += hex;
       }
     }
-    log_printf("unimp: %04x:%08" PRIx64 " %s bytes %s-> #UD\n", s.cpu.segs[kSegCS].selector,
-               s.pc, mnemonic_name(s.insn.mnemonic), bytes.c_str());
+    log_printf("unimp: %04x:%08" PRIx64 " %s bytes %s-> #UD\n", s.cpu.segs[kSegCS].selector, s.pc,
+               mnemonic_name(s.insn.mnemonic), bytes.c_str());
   }
   gen_exception(s, kExcUD);
 }
@@ -169,8 +171,8 @@ bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlo
         // System first: it claims MOV to and from control/debug registers.
         if (!(translate_system(s) || translate_data(s) || translate_alu(s) ||
               translate_control(s) || translate_string(s) || translate_shift(s) ||
-              translate_muldiv(s) || translate_bits(s) || translate_atomic(s) ||
-              translate_bcd(s) || translate_fpu(s) || translate_sse(s))) {
+              translate_muldiv(s) || translate_bits(s) || translate_atomic(s) || translate_bcd(s) ||
+              translate_fpu(s) || translate_sse(s))) {
           gen_unimplemented(s);
         }
         break;

@@ -49,10 +49,10 @@ struct DisasContext {
   bool mode64 = false;      // 64-bit code
   bool vm86 = false;
   unsigned cpl = 0;
-  unsigned mem_index = 0;   // MemIndex for data accesses at this CPL
+  unsigned mem_index = 0;  // MemIndex for data accesses at this CPL
   uint64_t cs_base = 0;
-  uint64_t pc = 0;          // EIP/RIP of the current instruction
-  uint64_t next_pc = 0;     // EIP/RIP after it
+  uint64_t pc = 0;       // EIP/RIP of the current instruction
+  uint64_t next_pc = 0;  // EIP/RIP after it
   DecodedInsn insn{};
   uint32_t cc_op = kCcOpDynamic;  // what env.cc_op holds, if known
   Temp cc_dst{}, cc_src{};        // the values stored with it (valid when cc_op is known)
@@ -70,7 +70,9 @@ inline constexpr std::size_t seg_base_offset(unsigned seg) {
 }
 
 // Masks an address or EIP to a width in bits.
-inline uint64_t width_mask(unsigned bits) { return bits >= 64 ? ~0ull : (1ull << bits) - 1; }
+inline uint64_t width_mask(unsigned bits) {
+  return bits >= 64 ? ~0ull : (1ull << bits) - 1;
+}
 
 // General registers (values are i64 zero-extended to the operand size).
 Temp gen_load_gpr(DisasContext& s, unsigned reg, unsigned size, bool high_byte = false);
@@ -126,12 +128,12 @@ bool translate_data(DisasContext& s);
 bool translate_control(DisasContext& s);
 bool translate_string(DisasContext& s);
 bool translate_system(DisasContext& s);
-bool translate_shift(DisasContext& s);    // shifts and rotates (translate_shift.cpp)
-bool translate_muldiv(DisasContext& s);   // MUL IMUL DIV IDIV (translate_muldiv.cpp)
-bool translate_bits(DisasContext& s);     // BT*, BSF/BSR, TZCNT/LZCNT/POPCNT (translate_bits.cpp)
-bool translate_atomic(DisasContext& s);   // XADD, CMPXCHG* (translate_atomic.cpp)
-bool translate_bcd(DisasContext& s);      // DAA DAS AAA AAS AAM AAD (translate_bcd.cpp)
-bool translate_fpu(DisasContext& s);      // x87 (translate_fpu.cpp)
-bool translate_sse(DisasContext& s);      // MMX/SSE (translate_sse.cpp)
+bool translate_shift(DisasContext& s);   // shifts and rotates (translate_shift.cpp)
+bool translate_muldiv(DisasContext& s);  // MUL IMUL DIV IDIV (translate_muldiv.cpp)
+bool translate_bits(DisasContext& s);    // BT*, BSF/BSR, TZCNT/LZCNT/POPCNT (translate_bits.cpp)
+bool translate_atomic(DisasContext& s);  // XADD, CMPXCHG* (translate_atomic.cpp)
+bool translate_bcd(DisasContext& s);     // DAA DAS AAA AAS AAM AAD (translate_bcd.cpp)
+bool translate_fpu(DisasContext& s);     // x87 (translate_fpu.cpp)
+bool translate_sse(DisasContext& s);     // MMX/SSE (translate_sse.cpp)
 
 }  // namespace vx86::x86

@@ -7,9 +7,13 @@ namespace vx86::x86 {
 
 namespace {
 
-unsigned size_index(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+unsigned size_index(unsigned size) {
+  return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
 
-Temp masked(DisasContext& s, Temp v, unsigned size) { return gen_zext(s, v, size); }
+Temp masked(DisasContext& s, Temp v, unsigned size) {
+  return gen_zext(s, v, size);
+}
 
 void binary_op(DisasContext& s, Mnemonic m) {
   tcg::IrBuilder& b = s.b;
@@ -23,13 +27,36 @@ void binary_op(DisasContext& s, Mnemonic m) {
   uint32_t cc_base = 0;
   bool writes = true;
   switch (m) {
-    case Mnemonic::kAdd: b.add_i64(r, a, v); cc_base = kCcOpAddB; break;
-    case Mnemonic::kSub: b.sub_i64(r, a, v); cc_base = kCcOpSubB; break;
-    case Mnemonic::kCmp: b.sub_i64(r, a, v); cc_base = kCcOpSubB; writes = false; break;
-    case Mnemonic::kAnd: b.and_i64(r, a, v); cc_base = kCcOpLogicB; break;
-    case Mnemonic::kTest: b.and_i64(r, a, v); cc_base = kCcOpLogicB; writes = false; break;
-    case Mnemonic::kOr: b.or_i64(r, a, v); cc_base = kCcOpLogicB; break;
-    case Mnemonic::kXor: b.xor_i64(r, a, v); cc_base = kCcOpLogicB; break;
+    case Mnemonic::kAdd:
+      b.add_i64(r, a, v);
+      cc_base = kCcOpAddB;
+      break;
+    case Mnemonic::kSub:
+      b.sub_i64(r, a, v);
+      cc_base = kCcOpSubB;
+      break;
+    case Mnemonic::kCmp:
+      b.sub_i64(r, a, v);
+      cc_base = kCcOpSubB;
+      writes = false;
+      break;
+    case Mnemonic::kAnd:
+      b.and_i64(r, a, v);
+      cc_base = kCcOpLogicB;
+      break;
+    case Mnemonic::kTest:
+      b.and_i64(r, a, v);
+      cc_base = kCcOpLogicB;
+      writes = false;
+      break;
+    case Mnemonic::kOr:
+      b.or_i64(r, a, v);
+      cc_base = kCcOpLogicB;
+      break;
+    case Mnemonic::kXor:
+      b.xor_i64(r, a, v);
+      cc_base = kCcOpLogicB;
+      break;
     case Mnemonic::kAdc: {
       carry = gen_compute_cf(s);
       Temp t = b.new_i64();
@@ -46,7 +73,8 @@ void binary_op(DisasContext& s, Mnemonic m) {
       cc_base = kCcOpSbbB;
       break;
     }
-    default: break;
+    default:
+      break;
   }
   Temp result = masked(s, r, size);
   if (writes) gen_write_operand(s, 0, result);
@@ -94,12 +122,21 @@ void unary_op(DisasContext& s, Mnemonic m) {
 bool translate_alu(DisasContext& s) {
   Mnemonic m = s.insn.mnemonic;
   switch (m) {
-    case Mnemonic::kAdd: case Mnemonic::kSub: case Mnemonic::kCmp: case Mnemonic::kAnd:
-    case Mnemonic::kTest: case Mnemonic::kOr: case Mnemonic::kXor: case Mnemonic::kAdc:
+    case Mnemonic::kAdd:
+    case Mnemonic::kSub:
+    case Mnemonic::kCmp:
+    case Mnemonic::kAnd:
+    case Mnemonic::kTest:
+    case Mnemonic::kOr:
+    case Mnemonic::kXor:
+    case Mnemonic::kAdc:
     case Mnemonic::kSbb:
       binary_op(s, m);
       return true;
-    case Mnemonic::kInc: case Mnemonic::kDec: case Mnemonic::kNeg: case Mnemonic::kNot:
+    case Mnemonic::kInc:
+    case Mnemonic::kDec:
+    case Mnemonic::kNeg:
+    case Mnemonic::kNot:
       unary_op(s, m);
       return true;
     default:

@@ -1,7 +1,7 @@
 // Control transfer: JMP, Jcc, CALL, RET, LOOP family, JrCXZ, far JMP/CALL/RET,
 // INT n/INT3/INTO/IRET, ENTER/LEAVE, HLT.
-#include "target-x86/helpers_system.h"
 #include "target-x86/exceptions.h"
+#include "target-x86/helpers_system.h"
 #include "target-x86/translate.h"
 
 namespace vx86::x86 {
@@ -104,8 +104,7 @@ void far_transfer(DisasContext& s, Mnemonic m) {
   }
   Temp sel32 = b.new_i32();
   b.extrl_i64_i32(sel32, selector);
-  const tcg::HelperInfo& h =
-      m == Mnemonic::kJmpf ? helper_info_far_jump() : helper_info_far_call();
+  const tcg::HelperInfo& h = m == Mnemonic::kJmpf ? helper_info_far_jump() : helper_info_far_call();
   b.call_helper(h, {sel32, offset, b.const_i32(osize), b.const_i64(s.next_pc)});
   s.cc_op = kCcOpDynamic;
   b.lookup_and_goto_ptr();
@@ -128,8 +127,10 @@ void far_return(DisasContext& s, Mnemonic m) {
 
 void software_interrupt(DisasContext& s, Mnemonic m) {
   tcg::IrBuilder& b = s.b;
-  uint32_t vector = m == Mnemonic::kInt3 ? 3 : m == Mnemonic::kInto ? 4
-                    : m == Mnemonic::kInt1 ? 1 : static_cast<uint32_t>(s.insn.imm & 0xff);
+  uint32_t vector = m == Mnemonic::kInt3   ? 3
+                    : m == Mnemonic::kInto ? 4
+                    : m == Mnemonic::kInt1 ? 1
+                                           : static_cast<uint32_t>(s.insn.imm & 0xff);
   if (m == Mnemonic::kInto) {
     if (s.mode64) return gen_exception(s, kExcUD);
     Temp of = gen_condition(s, 0);
@@ -221,20 +222,44 @@ bool translate_control(DisasContext& s) {
     return true;
   }
   switch (m) {
-    case Mnemonic::kJmp: jmp(s); return true;
-    case Mnemonic::kCall: call(s); return true;
-    case Mnemonic::kRet: ret(s); return true;
-    case Mnemonic::kLoop: case Mnemonic::kLoope: case Mnemonic::kLoopne: case Mnemonic::kJrcxz:
+    case Mnemonic::kJmp:
+      jmp(s);
+      return true;
+    case Mnemonic::kCall:
+      call(s);
+      return true;
+    case Mnemonic::kRet:
+      ret(s);
+      return true;
+    case Mnemonic::kLoop:
+    case Mnemonic::kLoope:
+    case Mnemonic::kLoopne:
+    case Mnemonic::kJrcxz:
       loop(s, m);
       return true;
-    case Mnemonic::kJmpf: case Mnemonic::kCallf: far_transfer(s, m); return true;
-    case Mnemonic::kRetf: case Mnemonic::kIret: far_return(s, m); return true;
-    case Mnemonic::kInt: case Mnemonic::kInt3: case Mnemonic::kInto: case Mnemonic::kInt1:
+    case Mnemonic::kJmpf:
+    case Mnemonic::kCallf:
+      far_transfer(s, m);
+      return true;
+    case Mnemonic::kRetf:
+    case Mnemonic::kIret:
+      far_return(s, m);
+      return true;
+    case Mnemonic::kInt:
+    case Mnemonic::kInt3:
+    case Mnemonic::kInto:
+    case Mnemonic::kInt1:
       software_interrupt(s, m);
       return true;
-    case Mnemonic::kEnter: enter(s); return true;
-    case Mnemonic::kLeave: leave(s); return true;
-    case Mnemonic::kBound: bound(s); return true;
+    case Mnemonic::kEnter:
+      enter(s);
+      return true;
+    case Mnemonic::kLeave:
+      leave(s);
+      return true;
+    case Mnemonic::kBound:
+      bound(s);
+      return true;
     default:
       return false;
   }

@@ -1,9 +1,9 @@
 // Data movement: MOV (registers, memory, immediates, segment registers),
 // MOVZX/MOVSX/MOVSXD, LEA, XCHG, CBW/CWD families, PUSH/POP, PUSHF/POPF,
 // LAHF/SAHF, flag bit instructions, SETcc, CMOVcc, XLAT, BSWAP, NOP.
+#include "target-x86/exceptions.h"
 #include "target-x86/helpers.h"
 #include "target-x86/helpers_system.h"
-#include "target-x86/exceptions.h"
 #include "target-x86/translate.h"
 
 namespace vx86::x86 {
@@ -34,7 +34,8 @@ void mov(DisasContext& s) {
     return;
   }
   Temp v = gen_read_operand(s, 1);
-  if (src.kind == OperandKind::kReg && src.reg_class == RegClass::kSeg && dst.kind == OperandKind::kReg) {
+  if (src.kind == OperandKind::kReg && src.reg_class == RegClass::kSeg &&
+      dst.kind == OperandKind::kReg) {
     // MOV r32/r64, Sreg zero-extends the selector.
     gen_store_gpr(s, dst.reg, dst.size, v);
     return;
@@ -81,7 +82,9 @@ void convert(DisasContext& s, bool to_dx) {
   gen_store_gpr(s, kRDX, size, gen_zext(s, hi, size));
 }
 
-unsigned push_size(const DisasContext& s) { return s.insn.operand_bits / 8; }
+unsigned push_size(const DisasContext& s) {
+  return s.insn.operand_bits / 8;
+}
 
 void push(DisasContext& s) {
   Temp v = gen_read_operand(s, 0);
@@ -136,7 +139,7 @@ void popf(DisasContext& s) {
   b.add_i64(new_sp, sp, b.const_i64(size));
   gen_store_gpr(s, kRSP, ss, gen_zext(s, new_sp, ss));
   s.cc_op = kCcOpDynamic;  // the helper wrote the flags
-  gen_end_block(s);  // TF and IF may have changed
+  gen_end_block(s);        // TF and IF may have changed
 }
 
 // Applies f to the arithmetic flags and stores them back as kCcOpEflags.
@@ -228,19 +231,46 @@ bool translate_data(DisasContext& s) {
   if (m >= Mnemonic::kCmovo && m <= Mnemonic::kCmovg) return cmovcc(s), true;
   tcg::IrBuilder& b = s.b;
   switch (m) {
-    case Mnemonic::kMov: mov(s); return true;
-    case Mnemonic::kMovzx: movx(s, false); return true;
-    case Mnemonic::kMovsx: case Mnemonic::kMovsxd: movx(s, true); return true;
-    case Mnemonic::kLea: lea(s); return true;
-    case Mnemonic::kXchg: xchg(s); return true;
-    case Mnemonic::kCbw: convert(s, false); return true;
-    case Mnemonic::kCwd: convert(s, true); return true;
-    case Mnemonic::kPush: push(s); return true;
-    case Mnemonic::kPop: pop(s); return true;
-    case Mnemonic::kPushf: pushf(s); return true;
-    case Mnemonic::kPopf: popf(s); return true;
-    case Mnemonic::kLahf: lahf(s); return true;
-    case Mnemonic::kSahf: sahf(s); return true;
+    case Mnemonic::kMov:
+      mov(s);
+      return true;
+    case Mnemonic::kMovzx:
+      movx(s, false);
+      return true;
+    case Mnemonic::kMovsx:
+    case Mnemonic::kMovsxd:
+      movx(s, true);
+      return true;
+    case Mnemonic::kLea:
+      lea(s);
+      return true;
+    case Mnemonic::kXchg:
+      xchg(s);
+      return true;
+    case Mnemonic::kCbw:
+      convert(s, false);
+      return true;
+    case Mnemonic::kCwd:
+      convert(s, true);
+      return true;
+    case Mnemonic::kPush:
+      push(s);
+      return true;
+    case Mnemonic::kPop:
+      pop(s);
+      return true;
+    case Mnemonic::kPushf:
+      pushf(s);
+      return true;
+    case Mnemonic::kPopf:
+      popf(s);
+      return true;
+    case Mnemonic::kLahf:
+      lahf(s);
+      return true;
+    case Mnemonic::kSahf:
+      sahf(s);
+      return true;
     case Mnemonic::kClc:
       modify_flags(s, [&](Temp r, Temp f) { b.and_i64(r, f, b.const_i64(~uint64_t{kFlagCF})); });
       return true;
@@ -250,14 +280,29 @@ bool translate_data(DisasContext& s) {
     case Mnemonic::kCmc:
       modify_flags(s, [&](Temp r, Temp f) { b.xor_i64(r, f, b.const_i64(kFlagCF)); });
       return true;
-    case Mnemonic::kCld: set_df(s, false); return true;
-    case Mnemonic::kStd: set_df(s, true); return true;
-    case Mnemonic::kXlat: xlat(s); return true;
-    case Mnemonic::kBswap: bswap(s); return true;
-    case Mnemonic::kNop: case Mnemonic::kPause: case Mnemonic::kPrefetch:
-    case Mnemonic::kPrefetchnta: case Mnemonic::kPrefetcht0: case Mnemonic::kPrefetcht1:
-    case Mnemonic::kPrefetcht2: case Mnemonic::kPrefetchw: case Mnemonic::kLfence:
-    case Mnemonic::kMfence: case Mnemonic::kSfence:
+    case Mnemonic::kCld:
+      set_df(s, false);
+      return true;
+    case Mnemonic::kStd:
+      set_df(s, true);
+      return true;
+    case Mnemonic::kXlat:
+      xlat(s);
+      return true;
+    case Mnemonic::kBswap:
+      bswap(s);
+      return true;
+    case Mnemonic::kNop:
+    case Mnemonic::kPause:
+    case Mnemonic::kPrefetch:
+    case Mnemonic::kPrefetchnta:
+    case Mnemonic::kPrefetcht0:
+    case Mnemonic::kPrefetcht1:
+    case Mnemonic::kPrefetcht2:
+    case Mnemonic::kPrefetchw:
+    case Mnemonic::kLfence:
+    case Mnemonic::kMfence:
+    case Mnemonic::kSfence:
       return true;
     default:
       return false;

@@ -9,9 +9,13 @@ using tcg::Cond;
 
 namespace {
 
-unsigned cc_size(uint32_t cc_op) { return cc_op_width(static_cast<CcOp>(cc_op)); }
+unsigned cc_size(uint32_t cc_op) {
+  return cc_op_width(static_cast<CcOp>(cc_op));
+}
 
-bool in_group(uint32_t cc_op, CcOp base) { return cc_op >= base && cc_op < base + 4u; }
+bool in_group(uint32_t cc_op, CcOp base) {
+  return cc_op >= base && cc_op < base + 4u;
+}
 
 Temp setcond(DisasContext& s, Cond c, Temp a, Temp b) {
   Temp t = s.b.new_i64();
@@ -87,10 +91,18 @@ Temp gen_condition(DisasContext& s, unsigned cc) {
     b.add_i64(sum, dst, src2);
     Temp src1 = gen_zext(s, sum, size);
     switch (base) {
-      case 1: result = setcond(s, Cond::kLtu, src1, src2); break;           // B
-      case 2: result = setcond(s, Cond::kEq, dst, zero); break;             // E
-      case 3: result = setcond(s, Cond::kLeu, src1, src2); break;           // BE
-      case 4: result = sign_bit(s, dst, size); break;                       // S
+      case 1:
+        result = setcond(s, Cond::kLtu, src1, src2);
+        break;  // B
+      case 2:
+        result = setcond(s, Cond::kEq, dst, zero);
+        break;  // E
+      case 3:
+        result = setcond(s, Cond::kLeu, src1, src2);
+        break;  // BE
+      case 4:
+        result = sign_bit(s, dst, size);
+        break;  // S
       case 6:
         result = setcond(s, Cond::kLt, gen_sext(s, src1, size), gen_sext(s, src2, size));
         break;  // L
@@ -102,25 +114,48 @@ Temp gen_condition(DisasContext& s, unsigned cc) {
     unsigned size = cc_size(s.cc_op);
     Temp dst = gen_zext(s, s.cc_dst, size);
     switch (base) {
-      case 0: result = zero; break;                                          // O: clear
-      case 1: result = zero; break;                                          // B: CF clear
-      case 2: case 3: result = setcond(s, Cond::kEq, dst, zero); break;      // E, BE
-      case 4: case 6: result = sign_bit(s, dst, size); break;                // S, L (OF=0)
-      case 7:                                                                // LE
+      case 0:
+        result = zero;
+        break;  // O: clear
+      case 1:
+        result = zero;
+        break;  // B: CF clear
+      case 2:
+      case 3:
+        result = setcond(s, Cond::kEq, dst, zero);
+        break;  // E, BE
+      case 4:
+      case 6:
+        result = sign_bit(s, dst, size);
+        break;  // S, L (OF=0)
+      case 7:   // LE
         result = setcond(s, Cond::kLe, gen_sext(s, dst, size), zero);
         break;
-      default: break;  // P: generic
+      default:
+        break;  // P: generic
     }
   }
   if (!result.valid()) {
     Temp flags = gen_compute_flags(s);
     switch (base) {
-      case 0: result = flag_bit(s, flags, kFlagOF); break;
-      case 1: result = flag_bit(s, flags, kFlagCF); break;
-      case 2: result = flag_bit(s, flags, kFlagZF); break;
-      case 3: result = flag_bit(s, flags, kFlagCF | kFlagZF); break;
-      case 4: result = flag_bit(s, flags, kFlagSF); break;
-      case 5: result = flag_bit(s, flags, kFlagPF); break;
+      case 0:
+        result = flag_bit(s, flags, kFlagOF);
+        break;
+      case 1:
+        result = flag_bit(s, flags, kFlagCF);
+        break;
+      case 2:
+        result = flag_bit(s, flags, kFlagZF);
+        break;
+      case 3:
+        result = flag_bit(s, flags, kFlagCF | kFlagZF);
+        break;
+      case 4:
+        result = flag_bit(s, flags, kFlagSF);
+        break;
+      case 5:
+        result = flag_bit(s, flags, kFlagPF);
+        break;
       case 6:
       case 7: {
         Temp sf = flag_bit(s, flags, kFlagSF);

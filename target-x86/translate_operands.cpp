@@ -14,10 +14,14 @@ namespace {
 
 MemOp size_memop(unsigned size) {
   switch (size) {
-    case 1: return kMo8;
-    case 2: return kMo16;
-    case 4: return kMo32;
-    default: return kMo64;
+    case 1:
+      return kMo8;
+    case 2:
+      return kMo16;
+    case 4:
+      return kMo32;
+    default:
+      return kMo64;
   }
 }
 
@@ -27,10 +31,18 @@ Temp gen_zext(DisasContext& s, Temp value, unsigned size) {
   tcg::IrBuilder& b = s.b;
   Temp t = b.new_i64();
   switch (size) {
-    case 1: b.ext8u_i64(t, value); break;
-    case 2: b.ext16u_i64(t, value); break;
-    case 4: b.ext32u_i64(t, value); break;
-    default: b.mov_i64(t, value); break;
+    case 1:
+      b.ext8u_i64(t, value);
+      break;
+    case 2:
+      b.ext16u_i64(t, value);
+      break;
+    case 4:
+      b.ext32u_i64(t, value);
+      break;
+    default:
+      b.mov_i64(t, value);
+      break;
   }
   return t;
 }
@@ -39,10 +51,18 @@ Temp gen_sext(DisasContext& s, Temp value, unsigned size) {
   tcg::IrBuilder& b = s.b;
   Temp t = b.new_i64();
   switch (size) {
-    case 1: b.ext8s_i64(t, value); break;
-    case 2: b.ext16s_i64(t, value); break;
-    case 4: b.ext32s_i64(t, value); break;
-    default: b.mov_i64(t, value); break;
+    case 1:
+      b.ext8s_i64(t, value);
+      break;
+    case 2:
+      b.ext16s_i64(t, value);
+      break;
+    case 4:
+      b.ext32s_i64(t, value);
+      break;
+    default:
+      b.mov_i64(t, value);
+      break;
   }
   return t;
 }
@@ -52,10 +72,18 @@ Temp gen_load_gpr(DisasContext& s, unsigned reg, unsigned size, bool high_byte) 
   Temp t = b.new_i64();
   std::size_t off = reg_offset(reg);
   switch (size) {
-    case 1: b.ld8u_i64(t, off + (high_byte ? 1 : 0)); break;
-    case 2: b.ld16u_i64(t, off); break;
-    case 4: b.ld32u_i64(t, off); break;
-    default: b.ld_i64(t, off); break;
+    case 1:
+      b.ld8u_i64(t, off + (high_byte ? 1 : 0));
+      break;
+    case 2:
+      b.ld16u_i64(t, off);
+      break;
+    case 4:
+      b.ld32u_i64(t, off);
+      break;
+    default:
+      b.ld_i64(t, off);
+      break;
   }
   return t;
 }
@@ -64,10 +92,18 @@ void gen_store_gpr(DisasContext& s, unsigned reg, unsigned size, Temp value, boo
   tcg::IrBuilder& b = s.b;
   std::size_t off = reg_offset(reg);
   switch (size) {
-    case 1: b.st8_i64(value, off + (high_byte ? 1 : 0)); break;
-    case 2: b.st16_i64(value, off); break;
-    case 4: b.st_i64(gen_zext(s, value, 4), off); break;  // 32-bit writes clear bits 63:32
-    default: b.st_i64(value, off); break;
+    case 1:
+      b.st8_i64(value, off + (high_byte ? 1 : 0));
+      break;
+    case 2:
+      b.st16_i64(value, off);
+      break;
+    case 4:
+      b.st_i64(gen_zext(s, value, 4), off);
+      break;  // 32-bit writes clear bits 63:32
+    default:
+      b.st_i64(value, off);
+      break;
   }
 }
 

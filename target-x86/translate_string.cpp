@@ -18,14 +18,36 @@ enum class StrOp { kMovs, kLods, kStos, kCmps, kScas, kIns, kOuts };
 
 bool classify(Mnemonic m, StrOp* op) {
   switch (m) {
-    case Mnemonic::kMovs: case Mnemonic::kMovsb: *op = StrOp::kMovs; return true;
-    case Mnemonic::kLods: case Mnemonic::kLodsb: *op = StrOp::kLods; return true;
-    case Mnemonic::kStos: case Mnemonic::kStosb: *op = StrOp::kStos; return true;
-    case Mnemonic::kCmps: case Mnemonic::kCmpsb: *op = StrOp::kCmps; return true;
-    case Mnemonic::kScas: case Mnemonic::kScasb: *op = StrOp::kScas; return true;
-    case Mnemonic::kIns: case Mnemonic::kInsb: *op = StrOp::kIns; return true;
-    case Mnemonic::kOuts: case Mnemonic::kOutsb: *op = StrOp::kOuts; return true;
-    default: return false;
+    case Mnemonic::kMovs:
+    case Mnemonic::kMovsb:
+      *op = StrOp::kMovs;
+      return true;
+    case Mnemonic::kLods:
+    case Mnemonic::kLodsb:
+      *op = StrOp::kLods;
+      return true;
+    case Mnemonic::kStos:
+    case Mnemonic::kStosb:
+      *op = StrOp::kStos;
+      return true;
+    case Mnemonic::kCmps:
+    case Mnemonic::kCmpsb:
+      *op = StrOp::kCmps;
+      return true;
+    case Mnemonic::kScas:
+    case Mnemonic::kScasb:
+      *op = StrOp::kScas;
+      return true;
+    case Mnemonic::kIns:
+    case Mnemonic::kInsb:
+      *op = StrOp::kIns;
+      return true;
+    case Mnemonic::kOuts:
+    case Mnemonic::kOutsb:
+      *op = StrOp::kOuts;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -35,7 +57,9 @@ bool is_byte_form(Mnemonic m) {
          m == Mnemonic::kOutsb;
 }
 
-unsigned size_index(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+unsigned size_index(unsigned size) {
+  return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
 
 }  // namespace
 

@@ -1,8 +1,8 @@
 // System instructions: port I/O, HLT, CLI/STI, CPUID, RDTSC, MSRs, MOV to and
 // from control/debug registers, descriptor tables, LDS/LES/LFS/LGS/LSS,
 // SYSCALL/SYSRET, SYSENTER/SYSEXIT, SWAPGS, cache and TLB control, UD0/1/2.
-#include "target-x86/helpers_system.h"
 #include "target-x86/exceptions.h"
+#include "target-x86/helpers_system.h"
 #include "target-x86/translate.h"
 
 namespace vx86::x86 {
@@ -40,7 +40,8 @@ bool mov_cr_dr(DisasContext& s) {
   const DecodedOperand& src = s.insn.operands[1];
   tcg::IrBuilder& b = s.b;
   unsigned gpr_size = s.mode64 ? 8 : 4;
-  if (dst.kind == OperandKind::kReg && (dst.reg_class == RegClass::kCr || dst.reg_class == RegClass::kDr)) {
+  if (dst.kind == OperandKind::kReg &&
+      (dst.reg_class == RegClass::kCr || dst.reg_class == RegClass::kDr)) {
     Temp v = gen_load_gpr(s, src.reg, gpr_size);
     const tcg::HelperInfo& h =
         dst.reg_class == RegClass::kCr ? helper_info_write_cr() : helper_info_write_dr();
@@ -49,7 +50,8 @@ bool mov_cr_dr(DisasContext& s) {
     gen_end_block(s);  // paging, mode or TLB state may have changed
     return true;
   }
-  if (src.kind == OperandKind::kReg && (src.reg_class == RegClass::kCr || src.reg_class == RegClass::kDr)) {
+  if (src.kind == OperandKind::kReg &&
+      (src.reg_class == RegClass::kCr || src.reg_class == RegClass::kDr)) {
     Temp v = b.new_i64();
     const tcg::HelperInfo& h =
         src.reg_class == RegClass::kCr ? helper_info_read_cr() : helper_info_read_dr();
@@ -116,8 +118,12 @@ bool translate_system(DisasContext& s) {
   switch (m) {
     case Mnemonic::kMov:
       return mov_cr_dr(s);
-    case Mnemonic::kIn: port_io(s, true); return true;
-    case Mnemonic::kOut: port_io(s, false); return true;
+    case Mnemonic::kIn:
+      port_io(s, true);
+      return true;
+    case Mnemonic::kOut:
+      port_io(s, false);
+      return true;
     case Mnemonic::kHlt:
       b.call_helper(helper_info_hlt(), {b.const_i64(s.next_pc)});
       b.exit_tb(uint64_t{0});
@@ -130,14 +136,23 @@ bool translate_system(DisasContext& s) {
       b.call_helper(helper_info_sti(), {});
       gen_end_block(s);  // the interrupt shadow covers exactly the next instruction
       return true;
-    case Mnemonic::kCpuid: b.call_helper(helper_info_cpuid(), {}); return true;
-    case Mnemonic::kRdtsc: b.call_helper(helper_info_rdtsc(), {}); return true;
-    case Mnemonic::kRdmsr: b.call_helper(helper_info_rdmsr(), {}); return true;
+    case Mnemonic::kCpuid:
+      b.call_helper(helper_info_cpuid(), {});
+      return true;
+    case Mnemonic::kRdtsc:
+      b.call_helper(helper_info_rdtsc(), {});
+      return true;
+    case Mnemonic::kRdmsr:
+      b.call_helper(helper_info_rdmsr(), {});
+      return true;
     case Mnemonic::kWrmsr:
       b.call_helper(helper_info_wrmsr(), {});
       gen_end_block(s);  // EFER and segment bases change translation
       return true;
-    case Mnemonic::kLgdt: case Mnemonic::kLidt: case Mnemonic::kSgdt: case Mnemonic::kSidt:
+    case Mnemonic::kLgdt:
+    case Mnemonic::kLidt:
+    case Mnemonic::kSgdt:
+    case Mnemonic::kSidt:
       descriptor_table(s, m);
       return true;
     case Mnemonic::kLldt:
@@ -146,8 +161,12 @@ bool translate_system(DisasContext& s) {
     case Mnemonic::kLtr:
       b.call_helper(helper_info_ltr(), {to_i32(s, gen_read_operand(s, 0))});
       return true;
-    case Mnemonic::kSldt: store_selector(s, offsetof(CpuState, ldtr)); return true;
-    case Mnemonic::kStr: store_selector(s, offsetof(CpuState, tr)); return true;
+    case Mnemonic::kSldt:
+      store_selector(s, offsetof(CpuState, ldtr));
+      return true;
+    case Mnemonic::kStr:
+      store_selector(s, offsetof(CpuState, tr));
+      return true;
     case Mnemonic::kLmsw:
       b.call_helper(helper_info_lmsw(), {to_i32(s, gen_read_operand(s, 0))});
       gen_end_block(s);
@@ -163,30 +182,52 @@ bool translate_system(DisasContext& s) {
       }
       return true;
     }
-    case Mnemonic::kClts: b.call_helper(helper_info_clts(), {}); return true;
+    case Mnemonic::kClts:
+      b.call_helper(helper_info_clts(), {});
+      return true;
     case Mnemonic::kInvlpg:
       b.call_helper(helper_info_invlpg(), {gen_operand_address(s)});
       return true;
-    case Mnemonic::kWbinvd: case Mnemonic::kInvd:
+    case Mnemonic::kWbinvd:
+    case Mnemonic::kInvd:
       privileged_nop(s);
       return true;
-    case Mnemonic::kClflush: case Mnemonic::kClflushopt:
+    case Mnemonic::kClflush:
+    case Mnemonic::kClflushopt:
       gen_load(s, gen_operand_address(s), 1);  // faults as a byte read would
       return true;
-    case Mnemonic::kUd0: case Mnemonic::kUd1: case Mnemonic::kUd2:
+    case Mnemonic::kUd0:
+    case Mnemonic::kUd1:
+    case Mnemonic::kUd2:
       gen_exception(s, kExcUD);
       return true;
-    case Mnemonic::kLds: load_far_pointer(s, kSegDS); return true;
-    case Mnemonic::kLes: load_far_pointer(s, kSegES); return true;
-    case Mnemonic::kLfs: load_far_pointer(s, kSegFS); return true;
-    case Mnemonic::kLgs: load_far_pointer(s, kSegGS); return true;
-    case Mnemonic::kLss: load_far_pointer(s, kSegSS); return true;
-    case Mnemonic::kSwapgs: b.call_helper(helper_info_swapgs(), {}); return true;
-    case Mnemonic::kSyscall: end_with(s, helper_info_syscall(), {b.const_i64(s.next_pc)}); return true;
+    case Mnemonic::kLds:
+      load_far_pointer(s, kSegDS);
+      return true;
+    case Mnemonic::kLes:
+      load_far_pointer(s, kSegES);
+      return true;
+    case Mnemonic::kLfs:
+      load_far_pointer(s, kSegFS);
+      return true;
+    case Mnemonic::kLgs:
+      load_far_pointer(s, kSegGS);
+      return true;
+    case Mnemonic::kLss:
+      load_far_pointer(s, kSegSS);
+      return true;
+    case Mnemonic::kSwapgs:
+      b.call_helper(helper_info_swapgs(), {});
+      return true;
+    case Mnemonic::kSyscall:
+      end_with(s, helper_info_syscall(), {b.const_i64(s.next_pc)});
+      return true;
     case Mnemonic::kSysret:
       end_with(s, helper_info_sysret(), {b.const_i32(s.insn.operand_bits / 8)});
       return true;
-    case Mnemonic::kSysenter: end_with(s, helper_info_sysenter(), {}); return true;
+    case Mnemonic::kSysenter:
+      end_with(s, helper_info_sysenter(), {});
+      return true;
     case Mnemonic::kSysexit:
       end_with(s, helper_info_sysexit(), {b.const_i32(s.insn.operand_bits / 8)});
       return true;

@@ -17,6 +17,8 @@ X86Cpu::X86Cpu(AddressSpace& memory_space, AddressSpace& io_space, CpuInterruptS
   memory_listener_ = memory.add_listener([this](const AddressSpace&) { mmu.flush_all(); });
 }
 
-X86Cpu::~X86Cpu() { memory.remove_listener(memory_listener_); }
+X86Cpu::~X86Cpu() {
+  memory.remove_listener(memory_listener_);
+}
 
 }  // namespace vx86::x86

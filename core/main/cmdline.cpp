@@ -68,7 +68,9 @@ struct OptionSpec {
   std::function<void(CmdlineOptions&, const std::string& name, const std::string& arg)> apply;
 };
 
-bool is_help(const std::string& arg) { return arg == "help" || arg == "?"; }
+bool is_help(const std::string& arg) {
+  return arg == "help" || arg == "?";
+}
 
 // "-device foo,help" or "-device foo,?"
 bool ends_with_help(const std::string& arg) {
@@ -77,12 +79,9 @@ bool ends_with_help(const std::string& arg) {
 }
 
 const std::vector<OptDesc> kMachineKeys = {
-    {"type", OptType::kString, "machine type"},
-    {"accel", OptType::kString, "accelerator"},
-    {"kernel-irqchip", OptType::kString, ""},
-    {"usb", OptType::kBool, ""},
-    {"graphics", OptType::kBool, ""},
-    {"dump-guest-core", OptType::kBool, ""},
+    {"type", OptType::kString, "machine type"}, {"accel", OptType::kString, "accelerator"},
+    {"kernel-irqchip", OptType::kString, ""},   {"usb", OptType::kBool, ""},
+    {"graphics", OptType::kBool, ""},           {"dump-guest-core", OptType::kBool, ""},
     {"mem-merge", OptType::kBool, ""},
 };
 
@@ -101,13 +100,13 @@ const std::vector<OptDesc> kSmpKeys = {
 };
 
 const std::vector<OptDesc> kDriveKeys = {
-    {"file", OptType::kString, ""},     {"format", OptType::kString, ""},
-    {"if", OptType::kString, ""},       {"cache", OptType::kString, ""},
-    {"snapshot", OptType::kBool, ""},   {"readonly", OptType::kBool, ""},
-    {"media", OptType::kString, ""},    {"index", OptType::kNumber, ""},
-    {"bus", OptType::kNumber, ""},      {"unit", OptType::kNumber, ""},
-    {"id", OptType::kString, ""},       {"discard", OptType::kString, ""},
-    {"aio", OptType::kString, ""},      {"werror", OptType::kString, ""},
+    {"file", OptType::kString, ""},   {"format", OptType::kString, ""},
+    {"if", OptType::kString, ""},     {"cache", OptType::kString, ""},
+    {"snapshot", OptType::kBool, ""}, {"readonly", OptType::kBool, ""},
+    {"media", OptType::kString, ""},  {"index", OptType::kNumber, ""},
+    {"bus", OptType::kNumber, ""},    {"unit", OptType::kNumber, ""},
+    {"id", OptType::kString, ""},     {"discard", OptType::kString, ""},
+    {"aio", OptType::kString, ""},    {"werror", OptType::kString, ""},
     {"rerror", OptType::kString, ""},
 };
 
@@ -146,94 +145,113 @@ void print_log_help() {
 
 const std::map<std::string, OptionSpec>& option_table() {
   static const std::map<std::string, OptionSpec> table = {
-      {"M", {true, [](CmdlineOptions& o, auto&, auto& a) {
-               if (is_help(a)) return void(o.list_request = "machine");
-               auto kv = KeyValues::parse("-machine", a, "type", kMachineKeys);
-               if (kv.has("type")) o.machine = kv.get_string("type");
-               o.machine_opts = kv;
-             }}},
+      {"M",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (is_help(a)) return void(o.list_request = "machine");
+          auto kv = KeyValues::parse("-machine", a, "type", kMachineKeys);
+          if (kv.has("type")) o.machine = kv.get_string("type");
+          o.machine_opts = kv;
+        }}},
       {"m", {true, [](CmdlineOptions& o, auto&, auto& a) { o.ram_size = parse_ram_size(a); }}},
       {"smp", {true, [](CmdlineOptions& o, auto&, auto& a) { o.smp_cpus = parse_smp(a); }}},
-      {"cpu", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                 if (is_help(a)) return void(o.list_request = "cpu");
-                 auto comma = a.find(',');
-                 if (comma != std::string::npos) {
-                   throw OptionError("-cpu: CPU features ('" + a.substr(comma + 1) +
-                                     "') are not available yet");
-                 }
-                 o.cpu_model = a;
-               }}},
-      {"accel", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                   if (is_help(a)) return void(o.list_request = "accel");
-                   auto kv = KeyValues::parse("-accel", a, "accel", kAccelKeys);
-                   o.accel = kv.get_string("accel", "tcg");
-                   o.accel_opts = kv;
-                 }}},
+      {"cpu",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (is_help(a)) return void(o.list_request = "cpu");
+          auto comma = a.find(',');
+          if (comma != std::string::npos) {
+            throw OptionError("-cpu: CPU features ('" + a.substr(comma + 1) +
+                              "') are not available yet");
+          }
+          o.cpu_model = a;
+        }}},
+      {"accel",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (is_help(a)) return void(o.list_request = "accel");
+          auto kv = KeyValues::parse("-accel", a, "accel", kAccelKeys);
+          o.accel = kv.get_string("accel", "tcg");
+          o.accel_opts = kv;
+        }}},
       {"enable-kvm", {false, [](CmdlineOptions& o, auto&, auto&) { o.accel = "kvm"; }}},
       {"kernel", {true, [](CmdlineOptions& o, auto&, auto& a) { o.kernel = a; }}},
       {"initrd", {true, [](CmdlineOptions& o, auto&, auto& a) { o.initrd = a; }}},
       {"append", {true, [](CmdlineOptions& o, auto&, auto& a) { o.append = a; }}},
       {"bios", {true, [](CmdlineOptions& o, auto&, auto& a) { o.bios = a; }}},
-      {"drive", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                   o.drives.push_back(KeyValues::parse("-drive", a, "", kDriveKeys));
-                 }}},
-      {"hda", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                 o.drives.push_back(KeyValues::parse("-hda", "file=" + a + ",if=ide,index=0", "",
-                                                     kDriveKeys));
-               }}},
-      {"cdrom", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                   o.drives.push_back(KeyValues::parse(
-                       "-cdrom", "file=" + a + ",if=ide,index=2,media=cdrom", "", kDriveKeys));
-                 }}},
-      {"device", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                    if (is_help(a)) return void(o.list_request = "device");
-                    if (ends_with_help(a)) {
-                      return void(o.list_request = "device:" + a.substr(0, a.rfind(',')));
-                    }
-                    // Keys are checked against the device's own properties later.
-                    o.devices.push_back(KeyValues::parse("-device", a, "driver", {}));
-                  }}},
-      {"global", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                    auto dot = a.find('.');
-                    auto eq = a.find('=');
-                    if (dot == std::string::npos || eq == std::string::npos || eq < dot) {
-                      throw OptionError("-global: expected DRIVER.PROP=VALUE, not '" + a + "'");
-                    }
-                    o.globals.push_back(a);
-                  }}},
-      {"chardev", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                     auto kv = KeyValues::parse("-chardev", a, "backend", {});
-                     if (!kv.has("id")) throw OptionError("-chardev: parameter 'id' is missing");
-                     o.chardevs.push_back(kv);
-                   }}},
+      {"drive",
+       {true, [](CmdlineOptions& o, auto&,
+                 auto& a) { o.drives.push_back(KeyValues::parse("-drive", a, "", kDriveKeys)); }}},
+      {"hda",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          o.drives.push_back(
+              KeyValues::parse("-hda", "file=" + a + ",if=ide,index=0", "", kDriveKeys));
+        }}},
+      {"cdrom",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          o.drives.push_back(KeyValues::parse("-cdrom", "file=" + a + ",if=ide,index=2,media=cdrom",
+                                              "", kDriveKeys));
+        }}},
+      {"device",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (is_help(a)) return void(o.list_request = "device");
+          if (ends_with_help(a)) {
+            return void(o.list_request = "device:" + a.substr(0, a.rfind(',')));
+          }
+          // Keys are checked against the device's own properties later.
+          o.devices.push_back(KeyValues::parse("-device", a, "driver", {}));
+        }}},
+      {"global",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          auto dot = a.find('.');
+          auto eq = a.find('=');
+          if (dot == std::string::npos || eq == std::string::npos || eq < dot) {
+            throw OptionError("-global: expected DRIVER.PROP=VALUE, not '" + a + "'");
+          }
+          o.globals.push_back(a);
+        }}},
+      {"chardev",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          auto kv = KeyValues::parse("-chardev", a, "backend", {});
+          if (!kv.has("id")) throw OptionError("-chardev: parameter 'id' is missing");
+          o.chardevs.push_back(kv);
+        }}},
       {"serial", {true, [](CmdlineOptions& o, auto&, auto& a) { o.serials.push_back(a); }}},
       {"monitor", {true, [](CmdlineOptions& o, auto&, auto& a) { o.monitors.push_back(a); }}},
       {"qmp", {true, [](CmdlineOptions& o, auto&, auto& a) { o.qmps.push_back(a); }}},
       {"nographic", {false, [](CmdlineOptions& o, auto&, auto&) { o.nographic = true; }}},
-      {"display", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                     std::string kind = a.substr(0, a.find(','));
-                     if (kind != "none" && kind != "sdl" && kind != "default") {
-                       throw OptionError("-display: unknown display type '" + kind +
-                                         "' (none, sdl)");
-                     }
-                     o.display = kind;
-                   }}},
+      {"display",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          std::string kind = a.substr(0, a.find(','));
+          if (kind != "none" && kind != "sdl" && kind != "default") {
+            throw OptionError("-display: unknown display type '" + kind + "' (none, sdl)");
+          }
+          o.display = kind;
+        }}},
       {"s", {false, [](CmdlineOptions& o, auto&, auto&) { o.gdb = "tcp::1234"; }}},
       {"gdb", {true, [](CmdlineOptions& o, auto&, auto& a) { o.gdb = a; }}},
       {"S", {false, [](CmdlineOptions& o, auto&, auto&) { o.start_paused = true; }}},
-      {"d", {true, [](CmdlineOptions& o, auto&, auto& a) {
-               if (is_help(a)) return void(o.list_request = "log");
-               std::string bad;
-               if (!parse_log_mask(a, &o.log_mask, &bad)) {
-                 throw OptionError("-d: unknown log item '" + bad + "' (-d help lists them)");
-               }
-             }}},
+      {"d",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (is_help(a)) return void(o.list_request = "log");
+          std::string bad;
+          if (!parse_log_mask(a, &o.log_mask, &bad)) {
+            throw OptionError("-d: unknown log item '" + bad + "' (-d help lists them)");
+          }
+        }}},
       {"D", {true, [](CmdlineOptions& o, auto&, auto& a) { o.log_file = a; }}},
       {"no-reboot", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_reboot = true; }}},
       {"no-shutdown", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_shutdown = true; }}},
-      {"name", {true, [](CmdlineOptions& o, auto&, auto& a) {
-                  o.name = a.rfind("guest=", 0) == 0 ? a.substr(6) : a;
-                }}},
+      {"name",
+       {true, [](CmdlineOptions& o, auto&,
+                 auto& a) { o.name = a.rfind("guest=", 0) == 0 ? a.substr(6) : a; }}},
   };
   return table;
 }
@@ -241,8 +259,7 @@ const std::map<std::string, OptionSpec>& option_table() {
 }  // namespace
 
 CmdlineAction parse_cmdline(int argc, char** argv, CmdlineOptions* out) {
-  static const std::map<std::string, std::string> kAliases = {
-      {"machine", "M"}, {"h", "help"}};
+  static const std::map<std::string, std::string> kAliases = {{"machine", "M"}, {"h", "help"}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.size() < 2 || arg[0] != '-') {

@@ -104,7 +104,8 @@ Chardev* MachineController::legacy_chardev(const std::string& option, const std:
     case LegacyChardev::Kind::kExisting: {
       auto it = chardevs_.find(legacy.existing_id);
       if (it == chardevs_.end()) {
-        throw OptionError(option + " " + spec + ": no chardev with id '" + legacy.existing_id + "'");
+        throw OptionError(option + " " + spec + ": no chardev with id '" + legacy.existing_id +
+                          "'");
       }
       chardev = it->second.get();
       break;
@@ -148,8 +149,8 @@ void MachineController::create_chardevs() {
   int index = 0;
   for (const std::string& spec : serials) {
     Chardev* monitor_port = nullptr;
-    Chardev* backend = legacy_chardev("-serial", spec, "serial" + std::to_string(index),
-                                      &monitor_port);
+    Chardev* backend =
+        legacy_chardev("-serial", spec, "serial" + std::to_string(index), &monitor_port);
     if (spec == "none") continue;
     serial_backends_.push_back(backend);
     if (monitor_port) monitor_ports.push_back(monitor_port);
@@ -159,8 +160,8 @@ void MachineController::create_chardevs() {
   index = 0;
   for (const std::string& spec : options_.monitors) {
     Chardev* monitor_port = nullptr;
-    Chardev* chardev = legacy_chardev("-monitor", spec, "monitor" + std::to_string(index++),
-                                      &monitor_port);
+    Chardev* chardev =
+        legacy_chardev("-monitor", spec, "monitor" + std::to_string(index++), &monitor_port);
     if (!chardev) continue;
     if (monitor_port) {
       add_monitor(monitor_port, false);
@@ -177,7 +178,8 @@ std::vector<uint8_t> MachineController::load_firmware() const {
   if (data.empty() || data.size() % 65536 != 0 || data.size() > (16u << 20)) {
     throw OptionError("-bios " + options_.bios +
                       ": firmware size must be a non-zero multiple of 64 KiB, at most 16 MiB "
-                      "(it is " + std::to_string(data.size()) + " bytes)");
+                      "(it is " +
+                      std::to_string(data.size()) + " bytes)");
   }
   return data;
 }
@@ -205,7 +207,8 @@ void MachineController::create_cpus() {
   bus.interrupts = &machine_->interrupts();
   bus.control = this;
   bus.clocks = &loop_.clocks();
-  if (auto* tcg = dynamic_cast<TcgAccelerator*>(accel_.get())) tcg->set_cpu_model(options_.cpu_model);
+  if (auto* tcg = dynamic_cast<TcgAccelerator*>(accel_.get()))
+    tcg->set_cpu_model(options_.cpu_model);
   std::vector<std::unique_ptr<Vcpu>> vcpus;
   for (unsigned i = 0; i < options_.smp_cpus; ++i) {
     vcpus.push_back(accel_->create_vcpu(static_cast<int>(i), bus));
@@ -337,13 +340,21 @@ void MachineController::cont() {
   });
 }
 
-void MachineController::system_reset() { request_reset(ShutdownCause::kHostQmp); }
+void MachineController::system_reset() {
+  request_reset(ShutdownCause::kHostQmp);
+}
 
-bool MachineController::system_powerdown() { return false; }
+bool MachineController::system_powerdown() {
+  return false;
+}
 
-void MachineController::quit() { defer([this] { finish(0); }); }
+void MachineController::quit() {
+  defer([this] { finish(0); });
+}
 
-AddressSpace& MachineController::memory() { return machine_->memory(); }
+AddressSpace& MachineController::memory() {
+  return machine_->memory();
+}
 
 std::string MachineController::describe_registers() {
   if (!runner_ || runner_->vcpus().empty()) return "no CPU\n";
@@ -363,7 +374,8 @@ std::string MachineController::describe_registers() {
   static const char* const kSegs[] = {"ES", "CS", "SS", "DS", "FS", "GS"};
   for (int i = 0; i < kSegCount; ++i) {
     std::snprintf(line, sizeof(line), "%s =%04x %016llx %08x %04x\n", kSegs[i], c.segs[i].selector,
-                  static_cast<unsigned long long>(c.segs[i].base), c.segs[i].limit, c.segs[i].attrs);
+                  static_cast<unsigned long long>(c.segs[i].base), c.segs[i].limit,
+                  c.segs[i].attrs);
     out += line;
   }
   std::snprintf(line, sizeof(line), "CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx EFER=%llx\n",

@@ -48,8 +48,8 @@ class MachineController : public SystemControl, public MonitorTarget {
   void create_chardevs();
   // Creates the chardev of a legacy -serial/-monitor spelling; *monitor_port
   // is set to a port for a monitor when the spelling was mon:... .
-  Chardev* legacy_chardev(const std::string& option, const std::string& spec,
-                          const std::string& id, Chardev** monitor_port);
+  Chardev* legacy_chardev(const std::string& option, const std::string& spec, const std::string& id,
+                          Chardev** monitor_port);
   void add_monitor(Chardev* chardev, bool greet);
   // Runs fn on the main loop without the device lock (it may pause vCPUs).
   void defer(std::function<void()> fn);

@@ -61,8 +61,7 @@ int main(int argc, char** argv) {
   }
   set_log_mask(options.log_mask);
   if (!options.log_file.empty() && !set_log_file(options.log_file)) {
-    error_report("-D %s: cannot open log file: %s", options.log_file.c_str(),
-                 std::strerror(errno));
+    error_report("-D %s: cannot open log file: %s", options.log_file.c_str(), std::strerror(errno));
     return 1;
   }
   try {

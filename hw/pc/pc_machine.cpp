@@ -68,8 +68,7 @@ void PcMachine::build_memory(const PcConfig& config) {
   }
   system_memory_->add_subregion(k4GiB - fw_size, firmware_.get(), 1);
   uint64_t low = std::min(fw_size, kLowFirmwareWindow);
-  firmware_low_alias_ =
-      MemoryRegion::alias("isa-bios", firmware_.get(), fw_size - low, low);
+  firmware_low_alias_ = MemoryRegion::alias("isa-bios", firmware_.get(), fw_size - low, low);
   system_memory_->add_subregion(0x100000 - low, firmware_low_alias_.get(), 1);
 
   memory_space_ = std::make_unique<AddressSpace>("memory", system_memory_.get());
@@ -135,18 +134,20 @@ void PcMachine::build_isa(const PcConfig& config) {
 
   for (std::size_t i = 0; i < config.serials.size() && i < 4; ++i) {
     if (!config.serials[i]) continue;
-    auto uart = std::make_unique<Serial16550>(clocks_, isa_.irqs[kComPorts[i].irq],
-                                              config.serials[i]);
+    auto uart =
+        std::make_unique<Serial16550>(clocks_, isa_.irqs[kComPorts[i].irq], config.serials[i]);
     uart->map(*system_io_, kComPorts[i].base);
     serials_.push_back(std::move(uart));
   }
 
-  all_devices_ = {pic_.get(), pit_.get(), port61_.get(), rtc_.get(),
+  all_devices_ = {pic_.get(),   pit_.get(),    port61_.get(),   rtc_.get(),
                   i8042_.get(), port92_.get(), post_port_.get()};
   for (auto& s : serials_) all_devices_.push_back(s.get());
 }
 
-CpuInterruptSource& PcMachine::interrupts() { return *pic_; }
+CpuInterruptSource& PcMachine::interrupts() {
+  return *pic_;
+}
 
 void PcMachine::set_intr_listener(std::function<void(bool)> listener) {
   intr_listener_ = std::move(listener);

@@ -13,8 +13,12 @@ TEST(ClockTest, ManualVirtualClockFiresTimersInOrderAtTheirDeadlines) {
   Clocks clocks;
   clocks.set_manual_virtual(true);
   std::vector<std::pair<int, int64_t>> fired;
-  Timer a(clocks, ClockType::kVirtual, [&] { fired.push_back({1, clocks.now(ClockType::kVirtual)}); });
-  Timer b(clocks, ClockType::kVirtual, [&] { fired.push_back({2, clocks.now(ClockType::kVirtual)}); });
+  Timer a(clocks, ClockType::kVirtual, [&] {
+    fired.push_back({1, clocks.now(ClockType::kVirtual)});
+  });
+  Timer b(clocks, ClockType::kVirtual, [&] {
+    fired.push_back({2, clocks.now(ClockType::kVirtual)});
+  });
   a.mod(300);
   b.mod(100);
   EXPECT_TRUE(a.pending());

@@ -16,7 +16,9 @@ CommandResult vx86(std::vector<std::string> args) {
   return run_command(args);
 }
 
-std::string hello_guest() { return std::string(VX86_GUEST_DIR) + "/hello.bin"; }
+std::string hello_guest() {
+  return std::string(VX86_GUEST_DIR) + "/hello.bin";
+}
 
 // Exit 1 with exactly one line on stderr that contains `expected`.
 void expect_one_line_error(const CommandResult& r, const std::string& expected) {
@@ -86,10 +88,9 @@ TEST(CliTest, DeviceOptionsCheckedAgainstProperties) {
                         "iosize");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "nonesuch"}),
                         "-device nonesuch: unknown device type");
-  expect_one_line_error(
-      vx86({"-bios", hello_guest(), "-global", "isa-debug-exit.bogus=1", "-device",
-            "isa-debug-exit"}),
-      "invalid parameter 'bogus'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-global", "isa-debug-exit.bogus=1",
+                              "-device", "isa-debug-exit"}),
+                        "invalid parameter 'bogus'");
 }
 
 TEST(CliTest, KernelProblemsAreExplained) {

@@ -48,13 +48,17 @@ std::string talk(const std::string& path, const std::string& commands) {
     std::string line = commands.substr(start, nl - start + 1);
     start = nl + 1;
     std::size_t prompts = 0;
-    for (std::size_t p = out.find("(vx86) "); p != std::string::npos; p = out.find("(vx86) ", p + 1)) ++prompts;
+    for (std::size_t p = out.find("(vx86) "); p != std::string::npos;
+         p = out.find("(vx86) ", p + 1))
+      ++prompts;
     if (write(fd, line.data(), line.size()) < 0) break;
     if (line.rfind("quit", 0) == 0) break;
     // Wait for the next prompt.
     for (int i = 0; i < 400; ++i) {
       std::size_t now = 0;
-      for (std::size_t p = out.find("(vx86) "); p != std::string::npos; p = out.find("(vx86) ", p + 1)) ++now;
+      for (std::size_t p = out.find("(vx86) "); p != std::string::npos;
+           p = out.find("(vx86) ", p + 1))
+        ++now;
       if (now > prompts) break;
       timeval tv{0, 50000};
       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -76,8 +80,9 @@ TEST(MonitorSystemTest, StopContInspectAndQuitOverUnixSocket) {
                         "-monitor", "unix:" + sock + ",server=on,wait=off"},
                        60);
   });
-  std::string out = talk(sock, "info status\nstop\ninfo status\nxp /4b 0xffff0\ncont\n"
-                               "info status\nquit\n");
+  std::string out = talk(sock,
+                         "info status\nstop\ninfo status\nxp /4b 0xffff0\ncont\n"
+                         "info status\nquit\n");
   CommandResult r = vx86.get();
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(out.find("vx86 monitor"), std::string::npos) << out;
@@ -116,10 +121,10 @@ std::size_t count(const std::string& haystack, const std::string& needle) {
 
 TEST(LifeCycleTest, NoRebootExitsOnGuestReset) {
   std::string serial = ::testing::TempDir() + "/vx86-reset-" + std::to_string(getpid()) + ".out";
-  CommandResult r = run_command({VX86_BINARY, "-display", "none", "-no-reboot", "-bios",
-                                 std::string(VX86_GUEST_DIR) + "/reset.bin", "-serial",
-                                 "file:" + serial},
-                                60);
+  CommandResult r =
+      run_command({VX86_BINARY, "-display", "none", "-no-reboot", "-bios",
+                   std::string(VX86_GUEST_DIR) + "/reset.bin", "-serial", "file:" + serial},
+                  60);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(count(read_file(serial), "boot"), 1u);
   std::remove(serial.c_str());
@@ -130,10 +135,10 @@ TEST(LifeCycleTest, GuestResetRebootsAndStartPausedWaitsForCont) {
   std::string serial = ::testing::TempDir() + "/vx86-reboot-" + tag + ".out";
   std::string sock = ::testing::TempDir() + "/vx86-mon-" + tag + ".sock";
   auto vx86 = std::async(std::launch::async, [&] {
-    return run_command({VX86_BINARY, "-display", "none", "-S", "-bios",
-                        std::string(VX86_GUEST_DIR) + "/reset.bin", "-serial", "file:" + serial,
-                        "-monitor", "unix:" + sock + ",server=on,wait=off"},
-                       60);
+    return run_command(
+        {VX86_BINARY, "-display", "none", "-S", "-bios", std::string(VX86_GUEST_DIR) + "/reset.bin",
+         "-serial", "file:" + serial, "-monitor", "unix:" + sock + ",server=on,wait=off"},
+        60);
   });
   // Paused at start: nothing runs until cont.
   std::string out = talk(sock, "info status\n");
