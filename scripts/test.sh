@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
+# The default Linux guest (Debian kernel + busybox initramfs) for the boot tests.
+scripts/build-guest.sh
 cd build
 ctest --output-on-failure -j "$(nproc)" --timeout 900 "$@"
