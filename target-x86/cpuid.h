@@ -9,8 +9,8 @@ namespace vx86::x86 {
 
 struct CpuModel {
   std::string name = "qemu64";
-  char vendor[13] = "AuthenticAMD";
-  uint32_t signature = 0x00000663;  // family 6 model 6 stepping 3, as QEMU's qemu64
+  char vendor[13] = "GenuineIntel";  // AMD would make Linux use x87 FILD on every FPU restore
+  uint32_t signature = 0x00000663;   // family 6 model 6 stepping 3, as QEMU's qemu64
   uint32_t max_leaf = 0xd;
   uint32_t max_ext_leaf = 0x8000000a;
   std::string brand = "vx86 Virtual CPU version 0.1";

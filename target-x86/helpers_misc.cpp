@@ -1,5 +1,6 @@
 // Helpers for port I/O, HLT/CLI/STI, CPUID, RDTSC, MSRs, control and debug
 // registers, descriptor-table registers, SYSCALL/SYSRET, SYSENTER/SYSEXIT.
+#include <algorithm>
 #include <cinttypes>
 
 #include "core/log.h"
@@ -271,6 +272,26 @@ void helper_invlpg(CpuState* env, uint64_t linear) {
   cpu.mmu.flush_page(linear);
 }
 
+// VERR/VERW: ZF=1 when the segment is readable/writable at the current CPL
+// and RPL; never faults on a bad selector (only on the descriptor read).
+void helper_verify_segment(CpuState* env, uint32_t selector, uint32_t is_write) {
+  X86Cpu& cpu = x86_cpu(env);
+  if (!(cpu.cr0 & kCr0PE) || (cpu.eflags_rest & kFlagVM)) raise_exception(cpu, kExcUD);
+  bool ok = false;
+  uint16_t sel = static_cast<uint16_t>(selector);
+  bool ldt = sel & 4;
+  uint32_t limit = ldt ? cpu.ldtr.limit : cpu.gdtr.limit;
+  if ((sel & 0xfffc) != 0 && (sel & 0xfff8) + 7u <= limit) {
+    Descriptor d = read_descriptor(cpu, sel);
+    unsigned level = std::max(vx86::cpl(cpu), static_cast<unsigned>(sel & 3));
+    if (d.s() && (d.conforming() || d.dpl() >= level)) {
+      ok = is_write ? d.writable_data() : d.readable();
+    }
+  }
+  uint32_t flags = compute_eflags(cpu);
+  load_eflags(cpu, ok ? (flags | kFlagZF) : (flags & ~kFlagZF), kFlagsArith);
+}
+
 void helper_swapgs(CpuState* env) {
   X86Cpu& cpu = x86_cpu(env);
   if (cpl(cpu) != 0) raise_exception(cpu, kExcGP, 0);
@@ -414,6 +435,7 @@ VX86_HELPER(lmsw, helper_lmsw, kRW)
 VX86_HELPER(clts, helper_clts, kRW)
 VX86_HELPER(invlpg, helper_invlpg, kRW)
 VX86_HELPER(swapgs, helper_swapgs, kRW)
+VX86_HELPER(verify_segment, helper_verify_segment, kRW)
 VX86_HELPER(syscall, helper_syscall, kRW)
 VX86_HELPER(sysret, helper_sysret, kRW)
 VX86_HELPER(sysenter, helper_sysenter, kRW)

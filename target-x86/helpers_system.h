@@ -48,6 +48,7 @@ const tcg::HelperInfo& helper_info_syscall();             // (next_ip)
 const tcg::HelperInfo& helper_info_sysret();              // (size)
 const tcg::HelperInfo& helper_info_sysenter();            // ()
 const tcg::HelperInfo& helper_info_sysexit();             // (size)
+const tcg::HelperInfo& helper_info_verify_segment();  // (selector, is_write): ZF
 const tcg::HelperInfo& helper_info_swapgs();              // ()
 
 // ---- used by helpers and by the execution loop ----

@@ -216,6 +216,12 @@ bool translate_system(DisasContext& s) {
     case Mnemonic::kLss:
       load_far_pointer(s, kSegSS);
       return true;
+    case Mnemonic::kVerr:
+    case Mnemonic::kVerw:
+      b.call_helper(helper_info_verify_segment(),
+                    {to_i32(s, gen_read_operand(s, 0)), b.const_i32(m == Mnemonic::kVerw)});
+      s.cc_op = kCcOpDynamic;
+      return true;
     case Mnemonic::kSwapgs:
       b.call_helper(helper_info_swapgs(), {});
       return true;
