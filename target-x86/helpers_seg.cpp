@@ -82,15 +82,18 @@ void helper_inhibit_interrupts(CpuState* env) {
   env->hflags |= kHfInhibitIrq;
 }
 
+// Pushes CS and the return IP on the current stack (a same-privilege far call).
+void push_return_address(X86Cpu& cpu, uint64_t next_ip, unsigned size) {
+  StackWriter stack = current_stack(cpu);
+  stack.push(cpu.segs[kSegCS].selector, size);
+  stack.push(next_ip, size);
+  commit_sp(cpu, stack, current_sp_bytes(cpu));
+}
+
 void far_jump_or_call(X86Cpu& cpu, uint16_t selector, uint64_t offset, unsigned size,
                       uint64_t next_ip, bool call) {
   if (!protected_mode(cpu)) {
-    if (call) {
-      StackWriter stack = current_stack(cpu);
-      stack.push(cpu.segs[kSegCS].selector, size);
-      stack.push(next_ip, size);
-      commit_sp(cpu, stack, current_sp_bytes(cpu));
-    }
+    if (call) push_return_address(cpu, next_ip, size);
     load_segment_real(cpu, kSegCS, selector);
     cpu.rip = offset & width_mask_bytes(size);
     update_hflags(cpu);
@@ -101,12 +104,7 @@ void far_jump_or_call(X86Cpu& cpu, uint16_t selector, uint64_t offset, unsigned 
   Descriptor d = read_descriptor(cpu, selector);
   if (d.s()) {
     check_code_target(cpu, d, selector, cpl);
-    if (call) {
-      StackWriter stack = current_stack(cpu);
-      stack.push(cpu.segs[kSegCS].selector, size);
-      stack.push(next_ip, size);
-      commit_sp(cpu, stack, current_sp_bytes(cpu));
-    }
+    if (call) push_return_address(cpu, next_ip, size);
     mark_accessed(cpu, d);
     load_cs(cpu, selector, d, cpl);
     set_ip_checked(cpu, offset, size);
@@ -140,12 +138,7 @@ void far_jump_or_call(X86Cpu& cpu, uint16_t selector, uint64_t offset, unsigned 
     if (!call && !cs.conforming() && cs.dpl() != cpl) {
       raise_exception(cpu, kExcGP, target_sel & 0xfffc);
     }
-    if (call) {
-      StackWriter stack = current_stack(cpu);
-      stack.push(cpu.segs[kSegCS].selector, width);
-      stack.push(next_ip, width);
-      commit_sp(cpu, stack, current_sp_bytes(cpu));
-    }
+    if (call) push_return_address(cpu, next_ip, width);
     mark_accessed(cpu, cs);
     load_cs(cpu, target_sel, cs, cpl);
     set_ip_checked(cpu, target, width);
