@@ -16,6 +16,7 @@ namespace vx86 {
 struct CpuState;
 class AddressSpace;
 class CpuInterruptSource;
+class CpuLocalApic;
 class SystemControl;
 class Clocks;
 
@@ -25,6 +26,10 @@ struct CpuBus {
   AddressSpace* memory = nullptr;
   AddressSpace* io = nullptr;
   CpuInterruptSource* interrupts = nullptr;
+  // This vCPU's local APIC, when the machine has APICs (it is then also
+  // the interrupt source: it passes the PIC's ExtINT through).
+  CpuLocalApic* local_apic = nullptr;
+  unsigned cpu_count = 1;  // vCPUs in the machine (CPUID reports it)
   SystemControl* control = nullptr;
   Clocks* clocks = nullptr;  // the virtual clock the TSC follows
 };

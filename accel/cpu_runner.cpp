@@ -1,8 +1,20 @@
 #include "accel/cpu_runner.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace vx86 {
+
+namespace {
+// Long enough to amortize the switch, short enough that a vCPU spinning on a
+// lock held by another one gives way soon.
+constexpr auto kTimeSlice = std::chrono::milliseconds(2);
+thread_local int current_vcpu_index = 0;
+}  // namespace
+
+int CpuRunner::current_vcpu() {
+  return current_vcpu_index;
+}
 
 CpuRunner::CpuRunner(std::vector<std::unique_ptr<Vcpu>> vcpus, ExitHandler on_exit)
     : vcpus_(std::move(vcpus)), on_exit_(std::move(on_exit)), halted_(vcpus_.size(), false) {}
@@ -17,6 +29,7 @@ void CpuRunner::start(bool start_paused) {
     pause_requested_ = start_paused;
   }
   thread_ = std::thread([this] { thread_main(); });
+  if (vcpus_.size() > 1) slicer_ = std::thread([this] { slicer_main(); });
 }
 
 void CpuRunner::pause() {
@@ -55,6 +68,7 @@ void CpuRunner::stop() {
     cond_.notify_all();
   }
   if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) thread_.join();
+  if (slicer_.joinable() && std::this_thread::get_id() != slicer_.get_id()) slicer_.join();
 }
 
 void CpuRunner::interrupt_changed(int index) {
@@ -64,6 +78,17 @@ void CpuRunner::interrupt_changed(int index) {
   halted_[index] = false;
   wakeup_ = true;
   cond_.notify_all();
+}
+
+void CpuRunner::slicer_main() {
+  std::unique_lock g(lock_);
+  auto deadline = std::chrono::steady_clock::now() + kTimeSlice;
+  while (!stop_requested_) {
+    if (cond_.wait_until(g, deadline) != std::cv_status::timeout) continue;
+    int running = running_.load();
+    if (running >= 0) vcpus_[static_cast<std::size_t>(running)]->kick();
+    deadline = std::chrono::steady_clock::now() + kTimeSlice;
+  }
 }
 
 void CpuRunner::thread_main() {
@@ -92,7 +117,10 @@ void CpuRunner::thread_main() {
     }
     Vcpu& vcpu = *vcpus_[next];
     next = (next + 1) % vcpus_.size();
+    current_vcpu_index = vcpu.index();
+    running_.store(vcpu.index());
     VcpuExit exit = vcpu.run();
+    running_.store(-1);
     switch (exit) {
       case VcpuExit::kKicked:
         break;

@@ -40,12 +40,21 @@ class CpuRunner {
 
   std::vector<std::unique_ptr<Vcpu>>& vcpus() { return vcpus_; }
 
+  // The index of the vCPU running guest code on this thread (0 elsewhere):
+  // devices that look different to each CPU (the local APIC page) ask.
+  static int current_vcpu();
+
  private:
   void thread_main();
+  // With several vCPUs on one thread, each gets a time slice: this thread
+  // kicks the running one when its slice is over.
+  void slicer_main();
 
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   ExitHandler on_exit_;
   std::thread thread_;
+  std::thread slicer_;
+  std::atomic<int> running_{-1};  // the vCPU inside run(), or -1
   mutable std::mutex lock_;
   std::condition_variable cond_;
   bool pause_requested_ = false;

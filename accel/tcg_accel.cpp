@@ -1,6 +1,9 @@
 #include "accel/tcg_accel.h"
 
+#include <optional>
+
 #include "accel/tcg_vcpu.h"
+#include "core/options.h"
 #include "target-x86/cpuid.h"
 #include "tcg/compiled_block.h"
 
@@ -19,6 +22,16 @@ void TcgAccelerator::init(const KeyValues* opts) {
     throw AccelError("-accel tcg: parameter 'backend' expects jit or interp, not '" + backend +
                      "'");
   }
+  if (opts && opts->has("tb-size")) {
+    std::string text = opts->get_string("tb-size");
+    std::optional<uint64_t> bytes = parse_size(text, 'M');
+    if (!bytes || *bytes < (uint64_t{1} << 20) || *bytes > (uint64_t{4} << 30)) {
+      throw AccelError("-accel tcg,tb-size=" + text +
+                       ": expects a code buffer size from 1 to 4096 MiB");
+    }
+    code_buffer_bytes_ = *bytes;
+  }
+  stats_ = opts ? opts->get_bool("stats", false) : false;
   std::string thread = opts ? opts->get_string("thread", "single") : "single";
   if (thread != "single") {
     throw AccelError("-accel tcg: thread=" + thread + " is not available yet (single)");
@@ -31,6 +44,8 @@ std::unique_ptr<Vcpu> TcgAccelerator::create_vcpu(int index, const CpuBus& bus) 
   auto vcpu = std::make_unique<TcgVcpu>(index, bus, *model, bus.clocks);
   vcpu->cpu().tcg_backend =
       backend_ == Backend::kJit ? tcg::Backend::kJit : tcg::Backend::kInterpreter;
+  vcpu->cpu().jit_code_bytes = code_buffer_bytes_;
+  vcpu->cpu().jit_stats = stats_;
   return vcpu;
 }
 

@@ -1,5 +1,5 @@
 // The TCG accelerator: runs vCPUs through target-x86's translator and tcg's
-// backends (the IR interpreter, later the x86-64 JIT).
+// backends (the IR interpreter and the x86-64 JIT).
 #pragma once
 
 #include "accel/accel.h"
@@ -18,6 +18,8 @@ class TcgAccelerator : public Accelerator {
 
  private:
   Backend backend_ = Backend::kInterpreter;
+  uint64_t code_buffer_bytes_ = uint64_t{64} << 20;  // tb-size, in MiB on the command line
+  bool stats_ = false;
   std::string cpu_model_ = "qemu64";
 };
 

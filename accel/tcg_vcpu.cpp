@@ -1,8 +1,12 @@
 #include "accel/tcg_vcpu.h"
 
+#include <cinttypes>
+#include <cstdio>
+
 #include "core/irq.h"
 #include "core/log.h"
 #include "target-x86/cpu_exec.h"
+#include "target-x86/local_apic_events.h"
 
 namespace vx86 {
 
@@ -11,8 +15,36 @@ TcgVcpu::TcgVcpu(int index, const CpuBus& bus, const x86::CpuModel& model, Clock
       cpu_(
           std::make_unique<x86::X86Cpu>(*bus.memory, *bus.io, bus.interrupts, bus.control, model)) {
   cpu_->clocks = clocks;
+  cpu_->local_apic = bus.local_apic;
+  cpu_->cpu_count = bus.cpu_count;
+  if (bus.local_apic) cpu_->interrupts = bus.local_apic;
   cpu_->cpu_index = static_cast<unsigned>(index);
   x86::cpu_reset_all(*cpu_, index == 0);
+}
+
+TcgVcpu::~TcgVcpu() {
+  if (!cpu_->jit_stats) return;
+  const x86::Mmu::Stats& tlb = cpu_->mmu.stats();
+  std::fprintf(
+      stderr,
+      "tcg stats (vcpu %d): %" PRIu64 " blocks translated, %" PRIu64 " invalidated, %zu live\n",
+      index_, cpu_->tb_cache.translations(), cpu_->tb_cache.invalidations(), cpu_->tb_cache.size());
+  if (cpu_->jit) {
+    tcg::JitStats s = tcg::jit_runtime_stats(*cpu_->jit);
+    const uint64_t probes = s.tlb_fast;
+    std::fprintf(
+        stderr,
+        "  jit: %" PRIu64 " blocks, %" PRIu64 " bytes of host code, %" PRIu64
+        " chains made, %" PRIu64 " buffer flushes, %" PRIu64
+        " helper calls\n"
+        "  inline TLB: %" PRIu64 " probes, %" PRIu64 " hits (%.2f%%)\n",
+        s.blocks, s.code_bytes, s.chains, s.flushes, s.helper_calls, probes, probes - s.tlb_slow,
+        probes ? 100.0 * static_cast<double>(probes - s.tlb_slow) / static_cast<double>(probes)
+               : 0.0);
+  }
+  std::fprintf(stderr,
+               "  soft-MMU lookups: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " page walks\n",
+               tlb.hits, tlb.misses, tlb.walks);
 }
 
 void TcgVcpu::sync_to_accel() {
@@ -43,7 +75,7 @@ void TcgVcpu::reset() {
 
 void TcgVcpu::interrupt_changed() {
   // Called by the interrupt controller with the device lock held.
-  bool pending = cpu_->interrupts && cpu_->interrupts->interrupt_pending();
+  bool pending = x86::local_apic_wants_attention(*cpu_);
   cpu_->intr_line.store(pending, std::memory_order_release);
 }
 

@@ -14,6 +14,7 @@ class Clocks;
 class TcgVcpu : public Vcpu {
  public:
   TcgVcpu(int index, const CpuBus& bus, const x86::CpuModel& model, Clocks* clocks);
+  ~TcgVcpu() override;  // prints the JIT statistics with -accel tcg,stats=on
 
   int index() const override { return index_; }
   CpuState& state() override { return *cpu_; }

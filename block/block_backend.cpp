@@ -1,5 +1,6 @@
 #include "block/block_backend.h"
 
+#include "block/request_queue.h"
 #include "core/main_loop.h"
 
 #include <limits.h>
@@ -78,12 +79,7 @@ BlockBackend::BlockBackend(std::unique_ptr<BlockDriver> driver, CacheMode cache)
     : driver_(std::move(driver)), cache_(cache), read_only_(driver_->read_only()) {}
 
 BlockBackend::~BlockBackend() {
-  {
-    std::lock_guard<std::mutex> lock(queue_mutex_);
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
-  if (io_thread_.joinable()) io_thread_.join();
+  requests_.reset();  // runs what is queued
   try {
     driver_->close();
   } catch (const std::exception&) {
@@ -95,8 +91,9 @@ void BlockBackend::check_writable() const {
 }
 
 void BlockBackend::after_write() {
-  // Write-through modes make each completed write durable before returning.
-  if (cache_ == CacheMode::kWritethrough || cache_ == CacheMode::kDirectSync) driver_->flush();
+  // Writethrough makes each completed write durable before returning;
+  // directsync gets the same from O_DSYNC on the file itself.
+  if (cache_ == CacheMode::kWritethrough) driver_->flush();
 }
 
 void BlockBackend::read(uint64_t offset, void* buf, uint64_t len) {
@@ -135,41 +132,26 @@ void BlockBackend::flush() {
 void BlockBackend::submit(std::function<void()> work, BlockCompletion done) {
   if (!loop_)
     throw BlockError("Asynchronous I/O on '" + driver_->filename() + "' needs a main loop");
-  std::lock_guard<std::mutex> lock(queue_mutex_);
-  if (!io_thread_.joinable()) io_thread_ = std::thread([this] { io_thread_main(); });
-  queue_.emplace_back(std::move(work), std::move(done));
-  in_flight_++;
-  queue_cv_.notify_all();
-}
-
-void BlockBackend::io_thread_main() {
-  for (;;) {
-    std::pair<std::function<void()>, BlockCompletion> item;
-    {
-      std::unique_lock<std::mutex> lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping with nothing left
-      item = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    std::string error;
-    try {
-      item.first();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    loop_->post([done = std::move(item.second), error] { done(error); });
-    {
-      std::lock_guard<std::mutex> lock(queue_mutex_);
-      in_flight_--;
-    }
-    queue_cv_.notify_all();
+  RequestQueue* queue;
+  {
+    std::lock_guard<std::mutex> lock(requests_mutex_);
+    if (!requests_) requests_ = std::make_unique<RequestQueue>();
+    queue = requests_.get();
   }
+  MainLoop* loop = loop_;
+  queue->submit(std::move(work), [loop, done = std::move(done)](std::string error) mutable {
+    loop->post([done = std::move(done), error = std::move(error)] { done(error); });
+  });
 }
 
 void BlockBackend::drain() {
-  std::unique_lock<std::mutex> lock(queue_mutex_);
-  queue_cv_.wait(lock, [this] { return in_flight_ == 0; });
+  std::lock_guard<std::mutex> lock(requests_mutex_);
+  if (requests_) requests_->drain();
+}
+
+size_t BlockBackend::in_flight() const {
+  std::lock_guard<std::mutex> lock(requests_mutex_);
+  return requests_ ? requests_->in_flight() : 0;
 }
 
 void BlockBackend::read_async(uint64_t offset, void* buf, uint64_t len, BlockCompletion done) {
@@ -183,6 +165,14 @@ void BlockBackend::write_async(uint64_t offset, const void* buf, uint64_t len,
 
 void BlockBackend::flush_async(BlockCompletion done) {
   submit([this] { flush(); }, std::move(done));
+}
+
+void BlockBackend::write_zeroes_async(uint64_t offset, uint64_t len, BlockCompletion done) {
+  submit([=, this] { write_zeroes(offset, len); }, std::move(done));
+}
+
+void BlockBackend::discard_async(uint64_t offset, uint64_t len, BlockCompletion done) {
+  submit([=, this] { discard(offset, len); }, std::move(done));
 }
 
 }  // namespace vx86

@@ -15,6 +15,14 @@ namespace vx86 {
 class BlockError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  BlockError(const std::string& message, int os_error)
+      : std::runtime_error(message), os_error_(os_error) {}
+  // The errno behind the failure (EIO, ENOSPC, ENOENT...); 0 when it is not
+  // a host error (a corrupt image, a bad request).
+  int os_error() const { return os_error_; }
+
+ private:
+  int os_error_ = 0;
 };
 
 // How host I/O is done: O_DIRECT and when data is forced to stable storage.
@@ -120,6 +128,18 @@ class BlockDriver {
   virtual bool supports_compressed_writes() const { return false; }
   virtual uint64_t cluster_size() const { return 0; }
   virtual void write_compressed(uint64_t offset, const void* buf, uint64_t len);
+  // write_compressed in two steps, so callers can compress clusters in
+  // parallel: compress_for_write only reads `buf` and the format's settings
+  // (safe from any thread; nullopt when the cluster does not shrink), and
+  // write_compressed_prepared stores the result (or buf itself when nullopt).
+  virtual std::optional<std::vector<uint8_t>> compress_for_write(const void* buf,
+                                                                 uint64_t len) const {
+    return std::nullopt;
+  }
+  virtual void write_compressed_prepared(uint64_t offset, const void* buf, uint64_t len,
+                                         const std::optional<std::vector<uint8_t>>& packed) {
+    write_compressed(offset, buf, len);
+  }
 
   virtual bool supports_check() const { return false; }
   virtual CheckResult check(RepairMode mode);

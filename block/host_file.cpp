@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "block/block_driver.h"
+#include "core/log.h"
 
 namespace vx86 {
 namespace {
@@ -27,9 +28,16 @@ struct AlignedBuffer {
   void* ptr = nullptr;
 };
 
+void (*g_before_write_hook)() = nullptr;
+
 }  // namespace
 
-HostFile::HostFile(const std::string& path, Mode mode, bool direct) : path_(path), direct_(direct) {
+void HostFile::set_before_write_hook(void (*hook)()) {
+  g_before_write_hook = hook;
+}
+
+HostFile::HostFile(const std::string& path, Mode mode, bool direct, bool dsync)
+    : path_(path), direct_(direct) {
   int flags = O_CLOEXEC;
   if (mode == Mode::kReadOnly) {
     flags |= O_RDONLY;
@@ -38,10 +46,17 @@ HostFile::HostFile(const std::string& path, Mode mode, bool direct) : path_(path
     writable_ = true;
   }
   if (mode == Mode::kCreate) flags |= O_CREAT | O_TRUNC;
-  if (direct) flags |= O_DIRECT;
-  fd_ = ::open(path.c_str(), flags, 0644);
+  if (dsync && writable_) flags |= O_DSYNC;
+  fd_ = ::open(path.c_str(), flags | (direct ? O_DIRECT : 0), 0644);
   if (fd_ < 0 && errno == EINVAL && direct) {
-    throw BlockError("Could not open '" + path + "': filesystem does not support O_DIRECT");
+    // tmpfs and some FUSE file systems have no O_DIRECT: keep going through
+    // the page cache (flushes still make data durable).
+    fd_ = ::open(path.c_str(), flags, 0644);
+    if (fd_ >= 0) {
+      direct_ = false;
+      warn_report("'%s': the file system does not support O_DIRECT; using the page cache",
+                  path.c_str());
+    }
   }
   if (fd_ < 0) fail("Could not open", errno);
   struct stat st;
@@ -58,7 +73,7 @@ HostFile::~HostFile() {
 }
 
 void HostFile::fail(const char* what, int err) const {
-  throw BlockError(std::string(what) + " '" + path_ + "': " + std::strerror(err));
+  throw BlockError(std::string(what) + " '" + path_ + "': " + std::strerror(err), err);
 }
 
 void HostFile::pread(void* buf, uint64_t len, uint64_t offset) const {
@@ -89,6 +104,7 @@ void HostFile::pwrite(const void* buf, uint64_t len, uint64_t offset) {
     direct_write(buf, len, offset);
     return;
   }
+  if (g_before_write_hook) g_before_write_hook();
   auto* p = static_cast<const uint8_t*>(buf);
   while (len > 0) {
     ssize_t n = ::pwrite(fd_, p, len, offset);
@@ -142,6 +158,7 @@ void HostFile::truncate(uint64_t size) {
     if (size > this->size()) throw BlockError("Cannot grow block device '" + path_ + "'");
     return;
   }
+  if (g_before_write_hook) g_before_write_hook();
   if (ftruncate(fd_, size) < 0) fail("Could not resize", errno);
 }
 

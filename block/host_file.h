@@ -12,7 +12,9 @@ namespace vx86 {
 class HostFile {
  public:
   enum class Mode { kReadOnly, kReadWrite, kCreate };  // kCreate truncates
-  HostFile(const std::string& path, Mode mode, bool direct);
+  // direct: O_DIRECT, falling back to the page cache with a warning where
+  // the file system refuses it. dsync: O_DSYNC (every write is durable).
+  HostFile(const std::string& path, Mode mode, bool direct, bool dsync = false);
   ~HostFile();
   HostFile(const HostFile&) = delete;
   HostFile& operator=(const HostFile&) = delete;
@@ -34,9 +36,14 @@ class HostFile {
   bool next_data(uint64_t offset, uint64_t* data_start) const;
   bool next_hole(uint64_t offset, uint64_t* hole_start) const;
 
+  // Test hook for the crash-consistency test: runs before every write to
+  // any host file (data, metadata, truncation), e.g. to die at the Nth one.
+  static void set_before_write_hook(void (*hook)());
+
   const std::string& path() const { return path_; }
   bool writable() const { return writable_; }
   bool is_block_device() const { return block_device_; }
+  bool direct() const { return direct_; }
 
  private:
   [[noreturn]] void fail(const char* what, int err) const;

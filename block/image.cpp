@@ -55,7 +55,7 @@ void validate_create_options(const CreateOptions& opts) {
   } else if (opts.format == "raw") {
     if (opts.preallocation != "off" && opts.preallocation != "falloc" &&
         opts.preallocation != "full") {
-      throw BlockError("Invalid preallocation mode: '" + opts.preallocation + "'");
+      throw BlockError("invalid parameter value: " + opts.preallocation);
     }
   } else {
     throw BlockError("Unknown file format '" + opts.format + "'");

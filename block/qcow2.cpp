@@ -21,7 +21,7 @@ Qcow2Driver::Qcow2Driver(const std::string& path, const OpenOptions& opts)
     : read_only_(opts.read_only), cache_(opts.cache) {
   file_ = std::make_unique<HostFile>(
       path, opts.read_only ? HostFile::Mode::kReadOnly : HostFile::Mode::kReadWrite,
-      cache_mode_direct(opts.cache));
+      cache_mode_direct(opts.cache), opts.cache == CacheMode::kDirectSync);
   uint64_t file_size = file_->size();
   std::vector<uint8_t> first(std::min<uint64_t>(file_size, 1ull << kMaxClusterBits));
   file_->pread(first.data(), first.size(), 0);
@@ -208,15 +208,17 @@ uint64_t Qcow2Driver::writable_l2(uint64_t guest_cluster) {
   std::vector<uint8_t> raw(cluster_size_);
   for (uint64_t i = 0; i < l2_entries_; i++) store_be64(&raw[i * 8], table[i]);
   file_->pwrite(raw.data(), raw.size(), new_offset);
+  barrier_needed_ = true;  // the table must be on the disk before L1 points at it
   if (l2_cache_.size() >= 64) l2_cache_.erase(l2_cache_.begin());
   l2_cache_[new_offset] = std::move(table);
   l1_[l1_index] = new_offset | kFlagCopied;
   uint8_t b[8];
   store_be64(b, l1_[l1_index]);
+  order_barrier();
   file_->pwrite(b, 8, h_.l1_table_offset + l1_index * 8);
   if (old_offset != 0) {
     l2_cache_.erase(old_offset);
-    change_refcount(old_offset / cluster_size_, -1);
+    drop_reference(old_offset);
   }
   return new_offset;
 }
@@ -227,6 +229,7 @@ void Qcow2Driver::set_l2_entry(uint64_t guest_cluster, uint64_t entry) {
   l2_table(table_offset)[index] = entry;
   uint8_t b[8];
   store_be64(b, entry);
+  order_barrier();
   file_->pwrite(b, 8, table_offset + index * 8);
 }
 
@@ -373,7 +376,7 @@ void Qcow2Driver::write_cluster_part(uint64_t guest_cluster, uint64_t in_off, co
   uint64_t new_host = alloc_clusters(1);
   file_->pwrite(data, cluster_size_, new_host);
   set_l2_entry(guest_cluster, new_host | kFlagCopied);
-  release_entry(entry);
+  drop_reference(entry);
 }
 
 void Qcow2Driver::write(uint64_t offset, const void* buf, uint64_t len) {
@@ -405,12 +408,12 @@ void Qcow2Driver::write_zeroes(uint64_t offset, uint64_t len, bool may_unmap) {
     if (whole && h_.version >= 3) {
       if (entry != kFlagZero) {
         set_l2_entry(gc, kFlagZero);
-        release_entry(entry);
+        drop_reference(entry);
       }
     } else if (whole && !has_backing) {
       if (entry != 0) {
         set_l2_entry(gc, 0);
-        release_entry(entry);
+        drop_reference(entry);
       }
     } else {
       zeros.resize(cluster_size_);
@@ -434,22 +437,37 @@ void Qcow2Driver::discard(uint64_t offset, uint64_t len) {
     if (has_backing && h_.version < 3) continue;  // nothing can hide the backing data
     if (entry == target) continue;
     set_l2_entry(gc, target);
-    release_entry(entry);
+    drop_reference(entry);
   }
 }
 
 void Qcow2Driver::write_compressed(uint64_t offset, const void* buf, uint64_t len) {
+  write_compressed_prepared(offset, buf, len, compress_for_write(buf, len));
+}
+
+std::optional<std::vector<uint8_t>> Qcow2Driver::compress_for_write(const void* buf,
+                                                                    uint64_t len) const {
+  if (len > cluster_size_) return std::nullopt;  // refused by the write
+  if (len == cluster_size_)
+    return compress_cluster(compression_, static_cast<const uint8_t*>(buf), len, cluster_size_ - 1);
+  // The image's partial last cluster is compressed as a whole, zero-padded.
+  std::vector<uint8_t> cluster(cluster_size_, 0);
+  std::memcpy(cluster.data(), buf, len);
+  return compress_cluster(compression_, cluster.data(), cluster_size_, cluster_size_ - 1);
+}
+
+void Qcow2Driver::write_compressed_prepared(uint64_t offset, const void* buf, uint64_t len,
+                                            const std::optional<std::vector<uint8_t>>& packed) {
   require_writable("write to");
   check_range(offset, len, "Write");
   if ((offset & (cluster_size_ - 1)) || (len != cluster_size_ && offset + len != h_.size) ||
       len > cluster_size_) {
     throw BlockError("Compressed writes must cover exactly one cluster");
   }
-  std::vector<uint8_t> cluster(cluster_size_, 0);
-  std::memcpy(cluster.data(), buf, len);
   uint64_t gc = offset / cluster_size_;
-  auto packed = compress_cluster(compression_, cluster.data(), cluster_size_, cluster_size_ - 1);
   if (!packed) {
+    std::vector<uint8_t> cluster(cluster_size_, 0);
+    std::memcpy(cluster.data(), buf, len);
     write_cluster_part(gc, 0, cluster.data(), cluster_size_);
     return;
   }
@@ -472,12 +490,16 @@ void Qcow2Driver::write_compressed(uint64_t offset, const void* buf, uint64_t le
   uint64_t entry = kFlagCompressed | (extra_sectors << offset_bits) | place;
   uint64_t old = l2_entry(gc);
   set_l2_entry(gc, entry);
-  release_entry(old);
+  drop_reference(old);
 }
 
 void Qcow2Driver::flush() {
   if (read_only_ || cache_ == CacheMode::kUnsafe) return;
   file_->sync();
+  barrier_needed_ = false;
+  // The dropped references are durable now; their refcounts may go down
+  // (and reach the disk by the next sync; a loss only leaks clusters).
+  apply_pending_frees();
 }
 
 void Qcow2Driver::truncate(uint64_t new_length) {
@@ -490,7 +512,7 @@ void Qcow2Driver::truncate(uint64_t new_length) {
       uint64_t entry = l2_entry(gc);
       if (entry == 0) continue;
       set_l2_entry(gc, 0);
-      release_entry(entry);
+      drop_reference(entry);
     }
     // The kept part of a partial last cluster must read as zero if regrown.
     if (new_length % cluster_size_) {
@@ -583,6 +605,7 @@ void Qcow2Driver::close() {
   closed_ = true;
   if (read_only_) return;
   flush();
+  release_reserve();  // a loss before the next sync only leaks them
   set_dirty(false);
 }
 

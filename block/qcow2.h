@@ -37,6 +37,10 @@ class Qcow2Driver : public BlockDriver {
   bool supports_compressed_writes() const override { return true; }
   uint64_t cluster_size() const override { return cluster_size_; }
   void write_compressed(uint64_t offset, const void* buf, uint64_t len) override;
+  std::optional<std::vector<uint8_t>> compress_for_write(const void* buf,
+                                                         uint64_t len) const override;
+  void write_compressed_prepared(uint64_t offset, const void* buf, uint64_t len,
+                                 const std::optional<std::vector<uint8_t>>& packed) override;
   bool supports_check() const override { return true; }
   CheckResult check(RepairMode mode) override;
   void close() override;
@@ -98,7 +102,20 @@ class Qcow2Driver : public BlockDriver {
   uint64_t get_refcount(uint64_t cluster);
   void set_refcount(uint64_t cluster, uint64_t value);
   void change_refcount(uint64_t cluster, int64_t delta);
+  // Single clusters come from a reserve whose refcounts are already counted
+  // (and, after the next ordering barrier, durable): see docs/architecture.md.
   uint64_t alloc_clusters(uint64_t count);
+  uint64_t allocate_run(uint64_t count);
+  // Power-loss ordering (all but cache=unsafe): refcount increases and new
+  // tables reach the disk before an L1/L2 entry points at them; references
+  // are dropped before the refcounts go down (deferred to the next flush).
+  bool ordered_writes() const { return !read_only_ && cache_ != CacheMode::kUnsafe; }
+  void order_barrier();
+  // Drops the reference an L2 entry (or a bare cluster offset) held, at the
+  // next flush when writes are ordered.
+  void drop_reference(uint64_t entry);
+  void apply_pending_frees();
+  void release_reserve();
   void grow_refcount_table(uint64_t min_entries);
   // Drops one reference to whatever the L2 entry points at.
   void release_entry(uint64_t entry);
@@ -135,9 +152,12 @@ class Qcow2Driver : public BlockDriver {
   std::vector<uint64_t> reftable_;
   std::vector<Snapshot> snapshots_;
   uint64_t snapshot_table_bytes_ = 0;
-  uint64_t free_hint_ = 0;        // no free cluster below this index
-  uint64_t alloc_end_ = 0;        // no cluster at or above this index is in use
-  uint64_t compressed_next_ = 0;  // byte offset for packing compressed data
+  uint64_t free_hint_ = 0;               // no free cluster below this index
+  uint64_t alloc_end_ = 0;               // no cluster at or above this index is in use
+  uint64_t compressed_next_ = 0;         // byte offset for packing compressed data
+  std::vector<uint64_t> reserve_;        // counted, unused clusters (last = next)
+  std::vector<uint64_t> pending_frees_;  // references dropped, not yet uncounted
+  bool barrier_needed_ = false;          // unsynced refcount increase or new table
 
   // Write-through caches of L2 tables and refcount blocks, keyed by offset.
   std::unordered_map<uint64_t, std::vector<uint64_t>> l2_cache_;

@@ -18,7 +18,7 @@ qcow2::Header Qcow2Driver::validate_create(const CreateOptions& opts) {
   } else if (opts.compat == "1.1" || opts.compat == "v3") {
     h.version = 3;
   } else {
-    throw BlockError("Invalid compatibility level: '" + opts.compat + "'");
+    throw BlockError("Parameter 'version' does not accept value '" + opts.compat + "'");
   }
   int rb = opts.refcount_bits;
   if (rb < 1 || rb > 64 || (rb & (rb - 1))) {
@@ -27,27 +27,29 @@ qcow2::Header Qcow2Driver::validate_create(const CreateOptions& opts) {
   if (h.version == 2 && rb != 16) {
     throw BlockError(
         "Different refcount widths than 16 bits require compatibility level 1.1 or above (use "
-        "compat=1.1 or greater)");
+        "version=v3 or greater)");
   }
   if (h.version == 2 && opts.lazy_refcounts) {
     throw BlockError(
-        "Lazy refcounts only supported with compatibility level 1.1 and above (use compat=1.1 or "
+        "Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or "
         "greater)");
   }
   if (opts.compression_type == "zstd") {
     if (h.version == 2) {
       throw BlockError(
-          "Compression type selection is only supported with compatibility level 1.1 and above "
-          "(use compat=1.1 or greater)");
+          "Non-zlib compression type is only supported with compatibility level 1.1 and above "
+          "(use version=v3 or greater)");
     }
     h.compression_type = 1;
     h.incompatible_features |= kIncompatCompression;
   } else if (opts.compression_type != "zlib") {
-    throw BlockError("Invalid parameter '" + opts.compression_type + "'");
+    throw BlockError("Parameter 'compression-type' does not accept value '" +
+                     opts.compression_type + "'");
   }
   if (opts.preallocation != "off" && opts.preallocation != "metadata" &&
       opts.preallocation != "falloc" && opts.preallocation != "full") {
-    throw BlockError("Invalid parameter '" + opts.preallocation + "'");
+    throw BlockError("Parameter 'preallocation' does not accept value '" + opts.preallocation +
+                     "'");
   }
   if (!opts.backing_file.empty() && opts.preallocation != "off") {
     throw BlockError(

@@ -70,7 +70,7 @@ Header parse_header(const uint8_t* d, uint64_t data_len, uint64_t file_size) {
   Header h;
   if (data_len < kHeaderV2Size)
     refuse("Image is not in qcow2 format (file too short for a header)");
-  if (load_be32(d) != kMagic) refuse("Image is not in qcow2 format (bad magic)");
+  if (load_be32(d) != kMagic) refuse("Image is not in qcow2 format");
   h.version = load_be32(d + 4);
   if (h.version < 2 || h.version > 3)
     refuse("Unsupported qcow2 version " + std::to_string(h.version));

@@ -77,6 +77,8 @@ void Qcow2Driver::set_refcount(uint64_t cluster, uint64_t value) {
     throw BlockError("qcow2: no refcount block covers cluster " + std::to_string(cluster));
   if (value > refcount_max()) throw BlockError("qcow2: refcount overflow");
   auto& block = refblock(block_offset);
+  if (value > get_entry(block.data(), h_.refcount_order, cluster % refblock_entries_))
+    barrier_needed_ = true;
   uint64_t first, len;
   put_entry(block.data(), h_.refcount_order, cluster % refblock_entries_, value, &first, &len);
   file_->pwrite(block.data() + first, len, block_offset + first);
@@ -127,6 +129,53 @@ void Qcow2Driver::release_entry(uint64_t entry) {
 }
 
 uint64_t Qcow2Driver::alloc_clusters(uint64_t count) {
+  if (count != 1 || !ordered_writes()) return allocate_run(count);
+  if (reserve_.empty()) {
+    // One barrier per batch instead of one per allocated cluster. The
+    // batch is the next free clusters in order, as single allocations
+    // would have picked them; close() frees what is left.
+    constexpr int kReserveBatch = 32;
+    for (int i = 0; i < kReserveBatch; i++) reserve_.push_back(allocate_run(1));
+    std::reverse(reserve_.begin(), reserve_.end());
+  }
+  uint64_t offset = reserve_.back();
+  reserve_.pop_back();
+  return offset;
+}
+
+void Qcow2Driver::release_reserve() {
+  while (!reserve_.empty()) {
+    set_refcount(reserve_.back() / cluster_size_, 0);
+    reserve_.pop_back();
+  }
+}
+
+void Qcow2Driver::order_barrier() {
+  if (!barrier_needed_) return;
+  barrier_needed_ = false;
+  if (ordered_writes()) file_->sync();
+}
+
+void Qcow2Driver::drop_reference(uint64_t entry) {
+  if (entry & kFlagCompressed && entry == decompressed_entry_) decompressed_entry_ = 0;
+  if (!ordered_writes()) {
+    release_entry(entry);
+    return;
+  }
+  if (!(entry & (kFlagCompressed | kOffsetMask))) return;
+  pending_frees_.push_back(entry);
+  // A guest that never flushes must not pin freed space forever.
+  if (pending_frees_.size() >= 4096) flush();
+}
+
+void Qcow2Driver::apply_pending_frees() {
+  // Called right after a sync: the dropped references are on the disk.
+  std::vector<uint64_t> frees;
+  frees.swap(pending_frees_);
+  for (uint64_t e : frees) release_entry(e);
+}
+
+uint64_t Qcow2Driver::allocate_run(uint64_t count) {
   if (count == 0) throw BlockError("qcow2: empty allocation");
   for (int attempt = 0;; attempt++) {
     // Bounded: each retry added a refcount block or grew the table.
@@ -278,6 +327,8 @@ void Qcow2Driver::rebuild_refcounts(const std::vector<uint64_t>& computed) {
   h_.refcount_table_clusters = uint32_t(table_clusters);
   reftable_ = std::move(table);
   refblock_cache_.clear();
+  reserve_.clear();
+  pending_frees_.clear();
   alloc_end_ = total;
   free_hint_ = 0;
   compressed_next_ = 0;
@@ -286,6 +337,12 @@ void Qcow2Driver::rebuild_refcounts(const std::vector<uint64_t>& computed) {
 CheckResult Qcow2Driver::check(RepairMode mode) {
   CheckResult res;
   if (mode != RepairMode::kNone) require_writable("repair");
+  if (!read_only_) {
+    // Clusters held in reserve or waiting to be freed are not leaks.
+    flush();
+    apply_pending_frees();
+    release_reserve();
+  }
   uint64_t file_clusters = (file_->size() + cluster_size_ - 1) / cluster_size_;
   std::vector<uint64_t> refs(file_clusters, 0);
   char msg[256];

@@ -8,7 +8,7 @@ namespace vx86 {
 RawDriver::RawDriver(const std::string& path, const OpenOptions& opts)
     : file_(std::make_unique<HostFile>(
           path, opts.read_only ? HostFile::Mode::kReadOnly : HostFile::Mode::kReadWrite,
-          cache_mode_direct(opts.cache))) {}
+          cache_mode_direct(opts.cache), opts.cache == CacheMode::kDirectSync)) {}
 
 void RawDriver::check_range(uint64_t offset, uint64_t len, const char* op) const {
   uint64_t size = length();

@@ -2,6 +2,7 @@
 // owns the line (PIC, IOAPIC) is told of every level change.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -57,6 +58,27 @@ class CpuInterruptSource {
   virtual bool interrupt_pending() = 0;
   // Acknowledges the highest-priority pending interrupt and returns its vector.
   virtual int acknowledge_interrupt() = 0;
+};
+
+// A CPU's local interrupt controller (its local APIC): besides INTR it
+// delivers events that EFLAGS.IF does not mask (NMI, INIT, start-up IPIs),
+// and the CPU reaches its registers through MSRs and CR8. target-x86 sees
+// only this interface, never the device model.
+class CpuLocalApic : public CpuInterruptSource {
+ public:
+  enum class MsrAccess { kNotMine, kDone, kFault };
+  // MSRs the APIC owns (IA32_APIC_BASE, TSC_DEADLINE, the x2APIC range).
+  // tsc is the CPU's current TSC, for the deadline timer.
+  virtual MsrAccess cpu_read_msr(uint32_t index, uint64_t* value) = 0;
+  virtual MsrAccess cpu_write_msr(uint32_t index, uint64_t value, uint64_t tsc) = 0;
+  virtual uint64_t read_cr8() const = 0;
+  virtual void write_cr8(uint64_t value) = 0;
+  virtual bool nmi_pending() const = 0;
+  virtual void acknowledge_nmi() = 0;
+  virtual bool init_pending() const = 0;
+  virtual void acknowledge_init() = 0;
+  virtual bool sipi_pending() const = 0;
+  virtual uint8_t acknowledge_sipi() = 0;
 };
 
 }  // namespace vx86

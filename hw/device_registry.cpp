@@ -5,12 +5,15 @@
 
 #include "hw/char/serial_16550.h"
 #include "hw/misc/isa_debug_exit.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/virtio/virtio_blk_pci.h"
 
 namespace vx86 {
 
 namespace {
 
-std::unique_ptr<Device> create_isa_debug_exit(IsaBus& bus, const KeyValues& props) {
+std::unique_ptr<Device> create_isa_debug_exit(DeviceSlots& slots, const KeyValues& props) {
+  IsaBus& bus = *slots.isa;
   uint64_t iosize = props.get_number("iosize", IsaDebugExit::kDefaultIosize);
   if (iosize != 1 && iosize != 2 && iosize != 4) {
     throw OptionError("-device isa-debug-exit: parameter 'iosize' must be 1, 2 or 4");
@@ -24,7 +27,8 @@ std::unique_ptr<Device> create_isa_debug_exit(IsaBus& bus, const KeyValues& prop
   return dev;
 }
 
-std::unique_ptr<Device> create_isa_serial(IsaBus& bus, const KeyValues& props) {
+std::unique_ptr<Device> create_isa_serial(DeviceSlots& slots, const KeyValues& props) {
+  IsaBus& bus = *slots.isa;
   uint64_t iobase = props.get_number("iobase", 0x3f8);
   uint64_t irq = props.get_number("irq", 4);
   if (irq > 15) throw OptionError("-device isa-serial: parameter 'irq' must be 0 to 15");
@@ -38,6 +42,39 @@ std::unique_ptr<Device> create_isa_serial(IsaBus& bus, const KeyValues& props) {
   }
   auto dev = std::make_unique<Serial16550>(*bus.clocks, bus.irqs[irq], chardev);
   dev->map(*bus.io, iobase);
+  return dev;
+}
+
+// "slot[.function]" in hex, as QEMU's addr property; -1 when absent.
+int parse_pci_addr(const std::string& option, const std::string& text) {
+  if (text.empty()) return -1;
+  auto dot = text.find('.');
+  auto slot = parse_number("0x" + text.substr(0, dot));
+  auto fn =
+      dot == std::string::npos ? std::optional<uint64_t>(0) : parse_number(text.substr(dot + 1));
+  if (!slot || !fn || *slot > 31 || *fn > 7) {
+    throw OptionError(option +
+                      ": parameter 'addr' must be SLOT[.FUNCTION] (hex slot 0-1f, function 0-7)");
+  }
+  return static_cast<int>(*slot << 3 | *fn);
+}
+
+std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValues& props) {
+  const std::string option = "-device virtio-blk-pci";
+  std::string drive_id = props.get_string("drive");
+  if (drive_id.empty()) throw OptionError(option + ": parameter 'drive' is missing");
+  int devfn = parse_pci_addr(option, props.get_string("addr"));
+  std::string serial = props.get_string("serial");
+  if (serial.size() > VirtioBlk::kIdBytes) {
+    throw OptionError(option + ": parameter 'serial' is longer than 20 characters");
+  }
+  DriveBackend* drive = slots.claim_drive(drive_id, "virtio-blk-pci");
+  auto dev = make_virtio_blk_pci(*drive, serial);
+  try {
+    slots.pci->plug(*dev, devfn);
+  } catch (const std::runtime_error& e) {
+    throw OptionError(option + ": " + e.what());
+  }
   return dev;
 }
 
@@ -58,6 +95,13 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"iobase", OptType::kNumber, "0x3f8", "first I/O port"},
         {"irq", OptType::kNumber, "4", "ISA interrupt line"}},
        create_isa_serial},
+      {"virtio-blk-pci",
+       "PCI",
+       "virtio block device (transitional: modern and legacy interfaces, INTx)",
+       {{"drive", OptType::kString, "", "ID of the disk image (-drive id=...)"},
+        {"serial", OptType::kString, "", "serial number returned by GET_ID (at most 20 bytes)"},
+        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
+       create_virtio_blk_pci},
   };
   return types;
 }

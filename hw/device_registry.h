@@ -13,6 +13,18 @@
 
 namespace vx86 {
 
+class PciBus;
+class DriveBackend;
+
+// Where a -device can plug in, and the drives (-drive id=...) it may use.
+struct DeviceSlots {
+  IsaBus* isa = nullptr;
+  PciBus* pci = nullptr;
+  // The drive with that id, now in use by `user`; throws OptionError if there
+  // is none or another device has it.
+  std::function<DriveBackend*(const std::string& id, const std::string& user)> claim_drive;
+};
+
 struct PropertyInfo {
   std::string name;
   OptType type;
@@ -22,12 +34,12 @@ struct PropertyInfo {
 
 struct DeviceTypeInfo {
   std::string name;
-  std::string bus;  // "isa"
+  std::string bus;  // "isa", "PCI"
   std::string description;
   std::vector<PropertyInfo> properties;
   // Builds, configures and maps the device. Throws std::runtime_error with a
   // user-facing message on a bad property value.
-  std::function<std::unique_ptr<Device>(IsaBus& bus, const KeyValues& props)> create;
+  std::function<std::unique_ptr<Device>(DeviceSlots& slots, const KeyValues& props)> create;
 };
 
 const std::vector<DeviceTypeInfo>& device_types();

@@ -4,11 +4,13 @@
 #   initramfs.cpio.gz  busybox-static with an /init that mounts proc, sys and
 #                   devtmpfs, prints "vx86-init: start", then runs the workload
 #                   given on the kernel command line (vx86.workload=NAME) or a
-#                   shell, and powers off.
+#                   shell, and powers off. It also holds the virtio-pci and
+#                   virtio-blk modules of the same kernel (loaded by /init).
+# VX86_GUEST_OUT=DIR builds somewhere else than build/guest.
 # Needs no root for the build itself; apt-get download fetches the .debs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=build/guest
+out=${VX86_GUEST_OUT:-build/guest}
 work=$(mktemp -d)
 chmod 755 "$work"  # apt-get download drops privileges to _apt
 trap 'rm -rf "$work"' EXIT
@@ -19,17 +21,50 @@ if [ -z "$kernel_pkg" ]; then
   echo "build-guest.sh: cannot find the kernel package of linux-image-amd64 (run apt-get update)" >&2
   exit 1
 fi
-if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ]; then
+# Modules the initramfs loads, with what they depend on (from modules.dep).
+guest_modules="virtio_blk virtio_pci"
+if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
+   [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ]; then
   (cd "$work" && apt-get download "$kernel_pkg" >/dev/null)
   dpkg-deb -x "$work"/${kernel_pkg}_*.deb "$work/kernel"
   cp "$work"/kernel/boot/vmlinuz-* "$out/vmlinuz"
   echo "$kernel_pkg" > "$out/kernel-package"
+  rm -rf "$out/modules"
+  mkdir -p "$out/modules"
+  moddir=$(echo "$work"/kernel/lib/modules/*)
+  # load-order: each module after its dependencies (the .deb has no modules.dep:
+  # they come from each module's "depends=" field); built-in ones are skipped.
+  resolve() {
+    local name=$1 path dep
+    grep -qx "$name" "$out/modules/load-order" && return 0
+    path=$(cd "$moddir" && find kernel \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) | head -n 1)
+    if [ -z "$path" ]; then
+      grep -q -e "/$name.ko\$" -e "/${name//_/-}.ko\$" "$moddir/modules.builtin" && return 0
+      echo "build-guest.sh: module $name not found in $kernel_pkg" >&2
+      exit 1
+    fi
+    case "$path" in
+      *.xz) xz -dc "$moddir/$path" > "$work/$name.ko" ;;
+      *.zst) zstd -qdc "$moddir/$path" > "$work/$name.ko" ;;
+      *.gz) gzip -dc "$moddir/$path" > "$work/$name.ko" ;;
+      *) cp "$moddir/$path" "$work/$name.ko" ;;
+    esac
+    for dep in $(strings -a "$work/$name.ko" | sed -n 's/^depends=//p' | tr , ' '); do
+      resolve "$dep"
+    done
+    mv "$work/$name.ko" "$out/modules/$name.ko"
+    echo "$name" >> "$out/modules/load-order"
+  }
+  : > "$out/modules/load-order"
+  for m in $guest_modules; do resolve "$m"; done
+  echo "$kernel_pkg" > "$out/modules/kernel-package"
 fi
 
 (cd "$work" && apt-get download busybox-static >/dev/null)
 dpkg-deb -x "$work"/busybox-static_*.deb "$work/busybox"
 root="$work/root"
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root}
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,lib/modules}
+cp "$out"/modules/*.ko "$out/modules/load-order" "$root/lib/modules/"
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 for applet in $("$root/bin/busybox" --list); do
   [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"

@@ -1,11 +1,14 @@
 #include "target-x86/cpu_exec.h"
 
 #include <cinttypes>
+#include <cstddef>
 
 #include "core/device_lock.h"
 #include "core/log.h"
 #include "target-x86/exceptions.h"
 #include "target-x86/helpers_system.h"
+#include "target-x86/jit_log.h"
+#include "target-x86/local_apic_events.h"
 #include "target-x86/translate.h"
 #include "tcg/helper.h"
 #include "tcg/ir_print.h"
@@ -80,6 +83,89 @@ bool second_page_still_mapped(X86Cpu& cpu, uint64_t linear_pc, const tcg::Transl
   return (paddr & ~0xfffull) == tb.pages[1];
 }
 
+int32_t env_offset(const X86Cpu& cpu, const void* field) {
+  return static_cast<int32_t>(static_cast<const uint8_t*>(field) -
+                              reinterpret_cast<const uint8_t*>(static_cast<const CpuState*>(&cpu)));
+}
+
+// The JIT's jump-cache probe for unchained goto_tb exits and indirect jumps:
+// the host code of the block at CS:rIP, or nullptr to return to the loop
+// (which translates, delivers events, single-steps).
+const void* jit_lookup(void* opaque) {
+  X86Cpu& cpu = *static_cast<X86Cpu*>(opaque);
+  if (cpu.exception_vector >= 0 || (cpu.eflags_rest & kFlagTF) || (cpu.hflags & kHfInhibitIrq)) {
+    return nullptr;
+  }
+  const uint64_t cs_base = cpu.segs[kSegCS].base;
+  uint64_t linear_pc = cs_base + cpu.rip;
+  if (!(cpu.hflags & kHfCs64)) linear_pc &= 0xffffffffull;
+  uint64_t phys_pc;
+  if (!cpu.mmu.code_paddr(linear_pc, &phys_pc)) {
+    cpu.exception_vector = -1;  // only a probe: the loop raises the fault
+    return nullptr;
+  }
+  tcg::TranslationBlock* tb = cpu.tb_cache.jump_cache_get(cpu.rip);
+  if (!tb || tb->pc != cpu.rip || tb->cs_base != cs_base || tb->flags != cpu.hflags ||
+      tb->phys_pc != phys_pc) {
+    tb = cpu.tb_cache.lookup(phys_pc, cpu.rip, cs_base, cpu.hflags);
+    if (!tb) return nullptr;
+    cpu.tb_cache.jump_cache_set(cpu.rip, tb);
+  }
+  if (tb->pages[1] != tcg::kNoPage) return nullptr;  // the loop re-checks the second page
+  ++tb->exec_count;
+  return tb->program->chain_entry();
+}
+
+void ensure_jit_runtime(X86Cpu& cpu) {
+  if (cpu.tcg_backend != tcg::Backend::kJit || cpu.jit) return;
+  static_assert(sizeof(cpu.exit_request) == 1 && sizeof(cpu.intr_line) == 1 &&
+                sizeof(cpu.stop_after_block) == 1);
+  tcg::JitConfig c;
+  c.code_buffer_bytes = cpu.jit_code_bytes;
+  // Chained blocks leave for the loop on a kick, a stop or HLT request, a
+  // pending exception, single-stepping, or an interrupt.
+  c.exit_checks.push_back({env_offset(cpu, &cpu.exit_request), 0xff, false});
+  c.exit_checks.push_back({env_offset(cpu, &cpu.stop_after_block), 0xff, false});
+  c.exit_checks.push_back({env_offset(cpu, &cpu.halted), 0xffffffffu, false});
+  c.exit_checks.push_back({env_offset(cpu, &cpu.exception_vector), 0x80000000u, true});
+  c.exit_checks.push_back({env_offset(cpu, &cpu.eflags_rest), kFlagTF, false});
+  // Any interrupt line activity goes back to the loop, which knows what IF,
+  // the interrupt shadow and the local APIC's NMI/INIT/SIPI allow.
+  c.exit_checks.push_back({env_offset(cpu, &cpu.intr_line), 0xff, false});
+  c.flags_offset = env_offset(cpu, &cpu.hflags);
+  c.lookup = &jit_lookup;
+  c.lookup_opaque = &cpu;
+  c.tlb.enabled = true;
+  c.tlb.env_offset = env_offset(cpu, cpu.mmu.tlb_table());
+  c.tlb.mem_index_stride = sizeof(TlbEntry) * Mmu::kTlbSize;
+  c.tlb.num_mem_indexes = kNumMemIndexes;
+  c.tlb.index_bits = 8;
+  c.tlb.entry_shift = 6;
+  c.tlb.page_bits = 12;
+  c.tlb.read_tag_offset = offsetof(TlbEntry, read_tag);
+  c.tlb.write_tag_offset = offsetof(TlbEntry, write_tag);
+  c.tlb.addend_offset = offsetof(TlbEntry, addend);
+  static_assert(Mmu::kTlbSize == 256 && sizeof(TlbEntry) == 64);
+  c.count_stats = cpu.jit_stats;
+  cpu.jit = tcg::make_jit_runtime(c);
+}
+
+std::unique_ptr<tcg::CompiledBlock> compile(X86Cpu& cpu, const tcg::Block& ir, bool cache) {
+  tcg::JitBlockOptions options;
+  options.key_flags = cpu.hflags;
+  options.entry_checks = cache;
+  options.link = cache && !log_enabled(kLogExec);  // -d exec sees every block
+  auto program = tcg::compile_block(ir, cpu.tcg_backend, cpu.jit.get(), options);
+  if (program) return program;
+  // The code buffer is full: drop every translation and start it again.
+  VX86_LOG(kLogExec, "tcg: code buffer full, flushing all translations\n");
+  cpu.tb_cache.flush();
+  tcg::jit_runtime_flush(*cpu.jit);
+  program = tcg::compile_block(ir, cpu.tcg_backend, cpu.jit.get(), options);
+  if (program) return program;
+  return tcg::compile_block(ir, tcg::Backend::kInterpreter);  // larger than the whole buffer
+}
+
 tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t phys_pc, unsigned max_insns, bool cache) {
   TranslatedBlock tb;
   TranslateOptions options;
@@ -101,7 +187,14 @@ tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t phys_pc, unsigned max_ins
   block->pages[1] = tb.pages[1];
   block->guest_bytes = tb.guest_bytes;
   block->num_insns = tb.num_insns;
-  block->program = tcg::compile_block(tb.ir, cpu.tcg_backend);
+  block->program = compile(cpu, tb.ir, cache);
+  block->program->owner = block.get();
+  if (log_enabled(kLogOutAsm)) log_host_code(*block->program);
+  if (cache) {
+    for (uint64_t page : block->pages) {
+      if (page != tcg::kNoPage && !cpu.tb_cache.page_has_code(page)) cpu.mmu.drop_fast_writes(page);
+    }
+  }
   if (!cache) {
     static thread_local std::unique_ptr<tcg::TranslationBlock> uncached;
     uncached = std::move(block);
@@ -121,10 +214,25 @@ void cpu_reset_all(X86Cpu& cpu, bool bsp) {
 
 ExecExit cpu_exec(X86Cpu& cpu) {
   uint8_t* env = reinterpret_cast<uint8_t*>(static_cast<CpuState*>(&cpu));
+  ensure_jit_runtime(cpu);
+  // A goto_tb exit waiting to be chained to the block that runs next.
+  tcg::TranslationBlock* link_from = nullptr;
+  unsigned link_slot = 0;
+  uint64_t link_epoch = 0, link_rip = 0;
   while (true) {
     if (cpu.exit_request.exchange(false)) return ExecExit::kKicked;
     if (cpu.exception_vector >= 0) {
       if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
+    }
+    // INIT, start-up IPIs and NMIs from the local APIC (IF does not mask them).
+    if (cpu.local_apic && cpu.intr_line.load(std::memory_order_acquire) &&
+        take_local_apic_events(cpu)) {
+      cpu.halted = 0;
+      try {
+        deliver_interrupt(cpu, kExcNMI, false, false, 0, cpu.rip);
+      } catch (const tcg::GuestFault&) {
+        if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
+      }
     }
     // Interrupts are taken between blocks, never in an interrupt shadow.
     if (cpu.intr_line.load(std::memory_order_acquire) && (cpu.eflags_rest & kFlagIF) &&
@@ -162,6 +270,15 @@ ExecExit cpu_exec(X86Cpu& cpu) {
       tb = translate(cpu, phys_pc, one_insn ? 1 : 512, !one_insn);
       if (!tb) continue;  // fetch fault pending
     }
+    // Chain the previous block's goto_tb here when it is safe: nothing ran or
+    // was dropped in between, and both blocks lie on one guest page (so a
+    // page-table change cannot make the link stale).
+    if (link_from && !one_insn && cpu.tb_cache.epoch() == link_epoch && cpu.rip == link_rip &&
+        tb->pages[1] == tcg::kNoPage && tb->cs_base == link_from->cs_base &&
+        ((tb->cs_base + tb->pc) >> 12) == ((link_from->cs_base + link_from->pc) >> 12)) {
+      cpu.tb_cache.link(link_from, link_slot, tb);
+    }
+    link_from = nullptr;
     const uint64_t deliveries_before = cpu.deliveries;
     if (log_enabled(kLogCpu)) log_cpu(cpu);
     VX86_LOG(kLogExec, "exec: %04x:%016" PRIx64 " (%u insns)\n", cpu.segs[kSegCS].selector, cpu.rip,
@@ -169,6 +286,12 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     ++tb->exec_count;
     tcg::ExitRecord exit = tb->program->run(env, cpu.mmu);
     if (inhibit) cpu.hflags &= ~kHfInhibitIrq;
+    if (exit.kind == tcg::ExitKind::kGotoTb && !one_insn && exit.block && exit.block->owner) {
+      link_from = static_cast<tcg::TranslationBlock*>(exit.block->owner);
+      link_slot = exit.slot;
+      link_epoch = cpu.tb_cache.epoch();
+      link_rip = cpu.rip;
+    }
     if (exit.kind == tcg::ExitKind::kFault) {
       cpu.rip = exit.insn_data[0];
       if (cpu.exception_vector == kExcpSmcRestart) {

@@ -76,6 +76,17 @@ void update_hflags(CpuState& cpu) {
     if (!pe || vm86 || cpu.segs[kSegDS].base || cpu.segs[kSegES].base || cpu.segs[kSegSS].base) {
       hf |= kHfAddSegBase;
     }
+    if (pe && !vm86) {
+      constexpr uint16_t kTypeMask =
+          kSegAttrPresent | kSegAttrS | kSegAttrCode | 0x4 /* E */ | kSegAttrWritable;
+      constexpr uint16_t kFlatType = kSegAttrPresent | kSegAttrS | kSegAttrWritable;
+      for (unsigned seg = 0; seg < kSegCount; ++seg) {
+        const SegmentCache& c = cpu.segs[seg];
+        if ((c.attrs & kTypeMask) != kFlatType || c.base != 0 || c.limit != 0xffffffffu) {
+          hf |= kHfSegCheck(seg);
+        }
+      }
+    }
   }
   cpu.hflags = hf;
 }

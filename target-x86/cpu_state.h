@@ -151,6 +151,15 @@ inline constexpr uint32_t kHfAddSegBase = 1u << 8;  // DS/ES/SS may have a non-z
 inline constexpr uint32_t kHfInhibitIrq = 1u << 9;  // STI / MOV SS interrupt shadow
 inline constexpr uint32_t kHfSmm = 1u << 10;        // system-management mode
 inline constexpr uint32_t kHfPg = 1u << 11;         // paging enabled (CR0.PG)
+// Segment seg (a SegReg) needs limit and type checks on data accesses: in
+// protected or compatibility mode, anything but a present, writable,
+// expand-up data segment with base 0 and a 4 GiB limit. Flat segments, real
+// mode, virtual-8086 mode and 64-bit code skip the checks entirely.
+inline constexpr unsigned kHfSegCheckShift = 24;  // bits 24..29
+inline constexpr uint32_t kHfSegCheck(unsigned seg) {
+  return 1u << (kHfSegCheckShift + seg);
+}
+inline constexpr uint32_t kHfSegCheckMask = 0x3fu << kHfSegCheckShift;
 
 // Pending asynchronous events (bits of CpuState::interrupt_request).
 inline constexpr uint32_t kIrqHard = 1u << 0;  // INTR line from the interrupt controller

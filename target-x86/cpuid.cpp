@@ -7,8 +7,8 @@ namespace vx86::x86 {
 namespace {
 
 // CPUID.1:EDX — FPU, TSC, MSR, CX8, CMOV, PSE, PAE, PGE, PAT, PSE36, SEP, MTRR,
-// MCE/MCA off, APIC off until the APIC lands, MMX/FXSR/SSE/SSE2 (SSE3 and up,
-// AVX stay off).
+// MCE/MCA off, APIC off until the APIC lands, MMX/FXSR/SSE/SSE2 (AVX stays
+// off; SSE3 to SSE4.2 are in ECX).
 constexpr uint32_t kLeaf1Edx = (1u << 0)      // FPU
                                | (1u << 3)    // PSE
                                | (1u << 4)    // TSC
@@ -26,7 +26,19 @@ constexpr uint32_t kLeaf1Edx = (1u << 0)      // FPU
                                | (1u << 24)   // FXSR
                                | (1u << 25)   // SSE
                                | (1u << 26);  // SSE2
-constexpr uint32_t kLeaf1Ecx = 0;
+constexpr uint32_t kLeaf1Ecx = (1u << 0)      // SSE3
+                               | (1u << 9)    // SSSE3
+                               | (1u << 19)   // SSE4.1
+                               | (1u << 20)   // SSE4.2
+                               | (1u << 23)   // POPCNT
+                               | (1u << 26)   // XSAVE (OSXSAVE, bit 27, follows CR4)
+                               | (1u << 30);  // RDRAND
+constexpr uint32_t kLeaf7Ebx = (1u << 18);    // RDSEED
+
+// CPUID.0DH: XCR0 may hold x87|SSE; both live in the 512-byte legacy region,
+// so the area is 576 bytes whatever XCR0 enables. Sub-leaf 1: XSAVEOPT only.
+constexpr uint32_t kXsaveFeatures = 0x3, kXsaveAreaBytes = 576, kXsaveSubleaf1Eax = 0x1;
+
 constexpr uint32_t kExt1Edx = (1u << 11)     // SYSCALL
                               | (1u << 20)   // NX
                               | (1u << 29);  // LM
@@ -67,6 +79,17 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
       r.ebx = (apic_id << 24) | (cpu_count << 16) | (8u << 8);  // CLFLUSH line 64 bytes
       r.ecx = kLeaf1Ecx;
       r.edx = kLeaf1Edx | (cpu_count > 1 ? (1u << 28) : 0);
+      break;
+    case 7:
+      if (subleaf == 0) r.ebx = kLeaf7Ebx;  // EAX=0: no further subleaves
+      break;
+    case 0xd:
+      if (subleaf == 0) {
+        r.eax = kXsaveFeatures;
+        r.ebx = r.ecx = kXsaveAreaBytes;
+      } else if (subleaf == 1) {
+        r.eax = kXsaveSubleaf1Eax;
+      }
       break;
     case 0x80000000:
       r.eax = model.max_ext_leaf;

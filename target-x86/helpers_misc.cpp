@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 
+#include "core/device_lock.h"
 #include "core/log.h"
 #include "target-x86/descriptors.h"
 #include "target-x86/exceptions.h"
@@ -11,6 +12,7 @@
 #include "target-x86/mmu.h"
 #include "target-x86/msr.h"
 #include "target-x86/x86_cpu.h"
+#include "target-x86/xsave.h"
 
 namespace vx86::x86 {
 
@@ -90,8 +92,23 @@ void helper_sti(CpuState* env) {
 
 void helper_cpuid(CpuState* env) {
   X86Cpu& cpu = x86_cpu(env);
-  CpuidResult r = cpuid(cpu.model, static_cast<uint32_t>(cpu.regs[kRAX]),
-                        static_cast<uint32_t>(cpu.regs[kRCX]), 0, 1);
+  const uint32_t leaf = static_cast<uint32_t>(cpu.regs[kRAX]);
+  CpuidResult r =
+      cpuid(cpu.model, leaf, static_cast<uint32_t>(cpu.regs[kRCX]), cpu.cpu_index, cpu.cpu_count);
+  if (leaf == 1) {
+    // The machine, not the model, decides whether there is a local APIC (and
+    // with it the TSC-deadline timer mode).
+    constexpr uint32_t kEdxApic = 1u << 9;
+    constexpr uint32_t kEcxTscDeadline = 1u << 24;
+    if (cpu.local_apic) {
+      r.edx |= kEdxApic;
+      r.ecx |= kEcxTscDeadline;
+    } else {
+      r.edx &= ~kEdxApic;
+      r.ecx &= ~kEcxTscDeadline;
+    }
+  }
+  xsave_adjust_cpuid(cpu, leaf, &r.ecx);  // OSXSAVE follows CR4
   cpu.regs[kRAX] = r.eax, cpu.regs[kRBX] = r.ebx, cpu.regs[kRCX] = r.ecx, cpu.regs[kRDX] = r.edx;
 }
 
@@ -126,6 +143,7 @@ void helper_wrmsr(CpuState* env) {
     VX86_LOG(kLogUnimp, "wrmsr: unknown MSR 0x%x value 0x%" PRIx64 " -> #GP\n", index, value);
     raise_exception(cpu, kExcGP, 0);
   }
+  update_hflags(cpu);  // FS/GS bases (and EFER) feed the segment-check flags
 }
 
 uint64_t helper_read_cr(CpuState* env, uint32_t cr) {
@@ -141,6 +159,10 @@ uint64_t helper_read_cr(CpuState* env, uint32_t cr) {
     case 4:
       return cpu.cr4;
     case 8:
+      if (cpu.local_apic) {
+        DeviceLockGuard lock;
+        return cpu.local_apic->read_cr8();
+      }
       return cpu.cr8;
     default:
       raise_exception(cpu, kExcUD);
@@ -167,6 +189,12 @@ void helper_write_cr(CpuState* env, uint32_t cr, uint64_t value) {
     case 8:
       if (value & ~0xfull) raise_exception(cpu, kExcGP, 0);
       cpu.cr8 = value;
+      if (cpu.local_apic) {
+        // CR8 is the APIC's TPR: lowering it may unmask a pending interrupt.
+        DeviceLockGuard lock;
+        cpu.local_apic->write_cr8(value);
+        cpu.intr_line.store(cpu.local_apic->interrupt_pending(), std::memory_order_release);
+      }
       break;
     default:
       raise_exception(cpu, kExcUD);

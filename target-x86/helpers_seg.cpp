@@ -265,6 +265,7 @@ void helper_far_return(CpuState* env, uint32_t size, uint32_t imm) {
                                      : (cpu.regs[kRSP] & ~width_mask_bytes(new_sp_bytes)) |
                                            ((new_sp + imm) & width_mask_bytes(new_sp_bytes));
   invalidate_inner_segments(cpu, rpl);
+  update_hflags(cpu);
 }
 
 // EFLAGS bits IRET/POPF may change at this privilege.

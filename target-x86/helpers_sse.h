@@ -49,6 +49,27 @@ const tcg::HelperInfo& helper_info_ldmxcsr();
 const tcg::HelperInfo& helper_info_fxsave();
 const tcg::HelperInfo& helper_info_fxrstor();
 
+// (mnemonic, dst, src lo, src hi, imm8) -> () : SSSE3 and SSE4.1 integer,
+// blend and shuffle operations (helpers_sse_int_ext.cpp). dst is an XMM
+// register number, or an MMX register number | kSseExtMmx (SSSE3 MMX forms).
+// INSERTPS with a memory source sets imm bit 8.
+inline constexpr uint32_t kSseExtMmx = 0x100;
+const tcg::HelperInfo& helper_info_sse_int_ext();
+// (mnemonic, first operand xmm, second operand lo, hi, imm8 | 0x100 for
+// REX.W) -> EFLAGS arithmetic bits : PCMPESTRI/M, PCMPISTRI/M (writes ECX or
+// XMM0; reads EAX/EDX for the explicit-length forms).
+const tcg::HelperInfo& helper_info_sse_pcmpstr();
+// (accumulator, value, size in bytes) -> CRC32 (CRC-32C) of value's low bytes.
+const tcg::HelperInfo& helper_info_crc32();
+// (linear, flags) -> () : XSAVE / XSAVEOPT / XRSTOR of the components
+// EDX:EAX & XCR0 (xsave.cpp); flags as for FXSAVE.
+const tcg::HelperInfo& helper_info_xsave();
+const tcg::HelperInfo& helper_info_xsaveopt();
+const tcg::HelperInfo& helper_info_xrstor();
+// () -> () : XGETBV / XSETBV (ECX selects the XCR; EDX:EAX the value).
+const tcg::HelperInfo& helper_info_xgetbv();
+const tcg::HelperInfo& helper_info_xsetbv();
+
 // Plain functions for tests and other helpers.
 void sse_int_op(CpuState& cpu, uint32_t mnemonic, XmmReg& dst, XmmReg src, uint32_t imm);
 

@@ -5,6 +5,8 @@
 // outside the guest rounding mode.
 #include <emmintrin.h>
 
+#include <utility>
+
 #include "target-x86/exceptions.h"
 #include "target-x86/fpu_state.h"
 #include "target-x86/helper_def.h"
@@ -46,7 +48,8 @@ using Vec = __m128i;
   X(kCvtps2pd, "cvtps2pd") X(kCvtpd2ps, "cvtpd2ps") X(kCvtss2sd, "cvtss2sd")               \
   X(kCvtsd2ss, "cvtsd2ss") X(kCvtdq2ps, "cvtdq2ps") X(kCvtps2dq, "cvtps2dq")               \
   X(kCvttps2dq, "cvttps2dq") X(kCvtdq2pd, "cvtdq2pd") X(kCvtpd2dq, "cvtpd2dq")             \
-  X(kCvttpd2dq, "cvttpd2dq")
+  X(kCvttpd2dq, "cvttpd2dq") X(kAddsubps, "addsubps") X(kAddsubpd, "addsubpd")              \
+  X(kHaddps, "haddps") X(kHaddpd, "haddpd") X(kHsubps, "hsubps") X(kHsubpd, "hsubpd")
 // clang-format on
 
 #define VX86_DEFINE_OP(m, insn) VX86_HOST_SSE_BINOP(host_##m, insn)
@@ -84,6 +87,82 @@ uint32_t host_cmp(uint32_t mnemonic, uint32_t csr, Vec& x, Vec s) {
 using CmpFn = uint32_t (*)(uint32_t, uint32_t, Vec&, Vec);
 constexpr CmpFn kCmpFns[8] = {host_cmp<0>, host_cmp<1>, host_cmp<2>, host_cmp<3>,
                               host_cmp<4>, host_cmp<5>, host_cmp<6>, host_cmp<7>};
+
+// SSE4.1 operations with an immediate (ROUNDPS/PD/SS/SD: bits 3:0 matter;
+// DPPS/DPPD: all 8), one host function per immediate value.
+#define VX86_HOST_SSE_IMMOP(name, insn)                            \
+  template <int P>                                                 \
+  uint32_t name(uint32_t csr, Vec& x, Vec s) {                     \
+    uint32_t host = 0;                                             \
+    asm volatile("stmxcsr %[host]\n\tldmxcsr %[csr]\n\t" insn      \
+                 " %[p], %[s], %[x]\n\t"                           \
+                 "stmxcsr %[csr]\n\tldmxcsr %[host]"               \
+                 : [x] "+x"(x), [csr] "+m"(csr), [host] "+m"(host) \
+                 : [s] "x"(s), [p] "i"(P));                        \
+    return csr;                                                    \
+  }
+VX86_HOST_SSE_IMMOP(host_roundps, "roundps")
+VX86_HOST_SSE_IMMOP(host_roundpd, "roundpd")
+VX86_HOST_SSE_IMMOP(host_roundss, "roundss")
+VX86_HOST_SSE_IMMOP(host_roundsd, "roundsd")
+VX86_HOST_SSE_IMMOP(host_dpps, "dpps")
+VX86_HOST_SSE_IMMOP(host_dppd, "dppd")
+#undef VX86_HOST_SSE_IMMOP
+
+using ImmFn = uint32_t (*)(uint32_t, Vec&, Vec);
+
+// A plain array: std::array<ImmFn> would drop __m128i's vector attribute.
+template <std::size_t N>
+struct ImmTable {
+  ImmFn fn[N];
+  ImmFn operator[](std::size_t i) const { return fn[i]; }
+};
+
+template <template <int> class Wrap, std::size_t... I>
+constexpr ImmTable<sizeof...(I)> imm_table(std::index_sequence<I...>) {
+  return {{Wrap<static_cast<int>(I)>::value...}};
+}
+
+#define VX86_IMM_TABLE(table, func, count)   \
+  template <int P>                           \
+  struct table##_wrap {                      \
+    static constexpr ImmFn value = &func<P>; \
+  };                                         \
+  constexpr ImmTable<count> table = imm_table<table##_wrap>(std::make_index_sequence<count>{});
+VX86_IMM_TABLE(kRoundps, host_roundps, 16)
+VX86_IMM_TABLE(kRoundpd, host_roundpd, 16)
+VX86_IMM_TABLE(kRoundss, host_roundss, 16)
+VX86_IMM_TABLE(kRoundsd, host_roundsd, 16)
+VX86_IMM_TABLE(kDpps, host_dpps, 256)
+VX86_IMM_TABLE(kDppd, host_dppd, 256)
+#undef VX86_IMM_TABLE
+
+// The host instructions behind SSE3 and SSE4.1 floating point; a host
+// without them makes those guest instructions #UD.
+bool host_has_sse41() {
+  static const bool has = __builtin_cpu_supports("sse4.1");
+  return has;
+}
+
+bool needs_sse41_host(M m) {
+  switch (m) {
+    case M::kAddsubps:
+    case M::kAddsubpd:
+    case M::kHaddps:
+    case M::kHaddpd:
+    case M::kHsubps:
+    case M::kHsubpd:
+    case M::kRoundps:
+    case M::kRoundpd:
+    case M::kRoundss:
+    case M::kRoundsd:
+    case M::kDpps:
+    case M::kDppd:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // The guest MXCSR as run on the host: its control bits, all exceptions
 // masked, no flags.
@@ -130,6 +209,24 @@ void run_fp(CpuState& cpu, uint32_t mnemonic, XmmReg& d, uint64_t lo, uint64_t h
     case M::kCmpsd:
       csr = kCmpFns[imm & 7](mnemonic, csr, x, s);
       break;
+    case M::kRoundps:
+      csr = kRoundps[imm & 15](csr, x, s);
+      break;
+    case M::kRoundpd:
+      csr = kRoundpd[imm & 15](csr, x, s);
+      break;
+    case M::kRoundss:
+      csr = kRoundss[imm & 15](csr, x, s);
+      break;
+    case M::kRoundsd:
+      csr = kRoundsd[imm & 15](csr, x, s);
+      break;
+    case M::kDpps:
+      csr = kDpps[imm & 255](csr, x, s);
+      break;
+    case M::kDppd:
+      csr = kDppd[imm & 255](csr, x, s);
+      break;
     default:
       return;
   }
@@ -139,6 +236,9 @@ void run_fp(CpuState& cpu, uint32_t mnemonic, XmmReg& d, uint64_t lo, uint64_t h
 
 void helper_sse_fp(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo, uint64_t hi,
                    uint32_t imm) {
+  if (needs_sse41_host(static_cast<M>(mnemonic)) && !host_has_sse41()) {
+    raise_exception(*env, kExcUD);
+  }
   run_fp(*env, mnemonic, env->xmm[dst & 15], lo, hi, imm);
 }
 

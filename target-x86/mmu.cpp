@@ -47,7 +47,27 @@ bool Mmu::canonical(uint64_t vaddr) const {
 
 void Mmu::flush_all() {
   for (auto& t : tlb_) {
-    for (auto& e : t) e.vpage = ~0ull;
+    for (auto& e : t) e = TlbEntry{};
+  }
+}
+
+void Mmu::drop_fast_writes(uint64_t ppage) {
+  for (auto& t : tlb_) {
+    for (auto& e : t) {
+      if ((e.ppage & cpu_.a20_mask) == ppage) e.write_tag = ~0ull;
+    }
+  }
+}
+
+void Mmu::set_fast_tags(TlbEntry& e, unsigned mem_index) {
+  e.read_tag = e.write_tag = ~0ull;
+  if (!e.host) return;  // MMIO: always the slow path
+  // SMAP depends on EFLAGS.AC, which changes without a TLB flush.
+  if (mem_index != kMemUser && e.user_page && (cpu_.cr4 & kCr4SMAP) && (cpu_.cr0 & kCr0PG)) return;
+  e.addend = reinterpret_cast<uintptr_t>(e.host) - (e.vpage << 12);
+  if (e.readable) e.read_tag = e.vpage;
+  if (e.writable && !e.rom && !(has_code_ && has_code_(e.ppage & cpu_.a20_mask))) {
+    e.write_tag = e.vpage;
   }
 }
 
@@ -55,7 +75,7 @@ void Mmu::flush_nonglobal() {
   bool keep_global = (cpu_.cr4 & kCr4PGE) != 0;
   for (auto& t : tlb_) {
     for (auto& e : t) {
-      if (!(keep_global && e.global)) e.vpage = ~0ull;
+      if (!(keep_global && e.global)) e = TlbEntry{};
     }
   }
 }
@@ -65,7 +85,7 @@ void Mmu::flush_page(uint64_t vaddr) {
   // Large pages are cached per 4K page, so one slot per index is enough.
   for (auto& t : tlb_) {
     TlbEntry& e = t[vpage % kTlbSize];
-    if (e.vpage == vpage) e.vpage = ~0ull;
+    if (e.vpage == vpage) e = TlbEntry{};
   }
 }
 
@@ -279,6 +299,7 @@ TlbEntry* Mmu::lookup(uint64_t vaddr, Access access, unsigned mem_index) {
   fresh.host = memory_.host_ptr(fresh.ppage & cpu_.a20_mask, false);
   fresh.rom = fresh.host && !memory_.host_ptr(fresh.ppage & cpu_.a20_mask, true);
   e = fresh;
+  set_fast_tags(e, mem_index);
   return &e;
 }
 

@@ -29,7 +29,14 @@ enum class Access : uint8_t { kRead, kWrite, kFetch };
 // Internal pseudo-vectors the MMU may leave in CpuState::exception_vector.
 inline constexpr int kExcpSmcRestart = 0x100;  // a store hit a page holding translated code
 
-struct TlbEntry {
+// The first three fields are probed by generated code (tcg::JitFastTlb):
+// read_tag/write_tag hold the page number when that access may go straight
+// to host memory (RAM, rights checked, no SMAP question, and for writes: dirty,
+// not ROM, no translated code on the page), else ~0 which never matches.
+struct alignas(64) TlbEntry {
+  uint64_t read_tag = ~0ull;
+  uint64_t write_tag = ~0ull;
+  uintptr_t addend = 0;     // host address minus linear address for the page
   uint64_t vpage = ~0ull;   // linear page number, ~0 when empty
   uint64_t ppage = 0;       // physical page address (A20 mask applied)
   uint8_t* host = nullptr;  // host pointer of the page for RAM, else nullptr
@@ -38,6 +45,7 @@ struct TlbEntry {
   bool global = false;
   bool rom = false;  // host pointer valid for reads only
 };
+static_assert(sizeof(TlbEntry) == 64);
 
 class Mmu : public tcg::MemoryInterface {
  public:
@@ -81,6 +89,12 @@ class Mmu : public tcg::MemoryInterface {
   // restarting (used to run the one instruction that modifies code).
   void set_smc_single_step(bool on) { smc_single_step_ = on; }
 
+  // The TLB as generated code sees it: kNumMemIndexes tables of kTlbSize
+  // entries each, contiguous.
+  const TlbEntry* tlb_table() const { return tlb_[0].data(); }
+  // A page now holds translated code: writes to it must take the slow path.
+  void drop_fast_writes(uint64_t ppage);
+
   struct Stats {
     uint64_t hits = 0, misses = 0, walks = 0;
   };
@@ -93,6 +107,7 @@ class Mmu : public tcg::MemoryInterface {
                         bool reserved);
   void raise_gp0();
   TlbEntry* lookup(uint64_t vaddr, Access access, unsigned mem_index);
+  void set_fast_tags(TlbEntry& e, unsigned mem_index);
   uint64_t read_phys(uint64_t paddr, unsigned size);
   void write_phys(uint64_t paddr, uint64_t value, unsigned size);
   bool canonical(uint64_t vaddr) const;

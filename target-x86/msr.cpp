@@ -1,5 +1,7 @@
 #include "target-x86/msr.h"
 
+#include "core/device_lock.h"
+
 #include "core/clock.h"
 #include "target-x86/exceptions.h"
 #include "target-x86/x86_cpu.h"
@@ -70,6 +72,15 @@ uint64_t read_tsc(X86Cpu& cpu) {
 }
 
 bool read_msr(X86Cpu& cpu, uint32_t index, uint64_t* value) {
+  if (cpu.local_apic) {
+    CpuLocalApic::MsrAccess access;
+    {
+      DeviceLockGuard lock;
+      access = cpu.local_apic->cpu_read_msr(index, value);
+    }
+    if (access != CpuLocalApic::MsrAccess::kNotMine)
+      return access == CpuLocalApic::MsrAccess::kDone;
+  }
   if (index >= kMsrMtrrPhysBase0 && index < kMsrMtrrPhysBase0 + 2 * kNumVariableMtrrs) {
     unsigned n = (index - kMsrMtrrPhysBase0) / 2;
     *value = (index & 1) ? cpu.mtrr_var_mask[n] : cpu.mtrr_var_base[n];
@@ -147,6 +158,16 @@ bool read_msr(X86Cpu& cpu, uint32_t index, uint64_t* value) {
 }
 
 bool write_msr(X86Cpu& cpu, uint32_t index, uint64_t value) {
+  if (cpu.local_apic) {
+    CpuLocalApic::MsrAccess access;
+    {
+      DeviceLockGuard lock;
+      access = cpu.local_apic->cpu_write_msr(index, value, read_tsc(cpu));
+      cpu.intr_line.store(cpu.local_apic->interrupt_pending(), std::memory_order_release);
+    }
+    if (access != CpuLocalApic::MsrAccess::kNotMine)
+      return access == CpuLocalApic::MsrAccess::kDone;
+  }
   if (index >= kMsrMtrrPhysBase0 && index < kMsrMtrrPhysBase0 + 2 * kNumVariableMtrrs) {
     unsigned n = (index - kMsrMtrrPhysBase0) / 2;
     ((index & 1) ? cpu.mtrr_var_mask[n] : cpu.mtrr_var_base[n]) = value;

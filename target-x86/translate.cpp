@@ -63,13 +63,21 @@ void log_instruction(const DisasContext& s, uint64_t linear) {
 }  // namespace
 
 void gen_end_block(DisasContext& s) {
-  gen_jump_const(s, s.next_pc);
+  // State that affects translation or interrupts may have changed: back to
+  // the execution loop, never chained.
+  s.b.st_i64(s.b.const_i64(s.next_pc), offsetof(CpuState, rip));
+  s.b.exit_tb(uint64_t{0});
+  s.block_ended = true;
 }
 
 void gen_jump_const(DisasContext& s, uint64_t new_ip) {
   tcg::IrBuilder& b = s.b;
   b.st_i64(b.const_i64(new_ip), offsetof(CpuState, rip));
-  b.exit_tb(uint64_t{0});
+  // A constant target: a chainable exit (the JIT may jump straight to the next block).
+  if (s.goto_tb_slots < 2)
+    b.goto_tb(uint64_t{s.goto_tb_slots++});
+  else
+    b.exit_tb(uint64_t{0});
   s.block_ended = true;
 }
 
@@ -172,7 +180,7 @@ bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlo
         if (!(translate_system(s) || translate_data(s) || translate_alu(s) ||
               translate_control(s) || translate_string(s) || translate_shift(s) ||
               translate_muldiv(s) || translate_bits(s) || translate_atomic(s) || translate_bcd(s) ||
-              translate_fpu(s) || translate_sse(s))) {
+              translate_fpu(s) || translate_sse(s) || translate_random(s))) {
           gen_unimplemented(s);
         }
         break;

@@ -57,8 +57,18 @@ struct DisasContext {
   uint32_t cc_op = kCcOpDynamic;  // what env.cc_op holds, if known
   Temp cc_dst{}, cc_src{};        // the values stored with it (valid when cc_op is known)
   bool block_ended = false;       // the instruction ended the block
+  unsigned goto_tb_slots = 0;     // goto_tb exits used so far (two chain slots per block)
   Temp ea_cache{};                // this instruction's memory operand address (linear)
   bool ea_valid = false;
+  // Linear addresses gen_linear() made in segments that need limit and type
+  // checks (kHfSegCheck), so that gen_load/gen_store check what they access.
+  struct CheckedAddress {
+    Temp linear, offset;
+    unsigned seg = 0;
+  };
+  static constexpr unsigned kCheckedAddresses = 8;
+  CheckedAddress checked[kCheckedAddresses] = {};
+  unsigned checked_next = 0;
 };
 
 // Field offsets in the guest state block.
@@ -86,6 +96,20 @@ Temp gen_linear(DisasContext& s, unsigned seg, Temp offset);
 Temp gen_operand_address(DisasContext& s);
 Temp gen_load(DisasContext& s, Temp linear, unsigned size, bool sign = false);
 void gen_store(DisasContext& s, Temp linear, unsigned size, Temp value);
+// Segment limit and type checks (segment_checks.cpp): whether accesses
+// through seg are checked in this block, and the check itself (#GP(0), or
+// #SS(0) for SS) of `size` bytes at `offset` within seg.
+bool segment_checked(const DisasContext& s, unsigned seg);
+void gen_check_segment(DisasContext& s, unsigned seg, Temp offset, unsigned size, bool write);
+// A segment load in protected or compatibility mode may change which
+// segments need checks (kHfSegCheck is part of the block key), so the block
+// ends after it.
+inline bool segment_load_ends_block(const DisasContext& s) {
+  return (s.hflags & kHfPe) && !s.vm86 && !s.mode64;
+}
+// Checks `size` bytes of the ModRM memory operand, for accesses made by
+// helpers or in pieces (far pointers, descriptor-table registers, vectors).
+void gen_check_memory_operand(DisasContext& s, unsigned size, bool write);
 
 // Decoded operands (index into insn.operands): register, memory, immediate.
 Temp gen_read_operand(DisasContext& s, unsigned index);
@@ -135,5 +159,6 @@ bool translate_atomic(DisasContext& s);  // XADD, CMPXCHG* (translate_atomic.cpp
 bool translate_bcd(DisasContext& s);     // DAA DAS AAA AAS AAM AAD (translate_bcd.cpp)
 bool translate_fpu(DisasContext& s);     // x87 (translate_fpu.cpp)
 bool translate_sse(DisasContext& s);     // MMX/SSE (translate_sse.cpp)
+bool translate_random(DisasContext& s);  // RDRAND RDSEED (translate_random.cpp)
 
 }  // namespace vx86::x86

@@ -96,6 +96,7 @@ void far_transfer(DisasContext& s, Mnemonic m) {
   } else {
     // m16:16/32/64 in memory: offset first, then the selector.
     Temp addr = gen_operand_address(s);
+    gen_check_memory_operand(s, osize + 2, false);
     offset = gen_load(s, addr, osize);
     Temp sel_addr = b.new_i64();
     b.add_i64(sel_addr, addr, b.const_i64(osize));

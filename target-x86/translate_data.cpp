@@ -30,6 +30,8 @@ void mov(DisasContext& s) {
       // MOV SS blocks interrupts for one instruction and may change the stack size.
       s.b.call_helper(helper_info_inhibit_interrupts(), {});
       gen_end_block(s);
+    } else if (segment_load_ends_block(s)) {
+      gen_end_block(s);
     }
     return;
   }
@@ -110,6 +112,8 @@ void pop(DisasContext& s) {
     gen_store_gpr(s, kRSP, ss, gen_zext(s, new_sp, ss));
     if (dst.reg == kSegSS) {
       b.call_helper(helper_info_inhibit_interrupts(), {});
+      gen_end_block(s);
+    } else if (segment_load_ends_block(s)) {
       gen_end_block(s);
     }
     return;

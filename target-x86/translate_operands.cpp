@@ -139,7 +139,31 @@ Temp gen_linear(DisasContext& s, unsigned seg, Temp offset) {
   b.ld_i64(base, seg_base_offset(seg));
   b.add_i64(lin, offset, base);
   if (!s.mode64) b.ext32u_i64(lin, lin);
+  if (segment_checked(s, seg)) {
+    s.checked[s.checked_next] = DisasContext::CheckedAddress{lin, offset, seg};
+    s.checked_next = (s.checked_next + 1) % DisasContext::kCheckedAddresses;
+  }
   return lin;
+}
+
+namespace {
+
+// Checks an access through a linear address from gen_linear() when its
+// segment needs checks.
+void check_access(DisasContext& s, Temp linear, unsigned size, bool write) {
+  if (!(s.hflags & kHfSegCheckMask)) return;
+  for (const DisasContext::CheckedAddress& c : s.checked) {
+    if (c.linear.valid() && c.linear == linear) {
+      gen_check_segment(s, c.seg, c.offset, size, write);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+void gen_check_memory_operand(DisasContext& s, unsigned size, bool write) {
+  check_access(s, gen_operand_address(s), size, write);
 }
 
 Temp gen_operand_address(DisasContext& s) {
@@ -154,11 +178,13 @@ Temp gen_load(DisasContext& s, Temp linear, unsigned size, bool sign) {
   Temp t = s.b.new_i64();
   MemOp mo = size_memop(size);
   if (sign) mo = mo | tcg::kMoSign;
+  check_access(s, linear, size, false);
   s.b.qemu_ld_i64(t, linear, mo, uint64_t{s.mem_index});
   return t;
 }
 
 void gen_store(DisasContext& s, Temp linear, unsigned size, Temp value) {
+  check_access(s, linear, size, true);
   s.b.qemu_st_i64(value, linear, size_memop(size), uint64_t{s.mem_index});
 }
 

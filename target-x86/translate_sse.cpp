@@ -1,32 +1,24 @@
-// SSE/SSE2 and MMX generators. Moves and bitwise logic are direct IR on the
-// XMM fields of CpuState; arithmetic, shuffles and floating point call the
-// helpers of helpers_sse*.cpp with the destination register number and the
-// second source as two i64 halves.
+// SSE/SSE2/SSE3 and MMX generators for the 0F map. Moves and bitwise logic
+// are direct IR on the XMM fields of CpuState; arithmetic, shuffles and
+// floating point call the helpers of helpers_sse*.cpp with the destination
+// register number and the second source as two i64 halves. The 0F 38 / 0F 3A
+// maps (SSSE3, SSE4) are in sse_translate_ext.cpp, the XSAVE family in
+// xsave_translate.cpp.
 #include "target-x86/exceptions.h"
 #include "target-x86/fpu_state.h"
 #include "target-x86/helpers.h"
 #include "target-x86/helpers_sse.h"
 #include "target-x86/mmu.h"
-#include "target-x86/translate.h"
+#include "target-x86/sse_translate.h"
 
-namespace vx86::x86 {
-
-namespace {
+namespace vx86::x86::sse {
 
 using M = Mnemonic;
 using tcg::Cond;
 using tcg::Label;
 
-constexpr std::size_t xmm_offset(unsigned reg, unsigned half = 0) {
-  return offsetof(CpuState, xmm) + sizeof(XmmReg) * reg + 8 * half;
-}
-
-struct Vec {
-  Temp lo, hi;
-};
-
-// Raises the #UD/#NM that CR0.EM/TS and CR4.OSFXSR call for (checked at run
-// time: those bits are not part of the translation-block key).
+// Checked at run time: CR0.EM/TS and CR4.OSFXSR are not part of the
+// translation-block key.
 void gen_check_unit(DisasContext& s, uint32_t kind) {
   tcg::IrBuilder& b = s.b;
   Temp cr0 = b.new_i64(), bad = b.new_i64();
@@ -45,20 +37,37 @@ void gen_check_unit(DisasContext& s, uint32_t kind) {
   b.set_label(ok);
 }
 
-// #GP(0) unless the linear address is 16-byte aligned.
-void gen_check_align16(DisasContext& s, Temp addr) {
+void gen_check_alignment(DisasContext& s, Temp addr, unsigned alignment) {
   tcg::IrBuilder& b = s.b;
   Temp low = b.new_i64();
-  b.and_i64(low, addr, b.const_i64(15));
+  b.and_i64(low, addr, b.const_i64(alignment - 1));
   Label ok = b.new_label();
   b.brcond_i64(low, b.const_i64(0), Cond::kEq, ok);
   b.call_helper(helper_info_raise_exception(), {b.const_i32(kExcGP), b.const_i32(0)});
   b.set_label(ok);
 }
 
+namespace {
+
 bool unaligned_ok(Mnemonic m) {
   return m == M::kMovups || m == M::kMovupd || m == M::kMovdqu || m == M::kLddqu;
 }
+
+// Memory bytes read for an XMM-or-memory operand: the decoded size, except
+// the conversions whose table row says 16 but which read 64 bits.
+unsigned vec_read_size(const DisasContext& s, unsigned index) {
+  switch (s.insn.mnemonic) {
+    case M::kCvtps2pd:
+    case M::kCvtdq2pd:
+    case M::kCvtps2pi:
+    case M::kCvttps2pi:
+      return 8;
+    default:
+      return s.insn.operands[index].size;
+  }
+}
+
+}  // namespace
 
 Vec gen_load_xmm(DisasContext& s, unsigned reg) {
   Vec v{s.b.new_i64(), s.b.new_i64()};
@@ -72,22 +81,15 @@ void gen_store_xmm(DisasContext& s, unsigned reg, Vec v) {
   s.b.st_i64(v.hi, xmm_offset(reg, 1));
 }
 
-// Reads an XMM-or-memory operand. Memory operands narrower than 16 bytes land
-// zero-extended in lo (hi = 0); 16-byte ones are checked for alignment unless
-// the instruction is one of the unaligned moves.
 Vec gen_read_vec(DisasContext& s, unsigned index) {
   const DecodedOperand& op = s.insn.operands[index];
   tcg::IrBuilder& b = s.b;
   if (op.kind == OperandKind::kReg) return gen_load_xmm(s, op.reg);
   Temp addr = gen_operand_address(s);
-  // CVTPS2PD, CVTDQ2PD and CVT(T)PS2PI read only 64 bits of memory (no alignment rule).
-  const Mnemonic m = s.insn.mnemonic;
-  const unsigned size =
-      (m == M::kCvtps2pd || m == M::kCvtdq2pd || m == M::kCvtps2pi || m == M::kCvttps2pi) ? 8
-                                                                                          : op.size;
+  const unsigned size = vec_read_size(s, index);
   Vec v;
   if (size == 16) {
-    if (!unaligned_ok(s.insn.mnemonic)) gen_check_align16(s, addr);
+    if (!unaligned_ok(s.insn.mnemonic)) gen_check_alignment(s, addr, 16);
     Temp t = b.new_v128();
     b.qemu_ld_v128(t, addr, tcg::kMo128, uint64_t{s.mem_index});
     v.lo = b.new_i64();
@@ -101,13 +103,12 @@ Vec gen_read_vec(DisasContext& s, unsigned index) {
   return v;
 }
 
-// Writes a 16-byte value to an XMM register or memory operand.
 void gen_write_vec(DisasContext& s, unsigned index, Vec v, bool aligned) {
   const DecodedOperand& op = s.insn.operands[index];
   tcg::IrBuilder& b = s.b;
   if (op.kind == OperandKind::kReg) return gen_store_xmm(s, op.reg, v);
   Temp addr = gen_operand_address(s);
-  if (aligned) gen_check_align16(s, addr);
+  if (aligned) gen_check_alignment(s, addr, 16);
   Temp t = b.new_v128();
   b.concat_i64_v128(t, v.lo, v.hi);
   b.qemu_st_v128(t, addr, tcg::kMo128, uint64_t{s.mem_index});
@@ -121,12 +122,7 @@ bool is_mmx_form(const DecodedInsn& insn) {
   return false;
 }
 
-bool is_reg(const DisasContext& s, unsigned index) {
-  return s.insn.operands[index].kind == OperandKind::kReg;
-}
-unsigned reg_of(const DisasContext& s, unsigned index) {
-  return s.insn.operands[index].reg;
-}
+namespace {
 
 void gen_int_helper(DisasContext& s, Vec src, uint32_t imm) {
   tcg::IrBuilder& b = s.b;
@@ -281,10 +277,16 @@ bool translate_sse_fp_family(DisasContext& s) {
     case M::kCmpps:
     case M::kCmppd:
     case M::kCmpss:
-    case M::kCmpsd: {
+    case M::kCmpsd:
+    case M::kAddsubps:
+    case M::kAddsubpd:
+    case M::kHaddps:
+    case M::kHaddpd:
+    case M::kHsubps:
+    case M::kHsubpd: {
       gen_check_unit(s, kFpUnitSse);
       Vec src = gen_read_vec(s, 1);
-      gen_fp_helper(s, src, static_cast<uint32_t>(s.insn.imm & 0xff));
+      gen_fp_helper(s, src, imm8(s));
       return true;
     }
     case M::kCvtsi2ss:
@@ -339,9 +341,10 @@ void gen_maskmov(DisasContext& s, Vec data, Vec mask, unsigned count) {
                                         b.const_i32(count | (s.mem_index << 8))});
 }
 
-bool translate_sse_int_family(DisasContext& s) {
-  tcg::IrBuilder& b = s.b;
-  switch (s.insn.mnemonic) {
+// Lane-wise integer operations with both an MMX (0F xx) and an XMM (66 0F xx)
+// form, all computed by sse_int_op().
+bool is_packed_int_op(Mnemonic m) {
+  switch (m) {
     case M::kPaddb:
     case M::kPaddw:
     case M::kPaddd:
@@ -379,28 +382,21 @@ bool translate_sse_int_family(DisasContext& s) {
     case M::kPunpcklbw:
     case M::kPunpcklwd:
     case M::kPunpckldq:
-    case M::kPunpcklqdq:
     case M::kPunpckhbw:
     case M::kPunpckhwd:
     case M::kPunpckhdq:
-    case M::kPunpckhqdq:
-    case M::kUnpcklps:
-    case M::kUnpckhps:
-    case M::kUnpcklpd:
-    case M::kUnpckhpd:
     case M::kPacksswb:
     case M::kPackssdw:
     case M::kPackuswb:
-    case M::kPshufd:
-    case M::kPshuflw:
-    case M::kPshufhw:
-    case M::kShufps:
-    case M::kShufpd: {
-      gen_check_unit(s, kFpUnitSse);
-      Vec src = gen_read_vec(s, 1);
-      gen_int_helper(s, src, static_cast<uint32_t>(s.insn.imm & 0xff));
       return true;
-    }
+    default:
+      return false;
+  }
+}
+
+// Shifts by a register/memory count or an immediate, in both forms.
+bool is_packed_shift(Mnemonic m) {
+  switch (m) {
     case M::kPsllw:
     case M::kPslld:
     case M::kPsllq:
@@ -409,16 +405,50 @@ bool translate_sse_int_family(DisasContext& s) {
     case M::kPsrlq:
     case M::kPsraw:
     case M::kPsrad:
-    case M::kPslldq:
-    case M::kPsrldq: {
-      gen_check_unit(s, kFpUnitSse);
-      const uint32_t imm = static_cast<uint32_t>(s.insn.imm & 0xff);
-      Vec count = s.insn.operands[1].kind == OperandKind::kImm
-                      ? Vec{b.const_i64(imm), b.const_i64(0)}
-                      : gen_read_vec(s, 1);
-      gen_int_helper(s, count, imm);
       return true;
-    }
+    default:
+      return false;
+  }
+}
+
+// Shuffles and unpacks that exist only on XMM registers.
+bool is_xmm_shuffle(Mnemonic m) {
+  switch (m) {
+    case M::kPunpcklqdq:
+    case M::kPunpckhqdq:
+    case M::kUnpcklps:
+    case M::kUnpckhps:
+    case M::kUnpcklpd:
+    case M::kUnpckhpd:
+    case M::kPshufd:
+    case M::kPshuflw:
+    case M::kPshufhw:
+    case M::kShufps:
+    case M::kShufpd:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool translate_sse_int_family(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const Mnemonic m = s.insn.mnemonic;
+  if (is_packed_int_op(m) || is_xmm_shuffle(m)) {
+    gen_check_unit(s, kFpUnitSse);
+    Vec src = gen_read_vec(s, 1);
+    gen_int_helper(s, src, imm8(s));
+    return true;
+  }
+  if (is_packed_shift(m) || m == M::kPslldq || m == M::kPsrldq) {
+    gen_check_unit(s, kFpUnitSse);
+    Vec count = s.insn.operands[1].kind == OperandKind::kImm
+                    ? Vec{b.const_i64(imm8(s)), b.const_i64(0)}
+                    : gen_read_vec(s, 1);
+    gen_int_helper(s, count, imm8(s));
+    return true;
+  }
+  switch (m) {
     case M::kPxor:
     case M::kXorps:
     case M::kXorpd:
@@ -478,6 +508,27 @@ bool translate_sse_int_family(DisasContext& s) {
   }
 }
 
+// MOVSLDUP / MOVSHDUP / MOVDDUP: the even or odd dwords, or the low
+// quadword, each written twice.
+Vec gen_duplicate(DisasContext& s, Mnemonic m, Vec src) {
+  tcg::IrBuilder& b = s.b;
+  if (m == M::kMovddup) return Vec{src.lo, src.lo};
+  Vec r{b.new_i64(), b.new_i64()};
+  for (int half = 0; half < 2; ++half) {
+    Temp in = half ? src.hi : src.lo, out = half ? r.hi : r.lo;
+    Temp dword = b.new_i64(), shifted = b.new_i64();
+    if (m == M::kMovsldup) {
+      b.ext32u_i64(dword, in);
+      b.shl_i64(shifted, dword, b.const_i64(32));
+    } else {
+      b.shr_i64(dword, in, b.const_i64(32));
+      b.shl_i64(shifted, dword, b.const_i64(32));
+    }
+    b.or_i64(out, dword, shifted);
+  }
+  return r;
+}
+
 bool translate_sse_moves(DisasContext& s) {
   tcg::IrBuilder& b = s.b;
   const Mnemonic m = s.insn.mnemonic;
@@ -492,6 +543,13 @@ bool translate_sse_moves(DisasContext& s) {
       gen_check_unit(s, kFpUnitSse);
       Vec v = gen_read_vec(s, 1);
       gen_write_vec(s, 0, v, !unaligned_ok(m));
+      return true;
+    }
+    case M::kMovsldup:
+    case M::kMovshdup:
+    case M::kMovddup: {
+      gen_check_unit(s, kFpUnitSse);
+      gen_store_xmm(s, reg_of(s, 0), gen_duplicate(s, m, gen_read_vec(s, 1)));
       return true;
     }
     case M::kMovntps:
@@ -570,22 +628,18 @@ bool translate_sse_moves(DisasContext& s) {
   }
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------------------
-// MMX: the registers are the mantissas of the x87 physical registers.
+// MMX
 
-constexpr std::size_t mmx_offset(unsigned reg) {
-  return offsetof(CpuState, st) + sizeof(Float80) * (reg & 7) + offsetof(Float80, mantissa);
-}
-constexpr std::size_t mmx_exponent_offset(unsigned reg) {
-  return offsetof(CpuState, st) + sizeof(Float80) * (reg & 7) + offsetof(Float80, sign_exponent);
-}
-
+namespace {
 bool is_mmx_reg(const DecodedOperand& op) {
   return op.kind == OperandKind::kReg && op.reg_class == RegClass::kMmx;
 }
+}  // namespace
 
-// #UD/#NM checks, then the x87-to-MMX transition (TOP = 0, all tags valid),
-// which every MMX register access makes.
+// Every MMX register access makes the x87-to-MMX transition.
 void gen_mmx_enter(DisasContext& s) {
   gen_check_unit(s, kFpUnitMmx);
   bool touches_mmx = false;
@@ -600,7 +654,6 @@ void gen_store_mmx(DisasContext& s, unsigned reg, Temp value) {
   s.b.st16_i32(s.b.const_i32(0xffff), mmx_exponent_offset(reg));
 }
 
-// An MMX-register-or-memory operand (memory: zero-extended from its size).
 Temp gen_read_mmx_src(DisasContext& s, unsigned index) {
   const DecodedOperand& op = s.insn.operands[index];
   if (op.kind == OperandKind::kReg) {
@@ -611,83 +664,35 @@ Temp gen_read_mmx_src(DisasContext& s, unsigned index) {
   return gen_load(s, gen_operand_address(s), op.size);
 }
 
+namespace {
+
 bool translate_mmx(DisasContext& s) {
   tcg::IrBuilder& b = s.b;
   const Mnemonic m = s.insn.mnemonic;
   const DecodedOperand& op0 = s.insn.operands[0];
   const uint32_t imm = static_cast<uint32_t>(s.insn.imm & 0xff);
+  if (is_packed_int_op(m) || is_packed_shift(m) || m == M::kPshufw) {
+    gen_mmx_enter(s);
+    Temp src =
+        s.insn.operands[1].kind == OperandKind::kImm ? b.const_i64(imm) : gen_read_mmx_src(s, 1);
+    b.call_helper(helper_info_mmx_int(), {b.const_i32(static_cast<uint32_t>(m)),
+                                          b.const_i32(op0.reg), src, b.const_i32(imm)});
+    return true;
+  }
   switch (m) {
-    case M::kPaddb:
-    case M::kPaddw:
-    case M::kPaddd:
-    case M::kPaddq:
-    case M::kPsubb:
-    case M::kPsubw:
-    case M::kPsubd:
-    case M::kPsubq:
-    case M::kPaddsb:
-    case M::kPaddsw:
-    case M::kPaddusb:
-    case M::kPaddusw:
-    case M::kPsubsb:
-    case M::kPsubsw:
-    case M::kPsubusb:
-    case M::kPsubusw:
-    case M::kPcmpeqb:
-    case M::kPcmpeqw:
-    case M::kPcmpeqd:
-    case M::kPcmpgtb:
-    case M::kPcmpgtw:
-    case M::kPcmpgtd:
-    case M::kPminub:
-    case M::kPmaxub:
-    case M::kPminsw:
-    case M::kPmaxsw:
-    case M::kPavgb:
-    case M::kPavgw:
-    case M::kPmullw:
-    case M::kPmulhw:
-    case M::kPmulhuw:
-    case M::kPmuludq:
-    case M::kPmaddwd:
-    case M::kPsadbw:
-    case M::kPunpcklbw:
-    case M::kPunpcklwd:
-    case M::kPunpckldq:
-    case M::kPunpckhbw:
-    case M::kPunpckhwd:
-    case M::kPunpckhdq:
-    case M::kPacksswb:
-    case M::kPackssdw:
-    case M::kPackuswb:
     case M::kPand:
     case M::kPandn:
     case M::kPor:
-    case M::kPxor:
-    case M::kPshufw:
-    case M::kPsllw:
-    case M::kPslld:
-    case M::kPsllq:
-    case M::kPsrlw:
-    case M::kPsrld:
-    case M::kPsrlq:
-    case M::kPsraw:
-    case M::kPsrad: {
+    case M::kPxor: {
       gen_mmx_enter(s);
-      Temp src =
-          s.insn.operands[1].kind == OperandKind::kImm ? b.const_i64(imm) : gen_read_mmx_src(s, 1);
-      if (m == M::kPand || m == M::kPandn || m == M::kPor || m == M::kPxor) {
-        Temp dst = b.new_i64(), r = b.new_i64();
-        b.ld_i64(dst, mmx_offset(op0.reg));
-        if (m == M::kPand) b.and_i64(r, dst, src);
-        if (m == M::kPandn) b.andc_i64(r, src, dst);
-        if (m == M::kPor) b.or_i64(r, dst, src);
-        if (m == M::kPxor) b.xor_i64(r, dst, src);
-        gen_store_mmx(s, op0.reg, r);
-        return true;
-      }
-      b.call_helper(helper_info_mmx_int(), {b.const_i32(static_cast<uint32_t>(m)),
-                                            b.const_i32(op0.reg), src, b.const_i32(imm)});
+      Temp src = gen_read_mmx_src(s, 1);
+      Temp dst = b.new_i64(), r = b.new_i64();
+      b.ld_i64(dst, mmx_offset(op0.reg));
+      if (m == M::kPand) b.and_i64(r, dst, src);
+      if (m == M::kPandn) b.andc_i64(r, src, dst);
+      if (m == M::kPor) b.or_i64(r, dst, src);
+      if (m == M::kPxor) b.xor_i64(r, dst, src);
+      gen_store_mmx(s, op0.reg, r);
       return true;
     }
     case M::kMovd:
@@ -793,16 +798,25 @@ bool translate_mmx(DisasContext& s) {
 
 }  // namespace
 
+}  // namespace vx86::x86::sse
+
+namespace vx86::x86 {
+
 bool translate_sse(DisasContext& s) {
-  if (s.insn.map != OpcodeMapId::k0F) return false;  // MOVSD/CMPSD strings, SSSE3+
-  if (s.insn.prefixes & kPrefixLock) return false;   // LOCK on SSE/MMX is #UD
+  using namespace sse;
+  if (s.insn.prefixes & kPrefixLock) return false;  // LOCK on SSE/MMX is #UD
+  if (s.insn.map == OpcodeMapId::k0F38 || s.insn.map == OpcodeMapId::k0F3A) {
+    return translate_sse_ext(s);
+  }
+  if (s.insn.map != OpcodeMapId::k0F) return false;  // MOVSD/CMPSD strings
   if (s.insn.mnemonic == M::kEmms) {
     gen_check_unit(s, kFpUnitMmx);
     s.b.st16_i32(s.b.const_i32(0xffff), offsetof(CpuState, fpu_tw));
     return true;
   }
   if (is_mmx_form(s.insn)) return translate_mmx(s);
-  return translate_sse_moves(s) || translate_sse_int_family(s) || translate_sse_fp_family(s);
+  return translate_sse_moves(s) || translate_sse_int_family(s) || translate_sse_fp_family(s) ||
+         translate_xsave(s);
 }
 
 }  // namespace vx86::x86

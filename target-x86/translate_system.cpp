@@ -68,6 +68,7 @@ void descriptor_table(DisasContext& s, Mnemonic m) {
   unsigned which = (m == Mnemonic::kLgdt || m == Mnemonic::kSgdt) ? 0 : 1;
   bool load = m == Mnemonic::kLgdt || m == Mnemonic::kLidt;
   const tcg::HelperInfo& h = load ? helper_info_load_dtr() : helper_info_store_dtr();
+  gen_check_memory_operand(s, s.mode64 ? 10 : 6, !load);
   b.call_helper(h, {b.const_i32(which), addr, b.const_i32(s.insn.operand_bits / 8)});
 }
 
@@ -86,6 +87,7 @@ void load_far_pointer(DisasContext& s, unsigned seg) {
   tcg::IrBuilder& b = s.b;
   unsigned size = operand_size(s, 0);
   Temp addr = gen_operand_address(s);
+  gen_check_memory_operand(s, size + 2, false);
   Temp offset = gen_load(s, addr, size);
   Temp sel_addr = b.new_i64();
   b.add_i64(sel_addr, addr, b.const_i64(size));
@@ -95,6 +97,8 @@ void load_far_pointer(DisasContext& s, unsigned seg) {
   gen_write_operand(s, 0, offset);
   if (seg == kSegSS) {
     b.call_helper(helper_info_inhibit_interrupts(), {});
+    gen_end_block(s);
+  } else if (segment_load_ends_block(s)) {
     gen_end_block(s);
   }
 }

@@ -15,6 +15,7 @@
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
 #include "target-x86/mmu.h"
+#include "tcg/jit_runtime.h"
 #include "tcg/tb_cache.h"
 
 namespace vx86::x86 {
@@ -31,6 +32,8 @@ struct X86Cpu : CpuState {
   AddressSpace& memory;
   AddressSpace& io;
   CpuInterruptSource* interrupts;
+  // The CPU's local APIC when the machine has one (then also `interrupts`).
+  CpuLocalApic* local_apic = nullptr;
   SystemControl* control;
   CpuModel model;
   Mmu mmu;
@@ -48,6 +51,11 @@ struct X86Cpu : CpuState {
   bool stop_after_block = false;
   // Which tcg backend compiles this CPU's blocks (set by the accelerator).
   tcg::Backend tcg_backend = tcg::Backend::kInterpreter;
+  // The JIT's code buffer for this vCPU (made by the first cpu_exec), its size
+  // (-accel tcg,tb-size=N MiB) and whether generated code counts statistics.
+  std::shared_ptr<tcg::JitRuntime> jit;
+  size_t jit_code_bytes = size_t{64} << 20;
+  bool jit_stats = false;
   // Interrupts and exceptions delivered so far: single-stepping (EFLAGS.TF)
   // raises no #DB after an instruction that itself went through the IDT.
   uint64_t deliveries = 0;

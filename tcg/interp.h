@@ -20,6 +20,8 @@ enum class ExitKind : uint8_t {
   kFault,   // a guest memory access or helper faulted
 };
 
+class CompiledBlock;
+
 struct ExitRecord {
   ExitKind kind = ExitKind::kExitTb;
   uint64_t value = 0;
@@ -28,8 +30,9 @@ struct ExitRecord {
   // insn_start ops, -1 if none) and its two data words (guest PC, extra).
   int insn_index = -1;
   uint64_t insn_data[2] = {0, 0};
-  bool fault_in_helper = false;  // true: `fault` holds what the helper threw
-  GuestFault fault;              // for memory faults: code 0, info = address
+  bool fault_in_helper = false;          // true: `fault` holds what the helper threw
+  GuestFault fault;                      // for memory faults: code 0, info = address
+  const CompiledBlock* block = nullptr;  // the block that exited (set by CompiledBlock::run)
 };
 
 class InterpProgram {

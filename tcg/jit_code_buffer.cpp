@@ -4,28 +4,58 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <system_error>
 
 namespace vx86::tcg {
 
-JitCodeBuffer::JitCodeBuffer(const uint8_t* code, size_t size) : size_(size) {
+namespace {
+[[noreturn]] void fail(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+}  // namespace
+
+JitCodeBuffer::JitCodeBuffer(size_t capacity) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  mapped_ = (size + page - 1) / page * page;
-  if (mapped_ == 0) mapped_ = page;
-  void* p = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "jit: mmap");
-  base_ = static_cast<uint8_t*>(p);
-  std::memcpy(base_, code, size);
-  if (mprotect(base_, mapped_, PROT_READ | PROT_EXEC) != 0) {
+  capacity_ = (capacity + page - 1) / page * page;
+  if (capacity_ == 0) capacity_ = page;
+  fd_ = memfd_create("vx86-jit", MFD_CLOEXEC);
+  if (fd_ < 0) fail("jit: memfd_create");
+  if (ftruncate(fd_, static_cast<off_t>(capacity_)) != 0) {
     int err = errno;
-    munmap(base_, mapped_);
-    throw std::system_error(err, std::generic_category(), "jit: mprotect");
+    close(fd_);
+    errno = err;
+    fail("jit: ftruncate");
   }
+  void* w = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  void* x = w == MAP_FAILED ? MAP_FAILED
+                            : mmap(nullptr, capacity_, PROT_READ | PROT_EXEC, MAP_SHARED, fd_, 0);
+  if (x == MAP_FAILED) {
+    int err = errno;
+    if (w != MAP_FAILED) munmap(w, capacity_);
+    close(fd_);
+    errno = err;
+    fail("jit: mmap");
+  }
+  write_ = static_cast<uint8_t*>(w);
+  exec_ = static_cast<uint8_t*>(x);
+  delta_ = write_ - exec_;
 }
 
 JitCodeBuffer::~JitCodeBuffer() {
-  if (base_) munmap(base_, mapped_);
+  munmap(write_, capacity_);
+  munmap(exec_, capacity_);
+  close(fd_);
+}
+
+const uint8_t* JitCodeBuffer::allocate(size_t size) {
+  size_t start = (used_ + 15) & ~size_t{15};
+  if (start > capacity_ || size > capacity_ - start) return nullptr;
+  used_ = start + size;
+  return exec_ + start;
+}
+
+void JitCodeBuffer::reset(size_t keep) {
+  used_ = keep < used_ ? keep : used_;
 }
 
 }  // namespace vx86::tcg

@@ -1,7 +1,8 @@
-// Executable memory for generated host code, kept W^X: the bytes are copied
-// into a fresh read/write mapping which is then flipped to read/execute, so a
-// page is never writable and executable at once. One mapping per block for
-// now (adjacent anonymous mappings with equal protection merge in the kernel).
+// Executable memory for generated host code, kept W^X by mapping one memfd
+// twice: a read/write view the JIT writes through and a read/execute view the
+// host runs. No page is ever writable and executable in the same mapping.
+// One buffer per vCPU; space is handed out front to back and reclaimed only
+// wholesale (reset()), after every block in it has been dropped.
 #pragma once
 
 #include <cstddef>
@@ -11,21 +12,33 @@ namespace vx86::tcg {
 
 class JitCodeBuffer {
  public:
-  // Copies `size` bytes of code into new executable memory. Throws
-  // std::system_error if the mapping or the protection change fails.
-  JitCodeBuffer(const uint8_t* code, size_t size);
+  // Maps `capacity` bytes (rounded up to pages). Throws std::system_error if
+  // the memfd or either mapping cannot be made.
+  explicit JitCodeBuffer(size_t capacity);
   ~JitCodeBuffer();
   JitCodeBuffer(const JitCodeBuffer&) = delete;
   JitCodeBuffer& operator=(const JitCodeBuffer&) = delete;
 
-  const uint8_t* code() const { return base_; }
-  size_t code_size() const { return size_; }
-  size_t mapped_size() const { return mapped_; }
+  // Reserves `size` bytes (16-byte aligned); returns the executable address,
+  // or nullptr when the buffer is full.
+  const uint8_t* allocate(size_t size);
+  // The writable alias of an executable address inside the buffer.
+  uint8_t* writable(const uint8_t* exec) const { return const_cast<uint8_t*>(exec) + delta_; }
+
+  // Forgets everything after `keep` bytes (the permanent stubs at the front).
+  void reset(size_t keep);
+
+  const uint8_t* exec_base() const { return exec_; }
+  size_t capacity() const { return capacity_; }
+  size_t used() const { return used_; }
 
  private:
-  uint8_t* base_ = nullptr;
-  size_t size_ = 0;
-  size_t mapped_ = 0;
+  int fd_ = -1;
+  uint8_t* exec_ = nullptr;
+  uint8_t* write_ = nullptr;
+  ptrdiff_t delta_ = 0;  // write_ - exec_
+  size_t capacity_ = 0;
+  size_t used_ = 0;
 };
 
 }  // namespace vx86::tcg

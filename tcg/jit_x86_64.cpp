@@ -13,31 +13,11 @@
 #include <exception>
 
 #include "tcg/helper.h"
+#include "tcg/jit_x86_64_abi.h"
 
 namespace vx86::tcg {
 
 namespace {
-
-// What generated code shares with run(): reached through r12. Standard layout,
-// so the generated code can use offsetof.
-struct JitRunContext {
-  MemoryInterface* mem;
-  std::exception_ptr* pending;  // an exception thrown by MemoryInterface
-  uint64_t helper_args[kMaxHelperArgs];
-  uint64_t scratch_result;  // result of helpers that return nothing
-  int32_t insn_count;       // insn_start ops executed, minus one
-  int32_t insn_ordinal;     // block position of the last executed insn_start
-  uint8_t fault_in_helper;
-  GuestFault fault;
-};
-
-// Returned in rax:rdx by the generated entry point.
-struct JitResult {
-  uint64_t kind;   // ExitKind
-  uint64_t value;  // exit_tb immediate or goto_tb slot
-};
-
-using JitEntry = JitResult (*)(uint8_t* env, uint64_t* slots, JitRunContext* ctx);
 
 uint64_t sign_extend(uint64_t v, unsigned bytes) {
   unsigned shift = 64 - 8 * bytes;
@@ -136,19 +116,34 @@ class HeapAllocator : public Xbyak::Allocator {
   bool useProtect() const override { return false; }
 };
 
-// Register roles. Callee-saved registers hold the block's context across
-// helper calls; everything else is scratch.
-//   rbx = env, rbp = temp slots, r12 = JitRunContext*,
-//   r13d = insn_start count - 1, r14d = ordinal of the last insn_start.
+// Jumps out of the block to a shared stub, resolved when the code is placed.
+enum class StubKind : uint8_t { kExit, kGotoLookup, kPtrLookup };
+struct StubFixup {
+  uint32_t end;  // offset just past the rel32
+  StubKind stub;
+};
+
+// Register roles: see tcg/jit_x86_64_abi.h. rax, rcx, rdx, rsi, rdi, r8-r11
+// are scratch.
 class Emitter : public Xbyak::CodeGenerator {
  public:
-  Emitter(const Block& block, Xbyak::Allocator* alloc)
-      : Xbyak::CodeGenerator(4096, Xbyak::AutoGrow, alloc), block_(block) {}
+  Emitter(const Block& block, Xbyak::Allocator* alloc, const JitConfig& config,
+          const JitBlockOptions& options, const void* self, JitStats* stats)
+      : Xbyak::CodeGenerator(4096, Xbyak::AutoGrow, alloc),
+        block_(block),
+        config_(config),
+        options_(options),
+        self_(self),
+        stats_(stats) {}
 
   void generate();
 
   size_t frame_words() const { return frame_words_; }
   std::vector<std::array<uint64_t, 2>> insn_data;
+  std::vector<uint32_t> insn_offsets;
+  std::vector<StubFixup> fixups;
+  std::vector<uint32_t> chain_sites[2];
+  uint32_t unchecked_offset = 0;
 
  private:
   // ---- temps ----
@@ -217,6 +212,19 @@ class Emitter : public Xbyak::CodeGenerator {
   void emit_extract(const Op& op, bool is64, bool is_signed);
   void emit_env(const Op& op);
   void emit_memory(const Op& op);
+  void emit_memory_call(const Op& op);
+  void emit_slow_paths();
+  void emit_entry_checks(Xbyak::Label& entry_exit);
+  void jmp_stub(StubKind stub) {
+    db(0xE9);
+    dd(0);
+    fixups.push_back({static_cast<uint32_t>(getSize()), stub});
+  }
+  void count(uint64_t JitStats::*field) {
+    if (!config_.count_stats || !stats_) return;
+    mov(rax, reinterpret_cast<uint64_t>(&(stats_->*field)));
+    inc(qword[rax]);
+  }
   void emit_call(const Op& op);
   void emit_vector(const Op& op);
   void call_fn(const void* fn) {
@@ -224,12 +232,22 @@ class Emitter : public Xbyak::CodeGenerator {
     call(rax);
   }
 
+  struct SlowPath {
+    const Op* op;
+    Xbyak::Label entry, resume;
+  };
+
   const Block& block_;
+  const JitConfig& config_;
+  const JitBlockOptions& options_;
+  const void* self_;
+  JitStats* stats_;
+  std::vector<std::unique_ptr<SlowPath>> slow_paths_;
   std::vector<uint32_t> slot_off_;
   std::vector<bool> used_;  // temps that some op reads or writes
   size_t frame_words_ = 0;
   std::vector<Xbyak::Label> labels_;
-  Xbyak::Label epilogue_, mem_fault_, helper_fault_;
+  Xbyak::Label mem_fault_, helper_fault_;
   int insn_ordinal_ = -1;
 };
 
@@ -265,21 +283,41 @@ void Emitter::layout_frame() {
   frame_words_ = (off + 15) / 16 * 2;
 }
 
+void Emitter::emit_entry_checks(Xbyak::Label& entry_exit) {
+  for (const JitEntryCheck& c : config_.exit_checks) {
+    if (c.mask <= 0xff)
+      test(byte[rbx + c.env_offset], static_cast<uint8_t>(c.mask));
+    else
+      test(dword[rbx + c.env_offset], c.mask);
+    if (c.exit_if_clear)
+      jz(entry_exit, T_NEAR);
+    else
+      jnz(entry_exit, T_NEAR);
+  }
+  if (config_.irq_line_offset >= 0) {
+    Xbyak::Label no_irq;
+    cmp(byte[rbx + config_.irq_line_offset], 0);
+    je(no_irq, T_NEAR);
+    test(dword[rbx + config_.irq_enable_offset], config_.irq_enable_mask);
+    jnz(entry_exit, T_NEAR);
+    L(no_irq);
+  }
+  if (config_.flags_offset >= 0) {
+    cmp(dword[rbx + config_.flags_offset], options_.key_flags);
+    jne(entry_exit, T_NEAR);
+  }
+}
+
 void Emitter::generate() {
   setDefaultJmpNEAR(true);
   layout_frame();
   labels_.resize(block_.num_labels);
 
-  push(rbx);
-  push(rbp);
-  push(r12);
-  push(r13);
-  push(r14);
-  push(r15);
-  sub(rsp, 8);  // 6 pushes + return address: realign to 16 for calls
-  mov(rbx, rdi);
-  mov(rbp, rsi);
-  mov(r12, rdx);
+  // Checked entry (chained jumps, lookups), then the entry run() uses.
+  Xbyak::Label entry_exit;
+  if (options_.entry_checks) emit_entry_checks(entry_exit);
+  unchecked_offset = static_cast<uint32_t>(getSize());
+  mov(r15, reinterpret_cast<uint64_t>(self_));
   mov(r13d, 0xffffffffu);
   mov(r14d, 0xffffffffu);
   // v128 constants: the low word holds the value (as the interpreter does).
@@ -294,22 +332,24 @@ void Emitter::generate() {
 
   for (const Op& op : block_.ops) emit_op(op);
   ud2();  // the verifier guarantees the block cannot fall off its end
+  insn_offsets.push_back(static_cast<uint32_t>(getSize()));
 
+  emit_slow_paths();
+  if (options_.entry_checks) {
+    // Leaving before the first instruction: this block is the one that exits.
+    L(entry_exit);
+    mov(r15, reinterpret_cast<uint64_t>(self_));
+    mov(r13d, 0xffffffffu);
+    mov(r14d, 0xffffffffu);
+    mov(eax, static_cast<uint32_t>(ExitKind::kExitTb));
+    xor_(edx, edx);
+    jmp_stub(StubKind::kExit);
+  }
   L(helper_fault_);
   mov(byte[r12 + offsetof(JitRunContext, fault_in_helper)], 1);
   L(mem_fault_);
   mov(eax, static_cast<uint32_t>(ExitKind::kFault));
-  L(epilogue_);
-  mov(dword[r12 + offsetof(JitRunContext, insn_count)], r13d);
-  mov(dword[r12 + offsetof(JitRunContext, insn_ordinal)], r14d);
-  add(rsp, 8);
-  pop(r15);
-  pop(r14);
-  pop(r13);
-  pop(r12);
-  pop(rbp);
-  pop(rbx);
-  ret();
+  jmp_stub(StubKind::kExit);
   ready();
 }
 
@@ -436,6 +476,7 @@ void Emitter::emit_op(const Op& op) {
       return;
     case Opcode::insn_start:
       insn_data.push_back({op.cst(0), op.cst(1)});
+      insn_offsets.push_back(static_cast<uint32_t>(getSize()));
       ++insn_ordinal_;
       inc(r13d);
       mov(r14d, static_cast<uint32_t>(insn_ordinal_));
@@ -454,16 +495,32 @@ void Emitter::emit_op(const Op& op) {
     case Opcode::exit_tb:
       mov(eax, static_cast<uint32_t>(ExitKind::kExitTb));
       mov(rdx, op.cst(0));
-      jmp(epilogue_, T_NEAR);
+      jmp_stub(StubKind::kExit);
       return;
-    case Opcode::goto_tb:
-      mov(eax, static_cast<uint32_t>(ExitKind::kGotoTb));
-      mov(rdx, op.cst(0));
-      jmp(epilogue_, T_NEAR);
+    case Opcode::goto_tb: {
+      const uint64_t slot = op.cst(0);
+      if (options_.link && slot < 2) {
+        // The patchable jump: rel32 0 falls through to the lookup until chained.
+        db(0xE9);
+        dd(0);
+        chain_sites[slot].push_back(static_cast<uint32_t>(getSize()));
+      }
+      mov(edx, static_cast<uint32_t>(slot));
+      if (options_.link) {
+        jmp_stub(StubKind::kGotoLookup);
+      } else {
+        mov(eax, static_cast<uint32_t>(ExitKind::kGotoTb));
+        jmp_stub(StubKind::kExit);
+      }
       return;
+    }
     case Opcode::lookup_and_goto_ptr:
-      mov(eax, static_cast<uint32_t>(ExitKind::kLookup));
-      jmp(epilogue_, T_NEAR);
+      if (options_.link) {
+        jmp_stub(StubKind::kPtrLookup);
+      } else {
+        mov(eax, static_cast<uint32_t>(ExitKind::kLookup));
+        jmp_stub(StubKind::kExit);
+      }
       return;
     case Opcode::call:
       emit_call(op);
@@ -987,7 +1044,90 @@ void Emitter::emit_env(const Op& op) {
   store(op.out(0), rax);
 }
 
+// Guest loads and stores: with a fast TLB, a probe inline (the page number of
+// the access's last byte against the entry chosen by its first byte, so an
+// access crossing a page never matches) and the host access; anything else
+// goes to the out-of-line call of MemoryInterface, which then resumes here.
 void Emitter::emit_memory(const Op& op) {
+  using O = Opcode;
+  const JitFastTlb& tlb = config_.tlb;
+  const uint32_t memop = static_cast<uint32_t>(op.cst(0));
+  const uint32_t mem_index = static_cast<uint32_t>(op.cst(1));
+  const bool is_load = op.opc == O::qemu_ld_i32 || op.opc == O::qemu_ld_i64;
+  const bool is_store = op.opc == O::qemu_st_i32 || op.opc == O::qemu_st_i64;
+  if (!tlb.enabled || mem_index >= tlb.num_mem_indexes || !(is_load || is_store)) {
+    emit_memory_call(op);
+    return;
+  }
+  const unsigned size = memop_size(memop);
+  const uint32_t addr_temp = is_load ? op.in(0) : op.in(1);
+  auto path = std::make_unique<SlowPath>();
+  path->op = &op;
+  count(&JitStats::tlb_fast);
+  load(rsi, addr_temp);
+  mov(rax, rsi);
+  shr(rax, static_cast<int>(tlb.page_bits));
+  and_(eax, (1u << tlb.index_bits) - 1);
+  shl(eax, static_cast<int>(tlb.entry_shift));
+  const int64_t table = int64_t{tlb.env_offset} + int64_t{mem_index} * tlb.mem_index_stride;
+  lea(rdx, ptr[rbx + rax + static_cast<int32_t>(table)]);
+  if (size > 1)
+    lea(rcx, ptr[rsi + static_cast<int>(size - 1)]);
+  else
+    mov(rcx, rsi);
+  shr(rcx, static_cast<int>(tlb.page_bits));
+  cmp(rcx, qword[rdx + (is_load ? tlb.read_tag_offset : tlb.write_tag_offset)]);
+  jne(path->entry, T_NEAR);
+  add(rsi, qword[rdx + tlb.addend_offset]);
+  if (is_load) {
+    const bool sign = memop_signed(memop);
+    const bool to64 = op.opc == O::qemu_ld_i64;
+    switch (size) {
+      case 1:
+        sign ? (to64 ? movsx(rax, byte[rsi]) : movsx(eax, byte[rsi])) : movzx(eax, byte[rsi]);
+        break;
+      case 2:
+        sign ? (to64 ? movsx(rax, word[rsi]) : movsx(eax, word[rsi])) : movzx(eax, word[rsi]);
+        break;
+      case 4:
+        sign&& to64 ? movsxd(rax, dword[rsi]) : mov(eax, dword[rsi]);
+        break;
+      default:
+        to64 ? mov(rax, qword[rsi]) : mov(eax, dword[rsi]);
+        break;
+    }
+    store(op.out(0), rax);
+  } else {
+    load(rax, op.in(0));
+    switch (size) {
+      case 1:
+        mov(byte[rsi], al);
+        break;
+      case 2:
+        mov(word[rsi], ax);
+        break;
+      case 4:
+        mov(dword[rsi], eax);
+        break;
+      default:
+        mov(qword[rsi], rax);
+        break;
+    }
+  }
+  L(path->resume);
+  slow_paths_.push_back(std::move(path));
+}
+
+void Emitter::emit_slow_paths() {
+  for (auto& path : slow_paths_) {
+    L(path->entry);
+    count(&JitStats::tlb_slow);
+    emit_memory_call(*path->op);
+    jmp(path->resume, T_NEAR);
+  }
+}
+
+void Emitter::emit_memory_call(const Op& op) {
   using O = Opcode;
   const uint32_t memop = static_cast<uint32_t>(op.cst(0));
   const uint32_t mem_index = static_cast<uint32_t>(op.cst(1));
@@ -1035,6 +1175,7 @@ void Emitter::emit_memory(const Op& op) {
 void Emitter::emit_call(const Op& op) {
   const HelperInfo* h = op.helper();
   if (!h || op.nin > kMaxHelperArgs) fatal("bad call", op);
+  count(&JitStats::helper_calls);
   for (unsigned i = 0; i < kMaxHelperArgs; ++i) {
     const Xbyak::Address arg = qword[r12 + offsetof(JitRunContext, helper_args) + 8 * i];
     uint32_t imm;
@@ -1104,22 +1245,108 @@ void Emitter::emit_vector(const Op& op) {
 
 }  // namespace
 
-JitBlock::JitBlock(const Block& block) {
+bool JitBlock::build(const Block& block, JitRuntime& runtime, const JitBlockOptions& options) {
   HeapAllocator allocator;
-  Emitter emitter(block, &allocator);
+  Emitter emitter(block, &allocator, runtime.config(), options, this, &runtime.stats);
   emitter.generate();
-  code_ = std::make_unique<JitCodeBuffer>(emitter.getCode(), emitter.getSize());
+  const uint8_t* at = runtime.buffer().allocate(emitter.getSize());
+  if (!at) return false;
+  uint8_t* w = runtime.buffer().writable(at);
+  std::memcpy(w, emitter.getCode(), emitter.getSize());
+  for (const StubFixup& f : emitter.fixups) {
+    const uint8_t* target = f.stub == StubKind::kExit         ? runtime.exit_stub()
+                            : f.stub == StubKind::kGotoLookup ? runtime.goto_lookup_stub()
+                                                              : runtime.ptr_lookup_stub();
+    const int64_t rel = target - (at + f.end);
+    if (rel != static_cast<int32_t>(rel)) {
+      std::fprintf(stderr, "tcg jit: stub out of rel32 range\n");
+      std::abort();
+    }
+    const int32_t rel32 = static_cast<int32_t>(rel);
+    std::memcpy(w + f.end - 4, &rel32, 4);
+  }
+  runtime_ = &runtime;
+  generation_ = runtime.generation();
+  code_ = at;
+  size_ = emitter.getSize();
+  unchecked_offset_ = emitter.unchecked_offset;
   frame_words_ = emitter.frame_words();
   insn_data_ = std::move(emitter.insn_data);
+  insn_offsets_ = std::move(emitter.insn_offsets);
+  chain_sites_[0] = std::move(emitter.chain_sites[0]);
+  chain_sites_[1] = std::move(emitter.chain_sites[1]);
+  ++runtime.stats.blocks;
+  runtime.stats.code_bytes += size_;
+  return true;
+}
+
+JitBlock::JitBlock(const Block& block) {
+  // Size the private buffer from a first, throw-away compilation.
+  JitConfig sizing;
+  sizing.code_buffer_bytes = 4096;
+  JitRuntime probe_runtime(sizing);
+  HeapAllocator allocator;
+  JitBlockOptions options;
+  options.entry_checks = false;
+  options.link = false;
+  Emitter probe(block, &allocator, probe_runtime.config(), options, this, nullptr);
+  probe.generate();
+  JitConfig config;
+  config.code_buffer_bytes = probe.getSize() + 4096;
+  own_runtime_ = std::make_shared<JitRuntime>(config);
+  if (!build(block, *own_runtime_, options)) {
+    std::fprintf(stderr, "tcg jit: private code buffer too small\n");
+    std::abort();
+  }
+}
+
+std::unique_ptr<JitBlock> JitBlock::compile(const Block& block, JitRuntime& runtime,
+                                            const JitBlockOptions& options) {
+  std::unique_ptr<JitBlock> b(new JitBlock());
+  if (!b->build(block, runtime, options)) return nullptr;
+  return b;
+}
+
+const void* JitBlock::chain_entry() const {
+  if (!runtime_ || generation_ != runtime_->generation()) return nullptr;
+  if (frame_words_ > kJitSharedFrameWords) return nullptr;
+  return code_;
+}
+
+void JitBlock::patch_sites(unsigned slot, const uint8_t* target) {
+  uint8_t* w = runtime_->buffer().writable(code_);
+  for (uint32_t end : chain_sites_[slot]) {
+    const int32_t rel = static_cast<int32_t>(target - (code_ + end));
+    std::memcpy(w + end - 4, &rel, 4);
+  }
+}
+
+bool JitBlock::chain(unsigned slot, const CompiledBlock& target) {
+  if (slot >= 2 || chain_sites_[slot].empty()) return false;
+  if (!runtime_ || generation_ != runtime_->generation()) return false;
+  const auto* t = dynamic_cast<const JitBlock*>(&target);
+  if (!t || t->runtime_ != runtime_) return false;
+  const void* entry = t->chain_entry();
+  if (!entry) return false;
+  patch_sites(slot, static_cast<const uint8_t*>(entry));
+  ++runtime_->stats.chains;
+  return true;
+}
+
+void JitBlock::unchain(unsigned slot) {
+  if (slot >= 2 || !runtime_ || generation_ != runtime_->generation()) return;
+  for (uint32_t end : chain_sites_[slot]) {
+    const int32_t rel = 0;  // back to the fall-through lookup
+    std::memcpy(runtime_->buffer().writable(code_) + end - 4, &rel, 4);
+  }
 }
 
 ExitRecord JitBlock::run(uint8_t* env, MemoryInterface& mem) const {
   // Temp slots: on the stack for ordinary blocks, on the heap for huge ones.
-  constexpr size_t kStackWords = 2048;
-  alignas(16) uint64_t stack_slots[kStackWords];
+  alignas(16) uint64_t stack_slots[kJitSharedFrameWords];
   std::unique_ptr<uint64_t[]> heap_slots;
   uint64_t* slots = stack_slots;
-  if (frame_words_ > kStackWords) {
+  if (frame_words_ > kJitSharedFrameWords) {
     heap_slots.reset(new uint64_t[frame_words_ + 2]);
     slots = reinterpret_cast<uint64_t*>((reinterpret_cast<uintptr_t>(heap_slots.get()) + 15) &
                                         ~uintptr_t{15});
@@ -1128,18 +1355,20 @@ ExitRecord JitBlock::run(uint8_t* env, MemoryInterface& mem) const {
   JitRunContext ctx{};
   ctx.mem = &mem;
   ctx.pending = &pending;
-  auto entry = reinterpret_cast<JitEntry>(reinterpret_cast<uintptr_t>(code_->code()));
-  JitResult r = entry(env, slots, &ctx);
+  auto enter = reinterpret_cast<JitEnterFn>(reinterpret_cast<uintptr_t>(runtime_->enter_stub()));
+  JitResult r = enter(env, slots, &ctx, code_ + unchecked_offset_);
   if (pending) std::rethrow_exception(pending);
 
+  const JitBlock* last = ctx.last_block ? ctx.last_block : this;
   ExitRecord ex;
+  ex.block = last;
   ex.kind = static_cast<ExitKind>(r.kind);
   if (ex.kind == ExitKind::kExitTb) ex.value = r.value;
   if (ex.kind == ExitKind::kGotoTb) ex.slot = static_cast<unsigned>(r.value);
   ex.insn_index = ctx.insn_count;
   if (ctx.insn_ordinal >= 0) {
-    ex.insn_data[0] = insn_data_[ctx.insn_ordinal][0];
-    ex.insn_data[1] = insn_data_[ctx.insn_ordinal][1];
+    ex.insn_data[0] = last->insn_data_[ctx.insn_ordinal][0];
+    ex.insn_data[1] = last->insn_data_[ctx.insn_ordinal][1];
   }
   if (ex.kind == ExitKind::kFault) {
     ex.fault_in_helper = ctx.fault_in_helper != 0;

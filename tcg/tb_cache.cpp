@@ -24,7 +24,34 @@ TranslationBlock* TbCache::insert(std::unique_ptr<TranslationBlock> tb) {
   return raw;
 }
 
+bool TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to) {
+  if (slot >= 2 || from->jmp_dest[slot] || !from->program || !to->program) return false;
+  if (!from->program->chain(slot, *to->program)) return false;
+  from->jmp_dest[slot] = to;
+  to->jmp_incoming.emplace_back(from, slot);
+  return true;
+}
+
+void TbCache::unlink(TranslationBlock* tb) {
+  for (auto [src, slot] : tb->jmp_incoming) {
+    src->program->unchain(slot);
+    src->jmp_dest[slot] = nullptr;
+  }
+  tb->jmp_incoming.clear();
+  for (unsigned slot = 0; slot < 2; ++slot) {
+    TranslationBlock* dest = tb->jmp_dest[slot];
+    if (!dest) continue;
+    auto& in = dest->jmp_incoming;
+    in.erase(std::remove(in.begin(), in.end(), std::make_pair(tb, slot)), in.end());
+    tb->jmp_dest[slot] = nullptr;
+  }
+  TranslationBlock*& cached = jump_cache_[jump_hash(tb->pc)];
+  if (cached == tb) cached = nullptr;
+}
+
 void TbCache::remove(TranslationBlock* tb) {
+  ++epoch_;
+  unlink(tb);
   for (uint64_t page : tb->pages) {
     if (page == kNoPage) continue;
     auto it = page_blocks_.find(page);
@@ -50,6 +77,8 @@ void TbCache::invalidate_page(uint64_t ppage) {
 }
 
 void TbCache::flush() {
+  ++epoch_;
+  std::fill(jump_cache_.begin(), jump_cache_.end(), nullptr);
   blocks_.clear();
   page_blocks_.clear();
   code_pages_.clear();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "tcg/compiled_block.h"
@@ -27,6 +28,9 @@ struct TranslationBlock {
   uint32_t num_insns = 0;
   std::unique_ptr<CompiledBlock> program;  // interpreter or JIT
   uint64_t exec_count = 0;
+  // Direct chaining: where each goto_tb slot jumps, and who jumps here.
+  TranslationBlock* jmp_dest[2] = {nullptr, nullptr};
+  std::vector<std::pair<TranslationBlock*, unsigned>> jmp_incoming;
 };
 
 class TbCache {
@@ -41,6 +45,19 @@ class TbCache {
   // Drops every block with code on this physical page.
   void invalidate_page(uint64_t ppage);
   void flush();
+
+  // Patches from's goto_tb `slot` to jump into `to` (both JIT blocks in one
+  // code buffer). The link is undone when either block goes away.
+  bool link(TranslationBlock* from, unsigned slot, TranslationBlock* to);
+
+  // The per-vCPU jump cache: the last block seen at a virtual PC, for
+  // indirect jumps. Callers check the block's key before using it.
+  TranslationBlock* jump_cache_get(uint64_t pc) const { return jump_cache_[jump_hash(pc)]; }
+  void jump_cache_set(uint64_t pc, TranslationBlock* tb) { jump_cache_[jump_hash(pc)] = tb; }
+
+  // Changes on every removal or flush: a TranslationBlock* held across
+  // other work is still valid only if this did not change.
+  uint64_t epoch() const { return epoch_; }
 
   std::size_t size() const { return blocks_.size(); }
   uint64_t translations() const { return translations_; }
@@ -61,12 +78,19 @@ class TbCache {
     }
   };
   void remove(TranslationBlock* tb);
+  void unlink(TranslationBlock* tb);
+  static constexpr unsigned kJumpCacheBits = 12;
+  static unsigned jump_hash(uint64_t pc) {
+    return static_cast<unsigned>((pc ^ (pc >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
+  }
 
   std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<TranslationBlock*>> page_blocks_;
   std::unordered_set<uint64_t> code_pages_;
   uint64_t translations_ = 0;
   uint64_t invalidations_ = 0;
+  uint64_t epoch_ = 0;
+  std::vector<TranslationBlock*> jump_cache_ = std::vector<TranslationBlock*>(1u << kJumpCacheBits);
 };
 
 }  // namespace vx86::tcg

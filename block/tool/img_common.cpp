@@ -1,11 +1,92 @@
 #include "block/tool/img_common.h"
 
+#include <getopt.h>
+
 #include <cmath>
 #include <cstdio>
 
 #include "core/options.h"
 
 namespace vx86::img {
+
+CmdOption value_option(char letter, const char* long_name, std::string* out) {
+  return {letter, long_name, true, [out](const char* v) { *out = v; }};
+}
+
+CmdOption flag_option(char letter, const char* long_name, bool* out) {
+  return {letter, long_name, false, [out](const char*) { *out = true; }};
+}
+
+CmdOption ignored_option(char letter, const char* long_name, bool has_value) {
+  return {letter, long_name, has_value, nullptr};
+}
+
+CmdOption output_option(std::string* out) {
+  return {0, "output", true, [out](const char* v) {
+            std::string s = v;
+            if (s != "human" && s != "json")
+              throw ToolError("--output must be used with human or json as argument.");
+            *out = s;
+          }};
+}
+
+std::vector<std::string> parse_command_line(int argc, char** argv,
+                                            const std::vector<CmdOption>& options) {
+  std::string shorts = ":h";
+  std::vector<option> longs = {{"help", no_argument, nullptr, 'h'}};
+  for (size_t i = 0; i < options.size(); i++) {
+    const CmdOption& o = options[i];
+    if (o.letter) {
+      shorts += o.letter;
+      if (o.has_value) shorts += ':';
+    }
+    // Long-only options get values past any letter so they stay apart.
+    int val = o.letter ? o.letter : int(256 + i);
+    if (o.long_name)
+      longs.push_back({o.long_name, o.has_value ? required_argument : no_argument, nullptr, val});
+  }
+  longs.push_back({nullptr, 0, nullptr, 0});
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, shorts.c_str(), longs.data(), nullptr)) != -1) {
+    // qemu-img names the offending word as typed.
+    if (c == ':')
+      throw UsageError(std::string("missing argument for option '") + argv[optind - 1] + "'");
+    if (c == '?') throw UsageError(std::string("unrecognized option '") + argv[optind - 1] + "'");
+    if (c == 'h') throw HelpRequested();
+    for (size_t i = 0; i < options.size(); i++) {
+      const CmdOption& o = options[i];
+      if (c != (o.letter ? o.letter : int(256 + i))) continue;
+      if (o.apply) o.apply(optarg);
+      break;
+    }
+  }
+  return std::vector<std::string>(argv + optind, argv + argc);
+}
+
+void ProgressBar::draw(double percent) {
+  printf("    (%3.2f/100%%)\r", percent);
+  fflush(stdout);
+  last_ = percent;
+}
+
+void ProgressBar::update(uint64_t done, uint64_t total) {
+  if (!enabled_) return;
+  double percent = total ? done * 100.0 / total : 100.0;
+  if (percent - last_ >= 1.0 || last_ < 0) draw(percent);
+}
+
+void ProgressBar::finish() {
+  if (!enabled_) return;
+  draw(100.0);
+  printf("\n");
+  fflush(stdout);
+}
+
+const char* const kInvalidSizeMessage =
+    "Invalid image size specified. You may use k, M, G, T, P or E suffixes for\n"
+    "kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.";
 
 std::map<std::string, std::string> parse_create_options(const std::string& text,
                                                         const std::string& filename) {
@@ -45,10 +126,7 @@ std::map<std::string, std::string> parse_create_options(const std::string& text,
 uint64_t parse_image_size(const std::string& text) {
   auto v = parse_size(text);
   if (!v || text.empty() || text[0] == '-') {
-    throw ToolError(
-        "Invalid image size specified. You may use k, M, G, T, P or E suffixes for kilobytes, "
-        "megabytes, "
-        "gigabytes, terabytes, petabytes and exabytes.");
+    throw ToolError(kInvalidSizeMessage);
   }
   return *v;
 }
@@ -112,8 +190,10 @@ std::unique_ptr<BlockDriver> open_for_tool(const std::string& path, const std::s
   try {
     return open_image(path, oo);
   } catch (const BlockError& e) {
+    // qemu-img puts its own "Could not open" before the host's (which says
+    // it again); a format's reasons already name the file once.
     std::string what = e.what();
-    if (what.rfind("Could not open '", 0) == 0) throw ToolError(what);
+    if (what.rfind("Could not open '", 0) == 0 && !e.os_error()) throw ToolError(what);
     throw ToolError("Could not open '" + path + "': " + what);
   }
 }

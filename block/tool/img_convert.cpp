@@ -1,10 +1,18 @@
 // vx86-img convert: copies one or more images (concatenated) into a new
 // image, skipping zero regions and optionally compressing clusters.
-#include <getopt.h>
-
+//
+// The copy is planned as a list of chunks (each all zero or with data) and
+// then run by -m worker threads: each reads its chunk (the source drivers
+// are used one thread at a time), checks it for zeroes and compresses it
+// without any lock, and writes it in order, so the output is laid out as a
+// sequential copy would lay it out (qemu-img also writes compressed output
+// in order).
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "block/tool/img_common.h"
 
@@ -12,91 +20,201 @@ namespace vx86::img {
 namespace {
 
 bool all_zero(const uint8_t* p, uint64_t len) {
-  for (uint64_t i = 0; i < len; i++) {
+  // Word-at-a-time, then the tail.
+  uint64_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (w) return false;
+  }
+  for (; i < len; i++) {
     if (p[i]) return false;
   }
   return true;
 }
 
+struct Chunk {
+  BlockDriver* source;
+  uint64_t source_offset;
+  uint64_t target_offset;
+  uint64_t length;
+  bool zero;  // the source reads as zeroes here: nothing to read
+};
+
+struct ConvertJob {
+  std::vector<Chunk> chunks;
+  BlockDriver* target = nullptr;
+  bool compress = false;
+  bool target_zero = false;  // a fresh image: zero runs need no writes
+  uint64_t sparse = 4096;
+  uint64_t total = 0;
+  ProgressBar* progress = nullptr;
+
+  std::mutex source_mutex;
+  std::mutex mutex;  // next_chunk, next_write, done, error; target writes
+  std::condition_variable turn;
+  size_t next_chunk = 0;
+  size_t next_write = 0;
+  uint64_t done = 0;
+  std::string error;
+};
+
+// One piece of output, prepared by a worker and stored in chunk order.
+struct Prepared {
+  enum Kind { kZero, kData, kCompressed } kind;
+  uint64_t offset;
+  uint64_t length;
+  const uint8_t* data;
+  std::optional<std::vector<uint8_t>> packed;
+};
+
+void prepare(ConvertJob& job, const Chunk& c, std::vector<uint8_t>& buf,
+             std::vector<Prepared>& out) {
+  out.clear();
+  if (c.zero) {
+    out.push_back({Prepared::kZero, c.target_offset, c.length, nullptr, std::nullopt});
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(job.source_mutex);
+    c.source->read(c.source_offset, buf.data(), c.length);
+  }
+  if (job.compress) {
+    if (all_zero(buf.data(), c.length)) {
+      out.push_back({Prepared::kZero, c.target_offset, c.length, nullptr, std::nullopt});
+    } else {
+      out.push_back({Prepared::kCompressed, c.target_offset, c.length, buf.data(),
+                     job.target->compress_for_write(buf.data(), c.length)});
+    }
+    return;
+  }
+  // Zero runs of `sparse` bytes stay holes (or become zero writes); the
+  // rest is merged into as few writes as possible.
+  uint64_t step = job.sparse ? job.sparse : c.length;
+  for (uint64_t o = 0; o < c.length;) {
+    uint64_t n = std::min(step - ((c.target_offset + o) % step), c.length - o);
+    Prepared::Kind kind =
+        job.sparse && all_zero(buf.data() + o, n) ? Prepared::kZero : Prepared::kData;
+    if (!out.empty() && out.back().kind == kind) {
+      out.back().length += n;
+    } else {
+      out.push_back({kind, c.target_offset + o, n, buf.data() + o, std::nullopt});
+    }
+    o += n;
+  }
+}
+
+void store(ConvertJob& job, const std::vector<Prepared>& pieces) {
+  for (const Prepared& p : pieces) {
+    switch (p.kind) {
+      case Prepared::kZero:
+        if (!job.target_zero) job.target->write_zeroes(p.offset, p.length, true);
+        break;
+      case Prepared::kData:
+        job.target->write(p.offset, p.data, p.length);
+        break;
+      case Prepared::kCompressed:
+        job.target->write_compressed_prepared(p.offset, p.data, p.length, p.packed);
+        break;
+    }
+  }
+}
+
+void convert_worker(ConvertJob& job, uint64_t buffer_size) {
+  std::vector<uint8_t> buf(buffer_size);
+  std::vector<Prepared> pieces;
+  for (;;) {
+    size_t index;
+    {
+      std::lock_guard<std::mutex> lock(job.mutex);
+      if (job.next_chunk >= job.chunks.size() || !job.error.empty()) return;
+      index = job.next_chunk++;
+    }
+    const Chunk& c = job.chunks[index];
+    std::string error;
+    try {
+      prepare(job, c, buf, pieces);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    std::unique_lock<std::mutex> lock(job.mutex);
+    job.turn.wait(lock, [&] { return job.next_write == index || !job.error.empty(); });
+    if (!job.error.empty()) return;
+    if (error.empty()) {
+      try {
+        store(job, pieces);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    if (!error.empty()) {
+      job.error = error;
+    } else {
+      job.next_write++;
+      job.done += c.length;
+      job.progress->update(job.done, job.total);
+    }
+    job.turn.notify_all();
+  }
+}
+
 }  // namespace
 
 int cmd_convert(int argc, char** argv) {
-  std::string src_fmt, out_fmt = "raw", options, out_backing, out_backing_fmt;
+  std::string src_fmt, out_fmt = "raw", options, out_backing, out_backing_fmt, snapshot;
   bool compress = false, progress = false, quiet = false, no_create = false;
   CacheMode cache = CacheMode::kUnsafe;
   uint64_t sparse = 4096;
-  static const option kLong[] = {{"force-share", no_argument, nullptr, 'U'},
-                                 {"target-is-zero", no_argument, nullptr, 'Z'},
-                                 {"salvage", no_argument, nullptr, 'V'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, ":hf:O:B:F:co:l:S:pt:T:qnm:WrUC", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'f':
-        src_fmt = optarg;
-        break;
-      case 'O':
-        out_fmt = optarg;
-        break;
-      case 'B':
-        out_backing = optarg;
-        break;
-      case 'F':
-        out_backing_fmt = optarg;
-        break;
-      case 'c':
-        compress = true;
-        break;
-      case 'o':
-        options += (options.empty() ? "" : ",") + std::string(optarg);
-        break;
-      case 'S':
-        sparse = parse_image_size(optarg);
-        break;
-      case 'p':
-        progress = true;
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'n':
-        no_create = true;
-        break;
-      case 't': {
-        auto m = parse_cache_mode(optarg);
-        if (!m) throw ToolError("Invalid cache option: " + std::string(optarg));
-        cache = *m;
-        break;
-      }
-      case 'T':
-        if (!parse_cache_mode(optarg))
-          throw ToolError("Invalid source cache option: " + std::string(optarg));
-        break;
-      case 'm':
-        if (atoi(optarg) < 1 || atoi(optarg) > 16)
-          throw ToolError(
-              "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
-        break;
-      case 'l':
-        throw ToolError("Internal snapshots as a convert source are not supported");
-      case 'W':
-      case 'r':
-      case 'U':
-      case 'C':
-      case 'Z':
-      case 'V':
-        break;
-      case ':':
-        throw ToolError(std::string("option requires an argument -- '") + char(optopt) + "'");
-      default:
-        throw ToolError(std::string("invalid option -- '") + char(optopt) + "'");
-    }
-  }
-  if (argc - optind < 2) throw ToolError("Expecting image file name");
+  int parallel = 8;
+  auto add_options = [&](const char* v) {
+    options += (options.empty() ? "" : ",") + std::string(v);
+  };
+  auto operands = parse_command_line(
+      argc, argv,
+      {value_option('f', nullptr, &src_fmt),
+       value_option('O', nullptr, &out_fmt),
+       value_option('B', nullptr, &out_backing),
+       value_option('F', nullptr, &out_backing_fmt),
+       flag_option('c', nullptr, &compress),
+       {'o', nullptr, true, add_options},
+       {'S', nullptr, true, [&](const char* v) { sparse = parse_image_size(v); }},
+       flag_option('p', nullptr, &progress),
+       flag_option('q', nullptr, &quiet),
+       flag_option('n', nullptr, &no_create),
+       {'t', nullptr, true,
+        [&](const char* v) {
+          auto m = parse_cache_mode(v);
+          if (!m) throw ToolError("Invalid cache option: " + std::string(v));
+          cache = *m;
+        }},
+       {'T', nullptr, true,
+        [](const char* v) {
+          if (!parse_cache_mode(v))
+            throw ToolError("Invalid source cache option: " + std::string(v));
+        }},
+       {'m', nullptr, true,
+        [&](const char* v) {
+          char* end = nullptr;
+          long n = strtol(v, &end, 10);
+          if (*v == 0 || *end != 0 || n < 1 || n > 16)
+            throw ToolError(
+                "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+          parallel = int(n);
+        }},
+       value_option('l', nullptr, &snapshot),
+       ignored_option('W', nullptr),
+       ignored_option('r', nullptr, true),
+       ignored_option('U', "force-share"),
+       ignored_option('C', nullptr),
+       ignored_option(0, "target-is-zero"),
+       ignored_option(0, "salvage"),
+       ignored_option(0, "object", true)});
+  if (!snapshot.empty())
+    throw ToolError("Internal snapshots as a convert source are not supported");
+  if (operands.size() < 2) throw ToolError("Must specify image file name");
   if (quiet) progress = false;
-  std::vector<std::string> srcs(argv + optind, argv + argc - 1);
-  std::string dst = argv[argc - 1];
+  std::vector<std::string> srcs(operands.begin(), operands.end() - 1);
+  std::string dst = operands.back();
   if (compress && out_fmt != "qcow2")
     throw ToolError("Compression not supported for this file format");
 
@@ -138,66 +256,59 @@ int cmd_convert(int argc, char** argv) {
     throw ToolError(dst + ": " + e.what());
   }
   if (no_create && target->length() < total) throw ToolError("Target image is too small");
-  // Only a fresh image without a backing file already reads as zeroes.
-  bool target_zero = !no_create && out_backing.empty();
+
+  ConvertJob job;
+  job.target = target.get();
+  job.compress = compress;
+  // Only a fresh image without a backing file (or preallocated data) already
+  // reads as zeroes.
+  job.target_zero = !no_create && out_backing.empty();
+  job.sparse = sparse;
+  job.total = total;
   uint64_t chunk =
       compress ? target->cluster_size() : std::max<uint64_t>(1 << 20, target->cluster_size());
-  std::vector<uint8_t> buf(chunk);
-  uint64_t done = 0;
-  int last_percent = -1;
-  auto show = [&]() {
-    if (!progress) return;
-    int p = total ? int(done * 10000 / total) : 10000;
-    if (p == last_percent) return;
-    last_percent = p;
-    printf("    (%.2f/100%%)\r", p / 100.0);
-    fflush(stdout);
-  };
-  show();
+  uint64_t out_pos = 0;
   try {
     for (auto& src : sources) {
       uint64_t size = src->length();
-      uint64_t pos = 0;
-      while (pos < size) {
-        uint64_t len = std::min(chunk - (done % chunk), size - pos);
+      for (uint64_t pos = 0; pos < size;) {
+        uint64_t len = std::min(chunk - (out_pos % chunk), size - pos);
         ChainStatus st = chain_status(src.get(), pos, len);
-        if (!compress) len = st.length;
-        if (!compress && st.zero && !st.data) {
-          if (!target_zero) target->write_zeroes(done, len, true);
-        } else {
-          src->read(pos, buf.data(), len);
-          if (compress) {
-            if (!all_zero(buf.data(), len)) {
-              target->write_compressed(done, buf.data(), len);
-            } else if (!target_zero) {
-              target->write_zeroes(done, len, true);
-            }
-          } else {
-            // Zero runs of `sparse` bytes stay holes (or become zero writes).
-            uint64_t step = sparse ? sparse : len;
-            for (uint64_t o = 0; o < len;) {
-              uint64_t n = std::min(step - ((done + o) % step), len - o);
-              bool zero = sparse && all_zero(buf.data() + o, n);
-              if (!zero) {
-                target->write(done + o, buf.data() + o, n);
-              } else if (!target_zero) {
-                target->write_zeroes(done + o, n, true);
-              }
-              o += n;
-            }
-          }
+        bool zero = st.zero && !st.data;
+        // Data chunks stop where the allocation state changes, so zero runs
+        // are never read; compressed chunks are whole clusters.
+        if (!compress) {
+          len = std::min(len, st.length);
+        } else if (zero && st.length < len) {
+          zero = false;
         }
+        job.chunks.push_back({src.get(), pos, out_pos, len, zero});
         pos += len;
-        done += len;
-        show();
+        out_pos += len;
       }
     }
+  } catch (const BlockError& e) {
+    throw ToolError(std::string("error while converting: ") + e.what());
+  }
+
+  ProgressBar bar(progress);
+  job.progress = &bar;
+  bar.update(0, total);
+  std::vector<std::thread> workers;
+  // Threads beyond the cores only help to overlap reads with writes.
+  unsigned threads =
+      std::min<unsigned>(parallel, std::max(2u, std::thread::hardware_concurrency()));
+  for (unsigned i = 1; i < threads; i++) workers.emplace_back(convert_worker, std::ref(job), chunk);
+  convert_worker(job, chunk);
+  for (auto& t : workers) t.join();
+  if (!job.error.empty()) throw ToolError("error while converting: " + job.error);
+  try {
     target->flush();
     target->close();
   } catch (const BlockError& e) {
     throw ToolError(std::string("error while converting: ") + e.what());
   }
-  if (progress) printf("    (100.00/100%%)\n");
+  bar.finish();
   return 0;
 }
 

@@ -1,6 +1,4 @@
 // vx86-img: the disk image tool, spelled like qemu-img.
-#include <getopt.h>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -18,61 +16,35 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-[[noreturn]] void bad_option(int c) {
-  if (c == ':')
-    throw ToolError(std::string("option requires an argument -- '") + char(optopt) + "'");
-  throw ToolError(std::string("invalid option -- '") + char(optopt ? optopt : '?') + "'");
-}
-
-std::string parse_output(const char* arg) {
-  std::string v = arg;
-  if (v != "human" && v != "json")
-    throw ToolError("--output must be used with human or json as argument.");
-  return v;
-}
-
 // ---- create ----
 
 int cmd_create(int argc, char** argv) {
   std::string fmt = "raw", options, backing, backing_fmt;
   bool quiet = false;
-  static const option kLong[] = {{"help", no_argument, nullptr, 'h'}, {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, ":F:b:f:ho:quU", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'f':
-        fmt = optarg;
-        break;
-      case 'b':
-        backing = optarg;
-        break;
-      case 'F':
-        backing_fmt = optarg;
-        break;
-      case 'o':
-        options += (options.empty() ? "" : ",") + std::string(optarg);
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'u':
-      case 'U':
-        break;
-      default:
-        bad_option(c);
-    }
-  }
-  if (optind >= argc) throw ToolError("Expecting image file name");
-  std::string filename = argv[optind++];
+  auto add_options = [&](const char* v) {
+    options += (options.empty() ? "" : ",") + std::string(v);
+  };
+  auto operands = parse_command_line(argc, argv,
+                                     {value_option('f', nullptr, &fmt),
+                                      value_option('b', nullptr, &backing),
+                                      value_option('F', nullptr, &backing_fmt),
+                                      {'o', nullptr, true, add_options},
+                                      flag_option('q', nullptr, &quiet),
+                                      ignored_option('u', nullptr),
+                                      ignored_option('U', "force-share"),
+                                      ignored_option(0, "object", true)});
+  if (operands.empty()) throw UsageError("Expecting image file name");
+  if (operands.size() > 2) throw UsageError("Unexpected argument: " + operands[2]);
+  std::string filename = operands[0];
   CreateOptions co;
   co.format = fmt;
-  if (fmt != "raw" && fmt != "qcow2") throw ToolError("Unknown file format '" + fmt + "'");
+  if (fmt != "raw" && fmt != "qcow2")
+    throw ToolError(filename + ": Unknown file format '" + fmt + "'");
   auto opts = parse_create_options(options, filename);
-  if (optind < argc) {
-    co.size = parse_image_size(argv[optind++]);
+  if (operands.size() > 1) {
+    co.size = parse_image_size(operands[1]);
     co.size_given = true;
   }
-  if (optind < argc) throw ToolError("Unexpected argument: " + std::string(argv[optind]));
   if (opts.count("size")) {
     co.size = parse_image_size(opts["size"]);
     co.size_given = true;
@@ -112,23 +84,32 @@ int cmd_create(int argc, char** argv) {
   co.backing_format = backing_fmt;
   if (!backing.empty() && fmt == "raw")
     throw ToolError(filename + ": Backing file not supported for file format 'raw'");
-  if (!co.size_given && backing.empty()) throw ToolError("Image creation needs a size parameter");
+  if (!co.size_given && backing.empty())
+    throw ToolError(filename + ": Image creation needs a size parameter");
 
-  try {
-    validate_create_options(co);
-  } catch (const BlockError& e) {
-    throw ToolError(filename + ": " + e.what());
-  }
+  // Like qemu-img, announce first: option values are checked while creating.
   if (!quiet) {
     std::string line = "Formatting '" + filename + "', fmt=" + fmt;
     if (fmt == "qcow2") {
       line += " cluster_size=" + std::to_string(co.cluster_size) + " extended_l2=off";
       if (co.preallocation != "off") line += " preallocation=" + co.preallocation;
       line += " compression_type=" + co.compression_type;
-    } else if (co.preallocation != "off") {
-      line += " preallocation=" + co.preallocation;
     }
-    if (co.size_given) line += " size=" + std::to_string(co.size);
+    if (co.size_given) {
+      line += " size=" + std::to_string(co.size);
+    } else {
+      // qemu-img shows the size taken from the backing file.
+      try {
+        OpenOptions bo;
+        bo.read_only = true;
+        bo.format = backing_fmt;
+        line += " size=" +
+                std::to_string(open_image(combine_backing_path(filename, backing), bo)->length());
+      } catch (const BlockError&) {
+      }
+    }
+    if (opts.count("compat")) line += " compat=" + co.compat;
+    if (fmt == "raw" && co.preallocation != "off") line += " preallocation=" + co.preallocation;
     if (!backing.empty()) line += " backing_file=" + backing;
     if (!backing_fmt.empty()) line += " backing_fmt=" + backing_fmt;
     if (fmt == "qcow2") {
@@ -139,6 +120,7 @@ int cmd_create(int argc, char** argv) {
     fflush(stdout);
   }
   try {
+    validate_create_options(co);
     create_image(filename, co);
   } catch (const BlockError& e) {
     throw ToolError(filename + ": " + e.what());
@@ -230,33 +212,18 @@ void print_info_human(const ImageInfo& info) {
 int cmd_info(int argc, char** argv) {
   std::string fmt, output = "human";
   bool chain = false;
-  static const option kLong[] = {
-      {"help", no_argument, nullptr, 'h'},          {"output", required_argument, nullptr, 'O'},
-      {"backing-chain", no_argument, nullptr, 'B'}, {"force-share", no_argument, nullptr, 'U'},
-      {"image-opts", no_argument, nullptr, 'I'},    {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, ":f:htU", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'f':
-        fmt = optarg;
-        break;
-      case 'O':
-        output = parse_output(optarg);
-        break;
-      case 'B':
-        chain = true;
-        break;
-      case 'U':
-      case 't':
-        break;
-      case 'I':
-        throw ToolError("--image-opts is not supported");
-      default:
-        bad_option(c);
-    }
-  }
-  if (optind != argc - 1) throw ToolError("Expecting one image file name");
-  std::string filename = argv[optind];
+  auto operands = parse_command_line(argc, argv,
+                                     {value_option('f', nullptr, &fmt),
+                                      output_option(&output),
+                                      flag_option(0, "backing-chain", &chain),
+                                      ignored_option('U', "force-share"),
+                                      ignored_option('t', nullptr, true),
+                                      ignored_option(0, "object", true),
+                                      {0, "image-opts", false, [](const char*) {
+                                         throw ToolError("--image-opts is not supported");
+                                       }}});
+  if (operands.size() != 1) throw UsageError("Expecting one image file name");
+  std::string filename = operands[0];
   auto img = open_for_tool(filename, fmt, true, CacheMode::kWriteback, chain);
   std::vector<ImageInfo> infos;
   for (BlockDriver* d = img.get(); d; d = chain ? d->backing() : nullptr)
@@ -284,42 +251,26 @@ int cmd_check(int argc, char** argv) {
   std::string fmt, output = "human";
   RepairMode repair = RepairMode::kNone;
   bool quiet = false;
-  static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
-                                 {"output", required_argument, nullptr, 'O'},
-                                 {"repair", required_argument, nullptr, 'r'},
-                                 {"force-share", no_argument, nullptr, 'U'},
-                                 {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, ":hf:r:T:qU", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'f':
-        fmt = optarg;
-        break;
-      case 'O':
-        output = parse_output(optarg);
-        break;
-      case 'r':
-        if (!strcmp(optarg, "leaks")) {
-          repair = RepairMode::kLeaks;
-        } else if (!strcmp(optarg, "all")) {
-          repair = RepairMode::kAll;
-        } else {
-          throw ToolError("Unknown option value for -r (expecting 'leaks' or 'all'): " +
-                          std::string(optarg));
-        }
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'T':
-      case 'U':
-        break;
-      default:
-        bad_option(c);
+  auto set_repair = [&](const char* v) {
+    if (!strcmp(v, "leaks")) {
+      repair = RepairMode::kLeaks;
+    } else if (!strcmp(v, "all")) {
+      repair = RepairMode::kAll;
+    } else {
+      throw UsageError("Unknown option value for -r (expecting 'leaks' or 'all'): " +
+                       std::string(v));
     }
-  }
-  if (optind != argc - 1) throw ToolError("Expecting one image file name");
-  std::string filename = argv[optind];
+  };
+  auto operands = parse_command_line(argc, argv,
+                                     {value_option('f', nullptr, &fmt),
+                                      output_option(&output),
+                                      {'r', "repair", true, set_repair},
+                                      flag_option('q', nullptr, &quiet),
+                                      ignored_option('T', nullptr, true),
+                                      ignored_option('U', "force-share"),
+                                      ignored_option(0, "object", true)});
+  if (operands.size() != 1) throw UsageError("Expecting one image file name");
+  std::string filename = operands[0];
   auto img =
       open_for_tool(filename, fmt, repair == RepairMode::kNone, CacheMode::kWriteback, false);
   if (!img->supports_check()) throw ToolError("This image format does not support checks", 63);
@@ -406,39 +357,21 @@ int cmd_resize(int argc, char** argv) {
   std::string fmt;
   bool shrink = false, quiet = false;
   std::string prealloc = "off";
-  static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
-                                 {"shrink", no_argument, nullptr, 'S'},
-                                 {"preallocation", required_argument, nullptr, 'P'},
-                                 {"image-opts", no_argument, nullptr, 'I'},
-                                 {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, ":f:hq", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'f':
-        fmt = optarg;
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'S':
-        shrink = true;
-        break;
-      case 'P':
-        prealloc = optarg;
-        break;
-      case 'I':
-        throw ToolError("--image-opts is not supported");
-      default:
-        bad_option(c);
-    }
-  }
-  if (size_arg.empty()) {
-    if (optind != argc - 2) throw ToolError("Expecting image file name and size");
-    size_arg = argv[argc - 1];
-  } else if (optind != argc - 1) {
-    throw ToolError("Expecting image file name and size");
-  }
-  std::string filename = argv[optind];
+  auto operands = parse_command_line(argc, argv,
+                                     {value_option('f', nullptr, &fmt),
+                                      flag_option('q', nullptr, &quiet),
+                                      flag_option(0, "shrink", &shrink),
+                                      value_option(0, "preallocation", &prealloc),
+                                      ignored_option('U', "force-share"),
+                                      ignored_option(0, "object", true),
+                                      {0, "image-opts", false, [](const char*) {
+                                         throw ToolError("--image-opts is not supported");
+                                       }}});
+  if (!size_arg.empty()) operands.push_back(size_arg);
+  if (operands.size() < 2) throw UsageError("Not enough arguments");
+  if (operands.size() > 2) throw UsageError("Expecting image file name and size");
+  std::string filename = operands[0];
+  size_arg = operands[1];
   int sign = 0;
   std::string number = size_arg;
   if (number[0] == '+' || number[0] == '-') {
@@ -446,10 +379,7 @@ int cmd_resize(int argc, char** argv) {
     number = number.substr(1);
   }
   auto delta = parse_size(number);
-  if (!delta)
-    throw ToolError(
-        "Invalid image size specified. You may use k, M, G, T, P or E suffixes for kilobytes, "
-        "megabytes, gigabytes, terabytes, petabytes and exabytes.");
+  if (!delta) throw ToolError(kInvalidSizeMessage);
   auto img = open_for_tool(filename, fmt, false, CacheMode::kWriteback, false);
   uint64_t old = img->length();
   uint64_t target = *delta;
@@ -474,38 +404,30 @@ int cmd_resize(int argc, char** argv) {
 
 // ---- map ----
 
+uint64_t parse_map_size(const char* text, const char* what) {
+  try {
+    return parse_image_size(text);
+  } catch (const ToolError&) {
+    std::string msg = kInvalidSizeMessage;
+    throw ToolError(std::string("Invalid ") + what + msg.substr(msg.find(" specified")));
+  }
+}
+
 int cmd_map(int argc, char** argv) {
   std::string fmt, output = "human";
   uint64_t start = 0, max_length = ~0ull;
-  static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
-                                 {"output", required_argument, nullptr, 'O'},
-                                 {"start-offset", required_argument, nullptr, 's'},
-                                 {"max-length", required_argument, nullptr, 'l'},
-                                 {"force-share", no_argument, nullptr, 'U'},
-                                 {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, ":f:hU", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'f':
-        fmt = optarg;
-        break;
-      case 'O':
-        output = parse_output(optarg);
-        break;
-      case 's':
-        start = parse_image_size(optarg);
-        break;
-      case 'l':
-        max_length = parse_image_size(optarg);
-        break;
-      case 'U':
-        break;
-      default:
-        bad_option(c);
-    }
-  }
-  if (optind != argc - 1) throw ToolError("Expecting one image file name");
-  auto img = open_for_tool(argv[optind], fmt, true);
+  auto operands =
+      parse_command_line(argc, argv,
+                         {value_option('f', nullptr, &fmt),
+                          output_option(&output),
+                          {'s', "start-offset", true,
+                           [&](const char* v) { start = parse_map_size(v, "start offset"); }},
+                          {'l', "max-length", true,
+                           [&](const char* v) { max_length = parse_map_size(v, "max length"); }},
+                          ignored_option('U', "force-share"),
+                          ignored_option(0, "object", true)});
+  if (operands.size() != 1) throw UsageError("Expecting one image file name");
+  auto img = open_for_tool(operands[0], fmt, true);
   uint64_t end = std::min(img->length(), max_length > img->length() - std::min(start, img->length())
                                              ? img->length()
                                              : start + max_length);
@@ -560,43 +482,23 @@ int cmd_map(int argc, char** argv) {
 int cmd_compare(int argc, char** argv) {
   std::string fmt1, fmt2;
   bool strict = false, quiet = false;
-  static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
-                                 {"force-share", no_argument, nullptr, 'U'},
-                                 {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, ":hf:F:T:pqsU", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'f':
-        fmt1 = optarg;
-        break;
-      case 'F':
-        fmt2 = optarg;
-        break;
-      case 's':
-        strict = true;
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'p':
-      case 'T':
-      case 'U':
-        break;
-      default:
-        try {
-          bad_option(c);
-        } catch (const ToolError& e) {
-          throw ToolError(e.what(), 2);
-        }
-    }
-  }
-  if (optind != argc - 2) throw ToolError("Expecting two image file names", 2);
+  std::vector<std::string> operands;
   std::unique_ptr<BlockDriver> a, b;
   try {
-    a = open_for_tool(argv[optind], fmt1, true);
-    b = open_for_tool(argv[optind + 1], fmt2.empty() ? fmt1 : fmt2, true);
-  } catch (const ToolError& e) {
-    throw ToolError(e.what(), 2);
+    operands =
+        parse_command_line(argc, argv,
+                           {value_option('f', nullptr, &fmt1), value_option('F', nullptr, &fmt2),
+                            flag_option('s', nullptr, &strict), flag_option('q', nullptr, &quiet),
+                            ignored_option('p', nullptr), ignored_option('T', nullptr, true),
+                            ignored_option('U', "force-share"), ignored_option(0, "object", true)});
+    if (operands.size() != 2) throw UsageError("Expecting two image file names");
+    a = open_for_tool(operands[0], fmt1, true);
+    b = open_for_tool(operands[1], fmt2.empty() ? fmt1 : fmt2, true);
+  } catch (UsageError&) {
+    throw;  // usage errors exit 1 like every other command
+  } catch (ToolError& e) {
+    e.status = 2;  // compare reports its own failures as 2
+    throw;
   }
   uint64_t common = std::min(a->length(), b->length());
   constexpr uint64_t kChunk = 1 << 20;
@@ -677,33 +579,25 @@ void print_snapshot_table(const std::vector<SnapshotInfo>& snapshots) {
 int cmd_snapshot(int argc, char** argv) {
   std::string fmt, name;
   char action = 0;
-  int c;
-  static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
-                                 {"force-share", no_argument, nullptr, 'U'},
-                                 {nullptr, 0, nullptr, 0}};
-  while ((c = getopt_long(argc, argv, ":la:c:d:f:hqU", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'l':
-      case 'a':
-      case 'c':
-      case 'd':
-        if (action) throw ToolError("Cannot mix '-l', '-a', '-c', '-d'");
-        action = char(c);
-        if (c != 'l') name = optarg;
-        break;
-      case 'f':
-        fmt = optarg;
-        break;
-      case 'q':
-      case 'U':
-        break;
-      default:
-        bad_option(c);
-    }
-  }
-  if (optind != argc - 1) throw ToolError("Expecting one image file name");
+  auto set_action = [&](char which) {
+    return [&, which](const char* v) {
+      if (action) throw UsageError("Cannot mix '-l', '-a', '-c', '-d'");
+      action = which;
+      if (v) name = v;
+    };
+  };
+  auto operands = parse_command_line(argc, argv,
+                                     {{'l', nullptr, false, set_action('l')},
+                                      {'a', nullptr, true, set_action('a')},
+                                      {'c', nullptr, true, set_action('c')},
+                                      {'d', nullptr, true, set_action('d')},
+                                      value_option('f', nullptr, &fmt),
+                                      ignored_option('q', nullptr),
+                                      ignored_option('U', "force-share"),
+                                      ignored_option(0, "object", true)});
+  if (operands.size() != 1) throw UsageError("Expecting one image file name");
   if (!action) action = 'l';
-  auto img = open_for_tool(argv[optind], fmt, action == 'l', CacheMode::kWriteback, false);
+  auto img = open_for_tool(operands[0], fmt, action == 'l', CacheMode::kWriteback, false);
   if (action == 'l') {
     ImageInfo info = img->info();
     if (!info.snapshots.empty()) print_snapshot_table(info.snapshots);
@@ -729,43 +623,25 @@ int cmd_snapshot(int argc, char** argv) {
 int cmd_rebase(int argc, char** argv) {
   std::string fmt, backing, backing_fmt;
   bool unsafe = false, have_backing = false, quiet = false, progress = false;
-  static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
-                                 {"force-share", no_argument, nullptr, 'U'},
-                                 {nullptr, 0, nullptr, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, ":hf:F:b:upt:T:qU", kLong, nullptr)) != -1) {
-    switch (c) {
-      case 'f':
-        fmt = optarg;
-        break;
-      case 'F':
-        backing_fmt = optarg;
-        break;
-      case 'b':
-        backing = optarg;
-        have_backing = true;
-        break;
-      case 'u':
-        unsafe = true;
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'p':
-        progress = true;
-        break;
-      case 't':
-      case 'T':
-      case 'U':
-        break;
-      default:
-        bad_option(c);
-    }
-  }
-  if (!have_backing)
-    throw ToolError("Must specify backing file (-b) or use '-b \"\"' to remove the backing file");
-  if (optind != argc - 1) throw ToolError("Expecting one image file name");
-  std::string filename = argv[optind];
+  auto operands = parse_command_line(argc, argv,
+                                     {value_option('f', nullptr, &fmt),
+                                      value_option('F', nullptr, &backing_fmt),
+                                      {'b', nullptr, true,
+                                       [&](const char* v) {
+                                         backing = v;
+                                         have_backing = true;
+                                       }},
+                                      flag_option('u', nullptr, &unsafe),
+                                      flag_option('q', nullptr, &quiet),
+                                      flag_option('p', nullptr, &progress),
+                                      ignored_option('t', nullptr, true),
+                                      ignored_option('T', nullptr, true),
+                                      ignored_option('U', "force-share"),
+                                      ignored_option(0, "object", true)});
+  if (!have_backing && !unsafe)
+    throw UsageError("Must specify backing file (-b) or use unsafe mode (-u)");
+  if (operands.size() != 1) throw UsageError("Expecting one image file name");
+  std::string filename = operands[0];
   auto img = open_for_tool(filename, fmt, false, CacheMode::kWriteback, !unsafe);
   auto* q = dynamic_cast<Qcow2Driver*>(img.get());
   if (!q) throw ToolError("Format '" + img->format_name() + "' does not support backing files");
@@ -784,6 +660,8 @@ int cmd_rebase(int argc, char** argv) {
       uint64_t size = img->length();
       uint64_t chunk = std::max<uint64_t>(img->cluster_size(), 65536);
       std::vector<uint8_t> old_data(chunk), new_data(chunk);
+      ProgressBar bar(progress && !quiet);
+      bar.update(0, size);
       for (uint64_t pos = 0; pos < size;) {
         BlockStatus st = img->block_status(pos, std::min(chunk, size - pos));
         uint64_t len = st.length;
@@ -797,9 +675,9 @@ int cmd_rebase(int argc, char** argv) {
             img->write(pos, old_data.data(), len);
         }
         pos += len;
-        if (progress && !quiet) printf("    (%.2f/100%%)\r", pos * 100.0 / size);
+        bar.update(pos, size);
       }
-      if (progress && !quiet) printf("    (100.00/100%%)\n");
+      bar.finish();
     }
     q->set_backing(backing, backing_fmt);
     q->close();
@@ -831,7 +709,7 @@ void print_help() {
 }
 
 int run(int argc, char** argv) {
-  if (argc < 2) throw ToolError("Not enough arguments (try 'vx86-img --help')");
+  if (argc < 2) throw UsageError("Not enough arguments");
   std::string cmd = argv[1];
   if (cmd == "-h" || cmd == "--help") {
     print_help();
@@ -841,8 +719,7 @@ int run(int argc, char** argv) {
     printf("vx86-img version 0.1.0\n");
     return 0;
   }
-  opterr = 0;
-  optind = 1;
+  if (cmd[0] == '-') throw UsageError("unrecognized option '" + cmd + "'");
   int sub_argc = argc - 1;
   char** sub_argv = argv + 1;
   if (cmd == "create") return cmd_create(sub_argc, sub_argv);
@@ -854,7 +731,7 @@ int run(int argc, char** argv) {
   if (cmd == "compare") return cmd_compare(sub_argc, sub_argv);
   if (cmd == "snapshot") return cmd_snapshot(sub_argc, sub_argv);
   if (cmd == "rebase") return cmd_rebase(sub_argc, sub_argv);
-  throw ToolError("Command not found: " + cmd);
+  throw UsageError("Command not found: " + cmd);
 }
 
 }  // namespace
@@ -863,9 +740,20 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return vx86::img::run(argc, argv);
+  } catch (const vx86::img::HelpRequested&) {
+    vx86::img::print_help();
+    return 0;
   } catch (const vx86::img::ToolError& e) {
     fflush(stdout);
-    fprintf(stderr, "vx86-img: %s\n", e.what());
+    // Multi-line messages get the prefix on every line, as qemu-img does.
+    std::string msg = e.what();
+    for (size_t nl; (nl = msg.find('\n')) != std::string::npos;) {
+      fprintf(stderr, "vx86-img: %s\n", msg.substr(0, nl).c_str());
+      msg = msg.substr(nl + 1);
+    }
+    fprintf(stderr, "vx86-img: %s\n", msg.c_str());
+    if (dynamic_cast<const vx86::img::UsageError*>(&e))
+      fprintf(stderr, "Try 'vx86-img --help' for more information\n");
     return e.status;
   } catch (const std::exception& e) {
     fflush(stdout);

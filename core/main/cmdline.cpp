@@ -90,6 +90,7 @@ const std::vector<OptDesc> kAccelKeys = {
     {"backend", OptType::kString, "tcg: jit or interp"},
     {"tb-size", OptType::kSize, "tcg: translation buffer size in MiB"},
     {"thread", OptType::kString, "tcg: single or multi"},
+    {"stats", OptType::kBool, "tcg: print JIT statistics at exit"},
     {"kernel-irqchip", OptType::kString, "kvm: on, split or off"},
 };
 

@@ -12,6 +12,7 @@
 #include "core/chardev_mux.h"
 #include "core/device_lock.h"
 #include "core/log.h"
+#include "core/main/drives.h"
 #include "hw/device_registry.h"
 #include "hw/pc/linux_boot.h"
 #include "target-x86/cpu_state.h"
@@ -78,11 +79,9 @@ void MachineController::refuse_unavailable_features() const {
   if (options_.kernel.empty() && !options_.append.empty()) {
     throw OptionError("-append: only allowed with -kernel");
   }
-  if (!options_.drives.empty()) refuse(options_.drives.front().option() + ": disk images");
   if (options_.gdb) refuse("-gdb/-s: the gdbstub");
   if (!options_.qmps.empty()) refuse("-qmp: the QMP monitor");
   if (options_.display == "sdl") refuse("-display sdl: the SDL console");
-  if (options_.smp_cpus > 1) refuse("-smp " + std::to_string(options_.smp_cpus) + ": SMP (APICs)");
   if (options_.bios.empty() && options_.kernel.empty()) {
     throw OptionError(
         "no firmware: give -bios FILE or boot a Linux kernel with -kernel FILE (vx86 has no "
@@ -185,6 +184,19 @@ std::vector<uint8_t> MachineController::load_firmware() const {
 }
 
 void MachineController::create_devices() {
+  DeviceSlots slots;
+  slots.isa = &machine_->isa_bus();
+  slots.pci = &machine_->pci_bus();
+  slots.claim_drive = [this](const std::string& id, const std::string& user) {
+    return drives_->claim(id, user);
+  };
+  // -drive if=virtio: a virtio-blk-pci each, before the -device ones (as QEMU).
+  for (const std::string& id : drives_->virtio_drives()) {
+    const DeviceTypeInfo* type = find_device_type("virtio-blk-pci");
+    KeyValues given = KeyValues::parse("-drive", "drive=" + id, "", {});
+    machine_->add_device(
+        type->create(slots, resolve_device_options(*type, given, options_.globals)));
+  }
   for (const KeyValues& given : options_.devices) {
     std::string driver = given.get_string("driver");
     const DeviceTypeInfo* type = find_device_type(driver);
@@ -192,7 +204,7 @@ void MachineController::create_devices() {
       throw OptionError("-device " + driver + ": unknown device type ('-device help' lists them)");
     }
     KeyValues props = resolve_device_options(*type, given, options_.globals);
-    auto device = type->create(machine_->isa_bus(), props);
+    auto device = type->create(slots, props);
     if (props.has("id")) device->set_id(props.get_string("id"));
     machine_->add_device(std::move(device));
   }
@@ -209,14 +221,19 @@ void MachineController::create_cpus() {
   bus.clocks = &loop_.clocks();
   if (auto* tcg = dynamic_cast<TcgAccelerator*>(accel_.get()))
     tcg->set_cpu_model(options_.cpu_model);
+  bus.cpu_count = options_.smp_cpus;
   std::vector<std::unique_ptr<Vcpu>> vcpus;
   for (unsigned i = 0; i < options_.smp_cpus; ++i) {
+    bus.local_apic = &machine_->local_apic(i);
+    bus.interrupts = bus.local_apic;
     vcpus.push_back(accel_->create_vcpu(static_cast<int>(i), bus));
   }
   runner_ = std::make_unique<CpuRunner>(std::move(vcpus), [this](Vcpu&, VcpuExit exit) {
     if (exit == VcpuExit::kDebug) runner_->pause();
   });
-  machine_->set_intr_listener([this](bool) { runner_->interrupt_changed(0); });
+  machine_->set_cpu_event_listener(
+      [this](unsigned index) { runner_->interrupt_changed(static_cast<int>(index)); });
+  machine_->set_current_cpu([] { return static_cast<unsigned>(CpuRunner::current_vcpu()); });
   machine_->set_a20_listener([this](bool enabled) {
     for (auto& v : runner_->vcpus()) {
       if (auto* tcg = dynamic_cast<TcgVcpu*>(v.get())) tcg->set_a20(enabled);
@@ -226,6 +243,8 @@ void MachineController::create_cpus() {
 
 int MachineController::run() {
   refuse_unavailable_features();
+  drives_ = std::make_unique<Drives>();
+  drives_->open(options_.drives);
   create_chardevs();
   PcConfig config;
   config.ram_size = options_.ram_size;

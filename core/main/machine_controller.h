@@ -20,6 +20,8 @@
 
 namespace vx86 {
 
+class Drives;
+
 class MachineController : public SystemControl, public MonitorTarget {
  public:
   explicit MachineController(const CmdlineOptions& options);
@@ -63,6 +65,7 @@ class MachineController : public SystemControl, public MonitorTarget {
   std::map<std::string, std::unique_ptr<Chardev>> chardevs_;
   std::vector<Chardev*> serial_backends_;
   std::vector<std::unique_ptr<HumanMonitor>> monitors_;
+  std::unique_ptr<Drives> drives_;  // outlives the devices that use them
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;

@@ -645,6 +645,34 @@ void LocalApic::timer_expired() {
   }
 }
 
+CpuLocalApic::MsrAccess LocalApic::cpu_read_msr(uint32_t index, uint64_t* value) {
+  if (index == kMsrApicBase) {
+    *value = apic_base_msr();
+    return MsrAccess::kDone;
+  }
+  if (index == kMsrTscDeadline) {
+    *value = tsc_deadline();
+    return MsrAccess::kDone;
+  }
+  if (index >= kMsrX2apicFirst && index <= kMsrX2apicLast)
+    return read_msr(index, value) ? MsrAccess::kDone : MsrAccess::kFault;
+  return MsrAccess::kNotMine;
+}
+
+CpuLocalApic::MsrAccess LocalApic::cpu_write_msr(uint32_t index, uint64_t value, uint64_t tsc) {
+  if (index == kMsrApicBase)
+    return write_apic_base_msr(value) ? MsrAccess::kDone : MsrAccess::kFault;
+  if (index == kMsrTscDeadline) {
+    // The CPU's TSC is virtual_ns * tsc_hz / 1e9 + offset; recover the offset.
+    __int128 ticks_from_clock = static_cast<__int128>(now()) * tsc_hz_ / kNsPerSec;
+    write_tsc_deadline(value, static_cast<int64_t>(static_cast<__int128>(tsc) - ticks_from_clock));
+    return MsrAccess::kDone;
+  }
+  if (index >= kMsrX2apicFirst && index <= kMsrX2apicLast)
+    return write_msr(index, value) ? MsrAccess::kDone : MsrAccess::kFault;
+  return MsrAccess::kNotMine;
+}
+
 void LocalApic::write_tsc_deadline(uint64_t deadline, int64_t tsc_offset) {
   tsc_offset_ = tsc_offset;
   if (timer_mode() != kTimerTscDeadline) return;  // ignored in other modes
@@ -784,6 +812,11 @@ void LocalApic::reset() {
   if (region_->parent() && region_->offset() != kDefaultBase) region_->set_offset(kDefaultBase);
   id_ = initial_id_ << 24;
   register_reset();
+  // Application processors come out of power-on waiting for a start-up IPI.
+  wait_for_sipi_ = bsp_ ? 0 : 1;
+  // Firmware puts the BSP in virtual-wire mode (LINT0 = ExtINT) so the 8259 reaches it; with
+  // no firmware (direct kernel boot, bare-metal guests) reset does it.
+  if (bsp_) lvt_[kLvtLint0] = 7u << 8;
   changed();
 }
 

@@ -105,7 +105,7 @@ class ApicBus {
   std::unique_ptr<MemoryRegion> mmio_region_;
 };
 
-class LocalApic : public Device, public IoOps, public CpuInterruptSource {
+class LocalApic : public Device, public IoOps, public CpuLocalApic {
  public:
   static constexpr uint64_t kDefaultBase = 0xFEE00000;
   static constexpr uint32_t kVersion = 0x00050014;  // 6 LVT entries, integrated APIC
@@ -179,17 +179,20 @@ class LocalApic : public Device, public IoOps, public CpuInterruptSource {
   // Moves the highest pending vector from IRR to ISR and returns it (or the
   // PIC's vector for ExtINT, or the spurious vector if nothing is pending).
   int acknowledge_interrupt() override;
-  bool nmi_pending() const { return nmi_pending_; }
-  void acknowledge_nmi();
+  bool nmi_pending() const override { return nmi_pending_; }
+  void acknowledge_nmi() override;
   bool smi_pending() const { return smi_pending_; }
   void acknowledge_smi();
   // INIT: the APIC has already done its INIT reset; the CPU resets and waits for SIPI.
-  bool init_pending() const { return init_pending_; }
-  void acknowledge_init();
+  bool init_pending() const override { return init_pending_; }
+  void acknowledge_init() override;
   // A start-up IPI received while waiting for one (after INIT).
-  bool sipi_pending() const { return sipi_pending_; }
-  uint8_t acknowledge_sipi();
+  bool sipi_pending() const override { return sipi_pending_; }
+  uint8_t acknowledge_sipi() override;
 
+  // The CPU's RDMSR/WRMSR of IA32_APIC_BASE, TSC_DEADLINE and x2APIC MSRs.
+  MsrAccess cpu_read_msr(uint32_t index, uint64_t* value) override;
+  MsrAccess cpu_write_msr(uint32_t index, uint64_t value, uint64_t tsc) override;
   // IA32_APIC_BASE (MSR 0x1B). write returns false for #GP (reserved bits,
   // invalid mode transitions).
   uint64_t apic_base_msr() const { return base_msr_; }
@@ -203,8 +206,8 @@ class LocalApic : public Device, public IoOps, public CpuInterruptSource {
   uint64_t tsc_deadline() const { return tsc_deadline_; }
   void write_tsc_deadline(uint64_t deadline, int64_t tsc_offset = 0);
   // CR8 is TPR[7:4].
-  uint64_t read_cr8() const { return tpr_ >> 4; }
-  void write_cr8(uint64_t value);
+  uint64_t read_cr8() const override { return tpr_ >> 4; }
+  void write_cr8(uint64_t value) override;
 
   // LINT0 and LINT1 pins (the PIC's INTR and the NMI line on a PC).
   IrqLine& lint(int n) { return lint_.at(static_cast<std::size_t>(n)); }

@@ -2,13 +2,22 @@
 
 #include <algorithm>
 
+#include "hw/acpi/acpi_pm.h"
+#include "hw/acpi/acpi_tables.h"
+#include "hw/acpi/reset_control.h"
 #include "hw/char/serial_16550.h"
 #include "hw/input/i8042.h"
 #include "hw/intc/i8259.h"
+#include "hw/intc/ioapic.h"
+#include "hw/intc/lapic.h"
 #include "hw/misc/port92.h"
 #include "hw/misc/post_port.h"
 #include "hw/pc/linux_boot.h"
+#include "hw/pci/i440fx.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/pci/piix3.h"
 #include "hw/rtc/mc146818.h"
+#include "hw/timer/hpet.h"
 #include "hw/timer/i8254.h"
 #include "hw/timer/port61.h"
 
@@ -20,6 +29,11 @@ constexpr uint64_t k4GiB = 1ull << 32;
 constexpr uint64_t kLowFirmwareWindow = 128 * 1024;  // mapped again just below 1 MiB
 constexpr uint64_t kNoFirmwareRomSize = 64 * 1024;   // HLT bytes when a kernel boots directly
 constexpr uint8_t kHltOpcode = 0xf4;
+constexpr uint64_t kAcpiTablesBase = 0xe0000;  // in the BIOS area, where Linux scans for the RSDP
+constexpr uint64_t kAcpiTablesMax = 0x10000;
+constexpr uint16_t kAcpiPmBase = 0x600;
+constexpr int kSciIrq = 9;
+constexpr int kHpetFirstGsi = 20;
 
 struct ComPort {
   uint64_t base;
@@ -33,6 +47,8 @@ PcMachine::PcMachine(const PcConfig& config, Clocks& clocks, SystemControl& cont
     : clocks_(clocks), control_(control) {
   build_memory(config);
   build_isa(config);
+  build_apics_and_acpi(config);
+  build_pci();
   if (!config.kernel.empty()) {
     kernel_ = config.kernel;
     initrd_ = config.initrd;
@@ -78,22 +94,30 @@ void PcMachine::build_memory(const PcConfig& config) {
 void PcMachine::build_isa(const PcConfig& config) {
   pic_ = std::make_unique<I8259>(nullptr);
   pic_->map(*system_io_);
-  pic_->set_intr_listener([this](bool level) {
-    if (intr_listener_) intr_listener_(level);
-  });
 
   isa_.io = system_io_.get();
-  for (int i = 0; i < 16; ++i) isa_.irqs[i] = &pic_->input(i);
+  for (int i = 0; i < 16; ++i) {
+    isa_irqs_[i].add(&pic_->input(i));
+    isa_.irqs[i] = &isa_irqs_[i].input();
+  }
   isa_.clocks = &clocks_;
   isa_.control = &control_;
   isa_.find_chardev = config.find_chardev;
 
-  pit_ = std::make_unique<I8254>(clocks_, isa_.irqs[0]);
+  // While the HPET is in legacy replacement mode, its timers 0 and 1 drive
+  // IRQ 0 and 8 instead of the PIT and the RTC.
+  pit_output_.set_handler([this](bool level) {
+    if (!hpet_legacy_) isa_irqs_[0].input().set(level);
+  });
+  rtc_output_.set_handler([this](bool level) {
+    if (!hpet_legacy_) isa_irqs_[8].input().set(level);
+  });
+  pit_ = std::make_unique<I8254>(clocks_, &pit_output_);
   pit_->map(*system_io_);
   port61_ = std::make_unique<Port61>(*pit_);
   port61_->map(*system_io_);
 
-  rtc_ = std::make_unique<Mc146818Rtc>(clocks_, isa_.irqs[8]);
+  rtc_ = std::make_unique<Mc146818Rtc>(clocks_, &rtc_output_);
   rtc_->map(*system_io_);
   // Memory size fields that BIOSes read from CMOS.
   uint64_t kib_above_1m = config.ram_size > (1u << 20) ? (config.ram_size >> 10) - 1024 : 0;
@@ -145,12 +169,90 @@ void PcMachine::build_isa(const PcConfig& config) {
   for (auto& s : serials_) all_devices_.push_back(s.get());
 }
 
-CpuInterruptSource& PcMachine::interrupts() {
-  return *pic_;
+void PcMachine::build_apics_and_acpi(const PcConfig& config) {
+  cpus_ = std::max(1u, config.cpus);
+  apic_bus_ = std::make_unique<ApicBus>();
+  for (unsigned i = 0; i < cpus_; ++i) {
+    auto apic = std::make_unique<LocalApic>(clocks_, *apic_bus_, i, i == 0);
+    apic->set_extint_source(pic_.get());
+    apic->set_output_changed([this, i] {
+      if (cpu_event_listener_) cpu_event_listener_(i);
+    });
+    all_devices_.push_back(apic.get());
+    lapics_.push_back(std::move(apic));
+  }
+  apic_bus_->set_current_apic_resolver([this]() -> LocalApic* {
+    unsigned i = current_cpu_ ? current_cpu_() : 0;
+    return i < lapics_.size() ? lapics_[i].get() : lapics_[0].get();
+  });
+  system_memory_->add_subregion(LocalApic::kDefaultBase, apic_bus_->mmio_region());
+  // The 8259's INTR reaches every CPU's LINT0 (ExtINT on the BSP).
+  pic_->set_intr_listener([this](bool level) {
+    for (auto& apic : lapics_) apic->lint(0).set(level);
+  });
+
+  ioapic_ = std::make_unique<IoApic>(*apic_bus_, static_cast<uint8_t>(cpus_));
+  ioapic_->map(*system_memory_);
+  apic_bus_->add_eoi_listener([this](uint8_t vector) { ioapic_->end_of_interrupt(vector); });
+  for (int i = 0; i < 16; ++i) isa_irqs_[i].add(&ioapic_->input(i == 0 ? 2 : i));
+  all_devices_.push_back(ioapic_.get());
+
+  hpet_ = std::make_unique<Hpet>(clocks_);
+  hpet_->map(*system_memory_);
+  for (int pin = kHpetFirstGsi; pin < IoApic::kPins; ++pin)
+    hpet_->connect_gsi(pin, &ioapic_->input(pin));
+  hpet_->set_legacy_lines(&isa_irqs_[0].input(), &isa_irqs_[8].input());
+  hpet_->set_legacy_listener([this](bool legacy) {
+    hpet_legacy_ = legacy;
+    // Hand the lines over at their current levels.
+    if (!legacy) {
+      isa_irqs_[0].input().set(pit_output_.level());
+      isa_irqs_[8].input().set(rtc_output_.level());
+    }
+  });
+  all_devices_.push_back(hpet_.get());
+
+  AcpiPm::Config pm_config;
+  pm_config.timer_32bit = true;
+  pm_config.s5_sleep_type = 0;
+  pm_config.sci_enabled = true;  // no SMI command port: always in ACPI mode
+  acpi_pm_ = std::make_unique<AcpiPm>(clocks_, control_, isa_.irqs[kSciIrq], pm_config);
+  acpi_pm_->map(*system_io_, kAcpiPmBase);
+  all_devices_.push_back(acpi_pm_.get());
+
+  reset_control_ = std::make_unique<ResetControl>(control_);
+  reset_control_->map(*system_io_);
+  all_devices_.push_back(reset_control_.get());
 }
 
-void PcMachine::set_intr_listener(std::function<void(bool)> listener) {
-  intr_listener_ = std::move(listener);
+void PcMachine::load_acpi_tables() {
+  AcpiConfig acpi;
+  acpi.cpus = cpus_;
+  acpi.ioapic_id = static_cast<uint8_t>(cpus_);
+  acpi.pm_base = kAcpiPmBase;
+  acpi.sci_irq = kSciIrq;
+  acpi.s5_sleep_type = 0;
+  acpi.hpet_capabilities = static_cast<uint32_t>(hpet_->read(Hpet::kRegCapabilities, 4));
+  acpi.pci = pci_bus_ != nullptr;
+  AcpiTables tables = build_acpi_tables(acpi, kAcpiTablesBase);
+  if (tables.blob.size() > kAcpiTablesMax) throw std::length_error("ACPI tables too large");
+  memory_space_->load_buffer(kAcpiTablesBase, tables.blob.data(), tables.blob.size());
+}
+
+CpuInterruptSource& PcMachine::interrupts() {
+  return *lapics_[0];
+}
+
+CpuLocalApic& PcMachine::local_apic(unsigned index) {
+  return *lapics_.at(index);
+}
+
+void PcMachine::set_cpu_event_listener(std::function<void(unsigned)> listener) {
+  cpu_event_listener_ = std::move(listener);
+}
+
+void PcMachine::set_current_cpu(std::function<unsigned()> current_cpu) {
+  current_cpu_ = std::move(current_cpu);
 }
 
 void PcMachine::set_a20_listener(std::function<void(bool)> listener) {
@@ -171,6 +273,7 @@ void PcMachine::add_device(std::unique_ptr<Device> device) {
 
 void PcMachine::reset() {
   for (Device* d : all_devices_) d->reset();
+  setup_pci_interrupts();
   // Firmware starts with its ROM write-protected.
   firmware_->set_readonly(true);
   // The kernel changed RAM while it ran; a reboot starts from the images again.
@@ -183,6 +286,52 @@ void PcMachine::load_kernel() {
   layout.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
   layout.firmware_size = firmware_->size();
   boot_state_ = load_linux(*memory_space_, layout, kernel_, initrd_, kernel_cmdline_).cpu;
+  load_acpi_tables();
+}
+
+void PcMachine::build_pci() {
+  // The windows sit below everything else (priority -1): RAM, ROM and the
+  // chipset's own regions win over a BAR placed on them.
+  pci_memory_window_ = MemoryRegion::container("pci-memory", UINT64_MAX);
+  system_memory_->add_subregion(0, pci_memory_window_.get(), -1);
+  pci_io_window_ = MemoryRegion::container("pci-io", 0x10000);
+  system_io_->add_subregion(0, pci_io_window_.get(), -1);
+  pci_bus_ = std::make_unique<PciBus>(*pci_memory_window_, *pci_io_window_, *memory_space_);
+
+  i440fx_ = std::make_unique<I440fxHost>();
+  i440fx_->map_config_ports(*system_io_, *pci_bus_);
+  // 0xCF9 lies inside the CONFIG_ADDRESS dword: the host forwards byte accesses.
+  if (reset_control_ && reset_control_->region() && reset_control_->region()->parent()) {
+    system_io_->remove_subregion(reset_control_->region());
+    i440fx_->set_port_cf9(reset_control_.get());
+  }
+  pci_bus_->plug(*i440fx_, 0);
+
+  piix3_ = std::make_unique<Piix3>(isa_.irqs);
+  pci_bus_->plug(*piix3_, pci::devfn(1, 0));
+  piix3_->connect(*pci_bus_);
+  // With the IOAPIC, PIRQ A-D also reach GSI 16-19 directly (the ACPI _PRT).
+  if (ioapic_) {
+    for (int n = 0; n < PciBus::kPirqs; ++n) pirq_to_ioapic_[n] = &ioapic_->input(16 + n);
+    piix3_->set_pirq_outputs(pirq_to_ioapic_);
+  }
+  all_devices_.push_back(i440fx_.get());
+  all_devices_.push_back(piix3_.get());
+}
+
+void PcMachine::setup_pci_interrupts() {
+  if (!pci_bus_) return;
+  // As SeaBIOS: PIRQA/B on IRQ 10, PIRQC/D on IRQ 11, both level-triggered.
+  static constexpr uint8_t kPirqIrqs[PciBus::kPirqs] = {10, 10, 11, 11};
+  for (int n = 0; n < PciBus::kPirqs; ++n) piix3_->set_route(n, kPirqIrqs[n]);
+  pic_->slave().set_elcr(
+      static_cast<uint8_t>(pic_->slave().elcr() | 1u << (10 - 8) | 1u << (11 - 8)));
+  for (PciDevice* dev : pci_bus_->devices()) {
+    unsigned pin = dev->config_byte(pci::kInterruptPin);
+    if (pin < 1 || pin > 4) continue;
+    int irq = piix3_->route(PciBus::pirq_of(dev->slot(), pin));
+    dev->config_write(pci::kInterruptLine, irq < 0 ? 0xff : static_cast<uint32_t>(irq), 1);
+  }
 }
 
 }  // namespace vx86

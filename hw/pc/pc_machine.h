@@ -1,9 +1,14 @@
 // The "pc" machine: RAM below and above 4 GiB, firmware at the top of the
 // first 4 GiB (and its last 128 KiB at 0xE0000), and the legacy PC ISA
-// devices at their standard ports. PCI (i440FX/PIIX3), APICs and ACPI come
-// with the PC machine issue.
+// devices at their standard ports; a local APIC per CPU, the IOAPIC, HPET and
+// ACPI power management, and (for a direct kernel boot) the ACPI tables.
+//
+// Interrupt routing: ISA IRQ n goes to the 8259 input n and to IOAPIC input n
+// (IRQ 0 to input 2); the 8259's INTR goes to every local APIC's LINT0.
+// HPET timers use IOAPIC inputs 20-23; PCI INTx uses 16-19 (see AcpiConfig).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +34,16 @@ class I8042;
 class Port92;
 class PostPort;
 class Serial16550;
+class ApicBus;
+class LocalApic;
+class IoApic;
+class Hpet;
+class AcpiPm;
+class ResetControl;
+class CpuLocalApic;
+class PciBus;
+class I440fxHost;
+class Piix3;
 
 struct PcConfig {
   uint64_t ram_size = 128ull << 20;
@@ -58,10 +73,17 @@ class PcMachine {
   AddressSpace& memory() { return *memory_space_; }
   AddressSpace& io() { return *io_space_; }
   CpuInterruptSource& interrupts();
+  // The local APIC of CPU index (its interrupt source).
+  CpuLocalApic& local_apic(unsigned index);
+  unsigned cpu_count() const { return cpus_; }
+  // A local APIC has something new for CPU index (wake or kick it).
+  void set_cpu_event_listener(std::function<void(unsigned index)> listener);
+  // Which CPU is making the current access (for the shared xAPIC page).
+  void set_current_cpu(std::function<unsigned()> current_cpu);
   IsaBus& isa_bus() { return isa_; }
+  // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
+  PciBus& pci_bus() { return *pci_bus_; }
 
-  // The CPU's INTR input changed (the runner wakes a halted vCPU).
-  void set_intr_listener(std::function<void(bool level)> listener);
   // The A20 gate (port 0x92 or the i8042 output port) changed.
   void set_a20_listener(std::function<void(bool enabled)> listener);
   bool a20_enabled() const { return a20_enabled_; }
@@ -78,6 +100,12 @@ class PcMachine {
  private:
   void build_memory(const PcConfig& config);
   void build_isa(const PcConfig& config);
+  void build_apics_and_acpi(const PcConfig& config);
+  void build_pci();
+  // What firmware does on PCI (there is none with -kernel): PIRQ routes,
+  // level-triggered ELCR bits and each function's interrupt line.
+  void setup_pci_interrupts();
+  void load_acpi_tables();
   void update_a20(bool enabled);
   void load_kernel();
 
@@ -111,7 +139,28 @@ class PcMachine {
   bool a20_i8042_ = true;
   bool a20_enabled_ = true;
   std::function<void(bool)> a20_listener_;
-  std::function<void(bool)> intr_listener_;
+  unsigned cpus_ = 1;
+  std::unique_ptr<ApicBus> apic_bus_;
+  std::vector<std::unique_ptr<LocalApic>> lapics_;
+  std::unique_ptr<IoApic> ioapic_;
+  std::unique_ptr<Hpet> hpet_;
+  std::unique_ptr<AcpiPm> acpi_pm_;
+  std::unique_ptr<ResetControl> reset_control_;
+  // PCI: BARs are placed in windows below RAM, ROM and the chipset's regions.
+  std::unique_ptr<MemoryRegion> pci_memory_window_;
+  std::unique_ptr<MemoryRegion> pci_io_window_;
+  std::unique_ptr<PciBus> pci_bus_;
+  std::unique_ptr<I440fxHost> i440fx_;
+  std::unique_ptr<Piix3> piix3_;
+  std::array<IrqLine*, 4> pirq_to_ioapic_{};
+  // ISA IRQ n fans out to the 8259 and the IOAPIC.
+  std::array<IrqSplitter, 16> isa_irqs_;
+  // The PIT's and RTC's outputs, cut off while the HPET replaces them.
+  IrqLine pit_output_;
+  IrqLine rtc_output_;
+  bool hpet_legacy_ = false;
+  std::function<void(unsigned)> cpu_event_listener_;
+  std::function<unsigned()> current_cpu_;
 
   std::vector<uint8_t> kernel_;
   std::vector<uint8_t> initrd_;

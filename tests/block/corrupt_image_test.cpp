@@ -57,7 +57,7 @@ TEST_F(CorruptImageTest, TruncatedHeader) {
 TEST_F(CorruptImageTest, BadMagic) {
   auto b = good_;
   b[0] = 'X';
-  EXPECT_NE(open_error(b).find("bad magic"), std::string::npos);
+  EXPECT_NE(open_error(b).find("Image is not in qcow2 format"), std::string::npos);
 }
 
 TEST_F(CorruptImageTest, UnsupportedVersion) {

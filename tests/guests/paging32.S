@@ -140,6 +140,11 @@ pm_entry:
         .set    NEXT, 0x1020
         movl    $(ROM + user_back1), NEXT
         movl    $(ROM + user1_next), RESUME
+        /* DS/ES must be usable at CPL 3: IRET to an outer level nulls data
+           segments whose DPL is below the new CPL, and a null DS faults. */
+        mov     $0x33, %ax
+        mov     %ax, %ds
+        mov     %ax, %es
         push    $0x33                 /* SS */
         push    $(USER_STACK + 0xff0) /* ESP */
         push    $0x202                /* EFLAGS */
@@ -169,6 +174,9 @@ user_back1:
         /* A user read of a supervisor page: error 5. */
         movl    $(ROM + user_back2), NEXT
         movl    $(ROM + user2_next), RESUME
+        mov     $0x33, %ax
+        mov     %ax, %ds
+        mov     %ax, %es
         push    $0x33
         push    $(USER_STACK + 0xff0)
         push    $0x202

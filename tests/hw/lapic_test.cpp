@@ -60,7 +60,9 @@ TEST_F(LapicTest, ResetState) {
   EXPECT_EQ(rd0(R::kRegLdr), 0u);
   EXPECT_EQ(rd0(R::kRegTpr), 0u);
   for (uint32_t off = R::kRegLvtTimer; off <= R::kRegLvtError; off += 0x10) {
-    EXPECT_EQ(rd0(off), 0x10000u) << std::hex << off;
+    EXPECT_EQ(rd(cpu1, off), 0x10000u) << std::hex << off;
+    // The BSP alone starts in virtual-wire mode: LINT0 = ExtINT, as firmware leaves it.
+    EXPECT_EQ(rd0(off), off == R::kRegLvtLint0 ? 0x700u : 0x10000u) << std::hex << off;
   }
   EXPECT_EQ(cpu0.apic_base_msr(), 0xFEE00900u);
   EXPECT_EQ(cpu1.apic_base_msr(), 0xFEE00800u);
@@ -256,7 +258,11 @@ TEST_F(LapicTest, NmiSmiInitAndStartupIpis) {
   ipi0(0x200, 1);  // SMI
   EXPECT_TRUE(cpu1.smi_pending());
   cpu1.acknowledge_smi();
-  ipi0(0x600 | 0x9A, 1);  // SIPI without a preceding INIT is ignored
+  // SDM 8.4.3: an AP leaves RESET in the wait-for-SIPI state, so the first SIPI starts it...
+  ipi0(0x600 | 0x98, 1);
+  ASSERT_TRUE(cpu1.sipi_pending());
+  EXPECT_EQ(cpu1.acknowledge_sipi(), 0x98);
+  ipi0(0x600 | 0x99, 1);  // ...and a running AP ignores SIPIs until the next INIT
   EXPECT_FALSE(cpu1.sipi_pending());
   ipi0(0xC500, 1);  // INIT, level assert
   EXPECT_TRUE(cpu1.init_pending());

@@ -55,24 +55,25 @@ void CpuHarness::build_tables() {
   for (int v = 0; v < 256; ++v) {
     ram[kStubs + 4 * v] = 0xF4;
   }
-  // GDT: null, 64-bit code, flat data, 32-bit code.
-  const uint64_t gdt[4] = {
+  // GDT: null, 64-bit code, flat data, 32-bit code, 16-bit code.
+  const uint64_t gdt[5] = {
       0,
       descriptor(0, 0xfffff, kAttrCode | kSegAttrL | kSegAttrG),
       descriptor(0, 0xfffff, kAttrData | kSegAttrDB | kSegAttrG),
       descriptor(0, 0xfffff, kAttrCode | kSegAttrDB | kSegAttrG),
+      descriptor(0, 0xffff, kAttrCode),
   };
   std::memcpy(ram + kGdt, gdt, sizeof(gdt));
   // IDT / IVT for the mode.
   for (int v = 0; v < 256; ++v) {
     const uint64_t stub = kStubs + 4 * v;
-    if (mode_ == CpuMode::kLong64) {
+    if (mode_ == CpuMode::kLong64 || mode_ == CpuMode::kCompat32) {
       uint64_t lo = (stub & 0xffff) | (uint64_t{kCode64Sel} << 16) | (0x8Eull << 40) |
                     ((stub >> 16) & 0xffff) << 48;
       uint64_t hi = stub >> 32;
       std::memcpy(ram + kIdt + 16 * v, &lo, 8);
       std::memcpy(ram + kIdt + 16 * v + 8, &hi, 8);
-    } else if (mode_ == CpuMode::kProtected32) {
+    } else if (mode_ == CpuMode::kProtected32 || mode_ == CpuMode::kProtected16) {
       uint64_t gate = (stub & 0xffff) | (uint64_t{kCode32Sel} << 16) | (0x8Eull << 40) |
                       ((stub >> 16) & 0xffff) << 48;
       std::memcpy(ram + kIdt + 8 * v, &gate, 8);
@@ -110,22 +111,30 @@ void CpuHarness::enter_mode() {
     c.idtr = {0, 0x3ff};
     c.regs[kRSP] = 0x7000;
   } else {
-    c.gdtr = {kGdt, 4 * 8 - 1};
+    c.gdtr = {kGdt, 5 * 8 - 1};
     for (unsigned i = 0; i < kSegCount; ++i) {
       seg(i, kDataSel, kAttrData | kSegAttrDB | kSegAttrG, 0xffffffff);
     }
-    if (mode_ == CpuMode::kLong64) {
+    if (mode_ == CpuMode::kLong64 || mode_ == CpuMode::kCompat32) {
       c.cr0 = kCr0PE | kCr0ET | kCr0PG;
       c.cr4 = kCr4Pae;
       c.cr3 = kPageTables;
       c.efer = kEferLME | kEferLMA;
-      seg(kSegCS, kCode64Sel, kAttrCode | kSegAttrL | kSegAttrG, 0xffffffff);
+      if (mode_ == CpuMode::kLong64) {
+        seg(kSegCS, kCode64Sel, kAttrCode | kSegAttrL | kSegAttrG, 0xffffffff);
+      } else {
+        seg(kSegCS, kCode32Sel, kAttrCode | kSegAttrDB | kSegAttrG, 0xffffffff);
+      }
       c.idtr = {kIdt, 256 * 16 - 1};
     } else {
       c.cr0 = kCr0PE | kCr0ET;
       c.cr4 = 0;
       c.efer = 0;
-      seg(kSegCS, kCode32Sel, kAttrCode | kSegAttrDB | kSegAttrG, 0xffffffff);
+      if (mode_ == CpuMode::kProtected32) {
+        seg(kSegCS, kCode32Sel, kAttrCode | kSegAttrDB | kSegAttrG, 0xffffffff);
+      } else {
+        seg(kSegCS, kCode16Sel, kAttrCode, 0xffff);
+      }
       c.idtr = {kIdt, 256 * 8 - 1};
     }
     c.regs[kRSP] = kStackTop;

@@ -1,7 +1,8 @@
 // Runs short x86 code sequences on one vx86 vCPU (TCG, IR interpreter) with
 // no machine around it: RAM, an empty I/O space, and the CPU placed directly
-// in 64-bit long mode (identity-mapped 4-level paging), 32-bit flat
-// protected mode or real mode. Code must end with HLT (CPL 0). Every
+// in 64-bit long mode (identity-mapped 4-level paging), compatibility mode
+// (32-bit code under long mode), 32-bit or 16-bit protected mode (flat data)
+// or real mode. Code must end with HLT (CPL 0). Every
 // exception vector has a stub that is just HLT, so a fault ends the run too
 // and is reported with its vector.
 #pragma once
@@ -21,7 +22,7 @@
 
 namespace vx86::x86::testing {
 
-enum class CpuMode { kLong64, kProtected32, kReal16 };
+enum class CpuMode { kLong64, kProtected32, kReal16, kProtected16, kCompat32 };
 
 struct RunResult {
   bool halted = false;     // reached a HLT (the code's own or an exception stub)
@@ -40,14 +41,17 @@ class CpuHarness {
   static constexpr uint64_t kData = 0x200000;      // scratch data (protected/long mode)
   static constexpr uint64_t kStackTop = 0x300000;  // scratch stack (protected/long mode)
   static constexpr uint16_t kCode64Sel = 0x08, kDataSel = 0x10, kCode32Sel = 0x18;
+  static constexpr uint16_t kCode16Sel = 0x20;  // 16-bit code, base 0, limit 64 KiB
 
   explicit CpuHarness(CpuMode mode = CpuMode::kLong64);
   ~CpuHarness();
 
   X86Cpu& cpu() { return *cpu_; }
   CpuMode mode() const { return mode_; }
-  // Where load_code() puts code by default: 1 MiB, or 0x8000 in real mode.
-  uint64_t code_address() const { return mode_ == CpuMode::kReal16 ? 0x8000 : 0x100000; }
+  // Where load_code() puts code by default: 1 MiB, or 0x8000 for 16-bit code.
+  uint64_t code_address() const {
+    return mode_ == CpuMode::kReal16 || mode_ == CpuMode::kProtected16 ? 0x8000 : 0x100000;
+  }
 
   // Copies code into RAM, drops stale translations and points rIP at it.
   void load_code(const std::vector<uint8_t>& code);
@@ -65,6 +69,10 @@ class CpuHarness {
   // Resets segments, control registers and flags to the mode's start state
   // (keeps RAM and registers other than rIP/RSP).
   void enter_mode();
+
+  // Rewrites the GDT, IDT/IVT, exception stubs and page tables (after code
+  // that may have scribbled over them).
+  void rebuild_tables() { build_tables(); }
 
   // Runs from the current rIP until a HLT. max_seconds bounds a run that
   // would never halt (a guard against translator bugs, not a timing test).

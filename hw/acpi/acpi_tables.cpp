@@ -1,0 +1,234 @@
+#include "hw/acpi/acpi_tables.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "hw/acpi/aml.h"
+
+namespace vx86 {
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+constexpr char kOemId[] = "VX86  ";
+constexpr char kOemTableId[] = "VX86PC  ";
+constexpr uint32_t kCreatorId = 0x36385856;  // "VX86"
+constexpr std::size_t kHeaderSize = 36;
+
+void put(Bytes& b, std::size_t at, uint64_t value, int bytes) {
+  if (b.size() < at + static_cast<std::size_t>(bytes))
+    b.resize(at + static_cast<std::size_t>(bytes));
+  for (int i = 0; i < bytes; ++i)
+    b[at + static_cast<std::size_t>(i)] = static_cast<uint8_t>(value >> (8 * i));
+}
+
+void put_chars(Bytes& b, std::size_t at, const char* text, std::size_t n) {
+  if (b.size() < at + n) b.resize(at + n);
+  std::memcpy(&b[at], text, n);
+}
+
+// A table with its standard header; the length and checksum are filled by finish().
+Bytes table(const char* signature, uint8_t revision, std::size_t size) {
+  Bytes t(size, 0);
+  put_chars(t, 0, signature, 4);
+  t[8] = revision;
+  put_chars(t, 10, kOemId, 6);
+  put_chars(t, 16, kOemTableId, 8);
+  put(t, 24, 1, 4);  // OEM revision
+  put(t, 28, kCreatorId, 4);
+  put(t, 32, 1, 4);  // creator revision
+  return t;
+}
+
+Bytes finish(Bytes t) {
+  put(t, 4, t.size(), 4);
+  t[9] = 0;
+  t[9] = static_cast<uint8_t>(-acpi_checksum(t.data(), t.size()));
+  return t;
+}
+
+// Generic Address Structure (5.2.3.2).
+void put_gas(Bytes& b, std::size_t at, uint8_t space, uint8_t bit_width, uint8_t access_size,
+             uint64_t address) {
+  put(b, at, space, 1);
+  put(b, at + 1, bit_width, 1);
+  put(b, at + 2, 0, 1);  // bit offset
+  put(b, at + 3, access_size, 1);
+  put(b, at + 4, address, 8);
+}
+constexpr uint8_t kSpaceMemory = 0, kSpaceIo = 1;
+constexpr uint8_t kAccessByte = 1, kAccessWord = 2, kAccessDword = 3, kAccessQword = 4;
+
+Bytes build_dsdt(const AcpiConfig& c) {
+  using namespace aml;
+  std::vector<Bytes> sb;
+  for (unsigned i = 0; i < c.cpus; ++i) {
+    char name[5];
+    std::snprintf(name, sizeof(name), "C%03X", i & 0xfffu);  // AML names are 4 chars
+    sb.push_back(
+        device(name, join({aml::name("_HID", string("ACPI0007")), aml::name("_UID", integer(i))})));
+  }
+  if (c.pci) {
+    std::vector<Bytes> routes;
+    for (uint32_t slot = 0; slot < 32; ++slot) {
+      for (uint32_t pin = 0; pin < 4; ++pin) {
+        routes.push_back(package({integer((slot << 16) | 0xffff), integer(pin), integer(0),
+                                  integer(c.pci_gsi_base + (slot + pin) % 4)}));
+      }
+    }
+    Bytes crs = resource::template_of({
+        resource::word_bus_number(0, 0xff),
+        resource::io(0xcf8, 0xcf8, 1, 8),
+        resource::word_io(0x0000, 0x0cf7),
+        resource::word_io(0x0d00, 0xffff),
+        resource::dword_memory(0x000a0000, 0x000bffff),
+        resource::dword_memory(c.pci_memory_start, static_cast<uint32_t>(c.ioapic_address - 1)),
+    });
+    sb.push_back(device("PCI0", join({name("_HID", eisa_id("PNP0A03")), name("_ADR", integer(0)),
+                                      name("_UID", integer(0)), name("_CRS", crs),
+                                      name("_PRT", package(routes))})));
+  }
+  Bytes body = join({scope("\\_SB", join(sb)),
+                     // \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved.
+                     name("\\_S5", package({integer(c.s5_sleep_type), integer(c.s5_sleep_type),
+                                            integer(0), integer(0)}))});
+  Bytes t = table("DSDT", 2, kHeaderSize);
+  t.insert(t.end(), body.begin(), body.end());
+  return finish(t);
+}
+
+Bytes build_facs() {
+  Bytes f(64, 0);
+  put_chars(f, 0, "FACS", 4);
+  put(f, 4, 64, 4);
+  put(f, 32, 1, 1);  // version
+  return f;
+}
+
+Bytes build_fadt(const AcpiConfig& c, uint64_t facs, uint64_t dsdt) {
+  Bytes t = table("FACP", 3, 244);
+  put(t, 36, facs, 4);
+  put(t, 40, dsdt, 4);
+  put(t, 46, c.sci_irq, 2);
+  put(t, 48, 0, 4);              // SMI_CMD: none, the machine is always in ACPI mode
+  put(t, 56, c.pm_base, 4);      // PM1a_EVT_BLK
+  put(t, 64, c.pm_base + 4, 4);  // PM1a_CNT_BLK
+  put(t, 76, c.pm_base + 8, 4);  // PM_TMR_BLK
+  put(t, 88, 4, 1);              // PM1_EVT_LEN
+  put(t, 89, 2, 1);              // PM1_CNT_LEN
+  put(t, 91, 4, 1);              // PM_TMR_LEN
+  put(t, 96, 101, 2);            // P_LVL2_LAT > 100: no C2
+  put(t, 98, 1001, 2);           // P_LVL3_LAT > 1000: no C3
+  constexpr uint16_t kLegacyDevices = 1u << 0, k8042 = 1u << 1;
+  put(t, 109, kLegacyDevices | k8042, 2);  // IAPC_BOOT_ARCH
+  constexpr uint32_t kWbinvd = 1u << 0, kProcC1 = 1u << 2, kSlpButton = 1u << 5,
+                     kTmrValExt = 1u << 8, kResetRegSup = 1u << 10;
+  put(t, 112, kWbinvd | kProcC1 | kSlpButton | kTmrValExt | kResetRegSup, 4);
+  put_gas(t, 116, kSpaceIo, 8, kAccessByte, c.reset_port);
+  put(t, 128, c.reset_value, 1);
+  put(t, 132, facs, 8);                                        // X_FIRMWARE_CTRL
+  put(t, 140, dsdt, 8);                                        // X_DSDT
+  put_gas(t, 148, kSpaceIo, 32, kAccessWord, c.pm_base);       // X_PM1a_EVT_BLK
+  put_gas(t, 172, kSpaceIo, 16, kAccessWord, c.pm_base + 4);   // X_PM1a_CNT_BLK
+  put_gas(t, 208, kSpaceIo, 32, kAccessDword, c.pm_base + 8);  // X_PM_TMR_BLK
+  return finish(t);
+}
+
+Bytes build_madt(const AcpiConfig& c) {
+  Bytes t = table("APIC", 3, 44);
+  put(t, 36, c.lapic_address, 4);
+  put(t, 40, 1, 4);  // PCAT_COMPAT: there are 8259s too
+  auto add = [&t](const Bytes& entry) { t.insert(t.end(), entry.begin(), entry.end()); };
+  for (unsigned i = 0; i < c.cpus; ++i) {
+    add({0, 8, static_cast<uint8_t>(i), static_cast<uint8_t>(i), 1, 0, 0, 0});  // enabled
+  }
+  Bytes ioapic(12, 0);
+  ioapic[0] = 1;
+  ioapic[1] = 12;
+  ioapic[2] = c.ioapic_id;
+  put(ioapic, 4, c.ioapic_address, 4);
+  put(ioapic, 8, 0, 4);  // GSI base
+  add(ioapic);
+  auto override_irq = [&](uint8_t irq, uint32_t gsi, uint16_t flags) {
+    Bytes e(10, 0);
+    e[0] = 2;
+    e[1] = 10;
+    e[2] = 0;  // ISA
+    e[3] = irq;
+    put(e, 4, gsi, 4);
+    put(e, 8, flags, 2);
+    add(e);
+  };
+  override_irq(0, 2, 0);  // the PIT's IRQ 0 is IOAPIC input 2
+  constexpr uint16_t kActiveHighLevel = 0x000d;
+  override_irq(c.sci_irq, c.sci_irq, kActiveHighLevel);
+  add({4, 6, 0xff, 0, 0, 1});  // LINT1 of every CPU is NMI
+  return finish(t);
+}
+
+Bytes build_hpet(const AcpiConfig& c) {
+  Bytes t = table("HPET", 1, 56);
+  put(t, 36, c.hpet_capabilities, 4);  // event timer block ID
+  put_gas(t, 40, kSpaceMemory, 64, kAccessQword, c.hpet_address);
+  put(t, 52, 0, 1);     // HPET number
+  put(t, 53, 0x80, 2);  // minimum clock ticks in periodic mode
+  put(t, 55, 0, 1);     // no page protection
+  return finish(t);
+}
+
+Bytes build_rsdt(const std::vector<uint64_t>& tables, bool extended) {
+  int width = extended ? 8 : 4;
+  Bytes t = table(extended ? "XSDT" : "RSDT", 1, kHeaderSize);
+  for (uint64_t addr : tables) put(t, t.size(), addr, width);
+  return finish(t);
+}
+
+Bytes build_rsdp(uint64_t rsdt, uint64_t xsdt) {
+  Bytes r(36, 0);
+  put_chars(r, 0, "RSD PTR ", 8);
+  put_chars(r, 9, kOemId, 6);
+  r[15] = 2;  // ACPI 2.0+
+  put(r, 16, rsdt, 4);
+  put(r, 20, 36, 4);
+  put(r, 24, xsdt, 8);
+  r[8] = static_cast<uint8_t>(-acpi_checksum(r.data(), 20));
+  r[32] = static_cast<uint8_t>(-acpi_checksum(r.data(), 36));
+  return r;
+}
+
+}  // namespace
+
+uint8_t acpi_checksum(const uint8_t* data, std::size_t size) {
+  uint8_t sum = 0;
+  for (std::size_t i = 0; i < size; ++i) sum = static_cast<uint8_t>(sum + data[i]);
+  return sum;
+}
+
+AcpiTables build_acpi_tables(const AcpiConfig& config, uint64_t base) {
+  AcpiTables out;
+  Bytes& blob = out.blob;
+  // Places a table at the next aligned offset and returns its address.
+  auto place = [&](const Bytes& t, std::size_t align) {
+    std::size_t at = (blob.size() + align - 1) / align * align;
+    blob.resize(at);
+    blob.insert(blob.end(), t.begin(), t.end());
+    return base + at;
+  };
+  blob.resize(64);  // the RSDP goes first, once the others' addresses are known
+  uint64_t facs = place(build_facs(), 64);
+  uint64_t dsdt = place(build_dsdt(config), 16);
+  std::vector<uint64_t> tables;
+  tables.push_back(place(build_fadt(config, facs, dsdt), 16));
+  tables.push_back(place(build_madt(config), 16));
+  if (config.hpet_address) tables.push_back(place(build_hpet(config), 16));
+  uint64_t rsdt = place(build_rsdt(tables, false), 16);
+  uint64_t xsdt = place(build_rsdt(tables, true), 16);
+  Bytes rsdp = build_rsdp(rsdt, xsdt);
+  std::memcpy(blob.data(), rsdp.data(), rsdp.size());
+  out.rsdp_address = base;
+  return out;
+}
+
+}  // namespace vx86

@@ -1,0 +1,48 @@
+// The ACPI tables of the pc machine (ACPI 6.4, chapter 5): RSDP, RSDT, XSDT,
+// FADT with its FACS and DSDT, MADT and HPET. Linux reads them to find the
+// CPUs, the interrupt routing, the timers, how to power off (\_S5 and PM1
+// control) and how to reset (the FADT reset register).
+//
+// The tables go into one blob loaded at a fixed address in the BIOS area
+// (0xE0000), where the kernel's RSDP scan finds them; only the direct kernel
+// boot loads them (a firmware image brings its own).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace vx86 {
+
+struct AcpiConfig {
+  unsigned cpus = 1;
+  // APIC layout.
+  uint64_t lapic_address = 0xFEE00000;
+  uint64_t ioapic_address = 0xFEC00000;
+  uint8_t ioapic_id = 0;  // after the CPUs' APIC IDs
+  // Fixed ACPI hardware.
+  uint16_t pm_base = 0x600;  // PM1a event (+0), control (+4), timer (+8)
+  uint8_t sci_irq = 9;
+  uint8_t s5_sleep_type = 0;
+  uint16_t reset_port = 0xCF9;
+  uint8_t reset_value = 0x06;
+  // HPET block; absent when hpet_address is 0.
+  uint64_t hpet_address = 0xFED00000;
+  uint32_t hpet_capabilities = 0;  // low 32 bits of its capabilities register
+  // PCI: a host bridge with configuration mechanism #1, INTx of slot S pin P
+  // (0 = INTA) routed to IOAPIC input pci_gsi_base + (S + P) % 4.
+  bool pci = false;
+  uint32_t pci_gsi_base = 16;
+  uint32_t pci_memory_start = 0xC0000000;  // the 32-bit window, up to the IOAPIC
+};
+
+struct AcpiTables {
+  std::vector<uint8_t> blob;  // to be loaded at the base address given
+  uint64_t rsdp_address = 0;
+};
+
+AcpiTables build_acpi_tables(const AcpiConfig& config, uint64_t base);
+
+// The 8-bit sum every ACPI table must make zero.
+uint8_t acpi_checksum(const uint8_t* data, std::size_t size);
+
+}  // namespace vx86

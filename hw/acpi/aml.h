@@ -1,0 +1,49 @@
+// A small encoder for ACPI Machine Language (ACPI 6.4, chapter 20): just the
+// terms the pc machine's DSDT needs (names, scopes, devices, packages,
+// integers, strings, buffers and resource templates). Hand-written because
+// Debian packages no AML assembler library; iasl is only a tool (the tests
+// use it to disassemble what this produces).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vx86::aml {
+
+using Bytes = std::vector<uint8_t>;
+
+// A NameString: "_SB_", "\\_SB_", "\\_SB_.PCI0"; segments shorter than four
+// characters are padded with '_'.
+Bytes name_string(const std::string& path);
+// The smallest encoding of an integer (ZeroOp, OneOp, Byte/Word/DWord/QWord).
+Bytes integer(uint64_t value);
+Bytes string(const std::string& text);
+// EisaId("PNP0A03") as its 32-bit compressed form.
+Bytes eisa_id(const std::string& id);
+Bytes buffer(const Bytes& data);
+Bytes package(const std::vector<Bytes>& elements);
+
+Bytes name(const std::string& path, const Bytes& object);
+Bytes scope(const std::string& path, const Bytes& terms);
+Bytes device(const std::string& path, const Bytes& terms);
+// Method(path, 0) { Return(value) }.
+Bytes method_returning(const std::string& path, const Bytes& value);
+
+// Concatenates term lists.
+Bytes join(const std::vector<Bytes>& parts);
+
+// Resource descriptors (ACPI 6.4, 6.4) for a ResourceTemplate().
+namespace resource {
+Bytes io(uint16_t min, uint16_t max, uint8_t alignment, uint8_t length);
+Bytes irq_no_flags(uint8_t irq);
+Bytes word_bus_number(uint16_t min, uint16_t max);
+Bytes word_io(uint16_t min, uint16_t max);
+Bytes dword_memory(uint32_t min, uint32_t max);
+Bytes qword_memory(uint64_t min, uint64_t max);
+Bytes fixed_memory32(uint32_t base, uint32_t length);
+// Appends the end tag.
+Bytes template_of(const std::vector<Bytes>& descriptors);
+}  // namespace resource
+
+}  // namespace vx86::aml

@@ -1,0 +1,91 @@
+#include "hw/pci/i440fx.h"
+
+namespace vx86 {
+
+namespace {
+
+constexpr unsigned kPam0 = 0x59;  // PAM0-6: 0x59-0x5f
+constexpr unsigned kSmram = 0x72;
+constexpr uint8_t kSmramDefault = 0x02;
+
+uint64_t all_ones(unsigned size) {
+  return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+}  // namespace
+
+I440fxHost::I440fxHost()
+    : PciDevice(
+          "i440FX-pcihost",
+          PciIds{.vendor = 0x8086, .device = 0x1237, .class_code = 0x060000, .revision = 0x02}) {
+  for (unsigned r = kPam0; r < kPam0 + 7; ++r) set_write_mask(r, 0xff);
+  set_write_mask(kSmram, 0x78);
+  set_config8(kSmram, kSmramDefault);
+}
+
+I440fxHost::~I440fxHost() {
+  if (address_region_ && address_region_->parent()) {
+    address_region_->parent()->remove_subregion(address_region_.get());
+  }
+  if (data_region_ && data_region_->parent()) {
+    data_region_->parent()->remove_subregion(data_region_.get());
+  }
+}
+
+void I440fxHost::map_config_ports(MemoryRegion& io_space, PciBus& bus) {
+  config_bus_ = &bus;
+  address_region_ = MemoryRegion::io("pci-conf-idx", 4, &address_ops_, {1, 4, false});
+  data_region_ = MemoryRegion::io("pci-conf-data", 4, &data_ops_, {1, 4, false});
+  io_space.add_subregion(kConfigAddressPort, address_region_.get());
+  io_space.add_subregion(kConfigDataPort, data_region_.get());
+}
+
+bool I440fxHost::selected(uint64_t offset, uint8_t* devfn, unsigned* reg) const {
+  if (!(config_address_ & 0x80000000u)) return false;
+  if (((config_address_ >> 16) & 0xff) != 0) return false;  // only bus 0
+  *devfn = static_cast<uint8_t>(config_address_ >> 8);
+  *reg = (config_address_ & 0xfc) + static_cast<unsigned>(offset);
+  return true;
+}
+
+uint64_t I440fxHost::AddressPort::read(uint64_t offset, unsigned size) {
+  if (offset == 0 && size == 4) return host_.config_address_;
+  if (offset == 1 && size == 1 && host_.port_cf9_) return host_.port_cf9_->read(0, 1);
+  return all_ones(size);
+}
+
+void I440fxHost::AddressPort::write(uint64_t offset, uint64_t value, unsigned size) {
+  if (offset == 0 && size == 4) {
+    host_.config_address_ = static_cast<uint32_t>(value) & 0x80fffffcu;
+  } else if (offset == 1 && size == 1 && host_.port_cf9_) {
+    host_.port_cf9_->write(0, value, 1);
+  }
+}
+
+uint64_t I440fxHost::DataPort::read(uint64_t offset, unsigned size) {
+  uint8_t devfn;
+  unsigned reg;
+  if (!host_.config_bus_ || !host_.selected(offset, &devfn, &reg)) return all_ones(size);
+  return host_.config_bus_->config_read(devfn, reg, size);
+}
+
+void I440fxHost::DataPort::write(uint64_t offset, uint64_t value, unsigned size) {
+  uint8_t devfn;
+  unsigned reg;
+  if (!host_.config_bus_ || !host_.selected(offset, &devfn, &reg)) return;
+  host_.config_bus_->config_write(devfn, reg, static_cast<uint32_t>(value), size);
+}
+
+void I440fxHost::reset() {
+  PciDevice::reset();
+  for (unsigned r = kPam0; r < kPam0 + 7; ++r) set_config8(r, 0);
+  set_config8(kSmram, kSmramDefault);
+  config_address_ = 0;
+}
+
+void I440fxHost::visit_state(StateVisitor& v) {
+  PciDevice::visit_state(v);
+  v.field("config_address", config_address_);
+}
+
+}  // namespace vx86

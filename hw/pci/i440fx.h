@@ -1,0 +1,66 @@
+// The i440FX PCI host bridge (00.0, 8086:1237) and configuration mechanism
+// #1: CONFIG_ADDRESS at 0xCF8 (dword accesses only; bit 31 enable, bus,
+// device, function, register) and CONFIG_DATA at 0xCFC-0xCFF (byte, word and
+// dword accesses at any of the four ports). Only bus 0 exists; other buses
+// read all-ones. Byte accesses to 0xCF9 go to the reset control register
+// when one is connected (it lives inside the CONFIG_ADDRESS dword).
+// The PAM and SMRAM registers are writable but do not remap memory yet.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "hw/pci/pci_bus.h"
+#include "hw/pci/pci_device.h"
+
+namespace vx86 {
+
+class I440fxHost : public PciDevice {
+ public:
+  static constexpr uint64_t kConfigAddressPort = 0xcf8;
+  static constexpr uint64_t kConfigDataPort = 0xcfc;
+
+  I440fxHost();
+  ~I440fxHost() override;
+
+  // Maps the two port ranges into the I/O space.
+  void map_config_ports(MemoryRegion& io_space, PciBus& bus);
+  // Byte accesses to 0xCF9 are forwarded to ops (the PIIX reset control).
+  void set_port_cf9(IoOps* ops) { port_cf9_ = ops; }
+  uint32_t config_address() const { return config_address_; }
+
+  void reset() override;
+  void visit_state(StateVisitor& v) override;
+
+ private:
+  class AddressPort : public IoOps {
+   public:
+    explicit AddressPort(I440fxHost& host) : host_(host) {}
+    uint64_t read(uint64_t offset, unsigned size) override;
+    void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+   private:
+    I440fxHost& host_;
+  };
+  class DataPort : public IoOps {
+   public:
+    explicit DataPort(I440fxHost& host) : host_(host) {}
+    uint64_t read(uint64_t offset, unsigned size) override;
+    void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+   private:
+    I440fxHost& host_;
+  };
+  // True and the target devfn/register when CONFIG_ADDRESS selects bus 0.
+  bool selected(uint64_t offset, uint8_t* devfn, unsigned* reg) const;
+
+  PciBus* config_bus_ = nullptr;
+  AddressPort address_ops_{*this};
+  DataPort data_ops_{*this};
+  std::unique_ptr<MemoryRegion> address_region_;
+  std::unique_ptr<MemoryRegion> data_region_;
+  IoOps* port_cf9_ = nullptr;
+  uint32_t config_address_ = 0;
+};
+
+}  // namespace vx86

@@ -1,0 +1,244 @@
+#include "hw/pci/pci_device.h"
+
+#include <stdexcept>
+
+#include "core/log.h"
+#include "hw/pci/pci_bus.h"
+
+namespace vx86 {
+
+using namespace pci;
+
+PciDevice::PciDevice(std::string type_name, const PciIds& ids) : Device(std::move(type_name)) {
+  set_config16(kVendorId, ids.vendor);
+  set_config16(kDeviceId, ids.device);
+  config_[kRevisionId] = ids.revision;
+  config_[kClassProg] = static_cast<uint8_t>(ids.class_code);
+  config_[kClassProg + 1] = static_cast<uint8_t>(ids.class_code >> 8);
+  config_[kClassProg + 2] = static_cast<uint8_t>(ids.class_code >> 16);
+  config_[kHeaderType] = ids.multi_function ? kHeaderMultiFunction : 0;
+  set_config16(kSubsystemVendorId, ids.subsystem_vendor);
+  set_config16(kSubsystemId, ids.subsystem);
+  config_[kInterruptPin] = ids.interrupt_pin;
+
+  // Command: I/O, memory, bus master, SERR, INTx disable.
+  wmask_[kCommand] = kCommandIo | kCommandMemory | kCommandMaster;
+  wmask_[kCommand + 1] = (kCommandSerr | kCommandIntxDisable) >> 8;
+  w1cmask_[kStatus + 1] = kStatusErrorBits >> 8;
+  wmask_[kCacheLineSize] = 0xff;
+  wmask_[kLatencyTimer] = 0xff;
+  wmask_[kInterruptLine] = 0xff;
+}
+
+PciDevice::~PciDevice() = default;
+
+void PciDevice::attach(PciBus* bus, uint8_t devfn) {
+  bus_ = bus;
+  devfn_ = devfn;
+}
+
+void PciDevice::set_config16(unsigned addr, uint16_t v) {
+  config_[addr] = static_cast<uint8_t>(v);
+  config_[addr + 1] = static_cast<uint8_t>(v >> 8);
+}
+
+void PciDevice::set_config32(unsigned addr, uint32_t v) {
+  for (unsigned i = 0; i < 4; ++i) config_[addr + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+uint16_t PciDevice::config16(unsigned addr) const {
+  return static_cast<uint16_t>(config_[addr] | config_[addr + 1] << 8);
+}
+
+uint32_t PciDevice::config32(unsigned addr) const {
+  uint32_t v = 0;
+  for (unsigned i = 0; i < 4; ++i) v |= static_cast<uint32_t>(config_[addr + i]) << (8 * i);
+  return v;
+}
+
+uint16_t PciDevice::command() const {
+  return config16(kCommand);
+}
+
+void PciDevice::register_bar(int index, PciBarType type, MemoryRegion* region) {
+  uint64_t size = region->size();
+  bool is64 = type == PciBarType::kMem64 || type == PciBarType::kMem64Prefetch;
+  if (index < 0 || index >= kBarCount || (is64 && index == kBarCount - 1) ||
+      (size & (size - 1)) != 0 || size < (type == PciBarType::kIo ? 4u : 16u) ||
+      (type == PciBarType::kIo && size > 256) || (!is64 && size > (1ull << 31))) {
+    throw std::logic_error(type_name() + ": bad BAR " + std::to_string(index));
+  }
+  bars_[index] = {region, type, kUnmapped};
+  unsigned reg = kBar0 + 4 * static_cast<unsigned>(index);
+  uint32_t low_bits = type == PciBarType::kIo      ? kBarIo
+                      : type == PciBarType::kMem32 ? 0
+                      : type == PciBarType::kMem64 ? kBarMem64
+                                                   : kBarMem64 | kBarPrefetch;
+  set_config32(reg, low_bits);
+  uint64_t mask = ~(size - 1);
+  uint32_t low_mask = static_cast<uint32_t>(mask) & (type == PciBarType::kIo ? ~3u : ~15u);
+  for (unsigned i = 0; i < 4; ++i) wmask_[reg + i] = static_cast<uint8_t>(low_mask >> (8 * i));
+  if (is64) {
+    set_config32(reg + 4, 0);
+    for (unsigned i = 0; i < 4; ++i)
+      wmask_[reg + 4 + i] = static_cast<uint8_t>(mask >> (32 + 8 * i));
+  }
+}
+
+uint8_t PciDevice::add_capability(uint8_t id, uint8_t length) {
+  unsigned offset = next_capability_;
+  if (offset + length > kConfigSize)
+    throw std::logic_error(type_name() + ": capabilities overflow");
+  config_[offset] = id;
+  // Append: the new capability ends the list.
+  config_[offset + 1] = 0;
+  if (!(config16(kStatus) & kStatusCapList)) {
+    set_config16(kStatus, config16(kStatus) | kStatusCapList);
+    config_[kCapabilityList] = static_cast<uint8_t>(offset);
+  } else {
+    unsigned cap = config_[kCapabilityList];
+    while (config_[cap + 1]) cap = config_[cap + 1];
+    config_[cap + 1] = static_cast<uint8_t>(offset);
+  }
+  next_capability_ = static_cast<uint8_t>((offset + length + 3) & ~3u);
+  if (next_capability_ == 0 && offset + length < kConfigSize) next_capability_ = 0xff;
+  return static_cast<uint8_t>(offset);
+}
+
+uint32_t PciDevice::config_read(unsigned addr, unsigned size) {
+  uint32_t v = 0;
+  for (unsigned i = 0; i < size && addr + i < kConfigSize; ++i) {
+    v |= static_cast<uint32_t>(config_[addr + i]) << (8 * i);
+  }
+  return v;
+}
+
+void PciDevice::config_write(unsigned addr, uint32_t value, unsigned size) {
+  for (unsigned i = 0; i < size && addr + i < kConfigSize; ++i) {
+    unsigned a = addr + i;
+    uint8_t b = static_cast<uint8_t>(value >> (8 * i));
+    config_[a] = static_cast<uint8_t>((config_[a] & ~wmask_[a]) | (b & wmask_[a]));
+    config_[a] &= static_cast<uint8_t>(~(b & w1cmask_[a]));
+  }
+  auto touches = [&](unsigned start, unsigned len) {
+    return addr < start + len && start < addr + size;
+  };
+  if (touches(kCommand, 2) || touches(kBar0, 4 * kBarCount)) update_mappings();
+  if (touches(kCommand + 1, 1)) update_irq();
+}
+
+uint64_t PciDevice::decoded_bar_address(int index) const {
+  const Bar& bar = bars_[index];
+  unsigned reg = kBar0 + 4 * static_cast<unsigned>(index);
+  uint64_t size = bar.region->size();
+  uint16_t cmd = command();
+  if (bar.type == PciBarType::kIo) {
+    if (!(cmd & kCommandIo)) return kUnmapped;
+    uint64_t addr = config32(reg) & ~3u;
+    if (addr == 0 || addr + size > 0x10000) return kUnmapped;
+    return addr;
+  }
+  if (!(cmd & kCommandMemory)) return kUnmapped;
+  uint64_t addr = config32(reg) & ~15u;
+  if (bar.type != PciBarType::kMem32) addr |= static_cast<uint64_t>(config32(reg + 4)) << 32;
+  // 0 and the all-ones sizing pattern are not placements; nor is a BAR that
+  // would wrap or leave the window.
+  if (addr == 0 || addr + size < addr || addr + size > bus_->memory_window().size()) {
+    return kUnmapped;
+  }
+  if (addr == (~(size - 1) & (bar.type == PciBarType::kMem32 ? 0xffffffffull : ~0ull))) {
+    return kUnmapped;
+  }
+  return addr;
+}
+
+void PciDevice::update_mappings() {
+  if (!bus_) return;
+  for (int i = 0; i < kBarCount; ++i) {
+    Bar& bar = bars_[i];
+    if (!bar.region) continue;
+    uint64_t want = decoded_bar_address(i);
+    if (want == bar.mapped_at) continue;
+    MemoryRegion& window = bar.type == PciBarType::kIo ? bus_->io_window() : bus_->memory_window();
+    if (bar.mapped_at != kUnmapped) {
+      window.remove_subregion(bar.region);
+      bar.mapped_at = kUnmapped;
+    }
+    if (want == kUnmapped) continue;
+    try {
+      window.add_subregion(want, bar.region);
+      bar.mapped_at = want;
+    } catch (const MemoryMapError& e) {
+      // Two BARs placed over each other: the later one stays unmapped.
+      VX86_LOG(kLogGuestErrors, "%s: BAR %d at 0x%llx overlaps another BAR, not mapped (%s)\n",
+               type_name().c_str(), i, static_cast<unsigned long long>(want), e.what());
+    }
+  }
+}
+
+void PciDevice::set_irq(bool level) {
+  irq_level_ = level;
+  update_irq();
+}
+
+void PciDevice::update_irq() {
+  uint16_t status = config16(kStatus);
+  status = irq_level_ ? status | kStatusInterrupt : status & ~kStatusInterrupt;
+  set_config16(kStatus, status);
+  bool asserted = irq_level_ && !(command() & kCommandIntxDisable);
+  if (asserted == asserted_ || !bus_) return;
+  asserted_ = asserted;
+  bus_->intx_changed(*this, asserted);
+}
+
+bool PciDevice::dma_read(uint64_t addr, void* buf, std::size_t len) {
+  if (!(command() & kCommandMaster) || !bus_) {
+    VX86_LOG(kLogGuestErrors, "%s: DMA read with bus mastering disabled\n", type_name().c_str());
+    return false;
+  }
+  return bus_->dma().read_buffer(addr, buf, len) == MemTxResult::kOk;
+}
+
+bool PciDevice::dma_write(uint64_t addr, const void* buf, std::size_t len) {
+  if (!(command() & kCommandMaster) || !bus_) {
+    VX86_LOG(kLogGuestErrors, "%s: DMA write with bus mastering disabled\n", type_name().c_str());
+    return false;
+  }
+  return bus_->dma().write_buffer(addr, buf, len) == MemTxResult::kOk;
+}
+
+void PciDevice::reset_config() {
+  set_config16(kCommand, 0);
+  set_config16(kStatus, config16(kStatus) & kStatusCapList);
+  config_[kCacheLineSize] = 0;
+  config_[kLatencyTimer] = 0;
+  config_[kInterruptLine] = 0;
+  for (int i = 0; i < kBarCount; ++i) {
+    if (!bars_[i].region) continue;
+    unsigned reg = kBar0 + 4 * static_cast<unsigned>(i);
+    for (unsigned b = 0; b < 4; ++b) config_[reg + b] &= static_cast<uint8_t>(~wmask_[reg + b]);
+    if (bars_[i].type == PciBarType::kMem64 || bars_[i].type == PciBarType::kMem64Prefetch) {
+      set_config32(reg + 4, 0);
+    }
+  }
+}
+
+void PciDevice::reset() {
+  reset_config();
+  irq_level_ = false;
+  update_irq();
+  update_mappings();
+}
+
+void PciDevice::visit_state(StateVisitor& v) {
+  v.begin("pci");
+  v.bytes("config", config_.data(), config_.size());
+  v.field("irq_level", irq_level_);
+  v.end();
+  if (v.loading()) {
+    update_mappings();
+    update_irq();
+  }
+}
+
+}  // namespace vx86

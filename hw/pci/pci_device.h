@@ -1,0 +1,113 @@
+// A PCI function: 256 bytes of configuration space with per-byte write masks,
+// the command register's I/O, memory and bus-master enables, up to six BARs
+// that the guest sizes and places (mapped into the bus's windows through the
+// memory API while decoding is enabled), INTx and a capability list.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "core/device.h"
+#include "core/memory.h"
+#include "hw/pci/pci_regs.h"
+
+namespace vx86 {
+
+class PciBus;
+
+enum class PciBarType {
+  kIo,             // I/O space, at least 4 bytes
+  kMem32,          // 32-bit memory
+  kMem64,          // 64-bit memory (takes two BAR slots)
+  kMem64Prefetch,  // 64-bit prefetchable memory
+};
+
+struct PciIds {
+  uint16_t vendor = 0;
+  uint16_t device = 0;
+  uint32_t class_code = 0;  // base class << 16 | subclass << 8 | prog-if
+  uint8_t revision = 0;
+  uint16_t subsystem_vendor = 0;
+  uint16_t subsystem = 0;
+  uint8_t interrupt_pin = 0;  // 0 = none, 1..4 = INTA..INTD
+  bool multi_function = false;
+};
+
+class PciDevice : public Device {
+ public:
+  static constexpr uint64_t kUnmapped = ~0ull;
+
+  PciDevice(std::string type_name, const PciIds& ids);
+  ~PciDevice() override;
+
+  // Called by PciBus::plug.
+  void attach(PciBus* bus, uint8_t devfn);
+  PciBus* bus() const { return bus_; }
+  uint8_t devfn() const { return devfn_; }
+  unsigned slot() const { return devfn_ >> 3; }
+
+  // Configuration space access from the host bridge (addr + size within 256
+  // bytes, size 1, 2 or 4). Overrides may add side effects and call these.
+  virtual uint32_t config_read(unsigned addr, unsigned size);
+  virtual void config_write(unsigned addr, uint32_t value, unsigned size);
+
+  // Current address of a BAR's region, or kUnmapped.
+  uint64_t bar_address(int index) const { return bars_[index].mapped_at; }
+  uint16_t command() const;
+  // Raw configuration bytes (tests, subclasses).
+  uint8_t config_byte(unsigned addr) const { return config_[addr]; }
+
+  // INTx on the function's interrupt pin (level-triggered, shared).
+  void set_irq(bool level);
+  bool irq_level() const { return irq_level_; }
+
+  // Bus-master DMA into the system address space. Refused (false, logged)
+  // while bus mastering is disabled or on an unassigned address.
+  bool dma_read(uint64_t addr, void* buf, std::size_t len);
+  bool dma_write(uint64_t addr, const void* buf, std::size_t len);
+
+  void reset() override;
+  void visit_state(StateVisitor& v) override;
+
+ protected:
+  // Registers a BAR for region (size a power of two). Call before attach.
+  void register_bar(int index, PciBarType type, MemoryRegion* region);
+  // Adds a capability of `length` bytes and links it into the list; returns
+  // its offset. Bytes after the two-byte header are read-only unless the
+  // caller sets their write mask.
+  uint8_t add_capability(uint8_t id, uint8_t length);
+
+  void set_config8(unsigned addr, uint8_t v) { config_[addr] = v; }
+  void set_config16(unsigned addr, uint16_t v);
+  void set_config32(unsigned addr, uint32_t v);
+  uint16_t config16(unsigned addr) const;
+  uint32_t config32(unsigned addr) const;
+  void set_write_mask(unsigned addr, uint8_t mask) { wmask_[addr] = mask; }
+
+  // Writable bytes that reset() must restore (the rest keep their values).
+  virtual void reset_config();
+
+ private:
+  struct Bar {
+    MemoryRegion* region = nullptr;
+    PciBarType type = PciBarType::kMem32;
+    uint64_t mapped_at = kUnmapped;
+  };
+
+  uint64_t decoded_bar_address(int index) const;
+  void update_mappings();
+  void update_irq();
+
+  PciBus* bus_ = nullptr;
+  uint8_t devfn_ = 0;
+  std::array<uint8_t, pci::kConfigSize> config_{};
+  std::array<uint8_t, pci::kConfigSize> wmask_{};
+  std::array<uint8_t, pci::kConfigSize> w1cmask_{};
+  std::array<Bar, pci::kBarCount> bars_{};
+  uint8_t next_capability_ = pci::kFirstCapability;
+  bool irq_level_ = false;
+  bool asserted_ = false;  // irq_level_ and not INTx-disabled, as the bus saw it
+};
+
+}  // namespace vx86

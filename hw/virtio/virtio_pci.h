@@ -1,0 +1,85 @@
+// The virtio PCI transport (virtio 1.x, 4.1) for a transitional device, as
+// QEMU presents one: the modern interface in a 64-bit prefetchable memory BAR
+// (BAR 4: common configuration at 0x0000, ISR at 0x1000, device configuration
+// at 0x2000, notifications at 0x3000 with a multiplier of 4) described by
+// vendor capabilities (including the PCI configuration access capability),
+// and the legacy interface in I/O BAR 0. Interrupts are INTx only: there is
+// no MSI-X capability yet, so drivers use the shared INTx line and the ISR.
+#pragma once
+
+#include <memory>
+
+#include "hw/pci/pci_device.h"
+#include "hw/virtio/virtio_device.h"
+
+namespace vx86 {
+
+class VirtioPci : public PciDevice, public DmaMemory {
+ public:
+  static constexpr uint16_t kVendor = 0x1af4;
+  static constexpr int kLegacyBar = 0;
+  static constexpr int kModernBar = 4;
+  static constexpr uint64_t kModernBarSize = 0x4000;
+  static constexpr uint64_t kCommonOffset = 0x0000;
+  static constexpr uint64_t kIsrOffset = 0x1000;
+  static constexpr uint64_t kDeviceOffset = 0x2000;
+  static constexpr uint64_t kNotifyOffset = 0x3000;
+  static constexpr uint32_t kNotifyMultiplier = 4;
+  static constexpr uint64_t kLegacyConfigOffset = 0x14;
+
+  // class_code: the PCI class of the function (mass storage for a disk).
+  VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device, uint32_t class_code);
+  ~VirtioPci() override;
+
+  VirtioDevice& virtio() { return *device_; }
+
+  bool dma_read(uint64_t addr, void* buf, std::size_t len) override;
+  bool dma_write(uint64_t addr, const void* buf, std::size_t len) override;
+
+  uint32_t config_read(unsigned addr, unsigned size) override;
+  void config_write(unsigned addr, uint32_t value, unsigned size) override;
+  void reset() override;
+  void visit_state(StateVisitor& v) override;
+
+ private:
+  class ModernOps : public IoOps {
+   public:
+    explicit ModernOps(VirtioPci& t) : t_(t) {}
+    uint64_t read(uint64_t offset, unsigned size) override;
+    void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+   private:
+    VirtioPci& t_;
+  };
+  class LegacyOps : public IoOps {
+   public:
+    explicit LegacyOps(VirtioPci& t) : t_(t) {}
+    uint64_t read(uint64_t offset, unsigned size) override;
+    void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+   private:
+    VirtioPci& t_;
+  };
+
+  uint64_t common_read(uint64_t offset, unsigned size);
+  void common_write(uint64_t offset, uint64_t value, unsigned size);
+  uint64_t device_config_read(uint64_t offset, unsigned size);
+  void device_config_write(uint64_t offset, uint64_t value, unsigned size);
+  void add_virtio_cap(uint8_t type, uint64_t offset, uint32_t length, uint8_t extra = 0);
+  void update_irq();
+
+  std::unique_ptr<VirtioDevice> device_;
+  ModernOps modern_ops_{*this};
+  LegacyOps legacy_ops_{*this};
+  std::unique_ptr<MemoryRegion> modern_region_;
+  std::unique_ptr<MemoryRegion> legacy_region_;
+  uint8_t pci_cfg_cap_ = 0;  // offset of the VIRTIO_PCI_CAP_PCI_CFG capability
+
+  // Modern common configuration selectors.
+  uint32_t device_feature_select_ = 0;
+  uint32_t driver_feature_select_ = 0;
+  uint16_t queue_select_ = 0;
+  uint64_t driver_features_shadow_ = 0;  // written 32 bits at a time
+};
+
+}  // namespace vx86
