@@ -78,6 +78,8 @@ class Accelerator {
   // Checks the host and the options; throws AccelError with the reason.
   virtual void init(const KeyValues* opts) = 0;
   virtual std::unique_ptr<Vcpu> create_vcpu(int index, const CpuBus& bus) = 0;
+  // Whether each vCPU gets its own thread (KVM) rather than sharing one (TCG).
+  virtual bool thread_per_vcpu() const { return false; }
 };
 
 struct AccelInfo {

@@ -1,5 +1,6 @@
 
 #include "accel/accel.h"
+#include "accel/kvm_accel.h"
 #include "accel/tcg_accel.h"
 
 namespace vx86 {
@@ -14,10 +15,7 @@ const std::vector<AccelInfo>& accelerator_list() {
 
 std::unique_ptr<Accelerator> create_accelerator(const std::string& name) {
   if (name == "tcg") return std::make_unique<TcgAccelerator>();
-  if (name == "kvm") {
-    // The KVM accelerator is its own issue; say so instead of pretending.
-    throw AccelError("-accel kvm: the KVM accelerator is not available yet");
-  }
+  if (name == "kvm") return std::make_unique<KvmAccelerator>();
   throw AccelError("-accel " + name + ": invalid accelerator (tcg, kvm)");
 }
 

@@ -16,8 +16,30 @@ int CpuRunner::current_vcpu() {
   return current_vcpu_index;
 }
 
-CpuRunner::CpuRunner(std::vector<std::unique_ptr<Vcpu>> vcpus, ExitHandler on_exit)
-    : vcpus_(std::move(vcpus)), on_exit_(std::move(on_exit)), halted_(vcpus_.size(), false) {}
+CpuRunner::CpuRunner(std::vector<std::unique_ptr<Vcpu>> vcpus, ExitHandler on_exit,
+                     Threading threading)
+    : vcpus_(std::move(vcpus)),
+      on_exit_(std::move(on_exit)),
+      group_of_(vcpus_.size(), 0),
+      halted_(vcpus_.size(), false) {
+  if (threading == Threading::kThreadPerVcpu) {
+    for (size_t i = 0; i < vcpus_.size(); ++i) {
+      groups_.push_back({i});
+      group_of_[i] = i;
+    }
+  } else {
+    groups_.emplace_back();
+    for (size_t i = 0; i < vcpus_.size(); ++i) groups_[0].push_back(i);
+  }
+  wakeup_.assign(groups_.size(), false);
+}
+
+bool CpuRunner::is_vcpu_thread() const {
+  for (const std::thread& t : threads_) {
+    if (t.get_id() == std::this_thread::get_id()) return true;
+  }
+  return false;
+}
 
 CpuRunner::~CpuRunner() {
   stop();
@@ -28,22 +50,21 @@ void CpuRunner::start(bool start_paused) {
     std::lock_guard g(lock_);
     pause_requested_ = start_paused;
   }
-  thread_ = std::thread([this] { thread_main(); });
-  if (vcpus_.size() > 1) slicer_ = std::thread([this] { slicer_main(); });
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    threads_.emplace_back([this, g] { thread_main(g); });
+  }
+  if (groups_.size() == 1 && vcpus_.size() > 1) slicer_ = std::thread([this] { slicer_main(); });
 }
 
 void CpuRunner::pause() {
   std::unique_lock g(lock_);
-  if (!thread_.joinable()) {
-    pause_requested_ = true;
-    return;
-  }
   pause_requested_ = true;
+  if (threads_.empty()) return;
   for (auto& v : vcpus_) v->kick();
   cond_.notify_all();
-  // The vCPU thread itself may ask for a pause (from an exit handler).
-  if (std::this_thread::get_id() == thread_.get_id()) return;
-  cond_.wait(g, [this] { return parked_ || stop_requested_; });
+  // A vCPU thread itself may ask for a pause (from an exit handler).
+  if (is_vcpu_thread()) return;
+  cond_.wait(g, [this] { return parked_ == threads_.size() || stop_requested_; });
 }
 
 void CpuRunner::resume() {
@@ -67,7 +88,9 @@ void CpuRunner::stop() {
     for (auto& v : vcpus_) v->kick();
     cond_.notify_all();
   }
-  if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) thread_.join();
+  for (std::thread& t : threads_) {
+    if (t.joinable() && std::this_thread::get_id() != t.get_id()) t.join();
+  }
   if (slicer_.joinable() && std::this_thread::get_id() != slicer_.get_id()) slicer_.join();
 }
 
@@ -76,7 +99,7 @@ void CpuRunner::interrupt_changed(int index) {
   vcpus_[index]->interrupt_changed();
   std::lock_guard g(lock_);
   halted_[index] = false;
-  wakeup_ = true;
+  wakeup_[group_of_[index]] = true;
   cond_.notify_all();
 }
 
@@ -91,36 +114,42 @@ void CpuRunner::slicer_main() {
   }
 }
 
-void CpuRunner::thread_main() {
+void CpuRunner::thread_main(size_t group) {
+  const std::vector<size_t>& mine = groups_[group];
   std::size_t next = 0;
   while (true) {
     {
       std::unique_lock g(lock_);
-      // Park while paused, or while every vCPU is halted with nothing pending.
-      auto all_halted = [this] {
-        for (bool h : halted_) {
-          if (!h) return false;
+      // Park while paused, or while every vCPU of this thread is halted with
+      // nothing pending.
+      auto all_halted = [&] {
+        for (size_t i : mine) {
+          if (!halted_[i]) return false;
         }
         return true;
       };
-      while (!stop_requested_ && (pause_requested_ || (all_halted() && !wakeup_))) {
-        parked_ = true;
-        cond_.notify_all();
+      bool parked = false;
+      while (!stop_requested_ && (pause_requested_ || (all_halted() && !wakeup_[group]))) {
+        if (!parked) {
+          parked = true;
+          ++parked_;
+          cond_.notify_all();
+        }
         cond_.wait(g);
       }
-      parked_ = false;
+      if (parked) --parked_;
       if (stop_requested_) return;
-      if (wakeup_) {
-        wakeup_ = false;
-        std::fill(halted_.begin(), halted_.end(), false);
+      if (wakeup_[group]) {
+        wakeup_[group] = false;
+        for (size_t i : mine) halted_[i] = false;
       }
     }
-    Vcpu& vcpu = *vcpus_[next];
-    next = (next + 1) % vcpus_.size();
+    Vcpu& vcpu = *vcpus_[mine[next]];
+    next = (next + 1) % mine.size();
     current_vcpu_index = vcpu.index();
-    running_.store(vcpu.index());
+    if (mine.size() > 1) running_.store(vcpu.index());
     VcpuExit exit = vcpu.run();
-    running_.store(-1);
+    if (mine.size() > 1) running_.store(-1);
     switch (exit) {
       case VcpuExit::kKicked:
         break;

@@ -1,6 +1,7 @@
-// Runs a machine's vCPUs on one thread, round-robin (TCG's single-threaded
-// mode), and gives the machine its life cycle: start, pause, resume, stop.
-// A halted vCPU sleeps until its interrupt controller wakes it.
+// Runs a machine's vCPUs, either all on one thread, round-robin (TCG's
+// single-threaded mode), or each on its own thread (KVM), and gives the
+// machine its life cycle: start, pause, resume, stop. A halted vCPU sleeps
+// until its interrupt controller wakes it.
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,10 @@ class CpuRunner {
   // (debug events, shutdown requests). The runner pauses before calling it.
   using ExitHandler = std::function<void(Vcpu& vcpu, VcpuExit exit)>;
 
-  CpuRunner(std::vector<std::unique_ptr<Vcpu>> vcpus, ExitHandler on_exit);
+  enum class Threading { kOneThread, kThreadPerVcpu };
+
+  CpuRunner(std::vector<std::unique_ptr<Vcpu>> vcpus, ExitHandler on_exit,
+            Threading threading = Threading::kOneThread);
   ~CpuRunner();
   CpuRunner(const CpuRunner&) = delete;
   CpuRunner& operator=(const CpuRunner&) = delete;
@@ -45,22 +49,27 @@ class CpuRunner {
   static int current_vcpu();
 
  private:
-  void thread_main();
+  // Runs the vCPUs of groups_[group] until stop().
+  void thread_main(size_t group);
+  bool is_vcpu_thread() const;
   // With several vCPUs on one thread, each gets a time slice: this thread
   // kicks the running one when its slice is over.
   void slicer_main();
 
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   ExitHandler on_exit_;
-  std::thread thread_;
+  // The vCPUs (indices) each thread runs, and each vCPU's group.
+  std::vector<std::vector<size_t>> groups_;
+  std::vector<size_t> group_of_;
+  std::vector<std::thread> threads_;
   std::thread slicer_;
-  std::atomic<int> running_{-1};  // the vCPU inside run(), or -1
+  std::atomic<int> running_{-1};  // one thread, several vCPUs: the one inside run(), or -1
   mutable std::mutex lock_;
   std::condition_variable cond_;
   bool pause_requested_ = false;
-  bool parked_ = false;  // the thread is outside run() and waiting
+  size_t parked_ = 0;  // threads outside run() and waiting
   bool stop_requested_ = false;
-  bool wakeup_ = false;  // an interrupt arrived while all vCPUs were halted
+  std::vector<bool> wakeup_;  // per group: an interrupt arrived while its vCPUs were halted
   std::vector<bool> halted_;
 };
 

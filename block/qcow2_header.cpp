@@ -207,7 +207,11 @@ std::vector<uint8_t> build_header_cluster(const Header& h) {
   };
   if (!h.backing_format.empty())
     add_ext(kExtBackingFormat, h.backing_format.data(), h.backing_format.size());
-  if (!h.feature_names.empty() && h.version >= 3) {
+  // The feature name table only helps tools name unknown bits: like QEMU,
+  // leave it out when it and the backing file name do not both fit.
+  uint64_t table_bytes = 8 + h.feature_names.size() * 48;
+  if (!h.feature_names.empty() && h.version >= 3 &&
+      pos + table_bytes + 8 + h.backing_file.size() <= cs) {
     std::vector<uint8_t> table(h.feature_names.size() * 48, 0);
     for (size_t i = 0; i < h.feature_names.size(); i++) {
       table[i * 48] = h.feature_names[i].type;

@@ -4,8 +4,9 @@
 #   initramfs.cpio.gz  busybox-static with an /init that mounts proc, sys and
 #                   devtmpfs, prints "vx86-init: start", then runs the workload
 #                   given on the kernel command line (vx86.workload=NAME) or a
-#                   shell, and powers off. It also holds the virtio-pci and
-#                   virtio-blk modules of the same kernel (loaded by /init).
+#                   shell, and powers off. It also holds the virtio-pci,
+#                   virtio-blk, ata_piix, sd_mod and sr_mod modules of the same
+#                   kernel (loaded by /init).
 # VX86_GUEST_OUT=DIR builds somewhere else than build/guest.
 # Needs no root for the build itself; apt-get download fetches the .debs.
 set -euo pipefail
@@ -21,10 +22,12 @@ if [ -z "$kernel_pkg" ]; then
   echo "build-guest.sh: cannot find the kernel package of linux-image-amd64 (run apt-get update)" >&2
   exit 1
 fi
-# Modules the initramfs loads, with what they depend on (from modules.dep).
-guest_modules="virtio_blk virtio_pci"
+# Modules the initramfs loads, with what they depend on (from modules.dep):
+# virtio-blk, and the PIIX IDE driver with SCSI disk and CD-ROM on top.
+guest_modules="virtio_blk virtio_pci ata_piix sd_mod sr_mod"
 if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
-   [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ]; then
+   [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
+   [ "$(cat "$out/modules/guest-modules" 2>/dev/null)" != "$guest_modules" ]; then
   (cd "$work" && apt-get download "$kernel_pkg" >/dev/null)
   dpkg-deb -x "$work"/${kernel_pkg}_*.deb "$work/kernel"
   cp "$work"/kernel/boot/vmlinuz-* "$out/vmlinuz"
@@ -58,6 +61,7 @@ if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$
   : > "$out/modules/load-order"
   for m in $guest_modules; do resolve "$m"; done
   echo "$kernel_pkg" > "$out/modules/kernel-package"
+  echo "$guest_modules" > "$out/modules/guest-modules"
 fi
 
 (cd "$work" && apt-get download busybox-static >/dev/null)

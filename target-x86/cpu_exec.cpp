@@ -5,6 +5,7 @@
 
 #include "core/device_lock.h"
 #include "core/log.h"
+#include "target-x86/debug_breakpoints.h"
 #include "target-x86/exceptions.h"
 #include "target-x86/helpers_system.h"
 #include "target-x86/jit_log.h"
@@ -93,7 +94,8 @@ int32_t env_offset(const X86Cpu& cpu, const void* field) {
 // (which translates, delivers events, single-steps).
 const void* jit_lookup(void* opaque) {
   X86Cpu& cpu = *static_cast<X86Cpu*>(opaque);
-  if (cpu.exception_vector >= 0 || (cpu.eflags_rest & kFlagTF) || (cpu.hflags & kHfInhibitIrq)) {
+  if (cpu.exception_vector >= 0 || (cpu.eflags_rest & kFlagTF) || (cpu.hflags & kHfInhibitIrq) ||
+      cpu.exec_breakpoints) {
     return nullptr;
   }
   const uint64_t cs_base = cpu.segs[kSegCS].base;
@@ -132,6 +134,8 @@ void ensure_jit_runtime(X86Cpu& cpu) {
   // Any interrupt line activity goes back to the loop, which knows what IF,
   // the interrupt shadow and the local APIC's NMI/INIT/SIPI allow.
   c.exit_checks.push_back({env_offset(cpu, &cpu.intr_line), 0xff, false});
+  // Instruction breakpoints are checked by the loop before every block.
+  c.exit_checks.push_back({env_offset(cpu, &cpu.exec_breakpoints), 0xff, false});
   c.flags_offset = env_offset(cpu, &cpu.hflags);
   c.lookup = &jit_lookup;
   c.lookup_opaque = &cpu;
@@ -210,11 +214,14 @@ void cpu_reset_all(X86Cpu& cpu, bool bsp) {
   cpu.mmu.flush_all();
   cpu.tb_cache.flush();
   cpu.stop_after_block = false;
+  cpu.exec_breakpoints = 0;
+  update_data_watches(cpu);
 }
 
 ExecExit cpu_exec(X86Cpu& cpu) {
   uint8_t* env = reinterpret_cast<uint8_t*>(static_cast<CpuState*>(&cpu));
   ensure_jit_runtime(cpu);
+  update_data_watches(cpu);  // DR0-DR7 may have been set from outside (reset, state load)
   // A goto_tb exit waiting to be chained to the block that runs next.
   tcg::TranslationBlock* link_from = nullptr;
   unsigned link_slot = 0;
@@ -256,12 +263,34 @@ ExecExit cpu_exec(X86Cpu& cpu) {
 
     uint64_t linear_pc = cpu.segs[kSegCS].base + cpu.rip;
     if (!(cpu.hflags & kHfCs64)) linear_pc &= 0xffffffffull;
+    // Instruction breakpoints (DR0-DR3): a #DB fault before the instruction
+    // runs (before its fetch can fault), unless EFLAGS.RF suppresses this one
+    // check. Near a breakpoint, blocks are one instruction long.
+    cpu.exec_breakpoints = (cpu.dr[7] & 0xff) && exec_breakpoints_enabled(cpu.dr[7]);
+    bool near_breakpoint = false;
+    if (cpu.exec_breakpoints) {
+      const bool resume = cpu.eflags_rest & kFlagRF;
+      cpu.eflags_rest &= ~kFlagRF;
+      const uint32_t hits = exec_breakpoint_hits(cpu, linear_pc);
+      if (hits && !resume) {
+        cpu.dr[6] = (cpu.dr[6] & ~0xfull) | hits;
+        VX86_LOG(kLogInt, "int: instruction breakpoint at %016" PRIx64 " (DR6 %08" PRIx64 ")\n",
+                 linear_pc, cpu.dr[6]);
+        try {
+          deliver_interrupt(cpu, kExcDB, false, false, 0, cpu.rip);
+        } catch (const tcg::GuestFault&) {
+          if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
+        }
+        continue;
+      }
+      near_breakpoint = exec_breakpoint_near(cpu, linear_pc);
+    }
     uint64_t phys_pc;
     if (!cpu.mmu.code_paddr(linear_pc, &phys_pc)) continue;  // #PF pending: deliver it
     const bool inhibit = cpu.hflags & kHfInhibitIrq;
     // EFLAGS.TF: one instruction at a time, then a #DB trap.
     const bool single_step = cpu.eflags_rest & kFlagTF;
-    const bool one_insn = inhibit || single_step;
+    const bool one_insn = inhibit || single_step || near_breakpoint;
     tcg::TranslationBlock* tb =
         one_insn ? nullptr
                  : cpu.tb_cache.lookup(phys_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
@@ -284,7 +313,11 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     VX86_LOG(kLogExec, "exec: %04x:%016" PRIx64 " (%u insns)\n", cpu.segs[kSegCS].selector, cpu.rip,
              tb->num_insns);
     ++tb->exec_count;
+    // A data breakpoint hit inside a block restarts its instruction alone.
+    cpu.mmu.take_watch_hits();
+    cpu.mmu.set_watch_restart(!one_insn);
     tcg::ExitRecord exit = tb->program->run(env, cpu.mmu);
+    cpu.mmu.set_watch_restart(false);
     if (inhibit) cpu.hflags &= ~kHfInhibitIrq;
     if (exit.kind == tcg::ExitKind::kGotoTb && !one_insn && exit.block && exit.block->owner) {
       link_from = static_cast<tcg::TranslationBlock*>(exit.block->owner);
@@ -305,6 +338,32 @@ ExecExit cpu_exec(X86Cpu& cpu) {
           if (r.kind == tcg::ExitKind::kFault) cpu.rip = r.insn_data[0];
         }
         cpu.mmu.set_smc_single_step(false);
+      } else if (cpu.exception_vector == kExcpWatchRestart) {
+        cpu.exception_vector = -1;
+        tcg::TranslationBlock* one = translate(cpu, phys_pc, 1, false);
+        if (one) {
+          tcg::ExitRecord r = one->program->run(env, cpu.mmu);
+          if (r.kind == tcg::ExitKind::kFault) cpu.rip = r.insn_data[0];
+        }
+      }
+    }
+    if (cpu.exception_vector == kExcpFpuFreeze) {
+      // FERR# is up: wait at the x87 instruction for the IRQ 13 handler.
+      cpu.exception_vector = -1;
+      cpu.halted = 1;
+    }
+    // Data breakpoints: a #DB trap after the instruction that touched them
+    // (with single-stepping, one #DB with DR6.BS as well).
+    const uint32_t watch_hits = cpu.mmu.take_watch_hits();
+    if (watch_hits && cpu.exception_vector < 0 && cpu.deliveries == deliveries_before) {
+      cpu.dr[6] = (cpu.dr[6] & ~0xfull) | watch_hits;
+      if (!single_step) {
+        VX86_LOG(kLogInt, "int: data breakpoint (DR6 %08" PRIx64 ")\n", cpu.dr[6]);
+        try {
+          deliver_interrupt(cpu, kExcDB, false, false, 0, cpu.rip);
+        } catch (const tcg::GuestFault&) {
+          if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
+        }
       }
     }
     if (single_step && exit.kind != tcg::ExitKind::kFault && cpu.exception_vector < 0 &&

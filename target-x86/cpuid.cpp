@@ -2,49 +2,20 @@
 
 #include <cstring>
 
+#include "target-x86/msr.h"
+
 namespace vx86::x86 {
 
 namespace {
-
-// CPUID.1:EDX — FPU, TSC, MSR, CX8, CMOV, PSE, PAE, PGE, PAT, PSE36, SEP, MTRR,
-// MCE/MCA off, APIC off until the APIC lands, MMX/FXSR/SSE/SSE2 (AVX stays
-// off; SSE3 to SSE4.2 are in ECX).
-constexpr uint32_t kLeaf1Edx = (1u << 0)      // FPU
-                               | (1u << 3)    // PSE
-                               | (1u << 4)    // TSC
-                               | (1u << 5)    // MSR
-                               | (1u << 6)    // PAE
-                               | (1u << 8)    // CX8
-                               | (1u << 11)   // SEP
-                               | (1u << 12)   // MTRR
-                               | (1u << 13)   // PGE
-                               | (1u << 15)   // CMOV
-                               | (1u << 16)   // PAT
-                               | (1u << 17)   // PSE36
-                               | (1u << 19)   // CLFSH
-                               | (1u << 23)   // MMX
-                               | (1u << 24)   // FXSR
-                               | (1u << 25)   // SSE
-                               | (1u << 26);  // SSE2
-constexpr uint32_t kLeaf1Ecx = (1u << 0)      // SSE3
-                               | (1u << 9)    // SSSE3
-                               | (1u << 19)   // SSE4.1
-                               | (1u << 20)   // SSE4.2
-                               | (1u << 23)   // POPCNT
-                               | (1u << 26)   // XSAVE (OSXSAVE, bit 27, follows CR4)
-                               | (1u << 30);  // RDRAND
-constexpr uint32_t kLeaf7Ebx = (1u << 18);    // RDSEED
 
 // CPUID.0DH: XCR0 may hold x87|SSE; both live in the 512-byte legacy region,
 // so the area is 576 bytes whatever XCR0 enables. Sub-leaf 1: XSAVEOPT only.
 constexpr uint32_t kXsaveFeatures = 0x3, kXsaveAreaBytes = 576, kXsaveSubleaf1Eax = 0x1;
 
-constexpr uint32_t kExt1Edx = (1u << 11)     // SYSCALL
-                              | (1u << 20)   // NX
-                              | (1u << 29);  // LM
-constexpr uint32_t kExt1Ecx = (1u << 0);     // LAHF in 64-bit mode
-
 const CpuModel kQemu64{};
+const CpuModel kMax{.name = "max",
+                    .description = "Enables every feature vx86 implements",
+                    .features = kMaxFeatures};
 
 uint32_t pack(const char* s) {
   uint32_t v;
@@ -54,14 +25,22 @@ uint32_t pack(const char* s) {
 
 }  // namespace
 
+const std::vector<const CpuModel*>& cpu_models() {
+  static const std::vector<const CpuModel*> models = {&kQemu64, &kMax};
+  return models;
+}
+
 const CpuModel* find_cpu_model(const std::string& name) {
-  if (name == "qemu64") return &kQemu64;
+  for (const CpuModel* m : cpu_models()) {
+    if (m->name == name) return m;
+  }
   return nullptr;
 }
 
 CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsigned apic_id,
                   unsigned cpu_count) {
   CpuidResult r;
+  if (leaf >= 0x40000000u && leaf < 0x50000000u) return r;  // no hypervisor interface
   if (leaf >= 0x80000000u) {
     if (leaf > model.max_ext_leaf) leaf = model.max_leaf;  // as Intel: highest basic leaf
   } else if (leaf > model.max_leaf) {
@@ -77,11 +56,12 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
     case 1:
       r.eax = model.signature;
       r.ebx = (apic_id << 24) | (cpu_count << 16) | (8u << 8);  // CLFLUSH line 64 bytes
-      r.ecx = kLeaf1Ecx;
-      r.edx = kLeaf1Edx | (cpu_count > 1 ? (1u << 28) : 0);
+      // The hypervisor bit, as QEMU sets it: Linux then expects no performance counters.
+      r.ecx = model.features.leaf1_ecx | (1u << 31);
+      r.edx = model.features.leaf1_edx | (cpu_count > 1 ? (1u << 28) : 0);
       break;
     case 7:
-      if (subleaf == 0) r.ebx = kLeaf7Ebx;  // EAX=0: no further subleaves
+      if (subleaf == 0) r.ebx = model.features.leaf7_ebx;  // EAX=0: no further subleaves
       break;
     case 0xd:
       if (subleaf == 0) {
@@ -91,6 +71,16 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
         r.eax = kXsaveSubleaf1Eax;
       }
       break;
+    case 0x15:
+      // TSC = crystal * EBX / EAX. The crystal is given as the TSC rate itself, which is
+      // also the local APIC timer's rate, so Linux takes both from here without calibration.
+      r.eax = 1;
+      r.ebx = 1;
+      r.ecx = static_cast<uint32_t>(kTscHz);
+      break;
+    case 0x16:  // base, maximum and bus frequencies in MHz
+      r.eax = r.ebx = r.ecx = static_cast<uint32_t>(kTscHz / 1'000'000);
+      break;
     case 0x80000000:
       r.eax = model.max_ext_leaf;
       r.ebx = pack(model.vendor);
@@ -99,8 +89,8 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
       break;
     case 0x80000001:
       r.eax = model.signature;
-      r.ecx = kExt1Ecx;
-      r.edx = kExt1Edx;
+      r.ecx = model.features.ext1_ecx;
+      r.edx = model.features.ext1_edx;
       break;
     case 0x80000002:
     case 0x80000003:
@@ -111,6 +101,9 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
       r.eax = pack(p), r.ebx = pack(p + 4), r.ecx = pack(p + 8), r.edx = pack(p + 12);
       break;
     }
+    case 0x80000007:
+      r.edx = 1u << 8;  // invariant TSC: it counts virtual time at one rate, halted or not
+      break;
     case 0x80000008:
       r.eax = 40 | (48u << 8);  // physical / linear address bits
       break;

@@ -4,19 +4,74 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace vx86::x86 {
 
+// CPUID feature words: leaf 1 ECX/EDX, leaf 7 EBX, leaf 0x80000001 ECX/EDX.
+struct CpuFeatures {
+  uint32_t leaf1_ecx = 0, leaf1_edx = 0, leaf7_ebx = 0, ext1_ecx = 0, ext1_edx = 0;
+};
+
+// qemu64's feature words (OSXSAVE and HTT are added at run time).
+inline constexpr CpuFeatures kQemu64Features{
+    .leaf1_ecx = (1u << 0)      // SSE3
+                 | (1u << 9)    // SSSE3
+                 | (1u << 19)   // SSE4.1
+                 | (1u << 20)   // SSE4.2
+                 | (1u << 23)   // POPCNT
+                 | (1u << 26)   // XSAVE (OSXSAVE, bit 27, follows CR4)
+                 | (1u << 30),  // RDRAND
+    .leaf1_edx = (1u << 0)      // FPU
+                 | (1u << 3)    // PSE
+                 | (1u << 4)    // TSC
+                 | (1u << 5)    // MSR
+                 | (1u << 6)    // PAE
+                 | (1u << 8)    // CX8
+                 | (1u << 11)   // SEP
+                 | (1u << 12)   // MTRR
+                 | (1u << 13)   // PGE
+                 | (1u << 15)   // CMOV
+                 | (1u << 16)   // PAT
+                 | (1u << 17)   // PSE36
+                 | (1u << 19)   // CLFSH
+                 | (1u << 23)   // MMX
+                 | (1u << 24)   // FXSR
+                 | (1u << 25)   // SSE
+                 | (1u << 26),  // SSE2
+    .leaf7_ebx = 1u << 18,      // RDSEED
+    .ext1_ecx = 1u << 0,        // LAHF/SAHF in 64-bit mode
+    .ext1_edx = (1u << 11)      // SYSCALL
+                | (1u << 20)    // NX
+                | (1u << 29),   // LM
+};
+
+// max adds what vx86 implements beyond qemu64: CMPXCHG16B, SMEP, SMAP,
+// CLFLUSHOPT, LZCNT, PREFETCHW, 1 GiB pages and RDTSCP.
+inline constexpr CpuFeatures kMaxFeatures{
+    .leaf1_ecx = kQemu64Features.leaf1_ecx | (1u << 13),  // CX16
+    .leaf1_edx = kQemu64Features.leaf1_edx,
+    .leaf7_ebx =
+        kQemu64Features.leaf7_ebx | (1u << 7) | (1u << 20) | (1u << 23),  // SMEP SMAP CLFLUSHOPT
+    .ext1_ecx = kQemu64Features.ext1_ecx | (1u << 5) | (1u << 8),         // LZCNT, PREFETCHW
+    .ext1_edx = kQemu64Features.ext1_edx | (1u << 26) | (1u << 27),       // 1G pages, RDTSCP
+};
+
 struct CpuModel {
   std::string name = "qemu64";
+  std::string description = "QEMU-compatible 64-bit model (default)";
+  CpuFeatures features = kQemu64Features;
   char vendor[13] = "GenuineIntel";  // AMD would make Linux use x87 FILD on every FPU restore
   uint32_t signature = 0x00000663;   // family 6 model 6 stepping 3, as QEMU's qemu64
-  uint32_t max_leaf = 0xd;
+  uint32_t max_leaf = 0x16;          // up to the TSC and frequency leaves
   uint32_t max_ext_leaf = 0x8000000a;
   std::string brand = "vx86 Virtual CPU version 0.1";
 };
 
+// The models -cpu accepts: qemu64 (the default) and max (every feature vx86
+// implements); nullptr for another name.
 const CpuModel* find_cpu_model(const std::string& name);
+const std::vector<const CpuModel*>& cpu_models();
 
 struct CpuidResult {
   uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;

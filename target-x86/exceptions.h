@@ -30,6 +30,10 @@ enum ExceptionVector : int {
   kExcXM = 19,  // SIMD floating point
 };
 
+// Internal pseudo-vector: a waiting x87 instruction found an unmasked error
+// with CR0.NE=0 and FERR# raised; the CPU waits at it for an interrupt.
+inline constexpr int kExcpFpuFreeze = 0x102;
+
 // Vectors that push an error code when raised as exceptions.
 bool exception_pushes_error_code(int vector);
 const char* exception_name(int vector);

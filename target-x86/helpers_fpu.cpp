@@ -12,11 +12,20 @@ namespace vx86::x86 {
 
 namespace {
 
-// A pending unmasked exception is reported as #MF by the next waiting
-// instruction. With CR0.NE=0 hardware would signal FERR# (IRQ 13 through the
-// PIC) instead; vx86 raises #MF in both cases (documented limitation).
+// A pending unmasked exception is reported by the next waiting instruction:
+// #MF with CR0.NE=1 (or without a FERR# connection), else FERR# (IRQ 13 on a
+// PC) and a wait at the instruction unless IGNNE# lets it run.
 void check_pending(CpuState& cpu) {
-  if (cpu.fpu_sw & kFswES) raise_exception(cpu, kExcMF);
+  X86Cpu& x = x86_cpu(&cpu);
+  if (!(cpu.fpu_sw & kFswES)) {
+    if (x.ferr && x.ferr->level()) x.ferr->lower();
+    x.ignne = false;
+    return;
+  }
+  if ((cpu.cr0 & kCr0NE) || !x.ferr) raise_exception(cpu, kExcMF);
+  if (x.ignne) return;  // IGNNE#: the instruction runs as if no error were pending
+  if (!x.ferr->level()) x.ferr->raise();
+  raise_exception(cpu, kExcpFpuFreeze);
 }
 
 void helper_fninit(CpuState* env) {

@@ -5,6 +5,7 @@
 
 #include "core/device_lock.h"
 #include "core/log.h"
+#include "target-x86/debug_breakpoints.h"
 #include "target-x86/descriptors.h"
 #include "target-x86/exceptions.h"
 #include "target-x86/helper_def.h"
@@ -201,20 +202,40 @@ void helper_write_cr(CpuState* env, uint32_t cr, uint64_t value) {
   }
 }
 
+// The checks every MOV to or from a debug register makes: CPL 0, DR4/DR5
+// (#UD with CR4.DE, else aliases of DR6/DR7) and DR7.GD, which turns the
+// access into a #DB fault with DR6.BD set. Returns the register index.
+uint32_t check_debug_register_access(X86Cpu& cpu, uint32_t dr) {
+  require_cpl0(cpu);
+  if (dr == 4 || dr == 5) {
+    if (cpu.cr4 & kCr4DebugExtensions) raise_exception(cpu, kExcUD);
+    dr += 2;
+  }
+  if (cpu.dr[7] & kDr7GeneralDetect) {
+    cpu.dr[7] &= ~kDr7GeneralDetect;
+    cpu.dr[6] |= kDr6BreakpointDetected;
+    raise_exception(cpu, kExcDB);
+  }
+  return dr & 7;
+}
+
 uint64_t helper_read_dr(CpuState* env, uint32_t dr) {
   X86Cpu& cpu = x86_cpu(env);
-  require_cpl0(cpu);
-  if (dr == 4 || dr == 5) dr += 2;  // aliases of DR6/DR7 while CR4.DE is clear
-  return cpu.dr[dr & 7];
+  return cpu.dr[check_debug_register_access(cpu, dr)];
 }
 
 void helper_write_dr(CpuState* env, uint32_t dr, uint64_t value) {
   X86Cpu& cpu = x86_cpu(env);
-  require_cpl0(cpu);
-  if (dr == 4 || dr == 5) dr += 2;
+  dr = check_debug_register_access(cpu, dr);
   if ((dr == 6 || dr == 7) && (cpu.hflags & kHfLma) && (value >> 32))
     raise_exception(cpu, kExcGP, 0);
-  cpu.dr[dr & 7] = value;
+  // DR6 and DR7 have fixed bits: DR6 reads 1 in bits 4-11 and 16-31, 0 in
+  // bit 12; DR7 reads 1 in bit 10 and 0 in bits 11, 12, 14 and 15.
+  if (dr == 6) value = (value & 0xe00full) | 0xffff0ff0ull;
+  if (dr == 7) value = (value & 0xffff23ffull) | 0x400ull;
+  cpu.dr[dr] = value;
+  cpu.exec_breakpoints = exec_breakpoints_enabled(cpu.dr[7]);
+  update_data_watches(cpu);
 }
 
 void helper_load_dtr(CpuState* env, uint32_t which, uint64_t linear, uint32_t op_size) {

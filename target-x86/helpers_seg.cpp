@@ -7,6 +7,7 @@
 #include "target-x86/helpers_system.h"
 #include "target-x86/mmu.h"
 #include "target-x86/stack_access.h"
+#include "target-x86/task_switch.h"
 #include "target-x86/x86_cpu.h"
 
 namespace vx86::x86 {
@@ -116,13 +117,10 @@ void far_jump_or_call(X86Cpu& cpu, uint16_t selector, uint64_t offset, unsigned 
   bool gate64 = lma && type == 0xc;
   bool gate32 = !lma && type == 0xc;
   bool gate16 = !lma && type == 0x4;
-  if (!gate64 && !gate32 && !gate16) {
-    VX86_LOG(kLogUnimp,
-             "far %s through system descriptor type %u (task switch) is not "
-             "implemented\n",
-             call ? "call" : "jmp", type);
-    raise_exception(cpu, kExcGP, selector & 0xfffc);
-  }
+  const bool task =
+      !lma && (type == 0x1 || type == 0x3 || type == 0x5 || type == 0x9 || type == 0xb);
+  if (task) return far_transfer_to_task(cpu, selector, d, call, next_ip);
+  if (!gate64 && !gate32 && !gate16) raise_exception(cpu, kExcGP, selector & 0xfffc);
   if (d.dpl() < cpl || d.dpl() < (selector & 3)) raise_exception(cpu, kExcGP, selector & 0xfffc);
   if (!d.present()) raise_exception(cpu, kExcNP, selector & 0xfffc);
   uint16_t target_sel = static_cast<uint16_t>(d.lo >> 16);
@@ -279,7 +277,7 @@ uint32_t writable_flags(const CpuState& cpu, unsigned size) {
   return mask;
 }
 
-void helper_iret(CpuState* env, uint32_t size) {
+void helper_iret(CpuState* env, uint32_t size, uint64_t next_ip) {
   X86Cpu& cpu = x86_cpu(env);
   const bool vm86 = cpu.eflags_rest & kFlagVM;
   if (!(cpu.cr0 & kCr0PE) || vm86) {
@@ -300,8 +298,7 @@ void helper_iret(CpuState* env, uint32_t size) {
   }
   if (cpu.eflags_rest & kFlagNT) {
     if (cpu.efer & kEferLMA) raise_exception(cpu, kExcGP, 0);
-    VX86_LOG(kLogUnimp, "iret: nested task return is not implemented\n");
-    raise_exception(cpu, kExcGP, 0);
+    return iret_to_previous_task(cpu, next_ip);
   }
   const bool mode64 = cpu.hflags & kHfCs64;
   StackWriter stack = current_stack(cpu);

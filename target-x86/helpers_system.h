@@ -21,7 +21,7 @@ const tcg::HelperInfo& helper_info_popf();                // (value, size)
 const tcg::HelperInfo& helper_info_far_jump();            // (selector, offset, size, next_ip)
 const tcg::HelperInfo& helper_info_far_call();            // (selector, offset, size, next_ip)
 const tcg::HelperInfo& helper_info_far_return();          // (size, imm)
-const tcg::HelperInfo& helper_info_iret();                // (size)
+const tcg::HelperInfo& helper_info_iret();                // (size, next_ip)
 const tcg::HelperInfo& helper_info_software_interrupt();  // (vector, kind, next_ip)
 const tcg::HelperInfo& helper_info_port_in();             // (port, size) -> value
 const tcg::HelperInfo& helper_info_port_out();            // (port, value, size)
@@ -48,7 +48,7 @@ const tcg::HelperInfo& helper_info_syscall();             // (next_ip)
 const tcg::HelperInfo& helper_info_sysret();              // (size)
 const tcg::HelperInfo& helper_info_sysenter();            // ()
 const tcg::HelperInfo& helper_info_sysexit();             // (size)
-const tcg::HelperInfo& helper_info_verify_segment();  // (selector, is_write): ZF
+const tcg::HelperInfo& helper_info_verify_segment();      // (selector, is_write): ZF
 const tcg::HelperInfo& helper_info_swapgs();              // ()
 
 // ---- used by helpers and by the execution loop ----

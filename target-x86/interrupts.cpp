@@ -9,6 +9,7 @@
 #include "target-x86/helpers_system.h"
 #include "target-x86/mmu.h"
 #include "target-x86/stack_access.h"
+#include "target-x86/task_switch.h"
 #include "target-x86/x86_cpu.h"
 
 namespace vx86::x86 {
@@ -70,8 +71,11 @@ void deliver_protected(X86Cpu& cpu, int vector, bool software, bool has_error, u
       gate32 = true;
       break;
     case 0x05:
-      VX86_LOG(kLogUnimp, "int: task gates are not implemented (vector %d)\n", vector);
-      raise_exception(cpu, kExcGP, idt_error);
+      if (software && gate_dpl < vx86::cpl(cpu)) raise_exception(cpu, kExcGP, idt_error);
+      if (!(hi & (1u << 15))) raise_exception(cpu, kExcNP, idt_error);
+      interrupt_through_task_gate(cpu, Descriptor{lo, hi, gate_addr}, has_error, error, !software,
+                                  next_ip);
+      return;
     default:
       raise_exception(cpu, kExcGP, idt_error);
   }

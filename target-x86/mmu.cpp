@@ -65,10 +65,51 @@ void Mmu::set_fast_tags(TlbEntry& e, unsigned mem_index) {
   // SMAP depends on EFLAGS.AC, which changes without a TLB flush.
   if (mem_index != kMemUser && e.user_page && (cpu_.cr4 & kCr4SMAP) && (cpu_.cr0 & kCr0PG)) return;
   e.addend = reinterpret_cast<uintptr_t>(e.host) - (e.vpage << 12);
-  if (e.readable) e.read_tag = e.vpage;
-  if (e.writable && !e.rom && !(has_code_ && has_code_(e.ppage & cpu_.a20_mask))) {
+  if (e.readable && !watched_page(e.vpage, false)) e.read_tag = e.vpage;
+  if (e.writable && !e.rom && !(has_code_ && has_code_(e.ppage & cpu_.a20_mask)) &&
+      !watched_page(e.vpage, true)) {
     e.write_tag = e.vpage;
   }
+}
+
+bool Mmu::watched_page(uint64_t vpage, bool write) const {
+  for (unsigned i = 0; i < watches_.size(); ++i) {
+    const DataWatch& w = watches_[i];
+    if (!(watches_enabled_ & (1u << i)) || (w.writes_only && !write)) continue;
+    if (vpage >= (w.start >> 12) && vpage <= ((w.end - 1) >> 12)) return true;
+  }
+  return false;
+}
+
+void Mmu::set_data_watches(const std::array<DataWatch, 4>& watches, unsigned enabled) {
+  bool same = enabled == watches_enabled_;
+  for (unsigned i = 0; same && i < watches.size(); ++i) {
+    if (!(enabled & (1u << i))) continue;
+    same = watches[i].start == watches_[i].start && watches[i].end == watches_[i].end &&
+           watches[i].writes_only == watches_[i].writes_only;
+  }
+  if (same) return;
+  watches_ = watches;
+  watches_enabled_ = enabled;
+  flush_all();  // fast-path tags must now leave the watched pages alone
+}
+
+// Records (or, inside a block, turns into a restart) an access that
+// overlaps an armed data breakpoint. Returns false for a restart.
+bool Mmu::check_watches(uint64_t vaddr, unsigned size, Access access) {
+  uint32_t hits = 0;
+  for (unsigned i = 0; i < watches_.size(); ++i) {
+    const DataWatch& w = watches_[i];
+    if (!(watches_enabled_ & (1u << i)) || (w.writes_only && access != Access::kWrite)) continue;
+    if (vaddr < w.end && vaddr + size > w.start) hits |= 1u << i;
+  }
+  if (!hits) return true;
+  if (watch_restart_) {
+    cpu_.exception_vector = kExcpWatchRestart;
+    return false;
+  }
+  watch_hits_ |= hits;
+  return true;
 }
 
 void Mmu::flush_nonglobal() {
@@ -329,6 +370,7 @@ bool Mmu::access_page(uint64_t vaddr, unsigned size, unsigned mem_index, Access 
                       uint64_t* value) {
   TlbEntry* e = lookup(vaddr, access, mem_index);
   if (!e) return false;
+  if (watches_enabled_ && !check_watches(vaddr, size, access)) return false;
   uint64_t paddr = e->ppage | (vaddr & 0xfff);
   if (access == Access::kWrite) {
     uint64_t ppage = e->ppage & cpu_.a20_mask;

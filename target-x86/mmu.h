@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "core/memory.h"
 #include "target-x86/cpu_state.h"
@@ -27,7 +28,14 @@ enum MemIndex : unsigned {
 enum class Access : uint8_t { kRead, kWrite, kFetch };
 
 // Internal pseudo-vectors the MMU may leave in CpuState::exception_vector.
-inline constexpr int kExcpSmcRestart = 0x100;  // a store hit a page holding translated code
+inline constexpr int kExcpSmcRestart = 0x100;    // a store hit a page holding translated code
+inline constexpr int kExcpWatchRestart = 0x101;  // an access hit a data breakpoint inside a block
+
+// A data breakpoint (DR0-DR3 with DR7 R/W = 01 or 11): linear [start, end).
+struct DataWatch {
+  uint64_t start = 0, end = 0;
+  bool writes_only = false;
+};
 
 // The first three fields are probed by generated code (tcg::JitFastTlb):
 // read_tag/write_tag hold the page number when that access may go straight
@@ -89,6 +97,14 @@ class Mmu : public tcg::MemoryInterface {
   // restarting (used to run the one instruction that modifies code).
   void set_smc_single_step(bool on) { smc_single_step_ = on; }
 
+  // Data breakpoints. Their pages always take the slow path; a hit either
+  // records its DR6.Bn bit (while `restart` is off: one instruction runs
+  // alone) or ends the block with kExcpWatchRestart so that the instruction
+  // runs again alone.
+  void set_data_watches(const std::array<DataWatch, 4>& watches, unsigned enabled);
+  void set_watch_restart(bool on) { watch_restart_ = on; }
+  uint32_t take_watch_hits() { return std::exchange(watch_hits_, 0u); }
+
   // The TLB as generated code sees it: kNumMemIndexes tables of kTlbSize
   // entries each, contiguous.
   const TlbEntry* tlb_table() const { return tlb_[0].data(); }
@@ -121,6 +137,12 @@ class Mmu : public tcg::MemoryInterface {
   CodePageCheck has_code_;
   CodePageWrite on_code_write_;
   bool smc_single_step_ = false;
+  std::array<DataWatch, 4> watches_{};
+  unsigned watches_enabled_ = 0;  // bit i: watches_[i] is armed
+  bool watch_restart_ = false;
+  uint32_t watch_hits_ = 0;
+  bool watched_page(uint64_t vpage, bool write) const;
+  bool check_watches(uint64_t vaddr, unsigned size, Access access);
   Stats stats_;
 };
 

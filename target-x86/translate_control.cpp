@@ -117,7 +117,7 @@ void far_return(DisasContext& s, Mnemonic m) {
   unsigned osize = s.insn.operand_bits / 8;
   uint64_t imm = (m == Mnemonic::kRetf && s.insn.num_operands > 0) ? (s.insn.imm & 0xffff) : 0;
   if (m == Mnemonic::kIret) {
-    b.call_helper(helper_info_iret(), {b.const_i32(osize)});
+    b.call_helper(helper_info_iret(), {b.const_i32(osize), b.const_i64(s.next_pc)});
   } else {
     b.call_helper(helper_info_far_return(), {b.const_i32(osize), b.const_i32(imm)});
   }

@@ -155,14 +155,15 @@ void modify_flags(DisasContext& s, F f) {
   gen_set_cc(s, kCcOpEflags, s.b.const_i64(0), r);
 }
 
-void set_df(DisasContext& s, bool set) {
+// CLD/STD, and CLAC/STAC (EFLAGS.AC; the MMU reads it on every SMAP check).
+void set_rest_flag(DisasContext& s, uint32_t flag, bool set) {
   tcg::IrBuilder& b = s.b;
   Temp rest = b.new_i32();
   b.ld_i32(rest, offsetof(CpuState, eflags_rest));
   if (set) {
-    b.or_i32(rest, rest, b.const_i32(kFlagDF));
+    b.or_i32(rest, rest, b.const_i32(flag));
   } else {
-    b.and_i32(rest, rest, b.const_i32(~kFlagDF));
+    b.and_i32(rest, rest, b.const_i32(~flag));
   }
   b.st_i32(rest, offsetof(CpuState, eflags_rest));
 }
@@ -285,10 +286,18 @@ bool translate_data(DisasContext& s) {
       modify_flags(s, [&](Temp r, Temp f) { b.xor_i64(r, f, b.const_i64(kFlagCF)); });
       return true;
     case Mnemonic::kCld:
-      set_df(s, false);
+      set_rest_flag(s, kFlagDF, false);
       return true;
     case Mnemonic::kStd:
-      set_df(s, true);
+      set_rest_flag(s, kFlagDF, true);
+      return true;
+    case Mnemonic::kClac:
+    case Mnemonic::kStac:
+      if (s.cpl != 0) {
+        gen_exception(s, kExcUD);
+      } else {
+        set_rest_flag(s, kFlagAC, s.insn.mnemonic == Mnemonic::kStac);
+      }
       return true;
     case Mnemonic::kXlat:
       xlat(s);

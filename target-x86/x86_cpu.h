@@ -59,6 +59,18 @@ struct X86Cpu : CpuState {
   // Interrupts and exceptions delivered so far: single-stepping (EFLAGS.TF)
   // raises no #DB after an instruction that itself went through the IDT.
   uint64_t deliveries = 0;
+  // Nonzero while DR7 enables an instruction breakpoint: chained JIT blocks
+  // then return to the execution loop, which checks each block's address.
+  uint8_t exec_breakpoints = 0;
+  // FERR#, the x87 error output the PC routes to IRQ 13. With CR0.NE=0 an
+  // unmasked x87 error raises it at the next waiting instruction, which then
+  // waits (as in HLT, for the IRQ 13 handler) unless IGNNE# is asserted; it
+  // falls at the first waiting instruction after the error is cleared. Null
+  // when the machine does not connect it: then #MF, as with CR0.NE=1.
+  IrqLine* ferr = nullptr;
+  // IGNNE#: the PC asserts it when software writes port 0xF0; it lasts until
+  // FERR# falls.
+  bool ignne = false;
 
  private:
   int memory_listener_ = -1;

@@ -87,11 +87,12 @@ const std::vector<OptDesc> kMachineKeys = {
 
 const std::vector<OptDesc> kAccelKeys = {
     {"accel", OptType::kString, "accelerator name"},
-    {"backend", OptType::kString, "tcg: jit or interp"},
+    {"backend", OptType::kString, "tcg: jit (default on x86-64 hosts) or interp"},
     {"tb-size", OptType::kSize, "tcg: translation buffer size in MiB"},
     {"thread", OptType::kString, "tcg: single or multi"},
     {"stats", OptType::kBool, "tcg: print JIT statistics at exit"},
     {"kernel-irqchip", OptType::kString, "kvm: on, split or off"},
+    {"device", OptType::kString, "kvm: the KVM device (default /dev/kvm)"},
 };
 
 const std::vector<OptDesc> kSmpKeys = {

@@ -7,31 +7,43 @@ namespace vx86 {
 
 namespace {
 
-// A BlockBackend as a device sees it. Requests run synchronously on the
-// calling (vCPU) thread and complete before returning; this is the one place
-// to switch to BlockBackend's asynchronous requests.
+// A BlockBackend as a device sees it. With a main loop, requests run on the
+// block worker pool and complete on the main loop, so a slow disk never
+// stalls the vCPU that submitted them; without one (tests, tools) they run on
+// the caller's thread and complete before returning.
 class BlockDrive : public DriveBackend {
  public:
-  BlockDrive(std::string id, std::unique_ptr<BlockBackend> backend)
-      : id_(std::move(id)), backend_(std::move(backend)) {}
+  BlockDrive(std::string id, std::unique_ptr<BlockBackend> backend, MainLoop* loop)
+      : id_(std::move(id)), backend_(std::move(backend)), async_(loop != nullptr) {
+    if (loop) backend_->attach_main_loop(loop);
+  }
 
   std::string id() const override { return id_; }
   uint64_t length() const override { return backend_->length(); }
   bool read_only() const override { return backend_->read_only(); }
 
   void read(uint64_t offset, void* buf, uint64_t len, Completion done) override {
+    if (async_) return backend_->read_async(offset, buf, len, reporting("read", std::move(done)));
     run("read", done, [&] { backend_->read(offset, buf, len); });
   }
   void write(uint64_t offset, const void* buf, uint64_t len, Completion done) override {
+    if (async_) {
+      return backend_->write_async(offset, buf, len, reporting("write", std::move(done)));
+    }
     run("write", done, [&] { backend_->write(offset, buf, len); });
   }
   void flush(Completion done) override {
+    if (async_) return backend_->flush_async(reporting("flush", std::move(done)));
     run("flush", done, [&] { backend_->flush(); });
   }
   void discard(uint64_t offset, uint64_t len, Completion done) override {
+    if (async_) return backend_->discard_async(offset, len, reporting("discard", std::move(done)));
     run("discard", done, [&] { backend_->discard(offset, len); });
   }
   void write_zeroes(uint64_t offset, uint64_t len, Completion done) override {
+    if (async_) {
+      return backend_->write_zeroes_async(offset, len, reporting("write-zeroes", std::move(done)));
+    }
     run("write-zeroes", done, [&] { backend_->write_zeroes(offset, len); });
   }
 
@@ -48,8 +60,17 @@ class BlockDrive : public DriveBackend {
     done(ok);
   }
 
+  // An asynchronous completion that logs the error before telling the device.
+  BlockCompletion reporting(const char* what, Completion done) {
+    return [this, what, done = std::move(done)](const std::string& error) {
+      if (!error.empty()) warn_report("drive %s: %s failed: %s", id_.c_str(), what, error.c_str());
+      done(error.empty());
+    };
+  }
+
   std::string id_;
   std::unique_ptr<BlockBackend> backend_;
+  bool async_;
 };
 
 bool one_of(const std::string& v, std::initializer_list<const char*> allowed) {
@@ -69,8 +90,9 @@ struct Drives::Entry {
 Drives::Drives() = default;
 Drives::~Drives() = default;
 
-void Drives::open(const std::vector<KeyValues>& drives) {
+void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop) {
   std::map<std::string, int> per_interface;
+  unsigned ide_used = 0;  // bit per IDE index
   for (const KeyValues& kv : drives) {
     const std::string& opt = kv.option();
     auto bad = [&](const std::string& key, const std::string& why) {
@@ -82,8 +104,28 @@ void Drives::open(const std::vector<KeyValues>& drives) {
     }
     std::string media = kv.get_string("media", "disk");
     if (!one_of(media, {"disk", "cdrom"})) bad("media", "must be disk or cdrom");
-    if (iface == "ide" || media == "cdrom") {
-      throw OptionError(opt + ": IDE is not available yet (use if=virtio)");
+    if (media == "cdrom" && iface != "ide") bad("media", "cdrom needs if=ide");
+    // IDE position: index, or bus and unit, or the first free place.
+    unsigned ide_index = 0;
+    if (iface == "ide") {
+      if (kv.has("index")) {
+        uint64_t index = kv.get_number("index", 0);
+        if (index > 3) bad("index", "must be 0 to 3 for if=ide");
+        ide_index = static_cast<unsigned>(index);
+      } else if (kv.has("bus") || kv.has("unit")) {
+        uint64_t bus = kv.get_number("bus", 0), unit = kv.get_number("unit", 0);
+        if (bus > 1) bad("bus", "must be 0 or 1 for if=ide");
+        if (unit > 1) bad("unit", "must be 0 or 1 for if=ide");
+        ide_index = static_cast<unsigned>(bus * 2 + unit);
+      } else {
+        while (ide_index < 4 && ide_used & (1u << ide_index)) ++ide_index;
+        if (ide_index == 4) throw OptionError(opt + ": all four IDE places are taken");
+      }
+      if (ide_used & (1u << ide_index)) {
+        throw OptionError(opt + ": IDE bus " + std::to_string(ide_index / 2) + " unit " +
+                          std::to_string(ide_index % 2) + " is used by another drive");
+      }
+      ide_used |= 1u << ide_index;
     }
     std::string file = kv.get_string("file");
     if (file.empty()) bad("file", "is missing");
@@ -94,7 +136,8 @@ void Drives::open(const std::vector<KeyValues>& drives) {
     BlockBackendOptions bo;
     bo.file = file;
     bo.format = format;
-    bo.read_only = kv.get_bool("readonly", false);
+    // A CD-ROM is read-only whatever the option says, as in QEMU.
+    bo.read_only = kv.get_bool("readonly", false) || media == "cdrom";
     bo.snapshot = kv.get_bool("snapshot", false);
     std::string cache = kv.get_string("cache", "writeback");
     auto mode = parse_cache_mode(cache);
@@ -123,9 +166,13 @@ void Drives::open(const std::vector<KeyValues>& drives) {
       throw OptionError(opt + " file=" + file + ": " + e.what());
     }
     auto entry = std::make_unique<Entry>();
-    entry->drive = std::make_unique<BlockDrive>(id, std::move(backend));
+    entry->drive = std::make_unique<BlockDrive>(id, std::move(backend), loop);
     entries_[id] = std::move(entry);
     if (iface == "virtio") virtio_ids_.push_back(id);
+    if (iface == "ide") {
+      entries_[id]->user = "ide";
+      ide_.push_back({ide_index, entries_[id]->drive.get(), media == "cdrom"});
+    }
   }
 }
 

@@ -1,7 +1,9 @@
 // The -drive options (and -hda/-cdrom): each is checked, opened as a
 // BlockBackend and offered to disk devices as a DriveBackend. Drives with
-// if=virtio get a virtio-blk-pci of their own; if=none ones wait for
-// "-device virtio-blk-pci,drive=ID"; IDE is refused until it exists.
+// if=virtio get a virtio-blk-pci of their own; if=ide ones (the default, and
+// -hda/-cdrom) go on the PIIX3 IDE function at their index (0-3: primary
+// master/slave, secondary master/slave); if=none ones wait for
+// "-device virtio-blk-pci,drive=ID".
 #pragma once
 
 #include <map>
@@ -15,6 +17,7 @@
 namespace vx86 {
 
 class BlockBackend;
+class MainLoop;
 
 class Drives {
  public:
@@ -22,17 +25,27 @@ class Drives {
   ~Drives();
 
   // Checks and opens every drive. Throws OptionError naming the option and key.
-  void open(const std::vector<KeyValues>& drives);
+  // With `loop`, device requests run asynchronously and complete on it.
+  void open(const std::vector<KeyValues>& drives, MainLoop* loop = nullptr);
   // The drive `id` for a device; throws OptionError if it does not exist or
   // is already used.
   DriveBackend* claim(const std::string& id, const std::string& user);
   // Ids of if=virtio drives, in command-line order.
   const std::vector<std::string>& virtio_drives() const { return virtio_ids_; }
 
+  struct IdeDrive {
+    unsigned index;  // bus * 2 + unit
+    DriveBackend* drive;
+    bool cdrom;
+  };
+  // The if=ide drives, by index.
+  const std::vector<IdeDrive>& ide_drives() const { return ide_; }
+
  private:
   struct Entry;
   std::map<std::string, std::unique_ptr<Entry>> entries_;
   std::vector<std::string> virtio_ids_;
+  std::vector<IdeDrive> ide_;
 };
 
 }  // namespace vx86

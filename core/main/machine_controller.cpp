@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "accel/kvm_accel.h"
 #include "accel/tcg_accel.h"
 #include "accel/tcg_vcpu.h"
 #include "core/chardev_factory.h"
@@ -14,8 +15,11 @@
 #include "core/log.h"
 #include "core/main/drives.h"
 #include "hw/device_registry.h"
+#include "hw/ide/piix_ide.h"
 #include "hw/pc/linux_boot.h"
+#include "hw/pci/pci_bus.h"
 #include "target-x86/cpu_state.h"
+#include "target-x86/cpuid.h"
 
 namespace vx86 {
 
@@ -70,7 +74,7 @@ void MachineController::refuse_unavailable_features() const {
   if (options_.machine != "pc") {
     throw OptionError("-machine " + options_.machine + ": unknown machine ('-M help' lists them)");
   }
-  if (options_.cpu_model != "qemu64") {
+  if (options_.cpu_model != "host" && !x86::find_cpu_model(options_.cpu_model)) {
     throw OptionError("-cpu " + options_.cpu_model + ": unknown CPU model ('-cpu help')");
   }
   if (options_.kernel.empty() && !options_.initrd.empty()) {
@@ -197,6 +201,15 @@ void MachineController::create_devices() {
     machine_->add_device(
         type->create(slots, resolve_device_options(*type, given, options_.globals)));
   }
+  // -drive if=ide, -hda, -cdrom: the PIIX3's IDE function (01.1).
+  if (!drives_->ide_drives().empty()) {
+    auto ide = std::make_unique<PiixIde>(*slots.isa);
+    for (const auto& d : drives_->ide_drives()) {
+      ide->attach(d.index, d.drive, d.cdrom ? IdeChannel::Media::kCdrom : IdeChannel::Media::kDisk);
+    }
+    slots.pci->plug(*ide, pci::devfn(1, 1));
+    machine_->add_device(std::move(ide));
+  }
   for (const KeyValues& given : options_.devices) {
     std::string driver = given.get_string("driver");
     const DeviceTypeInfo* type = find_device_type(driver);
@@ -221,6 +234,8 @@ void MachineController::create_cpus() {
   bus.clocks = &loop_.clocks();
   if (auto* tcg = dynamic_cast<TcgAccelerator*>(accel_.get()))
     tcg->set_cpu_model(options_.cpu_model);
+  if (auto* kvm = dynamic_cast<KvmAccelerator*>(accel_.get()))
+    kvm->set_cpu_model(options_.cpu_model);
   bus.cpu_count = options_.smp_cpus;
   std::vector<std::unique_ptr<Vcpu>> vcpus;
   for (unsigned i = 0; i < options_.smp_cpus; ++i) {
@@ -228,9 +243,13 @@ void MachineController::create_cpus() {
     bus.interrupts = bus.local_apic;
     vcpus.push_back(accel_->create_vcpu(static_cast<int>(i), bus));
   }
-  runner_ = std::make_unique<CpuRunner>(std::move(vcpus), [this](Vcpu&, VcpuExit exit) {
-    if (exit == VcpuExit::kDebug) runner_->pause();
-  });
+  runner_ = std::make_unique<CpuRunner>(
+      std::move(vcpus),
+      [this](Vcpu&, VcpuExit exit) {
+        if (exit == VcpuExit::kDebug) runner_->pause();
+      },
+      accel_->thread_per_vcpu() ? CpuRunner::Threading::kThreadPerVcpu
+                                : CpuRunner::Threading::kOneThread);
   machine_->set_cpu_event_listener(
       [this](unsigned index) { runner_->interrupt_changed(static_cast<int>(index)); });
   machine_->set_current_cpu([] { return static_cast<unsigned>(CpuRunner::current_vcpu()); });
@@ -244,7 +263,7 @@ void MachineController::create_cpus() {
 int MachineController::run() {
   refuse_unavailable_features();
   drives_ = std::make_unique<Drives>();
-  drives_->open(options_.drives);
+  drives_->open(options_.drives, &loop_);
   create_chardevs();
   PcConfig config;
   config.ram_size = options_.ram_size;

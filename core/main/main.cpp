@@ -16,6 +16,7 @@
 #include "core/main/machine_controller.h"
 #include "core/main_loop.h"
 #include "hw/device_registry.h"
+#include "target-x86/cpuid.h"
 
 using namespace vx86;
 
@@ -28,7 +29,9 @@ int list_and_exit(const CmdlineOptions& options) {
     std::printf("pc                   Standard PC with the legacy ISA devices (default)\n");
   } else if (what == "cpu") {
     std::printf("Available CPUs:\n");
-    std::printf("x86 qemu64              QEMU-compatible 64-bit model (default)\n");
+    for (const x86::CpuModel* m : x86::cpu_models()) {
+      std::printf("x86 %-20s %s\n", m->name.c_str(), m->description.c_str());
+    }
   } else if (what == "accel") {
     std::printf("Accelerators supported in vx86 binary:\n");
     for (const auto& a : accelerator_list()) std::printf("%-6s %s\n", a.name, a.help);

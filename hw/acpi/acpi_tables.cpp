@@ -128,7 +128,7 @@ Bytes build_fadt(const AcpiConfig& c, uint64_t facs, uint64_t dsdt) {
   put(t, 112, kWbinvd | kProcC1 | kSlpButton | kTmrValExt | kResetRegSup, 4);
   put_gas(t, 116, kSpaceIo, 8, kAccessByte, c.reset_port);
   put(t, 128, c.reset_value, 1);
-  put(t, 132, facs, 8);                                        // X_FIRMWARE_CTRL
+  // X_FIRMWARE_CTRL stays 0: ACPI 2.0+ wants only one of the two FACS pointers set.
   put(t, 140, dsdt, 8);                                        // X_DSDT
   put_gas(t, 148, kSpaceIo, 32, kAccessWord, c.pm_base);       // X_PM1a_EVT_BLK
   put_gas(t, 172, kSpaceIo, 16, kAccessWord, c.pm_base + 4);   // X_PM1a_CNT_BLK

@@ -6,6 +6,18 @@ workload_check() {
   echo "vx86-result: cpus $(grep -c ^processor /proc/cpuinfo)"
   dd if=/dev/zero bs=1M count=4 2>/dev/null | sha256sum | sed 's/^/vx86-result: sha256 zero4m /'
   seq 1 20000 | gzip -c | md5sum | sed 's/^/vx86-result: gzip-md5 seq20000 /'
+  # What the kernel chose to keep time with, and that each CPU's APIC timer ticks.
+  cs=/sys/devices/system/clocksource/clocksource0
+  echo "vx86-result: clocksource $(cat $cs/current_clocksource)"
+  echo "vx86-result: clocksources $(cat $cs/available_clocksource)"
+  echo "vx86-result: clockevent $(cat /sys/devices/system/clockevents/clockevent0/current_device)"
+  echo "vx86-result: acpi-tables $(ls /sys/firmware/acpi/tables | tr '\n' ' ')"
+  grep '^ *LOC:' /proc/interrupts | sed 's/^ */vx86-result: /'
+}
+
+# Reboots at once: tests/system/linux_reboot.sh counts the boots.
+workload_reboot() {
+  reboot -f
 }
 
 workload_bench() {
@@ -16,24 +28,38 @@ workload_bench() {
   echo "vx86-result: workload-seconds $start $end"
 }
 
-# Disk test (tests/system/disk_virtio.sh): /dev/vda holds 512 KiB of host data
-# at offset 0; 2 MiB of `seq` output goes to offset 1 MiB, is flushed, dropped
-# from the page cache and read back from the device.
+# Disk test (tests/system/disk_virtio.sh): the disk (/dev/vda on virtio-blk,
+# /dev/sda on IDE) holds 512 KiB of host data at offset 0; 2 MiB of `seq`
+# output goes to offset 1 MiB, is flushed, dropped from the page cache and read
+# back from the device. A CD-ROM (/dev/sr0; vx86.cdrom on the command line waits
+# for it) reports the checksum of its first 512 KiB.
 workload_disk() {
+  disk=
   for _ in $(seq 1 100); do
-    [ -b /dev/vda ] && break
+    for d in vda sda; do [ -b /dev/$d ] && disk=$d; done
+    [ -n "$disk" ] && break
     sleep 0.1
   done
-  if [ ! -b /dev/vda ]; then
+  if [ -z "$disk" ]; then
     echo "vx86-result: disk missing"
     return
   fi
-  echo "vx86-result: disk-sectors $(cat /sys/block/vda/size)"
-  dd if=/dev/vda bs=64k count=8 2>/dev/null | sha256sum | sed 's/ .*//;s/^/vx86-result: disk-prefill /'
+  if grep -q vx86.cdrom /proc/cmdline; then
+    for _ in $(seq 1 100); do
+      [ -b /dev/sr0 ] && break
+      sleep 0.1
+    done
+    [ -b /dev/sr0 ] || echo "vx86-result: cdrom missing"
+  fi
+  if [ -b /dev/sr0 ]; then
+    dd if=/dev/sr0 bs=64k count=8 2>/dev/null | sha256sum | sed 's/ .*//;s/^/vx86-result: cdrom-data /'
+  fi
+  echo "vx86-result: disk-sectors $(cat /sys/block/$disk/size)"
+  dd if=/dev/$disk bs=64k count=8 2>/dev/null | sha256sum | sed 's/ .*//;s/^/vx86-result: disk-prefill /'
   seq 1 400000 | head -c 2097152 > /tmp/disk-data
   sha256sum /tmp/disk-data | sed 's/ .*//;s/^/vx86-result: disk-written /'
-  dd if=/tmp/disk-data of=/dev/vda bs=64k seek=16 conv=fsync 2>/dev/null
+  dd if=/tmp/disk-data of=/dev/$disk bs=64k seek=16 conv=fsync 2>/dev/null
   sync
   echo 3 > /proc/sys/vm/drop_caches
-  dd if=/dev/vda bs=64k skip=16 count=32 2>/dev/null | sha256sum | sed 's/ .*//;s/^/vx86-result: disk-readback /'
+  dd if=/dev/$disk bs=64k skip=16 count=32 2>/dev/null | sha256sum | sed 's/ .*//;s/^/vx86-result: disk-readback /'
 }

@@ -234,6 +234,24 @@ TEST(QemuInteropTest, OurImagesPassQemuCheckAndCompare) {
   expect_qemu_check_clean(dir.file("ov.qcow2"));
 }
 
+// With 512-byte clusters a long backing file name leaves no room for the
+// feature name table; like qemu-img, we then leave the table out.
+TEST(QemuInteropTest, SmallClustersWithALongBackingName) {
+  REQUIRE_QEMU_IMG();
+  TempDir dir;
+  std::string base = dir.file("a-rather-long-backing-file-name-for-a-small-cluster.qcow2");
+  auto r = run(std::string(kVx86Img) + " create -q -f qcow2 " + q(base) + " 1M");
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string over = dir.file("over.qcow2");
+  r = run(std::string(kVx86Img) + " create -q -f qcow2 -o cluster_size=512 -b " + q(base) +
+          " -F qcow2 " + q(over) + " 1M");
+  ASSERT_EQ(r.status, 0) << r.out;
+  expect_qemu_check_clean(over);
+  r = run(std::string(kQemuImg) + " info --output=json " + q(over));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["backing-filename"], base);
+}
+
 TEST(QemuInteropTest, InfoJsonMatchesQemu) {
   REQUIRE_QEMU_IMG();
   TempDir dir;

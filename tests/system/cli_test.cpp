@@ -106,12 +106,25 @@ TEST(CliTest, KernelProblemsAreExplained) {
 }
 
 TEST(CliTest, LaterFeaturesRefusedAsNotAvailableYet) {
-  expect_one_line_error(vx86({"-bios", hello_guest(), "-accel", "kvm"}), "not available yet");
-  expect_one_line_error(vx86({"-bios", hello_guest(), "-enable-kvm"}), "not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-accel", "kvm,kernel-irqchip=split"}),
+                        "not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-s"}), "not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-qmp", "tcp:127.0.0.1:4444"}),
                         "not available yet");
-  expect_one_line_error(vx86({"-bios", hello_guest(), "-hda", "x.img"}), "not available yet");
+}
+
+TEST(CliTest, DriveProblemsAreExplained) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-hda", "/nonexistent/x.img"}),
+                        "-hda file=/nonexistent/x.img: Could not open '/nonexistent/x.img'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-drive", "file=x.img,if=scsi"}),
+                        "parameter 'if'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-drive", "file=x.img,if=ide,index=4"}),
+                        "parameter 'index'");
+}
+
+TEST(CliTest, KvmProblemsAreExplained) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-accel", "kvm,device=/nonexistent/kvm"}),
+                        "/nonexistent/kvm does not exist");
 }
 
 TEST(CliTest, FirmwareProblemsAreExplained) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # disk_virtio.sh VX86 VX86_IMG GUEST_DIR ACCEL [DRIVE_STYLE [APPEND]]
 # Boots the Debian guest with a qcow2 disk on virtio-blk (-drive if=virtio, or
-# with DRIVE_STYLE=device: -drive if=none,id=d0 -device virtio-blk-pci,drive=d0).
+# with DRIVE_STYLE=device: -drive if=none,id=d0 -device virtio-blk-pci,drive=d0),
+# or with DRIVE_STYLE=ide on the PIIX IDE (-drive if=ide, plus a -cdrom whose
+# first 512 KiB the guest reads through ATAPI).
 # APPEND adds to the kernel command line (acpi=off: INTx through the 8259 and
 # the interrupt line register instead of the IOAPIC and the ACPI _PRT).
 # The image starts with 512 KiB of host data; the guest's "disk" workload
@@ -15,8 +17,10 @@ if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initramfs.cpio.gz" ]; then
   echo "SKIP: no guest in $guest (run scripts/build-guest.sh)"
   exit 77
 fi
-if ! gzip -dc "$guest/initramfs.cpio.gz" | cpio -t --quiet 2>/dev/null | grep -q "virtio_blk.ko"; then
-  echo "SKIP: the guest's initramfs has no virtio_blk module (rebuild it with scripts/build-guest.sh)"
+module=virtio_blk
+[ "$style" = ide ] && module=ata_piix
+if ! gzip -dc "$guest/initramfs.cpio.gz" | cpio -t --quiet 2>/dev/null | grep -q "$module.ko"; then
+  echo "SKIP: the guest's initramfs has no $module module (rebuild it with scripts/build-guest.sh)"
   exit 77
 fi
 dir=$(mktemp -d)
@@ -33,6 +37,10 @@ rm "$dir/disk.raw"
 
 if [ "$style" = device ]; then
   drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=none,id=d0" -device virtio-blk-pci,drive=d0)
+elif [ "$style" = ide ]; then
+  head -c 1048576 /dev/urandom > "$dir/cd.iso"
+  drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=ide" -cdrom "$dir/cd.iso")
+  append="$append vx86.cdrom"
 else
   drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=virtio")
 fi
@@ -62,6 +70,10 @@ grep -q "vx86-result: disk-sectors 131072" "$out" || { echo "FAIL: the guest doe
 grep -q "vx86-result: disk-prefill $want_prefill" "$out" || { echo "FAIL: the guest read other data than the image holds"; fail=1; }
 grep -q "vx86-result: disk-written $want_written" "$out" || { echo "FAIL: the guest generated other data than the host"; fail=1; }
 grep -q "vx86-result: disk-readback $want_written" "$out" || { echo "FAIL: the guest read back other data than it wrote"; fail=1; }
+if [ "$style" = ide ]; then
+  want_cd=$(head -c 524288 "$dir/cd.iso" | sha256sum | cut -d' ' -f1)
+  grep -q "vx86-result: cdrom-data $want_cd" "$out" || { echo "FAIL: the guest read other data from the CD-ROM"; fail=1; }
+fi
 if "$img" check "$dir/disk.qcow2" > "$dir/check" 2>&1; then :; else
   echo "FAIL: vx86-img check reports a problem:"; cat "$dir/check"; fail=1
 fi
@@ -80,4 +92,6 @@ if [ "$fail" -ne 0 ]; then
   echo "---- vx86 log"; sort "$log" | uniq -c | sort -rn | head -20
   exit 1
 fi
-echo "PASS: the guest read the image's data and wrote 2 MiB that the host reads back from the qcow2 image"
+# How libata drove the IDE devices (PIO or DMA mode), for the log.
+[ "$style" = ide ] && grep -E "ata[0-9]\.0[01]: (ATA|ATAPI|configured)" "$out" | sed 's/^/  /'
+echo "PASS ($style): the guest read the image's data and wrote 2 MiB that the host reads back from the qcow2 image"

@@ -1,7 +1,8 @@
 // x87 exception delivery and state instructions in vx86 (what the host
 // differential test cannot show without trapping the host): #NM from
 // CR0.EM/TS, #MF for a pending unmasked exception at the next waiting
-// instruction (not at the faulting one, not at FN* instructions), FNSAVE /
+// instruction (not at the faulting one, not at FN* instructions), FERR# and
+// IGNNE# with CR0.NE=0, FNSAVE /
 // FRSTOR round trips and the real-mode environment layout. Also checks the
 // portable transcendental path against the host path.
 #include <gtest/gtest.h>
@@ -102,7 +103,7 @@ TEST(X87Exceptions, MfAlsoAtArithmeticAndWithNeClear) {
   for (bool ne : {true, false}) {
     CpuHarness h(CpuMode::kLong64);
     long_mode(h);
-    if (!ne) h.cpu().cr0 &= ~kCr0NE;  // FERR#/IRQ 13 is not modelled: #MF as well
+    if (!ne) h.cpu().cr0 &= ~kCr0NE;  // no FERR# connection: #MF as well
     set_cw(h, 0x037b);
     Bytes code = divide_by_zero_prefix();
     const uint64_t next = h.code_address() + code.size();
@@ -111,6 +112,45 @@ TEST(X87Exceptions, MfAlsoAtArithmeticAndWithNeClear) {
     EXPECT_EQ(r.exception, kExcMF) << "NE=" << ne;
     EXPECT_EQ(r.fault_rip, next);
   }
+}
+
+// CR0.NE=0 with FERR# connected (as the PC's IRQ 13): the waiting
+// instruction raises FERR# and waits there; IGNNE# (port 0xF0 on a PC) lets
+// it run; FERR# and IGNNE# fall at the first waiting instruction after FNCLEX.
+TEST(X87Exceptions, NeClearRaisesFerrAndWaitsUnlessIgnne) {
+  CpuHarness h(CpuMode::kLong64);
+  long_mode(h);
+  h.cpu().cr0 &= ~kCr0NE;
+  IrqLine ferr;
+  int edges = 0;
+  ferr.set_handler([&](bool level) { edges += level ? 1 : 0; });
+  h.cpu().ferr = &ferr;
+  set_cw(h, 0x037b);  // ZE unmasked
+  Bytes code = divide_by_zero_prefix();
+  const uint64_t fwait_at = h.code_address() + code.size();
+  code.insert(code.end(), {0x9b, 0xf4, 0xdb, 0xe2, 0x9b, 0xf4});  // fwait hlt fnclex fwait hlt
+  const X87Run r = run(h, code);
+  EXPECT_EQ(r.exception, -1);        // no #MF
+  EXPECT_EQ(h.cpu().rip, fwait_at);  // waiting at the FWAIT
+  EXPECT_TRUE(ferr.level());
+  EXPECT_EQ(edges, 1);
+  // Still waiting when run again (no interrupt came), FERR# not raised twice.
+  h.run();
+  EXPECT_EQ(h.cpu().rip, fwait_at);
+  EXPECT_EQ(edges, 1);
+  // IGNNE#: the FWAIT runs despite the error; up to the first HLT.
+  h.cpu().ignne = true;
+  testing::RunResult r2 = h.run();
+  EXPECT_TRUE(r2.halted);
+  EXPECT_EQ(h.cpu().rip, fwait_at + 2);
+  EXPECT_TRUE(ferr.level());
+  // FNCLEX, then FWAIT: FERR# and IGNNE# fall.
+  r2 = h.run();
+  EXPECT_TRUE(r2.halted);
+  EXPECT_EQ(h.cpu().rip, fwait_at + 6);
+  EXPECT_FALSE(ferr.level());
+  EXPECT_FALSE(h.cpu().ignne);
+  EXPECT_EQ(edges, 1);
 }
 
 TEST(X87Exceptions, FnclexAndFninitClearThePendingException) {

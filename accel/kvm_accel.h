@@ -1,0 +1,69 @@
+// The KVM accelerator: runs vCPUs natively through /dev/kvm, one thread each,
+// behind the same interface as TCG. It owns the VM (its memory slots follow
+// the machine's memory map); KvmVcpu owns each vCPU's file descriptor and run
+// loop.
+//
+// Interrupts: vx86's own PIC, IOAPIC and local APIC models in user space,
+// injected with KVM_INTERRUPT/KVM_NMI (kernel-irqchip=off). The in-kernel
+// LAPIC (split) is not wired yet.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "accel/accel.h"
+
+namespace vx86 {
+
+namespace kvm {
+class MemorySlots;
+}
+
+class KvmAccelerator : public Accelerator {
+ public:
+  KvmAccelerator();
+  ~KvmAccelerator() override;
+
+  std::string name() const override { return "kvm"; }
+  // Opens the KVM device, checks the API version and the capabilities vx86
+  // needs, and creates the VM. Throws AccelError naming what is missing.
+  void init(const KeyValues* opts) override;
+  std::unique_ptr<Vcpu> create_vcpu(int index, const CpuBus& bus) override;
+  bool thread_per_vcpu() const override { return true; }
+
+  void set_cpu_model(std::string model) { cpu_model_ = std::move(model); }
+
+  // What init() found (for the vCPUs and for tests).
+  int vm_fd() const { return vm_fd_; }
+  int check_extension(long capability) const;
+  size_t run_area_size() const { return run_area_size_; }
+  bool has_xsave() const { return has_xsave_; }
+  bool has_xcrs() const { return has_xcrs_; }
+  bool has_vcpu_events() const { return has_vcpu_events_; }
+  bool has_debugregs() const { return has_debugregs_; }
+  bool has_guest_debug() const { return has_guest_debug_; }
+  const std::vector<kvm_cpuid_entry2>& supported_cpuid() const { return supported_cpuid_; }
+  const std::string& cpu_model() const { return cpu_model_; }
+
+ private:
+  void check_required_capabilities();
+  void load_supported_cpuid();
+
+  std::string device_ = "/dev/kvm";
+  int kvm_fd_ = -1;
+  int vm_fd_ = -1;
+  size_t run_area_size_ = 0;
+  bool has_xsave_ = false;
+  bool has_xcrs_ = false;
+  bool has_vcpu_events_ = false;
+  bool has_debugregs_ = false;
+  bool has_guest_debug_ = false;
+  std::vector<kvm_cpuid_entry2> supported_cpuid_;
+  std::unique_ptr<kvm::MemorySlots> slots_;
+  std::string cpu_model_ = "qemu64";
+};
+
+}  // namespace vx86

@@ -1,0 +1,573 @@
+// The KVM vCPU on a bare bus: RAM, one MMIO device and a port device, the
+// CPU placed in 64-bit mode through the register-sync path (GDT, IDT, page
+// tables in RAM; segments, control registers and EFER set in CpuState). Each
+// program runs under KVM and under TCG and must leave the same registers and
+// the same device accesses. Skipped, with the reason, where KVM cannot run.
+//
+// Only code that starts in 64-bit mode and runs a few instructions: on a
+// nested PVM host, mode switches never complete and kernel-mode code is
+// emulated slowly.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "accel/kvm_accel.h"
+#include "accel/kvm_vcpu.h"
+#include "accel/tcg_vcpu.h"
+#include "core/device_lock.h"
+#include "core/irq.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/system_control.h"
+#include "target-x86/cpu_state.h"
+#include "target-x86/cpuid.h"
+
+namespace vx86 {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+constexpr uint64_t kRamSize = 4ull << 20;
+constexpr uint64_t kGdt = 0x1000;
+constexpr uint64_t kIdt = 0x2000;
+constexpr uint64_t kHandlers = 0x4000;  // vector v: 16 bytes at kHandlers + 16 * v
+constexpr uint64_t kPageTables = 0x10000;
+constexpr uint64_t kCode = 0x100000;
+constexpr uint64_t kStackTop = 0x300000;
+constexpr uint64_t kMmioBase = 0x10000000;  // inside the identity map, outside RAM
+constexpr uint16_t kSerialPort = 0x3f8;
+constexpr uint16_t kCodeSel = 0x08, kDataSel = 0x10;
+constexpr uint64_t kCr4Pae = 1ull << 5;
+
+struct Access {
+  uint64_t offset;
+  uint64_t value;
+  unsigned size;
+  bool write;
+  bool operator==(const Access&) const = default;
+};
+
+// Records every access; reads return a value derived from the offset.
+class RecordingDevice : public IoOps {
+ public:
+  uint64_t read(uint64_t offset, unsigned size) override {
+    uint64_t value = 0x55aa0000 + offset;
+    accesses.push_back({offset, value, size, false});
+    return value;
+  }
+  void write(uint64_t offset, uint64_t value, unsigned size) override {
+    accesses.push_back({offset, value, size, true});
+  }
+  std::vector<Access> accesses;
+};
+
+// A bus with RAM at 0, an MMIO device at kMmioBase and a port device at
+// kSerialPort: what a vCPU needs, with no machine.
+class BareBus {
+ public:
+  BareBus() {
+    memory_root_ = MemoryRegion::container("memory", 1ull << 32);
+    ram_ = MemoryRegion::ram("ram", kRamSize);
+    mmio_ = MemoryRegion::io("mmio", 0x1000, &mmio_device, AccessLimits{1, 8, false});
+    memory_root_->add_subregion(0, ram_.get());
+    memory_root_->add_subregion(kMmioBase, mmio_.get());
+    memory_ = std::make_unique<AddressSpace>("memory", memory_root_.get());
+    io_root_ = MemoryRegion::container("io", 0x10000);
+    port_ = MemoryRegion::io("port", 8, &port_device);
+    io_root_->add_subregion(kSerialPort, port_.get());
+    io_ = std::make_unique<AddressSpace>("io", io_root_.get());
+    build_tables();
+  }
+
+  CpuBus bus() {
+    CpuBus b;
+    b.memory = memory_.get();
+    b.io = io_.get();
+    b.control = &control;
+    return b;
+  }
+  uint8_t* ram() { return ram_->host_ptr(); }
+
+  // Places another region in the memory map (the map changes under the vCPU).
+  MemoryRegion* add_region(uint64_t addr, std::unique_ptr<MemoryRegion> region) {
+    MemoryRegion* r = region.get();
+    extra_.push_back(std::move(region));
+    memory_root_->add_subregion(addr, r);
+    return r;
+  }
+
+  void load(uint64_t addr, const Bytes& bytes) {
+    std::memcpy(ram() + addr, bytes.data(), bytes.size());
+  }
+
+  RecordingDevice mmio_device;
+  RecordingDevice port_device;
+  RecordingSystemControl control;
+
+ private:
+  void build_tables() {
+    uint8_t* r = ram();
+    for (int v = 0; v < 256; ++v) r[kHandlers + 16 * v] = 0xf4;  // HLT
+    const uint64_t gdt[3] = {0, 0x00af9b000000ffffull, 0x00cf93000000ffffull};
+    std::memcpy(r + kGdt, gdt, sizeof(gdt));
+    for (int v = 0; v < 256; ++v) {
+      const uint64_t h = kHandlers + 16 * v;
+      uint64_t lo =
+          (h & 0xffff) | (uint64_t{kCodeSel} << 16) | (0x8eull << 40) | ((h >> 16) & 0xffff) << 48;
+      uint64_t hi = h >> 32;
+      std::memcpy(r + kIdt + 16 * v, &lo, 8);
+      std::memcpy(r + kIdt + 16 * v + 8, &hi, 8);
+    }
+    // Identity map of the first 1 GiB with 2 MiB pages.
+    const uint64_t pml4e = (kPageTables + 0x1000) | 0x7, pdpte = (kPageTables + 0x2000) | 0x7;
+    std::memcpy(r + kPageTables, &pml4e, 8);
+    std::memcpy(r + kPageTables + 0x1000, &pdpte, 8);
+    for (uint64_t i = 0; i < 512; ++i) {
+      uint64_t pde = (i << 21) | 0x87;
+      std::memcpy(r + kPageTables + 0x2000 + 8 * i, &pde, 8);
+    }
+  }
+
+  std::unique_ptr<MemoryRegion> memory_root_, ram_, mmio_, io_root_, port_;
+  std::vector<std::unique_ptr<MemoryRegion>> extra_;
+  std::unique_ptr<AddressSpace> memory_, io_;
+};
+
+// 64-bit mode, CPL 0, interrupts off, at kCode.
+void enter_long_mode(CpuState& c) {
+  const uint16_t data =
+      kSegAttrPresent | kSegAttrS | kSegAttrWritable | kSegAttrAccessed | kSegAttrDB | kSegAttrG;
+  const uint16_t code = kSegAttrPresent | kSegAttrS | kSegAttrCode | kSegAttrWritable |
+                        kSegAttrAccessed | kSegAttrL | kSegAttrG;
+  for (auto& s : c.segs) s = SegmentCache{kDataSel, data, 0xffffffff, 0};
+  c.segs[kSegCS] = SegmentCache{kCodeSel, code, 0xffffffff, 0};
+  c.gdtr = {kGdt, 3 * 8 - 1};
+  c.idtr = {kIdt, 256 * 16 - 1};
+  c.cr0 = kCr0PE | kCr0ET | kCr0PG;
+  c.cr3 = kPageTables;
+  c.cr4 = kCr4Pae;
+  c.efer = kEferLME | kEferLMA;
+  c.eflags_rest = kFlagReserved1;
+  load_eflags(c, kFlagReserved1, kFlagsDefined);
+  for (auto& r : c.regs) r = 0;
+  c.regs[kRSP] = kStackTop;
+  c.rip = kCode;
+  c.halted = 0;
+  update_hflags(c);
+}
+
+// What a run leaves behind, compared between KVM and TCG.
+struct Outcome {
+  VcpuExit exit = VcpuExit::kKicked;
+  uint64_t regs[16] = {};
+  uint64_t rip = 0;
+  uint32_t eflags = 0;
+  uint64_t cr2 = 0;
+  std::vector<Access> mmio, ports;
+};
+
+std::unique_ptr<KvmAccelerator> open_kvm(std::string* why) {
+  auto accel = std::make_unique<KvmAccelerator>();
+  try {
+    accel->init(nullptr);
+  } catch (const AccelError& e) {
+    *why = e.what();
+    return nullptr;
+  }
+  return accel;
+}
+
+bool host_has_hardware_virtualization() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string word;
+  while (cpuinfo >> word) {
+    if (word == "vmx" || word == "svm") return true;
+  }
+  return false;
+}
+
+#define SKIP_WITHOUT_KVM(accel)                           \
+  std::string why;                                        \
+  std::unique_ptr<KvmAccelerator> accel = open_kvm(&why); \
+  if (!accel) GTEST_SKIP() << "KVM cannot run here: " << why
+
+Outcome finish(Vcpu& vcpu, VcpuExit exit, BareBus& bus) {
+  Outcome o;
+  o.exit = exit;
+  vcpu.sync_from_accel();
+  const CpuState& c = vcpu.state();
+  std::memcpy(o.regs, c.regs, sizeof(o.regs));
+  o.rip = c.rip;
+  o.eflags = compute_eflags(c);
+  o.cr2 = c.cr2;
+  o.mmio = bus.mmio_device.accesses;
+  o.ports = bus.port_device.accesses;
+  return o;
+}
+
+Outcome run_under_kvm(KvmAccelerator& accel, const Bytes& code,
+                      const std::vector<std::pair<int, Bytes>>& handlers) {
+  BareBus bus;
+  bus.load(kCode, code);
+  for (const auto& [vector, bytes] : handlers) bus.load(kHandlers + 16 * vector, bytes);
+  std::unique_ptr<Vcpu> vcpu = accel.create_vcpu(0, bus.bus());
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  VcpuExit exit = vcpu->run();
+  return finish(*vcpu, exit, bus);
+}
+
+Outcome run_under_tcg(const Bytes& code, const std::vector<std::pair<int, Bytes>>& handlers) {
+  BareBus bus;
+  bus.load(kCode, code);
+  for (const auto& [vector, bytes] : handlers) bus.load(kHandlers + 16 * vector, bytes);
+  TcgVcpu vcpu(0, bus.bus(), *x86::find_cpu_model("qemu64"), nullptr);
+  enter_long_mode(vcpu.state());
+  vcpu.sync_to_accel();
+  VcpuExit exit = vcpu.run();
+  return finish(vcpu, exit, bus);
+}
+
+void expect_same(const Outcome& kvm, const Outcome& tcg) {
+  EXPECT_EQ(kvm.exit, tcg.exit);
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(kvm.regs[i], tcg.regs[i]) << "register " << i;
+  EXPECT_EQ(kvm.rip, tcg.rip);
+  EXPECT_EQ(kvm.eflags & kFlagsDefined, tcg.eflags & kFlagsDefined);
+  EXPECT_EQ(kvm.cr2, tcg.cr2);
+  EXPECT_EQ(kvm.mmio, tcg.mmio);
+  EXPECT_EQ(kvm.ports, tcg.ports);
+}
+
+TEST(KvmVcpu, PortIoMmioAndUdThroughTheIdt) {
+  SKIP_WITHOUT_KVM(accel);
+  const Bytes code = {
+      0xb0, 0x4b,                    // mov al, 'K'
+      0x66, 0xba, 0xf8, 0x03,        // mov dx, 0x3f8
+      0xee,                          // out dx, al
+      0xb8, 0xef, 0xbe, 0xad, 0xde,  // mov eax, 0xdeadbeef
+      0xbb, 0x00, 0x00, 0x00, 0x10,  // mov ebx, 0x10000000 (the MMIO device)
+      0x89, 0x03,                    // mov [rbx], eax
+      0x8b, 0x4b, 0x04,              // mov ecx, [rbx + 4]
+      0x48, 0xbe, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,  // mov rsi, imm64
+      0x48, 0x01, 0xce,                                            // add rsi, rcx
+      0x0f, 0x0b,                                                  // ud2
+  };
+  // #UD: R8 = the faulting RIP from the frame, 'U' to the port, HLT.
+  const Bytes ud_handler = {0x4c, 0x8b, 0x04, 0x24, 0xb0, 0x55, 0xee, 0xf4};
+  Outcome kvm = run_under_kvm(*accel, code, {{6, ud_handler}});
+  Outcome tcg = run_under_tcg(code, {{6, ud_handler}});
+
+  EXPECT_EQ(kvm.exit, VcpuExit::kHalted);
+  EXPECT_EQ(kvm.regs[kRCX], 0x55aa0004u);
+  EXPECT_EQ(kvm.regs[kRSI], 0x1122334455667788ull + 0x55aa0004u);
+  EXPECT_EQ(kvm.regs[kR8], kCode + code.size() - 2);  // the UD2
+  EXPECT_EQ(kvm.regs[kRSP], kStackTop - 40);          // the 64-bit exception frame
+  EXPECT_EQ(kvm.rip, kHandlers + 16 * 6 + ud_handler.size());
+  const std::vector<Access> ports = {{0, 'K', 1, true}, {0, 'U', 1, true}};
+  EXPECT_EQ(kvm.ports, ports);
+  const std::vector<Access> mmio = {{0, 0xdeadbeef, 4, true}, {4, 0x55aa0004, 4, false}};
+  EXPECT_EQ(kvm.mmio, mmio);
+  expect_same(kvm, tcg);
+}
+
+TEST(KvmVcpu, PageFaultReportsAddressAndErrorCode) {
+  SKIP_WITHOUT_KVM(accel);
+  const Bytes code = {
+      0x48, 0xc7, 0xc7, 0x34, 0x12, 0x00, 0x00,        // mov rdi, 0x1234
+      0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40,  // mov rax, [0x40000000]: not mapped
+  };
+  // #PF: R9 = CR2, R10 = the error code, HLT.
+  const Bytes pf_handler = {0x41, 0x0f, 0x20, 0xd1, 0x41, 0x5a, 0xf4};
+  Outcome kvm = run_under_kvm(*accel, code, {{14, pf_handler}});
+  Outcome tcg = run_under_tcg(code, {{14, pf_handler}});
+
+  EXPECT_EQ(kvm.exit, VcpuExit::kHalted);
+  EXPECT_EQ(kvm.regs[kRDI], 0x1234u);
+  EXPECT_EQ(kvm.regs[kR9], 0x40000000u);
+  EXPECT_EQ(kvm.cr2, 0x40000000u);
+  EXPECT_EQ(kvm.regs[kR10], 0u);  // read, not present, supervisor
+  expect_same(kvm, tcg);
+}
+
+TEST(KvmVcpu, KickStopsASpinningGuest) {
+  SKIP_WITHOUT_KVM(accel);
+  BareBus bus;
+  bus.load(kCode, {0x48, 0xff, 0xc0, 0xeb, 0xfb});  // inc rax; jmp back
+  std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  std::thread kicker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    vcpu->kick();
+  });
+  VcpuExit exit = vcpu->run();
+  kicker.join();
+  EXPECT_EQ(exit, VcpuExit::kKicked);
+  // run() read the state back: the guest was inside its loop and counted.
+  EXPECT_GE(vcpu->state().rip, kCode);
+  EXPECT_LT(vcpu->state().rip, kCode + 5);
+  EXPECT_GT(vcpu->state().regs[kRAX], 0u);
+}
+
+TEST(KvmVcpu, StateRoundTripsThroughKvm) {
+  SKIP_WITHOUT_KVM(accel);
+  BareBus bus;
+  std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
+  CpuState& c = vcpu->state();
+  enter_long_mode(c);
+  for (int i = 0; i < 16; ++i) c.regs[i] = 0x0101010101010101ull * (i + 1);
+  c.rip = kCode + 0x123;
+  load_eflags(c, kFlagCF | kFlagZF | kFlagDF | kFlagReserved1, kFlagsDefined);
+  c.cr2 = 0xfeedf00d;
+  c.lstar = 0xffffffff81000000ull;
+  c.star = 0x0023001000000000ull;
+  c.sfmask = 0x47700;
+  c.kernel_gs_base = 0xffff888000000000ull;
+  c.sysenter_eip = 0xabcdef;
+  for (int i = 0; i < 16; ++i) c.xmm[i] = XmmReg{{0x1111111111111111ull * i, ~0ull - i}};
+  c.mxcsr = 0x1f80 | (1u << 13);                         // round down
+  c.st[3] = Float80{0x8000000000000000ull, 0x3fff, {}};  // 1.0 in physical register 3
+  c.fpu_tw = 0xffff & ~(3u << 6);                        // only register 3 valid
+  c.fpu_top = 3;
+  c.dr[0] = 0x400000;
+  const CpuState want = c;
+  vcpu->sync_to_accel();
+  c = CpuState{};
+  vcpu->sync_from_accel();
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(c.regs[i], want.regs[i]) << "register " << i;
+  EXPECT_EQ(c.rip, want.rip);
+  EXPECT_EQ(compute_eflags(c), compute_eflags(want));
+  EXPECT_EQ(c.cr0, want.cr0);
+  EXPECT_EQ(c.cr2, want.cr2);
+  EXPECT_EQ(c.cr3, want.cr3);
+  EXPECT_EQ(c.cr4, want.cr4);
+  EXPECT_EQ(c.efer, want.efer);
+  for (int i = 0; i < kSegCount; ++i) {
+    EXPECT_EQ(c.segs[i].selector, want.segs[i].selector) << "segment " << i;
+    EXPECT_EQ(c.segs[i].attrs, want.segs[i].attrs) << "segment " << i;
+    EXPECT_EQ(c.segs[i].base, want.segs[i].base) << "segment " << i;
+  }
+  EXPECT_EQ(c.gdtr.base, want.gdtr.base);
+  EXPECT_EQ(c.gdtr.limit, want.gdtr.limit);
+  EXPECT_EQ(c.idtr.base, want.idtr.base);
+  EXPECT_EQ(c.idtr.limit, want.idtr.limit);
+  EXPECT_EQ(c.lstar, want.lstar);
+  EXPECT_EQ(c.star, want.star);
+  EXPECT_EQ(c.sfmask, want.sfmask);
+  EXPECT_EQ(c.kernel_gs_base, want.kernel_gs_base);
+  EXPECT_EQ(c.sysenter_eip, want.sysenter_eip);
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(c.xmm[i].q[0], want.xmm[i].q[0]) << "xmm" << i;
+    EXPECT_EQ(c.xmm[i].q[1], want.xmm[i].q[1]) << "xmm" << i;
+  }
+  EXPECT_EQ(c.mxcsr, want.mxcsr);
+  EXPECT_EQ(c.fpu_top, want.fpu_top);
+  EXPECT_EQ(c.fpu_tw, want.fpu_tw);
+  EXPECT_EQ(c.st[3].mantissa, want.st[3].mantissa);
+  EXPECT_EQ(c.st[3].sign_exponent, want.st[3].sign_exponent);
+  EXPECT_EQ(c.dr[0], want.dr[0]);
+}
+
+TEST(KvmVcpu, RomDropsWritesUntilTheMapShadowsIt) {
+  SKIP_WITHOUT_KVM(accel);
+  BareBus bus;
+  const Bytes code = {
+      0xbb, 0x00, 0x00, 0x00, 0x30,        // mov ebx, 0x30000000 (the ROM)
+      0xc7, 0x03, 0x44, 0x33, 0x22, 0x11,  // mov dword [rbx], 0x11223344
+      0x8b, 0x03,                          // mov eax, [rbx]
+      0xf4,                                // hlt
+  };
+  bus.load(kCode, code);
+  MemoryRegion* rom = bus.add_region(0x30000000, MemoryRegion::rom("rom", 0x10000));
+  const uint32_t original = 0xaabbccdd;
+  std::memcpy(rom->host_ptr(), &original, 4);
+  std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  ASSERT_EQ(vcpu->run(), VcpuExit::kHalted);
+  EXPECT_EQ(vcpu->state().regs[kRAX], original);  // the write went nowhere
+
+  rom->set_readonly(false);  // shadow RAM: the slot becomes writable
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  ASSERT_EQ(vcpu->run(), VcpuExit::kHalted);
+  EXPECT_EQ(vcpu->state().regs[kRAX], 0x11223344u);
+  uint32_t stored = 0;
+  std::memcpy(&stored, rom->host_ptr(), 4);
+  EXPECT_EQ(stored, 0x11223344u);
+}
+
+// An interrupt controller with one level-triggered vector.
+class OneVectorSource : public CpuInterruptSource {
+ public:
+  bool interrupt_pending() override { return pending; }
+  int acknowledge_interrupt() override {
+    pending = false;
+    ++acknowledged;
+    return kVector;
+  }
+  static constexpr int kVector = 0x30;
+  bool pending = false;
+  int acknowledged = 0;
+};
+
+// STI; HLT, then an interrupt from the controller: the handler runs after
+// the HLT and halts again. Same under KVM (KVM_INTERRUPT) and TCG.
+template <typename MakeVcpu>
+Outcome run_interrupt_program(MakeVcpu make_vcpu) {
+  BareBus bus;
+  OneVectorSource source;
+  bus.load(kCode, {0xfb, 0xf4, 0xf4});  // sti; hlt; hlt
+  // mov r11, [rsp] (the interrupted RIP); hlt
+  bus.load(kHandlers + 16 * OneVectorSource::kVector, {0x4c, 0x8b, 0x1c, 0x24, 0xf4});
+  CpuBus cpu_bus = bus.bus();
+  cpu_bus.interrupts = &source;
+  std::unique_ptr<Vcpu> vcpu = make_vcpu(cpu_bus);
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  Outcome first = finish(*vcpu, vcpu->run(), bus);
+  EXPECT_EQ(first.exit, VcpuExit::kHalted);
+  EXPECT_EQ(first.rip, kCode + 2);
+  // Still halted with nothing pending.
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  {
+    DeviceLockGuard lock;
+    source.pending = true;
+    vcpu->interrupt_changed();
+  }
+  Outcome o = finish(*vcpu, vcpu->run(), bus);
+  EXPECT_EQ(source.acknowledged, 1);
+  return o;
+}
+
+TEST(KvmVcpu, InterruptFromUserSpaceControllerWakesHalt) {
+  SKIP_WITHOUT_KVM(accel);
+  Outcome kvm = run_interrupt_program([&](const CpuBus& b) { return accel->create_vcpu(0, b); });
+  Outcome tcg = run_interrupt_program([](const CpuBus& b) {
+    return std::make_unique<TcgVcpu>(0, b, *x86::find_cpu_model("qemu64"), nullptr);
+  });
+  EXPECT_EQ(kvm.exit, VcpuExit::kHalted);
+  EXPECT_EQ(kvm.regs[kR11], kCode + 2);  // interrupted after the first HLT
+  EXPECT_EQ(kvm.rip, kHandlers + 16 * OneVectorSource::kVector + 5);
+  expect_same(kvm, tcg);
+}
+
+// A local APIC that only delivers a start-up IPI.
+class SipiOnlyApic : public CpuLocalApic {
+ public:
+  bool interrupt_pending() override { return false; }
+  int acknowledge_interrupt() override { return -1; }
+  MsrAccess cpu_read_msr(uint32_t, uint64_t*) override { return MsrAccess::kNotMine; }
+  MsrAccess cpu_write_msr(uint32_t, uint64_t, uint64_t) override { return MsrAccess::kNotMine; }
+  uint64_t read_cr8() const override { return 0; }
+  void write_cr8(uint64_t) override {}
+  bool nmi_pending() const override { return false; }
+  void acknowledge_nmi() override {}
+  bool init_pending() const override { return false; }
+  void acknowledge_init() override {}
+  bool sipi_pending() const override { return sipi; }
+  uint8_t acknowledge_sipi() override {
+    sipi = false;
+    return 0x10;  // start at 0x10000
+  }
+  bool sipi = false;
+};
+
+TEST(KvmVcpu, ApplicationProcessorWaitsForStartupIpi) {
+  SKIP_WITHOUT_KVM(accel);
+  BareBus bus;
+  bus.load(0x10000, {0xb8, 0x34, 0x12, 0xf4});  // mov ax, 0x1234; hlt (real mode)
+  SipiOnlyApic apic;
+  CpuBus cpu_bus = bus.bus();
+  cpu_bus.local_apic = &apic;
+  cpu_bus.interrupts = &apic;
+  cpu_bus.cpu_count = 2;
+  std::unique_ptr<Vcpu> ap = accel->create_vcpu(1, cpu_bus);
+  EXPECT_EQ(ap->run(), VcpuExit::kHalted);  // no SIPI yet
+  {
+    DeviceLockGuard lock;
+    apic.sipi = true;
+    ap->interrupt_changed();
+  }
+  EXPECT_EQ(ap->run(), VcpuExit::kHalted);
+  EXPECT_EQ(ap->state().segs[kSegCS].selector, 0x1000);
+  EXPECT_EQ(ap->state().rip, 4u);
+  EXPECT_EQ(ap->state().regs[kRAX] & 0xffff, 0x1234u);
+}
+
+// inc rax; inc rbx; inc rcx; hlt
+const Bytes kThreeIncrements = {0x48, 0xff, 0xc0, 0x48, 0xff, 0xc3, 0x48, 0xff, 0xc1, 0xf4};
+
+TEST(KvmVcpu, SingleStepAndHardwareBreakpoint) {
+  SKIP_WITHOUT_KVM(accel);
+  BareBus bus;
+  bus.load(kCode, kThreeIncrements);
+  std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  const CpuState& c = vcpu->state();
+
+  vcpu->set_single_step(true);
+  ASSERT_EQ(vcpu->run(), VcpuExit::kDebug);
+  EXPECT_EQ(c.rip, kCode + 3);
+  EXPECT_EQ(c.regs[kRAX], 1u);
+  vcpu->set_single_step(false);
+
+  ASSERT_TRUE(vcpu->insert_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
+  ASSERT_EQ(vcpu->run(), VcpuExit::kDebug);
+  EXPECT_EQ(c.rip, kCode + 6);
+  EXPECT_EQ(c.regs[kRBX], 1u);
+  EXPECT_EQ(c.regs[kRCX], 0u);
+  ASSERT_TRUE(vcpu->remove_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
+
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  EXPECT_EQ(c.rip, kCode + 10);
+  EXPECT_EQ(c.regs[kRCX], 1u);
+}
+
+TEST(KvmVcpu, SoftwareBreakpoint) {
+  SKIP_WITHOUT_KVM(accel);
+  if (!host_has_hardware_virtualization()) {
+    GTEST_SKIP() << "no vmx/svm in /proc/cpuinfo: a nested PVM host ends an intercepted INT3 "
+                    "with a KVM internal error";
+  }
+  BareBus bus;
+  bus.load(kCode, kThreeIncrements);
+  std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  const CpuState& c = vcpu->state();
+
+  ASSERT_TRUE(vcpu->insert_breakpoint(BreakpointKind::kSoftware, kCode + 9, 1));
+  EXPECT_EQ(bus.ram()[kCode + 9], 0xcc);
+  ASSERT_EQ(vcpu->run(), VcpuExit::kDebug);
+  EXPECT_EQ(c.rip, kCode + 9);
+  EXPECT_EQ(c.regs[kRCX], 1u);
+  ASSERT_TRUE(vcpu->remove_breakpoint(BreakpointKind::kSoftware, kCode + 9, 1));
+  EXPECT_EQ(bus.ram()[kCode + 9], 0xf4);
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  EXPECT_EQ(c.rip, kCode + 10);
+}
+
+TEST(KvmAccelerator, MissingDeviceIsAClearError) {
+  const std::vector<OptDesc> keys = {{"accel", OptType::kString, ""},
+                                     {"device", OptType::kString, ""}};
+  KeyValues opts = KeyValues::parse("-accel", "kvm,device=/nonexistent/kvm", "accel", keys);
+  KvmAccelerator accel;
+  try {
+    accel.init(&opts);
+    FAIL() << "init succeeded without a KVM device";
+  } catch (const AccelError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/kvm does not exist"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace vx86

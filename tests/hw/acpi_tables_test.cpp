@@ -1,0 +1,167 @@
+#include "hw/acpi/acpi_tables.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace vx86 {
+namespace {
+
+constexpr uint64_t kBase = 0xE0000;
+
+uint64_t le(const std::vector<uint8_t>& b, uint64_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | b.at(at + static_cast<uint64_t>(i));
+  return v;
+}
+
+// The tables reached from the RSDP through the XSDT, by signature, as guest addresses.
+struct Walk {
+  std::vector<uint8_t> blob;
+  std::map<std::string, uint64_t> tables;
+  uint64_t offset(uint64_t address) const { return address - kBase; }
+  uint32_t length(uint64_t address) const {
+    return static_cast<uint32_t>(le(blob, offset(address) + 4, 4));
+  }
+  std::vector<uint8_t> bytes(uint64_t address, uint32_t size) const {
+    auto start = blob.begin() + static_cast<std::ptrdiff_t>(offset(address));
+    return {start, start + size};
+  }
+};
+
+Walk walk(const AcpiConfig& config) {
+  AcpiTables t = build_acpi_tables(config, kBase);
+  Walk w{t.blob, {}};
+  EXPECT_EQ(t.rsdp_address, kBase);
+  uint64_t rsdp = w.offset(t.rsdp_address);
+  EXPECT_EQ(std::memcmp(&w.blob[rsdp], "RSD PTR ", 8), 0);
+  EXPECT_EQ(acpi_checksum(&w.blob[rsdp], 20), 0) << "ACPI 1.0 part of the RSDP";
+  EXPECT_EQ(acpi_checksum(&w.blob[rsdp], 36), 0) << "extended RSDP";
+  EXPECT_EQ(w.blob[rsdp + 15], 2) << "revision";
+  uint64_t rsdt = le(w.blob, rsdp + 16, 4), xsdt = le(w.blob, rsdp + 24, 8);
+  w.tables["RSDT"] = rsdt;
+  w.tables["XSDT"] = xsdt;
+  uint32_t xsdt_entries = (w.length(xsdt) - 36) / 8;
+  EXPECT_EQ((w.length(rsdt) - 36) / 4, xsdt_entries) << "RSDT and XSDT list the same tables";
+  for (uint32_t i = 0; i < xsdt_entries; ++i) {
+    uint64_t table = le(w.blob, w.offset(xsdt) + 36 + i * 8, 8);
+    EXPECT_EQ(le(w.blob, w.offset(rsdt) + 36 + i * 4, 4), table);
+    std::string sig(reinterpret_cast<const char*>(&w.blob[w.offset(table)]), 4);
+    w.tables[sig] = table;
+  }
+  uint64_t fadt = w.tables.at("FACP");
+  w.tables["FACS"] = le(w.blob, w.offset(fadt) + 36, 4);
+  w.tables["DSDT"] = le(w.blob, w.offset(fadt) + 40, 4);
+  EXPECT_EQ(le(w.blob, w.offset(fadt) + 140, 8), w.tables["DSDT"]) << "X_DSDT";
+  return w;
+}
+
+AcpiConfig pc_config(unsigned cpus, bool pci) {
+  AcpiConfig c;
+  c.cpus = cpus;
+  c.ioapic_id = static_cast<uint8_t>(cpus);
+  c.hpet_capabilities = 0x8086A201;
+  c.pci = pci;
+  return c;
+}
+
+TEST(AcpiTablesTest, EveryTableIsReachableAndSumsToZero) {
+  Walk w = walk(pc_config(2, true));
+  for (const char* sig : {"RSDT", "XSDT", "FACP", "APIC", "HPET", "DSDT"}) {
+    ASSERT_TRUE(w.tables.count(sig)) << sig;
+    uint64_t at = w.tables[sig];
+    EXPECT_EQ(at % 8, 0u) << sig << " alignment";
+    EXPECT_LE(w.offset(at) + w.length(at), w.blob.size()) << sig;
+    EXPECT_EQ(acpi_checksum(&w.blob[w.offset(at)], w.length(at)), 0) << sig;
+  }
+  EXPECT_EQ(std::memcmp(&w.blob[w.offset(w.tables["FACS"])], "FACS", 4), 0);
+  EXPECT_EQ(w.tables["FACS"] % 64, 0u) << "the FACS is 64-byte aligned";
+}
+
+TEST(AcpiTablesTest, FadtDescribesPmBlockSleepAndReset) {
+  Walk w = walk(pc_config(1, false));
+  uint64_t f = w.offset(w.tables["FACP"]);
+  EXPECT_EQ(w.length(w.tables["FACP"]), 244u);
+  EXPECT_EQ(le(w.blob, f + 46, 2), 9u) << "SCI_INT";
+  EXPECT_EQ(le(w.blob, f + 48, 4), 0u) << "SMI_CMD: ACPI mode is always on";
+  EXPECT_EQ(le(w.blob, f + 56, 4), 0x600u) << "PM1a_EVT_BLK";
+  EXPECT_EQ(le(w.blob, f + 64, 4), 0x604u) << "PM1a_CNT_BLK";
+  EXPECT_EQ(le(w.blob, f + 76, 4), 0x608u) << "PM_TMR_BLK";
+  EXPECT_EQ(w.blob[f + 91], 4) << "PM_TMR_LEN";
+  uint32_t flags = static_cast<uint32_t>(le(w.blob, f + 112, 4));
+  EXPECT_TRUE(flags & (1u << 8)) << "TMR_VAL_EXT: 32-bit PM timer";
+  EXPECT_TRUE(flags & (1u << 10)) << "RESET_REG_SUP";
+  EXPECT_EQ(w.blob[f + 116], 1) << "reset register in I/O space";
+  EXPECT_EQ(le(w.blob, f + 120, 8), 0xCF9u);
+  EXPECT_EQ(w.blob[f + 128], 6) << "RESET_VALUE";
+}
+
+TEST(AcpiTablesTest, MadtListsEachCpuTheIoapicAndTheTimerOverride) {
+  const unsigned cpus = 4;
+  Walk w = walk(pc_config(cpus, false));
+  uint64_t m = w.offset(w.tables["APIC"]);
+  EXPECT_EQ(le(w.blob, m + 36, 4), 0xFEE00000u);
+  unsigned lapics = 0, ioapics = 0;
+  bool irq0_to_gsi2 = false;
+  for (uint64_t at = m + 44; at < m + w.length(w.tables["APIC"]);) {
+    uint8_t type = w.blob[at], len = w.blob[at + 1];
+    ASSERT_GE(len, 2);
+    if (type == 0) {
+      EXPECT_EQ(w.blob[at + 3], lapics) << "APIC ID of CPU " << lapics;
+      EXPECT_EQ(le(w.blob, at + 4, 4) & 1, 1u) << "enabled";
+      lapics += 1;
+    } else if (type == 1) {
+      EXPECT_EQ(w.blob[at + 2], cpus) << "IOAPIC ID after the CPUs'";
+      EXPECT_EQ(le(w.blob, at + 4, 4), 0xFEC00000u);
+      EXPECT_EQ(le(w.blob, at + 8, 4), 0u) << "GSI base";
+      ioapics += 1;
+    } else if (type == 2 && w.blob[at + 3] == 0) {
+      irq0_to_gsi2 = le(w.blob, at + 4, 4) == 2;
+    }
+    at += len;
+  }
+  EXPECT_EQ(lapics, cpus);
+  EXPECT_EQ(ioapics, 1u);
+  EXPECT_TRUE(irq0_to_gsi2);
+}
+
+// The reference check of the DSDT: ACPICA's own disassembler must read it
+// (and the data tables) without errors.
+TEST(AcpiTablesTest, IaslDisassemblesEveryTable) {
+  if (std::system("command -v iasl >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "iasl (package acpica-tools) is not installed";
+  }
+  Walk w = walk(pc_config(2, true));
+  auto dir = std::filesystem::temp_directory_path() / ("vx86-acpi-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (const char* sig : {"FACP", "APIC", "HPET", "DSDT"}) {
+    uint64_t at = w.tables[sig];
+    auto bytes = w.bytes(at, w.length(at));
+    std::ofstream(dir / (std::string(sig) + ".dat"), std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    std::string cmd = "cd " + dir.string() + " && iasl -d " + sig + ".dat > " + sig + ".log 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << sig << ": see " << (dir / sig).string() << ".log";
+    std::ifstream dsl(dir / (std::string(sig) + ".dsl"));
+    std::stringstream text;
+    text << dsl.rdbuf();
+    EXPECT_EQ(text.str().find("**** "), std::string::npos) << sig << " has a disassembler warning";
+    if (std::string(sig) == "DSDT") {
+      for (const char* want : {"_S5", "PNP0A03", "ACPI0007", "_PRT", "_CRS"}) {
+        EXPECT_NE(text.str().find(want), std::string::npos) << want;
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vx86

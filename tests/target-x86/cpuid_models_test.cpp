@@ -1,0 +1,64 @@
+// The -cpu models: qemu64 (the default) keeps its feature words; max adds
+// every feature vx86 implements beyond it, and nothing it does not (AVX,
+// BMI1/2, MOVBE, FSGSBASE, XSAVEC stay off in both).
+#include <gtest/gtest.h>
+
+#include "target-x86/cpuid.h"
+
+namespace vx86::x86 {
+namespace {
+
+constexpr uint32_t bit(unsigned n) {
+  return 1u << n;
+}
+
+TEST(CpuModels, NamesAndDefault) {
+  ASSERT_NE(find_cpu_model("qemu64"), nullptr);
+  ASSERT_NE(find_cpu_model("max"), nullptr);
+  EXPECT_EQ(find_cpu_model("pentium9000"), nullptr);
+  EXPECT_EQ(find_cpu_model("host"), nullptr);  // only KVM can describe the host
+  EXPECT_EQ(CpuModel{}.name, "qemu64");
+  ASSERT_EQ(cpu_models().size(), 2u);
+  EXPECT_EQ(cpu_models()[0]->name, "qemu64");
+}
+
+TEST(CpuModels, Qemu64FeatureWords) {
+  const CpuModel& m = *find_cpu_model("qemu64");
+  CpuidResult r = cpuid(m, 1, 0, 0, 1);
+  EXPECT_EQ(r.edx, 0x078bb979u);  // FPU ... SSE2, no HTT with one CPU
+  EXPECT_EQ(r.ecx, 0xC4980201u);  // SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT XSAVE RDRAND hypervisor
+  EXPECT_EQ(cpuid(m, 7, 0, 0, 1).ebx, bit(18));  // RDSEED
+  r = cpuid(m, 0x80000001, 0, 0, 1);
+  EXPECT_EQ(r.ecx, bit(0));
+  EXPECT_EQ(r.edx, bit(11) | bit(20) | bit(29));
+  EXPECT_EQ(cpuid(m, 1, 0, 0, 2).edx & bit(28), bit(28));  // HTT with two CPUs
+}
+
+TEST(CpuModels, MaxAddsWhatIsImplemented) {
+  const CpuModel& q = *find_cpu_model("qemu64");
+  const CpuModel& m = *find_cpu_model("max");
+  for (uint32_t leaf : {1u, 7u, 0x80000001u}) {
+    CpuidResult a = cpuid(q, leaf, 0, 0, 1), b = cpuid(m, leaf, 0, 0, 1);
+    EXPECT_EQ(a.ecx & ~b.ecx, 0u) << std::hex << leaf;  // max includes qemu64
+    EXPECT_EQ(a.edx & ~b.edx, 0u) << std::hex << leaf;
+    EXPECT_EQ(a.ebx & ~b.ebx, 0u) << std::hex << leaf;
+  }
+  CpuidResult l1 = cpuid(m, 1, 0, 0, 1);
+  EXPECT_TRUE(l1.ecx & bit(13));                                  // CMPXCHG16B
+  EXPECT_FALSE(l1.ecx & (bit(22) | bit(25) | bit(28) | bit(1)));  // MOVBE AES AVX PCLMUL
+  CpuidResult l7 = cpuid(m, 7, 0, 0, 1);
+  EXPECT_EQ(l7.ebx, bit(7) | bit(18) | bit(20) | bit(23));  // SMEP RDSEED SMAP CLFLUSHOPT
+  EXPECT_EQ(l7.ecx, 0u);
+  EXPECT_EQ(l7.edx, 0u);
+  CpuidResult e1 = cpuid(m, 0x80000001, 0, 0, 1);
+  EXPECT_EQ(e1.ecx, bit(0) | bit(5) | bit(8));                         // LAHF-64, LZCNT, PREFETCHW
+  EXPECT_EQ(e1.edx, bit(11) | bit(20) | bit(26) | bit(27) | bit(29));  // +1G pages, RDTSCP
+  // Both models: XSAVE with XCR0 = x87|SSE only, XSAVEOPT only.
+  for (const CpuModel* model : cpu_models()) {
+    EXPECT_EQ(cpuid(*model, 0xd, 0, 0, 1).eax, 3u) << model->name;
+    EXPECT_EQ(cpuid(*model, 0xd, 1, 0, 1).eax, 1u) << model->name;
+  }
+}
+
+}  // namespace
+}  // namespace vx86::x86
