@@ -10,7 +10,9 @@
 namespace vx86 {
 
 void TcgAccelerator::init(const KeyValues* opts) {
-  std::string backend = opts ? opts->get_string("backend", "interp") : "interp";
+  // The JIT is the default where it exists; the interpreter stays the reference.
+  const std::string fallback = tcg::jit_available() ? "jit" : "interp";
+  std::string backend = opts ? opts->get_string("backend", fallback) : fallback;
   if (backend == "interp") {
     backend_ = Backend::kInterpreter;
   } else if (backend == "jit") {

@@ -17,7 +17,7 @@ class TcgAccelerator : public Accelerator {
   void set_cpu_model(std::string model) { cpu_model_ = std::move(model); }
 
  private:
-  Backend backend_ = Backend::kInterpreter;
+  Backend backend_ = Backend::kInterpreter;          // init() picks the JIT on x86-64 hosts
   uint64_t code_buffer_bytes_ = uint64_t{64} << 20;  // tb-size, in MiB on the command line
   bool stats_ = false;
   std::string cpu_model_ = "qemu64";

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds vx86 and boots the default guest on this
-# terminal. Ctrl-A x quits. Extra arguments go to vx86.
+# Installs the dependencies, builds vx86 and the default guest (Debian's kernel
+# and a busybox initramfs, scripts/build-guest.sh) and boots it to an
+# interactive busybox shell on this terminal. `poweroff -f` in the guest, or
+# Ctrl-A x, quits. Extra arguments go to vx86 (e.g. -smp 2, -accel kvm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
-guest=build/tests/guests/hello.bin
-exec build/vx86 -nographic -bios "$guest" \
-  -device isa-debug-exit,iobase=0xf4,iosize=4 "$@"
+scripts/build-guest.sh
+exec build/vx86 -nographic -m 512 -kernel build/guest/vmlinuz -initrd build/guest/initramfs.cpio.gz \
+  -append "console=ttyS0 quiet" "$@"

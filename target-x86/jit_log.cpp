@@ -22,11 +22,12 @@ void log_host_code(const tcg::CompiledBlock& block) {
   const auto& data = jit->insn_data();
   size_t next_mark = 0;
   cs_insn* insn = cs_malloc(handle);
-  const uint8_t* code = jit->code();
+  const uint8_t* code = jit->code();  // advanced by cs_disasm_iter
+  const uint64_t start = reinterpret_cast<uintptr_t>(code);
   size_t size = jit->code_size();
-  uint64_t address = reinterpret_cast<uintptr_t>(code);
+  uint64_t address = start;
   while (size > 0) {
-    const size_t offset = address - reinterpret_cast<uintptr_t>(code);
+    const size_t offset = address - start;
     while (next_mark < marks.size() && marks[next_mark] <= offset) {
       if (next_mark < data.size()) {
         log_printf("  -- guest 0x%016" PRIx64 "\n", data[next_mark][0]);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <optional>
 
 #include "tcg/helper.h"
 #include "tcg/jit_x86_64_abi.h"
@@ -128,15 +129,20 @@ struct StubFixup {
 class Emitter : public Xbyak::CodeGenerator {
  public:
   Emitter(const Block& block, Xbyak::Allocator* alloc, const JitConfig& config,
-          const JitBlockOptions& options, const void* self, JitStats* stats)
+          const JitBlockOptions& options, const void* self, JitStats* stats,
+          bool elide_stores = true)
       : Xbyak::CodeGenerator(4096, Xbyak::AutoGrow, alloc),
         block_(block),
         config_(config),
         options_(options),
         self_(self),
-        stats_(stats) {}
+        stats_(stats),
+        elide_stores_(elide_stores) {}
 
   void generate();
+  // A temp whose slot store was left out was read from its slot after all:
+  // the code is wrong and must be generated again without elision.
+  bool elision_failed() const { return elision_failed_; }
 
   size_t frame_words() const { return frame_words_; }
   std::vector<std::array<uint64_t, 2>> insn_data;
@@ -161,17 +167,33 @@ class Emitter : public Xbyak::CodeGenerator {
   void load(const Xbyak::Reg64& r, uint32_t t) {
     if (info(t).is_const) {
       mov(r, info(t).value);
-    } else if (wide(t)) {
+      return;
+    }
+    if (forward(r, t)) return;
+    if (elided_[t]) elision_failed_ = true;
+    if (wide(t)) {
       mov(r, qslot(t));
     } else {
       mov(r.cvt32(), dword[rbp + static_cast<int>(slot_off_[t])]);
     }
   }
   void store(uint32_t t, const Xbyak::Reg64& r) {
+    const size_t begin = getSize();
     if (wide(t))
       mov(qslot(t), r);
     else
       mov(dword[rbp + static_cast<int>(slot_off_[t])], r.cvt32());
+    last_ = {t, r, begin, getSize(), true};
+  }
+  // Store-to-load forwarding: when nothing was emitted (and no label bound)
+  // since temp t was stored from a register, t is still in that register.
+  // If this is t's only read, the slot store itself is dropped.
+  bool forward(const Xbyak::Reg64& r, uint32_t t);
+  // A label bound here may be reached with other register contents.
+  void forget_registers() { last_.temp = kNoTemp; }
+  void bind(Xbyak::Label& l) {
+    L(l);
+    forget_registers();
   }
   // True if temp t is a constant usable as an imm32 operand at this width
   // (64-bit operations sign-extend their imm32).
@@ -236,6 +258,13 @@ class Emitter : public Xbyak::CodeGenerator {
     const Op* op;
     Xbyak::Label entry, resume;
   };
+  static constexpr uint32_t kNoTemp = ~0u;
+  struct LastStore {
+    uint32_t temp = kNoTemp;
+    Xbyak::Reg64 reg;
+    size_t begin = 0, end = 0;  // code offsets of the slot store
+    bool droppable = false;     // the store is the last code emitted
+  };
 
   const Block& block_;
   const JitConfig& config_;
@@ -244,7 +273,13 @@ class Emitter : public Xbyak::CodeGenerator {
   JitStats* stats_;
   std::vector<std::unique_ptr<SlowPath>> slow_paths_;
   std::vector<uint32_t> slot_off_;
-  std::vector<bool> used_;  // temps that some op reads or writes
+  std::vector<bool> used_;       // temps that some op reads or writes
+  std::vector<uint32_t> reads_;  // how many op inputs name each temp
+  std::vector<bool> elided_;     // temps whose slot store was left out
+  const bool elide_stores_;
+  bool elision_failed_ = false;
+  bool may_elide_ = false;  // the op being emitted reads its inputs once, inline
+  LastStore last_;
   size_t frame_words_ = 0;
   std::vector<Xbyak::Label> labels_;
   Xbyak::Label mem_fault_, helper_fault_;
@@ -255,10 +290,13 @@ void Emitter::layout_frame() {
   const size_t n = block_.temps.size();
   std::vector<bool>& used = used_;
   used.assign(n, false);
+  reads_.assign(n, 0);
+  elided_.assign(n, false);
   for (const Op& op : block_.ops) {
     for (unsigned i = 0; i < unsigned(op.nout) + op.nin; ++i) {
       uint32_t t = static_cast<uint32_t>(op.args[i]);
       if (t < n) used[t] = true;
+      if (t < n && i >= op.nout) ++reads_[t];
     }
   }
   slot_off_.assign(n, 0);
@@ -470,7 +508,31 @@ void Emitter::compare(uint32_t a, uint32_t b, bool is64) {
   }
 }
 
+bool Emitter::forward(const Xbyak::Reg64& r, uint32_t t) {
+  if (last_.temp != t || last_.end != getSize()) return false;
+  if (elide_stores_ && may_elide_ && last_.droppable && reads_[t] == 1 && !elided_[t]) {
+    setSize(last_.begin);  // the store is the last thing emitted: take it back
+    elided_[t] = true;
+    last_.droppable = false;
+  }
+  const Xbyak::Reg64 src = last_.reg;
+  if (!wide(t))
+    mov(r.cvt32(), src.cvt32());  // i32 temps read back zero-extended
+  else if (r.getIdx() != src.getIdx())
+    mov(r, src);
+  last_.end = getSize();
+  return true;
+}
+
 void Emitter::emit_op(const Op& op) {
+  {
+    // Ops that may read an input twice (inline and in a slow path) keep stores.
+    const OpDef& d = op.def();
+    bool vector = false;
+    for (unsigned k = 0; k < d.nout; ++k) vector |= d.out[k] == tcg::Type::kV128;
+    for (unsigned k = 0; k < d.nin; ++k) vector |= d.in[k] == tcg::Type::kV128;
+    may_elide_ = !(d.flags & kOpMayFault) && op.opc != Opcode::call && !vector;
+  }
   switch (op.opc) {
     case Opcode::nop:
       return;
@@ -478,11 +540,15 @@ void Emitter::emit_op(const Op& op) {
       insn_data.push_back({op.cst(0), op.cst(1)});
       insn_offsets.push_back(static_cast<uint32_t>(getSize()));
       ++insn_ordinal_;
-      inc(r13d);
-      mov(r14d, static_cast<uint32_t>(insn_ordinal_));
+      {
+        const bool forwarding = last_.temp != kNoTemp && last_.end == getSize();
+        inc(r13d);
+        mov(r14d, static_cast<uint32_t>(insn_ordinal_));
+        if (forwarding) last_.end = getSize(), last_.droppable = false;
+      }
       return;
     case Opcode::set_label:
-      L(labels_[op.cst(0)]);
+      bind(labels_[op.cst(0)]);
       return;
     case Opcode::br:
       jmp(labels_[op.cst(0)], T_NEAR);
@@ -1114,15 +1180,25 @@ void Emitter::emit_memory(const Op& op) {
         break;
     }
   }
-  L(path->resume);
+  bind(path->resume);
+  // Both paths arrive with a loaded value in rax (see emit_slow_paths).
+  if (is_load) last_ = {op.out(0), rax, getSize(), getSize(), false};
   slow_paths_.push_back(std::move(path));
 }
 
 void Emitter::emit_slow_paths() {
   for (auto& path : slow_paths_) {
-    L(path->entry);
+    bind(path->entry);
     count(&JitStats::tlb_slow);
     emit_memory_call(*path->op);
+    const Op& op = *path->op;
+    if (op.opc == Opcode::qemu_ld_i32 || op.opc == Opcode::qemu_ld_i64) {
+      // The value is in its slot; the inline path also has it in rax.
+      if (wide(op.out(0)))
+        mov(rax, qslot(op.out(0)));
+      else
+        mov(eax, dword[rbp + static_cast<int>(slot_off_[op.out(0)])]);
+    }
     jmp(path->resume, T_NEAR);
   }
 }
@@ -1247,8 +1323,16 @@ void Emitter::emit_vector(const Op& op) {
 
 bool JitBlock::build(const Block& block, JitRuntime& runtime, const JitBlockOptions& options) {
   HeapAllocator allocator;
-  Emitter emitter(block, &allocator, runtime.config(), options, this, &runtime.stats);
-  emitter.generate();
+  std::optional<Emitter> emitter_storage;
+  emitter_storage.emplace(block, &allocator, runtime.config(), options, this, &runtime.stats);
+  emitter_storage->generate();
+  if (emitter_storage->elision_failed()) {
+    emitter_storage.reset();
+    emitter_storage.emplace(block, &allocator, runtime.config(), options, this, &runtime.stats,
+                            false);
+    emitter_storage->generate();
+  }
+  Emitter& emitter = *emitter_storage;
   const uint8_t* at = runtime.buffer().allocate(emitter.getSize());
   if (!at) return false;
   uint8_t* w = runtime.buffer().writable(at);
@@ -1289,7 +1373,8 @@ JitBlock::JitBlock(const Block& block) {
   JitBlockOptions options;
   options.entry_checks = false;
   options.link = false;
-  Emitter probe(block, &allocator, probe_runtime.config(), options, this, nullptr);
+  // Without store elision: the largest the code can be.
+  Emitter probe(block, &allocator, probe_runtime.config(), options, this, nullptr, false);
   probe.generate();
   JitConfig config;
   config.code_buffer_bytes = probe.getSize() + 4096;
