@@ -22,6 +22,8 @@ struct BootCpuState {
   uint16_t code_selector = 0;  // CS: execute/read, base 0, limit 4 GiB, 32-bit
   uint16_t data_selector = 0;  // DS, ES, SS, FS, GS: read/write, base 0, limit 4 GiB
   // General registers the entry convention defines; all others are zero.
+  uint64_t rax = 0;  // multiboot: the boot loader magic 0x2BADB002
+  uint64_t rbx = 0;  // multiboot: the MBI; PVH: hvm_start_info
   uint64_t rsi = 0;  // the Linux boot protocol: address of boot_params
   uint64_t rsp = 0;
 };

@@ -1,5 +1,6 @@
 #include "core/main/machine_controller.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -16,7 +17,7 @@
 #include "core/main/drives.h"
 #include "hw/device_registry.h"
 #include "hw/ide/piix_ide.h"
-#include "hw/pc/linux_boot.h"
+#include "hw/pc/kernel_image.h"
 #include "hw/pci/pci_bus.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
@@ -52,6 +53,8 @@ void apply_boot_state(Vcpu& vcpu, const BootCpuState& boot) {
   // What firmware would have left: caches on, protection on, paging off.
   c.cr0 = kCr0PE | kCr0ET;
   for (uint64_t& r : c.regs) r = 0;
+  c.regs[kRAX] = boot.rax;
+  c.regs[kRBX] = boot.rbx;
   c.regs[kRSI] = boot.rsi;
   c.regs[kRSP] = boot.rsp;
   c.rip = boot.entry;
@@ -271,12 +274,27 @@ int MachineController::run() {
   if (!options_.bios.empty()) config.firmware = load_firmware();
   if (!options_.kernel.empty()) {
     config.kernel = read_whole_file("-kernel", options_.kernel);
+    KernelFormat format;
     try {
-      parse_bzimage(config.kernel);
+      format = detect_kernel_format(config.kernel);
     } catch (const LinuxBootError& e) {
       throw OptionError("-kernel " + options_.kernel + ": " + e.what());
     }
-    if (!options_.initrd.empty()) config.initrd = read_whole_file("-initrd", options_.initrd);
+    if (format == KernelFormat::kMultiboot) {
+      // As QEMU: "file args,file args"; each module's string is its entry.
+      std::size_t begin = 0;
+      while (begin < options_.initrd.size()) {
+        std::size_t end = std::min(options_.initrd.find(',', begin), options_.initrd.size());
+        std::string entry = options_.initrd.substr(begin, end - begin);
+        if (!entry.empty()) {
+          std::string path = entry.substr(0, entry.find(' '));
+          config.initrd_modules.push_back({entry, read_whole_file("-initrd", path)});
+        }
+        begin = end + 1;
+      }
+    } else if (!options_.initrd.empty()) {
+      config.initrd = read_whole_file("-initrd", options_.initrd);
+    }
     config.kernel_cmdline = options_.append;
   }
   config.serials = serial_backends_;

@@ -6,8 +6,9 @@
 // enters the kernel through the 32-bit boot protocol, so no firmware and no
 // real-mode setup code run.
 //
-// Not supported: zImages (kernels loaded low), boot protocols before 2.06,
-// the 64-bit entry point, and ELF kernels with a PVH note.
+// Not supported: zImages (kernels loaded low), boot protocols before 2.06 and
+// the 64-bit entry point. ELF kernels with a PVH note and multiboot kernels
+// have their own loaders (hw/pc/kernel_image.h picks one).
 #pragma once
 
 #include <cstdint>

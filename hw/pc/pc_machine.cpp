@@ -12,7 +12,7 @@
 #include "hw/intc/lapic.h"
 #include "hw/misc/port92.h"
 #include "hw/misc/post_port.h"
-#include "hw/pc/linux_boot.h"
+#include "hw/pc/kernel_image.h"
 #include "hw/pci/i440fx.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/piix3.h"
@@ -51,7 +51,10 @@ PcMachine::PcMachine(const PcConfig& config, Clocks& clocks, SystemControl& cont
   build_pci();
   if (!config.kernel.empty()) {
     kernel_ = config.kernel;
-    initrd_ = config.initrd;
+    initrd_modules_ = config.initrd_modules;
+    if (initrd_modules_.empty() && !config.initrd.empty()) {
+      initrd_modules_.push_back({"initrd", config.initrd});
+    }
     kernel_cmdline_ = config.kernel_cmdline;
     load_kernel();  // now, so that images that do not fit are refused before anything runs
   }
@@ -285,7 +288,8 @@ void PcMachine::load_kernel() {
   layout.ram_below_4g = ram_below_4g_->size();
   layout.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
   layout.firmware_size = firmware_->size();
-  boot_state_ = load_linux(*memory_space_, layout, kernel_, initrd_, kernel_cmdline_).cpu;
+  boot_state_ =
+      load_kernel_image(*memory_space_, layout, kernel_, initrd_modules_, kernel_cmdline_);
   load_acpi_tables();
 }
 

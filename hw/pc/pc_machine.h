@@ -23,6 +23,7 @@
 #include "core/memory.h"
 #include "core/system_control.h"
 #include "hw/isa/isa_bus.h"
+#include "hw/pc/kernel_image.h"
 
 namespace vx86 {
 
@@ -51,10 +52,13 @@ struct PcConfig {
   // Firmware image: a multiple of 64 KiB, at most 16 MiB. May be empty when
   // booting a kernel directly: the reset vector then holds 64 KiB of HLT.
   std::vector<uint8_t> firmware;
-  // Direct Linux boot (hw/pc/linux_boot.h): a bzImage, an optional initrd and
-  // the command line, loaded on every reset. Empty kernel: firmware boot.
+  // Direct kernel boot (hw/pc/kernel_image.h): a bzImage, PVH ELF or
+  // multiboot kernel, an optional initrd and the command line, loaded on
+  // every reset. Empty kernel: firmware boot. initrd_modules, when not
+  // empty, replaces initrd: each -initrd file (multiboot takes several).
   std::vector<uint8_t> kernel;
   std::vector<uint8_t> initrd;
+  std::vector<BootModule> initrd_modules;
   std::string kernel_cmdline;
   // COM1..COM4 backends; fewer entries mean fewer ports.
   std::vector<Chardev*> serials;
@@ -163,7 +167,7 @@ class PcMachine {
   std::function<unsigned()> current_cpu_;
 
   std::vector<uint8_t> kernel_;
-  std::vector<uint8_t> initrd_;
+  std::vector<BootModule> initrd_modules_;
   std::string kernel_cmdline_;
   std::optional<BootCpuState> boot_state_;
 };
