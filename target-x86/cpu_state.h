@@ -225,6 +225,7 @@ struct CpuState {
   uint64_t pat;
   uint64_t misc_enable;
   uint64_t tsc_offset;
+  uint64_t tsc_adjust;  // IA32_TSC_ADJUST: what software has added to the TSC
   uint64_t tsc_aux;
   uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
   uint64_t mtrr_cap;

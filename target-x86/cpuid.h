@@ -39,7 +39,8 @@ inline constexpr CpuFeatures kQemu64Features{
                  | (1u << 24)   // FXSR
                  | (1u << 25)   // SSE
                  | (1u << 26),  // SSE2
-    .leaf7_ebx = 1u << 18,      // RDSEED
+    .leaf7_ebx = (1u << 1)      // IA32_TSC_ADJUST
+                 | (1u << 18),  // RDSEED
     .ext1_ecx = 1u << 0,        // LAHF/SAHF in 64-bit mode
     .ext1_edx = (1u << 11)      // SYSCALL
                 | (1u << 20)    // NX

@@ -12,6 +12,7 @@ namespace {
 
 enum Msr : uint32_t {
   kMsrTsc = 0x10,
+  kMsrTscAdjust = 0x3b,
   kMsrPlatformId = 0x17,
   kMsrApicBase = 0x1b,
   kMsrFeatureControl = 0x3a,
@@ -91,6 +92,9 @@ bool read_msr(X86Cpu& cpu, uint32_t index, uint64_t* value) {
     return true;
   }
   switch (index) {
+    case kMsrTscAdjust:
+      *value = cpu.tsc_adjust;
+      return true;
     case kMsrTsc:
       *value = read_tsc(cpu);
       return true;
@@ -181,7 +185,12 @@ bool write_msr(X86Cpu& cpu, uint32_t index, uint64_t value) {
     if (!canonical(value)) raise_exception(cpu, kExcGP, 0);
   };
   switch (index) {
+    case kMsrTscAdjust:  // SDM 17.17.3: moves the TSC by the change
+      cpu.tsc_offset += value - cpu.tsc_adjust;
+      cpu.tsc_adjust = value;
+      return true;
     case kMsrTsc:
+      cpu.tsc_adjust += value - read_tsc(cpu);  // a TSC write shows in IA32_TSC_ADJUST too
       cpu.tsc_offset = value - (read_tsc(cpu) - cpu.tsc_offset);
       return true;
     case kMsrPlatformId:

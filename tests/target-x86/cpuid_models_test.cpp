@@ -27,7 +27,7 @@ TEST(CpuModels, Qemu64FeatureWords) {
   CpuidResult r = cpuid(m, 1, 0, 0, 1);
   EXPECT_EQ(r.edx, 0x078bb979u);  // FPU ... SSE2, no HTT with one CPU
   EXPECT_EQ(r.ecx, 0xC4980201u);  // SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT XSAVE RDRAND hypervisor
-  EXPECT_EQ(cpuid(m, 7, 0, 0, 1).ebx, bit(18));  // RDSEED
+  EXPECT_EQ(cpuid(m, 7, 0, 0, 1).ebx, bit(1) | bit(18));  // TSC_ADJUST, RDSEED
   r = cpuid(m, 0x80000001, 0, 0, 1);
   EXPECT_EQ(r.ecx, bit(0));
   EXPECT_EQ(r.edx, bit(11) | bit(20) | bit(29));
@@ -47,7 +47,8 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
   EXPECT_TRUE(l1.ecx & bit(13));                                  // CMPXCHG16B
   EXPECT_FALSE(l1.ecx & (bit(22) | bit(25) | bit(28) | bit(1)));  // MOVBE AES AVX PCLMUL
   CpuidResult l7 = cpuid(m, 7, 0, 0, 1);
-  EXPECT_EQ(l7.ebx, bit(7) | bit(18) | bit(20) | bit(23));  // SMEP RDSEED SMAP CLFLUSHOPT
+  EXPECT_EQ(l7.ebx, bit(1) | bit(7) | bit(18) | bit(20) |
+                        bit(23));  // TSC_ADJUST SMEP RDSEED SMAP CLFLUSHOPT
   EXPECT_EQ(l7.ecx, 0u);
   EXPECT_EQ(l7.edx, 0u);
   CpuidResult e1 = cpuid(m, 0x80000001, 0, 0, 1);

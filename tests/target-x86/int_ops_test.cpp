@@ -2,6 +2,8 @@
 // XADD/CMPXCHG*, BCD) on a vCPU in long, protected and real mode.
 #include <gtest/gtest.h>
 
+#include "target-x86/msr.h"
+
 #include <vector>
 
 #include "target-x86/exceptions.h"
@@ -279,6 +281,25 @@ TEST_F(IntOps, RdtscpLoadsTscAux) {
   EXPECT_EQ(r.exception, -1);
   EXPECT_EQ(h64.reg(kRCX), 0x12345678u);
   EXPECT_EQ(h64.reg(kRDX) >> 32, 0u);
+}
+
+// SDM 17.17.3: IA32_TSC_ADJUST moves the TSC by what is written to it, and a
+// TSC write adds its step to IA32_TSC_ADJUST (the harness's clock stands still).
+TEST_F(IntOps, TscAdjustTracksTscWrites) {
+  X86Cpu& cpu = h64.cpu();
+  constexpr uint32_t kTsc = 0x10, kTscAdjust = 0x3b;
+  uint64_t tsc = 0, adjust = 0;
+  ASSERT_TRUE(write_msr(cpu, kTscAdjust, 1000));
+  ASSERT_TRUE(read_msr(cpu, kTsc, &tsc));
+  ASSERT_TRUE(read_msr(cpu, kTscAdjust, &adjust));
+  EXPECT_EQ(tsc, 1000u);
+  EXPECT_EQ(adjust, 1000u);
+  ASSERT_TRUE(write_msr(cpu, kTsc, 5000));
+  ASSERT_TRUE(read_msr(cpu, kTscAdjust, &adjust));
+  EXPECT_EQ(adjust, 5000u);
+  ASSERT_TRUE(write_msr(cpu, kTscAdjust, 0));
+  ASSERT_TRUE(read_msr(cpu, kTsc, &tsc));
+  EXPECT_EQ(tsc, 0u);
 }
 
 TEST_F(IntOps, RealModeShiftAndDivide) {
