@@ -39,7 +39,7 @@ trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$out" "$log"' EXI
   -serial "file:$out" -d unimp,guest_errors -D "$log" &
 pid=$!
 status=timeout
-for _ in $(seq 1 800); do
+for _ in $(seq 1 1400); do
   if ! kill -0 "$pid" 2>/dev/null; then
     wait "$pid"
     status=$?
