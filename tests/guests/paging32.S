@@ -15,21 +15,7 @@
 
         .text
         .code16
-start:
-        cli
-        lgdtl   %cs:gdtr
-        mov     %cr0, %eax
-        or      $1, %eax
-        mov     %eax, %cr0
-        ljmpl   $0x08, $(ROM + pm_entry)
-
-        .code32
-pm_entry:
-        mov     $0x10, %ax
-        mov     %ax, %ds
-        mov     %ax, %es
-        mov     %ax, %ss
-        mov     $0x90000, %esp
+        ENTER_PM32              /* start: flat 32-bit protected mode, stack at 0x90000 */
         PUTS32  msg_start
         mov     $NVEC, %ecx
         call    idt_setup32

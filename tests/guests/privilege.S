@@ -15,11 +15,6 @@
         .set    SEEN_USS, 0x1050
         .set    SEEN_UESP, 0x1054
 
-.macro  GATE32 vector, handler, attrs
-        movl    $(0x00080000 + \handler), IDT + \vector * 8
-        movl    $(0x000f0000 + \attrs), IDT + \vector * 8 + 4
-.endm
-
         .text
         .code16
 start:

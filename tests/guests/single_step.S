@@ -7,28 +7,9 @@
         .set    TRAPS, 0x1100         /* count, then the saved EIPs */
         .set    DR6SEEN, 0x1080
 
-.macro  GATE32 vector, handler, attrs
-        movl    $(0x00080000 + \handler), IDT + \vector * 8
-        movl    $(0x000f0000 + \attrs), IDT + \vector * 8 + 4
-.endm
-
         .text
         .code16
-start:
-        cli
-        lgdtl   %cs:gdtr
-        mov     %cr0, %eax
-        or      $1, %eax
-        mov     %eax, %cr0
-        ljmpl   $0x08, $(ROM + pm_entry)
-
-        .code32
-pm_entry:
-        mov     $0x10, %ax
-        mov     %ax, %ds
-        mov     %ax, %es
-        mov     %ax, %ss
-        mov     $0x90000, %esp
+        ENTER_PM32              /* start: flat 32-bit protected mode, stack at 0x90000 */
         PUTS32  msg_start
         mov     $NVEC, %ecx
         call    idt_setup32

@@ -12,11 +12,6 @@
         .set    F_ESI, 0x104c
         .set    F_EDI, 0x1050
 
-.macro  GATE32 vector, handler, attrs
-        movl    $(0x00080000 + \handler), IDT + \vector * 8
-        movl    $(0x000f0000 + \attrs), IDT + \vector * 8 + 4
-.endm
-
 /* Makes the page at `va` (in 0-4 MiB) not present; the handler maps it back. */
 .macro  UNMAP va
         movl    $0, PT0 + (\va / 0x1000) * 4
@@ -27,21 +22,7 @@
 
         .text
         .code16
-start:
-        cli
-        lgdtl   %cs:gdtr
-        mov     %cr0, %eax
-        or      $1, %eax
-        mov     %eax, %cr0
-        ljmpl   $0x08, $(ROM + pm_entry)
-
-        .code32
-pm_entry:
-        mov     $0x10, %ax
-        mov     %ax, %ds
-        mov     %ax, %es
-        mov     %ax, %ss
-        mov     $0x90000, %esp
+        ENTER_PM32              /* start: flat 32-bit protected mode, stack at 0x90000 */
         PUTS32  msg_start
         mov     $NVEC, %ecx
         call    idt_setup32

@@ -9,11 +9,6 @@
         .set    KSTACK, 0x90000
         .set    FRAME, 0x1100         /* copy of the INT 0x30 frame */
 
-.macro  GATE32 vector, handler, attrs
-        movl    $(0x00080000 + \handler), IDT + \vector * 8
-        movl    $(0x000f0000 + \attrs), IDT + \vector * 8 + 4
-.endm
-
 /* IRET into vm86 at F000:ip with the given IOPL (EFLAGS). */
 .macro  ENTER_VM86 ip, eflags
         push    $0x0040               /* GS */
