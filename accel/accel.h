@@ -19,6 +19,7 @@ class CpuInterruptSource;
 class CpuLocalApic;
 class SystemControl;
 class Clocks;
+class IrqLine;
 
 // What the machine gives each vCPU: memory, ports, its interrupt controller
 // and the life-cycle requests (triple fault resets the machine).
@@ -32,6 +33,11 @@ struct CpuBus {
   unsigned cpu_count = 1;  // vCPUs in the machine (CPUID reports it)
   SystemControl* control = nullptr;
   Clocks* clocks = nullptr;  // the virtual clock the TSC follows
+  // FERR# (driven by the CPU) and IGNNE# (read by it), when the machine
+  // reports x87 errors with CR0.NE=0 through an interrupt (the PC's IRQ 13);
+  // without them such an error is #MF. KVM leaves them to the hardware.
+  IrqLine* ferr = nullptr;
+  const IrqLine* ignne = nullptr;
 };
 
 // A user-facing reason an accelerator cannot start (no /dev/kvm, no translator).

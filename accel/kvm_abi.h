@@ -26,8 +26,15 @@ struct MsrsHeader {
 struct XsaveArea {
   uint32_t region[1024];
 };
+// struct kvm_irq_routing without its entries (kvm_irq_routing_entry follow at offset 8).
+struct IrqRoutingHeader {
+  uint32_t nr;
+  uint32_t flags;
+};
 static_assert(sizeof(Cpuid2Header) == 8 && sizeof(MsrsHeader) == 8 && sizeof(XsaveArea) == 4096);
+static_assert(sizeof(IrqRoutingHeader) == 8);
 static_assert(sizeof(kvm_cpuid_entry2) == 40 && sizeof(kvm_msr_entry) == 16);
+static_assert(sizeof(kvm_irq_routing_entry) == 48);
 
 inline constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, Cpuid2Header);
 inline constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, Cpuid2Header);
@@ -35,5 +42,6 @@ inline constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, MsrsHeader);
 inline constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, MsrsHeader);
 inline constexpr unsigned long kGetXsave = _IOR(KVMIO, 0xa4, XsaveArea);
 inline constexpr unsigned long kSetXsave = _IOW(KVMIO, 0xa5, XsaveArea);
+inline constexpr unsigned long kSetGsiRouting = _IOW(KVMIO, 0x6a, IrqRoutingHeader);
 
 }  // namespace vx86::kvm

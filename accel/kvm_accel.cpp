@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "accel/kvm_abi.h"
@@ -43,15 +44,9 @@ int KvmAccelerator::check_extension(long capability) const {
 }
 
 void KvmAccelerator::init(const KeyValues* opts) {
-  std::string irqchip = opts ? opts->get_string("kernel-irqchip", "off") : "off";
-  if (irqchip == "on" || irqchip == "split") {
-    throw AccelError("-accel kvm,kernel-irqchip=" + irqchip +
-                     ": the in-kernel interrupt controller is not available yet (off)");
-  }
-  if (irqchip != "off") {
-    throw AccelError("-accel kvm: parameter 'kernel-irqchip' expects on, split or off, not '" +
-                     irqchip + "'");
-  }
+  const bool irqchip_chosen = opts && opts->has("kernel-irqchip");
+  irqchip_ = irqchip_chosen ? kvm::parse_kernel_irqchip(opts->get_string("kernel-irqchip"))
+                            : KernelIrqchip::kSplit;
   if (opts && opts->has("device")) device_ = opts->get_string("device");
 
   kvm_fd_ = open(device_.c_str(), O_RDWR | O_CLOEXEC);
@@ -89,9 +84,36 @@ void KvmAccelerator::init(const KeyValues* opts) {
   has_debugregs_ = check_extension(KVM_CAP_DEBUGREGS);
   has_guest_debug_ = check_extension(KVM_CAP_SET_GUEST_DEBUG);
   load_supported_cpuid();
+  create_irqchip(irqchip_chosen);
   int max_slots = check_extension(KVM_CAP_NR_MEMSLOTS);
   slots_ = std::make_unique<kvm::MemorySlots>(vm_fd_, max_slots > 0 ? max_slots : 32,
                                               check_extension(KVM_CAP_READONLY_MEM) != 0);
+}
+
+void KvmAccelerator::create_irqchip(bool chosen_by_user) {
+  if (irqchip_ == KernelIrqchip::kOn) {
+    if (!check_extension(KVM_CAP_IRQCHIP) || !check_extension(KVM_CAP_IRQ_ROUTING)) {
+      throw AccelError(
+          "-accel kvm: kernel-irqchip=on needs KVM_CAP_IRQCHIP and KVM_CAP_IRQ_ROUTING, which "
+          "this KVM lacks (use kernel-irqchip=split or off)");
+    }
+    in_kernel_irqchip_ = std::make_unique<kvm::InKernelIrqchip>(vm_fd_);
+    return;
+  }
+  if (irqchip_ != KernelIrqchip::kSplit) return;
+  if (!check_extension(KVM_CAP_SPLIT_IRQCHIP) || !check_extension(KVM_CAP_IRQ_ROUTING)) {
+    if (chosen_by_user) {
+      throw AccelError(
+          "-accel kvm: kernel-irqchip=split needs KVM_CAP_SPLIT_IRQCHIP and KVM_CAP_IRQ_ROUTING, "
+          "which this KVM lacks (use kernel-irqchip=off)");
+    }
+    std::fprintf(stderr,
+                 "vx86: kvm: no KVM_CAP_SPLIT_IRQCHIP here: interrupt controllers in user space "
+                 "(kernel-irqchip=off)\n");
+    irqchip_ = KernelIrqchip::kOff;
+    return;
+  }
+  split_irqchip_ = std::make_unique<kvm::SplitIrqchip>(vm_fd_);
 }
 
 void KvmAccelerator::check_required_capabilities() {

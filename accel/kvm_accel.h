@@ -3,9 +3,11 @@
 // the machine's memory map); KvmVcpu owns each vCPU's file descriptor and run
 // loop.
 //
-// Interrupts: vx86's own PIC, IOAPIC and local APIC models in user space,
-// injected with KVM_INTERRUPT/KVM_NMI (kernel-irqchip=off). The in-kernel
-// LAPIC (split) is not wired yet.
+// Interrupts (kvm_irqchip.h): by default KVM's in-kernel local APICs with
+// vx86's 8259 and IOAPIC (kernel-irqchip=split), where the kernel has
+// KVM_CAP_SPLIT_IRQCHIP; otherwise, or with kernel-irqchip=off, vx86's own
+// PIC, IOAPIC and local APIC models, injected with KVM_INTERRUPT/KVM_NMI;
+// with kernel-irqchip=on KVM's 8259s and IOAPIC as well.
 #pragma once
 
 #include <linux/kvm.h>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "accel/accel.h"
+#include "accel/kvm_irqchip.h"
 
 namespace vx86 {
 
@@ -47,10 +50,16 @@ class KvmAccelerator : public Accelerator {
   bool has_guest_debug() const { return has_guest_debug_; }
   const std::vector<kvm_cpuid_entry2>& supported_cpuid() const { return supported_cpuid_; }
   const std::string& cpu_model() const { return cpu_model_; }
+  // Where the interrupt controllers are; split_irqchip() is set under kSplit,
+  // in_kernel_irqchip() under kOn.
+  KernelIrqchip irqchip() const { return irqchip_; }
+  kvm::SplitIrqchip* split_irqchip() const { return split_irqchip_.get(); }
+  kvm::InKernelIrqchip* in_kernel_irqchip() const { return in_kernel_irqchip_.get(); }
 
  private:
   void check_required_capabilities();
   void load_supported_cpuid();
+  void create_irqchip(bool chosen_by_user);
 
   std::string device_ = "/dev/kvm";
   int kvm_fd_ = -1;
@@ -63,6 +72,9 @@ class KvmAccelerator : public Accelerator {
   bool has_guest_debug_ = false;
   std::vector<kvm_cpuid_entry2> supported_cpuid_;
   std::unique_ptr<kvm::MemorySlots> slots_;
+  KernelIrqchip irqchip_ = KernelIrqchip::kSplit;
+  std::unique_ptr<kvm::SplitIrqchip> split_irqchip_;
+  std::unique_ptr<kvm::InKernelIrqchip> in_kernel_irqchip_;
   std::string cpu_model_ = "qemu64";
 };
 

@@ -12,6 +12,9 @@ namespace {
 constexpr uint32_t kLeaf1EcxX2apic = 1u << 21;
 constexpr uint32_t kLeaf1EcxTscDeadline = 1u << 24;
 constexpr uint32_t kLeaf1EcxHypervisor = 1u << 31;
+constexpr uint32_t kHypervisorLeaf = 0x40000000;
+constexpr uint32_t kKvmSignatureEbx = 0x4b4d564b;  // "KVMK" of "KVMKVMKVM"
+constexpr uint32_t kLeaf80000007EdxInvariantTsc = 1u << 8;
 
 // Registers that hold feature bits, per leaf/subleaf; the rest (vendor,
 // signature, cache and topology, XSAVE sizes) stay as KVM reports them.
@@ -45,6 +48,30 @@ void limit_xsave_size(std::vector<kvm_cpuid_entry2>& entries) {
   main->ecx = size;
 }
 
+kvm_cpuid_entry2* find_leaf(std::vector<kvm_cpuid_entry2>& entries, uint32_t function) {
+  for (kvm_cpuid_entry2& e : entries) {
+    if (e.function == function && e.index == 0) return &e;
+  }
+  return nullptr;
+}
+
+// Guests that read the leaf learn the TSC rate without calibrating it; the
+// rate must be stable for that (invariant TSC), as QEMU requires.
+void add_timing_leaf(std::vector<kvm_cpuid_entry2>& entries, uint32_t tsc_khz) {
+  kvm_cpuid_entry2* hypervisor = find_leaf(entries, kHypervisorLeaf);
+  kvm_cpuid_entry2* power = find_leaf(entries, 0x80000007);
+  if (!tsc_khz || !hypervisor || hypervisor->ebx != kKvmSignatureEbx || !power ||
+      !(power->edx & kLeaf80000007EdxInvariantTsc) || find_leaf(entries, kTimingLeaf)) {
+    return;
+  }
+  kvm_cpuid_entry2 timing{};
+  timing.function = kTimingLeaf;
+  timing.eax = tsc_khz;
+  timing.ebx = kApicBusKhz;
+  hypervisor->eax = std::max(hypervisor->eax, kTimingLeaf);
+  entries.push_back(timing);
+}
+
 }  // namespace
 
 std::vector<kvm_cpuid_entry2> filter_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
@@ -75,6 +102,7 @@ std::vector<kvm_cpuid_entry2> filter_cpuid(const std::vector<kvm_cpuid_entry2>& 
     if (e.function == 0xb || e.function == 0x1f) e.edx = options.apic_id;
   }
   limit_xsave_size(out);
+  add_timing_leaf(out, options.tsc_khz);
   return out;
 }
 

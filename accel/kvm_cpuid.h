@@ -17,9 +17,18 @@ struct CpuidOptions {
   unsigned apic_id = 0;
   unsigned cpu_count = 1;
   bool in_kernel_lapic = false;  // x2APIC and the TSC deadline timer need it
+  // The vCPU's TSC rate (KVM_GET_TSC_KHZ); 0 if unknown.
+  uint32_t tsc_khz = 0;
 };
 
-// Entries for KVM_SET_CPUID2.
+// The hypervisor timing leaf (0x40000010, as QEMU and VMware): EAX the TSC
+// and EBX the local APIC timer's bus clock, in kHz.
+inline constexpr uint32_t kTimingLeaf = 0x40000010;
+inline constexpr uint32_t kApicBusKhz = 1'000'000;  // KVM's LAPIC timer: 1 ns per tick
+
+// Entries for KVM_SET_CPUID2. Like QEMU, the TSC keeps the host's rate (no
+// KVM_SET_TSC_KHZ) and is reported in the timing leaf when KVM exposes its
+// 0x40000000 signature and the TSC is invariant (CPUID.80000007H:EDX[8]).
 std::vector<kvm_cpuid_entry2> filter_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                            const CpuidOptions& options);
 

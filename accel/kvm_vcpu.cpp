@@ -34,6 +34,18 @@ constexpr uint32_t kMsrApicBase = 0x1b;
 constexpr uint8_t kInt3 = 0xcc;
 constexpr uint32_t kDr7GlobalEnable = 0x2;  // G0; Gn is bit 2n+1
 
+// xAPIC register offsets in kvm_lapic_state (the APIC page's layout).
+constexpr uint32_t kApicId = 0x20, kApicTpr = 0x80, kApicLdr = 0xd0, kApicDfr = 0xe0,
+                   kApicSvr = 0xf0, kApicIsr = 0x100, kApicEsr = 0x280, kApicLvtCmci = 0x2f0,
+                   kApicIcrHigh = 0x310, kApicLvtTimer = 0x320, kApicLvtLint0 = 0x350,
+                   kApicLvtError = 0x370, kApicTimerInitial = 0x380, kApicTimerDivide = 0x3e0;
+constexpr uint32_t kLvtMasked = 1u << 16;
+constexpr uint32_t kLvtExtInt = 7u << 8;
+
+void put_apic_register(kvm_lapic_state& s, uint32_t offset, uint32_t value) {
+  std::memcpy(s.regs + offset, &value, sizeof(value));
+}
+
 void install_kick_handler() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -80,7 +92,10 @@ T* area_at(kvm_run* run, uint64_t offset) {
 }  // namespace
 
 KvmVcpu::KvmVcpu(KvmAccelerator& accel, int index, const CpuBus& bus)
-    : accel_(accel), index_(index), bus_(bus) {
+    : accel_(accel),
+      index_(index),
+      bus_(bus),
+      kernel_lapic_(accel.irqchip() != KernelIrqchip::kOff) {
   install_kick_handler();
   fd_ = ioctl(accel.vm_fd(), KVM_CREATE_VCPU, static_cast<unsigned long>(index));
   if (fd_ < 0) fail("KVM_CREATE_VCPU");
@@ -88,11 +103,11 @@ KvmVcpu::KvmVcpu(KvmAccelerator& accel, int index, const CpuBus& bus)
   void* area = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
   if (area == MAP_FAILED) fail("mmap of the kvm_run area");
   run_ = static_cast<kvm_run*>(area);
+  int khz = ioctl(fd_, KVM_GET_TSC_KHZ, 0);
+  tsc_khz_ = khz > 0 ? static_cast<uint32_t>(khz) : 0;
   set_cpuid();
   probe_msrs();
   if (accel.has_xsave()) xsave_area_.assign(sizeof(kvm::XsaveArea), 0);
-  int khz = ioctl(fd_, KVM_GET_TSC_KHZ, 0);
-  tsc_khz_ = khz > 0 ? static_cast<uint32_t>(khz) : 0;
   reset();
 }
 
@@ -111,6 +126,8 @@ void KvmVcpu::set_cpuid() {
   options.model = accel_.cpu_model();
   options.apic_id = static_cast<unsigned>(index_);
   options.cpu_count = bus_.cpu_count;
+  options.in_kernel_lapic = kernel_lapic_;
+  options.tsc_khz = tsc_khz_;
   std::vector<kvm_cpuid_entry2> entries = kvm::filter_cpuid(accel_.supported_cpuid(), options);
   std::vector<uint64_t> buf(
       (sizeof(kvm::Cpuid2Header) + entries.size() * sizeof(kvm_cpuid_entry2)) / 8);
@@ -181,7 +198,12 @@ void KvmVcpu::sync_from_accel() {
   }
   update_hflags(state_);
   if (shadow) state_.hflags |= kHfInhibitIrq;
-  state_.halted = halted_ ? 1 : 0;
+  if (kernel_lapic_) {
+    uint32_t mp = mp_state();
+    state_.halted = mp != KVM_MP_STATE_RUNNABLE ? 1 : 0;
+  } else {
+    state_.halted = halted_ ? 1 : 0;
+  }
 }
 
 void KvmVcpu::sync_to_accel() {
@@ -238,11 +260,66 @@ void KvmVcpu::sync_to_accel() {
     events.flags = KVM_VCPUEVENT_VALID_SHADOW;
     if (ioctl(fd_, KVM_SET_VCPU_EVENTS, &events) < 0) fail("KVM_SET_VCPU_EVENTS");
   }
-  halted_ = state_.halted != 0;
+  // With KVM's LAPIC the halt state lives in KVM (KVM_MP_STATE); an AP
+  // waiting for INIT/SIPI stays so unless state.halted is cleared.
+  if (kernel_lapic_ && (mp_state() != KVM_MP_STATE_RUNNABLE) != (state_.halted != 0)) {
+    set_mp_state(state_.halted ? KVM_MP_STATE_HALTED : KVM_MP_STATE_RUNNABLE);
+  }
+  halted_ = !kernel_lapic_ && state_.halted != 0;
   stopped_ = false;
 }
 
+kvm_lapic_state KvmVcpu::get_lapic() {
+  kvm_lapic_state s{};
+  if (ioctl(fd_, KVM_GET_LAPIC, &s) < 0) fail("KVM_GET_LAPIC");
+  return s;
+}
+
+void KvmVcpu::set_lapic(const kvm_lapic_state& state) {
+  if (ioctl(fd_, KVM_SET_LAPIC, &state) < 0) fail("KVM_SET_LAPIC");
+}
+
+uint32_t KvmVcpu::mp_state() {
+  kvm_mp_state mp{};
+  if (ioctl(fd_, KVM_GET_MP_STATE, &mp) < 0) fail("KVM_GET_MP_STATE");
+  return mp.mp_state;
+}
+
+void KvmVcpu::set_mp_state(uint32_t state) {
+  kvm_mp_state mp{state};
+  if (ioctl(fd_, KVM_SET_MP_STATE, &mp) < 0) fail("KVM_SET_MP_STATE");
+}
+
+void KvmVcpu::reset_kernel_lapic(bool bsp) {
+  // IA32_APIC_BASE (enabled, BSP flag) came with the segment registers.
+  kvm_lapic_state s = get_lapic();
+  for (uint32_t offset = kApicIsr; offset <= kApicIcrHigh; offset += 0x10) {
+    put_apic_register(s, offset, 0);  // ISR, TMR, IRR, ESR, ICR
+  }
+  put_apic_register(s, kApicId, static_cast<uint32_t>(index_) << 24);
+  put_apic_register(s, kApicTpr, 0);
+  put_apic_register(s, kApicLdr, 0);
+  put_apic_register(s, kApicDfr, 0xffffffff);
+  put_apic_register(s, kApicSvr, 0xff);  // software-disabled
+  put_apic_register(s, kApicEsr, 0);
+  put_apic_register(s, kApicLvtCmci, kLvtMasked);
+  for (uint32_t offset = kApicLvtTimer; offset <= kApicLvtError; offset += 0x10) {
+    put_apic_register(s, offset, kLvtMasked);
+  }
+  // As QEMU: the BSP's LINT0 starts in virtual-wire mode (ExtINT), what the
+  // BIOS would set, so the 8259 reaches CPU 0 before the guest sets up APICs.
+  if (bsp) put_apic_register(s, kApicLvtLint0, kLvtExtInt);
+  for (uint32_t offset = kApicTimerInitial; offset <= kApicTimerDivide; offset += 0x10) {
+    put_apic_register(s, offset, 0);
+  }
+  set_lapic(s);
+  // An application processor sleeps in KVM until INIT and a start-up IPI.
+  set_mp_state(bsp ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED);
+}
+
 void KvmVcpu::reset() {
+  // The machine resets every vCPU; KVM's 8259s and IOAPIC go with the BSP.
+  if (index_ == 0 && accel_.in_kernel_irqchip()) accel_.in_kernel_irqchip()->reset();
   reset_as(index_ == 0);
 }
 
@@ -250,7 +327,8 @@ void KvmVcpu::reset_as(bool bsp) {
   state_ = CpuState{};
   cpu_reset(state_, kResetSignature, bsp);
   sync_to_accel();  // an application processor comes out halted
-  waiting_for_sipi_ = !bsp;
+  if (kernel_lapic_) reset_kernel_lapic(bsp);
+  waiting_for_sipi_ = !bsp && !kernel_lapic_;
   uint64_t tsc = 0;
   one_msr(fd_, kvm::kSetMsrs, kMsrTsc, &tsc);
 }
@@ -421,6 +499,13 @@ VcpuExit KvmVcpu::run() {
         break;
       case KVM_EXIT_IRQ_WINDOW_OPEN:
       case KVM_EXIT_INTR:
+        break;
+      case KVM_EXIT_IOAPIC_EOI:
+        // KVM's LAPIC EOI'd a level-triggered vector of vx86's IOAPIC.
+        if (kvm::SplitIrqchip* irqchip = accel_.split_irqchip()) {
+          DeviceLockGuard lock;
+          irqchip->ioapic_eoi(run_->eoi.vector);
+        }
         break;
       case KVM_EXIT_HLT:
         // KVM has already moved RIP past the HLT.

@@ -3,6 +3,12 @@
 // spaces, interrupt injection from vx86's own interrupt controllers, and the
 // state synchronisation with CpuState (kvm_state_sync.h).
 //
+// With KVM's in-kernel local APIC (kernel-irqchip=split or on) the bus has no
+// local_apic: KVM handles the APIC page and MSRs, HLT (the vCPU sleeps
+// inside KVM_RUN until an interrupt, so run() returns only when kicked, for
+// a debug event or a reset), INIT and start-up IPIs; bus.interrupts, if
+// set, is the 8259 whose ExtINT the vCPU injects when KVM's LAPIC takes it.
+//
 // state() holds what KVM had when run() last returned (run() reads the state
 // back on every return), so the monitor and the gdbstub see the current
 // registers; whoever changes it calls sync_to_accel() before the next run().
@@ -43,11 +49,19 @@ class KvmVcpu : public Vcpu {
 
   // The TSC frequency KVM gives this vCPU, in kHz (0 if unknown).
   uint32_t tsc_khz() const { return tsc_khz_; }
+  // The in-kernel local APIC's registers (kernel-irqchip=split or on).
+  kvm_lapic_state get_lapic();
+  void set_lapic(const kvm_lapic_state& state);
+  // KVM_MP_STATE_* (RUNNABLE, HALTED, UNINITIALIZED, ...).
+  uint32_t mp_state();
+  void set_mp_state(uint32_t state);
   // The debug exit that made run() return kDebug.
   const kvm_debug_exit_arch& last_debug_exit() const { return last_debug_; }
 
  private:
   void reset_as(bool bsp);
+  // Power-on state of the in-kernel LAPIC, and the AP's wait for INIT/SIPI.
+  void reset_kernel_lapic(bool bsp);
   void set_cpuid();
   void probe_msrs();
   // Guest virtual -> physical through the vCPU's page tables; false if unmapped.
@@ -81,6 +95,7 @@ class KvmVcpu : public Vcpu {
   std::atomic<pthread_t> thread_{};
   std::atomic<bool> thread_known_{false};
   bool halted_ = false;
+  const bool kernel_lapic_;        // kernel-irqchip=split or on
   bool stopped_ = false;           // triple fault or a KVM error: wait for a reset
   bool waiting_for_sipi_ = false;  // an application processor after reset or INIT
 

@@ -17,6 +17,8 @@ TcgVcpu::TcgVcpu(int index, const CpuBus& bus, const x86::CpuModel& model, Clock
   cpu_->clocks = clocks;
   cpu_->local_apic = bus.local_apic;
   cpu_->cpu_count = bus.cpu_count;
+  cpu_->ferr = bus.ferr;
+  cpu_->ignne = bus.ignne;
   if (bus.local_apic) cpu_->interrupts = bus.local_apic;
   cpu_->cpu_index = static_cast<unsigned>(index);
   x86::cpu_reset_all(*cpu_, index == 0);

@@ -1,5 +1,6 @@
 #include "target-x86/helpers_fpu.h"
 
+#include "core/device_lock.h"
 #include "target-x86/exceptions.h"
 #include "target-x86/fpu_state.h"
 #include "target-x86/helper_def.h"
@@ -12,24 +13,37 @@ namespace vx86::x86 {
 
 namespace {
 
+// FERR# falls once the error it reported is gone; the machine negates IGNNE#
+// with it. FERR# changes only on this vCPU's thread (and at reset, with the
+// vCPUs stopped), so its level is read without the lock.
+void lower_ferr(X86Cpu& x) {
+  if (!x.ferr || !x.ferr->level()) return;
+  DeviceLockGuard lock;
+  x.ferr->lower();
+}
+
 // A pending unmasked exception is reported by the next waiting instruction:
 // #MF with CR0.NE=1 (or without a FERR# connection), else FERR# (IRQ 13 on a
 // PC) and a wait at the instruction unless IGNNE# lets it run.
 void check_pending(CpuState& cpu) {
   X86Cpu& x = x86_cpu(&cpu);
   if (!(cpu.fpu_sw & kFswES)) {
-    if (x.ferr && x.ferr->level()) x.ferr->lower();
-    x.ignne = false;
+    lower_ferr(x);  // cleared by FNCLEX (which is inline IR) or never raised
     return;
   }
   if ((cpu.cr0 & kCr0NE) || !x.ferr) raise_exception(cpu, kExcMF);
-  if (x.ignne) return;  // IGNNE#: the instruction runs as if no error were pending
-  if (!x.ferr->level()) x.ferr->raise();
+  {
+    DeviceLockGuard lock;
+    // IGNNE#: the instruction runs as if no error were pending.
+    if (x.ignne && x.ignne->level()) return;
+    if (!x.ferr->level()) x.ferr->raise();
+  }
   raise_exception(cpu, kExcpFpuFreeze);
 }
 
 void helper_fninit(CpuState* env) {
   fpu_init(*env);
+  lower_ferr(x86_cpu(env));
 }
 
 void helper_fwait(CpuState* env) {
@@ -79,6 +93,8 @@ void helper_fldenv(CpuState* env, uint64_t linear, uint32_t flags) {
   X86Cpu& cpu = x86_cpu(env);
   uint8_t image[28];
   read_image(cpu, linear, flags >> 8, image, x87_env_size(flags & 0xff));
+  // The old error goes; one in the new state raises FERR# afresh.
+  lower_ferr(cpu);
   x87_load_env(cpu, flags & 0xff, image);
 }
 
@@ -88,12 +104,14 @@ void helper_fnsave(CpuState* env, uint64_t linear, uint32_t flags) {
   x87_store_state(cpu, flags & 0xff, image);
   write_image(cpu, linear, flags >> 8, image, x87_save_size(flags & 0xff));
   fpu_init(cpu);
+  lower_ferr(cpu);
 }
 
 void helper_frstor(CpuState* env, uint64_t linear, uint32_t flags) {
   X86Cpu& cpu = x86_cpu(env);
   uint8_t image[108];
   read_image(cpu, linear, flags >> 8, image, x87_save_size(flags & 0xff));
+  lower_ferr(cpu);
   x87_load_state(cpu, flags & 0xff, image);
 }
 

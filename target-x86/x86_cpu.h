@@ -65,12 +65,14 @@ struct X86Cpu : CpuState {
   // FERR#, the x87 error output the PC routes to IRQ 13. With CR0.NE=0 an
   // unmasked x87 error raises it at the next waiting instruction, which then
   // waits (as in HLT, for the IRQ 13 handler) unless IGNNE# is asserted; it
-  // falls at the first waiting instruction after the error is cleared. Null
-  // when the machine does not connect it: then #MF, as with CR0.NE=1.
+  // falls when FNINIT, FNSAVE, FLDENV or FRSTOR replace the x87 state, and
+  // after FNCLEX at the first waiting instruction. Null when the machine
+  // does not connect it: then #MF, as with CR0.NE=1.
   IrqLine* ferr = nullptr;
-  // IGNNE#: the PC asserts it when software writes port 0xF0; it lasts until
-  // FERR# falls.
-  bool ignne = false;
+  // IGNNE#, owned by the machine (the PC asserts it when software writes
+  // port 0xF0 while FERR# is up, and negates it when FERR# falls). Null:
+  // never asserted. Both lines are used under the device lock.
+  const IrqLine* ignne = nullptr;
 
  private:
   int memory_listener_ = -1;

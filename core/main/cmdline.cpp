@@ -91,7 +91,7 @@ const std::vector<OptDesc> kAccelKeys = {
     {"tb-size", OptType::kSize, "tcg: translation buffer size in MiB"},
     {"thread", OptType::kString, "tcg: single or multi"},
     {"stats", OptType::kBool, "tcg: print JIT statistics at exit"},
-    {"kernel-irqchip", OptType::kString, "kvm: on, split or off"},
+    {"kernel-irqchip", OptType::kString, "kvm: split (default), on or off"},
     {"device", OptType::kString, "kvm: the KVM device (default /dev/kvm)"},
 };
 

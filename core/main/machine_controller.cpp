@@ -17,6 +17,7 @@
 #include "core/main/drives.h"
 #include "hw/device_registry.h"
 #include "hw/ide/piix_ide.h"
+#include "hw/intc/ioapic.h"
 #include "hw/pc/kernel_image.h"
 #include "hw/pci/pci_bus.h"
 #include "target-x86/cpu_state.h"
@@ -237,13 +238,36 @@ void MachineController::create_cpus() {
   bus.clocks = &loop_.clocks();
   if (auto* tcg = dynamic_cast<TcgAccelerator*>(accel_.get()))
     tcg->set_cpu_model(options_.cpu_model);
-  if (auto* kvm = dynamic_cast<KvmAccelerator*>(accel_.get()))
+  kvm::SplitIrqchip* kernel_lapics = nullptr;
+  kvm::InKernelIrqchip* kernel_irqchip = nullptr;
+  if (auto* kvm = dynamic_cast<KvmAccelerator*>(accel_.get())) {
     kvm->set_cpu_model(options_.cpu_model);
+    kernel_lapics = kvm->split_irqchip();
+    kernel_irqchip = kvm->in_kernel_irqchip();
+  }
+  if (kernel_irqchip) {
+    // KVM's 8259s and IOAPIC: every line, as vx86's IOAPIC inputs see it.
+    machine_->ioapic().set_input_listener(
+        [kernel_irqchip](int pin, bool level) { kernel_irqchip->set_ioapic_input(pin, level); });
+    kernel_irqchip->set_ioapic_id(machine_->ioapic().id());
+  }
+  if (kernel_lapics) {
+    // KVM's local APICs: vx86's IOAPIC sends MSIs and gets their EOIs back.
+    machine_->use_kernel_local_apics();
+    IoApic& ioapic = machine_->ioapic();
+    ioapic.set_msi_output([kernel_lapics](int pin, uint64_t address, uint32_t data) {
+      kernel_lapics->send_ioapic_message(pin, kvm::MsiMessage{address, data});
+    });
+    kernel_lapics->set_eoi_listener([&ioapic](uint8_t vector) { ioapic.end_of_interrupt(vector); });
+  }
   bus.cpu_count = options_.smp_cpus;
   std::vector<std::unique_ptr<Vcpu>> vcpus;
   for (unsigned i = 0; i < options_.smp_cpus; ++i) {
-    bus.local_apic = &machine_->local_apic(i);
+    bus.local_apic = kernel_lapics || kernel_irqchip ? nullptr : &machine_->local_apic(i);
     bus.interrupts = bus.local_apic;
+    if (kernel_lapics) bus.interrupts = i == 0 ? &machine_->pic() : nullptr;  // ExtINT
+    bus.ferr = machine_->cpu_ferr(i);
+    bus.ignne = machine_->cpu_ignne(i);
     vcpus.push_back(accel_->create_vcpu(static_cast<int>(i), bus));
   }
   runner_ = std::make_unique<CpuRunner>(

@@ -26,6 +26,7 @@ void IoApic::map(MemoryRegion& memory, uint64_t base) {
 }
 
 void IoApic::set_pin(int pin, bool level) {
+  if (input_listener_) input_listener_(pin, level);
   auto i = static_cast<std::size_t>(pin);
   bool rising = level && !levels_[i];
   levels_[i] = level;
@@ -64,7 +65,22 @@ void IoApic::send(int pin) {
       (msg.mode == ApicDeliveryMode::kFixed || msg.mode == ApicDeliveryMode::kLowestPriority)) {
     entries_[i] |= kRemoteIrr;
   }
+  if (msi_output_) {
+    uint64_t address = 0;
+    uint32_t data = 0;
+    msi_for_entry(entry, &address, &data);
+    msi_output_(pin, address, data);
+    return;
+  }
   bus_.deliver(msg);
+}
+
+void IoApic::msi_for_entry(uint64_t entry, uint64_t* address, uint32_t* data) {
+  const uint64_t destination = entry >> 56;
+  const uint64_t logical = (entry >> 11) & 1;
+  *address = LocalApic::kDefaultBase | destination << 12 | logical << 2;
+  *data = static_cast<uint32_t>((entry & 0xFF) | (entry & (7u << 8)) |
+                                ((entry & kLevelTrigger) ? 1u << 15 : 0));
 }
 
 void IoApic::end_of_interrupt(uint8_t vector) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "core/device.h"
@@ -42,8 +43,24 @@ class IoApic : public Device, public IoOps {
   // Interrupt input pins 0-23 (GSIs 0-23).
   IrqLine& input(int pin) { return inputs_.at(static_cast<std::size_t>(pin)); }
 
-  // A local APIC's EOI of a level-triggered vector (called through the bus).
+  // A local APIC's EOI of a level-triggered vector (called through the bus,
+  // or from KVM's KVM_EXIT_IOAPIC_EOI when the local APICs are KVM's).
   void end_of_interrupt(uint8_t vector);
+
+  // When the local APICs are not vx86's (KVM's kernel-irqchip=split), each
+  // message leaves as the MSI its redirection entry describes instead of
+  // going on the ApicBus. Remote IRR works as before: set when a
+  // level-triggered message is sent, cleared by end_of_interrupt().
+  using MsiOutput = std::function<void(int pin, uint64_t address, uint32_t data)>;
+  void set_msi_output(MsiOutput output) { msi_output_ = std::move(output); }
+  // Address 0xFEE00000 | destination << 12 | destination mode << 2; data
+  // vector | delivery mode << 8 | trigger mode << 15.
+  static void msi_for_entry(uint64_t entry, uint64_t* address, uint32_t* data);
+
+  // Told every input level (before this model acts on it): with KVM's own
+  // IOAPIC (kernel-irqchip=on) the levels are forwarded there.
+  using InputListener = std::function<void(int pin, bool level)>;
+  void set_input_listener(InputListener listener) { input_listener_ = std::move(listener); }
 
   uint64_t redirection_entry(int pin) const { return entries_.at(static_cast<std::size_t>(pin)); }
   uint8_t id() const { return static_cast<uint8_t>(id_); }
@@ -63,6 +80,8 @@ class IoApic : public Device, public IoOps {
   void send(int pin);
 
   ApicBus& bus_;
+  MsiOutput msi_output_;
+  InputListener input_listener_;
   std::unique_ptr<MemoryRegion> region_;
   std::array<IrqLine, kPins> inputs_;
 

@@ -10,6 +10,7 @@
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
+#include "hw/misc/fpu_error_port.h"
 #include "hw/misc/port92.h"
 #include "hw/misc/post_port.h"
 #include "hw/pc/kernel_image.h"
@@ -158,6 +159,8 @@ void PcMachine::build_isa(const PcConfig& config) {
   port92_->map(*system_io_);
   post_port_ = std::make_unique<PostPort>();
   post_port_->map(*system_io_);
+  fpu_error_ = std::make_unique<FpuErrorPort>(isa_.irqs[13]);
+  fpu_error_->map(*system_io_);
 
   for (std::size_t i = 0; i < config.serials.size() && i < 4; ++i) {
     if (!config.serials[i]) continue;
@@ -167,8 +170,8 @@ void PcMachine::build_isa(const PcConfig& config) {
     serials_.push_back(std::move(uart));
   }
 
-  all_devices_ = {pic_.get(),   pit_.get(),    port61_.get(),   rtc_.get(),
-                  i8042_.get(), port92_.get(), post_port_.get()};
+  all_devices_ = {pic_.get(),   pit_.get(),    port61_.get(),    rtc_.get(),
+                  i8042_.get(), port92_.get(), post_port_.get(), fpu_error_.get()};
   for (auto& s : serials_) all_devices_.push_back(s.get());
 }
 
@@ -192,11 +195,11 @@ void PcMachine::build_apics_and_acpi(const PcConfig& config) {
   // The 8259's INTR reaches every CPU's LINT0 (ExtINT on the BSP).
   pic_->set_intr_listener([this](bool level) {
     for (auto& apic : lapics_) apic->lint(0).set(level);
+    if (kernel_local_apics_ && cpu_event_listener_) cpu_event_listener_(0);
   });
 
   ioapic_ = std::make_unique<IoApic>(*apic_bus_, static_cast<uint8_t>(cpus_));
   ioapic_->map(*system_memory_);
-  apic_bus_->add_eoi_listener([this](uint8_t vector) { ioapic_->end_of_interrupt(vector); });
   for (int i = 0; i < 16; ++i) isa_irqs_[i].add(&ioapic_->input(i == 0 ? 2 : i));
   all_devices_.push_back(ioapic_.get());
 
@@ -248,6 +251,23 @@ CpuInterruptSource& PcMachine::interrupts() {
 
 CpuLocalApic& PcMachine::local_apic(unsigned index) {
   return *lapics_.at(index);
+}
+
+CpuInterruptSource& PcMachine::pic() {
+  return *pic_;
+}
+
+IoApic& PcMachine::ioapic() {
+  return *ioapic_;
+}
+
+// Only the boot CPU's FERR# is wired, as the MultiProcessor Specification has it.
+IrqLine* PcMachine::cpu_ferr(unsigned index) {
+  return index == 0 ? &fpu_error_->ferr() : nullptr;
+}
+
+const IrqLine* PcMachine::cpu_ignne(unsigned index) const {
+  return index == 0 ? &fpu_error_->ignne() : nullptr;
 }
 
 void PcMachine::set_cpu_event_listener(std::function<void(unsigned)> listener) {

@@ -6,6 +6,7 @@
 // Interrupt routing: ISA IRQ n goes to the 8259 input n and to IOAPIC input n
 // (IRQ 0 to input 2); the 8259's INTR goes to every local APIC's LINT0.
 // HPET timers use IOAPIC inputs 20-23; PCI INTx uses 16-19 (see AcpiConfig).
+// The boot CPU's FERR# drives IRQ 13 through the port 0xF0 latch.
 #pragma once
 
 #include <array>
@@ -34,6 +35,7 @@ class Mc146818Rtc;
 class I8042;
 class Port92;
 class PostPort;
+class FpuErrorPort;
 class Serial16550;
 class ApicBus;
 class LocalApic;
@@ -80,10 +82,20 @@ class PcMachine {
   // The local APIC of CPU index (its interrupt source).
   CpuLocalApic& local_apic(unsigned index);
   unsigned cpu_count() const { return cpus_; }
+  // FERR# and IGNNE# of CPU index: the boot CPU's go to the IRQ 13 logic
+  // (hw/misc/fpu_error_port.h); other CPUs get none (their x87 errors are #MF).
+  IrqLine* cpu_ferr(unsigned index);
+  const IrqLine* cpu_ignne(unsigned index) const;
   // A local APIC has something new for CPU index (wake or kick it).
   void set_cpu_event_listener(std::function<void(unsigned index)> listener);
   // Which CPU is making the current access (for the shared xAPIC page).
   void set_current_cpu(std::function<unsigned()> current_cpu);
+  // KVM's in-kernel local APICs (kernel-irqchip=split) stand in for vx86's:
+  // the 8259's INTR then also wakes CPU 0, which takes ExtINT from pic()
+  // itself; the IOAPIC's messages go out through ioapic().set_msi_output().
+  void use_kernel_local_apics() { kernel_local_apics_ = true; }
+  CpuInterruptSource& pic();
+  IoApic& ioapic();
   IsaBus& isa_bus() { return isa_; }
   // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
   PciBus& pci_bus() { return *pci_bus_; }
@@ -133,6 +145,7 @@ class PcMachine {
   std::unique_ptr<I8042> i8042_;
   std::unique_ptr<Port92> port92_;
   std::unique_ptr<PostPort> post_port_;
+  std::unique_ptr<FpuErrorPort> fpu_error_;
   std::vector<std::unique_ptr<Serial16550>> serials_;
   std::vector<std::unique_ptr<Device>> extra_devices_;
   std::vector<Device*> all_devices_;
@@ -164,6 +177,7 @@ class PcMachine {
   IrqLine rtc_output_;
   bool hpet_legacy_ = false;
   std::function<void(unsigned)> cpu_event_listener_;
+  bool kernel_local_apics_ = false;
   std::function<unsigned()> current_cpu_;
 
   std::vector<uint8_t> kernel_;

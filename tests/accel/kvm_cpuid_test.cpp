@@ -72,6 +72,29 @@ TEST(KvmCpuid, HostModelPassesKvmFeaturesThrough) {
   EXPECT_EQ(find(out, 0xd, 0).ecx, 0x340u);
 }
 
+// The TSC keeps the host's rate under KVM (as QEMU): the guest learns it
+// from the hypervisor timing leaf when the TSC is invariant.
+TEST(KvmCpuid, TimingLeafReportsTheTscRate) {
+  constexpr uint32_t kInvariantTsc = 1u << 8;
+  std::vector<kvm_cpuid_entry2> supported = host_like();
+  supported.push_back(entry(0x40000000, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d));
+  supported.push_back(entry(0x80000007, 0, 0, 0, 0, kInvariantTsc));
+  CpuidOptions options;
+  options.in_kernel_lapic = true;
+  options.tsc_khz = 2445422;
+  auto out = filter_cpuid(supported, options);
+  EXPECT_EQ(find(out, kTimingLeaf, 0).eax, 2445422u);
+  EXPECT_EQ(find(out, kTimingLeaf, 0).ebx, 1'000'000u);  // the LAPIC timer's 1 GHz
+  EXPECT_EQ(find(out, 0x40000000, 0).eax, kTimingLeaf);
+
+  // Not without an invariant TSC, nor with an unknown rate.
+  supported.back().edx = 0;
+  EXPECT_THROW(find(filter_cpuid(supported, options), kTimingLeaf, 0), std::runtime_error);
+  supported.back().edx = kInvariantTsc;
+  options.tsc_khz = 0;
+  EXPECT_THROW(find(filter_cpuid(supported, options), kTimingLeaf, 0), std::runtime_error);
+}
+
 TEST(KvmCpuid, UnknownModelIsRefused) {
   CpuidOptions options;
   options.model = "pentium9";

@@ -1,12 +1,10 @@
-// The KVM vCPU on a bare bus: RAM, one MMIO device and a port device, the
-// CPU placed in 64-bit mode through the register-sync path (GDT, IDT, page
-// tables in RAM; segments, control registers and EFER set in CpuState). Each
-// program runs under KVM and under TCG and must leave the same registers and
-// the same device accesses. Skipped, with the reason, where KVM cannot run.
-//
-// Only code that starts in 64-bit mode and runs a few instructions: on a
-// nested PVM host, mode switches never complete and kernel-mode code is
-// emulated slowly.
+// The KVM vCPU on a bare bus (kvm_test_bus.h): RAM, one MMIO device and a
+// port device, the CPU placed in 64-bit mode through the register-sync path
+// (GDT, IDT, page tables in RAM; segments, control registers and EFER set in
+// CpuState). Each program runs under KVM and under TCG and must leave the
+// same registers and the same device accesses. Skipped, with the reason,
+// where KVM cannot run. Tests of user-space interrupt controllers run with
+// kernel-irqchip=off; kvm_irqchip_test.cpp tests split.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -27,140 +25,18 @@
 #include "core/system_control.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
+#include "tests/accel/kvm_test_bus.h"
 
 namespace vx86 {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using namespace test;
 
-constexpr uint64_t kRamSize = 4ull << 20;
-constexpr uint64_t kGdt = 0x1000;
-constexpr uint64_t kIdt = 0x2000;
-constexpr uint64_t kHandlers = 0x4000;  // vector v: 16 bytes at kHandlers + 16 * v
-constexpr uint64_t kPageTables = 0x10000;
-constexpr uint64_t kCode = 0x100000;
-constexpr uint64_t kStackTop = 0x300000;
-constexpr uint64_t kMmioBase = 0x10000000;  // inside the identity map, outside RAM
-constexpr uint16_t kSerialPort = 0x3f8;
-constexpr uint16_t kCodeSel = 0x08, kDataSel = 0x10;
-constexpr uint64_t kCr4Pae = 1ull << 5;
-
-struct Access {
-  uint64_t offset;
-  uint64_t value;
-  unsigned size;
-  bool write;
-  bool operator==(const Access&) const = default;
-};
-
-// Records every access; reads return a value derived from the offset.
-class RecordingDevice : public IoOps {
- public:
-  uint64_t read(uint64_t offset, unsigned size) override {
-    uint64_t value = 0x55aa0000 + offset;
-    accesses.push_back({offset, value, size, false});
-    return value;
-  }
-  void write(uint64_t offset, uint64_t value, unsigned size) override {
-    accesses.push_back({offset, value, size, true});
-  }
-  std::vector<Access> accesses;
-};
-
-// A bus with RAM at 0, an MMIO device at kMmioBase and a port device at
-// kSerialPort: what a vCPU needs, with no machine.
-class BareBus {
- public:
-  BareBus() {
-    memory_root_ = MemoryRegion::container("memory", 1ull << 32);
-    ram_ = MemoryRegion::ram("ram", kRamSize);
-    mmio_ = MemoryRegion::io("mmio", 0x1000, &mmio_device, AccessLimits{1, 8, false});
-    memory_root_->add_subregion(0, ram_.get());
-    memory_root_->add_subregion(kMmioBase, mmio_.get());
-    memory_ = std::make_unique<AddressSpace>("memory", memory_root_.get());
-    io_root_ = MemoryRegion::container("io", 0x10000);
-    port_ = MemoryRegion::io("port", 8, &port_device);
-    io_root_->add_subregion(kSerialPort, port_.get());
-    io_ = std::make_unique<AddressSpace>("io", io_root_.get());
-    build_tables();
-  }
-
-  CpuBus bus() {
-    CpuBus b;
-    b.memory = memory_.get();
-    b.io = io_.get();
-    b.control = &control;
-    return b;
-  }
-  uint8_t* ram() { return ram_->host_ptr(); }
-
-  // Places another region in the memory map (the map changes under the vCPU).
-  MemoryRegion* add_region(uint64_t addr, std::unique_ptr<MemoryRegion> region) {
-    MemoryRegion* r = region.get();
-    extra_.push_back(std::move(region));
-    memory_root_->add_subregion(addr, r);
-    return r;
-  }
-
-  void load(uint64_t addr, const Bytes& bytes) {
-    std::memcpy(ram() + addr, bytes.data(), bytes.size());
-  }
-
-  RecordingDevice mmio_device;
-  RecordingDevice port_device;
-  RecordingSystemControl control;
-
- private:
-  void build_tables() {
-    uint8_t* r = ram();
-    for (int v = 0; v < 256; ++v) r[kHandlers + 16 * v] = 0xf4;  // HLT
-    const uint64_t gdt[3] = {0, 0x00af9b000000ffffull, 0x00cf93000000ffffull};
-    std::memcpy(r + kGdt, gdt, sizeof(gdt));
-    for (int v = 0; v < 256; ++v) {
-      const uint64_t h = kHandlers + 16 * v;
-      uint64_t lo =
-          (h & 0xffff) | (uint64_t{kCodeSel} << 16) | (0x8eull << 40) | ((h >> 16) & 0xffff) << 48;
-      uint64_t hi = h >> 32;
-      std::memcpy(r + kIdt + 16 * v, &lo, 8);
-      std::memcpy(r + kIdt + 16 * v + 8, &hi, 8);
-    }
-    // Identity map of the first 1 GiB with 2 MiB pages.
-    const uint64_t pml4e = (kPageTables + 0x1000) | 0x7, pdpte = (kPageTables + 0x2000) | 0x7;
-    std::memcpy(r + kPageTables, &pml4e, 8);
-    std::memcpy(r + kPageTables + 0x1000, &pdpte, 8);
-    for (uint64_t i = 0; i < 512; ++i) {
-      uint64_t pde = (i << 21) | 0x87;
-      std::memcpy(r + kPageTables + 0x2000 + 8 * i, &pde, 8);
-    }
-  }
-
-  std::unique_ptr<MemoryRegion> memory_root_, ram_, mmio_, io_root_, port_;
-  std::vector<std::unique_ptr<MemoryRegion>> extra_;
-  std::unique_ptr<AddressSpace> memory_, io_;
-};
-
-// 64-bit mode, CPL 0, interrupts off, at kCode.
-void enter_long_mode(CpuState& c) {
-  const uint16_t data =
-      kSegAttrPresent | kSegAttrS | kSegAttrWritable | kSegAttrAccessed | kSegAttrDB | kSegAttrG;
-  const uint16_t code = kSegAttrPresent | kSegAttrS | kSegAttrCode | kSegAttrWritable |
-                        kSegAttrAccessed | kSegAttrL | kSegAttrG;
-  for (auto& s : c.segs) s = SegmentCache{kDataSel, data, 0xffffffff, 0};
-  c.segs[kSegCS] = SegmentCache{kCodeSel, code, 0xffffffff, 0};
-  c.gdtr = {kGdt, 3 * 8 - 1};
-  c.idtr = {kIdt, 256 * 16 - 1};
-  c.cr0 = kCr0PE | kCr0ET | kCr0PG;
-  c.cr3 = kPageTables;
-  c.cr4 = kCr4Pae;
-  c.efer = kEferLME | kEferLMA;
-  c.eflags_rest = kFlagReserved1;
-  load_eflags(c, kFlagReserved1, kFlagsDefined);
-  for (auto& r : c.regs) r = 0;
-  c.regs[kRSP] = kStackTop;
-  c.rip = kCode;
-  c.halted = 0;
-  update_hflags(c);
-}
+// The tests whose programs need no interrupt controller run with both
+// kernel-irqchip=off and split (the default).
+class KvmVcpuBothIrqchips : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(Irqchip, KvmVcpuBothIrqchips, ::testing::Values("off", "split"),
+                         [](const auto& info) { return std::string(info.param); });
 
 // What a run leaves behind, compared between KVM and TCG.
 struct Outcome {
@@ -172,17 +48,6 @@ struct Outcome {
   std::vector<Access> mmio, ports;
 };
 
-std::unique_ptr<KvmAccelerator> open_kvm(std::string* why) {
-  auto accel = std::make_unique<KvmAccelerator>();
-  try {
-    accel->init(nullptr);
-  } catch (const AccelError& e) {
-    *why = e.what();
-    return nullptr;
-  }
-  return accel;
-}
-
 bool host_has_hardware_virtualization() {
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string word;
@@ -191,11 +56,6 @@ bool host_has_hardware_virtualization() {
   }
   return false;
 }
-
-#define SKIP_WITHOUT_KVM(accel)                           \
-  std::string why;                                        \
-  std::unique_ptr<KvmAccelerator> accel = open_kvm(&why); \
-  if (!accel) GTEST_SKIP() << "KVM cannot run here: " << why
 
 Outcome finish(Vcpu& vcpu, VcpuExit exit, BareBus& bus) {
   Outcome o;
@@ -219,7 +79,7 @@ Outcome run_under_kvm(KvmAccelerator& accel, const Bytes& code,
   std::unique_ptr<Vcpu> vcpu = accel.create_vcpu(0, bus.bus());
   enter_long_mode(vcpu->state());
   vcpu->sync_to_accel();
-  VcpuExit exit = vcpu->run();
+  VcpuExit exit = run_until_halt(*vcpu, accel);
   return finish(*vcpu, exit, bus);
 }
 
@@ -244,8 +104,8 @@ void expect_same(const Outcome& kvm, const Outcome& tcg) {
   EXPECT_EQ(kvm.ports, tcg.ports);
 }
 
-TEST(KvmVcpu, PortIoMmioAndUdThroughTheIdt) {
-  SKIP_WITHOUT_KVM(accel);
+TEST_P(KvmVcpuBothIrqchips, PortIoMmioAndUdThroughTheIdt) {
+  SKIP_WITHOUT_KVM(accel, GetParam());
   const Bytes code = {
       0xb0, 0x4b,                    // mov al, 'K'
       0x66, 0xba, 0xf8, 0x03,        // mov dx, 0x3f8
@@ -276,8 +136,8 @@ TEST(KvmVcpu, PortIoMmioAndUdThroughTheIdt) {
   expect_same(kvm, tcg);
 }
 
-TEST(KvmVcpu, PageFaultReportsAddressAndErrorCode) {
-  SKIP_WITHOUT_KVM(accel);
+TEST_P(KvmVcpuBothIrqchips, PageFaultReportsAddressAndErrorCode) {
+  SKIP_WITHOUT_KVM(accel, GetParam());
   const Bytes code = {
       0x48, 0xc7, 0xc7, 0x34, 0x12, 0x00, 0x00,        // mov rdi, 0x1234
       0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40,  // mov rax, [0x40000000]: not mapped
@@ -295,8 +155,8 @@ TEST(KvmVcpu, PageFaultReportsAddressAndErrorCode) {
   expect_same(kvm, tcg);
 }
 
-TEST(KvmVcpu, KickStopsASpinningGuest) {
-  SKIP_WITHOUT_KVM(accel);
+TEST_P(KvmVcpuBothIrqchips, KickStopsASpinningGuest) {
+  SKIP_WITHOUT_KVM(accel, GetParam());
   BareBus bus;
   bus.load(kCode, {0x48, 0xff, 0xc0, 0xeb, 0xfb});  // inc rax; jmp back
   std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
@@ -315,8 +175,8 @@ TEST(KvmVcpu, KickStopsASpinningGuest) {
   EXPECT_GT(vcpu->state().regs[kRAX], 0u);
 }
 
-TEST(KvmVcpu, StateRoundTripsThroughKvm) {
-  SKIP_WITHOUT_KVM(accel);
+TEST_P(KvmVcpuBothIrqchips, StateRoundTripsThroughKvm) {
+  SKIP_WITHOUT_KVM(accel, GetParam());
   BareBus bus;
   std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
   CpuState& c = vcpu->state();
@@ -374,8 +234,8 @@ TEST(KvmVcpu, StateRoundTripsThroughKvm) {
   EXPECT_EQ(c.dr[0], want.dr[0]);
 }
 
-TEST(KvmVcpu, RomDropsWritesUntilTheMapShadowsIt) {
-  SKIP_WITHOUT_KVM(accel);
+TEST_P(KvmVcpuBothIrqchips, RomDropsWritesUntilTheMapShadowsIt) {
+  SKIP_WITHOUT_KVM(accel, GetParam());
   BareBus bus;
   const Bytes code = {
       0xbb, 0x00, 0x00, 0x00, 0x30,        // mov ebx, 0x30000000 (the ROM)
@@ -390,13 +250,13 @@ TEST(KvmVcpu, RomDropsWritesUntilTheMapShadowsIt) {
   std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
   enter_long_mode(vcpu->state());
   vcpu->sync_to_accel();
-  ASSERT_EQ(vcpu->run(), VcpuExit::kHalted);
+  ASSERT_EQ(run_until_halt(*vcpu, *accel), VcpuExit::kHalted);
   EXPECT_EQ(vcpu->state().regs[kRAX], original);  // the write went nowhere
 
   rom->set_readonly(false);  // shadow RAM: the slot becomes writable
   enter_long_mode(vcpu->state());
   vcpu->sync_to_accel();
-  ASSERT_EQ(vcpu->run(), VcpuExit::kHalted);
+  ASSERT_EQ(run_until_halt(*vcpu, *accel), VcpuExit::kHalted);
   EXPECT_EQ(vcpu->state().regs[kRAX], 0x11223344u);
   uint32_t stored = 0;
   std::memcpy(&stored, rom->host_ptr(), 4);
@@ -447,7 +307,7 @@ Outcome run_interrupt_program(MakeVcpu make_vcpu) {
 }
 
 TEST(KvmVcpu, InterruptFromUserSpaceControllerWakesHalt) {
-  SKIP_WITHOUT_KVM(accel);
+  SKIP_WITHOUT_KVM(accel, "off");
   Outcome kvm = run_interrupt_program([&](const CpuBus& b) { return accel->create_vcpu(0, b); });
   Outcome tcg = run_interrupt_program([](const CpuBus& b) {
     return std::make_unique<TcgVcpu>(0, b, *x86::find_cpu_model("qemu64"), nullptr);
@@ -480,7 +340,7 @@ class SipiOnlyApic : public CpuLocalApic {
 };
 
 TEST(KvmVcpu, ApplicationProcessorWaitsForStartupIpi) {
-  SKIP_WITHOUT_KVM(accel);
+  SKIP_WITHOUT_KVM(accel, "off");
   BareBus bus;
   bus.load(0x10000, {0xb8, 0x34, 0x12, 0xf4});  // mov ax, 0x1234; hlt (real mode)
   SipiOnlyApic apic;
@@ -504,8 +364,8 @@ TEST(KvmVcpu, ApplicationProcessorWaitsForStartupIpi) {
 // inc rax; inc rbx; inc rcx; hlt
 const Bytes kThreeIncrements = {0x48, 0xff, 0xc0, 0x48, 0xff, 0xc3, 0x48, 0xff, 0xc1, 0xf4};
 
-TEST(KvmVcpu, SingleStepAndHardwareBreakpoint) {
-  SKIP_WITHOUT_KVM(accel);
+TEST_P(KvmVcpuBothIrqchips, SingleStepAndHardwareBreakpoint) {
+  SKIP_WITHOUT_KVM(accel, GetParam());
   BareBus bus;
   bus.load(kCode, kThreeIncrements);
   std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
@@ -526,13 +386,13 @@ TEST(KvmVcpu, SingleStepAndHardwareBreakpoint) {
   EXPECT_EQ(c.regs[kRCX], 0u);
   ASSERT_TRUE(vcpu->remove_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
 
-  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  EXPECT_EQ(run_until_halt(*vcpu, *accel), VcpuExit::kHalted);
   EXPECT_EQ(c.rip, kCode + 10);
   EXPECT_EQ(c.regs[kRCX], 1u);
 }
 
 TEST(KvmVcpu, SoftwareBreakpoint) {
-  SKIP_WITHOUT_KVM(accel);
+  SKIP_WITHOUT_KVM(accel, "off");
   if (!host_has_hardware_virtualization()) {
     GTEST_SKIP() << "no vmx/svm in /proc/cpuinfo: a nested PVM host ends an intercepted INT3 "
                     "with a KVM internal error";
@@ -553,6 +413,35 @@ TEST(KvmVcpu, SoftwareBreakpoint) {
   EXPECT_EQ(bus.ram()[kCode + 9], 0xf4);
   EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
   EXPECT_EQ(c.rip, kCode + 10);
+}
+
+// The guest reads the TSC rate KVM gives it from the hypervisor timing leaf
+// (under the default irqchip).
+TEST(KvmVcpu, GuestSeesTheTscRateInCpuid) {
+  SKIP_WITHOUT_KVM(accel, nullptr);
+  BareBus bus;
+  bus.load(kCode, {
+                      0xb8, 0x10, 0x00, 0x00, 0x40,  // mov eax, 0x40000010
+                      0x31, 0xc9,                    // xor ecx, ecx
+                      0x0f, 0xa2,                    // cpuid
+                      0xf4,                          // hlt
+                  });
+  std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
+  const uint32_t tsc_khz = static_cast<KvmVcpu&>(*vcpu).tsc_khz();
+  if (tsc_khz == 0) GTEST_SKIP() << "KVM_GET_TSC_KHZ gives no rate here";
+  bool invariant = false, kvm_leaves = false;
+  for (const kvm_cpuid_entry2& e : accel->supported_cpuid()) {
+    if (e.function == 0x80000007) invariant = (e.edx >> 8) & 1;
+    if (e.function == 0x40000000) kvm_leaves = true;
+  }
+  if (!invariant || !kvm_leaves) {
+    GTEST_SKIP() << "no invariant TSC or no KVM CPUID leaves: the rate is not reported";
+  }
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  ASSERT_EQ(run_until_halt(*vcpu, *accel), VcpuExit::kHalted);
+  EXPECT_EQ(vcpu->state().regs[kRAX], tsc_khz);
+  EXPECT_EQ(vcpu->state().regs[kRBX], 1'000'000u);  // the LAPIC timer's 1 GHz, in kHz
 }
 
 TEST(KvmAccelerator, MissingDeviceIsAClearError) {

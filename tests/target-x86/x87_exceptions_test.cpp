@@ -116,19 +116,25 @@ TEST(X87Exceptions, MfAlsoAtArithmeticAndWithNeClear) {
 
 // CR0.NE=0 with FERR# connected (as the PC's IRQ 13): the waiting
 // instruction raises FERR# and waits there; IGNNE# (port 0xF0 on a PC) lets
-// it run; FERR# and IGNNE# fall at the first waiting instruction after FNCLEX.
+// it run; FERR# falls at the first waiting instruction after FNCLEX. The test
+// plays the chipset, which owns IGNNE# and negates it when FERR# falls.
 TEST(X87Exceptions, NeClearRaisesFerrAndWaitsUnlessIgnne) {
   CpuHarness h(CpuMode::kLong64);
   long_mode(h);
   h.cpu().cr0 &= ~kCr0NE;
-  IrqLine ferr;
+  IrqLine ferr, ignne;
   int edges = 0;
-  ferr.set_handler([&](bool level) { edges += level ? 1 : 0; });
+  ferr.set_handler([&](bool level) {
+    edges += level ? 1 : 0;
+    if (!level) ignne.lower();
+  });
   h.cpu().ferr = &ferr;
+  h.cpu().ignne = &ignne;
   set_cw(h, 0x037b);  // ZE unmasked
   Bytes code = divide_by_zero_prefix();
   const uint64_t fwait_at = h.code_address() + code.size();
-  code.insert(code.end(), {0x9b, 0xf4, 0xdb, 0xe2, 0x9b, 0xf4});  // fwait hlt fnclex fwait hlt
+  // fwait hlt fwait hlt fnclex fwait hlt
+  code.insert(code.end(), {0x9b, 0xf4, 0x9b, 0xf4, 0xdb, 0xe2, 0x9b, 0xf4});
   const X87Run r = run(h, code);
   EXPECT_EQ(r.exception, -1);        // no #MF
   EXPECT_EQ(h.cpu().rip, fwait_at);  // waiting at the FWAIT
@@ -139,18 +145,68 @@ TEST(X87Exceptions, NeClearRaisesFerrAndWaitsUnlessIgnne) {
   EXPECT_EQ(h.cpu().rip, fwait_at);
   EXPECT_EQ(edges, 1);
   // IGNNE#: the FWAIT runs despite the error; up to the first HLT.
-  h.cpu().ignne = true;
+  ignne.raise();
   testing::RunResult r2 = h.run();
   EXPECT_TRUE(r2.halted);
   EXPECT_EQ(h.cpu().rip, fwait_at + 2);
   EXPECT_TRUE(ferr.level());
-  // FNCLEX, then FWAIT: FERR# and IGNNE# fall.
+  // The CPU reads the line at each waiting instruction: negated, it waits again.
+  ignne.lower();
+  h.run();
+  EXPECT_EQ(h.cpu().rip, fwait_at + 2);
+  EXPECT_EQ(edges, 1);
+  ignne.raise();
   r2 = h.run();
   EXPECT_TRUE(r2.halted);
+  EXPECT_EQ(h.cpu().rip, fwait_at + 4);
+  // FNCLEX, then FWAIT: FERR# falls, and the chipset negates IGNNE# with it.
+  r2 = h.run();
+  EXPECT_TRUE(r2.halted);
+  EXPECT_EQ(h.cpu().rip, fwait_at + 8);
+  EXPECT_FALSE(ferr.level());
+  EXPECT_FALSE(ignne.level());
+  EXPECT_EQ(edges, 1);
+}
+
+// FNSAVE (which reinitialises) drops FERR# at once, and the chipset IGNNE#
+// with it; FRSTOR of the saved error raises FERR# again at the next waiting
+// instruction, a new edge for IRQ 13.
+TEST(X87Exceptions, FerrFallsWhenTheStateIsReplaced) {
+  CpuHarness h(CpuMode::kLong64);
+  long_mode(h);
+  h.cpu().cr0 &= ~kCr0NE;
+  IrqLine ferr, ignne;
+  int edges = 0;
+  ferr.set_handler([&](bool level) {
+    edges += level ? 1 : 0;
+    if (!level) ignne.lower();
+  });
+  h.cpu().ferr = &ferr;
+  h.cpu().ignne = &ignne;
+  set_cw(h, 0x037b);  // ZE unmasked
+  Bytes code = divide_by_zero_prefix();
+  const uint64_t fwait_at = h.code_address() + code.size();
+  code.insert(code.end(), {0x9b, 0xf4,              // fwait; hlt
+                           0xdd, 0x77, 0x40, 0xf4,  // fnsave [rdi+0x40]; hlt
+                           0xdd, 0x67, 0x40, 0x9b,  // frstor [rdi+0x40]; fwait
+                           0xf4});                  // hlt
+  run(h, code);
+  EXPECT_EQ(h.cpu().rip, fwait_at);
+  EXPECT_EQ(edges, 1);
+  ignne.raise();
+  EXPECT_TRUE(h.run().halted);
+  EXPECT_EQ(h.cpu().rip, fwait_at + 2);
+  EXPECT_TRUE(ferr.level());
+  // FNSAVE: no waiting instruction needed for FERR# to fall.
+  EXPECT_TRUE(h.run().halted);
   EXPECT_EQ(h.cpu().rip, fwait_at + 6);
   EXPECT_FALSE(ferr.level());
-  EXPECT_FALSE(h.cpu().ignne);
-  EXPECT_EQ(edges, 1);
+  EXPECT_FALSE(ignne.level());
+  // FRSTOR brings the error back: FERR# rises again and the FWAIT waits.
+  h.run();
+  EXPECT_EQ(h.cpu().rip, fwait_at + 9);
+  EXPECT_TRUE(ferr.level());
+  EXPECT_EQ(edges, 2);
 }
 
 TEST(X87Exceptions, FnclexAndFninitClearThePendingException) {
