@@ -72,21 +72,32 @@ bool deliver_pending_exception(X86Cpu& cpu) {
 // first page only: the second page may since have been unmapped or remapped,
 // in which case the block must be translated again (and the fetch fault, if
 // any, raised at that instruction).
-bool second_page_still_mapped(X86Cpu& cpu, uint64_t linear_pc, const tcg::TranslationBlock& tb) {
+// *global is cleared when the second page's mapping is not global.
+bool second_page_still_mapped(X86Cpu& cpu, uint64_t linear_pc, const tcg::TranslationBlock& tb,
+                              bool* global) {
   if (tb.pages[1] == tcg::kNoPage) return true;
   uint64_t next_page = (linear_pc & ~0xfffull) + 0x1000;
   if (!(cpu.hflags & kHfCs64)) next_page &= 0xffffffffull;
   uint64_t paddr;
-  if (!cpu.mmu.code_paddr(next_page, &paddr)) {
+  bool second_global = false;
+  if (!cpu.mmu.code_paddr(next_page, &paddr, &second_global)) {
     cpu.exception_vector = -1;  // only a probe: the retranslation raises it
     return false;
   }
+  *global = *global && second_global;
   return (paddr & ~0xfffull) == tb.pages[1];
 }
 
 int32_t env_offset(const X86Cpu& cpu, const void* field) {
   return static_cast<int32_t>(static_cast<const uint8_t*>(field) -
                               reinterpret_cast<const uint8_t*>(static_cast<const CpuState*>(&cpu)));
+}
+
+// The jump cache's entry for CS:rIP at this linear address, if any (the
+// cache is flushed with the TLB, so the linear-to-physical translation the
+// block was found under still holds).
+const tcg::TbCache::JumpEntry* cached_block(const X86Cpu& cpu, uint64_t linear_pc) {
+  return cpu.tb_cache.jump_cache_find(linear_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
 }
 
 // The JIT's jump-cache probe for unchained goto_tb exits and indirect jumps:
@@ -101,20 +112,16 @@ const void* jit_lookup(void* opaque) {
   const uint64_t cs_base = cpu.segs[kSegCS].base;
   uint64_t linear_pc = cs_base + cpu.rip;
   if (!(cpu.hflags & kHfCs64)) linear_pc &= 0xffffffffull;
+  if (const tcg::TbCache::JumpEntry* hit = cached_block(cpu, linear_pc)) return hit->code;
   uint64_t phys_pc;
-  if (!cpu.mmu.code_paddr(linear_pc, &phys_pc)) {
+  bool global = false;
+  if (!cpu.mmu.code_paddr(linear_pc, &phys_pc, &global)) {
     cpu.exception_vector = -1;  // only a probe: the loop raises the fault
     return nullptr;
   }
-  tcg::TranslationBlock* tb = cpu.tb_cache.jump_cache_get(cpu.rip);
-  if (!tb || tb->pc != cpu.rip || tb->cs_base != cs_base || tb->flags != cpu.hflags ||
-      tb->phys_pc != phys_pc) {
-    tb = cpu.tb_cache.lookup(phys_pc, cpu.rip, cs_base, cpu.hflags);
-    if (!tb) return nullptr;
-    cpu.tb_cache.jump_cache_set(cpu.rip, tb);
-  }
-  if (tb->pages[1] != tcg::kNoPage) return nullptr;  // the loop re-checks the second page
-  ++tb->exec_count;
+  tcg::TranslationBlock* tb = cpu.tb_cache.lookup(phys_pc, cpu.rip, cs_base, cpu.hflags);
+  if (!tb || !second_page_still_mapped(cpu, linear_pc, *tb, &global)) return nullptr;
+  cpu.tb_cache.jump_cache_set(tb, global);
   return tb->program->chain_entry();
 }
 
@@ -170,7 +177,8 @@ std::unique_ptr<tcg::CompiledBlock> compile(X86Cpu& cpu, const tcg::Block& ir, b
   return tcg::compile_block(ir, tcg::Backend::kInterpreter);  // larger than the whole buffer
 }
 
-tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t phys_pc, unsigned max_insns, bool cache) {
+tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t linear_pc, uint64_t phys_pc,
+                                 unsigned max_insns, bool cache) {
   TranslatedBlock tb;
   TranslateOptions options;
   options.max_insns = max_insns;
@@ -184,6 +192,7 @@ tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t phys_pc, unsigned max_ins
   }
   auto block = std::make_unique<tcg::TranslationBlock>();
   block->phys_pc = phys_pc;
+  block->vaddr = linear_pc;
   block->pc = cpu.rip;
   block->cs_base = cpu.segs[kSegCS].base;
   block->flags = cpu.hflags;
@@ -285,19 +294,28 @@ ExecExit cpu_exec(X86Cpu& cpu) {
       }
       near_breakpoint = exec_breakpoint_near(cpu, linear_pc);
     }
-    uint64_t phys_pc;
-    if (!cpu.mmu.code_paddr(linear_pc, &phys_pc)) continue;  // #PF pending: deliver it
     const bool inhibit = cpu.hflags & kHfInhibitIrq;
     // EFLAGS.TF: one instruction at a time, then a #DB trap.
     const bool single_step = cpu.eflags_rest & kFlagTF;
     const bool one_insn = inhibit || single_step || near_breakpoint;
-    tcg::TranslationBlock* tb =
-        one_insn ? nullptr
-                 : cpu.tb_cache.lookup(phys_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
-    if (tb && !second_page_still_mapped(cpu, linear_pc, *tb)) tb = nullptr;
+    const tcg::TbCache::JumpEntry* hit = one_insn ? nullptr : cached_block(cpu, linear_pc);
+    tcg::TranslationBlock* tb = hit ? hit->tb : nullptr;
+    uint64_t phys_pc = tb ? tb->phys_pc : 0;
     if (!tb) {
-      tb = translate(cpu, phys_pc, one_insn ? 1 : 512, !one_insn);
-      if (!tb) continue;  // fetch fault pending
+      bool global = false;
+      if (!cpu.mmu.code_paddr(linear_pc, &phys_pc, &global)) continue;  // #PF pending: deliver it
+      if (!one_insn) {
+        tb = cpu.tb_cache.lookup(phys_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
+        if (tb && !second_page_still_mapped(cpu, linear_pc, *tb, &global)) tb = nullptr;
+      }
+      bool cacheable = !one_insn;
+      if (!tb) {
+        tb = translate(cpu, linear_pc, phys_pc, one_insn ? 1 : 512, !one_insn);
+        if (!tb) continue;  // fetch fault pending
+        // The fetch has just mapped the second page, if any: is it global?
+        cacheable = cacheable && second_page_still_mapped(cpu, linear_pc, *tb, &global);
+      }
+      if (cacheable) cpu.tb_cache.jump_cache_set(tb, global);
     }
     // Chain the previous block's goto_tb here when it is safe: nothing ran or
     // was dropped in between, and both blocks lie on one guest page (so a
@@ -312,7 +330,6 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     if (log_enabled(kLogCpu)) log_cpu(cpu);
     VX86_LOG(kLogExec, "exec: %04x:%016" PRIx64 " (%u insns)\n", cpu.segs[kSegCS].selector, cpu.rip,
              tb->num_insns);
-    ++tb->exec_count;
     // A data breakpoint hit inside a block restarts its instruction alone.
     cpu.mmu.take_watch_hits();
     cpu.mmu.set_watch_restart(!one_insn);
@@ -332,7 +349,7 @@ ExecExit cpu_exec(X86Cpu& cpu) {
         // storing instruction alone, letting its store through.
         cpu.exception_vector = -1;
         cpu.mmu.set_smc_single_step(true);
-        tcg::TranslationBlock* one = translate(cpu, phys_pc, 1, false);
+        tcg::TranslationBlock* one = translate(cpu, linear_pc, phys_pc, 1, false);
         if (one) {
           tcg::ExitRecord r = one->program->run(env, cpu.mmu);
           if (r.kind == tcg::ExitKind::kFault) cpu.rip = r.insn_data[0];
@@ -340,7 +357,7 @@ ExecExit cpu_exec(X86Cpu& cpu) {
         cpu.mmu.set_smc_single_step(false);
       } else if (cpu.exception_vector == kExcpWatchRestart) {
         cpu.exception_vector = -1;
-        tcg::TranslationBlock* one = translate(cpu, phys_pc, 1, false);
+        tcg::TranslationBlock* one = translate(cpu, linear_pc, phys_pc, 1, false);
         if (one) {
           tcg::ExitRecord r = one->program->run(env, cpu.mmu);
           if (r.kind == tcg::ExitKind::kFault) cpu.rip = r.insn_data[0];

@@ -61,7 +61,10 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
       r.edx = model.features.leaf1_edx | (cpu_count > 1 ? (1u << 28) : 0);
       break;
     case 7:
-      if (subleaf == 0) r.ebx = model.features.leaf7_ebx;  // EAX=0: no further subleaves
+      if (subleaf == 0) {  // EAX=0: no further subleaves
+        r.ebx = model.features.leaf7_ebx;
+        r.edx = model.features.leaf7_edx;
+      }
       break;
     case 0xd:
       if (subleaf == 0) {

@@ -8,10 +8,30 @@
 
 namespace vx86::x86 {
 
-// CPUID feature words: leaf 1 ECX/EDX, leaf 7 EBX, leaf 0x80000001 ECX/EDX.
+// CPUID feature words: leaf 1 ECX/EDX, leaf 7 EBX/EDX, leaf 0x80000001 ECX/EDX.
 struct CpuFeatures {
-  uint32_t leaf1_ecx = 0, leaf1_edx = 0, leaf7_ebx = 0, ext1_ecx = 0, ext1_edx = 0;
+  uint32_t leaf1_ecx = 0, leaf1_edx = 0, leaf7_ebx = 0, leaf7_edx = 0, ext1_ecx = 0, ext1_edx = 0;
 };
+
+// IA32_ARCH_CAPABILITIES (MSR 0x10A, CPUID.7:EDX[29]): the "not affected" bits
+// for the speculative-execution bugs. vx86 executes nothing speculatively, so
+// they are true; without them Linux on a GenuineIntel CPU turns on page-table
+// isolation (a CR3 switch and TLB flush on every kernel entry), VERW buffer
+// clearing and return thunks, which cost a translating emulator dearly.
+inline constexpr uint64_t kArchCapabilities = (1ull << 0)      // RDCL_NO (Meltdown)
+                                              | (1ull << 3)    // SKIP_L1DFL_VMENTRY
+                                              | (1ull << 4)    // SSB_NO
+                                              | (1ull << 5)    // MDS_NO
+                                              | (1ull << 6)    // PSCHANGE_MC_NO
+                                              | (1ull << 8)    // TAA_NO
+                                              | (1ull << 13)   // SBDR_SSDP_NO
+                                              | (1ull << 14)   // FBSDP_NO
+                                              | (1ull << 15)   // PSDP_NO
+                                              | (1ull << 20)   // BHI_NO
+                                              | (1ull << 24)   // PBRSB_NO
+                                              | (1ull << 26)   // GDS_NO
+                                              | (1ull << 27)   // RFDS_NO
+                                              | (1ull << 62);  // ITS_NO
 
 // qemu64's feature words (OSXSAVE and HTT are added at run time).
 inline constexpr CpuFeatures kQemu64Features{
@@ -41,6 +61,7 @@ inline constexpr CpuFeatures kQemu64Features{
                  | (1u << 26),  // SSE2
     .leaf7_ebx = (1u << 1)      // IA32_TSC_ADJUST
                  | (1u << 18),  // RDSEED
+    .leaf7_edx = 1u << 29,      // IA32_ARCH_CAPABILITIES
     .ext1_ecx = 1u << 0,        // LAHF/SAHF in 64-bit mode
     .ext1_edx = (1u << 11)      // SYSCALL
                 | (1u << 20)    // NX
@@ -54,8 +75,9 @@ inline constexpr CpuFeatures kMaxFeatures{
     .leaf1_edx = kQemu64Features.leaf1_edx,
     .leaf7_ebx =
         kQemu64Features.leaf7_ebx | (1u << 7) | (1u << 20) | (1u << 23),  // SMEP SMAP CLFLUSHOPT
-    .ext1_ecx = kQemu64Features.ext1_ecx | (1u << 5) | (1u << 8),         // LZCNT, PREFETCHW
-    .ext1_edx = kQemu64Features.ext1_edx | (1u << 26) | (1u << 27),       // 1G pages, RDTSCP
+    .leaf7_edx = kQemu64Features.leaf7_edx,
+    .ext1_ecx = kQemu64Features.ext1_ecx | (1u << 5) | (1u << 8),    // LZCNT, PREFETCHW
+    .ext1_edx = kQemu64Features.ext1_edx | (1u << 26) | (1u << 27),  // 1G pages, RDTSCP
 };
 
 struct CpuModel {

@@ -49,6 +49,7 @@ void Mmu::flush_all() {
   for (auto& t : tlb_) {
     for (auto& e : t) e = TlbEntry{};
   }
+  if (on_flush_) on_flush_(kAllPages);
 }
 
 void Mmu::drop_fast_writes(uint64_t ppage) {
@@ -119,6 +120,7 @@ void Mmu::flush_nonglobal() {
       if (!(keep_global && e.global)) e = TlbEntry{};
     }
   }
+  if (on_flush_) on_flush_(keep_global ? kNonGlobalPages : kAllPages);
 }
 
 void Mmu::flush_page(uint64_t vaddr) {
@@ -128,6 +130,7 @@ void Mmu::flush_page(uint64_t vaddr) {
     TlbEntry& e = t[vpage % kTlbSize];
     if (e.vpage == vpage) e = TlbEntry{};
   }
+  if (on_flush_) on_flush_(vaddr);
 }
 
 void Mmu::raise_page_fault(uint64_t vaddr, Access access, unsigned mem_index, bool present,
@@ -455,10 +458,11 @@ bool Mmu::fetch(uint64_t vaddr, uint8_t* out, unsigned len) {
   return true;
 }
 
-bool Mmu::code_paddr(uint64_t vaddr, uint64_t* paddr) {
+bool Mmu::code_paddr(uint64_t vaddr, uint64_t* paddr, bool* global) {
   unsigned mem_index = cpl(cpu_) == 3 ? kMemUser : kMemSupervisor;
   TlbEntry* e = lookup(vaddr, Access::kFetch, mem_index);
   if (!e) return false;
+  if (global) *global = e->global && (cpu_.cr4 & kCr4PGE);
   *paddr = (e->ppage | (vaddr & 0xfff)) & cpu_.a20_mask;
   return true;
 }

@@ -71,8 +71,9 @@ class Mmu : public tcg::MemoryInterface {
   bool translate(uint64_t vaddr, Access access, unsigned mem_index, uint64_t* paddr);
   // Reads instruction bytes (execute permission, CPL from hflags).
   bool fetch(uint64_t vaddr, uint8_t* out, unsigned len);
-  // Physical address of the code byte at vaddr, for translation-block keys.
-  bool code_paddr(uint64_t vaddr, uint64_t* paddr);
+  // Physical address of the code byte at vaddr, for translation-block keys;
+  // *global (if given) tells whether the page's mapping is global.
+  bool code_paddr(uint64_t vaddr, uint64_t* paddr, bool* global = nullptr);
 
   // Debugger/monitor access: no fault is recorded, no A/D bits are set.
   bool debug_translate(uint64_t vaddr, uint64_t* paddr);
@@ -93,6 +94,13 @@ class Mmu : public tcg::MemoryInterface {
     has_code_ = std::move(has_code);
     on_code_write_ = std::move(on_write);
   }
+  // Called after each flush (vaddr = kAllPages or kNonGlobalPages for a
+  // whole flush): caches of what linear addresses translate to, such as the
+  // jump cache, follow the TLB.
+  using FlushHook = std::function<void(uint64_t vaddr)>;
+  static constexpr uint64_t kAllPages = ~0ull;
+  static constexpr uint64_t kNonGlobalPages = ~1ull;
+  void set_flush_hook(FlushHook hook) { on_flush_ = std::move(hook); }
   // While set, a store to a code page invalidates and completes instead of
   // restarting (used to run the one instruction that modifies code).
   void set_smc_single_step(bool on) { smc_single_step_ = on; }
@@ -136,6 +144,7 @@ class Mmu : public tcg::MemoryInterface {
   std::array<std::array<TlbEntry, kTlbSize>, kNumMemIndexes> tlb_;
   CodePageCheck has_code_;
   CodePageWrite on_code_write_;
+  FlushHook on_flush_;
   bool smc_single_step_ = false;
   std::array<DataWatch, 4> watches_{};
   unsigned watches_enabled_ = 0;  // bit i: watches_[i] is armed

@@ -18,6 +18,7 @@ enum Msr : uint32_t {
   kMsrFeatureControl = 0x3a,
   kMsrBiosSignId = 0x8b,
   kMsrMtrrCap = 0xfe,
+  kMsrArchCapabilities = 0x10a,
   kMsrSysenterCs = 0x174,
   kMsrSysenterEsp = 0x175,
   kMsrSysenterEip = 0x176,
@@ -110,6 +111,10 @@ bool read_msr(X86Cpu& cpu, uint32_t index, uint64_t* value) {
       return true;
     case kMsrMtrrCap:
       *value = cpu.mtrr_cap;
+      return true;
+    case kMsrArchCapabilities:
+      if (!(cpu.model.features.leaf7_edx & (1u << 29))) return false;
+      *value = kArchCapabilities;
       return true;
     case kMsrSysenterCs:
       *value = cpu.sysenter_cs;

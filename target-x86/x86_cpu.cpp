@@ -13,6 +13,12 @@ X86Cpu::X86Cpu(AddressSpace& memory_space, AddressSpace& io_space, CpuInterruptS
       mmu(*this, memory_space) {
   mmu.set_code_page_hooks([this](uint64_t ppage) { return tb_cache.page_has_code(ppage); },
                           [this](uint64_t ppage) { tb_cache.invalidate_page(ppage); });
+  mmu.set_flush_hook([this](uint64_t vaddr) {
+    if (vaddr == Mmu::kAllPages || vaddr == Mmu::kNonGlobalPages)
+      tb_cache.jump_cache_flush(vaddr == Mmu::kNonGlobalPages);
+    else
+      tb_cache.jump_cache_flush_page(vaddr);
+  });
   // Map changes (BARs, ROM shadowing) invalidate cached host pointers.
   memory_listener_ = memory.add_listener([this](const AddressSpace&) { mmu.flush_all(); });
 }

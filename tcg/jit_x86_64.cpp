@@ -256,6 +256,7 @@ class Emitter : public Xbyak::CodeGenerator {
 
   struct SlowPath {
     const Op* op;
+    int ordinal;  // of the instruction the access belongs to
     Xbyak::Label entry, resume;
   };
   static constexpr uint32_t kNoTemp = ~0u;
@@ -284,6 +285,32 @@ class Emitter : public Xbyak::CodeGenerator {
   std::vector<Xbyak::Label> labels_;
   Xbyak::Label mem_fault_, helper_fault_;
   int insn_ordinal_ = -1;
+  // Where a fault or exit happened (ExitRecord::insn_data, insn_index) is
+  // kept in r13d/r14d. When every branch stays inside its instruction and
+  // goes forward, both are the static ordinal of the op that leaves, so they
+  // are set only on the way out (exits and per-site fault stubs) instead of
+  // at every instruction.
+  bool static_positions_ = false;
+  struct FaultSite {
+    Xbyak::Label entry;
+    Xbyak::Label* target;
+    int ordinal;
+  };
+  std::vector<std::unique_ptr<FaultSite>> fault_sites_;
+  bool branches_stay_in_insn() const;
+  void set_position() {
+    if (!static_positions_) return;
+    mov(r13d, static_cast<uint32_t>(insn_ordinal_));
+    mov(r14d, static_cast<uint32_t>(insn_ordinal_));
+  }
+  // The label a failed memory access or helper jumps to.
+  const Xbyak::Label& fault_exit(Xbyak::Label& shared) {
+    if (!static_positions_) return shared;
+    fault_sites_.push_back(std::make_unique<FaultSite>());
+    fault_sites_.back()->target = &shared;
+    fault_sites_.back()->ordinal = insn_ordinal_;
+    return fault_sites_.back()->entry;
+  }
 };
 
 void Emitter::layout_frame() {
@@ -346,18 +373,50 @@ void Emitter::emit_entry_checks(Xbyak::Label& entry_exit) {
   }
 }
 
+bool Emitter::branches_stay_in_insn() const {
+  constexpr int kUnbound = -2;
+  std::vector<int> bound_in(block_.num_labels, kUnbound);
+  std::vector<std::pair<uint64_t, int>> branches;  // label, ordinal of the branch
+  int ordinal = -1;
+  for (const Op& op : block_.ops) {
+    uint64_t label;
+    if (op.opc == Opcode::insn_start) {
+      ++ordinal;
+      continue;
+    } else if (op.opc == Opcode::set_label) {
+      bound_in[op.cst(0)] = ordinal;
+      continue;
+    } else if (op.opc == Opcode::br) {
+      label = op.cst(0);
+    } else if (op.opc == Opcode::brcond_i32 || op.opc == Opcode::brcond_i64) {
+      label = op.cst(1);
+    } else {
+      continue;
+    }
+    if (label >= bound_in.size() || bound_in[label] != kUnbound) return false;  // backward
+    branches.emplace_back(label, ordinal);
+  }
+  for (auto [label, at] : branches) {
+    if (bound_in[label] != at) return false;
+  }
+  return true;
+}
+
 void Emitter::generate() {
   setDefaultJmpNEAR(true);
   layout_frame();
   labels_.resize(block_.num_labels);
+  static_positions_ = branches_stay_in_insn();
 
   // Checked entry (chained jumps, lookups), then the entry run() uses.
   Xbyak::Label entry_exit;
   if (options_.entry_checks) emit_entry_checks(entry_exit);
   unchecked_offset = static_cast<uint32_t>(getSize());
   mov(r15, reinterpret_cast<uint64_t>(self_));
-  mov(r13d, 0xffffffffu);
-  mov(r14d, 0xffffffffu);
+  if (!static_positions_) {
+    mov(r13d, 0xffffffffu);
+    mov(r14d, 0xffffffffu);
+  }
   // v128 constants: the low word holds the value (as the interpreter does).
   for (size_t t = 0; t < block_.temps.size(); ++t) {
     const TempInfo& ti = block_.temps[t];
@@ -373,6 +432,12 @@ void Emitter::generate() {
   insn_offsets.push_back(static_cast<uint32_t>(getSize()));
 
   emit_slow_paths();
+  for (const auto& site : fault_sites_) {
+    L(site->entry);
+    mov(r13d, static_cast<uint32_t>(site->ordinal));
+    mov(r14d, static_cast<uint32_t>(site->ordinal));
+    jmp(*site->target, T_NEAR);
+  }
   if (options_.entry_checks) {
     // Leaving before the first instruction: this block is the one that exits.
     L(entry_exit);
@@ -540,7 +605,7 @@ void Emitter::emit_op(const Op& op) {
       insn_data.push_back({op.cst(0), op.cst(1)});
       insn_offsets.push_back(static_cast<uint32_t>(getSize()));
       ++insn_ordinal_;
-      {
+      if (!static_positions_) {
         const bool forwarding = last_.temp != kNoTemp && last_.end == getSize();
         inc(r13d);
         mov(r14d, static_cast<uint32_t>(insn_ordinal_));
@@ -559,6 +624,7 @@ void Emitter::emit_op(const Op& op) {
       jcc(static_cast<Cond>(op.cst(0)), labels_[op.cst(1)]);
       return;
     case Opcode::exit_tb:
+      set_position();
       mov(eax, static_cast<uint32_t>(ExitKind::kExitTb));
       mov(rdx, op.cst(0));
       jmp_stub(StubKind::kExit);
@@ -571,6 +637,7 @@ void Emitter::emit_op(const Op& op) {
         dd(0);
         chain_sites[slot].push_back(static_cast<uint32_t>(getSize()));
       }
+      set_position();
       mov(edx, static_cast<uint32_t>(slot));
       if (options_.link) {
         jmp_stub(StubKind::kGotoLookup);
@@ -581,6 +648,7 @@ void Emitter::emit_op(const Op& op) {
       return;
     }
     case Opcode::lookup_and_goto_ptr:
+      set_position();
       if (options_.link) {
         jmp_stub(StubKind::kPtrLookup);
       } else {
@@ -1129,6 +1197,7 @@ void Emitter::emit_memory(const Op& op) {
   const uint32_t addr_temp = is_load ? op.in(0) : op.in(1);
   auto path = std::make_unique<SlowPath>();
   path->op = &op;
+  path->ordinal = insn_ordinal_;
   count(&JitStats::tlb_fast);
   load(rsi, addr_temp);
   mov(rax, rsi);
@@ -1189,6 +1258,7 @@ void Emitter::emit_memory(const Op& op) {
 void Emitter::emit_slow_paths() {
   for (auto& path : slow_paths_) {
     bind(path->entry);
+    insn_ordinal_ = path->ordinal;  // for the fault site
     count(&JitStats::tlb_slow);
     emit_memory_call(*path->op);
     const Op& op = *path->op;
@@ -1245,7 +1315,7 @@ void Emitter::emit_memory_call(const Op& op) {
       fatal("unhandled memory op", op);
   }
   test(eax, eax);
-  jz(mem_fault_, T_NEAR);
+  jz(fault_exit(mem_fault_), T_NEAR);
 }
 
 void Emitter::emit_call(const Op& op) {
@@ -1274,7 +1344,7 @@ void Emitter::emit_call(const Op& op) {
   lea(r8, ptr[r12 + offsetof(JitRunContext, fault)]);
   call_fn(reinterpret_cast<const void*>(&invoke_helper));
   test(al, al);
-  jz(helper_fault_, T_NEAR);
+  jz(fault_exit(helper_fault_), T_NEAR);
 }
 
 void Emitter::emit_vector(const Op& op) {

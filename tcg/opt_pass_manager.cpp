@@ -20,6 +20,7 @@ PassManager PassManager::standard() {
   // Again: removing branches and labels above merges basic blocks.
   pm.add("copy_prop", opt_copy_prop);
   pm.add("constant_fold", opt_constant_fold);
+  pm.add("condition_fuse", opt_condition_fuse);
   pm.add("dead_store", opt_dead_store);
   pm.add("dead_code", opt_dead_code);
   return pm;

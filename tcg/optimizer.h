@@ -27,6 +27,13 @@ void opt_dead_code(Block& block);
 // state, an op that may fault, a label, a branch or an exit.
 void opt_dead_store(Block& block);
 
+// Folds a setcond into what reads its 0/1 result in the same basic block:
+// brcond(setcond(a, b, c), 0, ne|eq) becomes brcond(a, b, c|!c) and
+// xor(setcond(a, b, c), 1) becomes setcond(a, b, !c), so that a guest's
+// compare and branch needs one host compare and jump. The setcond itself is
+// left for dead_code to drop when nothing else reads it.
+void opt_condition_fuse(Block& block);
+
 using PassFn = void (*)(Block&);
 
 class PassManager {
@@ -42,8 +49,8 @@ class PassManager {
   void run(Block& block) const;
   const std::vector<Pass>& passes() const { return passes_; }
 
-  // copy_prop, constant_fold, dead_code, copy_prop, constant_fold, dead_store,
-  // dead_code.
+  // copy_prop, constant_fold, dead_code, copy_prop, constant_fold,
+  // condition_fuse, dead_store, dead_code.
   static PassManager standard();
 
  private:

@@ -45,8 +45,8 @@ void TbCache::unlink(TranslationBlock* tb) {
     in.erase(std::remove(in.begin(), in.end(), std::make_pair(tb, slot)), in.end());
     tb->jmp_dest[slot] = nullptr;
   }
-  TranslationBlock*& cached = jump_cache_[jump_hash(tb->pc)];
-  if (cached == tb) cached = nullptr;
+  JumpEntry& cached = jump_cache_[jump_hash(tb->vaddr)];
+  if (cached.tb == tb) cached = JumpEntry{};
 }
 
 void TbCache::remove(TranslationBlock* tb) {
@@ -76,9 +76,36 @@ void TbCache::invalidate_page(uint64_t ppage) {
   }
 }
 
+void TbCache::jump_cache_set(TranslationBlock* tb, bool global) {
+  JumpEntry& e = jump_cache_[jump_hash(tb->vaddr)];
+  e.vaddr = tb->vaddr;
+  e.pc = tb->pc;
+  e.cs_base = tb->cs_base;
+  e.flags = tb->flags;
+  e.tb = tb;
+  e.global = global;
+  e.code = tb->program ? tb->program->chain_entry() : nullptr;
+}
+
+void TbCache::jump_cache_flush(bool keep_global) {
+  for (JumpEntry& e : jump_cache_) {
+    if (!(keep_global && e.global)) e = JumpEntry{};
+  }
+}
+
+void TbCache::jump_cache_flush_page(uint64_t vaddr) {
+  // A block is cached under its first byte's page only, and blocks that
+  // cross a page are never taken from the jump cache without a check of
+  // their second page; the previous page's group is cleared all the same.
+  for (uint64_t page : {vaddr, vaddr - 4096}) {
+    auto first = jump_cache_.begin() + (std::size_t{jump_group(page)} << kJumpWithinBits);
+    std::fill(first, first + (std::size_t{1} << kJumpWithinBits), JumpEntry{});
+  }
+}
+
 void TbCache::flush() {
   ++epoch_;
-  std::fill(jump_cache_.begin(), jump_cache_.end(), nullptr);
+  jump_cache_flush();
   blocks_.clear();
   page_blocks_.clear();
   code_pages_.clear();

@@ -20,6 +20,7 @@ inline constexpr uint64_t kNoPage = ~0ull;
 
 struct TranslationBlock {
   uint64_t phys_pc = 0;
+  uint64_t vaddr = 0;  // linear address of the first byte (cs_base + pc, wrapped as the mode wraps)
   uint64_t pc = 0;
   uint64_t cs_base = 0;
   uint32_t flags = 0;
@@ -27,7 +28,6 @@ struct TranslationBlock {
   uint32_t guest_bytes = 0;
   uint32_t num_insns = 0;
   std::unique_ptr<CompiledBlock> program;  // interpreter or JIT
-  uint64_t exec_count = 0;
   // Direct chaining: where each goto_tb slot jumps, and who jumps here.
   TranslationBlock* jmp_dest[2] = {nullptr, nullptr};
   std::vector<std::pair<TranslationBlock*, unsigned>> jmp_incoming;
@@ -50,10 +50,32 @@ class TbCache {
   // code buffer). The link is undone when either block goes away.
   bool link(TranslationBlock* from, unsigned slot, TranslationBlock* to);
 
-  // The per-vCPU jump cache: the last block seen at a virtual PC, for
-  // indirect jumps. Callers check the block's key before using it.
-  TranslationBlock* jump_cache_get(uint64_t pc) const { return jump_cache_[jump_hash(pc)]; }
-  void jump_cache_set(uint64_t pc, TranslationBlock* tb) { jump_cache_[jump_hash(pc)] = tb; }
+  // The per-vCPU jump cache: the last block seen at a linear address, found
+  // without translating that address again. The linear-to-physical mapping
+  // of the block's page(s) an entry stands for stays valid because every TLB
+  // flush also flushes the jump cache (whole, all but global pages, or the
+  // entries of the flushed page and the page before it, whose blocks may
+  // reach into it). Callers put a block here only once all its pages were
+  // found mapped where it came from. An entry keeps the block's host code so
+  // that the JIT's lookup touches one cache line.
+  struct JumpEntry {
+    uint64_t vaddr = ~0ull;
+    uint64_t pc = 0, cs_base = 0;
+    uint32_t flags = 0;
+    bool global = false;  // every page of the block is mapped global
+    TranslationBlock* tb = nullptr;
+    const void* code = nullptr;  // chain_entry(): the JIT's checked entry
+  };
+  const JumpEntry* jump_cache_find(uint64_t vaddr, uint64_t pc, uint64_t cs_base,
+                                   uint32_t flags) const {
+    const JumpEntry& e = jump_cache_[jump_hash(vaddr)];
+    if (e.vaddr != vaddr || e.pc != pc || e.cs_base != cs_base || e.flags != flags || !e.tb)
+      return nullptr;
+    return &e;
+  }
+  void jump_cache_set(TranslationBlock* tb, bool global);
+  void jump_cache_flush(bool keep_global = false);
+  void jump_cache_flush_page(uint64_t vaddr);
 
   // Changes on every removal or flush: a TranslationBlock* held across
   // other work is still valid only if this did not change.
@@ -79,9 +101,19 @@ class TbCache {
   };
   void remove(TranslationBlock* tb);
   void unlink(TranslationBlock* tb);
-  static constexpr unsigned kJumpCacheBits = 12;
-  static unsigned jump_hash(uint64_t pc) {
-    return static_cast<unsigned>((pc ^ (pc >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
+  // The index is a page group (high bits) and a position in it (low bits),
+  // so that flushing one page clears one contiguous group.
+  static constexpr unsigned kJumpGroupBits = 6, kJumpWithinBits = 6;
+  static constexpr unsigned kJumpCacheBits = kJumpGroupBits + kJumpWithinBits;
+  static unsigned jump_group(uint64_t vaddr) {
+    const uint64_t page = vaddr >> 12;
+    return static_cast<unsigned>((page ^ (page >> kJumpGroupBits) ^ (page >> 2 * kJumpGroupBits)) &
+                                 ((1u << kJumpGroupBits) - 1));
+  }
+  static unsigned jump_hash(uint64_t vaddr) {
+    const unsigned within =
+        static_cast<unsigned>((vaddr ^ (vaddr >> kJumpWithinBits)) & ((1u << kJumpWithinBits) - 1));
+    return jump_group(vaddr) << kJumpWithinBits | within;
   }
 
   std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
@@ -90,7 +122,7 @@ class TbCache {
   uint64_t translations_ = 0;
   uint64_t invalidations_ = 0;
   uint64_t epoch_ = 0;
-  std::vector<TranslationBlock*> jump_cache_ = std::vector<TranslationBlock*>(1u << kJumpCacheBits);
+  std::vector<JumpEntry> jump_cache_ = std::vector<JumpEntry>(1u << kJumpCacheBits);
 };
 
 }  // namespace vx86::tcg

@@ -50,7 +50,7 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
   EXPECT_EQ(l7.ebx, bit(1) | bit(7) | bit(18) | bit(20) |
                         bit(23));  // TSC_ADJUST SMEP RDSEED SMAP CLFLUSHOPT
   EXPECT_EQ(l7.ecx, 0u);
-  EXPECT_EQ(l7.edx, 0u);
+  EXPECT_EQ(l7.edx, bit(29));  // IA32_ARCH_CAPABILITIES
   CpuidResult e1 = cpuid(m, 0x80000001, 0, 0, 1);
   EXPECT_EQ(e1.ecx, bit(0) | bit(5) | bit(8));                         // LAHF-64, LZCNT, PREFETCHW
   EXPECT_EQ(e1.edx, bit(11) | bit(20) | bit(26) | bit(27) | bit(29));  // +1G pages, RDTSCP

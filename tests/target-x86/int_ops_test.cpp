@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "target-x86/cpuid.h"
 #include "target-x86/exceptions.h"
 #include "tests/target-x86/cpu_harness.h"
 
@@ -300,6 +301,21 @@ TEST_F(IntOps, TscAdjustTracksTscWrites) {
   ASSERT_TRUE(write_msr(cpu, kTscAdjust, 0));
   ASSERT_TRUE(read_msr(cpu, kTsc, &tsc));
   EXPECT_EQ(tsc, 0u);
+}
+
+// IA32_ARCH_CAPABILITIES says "not affected" for the speculative-execution
+// bugs (Linux keys page-table isolation, VERW clearing and return thunks on
+// them) and cannot be written.
+TEST_F(IntOps, ArchCapabilitiesReportNoSpeculationBugs) {
+  X86Cpu& cpu = h64.cpu();
+  constexpr uint32_t kArchCapabilitiesMsr = 0x10a;
+  EXPECT_TRUE(cpuid(cpu.model, 7, 0, 0, 1).edx & (1u << 29));
+  uint64_t caps = 0;
+  ASSERT_TRUE(read_msr(cpu, kArchCapabilitiesMsr, &caps));
+  EXPECT_TRUE(caps & (1u << 0));     // RDCL_NO: no Meltdown, so no PTI
+  EXPECT_TRUE(caps & (1u << 5));     // MDS_NO
+  EXPECT_TRUE(caps & (1ull << 62));  // ITS_NO
+  EXPECT_FALSE(write_msr(cpu, kArchCapabilitiesMsr, 0));
 }
 
 TEST_F(IntOps, RealModeShiftAndDivide) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "tcg/helper.h"
@@ -206,6 +207,67 @@ TEST(TcgOptimize, LoopsSurviveOptimization) {
     interpret(*blk, env.data(), mem);
     EXPECT_EQ(test::env_u64(env, 0), 55u) << print_block(*blk);
     EXPECT_EQ(test::env_u64(env, 8), 54u);
+  }
+}
+
+// ---- compare and branch fusion ----
+
+// The x86 translator's "jne" after a flag-setting op: setcond, an inverting
+// xor, then a branch on the 0/1 value. It must become one compare-and-branch
+// of the original operands and behave the same for values on both sides.
+TEST(TcgConditionFuse, SetcondXorBrcondBecomesOneBranch) {
+  for (uint64_t value : {0ull, 1ull, 0x8000000000000000ull}) {
+    Block block;
+    IrBuilder b(block);
+    Temp x = b.new_i64(), flag = b.new_i64(), notflag = b.new_i64();
+    Label taken = b.new_label();
+    b.ld_i64(x, 0);
+    b.setcond_i64(flag, x, b.const_i64(0), Cond::kEq);
+    b.xor_i64(notflag, flag, b.const_i64(1));
+    b.brcond_i64(notflag, b.const_i64(0), Cond::kNe, taken);
+    b.movi_i64(x, 111);
+    b.st_i64(x, 8);
+    b.exit_tb(0);
+    b.set_label(taken);
+    b.movi_i64(x, 222);
+    b.st_i64(x, 8);
+    b.exit_tb(0);
+    Block opt = block;
+    optimized(opt);
+    EXPECT_EQ(count_ops(opt, Opcode::setcond_i64), 0u) << print_block(opt);
+    EXPECT_EQ(count_ops(opt, Opcode::xor_i64), 0u) << print_block(opt);
+    ASSERT_EQ(count_ops(opt, Opcode::brcond_i64), 1u);
+    for (const Block* blk : {&block, &opt}) {
+      std::vector<uint8_t> env(16);
+      std::memcpy(env.data(), &value, 8);
+      test::FakeMemory mem;
+      interpret(*blk, env.data(), mem);
+      EXPECT_EQ(test::env_u64(env, 8), value != 0 ? 222u : 111u) << print_block(*blk);
+    }
+  }
+}
+
+TEST(TcgConditionFuse, KeepsTheSetcondWhenItsInputChanged) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), flag = b.new_i64();
+  Label taken = b.new_label();
+  b.ld_i64(x, 0);
+  b.setcond_i64(flag, x, b.const_i64(5), Cond::kLtu);
+  b.movi_i64(x, 100);  // the comparison was of the old x
+  b.st_i64(x, 8);
+  b.brcond_i64(flag, b.const_i64(0), Cond::kEq, taken);
+  b.exit_tb(1);
+  b.set_label(taken);
+  b.exit_tb(2);
+  opt_condition_fuse(block);
+  EXPECT_EQ(count_ops(block, Opcode::setcond_i64), 1u) << print_block(block);
+  for (uint64_t value : {3ull, 7ull}) {
+    std::vector<uint8_t> env(16);
+    std::memcpy(env.data(), &value, 8);
+    test::FakeMemory mem;
+    ExitRecord ex = interpret(block, env.data(), mem);
+    EXPECT_EQ(ex.value, value < 5 ? 1u : 2u);
   }
 }
 
