@@ -128,24 +128,38 @@ const void* jit_lookup(void* opaque) {
 void ensure_jit_runtime(X86Cpu& cpu) {
   if (cpu.tcg_backend != tcg::Backend::kJit || cpu.jit) return;
   static_assert(sizeof(cpu.exit_request) == 1 && sizeof(cpu.intr_line) == 1 &&
-                sizeof(cpu.stop_after_block) == 1);
+                sizeof(cpu.stop_after_block) == 1 && sizeof(cpu.exec_breakpoints) == 1);
   tcg::JitConfig c;
   c.code_buffer_bytes = cpu.jit_code_bytes;
   // Chained blocks leave for the loop on a kick, a stop or HLT request, a
   // pending exception, single-stepping, or an interrupt.
-  c.exit_checks.push_back({env_offset(cpu, &cpu.exit_request), 0xff, false});
-  c.exit_checks.push_back({env_offset(cpu, &cpu.stop_after_block), 0xff, false});
+  // Any interrupt line activity goes back to the loop, which knows what IF,
+  // the interrupt shadow and the local APIC's NMI/INIT/SIPI allow.
+  // Instruction breakpoints are checked by the loop before every block.
+  const int32_t kick = env_offset(cpu, &cpu.exit_request);
+  if (kick % 4 == 0 && env_offset(cpu, &cpu.intr_line) == kick + 1 &&
+      env_offset(cpu, &cpu.stop_after_block) == kick + 2 &&
+      env_offset(cpu, &cpu.exec_breakpoints) == kick + 3) {
+    c.exit_checks.push_back({kick, 0xffffffffu, false});  // all four bytes at once
+  } else {
+    for (const void* byte : {static_cast<const void*>(&cpu.exit_request),
+                             static_cast<const void*>(&cpu.intr_line),
+                             static_cast<const void*>(&cpu.stop_after_block),
+                             static_cast<const void*>(&cpu.exec_breakpoints)}) {
+      c.exit_checks.push_back({env_offset(cpu, byte), 0xff, false});
+    }
+  }
   c.exit_checks.push_back({env_offset(cpu, &cpu.halted), 0xffffffffu, false});
   c.exit_checks.push_back({env_offset(cpu, &cpu.exception_vector), 0x80000000u, true});
   c.exit_checks.push_back({env_offset(cpu, &cpu.eflags_rest), kFlagTF, false});
-  // Any interrupt line activity goes back to the loop, which knows what IF,
-  // the interrupt shadow and the local APIC's NMI/INIT/SIPI allow.
-  c.exit_checks.push_back({env_offset(cpu, &cpu.intr_line), 0xff, false});
-  // Instruction breakpoints are checked by the loop before every block.
-  c.exit_checks.push_back({env_offset(cpu, &cpu.exec_breakpoints), 0xff, false});
   c.flags_offset = env_offset(cpu, &cpu.hflags);
   c.lookup = &jit_lookup;
   c.lookup_opaque = &cpu;
+  c.jump_cache.table = cpu.tb_cache.jump_cache_table();
+  c.jump_cache.pc_offset = env_offset(cpu, &cpu.rip);
+  c.jump_cache.cs_base_offset = env_offset(cpu, &cpu.segs[kSegCS].base);
+  c.jump_cache.wide_address_flag = kHfCs64;
+  static_assert(sizeof(cpu.rip) == 8 && sizeof(cpu.segs[kSegCS].base) == 8);
   c.tlb.enabled = true;
   c.tlb.env_offset = env_offset(cpu, cpu.mmu.tlb_table());
   c.tlb.mem_index_stride = sizeof(TlbEntry) * Mmu::kTlbSize;

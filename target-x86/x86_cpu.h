@@ -39,16 +39,21 @@ struct X86Cpu : CpuState {
   Mmu mmu;
   tcg::TbCache tb_cache;
 
+  // Four bytes that send chained JIT blocks back to the execution loop, kept
+  // in one aligned word so that a block's entry tests them at once.
   // Set from any thread to make the execution loop return (kick).
-  std::atomic<bool> exit_request{false};
+  alignas(4) std::atomic<bool> exit_request{false};
   // The interrupt controller's INTR output (level).
   std::atomic<bool> intr_line{false};
+  // Set by helpers that end the run loop (shutdown/reset requests, triple fault).
+  bool stop_after_block = false;
+  // Nonzero while DR7 enables an instruction breakpoint: chained JIT blocks
+  // then return to the execution loop, which checks each block's address.
+  uint8_t exec_breakpoints = 0;
   // The virtual clock RDTSC counts (null in unit tests: the TSC reads 0).
   Clocks* clocks = nullptr;
   unsigned cpu_index = 0;
   unsigned cpu_count = 1;
-  // Set by helpers that end the run loop (shutdown/reset requests, triple fault).
-  bool stop_after_block = false;
   // Which tcg backend compiles this CPU's blocks (set by the accelerator).
   tcg::Backend tcg_backend = tcg::Backend::kInterpreter;
   // The JIT's code buffer for this vCPU (made by the first cpu_exec), its size
@@ -59,9 +64,6 @@ struct X86Cpu : CpuState {
   // Interrupts and exceptions delivered so far: single-stepping (EFLAGS.TF)
   // raises no #DB after an instruction that itself went through the IDT.
   uint64_t deliveries = 0;
-  // Nonzero while DR7 enables an instruction breakpoint: chained JIT blocks
-  // then return to the execution loop, which checks each block's address.
-  uint8_t exec_breakpoints = 0;
   // FERR#, the x87 error output the PC routes to IRQ 13. With CR0.NE=0 an
   // unmasked x87 error raises it at the next waiting instruction, which then
   // waits (as in HLT, for the IRQ 13 handler) unless IGNNE# is asserted; it

@@ -57,6 +57,17 @@ struct JitConfig {
   int32_t flags_offset = -1;
   JitLookupFn lookup = nullptr;
   void* lookup_opaque = nullptr;
+  // An inline probe of a TbCache jump cache before calling `lookup`: the
+  // key is the u64 pc at pc_offset, the u64 code segment base at
+  // cs_base_offset and the flags at flags_offset; the linear address is
+  // pc + base, wrapped to 32 bits unless the flags have wide_address_flag.
+  // A hit jumps straight to the entry's code (the block's checked entry).
+  struct JumpCacheProbe {
+    const void* table = nullptr;  // TbCache::jump_cache_table(), null: no probe
+    int32_t pc_offset = 0;
+    int32_t cs_base_offset = 0;
+    uint32_t wide_address_flag = 0;
+  } jump_cache;
   JitFastTlb tlb;
   bool count_stats = false;  // count TLB probes and helper calls in generated code
 };

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "tcg/interp.h"
+#include "tcg/tb_cache.h"
 #include "tcg/jit_x86_64.h"
 #include "tcg/jit_x86_64_abi.h"
 
@@ -54,9 +55,59 @@ class StubEmitter : public Xbyak::CodeGenerator {
     pop(rbx);
     ret();
   }
+  // The jump cache probe (TbCache::jump_hash and jump_cache_find); falls
+  // through on a miss. Keeps edx.
+  void probe_jump_cache(const JitConfig& config) {
+    using Entry = TbCache::JumpEntry;
+    const JitConfig::JumpCacheProbe& p = config.jump_cache;
+    Xbyak::Label miss, wide;
+    mov(rax, qword[rbx + p.pc_offset]);
+    mov(rcx, qword[rbx + p.cs_base_offset]);
+    mov(edi, dword[rbx + config.flags_offset]);
+    lea(rsi, ptr[rax + rcx]);  // the linear address
+    test(edi, p.wide_address_flag);
+    jnz(wide);
+    mov(esi, esi);
+    L(wide);
+    constexpr unsigned kGroup = TbCache::kJumpGroupBits, kWithin = TbCache::kJumpWithinBits;
+    mov(r8, rsi);
+    shr(r8, 12);  // page
+    mov(r9, r8);
+    shr(r9, kGroup);
+    xor_(r9, r8);
+    shr(r8, 2 * kGroup);
+    xor_(r9, r8);
+    and_(r9d, (1u << kGroup) - 1);
+    shl(r9d, kWithin);
+    mov(r10, rsi);
+    shr(r10, kWithin);
+    xor_(r10, rsi);
+    and_(r10d, (1u << kWithin) - 1);
+    or_(r9d, r10d);
+    imul(r9, r9, static_cast<int>(sizeof(Entry)));
+    mov(r10, reinterpret_cast<uint64_t>(p.table));
+    add(r9, r10);
+    cmp(qword[r9 + offsetof(Entry, vaddr)], rsi);
+    jne(miss);
+    cmp(qword[r9 + offsetof(Entry, pc)], rax);
+    jne(miss);
+    cmp(qword[r9 + offsetof(Entry, cs_base)], rcx);
+    jne(miss);
+    cmp(dword[r9 + offsetof(Entry, flags)], edi);
+    jne(miss);
+    mov(rax, qword[r9 + offsetof(Entry, code)]);
+    test(rax, rax);
+    jz(miss);
+    jmp(rax);  // the block's checked entry decides whether it may run
+    L(miss);
+  }
+
   // edx = slot for goto_tb; rip etc. are already in env.
   void lookup(const JitConfig& config, ExitKind miss_kind, const uint8_t* exit_stub) {
     Xbyak::Label miss;
+    if (config.lookup && config.jump_cache.table && config.flags_offset >= 0) {
+      probe_jump_cache(config);
+    }
     if (config.lookup) {
       mov(dword[r12 + offsetof(JitRunContext, exit_slot)], edx);
       mov(rdi, reinterpret_cast<uint64_t>(config.lookup_opaque));

@@ -74,6 +74,9 @@ class TbCache {
     return &e;
   }
   void jump_cache_set(TranslationBlock* tb, bool global);
+  // The entries, for the JIT's inline probe (see jump_hash). The table is
+  // allocated once and never moves.
+  const JumpEntry* jump_cache_table() const { return jump_cache_.data(); }
   void jump_cache_flush(bool keep_global = false);
   void jump_cache_flush_page(uint64_t vaddr);
 
@@ -101,8 +104,10 @@ class TbCache {
   };
   void remove(TranslationBlock* tb);
   void unlink(TranslationBlock* tb);
+ public:
   // The index is a page group (high bits) and a position in it (low bits),
-  // so that flushing one page clears one contiguous group.
+  // so that flushing one page clears one contiguous group. The JIT's lookup
+  // stub computes the same hash.
   static constexpr unsigned kJumpGroupBits = 6, kJumpWithinBits = 6;
   static constexpr unsigned kJumpCacheBits = kJumpGroupBits + kJumpWithinBits;
   static unsigned jump_group(uint64_t vaddr) {
@@ -115,6 +120,8 @@ class TbCache {
         static_cast<unsigned>((vaddr ^ (vaddr >> kJumpWithinBits)) & ((1u << kJumpWithinBits) - 1));
     return jump_group(vaddr) << kJumpWithinBits | within;
   }
+
+ private:
 
   std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<TranslationBlock*>> page_blocks_;
