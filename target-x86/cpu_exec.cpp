@@ -142,10 +142,10 @@ void ensure_jit_runtime(X86Cpu& cpu) {
       env_offset(cpu, &cpu.exec_breakpoints) == kick + 3) {
     c.exit_checks.push_back({kick, 0xffffffffu, false});  // all four bytes at once
   } else {
-    for (const void* byte : {static_cast<const void*>(&cpu.exit_request),
-                             static_cast<const void*>(&cpu.intr_line),
-                             static_cast<const void*>(&cpu.stop_after_block),
-                             static_cast<const void*>(&cpu.exec_breakpoints)}) {
+    for (const void* byte :
+         {static_cast<const void*>(&cpu.exit_request), static_cast<const void*>(&cpu.intr_line),
+          static_cast<const void*>(&cpu.stop_after_block),
+          static_cast<const void*>(&cpu.exec_breakpoints)}) {
       c.exit_checks.push_back({env_offset(cpu, byte), 0xff, false});
     }
   }

@@ -7,9 +7,9 @@
 #include <cstring>
 
 #include "tcg/interp.h"
-#include "tcg/tb_cache.h"
 #include "tcg/jit_x86_64.h"
 #include "tcg/jit_x86_64_abi.h"
+#include "tcg/tb_cache.h"
 
 namespace vx86::tcg {
 

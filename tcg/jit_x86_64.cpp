@@ -5,12 +5,15 @@
 #include <xbyak/xbyak.h>
 #include <xbyak/xbyak_util.h>
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <optional>
 
 #include "tcg/helper.h"
@@ -171,7 +174,13 @@ class Emitter : public Xbyak::CodeGenerator {
     }
     if (forward(r, t)) return;
     if (elided_[t]) elision_failed_ = true;
-    if (wide(t)) {
+    if (reg_of_[t] != kNoReg) {
+      const Xbyak::Reg64 home = kTempRegs[reg_of_[t]];
+      if (!wide(t))
+        mov(r.cvt32(), home.cvt32());
+      else if (home.getIdx() != r.getIdx())
+        mov(r, home);
+    } else if (wide(t)) {
       mov(r, qslot(t));
     } else {
       mov(r.cvt32(), dword[rbp + static_cast<int>(slot_off_[t])]);
@@ -179,12 +188,27 @@ class Emitter : public Xbyak::CodeGenerator {
   }
   void store(uint32_t t, const Xbyak::Reg64& r) {
     const size_t begin = getSize();
-    if (wide(t))
+    if (reg_of_[t] != kNoReg) {
+      const Xbyak::Reg64 home = kTempRegs[reg_of_[t]];
+      if (wide(t))
+        mov(home, r);
+      else
+        mov(home.cvt32(), r.cvt32());
+    } else if (wide(t)) {
       mov(qslot(t), r);
-    else
+    } else {
       mov(dword[rbp + static_cast<int>(slot_off_[t])], r.cvt32());
+    }
     last_ = {t, r, begin, getSize(), true};
   }
+  // Integer temps may live in a register instead of a slot: r13 and r14
+  // (free when positions are static: they are set only on the way out) and
+  // r10 and r11 (caller-saved: pushed around every call).
+  static constexpr int8_t kNoReg = -1;
+  static inline const Xbyak::Reg64 kTempRegs[4] = {Xbyak::util::r13, Xbyak::util::r14,
+                                                   Xbyak::util::r10, Xbyak::util::r11};
+  void allocate_registers();
+  bool saves_caller_saved_ = false;  // some temp lives in r10 or r11
   // Store-to-load forwarding: when nothing was emitted (and no label bound)
   // since temp t was stored from a register, t is still in that register.
   // If this is t's only read, the slot store itself is dropped.
@@ -250,8 +274,16 @@ class Emitter : public Xbyak::CodeGenerator {
   void emit_call(const Op& op);
   void emit_vector(const Op& op);
   void call_fn(const void* fn) {
+    if (saves_caller_saved_) {
+      push(r10);  // two pushes keep the stack 16-byte aligned
+      push(r11);
+    }
     mov(rax, reinterpret_cast<uint64_t>(fn));
     call(rax);
+    if (saves_caller_saved_) {
+      pop(r11);
+      pop(r10);
+    }
   }
 
   struct SlowPath {
@@ -277,6 +309,7 @@ class Emitter : public Xbyak::CodeGenerator {
   std::vector<bool> used_;       // temps that some op reads or writes
   std::vector<uint32_t> reads_;  // how many op inputs name each temp
   std::vector<bool> elided_;     // temps whose slot store was left out
+  std::vector<int8_t> reg_of_;   // index into kTempRegs, or kNoReg for a slot
   const bool elide_stores_;
   bool elision_failed_ = false;
   bool may_elide_ = false;  // the op being emitted reads its inputs once, inline
@@ -326,6 +359,7 @@ void Emitter::layout_frame() {
       if (t < n && i >= op.nout) ++reads_[t];
     }
   }
+  allocate_registers();
   slot_off_.assign(n, 0);
   size_t off = 0;
   // v128 first so every 16-byte slot stays aligned.
@@ -336,7 +370,8 @@ void Emitter::layout_frame() {
     }
   }
   for (size_t t = 0; t < n; ++t) {
-    if (used[t] && block_.temps[t].type != tcg::Type::kV128 && !block_.temps[t].is_const) {
+    if (used[t] && block_.temps[t].type != tcg::Type::kV128 && !block_.temps[t].is_const &&
+        reg_of_[t] == kNoReg) {
       slot_off_[t] = static_cast<uint32_t>(off);
       off += 8;
     }
@@ -346,6 +381,60 @@ void Emitter::layout_frame() {
     std::abort();
   }
   frame_words_ = (off + 15) / 16 * 2;
+}
+
+// Linear scan over the op order: each integer temp's interval runs from its
+// first to its last mention; when no register is free the interval that
+// ends last stays in its slot. Only for blocks whose branches all go
+// forward, where the op order covers every path.
+void Emitter::allocate_registers() {
+  const size_t n = block_.temps.size();
+  reg_of_.assign(n, kNoReg);
+  if (!static_positions_) return;
+  constexpr int kUnseen = -1;
+  std::vector<int> first(n, kUnseen), last(n, kUnseen);
+  for (size_t i = 0; i < block_.ops.size(); ++i) {
+    const Op& op = block_.ops[i];
+    for (unsigned k = 0; k < unsigned(op.nout) + op.nin; ++k) {
+      const uint32_t t = static_cast<uint32_t>(op.args[k]);
+      if (t >= n || block_.temps[t].is_const || block_.temps[t].type == tcg::Type::kV128) continue;
+      if (first[t] == kUnseen) first[t] = static_cast<int>(i);
+      last[t] = static_cast<int>(i);
+    }
+  }
+  std::vector<uint32_t> order;
+  for (uint32_t t = 0; t < n; ++t) {
+    if (first[t] != kUnseen) order.push_back(t);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return first[a] < first[b]; });
+  constexpr size_t kRegs = std::size(kTempRegs);
+  std::array<uint32_t, kRegs> holder;
+  holder.fill(kNoTemp);
+  for (uint32_t t : order) {
+    // An op reads all its inputs before it writes: an interval may start
+    // where another ends only if that one is not also written there, so
+    // require a strict gap.
+    int reg = -1;
+    for (size_t r = 0; r < kRegs; ++r) {
+      if (holder[r] == kNoTemp || last[holder[r]] < first[t]) {
+        reg = static_cast<int>(r);
+        break;
+      }
+    }
+    if (reg < 0) {
+      size_t victim = 0;
+      for (size_t r = 1; r < kRegs; ++r) {
+        if (last[holder[r]] > last[holder[victim]]) victim = r;
+      }
+      if (last[holder[victim]] <= last[t]) continue;  // t itself stays in a slot
+      reg_of_[holder[victim]] = kNoReg;
+      reg = static_cast<int>(victim);
+    }
+    holder[reg] = t;
+    reg_of_[t] = static_cast<int8_t>(reg);
+  }
+  for (int8_t r : reg_of_) saves_caller_saved_ |= r >= 2;
 }
 
 void Emitter::emit_entry_checks(Xbyak::Label& entry_exit) {
@@ -404,9 +493,9 @@ bool Emitter::branches_stay_in_insn() const {
 
 void Emitter::generate() {
   setDefaultJmpNEAR(true);
-  layout_frame();
   labels_.resize(block_.num_labels);
   static_positions_ = branches_stay_in_insn();
+  layout_frame();
 
   // Checked entry (chained jumps, lookups), then the entry run() uses.
   Xbyak::Label entry_exit;
@@ -1191,6 +1280,7 @@ void Emitter::emit_memory(const Op& op) {
   const bool is_store = op.opc == O::qemu_st_i32 || op.opc == O::qemu_st_i64;
   if (!tlb.enabled || mem_index >= tlb.num_mem_indexes || !(is_load || is_store)) {
     emit_memory_call(op);
+    if (is_load) store(op.out(0), rax);
     return;
   }
   const unsigned size = memop_size(memop);
@@ -1231,7 +1321,6 @@ void Emitter::emit_memory(const Op& op) {
         to64 ? mov(rax, qword[rsi]) : mov(eax, dword[rsi]);
         break;
     }
-    store(op.out(0), rax);
   } else {
     load(rax, op.in(0));
     switch (size) {
@@ -1250,8 +1339,8 @@ void Emitter::emit_memory(const Op& op) {
     }
   }
   bind(path->resume);
-  // Both paths arrive with a loaded value in rax (see emit_slow_paths).
-  if (is_load) last_ = {op.out(0), rax, getSize(), getSize(), false};
+  // Both paths arrive here with a loaded value in rax (see emit_slow_paths).
+  if (is_load) store(op.out(0), rax);
   slow_paths_.push_back(std::move(path));
 }
 
@@ -1260,15 +1349,7 @@ void Emitter::emit_slow_paths() {
     bind(path->entry);
     insn_ordinal_ = path->ordinal;  // for the fault site
     count(&JitStats::tlb_slow);
-    emit_memory_call(*path->op);
-    const Op& op = *path->op;
-    if (op.opc == Opcode::qemu_ld_i32 || op.opc == Opcode::qemu_ld_i64) {
-      // The value is in its slot; the inline path also has it in rax.
-      if (wide(op.out(0)))
-        mov(rax, qslot(op.out(0)));
-      else
-        mov(eax, dword[rbp + static_cast<int>(slot_off_[op.out(0)])]);
-    }
+    emit_memory_call(*path->op);  // a load leaves its value in rax, as the inline path
     jmp(path->resume, T_NEAR);
   }
 }
@@ -1282,12 +1363,15 @@ void Emitter::emit_memory_call(const Op& op) {
     case O::qemu_ld_i64:
       load(rsi, op.in(0));
       mov(rdi, r12);
-      lea(rdx, slot(op.out(0)));
+      lea(rdx, ptr[r12 + offsetof(JitRunContext, scratch_result)]);
       mov(ecx, memop);
       mov(r8d, mem_index);
       mov(r9d, op.opc == O::qemu_ld_i32 ? 1u : 0u);
       call_fn(reinterpret_cast<const void*>(&thunk_load));
-      break;
+      test(eax, eax);
+      jz(fault_exit(mem_fault_), T_NEAR);
+      mov(rax, qword[r12 + offsetof(JitRunContext, scratch_result)]);  // the value
+      return;
     case O::qemu_st_i32:
     case O::qemu_st_i64:
       load(rdx, op.in(0));
@@ -1337,7 +1421,8 @@ void Emitter::emit_call(const Op& op) {
   mov(rdi, reinterpret_cast<uint64_t>(h));
   mov(rsi, rbx);
   lea(rdx, ptr[r12 + offsetof(JitRunContext, helper_args)]);
-  if (op.nout)
+  const bool vector_result = op.nout && info(op.out(0)).type == tcg::Type::kV128;
+  if (vector_result)
     lea(rcx, slot(op.out(0)));
   else
     lea(rcx, ptr[r12 + offsetof(JitRunContext, scratch_result)]);
@@ -1345,6 +1430,10 @@ void Emitter::emit_call(const Op& op) {
   call_fn(reinterpret_cast<const void*>(&invoke_helper));
   test(al, al);
   jz(fault_exit(helper_fault_), T_NEAR);
+  if (op.nout && !vector_result) {
+    mov(rax, qword[r12 + offsetof(JitRunContext, scratch_result)]);
+    store(op.out(0), rax);
+  }
 }
 
 void Emitter::emit_vector(const Op& op) {

@@ -104,6 +104,7 @@ class TbCache {
   };
   void remove(TranslationBlock* tb);
   void unlink(TranslationBlock* tb);
+
  public:
   // The index is a page group (high bits) and a position in it (low bits),
   // so that flushing one page clears one contiguous group. The JIT's lookup
@@ -122,7 +123,6 @@ class TbCache {
   }
 
  private:
-
   std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<TranslationBlock*>> page_blocks_;
   std::unordered_set<uint64_t> code_pages_;
