@@ -2,9 +2,11 @@
 // JitBlock::run() agree on. Not for other users.
 //
 // Register roles inside generated code (callee-saved, so they survive helper
-// calls): rbx = env, rbp = temp slots, r12 = JitRunContext*,
-// r13d = insn_start count - 1 and r14d = ordinal of the last insn_start of
-// the running block, r15 = the running JitBlock*.
+// calls): rbx = env, rbp = temp slots, r12 = JitRunContext*, r15 = the running
+// JitBlock*, r13d = insn_start count - 1 and r14d = ordinal of the last
+// insn_start of the running block. In blocks whose branches all go forward the
+// two positions are static, written only on the way out, and r13/r14 hold
+// temps in between (as do r10/r11, saved around calls).
 #pragma once
 
 #if defined(__x86_64__)
