@@ -17,7 +17,9 @@ PassManager PassManager::standard() {
   pm.add("copy_prop", opt_copy_prop);
   pm.add("constant_fold", opt_constant_fold);
   pm.add("dead_code", opt_dead_code);
-  // Again: removing branches and labels above merges basic blocks.
+  pm.add("env_forward", opt_env_forward);
+  // Again: removing branches and labels above merges basic blocks, and
+  // env_forward leaves moves.
   pm.add("copy_prop", opt_copy_prop);
   pm.add("constant_fold", opt_constant_fold);
   pm.add("condition_fuse", opt_condition_fuse);

@@ -27,6 +27,13 @@ void opt_dead_code(Block& block);
 // state, an op that may fault, a label, a branch or an exit.
 void opt_dead_store(Block& block);
 
+// Within a basic block, a 4- or 8-byte env load of bytes that an earlier
+// store wrote (or an earlier load read), with no helper that writes state in
+// between, becomes a move or extension of that temp: a guest register read
+// after an instruction wrote it needs no load. The stores stay (a fault or
+// helper must see the state).
+void opt_env_forward(Block& block);
+
 // Folds a setcond into what reads its 0/1 result in the same basic block:
 // brcond(setcond(a, b, c), 0, ne|eq) becomes brcond(a, b, c|!c) and
 // xor(setcond(a, b, c), 1) becomes setcond(a, b, !c), so that a guest's
@@ -49,8 +56,8 @@ class PassManager {
   void run(Block& block) const;
   const std::vector<Pass>& passes() const { return passes_; }
 
-  // copy_prop, constant_fold, dead_code, copy_prop, constant_fold,
-  // condition_fuse, dead_store, dead_code.
+  // copy_prop, constant_fold, dead_code, env_forward, copy_prop,
+  // constant_fold, condition_fuse, dead_store, dead_code.
   static PassManager standard();
 
  private:

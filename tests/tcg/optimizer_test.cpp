@@ -271,6 +271,60 @@ TEST(TcgConditionFuse, KeepsTheSetcondWhenItsInputChanged) {
   }
 }
 
+// ---- env load forwarding ----
+
+// A guest register written by one instruction and read by the next: the read
+// becomes a use of the written temp, with the width conversions of the loads.
+TEST(TcgEnvForward, LoadsAfterStoresUseTheStoredTemp) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64(), lo = b.new_i32(), z = b.new_i64();
+  b.ld_i64(x, 0);
+  b.add_i64(x, x, b.const_i64(0x100000001ull));
+  b.st_i64(x, 8);
+  b.ld_i64(y, 8);     // -> mov from x
+  b.ld_i32(lo, 8);    // -> low half of x
+  b.ld32u_i64(z, 8);  // -> x zero-extended from 32 bits
+  b.st_i64(y, 16);
+  b.st_i32(lo, 24);
+  b.st_i64(z, 32);
+  b.exit_tb(0);
+  Block opt = block;
+  opt_env_forward(opt);
+  EXPECT_EQ(count_ops(opt, Opcode::ld_i64), 1u) << print_block(opt);
+  EXPECT_EQ(count_ops(opt, Opcode::ld_i32) + count_ops(opt, Opcode::ld32u_i64), 0u);
+  for (const Block* blk : {&block, &opt}) {
+    std::vector<uint8_t> env(40);
+    const uint64_t start = 0xfffffffffull;
+    std::memcpy(env.data(), &start, 8);
+    test::FakeMemory mem;
+    interpret(*blk, env.data(), mem);
+    EXPECT_EQ(test::env_u64(env, 16), start + 0x100000001ull) << print_block(*blk);
+    EXPECT_EQ(test::env_u64(env, 24) & 0xffffffffu, (start + 0x100000001ull) & 0xffffffffu);
+    EXPECT_EQ(test::env_u64(env, 32), (start + 0x100000001ull) & 0xffffffffu);
+  }
+}
+
+TEST(TcgEnvForward, StateWritingHelpersLabelsAndPartialStoresForget) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64(), b8 = b.new_i32();
+  Label next = b.new_label();
+  b.ld_i64(x, 0);
+  b.st_i64(x, 8);
+  b.movi_i32(b8, 0x7f);
+  b.st8_i32(b8, 9);  // changes one byte of the stored word
+  b.ld_i64(y, 8);    // must load
+  b.st_i64(y, 16);
+  b.br(next);
+  b.set_label(next);
+  b.ld_i64(y, 16);  // a new basic block: must load
+  b.st_i64(y, 24);
+  b.exit_tb(0);
+  opt_env_forward(block);
+  EXPECT_EQ(count_ops(block, Opcode::ld_i64), 3u) << print_block(block);
+}
+
 // ---- dead guest-state stores ----
 
 std::string dse(Block& block) {
