@@ -175,11 +175,13 @@ void ensure_jit_runtime(X86Cpu& cpu) {
   cpu.jit = tcg::make_jit_runtime(c);
 }
 
-std::unique_ptr<tcg::CompiledBlock> compile(X86Cpu& cpu, const tcg::Block& ir, bool cache) {
+// A chainable block (cached, and more than the one instruction after an
+// interrupt shadow) checks for events at entry and links to others.
+std::unique_ptr<tcg::CompiledBlock> compile(X86Cpu& cpu, const tcg::Block& ir, bool chainable) {
   tcg::JitBlockOptions options;
   options.key_flags = cpu.hflags;
-  options.entry_checks = cache;
-  options.link = cache && !log_enabled(kLogExec);  // -d exec sees every block
+  options.entry_checks = chainable;
+  options.link = chainable && !log_enabled(kLogExec);  // -d exec sees every block
   auto program = tcg::compile_block(ir, cpu.tcg_backend, cpu.jit.get(), options);
   if (program) return program;
   // The code buffer is full: drop every translation and start it again.
@@ -214,7 +216,7 @@ tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t linear_pc, uint64_t phys_
   block->pages[1] = tb.pages[1];
   block->guest_bytes = tb.guest_bytes;
   block->num_insns = tb.num_insns;
-  block->program = compile(cpu, tb.ir, cache);
+  block->program = compile(cpu, tb.ir, cache && max_insns > 1);
   block->program->owner = block.get();
   if (log_enabled(kLogOutAsm)) log_host_code(*block->program);
   if (cache) {
@@ -312,19 +314,22 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     // EFLAGS.TF: one instruction at a time, then a #DB trap.
     const bool single_step = cpu.eflags_rest & kFlagTF;
     const bool one_insn = inhibit || single_step || near_breakpoint;
+    // The instruction after STI or MOV SS runs alone; its block is cached
+    // under the flags with the shadow bit (Linux enables interrupts often).
+    const bool cache_one = inhibit && !single_step && !near_breakpoint;
     const tcg::TbCache::JumpEntry* hit = one_insn ? nullptr : cached_block(cpu, linear_pc);
     tcg::TranslationBlock* tb = hit ? hit->tb : nullptr;
     uint64_t phys_pc = tb ? tb->phys_pc : 0;
     if (!tb) {
       bool global = false;
       if (!cpu.mmu.code_paddr(linear_pc, &phys_pc, &global)) continue;  // #PF pending: deliver it
-      if (!one_insn) {
+      if (!one_insn || cache_one) {
         tb = cpu.tb_cache.lookup(phys_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
         if (tb && !second_page_still_mapped(cpu, linear_pc, *tb, &global)) tb = nullptr;
       }
       bool cacheable = !one_insn;
       if (!tb) {
-        tb = translate(cpu, linear_pc, phys_pc, one_insn ? 1 : 512, !one_insn);
+        tb = translate(cpu, linear_pc, phys_pc, one_insn ? 1 : 512, !one_insn || cache_one);
         if (!tb) continue;  // fetch fault pending
         // The fetch has just mapped the second page, if any: is it global?
         cacheable = cacheable && second_page_still_mapped(cpu, linear_pc, *tb, &global);

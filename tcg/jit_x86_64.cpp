@@ -1406,12 +1406,12 @@ void Emitter::emit_call(const Op& op) {
   const HelperInfo* h = op.helper();
   if (!h || op.nin > kMaxHelperArgs) fatal("bad call", op);
   count(&JitStats::helper_calls);
-  for (unsigned i = 0; i < kMaxHelperArgs; ++i) {
+  // Only the helper's own arguments: invoke_helper passes all six, and the
+  // helper's adapter ignores those past its signature.
+  for (unsigned i = 0; i < op.nin; ++i) {
     const Xbyak::Address arg = qword[r12 + offsetof(JitRunContext, helper_args) + 8 * i];
     uint32_t imm;
-    if (i >= op.nin) {
-      mov(arg, uint64_t{0});
-    } else if (imm_fits(op.in(i), true, &imm)) {
+    if (imm_fits(op.in(i), true, &imm)) {
       mov(arg, info(op.in(i)).value);
     } else {
       load(rax, op.in(i));
