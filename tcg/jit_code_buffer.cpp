@@ -51,11 +51,25 @@ const uint8_t* JitCodeBuffer::allocate(size_t size) {
   size_t start = (used_ + 15) & ~size_t{15};
   if (start > capacity_ || size > capacity_ - start) return nullptr;
   used_ = start + size;
+  if (used_ - trimmed_at_ >= kTrimInterval) trim_write_view(start);
   return exec_ + start;
+}
+
+// Every page of code is resident in both views, and the process's resident
+// size counts each view. The write view is needed only while code is written
+// or patched, so its page-table entries are dropped now and then: the memfd
+// keeps the bytes (a shared mapping), the execute view keeps running them, and
+// a later write through the write view just faults the page in again.
+void JitCodeBuffer::trim_write_view(size_t upto) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t end = upto / page * page;
+  if (end > 0) madvise(write_, end, MADV_DONTNEED);
+  trimmed_at_ = upto;
 }
 
 void JitCodeBuffer::reset(size_t keep) {
   used_ = keep < used_ ? keep : used_;
+  trim_write_view(used_);
 }
 
 }  // namespace vx86::tcg

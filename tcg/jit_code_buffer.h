@@ -2,7 +2,9 @@
 // twice: a read/write view the JIT writes through and a read/execute view the
 // host runs. No page is ever writable and executable in the same mapping.
 // One buffer per vCPU; space is handed out front to back and reclaimed only
-// wholesale (reset()), after every block in it has been dropped.
+// wholesale (reset()), after every block in it has been dropped. The write
+// view's pages are dropped from the page tables every kTrimInterval bytes of
+// new code, so resident memory counts the code about once, not twice.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +41,9 @@ class JitCodeBuffer {
   ptrdiff_t delta_ = 0;  // write_ - exec_
   size_t capacity_ = 0;
   size_t used_ = 0;
+  static constexpr size_t kTrimInterval = size_t{1} << 20;
+  size_t trimmed_at_ = 0;  // used_ at the last trim
+  void trim_write_view(size_t upto);
 };
 
 }  // namespace vx86::tcg
