@@ -164,13 +164,13 @@ void ensure_jit_runtime(X86Cpu& cpu) {
   c.tlb.env_offset = env_offset(cpu, cpu.mmu.tlb_table());
   c.tlb.mem_index_stride = sizeof(TlbEntry) * Mmu::kTlbSize;
   c.tlb.num_mem_indexes = kNumMemIndexes;
-  c.tlb.index_bits = 8;
+  c.tlb.index_bits = 10;
   c.tlb.entry_shift = 6;
   c.tlb.page_bits = 12;
   c.tlb.read_tag_offset = offsetof(TlbEntry, read_tag);
   c.tlb.write_tag_offset = offsetof(TlbEntry, write_tag);
   c.tlb.addend_offset = offsetof(TlbEntry, addend);
-  static_assert(Mmu::kTlbSize == 256 && sizeof(TlbEntry) == 64);
+  static_assert(Mmu::kTlbSize == 1024 && sizeof(TlbEntry) == 64);
   c.count_stats = cpu.jit_stats;
   cpu.jit = tcg::make_jit_runtime(c);
 }

@@ -45,18 +45,27 @@ bool Mmu::canonical(uint64_t vaddr) const {
   return static_cast<uint64_t>(static_cast<int64_t>(vaddr << 16) >> 16) == vaddr;
 }
 
-void Mmu::flush_all() {
-  for (auto& t : tlb_) {
-    for (auto& e : t) e = TlbEntry{};
+template <typename Keep>
+void Mmu::clear_filled(Keep keep) {
+  std::vector<TlbEntry*> kept;
+  for (TlbEntry* e : filled_) {
+    if (keep(*e)) {
+      kept.push_back(e);
+    } else {
+      *e = TlbEntry{};
+    }
   }
+  filled_ = std::move(kept);
+}
+
+void Mmu::flush_all() {
+  clear_filled([](const TlbEntry&) { return false; });
   if (on_flush_) on_flush_(kAllPages);
 }
 
 void Mmu::drop_fast_writes(uint64_t ppage) {
-  for (auto& t : tlb_) {
-    for (auto& e : t) {
-      if ((e.ppage & cpu_.a20_mask) == ppage) e.write_tag = ~0ull;
-    }
+  for (TlbEntry* e : filled_) {
+    if (e->vpage != ~0ull && (e->ppage & cpu_.a20_mask) == ppage) e->write_tag = ~0ull;
   }
 }
 
@@ -115,11 +124,7 @@ bool Mmu::check_watches(uint64_t vaddr, unsigned size, Access access) {
 
 void Mmu::flush_nonglobal() {
   bool keep_global = (cpu_.cr4 & kCr4PGE) != 0;
-  for (auto& t : tlb_) {
-    for (auto& e : t) {
-      if (!(keep_global && e.global)) e = TlbEntry{};
-    }
-  }
+  clear_filled([&](const TlbEntry& e) { return keep_global && e.global && e.vpage != ~0ull; });
   if (on_flush_) on_flush_(keep_global ? kNonGlobalPages : kAllPages);
 }
 
@@ -128,7 +133,7 @@ void Mmu::flush_page(uint64_t vaddr) {
   // Large pages are cached per 4K page, so one slot per index is enough.
   for (auto& t : tlb_) {
     TlbEntry& e = t[vpage % kTlbSize];
-    if (e.vpage == vpage) e = TlbEntry{};
+    if (e.vpage == vpage) e = TlbEntry{.listed = e.listed};  // still in filled_
   }
   if (on_flush_) on_flush_(vaddr);
 }
@@ -342,7 +347,10 @@ TlbEntry* Mmu::lookup(uint64_t vaddr, Access access, unsigned mem_index) {
   if (!walk(vaddr, access, mem_index, &fresh)) return nullptr;
   fresh.host = memory_.host_ptr(fresh.ppage & cpu_.a20_mask, false);
   fresh.rom = fresh.host && !memory_.host_ptr(fresh.ppage & cpu_.a20_mask, true);
+  const bool listed = e.listed;
   e = fresh;
+  e.listed = true;
+  if (!listed) filled_.push_back(&e);
   set_fast_tags(e, mem_index);
   return &e;
 }

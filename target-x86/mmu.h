@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include "core/memory.h"
 #include "target-x86/cpu_state.h"
@@ -51,13 +52,14 @@ struct alignas(64) TlbEntry {
   bool readable = false, writable = false, executable = false;
   bool user_page = false;  // SMAP applies to supervisor data accesses
   bool global = false;
-  bool rom = false;  // host pointer valid for reads only
+  bool rom = false;     // host pointer valid for reads only
+  bool listed = false;  // in Mmu::filled_ (see there)
 };
 static_assert(sizeof(TlbEntry) == 64);
 
 class Mmu : public tcg::MemoryInterface {
  public:
-  static constexpr unsigned kTlbSize = 256;
+  static constexpr unsigned kTlbSize = 1024;
 
   Mmu(CpuState& cpu, AddressSpace& memory);
 
@@ -142,6 +144,12 @@ class Mmu : public tcg::MemoryInterface {
   CpuState& cpu_;
   AddressSpace& memory_;
   std::array<std::array<TlbEntry, kTlbSize>, kNumMemIndexes> tlb_;
+  // Every entry filled since the last full flush, so that a flush (one per
+  // MOV CR3) clears those instead of the whole table, and a large TLB stays
+  // cheap to flush. Entries cleared by INVLPG may remain listed.
+  std::vector<TlbEntry*> filled_;
+  template <typename Keep>
+  void clear_filled(Keep keep);
   CodePageCheck has_code_;
   CodePageWrite on_code_write_;
   FlushHook on_flush_;
