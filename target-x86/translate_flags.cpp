@@ -135,6 +135,22 @@ Temp gen_condition(DisasContext& s, unsigned cc) {
         break;  // P: generic
     }
   }
+  // ZF and SF of any operation that keeps its result in cc_dst; CF of ADD
+  // (a carry leaves the sum below the addend) and of INC/DEC (kept in cc_src).
+  if (!result.valid() && s.cc_op != kCcOpDynamic && s.cc_op != kCcOpEflags && s.cc_op < kCcOpClr) {
+    const unsigned size = cc_size(s.cc_op);
+    if (base == 2) {
+      result = setcond(s, Cond::kEq, gen_zext(s, s.cc_dst, size), zero);
+    } else if (base == 4) {
+      result = sign_bit(s, s.cc_dst, size);
+    } else if (base == 1 && in_group(s.cc_op, kCcOpAddB) && s.cc_src.valid()) {
+      result = setcond(s, Cond::kLtu, gen_zext(s, s.cc_dst, size), gen_zext(s, s.cc_src, size));
+    } else if (base == 1 && (in_group(s.cc_op, kCcOpIncB) || in_group(s.cc_op, kCcOpDecB)) &&
+               s.cc_src.valid()) {
+      result = b.new_i64();
+      b.and_i64(result, s.cc_src, b.const_i64(1));
+    }
+  }
   if (!result.valid()) {
     Temp flags = gen_compute_flags(s);
     switch (base) {
