@@ -227,6 +227,9 @@ uint32_t op_flags(const Op& op);
 // True if removing the op changes nothing but its outputs (dead-code candidates).
 bool op_is_pure(const Op& op);
 
+// Bytes of the guest state an env load or store (ld*/st*) accesses; 0 for other ops.
+unsigned env_access_size(Opcode opc);
+
 class Block {
  public:
   std::vector<Op> ops;

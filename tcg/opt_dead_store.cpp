@@ -50,40 +50,6 @@ class ByteRanges {
   std::vector<std::pair<uint64_t, uint64_t>> ranges_;
 };
 
-// Size in bytes of an env load or store, 0 for other ops.
-unsigned env_access_size(Opcode opc) {
-  switch (opc) {
-    case Opcode::ld8u_i32:
-    case Opcode::ld8s_i32:
-    case Opcode::ld8u_i64:
-    case Opcode::ld8s_i64:
-    case Opcode::st8_i32:
-    case Opcode::st8_i64:
-      return 1;
-    case Opcode::ld16u_i32:
-    case Opcode::ld16s_i32:
-    case Opcode::ld16u_i64:
-    case Opcode::ld16s_i64:
-    case Opcode::st16_i32:
-    case Opcode::st16_i64:
-      return 2;
-    case Opcode::ld_i32:
-    case Opcode::ld32u_i64:
-    case Opcode::ld32s_i64:
-    case Opcode::st_i32:
-    case Opcode::st32_i64:
-      return 4;
-    case Opcode::ld_i64:
-    case Opcode::st_i64:
-      return 8;
-    case Opcode::ld_v128:
-    case Opcode::st_v128:
-      return 16;
-    default:
-      return 0;
-  }
-}
-
 }  // namespace
 
 void opt_dead_store(Block& block) {

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <vector>
 
 #include "tcg/optimizer.h"
@@ -38,31 +37,6 @@ unsigned word_load_bytes(Opcode opc) {
       return 8;
     default:
       return 0;
-  }
-}
-
-// Env bytes any load or store touches (0 when the op is not an env access).
-unsigned env_bytes(Opcode opc) {
-  switch (opc) {
-    case Opcode::ld8u_i32:
-    case Opcode::ld8s_i32:
-    case Opcode::ld8u_i64:
-    case Opcode::ld8s_i64:
-    case Opcode::st8_i32:
-    case Opcode::st8_i64:
-      return 1;
-    case Opcode::ld16u_i32:
-    case Opcode::ld16s_i32:
-    case Opcode::ld16u_i64:
-    case Opcode::ld16s_i64:
-    case Opcode::st16_i32:
-    case Opcode::st16_i64:
-      return 2;
-    case Opcode::ld_v128:
-    case Opcode::st_v128:
-      return 16;
-    default:
-      return std::max(word_store_bytes(opc), word_load_bytes(opc));
   }
 }
 
@@ -108,7 +82,7 @@ void opt_env_forward(Block& block) {
       continue;
     }
     const unsigned store_bytes = word_store_bytes(op.opc);
-    const unsigned bytes = env_bytes(op.opc);
+    const unsigned bytes = env_access_size(op.opc);
     if (bytes && (op_flags(op) & kOpWritesEnv)) {
       forget_overlapping(op.cst(0), op.cst(0) + bytes);
       if (store_bytes) {
