@@ -213,18 +213,7 @@ mxcsr_default:
         .long   0x1f80
 cw_027f:
         .word   0x027f
-idtr:
-        .word   NVEC * 8 - 1
-        .long   IDT
-        .p2align 3
-gdt:
-        .quad   0
-        GDT_ENTRY 0, 0xfffff, 0x9b, 0xc      /* 0x08 code32 */
-        GDT_ENTRY 0, 0xfffff, 0x93, 0xc      /* 0x10 data32 */
-gdt_end:
-gdtr:
-        .word   gdt_end - gdt - 1
-        .long   ROM + gdt
+        FLAT32_TABLES
 msg_start:  .asciz "simd_xsave: start\n"
 msg_cpuid:  .asciz "CPUID\n"
 msg_ud:     .asciz "#UD without CR4.OSXSAVE\n"

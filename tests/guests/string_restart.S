@@ -153,18 +153,7 @@ pf_handler:
         EXC_LIB32
         LIB32
         EXC_TABLE
-idtr:
-        .word   NVEC * 8 - 1
-        .long   IDT
-        .p2align 3
-gdt:
-        .quad   0
-        GDT_ENTRY 0, 0xfffff, 0x9b, 0xc      /* 0x08 code32 */
-        GDT_ENTRY 0, 0xfffff, 0x93, 0xc      /* 0x10 data32 */
-gdt_end:
-gdtr:
-        .word   gdt_end - gdt - 1
-        .long   ROM + gdt
+        FLAT32_TABLES
 msg_start: .asciz "string_restart: start\n"
 msg_movsb: .asciz "rep movsb into a missing page\n"
 msg_stosd: .asciz "rep stosd\n"

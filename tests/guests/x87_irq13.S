@@ -206,18 +206,7 @@ irq13:
         LIB32
         .p2align 2
         EXC_TABLE
-idtr:
-        .word   NVEC * 8 - 1
-        .long   IDT
-        .p2align 3
-gdt:
-        .quad   0
-        GDT_ENTRY 0, 0xfffff, 0x9b, 0xc      /* 0x08 code32 */
-        GDT_ENTRY 0, 0xfffff, 0x93, 0xc      /* 0x10 data32 */
-gdt_end:
-gdtr:
-        .word   gdt_end - gdt - 1
-        .long   ROM + gdt
+        FLAT32_TABLES
 msg_start:  .asciz "x87_irq13: start\n"
 msg_irq13:  .asciz "CR0.NE=0: FERR# -> IRQ 13, port 0xF0\n"
 msg_ignne:  .asciz "IGNNE# until the error is cleared\n"
