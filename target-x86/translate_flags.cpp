@@ -48,7 +48,101 @@ void gen_set_cc(DisasContext& s, uint32_t cc_op, Temp dst, Temp src, Temp src2) 
   s.cc_src = src;
 }
 
+namespace {
+
+using BinaryOp = void (tcg::IrBuilder::*)(Temp, Temp, Temp);
+
+Temp op2(DisasContext& s, BinaryOp op, Temp a, Temp c) {
+  Temp t = s.b.new_i64();
+  (s.b.*op)(t, a, c);
+  return t;
+}
+
+// A 0/1 value moved to the bit of `flag`.
+Temp at_flag(DisasContext& s, Temp bit, uint32_t flag) {
+  const unsigned shift = static_cast<unsigned>(__builtin_ctz(flag));
+  return shift == 0 ? bit : op2(s, &tcg::IrBuilder::shl_i64, bit, s.b.const_i64(shift));
+}
+
+// The arithmetic flags of the last operation as inline IR, computed as
+// compute_cc_flags() does, when its cc_op is known (ADC/SBB excepted). Pure
+// ops: where the flags turn out unused (a rotate whose CF/OF the next
+// instruction overwrites), the optimizer drops them all, which it cannot do
+// with the helper call that reads CpuState. Invalid if the helper must run.
+Temp gen_inline_flags(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const uint32_t cc_op = s.cc_op;
+  if (cc_op == kCcOpClr) return b.const_i64(kFlagZF | kFlagPF);
+  if (cc_op == kCcOpEflags) {
+    Temp flags = b.new_i64();
+    b.ld_i64(flags, offsetof(CpuState, cc_src));  // forwarded from the store when in this block
+    return op2(s, &tcg::IrBuilder::and_i64, flags, b.const_i64(kFlagsArith));
+  }
+  const bool needs_src = !in_group(cc_op, kCcOpLogicB);
+  if (cc_op == kCcOpDynamic || cc_op >= kCcOpClr || in_group(cc_op, kCcOpAdcB) ||
+      in_group(cc_op, kCcOpSbbB) || !s.cc_dst.valid() || (needs_src && !s.cc_src.valid())) {
+    return {};
+  }
+  const unsigned size = cc_size(cc_op);
+  const unsigned bits = size * 8;
+  const uint64_t sign = uint64_t{1} << (bits - 1);
+  Temp zero = b.const_i64(0);
+  Temp dst = gen_zext(s, s.cc_dst, size);
+  Temp parity = b.new_i64();
+  b.ctpop_i64(parity, op2(s, &tcg::IrBuilder::and_i64, dst, b.const_i64(0xff)));
+  Temp pf = op2(s, &tcg::IrBuilder::and_i64,
+                op2(s, &tcg::IrBuilder::xor_i64, parity, b.const_i64(1)), b.const_i64(1));
+  Temp flags =
+      op2(s, &tcg::IrBuilder::or_i64, at_flag(s, setcond(s, Cond::kEq, dst, zero), kFlagZF),
+          at_flag(s, sign_bit(s, dst, size), kFlagSF));
+  flags = op2(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, pf, kFlagPF));
+  if (in_group(cc_op, kCcOpLogicB)) return flags;
+
+  Temp src = gen_zext(s, s.cc_src, size);
+  Temp cf, af, of;
+  // ADD and SUB: AF from the carries into bit 4, OF from the operands' signs.
+  auto add_or_sub = [&](bool is_sub) {
+    const BinaryOp undo = is_sub ? static_cast<BinaryOp>(&tcg::IrBuilder::add_i64)
+                                 : static_cast<BinaryOp>(&tcg::IrBuilder::sub_i64);
+    Temp src1 = gen_zext(s, op2(s, undo, dst, src), size);  // the first operand
+    cf = is_sub ? setcond(s, Cond::kLtu, src1, src) : setcond(s, Cond::kLtu, dst, src1);
+    af = op2(s, &tcg::IrBuilder::xor_i64, op2(s, &tcg::IrBuilder::xor_i64, dst, src), src1);
+    af = op2(s, &tcg::IrBuilder::and_i64, af, b.const_i64(kFlagAF));
+    Temp same_sign = op2(s, &tcg::IrBuilder::xor_i64, src1, src);
+    Temp result_sign = op2(s, &tcg::IrBuilder::xor_i64, src1, dst);
+    of = is_sub ? op2(s, &tcg::IrBuilder::and_i64, same_sign, result_sign)
+                : op2(s, &tcg::IrBuilder::andc_i64, result_sign, same_sign);
+    of = sign_bit(s, of, size);
+  };
+  if (in_group(cc_op, kCcOpAddB)) {
+    add_or_sub(false);
+  } else if (in_group(cc_op, kCcOpSubB)) {
+    add_or_sub(true);
+  } else if (in_group(cc_op, kCcOpIncB) || in_group(cc_op, kCcOpDecB)) {
+    const bool inc = in_group(cc_op, kCcOpIncB);
+    cf = op2(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
+    Temp low = op2(s, &tcg::IrBuilder::and_i64, dst, b.const_i64(0xF));
+    af = at_flag(s, setcond(s, Cond::kEq, low, b.const_i64(inc ? 0 : 0xF)), kFlagAF);
+    of = setcond(s, Cond::kEq, dst, b.const_i64(inc ? sign : sign - 1));
+  } else if (in_group(cc_op, kCcOpShlB) || in_group(cc_op, kCcOpSarB)) {
+    cf = in_group(cc_op, kCcOpShlB) ? sign_bit(s, src, size)
+                                    : op2(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
+    of = sign_bit(s, op2(s, &tcg::IrBuilder::xor_i64, src, dst), size);
+  } else {  // MUL/IMUL: CF = OF = high part not the extension of the low
+    cf = setcond(s, Cond::kNe, src, zero);
+    of = cf;
+  }
+  flags = op2(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, cf, kFlagCF));
+  flags = op2(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, of, kFlagOF));
+  if (af.valid()) flags = op2(s, &tcg::IrBuilder::or_i64, flags, af);
+  return flags;
+}
+
+}  // namespace
+
 Temp gen_compute_flags(DisasContext& s) {
+  Temp inline_flags = gen_inline_flags(s);
+  if (inline_flags.valid()) return inline_flags;
   Temp t = s.b.new_i64();
   s.b.call_helper(helper_info_cc_compute_all(), t, {});
   return t;
@@ -65,6 +159,9 @@ Temp gen_compute_cf(DisasContext& s) {
   if (s.cc_op != kCcOpDynamic && (in_group(s.cc_op, kCcOpLogicB) || s.cc_op == kCcOpClr)) {
     return s.b.const_i64(0);
   }
+  Temp inline_flags = gen_inline_flags(s);
+  if (inline_flags.valid())
+    return op2(s, &tcg::IrBuilder::and_i64, inline_flags, s.b.const_i64(kFlagCF));
   Temp t = s.b.new_i64();
   s.b.call_helper(helper_info_cc_compute_cf(), t, {});
   return t;
