@@ -81,7 +81,11 @@ bool cond_true_on_equal(Cond c) {
 class Folder {
  public:
   explicit Folder(Block& block)
-      : block_(block), value_(block.temps.size(), 0), known_epoch_(block.temps.size(), 0) {}
+      : block_(block),
+        value_(block.temps.size(), 0),
+        known_epoch_(block.temps.size(), 0),
+        bits_(block.temps.size(), 0),
+        bits_epoch_(block.temps.size(), 0) {}
 
   void run() {
     std::vector<Op> in = std::move(block_.ops);
@@ -112,6 +116,106 @@ class Folder {
       value_[op.out(0)] = block_.const_value(op.in(0));
       known_epoch_[op.out(0)] = epoch_;
     }
+    if (op.nout == 1 && type(op.out(0)) != Type::kV128) {
+      bits_[op.out(0)] = result_bits(op) & type_mask(type(op.out(0)));
+      bits_epoch_[op.out(0)] = epoch_;
+    } else {
+      for (unsigned i = 0; i < op.nout; ++i) bits_epoch_[op.out(i)] = 0;
+    }
+  }
+
+  // The bits of t that may be set (all of its type when nothing is known).
+  uint64_t may_be_set(uint32_t t) const {
+    if (known(t)) return value(t);
+    return bits_epoch_[t] == epoch_ ? bits_[t] : type_mask(type(t));
+  }
+
+  // The bits an op's single result may have set, from its inputs'.
+  uint64_t result_bits(const Op& op) const {
+    auto in = [&](unsigned i) { return may_be_set(op.in(i)); };
+    auto const_count = [&](unsigned i, unsigned* count) {
+      if (!block_.is_const(op.in(i))) return false;
+      *count =
+          static_cast<unsigned>(block_.const_value(op.in(i)) & (type_bits(type(op.out(0))) - 1));
+      return true;
+    };
+    unsigned count;
+    switch (op.opc) {
+      case Opcode::mov_i32:
+      case Opcode::mov_i64:
+      case Opcode::extu_i32_i64:
+        return in(0);
+      case Opcode::ext8u_i32:
+      case Opcode::ext8u_i64:
+      case Opcode::ld8u_i32:
+      case Opcode::ld8u_i64:
+        return op.nin ? in(0) & 0xff : 0xff;
+      case Opcode::ext16u_i32:
+      case Opcode::ext16u_i64:
+      case Opcode::ld16u_i32:
+      case Opcode::ld16u_i64:
+        return op.nin ? in(0) & 0xffff : 0xffff;
+      case Opcode::ext32u_i64:
+      case Opcode::ld32u_i64:
+        return op.nin ? in(0) & 0xffffffff : 0xffffffff;
+      case Opcode::and_i32:
+      case Opcode::and_i64:
+        return in(0) & in(1);
+      case Opcode::or_i32:
+      case Opcode::or_i64:
+      case Opcode::xor_i32:
+      case Opcode::xor_i64:
+        return in(0) | in(1);
+      case Opcode::shr_i32:
+      case Opcode::shr_i64:
+        return const_count(1, &count) ? in(0) >> count : ~0ull;
+      case Opcode::shl_i32:
+      case Opcode::shl_i64:
+        return const_count(1, &count) ? in(0) << count : ~0ull;
+      case Opcode::setcond_i32:
+      case Opcode::setcond_i64:
+        return 1;
+      case Opcode::ctpop_i32:
+      case Opcode::ctpop_i64:
+        return 127;
+      case Opcode::extract_i32:
+      case Opcode::extract_i64:
+        return op.cst(1) >= 64 ? ~0ull : (uint64_t{1} << op.cst(1)) - 1;
+      case Opcode::qemu_ld_i32:
+      case Opcode::qemu_ld_i64: {
+        const unsigned size = memop_size(static_cast<uint32_t>(op.cst(0)));
+        if (memop_signed(static_cast<uint32_t>(op.cst(0))) || size >= 8) return ~0ull;
+        return (uint64_t{1} << (size * 8)) - 1;
+      }
+      default:
+        return ~0ull;
+    }
+  }
+
+  // A zero-extension or mask of a value that has no bits outside it anyway.
+  bool is_redundant_mask(const Op& op) const {
+    uint64_t keep;
+    switch (op.opc) {
+      case Opcode::ext8u_i32:
+      case Opcode::ext8u_i64:
+        keep = 0xff;
+        break;
+      case Opcode::ext16u_i32:
+      case Opcode::ext16u_i64:
+        keep = 0xffff;
+        break;
+      case Opcode::ext32u_i64:
+        keep = 0xffffffff;
+        break;
+      case Opcode::and_i32:
+      case Opcode::and_i64:
+        if (!block_.is_const(op.in(1))) return false;
+        keep = block_.const_value(op.in(1));
+        break;
+      default:
+        return false;
+    }
+    return (may_be_set(op.in(0)) & ~keep) == 0;
   }
 
   void fold(Op& op) {
@@ -146,6 +250,7 @@ class Folder {
         return;
       }
     }
+    if (is_redundant_mask(op)) return emit_mov(op.out(0), op.in(0));
     if (!simplify(op)) emit(op);
   }
 
@@ -214,6 +319,11 @@ class Folder {
   Block& block_;
   std::vector<uint64_t> value_;
   std::vector<uint32_t> known_epoch_;
+  // Known-zero bits (as QEMU's optimizer keeps them): bits_[t] has every bit
+  // t may have set, valid in the basic block of bits_epoch_[t]. Guest 32-bit
+  // operations zero-extend every result, most of them already zero-extended.
+  std::vector<uint64_t> bits_;
+  std::vector<uint32_t> bits_epoch_;
   uint32_t epoch_ = 1;
 };
 

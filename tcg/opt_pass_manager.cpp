@@ -22,6 +22,8 @@ PassManager PassManager::standard() {
   // env_forward leaves moves.
   pm.add("copy_prop", opt_copy_prop);
   pm.add("constant_fold", opt_constant_fold);
+  // Folding turns zero-extensions of zero-extended values into moves.
+  pm.add("copy_prop", opt_copy_prop);
   pm.add("condition_fuse", opt_condition_fuse);
   pm.add("dead_store", opt_dead_store);
   pm.add("dead_code", opt_dead_code);

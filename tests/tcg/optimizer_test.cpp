@@ -126,6 +126,47 @@ TEST(TcgOptimize, KnowledgeIsForgottenAtLabels) {
   EXPECT_EQ(block.ops[block.ops.size() - 2].in(0), x.id);
 }
 
+TEST(TcgOptimize, ZeroExtensionsOfZeroExtendedValuesDisappear) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64(), z = b.new_i64(), v = b.new_i64(), w = b.new_i64();
+  b.ld32u_i64(x, 0);
+  b.ext32u_i64(y, x);                        // x has no bits above 31
+  b.and_i64(z, y, b.const_i64(0xffffffff));  // nor has y
+  b.xor_i64(v, z, x);
+  b.ext32u_i64(v, v);  // nor the xor of two such values
+  b.st_i64(v, 8);
+  b.shr_i64(w, v, b.const_i64(24));
+  b.ext8u_i64(w, w);  // a 32-bit value shifted right by 24 fits a byte
+  b.st_i64(w, 16);
+  b.exit_tb(0);
+  optimized(block);
+  EXPECT_EQ(count_ops(block, Opcode::ext32u_i64), 0u) << print_block(block);
+  EXPECT_EQ(count_ops(block, Opcode::ext8u_i64), 0u) << print_block(block);
+  EXPECT_EQ(count_ops(block, Opcode::and_i64), 0u) << print_block(block);
+  EXPECT_EQ(count_ops(block, Opcode::mov_i64), 0u) << print_block(block);
+}
+
+TEST(TcgOptimize, ZeroExtensionsThatClearBitsStay) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64(), z = b.new_i64(), c = b.new_i64();
+  b.ld32u_i64(x, 0);
+  b.shl_i64(y, x, b.const_i64(1));  // bit 32 may now be set
+  b.ext32u_i64(y, y);
+  b.st_i64(y, 8);
+  b.ld_i64(c, 16);
+  Label join = b.new_label();
+  b.brcond_i64(c, b.const_i64(0), Cond::kEq, join);
+  b.ld_i64(x, 32);  // x may have high bits on this path
+  b.set_label(join);
+  b.ext32u_i64(z, x);
+  b.st_i64(z, 24);
+  b.exit_tb(0);
+  optimized(block);
+  EXPECT_EQ(count_ops(block, Opcode::ext32u_i64), 2u) << print_block(block);
+}
+
 TEST(TcgOptimize, CopyPropagationStopsWhenSourceChanges) {
   Block block;
   IrBuilder b(block);
