@@ -153,6 +153,16 @@ void gen_inline_rotate(DisasContext& s, ShiftKind kind) {
     BinaryOp rotate = kind == kShiftRol ? static_cast<BinaryOp>(&tcg::IrBuilder::rotl_i64)
                                         : static_cast<BinaryOp>(&tcg::IrBuilder::rotr_i64);
     result = gen_op(s, rotate, value, turn);
+  } else if (size == 4) {  // one host rotate (SHA-256 and friends are full of these)
+    Temp value32 = b.new_i32(), turn32 = b.new_i32(), rotated = b.new_i32();
+    b.extrl_i64_i32(value32, value);
+    b.extrl_i64_i32(turn32, turn);
+    if (kind == kShiftRol)
+      b.rotl_i32(rotated, value32, turn32);
+    else
+      b.rotr_i32(rotated, value32, turn32);
+    result = b.new_i64();
+    b.extu_i32_i64(result, rotated);
   } else {
     // (bits - turn) & (bits - 1) is 0 for a whole turn: both halves are value.
     Temp back =
