@@ -209,6 +209,27 @@ class Emitter : public Xbyak::CodeGenerator {
                                                    Xbyak::util::r10, Xbyak::util::r11};
   void allocate_registers();
   bool saves_caller_saved_ = false;  // some temp lives in r10 or r11
+  // The register an op computes its result in: the result's own register
+  // when it has one (no later input may be the result itself), else rax,
+  // stored by finish().
+  Xbyak::Reg64 result_reg(const Op& op) const {
+    const uint32_t out = op.out(0);
+    if (reg_of_[out] == kNoReg) return Xbyak::util::rax;
+    for (unsigned i = 1; i < op.nin; ++i) {
+      if (op.in(i) == out) return Xbyak::util::rax;
+    }
+    return kTempRegs[reg_of_[out]];
+  }
+  void finish(const Op& op, const Xbyak::Reg64& r) {
+    if (r.getIdx() == Xbyak::Operand::RAX) store(op.out(0), r);
+  }
+  // The register holding temp t when it lives in one, else t loaded into
+  // `scratch`.
+  Xbyak::Reg64 source_reg(uint32_t t, const Xbyak::Reg64& scratch) {
+    if (reg_of_[t] != kNoReg && !info(t).is_const && !elided_[t]) return kTempRegs[reg_of_[t]];
+    load(scratch, t);
+    return scratch;
+  }
   // Store-to-load forwarding: when nothing was emitted (and no label bound)
   // since temp t was stored from a register, t is still in that register.
   // If this is t's only read, the slot store itself is dropped.
@@ -763,11 +784,11 @@ void Emitter::emit_op(const Op& op) {
 }
 
 void Emitter::emit_alu(const Op& op, bool is64) {
-  load(rax, op.in(0));
-  const Xbyak::Reg a = w(rax, is64), c = w(rcx, is64);
-  uint32_t imm;
+  const Xbyak::Reg64 r = result_reg(op);
+  load(r, op.in(0));
+  uint32_t imm = 0;
   bool have_imm = imm_fits(op.in(1), is64, &imm);
-  if (!have_imm) load(rcx, op.in(1));
+  const Xbyak::Reg a = w(r, is64), c = w(have_imm ? rcx : source_reg(op.in(1), rcx), is64);
   switch (op.opc) {
     case Opcode::add_i32:
     case Opcode::add_i64:
@@ -792,7 +813,7 @@ void Emitter::emit_alu(const Op& op, bool is64) {
     default:
       fatal("not an alu op", op);
   }
-  store(op.out(0), rax);
+  finish(op, r);
 }
 
 void Emitter::emit_mul(const Op& op, bool is64) {
@@ -858,8 +879,9 @@ void Emitter::emit_div(const Op& op, bool is64, bool is_signed, bool rem) {
 // x86 masks shift and rotate counts to 5 bits (32-bit) or 6 bits (64-bit):
 // exactly "modulo the width".
 void Emitter::emit_shift(const Op& op, bool is64) {
-  const Xbyak::Reg a = w(rax, is64);
-  load(rax, op.in(0));
+  const Xbyak::Reg64 r = result_reg(op);
+  const Xbyak::Reg a = w(r, is64);
+  load(r, op.in(0));
   const bool by_imm = info(op.in(1)).is_const;
   const int count = static_cast<int>(info(op.in(1)).value & (is64 ? 63 : 31));
   if (!by_imm) load(rcx, op.in(1));
@@ -887,7 +909,7 @@ void Emitter::emit_shift(const Op& op, bool is64) {
     default:
       fatal("not a shift", op);
   }
-  store(op.out(0), rax);
+  finish(op, r);
 }
 
 // clz/ctz with bsr/bsf (no LZCNT/TZCNT needed); a zero input gives in(1).
@@ -947,8 +969,9 @@ void Emitter::emit_extract(const Op& op, bool is64, bool is_signed) {
   const unsigned pos = static_cast<unsigned>(op.cst(0));
   const unsigned len = static_cast<unsigned>(op.cst(1));
   const unsigned bits = is64 ? 64 : 32;
-  const Xbyak::Reg a = w(rax, is64);
-  load(rax, op.in(0));
+  const Xbyak::Reg64 r = result_reg(op);
+  const Xbyak::Reg a = w(r, is64);
+  load(r, op.in(0));
   if (bits - pos - len) shl(a, static_cast<int>(bits - pos - len));
   if (bits - len) {
     if (is_signed)
@@ -956,7 +979,7 @@ void Emitter::emit_extract(const Op& op, bool is64, bool is_signed) {
     else
       shr(a, static_cast<int>(bits - len));
   }
-  store(op.out(0), rax);
+  finish(op, r);
 }
 
 bool Emitter::emit_scalar(const Op& op) {
@@ -965,11 +988,13 @@ bool Emitter::emit_scalar(const Op& op) {
   switch (o) {
     case O::mov_i32:
     case O::mov_i64:
-    case O::extrl_i64_i32:  // the i32 store keeps the low half
-    case O::extu_i32_i64:   // i32 loads zero-extend
-      load(rax, op.in(0));
-      store(op.out(0), rax);
+    case O::extrl_i64_i32:   // the i32 store keeps the low half
+    case O::extu_i32_i64: {  // i32 loads zero-extend
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      finish(op, r);
       return true;
+    }
     case O::add_i32:
     case O::sub_i32:
     case O::and_i32:
@@ -1037,17 +1062,21 @@ bool Emitter::emit_scalar(const Op& op) {
       return true;
     }
     case O::not_i32:
-    case O::not_i64:
-      load(rax, op.in(0));
-      not_(w(rax, o == O::not_i64));
-      store(op.out(0), rax);
+    case O::not_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      not_(w(r, o == O::not_i64));
+      finish(op, r);
       return true;
+    }
     case O::neg_i32:
-    case O::neg_i64:
-      load(rax, op.in(0));
-      neg(w(rax, o == O::neg_i64));
-      store(op.out(0), rax);
+    case O::neg_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      neg(w(r, o == O::neg_i64));
+      finish(op, r);
       return true;
+    }
     case O::shl_i32:
     case O::shr_i32:
     case O::sar_i32:
@@ -1062,56 +1091,74 @@ bool Emitter::emit_scalar(const Op& op) {
     case O::rotr_i64:
       emit_shift(op, true);
       return true;
-    case O::ext8s_i32:
-      load(rax, op.in(0));
-      movsx(eax, al);
-      store(op.out(0), rax);
+    case O::ext8s_i32: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      movsx(r.cvt32(), r.cvt8());
+      finish(op, r);
       return true;
+    }
     case O::ext8u_i32:
-    case O::ext8u_i64:
-      load(rax, op.in(0));
-      movzx(eax, al);
-      store(op.out(0), rax);
+    case O::ext8u_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      movzx(r.cvt32(), r.cvt8());
+      finish(op, r);
       return true;
-    case O::ext16s_i32:
-      load(rax, op.in(0));
-      movsx(eax, ax);
-      store(op.out(0), rax);
+    }
+    case O::ext16s_i32: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      movsx(r.cvt32(), r.cvt16());
+      finish(op, r);
       return true;
+    }
     case O::ext16u_i32:
-    case O::ext16u_i64:
-      load(rax, op.in(0));
-      movzx(eax, ax);
-      store(op.out(0), rax);
+    case O::ext16u_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      movzx(r.cvt32(), r.cvt16());
+      finish(op, r);
       return true;
-    case O::ext8s_i64:
-      load(rax, op.in(0));
-      movsx(rax, al);
-      store(op.out(0), rax);
+    }
+    case O::ext8s_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      movsx(r, r.cvt8());
+      finish(op, r);
       return true;
-    case O::ext16s_i64:
-      load(rax, op.in(0));
-      movsx(rax, ax);
-      store(op.out(0), rax);
+    }
+    case O::ext16s_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      movsx(r, r.cvt16());
+      finish(op, r);
       return true;
+    }
     case O::ext32s_i64:
-    case O::exts_i32_i64:
-      load(rax, op.in(0));
-      movsxd(rax, eax);
-      store(op.out(0), rax);
+    case O::exts_i32_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      movsxd(r, r.cvt32());
+      finish(op, r);
       return true;
-    case O::ext32u_i64:
-      load(rax, op.in(0));
-      mov(eax, eax);
-      store(op.out(0), rax);
+    }
+    case O::ext32u_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      mov(r.cvt32(), r.cvt32());
+      finish(op, r);
       return true;
+    }
     case O::setcond_i32:
-    case O::setcond_i64:
+    case O::setcond_i64: {
+      const Xbyak::Reg64 r = result_reg(op);
       compare(op.in(0), op.in(1), o == O::setcond_i64);
-      setcc(static_cast<Cond>(op.cst(0)), al);
-      movzx(eax, al);
-      store(op.out(0), rax);
+      setcc(static_cast<Cond>(op.cst(0)), r.cvt8());
+      movzx(r.cvt32(), r.cvt8());
+      finish(op, r);
       return true;
+    }
     case O::movcond_i32:
     case O::movcond_i64: {
       const bool is64 = o == O::movcond_i64;
@@ -1164,11 +1211,13 @@ bool Emitter::emit_scalar(const Op& op) {
     case O::sextract_i64:
       emit_extract(op, o == O::sextract_i64, true);
       return true;
-    case O::extrh_i64_i32:
-      load(rax, op.in(0));
-      shr(rax, 32);
-      store(op.out(0), rax);
+    case O::extrh_i64_i32: {
+      const Xbyak::Reg64 r = result_reg(op);
+      load(r, op.in(0));
+      shr(r, 32);
+      finish(op, r);
       return true;
+    }
     case O::concat_i32_i64:
       load(rax, op.in(0));
       load(rcx, op.in(1));
@@ -1185,36 +1234,38 @@ void Emitter::emit_env(const Op& op) {
   using O = Opcode;
   const uint32_t off = env_off(op);
   const Xbyak::RegExp at = rbx + off;
+  const bool integer_load = op.nout == 1 && info(op.out(0)).type != tcg::Type::kV128;
+  const Xbyak::Reg64 r = integer_load ? result_reg(op) : rax;
   switch (op.opc) {
     case O::ld8u_i32:
     case O::ld8u_i64:
-      movzx(eax, byte[at]);
+      movzx(r.cvt32(), byte[at]);
       break;
     case O::ld8s_i32:
-      movsx(eax, byte[at]);
+      movsx(r.cvt32(), byte[at]);
       break;
     case O::ld16u_i32:
     case O::ld16u_i64:
-      movzx(eax, word[at]);
+      movzx(r.cvt32(), word[at]);
       break;
     case O::ld16s_i32:
-      movsx(eax, word[at]);
+      movsx(r.cvt32(), word[at]);
       break;
     case O::ld_i32:
     case O::ld32u_i64:
-      mov(eax, dword[at]);
+      mov(r.cvt32(), dword[at]);
       break;
     case O::ld8s_i64:
-      movsx(rax, byte[at]);
+      movsx(r, byte[at]);
       break;
     case O::ld16s_i64:
-      movsx(rax, word[at]);
+      movsx(r, word[at]);
       break;
     case O::ld32s_i64:
-      movsxd(rax, dword[at]);
+      movsxd(r, dword[at]);
       break;
     case O::ld_i64:
-      mov(rax, qword[at]);
+      mov(r, qword[at]);
       break;
     case O::ld_v128:
       movdqu(xmm0, ptr[at]);
@@ -1234,19 +1285,19 @@ void Emitter::emit_env(const Op& op) {
       const uint32_t t = op.in(0);
       const bool is_const = info(t).is_const;
       const uint64_t v = info(t).value;
-      if (!is_const) load(rax, t);
+      const Xbyak::Reg64 src = is_const ? rax : source_reg(t, rax);
       switch (op.opc) {
         case O::st8_i32:
         case O::st8_i64:
-          is_const ? mov(byte[at], v & 0xff) : mov(byte[at], al);
+          is_const ? mov(byte[at], v & 0xff) : mov(byte[at], src.cvt8());
           break;
         case O::st16_i32:
         case O::st16_i64:
-          is_const ? mov(word[at], v & 0xffff) : mov(word[at], ax);
+          is_const ? mov(word[at], v & 0xffff) : mov(word[at], src.cvt16());
           break;
         case O::st_i32:
         case O::st32_i64:
-          is_const ? mov(dword[at], v & 0xffffffff) : mov(dword[at], eax);
+          is_const ? mov(dword[at], v & 0xffffffff) : mov(dword[at], src.cvt32());
           break;
         default: {
           uint32_t imm;
@@ -1254,7 +1305,7 @@ void Emitter::emit_env(const Op& op) {
             mov(qword[at], v);
           } else {
             if (is_const) load(rax, t);
-            mov(qword[at], rax);
+            mov(qword[at], src);
           }
           break;
         }
@@ -1264,7 +1315,7 @@ void Emitter::emit_env(const Op& op) {
     default:
       fatal("unhandled env op", op);
   }
-  store(op.out(0), rax);
+  finish(op, r);
 }
 
 // Guest loads and stores: with a fast TLB, a probe inline (the page number of
