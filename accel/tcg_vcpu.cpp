@@ -45,8 +45,11 @@ TcgVcpu::~TcgVcpu() {
                : 0.0);
   }
   std::fprintf(stderr,
-               "  soft-MMU lookups: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " page walks\n",
-               tlb.hits, tlb.misses, tlb.walks);
+               "  soft-MMU lookups: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+               " page walks\n"
+               "  block lookups by key: %" PRIu64 ", jump-cache flushes: %" PRIu64 "\n",
+               tlb.hits, tlb.misses, tlb.walks, cpu_->tb_cache.keyed_lookups(),
+               cpu_->tb_cache.jump_cache_flushes());
 }
 
 void TcgVcpu::sync_to_accel() {

@@ -6,6 +6,7 @@ namespace vx86::tcg {
 
 TranslationBlock* TbCache::lookup(uint64_t phys_pc, uint64_t pc, uint64_t cs_base,
                                   uint32_t flags) const {
+  ++keyed_lookups_;
   auto it = blocks_.find(Key{phys_pc, pc, cs_base, flags});
   return it == blocks_.end() ? nullptr : it->second.get();
 }
@@ -77,7 +78,14 @@ void TbCache::invalidate_page(uint64_t ppage) {
 }
 
 void TbCache::jump_cache_set(TranslationBlock* tb, bool global) {
-  JumpEntry& e = jump_cache_[jump_hash(tb->vaddr)];
+  const unsigned index = jump_hash(tb->vaddr);
+  JumpEntry& e = jump_cache_[index];
+  if (e.vaddr == JumpEntry{}.vaddr) {
+    if (jump_filled_.size() < jump_cache_.size())
+      jump_filled_.push_back(index);
+    else
+      jump_filled_overflow_ = true;
+  }
   e.vaddr = tb->vaddr;
   e.pc = tb->pc;
   e.cs_base = tb->cs_base;
@@ -88,9 +96,23 @@ void TbCache::jump_cache_set(TranslationBlock* tb, bool global) {
 }
 
 void TbCache::jump_cache_flush(bool keep_global) {
-  for (JumpEntry& e : jump_cache_) {
-    if (!(keep_global && e.global)) e = JumpEntry{};
+  ++jump_flushes_;
+  std::vector<uint32_t> kept;
+  auto flush_entry = [&](uint32_t index) {
+    JumpEntry& e = jump_cache_[index];
+    if (e.vaddr == JumpEntry{}.vaddr) return;
+    if (keep_global && e.global)
+      kept.push_back(index);
+    else
+      e = JumpEntry{};
+  };
+  if (jump_filled_overflow_) {
+    for (uint32_t i = 0; i < jump_cache_.size(); ++i) flush_entry(i);
+  } else {
+    for (uint32_t i : jump_filled_) flush_entry(i);
   }
+  jump_filled_ = std::move(kept);
+  jump_filled_overflow_ = false;
 }
 
 void TbCache::jump_cache_flush_page(uint64_t vaddr) {

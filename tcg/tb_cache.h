@@ -86,6 +86,9 @@ class TbCache {
 
   std::size_t size() const { return blocks_.size(); }
   uint64_t translations() const { return translations_; }
+  // Lookups by key (jump-cache misses and the first run of each block).
+  uint64_t keyed_lookups() const { return keyed_lookups_; }
+  uint64_t jump_cache_flushes() const { return jump_flushes_; }
   uint64_t invalidations() const { return invalidations_; }
 
  private:
@@ -109,7 +112,7 @@ class TbCache {
   // The index is a page group (high bits) and a position in it (low bits),
   // so that flushing one page clears one contiguous group. The JIT's lookup
   // stub computes the same hash.
-  static constexpr unsigned kJumpGroupBits = 6, kJumpWithinBits = 6;
+  static constexpr unsigned kJumpGroupBits = 7, kJumpWithinBits = 7;
   static constexpr unsigned kJumpCacheBits = kJumpGroupBits + kJumpWithinBits;
   static unsigned jump_group(uint64_t vaddr) {
     const uint64_t page = vaddr >> 12;
@@ -128,8 +131,16 @@ class TbCache {
   std::unordered_set<uint64_t> code_pages_;
   uint64_t translations_ = 0;
   uint64_t invalidations_ = 0;
+  mutable uint64_t keyed_lookups_ = 0;
+  uint64_t jump_flushes_ = 0;
   uint64_t epoch_ = 0;
   std::vector<JumpEntry> jump_cache_ = std::vector<JumpEntry>(1u << kJumpCacheBits);
+  // Indexes of the entries set since the last flush (with repeats when an
+  // entry was cleared and set again): a flush after a context switch clears
+  // the few dozen entries used since, not the whole table. Past the table's
+  // size the list stops growing and the next flush scans everything.
+  std::vector<uint32_t> jump_filled_;
+  bool jump_filled_overflow_ = false;
 };
 
 }  // namespace vx86::tcg
