@@ -80,7 +80,9 @@ void TbCache::invalidate_page(uint64_t ppage) {
 void TbCache::jump_cache_set(TranslationBlock* tb, bool global) {
   const unsigned index = jump_hash(tb->vaddr);
   JumpEntry& e = jump_cache_[index];
-  if (e.vaddr == JumpEntry{}.vaddr) {
+  // A non-global entry found here was listed when it was set.
+  const bool listed = e.vaddr != JumpEntry{}.vaddr && !e.global;
+  if (!global && !listed) {
     if (jump_filled_.size() < jump_cache_.size())
       jump_filled_.push_back(index);
     else
@@ -97,21 +99,16 @@ void TbCache::jump_cache_set(TranslationBlock* tb, bool global) {
 
 void TbCache::jump_cache_flush(bool keep_global) {
   ++jump_flushes_;
-  std::vector<uint32_t> kept;
-  auto flush_entry = [&](uint32_t index) {
-    JumpEntry& e = jump_cache_[index];
-    if (e.vaddr == JumpEntry{}.vaddr) return;
-    if (keep_global && e.global)
-      kept.push_back(index);
-    else
-      e = JumpEntry{};
-  };
-  if (jump_filled_overflow_) {
-    for (uint32_t i = 0; i < jump_cache_.size(); ++i) flush_entry(i);
+  if (keep_global && !jump_filled_overflow_) {
+    for (uint32_t i : jump_filled_) {
+      if (!jump_cache_[i].global) jump_cache_[i] = JumpEntry{};
+    }
   } else {
-    for (uint32_t i : jump_filled_) flush_entry(i);
+    for (JumpEntry& e : jump_cache_) {
+      if (!(keep_global && e.global)) e = JumpEntry{};
+    }
   }
-  jump_filled_ = std::move(kept);
+  jump_filled_.clear();
   jump_filled_overflow_ = false;
 }
 

@@ -135,10 +135,11 @@ class TbCache {
   uint64_t jump_flushes_ = 0;
   uint64_t epoch_ = 0;
   std::vector<JumpEntry> jump_cache_ = std::vector<JumpEntry>(1u << kJumpCacheBits);
-  // Indexes of the entries set since the last flush (with repeats when an
-  // entry was cleared and set again): a flush after a context switch clears
-  // the few dozen entries used since, not the whole table. Past the table's
-  // size the list stops growing and the next flush scans everything.
+  // Indexes of the non-global entries set since the last flush (with repeats
+  // when an entry was cleared and set again): a flush that keeps global
+  // pages (MOV CR3, every context switch) clears the entries user code set
+  // since, not the whole table. Past the table's size the list stops growing
+  // and the next flush scans everything, as a full flush always does.
   std::vector<uint32_t> jump_filled_;
   bool jump_filled_overflow_ = false;
 };
