@@ -100,11 +100,10 @@ const tcg::TbCache::JumpEntry* cached_block(const X86Cpu& cpu, uint64_t linear_p
   return cpu.tb_cache.jump_cache_find(linear_pc, cpu.rip, cpu.segs[kSegCS].base, cpu.hflags);
 }
 
-// The JIT's jump-cache probe for unchained goto_tb exits and indirect jumps:
-// the host code of the block at CS:rIP, or nullptr to return to the loop
-// (which translates, delivers events, single-steps).
-const void* jit_lookup(void* opaque) {
-  X86Cpu& cpu = *static_cast<X86Cpu*>(opaque);
+// The block the JIT may jump to next, from its exits that did not find it
+// in the jump cache: nullptr to return to the loop (which translates,
+// delivers events, single-steps).
+tcg::TranslationBlock* jit_next_block(X86Cpu& cpu) {
   if (cpu.exception_vector >= 0 || (cpu.eflags_rest & kFlagTF) || (cpu.hflags & kHfInhibitIrq) ||
       cpu.exec_breakpoints) {
     return nullptr;
@@ -112,7 +111,7 @@ const void* jit_lookup(void* opaque) {
   const uint64_t cs_base = cpu.segs[kSegCS].base;
   uint64_t linear_pc = cs_base + cpu.rip;
   if (!(cpu.hflags & kHfCs64)) linear_pc &= 0xffffffffull;
-  if (const tcg::TbCache::JumpEntry* hit = cached_block(cpu, linear_pc)) return hit->code;
+  if (const tcg::TbCache::JumpEntry* hit = cached_block(cpu, linear_pc)) return hit->tb;
   uint64_t phys_pc;
   bool global = false;
   if (!cpu.mmu.code_paddr(linear_pc, &phys_pc, &global)) {
@@ -122,7 +121,38 @@ const void* jit_lookup(void* opaque) {
   tcg::TranslationBlock* tb = cpu.tb_cache.lookup(phys_pc, cpu.rip, cs_base, cpu.hflags);
   if (!tb || !second_page_still_mapped(cpu, linear_pc, *tb, &global)) return nullptr;
   cpu.tb_cache.jump_cache_set(tb, global);
-  return tb->program->chain_entry();
+  return tb;
+}
+
+// Chaining `from`'s goto_tb `slot` to `to` is safe when both lie on one
+// guest page (a page-table change cannot make the link stale) with the same
+// code segment.
+bool chainable(const tcg::TranslationBlock& from, const tcg::TranslationBlock& to) {
+  return to.pages[1] == tcg::kNoPage && to.cs_base == from.cs_base &&
+         ((to.cs_base + to.pc) >> 12) == ((from.cs_base + from.pc) >> 12);
+}
+
+// Indirect jumps (and goto_tb exits to other pages) that missed the inline
+// jump-cache probe.
+const void* jit_lookup(void* opaque) {
+  tcg::TranslationBlock* tb = jit_next_block(*static_cast<X86Cpu*>(opaque));
+  return tb ? tb->program->chain_entry() : nullptr;
+}
+
+// goto_tb exits not chained yet: find the block and chain the exit to it, so
+// that the exit jumps there directly from now on. `from_block` is valid only
+// if no block was dropped since the loop entered generated code.
+const void* jit_goto_lookup(void* opaque, const void* from_block, uint32_t slot) {
+  X86Cpu& cpu = *static_cast<X86Cpu*>(opaque);
+  tcg::TranslationBlock* to = jit_next_block(cpu);
+  if (!to) return nullptr;
+  const void* code = to->program->chain_entry();
+  if (code && cpu.tb_cache.epoch() == cpu.run_epoch) {
+    auto* from = static_cast<tcg::TranslationBlock*>(
+        static_cast<const tcg::CompiledBlock*>(from_block)->owner);
+    if (from && chainable(*from, *to)) cpu.tb_cache.link(from, slot, to);
+  }
+  return code;
 }
 
 void ensure_jit_runtime(X86Cpu& cpu) {
@@ -154,6 +184,7 @@ void ensure_jit_runtime(X86Cpu& cpu) {
   c.exit_checks.push_back({env_offset(cpu, &cpu.eflags_rest), kFlagTF, false});
   c.flags_offset = env_offset(cpu, &cpu.hflags);
   c.lookup = &jit_lookup;
+  c.goto_lookup = &jit_goto_lookup;
   c.lookup_opaque = &cpu;
   c.jump_cache.table = cpu.tb_cache.jump_cache_table();
   c.jump_cache.pc_offset = env_offset(cpu, &cpu.rip);
@@ -340,8 +371,7 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     // was dropped in between, and both blocks lie on one guest page (so a
     // page-table change cannot make the link stale).
     if (link_from && !one_insn && cpu.tb_cache.epoch() == link_epoch && cpu.rip == link_rip &&
-        tb->pages[1] == tcg::kNoPage && tb->cs_base == link_from->cs_base &&
-        ((tb->cs_base + tb->pc) >> 12) == ((link_from->cs_base + link_from->pc) >> 12)) {
+        chainable(*link_from, *tb)) {
       cpu.tb_cache.link(link_from, link_slot, tb);
     }
     link_from = nullptr;
@@ -352,6 +382,7 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     // A data breakpoint hit inside a block restarts its instruction alone.
     cpu.mmu.take_watch_hits();
     cpu.mmu.set_watch_restart(!one_insn);
+    cpu.run_epoch = cpu.tb_cache.epoch();
     tcg::ExitRecord exit = tb->program->run(env, cpu.mmu);
     cpu.mmu.set_watch_restart(false);
     if (inhibit) cpu.hflags &= ~kHfInhibitIrq;

@@ -73,9 +73,16 @@ void gen_end_block(DisasContext& s) {
 void gen_jump_const(DisasContext& s, uint64_t new_ip) {
   tcg::IrBuilder& b = s.b;
   b.st_i64(b.const_i64(new_ip), offsetof(CpuState, rip));
-  // A constant target: a chainable exit (the JIT may jump straight to the next block).
-  if (s.goto_tb_slots < 2)
+  // A constant target on the block's page: a chainable exit (the JIT jumps
+  // straight to the next block once linked). Blocks on other pages are only
+  // ever found through the jump cache (their mapping may change), as for an
+  // indirect jump.
+  const uint64_t linear_mask = s.mode64 ? ~0ull : 0xffffffffull;
+  const bool same_page = ((s.cs_base + new_ip) & linear_mask) >> 12 == s.block_page;
+  if (same_page && s.goto_tb_slots < 2)
     b.goto_tb(uint64_t{s.goto_tb_slots++});
+  else if (!same_page)
+    b.lookup_and_goto_ptr();
   else
     b.exit_tb(uint64_t{0});
   s.block_ended = true;
@@ -130,6 +137,7 @@ bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlo
   const uint64_t ip_mask = width_mask(s.mode64 ? 64 : s.code_bits == 16 ? 16 : 32);
   const uint64_t linear_mask = s.mode64 ? ~0ull : 0xffffffffull;
   out->pc = (s.cs_base + s.pc) & linear_mask;
+  s.block_page = out->pc >> 12;
   uint64_t first_page_paddr;
   if (!cpu.mmu.code_paddr(out->pc, &first_page_paddr)) return false;
   out->pages[0] = first_page_paddr & ~0xfffull;

@@ -58,6 +58,7 @@ struct DisasContext {
   Temp cc_dst{}, cc_src{};        // the values stored with it (valid when cc_op is known)
   bool block_ended = false;       // the instruction ended the block
   unsigned goto_tb_slots = 0;     // goto_tb exits used so far (two chain slots per block)
+  uint64_t block_page = 0;        // linear page number of the block's first byte
   Temp ea_cache{};                // this instruction's memory operand address (linear)
   bool ea_valid = false;
   // Linear addresses gen_linear() made in segments that need limit and type

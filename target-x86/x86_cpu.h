@@ -61,6 +61,9 @@ struct X86Cpu : CpuState {
   std::shared_ptr<tcg::JitRuntime> jit;
   size_t jit_code_bytes = size_t{64} << 20;
   bool jit_stats = false;
+  // The TbCache epoch when the loop last entered a block: blocks that chained
+  // or looked each other up since are all alive while it still holds.
+  uint64_t run_epoch = 0;
   // Interrupts and exceptions delivered so far: single-stepping (EFLAGS.TF)
   // raises no #DB after an instruction that itself went through the IDT.
   uint64_t deliveries = 0;

@@ -29,6 +29,9 @@ struct JitEntryCheck {
 
 // Returns the entry of the next block's code for the state in env, or nullptr.
 using JitLookupFn = const void* (*)(void* opaque);
+// For goto_tb exits: also given the exiting block (a CompiledBlock) and the
+// slot, so that it can chain them for the next time.
+using JitGotoLookupFn = const void* (*)(void* opaque, const void* from_block, uint32_t slot);
 
 struct JitFastTlb {
   bool enabled = false;
@@ -56,6 +59,9 @@ struct JitConfig {
   // The u32 at flags_offset must equal the block's key flags (else exit).
   int32_t flags_offset = -1;
   JitLookupFn lookup = nullptr;
+  // Used by goto_tb exits instead of the jump-cache probe and `lookup`,
+  // when set (lookup_opaque is its first argument too).
+  JitGotoLookupFn goto_lookup = nullptr;
   void* lookup_opaque = nullptr;
   // An inline probe of a TbCache jump cache before calling `lookup`: the
   // key is the u64 pc at pc_offset, the u64 code segment base at

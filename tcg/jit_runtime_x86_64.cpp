@@ -9,6 +9,7 @@
 #include "tcg/interp.h"
 #include "tcg/jit_x86_64.h"
 #include "tcg/jit_x86_64_abi.h"
+#include "tcg/perf_map.h"
 #include "tcg/tb_cache.h"
 
 namespace vx86::tcg {
@@ -105,10 +106,24 @@ class StubEmitter : public Xbyak::CodeGenerator {
   // edx = slot for goto_tb; rip etc. are already in env.
   void lookup(const JitConfig& config, ExitKind miss_kind, const uint8_t* exit_stub) {
     Xbyak::Label miss;
-    if (config.lookup && config.jump_cache.table && config.flags_offset >= 0) {
+    const bool chain = miss_kind == ExitKind::kGotoTb && config.goto_lookup;
+    if (!chain && config.lookup && config.jump_cache.table && config.flags_offset >= 0) {
       probe_jump_cache(config);
     }
-    if (config.lookup) {
+    if (chain) {
+      // The exiting block (r15) and its slot (edx), to be chained: this
+      // stub then runs once per goto_tb exit instead of on every pass.
+      mov(dword[r12 + offsetof(JitRunContext, exit_slot)], edx);
+      mov(rdi, reinterpret_cast<uint64_t>(config.lookup_opaque));
+      mov(rsi, r15);
+      mov(rax, reinterpret_cast<uint64_t>(config.goto_lookup));
+      call(rax);
+      test(rax, rax);
+      jz(miss);
+      jmp(rax);
+      L(miss);
+      mov(edx, dword[r12 + offsetof(JitRunContext, exit_slot)]);
+    } else if (config.lookup) {
       mov(dword[r12 + offsetof(JitRunContext, exit_slot)], edx);
       mov(rdi, reinterpret_cast<uint64_t>(config.lookup_opaque));
       mov(rax, reinterpret_cast<uint64_t>(config.lookup));
@@ -133,7 +148,7 @@ JitRuntime::JitRuntime(const JitConfig& config)
 }
 
 void JitRuntime::emit_stubs() {
-  auto install = [this](StubEmitter& e) {
+  auto install = [this](StubEmitter& e, const char* name) {
     e.ready();
     const uint8_t* at = buffer_.allocate(e.getSize());
     if (!at) {
@@ -141,29 +156,30 @@ void JitRuntime::emit_stubs() {
       std::abort();
     }
     std::memcpy(buffer_.writable(at), e.getCode(), e.getSize());
+    perf_map_add(at, e.getSize(), name);
     return at;
   };
   HeapAllocator alloc;
   {
     StubEmitter e(&alloc);
     e.enter();
-    enter_ = install(e);
+    enter_ = install(e, "vx86-stub:enter");
   }
   {
     StubEmitter e(&alloc);
     e.exit();
-    exit_ = install(e);
+    exit_ = install(e, "vx86-stub:exit");
   }
   {
     StubEmitter e(&alloc);
     e.lookup(config_, ExitKind::kGotoTb, exit_);
-    goto_lookup_ = install(e);
+    goto_lookup_ = install(e, "vx86-stub:goto-tb-lookup");
   }
   {
     StubEmitter e(&alloc);
     e.xor_(e.edx, e.edx);
     e.lookup(config_, ExitKind::kLookup, exit_);
-    ptr_lookup_ = install(e);
+    ptr_lookup_ = install(e, "vx86-stub:indirect-lookup");
   }
   stubs_end_ = buffer_.used();
 }
