@@ -51,6 +51,18 @@ void opt_condition_fuse(Block& block) {
                         static_cast<uint64_t>(cond == Cond::kNe ? c : cond_invert(c)), op.cst(1)});
         }
       }
+    } else if (op.opc == Opcode::movcond_i32 || op.opc == Opcode::movcond_i64) {
+      const Cond cond = static_cast<Cond>(op.cst(0));
+      const Op* s = setcond_of(op.in(0));
+      const bool same_width =
+          s && (s->opc == Opcode::setcond_i64) == (op.opc == Opcode::movcond_i64);
+      if (same_width && (cond == Cond::kNe || cond == Cond::kEq) &&
+          is_const_value(block, op.in(1), 0)) {
+        // Selecting on a 0/1 value against 0: select on the comparison itself.
+        const Cond c = static_cast<Cond>(s->cst(0));
+        op = make_op(op.opc, {op.out(0), s->in(0), s->in(1), op.in(2), op.in(3),
+                              static_cast<uint64_t>(cond == Cond::kNe ? c : cond_invert(c))});
+      }
     } else if (op.opc == Opcode::xor_i32 || op.opc == Opcode::xor_i64) {
       const Op* s = setcond_of(op.in(0));
       const bool same_width = s && (s->opc == Opcode::setcond_i64) == (op.opc == Opcode::xor_i64);

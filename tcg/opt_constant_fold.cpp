@@ -73,6 +73,12 @@ Base base_of(Opcode opc) {
   }
 }
 
+bool is_commutative(Opcode opc) {
+  const Base base = base_of(opc);
+  return base == Base::kAdd || base == Base::kMul || base == Base::kAnd || base == Base::kOr ||
+         base == Base::kXor;
+}
+
 // Conditions true when both operands are equal.
 bool cond_true_on_equal(Cond c) {
   return c == Cond::kEq || c == Cond::kLe || c == Cond::kGe || c == Cond::kLeu || c == Cond::kGeu;
@@ -249,6 +255,13 @@ class Folder {
         for (unsigned i = 0; i < op.nout; ++i) emit_const(op.out(i), out[i]);
         return;
       }
+    }
+    // Constants second in commutative ops: the backends take them as
+    // immediates there.
+    if (is_commutative(op.opc) && block_.is_const(op.in(0)) && !block_.is_const(op.in(1))) {
+      const uint32_t first = op.in(0);
+      op.set_in(0, op.in(1));
+      op.set_in(1, first);
     }
     if (is_redundant_mask(op)) return emit_mov(op.out(0), op.in(0));
     if (!simplify(op)) emit(op);

@@ -312,6 +312,48 @@ TEST(TcgConditionFuse, KeepsTheSetcondWhenItsInputChanged) {
   }
 }
 
+TEST(TcgConditionFuse, MovcondOnASetcondSelectsOnTheComparison) {
+  for (Cond outer : {Cond::kNe, Cond::kEq}) {
+    Block block;
+    IrBuilder b(block);
+    Temp x = b.new_i64(), flag = b.new_i64(), out = b.new_i64();
+    b.ld_i64(x, 0);
+    b.setcond_i64(flag, x, b.const_i64(5), Cond::kLtu);
+    b.movcond_i64(out, flag, b.const_i64(0), b.const_i64(111), b.const_i64(222), outer);
+    b.st_i64(out, 8);
+    b.exit_tb(0);
+    optimize(block);
+    EXPECT_EQ(count_ops(block, Opcode::setcond_i64), 0u) << print_block(block);
+    for (uint64_t value : {3ull, 7ull}) {
+      std::vector<uint8_t> env(16);
+      std::memcpy(env.data(), &value, 8);
+      test::FakeMemory mem;
+      interpret(block, env.data(), mem);
+      uint64_t result;
+      std::memcpy(&result, env.data() + 8, 8);
+      const bool below = value < 5;
+      EXPECT_EQ(result, (outer == Cond::kNe) == below ? 111u : 222u) << print_block(block);
+    }
+  }
+}
+
+TEST(TcgOptimize, ConstantsMoveToTheSecondOperandOfCommutativeOps) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64();
+  b.ld_i64(x, 0);
+  b.add_i64(y, b.const_i64(0x38), x);
+  b.st_i64(y, 8);
+  b.exit_tb(0);
+  optimize(block);
+  ASSERT_EQ(count_ops(block, Opcode::add_i64), 1u);
+  for (const Op& op : block.ops) {
+    if (op.opc != Opcode::add_i64) continue;
+    EXPECT_FALSE(block.is_const(op.in(0)));
+    EXPECT_TRUE(block.is_const(op.in(1)));
+  }
+}
+
 // ---- env load forwarding ----
 
 // A guest register written by one instruction and read by the next: the read
