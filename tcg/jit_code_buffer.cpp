@@ -18,23 +18,19 @@ JitCodeBuffer::JitCodeBuffer(size_t capacity) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   capacity_ = (capacity + page - 1) / page * page;
   if (capacity_ == 0) capacity_ = page;
-  fd_ = memfd_create("vx86-jit", MFD_CLOEXEC);
-  if (fd_ < 0) fail("jit: memfd_create");
-  if (ftruncate(fd_, static_cast<off_t>(capacity_)) != 0) {
+  // One shared anonymous mapping (shmem) and a second mapping of the same
+  // pages (mremap with old size 0 duplicates a shared mapping). Unlike a
+  // memfd, perf counts such code as anonymous and names it from
+  // /tmp/perf-<pid>.map (-perfmap).
+  void* w = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (w == MAP_FAILED) fail("jit: mmap");
+  void* x = mremap(w, 0, capacity_, MREMAP_MAYMOVE);
+  if (x == MAP_FAILED || mprotect(x, capacity_, PROT_READ | PROT_EXEC) != 0) {
     int err = errno;
-    close(fd_);
+    if (x != MAP_FAILED) munmap(x, capacity_);
+    munmap(w, capacity_);
     errno = err;
-    fail("jit: ftruncate");
-  }
-  void* w = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-  void* x = w == MAP_FAILED ? MAP_FAILED
-                            : mmap(nullptr, capacity_, PROT_READ | PROT_EXEC, MAP_SHARED, fd_, 0);
-  if (x == MAP_FAILED) {
-    int err = errno;
-    if (w != MAP_FAILED) munmap(w, capacity_);
-    close(fd_);
-    errno = err;
-    fail("jit: mmap");
+    fail("jit: mremap");
   }
   write_ = static_cast<uint8_t*>(w);
   exec_ = static_cast<uint8_t*>(x);
@@ -44,7 +40,6 @@ JitCodeBuffer::JitCodeBuffer(size_t capacity) {
 JitCodeBuffer::~JitCodeBuffer() {
   munmap(write_, capacity_);
   munmap(exec_, capacity_);
-  close(fd_);
 }
 
 const uint8_t* JitCodeBuffer::allocate(size_t size) {
@@ -57,8 +52,8 @@ const uint8_t* JitCodeBuffer::allocate(size_t size) {
 
 // Every page of code is resident in both views, and the process's resident
 // size counts each view. The write view is needed only while code is written
-// or patched, so its page-table entries are dropped now and then: the memfd
-// keeps the bytes (a shared mapping), the execute view keeps running them, and
+// or patched, so its page-table entries are dropped now and then: the shared memory
+// keeps the bytes, the execute view keeps running them, and
 // a later write through the write view just faults the page in again.
 void JitCodeBuffer::trim_write_view(size_t upto) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));

@@ -1,5 +1,5 @@
-// Executable memory for generated host code, kept W^X by mapping one memfd
-// twice: a read/write view the JIT writes through and a read/execute view the
+// Executable memory for generated host code, kept W^X by mapping the same
+// shared memory twice: a read/write view the JIT writes through and a read/execute view the
 // host runs. No page is ever writable and executable in the same mapping.
 // One buffer per vCPU; space is handed out front to back and reclaimed only
 // wholesale (reset()), after every block in it has been dropped. The write
@@ -15,7 +15,7 @@ namespace vx86::tcg {
 class JitCodeBuffer {
  public:
   // Maps `capacity` bytes (rounded up to pages). Throws std::system_error if
-  // the memfd or either mapping cannot be made.
+  // either mapping cannot be made.
   explicit JitCodeBuffer(size_t capacity);
   ~JitCodeBuffer();
   JitCodeBuffer(const JitCodeBuffer&) = delete;
@@ -35,7 +35,6 @@ class JitCodeBuffer {
   size_t used() const { return used_; }
 
  private:
-  int fd_ = -1;
   uint8_t* exec_ = nullptr;
   uint8_t* write_ = nullptr;
   ptrdiff_t delta_ = 0;  // write_ - exec_

@@ -1,6 +1,7 @@
 #if defined(__x86_64__)
 
 #include "tcg/jit_x86_64.h"
+#include "tcg/perf_map.h"
 
 #include <xbyak/xbyak.h>
 #include <xbyak/xbyak_util.h>
@@ -1571,6 +1572,8 @@ bool JitBlock::build(const Block& block, JitRuntime& runtime, const JitBlockOpti
   chain_sites_[1] = std::move(emitter.chain_sites[1]);
   ++runtime.stats.blocks;
   runtime.stats.code_bytes += size_;
+  if (perf_map_enabled())
+    perf_map_add_block(code_, size_, insn_data_.empty() ? 0 : insn_data_[0][0]);
   return true;
 }
 

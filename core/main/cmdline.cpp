@@ -57,6 +57,7 @@ const char kUsage[] =
     "  -S                   do not start the CPUs (use 'c' in gdb or 'cont' in the monitor)\n"
     "  -d ITEM,...          log items ('-d help' lists them)\n"
     "  -D FILE              write the log to FILE instead of stderr\n"
+    "  -perfmap             name JIT code for perf in /tmp/perf-<pid>.map\n"
     "  -no-reboot           exit instead of rebooting\n"
     "  -no-shutdown         stop the guest instead of exiting on power-off\n"
     "\n"
@@ -250,6 +251,7 @@ const std::map<std::string, OptionSpec>& option_table() {
         }}},
       {"D", {true, [](CmdlineOptions& o, auto&, auto& a) { o.log_file = a; }}},
       {"no-reboot", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_reboot = true; }}},
+      {"perfmap", {false, [](CmdlineOptions& o, auto&, auto&) { o.perf_map = true; }}},
       {"no-shutdown", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_shutdown = true; }}},
       {"name",
        {true, [](CmdlineOptions& o, auto&,

@@ -33,6 +33,7 @@ struct CmdlineOptions {
   uint32_t log_mask = 0;
   std::string log_file;
   bool no_reboot = false;
+  bool perf_map = false;  // -perfmap
   bool no_shutdown = false;
   std::string name;
   // "-M help", "-device help", "-device TYPE,help", "-cpu help", "-accel help":

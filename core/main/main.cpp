@@ -17,6 +17,7 @@
 #include "core/main_loop.h"
 #include "hw/device_registry.h"
 #include "target-x86/cpuid.h"
+#include "tcg/perf_map.h"
 
 using namespace vx86;
 
@@ -65,6 +66,11 @@ int main(int argc, char** argv) {
   set_log_mask(options.log_mask);
   if (!options.log_file.empty() && !set_log_file(options.log_file)) {
     error_report("-D %s: cannot open log file: %s", options.log_file.c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::string perf_map_error;
+  if (options.perf_map && !tcg::perf_map_open(&perf_map_error)) {
+    error_report("-perfmap: cannot create %s", perf_map_error.c_str());
     return 1;
   }
   try {

@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "tests/system/run_command.h"
 
@@ -139,6 +143,48 @@ TEST(CliTest, FirmwareProblemsAreExplained) {
 TEST(CliTest, LogFileThatCannotBeOpened) {
   expect_one_line_error(vx86({"-D", "/nonexistent/dir/log.txt", "-bios", hello_guest()}),
                         "-D /nonexistent/dir/log.txt");
+}
+
+std::set<std::string> perf_maps() {
+  std::set<std::string> maps;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp")) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("perf-", 0) == 0 && name.size() > 4 && name.substr(name.size() - 4) == ".map")
+      maps.insert(entry.path().string());
+  }
+  return maps;
+}
+
+// -perfmap: /tmp/perf-<pid>.map names the stubs and every block by its
+// guest address, in perf's "START SIZE NAME" format, inside the code buffer.
+TEST(CliTest, PerfMapNamesGeneratedCode) {
+  const std::set<std::string> before = perf_maps();
+  auto r = vx86({"-perfmap", "-display", "none", "-accel", "tcg,backend=jit", "-bios",
+                 hello_guest(), "-device", "isa-debug-exit,iobase=0xf4,iosize=4"});
+  std::vector<std::string> created;
+  for (const std::string& path : perf_maps()) {
+    if (!before.count(path)) created.push_back(path);
+  }
+  ASSERT_EQ(created.size(), 1u) << "status " << r.status << ": " << r.err;
+  std::ifstream in(created[0]);
+  std::string line;
+  unsigned stubs = 0, blocks = 0;
+  uint64_t stub_start = 0;
+  while (std::getline(in, line)) {
+    unsigned long long start = 0, size = 0;
+    char name[64] = {};
+    ASSERT_EQ(std::sscanf(line.c_str(), "%llx %llx %63s", &start, &size, name), 3) << line;
+    EXPECT_GT(size, 0u) << line;
+    if (std::string(name) == "vx86-stub:enter") stub_start = start;
+    if (std::string(name).rfind("vx86-stub:", 0) == 0) ++stubs;
+    if (std::string(name).rfind("tb:0x", 0) == 0) {
+      ++blocks;
+      EXPECT_GT(start, stub_start) << line;  // after the stubs in the same buffer
+    }
+  }
+  std::filesystem::remove(created[0]);
+  EXPECT_EQ(stubs, 4u);
+  EXPECT_GT(blocks, 0u);
 }
 
 }  // namespace
