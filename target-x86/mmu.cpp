@@ -466,6 +466,12 @@ bool Mmu::fetch(uint64_t vaddr, uint8_t* out, unsigned len) {
   return true;
 }
 
+const uint8_t* Mmu::fetch_host_page(uint64_t vaddr) {
+  unsigned mem_index = cpl(cpu_) == 3 ? kMemUser : kMemSupervisor;
+  TlbEntry* e = lookup(vaddr, Access::kFetch, mem_index);
+  return e ? e->host : nullptr;
+}
+
 bool Mmu::code_paddr(uint64_t vaddr, uint64_t* paddr, bool* global) {
   unsigned mem_index = cpl(cpu_) == 3 ? kMemUser : kMemSupervisor;
   TlbEntry* e = lookup(vaddr, Access::kFetch, mem_index);

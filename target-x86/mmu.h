@@ -73,6 +73,9 @@ class Mmu : public tcg::MemoryInterface {
   bool translate(uint64_t vaddr, Access access, unsigned mem_index, uint64_t* paddr);
   // Reads instruction bytes (execute permission, CPL from hflags).
   bool fetch(uint64_t vaddr, uint8_t* out, unsigned len);
+  // The host address of the start of the page holding vaddr, for fetching
+  // more code from it directly; nullptr when it has none (MMIO) or faults.
+  const uint8_t* fetch_host_page(uint64_t vaddr);
   // Physical address of the code byte at vaddr, for translation-block keys;
   // *global (if given) tells whether the page's mapping is global.
   bool code_paddr(uint64_t vaddr, uint64_t* paddr, bool* global = nullptr);

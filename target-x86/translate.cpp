@@ -18,13 +18,26 @@ namespace {
 struct FetchContext {
   X86Cpu* cpu;
   bool faulted = false;
+  // The page of the last byte fetched from RAM and its host address: the
+  // following bytes come straight from there, without a soft-MMU lookup each.
+  uint64_t page = ~0ull;
+  const uint8_t* host = nullptr;
 };
 
 bool fetch_byte(void* opaque, uint64_t address, uint8_t* byte) {
   auto* f = static_cast<FetchContext*>(opaque);
+  const uint64_t page = address >> 12;
+  if (page == f->page) {
+    *byte = f->host[address & 0xfff];
+    return true;
+  }
   if (!f->cpu->mmu.fetch(address, byte, 1)) {
     f->faulted = true;
     return false;
+  }
+  if (const uint8_t* host = f->cpu->mmu.fetch_host_page(address)) {
+    f->page = page;
+    f->host = host;
   }
   return true;
 }
@@ -148,13 +161,13 @@ bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlo
 
   unsigned max_insns = options.max_insns;
   if (cpu.hflags & kHfInhibitIrq) max_insns = 1;
+  FetchContext fetch{&cpu};
   for (unsigned n = 0; n < max_insns; ++n) {
     uint64_t linear = (s.cs_base + s.pc) & linear_mask;
     if (n > 0 && (linear >> 12) != (out->pc >> 12)) {
       gen_jump_const(s, s.pc);  // the block stays within its first page
       break;
     }
-    FetchContext fetch{&cpu};
     s.insn = DecodedInsn{};
     DecodeStatus status = decode(mode, linear, fetch_byte, &fetch, &s.insn);
     if (status == DecodeStatus::kFetchFault) {

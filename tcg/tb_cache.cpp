@@ -18,11 +18,21 @@ TranslationBlock* TbCache::insert(std::unique_ptr<TranslationBlock> tb) {
   for (uint64_t page : raw->pages) {
     if (page == kNoPage) continue;
     page_blocks_[page].push_back(raw);
-    code_pages_.insert(page);
+    mark_code_page(page, true);
   }
   blocks_[key] = std::move(tb);
   ++translations_;
   return raw;
+}
+
+void TbCache::mark_code_page(uint64_t ppage, bool has_code) {
+  const uint64_t n = ppage >> 12;
+  if (n >= kLowCodePages) {
+    has_code ? void(code_pages_.insert(ppage)) : void(code_pages_.erase(ppage));
+    return;
+  }
+  const uint64_t bit = uint64_t{1} << (n % 64);
+  has_code ? low_code_pages_[n / 64] |= bit : low_code_pages_[n / 64] &= ~bit;
 }
 
 bool TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to) {
@@ -61,7 +71,7 @@ void TbCache::remove(TranslationBlock* tb) {
     v.erase(std::remove(v.begin(), v.end(), tb), v.end());
     if (v.empty()) {
       page_blocks_.erase(it);
-      code_pages_.erase(page);
+      mark_code_page(page, false);
     }
   }
   blocks_.erase(Key{tb->phys_pc, tb->pc, tb->cs_base, tb->flags});
@@ -128,6 +138,7 @@ void TbCache::flush() {
   blocks_.clear();
   page_blocks_.clear();
   code_pages_.clear();
+  std::fill(low_code_pages_.begin(), low_code_pages_.end(), 0);
 }
 
 }  // namespace vx86::tcg

@@ -41,7 +41,12 @@ class TbCache {
   // Takes ownership; replaces a block with the same key.
   TranslationBlock* insert(std::unique_ptr<TranslationBlock> tb);
 
-  bool page_has_code(uint64_t ppage) const { return code_pages_.count(ppage) != 0; }
+  // Asked on every soft-TLB fill for a write: a bit per page below 4 GiB.
+  bool page_has_code(uint64_t ppage) const {
+    const uint64_t n = ppage >> 12;
+    if (n < kLowCodePages) return (low_code_pages_[n / 64] >> (n % 64)) & 1;
+    return code_pages_.count(ppage) != 0;
+  }
   // Drops every block with code on this physical page.
   void invalidate_page(uint64_t ppage);
   void flush();
@@ -128,7 +133,10 @@ class TbCache {
  private:
   std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<TranslationBlock*>> page_blocks_;
-  std::unordered_set<uint64_t> code_pages_;
+  static constexpr uint64_t kLowCodePages = uint64_t{1} << 20;  // 4 GiB of 4 KiB pages
+  std::vector<uint64_t> low_code_pages_ = std::vector<uint64_t>(kLowCodePages / 64);
+  std::unordered_set<uint64_t> code_pages_;  // pages above 4 GiB
+  void mark_code_page(uint64_t ppage, bool has_code);
   uint64_t translations_ = 0;
   uint64_t invalidations_ = 0;
   mutable uint64_t keyed_lookups_ = 0;
