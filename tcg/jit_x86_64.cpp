@@ -1342,10 +1342,18 @@ void Emitter::emit_memory(const Op& op) {
   path->ordinal = insn_ordinal_;
   count(&JitStats::tlb_fast);
   load(rsi, addr_temp);
-  mov(rax, rsi);
-  shr(rax, static_cast<int>(tlb.page_bits));
-  and_(eax, (1u << tlb.index_bits) - 1);
-  shl(eax, static_cast<int>(tlb.entry_shift));
+  // The entry's byte offset: the index bits shifted down to entry_shift
+  // and masked in place (the index lies in the address's low 32 bits).
+  if (tlb.page_bits >= tlb.entry_shift && tlb.page_bits + tlb.index_bits <= 32) {
+    mov(eax, esi);
+    shr(eax, static_cast<int>(tlb.page_bits - tlb.entry_shift));
+    and_(eax, ((1u << tlb.index_bits) - 1) << tlb.entry_shift);
+  } else {
+    mov(rax, rsi);
+    shr(rax, static_cast<int>(tlb.page_bits));
+    and_(eax, (1u << tlb.index_bits) - 1);
+    shl(eax, static_cast<int>(tlb.entry_shift));
+  }
   const int64_t table = int64_t{tlb.env_offset} + int64_t{mem_index} * tlb.mem_index_stride;
   lea(rdx, ptr[rbx + rax + static_cast<int32_t>(table)]);
   if (size > 1)
