@@ -102,10 +102,13 @@ bool remove_dead_ops(Block& block) {
 }  // namespace
 
 void opt_dead_code(Block& block) {
+  // remove_dead_ops reaches its fixpoint over the whole CFG in one call
+  // (an op whose only readers are dead is dead too); only a simpler CFG
+  // (an unreachable op gone, a branch to the next op dropped) can free more.
+  clean_control_flow(block);
   for (int round = 0; round < 8; ++round) {
-    bool changed = clean_control_flow(block);
-    changed |= remove_dead_ops(block);
-    if (!changed) break;
+    remove_dead_ops(block);
+    if (!clean_control_flow(block)) break;
   }
 }
 
