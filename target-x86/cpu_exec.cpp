@@ -179,7 +179,8 @@ void ensure_jit_runtime(X86Cpu& cpu) {
       c.exit_checks.push_back({env_offset(cpu, byte), 0xff, false});
     }
   }
-  c.exit_checks.push_back({env_offset(cpu, &cpu.halted), 0xffffffffu, false});
+  // No check of `halted`: the loop never enters a block while halted, and
+  // HLT (the one way a block halts) also sets stop_after_block above.
   c.exit_checks.push_back({env_offset(cpu, &cpu.exception_vector), 0x80000000u, true});
   c.exit_checks.push_back({env_offset(cpu, &cpu.eflags_rest), kFlagTF, false});
   c.flags_offset = env_offset(cpu, &cpu.hflags);
