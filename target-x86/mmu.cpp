@@ -34,7 +34,20 @@ constexpr uint64_t kCr4SMAP = 1ull << 21;
 Mmu::Mmu(CpuState& cpu, AddressSpace& memory) : cpu_(cpu), memory_(memory) {}
 
 uint64_t Mmu::read_phys(uint64_t paddr, unsigned size) {
-  return memory_.read(paddr & cpu_.a20_mask, size);
+  paddr &= cpu_.a20_mask;
+  // Page walks read entries from RAM, mostly from one region: keep its
+  // host mapping while the address space's layout stays the same.
+  RamWindow& w = read_window_;
+  if (w.generation != memory_.generation() || paddr - w.start >= w.size ||
+      w.size - (paddr - w.start) < size) {
+    const FlatRange* r = memory_.lookup(paddr);
+    if (!r || !r->region->host_ptr()) return memory_.read(paddr, size);
+    w = {r->start, r->size, r->region->host_ptr() + r->region_offset, memory_.generation()};
+    if (w.size - (paddr - w.start) < size) return memory_.read(paddr, size);
+  }
+  uint64_t value = 0;
+  std::memcpy(&value, w.host + (paddr - w.start), size);
+  return value;
 }
 
 void Mmu::write_phys(uint64_t paddr, uint64_t value, unsigned size) {

@@ -138,6 +138,12 @@ class Mmu : public tcg::MemoryInterface {
   TlbEntry* lookup(uint64_t vaddr, Access access, unsigned mem_index);
   void set_fast_tags(TlbEntry& e, unsigned mem_index);
   uint64_t read_phys(uint64_t paddr, unsigned size);
+  struct RamWindow {
+    uint64_t start = 0, size = 0;  // guest-physical range of one RAM/ROM flat range
+    uint8_t* host = nullptr;
+    uint64_t generation = ~0ull;  // AddressSpace::generation() it was found in
+  };
+  RamWindow read_window_;
   void write_phys(uint64_t paddr, uint64_t value, unsigned size);
   bool canonical(uint64_t vaddr) const;
   // Accesses inside one page.
