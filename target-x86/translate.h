@@ -118,6 +118,9 @@ void gen_write_operand(DisasContext& s, unsigned index, Temp value);
 unsigned operand_size(const DisasContext& s, unsigned index);
 
 // Sign-extends a value of `size` bytes to 64 bits / zero-extends it.
+// A new i64 temp holding (a op c) for a two-operand IrBuilder op.
+using BinaryOp = void (tcg::IrBuilder::*)(Temp, Temp, Temp);
+Temp gen_op(DisasContext& s, BinaryOp op, Temp a, Temp c);
 Temp gen_sext(DisasContext& s, Temp value, unsigned size);
 Temp gen_zext(DisasContext& s, Temp value, unsigned size);
 

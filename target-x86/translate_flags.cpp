@@ -50,18 +50,10 @@ void gen_set_cc(DisasContext& s, uint32_t cc_op, Temp dst, Temp src, Temp src2) 
 
 namespace {
 
-using BinaryOp = void (tcg::IrBuilder::*)(Temp, Temp, Temp);
-
-Temp op2(DisasContext& s, BinaryOp op, Temp a, Temp c) {
-  Temp t = s.b.new_i64();
-  (s.b.*op)(t, a, c);
-  return t;
-}
-
 // A 0/1 value moved to the bit of `flag`.
 Temp at_flag(DisasContext& s, Temp bit, uint32_t flag) {
   const unsigned shift = static_cast<unsigned>(__builtin_ctz(flag));
-  return shift == 0 ? bit : op2(s, &tcg::IrBuilder::shl_i64, bit, s.b.const_i64(shift));
+  return shift == 0 ? bit : gen_op(s, &tcg::IrBuilder::shl_i64, bit, s.b.const_i64(shift));
 }
 
 // The arithmetic flags of the last operation as inline IR, computed as
@@ -76,7 +68,7 @@ Temp gen_inline_flags(DisasContext& s) {
   if (cc_op == kCcOpEflags) {
     Temp flags = b.new_i64();
     b.ld_i64(flags, offsetof(CpuState, cc_src));  // forwarded from the store when in this block
-    return op2(s, &tcg::IrBuilder::and_i64, flags, b.const_i64(kFlagsArith));
+    return gen_op(s, &tcg::IrBuilder::and_i64, flags, b.const_i64(kFlagsArith));
   }
   const bool needs_src = !in_group(cc_op, kCcOpLogicB);
   if (cc_op == kCcOpDynamic || cc_op >= kCcOpClr || in_group(cc_op, kCcOpAdcB) ||
@@ -89,13 +81,13 @@ Temp gen_inline_flags(DisasContext& s) {
   Temp zero = b.const_i64(0);
   Temp dst = gen_zext(s, s.cc_dst, size);
   Temp parity = b.new_i64();
-  b.ctpop_i64(parity, op2(s, &tcg::IrBuilder::and_i64, dst, b.const_i64(0xff)));
-  Temp pf = op2(s, &tcg::IrBuilder::and_i64,
-                op2(s, &tcg::IrBuilder::xor_i64, parity, b.const_i64(1)), b.const_i64(1));
+  b.ctpop_i64(parity, gen_op(s, &tcg::IrBuilder::and_i64, dst, b.const_i64(0xff)));
+  Temp pf = gen_op(s, &tcg::IrBuilder::and_i64,
+                   gen_op(s, &tcg::IrBuilder::xor_i64, parity, b.const_i64(1)), b.const_i64(1));
   Temp flags =
-      op2(s, &tcg::IrBuilder::or_i64, at_flag(s, setcond(s, Cond::kEq, dst, zero), kFlagZF),
-          at_flag(s, sign_bit(s, dst, size), kFlagSF));
-  flags = op2(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, pf, kFlagPF));
+      gen_op(s, &tcg::IrBuilder::or_i64, at_flag(s, setcond(s, Cond::kEq, dst, zero), kFlagZF),
+             at_flag(s, sign_bit(s, dst, size), kFlagSF));
+  flags = gen_op(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, pf, kFlagPF));
   if (in_group(cc_op, kCcOpLogicB)) return flags;
 
   Temp src = gen_zext(s, s.cc_src, size);
@@ -104,14 +96,14 @@ Temp gen_inline_flags(DisasContext& s) {
   auto add_or_sub = [&](bool is_sub) {
     const BinaryOp undo = is_sub ? static_cast<BinaryOp>(&tcg::IrBuilder::add_i64)
                                  : static_cast<BinaryOp>(&tcg::IrBuilder::sub_i64);
-    Temp src1 = gen_zext(s, op2(s, undo, dst, src), size);  // the first operand
+    Temp src1 = gen_zext(s, gen_op(s, undo, dst, src), size);  // the first operand
     cf = is_sub ? setcond(s, Cond::kLtu, src1, src) : setcond(s, Cond::kLtu, dst, src1);
-    af = op2(s, &tcg::IrBuilder::xor_i64, op2(s, &tcg::IrBuilder::xor_i64, dst, src), src1);
-    af = op2(s, &tcg::IrBuilder::and_i64, af, b.const_i64(kFlagAF));
-    Temp same_sign = op2(s, &tcg::IrBuilder::xor_i64, src1, src);
-    Temp result_sign = op2(s, &tcg::IrBuilder::xor_i64, src1, dst);
-    of = is_sub ? op2(s, &tcg::IrBuilder::and_i64, same_sign, result_sign)
-                : op2(s, &tcg::IrBuilder::andc_i64, result_sign, same_sign);
+    af = gen_op(s, &tcg::IrBuilder::xor_i64, gen_op(s, &tcg::IrBuilder::xor_i64, dst, src), src1);
+    af = gen_op(s, &tcg::IrBuilder::and_i64, af, b.const_i64(kFlagAF));
+    Temp same_sign = gen_op(s, &tcg::IrBuilder::xor_i64, src1, src);
+    Temp result_sign = gen_op(s, &tcg::IrBuilder::xor_i64, src1, dst);
+    of = is_sub ? gen_op(s, &tcg::IrBuilder::and_i64, same_sign, result_sign)
+                : gen_op(s, &tcg::IrBuilder::andc_i64, result_sign, same_sign);
     of = sign_bit(s, of, size);
   };
   if (in_group(cc_op, kCcOpAddB)) {
@@ -120,21 +112,21 @@ Temp gen_inline_flags(DisasContext& s) {
     add_or_sub(true);
   } else if (in_group(cc_op, kCcOpIncB) || in_group(cc_op, kCcOpDecB)) {
     const bool inc = in_group(cc_op, kCcOpIncB);
-    cf = op2(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
-    Temp low = op2(s, &tcg::IrBuilder::and_i64, dst, b.const_i64(0xF));
+    cf = gen_op(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
+    Temp low = gen_op(s, &tcg::IrBuilder::and_i64, dst, b.const_i64(0xF));
     af = at_flag(s, setcond(s, Cond::kEq, low, b.const_i64(inc ? 0 : 0xF)), kFlagAF);
     of = setcond(s, Cond::kEq, dst, b.const_i64(inc ? sign : sign - 1));
   } else if (in_group(cc_op, kCcOpShlB) || in_group(cc_op, kCcOpSarB)) {
     cf = in_group(cc_op, kCcOpShlB) ? sign_bit(s, src, size)
-                                    : op2(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
-    of = sign_bit(s, op2(s, &tcg::IrBuilder::xor_i64, src, dst), size);
+                                    : gen_op(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
+    of = sign_bit(s, gen_op(s, &tcg::IrBuilder::xor_i64, src, dst), size);
   } else {  // MUL/IMUL: CF = OF = high part not the extension of the low
     cf = setcond(s, Cond::kNe, src, zero);
     of = cf;
   }
-  flags = op2(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, cf, kFlagCF));
-  flags = op2(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, of, kFlagOF));
-  if (af.valid()) flags = op2(s, &tcg::IrBuilder::or_i64, flags, af);
+  flags = gen_op(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, cf, kFlagCF));
+  flags = gen_op(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, of, kFlagOF));
+  if (af.valid()) flags = gen_op(s, &tcg::IrBuilder::or_i64, flags, af);
   return flags;
 }
 
@@ -161,7 +153,7 @@ Temp gen_compute_cf(DisasContext& s) {
   }
   Temp inline_flags = gen_inline_flags(s);
   if (inline_flags.valid())
-    return op2(s, &tcg::IrBuilder::and_i64, inline_flags, s.b.const_i64(kFlagCF));
+    return gen_op(s, &tcg::IrBuilder::and_i64, inline_flags, s.b.const_i64(kFlagCF));
   Temp t = s.b.new_i64();
   s.b.call_helper(helper_info_cc_compute_cf(), t, {});
   return t;

@@ -27,6 +27,12 @@ MemOp size_memop(unsigned size) {
 
 }  // namespace
 
+Temp gen_op(DisasContext& s, BinaryOp op, Temp a, Temp c) {
+  Temp t = s.b.new_i64();
+  (s.b.*op)(t, a, c);
+  return t;
+}
+
 Temp gen_zext(DisasContext& s, Temp value, unsigned size) {
   tcg::IrBuilder& b = s.b;
   Temp t = b.new_i64();

@@ -41,14 +41,6 @@ unsigned size_index(unsigned size) {
   return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
 }
 
-using BinaryOp = void (tcg::IrBuilder::*)(Temp, Temp, Temp);
-
-Temp gen_op(DisasContext& s, BinaryOp op, Temp a, Temp c) {
-  Temp t = s.b.new_i64();
-  (s.b.*op)(t, a, c);
-  return t;
-}
-
 // Bit `bit` of value as 0/1.
 Temp gen_bit(DisasContext& s, Temp value, unsigned bit) {
   Temp t = s.b.new_i64();

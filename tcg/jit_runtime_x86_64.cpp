@@ -110,23 +110,17 @@ class StubEmitter : public Xbyak::CodeGenerator {
     if (!chain && config.lookup && config.jump_cache.table && config.flags_offset >= 0) {
       probe_jump_cache(config);
     }
-    if (chain) {
-      // The exiting block (r15) and its slot (edx), to be chained: this
-      // stub then runs once per goto_tb exit instead of on every pass.
+    if (chain || config.lookup) {
       mov(dword[r12 + offsetof(JitRunContext, exit_slot)], edx);
       mov(rdi, reinterpret_cast<uint64_t>(config.lookup_opaque));
-      mov(rsi, r15);
-      mov(rax, reinterpret_cast<uint64_t>(config.goto_lookup));
-      call(rax);
-      test(rax, rax);
-      jz(miss);
-      jmp(rax);
-      L(miss);
-      mov(edx, dword[r12 + offsetof(JitRunContext, exit_slot)]);
-    } else if (config.lookup) {
-      mov(dword[r12 + offsetof(JitRunContext, exit_slot)], edx);
-      mov(rdi, reinterpret_cast<uint64_t>(config.lookup_opaque));
-      mov(rax, reinterpret_cast<uint64_t>(config.lookup));
+      if (chain) {
+        // The exiting block (r15) and its slot (edx), to be chained: this
+        // stub then runs once per goto_tb exit instead of on every pass.
+        mov(rsi, r15);
+        mov(rax, reinterpret_cast<uint64_t>(config.goto_lookup));
+      } else {
+        mov(rax, reinterpret_cast<uint64_t>(config.lookup));
+      }
       call(rax);
       test(rax, rax);
       jz(miss);
