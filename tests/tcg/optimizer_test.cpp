@@ -21,6 +21,14 @@ std::string optimized(Block& block) {
   return print_block(block);
 }
 
+// Interprets block with a 16-byte env whose first word is `value`.
+ExitRecord run_with_first_word(const Block& block, uint64_t value, std::vector<uint8_t>* env) {
+  env->assign(16, 0);
+  std::memcpy(env->data(), &value, 8);
+  test::FakeMemory mem;
+  return interpret(block, env->data(), mem);
+}
+
 unsigned count_ops(const Block& block, Opcode opc) {
   unsigned n = 0;
   for (const Op& op : block.ops) n += op.opc == opc;
@@ -304,11 +312,8 @@ TEST(TcgConditionFuse, KeepsTheSetcondWhenItsInputChanged) {
   opt_condition_fuse(block);
   EXPECT_EQ(count_ops(block, Opcode::setcond_i64), 1u) << print_block(block);
   for (uint64_t value : {3ull, 7ull}) {
-    std::vector<uint8_t> env(16);
-    std::memcpy(env.data(), &value, 8);
-    test::FakeMemory mem;
-    ExitRecord ex = interpret(block, env.data(), mem);
-    EXPECT_EQ(ex.value, value < 5 ? 1u : 2u);
+    std::vector<uint8_t> env;
+    EXPECT_EQ(run_with_first_word(block, value, &env).value, value < 5 ? 1u : 2u);
   }
 }
 
@@ -325,10 +330,8 @@ TEST(TcgConditionFuse, MovcondOnASetcondSelectsOnTheComparison) {
     optimize(block);
     EXPECT_EQ(count_ops(block, Opcode::setcond_i64), 0u) << print_block(block);
     for (uint64_t value : {3ull, 7ull}) {
-      std::vector<uint8_t> env(16);
-      std::memcpy(env.data(), &value, 8);
-      test::FakeMemory mem;
-      interpret(block, env.data(), mem);
+      std::vector<uint8_t> env;
+      run_with_first_word(block, value, &env);
       uint64_t result;
       std::memcpy(&result, env.data() + 8, 8);
       const bool below = value < 5;
