@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "target-x86/decoder.h"
@@ -241,13 +242,8 @@ TEST(HostDifferential, FlagsKeptAfterEachOperationMatchHost) {
                                   0x10};
   std::vector<DiffSequence> sequences;
   std::vector<std::string> names;
-  uint64_t random = 0x9e3779b97f4a7c15ull;
-  auto next_random = [&random] {
-    random ^= random << 13;
-    random ^= random >> 7;
-    random ^= random << 17;
-    return random;
-  };
+  std::mt19937_64 random(42);
+  auto next_random = [&random] { return static_cast<uint64_t>(random()); };
   for (const Operation& op : ops) {
     for (unsigned size : {1u, 2u, 4u, 8u}) {
       const std::vector<uint8_t>& form = size == 1 ? op.byte_form : op.wide_form;
