@@ -2,6 +2,7 @@
 // computed only where something reads them, often as one compare.
 #include "target-x86/helpers.h"
 #include "target-x86/translate.h"
+#include "target-x86/x86_cpu.h"
 
 namespace vx86::x86 {
 
@@ -140,22 +141,70 @@ Temp gen_compute_flags(DisasContext& s) {
   return t;
 }
 
+namespace {
+
+// CF alone of a known cc_op, inline; invalid where only the helper knows it.
+Temp gen_inline_cf(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const uint32_t cc_op = s.cc_op;
+  if (cc_op == kCcOpClr || in_group(cc_op, kCcOpLogicB)) return b.const_i64(0);
+  if (cc_op == kCcOpEflags) {
+    Temp flags = b.new_i64();
+    b.ld_i64(flags, offsetof(CpuState, cc_src));
+    return gen_op(s, &tcg::IrBuilder::and_i64, flags, b.const_i64(kFlagCF));
+  }
+  if (cc_op == kCcOpDynamic || cc_op >= kCcOpClr || !s.cc_dst.valid() || !s.cc_src.valid())
+    return {};
+  const unsigned size = cc_size(cc_op);
+  Temp src = gen_zext(s, s.cc_src, size);
+  if (in_group(cc_op, kCcOpSubB)) {  // the first operand (dst + src) below the second
+    return setcond(s, Cond::kLtu,
+                   gen_zext(s, gen_op(s, &tcg::IrBuilder::add_i64, s.cc_dst, src), size), src);
+  }
+  if (in_group(cc_op, kCcOpAddB)) return setcond(s, Cond::kLtu, gen_zext(s, s.cc_dst, size), src);
+  if (in_group(cc_op, kCcOpIncB) || in_group(cc_op, kCcOpDecB) || in_group(cc_op, kCcOpSarB))
+    return gen_op(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
+  if (in_group(cc_op, kCcOpShlB)) return sign_bit(s, src, size);
+  if (in_group(cc_op, kCcOpMulB)) return setcond(s, Cond::kNe, src, b.const_i64(0));
+  return {};  // ADC, SBB
+}
+
+}  // namespace
+
 Temp gen_compute_cf(DisasContext& s) {
-  if (s.cc_op != kCcOpDynamic && in_group(s.cc_op, kCcOpSubB)) {
-    unsigned size = cc_size(s.cc_op);
-    Temp a = s.b.new_i64();
-    s.b.add_i64(a, s.cc_dst, s.cc_src);
-    a = gen_zext(s, a, size);
-    return setcond(s, Cond::kLtu, a, gen_zext(s, s.cc_src, size));
+  tcg::IrBuilder& b = s.b;
+  if (s.cc_op != kCcOpDynamic) {
+    Temp cf = gen_inline_cf(s);
+    if (cf.valid()) return cf;
+  } else {
+    // Unknown here (the block starts with INC/DEC/ADC...): guess the cc_op
+    // the CPU has now, at translation, which a loop's block meets again at
+    // run time, and check the guess before taking the inline path.
+    DisasContext guess = s;
+    guess.cc_op = s.cpu.cc_op;
+    guess.cc_dst = b.new_i64();
+    guess.cc_src = b.new_i64();
+    const bool inline_ok = guess.cc_op == kCcOpEflags || guess.cc_op == kCcOpClr ||
+                           (guess.cc_op < kCcOpClr && !in_group(guess.cc_op, kCcOpAdcB) &&
+                            !in_group(guess.cc_op, kCcOpSbbB));
+    if (inline_ok) {
+      Temp result = b.new_i64();
+      tcg::Label slow = b.new_label(), done = b.new_label();
+      Temp cc_op = b.new_i32();
+      b.ld_i32(cc_op, offsetof(CpuState, cc_op));
+      b.brcond_i32(cc_op, b.const_i32(guess.cc_op), Cond::kNe, slow);
+      b.ld_i64(guess.cc_dst, offsetof(CpuState, cc_dst));
+      b.ld_i64(guess.cc_src, offsetof(CpuState, cc_src));
+      b.mov_i64(result, gen_inline_cf(guess));
+      b.br(done);
+      b.set_label(slow);
+      b.call_helper(helper_info_cc_compute_cf(), result, {});
+      b.set_label(done);
+      return result;
+    }
   }
-  if (s.cc_op != kCcOpDynamic && (in_group(s.cc_op, kCcOpLogicB) || s.cc_op == kCcOpClr)) {
-    return s.b.const_i64(0);
-  }
-  Temp inline_flags = gen_inline_flags(s);
-  if (inline_flags.valid())
-    return gen_op(s, &tcg::IrBuilder::and_i64, inline_flags, s.b.const_i64(kFlagCF));
-  Temp t = s.b.new_i64();
-  s.b.call_helper(helper_info_cc_compute_cf(), t, {});
+  Temp t = b.new_i64();
+  b.call_helper(helper_info_cc_compute_cf(), t, {});
   return t;
 }
 
