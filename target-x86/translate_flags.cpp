@@ -62,6 +62,8 @@ Temp at_flag(DisasContext& s, Temp bit, uint32_t flag) {
 // ops: where the flags turn out unused (a rotate whose CF/OF the next
 // instruction overwrites), the optimizer drops them all, which it cannot do
 // with the helper call that reads CpuState. Invalid if the helper must run.
+Temp gen_inline_cf(DisasContext& s);
+
 Temp gen_inline_flags(DisasContext& s) {
   tcg::IrBuilder& b = s.b;
   const uint32_t cc_op = s.cc_op;
@@ -92,13 +94,12 @@ Temp gen_inline_flags(DisasContext& s) {
   if (in_group(cc_op, kCcOpLogicB)) return flags;
 
   Temp src = gen_zext(s, s.cc_src, size);
-  Temp cf, af, of;
+  Temp cf = gen_inline_cf(s), af, of;
   // ADD and SUB: AF from the carries into bit 4, OF from the operands' signs.
   auto add_or_sub = [&](bool is_sub) {
     const BinaryOp undo = is_sub ? static_cast<BinaryOp>(&tcg::IrBuilder::add_i64)
                                  : static_cast<BinaryOp>(&tcg::IrBuilder::sub_i64);
     Temp src1 = gen_zext(s, gen_op(s, undo, dst, src), size);  // the first operand
-    cf = is_sub ? setcond(s, Cond::kLtu, src1, src) : setcond(s, Cond::kLtu, dst, src1);
     af = gen_op(s, &tcg::IrBuilder::xor_i64, gen_op(s, &tcg::IrBuilder::xor_i64, dst, src), src1);
     af = gen_op(s, &tcg::IrBuilder::and_i64, af, b.const_i64(kFlagAF));
     Temp same_sign = gen_op(s, &tcg::IrBuilder::xor_i64, src1, src);
@@ -113,16 +114,12 @@ Temp gen_inline_flags(DisasContext& s) {
     add_or_sub(true);
   } else if (in_group(cc_op, kCcOpIncB) || in_group(cc_op, kCcOpDecB)) {
     const bool inc = in_group(cc_op, kCcOpIncB);
-    cf = gen_op(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
     Temp low = gen_op(s, &tcg::IrBuilder::and_i64, dst, b.const_i64(0xF));
     af = at_flag(s, setcond(s, Cond::kEq, low, b.const_i64(inc ? 0 : 0xF)), kFlagAF);
     of = setcond(s, Cond::kEq, dst, b.const_i64(inc ? sign : sign - 1));
   } else if (in_group(cc_op, kCcOpShlB) || in_group(cc_op, kCcOpSarB)) {
-    cf = in_group(cc_op, kCcOpShlB) ? sign_bit(s, src, size)
-                                    : gen_op(s, &tcg::IrBuilder::and_i64, src, b.const_i64(1));
     of = sign_bit(s, gen_op(s, &tcg::IrBuilder::xor_i64, src, dst), size);
-  } else {  // MUL/IMUL: CF = OF = high part not the extension of the low
-    cf = setcond(s, Cond::kNe, src, zero);
+  } else {  // MUL/IMUL: OF = CF (the high part is not the extension of the low)
     of = cf;
   }
   flags = gen_op(s, &tcg::IrBuilder::or_i64, flags, at_flag(s, cf, kFlagCF));
@@ -182,8 +179,6 @@ Temp gen_compute_cf(DisasContext& s) {
     // run time, and check the guess before taking the inline path.
     DisasContext guess = s;
     guess.cc_op = s.cpu.cc_op;
-    guess.cc_dst = b.new_i64();
-    guess.cc_src = b.new_i64();
     const bool inline_ok = guess.cc_op == kCcOpEflags || guess.cc_op == kCcOpClr ||
                            (guess.cc_op < kCcOpClr && !in_group(guess.cc_op, kCcOpAdcB) &&
                             !in_group(guess.cc_op, kCcOpSbbB));
@@ -193,6 +188,8 @@ Temp gen_compute_cf(DisasContext& s) {
       Temp cc_op = b.new_i32();
       b.ld_i32(cc_op, offsetof(CpuState, cc_op));
       b.brcond_i32(cc_op, b.const_i32(guess.cc_op), Cond::kNe, slow);
+      guess.cc_dst = b.new_i64();
+      guess.cc_src = b.new_i64();
       b.ld_i64(guess.cc_dst, offsetof(CpuState, cc_dst));
       b.ld_i64(guess.cc_src, offsetof(CpuState, cc_src));
       b.mov_i64(result, gen_inline_cf(guess));
