@@ -5,6 +5,7 @@
 
 #include "core/device_lock.h"
 #include "core/log.h"
+#include "core/log_filter.h"
 #include "target-x86/debug_breakpoints.h"
 #include "target-x86/exceptions.h"
 #include "target-x86/helpers_system.h"
@@ -230,12 +231,14 @@ tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t linear_pc, uint64_t phys_
   TranslatedBlock tb;
   TranslateOptions options;
   options.max_insns = max_insns;
+  const bool log_this = log_address_in_filter(linear_pc);  // -dfilter
+  options.log_in_asm = log_this && log_enabled(kLogInAsm);
   if (!translate_block(cpu, options, &tb)) return nullptr;
-  if (log_enabled(kLogOp)) {
+  if (log_this && log_enabled(kLogOp)) {
     log_printf("OP:\n%s\n", tcg::print_block(tb.ir).c_str());
   }
   tcg::optimize(tb.ir);
-  if (log_enabled(kLogOpOpt)) {
+  if (log_this && log_enabled(kLogOpOpt)) {
     log_printf("OP after optimization:\n%s\n", tcg::print_block(tb.ir).c_str());
   }
   auto block = std::make_unique<tcg::TranslationBlock>();
@@ -250,7 +253,7 @@ tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t linear_pc, uint64_t phys_
   block->num_insns = tb.num_insns;
   block->program = compile(cpu, tb.ir, cache && max_insns > 1);
   block->program->owner = block.get();
-  if (log_enabled(kLogOutAsm)) log_host_code(*block->program);
+  if (log_this && log_enabled(kLogOutAsm)) log_host_code(*block->program);
   if (cache) {
     for (uint64_t page : block->pages) {
       if (page != tcg::kNoPage && !cpu.tb_cache.page_has_code(page)) cpu.mmu.drop_fast_writes(page);
@@ -377,9 +380,11 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     }
     link_from = nullptr;
     const uint64_t deliveries_before = cpu.deliveries;
-    if (log_enabled(kLogCpu)) log_cpu(cpu);
-    VX86_LOG(kLogExec, "exec: %04x:%016" PRIx64 " (%u insns)\n", cpu.segs[kSegCS].selector, cpu.rip,
-             tb->num_insns);
+    if (log_enabled(kLogCpu | kLogExec) && log_address_in_filter(tb->vaddr)) {
+      if (log_enabled(kLogCpu)) log_cpu(cpu);
+      VX86_LOG(kLogExec, "exec: %04x:%016" PRIx64 " (%u insns)\n", cpu.segs[kSegCS].selector,
+               cpu.rip, tb->num_insns);
+    }
     // A data breakpoint hit inside a block restarts its instruction alone.
     cpu.mmu.take_watch_hits();
     cpu.mmu.set_watch_restart(!one_insn);

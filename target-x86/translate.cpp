@@ -193,7 +193,7 @@ bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlo
     s.ea_valid = false;
     b.insn_start(s.pc, uint64_t{0});
     ++out->num_insns;
-    if (log_enabled(kLogInAsm)) log_instruction(s, linear);
+    if (options.log_in_asm) log_instruction(s, linear);
 
     switch (status) {
       case DecodeStatus::kOk:

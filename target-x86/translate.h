@@ -19,6 +19,7 @@ struct X86Cpu;
 
 struct TranslateOptions {
   unsigned max_insns = 512;
+  bool log_in_asm = false;  // -d in_asm for this block (after -dfilter)
 };
 
 struct TranslatedBlock {

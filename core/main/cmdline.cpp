@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/log.h"
+#include "core/log_filter.h"
 
 namespace vx86 {
 
@@ -57,6 +58,8 @@ const char kUsage[] =
     "  -S                   do not start the CPUs (use 'c' in gdb or 'cont' in the monitor)\n"
     "  -d ITEM,...          log items ('-d help' lists them)\n"
     "  -D FILE              write the log to FILE instead of stderr\n"
+    "  -dfilter RANGE,...   per-block logs only for guest addresses in the ranges\n"
+    "                       (START+SIZE, END-SIZE or START..LAST)\n"
     "  -perfmap             name JIT code for perf in /tmp/perf-<pid>.map\n"
     "  -no-reboot           exit instead of rebooting\n"
     "  -no-shutdown         stop the guest instead of exiting on power-off\n"
@@ -250,6 +253,12 @@ const std::map<std::string, OptionSpec>& option_table() {
           }
         }}},
       {"D", {true, [](CmdlineOptions& o, auto&, auto& a) { o.log_file = a; }}},
+      {"dfilter",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          std::string error;
+          if (!parse_log_filter(a, &o.log_filter, &error)) throw OptionError("-dfilter: " + error);
+        }}},
       {"no-reboot", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_reboot = true; }}},
       {"perfmap", {false, [](CmdlineOptions& o, auto&, auto&) { o.perf_map = true; }}},
       {"no-shutdown", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_shutdown = true; }}},

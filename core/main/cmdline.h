@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/log_filter.h"
 #include "core/options.h"
 
 namespace vx86 {
@@ -32,6 +33,7 @@ struct CmdlineOptions {
   bool start_paused = false;
   uint32_t log_mask = 0;
   std::string log_file;
+  std::vector<LogAddressRange> log_filter;  // -dfilter
   bool no_reboot = false;
   bool perf_map = false;  // -perfmap
   bool no_shutdown = false;

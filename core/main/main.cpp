@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   set_log_mask(options.log_mask);
+  set_log_filter(options.log_filter);
   if (!options.log_file.empty() && !set_log_file(options.log_file)) {
     error_report("-D %s: cannot open log file: %s", options.log_file.c_str(), std::strerror(errno));
     return 1;

@@ -44,6 +44,8 @@ TEST(CliTest, BadValuesNameOption) {
   expect_one_line_error(vx86({"-m", "lots"}), "-m: invalid RAM size 'lots'");
   expect_one_line_error(vx86({"-smp", "0"}), "-smp");
   expect_one_line_error(vx86({"-d", "in_asm,bogus"}), "-d: unknown log item 'bogus'");
+  expect_one_line_error(vx86({"-dfilter", "0x2000..0x1000"}),
+                        "-dfilter: bad range '0x2000..0x1000'");
   expect_one_line_error(vx86({"-accel", "tcg,bogus=1"}), "-accel: invalid parameter 'bogus'");
   expect_one_line_error(vx86({"-drive", "file=x.img,if"}), "-drive");
   expect_one_line_error(vx86({"-display", "gtk"}), "-display: unknown display type 'gtk'");
@@ -157,6 +159,37 @@ std::set<std::string> perf_maps() {
 
 // -perfmap: /tmp/perf-<pid>.map names the stubs and every block by its
 // guest address, in perf's "START SIZE NAME" format, inside the code buffer.
+// Guest addresses of the blocks in an -d in_asm,exec log: the "exec:" lines.
+std::vector<std::string> executed_blocks(const std::string& log_path) {
+  std::ifstream in(log_path);
+  std::vector<std::string> blocks;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("exec: ", 0) == 0) blocks.push_back(line.substr(6, line.find(' ', 6) - 6));
+  }
+  return blocks;
+}
+
+TEST(CliTest, DfilterLimitsBlockLogsToTheRanges) {
+  const std::string log_path = ::testing::TempDir() + "/dfilter.log";
+  std::vector<std::string> run = {"-display", "none",
+                                  "-bios",    hello_guest(),
+                                  "-device",  "isa-debug-exit,iobase=0xf4,iosize=4",
+                                  "-d",       "in_asm,exec",
+                                  "-D",       log_path};
+  vx86(run);
+  const std::vector<std::string> all = executed_blocks(log_path);
+  ASSERT_GT(all.size(), 2u);
+  // The reset vector's block (linear 0xfffffff0) alone.
+  run.insert(run.end(), {"-dfilter", "0xfffffff0+16"});
+  vx86(run);
+  EXPECT_EQ(executed_blocks(log_path), std::vector<std::string>{"f000:000000000000fff0"});
+  std::ifstream in(log_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("IN: f000:00000000 "), std::string::npos) << "other blocks' code logged";
+  EXPECT_NE(text.find("IN: f000:0000fff0 "), std::string::npos) << text;
+  std::filesystem::remove(log_path);
+}
+
 TEST(CliTest, PerfMapNamesGeneratedCode) {
   const std::set<std::string> before = perf_maps();
   auto r = vx86({"-perfmap", "-display", "none", "-accel", "tcg,backend=jit", "-bios",
