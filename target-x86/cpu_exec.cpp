@@ -195,15 +195,15 @@ void ensure_jit_runtime(X86Cpu& cpu) {
   static_assert(sizeof(cpu.rip) == 8 && sizeof(cpu.segs[kSegCS].base) == 8);
   c.tlb.enabled = true;
   c.tlb.env_offset = env_offset(cpu, cpu.mmu.tlb_table());
-  c.tlb.mem_index_stride = sizeof(TlbEntry) * Mmu::kTlbSize;
+  c.tlb.mem_index_stride = sizeof(FastTlbEntry) * Mmu::kTlbSize;
   c.tlb.num_mem_indexes = kNumMemIndexes;
-  c.tlb.index_bits = 10;
-  c.tlb.entry_shift = 6;
+  c.tlb.index_bits = 12;
+  c.tlb.entry_shift = 5;
   c.tlb.page_bits = 12;
-  c.tlb.read_tag_offset = offsetof(TlbEntry, read_tag);
-  c.tlb.write_tag_offset = offsetof(TlbEntry, write_tag);
-  c.tlb.addend_offset = offsetof(TlbEntry, addend);
-  static_assert(Mmu::kTlbSize == 1024 && sizeof(TlbEntry) == 64);
+  c.tlb.read_tag_offset = offsetof(FastTlbEntry, read_tag);
+  c.tlb.write_tag_offset = offsetof(FastTlbEntry, write_tag);
+  c.tlb.addend_offset = offsetof(FastTlbEntry, addend);
+  static_assert(Mmu::kTlbSize == 4096 && sizeof(FastTlbEntry) == 32);
   c.count_stats = cpu.jit_stats;
   cpu.jit = tcg::make_jit_runtime(c);
 }

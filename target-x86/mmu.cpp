@@ -66,6 +66,7 @@ void Mmu::clear_filled(Keep keep) {
       kept.push_back(e);
     } else {
       *e = TlbEntry{};
+      fast_of(*e) = FastTlbEntry{};
     }
   }
   filled_ = std::move(kept);
@@ -78,20 +79,21 @@ void Mmu::flush_all() {
 
 void Mmu::drop_fast_writes(uint64_t ppage) {
   for (TlbEntry* e : filled_) {
-    if (e->vpage != ~0ull && (e->ppage & cpu_.a20_mask) == ppage) e->write_tag = ~0ull;
+    if (e->vpage != ~0ull && (e->ppage & cpu_.a20_mask) == ppage) fast_of(*e).write_tag = ~0ull;
   }
 }
 
-void Mmu::set_fast_tags(TlbEntry& e, unsigned mem_index) {
-  e.read_tag = e.write_tag = ~0ull;
+void Mmu::set_fast_tags(const TlbEntry& e, unsigned mem_index) {
+  FastTlbEntry& fast = fast_of(e);
+  fast = FastTlbEntry{};
   if (!e.host) return;  // MMIO: always the slow path
   // SMAP depends on EFLAGS.AC, which changes without a TLB flush.
   if (mem_index != kMemUser && e.user_page && (cpu_.cr4 & kCr4SMAP) && (cpu_.cr0 & kCr0PG)) return;
-  e.addend = reinterpret_cast<uintptr_t>(e.host) - (e.vpage << 12);
-  if (e.readable && !watched_page(e.vpage, false)) e.read_tag = e.vpage;
+  fast.addend = reinterpret_cast<uintptr_t>(e.host) - (e.vpage << 12);
+  if (e.readable && !watched_page(e.vpage, false)) fast.read_tag = e.vpage;
   if (e.writable && !e.rom && !(has_code_ && has_code_(e.ppage & cpu_.a20_mask)) &&
       !watched_page(e.vpage, true)) {
-    e.write_tag = e.vpage;
+    fast.write_tag = e.vpage;
   }
 }
 
@@ -146,7 +148,10 @@ void Mmu::flush_page(uint64_t vaddr) {
   // Large pages are cached per 4K page, so one slot per index is enough.
   for (auto& t : tlb_) {
     TlbEntry& e = t[vpage % kTlbSize];
-    if (e.vpage == vpage) e = TlbEntry{.listed = e.listed};  // still in filled_
+    if (e.vpage == vpage) {
+      e = TlbEntry{.listed = e.listed};  // still in filled_
+      fast_of(e) = FastTlbEntry{};
+    }
   }
   if (on_flush_) on_flush_(vaddr);
 }
