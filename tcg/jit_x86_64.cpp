@@ -1328,14 +1328,15 @@ void Emitter::emit_memory(const Op& op) {
   const JitFastTlb& tlb = config_.tlb;
   const uint32_t memop = static_cast<uint32_t>(op.cst(0));
   const uint32_t mem_index = static_cast<uint32_t>(op.cst(1));
-  const bool is_load = op.opc == O::qemu_ld_i32 || op.opc == O::qemu_ld_i64;
-  const bool is_store = op.opc == O::qemu_st_i32 || op.opc == O::qemu_st_i64;
-  if (!tlb.enabled || mem_index >= tlb.num_mem_indexes || !(is_load || is_store)) {
+  const bool is_vector = op.opc == O::qemu_ld_v128 || op.opc == O::qemu_st_v128;
+  const bool is_load =
+      op.opc == O::qemu_ld_i32 || op.opc == O::qemu_ld_i64 || op.opc == O::qemu_ld_v128;
+  if (!tlb.enabled || mem_index >= tlb.num_mem_indexes) {
     emit_memory_call(op);
-    if (is_load) store(op.out(0), rax);
+    if (is_load && !is_vector) store(op.out(0), rax);
     return;
   }
-  const unsigned size = memop_size(memop);
+  const unsigned size = is_vector ? 16 : memop_size(memop);
   const uint32_t addr_temp = is_load ? op.in(0) : op.in(1);
   auto path = std::make_unique<SlowPath>();
   path->op = &op;
@@ -1364,7 +1365,16 @@ void Emitter::emit_memory(const Op& op) {
   cmp(rcx, qword[rdx + (is_load ? tlb.read_tag_offset : tlb.write_tag_offset)]);
   jne(path->entry, T_NEAR);
   add(rsi, qword[rdx + tlb.addend_offset]);
-  if (is_load) {
+  if (is_vector) {
+    // v128 temps live in slots; the slow path reads and writes the slot too.
+    if (is_load) {
+      movdqu(xmm0, ptr[rsi]);
+      movdqu(slot(op.out(0)), xmm0);
+    } else {
+      movdqu(xmm0, slot(op.in(0)));
+      movdqu(ptr[rsi], xmm0);
+    }
+  } else if (is_load) {
     const bool sign = memop_signed(memop);
     const bool to64 = op.opc == O::qemu_ld_i64;
     switch (size) {
@@ -1400,7 +1410,7 @@ void Emitter::emit_memory(const Op& op) {
   }
   bind(path->resume);
   // Both paths arrive here with a loaded value in rax (see emit_slow_paths).
-  if (is_load) store(op.out(0), rax);
+  if (is_load && !is_vector) store(op.out(0), rax);
   slow_paths_.push_back(std::move(path));
 }
 
