@@ -202,12 +202,13 @@ class Emitter : public Xbyak::CodeGenerator {
     }
     last_ = {t, r, begin, getSize(), true};
   }
-  // Integer temps may live in a register instead of a slot: r13 and r14
-  // (free when positions are static: they are set only on the way out) and
-  // r10 and r11 (caller-saved: pushed around every call).
+  // Integer temps may live in a register instead of a slot: r13, r14 and
+  // r15 (free when positions are static: they are set only on the way out)
+  // and r10 and r11 (caller-saved: pushed around every call).
   static constexpr int8_t kNoReg = -1;
-  static inline const Xbyak::Reg64 kTempRegs[4] = {Xbyak::util::r13, Xbyak::util::r14,
-                                                   Xbyak::util::r10, Xbyak::util::r11};
+  static inline const Xbyak::Reg64 kTempRegs[5] = {
+      Xbyak::util::r13, Xbyak::util::r14, Xbyak::util::r15, Xbyak::util::r10, Xbyak::util::r11};
+  static constexpr int8_t kFirstCallerSavedReg = 3;  // r10
   void allocate_registers();
   bool saves_caller_saved_ = false;  // some temp lives in r10 or r11
   // The register an op computes its result in: the result's own register
@@ -357,6 +358,7 @@ class Emitter : public Xbyak::CodeGenerator {
     if (!static_positions_) return;
     mov(r13d, static_cast<uint32_t>(insn_ordinal_));
     mov(r14d, static_cast<uint32_t>(insn_ordinal_));
+    mov(r15, reinterpret_cast<uint64_t>(self_));
   }
   // The label a failed memory access or helper jumps to.
   const Xbyak::Label& fault_exit(Xbyak::Label& shared) {
@@ -456,7 +458,7 @@ void Emitter::allocate_registers() {
     holder[reg] = t;
     reg_of_[t] = static_cast<int8_t>(reg);
   }
-  for (int8_t r : reg_of_) saves_caller_saved_ |= r >= 2;
+  for (int8_t r : reg_of_) saves_caller_saved_ |= r >= kFirstCallerSavedReg;
 }
 
 void Emitter::emit_entry_checks(Xbyak::Label& entry_exit) {
@@ -523,8 +525,8 @@ void Emitter::generate() {
   Xbyak::Label entry_exit;
   if (options_.entry_checks) emit_entry_checks(entry_exit);
   unchecked_offset = static_cast<uint32_t>(getSize());
-  mov(r15, reinterpret_cast<uint64_t>(self_));
   if (!static_positions_) {
+    mov(r15, reinterpret_cast<uint64_t>(self_));
     mov(r13d, 0xffffffffu);
     mov(r14d, 0xffffffffu);
   }
@@ -562,6 +564,7 @@ void Emitter::generate() {
   L(helper_fault_);
   mov(byte[r12 + offsetof(JitRunContext, fault_in_helper)], 1);
   L(mem_fault_);
+  mov(r15, reinterpret_cast<uint64_t>(self_));  // may hold a temp when positions are static
   mov(eax, static_cast<uint32_t>(ExitKind::kFault));
   jmp_stub(StubKind::kExit);
   ready();

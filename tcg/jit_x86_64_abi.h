@@ -5,8 +5,9 @@
 // calls): rbx = env, rbp = temp slots, r12 = JitRunContext*, r15 = the running
 // JitBlock*, r13d = insn_start count - 1 and r14d = ordinal of the last
 // insn_start of the running block. In blocks whose branches all go forward the
-// two positions are static, written only on the way out, and r13/r14 hold
-// temps in between (as do r10/r11, saved around calls).
+// two positions and the block are static, written only on the way out (exits
+// and faults), and r13/r14/r15 hold temps in between (as do r10/r11, saved
+// around calls).
 #pragma once
 
 #if defined(__x86_64__)
