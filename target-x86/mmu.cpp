@@ -60,16 +60,17 @@ bool Mmu::canonical(uint64_t vaddr) const {
 
 template <typename Keep>
 void Mmu::clear_filled(Keep keep) {
-  std::vector<TlbEntry*> kept;
+  // Compacted in place: one flush per MOV CR3, so no allocation here.
+  size_t kept = 0;
   for (TlbEntry* e : filled_) {
     if (keep(*e)) {
-      kept.push_back(e);
+      filled_[kept++] = e;
     } else {
       *e = TlbEntry{};
       fast_of(*e) = FastTlbEntry{};
     }
   }
-  filled_ = std::move(kept);
+  filled_.resize(kept);
 }
 
 void Mmu::flush_all() {

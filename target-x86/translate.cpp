@@ -135,6 +135,9 @@ void gen_unimplemented(DisasContext& s) {
 }
 
 bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlock* out) {
+  // Room for a typical block up front instead of growing op by op.
+  out->ir.ops.reserve(256);
+  out->ir.temps.reserve(256);
   tcg::IrBuilder b(out->ir);
   DisasContext s{cpu, b};
   s.hflags = cpu.hflags;
