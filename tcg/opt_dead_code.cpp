@@ -52,7 +52,7 @@ bool remove_dead_ops(Block& block) {
   Cfg cfg = build_cfg(block);
   const size_t nt = block.temps.size();
   const size_t nb = cfg.bbs.size();
-  std::vector<TempSet> live_in(nb, TempSet(nt, false)), live_out(nb, TempSet(nt, false));
+  std::vector<TempSet> live_in(nb, TempSet(nt, false));
   auto step_back = [&](const Op& op, TempSet& live) {
     for (unsigned k = 0; k < op.nout; ++k) live.reset(op.out(k));
     for (unsigned k = 0; k < op.nin; ++k) {
@@ -66,6 +66,32 @@ bool remove_dead_ops(Block& block) {
     }
     return true;
   };
+  // When every edge goes forward, one backward sweep sees each block's
+  // successors final already: drop dead ops in that sweep and stop.
+  bool forward_only = true;
+  for (size_t b = 0; b < nb && forward_only; ++b) {
+    for (uint32_t succ : cfg.bbs[b].succs) forward_only &= succ > b;
+  }
+  if (forward_only) {
+    bool removed = false;
+    for (size_t b = nb; b-- > 0;) {
+      TempSet live(nt, false);
+      for (uint32_t succ : cfg.bbs[b].succs) live.unite(live_in[succ]);
+      for (size_t i = cfg.bbs[b].end; i-- > cfg.bbs[b].begin;) {
+        Op& op = block.ops[i];
+        if (is_dead(op, live)) {
+          op.opc = Opcode::nop;
+          removed = true;
+        } else {
+          step_back(op, live);
+        }
+      }
+      live_in[b] = std::move(live);
+    }
+    block.remove_nops();
+    return removed;
+  }
+  std::vector<TempSet> live_out(nb, TempSet(nt, false));
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t b = nb; b-- > 0;) {
