@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -27,11 +28,23 @@ namespace vx86 {
 
 namespace {
 
+// Reads in one piece, into a vector of exactly the file's size (kernel images
+// stay in memory for resets).
 std::vector<uint8_t> read_whole_file(const std::string& option, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw OptionError(option + " " + path + ": is a directory");
+  }
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw OptionError(option + " " + path + ": cannot open file");
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw OptionError(option + " " + path + ": cannot read file");
+  std::vector<uint8_t> data(static_cast<std::size_t>(size));
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(data.data()), size)) {
+    throw OptionError(option + " " + path + ": cannot read file");
+  }
+  return data;
 }
 
 // Puts vCPU 0 where a direct-boot loader leaves it (core/boot_state.h).
@@ -327,7 +340,7 @@ int MachineController::run() {
     return it == chardevs_.end() ? nullptr : it->second.get();
   };
   try {
-    machine_ = std::make_unique<PcMachine>(config, loop_.clocks(), *this);
+    machine_ = std::make_unique<PcMachine>(std::move(config), loop_.clocks(), *this);
   } catch (const LinuxBootError& e) {
     switch (e.input()) {
       case LinuxBootError::Input::kKernel:

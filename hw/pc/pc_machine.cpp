@@ -44,17 +44,17 @@ constexpr ComPort kComPorts[] = {{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}}
 
 }  // namespace
 
-PcMachine::PcMachine(const PcConfig& config, Clocks& clocks, SystemControl& control)
+PcMachine::PcMachine(PcConfig config, Clocks& clocks, SystemControl& control)
     : clocks_(clocks), control_(control) {
   build_memory(config);
   build_isa(config);
   build_apics_and_acpi(config);
   build_pci();
   if (!config.kernel.empty()) {
-    kernel_ = config.kernel;
-    initrd_modules_ = config.initrd_modules;
+    kernel_ = std::move(config.kernel);
+    initrd_modules_ = std::move(config.initrd_modules);
     if (initrd_modules_.empty() && !config.initrd.empty()) {
-      initrd_modules_.push_back({"initrd", config.initrd});
+      initrd_modules_.push_back({"initrd", std::move(config.initrd)});
     }
     kernel_cmdline_ = config.kernel_cmdline;
     load_kernel();  // now, so that images that do not fit are refused before anything runs

@@ -71,7 +71,9 @@ class PcMachine {
  public:
   static constexpr uint64_t kBelow4gLimit = 0xc0000000;  // RAM above this goes above 4 GiB
 
-  PcMachine(const PcConfig& config, Clocks& clocks, SystemControl& control);
+  // Takes the config by value: the kernel and initrd images move into the
+  // machine (kept for reset) instead of being held twice.
+  PcMachine(PcConfig config, Clocks& clocks, SystemControl& control);
   ~PcMachine();
   PcMachine(const PcMachine&) = delete;
   PcMachine& operator=(const PcMachine&) = delete;

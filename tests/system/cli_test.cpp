@@ -107,6 +107,8 @@ TEST(CliTest, KernelProblemsAreExplained) {
   expect_one_line_error(vx86({"-kernel", path, "-display", "none"}),
                         "-kernel " + path + ": not a Linux bzImage");
   std::remove(path.c_str());
+  expect_one_line_error(vx86({"-kernel", ::testing::TempDir(), "-display", "none"}),
+                        ": is a directory");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-initrd", "x.img"}),
                         "-initrd: only allowed with -kernel");
 }
