@@ -18,9 +18,8 @@ void log_host_code(const tcg::CompiledBlock& block) {
   csh handle;
   if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) return;
   log_printf("OUT: [size=%zu]\n", jit->code_size());
-  const std::vector<uint32_t>& marks = jit->insn_offsets();  // one per guest insn, then the end
-  const auto& data = jit->insn_data();
-  size_t next_mark = 0;
+  const std::vector<tcg::InsnTable::Record> insns = jit->insns().all();
+  size_t next_mark = 0;  // one mark per guest insn, then the end of the main body
   cs_insn* insn = cs_malloc(handle);
   const uint8_t* code = jit->code();  // advanced by cs_disasm_iter
   const uint64_t start = reinterpret_cast<uintptr_t>(code);
@@ -28,9 +27,11 @@ void log_host_code(const tcg::CompiledBlock& block) {
   uint64_t address = start;
   while (size > 0) {
     const size_t offset = address - start;
-    while (next_mark < marks.size() && marks[next_mark] <= offset) {
-      if (next_mark < data.size()) {
-        log_printf("  -- guest 0x%016" PRIx64 "\n", data[next_mark][0]);
+    while (next_mark <= insns.size() &&
+           (next_mark < insns.size() ? insns[next_mark].offset : jit->insns().end_offset()) <=
+               offset) {
+      if (next_mark < insns.size()) {
+        log_printf("  -- guest 0x%016" PRIx64 "\n", insns[next_mark].data[0]);
       } else {
         log_printf("  -- out of line\n");
       }

@@ -1587,14 +1587,13 @@ bool JitBlock::build(const Block& block, JitRuntime& runtime, const JitBlockOpti
   size_ = emitter.getSize();
   unchecked_offset_ = emitter.unchecked_offset;
   frame_words_ = emitter.frame_words();
-  insn_data_ = std::move(emitter.insn_data);
-  insn_offsets_ = std::move(emitter.insn_offsets);
+  insns_ = InsnTable(emitter.insn_data, emitter.insn_offsets);
   chain_sites_[0] = std::move(emitter.chain_sites[0]);
   chain_sites_[1] = std::move(emitter.chain_sites[1]);
   ++runtime.stats.blocks;
   runtime.stats.code_bytes += size_;
   if (perf_map_enabled())
-    perf_map_add_block(code_, size_, insn_data_.empty() ? 0 : insn_data_[0][0]);
+    perf_map_add_block(code_, size_, insns_.size() ? insns_.at(0).data[0] : 0);
   return true;
 }
 
@@ -1686,8 +1685,9 @@ ExitRecord JitBlock::run(uint8_t* env, MemoryInterface& mem) const {
   if (ex.kind == ExitKind::kGotoTb) ex.slot = static_cast<unsigned>(r.value);
   ex.insn_index = ctx.insn_count;
   if (ctx.insn_ordinal >= 0) {
-    ex.insn_data[0] = last->insn_data_[ctx.insn_ordinal][0];
-    ex.insn_data[1] = last->insn_data_[ctx.insn_ordinal][1];
+    const InsnTable::Record record = last->insns_.at(static_cast<size_t>(ctx.insn_ordinal));
+    ex.insn_data[0] = record.data[0];
+    ex.insn_data[1] = record.data[1];
   }
   if (ex.kind == ExitKind::kFault) {
     ex.fault_in_helper = ctx.fault_in_helper != 0;

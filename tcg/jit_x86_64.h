@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tcg/compiled_block.h"
+#include "tcg/insn_table.h"
 #include "tcg/jit_code_buffer.h"
 #include "tcg/jit_runtime.h"
 
@@ -72,10 +73,9 @@ class JitBlock final : public CompiledBlock {
 
   size_t code_size() const { return size_; }
   const uint8_t* code() const { return code_; }
-  // Host address of the first instruction of the guest instruction with this
-  // ordinal (for -d out_asm), or of the block's end for ordinal == count.
-  const std::vector<uint32_t>& insn_offsets() const { return insn_offsets_; }
-  const std::vector<std::array<uint64_t, 2>>& insn_data() const { return insn_data_; }
+  // Each guest instruction's insn_start data and host code offset, and the
+  // end of the main body (for -d out_asm and fault positions).
+  const InsnTable& insns() const { return insns_; }
 
  private:
   JitBlock() = default;
@@ -89,8 +89,7 @@ class JitBlock final : public CompiledBlock {
   size_t size_ = 0;
   uint32_t unchecked_offset_ = 0;  // where run() enters (the loop checked already)
   size_t frame_words_ = 0;
-  std::vector<std::array<uint64_t, 2>> insn_data_;  // per insn_start, in block order
-  std::vector<uint32_t> insn_offsets_;
+  InsnTable insns_;                       // per insn_start, in block order
   std::vector<uint32_t> chain_sites_[2];  // offsets just past each patchable jmp rel32
 };
 
