@@ -1097,60 +1097,60 @@ bool Emitter::emit_scalar(const Op& op) {
       return true;
     case O::ext8s_i32: {
       const Xbyak::Reg64 r = result_reg(op);
-      load(r, op.in(0));
-      movsx(r.cvt32(), r.cvt8());
+      const Xbyak::Reg64 src = source_reg(op.in(0), r);  // no copy when it has a register
+      movsx(r.cvt32(), src.cvt8());
       finish(op, r);
       return true;
     }
     case O::ext8u_i32:
     case O::ext8u_i64: {
       const Xbyak::Reg64 r = result_reg(op);
-      load(r, op.in(0));
-      movzx(r.cvt32(), r.cvt8());
+      const Xbyak::Reg64 src = source_reg(op.in(0), r);  // no copy when it has a register
+      movzx(r.cvt32(), src.cvt8());
       finish(op, r);
       return true;
     }
     case O::ext16s_i32: {
       const Xbyak::Reg64 r = result_reg(op);
-      load(r, op.in(0));
-      movsx(r.cvt32(), r.cvt16());
+      const Xbyak::Reg64 src = source_reg(op.in(0), r);  // no copy when it has a register
+      movsx(r.cvt32(), src.cvt16());
       finish(op, r);
       return true;
     }
     case O::ext16u_i32:
     case O::ext16u_i64: {
       const Xbyak::Reg64 r = result_reg(op);
-      load(r, op.in(0));
-      movzx(r.cvt32(), r.cvt16());
+      const Xbyak::Reg64 src = source_reg(op.in(0), r);  // no copy when it has a register
+      movzx(r.cvt32(), src.cvt16());
       finish(op, r);
       return true;
     }
     case O::ext8s_i64: {
       const Xbyak::Reg64 r = result_reg(op);
-      load(r, op.in(0));
-      movsx(r, r.cvt8());
+      const Xbyak::Reg64 src = source_reg(op.in(0), r);  // no copy when it has a register
+      movsx(r, src.cvt8());
       finish(op, r);
       return true;
     }
     case O::ext16s_i64: {
       const Xbyak::Reg64 r = result_reg(op);
-      load(r, op.in(0));
-      movsx(r, r.cvt16());
+      const Xbyak::Reg64 src = source_reg(op.in(0), r);  // no copy when it has a register
+      movsx(r, src.cvt16());
       finish(op, r);
       return true;
     }
     case O::ext32s_i64:
     case O::exts_i32_i64: {
       const Xbyak::Reg64 r = result_reg(op);
-      load(r, op.in(0));
-      movsxd(r, r.cvt32());
+      const Xbyak::Reg64 src = source_reg(op.in(0), r);  // no copy when it has a register
+      movsxd(r, src.cvt32());
       finish(op, r);
       return true;
     }
     case O::ext32u_i64: {
       const Xbyak::Reg64 r = result_reg(op);
-      load(r, op.in(0));
-      mov(r.cvt32(), r.cvt32());
+      const Xbyak::Reg64 src = source_reg(op.in(0), r);  // no copy when it has a register
+      mov(r.cvt32(), src.cvt32());
       finish(op, r);
       return true;
     }
