@@ -789,9 +789,27 @@ void Emitter::emit_op(const Op& op) {
 
 void Emitter::emit_alu(const Op& op, bool is64) {
   const Xbyak::Reg64 r = result_reg(op);
-  load(r, op.in(0));
   uint32_t imm = 0;
   bool have_imm = imm_fits(op.in(1), is64, &imm);
+  const bool is_add = op.opc == Opcode::add_i32 || op.opc == Opcode::add_i64;
+  const bool is_sub_imm =
+      (op.opc == Opcode::sub_i32 || op.opc == Opcode::sub_i64) && have_imm && imm != 0x80000000u;
+  if ((is_add || is_sub_imm) && !info(op.in(0)).is_const) {
+    // An operand in another register: one LEA instead of a copy and an add
+    // (nothing reads the host flags an IR add leaves).
+    const Xbyak::Reg64 src = source_reg(op.in(0), r);  // loads into r when it has none
+    if (src.getIdx() != r.getIdx()) {
+      const int32_t disp = is_sub_imm ? -static_cast<int32_t>(imm) : static_cast<int32_t>(imm);
+      if (have_imm)
+        lea(w(r, is64), ptr[src + disp]);
+      else
+        lea(w(r, is64), ptr[src + source_reg(op.in(1), rcx)]);
+      finish(op, r);
+      return;
+    }
+  } else {
+    load(r, op.in(0));
+  }
   const Xbyak::Reg a = w(r, is64), c = w(have_imm ? rcx : source_reg(op.in(1), rcx), is64);
   switch (op.opc) {
     case Opcode::add_i32:
