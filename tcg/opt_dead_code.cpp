@@ -66,6 +66,21 @@ bool remove_dead_ops(Block& block) {
     }
     return true;
   };
+  // Drops the dead ops of basic block b, given what is live at its end;
+  // leaves `live` as what is live at its start.
+  auto remove_in = [&](size_t b, TempSet& live) {
+    bool removed = false;
+    for (size_t i = cfg.bbs[b].end; i-- > cfg.bbs[b].begin;) {
+      Op& op = block.ops[i];
+      if (is_dead(op, live)) {
+        op.opc = Opcode::nop;
+        removed = true;
+      } else {
+        step_back(op, live);
+      }
+    }
+    return removed;
+  };
   // When every edge goes forward, one backward sweep sees each block's
   // successors final already: drop dead ops in that sweep and stop.
   bool forward_only = true;
@@ -77,15 +92,7 @@ bool remove_dead_ops(Block& block) {
     for (size_t b = nb; b-- > 0;) {
       TempSet live(nt, false);
       for (uint32_t succ : cfg.bbs[b].succs) live.unite(live_in[succ]);
-      for (size_t i = cfg.bbs[b].end; i-- > cfg.bbs[b].begin;) {
-        Op& op = block.ops[i];
-        if (is_dead(op, live)) {
-          op.opc = Opcode::nop;
-          removed = true;
-        } else {
-          step_back(op, live);
-        }
-      }
+      removed |= remove_in(b, live);
       live_in[b] = std::move(live);
     }
     block.remove_nops();
@@ -111,15 +118,7 @@ bool remove_dead_ops(Block& block) {
   bool removed = false;
   for (size_t b = 0; b < nb; ++b) {
     TempSet live = live_out[b];
-    for (size_t i = cfg.bbs[b].end; i-- > cfg.bbs[b].begin;) {
-      Op& op = block.ops[i];
-      if (is_dead(op, live)) {
-        op.opc = Opcode::nop;
-        removed = true;
-      } else {
-        step_back(op, live);
-      }
-    }
+    removed |= remove_in(b, live);
   }
   block.remove_nops();
   return removed;

@@ -341,8 +341,11 @@ TEST(KvmIrqchip, LevelTriggeredIoapicInterruptAsMsiAndEoi) {
     run = run_level_triggered(*accel);
     // Nested PVM hosts sometimes let the LAPIC's EOI overtake the handler's
     // port write that drops the line: the IOAPIC then rightly sends a third
-    // time. That is the host, not vx86; try again (a real host never does).
-    if (!(run.entry & IoApic::kRemoteIrr) || !run.irr) break;
+    // time, left pending at the end or already handled (the guest's loop
+    // takes it between IRET and CLI). That is the host, not vx86; try again
+    // (on a real host the port write exits to vx86 before the EOI runs).
+    const bool third_pending = (run.entry & IoApic::kRemoteIrr) && run.irr;
+    if (!third_pending && run.handled <= 2) break;
     std::printf("a third delivery after an early EOI (a nested-KVM host quirk): trying again\n");
   }
   ASSERT_TRUE(run.stopped) << "the IOAPIC's interrupts did not both arrive";
