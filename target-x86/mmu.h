@@ -65,8 +65,9 @@ struct TlbEntry {
 
 class Mmu : public tcg::MemoryInterface {
  public:
-  // Direct-mapped entries per memory index: 1024 thrashed (8% of guest
-  // accesses in a Linux boot missed and re-walked), 4096 leaves 0.3%.
+  // Direct-mapped entries per memory index: with 1024 a Linux boot walked
+  // the page tables 7.8 M times (0.33% of its accesses missed, mostly
+  // conflicts), with 4096 0.47 M times (0.02%).
   static constexpr unsigned kTlbSize = 4096;
 
   Mmu(CpuState& cpu, AddressSpace& memory);
