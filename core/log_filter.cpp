@@ -1,7 +1,8 @@
 #include "core/log_filter.h"
 
-#include <cerrno>
-#include <cstdlib>
+#include <optional>
+
+#include "core/options.h"
 
 namespace vx86 {
 
@@ -9,14 +10,12 @@ namespace {
 
 std::vector<LogAddressRange> g_filter;
 
-bool parse_number(std::string_view text, uint64_t* value) {
-  if (text.empty() || text.front() == '-' || text.front() == '+') return false;
-  std::string copy(text);
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long parsed = std::strtoull(copy.c_str(), &end, 0);
-  if (errno != 0 || *end != '\0') return false;
-  *value = parsed;
+// A number as parse_number reads it (C syntax), but no sign: "5+-3" is no range.
+bool parse_bound(std::string_view text, uint64_t* value) {
+  if (text.empty() || text.front() == '+') return false;
+  const std::optional<uint64_t> parsed = parse_number(text);
+  if (!parsed) return false;
+  *value = *parsed;
   return true;
 }
 
@@ -24,7 +23,7 @@ bool parse_range(std::string_view item, LogAddressRange* range) {
   uint64_t a = 0;
   uint64_t b = 0;
   if (auto dots = item.find(".."); dots != std::string_view::npos) {
-    if (!parse_number(item.substr(0, dots), &a) || !parse_number(item.substr(dots + 2), &b)) {
+    if (!parse_bound(item.substr(0, dots), &a) || !parse_bound(item.substr(dots + 2), &b)) {
       return false;
     }
     if (b < a) return false;
@@ -34,7 +33,7 @@ bool parse_range(std::string_view item, LogAddressRange* range) {
   // The operator is the first '+' or '-' after the start (a hex start has none).
   auto op = item.find_first_of("+-", 1);
   if (op == std::string_view::npos) return false;
-  if (!parse_number(item.substr(0, op), &a) || !parse_number(item.substr(op + 1), &b) || b == 0) {
+  if (!parse_bound(item.substr(0, op), &a) || !parse_bound(item.substr(op + 1), &b) || b == 0) {
     return false;
   }
   if (item[op] == '+') {

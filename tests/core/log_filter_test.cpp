@@ -30,8 +30,9 @@ TEST(LogFilter, ThreeSpellingsOfARange) {
 }
 
 TEST(LogFilter, BadRangesAreNamed) {
-  for (const char* spec : {"", "0x1000", "0x1000+0", "0x2000..0x1000", "zz+1", "0x10-0x20",
-                           "0x1000+0x10,", "0xffffffffffffff00+0x101", "1..", "+5"}) {
+  for (const char* spec :
+       {"", "0x1000", "0x1000+0", "0x2000..0x1000", "zz+1", "0x10-0x20", "0x1000+0x10,",
+        "0xffffffffffffff00+0x101", "1..", "+5", "1++5", "5+-3"}) {
     std::vector<LogAddressRange> ranges{{1, 2}};
     std::string error;
     EXPECT_FALSE(parse_log_filter(spec, &ranges, &error)) << spec;
