@@ -1,5 +1,6 @@
 #include "target-x86/cpu_exec.h"
 
+#include <bit>
 #include <cinttypes>
 #include <cstddef>
 
@@ -197,13 +198,13 @@ void ensure_jit_runtime(X86Cpu& cpu) {
   c.tlb.env_offset = env_offset(cpu, cpu.mmu.tlb_table());
   c.tlb.mem_index_stride = sizeof(FastTlbEntry) * Mmu::kTlbSize;
   c.tlb.num_mem_indexes = kNumMemIndexes;
-  c.tlb.index_bits = 12;
-  c.tlb.entry_shift = 5;
+  static_assert(std::has_single_bit(Mmu::kTlbSize) && std::has_single_bit(sizeof(FastTlbEntry)));
+  c.tlb.index_bits = static_cast<unsigned>(std::countr_zero(Mmu::kTlbSize));
+  c.tlb.entry_shift = static_cast<unsigned>(std::countr_zero(sizeof(FastTlbEntry)));
   c.tlb.page_bits = 12;
   c.tlb.read_tag_offset = offsetof(FastTlbEntry, read_tag);
   c.tlb.write_tag_offset = offsetof(FastTlbEntry, write_tag);
   c.tlb.addend_offset = offsetof(FastTlbEntry, addend);
-  static_assert(Mmu::kTlbSize == 4096 && sizeof(FastTlbEntry) == 32);
   c.count_stats = cpu.jit_stats;
   cpu.jit = tcg::make_jit_runtime(c);
 }

@@ -32,6 +32,13 @@ uint64_t unzigzag(uint64_t v) {
   return (v >> 1) ^ (0 - (v & 1));
 }
 
+// Decodes the record after `r` (the one before it, or zeros for the first).
+void next_record(const uint8_t** p, InsnTable::Record* r) {
+  r->data[0] += unzigzag(get_varint(p));
+  r->data[1] = get_varint(p);
+  r->offset += static_cast<uint32_t>(get_varint(p));
+}
+
 }  // namespace
 
 InsnTable::InsnTable(const std::vector<std::array<uint64_t, 2>>& data,
@@ -57,11 +64,7 @@ InsnTable::InsnTable(const std::vector<std::array<uint64_t, 2>>& data,
 InsnTable::Record InsnTable::at(size_t ordinal) const {
   Record r;
   const uint8_t* p = bytes_.get();
-  for (size_t i = 0; i <= ordinal; ++i) {
-    r.data[0] += unzigzag(get_varint(&p));
-    r.data[1] = get_varint(&p);
-    r.offset += static_cast<uint32_t>(get_varint(&p));
-  }
+  for (size_t i = 0; i <= ordinal; ++i) next_record(&p, &r);
   return r;
 }
 
@@ -70,9 +73,7 @@ std::vector<InsnTable::Record> InsnTable::all() const {
   Record r;
   const uint8_t* p = bytes_.get();
   for (size_t i = 0; i < count_; ++i) {
-    r.data[0] += unzigzag(get_varint(&p));
-    r.data[1] = get_varint(&p);
-    r.offset += static_cast<uint32_t>(get_varint(&p));
+    next_record(&p, &r);
     out.push_back(r);
   }
   return out;
