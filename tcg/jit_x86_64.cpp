@@ -204,13 +204,21 @@ class Emitter : public Xbyak::CodeGenerator {
   }
   // Integer temps may live in a register instead of a slot: r13, r14 and
   // r15 (free when positions are static: they are set only on the way out)
-  // and r10 and r11 (caller-saved: pushed around every call).
+  // and the caller-saved registers no fixed sequence uses as scratch (saved
+  // around a call only while they hold a temp live across it). rax and rcx
+  // are every op's scratch; rdx and rsi are the scratch of multiplies,
+  // divides, conditional moves and the soft-MMU calls.
   static constexpr int8_t kNoReg = -1;
-  static inline const Xbyak::Reg64 kTempRegs[5] = {
-      Xbyak::util::r13, Xbyak::util::r14, Xbyak::util::r15, Xbyak::util::r10, Xbyak::util::r11};
+  static inline const Xbyak::Reg64 kTempRegs[8] = {
+      Xbyak::util::r13, Xbyak::util::r14, Xbyak::util::r15, Xbyak::util::r10,
+      Xbyak::util::r11, Xbyak::util::rdi, Xbyak::util::r8,  Xbyak::util::r9};
   static constexpr int8_t kFirstCallerSavedReg = 3;  // r10
   void allocate_registers();
-  bool saves_caller_saved_ = false;  // some temp lives in r10 or r11
+  // Each temp's live interval in op indices (kNoOp when it has no register).
+  static constexpr int kNoOp = -1;
+  std::vector<int> first_op_, last_op_;
+  int current_op_ = 0;               // index of the op being emitted
+  std::vector<Xbyak::Reg64> saved_;  // by begin_call(), in push order
   // The register an op computes its result in: the result's own register
   // when it has one (no later input may be the result itself), else rax,
   // stored by finish().
@@ -296,23 +304,21 @@ class Emitter : public Xbyak::CodeGenerator {
   }
   void emit_call(const Op& op);
   void emit_vector(const Op& op);
+  // A call from generated code: begin_call() saves the caller-saved
+  // registers holding temps live across the op being emitted (before the
+  // arguments overwrite rdi, r8 or r9), end_call() restores them.
+  void begin_call();
+  void end_call();
   void call_fn(const void* fn) {
-    if (saves_caller_saved_) {
-      push(r10);  // two pushes keep the stack 16-byte aligned
-      push(r11);
-    }
     mov(rax, reinterpret_cast<uint64_t>(fn));
     call(rax);
-    if (saves_caller_saved_) {
-      pop(r11);
-      pop(r10);
-    }
   }
 
   struct SlowPath {
     const Op* op;
     int ordinal;  // of the instruction the access belongs to
     Xbyak::Label entry, resume;
+    Xbyak::Reg64 result;  // where both paths leave a loaded value
   };
   static constexpr uint32_t kNoTemp = ~0u;
   struct LastStore {
@@ -415,8 +421,11 @@ void Emitter::allocate_registers() {
   const size_t n = block_.temps.size();
   reg_of_.assign(n, kNoReg);
   if (!static_positions_) return;
-  constexpr int kUnseen = -1;
-  std::vector<int> first(n, kUnseen), last(n, kUnseen);
+  constexpr int kUnseen = kNoOp;
+  std::vector<int>& first = first_op_;
+  std::vector<int>& last = last_op_;
+  first.assign(n, kUnseen);
+  last.assign(n, kUnseen);
   for (size_t i = 0; i < block_.ops.size(); ++i) {
     const Op& op = block_.ops[i];
     for (unsigned k = 0; k < unsigned(op.nout) + op.nin; ++k) {
@@ -458,7 +467,26 @@ void Emitter::allocate_registers() {
     holder[reg] = t;
     reg_of_[t] = static_cast<int8_t>(reg);
   }
-  for (int8_t r : reg_of_) saves_caller_saved_ |= r >= kFirstCallerSavedReg;
+}
+
+void Emitter::begin_call() {
+  saved_.clear();
+  for (size_t t = 0; t < reg_of_.size(); ++t) {
+    // Inputs of the current op are read before the call, its outputs written
+    // after: only temps live on both sides of it need their register kept.
+    if (reg_of_[t] >= kFirstCallerSavedReg && first_op_[t] < current_op_ &&
+        last_op_[t] > current_op_) {
+      saved_.push_back(kTempRegs[reg_of_[t]]);
+    }
+  }
+  for (const Xbyak::Reg64& r : saved_) push(r);
+  if (saved_.size() % 2) sub(rsp, 8);  // calls from blocks keep rsp 16-byte aligned
+}
+
+void Emitter::end_call() {
+  if (saved_.size() % 2) add(rsp, 8);
+  for (auto r = saved_.rbegin(); r != saved_.rend(); ++r) pop(*r);
+  saved_.clear();
 }
 
 void Emitter::emit_entry_checks(Xbyak::Label& entry_exit) {
@@ -540,7 +568,10 @@ void Emitter::generate() {
     }
   }
 
-  for (const Op& op : block_.ops) emit_op(op);
+  for (const Op& op : block_.ops) {
+    emit_op(op);
+    ++current_op_;
+  }
   ud2();  // the verifier guarantees the block cannot fall off its end
   insn_offsets.push_back(static_cast<uint32_t>(getSize()));
 
@@ -675,15 +706,18 @@ void Emitter::cmovcc(Cond c, const Xbyak::Reg& d, const Xbyak::Operand& s) {
   }
 }
 
-// Sets the host flags from a - b at the given width (clobbers rax, rcx).
+// Sets the host flags from a - b at the given width (may clobber rax, rcx).
+// Against 0, TEST sets every flag a condition reads as CMP would.
 void Emitter::compare(uint32_t a, uint32_t b, bool is64) {
-  load(rax, a);
+  const Xbyak::Reg ra = w(source_reg(a, rax), is64);
   uint32_t imm;
   if (imm_fits(b, is64, &imm)) {
-    cmp(w(rax, is64), imm);
+    if (imm == 0)
+      test(ra, ra);
+    else
+      cmp(ra, imm);
   } else {
-    load(rcx, b);
-    cmp(w(rax, is64), w(rcx, is64));
+    cmp(ra, w(source_reg(b, rcx), is64));
   }
 }
 
@@ -956,8 +990,10 @@ void Emitter::emit_ctpop(const Op& op, bool is64) {
   if (host_has_popcnt()) {
     popcnt(w(rax, is64), w(rax, is64));
   } else {
+    begin_call();
     mov(rdi, rax);  // an i32 value is already zero-extended
     call_fn(reinterpret_cast<const void*>(&thunk_popcount));
+    end_call();
   }
   store(op.out(0), rax);
 }
@@ -1183,12 +1219,15 @@ bool Emitter::emit_scalar(const Op& op) {
     }
     case O::movcond_i32:
     case O::movcond_i64: {
+      // out = in0 <cond> in1 ? in2 : in3, built in out's register unless
+      // in2 is out itself (result_reg then says rax, which compare uses).
       const bool is64 = o == O::movcond_i64;
-      load(rdx, op.in(3));
-      load(rsi, op.in(2));
+      Xbyak::Reg64 r = result_reg(op);
+      if (r.getIdx() == Xbyak::Operand::RAX) r = rdx;
       compare(op.in(0), op.in(1), is64);
-      cmovcc(static_cast<Cond>(op.cst(0)), w(rdx, is64), w(rsi, is64));
-      store(op.out(0), rdx);
+      load(r, op.in(3));  // MOV leaves the flags alone
+      cmovcc(static_cast<Cond>(op.cst(0)), w(r, is64), w(source_reg(op.in(2), rsi), is64));
+      if (r.getIdx() == Xbyak::Operand::RDX) store(op.out(0), rdx);
       return true;
     }
     case O::clz_i32:
@@ -1363,75 +1402,104 @@ void Emitter::emit_memory(const Op& op) {
   path->op = &op;
   path->ordinal = insn_ordinal_;
   count(&JitStats::tlb_fast);
-  load(rsi, addr_temp);
+  // The address stays where it is (an i32 one is zero-extended into rsi);
+  // only rax and rcx are scratch, so a hit costs no copies.
+  const Xbyak::Reg64 addr = wide(addr_temp) ? source_reg(addr_temp, rsi) : rsi;
+  if (!wide(addr_temp)) load(rsi, addr_temp);
   // The entry's byte offset: the index bits shifted down to entry_shift
   // and masked in place (the index lies in the address's low 32 bits).
   if (tlb.page_bits >= tlb.entry_shift && tlb.page_bits + tlb.index_bits <= 32) {
-    mov(eax, esi);
+    mov(eax, addr.cvt32());
     shr(eax, static_cast<int>(tlb.page_bits - tlb.entry_shift));
     and_(eax, ((1u << tlb.index_bits) - 1) << tlb.entry_shift);
   } else {
-    mov(rax, rsi);
+    mov(rax, addr);
     shr(rax, static_cast<int>(tlb.page_bits));
     and_(eax, (1u << tlb.index_bits) - 1);
     shl(eax, static_cast<int>(tlb.entry_shift));
   }
   const int64_t table = int64_t{tlb.env_offset} + int64_t{mem_index} * tlb.mem_index_stride;
-  lea(rdx, ptr[rbx + rax + static_cast<int32_t>(table)]);
+  const auto field = [&](int64_t offset) {
+    return qword[rbx + rax + static_cast<int32_t>(table + offset)];
+  };
   if (size > 1)
-    lea(rcx, ptr[rsi + static_cast<int>(size - 1)]);
+    lea(rcx, ptr[addr + static_cast<int>(size - 1)]);
   else
-    mov(rcx, rsi);
+    mov(rcx, addr);
   shr(rcx, static_cast<int>(tlb.page_bits));
-  cmp(rcx, qword[rdx + (is_load ? tlb.read_tag_offset : tlb.write_tag_offset)]);
+  cmp(rcx, field(is_load ? tlb.read_tag_offset : tlb.write_tag_offset));
   jne(path->entry, T_NEAR);
-  add(rsi, qword[rdx + tlb.addend_offset]);
+  mov(rcx, field(tlb.addend_offset));
+  const Xbyak::RegExp host = addr + rcx;
+  // A load's value goes straight to its temp's register (rax when it has
+  // none); the slow path leaves it there too.
+  const Xbyak::Reg64 r = is_load && !is_vector ? result_reg(op) : rax;
+  path->result = r;
   if (is_vector) {
     // v128 temps live in slots; the slow path reads and writes the slot too.
     if (is_load) {
-      movdqu(xmm0, ptr[rsi]);
+      movdqu(xmm0, ptr[host]);
       movdqu(slot(op.out(0)), xmm0);
     } else {
       movdqu(xmm0, slot(op.in(0)));
-      movdqu(ptr[rsi], xmm0);
+      movdqu(ptr[host], xmm0);
     }
   } else if (is_load) {
     const bool sign = memop_signed(memop);
     const bool to64 = op.opc == O::qemu_ld_i64;
+    const Xbyak::Reg32 r32 = r.cvt32();
     switch (size) {
       case 1:
-        sign ? (to64 ? movsx(rax, byte[rsi]) : movsx(eax, byte[rsi])) : movzx(eax, byte[rsi]);
+        sign ? (to64 ? movsx(r, byte[host]) : movsx(r32, byte[host])) : movzx(r32, byte[host]);
         break;
       case 2:
-        sign ? (to64 ? movsx(rax, word[rsi]) : movsx(eax, word[rsi])) : movzx(eax, word[rsi]);
+        sign ? (to64 ? movsx(r, word[host]) : movsx(r32, word[host])) : movzx(r32, word[host]);
         break;
       case 4:
-        sign&& to64 ? movsxd(rax, dword[rsi]) : mov(eax, dword[rsi]);
+        sign&& to64 ? movsxd(r, dword[host]) : mov(r32, dword[host]);
         break;
       default:
-        to64 ? mov(rax, qword[rsi]) : mov(eax, dword[rsi]);
+        to64 ? mov(r, qword[host]) : mov(r32, dword[host]);
         break;
     }
   } else {
-    load(rax, op.in(0));
-    switch (size) {
-      case 1:
-        mov(byte[rsi], al);
-        break;
-      case 2:
-        mov(word[rsi], ax);
-        break;
-      case 4:
-        mov(dword[rsi], eax);
-        break;
-      default:
-        mov(qword[rsi], rax);
-        break;
+    const uint32_t value = op.in(0);
+    uint32_t imm;
+    if (imm_fits(value, size == 8, &imm)) {
+      switch (size) {
+        case 1:
+          mov(byte[host], imm & 0xff);
+          break;
+        case 2:
+          mov(word[host], imm & 0xffff);
+          break;
+        case 4:
+          mov(dword[host], imm);
+          break;
+        default:
+          mov(qword[host], info(value).value);  // a sign-extended imm32
+          break;
+      }
+    } else {
+      const Xbyak::Reg64 v = source_reg(value, rax);  // rax is free after the probe
+      switch (size) {
+        case 1:
+          mov(byte[host], v.cvt8());
+          break;
+        case 2:
+          mov(word[host], v.cvt16());
+          break;
+        case 4:
+          mov(dword[host], v.cvt32());
+          break;
+        default:
+          mov(qword[host], v);
+          break;
+      }
     }
   }
   bind(path->resume);
-  // Both paths arrive here with a loaded value in rax (see emit_slow_paths).
-  if (is_load && !is_vector) store(op.out(0), rax);
+  if (is_load && !is_vector) finish(op, r);
   slow_paths_.push_back(std::move(path));
 }
 
@@ -1439,8 +1507,10 @@ void Emitter::emit_slow_paths() {
   for (auto& path : slow_paths_) {
     bind(path->entry);
     insn_ordinal_ = path->ordinal;  // for the fault site
+    current_op_ = static_cast<int>(path->op - block_.ops.data());
     count(&JitStats::tlb_slow);
-    emit_memory_call(*path->op);  // a load leaves its value in rax, as the inline path
+    emit_memory_call(*path->op);  // a load leaves its value in rax
+    if (path->result.getIdx() != Xbyak::Operand::RAX) mov(path->result, rax);
     jmp(path->resume, T_NEAR);
   }
 }
@@ -1449,6 +1519,8 @@ void Emitter::emit_memory_call(const Op& op) {
   using O = Opcode;
   const uint32_t memop = static_cast<uint32_t>(op.cst(0));
   const uint32_t mem_index = static_cast<uint32_t>(op.cst(1));
+  // Arguments are read from temps before rdi, r8 or r9 are written.
+  begin_call();
   switch (op.opc) {
     case O::qemu_ld_i32:
     case O::qemu_ld_i64:
@@ -1459,6 +1531,7 @@ void Emitter::emit_memory_call(const Op& op) {
       mov(r8d, mem_index);
       mov(r9d, op.opc == O::qemu_ld_i32 ? 1u : 0u);
       call_fn(reinterpret_cast<const void*>(&thunk_load));
+      end_call();
       test(eax, eax);
       jz(fault_exit(mem_fault_), T_NEAR);
       mov(rax, qword[r12 + offsetof(JitRunContext, scratch_result)]);  // the value
@@ -1489,6 +1562,7 @@ void Emitter::emit_memory_call(const Op& op) {
     default:
       fatal("unhandled memory op", op);
   }
+  end_call();
   test(eax, eax);
   jz(fault_exit(mem_fault_), T_NEAR);
 }
@@ -1509,6 +1583,7 @@ void Emitter::emit_call(const Op& op) {
       mov(arg, rax);
     }
   }
+  begin_call();
   mov(rdi, reinterpret_cast<uint64_t>(h));
   mov(rsi, rbx);
   lea(rdx, ptr[r12 + offsetof(JitRunContext, helper_args)]);
@@ -1519,6 +1594,7 @@ void Emitter::emit_call(const Op& op) {
     lea(rcx, ptr[r12 + offsetof(JitRunContext, scratch_result)]);
   lea(r8, ptr[r12 + offsetof(JitRunContext, fault)]);
   call_fn(reinterpret_cast<const void*>(&invoke_helper));
+  end_call();
   test(al, al);
   jz(fault_exit(helper_fault_), T_NEAR);
   if (op.nout && !vector_result) {

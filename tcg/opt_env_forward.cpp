@@ -40,6 +40,38 @@ unsigned word_load_bytes(Opcode opc) {
   }
 }
 
+// A load of fewer bytes than a known value's reads its low bytes (env is
+// little-endian): the same as extending the value, when the value's type is
+// the load's. Returns the extension, or nop for anything else.
+struct NarrowLoad {
+  unsigned bytes;
+  Opcode from_same_type;
+};
+NarrowLoad narrow_load(Opcode opc) {
+  switch (opc) {
+    case Opcode::ld8u_i32:
+      return {1, Opcode::ext8u_i32};
+    case Opcode::ld8s_i32:
+      return {1, Opcode::ext8s_i32};
+    case Opcode::ld16u_i32:
+      return {2, Opcode::ext16u_i32};
+    case Opcode::ld16s_i32:
+      return {2, Opcode::ext16s_i32};
+    case Opcode::ld8u_i64:
+      return {1, Opcode::ext8u_i64};
+    case Opcode::ld8s_i64:
+      return {1, Opcode::ext8s_i64};
+    case Opcode::ld16u_i64:
+      return {2, Opcode::ext16u_i64};
+    case Opcode::ld16s_i64:
+      return {2, Opcode::ext16s_i64};
+    case Opcode::ld32s_i64:
+      return {4, Opcode::ext32s_i64};
+    default:
+      return {0, Opcode::nop};
+  }
+}
+
 }  // namespace
 
 void opt_env_forward(Block& block) {
@@ -57,6 +89,15 @@ void opt_env_forward(Block& block) {
   for (Op& op : block.ops) {
     if (op.opc == Opcode::set_label) {
       known.clear();
+      continue;
+    }
+    if (const NarrowLoad narrow = narrow_load(op.opc); narrow.bytes) {
+      const uint32_t dest = op.out(0);
+      const Known* k = find(op.cst(0));
+      if (k && k->bytes >= narrow.bytes && block.temp(k->value).type == block.temp(dest).type) {
+        op = make_op(narrow.from_same_type, {dest, k->value});
+      }
+      ++version[dest];
       continue;
     }
     const unsigned load_bytes = word_load_bytes(op.opc);

@@ -391,6 +391,59 @@ TEST(TcgEnvForward, LoadsAfterStoresUseTheStoredTemp) {
   }
 }
 
+// A byte, word or signed-dword load of a known value extends it; a load
+// whose type differs from the value's, or of a higher byte, still loads.
+TEST(TcgEnvForward, NarrowLoadsOfAStoredValueExtendIt) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), w32 = b.new_i32();
+  Temp u8 = b.new_i64(), s16 = b.new_i64(), s32 = b.new_i64(), byte32 = b.new_i32();
+  Temp hi8 = b.new_i64(), mixed = b.new_i32(), s8_32 = b.new_i32();
+  b.ld_i64(x, 0);
+  b.add_i64(x, x, b.const_i64(0x80ff));
+  b.st_i64(x, 8);
+  b.ld_i32(w32, 0);
+  b.add_i32(w32, w32, b.const_i32(0x85));
+  b.st_i32(w32, 16);
+  b.ld8u_i64(u8, 8);       // -> ext8u_i64 x
+  b.ld16s_i64(s16, 8);     // -> ext16s_i64 x
+  b.ld32s_i64(s32, 8);     // -> ext32s_i64 x
+  b.ld8u_i32(byte32, 16);  // -> ext8u_i32 w32
+  b.ld8s_i32(s8_32, 16);   // -> ext8s_i32 w32
+  b.ld8u_i64(hi8, 9);      // another offset: loads
+  b.ld8u_i32(mixed, 8);    // an i32 load of an i64 value: loads
+  b.st_i64(u8, 24);
+  b.st_i64(s16, 32);
+  b.st_i64(s32, 40);
+  b.st_i32(byte32, 48);
+  b.st_i32(s8_32, 52);
+  b.st_i64(hi8, 56);
+  b.st_i32(mixed, 64);
+  b.exit_tb(0);
+  Block opt = block;
+  opt_env_forward(opt);
+  EXPECT_TRUE(verify_block(opt).empty()) << print_block(opt);
+  EXPECT_EQ(count_ops(opt, Opcode::ld8u_i64), 1u) << print_block(opt);
+  EXPECT_EQ(count_ops(opt, Opcode::ld8u_i32), 1u);
+  EXPECT_EQ(count_ops(opt, Opcode::ld16s_i64) + count_ops(opt, Opcode::ld32s_i64) +
+                count_ops(opt, Opcode::ld8s_i32),
+            0u);
+  std::vector<uint8_t> want;
+  for (const Block* blk : {&block, &opt}) {
+    std::vector<uint8_t> env(72);
+    const uint64_t start = 0x12345678fedc7f7full;
+    std::memcpy(env.data(), &start, 8);
+    test::FakeMemory mem;
+    interpret(*blk, env.data(), mem);
+    if (blk == &block) {
+      want = env;
+      EXPECT_EQ(test::env_u64(env, 24), (start + 0x80ff) & 0xff);
+    } else {
+      EXPECT_EQ(env, want) << print_block(opt);
+    }
+  }
+}
+
 TEST(TcgEnvForward, StateWritingHelpersLabelsAndPartialStoresForget) {
   Block block;
   IrBuilder b(block);
