@@ -403,13 +403,15 @@ bool Mmu::access_page(uint64_t vaddr, unsigned size, unsigned mem_index, Access 
   if (watches_enabled_ && !check_watches(vaddr, size, access)) return false;
   uint64_t paddr = e->ppage | (vaddr & 0xfff);
   if (access == Access::kWrite) {
-    uint64_t ppage = e->ppage & cpu_.a20_mask;
+    const uint64_t ppage = e->ppage & cpu_.a20_mask;
     if (has_code_ && has_code_(ppage)) {
-      if (!smc_single_step_) {
+      const uint64_t code_paddr = ppage | (vaddr & 0xfff);
+      if (smc_single_step_) {
+        invalidate_code_(code_paddr, size);
+      } else if (!store_into_code_(code_paddr, size, store_site)) {
         cpu_.exception_vector = kExcpSmcRestart;
         return false;
       }
-      on_code_write_(ppage);
     }
     if (e->host && !e->rom) {
       std::memcpy(e->host + (vaddr & 0xfff), value, size);

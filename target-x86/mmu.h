@@ -100,13 +100,21 @@ class Mmu : public tcg::MemoryInterface {
   void flush_nonglobal();           // MOV CR3 (keeps global pages when CR4.PGE)
   void flush_page(uint64_t vaddr);  // INVLPG
 
-  // Physical pages that hold translated code: a store there must invalidate
-  // the translations first. The execution loop sets this.
+  // Physical pages that hold translated code: their writes take the slow
+  // path, and a store into the translated bytes themselves must invalidate
+  // those translations first. The execution loop sets this.
+  // store_into_code drops the translations a store writes and says true,
+  // or says false when the store must first end the running block (it
+  // rewrites that block's code, or where it comes from is unknown);
+  // invalidate drops them unconditionally (the store then runs alone).
   using CodePageCheck = std::function<bool(uint64_t ppage)>;
-  using CodePageWrite = std::function<void(uint64_t ppage)>;
-  void set_code_page_hooks(CodePageCheck has_code, CodePageWrite on_write) {
-    has_code_ = std::move(has_code);
-    on_code_write_ = std::move(on_write);
+  using CodeStore = std::function<bool(uint64_t paddr, unsigned size, const void* site)>;
+  using CodeInvalidate = std::function<void(uint64_t paddr, unsigned size)>;
+  void set_code_page_hooks(CodePageCheck page_has_code, CodeStore store_into_code,
+                           CodeInvalidate invalidate) {
+    has_code_ = std::move(page_has_code);
+    store_into_code_ = std::move(store_into_code);
+    invalidate_code_ = std::move(invalidate);
   }
   // Called after each flush (vaddr = kAllPages or kNonGlobalPages for a
   // whole flush): caches of what linear addresses translate to, such as the
@@ -171,7 +179,8 @@ class Mmu : public tcg::MemoryInterface {
   template <typename Keep>
   void clear_filled(Keep keep);
   CodePageCheck has_code_;
-  CodePageWrite on_code_write_;
+  CodeStore store_into_code_;
+  CodeInvalidate invalidate_code_;
   FlushHook on_flush_;
   bool smc_single_step_ = false;
   std::array<DataWatch, 4> watches_{};

@@ -11,8 +11,12 @@ X86Cpu::X86Cpu(AddressSpace& memory_space, AddressSpace& io_space, CpuInterruptS
       control(system),
       model(cpu_model),
       mmu(*this, memory_space) {
-  mmu.set_code_page_hooks([this](uint64_t ppage) { return tb_cache.page_has_code(ppage); },
-                          [this](uint64_t ppage) { tb_cache.invalidate_page(ppage); });
+  mmu.set_code_page_hooks(
+      [this](uint64_t ppage) { return tb_cache.page_has_code(ppage); },
+      [this](uint64_t paddr, unsigned size, const void* site) {
+        return tb_cache.invalidate_range_for_store(paddr, size, site);
+      },
+      [this](uint64_t paddr, unsigned size) { tb_cache.invalidate_range(paddr, size); });
   mmu.set_flush_hook([this](uint64_t vaddr) {
     if (vaddr == Mmu::kAllPages || vaddr == Mmu::kNonGlobalPages)
       tb_cache.jump_cache_flush(vaddr == Mmu::kNonGlobalPages);

@@ -30,6 +30,11 @@ class CompiledBlock {
   virtual void unchain(unsigned slot) { (void)slot; }
   // Host code a chained jump or the lookup stub may enter, or nullptr.
   virtual const void* chain_entry() const { return nullptr; }
+  // Whether a host code address lies in this block's code (JIT only).
+  virtual bool holds_host_address(const void* address) const {
+    (void)address;
+    return false;
+  }
 
   void* owner = nullptr;  // the embedder's record of this block (a TranslationBlock)
 };

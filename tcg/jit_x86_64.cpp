@@ -51,9 +51,23 @@ uint32_t thunk_load(JitRunContext* ctx, uint64_t addr, uint64_t* dest, uint32_t 
   return 1;
 }
 
+// Names the calling block's code as the store's site while the store runs
+// (MemoryInterface::store_site).
+class StoreSite {
+ public:
+  StoreSite(MemoryInterface* mem, const void* site) : mem_(mem) { mem_->store_site = site; }
+  ~StoreSite() { mem_->store_site = nullptr; }
+  StoreSite(const StoreSite&) = delete;
+  StoreSite& operator=(const StoreSite&) = delete;
+
+ private:
+  MemoryInterface* mem_;
+};
+
 uint32_t thunk_store(JitRunContext* ctx, uint64_t addr, uint64_t value, uint32_t size,
                      uint32_t mem_index) noexcept {
   if (size < 8) value &= (1ull << (8 * size)) - 1;
+  StoreSite site(ctx->mem, __builtin_return_address(0));
   try {
     if (!ctx->mem->store(addr, size, mem_index, value)) {
       ctx->fault.info = addr;
@@ -86,6 +100,7 @@ uint32_t thunk_load128(JitRunContext* ctx, uint64_t addr, uint64_t* dest,
 uint32_t thunk_store128(JitRunContext* ctx, uint64_t addr, const uint64_t* src,
                         uint32_t mem_index) noexcept {
   const uint64_t v[2] = {src[0], src[1]};
+  StoreSite site(ctx->mem, __builtin_return_address(0));
   try {
     if (!ctx->mem->store128(addr, mem_index, v)) {
       ctx->fault.info = addr;

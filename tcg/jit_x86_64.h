@@ -70,6 +70,10 @@ class JitBlock final : public CompiledBlock {
   bool chain(unsigned slot, const CompiledBlock& target) override;
   void unchain(unsigned slot) override;
   const void* chain_entry() const override;
+  bool holds_host_address(const void* address) const override {
+    const auto* p = static_cast<const uint8_t*>(address);
+    return p >= code_ && p < code_ + size_;
+  }
 
   size_t code_size() const { return size_; }
   const uint8_t* code() const { return code_; }

@@ -27,6 +27,12 @@ class MemoryInterface {
   virtual bool store128(uint64_t vaddr, unsigned mem_index, const uint64_t value[2]) {
     return store(vaddr, 8, mem_index, value[0]) && store(vaddr + 8, 8, mem_index, value[1]);
   }
+
+  // While the JIT's out-of-line store is in store(): the host address it was
+  // called from, inside the running block's code (nullptr otherwise: the
+  // interpreter, helpers). A store into translated code that is not the
+  // running block's may then drop those translations and go on.
+  const void* store_site = nullptr;
 };
 
 }  // namespace vx86::tcg

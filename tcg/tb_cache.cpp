@@ -77,6 +77,60 @@ void TbCache::remove(TranslationBlock* tb) {
   blocks_.erase(Key{tb->phys_pc, tb->pc, tb->cs_base, tb->flags});
 }
 
+namespace {
+
+// Whether tb's code on physical page `page` overlaps [lo, hi).
+bool code_overlaps(const TranslationBlock& tb, uint64_t page, uint64_t lo, uint64_t hi) {
+  const uint64_t first_page_bytes =
+      std::min<uint64_t>(tb.guest_bytes, TbCache::kPageSize - (tb.phys_pc % TbCache::kPageSize));
+  uint64_t start, end;
+  if (tb.pages[0] == page) {
+    start = tb.phys_pc;
+    end = tb.phys_pc + first_page_bytes;
+  } else {
+    start = page;  // the rest of the code, from the start of the second page
+    end = page + (tb.guest_bytes - first_page_bytes);
+  }
+  return start < hi && lo < end;
+}
+
+}  // namespace
+
+bool TbCache::range_has_code(uint64_t paddr, uint64_t size) const {
+  const uint64_t page = paddr & ~(kPageSize - 1);
+  auto it = page_blocks_.find(page);
+  if (it == page_blocks_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [&](const TranslationBlock* tb) {
+    return code_overlaps(*tb, page, paddr, paddr + size);
+  });
+}
+
+void TbCache::invalidate_range(uint64_t paddr, uint64_t size) {
+  const uint64_t page = paddr & ~(kPageSize - 1);
+  auto it = page_blocks_.find(page);
+  if (it == page_blocks_.end()) return;
+  std::vector<TranslationBlock*> victims;
+  for (TranslationBlock* tb : it->second) {
+    if (code_overlaps(*tb, page, paddr, paddr + size)) victims.push_back(tb);
+  }
+  for (TranslationBlock* tb : victims) {
+    remove(tb);
+    ++invalidations_;
+  }
+}
+
+bool TbCache::invalidate_range_for_store(uint64_t paddr, uint64_t size, const void* site) {
+  const uint64_t page = paddr & ~(kPageSize - 1);
+  auto it = page_blocks_.find(page);
+  if (it == page_blocks_.end()) return true;
+  for (const TranslationBlock* tb : it->second) {
+    if (!code_overlaps(*tb, page, paddr, paddr + size)) continue;
+    if (!site || (tb->program && tb->program->holds_host_address(site))) return false;
+  }
+  invalidate_range(paddr, size);
+  return true;
+}
+
 void TbCache::invalidate_page(uint64_t ppage) {
   auto it = page_blocks_.find(ppage);
   if (it == page_blocks_.end()) return;

@@ -1,7 +1,8 @@
 // Translation blocks and their cache. A block is keyed by the physical address
 // of its first byte, its virtual PC, the code segment base and the flags that
 // change decoding; it remembers the physical pages its code came from so that
-// a write to one of them invalidates it (self-modifying code).
+// a write into its bytes invalidates it (self-modifying code, patching), while
+// writes elsewhere on those pages leave it alone.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,18 @@ class TbCache {
   }
   // Drops every block with code on this physical page.
   void invalidate_page(uint64_t ppage);
+  // Whether any block's code lies in the physical bytes [paddr, paddr + size)
+  // (within one page), and dropping just those blocks: a store to data that
+  // shares a page with code, or patching one instruction, leaves the other
+  // translations of the page alone.
+  bool range_has_code(uint64_t paddr, uint64_t size) const;
+  void invalidate_range(uint64_t paddr, uint64_t size);
+  // A store about to write [paddr, paddr + size), made from host code address
+  // `site` (MemoryInterface::store_site). False when the running block's own
+  // code is among what it writes (or the site is unknown and any code is):
+  // then nothing changes and the caller must end the block first. Otherwise
+  // drops the blocks it writes and returns true.
+  bool invalidate_range_for_store(uint64_t paddr, uint64_t size, const void* site);
   void flush();
 
   // Patches from's goto_tb `slot` to jump into `to` (both JIT blocks in one

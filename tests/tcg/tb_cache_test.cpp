@@ -7,6 +7,9 @@
 #include <memory>
 #include <vector>
 
+#include "tcg/compiled_block.h"
+#include "tcg/ir_builder.h"
+#include "tcg/jit_x86_64.h"
 #include "tcg/tb_cache.h"
 
 namespace vx86::tcg {
@@ -40,6 +43,73 @@ TEST(TbCache, LookupFindsInsertedBlocksUntilTheirPageIsInvalidated) {
   EXPECT_FALSE(cached(cache, a));  // a dropped block leaves the jump cache too
   EXPECT_EQ(cache.lookup(0x9000, 0x402000, 0, 0), b);
   EXPECT_EQ(cache.invalidations(), 1u);
+}
+
+// A store into a page with code drops only the blocks whose bytes it
+// writes, including a block that starts on the page before and ends in it.
+TEST(TbCache, RangeInvalidationDropsOnlyTheBlocksItWrites) {
+  TbCache cache;
+  auto sized = [](uint64_t vaddr, uint64_t phys, uint32_t bytes) {
+    auto tb = make_block(vaddr, phys);
+    tb->guest_bytes = bytes;
+    if ((phys & 0xfff) + bytes > 0x1000) tb->pages[1] = (phys & ~0xfffull) + 0x1000;
+    return tb;
+  };
+  TranslationBlock* head = cache.insert(sized(0x401000, 0x7000, 0x10));  // [0x7000, 0x7010)
+  TranslationBlock* mid = cache.insert(sized(0x401100, 0x7100, 0x20));   // [0x7100, 0x7120)
+  TranslationBlock* crossing =
+      cache.insert(sized(0x401ff8, 0x7ff8, 0x10));   // [0x7ff8, 0x8000) and [0x8000, 0x8008)
+  EXPECT_FALSE(cache.range_has_code(0x7010, 0xf0));  // data between the blocks
+  EXPECT_FALSE(cache.range_has_code(0x8008, 8));     // past the crossing block's tail
+  EXPECT_TRUE(cache.range_has_code(0x700f, 1));
+  EXPECT_TRUE(cache.range_has_code(0x70fc, 8));  // reaches mid's first bytes
+  EXPECT_TRUE(cache.range_has_code(0x8004, 2));  // the crossing block's tail
+  cache.invalidate_range(0x7118, 4);
+  EXPECT_EQ(cache.lookup(0x7100, 0x401100, 0, 0), nullptr);
+  EXPECT_EQ(cache.lookup(0x7000, 0x401000, 0, 0), head);
+  EXPECT_TRUE(cache.page_has_code(0x7000));
+  EXPECT_TRUE(cache.range_has_code(0x7ffe, 1));
+  cache.invalidate_range(0x8000, 1);
+  EXPECT_EQ(cache.lookup(0x7ff8, 0x401ff8, 0, 0), nullptr);
+  EXPECT_FALSE(cache.page_has_code(0x8000));
+  EXPECT_FALSE(cache.range_has_code(0x7ffe, 1));
+  EXPECT_EQ(cache.lookup(0x7000, 0x401000, 0, 0), head);
+  EXPECT_EQ(cache.invalidations(), 2u);
+  (void)mid;
+  (void)crossing;
+}
+
+// A store from generated code into translated code: blocks other than the
+// running one (whose host code holds the store's call site) are dropped and
+// the store goes on; the running block's own code, or an unknown site over
+// any code, leaves everything in place for the caller to end the block.
+TEST(TbCache, StoreIntoCodeKeepsTheRunningBlockForTheCaller) {
+#if defined(__x86_64__)
+  TbCache cache;
+  auto sized = [](uint64_t vaddr, uint64_t phys, uint32_t bytes) {
+    auto tb = make_block(vaddr, phys);
+    tb->guest_bytes = bytes;
+    Block ir;
+    IrBuilder(ir).exit_tb(0);
+    tb->program = std::make_unique<JitBlock>(ir);
+    return tb;
+  };
+  TranslationBlock* running = cache.insert(sized(0x401000, 0x7000, 0x20));
+  TranslationBlock* other = cache.insert(sized(0x401100, 0x7100, 0x20));
+  const auto* jit = static_cast<const JitBlock*>(running->program.get());
+  const void* site = jit->code() + jit->code_size() / 2;
+  EXPECT_TRUE(cache.invalidate_range_for_store(0x7080, 8, site));  // no code there
+  EXPECT_FALSE(cache.invalidate_range_for_store(0x7010, 4, site));
+  EXPECT_FALSE(cache.invalidate_range_for_store(0x7110, 4, nullptr));
+  EXPECT_EQ(cache.invalidations(), 0u);
+  EXPECT_TRUE(cache.invalidate_range_for_store(0x7110, 4, site));
+  EXPECT_EQ(cache.lookup(0x7100, 0x401100, 0, 0), nullptr);
+  EXPECT_EQ(cache.lookup(0x7000, 0x401000, 0, 0), running);
+  EXPECT_EQ(cache.invalidations(), 1u);
+  (void)other;
+#else
+  GTEST_SKIP() << "the JIT needs an x86-64 host";
+#endif
 }
 
 TEST(TbCache, FlushKeepingGlobalPagesDropsOnlyTheOthers) {
