@@ -128,12 +128,49 @@ bool host_has_popcnt() {
 }
 
 // xbyak's growable buffer on the heap, never made executable: the finished
-// code is copied into a JitCodeBuffer.
+// code is copied into a JitCodeBuffer. One buffer per thread is kept for the
+// next block (translation is one block at a time per vCPU thread), so most
+// blocks allocate nothing.
 class HeapAllocator : public Xbyak::Allocator {
  public:
-  uint8_t* alloc(size_t size) override { return static_cast<uint8_t*>(std::malloc(size)); }
-  void free(uint8_t* p) override { std::free(p); }
+  uint8_t* alloc(size_t size) override {
+    Spare& spare = spare_buffer();
+    if (spare.data && !spare.in_use && size <= spare.size) {
+      spare.in_use = true;
+      return spare.data;
+    }
+    auto* p = static_cast<uint8_t*>(std::malloc(size));
+    if (p && !spare.in_use) {
+      std::free(spare.data);  // keep the larger buffer from now on
+      spare.data = p;
+      spare.size = size;
+      spare.in_use = true;
+    }
+    return p;
+  }
+  void free(uint8_t* p) override {
+    Spare& spare = spare_buffer();
+    if (p && p == spare.data)
+      spare.in_use = false;
+    else
+      std::free(p);
+  }
   bool useProtect() const override { return false; }
+
+ private:
+  struct Spare {
+    Spare() = default;
+    Spare(const Spare&) = delete;
+    Spare& operator=(const Spare&) = delete;
+    ~Spare() { std::free(data); }
+    uint8_t* data = nullptr;
+    size_t size = 0;
+    bool in_use = false;
+  };
+  static Spare& spare_buffer() {
+    thread_local Spare spare;
+    return spare;
+  }
 };
 
 // Jumps out of the block to a shared stub, resolved when the code is placed.
@@ -261,10 +298,60 @@ class Emitter : public Xbyak::CodeGenerator {
   bool forward(const Xbyak::Reg64& r, uint32_t t);
   // A label bound here may be reached with other register contents.
   void forget_registers() { last_.temp = kNoTemp; }
-  void bind(Xbyak::Label& l) {
-    L(l);
+
+  // ---- labels ----
+  // Every jump inside a block is a rel32 whose target is patched in once the
+  // code is complete: cheaper than xbyak's labels, which hash every use.
+  using Lbl = uint32_t;
+  static constexpr uint32_t kUnboundLabel = ~0u;
+  Lbl new_label() {
+    label_at_.push_back(kUnboundLabel);
+    return static_cast<Lbl>(label_at_.size() - 1);
+  }
+  void bind(Lbl l) {
+    label_at_[l] = static_cast<uint32_t>(getSize());
     forget_registers();
   }
+  // x86 condition codes (the low nibble of Jcc / SETcc / CMOVcc).
+  enum Cc : uint8_t {
+    kCcB = 0x2,
+    kCcAe = 0x3,
+    kCcE = 0x4,
+    kCcNe = 0x5,
+    kCcBe = 0x6,
+    kCcA = 0x7,
+    kCcL = 0xc,
+    kCcGe = 0xd,
+    kCcLe = 0xe,
+    kCcG = 0xf,
+  };
+  void jump(Lbl l) {
+    db(0xE9);
+    dd(0);
+    label_uses_.push_back({static_cast<uint32_t>(getSize()), l});
+  }
+  void jump_if(Cc cc, Lbl l) {
+    db(0x0F);
+    db(0x80 | cc);
+    dd(0);
+    label_uses_.push_back({static_cast<uint32_t>(getSize()), l});
+  }
+  void resolve_labels() {
+    for (const auto& [end, l] : label_uses_) {
+      if (label_at_[l] == kUnboundLabel) fatal_unbound_label();
+      rewrite(end - 4, static_cast<uint32_t>(static_cast<int64_t>(label_at_[l]) - end), 4);
+    }
+  }
+  [[noreturn]] static void fatal_unbound_label() {
+    std::fprintf(stderr, "tcg jit: jump to an unbound label\n");
+    std::abort();
+  }
+  std::vector<uint32_t> label_at_;  // code offset of each label, or kUnboundLabel
+  struct LabelUse {
+    uint32_t end;  // offset just past the rel32
+    Lbl label;
+  };
+  std::vector<LabelUse> label_uses_;
   // True if temp t is a constant usable as an imm32 operand at this width
   // (64-bit operations sign-extend their imm32).
   bool imm_fits(uint32_t t, bool is64, uint32_t* imm) const {
@@ -285,7 +372,7 @@ class Emitter : public Xbyak::CodeGenerator {
   }
 
   // ---- conditions ----
-  void jcc(Cond c, const Xbyak::Label& l);
+  void jcc(Cond c, Lbl l);
   void setcc(Cond c, const Xbyak::Reg8& r);
   void cmovcc(Cond c, const Xbyak::Reg& d, const Xbyak::Operand& s);
   void compare(uint32_t a, uint32_t b, bool is64);
@@ -306,7 +393,7 @@ class Emitter : public Xbyak::CodeGenerator {
   void emit_memory(const Op& op);
   void emit_memory_call(const Op& op);
   void emit_slow_paths();
-  void emit_entry_checks(Xbyak::Label& entry_exit);
+  void emit_entry_checks(Lbl entry_exit);
   void jmp_stub(StubKind stub) {
     db(0xE9);
     dd(0);
@@ -332,7 +419,7 @@ class Emitter : public Xbyak::CodeGenerator {
   struct SlowPath {
     const Op* op;
     int ordinal;  // of the instruction the access belongs to
-    Xbyak::Label entry, resume;
+    Lbl entry, resume;
     Xbyak::Reg64 result;  // where both paths leave a loaded value
   };
   static constexpr uint32_t kNoTemp = ~0u;
@@ -348,7 +435,7 @@ class Emitter : public Xbyak::CodeGenerator {
   const JitBlockOptions& options_;
   const void* self_;
   JitStats* stats_;
-  std::vector<std::unique_ptr<SlowPath>> slow_paths_;
+  std::vector<SlowPath> slow_paths_;
   std::vector<uint32_t> slot_off_;
   std::vector<bool> used_;       // temps that some op reads or writes
   std::vector<uint32_t> reads_;  // how many op inputs name each temp
@@ -359,8 +446,8 @@ class Emitter : public Xbyak::CodeGenerator {
   bool may_elide_ = false;  // the op being emitted reads its inputs once, inline
   LastStore last_;
   size_t frame_words_ = 0;
-  std::vector<Xbyak::Label> labels_;
-  Xbyak::Label mem_fault_, helper_fault_;
+  std::vector<Lbl> labels_;  // the IR's labels
+  Lbl mem_fault_ = 0, helper_fault_ = 0;
   int insn_ordinal_ = -1;
   // Where a fault or exit happened (ExitRecord::insn_data, insn_index) is
   // kept in r13d/r14d. When every branch stays inside its instruction and
@@ -369,11 +456,11 @@ class Emitter : public Xbyak::CodeGenerator {
   // at every instruction.
   bool static_positions_ = false;
   struct FaultSite {
-    Xbyak::Label entry;
-    Xbyak::Label* target;
+    Lbl entry;
+    Lbl target;
     int ordinal;
   };
-  std::vector<std::unique_ptr<FaultSite>> fault_sites_;
+  std::vector<FaultSite> fault_sites_;
   bool branches_stay_in_insn() const;
   void set_position() {
     if (!static_positions_) return;
@@ -382,12 +469,10 @@ class Emitter : public Xbyak::CodeGenerator {
     mov(r15, reinterpret_cast<uint64_t>(self_));
   }
   // The label a failed memory access or helper jumps to.
-  const Xbyak::Label& fault_exit(Xbyak::Label& shared) {
+  Lbl fault_exit(Lbl shared) {
     if (!static_positions_) return shared;
-    fault_sites_.push_back(std::make_unique<FaultSite>());
-    fault_sites_.back()->target = &shared;
-    fault_sites_.back()->ordinal = insn_ordinal_;
-    return fault_sites_.back()->entry;
+    fault_sites_.push_back({new_label(), shared, insn_ordinal_});
+    return fault_sites_.back().entry;
   }
 };
 
@@ -504,28 +589,25 @@ void Emitter::end_call() {
   saved_.clear();
 }
 
-void Emitter::emit_entry_checks(Xbyak::Label& entry_exit) {
+void Emitter::emit_entry_checks(Lbl entry_exit) {
   for (const JitEntryCheck& c : config_.exit_checks) {
     if (c.mask <= 0xff)
       test(byte[rbx + c.env_offset], static_cast<uint8_t>(c.mask));
     else
       test(dword[rbx + c.env_offset], c.mask);
-    if (c.exit_if_clear)
-      jz(entry_exit, T_NEAR);
-    else
-      jnz(entry_exit, T_NEAR);
+    jump_if(c.exit_if_clear ? kCcE : kCcNe, entry_exit);
   }
   if (config_.irq_line_offset >= 0) {
-    Xbyak::Label no_irq;
+    const Lbl no_irq = new_label();
     cmp(byte[rbx + config_.irq_line_offset], 0);
-    je(no_irq, T_NEAR);
+    jump_if(kCcE, no_irq);
     test(dword[rbx + config_.irq_enable_offset], config_.irq_enable_mask);
-    jnz(entry_exit, T_NEAR);
-    L(no_irq);
+    jump_if(kCcNe, entry_exit);
+    bind(no_irq);
   }
   if (config_.flags_offset >= 0) {
     cmp(dword[rbx + config_.flags_offset], options_.key_flags);
-    jne(entry_exit, T_NEAR);
+    jump_if(kCcNe, entry_exit);
   }
 }
 
@@ -560,12 +642,16 @@ bool Emitter::branches_stay_in_insn() const {
 
 void Emitter::generate() {
   setDefaultJmpNEAR(true);
+  label_at_.reserve(block_.num_labels + 64);
   labels_.resize(block_.num_labels);
+  for (Lbl& l : labels_) l = new_label();
+  mem_fault_ = new_label();
+  helper_fault_ = new_label();
   static_positions_ = branches_stay_in_insn();
   layout_frame();
 
   // Checked entry (chained jumps, lookups), then the entry run() uses.
-  Xbyak::Label entry_exit;
+  const Lbl entry_exit = new_label();
   if (options_.entry_checks) emit_entry_checks(entry_exit);
   unchecked_offset = static_cast<uint32_t>(getSize());
   if (!static_positions_) {
@@ -591,15 +677,15 @@ void Emitter::generate() {
   insn_offsets.push_back(static_cast<uint32_t>(getSize()));
 
   emit_slow_paths();
-  for (const auto& site : fault_sites_) {
-    L(site->entry);
-    mov(r13d, static_cast<uint32_t>(site->ordinal));
-    mov(r14d, static_cast<uint32_t>(site->ordinal));
-    jmp(*site->target, T_NEAR);
+  for (const FaultSite& site : fault_sites_) {
+    bind(site.entry);
+    mov(r13d, static_cast<uint32_t>(site.ordinal));
+    mov(r14d, static_cast<uint32_t>(site.ordinal));
+    jump(site.target);
   }
   if (options_.entry_checks) {
     // Leaving before the first instruction: this block is the one that exits.
-    L(entry_exit);
+    bind(entry_exit);
     mov(r15, reinterpret_cast<uint64_t>(self_));
     mov(r13d, 0xffffffffu);
     mov(r14d, 0xffffffffu);
@@ -607,48 +693,20 @@ void Emitter::generate() {
     xor_(edx, edx);
     jmp_stub(StubKind::kExit);
   }
-  L(helper_fault_);
+  bind(helper_fault_);
   mov(byte[r12 + offsetof(JitRunContext, fault_in_helper)], 1);
-  L(mem_fault_);
+  bind(mem_fault_);
   mov(r15, reinterpret_cast<uint64_t>(self_));  // may hold a temp when positions are static
   mov(eax, static_cast<uint32_t>(ExitKind::kFault));
   jmp_stub(StubKind::kExit);
+  resolve_labels();
   ready();
 }
 
-void Emitter::jcc(Cond c, const Xbyak::Label& l) {
-  switch (c) {
-    case Cond::kEq:
-      je(l, T_NEAR);
-      break;
-    case Cond::kNe:
-      jne(l, T_NEAR);
-      break;
-    case Cond::kLt:
-      jl(l, T_NEAR);
-      break;
-    case Cond::kLe:
-      jle(l, T_NEAR);
-      break;
-    case Cond::kGt:
-      jg(l, T_NEAR);
-      break;
-    case Cond::kGe:
-      jge(l, T_NEAR);
-      break;
-    case Cond::kLtu:
-      jb(l, T_NEAR);
-      break;
-    case Cond::kLeu:
-      jbe(l, T_NEAR);
-      break;
-    case Cond::kGtu:
-      ja(l, T_NEAR);
-      break;
-    case Cond::kGeu:
-      jae(l, T_NEAR);
-      break;
-  }
+void Emitter::jcc(Cond c, Lbl l) {
+  static constexpr Cc kCodes[] = {// in Cond's order: eq, ne, lt, le, gt, ge, ltu, leu, gtu, geu
+                                  kCcE, kCcNe, kCcL, kCcLe, kCcG, kCcGe, kCcB, kCcBe, kCcA, kCcAe};
+  jump_if(kCodes[static_cast<unsigned>(c)], l);
 }
 
 void Emitter::setcc(Cond c, const Xbyak::Reg8& r) {
@@ -779,7 +837,7 @@ void Emitter::emit_op(const Op& op) {
       bind(labels_[op.cst(0)]);
       return;
     case Opcode::br:
-      jmp(labels_[op.cst(0)], T_NEAR);
+      jump(labels_[op.cst(0)]);
       return;
     case Opcode::brcond_i32:
     case Opcode::brcond_i64:
@@ -914,14 +972,14 @@ void Emitter::emit_mul2(const Op& op, bool is64, bool is_signed) {
 // x / -1 = -x and x % -1 = 0 (which covers MIN / -1).
 void Emitter::emit_div(const Op& op, bool is64, bool is_signed, bool rem) {
   const Xbyak::Reg a = w(rax, is64), c = w(rcx, is64);
-  Xbyak::Label by_zero, by_minus_one, done;
+  const Lbl by_zero = new_label(), by_minus_one = new_label(), done = new_label();
   load(rax, op.in(0));
   load(rcx, op.in(1));
   test(c, c);
-  jz(by_zero, T_NEAR);
+  jump_if(kCcE, by_zero);
   if (is_signed) {
     cmp(c, 0xffffffffu);
-    je(by_minus_one, T_NEAR);
+    jump_if(kCcE, by_minus_one);
     if (is64)
       cqo();
     else
@@ -932,18 +990,18 @@ void Emitter::emit_div(const Op& op, bool is64, bool is_signed, bool rem) {
     div(c);
   }
   if (rem) mov(rax, rdx);
-  jmp(done, T_NEAR);
-  L(by_zero);
+  jump(done);
+  bind(by_zero);
   if (!rem) xor_(eax, eax);  // remainder: the dividend, already in rax
   if (is_signed) {
-    jmp(done, T_NEAR);
-    L(by_minus_one);
+    jump(done);
+    bind(by_minus_one);
     if (rem)
       xor_(eax, eax);
     else
       neg(a);
   }
-  L(done);
+  bind(done);
   store(op.out(0), rax);
 }
 
@@ -986,17 +1044,17 @@ void Emitter::emit_shift(const Op& op, bool is64) {
 // clz/ctz with bsr/bsf (no LZCNT/TZCNT needed); a zero input gives in(1).
 void Emitter::emit_count_zeros(const Op& op, bool is64, bool leading) {
   const Xbyak::Reg c = w(rcx, is64);
-  Xbyak::Label done;
+  const Lbl done = new_label();
   load(rax, op.in(1));
   load(rcx, op.in(0));
   if (leading)
     bsr(c, c);
   else
     bsf(c, c);
-  jz(done, T_NEAR);
+  jump_if(kCcE, done);
   if (leading) xor_(ecx, is64 ? 63 : 31);  // 63 - index == 63 ^ index
   mov(rax, rcx);
-  L(done);
+  bind(done);
   store(op.out(0), rax);
 }
 
@@ -1413,9 +1471,11 @@ void Emitter::emit_memory(const Op& op) {
   }
   const unsigned size = is_vector ? 16 : memop_size(memop);
   const uint32_t addr_temp = is_load ? op.in(0) : op.in(1);
-  auto path = std::make_unique<SlowPath>();
-  path->op = &op;
-  path->ordinal = insn_ordinal_;
+  SlowPath path;
+  path.entry = new_label();
+  path.resume = new_label();
+  path.op = &op;
+  path.ordinal = insn_ordinal_;
   count(&JitStats::tlb_fast);
   // The address stays where it is (an i32 one is zero-extended into rsi);
   // only rax and rcx are scratch, so a hit costs no copies.
@@ -1443,13 +1503,13 @@ void Emitter::emit_memory(const Op& op) {
     mov(rcx, addr);
   shr(rcx, static_cast<int>(tlb.page_bits));
   cmp(rcx, field(is_load ? tlb.read_tag_offset : tlb.write_tag_offset));
-  jne(path->entry, T_NEAR);
+  jump_if(kCcNe, path.entry);
   mov(rcx, field(tlb.addend_offset));
   const Xbyak::RegExp host = addr + rcx;
   // A load's value goes straight to its temp's register (rax when it has
   // none); the slow path leaves it there too.
   const Xbyak::Reg64 r = is_load && !is_vector ? result_reg(op) : rax;
-  path->result = r;
+  path.result = r;
   if (is_vector) {
     // v128 temps live in slots; the slow path reads and writes the slot too.
     if (is_load) {
@@ -1513,20 +1573,20 @@ void Emitter::emit_memory(const Op& op) {
       }
     }
   }
-  bind(path->resume);
+  bind(path.resume);
   if (is_load && !is_vector) finish(op, r);
-  slow_paths_.push_back(std::move(path));
+  slow_paths_.push_back(path);
 }
 
 void Emitter::emit_slow_paths() {
-  for (auto& path : slow_paths_) {
-    bind(path->entry);
-    insn_ordinal_ = path->ordinal;  // for the fault site
-    current_op_ = static_cast<int>(path->op - block_.ops.data());
+  for (const SlowPath& path : slow_paths_) {
+    bind(path.entry);
+    insn_ordinal_ = path.ordinal;  // for the fault site
+    current_op_ = static_cast<int>(path.op - block_.ops.data());
     count(&JitStats::tlb_slow);
-    emit_memory_call(*path->op);  // a load leaves its value in rax
-    if (path->result.getIdx() != Xbyak::Operand::RAX) mov(path->result, rax);
-    jmp(path->resume, T_NEAR);
+    emit_memory_call(*path.op);  // a load leaves its value in rax
+    if (path.result.getIdx() != Xbyak::Operand::RAX) mov(path.result, rax);
+    jump(path.resume);
   }
 }
 
@@ -1548,7 +1608,7 @@ void Emitter::emit_memory_call(const Op& op) {
       call_fn(reinterpret_cast<const void*>(&thunk_load));
       end_call();
       test(eax, eax);
-      jz(fault_exit(mem_fault_), T_NEAR);
+      jump_if(kCcE, fault_exit(mem_fault_));
       mov(rax, qword[r12 + offsetof(JitRunContext, scratch_result)]);  // the value
       return;
     case O::qemu_st_i32:
@@ -1579,7 +1639,7 @@ void Emitter::emit_memory_call(const Op& op) {
   }
   end_call();
   test(eax, eax);
-  jz(fault_exit(mem_fault_), T_NEAR);
+  jump_if(kCcE, fault_exit(mem_fault_));
 }
 
 void Emitter::emit_call(const Op& op) {
@@ -1611,7 +1671,7 @@ void Emitter::emit_call(const Op& op) {
   call_fn(reinterpret_cast<const void*>(&invoke_helper));
   end_call();
   test(al, al);
-  jz(fault_exit(helper_fault_), T_NEAR);
+  jump_if(kCcE, fault_exit(helper_fault_));
   if (op.nout && !vector_result) {
     mov(rax, qword[r12 + offsetof(JitRunContext, scratch_result)]);
     store(op.out(0), rax);
