@@ -1,7 +1,8 @@
 // The x86-64 host-code backend: compiles a tcg Block to native code with
-// xbyak into a per-vCPU code buffer (JitRuntime). Every temp lives in a frame
-// slot (v128 temps in 16-byte slots); each op loads its inputs into scratch
-// registers, computes with native instructions and stores its result.
+// xbyak into a per-vCPU code buffer (JitRuntime). In blocks whose branches
+// all go forward, integer temps get host registers by linear scan (eight of
+// them); the rest live in frame slots (v128 temps in 16-byte slots), loaded
+// into scratch registers by the ops that use them.
 // Guest loads and stores probe the embedder's TLB inline and call
 // MemoryInterface out of line on a miss; helpers are called through
 // invoke_helper(). goto_tb exits are patchable jumps (direct chaining);

@@ -6,8 +6,8 @@
 // JitBlock*, r13d = insn_start count - 1 and r14d = ordinal of the last
 // insn_start of the running block. In blocks whose branches all go forward the
 // two positions and the block are static, written only on the way out (exits
-// and faults), and r13/r14/r15 hold temps in between (as do r10/r11, saved
-// around calls).
+// and faults), and r13/r14/r15 hold temps in between (as do r10, r11, rdi, r8
+// and r9, pushed around a call while they hold a temp live across it).
 #pragma once
 
 #if defined(__x86_64__)

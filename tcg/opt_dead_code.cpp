@@ -47,6 +47,27 @@ bool clean_control_flow(Block& block) {
   return changed;
 }
 
+// A double-width multiply whose high half nobody reads is a plain multiply
+// (the low half does not depend on signedness): one IMUL r, r/m on the host
+// instead of the one-operand form through rdx:rax.
+void narrow_if_high_half_dead(Op& op, const TempSet& live) {
+  Opcode narrow;
+  switch (op.opc) {
+    case Opcode::mulu2_i32:
+    case Opcode::muls2_i32:
+      narrow = Opcode::mul_i32;
+      break;
+    case Opcode::mulu2_i64:
+    case Opcode::muls2_i64:
+      narrow = Opcode::mul_i64;
+      break;
+    default:
+      return;
+  }
+  if (live.test(op.out(1)) || op.out(1) == op.out(0)) return;
+  op = make_op(narrow, {op.out(0), op.in(0), op.in(1)});
+}
+
 // Pure ops whose outputs are dead, with liveness carried across basic blocks.
 bool remove_dead_ops(Block& block) {
   Cfg cfg = build_cfg(block);
@@ -76,6 +97,7 @@ bool remove_dead_ops(Block& block) {
         op.opc = Opcode::nop;
         removed = true;
       } else {
+        narrow_if_high_half_dead(op, live);
         step_back(op, live);
       }
     }

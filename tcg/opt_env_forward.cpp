@@ -6,8 +6,8 @@ namespace vx86::tcg {
 
 namespace {
 
-// What a basic block already knows of 4 or 8 env bytes at one offset: temp
-// `value` holds them (its low 32 bits when `bytes` is 4 and it is an i64).
+// What a basic block already knows of 1, 2, 4 or 8 env bytes at one offset:
+// temp `value` holds them (in its low `bytes` bytes).
 struct Known {
   uint64_t offset;
   unsigned bytes;
@@ -15,9 +15,16 @@ struct Known {
   uint32_t version;  // of `value` when recorded: a later write makes it stale
 };
 
-// The 4- or 8-byte accesses this pass understands; 0 for anything else.
-unsigned word_store_bytes(Opcode opc) {
+// The stores this pass records (a byte or word store is known only to the
+// narrow loads below); 0 for anything else.
+unsigned recorded_store_bytes(Opcode opc) {
   switch (opc) {
+    case Opcode::st8_i32:
+    case Opcode::st8_i64:
+      return 1;
+    case Opcode::st16_i32:
+    case Opcode::st16_i64:
+      return 2;
     case Opcode::st_i32:
     case Opcode::st32_i64:
       return 4;
@@ -122,7 +129,7 @@ void opt_env_forward(Block& block) {
       if (!block.is_const(dest)) known.push_back({op.cst(0), load_bytes, dest, version[dest]});
       continue;
     }
-    const unsigned store_bytes = word_store_bytes(op.opc);
+    const unsigned store_bytes = recorded_store_bytes(op.opc);
     const unsigned bytes = env_access_size(op.opc);
     if (bytes && (op_flags(op) & kOpWritesEnv)) {
       forget_overlapping(op.cst(0), op.cst(0) + bytes);

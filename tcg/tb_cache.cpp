@@ -7,20 +7,19 @@ namespace vx86::tcg {
 TranslationBlock* TbCache::lookup(uint64_t phys_pc, uint64_t pc, uint64_t cs_base,
                                   uint32_t flags) const {
   ++keyed_lookups_;
-  auto it = blocks_.find(Key{phys_pc, pc, cs_base, flags});
-  return it == blocks_.end() ? nullptr : it->second.get();
+  return blocks_.find(TbKey{phys_pc, pc, cs_base, flags});
 }
 
 TranslationBlock* TbCache::insert(std::unique_ptr<TranslationBlock> tb) {
-  Key key{tb->phys_pc, tb->pc, tb->cs_base, tb->flags};
-  if (auto it = blocks_.find(key); it != blocks_.end()) remove(it->second.get());
+  if (TranslationBlock* old = blocks_.find(TbKey{tb->phys_pc, tb->pc, tb->cs_base, tb->flags}))
+    remove(old);
   TranslationBlock* raw = tb.get();
   for (uint64_t page : raw->pages) {
     if (page == kNoPage) continue;
     page_blocks_[page].push_back(raw);
     mark_code_page(page, true);
   }
-  blocks_[key] = std::move(tb);
+  blocks_.insert(std::move(tb));
   ++translations_;
   return raw;
 }
@@ -74,7 +73,7 @@ void TbCache::remove(TranslationBlock* tb) {
       mark_code_page(page, false);
     }
   }
-  blocks_.erase(Key{tb->phys_pc, tb->pc, tb->cs_base, tb->flags});
+  blocks_.erase(tb);  // destroys it
 }
 
 namespace {

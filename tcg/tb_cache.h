@@ -14,6 +14,7 @@
 
 #include "tcg/compiled_block.h"
 #include "tcg/ir.h"
+#include "tcg/tb_table.h"
 
 namespace vx86::tcg {
 
@@ -110,19 +111,6 @@ class TbCache {
   uint64_t invalidations() const { return invalidations_; }
 
  private:
-  struct Key {
-    uint64_t phys_pc, pc, cs_base;
-    uint32_t flags;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const {
-      uint64_t h = k.phys_pc * 0x9e3779b97f4a7c15ull;
-      h ^= (k.pc + (h << 6) + (h >> 2)) * 0xbf58476d1ce4e5b9ull;
-      h ^= k.cs_base + k.flags * 0x94d049bb133111ebull;
-      return static_cast<std::size_t>(h ^ (h >> 31));
-    }
-  };
   void remove(TranslationBlock* tb);
   void unlink(TranslationBlock* tb);
 
@@ -144,7 +132,7 @@ class TbCache {
   }
 
  private:
-  std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
+  TbTable blocks_;
   std::unordered_map<uint64_t, std::vector<TranslationBlock*>> page_blocks_;
   static constexpr uint64_t kLowCodePages = uint64_t{1} << 20;  // 4 GiB of 4 KiB pages
   std::vector<uint64_t> low_code_pages_ = std::vector<uint64_t>(kLowCodePages / 64);

@@ -231,6 +231,40 @@ TEST(TcgOptimize, RemovesUnusedPureHelperCalls) {
   EXPECT_EQ(block.ops[1].helper(), &kReadsState);
 }
 
+// IMUL r, r/m sets CF/OF from the high half; when the flags are dead the
+// widening multiply becomes a plain one.
+TEST(TcgOptimize, WideningMultiplyWithDeadHighHalfIsAPlainMultiply) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), y = b.new_i64(), lo = b.new_i64(), hi = b.new_i64();
+  Temp lo2 = b.new_i64(), hi2 = b.new_i64();
+  b.ld_i64(x, 0);
+  b.ld_i64(y, 8);
+  b.muls2_i64(lo, hi, x, y);  // hi unused
+  b.st_i64(lo, 16);
+  b.mulu2_i64(lo2, hi2, x, y);  // both used: stays
+  b.st_i64(lo2, 24);
+  b.st_i64(hi2, 32);
+  b.exit_tb(0);
+  Block opt = block;
+  optimized(opt);
+  EXPECT_EQ(count_ops(opt, Opcode::muls2_i64), 0u) << print_block(opt);
+  EXPECT_EQ(count_ops(opt, Opcode::mul_i64), 1u);
+  EXPECT_EQ(count_ops(opt, Opcode::mulu2_i64), 1u);
+  for (const Block* blk : {&block, &opt}) {
+    std::vector<uint8_t> env(40);
+    const uint64_t a = 0xfedcba9876543210ull, c = 0x123456789ull;
+    std::memcpy(env.data(), &a, 8);
+    std::memcpy(env.data() + 8, &c, 8);
+    test::FakeMemory mem;
+    interpret(*blk, env.data(), mem);
+    EXPECT_EQ(test::env_u64(env, 16), a * c);
+    EXPECT_EQ(test::env_u64(env, 24), a * c);
+    EXPECT_EQ(test::env_u64(env, 32),
+              static_cast<uint64_t>((static_cast<unsigned __int128>(a) * c) >> 64));
+  }
+}
+
 TEST(TcgOptimize, LoopsSurviveOptimization) {
   // A backward branch: values change around the loop, so nothing learnt before
   // the loop label may be used inside it.
@@ -441,6 +475,35 @@ TEST(TcgEnvForward, NarrowLoadsOfAStoredValueExtendIt) {
     } else {
       EXPECT_EQ(env, want) << print_block(opt);
     }
+  }
+}
+
+// SETcc stores a byte that the next instruction reads back zero-extended.
+TEST(TcgEnvForward, ByteStoresAreKnownToByteLoadsOnly) {
+  Block block;
+  IrBuilder b(block);
+  Temp x = b.new_i64(), back = b.new_i64(), whole = b.new_i64();
+  b.ld_i64(x, 0);
+  b.st_i64(x, 8);
+  b.add_i64(x, x, b.const_i64(0x1ff));
+  b.st8_i64(x, 8);
+  b.ld8u_i64(back, 8);  // -> ext8u_i64 x
+  b.ld_i64(whole, 8);   // one byte known only: loads
+  b.st_i64(back, 16);
+  b.st_i64(whole, 24);
+  b.exit_tb(0);
+  Block opt = block;
+  opt_env_forward(opt);
+  EXPECT_EQ(count_ops(opt, Opcode::ld8u_i64), 0u) << print_block(opt);
+  EXPECT_EQ(count_ops(opt, Opcode::ld_i64), 2u);
+  for (const Block* blk : {&block, &opt}) {
+    std::vector<uint8_t> env(32);
+    const uint64_t start = 0x1122334455667788ull;
+    std::memcpy(env.data(), &start, 8);
+    test::FakeMemory mem;
+    interpret(*blk, env.data(), mem);
+    EXPECT_EQ(test::env_u64(env, 16), (start + 0x1ff) & 0xff) << print_block(*blk);
+    EXPECT_EQ(test::env_u64(env, 24), (start & ~0xffull) | ((start + 0x1ff) & 0xff));
   }
 }
 
