@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "tcg/helper.h"
 #include "tcg/interp.h"
@@ -27,6 +29,21 @@ ExitRecord run_with_first_word(const Block& block, uint64_t value, std::vector<u
   std::memcpy(env->data(), &value, 8);
   test::FakeMemory mem;
   return interpret(block, env->data(), mem);
+}
+
+// Interprets block with an env of env_bytes whose first 8-byte words are
+// `words`; returns the env afterwards.
+std::vector<uint8_t> run_env(const Block& block, size_t env_bytes,
+                             std::initializer_list<uint64_t> words) {
+  std::vector<uint8_t> env(env_bytes);
+  size_t at = 0;
+  for (uint64_t w : words) {
+    std::memcpy(env.data() + at, &w, 8);
+    at += 8;
+  }
+  test::FakeMemory mem;
+  interpret(block, env.data(), mem);
+  return env;
 }
 
 unsigned count_ops(const Block& block, Opcode opc) {
@@ -252,12 +269,8 @@ TEST(TcgOptimize, WideningMultiplyWithDeadHighHalfIsAPlainMultiply) {
   EXPECT_EQ(count_ops(opt, Opcode::mul_i64), 1u);
   EXPECT_EQ(count_ops(opt, Opcode::mulu2_i64), 1u);
   for (const Block* blk : {&block, &opt}) {
-    std::vector<uint8_t> env(40);
     const uint64_t a = 0xfedcba9876543210ull, c = 0x123456789ull;
-    std::memcpy(env.data(), &a, 8);
-    std::memcpy(env.data() + 8, &c, 8);
-    test::FakeMemory mem;
-    interpret(*blk, env.data(), mem);
+    const std::vector<uint8_t> env = run_env(*blk, 40, {a, c});
     EXPECT_EQ(test::env_u64(env, 16), a * c);
     EXPECT_EQ(test::env_u64(env, 24), a * c);
     EXPECT_EQ(test::env_u64(env, 32),
@@ -414,11 +427,8 @@ TEST(TcgEnvForward, LoadsAfterStoresUseTheStoredTemp) {
   EXPECT_EQ(count_ops(opt, Opcode::ld_i64), 1u) << print_block(opt);
   EXPECT_EQ(count_ops(opt, Opcode::ld_i32) + count_ops(opt, Opcode::ld32u_i64), 0u);
   for (const Block* blk : {&block, &opt}) {
-    std::vector<uint8_t> env(40);
     const uint64_t start = 0xfffffffffull;
-    std::memcpy(env.data(), &start, 8);
-    test::FakeMemory mem;
-    interpret(*blk, env.data(), mem);
+    const std::vector<uint8_t> env = run_env(*blk, 40, {start});
     EXPECT_EQ(test::env_u64(env, 16), start + 0x100000001ull) << print_block(*blk);
     EXPECT_EQ(test::env_u64(env, 24) & 0xffffffffu, (start + 0x100000001ull) & 0xffffffffu);
     EXPECT_EQ(test::env_u64(env, 32), (start + 0x100000001ull) & 0xffffffffu);
@@ -464,11 +474,8 @@ TEST(TcgEnvForward, NarrowLoadsOfAStoredValueExtendIt) {
             0u);
   std::vector<uint8_t> want;
   for (const Block* blk : {&block, &opt}) {
-    std::vector<uint8_t> env(72);
     const uint64_t start = 0x12345678fedc7f7full;
-    std::memcpy(env.data(), &start, 8);
-    test::FakeMemory mem;
-    interpret(*blk, env.data(), mem);
+    const std::vector<uint8_t> env = run_env(*blk, 72, {start});
     if (blk == &block) {
       want = env;
       EXPECT_EQ(test::env_u64(env, 24), (start + 0x80ff) & 0xff);
@@ -497,11 +504,8 @@ TEST(TcgEnvForward, ByteStoresAreKnownToByteLoadsOnly) {
   EXPECT_EQ(count_ops(opt, Opcode::ld8u_i64), 0u) << print_block(opt);
   EXPECT_EQ(count_ops(opt, Opcode::ld_i64), 2u);
   for (const Block* blk : {&block, &opt}) {
-    std::vector<uint8_t> env(32);
     const uint64_t start = 0x1122334455667788ull;
-    std::memcpy(env.data(), &start, 8);
-    test::FakeMemory mem;
-    interpret(*blk, env.data(), mem);
+    const std::vector<uint8_t> env = run_env(*blk, 32, {start});
     EXPECT_EQ(test::env_u64(env, 16), (start + 0x1ff) & 0xff) << print_block(*blk);
     EXPECT_EQ(test::env_u64(env, 24), (start & ~0xffull) | ((start + 0x1ff) & 0xff));
   }
