@@ -104,8 +104,8 @@ const tcg::TbCache::JumpEntry* cached_block(const X86Cpu& cpu, uint64_t linear_p
 
 // The block the JIT may jump to next, from its exits that did not find it
 // in the jump cache: nullptr to return to the loop (which translates,
-// delivers events, single-steps).
-tcg::TranslationBlock* jit_next_block(X86Cpu& cpu) {
+// delivers events, single-steps). *global: all its pages are mapped global.
+tcg::TranslationBlock* jit_next_block(X86Cpu& cpu, bool* global_out = nullptr) {
   if (cpu.exception_vector >= 0 || (cpu.eflags_rest & kFlagTF) || (cpu.hflags & kHfInhibitIrq) ||
       cpu.exec_breakpoints) {
     return nullptr;
@@ -113,7 +113,10 @@ tcg::TranslationBlock* jit_next_block(X86Cpu& cpu) {
   const uint64_t cs_base = cpu.segs[kSegCS].base;
   uint64_t linear_pc = cs_base + cpu.rip;
   if (!(cpu.hflags & kHfCs64)) linear_pc &= 0xffffffffull;
-  if (const tcg::TbCache::JumpEntry* hit = cached_block(cpu, linear_pc)) return hit->tb;
+  if (const tcg::TbCache::JumpEntry* hit = cached_block(cpu, linear_pc)) {
+    if (global_out) *global_out = hit->global;
+    return hit->tb;
+  }
   uint64_t phys_pc;
   bool global = false;
   if (!cpu.mmu.code_paddr(linear_pc, &phys_pc, &global)) {
@@ -123,15 +126,22 @@ tcg::TranslationBlock* jit_next_block(X86Cpu& cpu) {
   tcg::TranslationBlock* tb = cpu.tb_cache.lookup(phys_pc, cpu.rip, cs_base, cpu.hflags);
   if (!tb || !second_page_still_mapped(cpu, linear_pc, *tb, &global)) return nullptr;
   cpu.tb_cache.jump_cache_set(tb, global);
+  if (global_out) *global_out = global;
   return tb;
 }
 
-// Chaining `from`'s goto_tb `slot` to `to` is safe when both lie on one
-// guest page (a page-table change cannot make the link stale) with the same
-// code segment.
-bool chainable(const tcg::TranslationBlock& from, const tcg::TranslationBlock& to) {
-  return to.pages[1] == tcg::kNoPage && to.cs_base == from.cs_base &&
-         ((to.cs_base + to.pc) >> 12) == ((from.cs_base + from.pc) >> 12);
+// Chains `from`'s goto_tb `slot` to `to` (same code segment). Within one
+// guest page a page-table change cannot make the link stale; a link to
+// another page, or to a block that reaches into the next one, lasts until a
+// TLB flush reaches `to`'s pages (TbCache::link_across_pages), as its
+// jump-cache entry does.
+void link_blocks(X86Cpu& cpu, tcg::TranslationBlock* from, unsigned slot,
+                 tcg::TranslationBlock* to, bool to_global) {
+  if (to->cs_base != from->cs_base) return;
+  if (to->pages[1] == tcg::kNoPage && (to->vaddr >> 12) == (from->vaddr >> 12))
+    cpu.tb_cache.link(from, slot, to);
+  else
+    cpu.tb_cache.link_across_pages(from, slot, to, to_global);
 }
 
 // Indirect jumps (and goto_tb exits to other pages) that missed the inline
@@ -146,13 +156,14 @@ const void* jit_lookup(void* opaque) {
 // if no block was dropped since the loop entered generated code.
 const void* jit_goto_lookup(void* opaque, const void* from_block, uint32_t slot) {
   X86Cpu& cpu = *static_cast<X86Cpu*>(opaque);
-  tcg::TranslationBlock* to = jit_next_block(cpu);
+  bool to_global = false;
+  tcg::TranslationBlock* to = jit_next_block(cpu, &to_global);
   if (!to) return nullptr;
   const void* code = to->program->chain_entry();
   if (code && cpu.tb_cache.epoch() == cpu.run_epoch) {
     auto* from = static_cast<tcg::TranslationBlock*>(
         static_cast<const tcg::CompiledBlock*>(from_block)->owner);
-    if (from && chainable(*from, *to)) cpu.tb_cache.link(from, slot, to);
+    if (from) link_blocks(cpu, from, slot, to, to_global);
   }
   return code;
 }
@@ -356,6 +367,8 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     const tcg::TbCache::JumpEntry* hit = one_insn ? nullptr : cached_block(cpu, linear_pc);
     tcg::TranslationBlock* tb = hit ? hit->tb : nullptr;
     uint64_t phys_pc = tb ? tb->phys_pc : 0;
+    // Whether tb's pages are mapped global, when it is known (it is in the jump cache).
+    bool known_global = hit && hit->global, global_known = hit != nullptr;
     if (!tb) {
       bool global = false;
       if (!cpu.mmu.code_paddr(linear_pc, &phys_pc, &global)) continue;  // #PF pending: deliver it
@@ -370,14 +383,17 @@ ExecExit cpu_exec(X86Cpu& cpu) {
         // The fetch has just mapped the second page, if any: is it global?
         cacheable = cacheable && second_page_still_mapped(cpu, linear_pc, *tb, &global);
       }
-      if (cacheable) cpu.tb_cache.jump_cache_set(tb, global);
+      if (cacheable) {
+        cpu.tb_cache.jump_cache_set(tb, global);
+        known_global = global;
+        global_known = true;
+      }
     }
     // Chain the previous block's goto_tb here when it is safe: nothing ran or
-    // was dropped in between, and both blocks lie on one guest page (so a
-    // page-table change cannot make the link stale).
-    if (link_from && !one_insn && cpu.tb_cache.epoch() == link_epoch && cpu.rip == link_rip &&
-        chainable(*link_from, *tb)) {
-      cpu.tb_cache.link(link_from, link_slot, tb);
+    // was dropped in between (and see link_blocks).
+    if (link_from && !one_insn && global_known && cpu.tb_cache.epoch() == link_epoch &&
+        cpu.rip == link_rip) {
+      link_blocks(cpu, link_from, link_slot, tb, known_global);
     }
     link_from = nullptr;
     const uint64_t deliveries_before = cpu.deliveries;

@@ -86,13 +86,13 @@ void gen_end_block(DisasContext& s) {
 void gen_jump_const(DisasContext& s, uint64_t new_ip) {
   tcg::IrBuilder& b = s.b;
   b.st_i64(b.const_i64(new_ip), offsetof(CpuState, rip));
-  // A constant target on the block's page: a chainable exit (the JIT jumps
-  // straight to the next block once linked). Blocks on other pages are only
-  // ever found through the jump cache (their mapping may change), as for an
-  // indirect jump.
+  // A constant target: a chainable exit (the JIT jumps straight to the next
+  // block once linked). A link to another page lasts until a TLB flush
+  // reaches that page (TbCache::link_across_pages); with both slots taken,
+  // a target on another page is looked up in the jump cache.
   const uint64_t linear_mask = s.mode64 ? ~0ull : 0xffffffffull;
   const bool same_page = ((s.cs_base + new_ip) & linear_mask) >> 12 == s.block_page;
-  if (same_page && s.goto_tb_slots < 2)
+  if (s.goto_tb_slots < 2)
     b.goto_tb(uint64_t{s.goto_tb_slots++});
   else if (!same_page)
     b.lookup_and_goto_ptr();

@@ -42,12 +42,53 @@ bool TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to) 
   return true;
 }
 
-void TbCache::unlink(TranslationBlock* tb) {
+bool TbCache::link_across_pages(TranslationBlock* from, unsigned slot, TranslationBlock* to,
+                                bool to_global) {
+  if (!link(from, slot, to)) return false;
+  const uint64_t vpage = to->vaddr >> 12;
+  if (!to->cross_page_target) {
+    to->cross_page_target = true;
+    to->cross_page_global = to_global;
+    cross_page_targets_[vpage].push_back(to);
+  } else if (!to_global) {
+    to->cross_page_global = false;
+  }
+  if (!to->cross_page_global) cross_page_nonglobal_pages_.insert(vpage);
+  return true;
+}
+
+void TbCache::unlink_incoming(TranslationBlock* tb) {
   for (auto [src, slot] : tb->jmp_incoming) {
     src->program->unchain(slot);
     src->jmp_dest[slot] = nullptr;
   }
   tb->jmp_incoming.clear();
+}
+
+void TbCache::forget_cross_page_target(TranslationBlock* tb) {
+  auto it = cross_page_targets_.find(tb->vaddr >> 12);
+  if (it != cross_page_targets_.end()) {
+    std::erase(it->second, tb);
+    if (it->second.empty()) cross_page_targets_.erase(it);
+  }
+  tb->cross_page_target = false;
+}
+
+void TbCache::unlink_cross_page_targets(uint64_t vpage, bool keep_global) {
+  auto it = cross_page_targets_.find(vpage);
+  if (it == cross_page_targets_.end()) return;
+  std::erase_if(it->second, [&](TranslationBlock* tb) {
+    if (keep_global && tb->cross_page_global) return false;
+    unlink_incoming(tb);  // same-page links too: they come back on the next exit
+    tb->cross_page_target = false;
+    return true;
+  });
+  if (it->second.empty()) cross_page_targets_.erase(it);
+}
+
+void TbCache::unlink(TranslationBlock* tb) {
+  unlink_incoming(tb);
+  if (tb->cross_page_target) forget_cross_page_target(tb);
   for (unsigned slot = 0; slot < 2; ++slot) {
     TranslationBlock* dest = tb->jmp_dest[slot];
     if (!dest) continue;
@@ -173,6 +214,18 @@ void TbCache::jump_cache_flush(bool keep_global) {
   }
   jump_filled_.clear();
   jump_filled_overflow_ = false;
+  if (keep_global) {
+    for (uint64_t vpage : cross_page_nonglobal_pages_) unlink_cross_page_targets(vpage, true);
+  } else {
+    for (auto& [vpage, targets] : cross_page_targets_) {
+      for (TranslationBlock* tb : targets) {
+        unlink_incoming(tb);
+        tb->cross_page_target = false;
+      }
+    }
+    cross_page_targets_.clear();
+  }
+  cross_page_nonglobal_pages_.clear();
 }
 
 void TbCache::jump_cache_flush_page(uint64_t vaddr) {
@@ -182,6 +235,7 @@ void TbCache::jump_cache_flush_page(uint64_t vaddr) {
   for (uint64_t page : {vaddr, vaddr - 4096}) {
     auto first = jump_cache_.begin() + (std::size_t{jump_group(page)} << kJumpWithinBits);
     std::fill(first, first + (std::size_t{1} << kJumpWithinBits), JumpEntry{});
+    unlink_cross_page_targets(page >> 12, false);
   }
 }
 

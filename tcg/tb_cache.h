@@ -33,6 +33,9 @@ struct TranslationBlock {
   // Direct chaining: where each goto_tb slot jumps, and who jumps here.
   TranslationBlock* jmp_dest[2] = {nullptr, nullptr};
   std::vector<std::pair<TranslationBlock*, unsigned>> jmp_incoming;
+  // Some incoming link comes from another page (TbCache::link_across_pages).
+  bool cross_page_target = false;
+  bool cross_page_global = false;  // ... and this block's page was mapped global then
 };
 
 class TbCache {
@@ -68,6 +71,13 @@ class TbCache {
   // Patches from's goto_tb `slot` to jump into `to` (both JIT blocks in one
   // code buffer). The link is undone when either block goes away.
   bool link(TranslationBlock* from, unsigned slot, TranslationBlock* to);
+  // The same for a target on another page than `from`: such a link holds
+  // only while the target's linear mapping does, so the TLB flushes that
+  // clear the jump cache undo it too (all of them, those to non-global
+  // targets, or those to blocks starting on the flushed page or the page
+  // before it). `to_global`: every page of `to` is mapped global now.
+  bool link_across_pages(TranslationBlock* from, unsigned slot, TranslationBlock* to,
+                         bool to_global);
 
   // The per-vCPU jump cache: the last block seen at a linear address, found
   // without translating that address again. The linear-to-physical mapping
@@ -113,6 +123,11 @@ class TbCache {
  private:
   void remove(TranslationBlock* tb);
   void unlink(TranslationBlock* tb);
+  void unlink_incoming(TranslationBlock* tb);
+  // Undoes the links into cross-page targets on linear page `vpage` (all of
+  // them, or only those to non-global targets) and forgets those targets.
+  void unlink_cross_page_targets(uint64_t vpage, bool keep_global);
+  void forget_cross_page_target(TranslationBlock* tb);
 
  public:
   // The index is a page group (high bits) and a position in it (low bits),
@@ -133,6 +148,11 @@ class TbCache {
 
  private:
   TbTable blocks_;
+  // Targets of links across pages, by the linear page of their first byte;
+  // the pages holding a non-global one (an overestimate: cleared only by a
+  // flush of non-global or all pages).
+  std::unordered_map<uint64_t, std::vector<TranslationBlock*>> cross_page_targets_;
+  std::unordered_set<uint64_t> cross_page_nonglobal_pages_;
   std::unordered_map<uint64_t, std::vector<TranslationBlock*>> page_blocks_;
   static constexpr uint64_t kLowCodePages = uint64_t{1} << 20;  // 4 GiB of 4 KiB pages
   std::vector<uint64_t> low_code_pages_ = std::vector<uint64_t>(kLowCodePages / 64);

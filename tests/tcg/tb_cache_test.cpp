@@ -112,6 +112,53 @@ TEST(TbCache, StoreIntoCodeKeepsTheRunningBlockForTheCaller) {
 #endif
 }
 
+// A program that records its chains, for the link bookkeeping alone.
+class ChainRecorder final : public CompiledBlock {
+ public:
+  ExitRecord run(uint8_t*, MemoryInterface&) const override { return ExitRecord{}; }
+  bool chain(unsigned slot, const CompiledBlock&) override { return chained[slot] = true; }
+  void unchain(unsigned slot) override { chained[slot] = false; }
+  bool chained[2] = {false, false};
+};
+
+// Links across pages follow the TLB as the jump cache does: a flush of
+// non-global pages undoes those to non-global targets, a page flush those
+// into that page (or from the page before, whose blocks may reach into it),
+// a full flush all; links within one page stay.
+TEST(TbCache, LinksAcrossPagesAreUndoneByTheFlushesThatReachTheirTarget) {
+  TbCache cache;
+  auto block = [&](uint64_t vaddr) {
+    auto tb = make_block(vaddr, vaddr - 0x400000);
+    tb->program = std::make_unique<ChainRecorder>();
+    return cache.insert(std::move(tb));
+  };
+  auto chained = [](TranslationBlock* tb, unsigned slot) {
+    return static_cast<ChainRecorder*>(tb->program.get())->chained[slot];
+  };
+  TranslationBlock* user_a = block(0x401000);
+  TranslationBlock* user_b = block(0x405000);
+  TranslationBlock* user_b2 = block(0x405100);
+  TranslationBlock* kernel_a = block(0xffffffff81000000);
+  TranslationBlock* kernel_b = block(0xffffffff81003000);
+  ASSERT_TRUE(cache.link_across_pages(user_a, 0, user_b, false));
+  ASSERT_TRUE(cache.link(user_b, 0, user_b2));  // same page: a plain link
+  ASSERT_TRUE(cache.link_across_pages(kernel_a, 0, kernel_b, true));
+  ASSERT_TRUE(cache.link_across_pages(kernel_b, 1, kernel_a, true));
+  cache.jump_cache_flush(/*keep_global=*/true);  // MOV CR3
+  EXPECT_FALSE(chained(user_a, 0));
+  EXPECT_TRUE(chained(user_b, 0));
+  EXPECT_TRUE(chained(kernel_a, 0));
+  EXPECT_TRUE(chained(kernel_b, 1));
+  cache.jump_cache_flush_page(0xffffffff81004000);  // the page after kernel_b's
+  EXPECT_FALSE(chained(kernel_a, 0));
+  EXPECT_TRUE(chained(kernel_b, 1));
+  ASSERT_TRUE(cache.link_across_pages(user_a, 0, user_b, false));
+  cache.invalidate_page(0x5000);  // drops user_b: a dropped target takes its links along
+  EXPECT_FALSE(chained(user_a, 0));
+  cache.jump_cache_flush();
+  EXPECT_FALSE(chained(kernel_b, 1));
+}
+
 TEST(TbCache, FlushKeepingGlobalPagesDropsOnlyTheOthers) {
   TbCache cache;
   TranslationBlock* user = cache.insert(make_block(0x401000, 0x7000));
