@@ -135,8 +135,8 @@ tcg::TranslationBlock* jit_next_block(X86Cpu& cpu, bool* global_out = nullptr) {
 // another page, or to a block that reaches into the next one, lasts until a
 // TLB flush reaches `to`'s pages (TbCache::link_across_pages), as its
 // jump-cache entry does.
-void link_blocks(X86Cpu& cpu, tcg::TranslationBlock* from, unsigned slot,
-                 tcg::TranslationBlock* to, bool to_global) {
+void link_blocks(X86Cpu& cpu, tcg::TranslationBlock* from, unsigned slot, tcg::TranslationBlock* to,
+                 bool to_global) {
   if (to->cs_base != from->cs_base) return;
   if (to->pages[1] == tcg::kNoPage && (to->vaddr >> 12) == (from->vaddr >> 12))
     cpu.tb_cache.link(from, slot, to);
