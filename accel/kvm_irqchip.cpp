@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "accel/accel.h"
@@ -126,6 +127,17 @@ void InKernelIrqchip::set_ioapic_input(int pin, bool level) {
   line.irq = pin == 2 ? 0 : static_cast<uint32_t>(pin);
   line.level = level ? 1 : 0;
   if (ioctl(vm_fd_, KVM_IRQ_LINE, &line) < 0) report_failure("KVM_IRQ_LINE");
+}
+
+void InKernelIrqchip::set_elcr(uint8_t master, uint8_t slave) {
+  for (auto [chip, value] :
+       {std::pair{KVM_IRQCHIP_PIC_MASTER, master}, std::pair{KVM_IRQCHIP_PIC_SLAVE, slave}}) {
+    kvm_irqchip state{};
+    state.chip_id = static_cast<uint32_t>(chip);
+    if (ioctl(vm_fd_, KVM_GET_IRQCHIP, &state) < 0) report_failure("KVM_GET_IRQCHIP");
+    state.chip.pic.elcr = static_cast<uint8_t>(value & state.chip.pic.elcr_mask);
+    if (ioctl(vm_fd_, KVM_SET_IRQCHIP, &state) < 0) report_failure("KVM_SET_IRQCHIP");
+  }
 }
 
 void InKernelIrqchip::reset() {

@@ -97,6 +97,10 @@ class InKernelIrqchip {
   void set_ioapic_input(int pin, bool level);
   // KVM's IOAPIC ID register (vx86 gives the IOAPIC the ID after the CPUs').
   void set_ioapic_id(uint8_t id) { ioapic_id_ = id; }
+  // The 8259s' edge/level control registers, as vx86's 8259 model has them
+  // (the machine sets PCI's IRQs level-triggered, as firmware does); bits
+  // KVM's ELCR masks do not allow stay edge.
+  void set_elcr(uint8_t master, uint8_t slave);
   // Power-on state of KVM's 8259s (ELCR kept) and IOAPIC (entries masked).
   void reset();
 

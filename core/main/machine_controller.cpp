@@ -263,6 +263,10 @@ void MachineController::create_cpus() {
     machine_->ioapic().set_input_listener(
         [kernel_irqchip](int pin, bool level) { kernel_irqchip->set_ioapic_input(pin, level); });
     kernel_irqchip->set_ioapic_id(machine_->ioapic().id());
+    // KVM's 8259s take the guest's ELCR writes; the ELCR the machine set up
+    // (PCI's IRQs level-triggered, as firmware would) is copied once.
+    const uint16_t elcr = machine_->pic_elcr();
+    kernel_irqchip->set_elcr(static_cast<uint8_t>(elcr), static_cast<uint8_t>(elcr >> 8));
   }
   if (kernel_lapics) {
     // KVM's local APICs: vx86's IOAPIC sends MSIs and gets their EOIs back.

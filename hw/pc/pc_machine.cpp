@@ -257,6 +257,10 @@ CpuInterruptSource& PcMachine::pic() {
   return *pic_;
 }
 
+uint16_t PcMachine::pic_elcr() const {
+  return static_cast<uint16_t>(pic_->master().elcr() | pic_->slave().elcr() << 8);
+}
+
 IoApic& PcMachine::ioapic() {
   return *ioapic_;
 }

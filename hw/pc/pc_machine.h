@@ -97,6 +97,8 @@ class PcMachine {
   // itself; the IOAPIC's messages go out through ioapic().set_msi_output().
   void use_kernel_local_apics() { kernel_local_apics_ = true; }
   CpuInterruptSource& pic();
+  // The 8259s' ELCR: the master's in the low byte, the slave's in the high.
+  uint16_t pic_elcr() const;
   IoApic& ioapic();
   IsaBus& isa_bus() { return isa_; }
   // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).

@@ -478,6 +478,43 @@ TEST(KvmIrqchip, KernelIrqchipOnDeliversIsaIrqThroughKvms8259) {
   EXPECT_EQ(rig.bus.port_device.accesses.size(), 1u);  // the 8259 ports stayed in KVM
 }
 
+// kernel-irqchip=on: the ELCR that vx86's 8259 model holds (the machine
+// sets it up as firmware would) makes the IRQ level-triggered in KVM's 8259:
+// a line still high after the EOI is delivered again; the second handler's
+// port write lowers it. (Edge-triggered, the second interrupt never comes.)
+TEST(KvmIrqchip, KernelIrqchipOnTakesTheElcr) {
+  SKIP_WITHOUT_KERNEL_IRQCHIP(accel);
+  constexpr int kIrq = 3;
+  KernelApicRig rig;
+  kvm::InKernelIrqchip& irqchip = *accel->in_kernel_irqchip();
+  irqchip.set_elcr(1u << kIrq, 0);
+  int acks = 0;
+  rig.on_port = [&](uint64_t offset, uint64_t) {
+    if (offset == 1 && ++acks == 2) irqchip.set_ioapic_input(kIrq, false);
+  };
+  const Bytes code = concat(concat(program_8259s(),
+                                   {
+                                       0xfa,                    // 1: cli
+                                       0x49, 0x83, 0xfd, 0x02,  //    cmp r13, 2
+                                       0x73, 0x04,              //    jae 2f
+                                       0xfb,                    //    sti
+                                       0xf4,                    //    hlt
+                                       0xeb, 0xf5,              //    jmp 1b
+                                   }),
+                            kStop);  // 2:
+  // inc r13; mov dx, 0x3f9; out dx, al; mov al, 0x20; out 0x20, al (EOI); iretq
+  const Bytes handler = {0x49, 0xff, 0xc5, 0x66, 0xba, 0xf9, 0x03,
+                         0xee, 0xb0, 0x20, 0xe6, 0x20, 0x48, 0xcf};
+  rig.start(code, {{0x30 + kIrq, handler}}, *accel);
+  rig.run_async();
+  std::this_thread::sleep_for(100ms);  // asleep in KVM's HLT by now
+  irqchip.set_ioapic_input(kIrq, true);
+  rig.join();
+  ASSERT_TRUE(rig.stopped_by_guest()) << "the level-triggered IRQ came " << acks << " time(s)";
+  EXPECT_EQ(rig.vcpu->state().regs[kR13], 2u);
+  EXPECT_EQ(acks, 2);
+}
+
 // kernel-irqchip=on: a level-triggered line through KVM's IOAPIC, which the
 // guest programs at 0xFEC00000; still asserted after the first EOI, it is
 // delivered again; the second handler's port write deasserts it.
