@@ -31,6 +31,12 @@ TcgVcpu::~TcgVcpu() {
       stderr,
       "tcg stats (vcpu %d): %" PRIu64 " blocks translated, %" PRIu64 " invalidated, %zu live\n",
       index_, cpu_->tb_cache.translations(), cpu_->tb_cache.invalidations(), cpu_->tb_cache.size());
+  const uint64_t translations = cpu_->tb_cache.translations();
+  std::fprintf(stderr, "  translation: %.1f ms (%.1f us per block)\n",
+               static_cast<double>(cpu_->translate_ns) / 1e6,
+               translations ? static_cast<double>(cpu_->translate_ns) / 1e3 /
+                                  static_cast<double>(translations)
+                            : 0.0);
   if (cpu_->jit) {
     tcg::JitStats s = tcg::jit_runtime_stats(*cpu_->jit);
     const uint64_t probes = s.tlb_fast;

@@ -1,6 +1,7 @@
 #include "target-x86/cpu_exec.h"
 
 #include <bit>
+#include <chrono>
 #include <cinttypes>
 #include <cstddef>
 
@@ -238,9 +239,11 @@ std::unique_ptr<tcg::CompiledBlock> compile(X86Cpu& cpu, const tcg::Block& ir, b
   return tcg::compile_block(ir, tcg::Backend::kInterpreter);  // larger than the whole buffer
 }
 
-tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t linear_pc, uint64_t phys_pc,
-                                 unsigned max_insns, bool cache) {
-  TranslatedBlock tb;
+tcg::TranslationBlock* translate_untimed(X86Cpu& cpu, uint64_t linear_pc, uint64_t phys_pc,
+                                         unsigned max_insns, bool cache) {
+  // One block's IR at a time per thread, its memory kept from block to block.
+  static thread_local TranslatedBlock tb;
+  tb.clear();
   TranslateOptions options;
   options.max_insns = max_insns;
   const bool log_this = log_address_in_filter(linear_pc);  // -dfilter
@@ -277,6 +280,18 @@ tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t linear_pc, uint64_t phys_
     return uncached.get();
   }
   return cpu.tb_cache.insert(std::move(block));
+}
+
+// translate_untimed(), timed for -accel tcg,stats=on.
+tcg::TranslationBlock* translate(X86Cpu& cpu, uint64_t linear_pc, uint64_t phys_pc,
+                                 unsigned max_insns, bool cache) {
+  if (!cpu.jit_stats) return translate_untimed(cpu, linear_pc, phys_pc, max_insns, cache);
+  const auto start = std::chrono::steady_clock::now();
+  tcg::TranslationBlock* tb = translate_untimed(cpu, linear_pc, phys_pc, max_insns, cache);
+  cpu.translate_ns += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
+  return tb;
 }
 
 }  // namespace

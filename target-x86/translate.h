@@ -28,6 +28,14 @@ struct TranslatedBlock {
   uint64_t pages[2] = {~0ull, ~0ull};  // physical pages of the code
   uint32_t guest_bytes = 0;
   uint32_t num_insns = 0;
+
+  // Ready for the next translation, keeping the IR's memory.
+  void clear() {
+    ir.clear();
+    pc = 0;
+    pages[0] = pages[1] = ~0ull;
+    guest_bytes = num_insns = 0;
+  }
 };
 
 // Translates the block starting at cpu.rip. Returns false only if the very

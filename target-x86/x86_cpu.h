@@ -61,6 +61,7 @@ struct X86Cpu : CpuState {
   std::shared_ptr<tcg::JitRuntime> jit;
   size_t jit_code_bytes = size_t{64} << 20;
   bool jit_stats = false;
+  uint64_t translate_ns = 0;  // time spent translating, counted with jit_stats
   // The TbCache epoch when the loop last entered a block: blocks that chained
   // or looked each other up since are all alive while it still holds.
   uint64_t run_epoch = 0;

@@ -159,19 +159,51 @@ Temp Block::new_temp(Type t) {
   return Temp{static_cast<uint32_t>(temps.size() - 1)};
 }
 
+// The slot holding (t, value), or the free slot where it would go.
+uint32_t& Block::const_slot(Type t, uint64_t value) {
+  const size_t mask = const_slots_.size() - 1;
+  uint64_t h = (value + static_cast<uint64_t>(t)) * 0x9e3779b97f4a7c15ull;
+  for (size_t i = (h >> 32) & mask;; i = (i + 1) & mask) {
+    uint32_t& slot = const_slots_[i];
+    if (slot == 0) return slot;
+    const uint32_t id = slot - 1;
+    if (id < temps.size() && temps[id].is_const && temps[id].type == t && temps[id].value == value)
+      return slot;
+  }
+}
+
+void Block::grow_const_slots() {
+  std::vector<uint32_t> old = std::move(const_slots_);
+  const_slots_.assign(old.empty() ? 64 : old.size() * 2, 0);
+  const_count_ = 0;
+  for (uint32_t slot : old) {
+    const uint32_t id = slot - 1;
+    if (slot == 0 || id >= temps.size() || !temps[id].is_const) continue;  // free or stale
+    uint32_t& to = const_slot(temps[id].type, temps[id].value);
+    if (to == 0) {
+      to = slot;
+      ++const_count_;
+    }
+  }
+}
+
 Temp Block::const_temp(Type t, uint64_t value) {
   if (t == Type::kI32) value &= 0xffffffffull;
-  auto& cache = const_cache_[static_cast<unsigned>(t)];
-  auto it = cache.find(value);
-  // The cache may be stale if temps were copied in from elsewhere; check it.
-  if (it != cache.end() && it->second < temps.size() && temps[it->second].is_const &&
-      temps[it->second].type == t && temps[it->second].value == value) {
-    return Temp{it->second};
-  }
+  if ((const_count_ + 1) * 2 > const_slots_.size()) grow_const_slots();
+  uint32_t& slot = const_slot(t, value);
+  if (slot != 0) return Temp{slot - 1};
   temps.push_back(TempInfo{t, true, value});
-  uint32_t id = static_cast<uint32_t>(temps.size() - 1);
-  cache[value] = id;
-  return Temp{id};
+  slot = static_cast<uint32_t>(temps.size());  // id + 1
+  ++const_count_;
+  return Temp{slot - 1};
+}
+
+void Block::clear() {
+  ops.clear();
+  temps.clear();
+  num_labels = 0;
+  if (const_count_) std::fill(const_slots_.begin(), const_slots_.end(), 0);
+  const_count_ = 0;
 }
 
 void Block::remove_nops() {

@@ -12,7 +12,6 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace vx86::tcg {
@@ -247,9 +246,16 @@ class Block {
 
   // Drops nop ops (passes mark removed ops as nop, then compact once).
   void remove_nops();
+  // Empties the block and keeps its memory, for the next translation.
+  void clear();
 
  private:
-  std::unordered_map<uint64_t, uint32_t> const_cache_[3];
+  // The constant temps by (type, value): open addressing over temp id + 1
+  // (0: free). An entry is checked against temps, so a stale one is skipped.
+  std::vector<uint32_t> const_slots_;
+  uint32_t const_count_ = 0;
+  uint32_t& const_slot(Type t, uint64_t value);
+  void grow_const_slots();
 };
 
 // Width mask for an integer type.

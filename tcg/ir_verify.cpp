@@ -171,6 +171,7 @@ std::vector<std::string> verify_block(const Block& block) {
 
   // Every temp read must be written on every path from the block entry.
   Cfg cfg = build_cfg(block);
+  const std::vector<std::vector<uint32_t>> preds = cfg.predecessors();
   const size_t nt = block.temps.size();
   std::vector<TempSet> in(cfg.bbs.size(), TempSet(nt, true));
   std::vector<TempSet> out(cfg.bbs.size(), TempSet(nt, true));
@@ -194,7 +195,7 @@ std::vector<std::string> verify_block(const Block& block) {
     for (size_t bb = 0; bb < cfg.bbs.size(); ++bb) {
       if (bb != 0) {
         TempSet meet(nt, true);
-        for (uint32_t p : cfg.bbs[bb].preds) meet.intersect(out[p]);
+        for (uint32_t p : preds[bb]) meet.intersect(out[p]);
         in[bb] = meet;
       }
       TempSet o = transfer(bb, in[bb], false);

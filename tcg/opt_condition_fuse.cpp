@@ -20,7 +20,8 @@ void opt_condition_fuse(Block& block) {
   const size_t nt = block.temps.size();
   constexpr int64_t kNone = -1;
   // Index of the op that last wrote each temp in the current basic block.
-  std::vector<int64_t> def_at(nt, kNone);
+  static thread_local std::vector<int64_t> def_at;  // per thread: no allocation per block
+  def_at.assign(nt, kNone);
   // The setcond that computed t, if its inputs still hold what it compared.
   auto setcond_of = [&](uint32_t t) -> const Op* {
     if (t >= nt || block.is_const(t) || def_at[t] == kNone) return nullptr;

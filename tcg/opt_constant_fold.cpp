@@ -86,18 +86,22 @@ bool cond_true_on_equal(Cond c) {
 
 class Folder {
  public:
-  explicit Folder(Block& block)
-      : block_(block),
-        value_(block.temps.size(), 0),
-        known_epoch_(block.temps.size(), 0),
-        bits_(block.temps.size(), 0),
-        bits_epoch_(block.temps.size(), 0) {}
+  explicit Folder(Block& block) : block_(block) {
+    const size_t n = block.temps.size();
+    value_.assign(n, 0);
+    known_epoch_.assign(n, 0);
+    bits_.assign(n, 0);
+    bits_epoch_.assign(n, 0);
+  }
 
   void run() {
-    std::vector<Op> in = std::move(block_.ops);
+    // The ops are rewritten from a copy; both arrays keep their memory.
+    static thread_local std::vector<Op> in;
+    in.swap(block_.ops);
     block_.ops.clear();
     block_.ops.reserve(in.size());
     for (Op& op : in) fold(op);
+    in.clear();
   }
 
  private:
@@ -330,13 +334,15 @@ class Folder {
   }
 
   Block& block_;
-  std::vector<uint64_t> value_;
-  std::vector<uint32_t> known_epoch_;
+  // Per-temp state, one set per thread (a Folder runs to completion before
+  // the next starts), so no allocation per block.
+  static thread_local inline std::vector<uint64_t> value_;
+  static thread_local inline std::vector<uint32_t> known_epoch_;
   // Known-zero bits (as QEMU's optimizer keeps them): bits_[t] has every bit
   // t may have set, valid in the basic block of bits_epoch_[t]. Guest 32-bit
   // operations zero-extend every result, most of them already zero-extended.
-  std::vector<uint64_t> bits_;
-  std::vector<uint32_t> bits_epoch_;
+  static thread_local inline std::vector<uint64_t> bits_;
+  static thread_local inline std::vector<uint32_t> bits_epoch_;
   uint32_t epoch_ = 1;
 };
 

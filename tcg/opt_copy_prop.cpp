@@ -12,7 +12,12 @@ void opt_copy_prop(Block& block) {
   const size_t nt = block.temps.size();
   // A copy d <- s is valid while it was recorded in the current basic block
   // (epoch) and s has not been written since (version).
-  std::vector<uint32_t> src(nt, kNoTemp), src_version(nt, 0), version(nt, 0), copy_epoch(nt, 0);
+  // Per-thread storage: the pass runs several times for every block.
+  static thread_local std::vector<uint32_t> src, src_version, version, copy_epoch;
+  src.assign(nt, kNoTemp);
+  src_version.assign(nt, 0);
+  version.assign(nt, 0);
+  copy_epoch.assign(nt, 0);
   uint32_t epoch = 1;
   auto root = [&](uint32_t t) {
     if (copy_epoch[t] == epoch && version[src[t]] == src_version[t]) return src[t];

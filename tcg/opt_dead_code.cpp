@@ -1,3 +1,6 @@
+#include <utility>
+#include <vector>
+
 #include "tcg/ir_cfg.h"
 #include "tcg/optimizer.h"
 
@@ -33,7 +36,8 @@ bool clean_control_flow(Block& block) {
       changed = true;
     }
   }
-  std::vector<bool> used(block.num_labels, false);
+  static thread_local std::vector<bool> used;
+  used.assign(block.num_labels, false);
   for (const Op& op : ops) {
     if (op.opc != Opcode::nop && (op_flags(op) & kOpBranch)) used[branch_label(op)] = true;
   }
@@ -70,10 +74,15 @@ void narrow_if_high_half_dead(Op& op, const TempSet& live) {
 
 // Pure ops whose outputs are dead, with liveness carried across basic blocks.
 bool remove_dead_ops(Block& block) {
-  Cfg cfg = build_cfg(block);
+  // Per-thread storage: the pass runs for every translated block.
+  static thread_local Cfg cfg;
+  static thread_local std::vector<TempSet> live_in, live_out;
+  static thread_local TempSet sweep;
+  build_cfg(block, &cfg);
   const size_t nt = block.temps.size();
   const size_t nb = cfg.bbs.size();
-  std::vector<TempSet> live_in(nb, TempSet(nt, false));
+  if (live_in.size() < nb) live_in.resize(nb);  // never shrunk: the sets keep their memory
+  for (size_t b = 0; b < nb; ++b) live_in[b].assign(nt, false);
   auto step_back = [&](const Op& op, TempSet& live) {
     for (unsigned k = 0; k < op.nout; ++k) live.reset(op.out(k));
     for (unsigned k = 0; k < op.nin; ++k) {
@@ -112,35 +121,34 @@ bool remove_dead_ops(Block& block) {
   if (forward_only) {
     bool removed = false;
     for (size_t b = nb; b-- > 0;) {
-      TempSet live(nt, false);
-      for (uint32_t succ : cfg.bbs[b].succs) live.unite(live_in[succ]);
-      removed |= remove_in(b, live);
-      live_in[b] = std::move(live);
+      TempSet& live_b = live_in[b];  // still empty: filled from the successors, then swept
+      for (uint32_t succ : cfg.bbs[b].succs) live_b.unite(live_in[succ]);
+      removed |= remove_in(b, live_b);
     }
     block.remove_nops();
     return removed;
   }
-  std::vector<TempSet> live_out(nb, TempSet(nt, false));
+  if (live_out.size() < nb) live_out.resize(nb);
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t b = nb; b-- > 0;) {
-      TempSet out(nt, false);
+      TempSet& out = live_out[b];
+      out.assign(nt, false);
       for (uint32_t s : cfg.bbs[b].succs) out.unite(live_in[s]);
-      TempSet live = out;
+      sweep = out;
       for (size_t i = cfg.bbs[b].end; i-- > cfg.bbs[b].begin;) {
-        if (!is_dead(block.ops[i], live)) step_back(block.ops[i], live);
+        if (!is_dead(block.ops[i], sweep)) step_back(block.ops[i], sweep);
       }
-      live_out[b] = std::move(out);
-      if (!(live == live_in[b])) {
-        live_in[b] = std::move(live);
+      if (!(sweep == live_in[b])) {
+        std::swap(sweep, live_in[b]);
         changed = true;
       }
     }
   }
   bool removed = false;
   for (size_t b = 0; b < nb; ++b) {
-    TempSet live = live_out[b];
-    removed |= remove_in(b, live);
+    sweep = live_out[b];
+    removed |= remove_in(b, sweep);
   }
   block.remove_nops();
   return removed;

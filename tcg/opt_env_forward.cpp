@@ -82,8 +82,11 @@ NarrowLoad narrow_load(Opcode opc) {
 }  // namespace
 
 void opt_env_forward(Block& block) {
-  std::vector<uint32_t> version(block.temps.size(), 0);
-  std::vector<Known> known;
+  // Per-thread storage: the pass runs for every block.
+  static thread_local std::vector<uint32_t> version;
+  static thread_local std::vector<Known> known;
+  version.assign(block.temps.size(), 0);
+  known.clear();
   auto forget_overlapping = [&](uint64_t lo, uint64_t hi) {
     std::erase_if(known, [&](const Known& k) { return k.offset < hi && lo < k.offset + k.bytes; });
   };
