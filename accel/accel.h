@@ -3,6 +3,7 @@
 // never know which accelerator is behind it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -75,6 +76,14 @@ class Vcpu {
   virtual bool insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) = 0;
   virtual bool remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) = 0;
   virtual void set_single_step(bool enabled) = 0;
+  // An accelerator that keeps the local APIC itself (KVM's in-kernel one)
+  // fills regs with its xAPIC register page, one 32-bit register per 16
+  // bytes, as of the vCPU's last exit to vx86 (as state()), and returns
+  // true; false means the machine's LAPIC model is this vCPU's.
+  virtual bool kernel_local_apic(std::array<uint32_t, 64>* regs) {
+    (void)regs;
+    return false;
+  }
 };
 
 class Accelerator {

@@ -313,6 +313,7 @@ void KvmVcpu::reset_kernel_lapic(bool bsp) {
     put_apic_register(s, offset, 0);
   }
   set_lapic(s);
+  save_lapic_snapshot(s);
   // An application processor sleeps in KVM until INIT and a start-up IPI.
   set_mp_state(bsp ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED);
 }
@@ -456,7 +457,21 @@ void KvmVcpu::handle_mmio() {
 
 VcpuExit KvmVcpu::leave(VcpuExit exit) {
   sync_from_accel();
+  if (kernel_lapic_) save_lapic_snapshot(get_lapic());
   return exit;
+}
+
+void KvmVcpu::save_lapic_snapshot(const kvm_lapic_state& s) {
+  std::lock_guard lock(lapic_snapshot_mutex_);
+  for (uint32_t i = 0; i < lapic_snapshot_.size(); ++i)
+    std::memcpy(&lapic_snapshot_[i], s.regs + 16 * i, sizeof(uint32_t));
+}
+
+bool KvmVcpu::kernel_local_apic(std::array<uint32_t, 64>* regs) {
+  if (!kernel_lapic_) return false;
+  std::lock_guard lock(lapic_snapshot_mutex_);
+  *regs = lapic_snapshot_;  // as of the last exit, or the reset
+  return true;
 }
 
 VcpuExit KvmVcpu::run() {

@@ -17,8 +17,10 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 
+#include <array>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <vector>
 
 #include "accel/accel.h"
@@ -46,6 +48,7 @@ class KvmVcpu : public Vcpu {
   bool insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) override;
   bool remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) override;
   void set_single_step(bool enabled) override;
+  bool kernel_local_apic(std::array<uint32_t, 64>* regs) override;
 
   // The TSC frequency KVM gives this vCPU, in kHz (0 if unknown).
   uint32_t tsc_khz() const { return tsc_khz_; }
@@ -90,6 +93,11 @@ class KvmVcpu : public Vcpu {
   std::vector<uint32_t> msrs_;       // synced MSRs this KVM accepts
   uint32_t tsc_khz_ = 0;
   uint64_t cr8_given_ = 0;
+
+  // The in-kernel LAPIC's registers at the last exit to vx86 (for the monitor).
+  std::mutex lapic_snapshot_mutex_;
+  std::array<uint32_t, 64> lapic_snapshot_{};
+  void save_lapic_snapshot(const kvm_lapic_state& s);
 
   std::atomic<bool> kick_requested_{false};
   std::atomic<pthread_t> thread_{};

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <vector>
 
@@ -18,6 +19,7 @@ const char kHelp[] =
     "help|? -- show this help\n"
     "info status -- show the VM status (running or paused)\n"
     "info registers -- show the CPU registers\n"
+    "info lapic [cpu] -- show a CPU's local APIC (CPU 0 by default)\n"
     "info version -- show the version of vx86\n"
     "quit|q -- quit the emulator\n"
     "stop -- stop emulation\n"
@@ -88,7 +90,8 @@ std::string HumanMonitor::execute(const std::string& line) {
   const std::string& cmd = words[0];
   if (cmd == "help" || cmd == "?") return kHelp;
   if (cmd == "info")
-    return words.size() < 2 ? "info: which? (status, registers, version)\n" : info(words[1]);
+    return words.size() < 2 ? "info: which? (status, registers, lapic, version)\n"
+                            : info(words[1], words.size() > 2 ? words[2] : "");
   if (cmd == "stop") {
     target_.stop();
     return "";
@@ -114,13 +117,23 @@ std::string HumanMonitor::execute(const std::string& line) {
   return "unknown command: '" + cmd + "'\n";
 }
 
-std::string HumanMonitor::info(const std::string& what) {
+std::string HumanMonitor::info(const std::string& what, const std::string& arg) {
   if (what == "status") {
     return std::string("VM status: ") + (target_.running() ? "running" : "paused") + "\n";
   }
   if (what == "version") return "0.1.0\n";
   if (what == "registers") return target_.describe_registers();
-  return "info " + what + ": unknown item (status, registers, version)\n";
+  if (what == "lapic") {
+    unsigned cpu = 0;
+    if (!arg.empty()) {
+      char* end = nullptr;
+      const unsigned long n = std::strtoul(arg.c_str(), &end, 0);
+      if (*end != '\0' || n > 0xffff) return "info lapic: '" + arg + "' is not a CPU index\n";
+      cpu = static_cast<unsigned>(n);
+    }
+    return target_.describe_local_apic(cpu);
+  }
+  return "info " + what + ": unknown item (status, registers, lapic, version)\n";
 }
 
 std::string HumanMonitor::examine_memory(const std::string& args) {

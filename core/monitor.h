@@ -25,6 +25,8 @@ class MonitorTarget {
   virtual void quit() = 0;
   virtual AddressSpace& memory() = 0;
   virtual std::string describe_registers() = 0;
+  // `info lapic`: CPU cpu_index's local APIC, or why there is none to show.
+  virtual std::string describe_local_apic(unsigned cpu_index) = 0;
 };
 
 class HumanMonitor : public CharFrontend {
@@ -42,7 +44,7 @@ class HumanMonitor : public CharFrontend {
 
  private:
   void prompt();
-  std::string info(const std::string& what);
+  std::string info(const std::string& what, const std::string& arg);
   std::string examine_memory(const std::string& args);
 
   Chardev& chardev_;

@@ -1,6 +1,7 @@
 #include "core/main/machine_controller.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,8 @@
 #include "hw/device_registry.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/intc/ioapic.h"
+#include "hw/intc/lapic.h"
+#include "hw/intc/lapic_dump.h"
 #include "hw/pc/kernel_image.h"
 #include "hw/pci/pci_bus.h"
 #include "target-x86/cpu_state.h"
@@ -451,6 +454,20 @@ void MachineController::quit() {
 
 AddressSpace& MachineController::memory() {
   return machine_->memory();
+}
+
+std::string MachineController::describe_local_apic(unsigned cpu_index) {
+  if (!runner_ || cpu_index >= runner_->vcpus().size())
+    return "info lapic: no CPU " + std::to_string(cpu_index) + "\n";
+  std::array<uint32_t, 64> regs{};
+  if (runner_->vcpus()[cpu_index]->kernel_local_apic(&regs))
+    return describe_local_apic_registers(cpu_index,
+                                         [&](uint32_t offset) { return regs[offset >> 4]; });
+  DeviceLockGuard lock;
+  auto* apic = dynamic_cast<LocalApic*>(&machine_->local_apic(cpu_index));
+  if (!apic) return "info lapic: CPU " + std::to_string(cpu_index) + " has no local APIC\n";
+  return describe_local_apic_registers(
+      cpu_index, [apic](uint32_t offset) { return apic->peek_register(offset); });
 }
 
 std::string MachineController::describe_registers() {

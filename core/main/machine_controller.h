@@ -44,6 +44,7 @@ class MachineController : public SystemControl, public MonitorTarget {
   void quit() override;
   AddressSpace& memory() override;
   std::string describe_registers() override;
+  std::string describe_local_apic(unsigned cpu_index) override;
 
  private:
   void refuse_unavailable_features() const;

@@ -230,6 +230,11 @@ class LocalApic : public Device, public IoOps, public CpuLocalApic {
   bool isr_bit(int vector) const { return test_bit(isr_, vector); }
   bool tmr_bit(int vector) const { return test_bit(tmr_, vector); }
   uint8_t tpr() const { return static_cast<uint8_t>(tpr_); }
+  // A register of the xAPIC page as the guest would read it (0 for none).
+  uint32_t peek_register(uint32_t offset) {
+    uint32_t value = 0;
+    return read_register(offset, &value) ? value : 0;
+  }
   uint8_t processor_priority() const;
 
   uint64_t read(uint64_t offset, unsigned size) override;

@@ -9,6 +9,7 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
+#include "hw/intc/lapic_dump.h"
 #include "tests/accel/kvm_test_bus.h"
 
 namespace vx86 {
@@ -197,6 +199,33 @@ TEST(KvmIrqchip, SelfIpiThroughTheApicPage) {
   EXPECT_FALSE(apic_vector_bit(s, LocalApic::kRegIsr, 0x44));  // EOI'd
   EXPECT_FALSE(apic_vector_bit(s, LocalApic::kRegIrr, 0x44));
   EXPECT_TRUE(rig.bus.mmio_device.accesses.empty());
+}
+
+// The monitor's view of KVM's in-kernel LAPIC (`info lapic`): its registers
+// as of the vCPU's last exit, decoded like vx86's own LAPIC. With IF clear a
+// self-IPI stays in IRR.
+TEST(KvmIrqchip, MonitorSeesTheKernelLapicAtTheLastExit) {
+  SKIP_WITHOUT_SPLIT(accel);
+  const Bytes code = concat(
+      {
+          0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00,  // SVR = 0x1ff (enabled)
+          0xc7, 0x83, 0x20, 0x03, 0x00, 0x00, 0xec, 0x00, 0x03, 0x00,  // LVTT: periodic, masked
+          0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x44, 0x00, 0x04, 0x00,  // ICR = self, vector 0x44
+      },
+      kStop);
+  KernelApicRig rig;
+  rig.start(code, {}, *accel);
+  rig.run_async();
+  rig.join();
+  ASSERT_TRUE(rig.stopped_by_guest());
+  std::array<uint32_t, 64> regs{};
+  ASSERT_TRUE(rig.vcpu->kernel_local_apic(&regs));
+  EXPECT_EQ(regs[LocalApic::kRegSvr >> 4], 0x1ffu);
+  const std::string out =
+      describe_local_apic_registers(0, [&](uint32_t offset) { return regs[offset >> 4]; });
+  EXPECT_NE(out.find("APIC enabled"), std::string::npos) << out;
+  EXPECT_NE(out.find("masked periodic"), std::string::npos) << out;
+  EXPECT_NE(out.find("IRR      68\n"), std::string::npos) << out;
 }
 
 // The LAPIC timer (one-shot, 1 ms) wakes the vCPU sleeping in KVM's HLT.

@@ -24,6 +24,9 @@ class FakeTarget : public MonitorTarget {
   void quit() override { quitted = true; }
   AddressSpace& memory() override { return as; }
   std::string describe_registers() override { return "RAX=0\n"; }
+  std::string describe_local_apic(unsigned cpu_index) override {
+    return "lapic of CPU " + std::to_string(cpu_index) + "\n";
+  }
 
   std::unique_ptr<MemoryRegion> root = MemoryRegion::container("system", 1ull << 32);
   std::unique_ptr<MemoryRegion> ram = MemoryRegion::ram("ram", 0x1000);
@@ -32,6 +35,15 @@ class FakeTarget : public MonitorTarget {
   int resets = 0, powerdowns = 0;
   bool quitted = false;
 };
+
+TEST(MonitorTest, InfoLapicTakesACpuIndex) {
+  BufferChardev chr("mon");
+  FakeTarget target;
+  HumanMonitor mon(chr, target);
+  EXPECT_EQ(mon.execute("info lapic"), "lapic of CPU 0\n");
+  EXPECT_EQ(mon.execute("info lapic 2"), "lapic of CPU 2\n");
+  EXPECT_EQ(mon.execute("info lapic two"), "info lapic: 'two' is not a CPU index\n");
+}
 
 TEST(MonitorTest, LifeCycleCommands) {
   BufferChardev chr("mon");

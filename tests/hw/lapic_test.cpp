@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "hw/intc/lapic_dump.h"
+
 #include "tests/hw/io_bus.h"
 
 namespace vx86 {
@@ -81,6 +85,33 @@ TEST_F(LapicTest, IdLdrDfrWritableBits) {
   EXPECT_EQ(rd0(R::kRegDfr), 0x0FFFFFFFu);
   wr0(R::kRegVersion, 0);  // read-only
   EXPECT_EQ(rd0(R::kRegVersion), 0x50014u);
+}
+
+// The monitor's `info lapic` reads the model's registers and decodes them.
+TEST_F(LapicTest, MonitorDumpDecodesTheRegisters) {
+  enable(cpu0);
+  wr0(R::kRegLvtLint0, 0x700);           // ExtINT, unmasked
+  wr0(R::kRegLvtTimer, 0x20000 | 0xec);  // periodic, vector 0xec
+  wr0(R::kRegTimerDivide, 0xb);          // divide by 1
+  wr0(R::kRegTimerInitial, 1000);
+  wr0(R::kRegIcrLow, 0x40000 | 0x41);  // self IPI 0x41: IRR
+  wr0(R::kRegIcrLow, 0x40000 | 0x51);  // and 0x51, acknowledged: ISR
+  EXPECT_EQ(cpu0.acknowledge_interrupt(), 0x51);
+  const std::string out = describe_local_apic_registers(
+      0, [this](uint32_t offset) { return cpu0.peek_register(offset); });
+  auto has = [&](const std::string& text) {
+    EXPECT_NE(out.find(text), std::string::npos) << "no '" << text << "' in:\n" << out;
+  };
+  has("dumping local APIC state for CPU 0");
+  has("ExtINT (vec 0)");
+  has("periodic");
+  has("(vec 236)");
+  has("DCR=0xb (divide by 1) initial_count = 1000");
+  has("SPIV     0x000001ff APIC enabled");
+  has("ISR      81\n");
+  has("IRR      65\n");
+  has("TMR      (none)\n");
+  has("PPR 0x50");
 }
 
 TEST_F(LapicTest, SelfIpiFixedDeliveryAckAndEoi) {

@@ -81,8 +81,8 @@ TEST(MonitorSystemTest, StopContInspectAndQuitOverUnixSocket) {
                        60);
   });
   std::string out = talk(sock,
-                         "info status\nstop\ninfo status\nxp /4b 0xffff0\ncont\n"
-                         "info status\nquit\n");
+                         "info status\nstop\ninfo status\nxp /4b 0xffff0\ninfo lapic\n"
+                         "info lapic 3\ncont\ninfo status\nquit\n");
   CommandResult r = vx86.get();
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(out.find("vx86 monitor"), std::string::npos) << out;
@@ -90,6 +90,10 @@ TEST(MonitorSystemTest, StopContInspectAndQuitOverUnixSocket) {
   EXPECT_NE(out.find("VM status: paused"), std::string::npos) << out;
   // The reset vector of the spin guest: a far jump (EA).
   EXPECT_NE(out.find("00000000000ffff0: 0xea"), std::string::npos) << out;
+  // The local APIC as the spin guest leaves it: its reset state.
+  EXPECT_NE(out.find("dumping local APIC state for CPU 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("SPIV     0x000000ff APIC disabled"), std::string::npos) << out;
+  EXPECT_NE(out.find("info lapic: no CPU 3"), std::string::npos) << out;
   unlink(sock.c_str());
 }
 
