@@ -39,13 +39,7 @@
         mov     $(snippet_b_end - snippet_b), %ecx
         rep movsb
         /* PT0 identity-maps 0-4 MiB; TARGET goes to CODE_A. */
-        xor     %ecx, %ecx
-        mov     $3, %eax
-1:      mov     %eax, PT0(,%ecx,4)
-        add     $0x1000, %eax
-        inc     %ecx
-        cmp     $1024, %ecx
-        jne     1b
+        IDENTITY_PT PT0
         mov     $PD, %edi
         xor     %eax, %eax
         mov     $1024, %ecx
@@ -118,15 +112,7 @@ snippet_b:
 snippet_b_end:
 
         LIB32
-        .p2align 3
-gdt:
-        .quad   0
-        GDT_ENTRY 0, 0xfffff, 0x9b, 0xc      /* 0x08 code32 */
-        GDT_ENTRY 0, 0xfffff, 0x93, 0xc      /* 0x10 data32 */
-gdt_end:
-gdtr:
-        .word   gdt_end - gdt - 1
-        .long   ROM + gdt
+        FLAT32_GDT
 msg_start:  .asciz "code_remap: start\n"
 msg_invlpg: .asciz "invlpg\n"
 msg_cr3:    .asciz "cr3\n"

@@ -31,13 +31,7 @@
 
         /* Page tables: PT0 identity-maps 0-4 MiB (supervisor, writable);
            PD[1] is a 4 MiB page at 4 MiB, PD[2] a 4 MiB alias of it. */
-        xor     %ecx, %ecx
-        mov     $3, %eax
-1:      mov     %eax, PT0(,%ecx,4)
-        add     $0x1000, %eax
-        inc     %ecx
-        cmp     $1024, %ecx
-        jne     1b
+        IDENTITY_PT PT0
         mov     $PD, %edi
         xor     %eax, %eax
         mov     $1024, %ecx

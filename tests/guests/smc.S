@@ -79,15 +79,7 @@ snippet3:
 snippet3_end:
 
         LIB32
-        .p2align 3
-gdt:
-        .quad   0
-        GDT_ENTRY 0, 0xfffff, 0x9b, 0xc      /* 0x08 code32 */
-        GDT_ENTRY 0, 0xfffff, 0x93, 0xc      /* 0x10 data32 */
-gdt_end:
-gdtr:
-        .word   gdt_end - gdt - 1
-        .long   ROM + gdt
+        FLAT32_GDT
 msg_start: .asciz "smc: start\n"
 msg_same:  .asciz "same block\n"
 msg_other: .asciz "executed block\n"

@@ -29,13 +29,7 @@
         GATE32  14, pf_handler, 0x8e00
         lidt    ROM + idtr
         /* Identity map 0-4 MiB with 4 KiB pages. */
-        xor     %ecx, %ecx
-        mov     $3, %eax
-1:      mov     %eax, PT0(,%ecx,4)
-        add     $0x1000, %eax
-        inc     %ecx
-        cmp     $1024, %ecx
-        jne     1b
+        IDENTITY_PT PT0
         movl    $(PT0 + 3), PD
         /* Source pattern: byte i = i at 0x300f80..0x30107f; 0x206000 holds
            0xa0 + i. */
