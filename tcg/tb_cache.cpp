@@ -34,11 +34,24 @@ void TbCache::mark_code_page(uint64_t ppage, bool has_code) {
   has_code ? low_code_pages_[n / 64] |= bit : low_code_pages_[n / 64] &= ~bit;
 }
 
+namespace {
+
+// The source block of an entry in a block's list of incoming links.
+TranslationBlock* link_source(uintptr_t link) {
+  return reinterpret_cast<TranslationBlock*>(link & ~uintptr_t{1});
+}
+
+}  // namespace
+
 bool TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to) {
   if (slot >= 2 || from->jmp_dest[slot] || !from->program || !to->program) return false;
   if (!from->program->chain(slot, *to->program)) return false;
   from->jmp_dest[slot] = to;
-  to->jmp_incoming.emplace_back(from, slot);
+  const uintptr_t link = reinterpret_cast<uintptr_t>(from) | slot;
+  from->jmp_prev[slot] = 0;
+  from->jmp_next[slot] = to->jmp_incoming_first;
+  if (const uintptr_t first = to->jmp_incoming_first) link_source(first)->jmp_prev[first & 1] = link;
+  to->jmp_incoming_first = link;
   return true;
 }
 
@@ -58,11 +71,15 @@ bool TbCache::link_across_pages(TranslationBlock* from, unsigned slot, Translati
 }
 
 void TbCache::unlink_incoming(TranslationBlock* tb) {
-  for (auto [src, slot] : tb->jmp_incoming) {
+  for (uintptr_t link = tb->jmp_incoming_first; link;) {
+    TranslationBlock* src = link_source(link);
+    const unsigned slot = link & 1;
+    link = src->jmp_next[slot];
     src->program->unchain(slot);
     src->jmp_dest[slot] = nullptr;
+    src->jmp_next[slot] = src->jmp_prev[slot] = 0;
   }
-  tb->jmp_incoming.clear();
+  tb->jmp_incoming_first = 0;
 }
 
 void TbCache::forget_cross_page_target(TranslationBlock* tb) {
@@ -92,8 +109,14 @@ void TbCache::unlink(TranslationBlock* tb) {
   for (unsigned slot = 0; slot < 2; ++slot) {
     TranslationBlock* dest = tb->jmp_dest[slot];
     if (!dest) continue;
-    auto& in = dest->jmp_incoming;
-    in.erase(std::remove(in.begin(), in.end(), std::make_pair(tb, slot)), in.end());
+    // Take tb's link out of dest's list.
+    const uintptr_t prev = tb->jmp_prev[slot], next = tb->jmp_next[slot];
+    if (prev)
+      link_source(prev)->jmp_next[prev & 1] = next;
+    else
+      dest->jmp_incoming_first = next;
+    if (next) link_source(next)->jmp_prev[next & 1] = prev;
+    tb->jmp_next[slot] = tb->jmp_prev[slot] = 0;
     tb->jmp_dest[slot] = nullptr;
   }
   JumpEntry& cached = jump_cache_[jump_hash(tb->vaddr)];

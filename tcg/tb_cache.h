@@ -30,9 +30,14 @@ struct TranslationBlock {
   uint32_t guest_bytes = 0;
   uint32_t num_insns = 0;
   std::unique_ptr<CompiledBlock> program;  // interpreter or JIT
-  // Direct chaining: where each goto_tb slot jumps, and who jumps here.
+  // Direct chaining: where each goto_tb slot jumps, and who jumps here. The
+  // links into a block form a doubly linked list threaded through the
+  // sources (no allocation per link): an entry is a source block's address
+  // with the slot in its low bit, 0 ends the list.
   TranslationBlock* jmp_dest[2] = {nullptr, nullptr};
-  std::vector<std::pair<TranslationBlock*, unsigned>> jmp_incoming;
+  uintptr_t jmp_incoming_first = 0;
+  uintptr_t jmp_next[2] = {0, 0};  // the link after slot's in jmp_dest[slot]'s list
+  uintptr_t jmp_prev[2] = {0, 0};  // the one before it (0: slot's link is the first)
   // Some incoming link comes from another page (TbCache::link_across_pages).
   bool cross_page_target = false;
   bool cross_page_global = false;  // ... and this block's page was mapped global then

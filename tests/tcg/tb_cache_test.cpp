@@ -159,6 +159,60 @@ TEST(TbCache, LinksAcrossPagesAreUndoneByTheFlushesThatReachTheirTarget) {
   EXPECT_FALSE(chained(kernel_b, 1));
 }
 
+// The links into a block are a list threaded through their sources: a
+// source that goes away leaves the list, so when the target goes later it
+// unchains exactly the sources still there (a dangling entry would touch a
+// freed block). A block chained to itself is in its own list.
+TEST(TbCache, IncomingLinksFollowTheirSourcesAndTargets) {
+  TbCache cache;
+  auto block = [&](uint64_t page, uint64_t offset) {
+    auto tb = make_block(0x400000 + page * 0x1000 + offset, page * 0x1000 + offset);
+    tb->program = std::make_unique<ChainRecorder>();
+    return cache.insert(std::move(tb));
+  };
+  auto chained = [](TranslationBlock* tb, unsigned slot) {
+    return static_cast<ChainRecorder*>(tb->program.get())->chained[slot];
+  };
+  struct Source {
+    TranslationBlock* tb;
+    uint64_t page;
+    unsigned slot;
+    bool dropped() const { return page == 1 || page == 3 || page == 6; }
+  };
+  TranslationBlock* target = block(9, 0);
+  std::vector<Source> sources;
+  for (uint64_t page = 1; page <= 6; ++page) {
+    for (unsigned slot = 0; slot < 2; ++slot) {
+      TranslationBlock* src = block(page, 0x100 * slot);
+      ASSERT_TRUE(cache.link_across_pages(src, slot, target, false));
+      sources.push_back({src, page, slot});
+    }
+  }
+  ASSERT_TRUE(cache.link(target, 1, target));  // a loop
+  // Sources from the middle, the end and the start of the list go away.
+  cache.invalidate_page(0x3000);
+  cache.invalidate_page(0x1000);
+  cache.invalidate_page(0x6000);
+  for (const Source& s : sources) {
+    if (!s.dropped()) {
+      EXPECT_TRUE(chained(s.tb, s.slot)) << s.page << "/" << s.slot;
+    }
+  }
+  EXPECT_TRUE(chained(target, 1));
+  cache.invalidate_page(0x9000);  // the target: its remaining sources unchain
+  for (const Source& s : sources) {
+    if (s.dropped()) continue;
+    EXPECT_FALSE(chained(s.tb, s.slot)) << s.page << "/" << s.slot;
+    EXPECT_EQ(s.tb->jmp_dest[s.slot], nullptr);
+  }
+  // They can be chained again, to a new target.
+  TranslationBlock* again = block(9, 0x40);
+  ASSERT_TRUE(cache.link_across_pages(sources[2].tb, sources[2].slot, again, false));
+  EXPECT_TRUE(chained(sources[2].tb, sources[2].slot));
+  EXPECT_EQ(again->jmp_incoming_first,
+            reinterpret_cast<uintptr_t>(sources[2].tb) | sources[2].slot);
+}
+
 TEST(TbCache, FlushKeepingGlobalPagesDropsOnlyTheOthers) {
   TbCache cache;
   TranslationBlock* user = cache.insert(make_block(0x401000, 0x7000));
