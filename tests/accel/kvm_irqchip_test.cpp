@@ -119,6 +119,27 @@ Bytes concat(Bytes a, const Bytes& b) {
   return a;
 }
 
+// Sleeps in HLT (interrupts on) until the handler has counted two
+// interrupts in R13, then falls through.
+const Bytes kHaltUntilTwoInterrupts = {
+    0xfa,                    // 1: cli
+    0x49, 0x83, 0xfd, 0x02,  //    cmp r13, 2
+    0x73, 0x04,              //    jae 2f
+    0xfb,                    //    sti
+    0xf4,                    //    hlt
+    0xeb, 0xf5,              //    jmp 1b
+};                           // 2:
+
+// Enables the LAPIC (RBX: its page) and programs IOAPIC pin 5 (RSI: the
+// IOAPIC) level-triggered, vector 0x50, to APIC 0.
+const Bytes kIoapicPin5Level = {
+    0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00,  // SVR = 0x1ff
+    0xc7, 0x06, 0x1b, 0x00, 0x00, 0x00,                          // IOREGSEL = entry 5 high
+    0xc7, 0x46, 0x10, 0x00, 0x00, 0x00, 0x00,                    // destination APIC 0
+    0xc7, 0x06, 0x1a, 0x00, 0x00, 0x00,                          // IOREGSEL = entry 5 low
+    0xc7, 0x46, 0x10, 0x50, 0x80, 0x00, 0x00,                    // vector 0x50, level, unmasked
+};
+
 TEST(KvmIrqchip, OptionValues) {
   std::string why;
   EXPECT_EQ(open_kvm(&why, "maybe"), nullptr);
@@ -330,21 +351,7 @@ LevelRun run_level_triggered(KvmAccelerator& accel) {
     DeviceLockGuard lock;
     ioapic.input(kPin).set(true);  // asserted while the entry is still masked
   }
-  const Bytes code = concat(
-      {
-          0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00,  // SVR = 0x1ff
-          0xc7, 0x06, 0x1b, 0x00, 0x00, 0x00,                          // IOREGSEL = entry 5 high
-          0xc7, 0x46, 0x10, 0x00, 0x00, 0x00, 0x00,                    // destination APIC 0
-          0xc7, 0x06, 0x1a, 0x00, 0x00, 0x00,                          // IOREGSEL = entry 5 low
-          0xc7, 0x46, 0x10, 0x50, 0x80, 0x00, 0x00,  // vector 0x50, level, unmasked
-          0xfa,                                      // 1: cli
-          0x49, 0x83, 0xfd, 0x02,                    //    cmp r13, 2
-          0x73, 0x04,                                //    jae 2f
-          0xfb,                                      //    sti
-          0xf4,                                      //    hlt
-          0xeb, 0xf5,                                //    jmp 1b
-      },
-      kStop);  // 2:
+  const Bytes code = concat(concat(kIoapicPin5Level, kHaltUntilTwoInterrupts), kStop);
   // inc r13; mov dx, 0x3f9; out dx, al; EOI (mov [rbx + 0xb0], eax); iretq
   const Bytes handler = {0x49, 0xff, 0xc5, 0x66, 0xba, 0xf9, 0x03, 0xee,
                          0x89, 0x83, 0xb0, 0x00, 0x00, 0x00, 0x48, 0xcf};
@@ -521,16 +528,7 @@ TEST(KvmIrqchip, KernelIrqchipOnTakesTheElcr) {
   rig.on_port = [&](uint64_t offset, uint64_t) {
     if (offset == 1 && ++acks == 2) irqchip.set_ioapic_input(kIrq, false);
   };
-  const Bytes code = concat(concat(program_8259s(),
-                                   {
-                                       0xfa,                    // 1: cli
-                                       0x49, 0x83, 0xfd, 0x02,  //    cmp r13, 2
-                                       0x73, 0x04,              //    jae 2f
-                                       0xfb,                    //    sti
-                                       0xf4,                    //    hlt
-                                       0xeb, 0xf5,              //    jmp 1b
-                                   }),
-                            kStop);  // 2:
+  const Bytes code = concat(concat(program_8259s(), kHaltUntilTwoInterrupts), kStop);
   // inc r13; mov dx, 0x3f9; out dx, al; mov al, 0x20; out 0x20, al (EOI); iretq
   const Bytes handler = {0x49, 0xff, 0xc5, 0x66, 0xba, 0xf9, 0x03,
                          0xee, 0xb0, 0x20, 0xe6, 0x20, 0x48, 0xcf};
@@ -557,21 +555,7 @@ TEST(KvmIrqchip, KernelIrqchipOnLevelTriggeredIoapicInput) {
     if (offset == 1 && ++acks == 2) irqchip.set_ioapic_input(kPin, false);
   };
   irqchip.set_ioapic_input(kPin, true);  // asserted while the entry is still masked
-  const Bytes code = concat(
-      {
-          0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00,  // SVR = 0x1ff
-          0xc7, 0x06, 0x1b, 0x00, 0x00, 0x00,                          // IOREGSEL = entry 5 high
-          0xc7, 0x46, 0x10, 0x00, 0x00, 0x00, 0x00,                    // destination APIC 0
-          0xc7, 0x06, 0x1a, 0x00, 0x00, 0x00,                          // IOREGSEL = entry 5 low
-          0xc7, 0x46, 0x10, 0x50, 0x80, 0x00, 0x00,  // vector 0x50, level, unmasked
-          0xfa,                                      // 1: cli
-          0x49, 0x83, 0xfd, 0x02,                    //    cmp r13, 2
-          0x73, 0x04,                                //    jae 2f
-          0xfb,                                      //    sti
-          0xf4,                                      //    hlt
-          0xeb, 0xf5,                                //    jmp 1b
-      },
-      kStop);  // 2:
+  const Bytes code = concat(concat(kIoapicPin5Level, kHaltUntilTwoInterrupts), kStop);
   // inc r13; mov dx, 0x3f9; out dx, al; EOI (mov [rbx + 0xb0], eax); iretq
   const Bytes handler = {0x49, 0xff, 0xc5, 0x66, 0xba, 0xf9, 0x03, 0xee,
                          0x89, 0x83, 0xb0, 0x00, 0x00, 0x00, 0x48, 0xcf};
