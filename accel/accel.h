@@ -76,6 +76,22 @@ class Vcpu {
   virtual bool insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) = 0;
   virtual bool remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) = 0;
   virtual void set_single_step(bool enabled) = 0;
+  // After a kDebug exit: true, with the watched address, when a watchpoint
+  // (not a breakpoint or a step) made it.
+  virtual bool stopped_by_watchpoint(uint64_t* addr) const {
+    (void)addr;
+    return false;
+  }
+  // For a debugger, while the vCPU is not running: the guest-physical
+  // address of virtual address vaddr through this vCPU's page tables (no
+  // fault is raised); false when it is not mapped.
+  virtual bool debug_translate(uint64_t vaddr, uint64_t* paddr) = 0;
+  // A debugger wrote guest memory at paddr: an accelerator that keeps
+  // translations of guest code drops those of it.
+  virtual void debugger_wrote_memory(uint64_t paddr, uint64_t len) {
+    (void)paddr;
+    (void)len;
+  }
   // An accelerator that keeps the local APIC itself (KVM's in-kernel one)
   // fills regs with its xAPIC register page, one 32-bit register per 16
   // bytes, as of the vCPU's last exit to vx86 (as state()), and returns

@@ -645,4 +645,15 @@ void KvmVcpu::set_single_step(bool enabled) {
   if (accel_.has_guest_debug()) update_guest_debug();
 }
 
+bool KvmVcpu::stopped_by_watchpoint(uint64_t* addr) const {
+  // DR6.B0-B3 name the debug register that hit; hw_breakpoints_[i] is in DRi.
+  for (size_t i = 0; i < hw_breakpoints_.size(); ++i) {
+    if (!((last_debug_.dr6 >> i) & 1) || hw_breakpoints_[i].kind == BreakpointKind::kHardware)
+      continue;
+    *addr = hw_breakpoints_[i].addr;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace vx86

@@ -48,6 +48,8 @@ class KvmVcpu : public Vcpu {
   bool insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) override;
   bool remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) override;
   void set_single_step(bool enabled) override;
+  bool stopped_by_watchpoint(uint64_t* addr) const override;
+  bool debug_translate(uint64_t vaddr, uint64_t* paddr) override { return translate(vaddr, paddr); }
   bool kernel_local_apic(std::array<uint32_t, 64>* regs) override;
 
   // The TSC frequency KVM gives this vCPU, in kHz (0 if unknown).

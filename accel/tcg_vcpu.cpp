@@ -1,5 +1,6 @@
 #include "accel/tcg_vcpu.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -72,6 +73,8 @@ VcpuExit TcgVcpu::run() {
       return VcpuExit::kHalted;
     case x86::ExecExit::kStopped:
       return VcpuExit::kKicked;
+    case x86::ExecExit::kDebug:
+      return VcpuExit::kDebug;
   }
   return VcpuExit::kKicked;
 }
@@ -97,17 +100,72 @@ void TcgVcpu::set_a20(bool enabled) {
   cpu_->mmu.flush_all();
 }
 
-bool TcgVcpu::insert_breakpoint(BreakpointKind, uint64_t, uint64_t) {
-  VX86_LOG(kLogUnimp, "tcg: breakpoints are not available yet\n");
-  return false;
+namespace {
+
+bool is_watchpoint(BreakpointKind kind) {
+  return kind != BreakpointKind::kSoftware && kind != BreakpointKind::kHardware;
 }
 
-bool TcgVcpu::remove_breakpoint(BreakpointKind, uint64_t, uint64_t) {
-  return false;
+x86::DebuggerWatchpoint::Kind watch_kind(BreakpointKind kind) {
+  if (kind == BreakpointKind::kWatchWrite) return x86::DebuggerWatchpoint::Kind::kWrite;
+  if (kind == BreakpointKind::kWatchRead) return x86::DebuggerWatchpoint::Kind::kRead;
+  return x86::DebuggerWatchpoint::Kind::kAccess;
 }
 
-void TcgVcpu::set_single_step(bool) {
-  VX86_LOG(kLogUnimp, "tcg: single-step is not available yet\n");
+}  // namespace
+
+// The debugger's breakpoints are checked by the execution loop before each
+// block (target-x86/debug_breakpoints.h), so hardware and software ones are
+// the same here and memory is never patched. Watchpoints use the soft MMU's
+// data watches, beside the guest's DR0-DR3.
+bool TcgVcpu::insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) {
+  if (is_watchpoint(kind)) {
+    auto& watches = cpu_->debugger_watchpoints;
+    if (watches.size() >= x86::X86Cpu::kMaxDebuggerWatchpoints || len == 0) return false;
+    watches.push_back({addr, len, watch_kind(kind)});
+    return true;
+  }
+  std::vector<uint64_t>& list = cpu_->debugger_breakpoints;
+  if (std::find(list.begin(), list.end(), addr) == list.end()) list.push_back(addr);
+  return true;
+}
+
+bool TcgVcpu::remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) {
+  if (is_watchpoint(kind)) {
+    auto& watches = cpu_->debugger_watchpoints;
+    auto it = std::find_if(watches.begin(), watches.end(), [&](const auto& w) {
+      return w.addr == addr && w.len == len && w.kind == watch_kind(kind);
+    });
+    if (it == watches.end()) return false;
+    watches.erase(it);
+    return true;
+  }
+  std::vector<uint64_t>& list = cpu_->debugger_breakpoints;
+  auto it = std::find(list.begin(), list.end(), addr);
+  if (it == list.end()) return false;
+  list.erase(it);
+  return true;
+}
+
+bool TcgVcpu::stopped_by_watchpoint(uint64_t* addr) const {
+  const int hit = cpu_->debugger_watch_hit;
+  if (hit < 0 || static_cast<std::size_t>(hit) >= cpu_->debugger_watchpoints.size()) return false;
+  *addr = cpu_->debugger_watchpoints[static_cast<std::size_t>(hit)].addr;
+  return true;
+}
+
+void TcgVcpu::set_single_step(bool enabled) {
+  cpu_->debugger_single_step = enabled;
+}
+
+bool TcgVcpu::debug_translate(uint64_t vaddr, uint64_t* paddr) {
+  if (!cpu_->mmu.debug_translate(vaddr, paddr)) return false;
+  *paddr &= cpu_->a20_mask;
+  return true;
+}
+
+void TcgVcpu::debugger_wrote_memory(uint64_t paddr, uint64_t len) {
+  cpu_->tb_cache.invalidate_range(paddr, len);
 }
 
 }  // namespace vx86

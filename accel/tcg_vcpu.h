@@ -27,6 +27,9 @@ class TcgVcpu : public Vcpu {
   bool insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) override;
   bool remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) override;
   void set_single_step(bool enabled) override;
+  bool stopped_by_watchpoint(uint64_t* addr) const override;
+  bool debug_translate(uint64_t vaddr, uint64_t* paddr) override;
+  void debugger_wrote_memory(uint64_t paddr, uint64_t len) override;
 
   x86::X86Cpu& cpu() { return *cpu_; }
   // A20 gate from the machine (port 0x92, i8042).

@@ -24,6 +24,7 @@ const LogMaskInfo kMasks[] = {
     {"pcall", kLogPcall, "x86 only: show protected mode far calls/returns/exceptions"},
     {"cpu_reset", kLogReset, "show CPU state before CPU resets"},
     {"ioport", kLogIoport, "show all i/o ports accesses"},
+    {"gdb", kLogGdb, "show the packets gdb sends to the gdbstub (vx86 only)"},
 };
 
 std::mutex g_log_lock;

@@ -21,6 +21,7 @@ enum LogMask : uint32_t {
   kLogPcall = 1u << 10,       // privilege changes
   kLogReset = 1u << 11,       // machine and CPU resets
   kLogIoport = 1u << 12,      // POST codes and unusual port I/O
+  kLogGdb = 1u << 13,         // GDB remote protocol packets (vx86's own)
 };
 
 struct LogMaskInfo {

@@ -308,7 +308,10 @@ void cpu_reset_all(X86Cpu& cpu, bool bsp) {
 ExecExit cpu_exec(X86Cpu& cpu) {
   uint8_t* env = reinterpret_cast<uint8_t*>(static_cast<CpuState*>(&cpu));
   ensure_jit_runtime(cpu);
-  update_data_watches(cpu);  // DR0-DR7 may have been set from outside (reset, state load)
+  // DR0-DR7 may have been set from outside (reset, state load), and a
+  // debugger's watchpoints while the vCPU was stopped.
+  update_data_watches(cpu);
+  cpu.debugger_watch_hit = -1;
   // A goto_tb exit waiting to be chained to the block that runs next.
   tcg::TranslationBlock* link_from = nullptr;
   unsigned link_slot = 0;
@@ -318,8 +321,11 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     if (cpu.exception_vector >= 0) {
       if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
     }
+    // A debugger's single step runs the next instruction, not an interrupt
+    // handler (as QEMU's gdbstub by default), unless the CPU waits in HLT.
+    const bool take_interrupts = !cpu.debugger_single_step || cpu.halted;
     // INIT, start-up IPIs and NMIs from the local APIC (IF does not mask them).
-    if (cpu.local_apic && cpu.intr_line.load(std::memory_order_acquire) &&
+    if (take_interrupts && cpu.local_apic && cpu.intr_line.load(std::memory_order_acquire) &&
         take_local_apic_events(cpu)) {
       cpu.halted = 0;
       try {
@@ -329,7 +335,8 @@ ExecExit cpu_exec(X86Cpu& cpu) {
       }
     }
     // Interrupts are taken between blocks, never in an interrupt shadow.
-    if (cpu.intr_line.load(std::memory_order_acquire) && (cpu.eflags_rest & kFlagIF) &&
+    if (take_interrupts && cpu.intr_line.load(std::memory_order_acquire) &&
+        (cpu.eflags_rest & kFlagIF) &&
         !(cpu.hflags & kHfInhibitIrq) && cpu.interrupts) {
       int vector = -1;
       {
@@ -353,8 +360,19 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     // Instruction breakpoints (DR0-DR3): a #DB fault before the instruction
     // runs (before its fetch can fault), unless EFLAGS.RF suppresses this one
     // check. Near a breakpoint, blocks are one instruction long.
-    cpu.exec_breakpoints = (cpu.dr[7] & 0xff) && exec_breakpoints_enabled(cpu.dr[7]);
+    // A debugger's breakpoints and steps are taken the same way.
+    const bool debugger = !cpu.debugger_breakpoints.empty() || cpu.debugger_single_step;
+    cpu.exec_breakpoints =
+        ((cpu.dr[7] & 0xff) && exec_breakpoints_enabled(cpu.dr[7])) || debugger;
     bool near_breakpoint = false;
+    if (debugger) {
+      if (debugger_breakpoint_at(cpu, linear_pc) && linear_pc != cpu.debugger_resume_pc) {
+        cpu.debugger_resume_pc = linear_pc;
+        return ExecExit::kDebug;
+      }
+      near_breakpoint = debugger_breakpoint_near(cpu, linear_pc);
+    }
+    cpu.debugger_resume_pc = ~0ull;
     if (cpu.exec_breakpoints) {
       const bool resume = cpu.eflags_rest & kFlagRF;
       cpu.eflags_rest &= ~kFlagRF;
@@ -370,15 +388,15 @@ ExecExit cpu_exec(X86Cpu& cpu) {
         }
         continue;
       }
-      near_breakpoint = exec_breakpoint_near(cpu, linear_pc);
+      near_breakpoint = near_breakpoint || exec_breakpoint_near(cpu, linear_pc);
     }
     const bool inhibit = cpu.hflags & kHfInhibitIrq;
     // EFLAGS.TF: one instruction at a time, then a #DB trap.
     const bool single_step = cpu.eflags_rest & kFlagTF;
-    const bool one_insn = inhibit || single_step || near_breakpoint;
+    const bool one_insn = inhibit || single_step || near_breakpoint || cpu.debugger_single_step;
     // The instruction after STI or MOV SS runs alone; its block is cached
     // under the flags with the shadow bit (Linux enables interrupts often).
-    const bool cache_one = inhibit && !single_step && !near_breakpoint;
+    const bool cache_one = inhibit && !single_step && !near_breakpoint && !cpu.debugger_single_step;
     const tcg::TbCache::JumpEntry* hit = one_insn ? nullptr : cached_block(cpu, linear_pc);
     tcg::TranslationBlock* tb = hit ? hit->tb : nullptr;
     uint64_t phys_pc = tb ? tb->phys_pc : 0;
@@ -459,7 +477,14 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     }
     // Data breakpoints: a #DB trap after the instruction that touched them
     // (with single-stepping, one #DB with DR6.BS as well).
-    const uint32_t watch_hits = cpu.mmu.take_watch_hits();
+    const uint32_t all_watch_hits = cpu.mmu.take_watch_hits();
+    const uint32_t watch_hits = all_watch_hits & 0xf;  // DR0-DR3; 4-7 are the debugger's
+    if (all_watch_hits >> 4 && cpu.exception_vector < 0) {
+      // A debugger's watchpoint: stop after the instruction, before the
+      // guest's own #DB (if any) is delivered.
+      cpu.debugger_watch_hit = std::countr_zero(all_watch_hits >> 4);
+      return ExecExit::kDebug;
+    }
     if (watch_hits && cpu.exception_vector < 0 && cpu.deliveries == deliveries_before) {
       cpu.dr[6] = (cpu.dr[6] & ~0xfull) | watch_hits;
       if (!single_step) {
@@ -480,6 +505,14 @@ ExecExit cpu_exec(X86Cpu& cpu) {
       } catch (const tcg::GuestFault&) {
         if (!deliver_pending_exception(cpu)) return ExecExit::kStopped;
       }
+    }
+    if (cpu.debugger_single_step) {
+      // The step is over once the instruction completed or its exception
+      // reached the handler (the debugger stops at the handler's first
+      // instruction, as with QEMU).
+      if (cpu.exception_vector >= 0 && !deliver_pending_exception(cpu)) return ExecExit::kStopped;
+      cpu.stop_after_block = false;
+      return ExecExit::kDebug;
     }
     if (cpu.stop_after_block) {
       cpu.stop_after_block = false;

@@ -11,6 +11,7 @@ enum class ExecExit {
   kKicked,   // exit_request was set (the machine wants control)
   kHalted,   // HLT with no interrupt deliverable
   kStopped,  // a helper asked to stop after its block (port write, reset, triple fault)
+  kDebug,    // a debugger breakpoint was reached, or a debugger single-step completed
 };
 
 // Runs until one of the ExecExit events.

@@ -1,5 +1,7 @@
 #include "target-x86/debug_breakpoints.h"
 
+#include <algorithm>
+
 #include "target-x86/x86_cpu.h"
 
 namespace vx86::x86 {
@@ -41,8 +43,19 @@ bool exec_breakpoint_near(const CpuState& cpu, uint64_t linear_pc) {
   return false;
 }
 
+bool debugger_breakpoint_at(const X86Cpu& cpu, uint64_t linear_pc) {
+  return std::find(cpu.debugger_breakpoints.begin(), cpu.debugger_breakpoints.end(),
+                   linear_pc) != cpu.debugger_breakpoints.end();
+}
+
+bool debugger_breakpoint_near(const X86Cpu& cpu, uint64_t linear_pc) {
+  const uint64_t page = linear_pc >> 12;
+  return std::any_of(cpu.debugger_breakpoints.begin(), cpu.debugger_breakpoints.end(),
+                     [page](uint64_t bp) { return bp >> 12 == page || bp >> 12 == page + 1; });
+}
+
 void update_data_watches(X86Cpu& cpu) {
-  std::array<DataWatch, 4> watches{};
+  DataWatches watches{};
   unsigned enabled = 0;
   const uint64_t dr7 = cpu.dr[7];
   for (unsigned i = 0; i < 4; ++i) {
@@ -54,6 +67,14 @@ void update_data_watches(X86Cpu& cpu) {
     watches[i].end = watches[i].start + len;
     watches[i].writes_only = rw == 1;
     enabled |= 1u << i;
+  }
+  for (std::size_t i = 0; i < cpu.debugger_watchpoints.size() && i < 4; ++i) {
+    const DebuggerWatchpoint& d = cpu.debugger_watchpoints[i];
+    watches[4 + i].start = d.addr;
+    watches[4 + i].end = d.addr + std::max<uint64_t>(d.len, 1);
+    watches[4 + i].writes_only = d.kind == DebuggerWatchpoint::Kind::kWrite;
+    watches[4 + i].reads_only = d.kind == DebuggerWatchpoint::Kind::kRead;
+    enabled |= 1u << (4 + i);
   }
   cpu.mmu.set_data_watches(watches, enabled);
 }

@@ -27,6 +27,10 @@ uint32_t exec_breakpoint_hits(const CpuState& cpu, uint64_t linear_pc);
 // True when an enabled instruction breakpoint lies in the 4 KiB page of
 // `linear_pc` or the next one (where a block starting there may reach).
 bool exec_breakpoint_near(const CpuState& cpu, uint64_t linear_pc);
+// A debugger's breakpoints (X86Cpu::debugger_breakpoints): one at
+// `linear_pc`, and one in its page or the next (as exec_breakpoint_near).
+bool debugger_breakpoint_at(const X86Cpu& cpu, uint64_t linear_pc);
+bool debugger_breakpoint_near(const X86Cpu& cpu, uint64_t linear_pc);
 // Hands the data breakpoints DR0-DR3/DR7 describe to the MMU.
 void update_data_watches(X86Cpu& cpu);
 

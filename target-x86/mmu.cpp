@@ -101,18 +101,20 @@ void Mmu::set_fast_tags(const TlbEntry& e, unsigned mem_index) {
 bool Mmu::watched_page(uint64_t vpage, bool write) const {
   for (unsigned i = 0; i < watches_.size(); ++i) {
     const DataWatch& w = watches_[i];
-    if (!(watches_enabled_ & (1u << i)) || (w.writes_only && !write)) continue;
+    if (!(watches_enabled_ & (1u << i)) || (w.writes_only && !write) || (w.reads_only && write))
+      continue;
     if (vpage >= (w.start >> 12) && vpage <= ((w.end - 1) >> 12)) return true;
   }
   return false;
 }
 
-void Mmu::set_data_watches(const std::array<DataWatch, 4>& watches, unsigned enabled) {
+void Mmu::set_data_watches(const DataWatches& watches, unsigned enabled) {
   bool same = enabled == watches_enabled_;
   for (unsigned i = 0; same && i < watches.size(); ++i) {
     if (!(enabled & (1u << i))) continue;
     same = watches[i].start == watches_[i].start && watches[i].end == watches_[i].end &&
-           watches[i].writes_only == watches_[i].writes_only;
+           watches[i].writes_only == watches_[i].writes_only &&
+           watches[i].reads_only == watches_[i].reads_only;
   }
   if (same) return;
   watches_ = watches;
@@ -126,7 +128,9 @@ bool Mmu::check_watches(uint64_t vaddr, unsigned size, Access access) {
   uint32_t hits = 0;
   for (unsigned i = 0; i < watches_.size(); ++i) {
     const DataWatch& w = watches_[i];
-    if (!(watches_enabled_ & (1u << i)) || (w.writes_only && access != Access::kWrite)) continue;
+    const bool write = access == Access::kWrite;
+    if (!(watches_enabled_ & (1u << i)) || (w.writes_only && !write) || (w.reads_only && write))
+      continue;
     if (vaddr < w.end && vaddr + size > w.start) hits |= 1u << i;
   }
   if (!hits) return true;

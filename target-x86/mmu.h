@@ -36,7 +36,11 @@ inline constexpr int kExcpWatchRestart = 0x101;  // an access hit a data breakpo
 struct DataWatch {
   uint64_t start = 0, end = 0;
   bool writes_only = false;
+  bool reads_only = false;  // a debugger's read watchpoint (DR7 has none)
 };
+// Watch slots: 0-3 are DR0-DR3, 4-7 a debugger's watchpoints.
+inline constexpr unsigned kNumDataWatches = 8;
+using DataWatches = std::array<DataWatch, kNumDataWatches>;
 
 // The part of a TLB entry that generated code probes (tcg::JitFastTlb),
 // kept apart from the rest so that the probed tables stay small in the host's
@@ -128,10 +132,10 @@ class Mmu : public tcg::MemoryInterface {
   void set_smc_single_step(bool on) { smc_single_step_ = on; }
 
   // Data breakpoints. Their pages always take the slow path; a hit either
-  // records its DR6.Bn bit (while `restart` is off: one instruction runs
+  // records bit i for slot i (while `restart` is off: one instruction runs
   // alone) or ends the block with kExcpWatchRestart so that the instruction
   // runs again alone.
-  void set_data_watches(const std::array<DataWatch, 4>& watches, unsigned enabled);
+  void set_data_watches(const DataWatches& watches, unsigned enabled);
   void set_watch_restart(bool on) { watch_restart_ = on; }
   uint32_t take_watch_hits() { return std::exchange(watch_hits_, 0u); }
 
@@ -183,7 +187,7 @@ class Mmu : public tcg::MemoryInterface {
   CodeInvalidate invalidate_code_;
   FlushHook on_flush_;
   bool smc_single_step_ = false;
-  std::array<DataWatch, 4> watches_{};
+  DataWatches watches_{};
   unsigned watches_enabled_ = 0;  // bit i: watches_[i] is armed
   bool watch_restart_ = false;
   uint32_t watch_hits_ = 0;

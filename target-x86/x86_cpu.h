@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/irq.h"
@@ -19,6 +20,13 @@
 #include "tcg/tb_cache.h"
 
 namespace vx86::x86 {
+
+struct DebuggerWatchpoint {
+  enum class Kind { kWrite, kRead, kAccess };
+  uint64_t addr;  // linear
+  uint64_t len;
+  Kind kind;
+};
 
 struct X86Cpu : CpuState {
   X86Cpu(AddressSpace& memory, AddressSpace& io, CpuInterruptSource* interrupts,
@@ -50,6 +58,21 @@ struct X86Cpu : CpuState {
   // Nonzero while DR7 enables an instruction breakpoint: chained JIT blocks
   // then return to the execution loop, which checks each block's address.
   uint8_t exec_breakpoints = 0;
+  // A debugger's (the gdbstub's) breakpoints, as linear addresses, and its
+  // single-step request: cpu_exec returns kDebug before running an
+  // instruction at such an address, or after one instruction. Unlike DR0-DR7
+  // they are invisible to the guest. Set them while the vCPU is not running.
+  std::vector<uint64_t> debugger_breakpoints;
+  bool debugger_single_step = false;
+  // A debugger's watchpoints (at most kMaxDebuggerWatchpoints): cpu_exec
+  // returns kDebug after an instruction that touched one, with its index in
+  // debugger_watch_hit (-1 for other stops).
+  static constexpr std::size_t kMaxDebuggerWatchpoints = 4;
+  std::vector<DebuggerWatchpoint> debugger_watchpoints;
+  int debugger_watch_hit = -1;
+  // After a stop at a debugger breakpoint: the linear address not to stop at
+  // on the next entry (the debugger resumes from there), or ~0.
+  uint64_t debugger_resume_pc = ~0ull;
   // The virtual clock RDTSC counts (null in unit tests: the TSC reads 0).
   Clocks* clocks = nullptr;
   unsigned cpu_index = 0;

@@ -103,7 +103,6 @@ void MachineController::refuse_unavailable_features() const {
   if (options_.kernel.empty() && !options_.append.empty()) {
     throw OptionError("-append: only allowed with -kernel");
   }
-  if (options_.gdb) refuse("-gdb/-s: the gdbstub");
   if (!options_.qmps.empty()) refuse("-qmp: the QMP monitor");
   if (options_.display == "sdl") refuse("-display sdl: the SDL console");
   if (options_.bios.empty() && options_.kernel.empty()) {
@@ -292,8 +291,8 @@ void MachineController::create_cpus() {
   }
   runner_ = std::make_unique<CpuRunner>(
       std::move(vcpus),
-      [this](Vcpu&, VcpuExit exit) {
-        if (exit == VcpuExit::kDebug) runner_->pause();
+      [this](Vcpu& vcpu, VcpuExit exit) {
+        if (exit == VcpuExit::kDebug) debug_exit(vcpu);
       },
       accel_->thread_per_vcpu() ? CpuRunner::Threading::kThreadPerVcpu
                                 : CpuRunner::Threading::kOneThread);
@@ -305,6 +304,42 @@ void MachineController::create_cpus() {
       if (auto* tcg = dynamic_cast<TcgVcpu*>(v.get())) tcg->set_a20(enabled);
     }
   });
+}
+
+void MachineController::debug_exit(Vcpu& vcpu) {
+  runner_->pause();  // on the vCPU thread: returns at once, the thread parks
+  defer([this, &vcpu] {
+    loop_.clocks().pause_virtual();
+    if (gdbstub_) gdbstub_->report_stop(debugger_->describe_stop(vcpu));
+  });
+}
+
+void MachineController::create_gdbstub() {
+  if (!options_.gdb || *options_.gdb == "none") return;
+  // As QEMU: a tcp: or unix: address is a server that does not hold up the start.
+  std::string spec = *options_.gdb;
+  if (spec.rfind("tcp:", 0) == 0 || spec.rfind("unix:", 0) == 0) {
+    if (spec.find("server") == std::string::npos) spec += ",server=on";
+    if (spec.find("wait") == std::string::npos) spec += ",wait=off";
+  }
+  Chardev* chardev = legacy_chardev("-gdb", spec, "gdb", nullptr);
+  if (!chardev) return;
+  gdb_monitor_ = std::make_unique<HumanMonitor>(gdb_monitor_output_, *this);
+  MachineDebugger::Machine machine;
+  machine.stop = [this] {
+    runner_->pause();
+    loop_.clocks().pause_virtual();
+  };
+  machine.resume = [this] {
+    monitor_stopped_ = false;
+    loop_.clocks().resume_virtual();
+    runner_->resume();
+  };
+  machine.monitor = [this](const std::string& line) { return gdb_monitor_->execute(line); };
+  machine.quit = [this] { defer([this] { finish(0); }); };
+  debugger_ = std::make_unique<MachineDebugger>(*runner_, machine_->memory(), std::move(machine));
+  gdbstub_ = std::make_unique<GdbServer>(*chardev, *debugger_);
+  chardev->set_frontend(gdbstub_.get());
 }
 
 int MachineController::run() {
@@ -363,6 +398,7 @@ int MachineController::run() {
   machine_->reset();
   create_cpus();
   if (machine_->boot_state()) apply_boot_state(*runner_->vcpus()[0], *machine_->boot_state());
+  create_gdbstub();
 
   loop_.on_termination_signal([this](int sig) {
     std::fprintf(stderr, "vx86: terminating on signal %d\n", sig);
@@ -377,6 +413,7 @@ int MachineController::run() {
 
 void MachineController::finish(int status) {
   exit_status_ = status;
+  if (gdbstub_) gdbstub_->report_exit(status);
   if (runner_) runner_->pause();
   loop_.stop();
 }

@@ -12,7 +12,9 @@
 #include "accel/accel.h"
 #include "accel/cpu_runner.h"
 #include "core/chardev.h"
+#include "core/gdbstub.h"
 #include "core/main/cmdline.h"
+#include "core/main/machine_debugger.h"
 #include "core/main_loop.h"
 #include "core/monitor.h"
 #include "core/system_control.h"
@@ -54,6 +56,10 @@ class MachineController : public SystemControl, public MonitorTarget {
   Chardev* legacy_chardev(const std::string& option, const std::string& spec, const std::string& id,
                           Chardev** monitor_port);
   void add_monitor(Chardev* chardev, bool greet);
+  // -gdb/-s: the gdbstub on its chardev (after the vCPUs exist).
+  void create_gdbstub();
+  // A vCPU stopped at a breakpoint or after a step (on its own thread).
+  void debug_exit(Vcpu& vcpu);
   // Runs fn on the main loop without the device lock (it may pause vCPUs).
   void defer(std::function<void()> fn);
   std::vector<uint8_t> load_firmware() const;
@@ -70,6 +76,10 @@ class MachineController : public SystemControl, public MonitorTarget {
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;
+  std::unique_ptr<MachineDebugger> debugger_;
+  std::unique_ptr<GdbServer> gdbstub_;
+  BufferChardev gdb_monitor_output_{"gdb-monitor"};
+  std::unique_ptr<HumanMonitor> gdb_monitor_;  // gdb's "monitor CMD"
   int exit_status_ = 0;
   bool monitor_stopped_ = false;  // stop/cont seen by the monitor before they take effect
 };

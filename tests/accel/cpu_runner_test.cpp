@@ -36,6 +36,7 @@ class RecordingVcpu : public Vcpu {
   bool insert_breakpoint(BreakpointKind, uint64_t, uint64_t) override { return false; }
   bool remove_breakpoint(BreakpointKind, uint64_t, uint64_t) override { return false; }
   void set_single_step(bool) override {}
+  bool debug_translate(uint64_t, uint64_t*) override { return false; }
 
   std::mutex lock;
   std::set<std::thread::id> threads;

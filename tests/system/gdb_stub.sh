@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# gdb_stub.sh VX86 ACCEL GUEST_DIR
+# Debugs bare-metal guests with the real gdb through vx86's gdbstub.
+# 1. gdb_target.bin, started with -S and -gdb: gdb loads the guest's symbols,
+#    stops at a (hardware) watchpoint, a breakpoint on a symbol, steps into
+#    code in RAM, reads registers and memory, patches code that already ran,
+#    a register and data, and lets the guest run to its end; the guest passes
+#    only if those writes took effect, and gdb sees vx86's exit status.
+# 2. spin.bin, running: gdb attaches (the machine stops), continues, is
+#    interrupted with Ctrl-C (SIGINT to gdb), lists the vCPUs as threads and
+#    kills vx86.
+# Exits 77 (skipped) when gdb is missing or the accelerator cannot run here.
+set -u
+vx86=$1 accel=$2 guests=$3
+if ! command -v gdb >/dev/null; then
+  echo "SKIP: gdb is not installed (scripts/install-deps.sh installs it)"
+  exit 77
+fi
+if [[ $accel == kvm* ]]; then
+  if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+    echo "SKIP: /dev/kvm is missing or not usable by this user"
+    exit 77
+  fi
+  # The guests start in real mode; a nested host without VT-x/AMD-V (PVM)
+  # never completes their switch to protected mode.
+  if ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
+    echo "SKIP: kvm: this host has no VT-x/AMD-V (no vmx or svm in /proc/cpuinfo)"
+    exit 77
+  fi
+fi
+dir=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+fail=0
+expect() {  # expect FILE PATTERN WHAT
+  grep -E -q -- "$2" "$1" || { echo "FAIL: $3"; fail=1; }
+}
+
+# --- 1. a guest gdb changes ------------------------------------------------
+port=$(free_port)
+"$vx86" -display none -accel "$accel" -bios "$guests/gdb_target.bin" -serial "file:$dir/serial" \
+  -device isa-debug-exit,iobase=0xf4,iosize=4 -S -gdb "tcp:127.0.0.1:$port" \
+  >"$dir/vx86.out" 2>&1 &
+pid=$!
+# gdb retries a refused connection (tcp auto-retry) until vx86 listens.
+cat >"$dir/session1" <<GDB
+target remote 127.0.0.1:$port
+add-symbol-file $guests/gdb_target.elf -o 0xf0000
+p/x \$pc
+watch *(int*)0x7000
+continue
+delete
+break checkpoint
+continue
+p/x \$pc
+p \$ebx
+x/wx 0x7000
+stepi
+p/x \$pc
+stepi
+p/x \$pc
+x/i \$pc
+set {int}0x8001 = 0x40
+set var \$edx = 7
+set {int}0x7004 = 0x1234
+p/x \$cr0
+hbreak passed
+continue
+p/x \$ebx
+delete
+continue
+GDB
+timeout 60 gdb -batch -nx -x "$dir/session1" >"$dir/gdb1.out" 2>&1
+wait "$pid"
+status=$?
+pid=
+out1=$dir/gdb1.out
+expect "$out1" '^\$1 = 0xfff0$' "gdb did not find the CPU at the reset vector (-S)"
+expect "$out1" 'Old value = 0' "the watchpoint did not stop at the first change of 0x7000"
+expect "$out1" 'New value = 1' "the watchpoint did not report the new value"
+expect "$out1" 'Breakpoint 2, 0x0*f0065 in checkpoint' "the breakpoint on a symbol was not hit"
+expect "$out1" '^\$3 = 3$' "EBX at checkpoint is not 3"
+expect "$out1" '^0x7000:[[:space:]]+0x00000003' "memory at 0x7000 is not 3"
+expect "$out1" '^\$4 = 0xf0066$' "stepi over a one-byte NOP did not advance the PC by one"
+expect "$out1" '^\$5 = 0x8000$' "stepi into a call did not land in the RAM copy"
+expect "$out1" '0x8000:[[:space:]]+mov[[:space:]]+\$0x1,%eax' "x/i does not show the code in RAM"
+expect "$out1" '^\$6 = 0x60000011$' "CR0 (vx86's system registers) is not protected mode"
+expect "$out1" 'Breakpoint 3, 0x0*f00[0-9a-f]+ in passed' "the hardware breakpoint was not hit"
+expect "$out1" '^\$7 = 0x43$' "the patched code did not run (EBX is not 0x43)"
+expect "$out1" 'exited with code 01' "gdb did not hear that vx86 exited with status 1"
+[ "$status" -eq 1 ] || { echo "FAIL: vx86 exit status $status, expected 1 (the guest passes)"; fail=1; }
+expect "$dir/serial" PASS "the guest did not see gdb's writes"
+if [ "$fail" -ne 0 ]; then
+  echo "--- gdb:"; cat "$out1"; echo "--- vx86:"; cat "$dir/vx86.out"; echo "--- serial:"; cat "$dir/serial"
+  exit 1
+fi
+
+# --- 2. attach, Ctrl-C, kill ------------------------------------------------
+port=$(free_port)
+"$vx86" -display none -accel "$accel" -bios "$guests/spin.bin" -serial "file:$dir/serial2" \
+  -gdb "tcp:127.0.0.1:$port" >"$dir/vx86.out" 2>&1 &
+pid=$!
+timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex 'p/x $pc' \
+  -ex 'info threads' -ex kill >"$dir/gdb2.out" 2>&1 &
+gdb_pid=$!
+# SIGINT once gdb waits in 'continue' (its first stop is printed by then).
+for _ in $(seq 1 100); do
+  grep -q 'in ?? ()' "$dir/gdb2.out" 2>/dev/null && break
+  sleep 0.1
+done
+sleep 0.5
+kill -INT "$gdb_pid"
+wait "$gdb_pid"
+wait "$pid"
+status=$?
+pid=
+out2=$dir/gdb2.out
+expect "$out2" 'Program received signal SIGINT' "Ctrl-C did not stop the machine"
+expect "$out2" '^\* 1 +Thread 1 \(CPU#0\)' "info threads does not list CPU 0"
+expect "$out2" 'killed' "gdb's kill was not acknowledged"
+[ "$status" -eq 0 ] || { echo "FAIL: vx86 exit status $status after gdb's kill, expected 0"; fail=1; }
+if [ "$fail" -ne 0 ]; then
+  echo "--- gdb:"; cat "$out2"; echo "--- vx86:"; cat "$dir/vx86.out"
+  exit 1
+fi
+echo "PASS: watchpoint, breakpoints, steps, register and memory reads and writes, Ctrl-C, kill"
