@@ -11,7 +11,7 @@ namespace {
 
 // gdb numbers registers in the order the description lists them; the 'g'
 // packet is that order too. Features: core (0-39), sse (40-56), segments
-// (57-58), and vx86's own system registers (59-65).
+// (57-58), and vx86's own system registers (59-69).
 enum GdbReg : unsigned {
   kGdbRax = 0,  // 16 GPRs in gdb's order: rax rbx rcx rdx rsi rdi rbp rsp r8..r15
   kGdbRip = 16,
@@ -26,7 +26,8 @@ enum GdbReg : unsigned {
   kGdbKernelGsBase = 59,
   kGdbCr0 = 60,  // cr0 cr2 cr3 cr4 cr8
   kGdbEfer = 65,
-  kGdbRegCount = 66,
+  kGdbGdtrBase = 66,  // gdtr_base gdtr_limit idtr_base idtr_limit
+  kGdbRegCount = 70,
 };
 
 // CpuState's register index for each of gdb's first 16.
@@ -153,7 +154,10 @@ std::string build_target_xml() {
       "</feature>\n"
       "<feature name=\"org.vx86.x86.system\">\n";
   reg("k_gs_base", 64, "int", "system");
-  for (const char* c : {"cr0", "cr2", "cr3", "cr4", "cr8", "efer"}) reg(c, 64, "int", "system");
+  for (const char* c : {"cr0", "cr2", "cr3", "cr4", "cr8", "efer", "gdtr_base", "gdtr_limit",
+                        "idtr_base", "idtr_limit"}) {
+    reg(c, 64, "int", "system");
+  }
   xml += "</feature>\n</target>\n";
   return xml;
 }
@@ -229,6 +233,9 @@ bool gdb_read_register(const CpuState& cpu, unsigned n, std::vector<uint8_t>* ou
     put<uint64_t>(out, cpu.kernel_gs_base);
   } else if (n == kGdbEfer) {
     put<uint64_t>(out, cpu.efer);
+  } else if (n >= kGdbGdtrBase) {
+    const DescriptorTableReg& table = n < kGdbGdtrBase + 2 ? cpu.gdtr : cpu.idtr;
+    put<uint64_t>(out, (n - kGdbGdtrBase) % 2 ? table.limit : table.base);
   } else {
     put<uint64_t>(out, *control_register(cpu, n));
   }
@@ -300,6 +307,13 @@ bool gdb_write_register(CpuState& cpu, unsigned n, const uint8_t* data, size_t s
     cpu.kernel_gs_base = get<uint64_t>(data);
   } else if (n == kGdbEfer) {
     cpu.efer = get<uint64_t>(data);
+  } else if (n >= kGdbGdtrBase) {
+    DescriptorTableReg& table = n < kGdbGdtrBase + 2 ? cpu.gdtr : cpu.idtr;
+    if ((n - kGdbGdtrBase) % 2) {
+      table.limit = static_cast<uint32_t>(get<uint64_t>(data) & 0xffff);
+    } else {
+      table.base = get<uint64_t>(data);
+    }
   } else {
     *control_register(cpu, n) = get<uint64_t>(data);
   }
