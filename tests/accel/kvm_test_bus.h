@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -152,6 +153,17 @@ class BareBus {
   std::vector<std::unique_ptr<MemoryRegion>> extra_;
   std::unique_ptr<AddressSpace> memory_, io_;
 };
+
+// VT-x or AMD-V on the host: without them (a nested PVM host) KVM emulates
+// guest kernel code and some features do not work.
+inline bool host_has_hardware_virtualization() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string word;
+  while (cpuinfo >> word) {
+    if (word == "vmx" || word == "svm") return true;
+  }
+  return false;
+}
 
 // 64-bit mode, CPL 0, interrupts off, at kCode.
 inline void enter_long_mode(CpuState& c) {

@@ -48,15 +48,6 @@ struct Outcome {
   std::vector<Access> mmio, ports;
 };
 
-bool host_has_hardware_virtualization() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string word;
-  while (cpuinfo >> word) {
-    if (word == "vmx" || word == "svm") return true;
-  }
-  return false;
-}
-
 Outcome finish(Vcpu& vcpu, VcpuExit exit, BareBus& bus) {
   Outcome o;
   o.exit = exit;

@@ -1,0 +1,132 @@
+// The debug hooks the gdbstub uses (Vcpu::insert_breakpoint, set_single_step,
+// stopped_by_watchpoint, debug_translate), run the same way under TCG and
+// KVM on a bare bus in 64-bit mode (kvm_test_bus.h), with the same results.
+// KVM is skipped, with the reason, where it cannot run.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "accel/kvm_accel.h"
+#include "accel/tcg_vcpu.h"
+#include "target-x86/cpu_state.h"
+#include "target-x86/cpuid.h"
+#include "tests/accel/kvm_test_bus.h"
+
+namespace vx86 {
+namespace {
+
+using namespace test;
+
+class VcpuDebug : public ::testing::TestWithParam<const char*> {
+ protected:
+  // A vCPU of the accelerator under test at kCode in 64-bit mode, or null
+  // after GTEST_SKIP.
+  std::unique_ptr<Vcpu> make_vcpu(BareBus& bus) {
+    std::unique_ptr<Vcpu> vcpu;
+    if (std::string(GetParam()) == "kvm") {
+      std::string why;
+      kvm_ = open_kvm(&why, "off");  // HLT returns to vx86
+      if (!kvm_) return nullptr;
+      vcpu = kvm_->create_vcpu(0, bus.bus());
+    } else {
+      vcpu = std::make_unique<TcgVcpu>(0, bus.bus(), *x86::find_cpu_model("qemu64"), nullptr);
+    }
+    enter_long_mode(vcpu->state());
+    vcpu->sync_to_accel();
+    return vcpu;
+  }
+  std::unique_ptr<KvmAccelerator> kvm_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Accel, VcpuDebug, ::testing::Values("tcg", "kvm"),
+                         [](const auto& info) { return std::string(info.param); });
+
+#define MAKE_VCPU_OR_SKIP(vcpu, bus)                   \
+  std::unique_ptr<Vcpu> vcpu = make_vcpu(bus);         \
+  if (!vcpu) GTEST_SKIP() << "KVM cannot run here"
+
+// inc rax; inc rbx; inc rcx; hlt
+const Bytes kThreeIncrements = {0x48, 0xff, 0xc0, 0x48, 0xff, 0xc3, 0x48, 0xff, 0xc1, 0xf4};
+
+TEST_P(VcpuDebug, SingleStepRunsOneInstructionPerRun) {
+  BareBus bus;
+  bus.load(kCode, kThreeIncrements);
+  MAKE_VCPU_OR_SKIP(vcpu, bus);
+  const CpuState& c = vcpu->state();
+  vcpu->set_single_step(true);
+  for (uint64_t step = 1; step <= 3; ++step) {
+    ASSERT_EQ(vcpu->run(), VcpuExit::kDebug) << "step " << step;
+    EXPECT_EQ(c.rip, kCode + 3 * step);
+    EXPECT_EQ(c.regs[kRAX] + c.regs[kRBX] + c.regs[kRCX], step);
+  }
+  uint64_t addr = 0;
+  EXPECT_FALSE(vcpu->stopped_by_watchpoint(&addr));
+  vcpu->set_single_step(false);
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  EXPECT_EQ(c.rip, kCode + 10);
+}
+
+TEST_P(VcpuDebug, HardwareBreakpointStopsBeforeItsInstruction) {
+  BareBus bus;
+  bus.load(kCode, kThreeIncrements);
+  MAKE_VCPU_OR_SKIP(vcpu, bus);
+  const CpuState& c = vcpu->state();
+  ASSERT_TRUE(vcpu->insert_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
+  ASSERT_EQ(vcpu->run(), VcpuExit::kDebug);
+  EXPECT_EQ(c.rip, kCode + 6);
+  EXPECT_EQ(c.regs[kRBX], 1u);
+  EXPECT_EQ(c.regs[kRCX], 0u);
+  ASSERT_TRUE(vcpu->remove_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
+  EXPECT_FALSE(vcpu->remove_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  EXPECT_EQ(c.regs[kRCX], 1u);
+}
+
+TEST_P(VcpuDebug, WriteWatchpointStopsAfterTheStore) {
+  constexpr uint64_t kData = 0x200000;
+  BareBus bus;
+  bus.load(kCode, {
+                      0x48, 0xc7, 0xc0, 0x2a, 0x00, 0x00, 0x00,        // mov rax, 42
+                      0x48, 0x8b, 0x0c, 0x25, 0x00, 0x00, 0x20, 0x00,  // mov rcx, [kData] (a read)
+                      0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,  // mov [kData], rax
+                      0x48, 0xff, 0xc3,                                // inc rbx
+                      0xf4,                                            // hlt
+                  });
+  MAKE_VCPU_OR_SKIP(vcpu, bus);
+  if (kvm_ && !host_has_hardware_virtualization()) {
+    // Measured here: the guest's own DR7 data breakpoint does not fire
+    // either on such a host, whose KVM emulates guest kernel code.
+    GTEST_SKIP() << "no vmx/svm in /proc/cpuinfo: a nested PVM host does not check data "
+                    "breakpoints in guest kernel code";
+  }
+  const CpuState& c = vcpu->state();
+  ASSERT_TRUE(vcpu->insert_breakpoint(BreakpointKind::kWatchWrite, kData, 8));
+  ASSERT_EQ(vcpu->run(), VcpuExit::kDebug);
+  EXPECT_EQ(c.rip, kCode + 23);  // after the store, not after the read
+  EXPECT_EQ(bus.ram()[kData], 42);
+  EXPECT_EQ(c.regs[kRBX], 0u);
+  uint64_t addr = 0;
+  ASSERT_TRUE(vcpu->stopped_by_watchpoint(&addr));
+  EXPECT_EQ(addr, kData);
+  ASSERT_TRUE(vcpu->remove_breakpoint(BreakpointKind::kWatchWrite, kData, 8));
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  EXPECT_EQ(c.regs[kRBX], 1u);
+}
+
+TEST_P(VcpuDebug, DebugTranslateFollowsThePageTables) {
+  BareBus bus;
+  bus.load(kCode, kThreeIncrements);
+  MAKE_VCPU_OR_SKIP(vcpu, bus);
+  uint64_t paddr = 0;
+  ASSERT_TRUE(vcpu->debug_translate(kCode + 0x123, &paddr));
+  EXPECT_EQ(paddr, kCode + 0x123);
+  ASSERT_TRUE(vcpu->debug_translate(0xfee00010, &paddr));  // the 3-4 GiB map
+  EXPECT_EQ(paddr, 0xfee00010u);
+  EXPECT_FALSE(vcpu->debug_translate(0x40000000, &paddr));  // 1-3 GiB: not mapped
+  EXPECT_EQ(vcpu->state().exception_vector, -1) << "a debugger's walk raised a fault";
+}
+
+}  // namespace
+}  // namespace vx86
