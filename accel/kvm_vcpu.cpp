@@ -609,7 +609,7 @@ bool KvmVcpu::insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len
     if (!translate(addr, &paddr)) return false;
     uint8_t saved = 0;
     if (bus_.memory->read_buffer(paddr, &saved, 1) != MemTxResult::kOk) return false;
-    bus_.memory->write_buffer(paddr, &kInt3, 1);
+    bus_.memory->write_rom_buffer(paddr, &kInt3, 1);  // firmware code is ROM
     sw_breakpoints_[addr] = SoftwareBreakpoint{paddr, saved};
   } else {
     if (hw_breakpoints_.size() >= 4) return false;
@@ -626,7 +626,7 @@ bool KvmVcpu::remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len
   if (kind == BreakpointKind::kSoftware) {
     auto it = sw_breakpoints_.find(addr);
     if (it == sw_breakpoints_.end()) return false;
-    bus_.memory->write_buffer(it->second.paddr, &it->second.saved, 1);
+    bus_.memory->write_rom_buffer(it->second.paddr, &it->second.saved, 1);
     sw_breakpoints_.erase(it);
   } else {
     auto it = std::find_if(hw_breakpoints_.begin(), hw_breakpoints_.end(), [&](const auto& bp) {

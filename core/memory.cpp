@@ -430,6 +430,23 @@ MemTxResult AddressSpace::write_buffer(uint64_t addr, const void* buf, std::size
   return result;
 }
 
+MemTxResult AddressSpace::write_rom_buffer(uint64_t addr, const void* buf, std::size_t len) {
+  auto* in = static_cast<const uint8_t*>(buf);
+  MemTxResult result = MemTxResult::kOk;
+  while (len > 0) {
+    const FlatRange* r = lookup(addr);
+    const uint64_t avail = r ? r->size - (addr - r->start) : 1;
+    const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(avail, len));
+    if (r && r->region->host_ptr() && r->region->readonly()) {
+      std::memcpy(r->region->host_ptr() + r->region_offset + (addr - r->start), in, n);
+    } else if (MemTxResult one = write_buffer(addr, in, n); one != MemTxResult::kOk) {
+      result = one;
+    }
+    in += n, addr += n, len -= n;
+  }
+  return result;
+}
+
 void AddressSpace::load_buffer(uint64_t addr, const void* buf, std::size_t len) {
   auto* in = static_cast<const uint8_t*>(buf);
   while (len > 0) {

@@ -152,6 +152,9 @@ class AddressSpace {
   MemTxResult write_buffer(uint64_t addr, const void* buf, std::size_t len);
   // Writes ROM too (for firmware and kernel loaders).
   void load_buffer(uint64_t addr, const void* buf, std::size_t len);
+  // As write_buffer, but ROM is written like RAM (a debugger's writes and
+  // software breakpoints, as QEMU's address_space_write_rom).
+  MemTxResult write_rom_buffer(uint64_t addr, const void* buf, std::size_t len);
 
   // The range containing addr, or nullptr for a hole.
   const FlatRange* lookup(uint64_t addr) const;

@@ -321,14 +321,20 @@ bool gdb_write_register(CpuState& cpu, unsigned n, const uint8_t* data, size_t s
 }
 
 bool gdb_write_registers(CpuState& cpu, const uint8_t* data, size_t size) {
+  std::vector<size_t> offsets;
   size_t offset = 0;
   for (unsigned n = 0; n < kGdbRegCount && offset < size; ++n) {
-    const unsigned reg_size = register_size(n);
-    if (size - offset < reg_size) return false;
-    gdb_write_register(cpu, n, data + offset, reg_size);
-    offset += reg_size;
+    offsets.push_back(offset);
+    offset += register_size(n);
   }
-  return offset == size;
+  if (offset != size) return false;
+  // fstat first: its TOP says which physical registers st0-st7 are.
+  constexpr unsigned kFstat = kGdbFctrl + 1;
+  if (offsets.size() > kFstat) gdb_write_register(cpu, kFstat, data + offsets[kFstat], 4);
+  for (unsigned n = 0; n < offsets.size(); ++n) {
+    gdb_write_register(cpu, n, data + offsets[n], register_size(n));
+  }
+  return true;
 }
 
 }  // namespace vx86::x86

@@ -54,7 +54,7 @@ const char kUsage[] =
     "\n"
     "Debugging:\n"
     "  -s                   shorthand for -gdb tcp::1234\n"
-    "  -gdb DEV             wait for a gdb connection on DEV\n"
+    "  -gdb DEV             accept a gdb connection on DEV (tcp:[HOST]:PORT, unix:PATH, ...)\n"
     "  -S                   do not start the CPUs (use 'c' in gdb or 'cont' in the monitor)\n"
     "  -d ITEM,...          log items ('-d help' lists them)\n"
     "  -D FILE              write the log to FILE instead of stderr\n"

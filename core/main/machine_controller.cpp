@@ -317,12 +317,22 @@ void MachineController::debug_exit(Vcpu& vcpu) {
 void MachineController::create_gdbstub() {
   if (!options_.gdb || *options_.gdb == "none") return;
   // As QEMU: a tcp: or unix: address is a server that does not hold up the start.
-  std::string spec = *options_.gdb;
+  const std::string& given = *options_.gdb;
+  std::string spec = given;
   if (spec.rfind("tcp:", 0) == 0 || spec.rfind("unix:", 0) == 0) {
     if (spec.find("server") == std::string::npos) spec += ",server=on";
     if (spec.find("wait") == std::string::npos) spec += ",wait=off";
   }
-  Chardev* chardev = legacy_chardev("-gdb", spec, "gdb", nullptr);
+  Chardev* chardev = nullptr;
+  try {
+    chardev = legacy_chardev("-gdb", spec, "gdb", nullptr);
+  } catch (const OptionError& e) {
+    // Name what the user wrote, not the spelling with the added options.
+    std::string message = e.what();
+    if (const std::size_t at = message.find(spec); at != std::string::npos && spec != given)
+      message.replace(at, spec.size(), given);
+    throw OptionError(message);
+  }
   if (!chardev) return;
   gdb_monitor_ = std::make_unique<HumanMonitor>(gdb_monitor_output_, *this);
   MachineDebugger::Machine machine;

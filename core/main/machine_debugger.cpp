@@ -103,15 +103,8 @@ std::size_t MachineDebugger::read_memory(unsigned cpu, uint64_t addr, uint8_t* b
 bool MachineDebugger::write_memory(unsigned cpu, uint64_t addr, const uint8_t* buf,
                                    std::size_t len) {
   auto write = [&](uint64_t paddr, std::size_t offset, std::size_t n) {
-    // As QEMU's debugger writes, ROM is written too (a breakpoint in firmware).
-    const FlatRange* range = memory_.lookup(paddr);
-    const bool rom = range && range->region->host_ptr() && range->region->readonly() &&
-                     paddr + n <= range->start + range->size;
-    if (rom) {
-      memory_.load_buffer(paddr, buf + offset, n);
-    } else if (memory_.write_buffer(paddr, buf + offset, n) != MemTxResult::kOk) {
-      return false;
-    }
+    // As QEMU's debugger writes, ROM is written too (a patch in firmware).
+    if (memory_.write_rom_buffer(paddr, buf + offset, n) != MemTxResult::kOk) return false;
     for (auto& v : runner_.vcpus()) v->debugger_wrote_memory(paddr, n);
     return true;
   };

@@ -210,6 +210,30 @@ TEST(MemoryTest, AccessCrossingRegionsSplits) {
   EXPECT_EQ(as2.read(0xfff, 2), 0xff42u);
 }
 
+TEST(MemoryTest, DebuggerWritesReachRomRamAndDevices) {
+  auto root = MemoryRegion::container("system", 1ull << 32);
+  auto ram = MemoryRegion::ram("ram", 0x1000);
+  auto rom = MemoryRegion::rom("bios", 0x1000);
+  FakeDevice dev(16);
+  auto mr = MemoryRegion::io("dev", 16, &dev, {1, 4, false});
+  root->add_subregion(0, ram.get());
+  root->add_subregion(0x1000, rom.get());
+  root->add_subregion(0x2000, mr.get());
+  AddressSpace as("memory", root.get());
+  const uint8_t cc[2] = {0xcc, 0xcc};
+  as.write_buffer(0x1fff, cc, 1);  // the guest's view: ROM ignores it
+  EXPECT_EQ(rom->host_ptr()[0xfff], 0);
+  std::vector<uint8_t> data = {1, 2, 3, 4};
+  EXPECT_EQ(as.write_rom_buffer(0xffe, data.data(), 4), MemTxResult::kOk);
+  EXPECT_EQ(ram->host_ptr()[0xfff], 2);
+  EXPECT_EQ(rom->host_ptr()[0], 3);
+  EXPECT_EQ(rom->host_ptr()[1], 4);
+  EXPECT_EQ(as.write_rom_buffer(0x1fff, cc, 2), MemTxResult::kOk);
+  EXPECT_EQ(rom->host_ptr()[0xfff], 0xcc);
+  EXPECT_EQ(dev.bytes[0], 0xcc);
+  EXPECT_NE(as.write_rom_buffer(0x3000, cc, 1), MemTxResult::kOk);  // nothing there
+}
+
 TEST(MemoryTest, BufferCopiesAcrossRamAndDevices) {
   auto root = MemoryRegion::container("system", 1ull << 32);
   auto ram = MemoryRegion::ram("ram", 0x1000);

@@ -113,8 +113,14 @@ TEST(CliTest, KernelProblemsAreExplained) {
                         "-initrd: only allowed with -kernel");
 }
 
+TEST(CliTest, BadGdbAddressesAreExplained) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-gdb", "tcp:localhost"}),
+                        "-gdb: 'tcp:localhost' needs tcp:[HOST]:PORT");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-gdb", "bogus"}),
+                        "-gdb: unknown character device 'bogus'");
+}
+
 TEST(CliTest, LaterFeaturesRefusedAsNotAvailableYet) {
-  expect_one_line_error(vx86({"-bios", hello_guest(), "-s"}), "not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-qmp", "tcp:127.0.0.1:4444"}),
                         "not available yet");
 }
