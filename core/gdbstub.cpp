@@ -48,9 +48,10 @@ const std::string kErrorFault = "E14";    // EFAULT
 
 }  // namespace
 
-GdbServer::GdbServer(Chardev& chardev, GdbTarget& target)
+GdbServer::GdbServer(Chardev& chardev, GdbTarget& target, Scheduler schedule)
     : chardev_(chardev),
       target_(target),
+      schedule_(std::move(schedule)),
       reader_(GdbPacketReader::Callbacks{
           [this](const std::string& packet, bool ok) { handle_packet(packet, ok); },
           [this] {
@@ -64,10 +65,26 @@ GdbServer::GdbServer(Chardev& chardev, GdbTarget& target)
           }}) {}
 
 void GdbServer::receive(const uint8_t* data, std::size_t len) {
-  reader_.feed(data, len);
+  input_.insert(input_.end(), data, data + len);
+  if (!schedule_) return handle_input();
+  if (input_scheduled_) return;
+  input_scheduled_ = true;
+  schedule_([this] { handle_input(); });
+}
+
+void GdbServer::handle_input() {
+  input_scheduled_ = false;
+  const std::vector<uint8_t> input = std::move(input_);
+  input_.clear();
+  reader_.feed(input.data(), input.size());
 }
 
 void GdbServer::chardev_event(ChardevEvent event) {
+  if (!schedule_) return handle_event(event);
+  schedule_([this, event] { handle_event(event); });
+}
+
+void GdbServer::handle_event(ChardevEvent event) {
   if (event == ChardevEvent::kOpened) {
     // As QEMU: a debugger that attaches finds the machine stopped.
     connected_ = true;

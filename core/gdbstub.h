@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,13 @@ struct GdbStop {
 
 class GdbServer : public CharFrontend {
  public:
-  GdbServer(Chardev& chardev, GdbTarget& target);
+  // Runs fn later on the main loop without the device lock. The chardev
+  // hands the stub its input under that lock, and stopping vCPUs under it
+  // could wait forever for one that waits for the lock; so the stub handles
+  // packets and connection events through this. Without it (tests), at once.
+  using Scheduler = std::function<void(std::function<void()>)>;
+
+  GdbServer(Chardev& chardev, GdbTarget& target, Scheduler schedule = nullptr);
 
   std::size_t can_receive() override { return 4096; }
   void receive(const uint8_t* data, std::size_t len) override;
@@ -75,6 +82,8 @@ class GdbServer : public CharFrontend {
   bool gdb_waiting() const { return waiting_for_stop_; }
 
  private:
+  void handle_input();
+  void handle_event(ChardevEvent event);
   void handle_packet(const std::string& packet, bool checksum_ok);
   // The reply to a packet (or nothing when the target now runs and the
   // reply is the later stop report).
@@ -93,7 +102,10 @@ class GdbServer : public CharFrontend {
 
   Chardev& chardev_;
   GdbTarget& target_;
+  Scheduler schedule_;
   GdbPacketReader reader_;
+  std::vector<uint8_t> input_;  // received, not handled yet
+  bool input_scheduled_ = false;
   bool no_ack_ = false;
   bool connected_ = false;
   bool waiting_for_stop_ = false;

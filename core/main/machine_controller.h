@@ -14,7 +14,7 @@
 #include "core/chardev.h"
 #include "core/gdbstub.h"
 #include "core/main/cmdline.h"
-#include "core/main/machine_debugger.h"
+#include "accel/machine_debugger.h"
 #include "core/main_loop.h"
 #include "core/monitor.h"
 #include "core/system_control.h"

@@ -101,17 +101,16 @@ fi
 # --- 2. attach, Ctrl-C, kill ------------------------------------------------
 port=$(free_port)
 "$vx86" -display none -accel "$accel" -bios "$guests/spin.bin" -serial "file:$dir/serial2" \
-  -gdb "tcp:127.0.0.1:$port" >"$dir/vx86.out" 2>&1 &
+  -gdb "tcp:127.0.0.1:$port" -d gdb -D "$dir/packets" >"$dir/vx86.out" 2>&1 &
 pid=$!
 timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex 'p/x $pc' \
   -ex 'info threads' -ex kill >"$dir/gdb2.out" 2>&1 &
 gdb_pid=$!
-# SIGINT once gdb waits in 'continue' (its first stop is printed by then).
+# SIGINT once vx86 has the continue (-d gdb logs each packet it handles).
 for _ in $(seq 1 100); do
-  grep -q 'in ?? ()' "$dir/gdb2.out" 2>/dev/null && break
+  grep -q -- '<- vCont;c' "$dir/packets" 2>/dev/null && break
   sleep 0.1
 done
-sleep 0.5
 kill -INT "$gdb_pid"
 wait "$gdb_pid"
 wait "$pid"

@@ -1,4 +1,4 @@
-#include "core/main/machine_debugger.h"
+#include "accel/machine_debugger.h"
 
 #include <algorithm>
 
