@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -83,6 +84,10 @@ void KvmAccelerator::init(const KeyValues* opts) {
   has_vcpu_events_ = check_extension(KVM_CAP_VCPU_EVENTS);
   has_debugregs_ = check_extension(KVM_CAP_DEBUGREGS);
   has_guest_debug_ = check_extension(KVM_CAP_SET_GUEST_DEBUG);
+  // KVM_CAP_SET_GUEST_DEBUG2 answers with the KVM_GUESTDBG_* flags it takes.
+  has_guest_debug_block_irq_ =
+      (static_cast<unsigned>(std::max(check_extension(KVM_CAP_SET_GUEST_DEBUG2), 0)) &
+       KVM_GUESTDBG_BLOCKIRQ) != 0;
   load_supported_cpuid();
   create_irqchip(irqchip_chosen);
   int max_slots = check_extension(KVM_CAP_NR_MEMSLOTS);

@@ -48,6 +48,9 @@ class KvmAccelerator : public Accelerator {
   bool has_vcpu_events() const { return has_vcpu_events_; }
   bool has_debugregs() const { return has_debugregs_; }
   bool has_guest_debug() const { return has_guest_debug_; }
+  // KVM_GUESTDBG_BLOCKIRQ (KVM_CAP_SET_GUEST_DEBUG2): single steps that take
+  // no interrupt, as under TCG.
+  bool has_guest_debug_block_irq() const { return has_guest_debug_block_irq_; }
   const std::vector<kvm_cpuid_entry2>& supported_cpuid() const { return supported_cpuid_; }
   const std::string& cpu_model() const { return cpu_model_; }
   // Where the interrupt controllers are; split_irqchip() is set under kSplit,
@@ -70,6 +73,7 @@ class KvmAccelerator : public Accelerator {
   bool has_vcpu_events_ = false;
   bool has_debugregs_ = false;
   bool has_guest_debug_ = false;
+  bool has_guest_debug_block_irq_ = false;
   std::vector<kvm_cpuid_entry2> supported_cpuid_;
   std::unique_ptr<kvm::MemorySlots> slots_;
   KernelIrqchip irqchip_ = KernelIrqchip::kSplit;

@@ -397,6 +397,13 @@ bool KvmVcpu::can_wake_from_halt() {
 
 void KvmVcpu::inject_interrupts() {
   if (!bus_.interrupts) return;
+  // A debugger's step runs the next instruction, not an interrupt handler
+  // (KVM_GUESTDBG_BLOCKIRQ does this for KVM's own LAPIC), unless the CPU
+  // waits in HLT.
+  if (single_step_ && !halted_) {
+    run_->request_interrupt_window = 0;
+    return;
+  }
   DeviceLockGuard lock;
   CpuLocalApic* apic = bus_.local_apic;
   if (apic) {
@@ -582,6 +589,8 @@ void KvmVcpu::update_guest_debug() {
     dbg.control = KVM_GUESTDBG_ENABLE;
   }
   if (single_step_) dbg.control |= KVM_GUESTDBG_SINGLESTEP;
+  // A step runs the next instruction, not an interrupt handler (QEMU does the same).
+  if (single_step_ && accel_.has_guest_debug_block_irq()) dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
   if (!sw_breakpoints_.empty()) dbg.control |= KVM_GUESTDBG_USE_SW_BP;
   if (!hw_breakpoints_.empty()) {
     dbg.control |= KVM_GUESTDBG_USE_HW_BP;

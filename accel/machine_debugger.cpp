@@ -134,7 +134,8 @@ GdbTarget::BreakpointResult MachineDebugger::remove_breakpoint(BreakpointType ty
   // memory, and each vCPU restores the byte it found (the next one found
   // the int3 the previous one wrote).
   auto& vcpus = runner_.vcpus();
-  for (std::size_t i = vcpus.size(); i-- > 0;) vcpus[i]->remove_breakpoint(kind_of(type), addr, len);
+  for (std::size_t i = vcpus.size(); i-- > 0;)
+    vcpus[i]->remove_breakpoint(kind_of(type), addr, len);
   return BreakpointResult::kOk;
 }
 

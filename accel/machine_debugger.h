@@ -56,8 +56,7 @@ class MachineDebugger : public GdbTarget {
   // within a page, through cpu's page tables, until one fails; returns the
   // bytes done.
   using PageAccess = std::function<bool(uint64_t paddr, std::size_t offset, std::size_t size)>;
-  std::size_t access_memory(unsigned cpu, uint64_t addr, std::size_t len,
-                            const PageAccess& access);
+  std::size_t access_memory(unsigned cpu, uint64_t addr, std::size_t len, const PageAccess& access);
 
   CpuRunner& runner_;
   AddressSpace& memory_;

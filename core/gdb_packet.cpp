@@ -44,8 +44,7 @@ void GdbPacketReader::feed(const uint8_t* data, std::size_t len) {
       case State::kChecksum2: {
         state_ = State::kIdle;
         const int low = hex_value(c);
-        const bool ok =
-            checksum_high_ >= 0 && low >= 0 && (checksum_high_ << 4 | low) == sum_;
+        const bool ok = checksum_high_ >= 0 && low >= 0 && (checksum_high_ << 4 | low) == sum_;
         if (callbacks_.packet) callbacks_.packet(payload_, ok);
         break;
       }

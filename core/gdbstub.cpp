@@ -56,6 +56,7 @@ GdbServer::GdbServer(Chardev& chardev, GdbTarget& target, Scheduler schedule)
           [this](const std::string& packet, bool ok) { handle_packet(packet, ok); },
           [this] {
             // Ctrl-C: stop the machine; the stop reply answers the 'c' gdb sent.
+            VX86_LOG(kLogGdb, "gdb: <- Ctrl-C%s\n", waiting_for_stop_ ? "" : " (already stopped)");
             if (!waiting_for_stop_) return;
             target_.stop();
             GdbStop stop;
@@ -104,6 +105,7 @@ void GdbServer::handle_event(ChardevEvent event) {
 }
 
 void GdbServer::send_packet(const std::string& payload) {
+  if (payload.size() < 80) VX86_LOG(kLogGdb, "gdb: -> %s\n", payload.c_str());
   chardev_.write(gdb_frame_packet(payload));
 }
 
@@ -179,8 +181,8 @@ void GdbServer::dispatch(const std::string& packet) {
     case 'p': {
       uint64_t n = 0;
       std::vector<uint8_t> value;
-      if (!parse_hex(args, &n) || !target_.read_register(registers_cpu_, static_cast<unsigned>(n),
-                                                         &value))
+      if (!parse_hex(args, &n) ||
+          !target_.read_register(registers_cpu_, static_cast<unsigned>(n), &value))
         return send_packet(kErrorInvalid);
       return send_packet(gdb_hex_encode(value.data(), value.size()));
     }
@@ -314,8 +316,7 @@ std::string GdbServer::handle_vcont(const std::string& packet) {
     if (kind == 's' || kind == 'S') {
       int cpu = -1;
       const std::size_t colon = action.find(':');
-      if (colon != std::string::npos && !parse_thread(action.substr(colon + 1), &cpu))
-        return "E02";
+      if (colon != std::string::npos && !parse_thread(action.substr(colon + 1), &cpu)) return "E02";
       if (step_cpu < 0) step_cpu = cpu >= 0 ? cpu : static_cast<int>(run_cpu_);
     }
   }

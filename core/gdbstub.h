@@ -21,8 +21,13 @@ namespace vx86 {
 class GdbTarget {
  public:
   // gdb's Z/z types.
-  enum class BreakpointType { kSoftware = 0, kHardware = 1, kWatchWrite = 2, kWatchRead = 3,
-                              kWatchAccess = 4 };
+  enum class BreakpointType {
+    kSoftware = 0,
+    kHardware = 1,
+    kWatchWrite = 2,
+    kWatchRead = 3,
+    kWatchAccess = 4
+  };
   enum class BreakpointResult { kOk, kFailed, kUnsupported };
 
   virtual ~GdbTarget() = default;

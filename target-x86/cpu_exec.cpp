@@ -336,8 +336,7 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     }
     // Interrupts are taken between blocks, never in an interrupt shadow.
     if (take_interrupts && cpu.intr_line.load(std::memory_order_acquire) &&
-        (cpu.eflags_rest & kFlagIF) &&
-        !(cpu.hflags & kHfInhibitIrq) && cpu.interrupts) {
+        (cpu.eflags_rest & kFlagIF) && !(cpu.hflags & kHfInhibitIrq) && cpu.interrupts) {
       int vector = -1;
       {
         DeviceLockGuard lock;
@@ -362,8 +361,7 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     // check. Near a breakpoint, blocks are one instruction long.
     // A debugger's breakpoints and steps are taken the same way.
     const bool debugger = !cpu.debugger_breakpoints.empty() || cpu.debugger_single_step;
-    cpu.exec_breakpoints =
-        ((cpu.dr[7] & 0xff) && exec_breakpoints_enabled(cpu.dr[7])) || debugger;
+    cpu.exec_breakpoints = ((cpu.dr[7] & 0xff) && exec_breakpoints_enabled(cpu.dr[7])) || debugger;
     bool near_breakpoint = false;
     if (debugger) {
       if (debugger_breakpoint_at(cpu, linear_pc) && linear_pc != cpu.debugger_resume_pc) {

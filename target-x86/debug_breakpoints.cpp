@@ -44,8 +44,8 @@ bool exec_breakpoint_near(const CpuState& cpu, uint64_t linear_pc) {
 }
 
 bool debugger_breakpoint_at(const X86Cpu& cpu, uint64_t linear_pc) {
-  return std::find(cpu.debugger_breakpoints.begin(), cpu.debugger_breakpoints.end(),
-                   linear_pc) != cpu.debugger_breakpoints.end();
+  return std::find(cpu.debugger_breakpoints.begin(), cpu.debugger_breakpoints.end(), linear_pc) !=
+         cpu.debugger_breakpoints.end();
 }
 
 bool debugger_breakpoint_near(const X86Cpu& cpu, uint64_t linear_pc) {

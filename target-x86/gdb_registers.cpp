@@ -87,8 +87,8 @@ std::string build_target_xml() {
       "<feature name=\"org.gnu.gdb.i386.core\">\n"
       "<flags id=\"i386_eflags\" size=\"4\">\n";
   static const std::pair<const char*, int> kEflags[] = {
-      {"CF", 0},  {"", 1},    {"PF", 2},  {"AF", 4},  {"ZF", 6},   {"SF", 7},
-      {"TF", 8},  {"IF", 9},  {"DF", 10}, {"OF", 11}, {"NT", 14},  {"RF", 16},
+      {"CF", 0},  {"", 1},    {"PF", 2},   {"AF", 4},   {"ZF", 6},  {"SF", 7},
+      {"TF", 8},  {"IF", 9},  {"DF", 10},  {"OF", 11},  {"NT", 14}, {"RF", 16},
       {"VM", 17}, {"AC", 18}, {"VIF", 19}, {"VIP", 20}, {"ID", 21}};
   for (const auto& [name, bit] : kEflags) {
     xml += "<field name=\"" + std::string(name) + "\" start=\"" + std::to_string(bit) +
@@ -97,14 +97,13 @@ std::string build_target_xml() {
   xml += "</flags>\n";
   auto reg = [&xml](const std::string& name, unsigned bits, const char* type,
                     const char* group = nullptr) {
-    xml += "<reg name=\"" + name + "\" bitsize=\"" + std::to_string(bits) + "\" type=\"" + type +
-           "\"";
+    xml +=
+        "<reg name=\"" + name + "\" bitsize=\"" + std::to_string(bits) + "\" type=\"" + type + "\"";
     if (group) xml += std::string(" group=\"") + group + "\"";
     xml += "/>\n";
   };
-  static const char* const kGprNames[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi",
-                                          "rbp", "rsp", "r8",  "r9",  "r10", "r11",
-                                          "r12", "r13", "r14", "r15"};
+  static const char* const kGprNames[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+                                          "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
   for (unsigned i = 0; i < 16; ++i) {
     reg(kGprNames[i], 64, i == 6 || i == 7 ? "data_ptr" : "int64");
   }
@@ -135,8 +134,8 @@ std::string build_target_xml() {
       "</union>\n"
       "<flags id=\"i386_mxcsr\" size=\"4\">\n";
   static const std::pair<const char*, int> kMxcsr[] = {
-      {"IE", 0}, {"DE", 1}, {"ZE", 2},  {"OE", 3},  {"UE", 4},  {"PE", 5},  {"DAZ", 6},
-      {"IM", 7}, {"DM", 8}, {"ZM", 9},  {"OM", 10}, {"UM", 11}, {"PM", 12}, {"FZ", 15}};
+      {"IE", 0}, {"DE", 1}, {"ZE", 2}, {"OE", 3},  {"UE", 4},  {"PE", 5},  {"DAZ", 6},
+      {"IM", 7}, {"DM", 8}, {"ZM", 9}, {"OM", 10}, {"UM", 11}, {"PM", 12}, {"FZ", 15}};
   for (const auto& [name, bit] : kMxcsr) {
     xml += "<field name=\"" + std::string(name) + "\" start=\"" + std::to_string(bit) +
            "\" end=\"" + std::to_string(bit) + "\"/>\n";

@@ -348,8 +348,8 @@ void MachineController::create_gdbstub() {
   machine.monitor = [this](const std::string& line) { return gdb_monitor_->execute(line); };
   machine.quit = [this] { defer([this] { finish(0); }); };
   debugger_ = std::make_unique<MachineDebugger>(*runner_, machine_->memory(), std::move(machine));
-  gdbstub_ = std::make_unique<GdbServer>(*chardev, *debugger_,
-                                         [this](std::function<void()> fn) { defer(std::move(fn)); });
+  gdbstub_ = std::make_unique<GdbServer>(
+      *chardev, *debugger_, [this](std::function<void()> fn) { defer(std::move(fn)); });
   chardev->set_frontend(gdbstub_.get());
 }
 

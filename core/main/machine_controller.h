@@ -11,10 +11,10 @@
 
 #include "accel/accel.h"
 #include "accel/cpu_runner.h"
+#include "accel/machine_debugger.h"
 #include "core/chardev.h"
 #include "core/gdbstub.h"
 #include "core/main/cmdline.h"
-#include "accel/machine_debugger.h"
 #include "core/main_loop.h"
 #include "core/monitor.h"
 #include "core/system_control.h"

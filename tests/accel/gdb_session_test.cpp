@@ -7,6 +7,9 @@
 // the reason, where gdb is missing or KVM cannot run.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <boost/asio/post.hpp>
 #include <cstdio>
 #include <fstream>
@@ -14,10 +17,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <thread>
-#include <unistd.h>
 
 #include "accel/cpu_runner.h"
 #include "accel/kvm_accel.h"

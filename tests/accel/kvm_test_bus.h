@@ -22,6 +22,7 @@
 
 #include "accel/accel.h"
 #include "accel/kvm_accel.h"
+#include "core/irq.h"
 #include "core/memory.h"
 #include "core/options.h"
 #include "core/system_control.h"
@@ -70,6 +71,20 @@ class RecordingDevice : public IoOps {
   }
   std::vector<Access> accesses;
   std::function<void(uint64_t offset, uint64_t value)> on_write;
+};
+
+// An interrupt controller with one level-triggered vector.
+class OneVectorSource : public CpuInterruptSource {
+ public:
+  bool interrupt_pending() override { return pending; }
+  int acknowledge_interrupt() override {
+    pending = false;
+    ++acknowledged;
+    return kVector;
+  }
+  static constexpr int kVector = 0x30;
+  bool pending = false;
+  int acknowledged = 0;
 };
 
 // A bus with RAM at 0, an MMIO device at kMmioBase and a port device at

@@ -254,20 +254,6 @@ TEST_P(KvmVcpuBothIrqchips, RomDropsWritesUntilTheMapShadowsIt) {
   EXPECT_EQ(stored, 0x11223344u);
 }
 
-// An interrupt controller with one level-triggered vector.
-class OneVectorSource : public CpuInterruptSource {
- public:
-  bool interrupt_pending() override { return pending; }
-  int acknowledge_interrupt() override {
-    pending = false;
-    ++acknowledged;
-    return kVector;
-  }
-  static constexpr int kVector = 0x30;
-  bool pending = false;
-  int acknowledged = 0;
-};
-
 // STI; HLT, then an interrupt from the controller: the handler runs after
 // the HLT and halts again. Same under KVM (KVM_INTERRUPT) and TCG.
 template <typename MakeVcpu>
@@ -352,59 +338,8 @@ TEST(KvmVcpu, ApplicationProcessorWaitsForStartupIpi) {
   EXPECT_EQ(ap->state().regs[kRAX] & 0xffff, 0x1234u);
 }
 
-// inc rax; inc rbx; inc rcx; hlt
-const Bytes kThreeIncrements = {0x48, 0xff, 0xc0, 0x48, 0xff, 0xc3, 0x48, 0xff, 0xc1, 0xf4};
-
-TEST_P(KvmVcpuBothIrqchips, SingleStepAndHardwareBreakpoint) {
-  SKIP_WITHOUT_KVM(accel, GetParam());
-  BareBus bus;
-  bus.load(kCode, kThreeIncrements);
-  std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
-  enter_long_mode(vcpu->state());
-  vcpu->sync_to_accel();
-  const CpuState& c = vcpu->state();
-
-  vcpu->set_single_step(true);
-  ASSERT_EQ(vcpu->run(), VcpuExit::kDebug);
-  EXPECT_EQ(c.rip, kCode + 3);
-  EXPECT_EQ(c.regs[kRAX], 1u);
-  vcpu->set_single_step(false);
-
-  ASSERT_TRUE(vcpu->insert_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
-  ASSERT_EQ(vcpu->run(), VcpuExit::kDebug);
-  EXPECT_EQ(c.rip, kCode + 6);
-  EXPECT_EQ(c.regs[kRBX], 1u);
-  EXPECT_EQ(c.regs[kRCX], 0u);
-  ASSERT_TRUE(vcpu->remove_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
-
-  EXPECT_EQ(run_until_halt(*vcpu, *accel), VcpuExit::kHalted);
-  EXPECT_EQ(c.rip, kCode + 10);
-  EXPECT_EQ(c.regs[kRCX], 1u);
-}
-
-TEST(KvmVcpu, SoftwareBreakpoint) {
-  SKIP_WITHOUT_KVM(accel, "off");
-  if (!host_has_hardware_virtualization()) {
-    GTEST_SKIP() << "no vmx/svm in /proc/cpuinfo: a nested PVM host ends an intercepted INT3 "
-                    "with a KVM internal error";
-  }
-  BareBus bus;
-  bus.load(kCode, kThreeIncrements);
-  std::unique_ptr<Vcpu> vcpu = accel->create_vcpu(0, bus.bus());
-  enter_long_mode(vcpu->state());
-  vcpu->sync_to_accel();
-  const CpuState& c = vcpu->state();
-
-  ASSERT_TRUE(vcpu->insert_breakpoint(BreakpointKind::kSoftware, kCode + 9, 1));
-  EXPECT_EQ(bus.ram()[kCode + 9], 0xcc);
-  ASSERT_EQ(vcpu->run(), VcpuExit::kDebug);
-  EXPECT_EQ(c.rip, kCode + 9);
-  EXPECT_EQ(c.regs[kRCX], 1u);
-  ASSERT_TRUE(vcpu->remove_breakpoint(BreakpointKind::kSoftware, kCode + 9, 1));
-  EXPECT_EQ(bus.ram()[kCode + 9], 0xf4);
-  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
-  EXPECT_EQ(c.rip, kCode + 10);
-}
+// Breakpoints, watchpoints and single-step: vcpu_debug_test.cpp, under TCG
+// and KVM alike.
 
 // The guest reads the TSC rate KVM gives it from the hypervisor timing leaf
 // (under the default irqchip).

@@ -19,15 +19,19 @@ TEST(GdbPacket, FramesWithChecksumAndEscapes) {
   EXPECT_EQ(gdb_frame_packet(""), "$#00");
   // '#', '$', '}' and '*' go as '}' and the byte XOR 0x20; the checksum
   // covers what is sent.
-  EXPECT_EQ(gdb_frame_packet("a#b"), "$a}\x03" "b#43");
-  EXPECT_EQ(gdb_unescape_binary("a}\x03" "b}]"), (std::vector<uint8_t>{'a', '#', 'b', '}'}));
+  EXPECT_EQ(gdb_frame_packet("a#b"),
+            "$a}\x03"
+            "b#43");
+  EXPECT_EQ(gdb_unescape_binary("a}\x03"
+                                "b}]"),
+            (std::vector<uint8_t>{'a', '#', 'b', '}'}));
 }
 
 TEST(GdbPacket, ReaderChecksPacketsAndSeesInterrupts) {
   std::vector<std::pair<std::string, bool>> packets;
   int interrupts = 0;
-  GdbPacketReader reader({[&](const std::string& p, bool ok) { packets.emplace_back(p, ok); },
-                          [&] { ++interrupts; }});
+  GdbPacketReader reader(
+      {[&](const std::string& p, bool ok) { packets.emplace_back(p, ok); }, [&] { ++interrupts; }});
   const std::string input = "+$qC#b4-$g#00\x03$m0,4#fd";
   // Byte by byte, as a slow socket may deliver it.
   for (char c : input) {
@@ -294,9 +298,9 @@ TEST_F(GdbServerTest, CtrlCStopsARunningMachine) {
 }
 
 TEST_F(GdbServerTest, MonitorCommandsAndDetach) {
-  EXPECT_EQ(exchange("qRcmd," + gdb_hex_encode("info status")),
-            "+" + gdb_frame_packet("O" + gdb_hex_encode("ran info status\n")) +
-                gdb_frame_packet("OK"));
+  EXPECT_EQ(
+      exchange("qRcmd," + gdb_hex_encode("info status")),
+      "+" + gdb_frame_packet("O" + gdb_hex_encode("ran info status\n")) + gdb_frame_packet("OK"));
   reply("Z0,1000,1");
   EXPECT_EQ(reply("D"), "OK");
   EXPECT_TRUE(target.breakpoints.empty());

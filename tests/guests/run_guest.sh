@@ -4,19 +4,9 @@
 # ended. Exits 77 (ctest: skipped) with the reason when the accelerator
 # cannot run here.
 set -u
+source "$(dirname "$0")/../skip_checks.sh"
 vx86=$1 accel=$2 image=$3 want_status=$4 want_serial=$5
-if [[ $accel == kvm* ]]; then
-  if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-    echo "SKIP: /dev/kvm is missing or not usable by this user"
-    exit 77
-  fi
-  # Guests that switch modes need VT-x/AMD-V; a nested host without it
-  # (e.g. PVM) emulates their kernel-mode code and fails on mode switches.
-  if ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-    echo "SKIP: kvm: this host has no VT-x/AMD-V (no vmx or svm in /proc/cpuinfo)"
-    exit 77
-  fi
-fi
+skip_unless_accel_runs "$accel"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 timeout 60 "$vx86" -display none -accel "$accel" -bios "$image" -serial "file:$out" \

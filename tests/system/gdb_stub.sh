@@ -11,23 +11,10 @@
 #    kills vx86.
 # Exits 77 (skipped) when gdb is missing or the accelerator cannot run here.
 set -u
+source "$(dirname "$0")/../skip_checks.sh"
 vx86=$1 accel=$2 guests=$3
-if ! command -v gdb >/dev/null; then
-  echo "SKIP: gdb is not installed (scripts/install-deps.sh installs it)"
-  exit 77
-fi
-if [[ $accel == kvm* ]]; then
-  if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-    echo "SKIP: /dev/kvm is missing or not usable by this user"
-    exit 77
-  fi
-  # The guests start in real mode; a nested host without VT-x/AMD-V (PVM)
-  # never completes their switch to protected mode.
-  if ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-    echo "SKIP: kvm: this host has no VT-x/AMD-V (no vmx or svm in /proc/cpuinfo)"
-    exit 77
-  fi
-fi
+skip_unless_gdb
+skip_unless_accel_runs "$accel"
 dir=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
@@ -103,7 +90,9 @@ port=$(free_port)
 "$vx86" -display none -accel "$accel" -bios "$guests/spin.bin" -serial "file:$dir/serial2" \
   -gdb "tcp:127.0.0.1:$port" -d gdb -D "$dir/packets" >"$dir/vx86.out" 2>&1 &
 pid=$!
-timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex 'p/x $pc' \
+# Not under timeout(1): it would pass the SIGINT on to its whole process
+# group, gdb included, and gdb takes a second Ctrl-C as "not responding".
+gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex 'p/x $pc' \
   -ex 'info threads' -ex kill >"$dir/gdb2.out" 2>&1 &
 gdb_pid=$!
 # SIGINT once vx86 has the continue (-d gdb logs each packet it handles).
@@ -112,6 +101,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 kill -INT "$gdb_pid"
+for _ in $(seq 1 600); do
+  kill -0 "$gdb_pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -9 "$gdb_pid" 2>/dev/null
 wait "$gdb_pid"
 wait "$pid"
 status=$?

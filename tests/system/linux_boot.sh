@@ -8,23 +8,10 @@
 # ACPI so that vx86 exits with status 0 by itself. Exits 77 (skipped) when the
 # guest has not been built.
 set -u
+source "$(dirname "$0")/../skip_checks.sh"
 vx86=$1 guest=$2 accel=$3 cpus=${4:-1}
-if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initramfs.cpio.gz" ]; then
-  echo "SKIP: no guest in $guest (run scripts/build-guest.sh)"
-  exit 77
-fi
-if [[ $accel == kvm* ]]; then
-  if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-    echo "SKIP: /dev/kvm is missing or not usable by this user"
-    exit 77
-  fi
-  # A nested host without VT-x/AMD-V (PVM) never completes the kernel's
-  # switch to long mode.
-  if ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-    echo "SKIP: kvm: this host has no VT-x/AMD-V (no vmx or svm in /proc/cpuinfo)"
-    exit 77
-  fi
-fi
+skip_unless_guest_built "$guest"
+skip_unless_accel_runs "$accel"
 busybox=$(command -v busybox || true)
 [ -x /bin/busybox ] && busybox=/bin/busybox
 if [ -z "$busybox" ]; then

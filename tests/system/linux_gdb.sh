@@ -8,25 +8,11 @@
 # if no debugger had been there. Exits 77 (skipped) when gdb or the guest is
 # missing, or the accelerator cannot run here.
 set -u
+source "$(dirname "$0")/../skip_checks.sh"
 vx86=$1 guest=$2 accel=$3
-if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initramfs.cpio.gz" ]; then
-  echo "SKIP: no guest in $guest (run scripts/build-guest.sh)"
-  exit 77
-fi
-if ! command -v gdb >/dev/null; then
-  echo "SKIP: gdb is not installed (scripts/install-deps.sh installs it)"
-  exit 77
-fi
-if [[ $accel == kvm* ]]; then
-  if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-    echo "SKIP: /dev/kvm is missing or not usable by this user"
-    exit 77
-  fi
-  if ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-    echo "SKIP: kvm: this host has no VT-x/AMD-V (no vmx or svm in /proc/cpuinfo)"
-    exit 77
-  fi
-fi
+skip_unless_guest_built "$guest"
+skip_unless_gdb
+skip_unless_accel_runs "$accel"
 dir=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT

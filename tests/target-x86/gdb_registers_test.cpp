@@ -49,12 +49,12 @@ TEST(GdbRegisters, DescriptionMatchesTheImage) {
 TEST(GdbRegisters, GdbsAmd64RegistersInItsOrder) {
   // The names gdb's amd64 target requires of the core and sse features.
   const std::vector<std::string> expected = {
-      "rax",   "rbx",   "rcx",   "rdx",   "rsi",   "rdi",    "rbp",   "rsp",   "r8",    "r9",
-      "r10",   "r11",   "r12",   "r13",   "r14",   "r15",    "rip",   "eflags", "cs",   "ss",
-      "ds",    "es",    "fs",    "gs",    "st0",   "st1",    "st2",   "st3",   "st4",   "st5",
-      "st6",   "st7",   "fctrl", "fstat", "ftag",  "fiseg",  "fioff", "foseg", "fooff", "fop",
-      "xmm0",  "xmm1",  "xmm2",  "xmm3",  "xmm4",  "xmm5",   "xmm6",  "xmm7",  "xmm8",  "xmm9",
-      "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",  "mxcsr", "fs_base", "gs_base"};
+      "rax",   "rbx",   "rcx",   "rdx",   "rsi",   "rdi",   "rbp",   "rsp",     "r8",     "r9",
+      "r10",   "r11",   "r12",   "r13",   "r14",   "r15",   "rip",   "eflags",  "cs",     "ss",
+      "ds",    "es",    "fs",    "gs",    "st0",   "st1",   "st2",   "st3",     "st4",    "st5",
+      "st6",   "st7",   "fctrl", "fstat", "ftag",  "fiseg", "fioff", "foseg",   "fooff",  "fop",
+      "xmm0",  "xmm1",  "xmm2",  "xmm3",  "xmm4",  "xmm5",  "xmm6",  "xmm7",    "xmm8",   "xmm9",
+      "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "mxcsr", "fs_base", "gs_base"};
   const auto regs = described_registers();
   ASSERT_GE(regs.size(), expected.size());
   for (unsigned n = 0; n < expected.size(); ++n) EXPECT_EQ(regs[n].name, expected[n]) << n;
@@ -108,13 +108,13 @@ TEST(GdbRegisters, St0IsTheTopOfTheStackAndFstatHasTop) {
   fpu_init(cpu);
   cpu.fpu_top = 5;
   cpu.st[5] = Float80{0x8000000000000000ull, 0x3fff, {}};  // 1.0 in ST(0)
-  cpu.fpu_tw = 0xffff & ~(3u << 10);                    // physical register 5 valid
+  cpu.fpu_tw = 0xffff & ~(3u << 10);                       // physical register 5 valid
   std::vector<uint8_t> st0, fstat, ftag;
   ASSERT_TRUE(gdb_read_register(cpu, 24, &st0));
   ASSERT_TRUE(gdb_read_register(cpu, 33, &fstat));
   ASSERT_TRUE(gdb_read_register(cpu, 34, &ftag));
   EXPECT_EQ(st0, (std::vector<uint8_t>{0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f}));
-  EXPECT_EQ(fstat[1] >> 3 & 7, 5);                  // TOP in bits 11-13
+  EXPECT_EQ(fstat[1] >> 3 & 7, 5);                            // TOP in bits 11-13
   EXPECT_EQ(ftag, (std::vector<uint8_t>{0xff, 0xf3, 0, 0}));  // tag 00 (valid) for register 5
 }
 
