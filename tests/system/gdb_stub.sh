@@ -6,9 +6,9 @@
 #    code in RAM, reads registers and memory, patches code that already ran,
 #    a register and data, and lets the guest run to its end; the guest passes
 #    only if those writes took effect, and gdb sees vx86's exit status.
-# 2. spin.bin, running: gdb attaches (the machine stops), continues, is
-#    interrupted with Ctrl-C (SIGINT to gdb), lists the vCPUs as threads and
-#    kills vx86.
+# 2. spin.bin with two CPUs, running: gdb attaches (the machine stops), lists
+#    the vCPUs as threads, reads the second one's registers, continues, is
+#    interrupted with Ctrl-C (SIGINT to gdb) and kills vx86.
 # Exits 77 (skipped) when gdb is missing or the accelerator cannot run here.
 set -u
 source "$(dirname "$0")/../skip_checks.sh"
@@ -87,13 +87,13 @@ fi
 
 # --- 2. attach, Ctrl-C, kill ------------------------------------------------
 port=$(free_port)
-"$vx86" -display none -accel "$accel" -bios "$guests/spin.bin" -serial "file:$dir/serial2" \
+"$vx86" -display none -accel "$accel" -smp 2 -bios "$guests/spin.bin" -serial "file:$dir/serial2" \
   -gdb "tcp:127.0.0.1:$port" -d gdb -D "$dir/packets" >"$dir/vx86.out" 2>&1 &
 pid=$!
 # Not under timeout(1): it would pass the SIGINT on to its whole process
 # group, gdb included, and gdb takes a second Ctrl-C as "not responding".
-gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex 'p/x $pc' \
-  -ex 'info threads' -ex kill >"$dir/gdb2.out" 2>&1 &
+gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex 'info threads' -ex 'thread 2' \
+  -ex 'p/x $pc' -ex 'thread 1' -ex continue -ex kill >"$dir/gdb2.out" 2>&1 &
 gdb_pid=$!
 # SIGINT once vx86 has the continue (-d gdb logs each packet it handles).
 for _ in $(seq 1 100); do
@@ -111,12 +111,14 @@ wait "$pid"
 status=$?
 pid=
 out2=$dir/gdb2.out
-expect "$out2" 'Program received signal SIGINT' "Ctrl-C did not stop the machine"
+expect "$out2" 'received signal SIGINT, Interrupt' "Ctrl-C did not stop the machine"
 expect "$out2" '^\* 1 +Thread 1 \(CPU#0\)' "info threads does not list CPU 0"
+expect "$out2" '^  2 +Thread 2 \(CPU#1\)' "info threads does not list CPU 1"
+expect "$out2" '^\$1 = 0xfff0$' "CPU 1 (waiting for its start-up IPI) is not at the reset vector"
 expect "$out2" 'killed' "gdb's kill was not acknowledged"
 [ "$status" -eq 0 ] || { echo "FAIL: vx86 exit status $status after gdb's kill, expected 0"; fail=1; }
 if [ "$fail" -ne 0 ]; then
   echo "--- gdb:"; cat "$out2"; echo "--- vx86:"; cat "$dir/vx86.out"
   exit 1
 fi
-echo "PASS: watchpoint, breakpoints, steps, register and memory reads and writes, Ctrl-C, kill"
+echo "PASS: watchpoint, breakpoints, steps, register and memory reads and writes, two CPUs as threads, Ctrl-C, kill"
