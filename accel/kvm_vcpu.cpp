@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "accel/kvm_abi.h"
 #include "accel/kvm_accel.h"
@@ -400,7 +401,7 @@ void KvmVcpu::inject_interrupts() {
   // A debugger's step runs the next instruction, not an interrupt handler
   // (KVM_GUESTDBG_BLOCKIRQ does this for KVM's own LAPIC), unless the CPU
   // waits in HLT.
-  if (single_step_ && !halted_) {
+  if ((single_step_ || stepping_over_breakpoint_) && !halted_) {
     run_->request_interrupt_window = 0;
     return;
   }
@@ -490,6 +491,15 @@ VcpuExit KvmVcpu::run() {
     if (!can_wake_from_halt()) return VcpuExit::kHalted;
     halted_ = false;
   }
+  if (std::exchange(resume_past_breakpoint_, false)) {
+    // Stopped at a hardware instruction breakpoint and resumed there: step
+    // that instruction with the breakpoints off, then put them back (as TCG
+    // resumes; EFLAGS.RF would do it on hardware, but not on every host).
+    kvm_regs regs{};
+    if (ioctl(fd_, KVM_GET_REGS, &regs) < 0) fail("KVM_GET_REGS");
+    stepping_over_breakpoint_ = regs.rip + state_.segs[kSegCS].base == last_debug_.pc;
+    if (stepping_over_breakpoint_) update_guest_debug();
+  }
   while (true) {
     if (kick_requested_.exchange(false)) {
       clear_kick();
@@ -535,7 +545,13 @@ VcpuExit KvmVcpu::run() {
         halted_ = true;
         return leave(VcpuExit::kHalted);
       case KVM_EXIT_DEBUG:
+        if (stepping_over_breakpoint_) {
+          stepping_over_breakpoint_ = false;
+          update_guest_debug();
+          if (!single_step_) break;  // the breakpoint's instruction ran: go on
+        }
         last_debug_ = run_->debug.arch;
+        resume_past_breakpoint_ = stopped_by_instruction_breakpoint();
         return leave(VcpuExit::kDebug);
       case KVM_EXIT_SHUTDOWN:
         // A triple fault: the machine resets, as under TCG.
@@ -585,6 +601,12 @@ bool KvmVcpu::translate(uint64_t vaddr, uint64_t* paddr) {
 
 void KvmVcpu::update_guest_debug() {
   kvm_guest_debug dbg{};
+  if (stepping_over_breakpoint_) {
+    dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+    if (accel_.has_guest_debug_block_irq()) dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
+    if (ioctl(fd_, KVM_SET_GUEST_DEBUG, &dbg) < 0) fail("KVM_SET_GUEST_DEBUG");
+    return;
+  }
   if (single_step_ || !sw_breakpoints_.empty() || !hw_breakpoints_.empty()) {
     dbg.control = KVM_GUESTDBG_ENABLE;
   }
@@ -652,6 +674,14 @@ bool KvmVcpu::remove_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len
 void KvmVcpu::set_single_step(bool enabled) {
   single_step_ = enabled;
   if (accel_.has_guest_debug()) update_guest_debug();
+}
+
+bool KvmVcpu::stopped_by_instruction_breakpoint() const {
+  for (size_t i = 0; i < hw_breakpoints_.size(); ++i) {
+    if (((last_debug_.dr6 >> i) & 1) && hw_breakpoints_[i].kind == BreakpointKind::kHardware)
+      return true;
+  }
+  return false;
 }
 
 bool KvmVcpu::stopped_by_watchpoint(uint64_t* addr) const {

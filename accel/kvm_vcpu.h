@@ -80,6 +80,8 @@ class KvmVcpu : public Vcpu {
   // INIT and start-up IPIs from the local APIC (user-space APIC model).
   void take_init_and_sipi();
   void update_guest_debug();
+  // The last debug exit was one of hw_breakpoints_' instruction breakpoints.
+  bool stopped_by_instruction_breakpoint() const;
   void clear_kick();
   [[noreturn]] void fail(const char* what);
   VcpuExit leave(VcpuExit exit);
@@ -110,6 +112,8 @@ class KvmVcpu : public Vcpu {
   bool waiting_for_sipi_ = false;  // an application processor after reset or INIT
 
   // Guest debugging.
+  bool resume_past_breakpoint_ = false;    // stopped at an instruction breakpoint
+  bool stepping_over_breakpoint_ = false;  // its instruction runs alone, breakpoints off
   bool single_step_ = false;
   struct SoftwareBreakpoint {
     uint64_t paddr;

@@ -115,7 +115,7 @@ x86::DebuggerWatchpoint::Kind watch_kind(BreakpointKind kind) {
 }  // namespace
 
 // The debugger's breakpoints are checked by the execution loop before each
-// block (target-x86/debug_breakpoints.h), so hardware and software ones are
+// block it runs (target-x86/cpu_exec.cpp), so hardware and software ones are
 // the same here and memory is never patched. Watchpoints use the soft MMU's
 // data watches, beside the guest's DR0-DR3.
 bool TcgVcpu::insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len) {
@@ -126,7 +126,10 @@ bool TcgVcpu::insert_breakpoint(BreakpointKind kind, uint64_t addr, uint64_t len
     return true;
   }
   std::vector<uint64_t>& list = cpu_->debugger_breakpoints;
-  if (std::find(list.begin(), list.end(), addr) == list.end()) list.push_back(addr);
+  if (std::find(list.begin(), list.end(), addr) == list.end()) {
+    list.push_back(addr);
+    cpu_->debugger_breakpoint_added = true;
+  }
   return true;
 }
 

@@ -114,6 +114,10 @@ tcg::TranslationBlock* jit_next_block(X86Cpu& cpu, bool* global_out = nullptr) {
   const uint64_t cs_base = cpu.segs[kSegCS].base;
   uint64_t linear_pc = cs_base + cpu.rip;
   if (!(cpu.hflags & kHfCs64)) linear_pc &= 0xffffffffull;
+  // Near a debugger's breakpoint the loop runs one instruction at a time
+  // (a block cached for the same physical page under another address
+  // would run through it).
+  if (!cpu.debugger_breakpoints.empty() && debugger_breakpoint_near(cpu, linear_pc)) return nullptr;
   if (const tcg::TbCache::JumpEntry* hit = cached_block(cpu, linear_pc)) {
     if (global_out) *global_out = hit->global;
     return hit->tb;
@@ -312,6 +316,12 @@ ExecExit cpu_exec(X86Cpu& cpu) {
   // debugger's watchpoints while the vCPU was stopped.
   update_data_watches(cpu);
   cpu.debugger_watch_hit = -1;
+  if (cpu.debugger_breakpoint_added) {
+    // Cached blocks (and the chains between them) may run through the new
+    // breakpoint's address without coming back here.
+    cpu.debugger_breakpoint_added = false;
+    cpu.tb_cache.flush();
+  }
   // A goto_tb exit waiting to be chained to the block that runs next.
   tcg::TranslationBlock* link_from = nullptr;
   unsigned link_slot = 0;
@@ -359,11 +369,14 @@ ExecExit cpu_exec(X86Cpu& cpu) {
     // Instruction breakpoints (DR0-DR3): a #DB fault before the instruction
     // runs (before its fetch can fault), unless EFLAGS.RF suppresses this one
     // check. Near a breakpoint, blocks are one instruction long.
-    // A debugger's breakpoints and steps are taken the same way.
-    const bool debugger = !cpu.debugger_breakpoints.empty() || cpu.debugger_single_step;
-    cpu.exec_breakpoints = ((cpu.dr[7] & 0xff) && exec_breakpoints_enabled(cpu.dr[7])) || debugger;
+    // A debugger's single steps return here after every instruction; its
+    // breakpoints do not need that: blocks near them are one instruction
+    // long and never cached (so never chained to or found by the JIT), and
+    // none of the blocks still cached reaches them (see jit_next_block).
+    cpu.exec_breakpoints =
+        ((cpu.dr[7] & 0xff) && exec_breakpoints_enabled(cpu.dr[7])) || cpu.debugger_single_step;
     bool near_breakpoint = false;
-    if (debugger) {
+    if (!cpu.debugger_breakpoints.empty()) {
       if (debugger_breakpoint_at(cpu, linear_pc) && linear_pc != cpu.debugger_resume_pc) {
         cpu.debugger_resume_pc = linear_pc;
         return ExecExit::kDebug;

@@ -61,8 +61,11 @@ struct X86Cpu : CpuState {
   // A debugger's (the gdbstub's) breakpoints, as linear addresses, and its
   // single-step request: cpu_exec returns kDebug before running an
   // instruction at such an address, or after one instruction. Unlike DR0-DR7
-  // they are invisible to the guest. Set them while the vCPU is not running.
+  // they are invisible to the guest. Set them while the vCPU is not running,
+  // and debugger_breakpoint_added after adding one (the next cpu_exec drops
+  // the translations, which may contain its address).
   std::vector<uint64_t> debugger_breakpoints;
+  bool debugger_breakpoint_added = false;
   bool debugger_single_step = false;
   // A debugger's watchpoints (at most kMaxDebuggerWatchpoints): cpu_exec
   // returns kDebug after an instruction that touched one, with its index in

@@ -14,6 +14,7 @@
 #include "core/device_lock.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
+#include "tcg/jit_runtime.h"
 #include "tests/accel/kvm_test_bus.h"
 
 namespace vx86 {
@@ -28,14 +29,19 @@ class VcpuDebug : public ::testing::TestWithParam<const char*> {
   std::unique_ptr<Vcpu> make_vcpu(BareBus& bus) {
     std::unique_ptr<Vcpu> vcpu;
     const std::string accel = GetParam();
-    if (accel != "tcg") {
+    if (accel.rfind("kvm", 0) == 0) {
       std::string why;
       kvm_ = open_kvm(&why, accel == "kvm_split" ? "split" : "off");
       if (!kvm_) return nullptr;
       vcpu = kvm_->create_vcpu(0, bus_override_ ? *bus_override_ : bus.bus());
     } else {
-      vcpu = std::make_unique<TcgVcpu>(0, bus_override_ ? *bus_override_ : bus.bus(),
-                                       *x86::find_cpu_model("qemu64"), nullptr);
+      auto tcg = std::make_unique<TcgVcpu>(0, bus_override_ ? *bus_override_ : bus.bus(),
+                                           *x86::find_cpu_model("qemu64"), nullptr);
+      if (accel == "tcg_jit") {
+        if (!tcg::jit_available()) return nullptr;
+        tcg->cpu().tcg_backend = tcg::Backend::kJit;
+      }
+      vcpu = std::move(tcg);
     }
     enter_long_mode(vcpu->state());
     vcpu->sync_to_accel();
@@ -47,12 +53,12 @@ class VcpuDebug : public ::testing::TestWithParam<const char*> {
   std::optional<CpuBus> bus_override_;  // a bus with more than BareBus gives
 };
 
-INSTANTIATE_TEST_SUITE_P(Accel, VcpuDebug, ::testing::Values("tcg", "kvm", "kvm_split"),
+INSTANTIATE_TEST_SUITE_P(Accel, VcpuDebug, ::testing::Values("tcg", "tcg_jit", "kvm", "kvm_split"),
                          [](const auto& info) { return std::string(info.param); });
 
 #define MAKE_VCPU_OR_SKIP(vcpu, bus)           \
   std::unique_ptr<Vcpu> vcpu = make_vcpu(bus); \
-  if (!vcpu) GTEST_SKIP() << "KVM cannot run here"
+  if (!vcpu) GTEST_SKIP() << GetParam() << " cannot run here"
 
 // inc rax; inc rbx; inc rcx; hlt
 const Bytes kThreeIncrements = {0x48, 0xff, 0xc0, 0x48, 0xff, 0xc3, 0x48, 0xff, 0xc1, 0xf4};
@@ -123,6 +129,41 @@ TEST_P(VcpuDebug, HardwareBreakpointStopsBeforeItsInstruction) {
   EXPECT_FALSE(vcpu->remove_breakpoint(BreakpointKind::kHardware, kCode + 6, 1));
   EXPECT_EQ(run_to_halt(*vcpu), VcpuExit::kHalted);
   EXPECT_EQ(c.regs[kRCX], 1u);
+}
+
+// A breakpoint put into a loop that has already run, three pages after the
+// code that enters it: under TCG both blocks are cached by then, the loop
+// chained to itself and the entry chained to the loop, and neither may run
+// past the new breakpoint.
+TEST_P(VcpuDebug, BreakpointInACachedLoopIsHit) {
+  constexpr uint64_t kLoop = kCode + 0x3000;
+  BareBus bus;
+  bus.load(kCode, {
+                      0xb9, 0xe8, 0x03, 0x00, 0x00,  // mov ecx, 1000
+                      0xe9, 0xf6, 0x2f, 0x00, 0x00,  // jmp kLoop
+                  });
+  bus.load(kLoop, {
+                      0x48, 0xff, 0xc0,  // 0: inc rax      <- loop
+                      0x48, 0xff, 0xc9,  // 3: dec rcx
+                      0x75, 0xf8,        // 6: jnz loop
+                      0xf4,              // 8: hlt
+                  });
+  MAKE_VCPU_OR_SKIP(vcpu, bus);
+  CpuState& c = vcpu->state();
+  for (int pass = 0; pass < 2; ++pass) {  // twice: the second run goes through the chains
+    ASSERT_EQ(run_to_halt(*vcpu), VcpuExit::kHalted);
+    ASSERT_EQ(c.regs[kRAX], 1000u * (pass + 1));
+    vcpu->sync_from_accel();
+    c.rip = kCode;
+    c.halted = 0;
+    vcpu->sync_to_accel();
+  }
+  ASSERT_TRUE(vcpu->insert_breakpoint(BreakpointKind::kHardware, kLoop + 3, 1));
+  for (uint64_t round = 1; round <= 3; ++round) {
+    ASSERT_EQ(vcpu->run(), VcpuExit::kDebug) << "round " << round;
+    EXPECT_EQ(c.rip, kLoop + 3);
+    EXPECT_EQ(c.regs[kRAX], 2000 + round);
+  }
 }
 
 TEST_P(VcpuDebug, SoftwareBreakpointStopsBeforeItsInstruction) {
