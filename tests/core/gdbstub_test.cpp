@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -322,6 +324,54 @@ TEST_F(GdbServerTest, KillAndExit) {
   EXPECT_EQ(chardev.output, gdb_frame_packet("W01"));
   exchange("k");
   EXPECT_TRUE(target.killed);
+}
+
+// Malformed and random packets (a buggy client, line noise) get an answer
+// and leave the stub working; none may throw or crash.
+TEST_F(GdbServerTest, RandomPacketsAreAnsweredWithoutHarm) {
+  std::mt19937 rng(11);
+  const std::string prefixes[] = {"m",
+                                  "M",
+                                  "X",
+                                  "p",
+                                  "P",
+                                  "G",
+                                  "g",
+                                  "H",
+                                  "T",
+                                  "Z",
+                                  "z",
+                                  "c",
+                                  "s",
+                                  "v",
+                                  "vCont;",
+                                  "q",
+                                  "qXfer:features:read:",
+                                  "qRcmd,",
+                                  "qThreadExtraInfo,",
+                                  "Q",
+                                  "D",
+                                  "?",
+                                  "k"};
+  const std::string alphabet = "0123456789abcdefABCDEFxyz,:;=-p.}#$*\x03 ";
+  for (int i = 0; i < 20000; ++i) {
+    std::string payload = prefixes[rng() % std::size(prefixes)];
+    const int len = static_cast<int>(rng() % 24);
+    for (int j = 0; j < len; ++j) payload += alphabet[rng() % alphabet.size()];
+    if (payload == "k" || payload.rfind("vKill", 0) == 0) continue;
+    exchange(payload);
+    if (server.gdb_waiting()) server.report_stop(stop_on(0));  // answer a c/s
+  }
+  // Raw noise too: stray '$', '#', bad checksums, Ctrl-C bytes.
+  std::vector<uint8_t> noise(50000);
+  for (uint8_t& b : noise) b = static_cast<uint8_t>(rng() % 4 ? "$#0a}+-\x03"[rng() % 9] : rng());
+  chardev.deliver_input(noise.data(), noise.size());
+  if (server.gdb_waiting()) server.report_stop(stop_on(0));
+  // Still speaking the protocol.
+  chardev.send_event(ChardevEvent::kClosed);
+  chardev.send_event(ChardevEvent::kOpened);
+  EXPECT_EQ(reply("qC"), "QC1");
+  EXPECT_EQ(reply("m0,2"), "0001");
 }
 
 }  // namespace
