@@ -36,9 +36,8 @@ constexpr std::array<int, 16> kGprIndex = {kRAX, kRBX, kRCX, kRDX, kRSI, kRDI, k
 constexpr std::array<int, 6> kSegIndex = {kSegCS, kSegSS, kSegDS, kSegES, kSegFS, kSegGS};
 
 unsigned register_size(unsigned n) {
-  if (n < kGdbRip) return 8;
-  if (n == kGdbRip) return 8;
-  if (n < kGdbSt0) return 4;  // eflags, segment selectors
+  if (n <= kGdbRip) return 8;  // GPRs, rip
+  if (n < kGdbSt0) return 4;   // eflags, segment selectors
   if (n < kGdbFctrl) return 10;
   if (n < kGdbXmm0) return 4;
   if (n < kGdbMxcsr) return 16;
