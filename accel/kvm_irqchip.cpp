@@ -77,16 +77,26 @@ void SplitIrqchip::send_ioapic_message(int pin, const MsiMessage& msg) {
   if (ioctl(vm_fd_, KVM_IRQ_LINE, &line) < 0) report_failure("KVM_IRQ_LINE");
 }
 
-void SplitIrqchip::send_msi(const MsiMessage& msg) {
+void signal_msi(int vm_fd, const MsiMessage& msg) {
   kvm_msi msi{};
   msi.address_lo = static_cast<uint32_t>(msg.address);
   msi.address_hi = static_cast<uint32_t>(msg.address >> 32);
   msi.data = msg.data;
-  if (ioctl(vm_fd_, KVM_SIGNAL_MSI, &msi) < 0) report_failure("KVM_SIGNAL_MSI");
+  // 0 means the guest's APICs did not take it (none addressed, or disabled),
+  // as a real message would be lost.
+  if (ioctl(vm_fd, KVM_SIGNAL_MSI, &msi) < 0) report_failure("KVM_SIGNAL_MSI");
+}
+
+void SplitIrqchip::send_msi(const MsiMessage& msg) {
+  signal_msi(vm_fd_, msg);
 }
 
 void SplitIrqchip::ioapic_eoi(uint8_t vector) {
   if (eoi_listener_) eoi_listener_(vector);
+}
+
+void InKernelIrqchip::send_msi(const MsiMessage& msg) {
+  signal_msi(vm_fd_, msg);
 }
 
 InKernelIrqchip::InKernelIrqchip(int vm_fd) : vm_fd_(vm_fd) {

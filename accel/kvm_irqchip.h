@@ -48,6 +48,9 @@ struct MsiMessage {
   bool operator==(const MsiMessage&) const = default;
 };
 
+// KVM_SIGNAL_MSI: a device's message to the in-kernel local APICs.
+void signal_msi(int vm_fd, const MsiMessage& msg);
+
 class SplitIrqchip {
  public:
   // The GSIs KVM reserves for the user-space IOAPIC's pins (QEMU's count).
@@ -62,7 +65,7 @@ class SplitIrqchip {
   // An IOAPIC pin's message: updates the pin's GSI route when the message
   // changed, then raises it. Called with the device lock held.
   void send_ioapic_message(int pin, const MsiMessage& msg);
-  // Any other MSI (no EOI comes back).
+  // Any other MSI (a PCI device's; no EOI comes back).
   void send_msi(const MsiMessage& msg);
 
   // Who gets the EOIs of level-triggered IOAPIC vectors (vx86's IOAPIC).
@@ -103,6 +106,8 @@ class InKernelIrqchip {
   void set_elcr(uint8_t master, uint8_t slave);
   // Power-on state of KVM's 8259s (ELCR kept) and IOAPIC (entries masked).
   void reset();
+  // A PCI device's MSI, to KVM's local APICs.
+  void send_msi(const MsiMessage& msg);
 
  private:
   int vm_fd_;

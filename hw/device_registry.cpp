@@ -5,6 +5,7 @@
 
 #include "hw/char/serial_16550.h"
 #include "hw/misc/isa_debug_exit.h"
+#include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/virtio/virtio_blk_pci.h"
 
@@ -68,8 +69,13 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
   if (serial.size() > VirtioBlk::kIdBytes) {
     throw OptionError(option + ": parameter 'serial' is longer than 20 characters");
   }
+  uint64_t vectors = props.get_number("vectors", kVirtioBlkPciVectors);
+  if (vectors > PciMsix::kMaxVectors) {
+    throw OptionError(option + ": parameter 'vectors' must be at most " +
+                      std::to_string(PciMsix::kMaxVectors) + " (0: no MSI-X)");
+  }
   DriveBackend* drive = slots.claim_drive(drive_id, "virtio-blk-pci");
-  auto dev = make_virtio_blk_pci(*drive, serial);
+  auto dev = make_virtio_blk_pci(*drive, serial, static_cast<unsigned>(vectors));
   try {
     slots.pci->plug(*dev, devfn);
   } catch (const std::runtime_error& e) {
@@ -97,10 +103,11 @@ const std::vector<DeviceTypeInfo>& device_types() {
        create_isa_serial},
       {"virtio-blk-pci",
        "PCI",
-       "virtio block device (transitional: modern and legacy interfaces, INTx)",
+       "virtio block device (transitional: modern and legacy interfaces, MSI-X or INTx)",
        {{"drive", OptType::kString, "", "ID of the disk image (-drive id=...)"},
         {"serial", OptType::kString, "", "serial number returned by GET_ID (at most 20 bytes)"},
-        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
+        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
+        {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"}},
        create_virtio_blk_pci},
   };
   return types;

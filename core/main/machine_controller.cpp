@@ -269,6 +269,9 @@ void MachineController::create_cpus() {
     // (PCI's IRQs level-triggered, as firmware would) is copied once.
     const uint16_t elcr = machine_->pic_elcr();
     kernel_irqchip->set_elcr(static_cast<uint8_t>(elcr), static_cast<uint8_t>(elcr >> 8));
+    machine_->set_msi_sink([kernel_irqchip](uint64_t address, uint32_t data) {
+      kernel_irqchip->send_msi(kvm::MsiMessage{address, data});
+    });
   }
   if (kernel_lapics) {
     // KVM's local APICs: vx86's IOAPIC sends MSIs and gets their EOIs back.
@@ -278,6 +281,10 @@ void MachineController::create_cpus() {
       kernel_lapics->send_ioapic_message(pin, kvm::MsiMessage{address, data});
     });
     kernel_lapics->set_eoi_listener([&ioapic](uint8_t vector) { ioapic.end_of_interrupt(vector); });
+    // PCI devices' MSIs too.
+    machine_->set_msi_sink([kernel_lapics](uint64_t address, uint32_t data) {
+      kernel_lapics->send_msi(kvm::MsiMessage{address, data});
+    });
   }
   bus.cpu_count = options_.smp_cpus;
   std::vector<std::unique_ptr<Vcpu>> vcpus;

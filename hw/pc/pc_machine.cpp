@@ -10,6 +10,7 @@
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
+#include "hw/intc/msi_window.h"
 #include "hw/misc/fpu_error_port.h"
 #include "hw/misc/port92.h"
 #include "hw/misc/post_port.h"
@@ -324,7 +325,17 @@ void PcMachine::build_pci() {
   system_memory_->add_subregion(0, pci_memory_window_.get(), -1);
   pci_io_window_ = MemoryRegion::container("pci-io", 0x10000);
   system_io_->add_subregion(0, pci_io_window_.get(), -1);
-  pci_bus_ = std::make_unique<PciBus>(*pci_memory_window_, *pci_io_window_, *memory_space_);
+  // Bus masters see system memory, except that 0xFEExxxxx is the MSI window
+  // rather than a CPU's local APIC page.
+  msi_window_ = std::make_unique<MsiWindow>(
+      [this](uint64_t address, uint32_t data) { apic_bus_->deliver_msi(address, data); });
+  pci_dma_root_ = MemoryRegion::container("pci-dma", UINT64_MAX);
+  pci_dma_system_alias_ =
+      MemoryRegion::alias("pci-dma-system", system_memory_.get(), 0, system_memory_->size());
+  pci_dma_root_->add_subregion(0, pci_dma_system_alias_.get());
+  pci_dma_root_->add_subregion(MsiWindow::kBase, msi_window_->region(), 1);
+  pci_dma_space_ = std::make_unique<AddressSpace>("pci-dma", pci_dma_root_.get());
+  pci_bus_ = std::make_unique<PciBus>(*pci_memory_window_, *pci_io_window_, *pci_dma_space_);
 
   i440fx_ = std::make_unique<I440fxHost>();
   i440fx_->map_config_ports(*system_io_, *pci_bus_);
@@ -345,6 +356,10 @@ void PcMachine::build_pci() {
   }
   all_devices_.push_back(i440fx_.get());
   all_devices_.push_back(piix3_.get());
+}
+
+void PcMachine::set_msi_sink(std::function<void(uint64_t address, uint32_t data)> sink) {
+  msi_window_->set_sink(std::move(sink));
 }
 
 void PcMachine::setup_pci_interrupts() {

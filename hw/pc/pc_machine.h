@@ -40,6 +40,7 @@ class Serial16550;
 class ApicBus;
 class LocalApic;
 class IoApic;
+class MsiWindow;
 class Hpet;
 class AcpiPm;
 class ResetControl;
@@ -103,6 +104,11 @@ class PcMachine {
   IsaBus& isa_bus() { return isa_; }
   // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
   PciBus& pci_bus() { return *pci_bus_; }
+  // What PCI devices see when they master the bus: system memory, and MSIs
+  // at 0xFEExxxxx, which go to vx86's APIC bus unless set_msi_sink routes
+  // them elsewhere (KVM's local APICs).
+  AddressSpace& pci_dma() { return *pci_dma_space_; }
+  void set_msi_sink(std::function<void(uint64_t address, uint32_t data)> sink);
 
   // The A20 gate (port 0x92 or the i8042 output port) changed.
   void set_a20_listener(std::function<void(bool enabled)> listener);
@@ -170,6 +176,10 @@ class PcMachine {
   // PCI: BARs are placed in windows below RAM, ROM and the chipset's regions.
   std::unique_ptr<MemoryRegion> pci_memory_window_;
   std::unique_ptr<MemoryRegion> pci_io_window_;
+  std::unique_ptr<MsiWindow> msi_window_;
+  std::unique_ptr<MemoryRegion> pci_dma_root_;
+  std::unique_ptr<MemoryRegion> pci_dma_system_alias_;
+  std::unique_ptr<AddressSpace> pci_dma_space_;
   std::unique_ptr<PciBus> pci_bus_;
   std::unique_ptr<I440fxHost> i440fx_;
   std::unique_ptr<Piix3> piix3_;

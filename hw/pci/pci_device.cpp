@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "core/log.h"
+#include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
 
 namespace vx86 {
@@ -31,6 +32,24 @@ PciDevice::PciDevice(std::string type_name, const PciIds& ids) : Device(std::mov
 }
 
 PciDevice::~PciDevice() = default;
+
+void PciDevice::init_msix(unsigned vectors, int bar) {
+  constexpr uint64_t kRegionSize = 0x1000, kPbaOffset = 0x800;
+  msix_ = std::make_unique<PciMsix>(*this, vectors, bar, kRegionSize, kPbaOffset);
+  register_bar(bar, PciBarType::kMem32, msix_->region());
+}
+
+bool PciDevice::msix_enabled() const {
+  return msix_ && msix_->enabled();
+}
+
+void PciDevice::send_msi(uint64_t address, uint32_t data) {
+  if (!(command() & kCommandMaster) || !bus_) {
+    VX86_LOG(kLogGuestErrors, "%s: MSI with bus mastering disabled\n", type_name().c_str());
+    return;
+  }
+  bus_->dma().write(address, data, 4);
+}
 
 void PciDevice::attach(PciBus* bus, uint8_t devfn) {
   bus_ = bus;
@@ -124,6 +143,10 @@ void PciDevice::config_write(unsigned addr, uint32_t value, unsigned size) {
     return addr < start + len && start < addr + size;
   };
   if (touches(kCommand, 2) || touches(kBar0, 4 * kBarCount)) update_mappings();
+  if (msix_ && touches(msix_->capability(), 4)) {
+    msix_->config_written(addr, size);
+    update_irq();
+  }
   if (touches(kCommand + 1, 1)) update_irq();
 }
 
@@ -185,7 +208,7 @@ void PciDevice::update_irq() {
   uint16_t status = config16(kStatus);
   status = irq_level_ ? status | kStatusInterrupt : status & ~kStatusInterrupt;
   set_config16(kStatus, status);
-  bool asserted = irq_level_ && !(command() & kCommandIntxDisable);
+  bool asserted = irq_level_ && !(command() & kCommandIntxDisable) && !msix_enabled();
   if (asserted == asserted_ || !bus_) return;
   asserted_ = asserted;
   bus_->intx_changed(*this, asserted);
@@ -225,6 +248,7 @@ void PciDevice::reset_config() {
 
 void PciDevice::reset() {
   reset_config();
+  if (msix_) msix_->reset();
   irq_level_ = false;
   update_irq();
   update_mappings();
@@ -234,6 +258,7 @@ void PciDevice::visit_state(StateVisitor& v) {
   v.begin("pci");
   v.bytes("config", config_.data(), config_.size());
   v.field("irq_level", irq_level_);
+  if (msix_) msix_->visit_state(v);
   v.end();
   if (v.loading()) {
     update_mappings();

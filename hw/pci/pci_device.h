@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/device.h"
@@ -15,6 +16,7 @@
 namespace vx86 {
 
 class PciBus;
+class PciMsix;
 
 enum class PciBarType {
   kIo,             // I/O space, at least 4 bytes
@@ -58,9 +60,17 @@ class PciDevice : public Device {
   // Raw configuration bytes (tests, subclasses).
   uint8_t config_byte(unsigned addr) const { return config_[addr]; }
 
-  // INTx on the function's interrupt pin (level-triggered, shared).
+  // INTx on the function's interrupt pin (level-triggered, shared). Never
+  // asserted while MSI-X is enabled.
   void set_irq(bool level);
   bool irq_level() const { return irq_level_; }
+
+  // MSI-X, for functions that called init_msix (else null).
+  PciMsix* msix() const { return msix_.get(); }
+  bool msix_enabled() const;
+  // A message signalled interrupt: a bus-master write of data to address
+  // (dropped, logged, while bus mastering is disabled).
+  void send_msi(uint64_t address, uint32_t data);
 
   // Bus-master DMA into the system address space. Refused (false, logged)
   // while bus mastering is disabled or on an unassigned address.
@@ -73,6 +83,10 @@ class PciDevice : public Device {
  protected:
   // Registers a BAR for region (size a power of two). Call before attach.
   void register_bar(int index, PciBarType type, MemoryRegion* region);
+  // Adds an MSI-X capability with `vectors` vectors whose table and PBA are
+  // BAR `bar` (32-bit memory, 4 KiB: the table at 0, the PBA at 0x800, as
+  // QEMU lays them out). Call before attach.
+  void init_msix(unsigned vectors, int bar);
   // Adds a capability of `length` bytes and links it into the list; returns
   // its offset. Bytes after the two-byte header are read-only unless the
   // caller sets their write mask.
@@ -89,6 +103,7 @@ class PciDevice : public Device {
   virtual void reset_config();
 
  private:
+  friend class PciMsix;
   struct Bar {
     MemoryRegion* region = nullptr;
     PciBarType type = PciBarType::kMem32;
@@ -106,6 +121,7 @@ class PciDevice : public Device {
   std::array<uint8_t, pci::kConfigSize> w1cmask_{};
   std::array<Bar, pci::kBarCount> bars_{};
   uint8_t next_capability_ = pci::kFirstCapability;
+  std::unique_ptr<PciMsix> msix_;
   bool irq_level_ = false;
   bool asserted_ = false;  // irq_level_ and not INTx-disabled, as the bus saw it
 };

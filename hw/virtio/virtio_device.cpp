@@ -14,9 +14,9 @@ VirtioDevice::VirtioDevice(uint16_t device_id, unsigned num_queues, uint16_t que
 
 VirtioDevice::~VirtioDevice() = default;
 
-void VirtioDevice::bind(DmaMemory* memory, std::function<void()> interrupt_changed) {
+void VirtioDevice::bind(DmaMemory* memory, InterruptSink interrupt) {
   memory_ = memory;
-  interrupt_changed_ = std::move(interrupt_changed);
+  interrupt_ = std::move(interrupt);
 }
 
 uint64_t VirtioDevice::offered_features() const {
@@ -52,14 +52,14 @@ uint8_t VirtioDevice::read_and_clear_isr() {
   uint8_t v = isr_;
   if (v) {
     isr_ = 0;
-    if (interrupt_changed_) interrupt_changed_();
+    if (interrupt_) interrupt_(kIsrCleared);
   }
   return v;
 }
 
-void VirtioDevice::set_isr(uint8_t bits) {
+void VirtioDevice::set_isr(uint8_t bits, int source) {
   isr_ |= bits;
-  if (interrupt_changed_) interrupt_changed_();
+  if (interrupt_) interrupt_(source);
 }
 
 void VirtioDevice::notify(unsigned index) {
@@ -73,19 +73,22 @@ void VirtioDevice::complete(Virtqueue& queue, const VirtqElement& element, uint3
     mark_broken("used ring not writable");
     return;
   }
-  if (queue.should_notify(*memory_)) set_isr(kIsrQueue);
+  if (!queue.should_notify(*memory_)) return;
+  for (unsigned i = 0; i < queues_.size(); ++i) {
+    if (queues_[i].get() == &queue) set_isr(kIsrQueue, static_cast<int>(i));
+  }
 }
 
 void VirtioDevice::mark_broken(const char* why) {
   VX86_LOG(kLogGuestErrors, "%s: %s; device needs reset\n", name(), why);
   if (broken()) return;
   status_ |= kStatusNeedsReset;
-  if (has_feature(kFeatureVersion1)) set_isr(kIsrConfig);
+  if (has_feature(kFeatureVersion1)) set_isr(kIsrConfig, kConfigInterrupt);
 }
 
 void VirtioDevice::config_changed() {
   ++config_generation_;
-  if (status_ & kStatusDriverOk) set_isr(kIsrConfig);
+  if (status_ & kStatusDriverOk) set_isr(kIsrConfig, kConfigInterrupt);
 }
 
 void VirtioDevice::reset() {
@@ -95,7 +98,7 @@ void VirtioDevice::reset() {
   for (auto& q : queues_) q->reset();
   if (isr_) {
     isr_ = 0;
-    if (interrupt_changed_) interrupt_changed_();
+    if (interrupt_) interrupt_(kIsrCleared);
   }
 }
 

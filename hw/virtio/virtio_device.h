@@ -55,7 +55,12 @@ class VirtioDevice {
   virtual void visit_device_state(StateVisitor& v) {}
 
   // --- What a transport uses.
-  void bind(DmaMemory* memory, std::function<void()> interrupt_changed);
+  // What the device tells its transport: used buffers in a queue (the queue
+  // index, >= 0), a configuration change, or the ISR was read and cleared.
+  static constexpr int kConfigInterrupt = -1;
+  static constexpr int kIsrCleared = -2;
+  using InterruptSink = std::function<void(int source)>;
+  void bind(DmaMemory* memory, InterruptSink interrupt);
   uint64_t offered_features() const;
   uint64_t driver_features() const { return driver_features_; }
   // Legacy drivers write all their features at once; modern ones 32 bits at a
@@ -86,12 +91,12 @@ class VirtioDevice {
   void config_changed();
 
  private:
-  void set_isr(uint8_t bits);
+  void set_isr(uint8_t bits, int source);
 
   uint16_t device_id_;
   std::vector<std::unique_ptr<Virtqueue>> queues_;
   DmaMemory* memory_ = nullptr;
-  std::function<void()> interrupt_changed_;
+  InterruptSink interrupt_;
   uint64_t driver_features_ = 0;
   uint8_t status_ = 0;
   uint8_t isr_ = 0;

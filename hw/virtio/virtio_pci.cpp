@@ -1,9 +1,11 @@
 #include "hw/virtio/virtio_pci.h"
 
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include "core/log.h"
+#include "hw/pci/msix.h"
 
 namespace vx86 {
 
@@ -18,7 +20,6 @@ constexpr uint8_t kCapIsr = 3;
 constexpr uint8_t kCapDevice = 4;
 constexpr uint8_t kCapPciCfg = 5;
 constexpr unsigned kCommonCfgSize = 0x38;
-constexpr uint16_t kNoVector = 0xffff;
 
 // Legacy I/O BAR registers (4.1.4.8).
 constexpr uint64_t kLegacyHostFeatures = 0x00;
@@ -29,6 +30,8 @@ constexpr uint64_t kLegacyQueueSelect = 0x0e;
 constexpr uint64_t kLegacyQueueNotify = 0x10;
 constexpr uint64_t kLegacyStatus = 0x12;
 constexpr uint64_t kLegacyIsr = 0x13;
+constexpr uint64_t kLegacyConfigVector = 0x14;  // while MSI-X is enabled
+constexpr uint64_t kLegacyQueueVector = 0x16;
 
 uint64_t pow2_at_least(uint64_t n) {
   uint64_t p = 4;
@@ -64,7 +67,7 @@ uint16_t transitional_device_id(uint16_t virtio_id) {
 }  // namespace
 
 VirtioPci::VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device,
-                     uint32_t class_code)
+                     uint32_t class_code, unsigned msix_vectors)
     : PciDevice(std::move(type_name), PciIds{.vendor = kVendor,
                                              .device = transitional_device_id(device->device_id()),
                                              .class_code = class_code,
@@ -72,9 +75,10 @@ VirtioPci::VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device
                                              .subsystem_vendor = kVendor,
                                              .subsystem = device->device_id(),
                                              .interrupt_pin = 1}),
-      device_(std::move(device)) {
+      device_(std::move(device)),
+      queue_vectors_(device_->num_queues(), kNoVector) {
   legacy_region_ = MemoryRegion::io(this->type_name() + "-legacy",
-                                    pow2_at_least(kLegacyConfigOffset + device_->config_size()),
+                                    pow2_at_least(kLegacyConfigOffsetMsix + device_->config_size()),
                                     &legacy_ops_, {1, 4, false});
   modern_region_ =
       MemoryRegion::io(this->type_name() + "-modern", kModernBarSize, &modern_ops_, {1, 4, false});
@@ -89,7 +93,8 @@ VirtioPci::VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device
   set_config8(pci_cfg_cap_ + 3, kCapPciCfg);
   set_write_mask(pci_cfg_cap_ + 4, 0xff);                                    // bar
   for (unsigned i = 8; i < 20; ++i) set_write_mask(pci_cfg_cap_ + i, 0xff);  // offset, length, data
-  device_->bind(this, [this] { update_irq(); });
+  if (msix_vectors > 0) init_msix(msix_vectors, kMsixBar);
+  device_->bind(this, [this](int source) { interrupt(source); });
 }
 
 VirtioPci::~VirtioPci() {
@@ -120,6 +125,32 @@ bool VirtioPci::dma_write(uint64_t addr, const void* buf, std::size_t len) {
 
 void VirtioPci::update_irq() {
   set_irq(device_->isr() != 0);
+}
+
+void VirtioPci::interrupt(int source) {
+  if (!msix_enabled()) {
+    update_irq();
+    return;
+  }
+  if (source == VirtioDevice::kIsrCleared) return;
+  const uint16_t vector = source == VirtioDevice::kConfigInterrupt
+                              ? config_vector_
+                              : queue_vectors_[static_cast<size_t>(source)];
+  if (vector != kNoVector) msix()->notify(vector);
+}
+
+uint16_t VirtioPci::checked_vector(uint64_t value) const {
+  // A vector the table does not have reads back as NO_VECTOR (4.1.5.1.2).
+  return msix() && value < msix()->vectors() ? static_cast<uint16_t>(value) : kNoVector;
+}
+
+uint64_t VirtioPci::legacy_config_offset() const {
+  return msix_enabled() ? kLegacyConfigOffsetMsix : kLegacyConfigOffset;
+}
+
+void VirtioPci::reset_vectors() {
+  config_vector_ = kNoVector;
+  std::fill(queue_vectors_.begin(), queue_vectors_.end(), kNoVector);
 }
 
 // --- The PCI configuration access capability: a window onto BAR 4.
@@ -182,7 +213,7 @@ uint64_t VirtioPci::common_read(uint64_t offset, unsigned size) {
   put(0x08, driver_feature_select_, 4);
   put(0x0c,
       driver_feature_select_ < 2 ? driver_features_shadow_ >> (32 * driver_feature_select_) : 0, 4);
-  put(0x10, kNoVector, 2);
+  put(0x10, config_vector_, 2);
   put(0x12, d.num_queues(), 2);
   put(0x14, d.status(), 1);
   put(0x15, d.config_generation(), 1);
@@ -190,7 +221,7 @@ uint64_t VirtioPci::common_read(uint64_t offset, unsigned size) {
   if (queue_select_ < d.num_queues()) {
     Virtqueue& q = d.queue(queue_select_);
     put(0x18, q.size(), 2);
-    put(0x1a, kNoVector, 2);
+    put(0x1a, queue_vectors_[queue_select_], 2);
     put(0x1c, q.ready(), 2);
     put(0x1e, queue_select_, 2);
     put(0x20, q.desc_addr(), 8);
@@ -225,11 +256,17 @@ void VirtioPci::common_write(uint64_t offset, uint64_t value, unsigned size) {
       }
       return;
     case 0x10:
+      config_vector_ = checked_vector(value);
+      return;
     case 0x1a:
-      return;  // no MSI-X: vectors stay VIRTIO_MSI_NO_VECTOR
+      if (q) queue_vectors_[queue_select_] = checked_vector(value);
+      return;
     case 0x14:
       d.set_status(static_cast<uint8_t>(value));
-      if (value == 0) driver_features_shadow_ = 0;
+      if (value == 0) {
+        driver_features_shadow_ = 0;
+        reset_vectors();
+      }
       update_irq();
       return;
     case 0x16:
@@ -281,8 +318,8 @@ void VirtioPci::device_config_write(uint64_t offset, uint64_t value, unsigned si
 
 uint64_t VirtioPci::LegacyOps::read(uint64_t offset, unsigned size) {
   VirtioDevice& d = *t_.device_;
-  if (offset >= kLegacyConfigOffset)
-    return t_.device_config_read(offset - kLegacyConfigOffset, size);
+  const uint64_t config = t_.legacy_config_offset();
+  if (offset >= config) return t_.device_config_read(offset - config, size);
   uint16_t sel = t_.queue_select_;
   Virtqueue* q = sel < d.num_queues() ? &d.queue(sel) : nullptr;
   switch (offset) {
@@ -301,6 +338,10 @@ uint64_t VirtioPci::LegacyOps::read(uint64_t offset, unsigned size) {
       return d.status();
     case kLegacyIsr:
       return d.read_and_clear_isr();
+    case kLegacyConfigVector:
+      return t_.config_vector_;
+    case kLegacyQueueVector:
+      return q ? t_.queue_vectors_[sel] : kNoVector;
     default:
       return 0;
   }
@@ -308,9 +349,8 @@ uint64_t VirtioPci::LegacyOps::read(uint64_t offset, unsigned size) {
 
 void VirtioPci::LegacyOps::write(uint64_t offset, uint64_t value, unsigned size) {
   VirtioDevice& d = *t_.device_;
-  if (offset >= kLegacyConfigOffset) {
-    return t_.device_config_write(offset - kLegacyConfigOffset, value, size);
-  }
+  const uint64_t config = t_.legacy_config_offset();
+  if (offset >= config) return t_.device_config_write(offset - config, value, size);
   uint16_t sel = t_.queue_select_;
   Virtqueue* q = sel < d.num_queues() ? &d.queue(sel) : nullptr;
   switch (offset) {
@@ -331,7 +371,14 @@ void VirtioPci::LegacyOps::write(uint64_t offset, uint64_t value, unsigned size)
       return;
     case kLegacyStatus:
       d.set_status(static_cast<uint8_t>(value));
+      if (value == 0) t_.reset_vectors();
       t_.update_irq();
+      return;
+    case kLegacyConfigVector:
+      t_.config_vector_ = t_.checked_vector(value);
+      return;
+    case kLegacyQueueVector:
+      if (q) t_.queue_vectors_[sel] = t_.checked_vector(value);
       return;
     default:
       return;
@@ -344,6 +391,7 @@ void VirtioPci::reset() {
   device_feature_select_ = driver_feature_select_ = 0;
   queue_select_ = 0;
   driver_features_shadow_ = 0;
+  reset_vectors();
   update_irq();
 }
 
@@ -353,6 +401,8 @@ void VirtioPci::visit_state(StateVisitor& v) {
   v.field("driver_feature_select", driver_feature_select_);
   v.field("queue_select", queue_select_);
   v.field("driver_features_shadow", driver_features_shadow_);
+  v.field("config_vector", config_vector_);
+  v.array("queue_vectors", std::span<uint16_t>(queue_vectors_));
   device_->visit_state(v);
   if (v.loading()) update_irq();
 }

@@ -3,11 +3,14 @@
 // (BAR 4: common configuration at 0x0000, ISR at 0x1000, device configuration
 // at 0x2000, notifications at 0x3000 with a multiplier of 4) described by
 // vendor capabilities (including the PCI configuration access capability),
-// and the legacy interface in I/O BAR 0. Interrupts are INTx only: there is
-// no MSI-X capability yet, so drivers use the shared INTx line and the ISR.
+// the legacy interface in I/O BAR 0, and MSI-X (table and PBA in BAR 1) with
+// one vector per queue plus one for configuration changes by default. While
+// the driver has MSI-X enabled, interrupts go to the vectors it assigned
+// (msix_config, queue_msix_vector); otherwise to INTx and the ISR.
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "hw/pci/pci_device.h"
 #include "hw/virtio/virtio_device.h"
@@ -18,6 +21,7 @@ class VirtioPci : public PciDevice, public DmaMemory {
  public:
   static constexpr uint16_t kVendor = 0x1af4;
   static constexpr int kLegacyBar = 0;
+  static constexpr int kMsixBar = 1;
   static constexpr int kModernBar = 4;
   static constexpr uint64_t kModernBarSize = 0x4000;
   static constexpr uint64_t kCommonOffset = 0x0000;
@@ -25,10 +29,16 @@ class VirtioPci : public PciDevice, public DmaMemory {
   static constexpr uint64_t kDeviceOffset = 0x2000;
   static constexpr uint64_t kNotifyOffset = 0x3000;
   static constexpr uint32_t kNotifyMultiplier = 4;
+  // The legacy device configuration starts here, or 4 bytes later (after the
+  // two MSI-X vector registers) while MSI-X is enabled.
   static constexpr uint64_t kLegacyConfigOffset = 0x14;
+  static constexpr uint64_t kLegacyConfigOffsetMsix = 0x18;
+  static constexpr uint16_t kNoVector = 0xffff;
 
   // class_code: the PCI class of the function (mass storage for a disk).
-  VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device, uint32_t class_code);
+  // msix_vectors: 0 for INTx only (QEMU's vectors=0).
+  VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device, uint32_t class_code,
+            unsigned msix_vectors);
   ~VirtioPci() override;
 
   VirtioDevice& virtio() { return *device_; }
@@ -67,6 +77,11 @@ class VirtioPci : public PciDevice, public DmaMemory {
   void device_config_write(uint64_t offset, uint64_t value, unsigned size);
   void add_virtio_cap(uint8_t type, uint64_t offset, uint32_t length, uint8_t extra = 0);
   void update_irq();
+  // The device's interrupt: a queue index or VirtioDevice::kConfigInterrupt.
+  void interrupt(int source);
+  uint16_t checked_vector(uint64_t value) const;
+  uint64_t legacy_config_offset() const;
+  void reset_vectors();
 
   std::unique_ptr<VirtioDevice> device_;
   ModernOps modern_ops_{*this};
@@ -80,6 +95,9 @@ class VirtioPci : public PciDevice, public DmaMemory {
   uint32_t driver_feature_select_ = 0;
   uint16_t queue_select_ = 0;
   uint64_t driver_features_shadow_ = 0;  // written 32 bits at a time
+  // MSI-X vectors the driver assigned (kNoVector: none).
+  uint16_t config_vector_ = kNoVector;
+  std::vector<uint16_t> queue_vectors_;
 };
 
 }  // namespace vx86

@@ -62,4 +62,8 @@ workload_disk() {
   sync
   echo 3 > /proc/sys/vm/drop_caches
   dd if=/dev/$disk bs=64k skip=16 count=32 2>/dev/null | sha256sum | sed 's/ .*//;s/^/vx86-result: disk-readback /'
+  # How the disk's interrupts came: "disk-irq CHIP COUNT NAME" per virtio or
+  # ata line of /proc/interrupts (COUNT summed over the CPUs).
+  awk '/virtio|ata_piix/ { n = 0; i = 2; while (i <= NF && $i ~ /^[0-9]+$/) { n += $i; i++ }
+       print "vx86-result: disk-irq " $i " " n " " $NF }' /proc/interrupts
 }

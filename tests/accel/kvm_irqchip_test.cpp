@@ -27,6 +27,10 @@
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
 #include "hw/intc/lapic_dump.h"
+#include "hw/intc/msi_window.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/pci/pci_device.h"
 #include "tests/accel/kvm_test_bus.h"
 
 namespace vx86 {
@@ -587,6 +591,90 @@ TEST(KvmIrqchip, KernelIrqchipOnResetsWithTheBsp) {
   EXPECT_EQ(state.chip.ioapic.redirtbl[7].bits, 1u << 16);
   EXPECT_EQ(state.chip.ioapic.irr, 1u << 9);
   EXPECT_EQ(state.chip.ioapic.base_address, kIoapicBase);
+}
+
+// A PCI function with one MSI-X vector (BAR 0), on a bus whose bus-master
+// view is the bare bus's memory with the MSI window at 0xFEE00000 over it,
+// as on the pc machine.
+class MsixFunction : public PciDevice {
+ public:
+  MsixFunction() : PciDevice("msix-test", PciIds{.vendor = 0x1234, .device = 0x11}) {
+    init_msix(1, 0);
+  }
+};
+
+struct MsixRig {
+  static constexpr uint64_t kBar = 0x20000000;  // inside the identity map
+  explicit MsixRig(BareBus& bus, MsiWindow::Sink sink)
+      : window(std::move(sink)),
+        system(MemoryRegion::alias("pci-dma-system", &bus.memory_root(), 0, 1ull << 32)),
+        pci(*pci_memory, *pci_io, dma) {
+    bus.memory_root().add_subregion(0, pci_memory.get(), -1);
+    dma_root->add_subregion(0, system.get());
+    dma_root->add_subregion(MsiWindow::kBase, window.region(), 1);
+    pci.plug(function, pci::devfn(3, 0));
+    // What firmware and the driver's PCI core do: place the BAR, enable
+    // memory decoding, bus mastering and MSI-X.
+    function.config_write(pci::kBar0, static_cast<uint32_t>(kBar), 4);
+    function.config_write(pci::kCommand, pci::kCommandMemory | pci::kCommandMaster, 2);
+    function.config_write(function.msix()->capability() + 2u, PciMsix::kControlEnable, 2);
+  }
+  std::unique_ptr<MemoryRegion> pci_memory = MemoryRegion::container("pci-memory", 1ull << 32);
+  std::unique_ptr<MemoryRegion> pci_io = MemoryRegion::container("pci-io", 0x10000);
+  MsiWindow window;
+  std::unique_ptr<MemoryRegion> dma_root = MemoryRegion::container("pci-dma", 1ull << 32);
+  std::unique_ptr<MemoryRegion> system;
+  AddressSpace dma{"pci-dma", dma_root.get()};
+  PciBus pci;
+  MsixFunction function;
+};
+
+// The guest programs the function's MSI-X table entry (address 0xFEE00000,
+// vector 0x61, unmasked) through MMIO, enables its LAPIC and sleeps in HLT;
+// the function's interrupt reaches the in-kernel LAPIC through the MSI
+// window and KVM_SIGNAL_MSI and wakes it.
+void expect_msix_wakes_halt(KvmAccelerator& accel, MsiWindow::Sink sink) {
+  KernelApicRig rig;
+  MsixRig msix(rig.bus, std::move(sink));
+  const Bytes code = concat(
+      {
+          0xbf, 0x00, 0x00, 0x00, 0x20,                                // mov edi, kBar
+          0xc7, 0x07, 0x00, 0x00, 0xe0, 0xfe,                          // address 0xfee00000
+          0xc7, 0x47, 0x04, 0x00, 0x00, 0x00, 0x00,                    // upper address 0
+          0xc7, 0x47, 0x08, 0x61, 0x00, 0x00, 0x00,                    // data: vector 0x61
+          0xc7, 0x47, 0x0c, 0x00, 0x00, 0x00, 0x00,                    // unmasked
+          0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00,  // SVR = 0x1ff
+          0xfb,                                                        // sti
+          0xf4,                                                        // hlt
+      },
+      kStop);
+  rig.start(code, {{0x61, kEoiHandler}}, accel);
+  rig.run_async();
+  std::this_thread::sleep_for(100ms);  // asleep in KVM's HLT by now
+  {
+    DeviceLockGuard lock;
+    EXPECT_FALSE(msix.function.msix()->vector_masked(0)) << "the guest's table writes got lost";
+    msix.function.msix()->notify(0);
+  }
+  rig.join();
+  ASSERT_TRUE(rig.stopped_by_guest()) << "the MSI never came";
+  EXPECT_EQ(rig.vcpu->state().regs[kR12], kCode + code.size() - kStop.size());  // after the HLT
+}
+
+TEST(KvmIrqchip, PciMsixReachesTheKernelLapic) {
+  SKIP_WITHOUT_SPLIT(accel);
+  kvm::SplitIrqchip* lapics = accel->split_irqchip();
+  expect_msix_wakes_halt(*accel, [lapics](uint64_t address, uint32_t data) {
+    lapics->send_msi(kvm::MsiMessage{address, data});
+  });
+}
+
+TEST(KvmIrqchip, KernelIrqchipOnPciMsixReachesTheLapic) {
+  SKIP_WITHOUT_KERNEL_IRQCHIP(accel);
+  kvm::InKernelIrqchip* irqchip = accel->in_kernel_irqchip();
+  expect_msix_wakes_halt(*accel, [irqchip](uint64_t address, uint32_t data) {
+    irqchip->send_msi(kvm::MsiMessage{address, data});
+  });
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // virtio-blk-pci with no CPU: the test is the driver. It finds the virtio
 // capabilities in configuration space, negotiates features, lays out split
 // virtqueues in guest RAM and submits requests, over the modern interface
-// (BAR 4) and the legacy one (I/O BAR 0).
+// (BAR 4) and the legacy one (I/O BAR 0), with INTx or MSI-X (BAR 1; the
+// messages land in an MSI window at 0xFEE00000, as on the pc machine).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -11,7 +12,9 @@
 #include "core/irq.h"
 #include "core/memory.h"
 #include "hw/block/drive_backend.h"
+#include "hw/intc/msi_window.h"
 #include "hw/pci/i440fx.h"
+#include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/piix3.h"
 #include "hw/virtio/virtio_blk_pci.h"
@@ -54,19 +57,23 @@ class MemDrive : public DriveBackend {
 constexpr uint8_t kSlot = 4;
 constexpr uint16_t kLegacyPort = 0xc000;
 constexpr uint64_t kModernBase = 0xfe000000;
+constexpr uint64_t kMsixBase = 0xfe100000;
 constexpr uint64_t kDesc = 0x10000, kAvail = 0x11000, kUsed = 0x12000;
 constexpr uint16_t kQueueSize = 16;
 
 struct Caps {
   uint32_t common = 0, isr = 0, device = 0, notify = 0, notify_mult = 0;
   unsigned pci_cfg = 0;
+  unsigned msix = 0;
 };
+
+using Message = std::pair<uint64_t, uint32_t>;
 
 class VirtioBlkTest : public ::testing::Test {
  protected:
   void SetUp() override { make_device(false); }
 
-  void make_device(bool read_only) {
+  void make_device(bool read_only, unsigned msix_vectors = kVirtioBlkPciVectors) {
     dev_.reset();
     drive_ = std::make_unique<MemDrive>(1 << 20, read_only);
     for (size_t i = 0; i < drive_->bytes.size(); ++i)
@@ -75,6 +82,7 @@ class VirtioBlkTest : public ::testing::Test {
       system_->add_subregion(0, ram_.get());
       system_->add_subregion(0, pci_mem_.get(), -1);
       io_->add_subregion(0, pci_io_.get(), -1);
+      system_->add_subregion(MsiWindow::kBase, msi_window_.region());
       irq11_.set_handler([this](bool level) { irq_ = level; });
       std::array<IrqLine*, 16> lines{};
       lines[11] = &irq11_;
@@ -86,7 +94,7 @@ class VirtioBlkTest : public ::testing::Test {
       piix3_->connect(*bus_);
       for (int p = 0; p < 4; ++p) piix3_->set_route(p, 11);
     }
-    dev_ = make_virtio_blk_pci(*drive_, "vx86-serial");
+    dev_ = make_virtio_blk_pci(*drive_, "vx86-serial", msix_vectors);
     unplugged_ = false;
     // PciBus keeps its pointer; a fresh device needs a fresh slot.
     bus_->plug(*dev_, pci::devfn(kSlot + plugs_++, 0));
@@ -94,6 +102,7 @@ class VirtioBlkTest : public ::testing::Test {
     cfg_write(0x10, kLegacyPort, 4);
     cfg_write(0x20, static_cast<uint32_t>(kModernBase), 4);
     cfg_write(0x24, 0, 4);
+    cfg_write(0x14, static_cast<uint32_t>(kMsixBase), 4);  // BAR 1
     cfg_write(0x04, pci::kCommandIo | pci::kCommandMemory | pci::kCommandMaster, 2);
     find_caps();
   }
@@ -110,6 +119,10 @@ class VirtioBlkTest : public ::testing::Test {
   void find_caps() {
     caps_ = {};
     for (unsigned cap = cfg_read(0x34, 1); cap; cap = cfg_read(cap + 1, 1)) {
+      if (cfg_read(cap, 1) == pci::kCapMsix) {
+        caps_.msix = cap;
+        continue;
+      }
       ASSERT_EQ(cfg_read(cap, 1), pci::kCapVendor);
       unsigned type = cfg_read(cap + 3, 1);
       if (type != 5) {
@@ -240,6 +253,9 @@ class VirtioBlkTest : public ::testing::Test {
   std::unique_ptr<MemoryRegion> pci_mem_ = MemoryRegion::container("pci-mem", UINT64_MAX);
   std::unique_ptr<MemoryRegion> io_ = MemoryRegion::container("io", 0x10000);
   std::unique_ptr<MemoryRegion> pci_io_ = MemoryRegion::container("pci-io", 0x10000);
+  std::vector<Message> messages_;
+  MsiWindow msi_window_{
+      [this](uint64_t address, uint32_t data) { messages_.emplace_back(address, data); }};
   AddressSpace mem_{"memory", system_.get()};
   AddressSpace io_space_{"io", io_.get()};
   std::unique_ptr<PciBus> bus_;
@@ -501,6 +517,176 @@ TEST_F(VirtioBlkTest, MachineResetClearsEverything) {
   EXPECT_EQ(dev_->bar_address(4), PciDevice::kUnmapped);
   EXPECT_EQ(dev_->virtio().status(), 0u);
   EXPECT_FALSE(dev_->virtio().queue(0).ready());
+}
+
+// --- MSI-X.
+
+class VirtioBlkMsixTest : public VirtioBlkTest {
+ protected:
+  uint16_t msix_control() { return static_cast<uint16_t>(cfg_read(caps_.msix + 2, 2)); }
+  void set_msix_control(uint16_t v) { cfg_write(caps_.msix + 2, v, 2); }
+  // Table entry: destination APIC `dest`, vector `vector`, mask bit.
+  void program_entry(unsigned n, uint8_t dest, uint8_t vector, bool masked) {
+    const uint64_t entry = kMsixBase + 16 * n;
+    mem_.write(entry, 0xfee00000u | uint32_t{dest} << 12, 4);
+    mem_.write(entry + 4, 0, 4);
+    mem_.write(entry + 8, vector, 4);
+    mem_.write(entry + 12, masked ? 1 : 0, 4);
+  }
+  void set_entry_masked(unsigned n, bool masked) {
+    mem_.write(kMsixBase + 16 * n + 12, masked ? 1 : 0, 4);
+  }
+  uint64_t pba() { return mem_.read(kMsixBase + 0x800, 8); }
+  // A driver as Linux's virtio_pci: MSI-X on, vector 0 for configuration
+  // changes and vector 1 for the request queue.
+  void init_with_vectors() {
+    program_entry(0, 0, 0x41, false);
+    program_entry(1, 1, 0x42, false);
+    set_msix_control(PciMsix::kControlEnable);
+    ASSERT_TRUE(modern_init(kFeatures));
+    set_common(0x10, 0, 2);
+    set_common(0x16, 0, 2);
+    set_common(0x1a, 1, 2);
+  }
+};
+
+TEST_F(VirtioBlkMsixTest, CapabilityDescribesTableAndPbaInBar1) {
+  ASSERT_NE(caps_.msix, 0u);
+  EXPECT_EQ(msix_control(), kVirtioBlkPciVectors - 1);  // table size N-1, disabled, unmasked
+  EXPECT_EQ(cfg_read(caps_.msix + 4, 4), 1u);           // table at 0 of BAR 1
+  EXPECT_EQ(cfg_read(caps_.msix + 8, 4), 0x801u);       // PBA at 0x800 of BAR 1
+  EXPECT_EQ(cfg_read(0x14, 4), static_cast<uint32_t>(kMsixBase));  // a 32-bit memory BAR
+  // Every vector starts masked, nothing pending.
+  EXPECT_EQ(mem_.read(kMsixBase + 12, 4), 1u);
+  EXPECT_EQ(mem_.read(kMsixBase + 16 + 12, 4), 1u);
+  EXPECT_EQ(pba(), 0u);
+  // Only the mask bit of Vector Control is writable.
+  mem_.write(kMsixBase + 12, 0xfffffffe, 4);
+  EXPECT_EQ(mem_.read(kMsixBase + 12, 4), 0u);
+  // The table takes 64-bit accesses too.
+  mem_.write(kMsixBase, 0x00000000fee03000ull, 8);
+  EXPECT_EQ(mem_.read(kMsixBase, 8), 0xfee03000u);
+}
+
+TEST_F(VirtioBlkMsixTest, QueueInterruptIsTheQueuesVectorAndNotIntx) {
+  init_with_vectors();
+  EXPECT_EQ(common(0x10, 2), 0u);
+  EXPECT_EQ(common(0x1a, 2), 1u);
+  EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
+  ASSERT_EQ(messages_.size(), 1u);
+  EXPECT_EQ(messages_[0], Message(0xfee01000u, 0x42u));
+  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(cfg_read(pci::kStatus, 2) & pci::kStatusInterrupt);
+}
+
+TEST_F(VirtioBlkMsixTest, ConfigurationChangeUsesTheConfigVector) {
+  init_with_vectors();
+  // A descriptor that points at itself: the device needs a reset and says so
+  // with a configuration interrupt.
+  put_desc(kDesc, 0, 0x30000, 16, Virtqueue::kDescNext, 0);
+  make_available(0);
+  notify_modern();
+  ASSERT_EQ(messages_.size(), 1u);
+  EXPECT_EQ(messages_[0], Message(0xfee00000u, 0x41u));
+}
+
+TEST_F(VirtioBlkMsixTest, MaskedVectorIsPendingUntilUnmasked) {
+  init_with_vectors();
+  set_entry_masked(1, true);
+  EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
+  EXPECT_TRUE(messages_.empty());
+  EXPECT_EQ(pba(), 2u);
+  set_entry_masked(1, false);
+  ASSERT_EQ(messages_.size(), 1u);
+  EXPECT_EQ(messages_[0], Message(0xfee01000u, 0x42u));
+  EXPECT_EQ(pba(), 0u);
+}
+
+TEST_F(VirtioBlkMsixTest, FunctionMaskHoldsEveryVector) {
+  init_with_vectors();
+  set_msix_control(PciMsix::kControlEnable | PciMsix::kControlFunctionMask);
+  EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
+  EXPECT_TRUE(messages_.empty());
+  EXPECT_EQ(pba(), 2u);
+  set_msix_control(PciMsix::kControlEnable);
+  EXPECT_EQ(messages_.size(), 1u);
+  EXPECT_EQ(pba(), 0u);
+}
+
+TEST_F(VirtioBlkMsixTest, NoVectorMeansNoInterrupt) {
+  init_with_vectors();
+  set_common(0x1a, 0xffff, 2);
+  EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
+  EXPECT_TRUE(messages_.empty());
+  EXPECT_FALSE(irq_);
+  // A vector beyond the table is refused: it reads back as NO_VECTOR.
+  set_common(0x1a, 7, 2);
+  EXPECT_EQ(common(0x1a, 2), 0xffffu);
+  set_common(0x10, 2, 2);
+  EXPECT_EQ(common(0x10, 2), 0xffffu);
+}
+
+TEST_F(VirtioBlkMsixTest, NoMessageWithoutBusMastering) {
+  init_with_vectors();
+  // A message is a memory write: with bus mastering off it never leaves.
+  cfg_write(0x04, pci::kCommandIo | pci::kCommandMemory, 2);
+  dev_->msix()->notify(1);
+  EXPECT_TRUE(messages_.empty());
+  cfg_write(0x04, pci::kCommandIo | pci::kCommandMemory | pci::kCommandMaster, 2);
+  dev_->msix()->notify(1);
+  EXPECT_EQ(messages_.size(), 1u);
+}
+
+TEST_F(VirtioBlkMsixTest, DisabledMsixFallsBackToIntx) {
+  init_with_vectors();
+  set_msix_control(0);
+  EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
+  EXPECT_TRUE(messages_.empty());
+  EXPECT_TRUE(irq_);
+  // Enabling MSI-X takes INTx away even while the ISR is set.
+  set_msix_control(PciMsix::kControlEnable);
+  EXPECT_FALSE(irq_);
+  EXPECT_EQ(read_isr(), virtio::kIsrQueue);
+}
+
+TEST_F(VirtioBlkMsixTest, VectorsZeroMeansNoMsixCapability) {
+  make_device(false, 0);
+  EXPECT_EQ(caps_.msix, 0u);
+  EXPECT_EQ(cfg_read(0x14, 4), 0u);  // no BAR 1
+  ASSERT_TRUE(modern_init(kFeatures));
+  set_common(0x1a, 0, 2);
+  EXPECT_EQ(common(0x1a, 2), 0xffffu);
+  EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
+  EXPECT_TRUE(irq_);
+}
+
+TEST_F(VirtioBlkMsixTest, LegacyLayoutMovesTheConfigurationWhileMsixIsOn) {
+  const uint64_t capacity = (1u << 20) / 512;
+  EXPECT_EQ(io_space_.read(kLegacyPort + VirtioPci::kLegacyConfigOffset, 4), capacity);
+  set_msix_control(PciMsix::kControlEnable);
+  EXPECT_EQ(io_space_.read(kLegacyPort + VirtioPci::kLegacyConfigOffsetMsix, 4), capacity);
+  EXPECT_EQ(io_space_.read(kLegacyPort + 0x14, 2), 0xffffu);  // config vector
+  io_space_.write(kLegacyPort + 0x14, 1, 2);
+  io_space_.write(kLegacyPort + 0x0e, 0, 2);  // queue 0
+  io_space_.write(kLegacyPort + 0x16, 0, 2);
+  EXPECT_EQ(io_space_.read(kLegacyPort + 0x14, 2), 1u);
+  EXPECT_EQ(io_space_.read(kLegacyPort + 0x16, 2), 0u);
+  EXPECT_EQ(common(0x10, 2), 1u);  // one set of vectors behind both interfaces
+}
+
+TEST_F(VirtioBlkMsixTest, ResetMasksEverythingAndForgetsVectors) {
+  init_with_vectors();
+  EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
+  set_common(0x14, 0, 1);  // driver reset: vectors go
+  EXPECT_EQ(common(0x10, 2), 0xffffu);
+  set_common(0x16, 0, 2);
+  EXPECT_EQ(common(0x1a, 2), 0xffffu);
+  dev_->reset();  // machine reset: MSI-X off, entries masked and cleared
+  cfg_write(0x14, static_cast<uint32_t>(kMsixBase), 4);
+  cfg_write(0x04, pci::kCommandMemory, 2);
+  EXPECT_EQ(msix_control(), kVirtioBlkPciVectors - 1);
+  EXPECT_EQ(mem_.read(kMsixBase + 16 + 8, 4), 0u);
+  EXPECT_EQ(mem_.read(kMsixBase + 16 + 12, 4), 1u);
 }
 
 }  // namespace

@@ -97,6 +97,14 @@ TEST(CliTest, DeviceOptionsCheckedAgainstProperties) {
   expect_one_line_error(vx86({"-bios", hello_guest(), "-global", "isa-debug-exit.bogus=1",
                               "-device", "isa-debug-exit"}),
                         "invalid parameter 'bogus'");
+  const std::string disk =
+      (std::filesystem::temp_directory_path() / "vx86-cli-vectors.img").string();
+  std::ofstream(disk) << std::string(1 << 16, '\0');
+  expect_one_line_error(
+      vx86({"-bios", hello_guest(), "-drive", "file=" + disk + ",format=raw,if=none,id=d0",
+            "-device", "virtio-blk-pci,drive=d0,vectors=4096"}),
+      "-device virtio-blk-pci: parameter 'vectors' must be at most 2048");
+  std::filesystem::remove(disk);
 }
 
 TEST(CliTest, KernelProblemsAreExplained) {

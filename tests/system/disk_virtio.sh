@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # disk_virtio.sh VX86 VX86_IMG GUEST_DIR ACCEL [DRIVE_STYLE [APPEND]]
-# Boots the Debian guest with a qcow2 disk on virtio-blk (-drive if=virtio, or
-# with DRIVE_STYLE=device: -drive if=none,id=d0 -device virtio-blk-pci,drive=d0),
-# or with DRIVE_STYLE=ide on the PIIX IDE (-drive if=ide, plus a -cdrom whose
-# first 512 KiB the guest reads through ATAPI).
+# Boots the Debian guest with a qcow2 disk on virtio-blk (-drive if=virtio:
+# its interrupts must be MSI-X messages; or with DRIVE_STYLE=device-intx:
+# -drive if=none,id=d0 -device virtio-blk-pci,drive=d0,vectors=0, whose
+# interrupts are INTx), or with DRIVE_STYLE=ide on the PIIX IDE (-drive
+# if=ide, plus a -cdrom whose first 512 KiB the guest reads through ATAPI).
 # APPEND adds to the kernel command line (acpi=off: INTx through the 8259 and
 # the interrupt line register instead of the IOAPIC and the ACPI _PRT).
 # The image starts with 512 KiB of host data; the guest's "disk" workload
@@ -35,8 +36,8 @@ truncate -s 64M "$dir/disk.raw"
 "$img" convert -f raw -O qcow2 "$dir/disk.raw" "$dir/disk.qcow2" || { echo "FAIL: vx86-img convert"; exit 1; }
 rm "$dir/disk.raw"
 
-if [ "$style" = device ]; then
-  drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=none,id=d0" -device virtio-blk-pci,drive=d0)
+if [ "$style" = device-intx ]; then
+  drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=none,id=d0" -device virtio-blk-pci,drive=d0,vectors=0)
 elif [ "$style" = ide ]; then
   head -c 1048576 /dev/urandom > "$dir/cd.iso"
   drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=ide" -cdrom "$dir/cd.iso")
@@ -74,6 +75,20 @@ if [ "$style" = ide ]; then
   want_cd=$(head -c 524288 "$dir/cd.iso" | sha256sum | cut -d' ' -f1)
   grep -q "vx86-result: cdrom-data $want_cd" "$out" || { echo "FAIL: the guest read other data from the CD-ROM"; fail=1; }
 fi
+# The interrupt path: MSI-X messages, or INTx through the IOAPIC or the 8259.
+case "$style" in
+  if) want_irq="PCI-MSI[^ ]* [1-9][0-9]* virtio0-req.0" ;;  # (the only MSI kind offered is MSI-X)
+  device-intx) case "$append" in
+      *acpi=off*) want_irq="XT-PIC [1-9][0-9]* virtio0" ;;
+      *) want_irq="IO-APIC [1-9][0-9]* virtio0" ;;
+    esac ;;
+  *) want_irq= ;;
+esac
+if [ -n "$want_irq" ] && ! grep -q "vx86-result: disk-irq $want_irq[[:space:]]*$" "$out"; then
+  echo "FAIL: the disk's interrupts did not come as '$want_irq':"
+  grep "disk-irq" "$out" | sed 's/^/  /'
+  fail=1
+fi
 if "$img" check "$dir/disk.qcow2" > "$dir/check" 2>&1; then :; else
   echo "FAIL: vx86-img check reports a problem:"; cat "$dir/check"; fail=1
 fi
@@ -94,4 +109,5 @@ if [ "$fail" -ne 0 ]; then
 fi
 # How libata drove the IDE devices (PIO or DMA mode), for the log.
 [ "$style" = ide ] && grep -E "ata[0-9]\.0[01]: (ATA|ATAPI|configured)" "$out" | sed 's/^/  /'
+grep "disk-irq" "$out" | sed 's/^.*disk-irq/  interrupts:/'
 echo "PASS ($style): the guest read the image's data and wrote 2 MiB that the host reads back from the qcow2 image"
