@@ -90,6 +90,7 @@ void KvmAccelerator::init(const KeyValues* opts) {
        KVM_GUESTDBG_BLOCKIRQ) != 0;
   load_supported_cpuid();
   create_irqchip(irqchip_chosen);
+  if (irqchip_ == KernelIrqchip::kOff) filter_apic_msrs();
   int max_slots = check_extension(KVM_CAP_NR_MEMSLOTS);
   slots_ = std::make_unique<kvm::MemorySlots>(vm_fd_, max_slots > 0 ? max_slots : 32,
                                               check_extension(KVM_CAP_READONLY_MEM) != 0);
@@ -119,6 +120,38 @@ void KvmAccelerator::create_irqchip(bool chosen_by_user) {
     return;
   }
   split_irqchip_ = std::make_unique<kvm::SplitIrqchip>(vm_fd_);
+}
+
+void KvmAccelerator::filter_apic_msrs() {
+  // Without KVM's LAPIC, KVM keeps IA32_APIC_BASE to itself and refuses the
+  // x2APIC MSRs; vx86's LAPIC must see both. IA32_APIC_BASE is filtered (its
+  // accesses exit with KVM_MSR_EXIT_REASON_FILTER); x2APIC MSRs cannot be
+  // filtered, but KVM fails them without its LAPIC, and failed accesses exit
+  // with KVM_MSR_EXIT_REASON_INVAL. A KVM without these exits keeps its own
+  // behaviour (and CPUID then hides x2APIC). Some kernels answer the
+  // capability check with 1 rather than the mask of reasons: enabling them is
+  // the real test.
+  if (check_extension(KVM_CAP_X86_USER_SPACE_MSR) <= 0 ||
+      !check_extension(KVM_CAP_X86_MSR_FILTER)) {
+    return;
+  }
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_X86_USER_SPACE_MSR;
+  cap.args[0] = KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_INVAL;
+  if (ioctl(vm_fd_, KVM_ENABLE_CAP, &cap) < 0) return;
+  // A range's bitmap allows an access where a bit is set: an all-zero bitmap
+  // sends every access to user space; other MSRs stay KVM's.
+  static uint8_t deny[1] = {};
+  kvm_msr_filter filter{};
+  filter.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
+  constexpr uint32_t kMsrApicBase = 0x1b;
+  filter.ranges[0] = {KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, 1, kMsrApicBase, deny};
+  if (ioctl(vm_fd_, KVM_X86_SET_MSR_FILTER, &filter) < 0) {
+    std::fprintf(stderr, "vx86: kvm: KVM_X86_SET_MSR_FILTER failed (%s): x2APIC hidden\n",
+                 std::strerror(errno));
+    return;
+  }
+  apic_msrs_in_user_space_ = true;
 }
 
 void KvmAccelerator::check_required_capabilities() {

@@ -58,11 +58,15 @@ class KvmAccelerator : public Accelerator {
   KernelIrqchip irqchip() const { return irqchip_; }
   kvm::SplitIrqchip* split_irqchip() const { return split_irqchip_.get(); }
   kvm::InKernelIrqchip* in_kernel_irqchip() const { return in_kernel_irqchip_.get(); }
+  // kernel-irqchip=off: the local APIC's MSRs (IA32_APIC_BASE and the x2APIC
+  // range) exit to vx86 (KVM_X86_SET_MSR_FILTER) and reach vx86's LAPIC.
+  bool apic_msrs_in_user_space() const { return apic_msrs_in_user_space_; }
 
  private:
   void check_required_capabilities();
   void load_supported_cpuid();
   void create_irqchip(bool chosen_by_user);
+  void filter_apic_msrs();
 
   std::string device_ = "/dev/kvm";
   int kvm_fd_ = -1;
@@ -74,6 +78,7 @@ class KvmAccelerator : public Accelerator {
   bool has_debugregs_ = false;
   bool has_guest_debug_ = false;
   bool has_guest_debug_block_irq_ = false;
+  bool apic_msrs_in_user_space_ = false;
   std::vector<kvm_cpuid_entry2> supported_cpuid_;
   std::unique_ptr<kvm::MemorySlots> slots_;
   KernelIrqchip irqchip_ = KernelIrqchip::kSplit;

@@ -17,6 +17,8 @@ struct CpuidOptions {
   unsigned apic_id = 0;
   unsigned cpu_count = 1;
   bool in_kernel_lapic = false;  // x2APIC and the TSC deadline timer need it
+  // ...or, for x2APIC, vx86's LAPIC with its MSRs routed to user space.
+  bool user_space_apic_msrs = false;
   // The vCPU's TSC rate (KVM_GET_TSC_KHZ); 0 if unknown.
   uint32_t tsc_khz = 0;
 };

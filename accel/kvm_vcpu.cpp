@@ -128,6 +128,7 @@ void KvmVcpu::set_cpuid() {
   options.apic_id = static_cast<unsigned>(index_);
   options.cpu_count = bus_.cpu_count;
   options.in_kernel_lapic = kernel_lapic_;
+  options.user_space_apic_msrs = accel_.apic_msrs_in_user_space() && bus_.local_apic;
   options.tsc_khz = tsc_khz_;
   std::vector<kvm_cpuid_entry2> entries = kvm::filter_cpuid(accel_.supported_cpuid(), options);
   std::vector<uint64_t> buf(
@@ -443,6 +444,29 @@ void KvmVcpu::handle_port_io() {
   }
 }
 
+void KvmVcpu::handle_apic_msr() {
+  // IA32_APIC_BASE (filtered) and every access KVM failed come here
+  // (kvm_accel.cpp); vx86's LAPIC takes its own, the rest are the #GP KVM
+  // would have raised (KVM raises it when error is set).
+  auto& msr = run_->msr;
+  const bool write = run_->exit_reason == KVM_EXIT_X86_WRMSR;
+  const bool apic_msr = msr.index == kMsrApicBase || (msr.index >= 0x800 && msr.index <= 0x8ff);
+  CpuLocalApic::MsrAccess result = CpuLocalApic::MsrAccess::kNotMine;
+  if (CpuLocalApic* apic = bus_.local_apic; apic && apic_msr) {
+    DeviceLockGuard lock;
+    // The TSC is only for the TSC deadline MSR, which stays KVM's.
+    uint64_t value = msr.data;
+    result =
+        write ? apic->cpu_write_msr(msr.index, value, 0) : apic->cpu_read_msr(msr.index, &value);
+    msr.data = value;
+  }
+  msr.error = result == CpuLocalApic::MsrAccess::kDone ? 0 : 1;
+  if (msr.error) {
+    VX86_LOG(kLogGuestErrors, "kvm: vCPU %d: %s of MSR 0x%x -> #GP\n", index_,
+             write ? "wrmsr" : "rdmsr", msr.index);
+  }
+}
+
 void KvmVcpu::handle_mmio() {
   auto& mmio = run_->mmio;
   const unsigned len = mmio.len;
@@ -528,6 +552,10 @@ VcpuExit KvmVcpu::run() {
         break;
       case KVM_EXIT_MMIO:
         handle_mmio();
+        break;
+      case KVM_EXIT_X86_RDMSR:
+      case KVM_EXIT_X86_WRMSR:
+        handle_apic_msr();
         break;
       case KVM_EXIT_IRQ_WINDOW_OPEN:
       case KVM_EXIT_INTR:

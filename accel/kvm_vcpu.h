@@ -73,6 +73,7 @@ class KvmVcpu : public Vcpu {
   bool translate(uint64_t vaddr, uint64_t* paddr);
   void handle_port_io();
   void handle_mmio();
+  void handle_apic_msr();
   // Injects what the interrupt controller has, or asks KVM for an exit
   // when the guest can take it.
   void inject_interrupts();

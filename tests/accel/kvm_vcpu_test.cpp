@@ -18,11 +18,13 @@
 #include "accel/kvm_accel.h"
 #include "accel/kvm_vcpu.h"
 #include "accel/tcg_vcpu.h"
+#include "core/clock.h"
 #include "core/device_lock.h"
 #include "core/irq.h"
 #include "core/memory.h"
 #include "core/options.h"
 #include "core/system_control.h"
+#include "hw/intc/lapic.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
 #include "tests/accel/kvm_test_bus.h"
@@ -293,6 +295,80 @@ TEST(KvmVcpu, InterruptFromUserSpaceControllerWakesHalt) {
   EXPECT_EQ(kvm.regs[kR11], kCode + 2);  // interrupted after the first HLT
   EXPECT_EQ(kvm.rip, kHandlers + 16 * OneVectorSource::kVector + 5);
   expect_same(kvm, tcg);
+}
+
+// kernel-irqchip=off: the guest reads IA32_APIC_BASE, switches vx86's LAPIC
+// to x2APIC mode, enables it, reads its x2APIC ID and sends itself an IPI
+// through the x2APIC ICR; the handler EOIs through the EOI MSR. Every one of
+// those MSRs reaches vx86's LAPIC (KVM's MSR filter) as under TCG.
+struct X2apicOutcome {
+  Outcome run;
+  uint64_t apic_base = 0;
+};
+
+template <typename MakeVcpu>
+X2apicOutcome run_x2apic_program(MakeVcpu make_vcpu) {
+  BareBus bus;
+  Clocks clocks;
+  ApicBus apic_bus;
+  LocalApic apic(clocks, apic_bus, 0, true);
+  bus.load(kCode, {
+                      0xb9, 0x1b, 0x00, 0x00, 0x00,  // mov ecx, IA32_APIC_BASE
+                      0x0f, 0x32,                    // rdmsr
+                      0x49, 0x89, 0xc0,              // mov r8, rax
+                      0x0d, 0x00, 0x0c, 0x00, 0x00,  // or eax, enable | x2APIC
+                      0x0f, 0x30,                    // wrmsr
+                      0xb9, 0x0f, 0x08, 0x00, 0x00,  // mov ecx, SVR
+                      0xb8, 0xff, 0x01, 0x00, 0x00,  // mov eax, 0x1ff
+                      0x31, 0xd2,                    // xor edx, edx
+                      0x0f, 0x30,                    // wrmsr
+                      0xb9, 0x02, 0x08, 0x00, 0x00,  // mov ecx, x2APIC ID
+                      0x0f, 0x32,                    // rdmsr
+                      0x49, 0x89, 0xc1,              // mov r9, rax
+                      0xb9, 0x30, 0x08, 0x00, 0x00,  // mov ecx, ICR
+                      0xb8, 0x44, 0x00, 0x04, 0x00,  // mov eax, self | vector 0x44
+                      0x0f, 0x30,                    // wrmsr
+                      0xfb,                          // sti
+                      0xf4,                          // hlt
+                      0xf4,                          // hlt
+                  });
+  bus.load(kHandlers + 16 * 0x44, {
+                                      0x49, 0xff, 0xc5,              // inc r13
+                                      0xb9, 0x0b, 0x08, 0x00, 0x00,  // mov ecx, EOI
+                                      0x31, 0xc0,                    // xor eax, eax
+                                      0x0f, 0x30,                    // wrmsr
+                                      0x48, 0xcf,                    // iretq
+                                  });
+  CpuBus cpu_bus = bus.bus();
+  cpu_bus.local_apic = &apic;
+  cpu_bus.interrupts = &apic;
+  std::unique_ptr<Vcpu> vcpu = make_vcpu(cpu_bus);
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  X2apicOutcome o;
+  o.run = finish(*vcpu, vcpu->run(), bus);
+  DeviceLockGuard lock;
+  apic.cpu_read_msr(LocalApic::kMsrApicBase, &o.apic_base);
+  return o;
+}
+
+TEST(KvmVcpu, ApicMsrsReachTheUserSpaceLapic) {
+  SKIP_WITHOUT_KVM(accel, "off");
+  if (!accel->apic_msrs_in_user_space()) {
+    GTEST_SKIP() << "this KVM cannot send MSR accesses to user space (KVM_CAP_X86_MSR_FILTER)";
+  }
+  X2apicOutcome kvm = run_x2apic_program([&](const CpuBus& b) { return accel->create_vcpu(0, b); });
+  X2apicOutcome tcg = run_x2apic_program([](const CpuBus& b) {
+    return std::make_unique<TcgVcpu>(0, b, *x86::find_cpu_model("qemu64"), nullptr);
+  });
+  EXPECT_EQ(kvm.run.exit, VcpuExit::kHalted);
+  EXPECT_EQ(kvm.run.regs[kR8],
+            LocalApic::kDefaultBase | LocalApic::kBaseEnable | LocalApic::kBaseBsp);
+  EXPECT_EQ(kvm.run.regs[kR9], 0u);   // x2APIC ID
+  EXPECT_EQ(kvm.run.regs[kR13], 1u);  // the self-IPI's handler ran once
+  EXPECT_EQ(kvm.apic_base, kvm.run.regs[kR8] | LocalApic::kBaseX2apic);
+  expect_same(kvm.run, tcg.run);
+  EXPECT_EQ(kvm.apic_base, tcg.apic_base);
 }
 
 // A local APIC that only delivers a start-up IPI.
