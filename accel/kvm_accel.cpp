@@ -123,9 +123,10 @@ void KvmAccelerator::create_irqchip(bool chosen_by_user) {
 }
 
 void KvmAccelerator::filter_apic_msrs() {
-  // Without KVM's LAPIC, KVM keeps IA32_APIC_BASE to itself and refuses the
-  // x2APIC MSRs; vx86's LAPIC must see both. IA32_APIC_BASE is filtered (its
-  // accesses exit with KVM_MSR_EXIT_REASON_FILTER); x2APIC MSRs cannot be
+  // Without KVM's LAPIC, KVM keeps IA32_APIC_BASE and IA32_TSC_DEADLINE to
+  // itself and refuses the x2APIC MSRs; vx86's LAPIC must see them all. The
+  // first two are filtered (their accesses exit with
+  // KVM_MSR_EXIT_REASON_FILTER); x2APIC MSRs cannot be
   // filtered, but KVM fails them without its LAPIC, and failed accesses exit
   // with KVM_MSR_EXIT_REASON_INVAL. A KVM without these exits keeps its own
   // behaviour (and CPUID then hides x2APIC). Some kernels answer the
@@ -144,8 +145,9 @@ void KvmAccelerator::filter_apic_msrs() {
   static uint8_t deny[1] = {};
   kvm_msr_filter filter{};
   filter.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
-  constexpr uint32_t kMsrApicBase = 0x1b;
+  constexpr uint32_t kMsrApicBase = 0x1b, kMsrTscDeadline = 0x6e0;
   filter.ranges[0] = {KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, 1, kMsrApicBase, deny};
+  filter.ranges[1] = {KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, 1, kMsrTscDeadline, deny};
   if (ioctl(vm_fd_, KVM_X86_SET_MSR_FILTER, &filter) < 0) {
     std::fprintf(stderr, "vx86: kvm: KVM_X86_SET_MSR_FILTER failed (%s): x2APIC hidden\n",
                  std::strerror(errno));

@@ -58,8 +58,8 @@ class KvmAccelerator : public Accelerator {
   KernelIrqchip irqchip() const { return irqchip_; }
   kvm::SplitIrqchip* split_irqchip() const { return split_irqchip_.get(); }
   kvm::InKernelIrqchip* in_kernel_irqchip() const { return in_kernel_irqchip_.get(); }
-  // kernel-irqchip=off: the local APIC's MSRs (IA32_APIC_BASE and the x2APIC
-  // range) exit to vx86 (KVM_X86_SET_MSR_FILTER) and reach vx86's LAPIC.
+  // kernel-irqchip=off: the local APIC's MSRs (IA32_APIC_BASE,
+  // IA32_TSC_DEADLINE and the x2APIC range) exit to vx86 and reach its LAPIC.
   bool apic_msrs_in_user_space() const { return apic_msrs_in_user_space_; }
 
  private:

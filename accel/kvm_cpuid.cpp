@@ -97,8 +97,9 @@ std::vector<kvm_cpuid_entry2> filter_cpuid(const std::vector<kvm_cpuid_entry2>& 
     if (e.function == 1) {
       e.ebx = (e.ebx & 0x0000ffff) | (options.apic_id << 24) | ((options.cpu_count & 0xff) << 16);
       e.ecx |= kLeaf1EcxHypervisor;
-      // vx86's LAPIC counts its TSC deadline at 1 GHz, KVM's TSC at the host's rate.
-      if (!options.in_kernel_lapic) e.ecx &= ~kLeaf1EcxTscDeadline;
+      if (!options.in_kernel_lapic && !options.user_space_tsc_deadline) {
+        e.ecx &= ~kLeaf1EcxTscDeadline;
+      }
       if (!options.in_kernel_lapic && !options.user_space_apic_msrs) e.ecx &= ~kLeaf1EcxX2apic;
     }
     if (e.function == 0xb || e.function == 0x1f) e.edx = options.apic_id;

@@ -17,8 +17,10 @@ struct CpuidOptions {
   unsigned apic_id = 0;
   unsigned cpu_count = 1;
   bool in_kernel_lapic = false;  // x2APIC and the TSC deadline timer need it
-  // ...or, for x2APIC, vx86's LAPIC with its MSRs routed to user space.
+  // ...or vx86's LAPIC with its MSRs routed to user space (and, for the TSC
+  // deadline timer, told KVM's TSC rate).
   bool user_space_apic_msrs = false;
+  bool user_space_tsc_deadline = false;
   // The vCPU's TSC rate (KVM_GET_TSC_KHZ); 0 if unknown.
   uint32_t tsc_khz = 0;
 };

@@ -32,6 +32,7 @@ constexpr int kKickSignal = SIGUSR1;
 constexpr uint32_t kResetSignature = 0x00000663;
 constexpr uint32_t kMsrTsc = 0x10;
 constexpr uint32_t kMsrApicBase = 0x1b;
+constexpr uint32_t kMsrTscDeadline = 0x6e0;
 constexpr uint8_t kInt3 = 0xcc;
 constexpr uint32_t kDr7GlobalEnable = 0x2;  // G0; Gn is bit 2n+1
 
@@ -106,6 +107,11 @@ KvmVcpu::KvmVcpu(KvmAccelerator& accel, int index, const CpuBus& bus)
   run_ = static_cast<kvm_run*>(area);
   int khz = ioctl(fd_, KVM_GET_TSC_KHZ, 0);
   tsc_khz_ = khz > 0 ? static_cast<uint32_t>(khz) : 0;
+  if (bus_.local_apic && accel.apic_msrs_in_user_space() && tsc_khz_) {
+    // vx86's LAPIC turns TSC deadlines into time at KVM's TSC rate.
+    DeviceLockGuard lock;
+    bus_.local_apic->set_tsc_hz(uint64_t{tsc_khz_} * 1000);
+  }
   set_cpuid();
   probe_msrs();
   if (accel.has_xsave()) xsave_area_.assign(sizeof(kvm::XsaveArea), 0);
@@ -129,6 +135,7 @@ void KvmVcpu::set_cpuid() {
   options.cpu_count = bus_.cpu_count;
   options.in_kernel_lapic = kernel_lapic_;
   options.user_space_apic_msrs = accel_.apic_msrs_in_user_space() && bus_.local_apic;
+  options.user_space_tsc_deadline = options.user_space_apic_msrs && tsc_khz_ != 0;
   options.tsc_khz = tsc_khz_;
   std::vector<kvm_cpuid_entry2> entries = kvm::filter_cpuid(accel_.supported_cpuid(), options);
   std::vector<uint64_t> buf(
@@ -450,14 +457,17 @@ void KvmVcpu::handle_apic_msr() {
   // would have raised (KVM raises it when error is set).
   auto& msr = run_->msr;
   const bool write = run_->exit_reason == KVM_EXIT_X86_WRMSR;
-  const bool apic_msr = msr.index == kMsrApicBase || (msr.index >= 0x800 && msr.index <= 0x8ff);
+  const bool apic_msr = msr.index == kMsrApicBase || msr.index == kMsrTscDeadline ||
+                        (msr.index >= 0x800 && msr.index <= 0x8ff);
+  // A deadline is a TSC value: the LAPIC needs the guest's TSC of now.
+  uint64_t tsc = 0;
+  if (write && msr.index == kMsrTscDeadline) one_msr(fd_, kvm::kGetMsrs, kMsrTsc, &tsc);
   CpuLocalApic::MsrAccess result = CpuLocalApic::MsrAccess::kNotMine;
   if (CpuLocalApic* apic = bus_.local_apic; apic && apic_msr) {
     DeviceLockGuard lock;
-    // The TSC is only for the TSC deadline MSR, which stays KVM's.
     uint64_t value = msr.data;
     result =
-        write ? apic->cpu_write_msr(msr.index, value, 0) : apic->cpu_read_msr(msr.index, &value);
+        write ? apic->cpu_write_msr(msr.index, value, tsc) : apic->cpu_read_msr(msr.index, &value);
     msr.data = value;
   }
   msr.error = result == CpuLocalApic::MsrAccess::kDone ? 0 : 1;

@@ -71,6 +71,9 @@ class CpuLocalApic : public CpuInterruptSource {
   // tsc is the CPU's current TSC, for the deadline timer.
   virtual MsrAccess cpu_read_msr(uint32_t index, uint64_t* value) = 0;
   virtual MsrAccess cpu_write_msr(uint32_t index, uint64_t value, uint64_t tsc) = 0;
+  // The rate of the CPU's TSC, for the deadline timer (an accelerator whose
+  // TSC does not run at the model's rate says so before the guest runs).
+  virtual void set_tsc_hz(uint64_t hz) {}
   virtual uint64_t read_cr8() const = 0;
   virtual void write_cr8(uint64_t value) = 0;
   virtual bool nmi_pending() const = 0;

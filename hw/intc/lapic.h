@@ -160,6 +160,8 @@ class LocalApic : public Device, public IoOps, public CpuLocalApic {
   LocalApic(Clocks& clocks, ApicBus& bus, uint32_t apic_id, bool bsp,
             uint64_t tsc_hz = 1'000'000'000);
   ~LocalApic() override;
+  void set_tsc_hz(uint64_t hz) override { tsc_hz_ = hz; }
+  uint64_t tsc_hz() const { return tsc_hz_; }
 
   // This APIC's own xAPIC page, for machines with a memory view per CPU (see
   // ApicBus::mmio_region() for a shared one).
@@ -284,7 +286,7 @@ class LocalApic : public Device, public IoOps, public CpuLocalApic {
   ApicBus& bus_;
   const uint32_t initial_id_;
   const bool bsp_;
-  const uint64_t tsc_hz_;
+  uint64_t tsc_hz_;
   std::unique_ptr<MemoryRegion> region_;
   std::unique_ptr<Timer> timer_;
   std::array<IrqLine, 2> lint_;

@@ -297,6 +297,34 @@ TEST(KvmVcpu, InterruptFromUserSpaceControllerWakesHalt) {
   expect_same(kvm, tcg);
 }
 
+// Enables the LAPIC in x2APIC mode through its MSRs (R8: IA32_APIC_BASE as
+// it was), then SVR = 0x1ff.
+const Bytes kEnableX2apic = {
+    0xb9, 0x1b, 0x00, 0x00, 0x00,  // mov ecx, IA32_APIC_BASE
+    0x0f, 0x32,                    // rdmsr
+    0x49, 0x89, 0xc0,              // mov r8, rax
+    0x0d, 0x00, 0x0c, 0x00, 0x00,  // or eax, enable | x2APIC
+    0x0f, 0x30,                    // wrmsr
+    0xb9, 0x0f, 0x08, 0x00, 0x00,  // mov ecx, SVR
+    0xb8, 0xff, 0x01, 0x00, 0x00,  // mov eax, 0x1ff
+    0x31, 0xd2,                    // xor edx, edx
+    0x0f, 0x30,                    // wrmsr
+};
+// An interrupt handler (16 bytes) counting in R13 and EOIing through the x2APIC EOI MSR.
+const Bytes kX2apicEoiHandler = {
+    0x49, 0xff, 0xc5,              // inc r13
+    0xb9, 0x0b, 0x08, 0x00, 0x00,  // mov ecx, EOI
+    0x31, 0xc0,                    // xor eax, eax
+    0x31, 0xd2,                    // xor edx, edx
+    0x0f, 0x30,                    // wrmsr
+    0x48, 0xcf,                    // iretq
+};
+
+Bytes concat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 // kernel-irqchip=off: the guest reads IA32_APIC_BASE, switches vx86's LAPIC
 // to x2APIC mode, enables it, reads its x2APIC ID and sends itself an IPI
 // through the x2APIC ICR; the handler EOIs through the EOI MSR. Every one of
@@ -312,33 +340,18 @@ X2apicOutcome run_x2apic_program(MakeVcpu make_vcpu) {
   Clocks clocks;
   ApicBus apic_bus;
   LocalApic apic(clocks, apic_bus, 0, true);
-  bus.load(kCode, {
-                      0xb9, 0x1b, 0x00, 0x00, 0x00,  // mov ecx, IA32_APIC_BASE
-                      0x0f, 0x32,                    // rdmsr
-                      0x49, 0x89, 0xc0,              // mov r8, rax
-                      0x0d, 0x00, 0x0c, 0x00, 0x00,  // or eax, enable | x2APIC
-                      0x0f, 0x30,                    // wrmsr
-                      0xb9, 0x0f, 0x08, 0x00, 0x00,  // mov ecx, SVR
-                      0xb8, 0xff, 0x01, 0x00, 0x00,  // mov eax, 0x1ff
-                      0x31, 0xd2,                    // xor edx, edx
-                      0x0f, 0x30,                    // wrmsr
-                      0xb9, 0x02, 0x08, 0x00, 0x00,  // mov ecx, x2APIC ID
-                      0x0f, 0x32,                    // rdmsr
-                      0x49, 0x89, 0xc1,              // mov r9, rax
-                      0xb9, 0x30, 0x08, 0x00, 0x00,  // mov ecx, ICR
-                      0xb8, 0x44, 0x00, 0x04, 0x00,  // mov eax, self | vector 0x44
-                      0x0f, 0x30,                    // wrmsr
-                      0xfb,                          // sti
-                      0xf4,                          // hlt
-                      0xf4,                          // hlt
-                  });
-  bus.load(kHandlers + 16 * 0x44, {
-                                      0x49, 0xff, 0xc5,              // inc r13
-                                      0xb9, 0x0b, 0x08, 0x00, 0x00,  // mov ecx, EOI
-                                      0x31, 0xc0,                    // xor eax, eax
-                                      0x0f, 0x30,                    // wrmsr
-                                      0x48, 0xcf,                    // iretq
-                                  });
+  bus.load(kCode, concat(kEnableX2apic, {
+                                            0xb9, 0x02, 0x08, 0x00, 0x00,  // mov ecx, x2APIC ID
+                                            0x0f, 0x32,                    // rdmsr
+                                            0x49, 0x89, 0xc1,              // mov r9, rax
+                                            0xb9, 0x30, 0x08, 0x00, 0x00,  // mov ecx, ICR
+                                            0xb8, 0x44, 0x00, 0x04, 0x00,  // mov eax, self | 0x44
+                                            0x0f, 0x30,                    // wrmsr
+                                            0xfb,                          // sti
+                                            0xf4,                          // hlt
+                                            0xf4,                          // hlt
+                                        }));
+  bus.load(kHandlers + 16 * 0x44, kX2apicEoiHandler);
   CpuBus cpu_bus = bus.bus();
   cpu_bus.local_apic = &apic;
   cpu_bus.interrupts = &apic;
@@ -369,6 +382,99 @@ TEST(KvmVcpu, ApicMsrsReachTheUserSpaceLapic) {
   EXPECT_EQ(kvm.apic_base, kvm.run.regs[kR8] | LocalApic::kBaseX2apic);
   expect_same(kvm.run, tcg.run);
   EXPECT_EQ(kvm.apic_base, tcg.apic_base);
+}
+
+// kernel-irqchip=off: the guest arms vx86's LAPIC timer in TSC-deadline mode
+// for `delay` TSC ticks from now (R10), reads the deadline back and sleeps in
+// HLT; the timer's interrupt wakes it and the handler EOIs. Under KVM the
+// LAPIC counts at KVM's TSC rate, under TCG at its 1 GHz.
+struct DeadlineOutcome {
+  Outcome run;
+  uint64_t deadline_after = 1;
+  uint64_t lapic_tsc_hz = 0;  // the rate the LAPIC converts deadlines at
+};
+
+// ticks_per_ms: the vCPU's TSC rate.
+template <typename MakeVcpu, typename TicksPerMs>
+DeadlineOutcome run_tsc_deadline_program(MakeVcpu make_vcpu, TicksPerMs ticks_per_ms) {
+  BareBus bus;
+  Clocks clocks;
+  clocks.resume_virtual();
+  ApicBus apic_bus;
+  LocalApic apic(clocks, apic_bus, 0, true);
+  bus.load(kCode, concat(kEnableX2apic, {
+                                            0xb9, 0x32, 0x08, 0x00, 0x00,  // mov ecx, LVT timer
+                                            0xb8, 0x45, 0x00, 0x04, 0x00,  // TSC-deadline, 0x45
+                                            0x0f, 0x30,                    // wrmsr
+                                            0x0f, 0x31,                    // rdtsc
+                                            0x48, 0xc1, 0xe2, 0x20,        // shl rdx, 32
+                                            0x48, 0x09, 0xd0,              // or rax, rdx
+                                            0x4c, 0x01, 0xd0,              // add rax, r10
+                                            0x49, 0x89, 0xc3,              // mov r11, rax
+                                            0x48, 0x89, 0xc2,              // mov rdx, rax
+                                            0x48, 0xc1, 0xea, 0x20,        // shr rdx, 32
+                                            0xb9, 0xe0, 0x06, 0x00, 0x00,  // mov ecx, TSC_DEADLINE
+                                            0x0f, 0x30,                    // wrmsr
+                                            0x0f, 0x32,                    // rdmsr
+                                            0x48, 0xc1, 0xe2, 0x20,        // shl rdx, 32
+                                            0x48, 0x09, 0xd0,              // or rax, rdx
+                                            0x49, 0x89, 0xc1,              // mov r9, rax
+                                            0xfb,                          // sti
+                                            0xf4,                          // hlt
+                                            0xf4,                          // hlt
+                                        }));
+  bus.load(kHandlers + 16 * 0x45, kX2apicEoiHandler);
+  CpuBus cpu_bus = bus.bus();
+  cpu_bus.local_apic = &apic;
+  cpu_bus.interrupts = &apic;
+  std::unique_ptr<Vcpu> vcpu = make_vcpu(cpu_bus);
+  enter_long_mode(vcpu->state());
+  apic.set_output_changed([&vcpu] { vcpu->interrupt_changed(); });  // as the machine does
+  vcpu->state().regs[kR10] = 2 * ticks_per_ms(*vcpu);               // 2 ms ahead
+  vcpu->sync_to_accel();
+  DeadlineOutcome o;
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);  // asleep in the first HLT
+  // The main loop's part: run the LAPIC's timer when it comes due.
+  for (int i = 0; i < 2000; ++i) {
+    DeviceLockGuard lock;
+    clocks.run_expired();
+    if (apic.interrupt_pending()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  o.run = finish(*vcpu, vcpu->run(), bus);
+  DeviceLockGuard lock;
+  apic.cpu_read_msr(LocalApic::kMsrTscDeadline, &o.deadline_after);
+  o.lapic_tsc_hz = apic.tsc_hz();
+  return o;
+}
+
+TEST(KvmVcpu, TscDeadlineTimerOfTheUserSpaceLapic) {
+  SKIP_WITHOUT_KVM(accel, "off");
+  if (!accel->apic_msrs_in_user_space()) {
+    GTEST_SKIP() << "this KVM cannot send MSR accesses to user space (KVM_CAP_X86_MSR_FILTER)";
+  }
+  uint32_t tsc_khz = 0;
+  DeadlineOutcome kvm =
+      run_tsc_deadline_program([&](const CpuBus& b) { return accel->create_vcpu(0, b); },
+                               [&](Vcpu& vcpu) {
+                                 tsc_khz = static_cast<KvmVcpu&>(vcpu).tsc_khz();
+                                 return uint64_t{tsc_khz};
+                               });
+  if (tsc_khz == 0) GTEST_SKIP() << "KVM_GET_TSC_KHZ gives no rate here";
+  DeadlineOutcome tcg = run_tsc_deadline_program(
+      [](const CpuBus& b) {
+        return std::make_unique<TcgVcpu>(0, b, *x86::find_cpu_model("qemu64"), nullptr);
+      },
+      [](Vcpu&) { return uint64_t{1'000'000}; });
+  for (const DeadlineOutcome* o : {&kvm, &tcg}) {
+    EXPECT_EQ(o->run.exit, VcpuExit::kHalted);
+    EXPECT_EQ(o->run.regs[kR9], o->run.regs[kR11]);  // the deadline reads back
+    EXPECT_EQ(o->run.regs[kR13], 1u);                // the timer's handler ran once
+    EXPECT_EQ(o->deadline_after, 0u);                // and the deadline is spent
+  }
+  EXPECT_EQ(kvm.run.rip, tcg.run.rip);
+  EXPECT_EQ(kvm.lapic_tsc_hz, uint64_t{tsc_khz} * 1000);  // KVM's TSC rate, not TCG's 1 GHz
+  EXPECT_EQ(tcg.lapic_tsc_hz, 1'000'000'000u);
 }
 
 // A local APIC that only delivers a start-up IPI.
