@@ -306,6 +306,8 @@ void MachineController::create_cpus() {
   machine_->set_cpu_event_listener(
       [this](unsigned index) { runner_->interrupt_changed(static_cast<int>(index)); });
   machine_->set_current_cpu([] { return static_cast<unsigned>(CpuRunner::current_vcpu()); });
+  // KVM cannot mask address line 20: the machine wraps the CPUs' memory map.
+  if (dynamic_cast<KvmAccelerator*>(accel_.get())) machine_->set_a20_wraps_memory(true);
   machine_->set_a20_listener([this](bool enabled) {
     for (auto& v : runner_->vcpus()) {
       if (auto* tcg = dynamic_cast<TcgVcpu*>(v.get())) tcg->set_a20(enabled);

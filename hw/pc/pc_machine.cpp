@@ -27,6 +27,7 @@ namespace vx86 {
 
 namespace {
 
+constexpr uint64_t k1MiB = 1ull << 20;
 constexpr uint64_t k4GiB = 1ull << 32;
 constexpr uint64_t kLowFirmwareWindow = 128 * 1024;  // mapped again just below 1 MiB
 constexpr uint64_t kNoFirmwareRomSize = 64 * 1024;   // HLT bytes when a kernel boots directly
@@ -92,7 +93,16 @@ void PcMachine::build_memory(const PcConfig& config) {
   firmware_low_alias_ = MemoryRegion::alias("isa-bios", firmware_.get(), fw_size - low, low);
   system_memory_->add_subregion(0x100000 - low, firmware_low_alias_.get(), 1);
 
-  memory_space_ = std::make_unique<AddressSpace>("memory", system_memory_.get());
+  // The CPUs' view: system memory, and (set_a20_wraps_memory) the first
+  // megabyte again at 1 MiB while A20 is off.
+  cpu_memory_ = MemoryRegion::container("cpu-memory", UINT64_MAX);
+  cpu_system_alias_ =
+      MemoryRegion::alias("cpu-system", system_memory_.get(), 0, system_memory_->size());
+  cpu_memory_->add_subregion(0, cpu_system_alias_.get());
+  a20_wrap_ = MemoryRegion::alias("a20-wrap", system_memory_.get(), 0, k1MiB);
+  a20_wrap_->set_enabled(false);
+  cpu_memory_->add_subregion(k1MiB, a20_wrap_.get(), 1);
+  memory_space_ = std::make_unique<AddressSpace>("memory", cpu_memory_.get());
   io_space_ = std::make_unique<AddressSpace>("io", system_io_.get());
 }
 
@@ -290,7 +300,13 @@ void PcMachine::set_a20_listener(std::function<void(bool)> listener) {
 void PcMachine::update_a20(bool enabled) {
   if (enabled == a20_enabled_) return;
   a20_enabled_ = enabled;
+  if (a20_wraps_memory_) a20_wrap_->set_enabled(!enabled);
   if (a20_listener_) a20_listener_(enabled);
+}
+
+void PcMachine::set_a20_wraps_memory(bool wraps) {
+  a20_wraps_memory_ = wraps;
+  a20_wrap_->set_enabled(wraps && !a20_enabled_);
 }
 
 void PcMachine::add_device(std::unique_ptr<Device> device) {

@@ -112,6 +112,13 @@ class PcMachine {
 
   // The A20 gate (port 0x92 or the i8042 output port) changed.
   void set_a20_listener(std::function<void(bool enabled)> listener);
+  // For CPUs that cannot mask address line 20 themselves (KVM): while A20 is
+  // off, the CPUs' view of [1 MiB, 2 MiB) shows the first megabyte again,
+  // which is everything real-mode code reaches above 1 MiB (FFFF:0010 to
+  // FFFF:FFFF). Odd megabytes higher up, which only protected-mode code with
+  // A20 off could reach, are not wrapped: it would take a memory slot each.
+  // Bus masters never see the wrap (A20M# is a CPU input).
+  void set_a20_wraps_memory(bool wraps);
   bool a20_enabled() const { return a20_enabled_; }
 
   // Adds a -device device, already configured and mapped.
@@ -144,6 +151,9 @@ class PcMachine {
   std::unique_ptr<MemoryRegion> ram_above_4g_;
   std::unique_ptr<MemoryRegion> firmware_;
   std::unique_ptr<MemoryRegion> firmware_low_alias_;
+  std::unique_ptr<MemoryRegion> cpu_memory_;
+  std::unique_ptr<MemoryRegion> cpu_system_alias_;
+  std::unique_ptr<MemoryRegion> a20_wrap_;
   std::unique_ptr<AddressSpace> memory_space_;
   std::unique_ptr<AddressSpace> io_space_;
   IsaBus isa_;
@@ -165,6 +175,7 @@ class PcMachine {
   bool a20_port92_ = false;
   bool a20_i8042_ = true;
   bool a20_enabled_ = true;
+  bool a20_wraps_memory_ = false;
   std::function<void(bool)> a20_listener_;
   unsigned cpus_ = 1;
   std::unique_ptr<ApicBus> apic_bus_;
