@@ -119,7 +119,10 @@ std::string HumanMonitor::execute(const std::string& line) {
 
 std::string HumanMonitor::info(const std::string& what, const std::string& arg) {
   if (what == "status") {
-    return std::string("VM status: ") + (target_.running() ? "running" : "paused") + "\n";
+    // As QEMU: "paused (prelaunch)", "paused (debug)", "paused (shutdown)".
+    const std::string state = target_.run_state();
+    if (state == "running") return "VM status: running\n";
+    return "VM status: paused" + (state == "paused" ? std::string() : " (" + state + ")") + "\n";
   }
   if (what == "version") return "0.1.0\n";
   if (what == "registers") return target_.describe_registers();

@@ -17,6 +17,9 @@ class MonitorTarget {
  public:
   virtual ~MonitorTarget() = default;
   virtual bool running() const = 0;
+  // QEMU's run state name ("running", "paused", "prelaunch", "debug",
+  // "shutdown"), for `info status`.
+  virtual std::string run_state() const { return running() ? "running" : "paused"; }
   virtual void stop() = 0;
   virtual void cont() = 0;
   virtual void system_reset() = 0;

@@ -48,7 +48,9 @@ const char kUsage[] =
     "                       tcp:HOST:PORT[,server=on][,wait=off], unix:PATH[,server=on],\n"
     "                       mon:stdio, chardev:ID\n"
     "  -monitor DEV         human monitor on DEV\n"
-    "  -qmp DEV             QMP monitor on DEV\n"
+    "  -qmp DEV             QMP monitor on DEV (as -mon with mode=control)\n"
+    "  -mon chardev=ID[,mode=readline|control][,pretty=on|off]\n"
+    "                       a monitor on chardev ID: human (readline) or QMP (control)\n"
     "  -nographic           no display; serial port and monitor on the terminal\n"
     "  -display none|sdl    display backend\n"
     "\n"
@@ -87,6 +89,12 @@ const std::vector<OptDesc> kMachineKeys = {
     {"kernel-irqchip", OptType::kString, ""},   {"usb", OptType::kBool, ""},
     {"graphics", OptType::kBool, ""},           {"dump-guest-core", OptType::kBool, ""},
     {"mem-merge", OptType::kBool, ""},
+};
+
+const std::vector<OptDesc> kMonKeys = {
+    {"chardev", OptType::kString, "ID of the chardev (-chardev id=...)"},
+    {"mode", OptType::kString, "readline (the human monitor, default) or control (QMP)"},
+    {"pretty", OptType::kBool, "control: indent the JSON"},
 };
 
 const std::vector<OptDesc> kAccelKeys = {
@@ -230,6 +238,24 @@ const std::map<std::string, OptionSpec>& option_table() {
       {"serial", {true, [](CmdlineOptions& o, auto&, auto& a) { o.serials.push_back(a); }}},
       {"monitor", {true, [](CmdlineOptions& o, auto&, auto& a) { o.monitors.push_back(a); }}},
       {"qmp", {true, [](CmdlineOptions& o, auto&, auto& a) { o.qmps.push_back(a); }}},
+      {"qmp-pretty",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          o.qmps.push_back(a);
+          o.qmp_pretty.insert(o.qmps.size() - 1);
+        }}},
+      {"mon",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          auto kv = KeyValues::parse("-mon", a, "chardev", kMonKeys);
+          if (!kv.has("chardev")) throw OptionError("-mon: parameter 'chardev' is missing");
+          std::string mode = kv.get_string("mode", "readline");
+          if (mode != "readline" && mode != "control") {
+            throw OptionError("-mon: parameter 'mode' expects readline or control, not '" + mode +
+                              "'");
+          }
+          o.mons.push_back(kv);
+        }}},
       {"nographic", {false, [](CmdlineOptions& o, auto&, auto&) { o.nographic = true; }}},
       {"display",
        {true,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct CmdlineOptions {
   std::vector<std::string> serials;
   std::vector<std::string> monitors;
   std::vector<std::string> qmps;
+  std::set<std::size_t> qmp_pretty;  // indices into qmps given as -qmp-pretty
+  std::vector<KeyValues> mons;       // -mon chardev=ID,mode=...
   bool nographic = false;
   std::string display;  // "" = default for the build
   std::optional<std::string> gdb;

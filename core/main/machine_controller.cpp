@@ -1,5 +1,7 @@
 #include "core/main/machine_controller.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -103,7 +105,6 @@ void MachineController::refuse_unavailable_features() const {
   if (options_.kernel.empty() && !options_.append.empty()) {
     throw OptionError("-append: only allowed with -kernel");
   }
-  if (!options_.qmps.empty()) refuse("-qmp: the QMP monitor");
   if (options_.display == "sdl") refuse("-display sdl: the SDL console");
   if (options_.bios.empty() && options_.kernel.empty()) {
     throw OptionError(
@@ -153,6 +154,17 @@ void MachineController::add_monitor(Chardev* chardev, bool greet) {
   monitors_.push_back(std::move(monitor));
 }
 
+void MachineController::add_qmp(Chardev* chardev, bool pretty) {
+  auto server = std::make_unique<QmpServer>(*chardev, *this, pretty);
+  chardev->set_frontend(server.get());
+  server->start();
+  qmp_servers_.push_back(std::move(server));
+}
+
+void MachineController::qmp_event(const std::string& name, const Json& data) {
+  for (auto& server : qmp_servers_) server->emit_event(name, data);
+}
+
 void MachineController::create_chardevs() {
   for (const KeyValues& kv : options_.chardevs) {
     std::string id = kv.get_string("id");
@@ -191,6 +203,25 @@ void MachineController::create_chardevs() {
       add_monitor(chardev, true);
     }
   }
+  index = 0;
+  for (const std::string& spec : options_.qmps) {
+    const bool pretty = options_.qmp_pretty.count(static_cast<std::size_t>(index)) > 0;
+    Chardev* chardev = legacy_chardev(pretty ? "-qmp-pretty" : "-qmp", spec,
+                                      "qmp" + std::to_string(index), nullptr);
+    ++index;
+    if (chardev) add_qmp(chardev, pretty);
+  }
+  for (const KeyValues& mon : options_.mons) {
+    const std::string id = mon.get_string("chardev");
+    auto it = chardevs_.find(id);
+    if (it == chardevs_.end()) throw OptionError("-mon: no chardev with id '" + id + "'");
+    if (mon.get_string("mode", "readline") == "control") {
+      add_qmp(it->second.get(), mon.get_bool("pretty", false));
+    } else {
+      add_monitor(it->second.get(), true);
+    }
+  }
+  qmp_hmp_ = std::make_unique<HumanMonitor>(qmp_hmp_output_, *this);
 }
 
 std::vector<uint8_t> MachineController::load_firmware() const {
@@ -351,6 +382,7 @@ void MachineController::create_gdbstub() {
   };
   machine.resume = [this] {
     monitor_stopped_ = false;
+    prelaunch_ = false;
     loop_.clocks().resume_virtual();
     runner_->resume();
   };
@@ -422,9 +454,11 @@ int MachineController::run() {
 
   loop_.on_termination_signal([this](int sig) {
     std::fprintf(stderr, "vx86: terminating on signal %d\n", sig);
+    qmp_event("SHUTDOWN", {{"guest", false}, {"reason", "host-signal"}});
     finish(0);
   });
   loop_.clocks().resume_virtual();
+  prelaunch_ = options_.start_paused;
   runner_->start(options_.start_paused);
   loop_.run();
   runner_->stop();
@@ -445,9 +479,39 @@ void MachineController::request_exit(int status) {
   }
 }
 
+namespace {
+
+// QEMU's ShutdownCause names, as QMP's RESET and SHUTDOWN events give them.
+const char* cause_name(ShutdownCause cause, bool reset) {
+  switch (cause) {
+    case ShutdownCause::kGuestPowerOff:
+      return "guest-shutdown";
+    case ShutdownCause::kGuestReset:
+      return "guest-reset";
+    case ShutdownCause::kHostSignal:
+      return "host-signal";
+    case ShutdownCause::kHostQmp:
+      return reset ? "host-qmp-system-reset" : "host-qmp-quit";
+    case ShutdownCause::kGuestPanic:
+      return "guest-panic";
+  }
+  return "none";
+}
+
+bool caused_by_guest(ShutdownCause cause) {
+  return cause == ShutdownCause::kGuestPowerOff || cause == ShutdownCause::kGuestReset ||
+         cause == ShutdownCause::kGuestPanic;
+}
+
+}  // namespace
+
 void MachineController::request_shutdown(ShutdownCause cause) {
+  qmp_event("SHUTDOWN", {{"guest", caused_by_guest(cause)}, {"reason", cause_name(cause, false)}});
   boost::asio::post(loop_.io(), [this] {
     if (options_.no_shutdown) {
+      // As QEMU: the machine stops in the "shutdown" state for the user to look at.
+      shut_down_ = true;
+      qmp_event("STOP");
       runner_->pause();
       loop_.clocks().pause_virtual();
       return;
@@ -460,6 +524,9 @@ void MachineController::request_shutdown(ShutdownCause cause) {
 }
 
 void MachineController::request_reset(ShutdownCause cause) {
+  // With -no-reboot a reset ends vx86: QMP hears of a shutdown, as from QEMU.
+  qmp_event(options_.no_reboot ? "SHUTDOWN" : "RESET",
+            {{"guest", caused_by_guest(cause)}, {"reason", cause_name(cause, true)}});
   boost::asio::post(loop_.io(), [this] {
     if (options_.no_reboot) return finish(0);
     VX86_LOG(kLogReset, "machine reset\n");
@@ -482,6 +549,7 @@ bool MachineController::running() const {
 }
 
 void MachineController::stop() {
+  if (running()) qmp_event("STOP");
   monitor_stopped_ = true;
   defer([this] {
     runner_->pause();
@@ -490,7 +558,10 @@ void MachineController::stop() {
 }
 
 void MachineController::cont() {
+  if (!running()) qmp_event("RESUME");
   monitor_stopped_ = false;
+  prelaunch_ = false;
+  shut_down_ = false;
   defer([this] {
     loop_.clocks().resume_virtual();
     runner_->resume();
@@ -506,7 +577,38 @@ bool MachineController::system_powerdown() {
 }
 
 void MachineController::quit() {
+  qmp_event("SHUTDOWN", {{"guest", false}, {"reason", "host-qmp-quit"}});
   defer([this] { finish(0); });
+}
+
+std::string MachineController::run_state() const {
+  if (shut_down_) return "shutdown";
+  if (monitor_stopped_) return "paused";
+  if (!runner_ || runner_->paused()) {
+    if (prelaunch_) return "prelaunch";
+    return gdbstub_ ? "debug" : "paused";
+  }
+  return "running";
+}
+
+std::string MachineController::human_monitor_command(const std::string& line) {
+  return qmp_hmp_->execute(line);
+}
+
+bool MachineController::kvm_present() const {
+  return access("/dev/kvm", R_OK | W_OK) == 0;
+}
+
+bool MachineController::kvm_enabled() const {
+  return dynamic_cast<KvmAccelerator*>(accel_.get()) != nullptr;
+}
+
+unsigned MachineController::cpu_count() const {
+  return options_.smp_cpus;
+}
+
+std::string MachineController::vm_name() const {
+  return options_.name;
 }
 
 AddressSpace& MachineController::memory() {

@@ -17,6 +17,7 @@
 #include "core/main/cmdline.h"
 #include "core/main_loop.h"
 #include "core/monitor.h"
+#include "core/qmp.h"
 #include "core/system_control.h"
 #include "hw/pc/pc_machine.h"
 
@@ -24,7 +25,7 @@ namespace vx86 {
 
 class Drives;
 
-class MachineController : public SystemControl, public MonitorTarget {
+class MachineController : public SystemControl, public MonitorTarget, public QmpTarget {
  public:
   explicit MachineController(const CmdlineOptions& options);
   ~MachineController() override;
@@ -48,6 +49,15 @@ class MachineController : public SystemControl, public MonitorTarget {
   std::string describe_registers() override;
   std::string describe_local_apic(unsigned cpu_index) override;
 
+  // QmpTarget (stop, cont, system_reset, system_powerdown and quit above;
+  // run_state serves the human monitor too)
+  std::string run_state() const override;
+  std::string human_monitor_command(const std::string& line) override;
+  bool kvm_present() const override;
+  bool kvm_enabled() const override;
+  unsigned cpu_count() const override;
+  std::string vm_name() const override;
+
  private:
   void refuse_unavailable_features() const;
   void create_chardevs();
@@ -56,6 +66,9 @@ class MachineController : public SystemControl, public MonitorTarget {
   Chardev* legacy_chardev(const std::string& option, const std::string& spec, const std::string& id,
                           Chardev** monitor_port);
   void add_monitor(Chardev* chardev, bool greet);
+  void add_qmp(Chardev* chardev, bool pretty);
+  // An event for every QMP client.
+  void qmp_event(const std::string& name, const Json& data = Json());
   // -gdb/-s: the gdbstub on its chardev (after the vCPUs exist).
   void create_gdbstub();
   // A vCPU stopped at a breakpoint or after a step (on its own thread).
@@ -72,7 +85,10 @@ class MachineController : public SystemControl, public MonitorTarget {
   std::map<std::string, std::unique_ptr<Chardev>> chardevs_;
   std::vector<Chardev*> serial_backends_;
   std::vector<std::unique_ptr<HumanMonitor>> monitors_;
-  std::unique_ptr<Drives> drives_;  // outlives the devices that use them
+  std::vector<std::unique_ptr<QmpServer>> qmp_servers_;
+  BufferChardev qmp_hmp_output_{"qmp-hmp"};
+  std::unique_ptr<HumanMonitor> qmp_hmp_;  // human-monitor-command
+  std::unique_ptr<Drives> drives_;         // outlives the devices that use them
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;
@@ -82,6 +98,8 @@ class MachineController : public SystemControl, public MonitorTarget {
   std::unique_ptr<HumanMonitor> gdb_monitor_;  // gdb's "monitor CMD"
   int exit_status_ = 0;
   bool monitor_stopped_ = false;  // stop/cont seen by the monitor before they take effect
+  bool prelaunch_ = false;        // -S and never continued
+  bool shut_down_ = false;        // the guest powered off under -no-shutdown
 };
 
 }  // namespace vx86

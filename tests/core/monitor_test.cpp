@@ -14,6 +14,9 @@ class FakeTarget : public MonitorTarget {
     for (int i = 0; i < 16; ++i) ram->host_ptr()[i] = static_cast<uint8_t>(i);
   }
   bool running() const override { return is_running; }
+  std::string run_state() const override {
+    return !state.empty() ? state : is_running ? "running" : "paused";
+  }
   void stop() override { is_running = false; }
   void cont() override { is_running = true; }
   void system_reset() override { ++resets; }
@@ -32,6 +35,7 @@ class FakeTarget : public MonitorTarget {
   std::unique_ptr<MemoryRegion> ram = MemoryRegion::ram("ram", 0x1000);
   AddressSpace as{"memory", root.get()};
   bool is_running = true;
+  std::string state;  // overrides the state is_running gives
   int resets = 0, powerdowns = 0;
   bool quitted = false;
 };
@@ -52,6 +56,8 @@ TEST(MonitorTest, LifeCycleCommands) {
   EXPECT_EQ(mon.execute("info status"), "VM status: running\n");
   mon.execute("stop");
   EXPECT_EQ(mon.execute("info status"), "VM status: paused\n");
+  target.state = "prelaunch";
+  EXPECT_EQ(mon.execute("info status"), "VM status: paused (prelaunch)\n");
   mon.execute("c");
   EXPECT_TRUE(target.is_running);
   mon.execute("system_reset");

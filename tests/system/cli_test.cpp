@@ -129,8 +129,20 @@ TEST(CliTest, BadGdbAddressesAreExplained) {
 }
 
 TEST(CliTest, LaterFeaturesRefusedAsNotAvailableYet) {
-  expect_one_line_error(vx86({"-bios", hello_guest(), "-qmp", "tcp:127.0.0.1:4444"}),
-                        "not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-display", "sdl"}),
+                        "-display sdl: the SDL console is not available yet");
+}
+
+TEST(CliTest, QmpProblemsAreExplained) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-qmp", "tcp:127.0.0.1:1"}),
+                        "could not connect to tcp:127.0.0.1:1");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-mon", "chardev=nope,mode=control"}),
+                        "-mon: no chardev with id 'nope'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-mon", "mode=control"}),
+                        "-mon: parameter 'chardev' is missing");
+  expect_one_line_error(
+      vx86({"-bios", hello_guest(), "-chardev", "null,id=x", "-mon", "x,mode=bogus"}),
+      "-mon: parameter 'mode' expects readline or control, not 'bogus'");
 }
 
 TEST(CliTest, DriveProblemsAreExplained) {

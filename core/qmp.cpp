@@ -1,0 +1,247 @@
+#include "core/qmp.h"
+
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <utility>
+
+namespace vx86 {
+
+namespace {
+
+const char* type_name(Json::value_t type) {
+  switch (type) {
+    case Json::value_t::object:
+      return "object";
+    case Json::value_t::array:
+      return "array";
+    case Json::value_t::string:
+      return "string";
+    case Json::value_t::boolean:
+      return "bool";
+    default:
+      return "int";
+  }
+}
+
+bool has_type(const Json& value, Json::value_t type) {
+  if (type == Json::value_t::number_integer) return value.is_number_integer();
+  return value.type() == type;
+}
+
+Json error_reply(const QmpError& e) {
+  return Json{{"error", Json{{"class", e.error_class}, {"desc", e.desc}}}};
+}
+
+QmpError generic(std::string desc) {
+  return QmpError{"GenericError", std::move(desc)};
+}
+
+Json empty_object() {
+  return Json::object();
+}
+
+}  // namespace
+
+QmpServer::QmpServer(Chardev& chardev, QmpTarget& target, bool pretty)
+    : chardev_(chardev), target_(target), pretty_(pretty) {
+  register_commands();
+}
+
+Json QmpServer::greeting() const {
+  Json version = {
+      {"qemu", {{"micro", kVersionMicro}, {"minor", kVersionMinor}, {"major", kVersionMajor}}},
+      {"package", "vx86"}};
+  return Json{{"QMP", {{"version", version}, {"capabilities", Json::array()}}}};
+}
+
+void QmpServer::start() {
+  send(greeting());
+}
+
+void QmpServer::chardev_event(ChardevEvent event) {
+  if (event == ChardevEvent::kOpened || event == ChardevEvent::kClosed) {
+    {
+      std::lock_guard<std::mutex> guard(lock_);
+      negotiated_ = false;  // each connection negotiates again
+    }
+    splitter_.reset();
+  }
+  if (event == ChardevEvent::kOpened) send(greeting());
+}
+
+std::string QmpServer::text_of(const Json& message) const {
+  return message.dump(pretty_ ? 4 : -1) + "\r\n";
+}
+
+void QmpServer::send(const Json& message) {
+  std::lock_guard<std::mutex> guard(lock_);
+  chardev_.write(text_of(message));
+}
+
+void QmpServer::emit_event(const std::string& name, const Json& data) {
+  timeval now{};
+  gettimeofday(&now, nullptr);
+  Json event = {{"timestamp", {{"seconds", now.tv_sec}, {"microseconds", now.tv_usec}}},
+                {"event", name}};
+  if (!data.is_null()) event["data"] = data;
+  std::lock_guard<std::mutex> guard(lock_);
+  if (negotiated_) chardev_.write(text_of(event));
+}
+
+void QmpServer::receive(const uint8_t* data, std::size_t len) {
+  for (const std::string& text : splitter_.feed(data, len)) {
+    Json reply = handle(text);
+    if (!reply.is_null()) send(reply);
+  }
+}
+
+Json QmpServer::handle(const std::string& text) {
+  Json request;
+  try {
+    request = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    // nlohmann's message after its "[json.exception.parse_error.101] " prefix.
+    std::string what = e.what();
+    std::size_t at = what.find("] ");
+    return error_reply(
+        generic("JSON parse error, " + (at == std::string::npos ? what : what.substr(at + 2))));
+  }
+  Json id;
+  try {
+    if (!request.is_object()) throw generic("QMP input must be a JSON object");
+    if (request.contains("id")) id = request["id"];
+    for (const auto& [key, value] : request.items()) {
+      if (key != "execute" && key != "arguments" && key != "id" && key != "control") {
+        throw generic("QMP input member '" + key + "' is unexpected");
+      }
+    }
+    if (!request.contains("execute")) throw generic("QMP input lacks member 'execute'");
+    if (!request["execute"].is_string()) {
+      throw generic("QMP input member 'execute' must be a string");
+    }
+    Json args = request.value("arguments", Json::object());
+    if (!args.is_object()) throw generic("QMP input member 'arguments' must be an object");
+    Json reply = {{"return", execute(request["execute"].get<std::string>(), args)}};
+    if (!id.is_null()) reply["id"] = id;
+    return reply;
+  } catch (const QmpError& e) {
+    Json reply = error_reply(e);
+    if (!id.is_null()) reply["id"] = id;
+    return reply;
+  }
+}
+
+Json QmpServer::execute(const std::string& name, const Json& args) {
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    if (!negotiated_ && name != "qmp_capabilities") {
+      throw QmpError{"CommandNotFound",
+                     "Expecting capabilities negotiation with 'qmp_capabilities'"};
+    }
+  }
+  auto it = commands_.find(name);
+  if (it == commands_.end()) {
+    throw QmpError{"CommandNotFound", "The command " + name + " has not been found"};
+  }
+  const Command& command = it->second;
+  for (const auto& [key, value] : args.items()) {
+    bool known = false;
+    for (const Param& p : command.params) known = known || p.name == key;
+    if (!known) throw generic("Parameter '" + key + "' is unexpected");
+  }
+  for (const Param& p : command.params) {
+    if (!args.contains(p.name)) {
+      if (p.required) throw generic("Parameter '" + p.name + "' is missing");
+      continue;
+    }
+    if (!has_type(args[p.name], p.type)) {
+      throw generic("Invalid parameter type for '" + p.name + "', expected: " + type_name(p.type));
+    }
+  }
+  return command.run(args);
+}
+
+void QmpServer::register_commands() {
+  using T = Json::value_t;
+  commands_["qmp_capabilities"] = {
+      {{"enable", T::array, false}}, [this](const Json& args) {
+        std::lock_guard<std::mutex> guard(lock_);
+        if (negotiated_) {
+          throw QmpError{"CommandNotFound",
+                         "Capabilities negotiation is already "
+                         "complete, command ignored"};
+        }
+        // vx86 offers no optional capability (QEMU's "oob").
+        for (const Json& cap : args.value("enable", Json::array())) {
+          throw generic("Capability '" + (cap.is_string() ? cap.get<std::string>() : cap.dump()) +
+                        "' not available");
+        }
+        negotiated_ = true;
+        return empty_object();
+      }};
+  commands_["query-commands"] = {{}, [this](const Json&) {
+                                   Json list = Json::array();
+                                   for (const auto& [name, command] : commands_)
+                                     list.push_back({{"name", name}});
+                                   return list;
+                                 }};
+  commands_["query-version"] = {{}, [this](const Json&) { return greeting()["QMP"]["version"]; }};
+  commands_["query-status"] = {
+      {}, [this](const Json&) {
+        std::string state = target_.run_state();
+        return Json{{"status", state}, {"singlestep", false}, {"running", state == "running"}};
+      }};
+  commands_["query-name"] = {{}, [this](const Json&) {
+                               std::string name = target_.vm_name();
+                               return name.empty() ? empty_object() : Json{{"name", name}};
+                             }};
+  commands_["query-kvm"] = {
+      {}, [this](const Json&) {
+        return Json{{"enabled", target_.kvm_enabled()}, {"present", target_.kvm_present()}};
+      }};
+  commands_["query-target"] = {{}, [](const Json&) { return Json{{"arch", "x86_64"}}; }};
+  commands_["query-cpus-fast"] = {
+      {}, [this](const Json&) {
+        Json list = Json::array();
+        for (unsigned i = 0; i < target_.cpu_count(); ++i) {
+          list.push_back({{"thread-id", getpid()},
+                          {"props", {{"core-id", 0}, {"thread-id", 0}, {"socket-id", i}}},
+                          {"qom-path", "/machine/unattached/device[" + std::to_string(i) + "]"},
+                          {"cpu-index", i},
+                          {"target", "x86_64"}});
+        }
+        return list;
+      }};
+  commands_["stop"] = {{}, [this](const Json&) {
+                         target_.stop();
+                         return empty_object();
+                       }};
+  commands_["cont"] = {{}, [this](const Json&) {
+                         target_.cont();
+                         return empty_object();
+                       }};
+  commands_["system_reset"] = {{}, [this](const Json&) {
+                                 target_.system_reset();
+                                 return empty_object();
+                               }};
+  commands_["system_powerdown"] = {{}, [this](const Json&) {
+                                     if (!target_.system_powerdown()) {
+                                       throw generic(
+                                           "this machine cannot ask the guest to power off (no "
+                                           "ACPI power button yet)");
+                                     }
+                                     return empty_object();
+                                   }};
+  commands_["quit"] = {{}, [this](const Json&) {
+                         target_.quit();
+                         return empty_object();
+                       }};
+  commands_["human-monitor-command"] = {
+      {{"command-line", T::string, true}, {"cpu-index", T::number_integer, false}},
+      [this](const Json& args) {
+        return Json(target_.human_monitor_command(args["command-line"].get<std::string>()));
+      }};
+}
+
+}  // namespace vx86

@@ -1,0 +1,100 @@
+// The QEMU Machine Protocol on a chardev (-qmp DEV, -mon chardev=ID,mode=control):
+// JSON objects in both directions. The server greets, waits for
+// qmp_capabilities, then runs commands ({"execute": NAME, "arguments": {...},
+// "id": ANY}) and answers each with {"return": ...} or {"error": {"class",
+// "desc"}}, echoing "id"; between answers it sends events ({"event",
+// "data", "timestamp"}). Names, arguments, answers and error texts are
+// QEMU's, so that scripts and libraries written for QEMU work unchanged.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/chardev.h"
+#include "core/json_stream.h"
+
+namespace vx86 {
+
+using Json = nlohmann::ordered_json;
+
+// What QMP may ask of the machine; the program implements it.
+class QmpTarget {
+ public:
+  virtual ~QmpTarget() = default;
+  // QEMU's run state name: "prelaunch" (-S, never started), "running",
+  // "paused", "debug" (stopped by gdb), "shutdown" (-no-shutdown).
+  virtual std::string run_state() const = 0;
+  virtual void stop() = 0;
+  virtual void cont() = 0;
+  virtual void system_reset() = 0;
+  // Returns false when the machine has no way to ask the guest to power off.
+  virtual bool system_powerdown() = 0;
+  virtual void quit() = 0;
+  // A human monitor command line, run as if typed at the monitor.
+  virtual std::string human_monitor_command(const std::string& line) = 0;
+  virtual bool kvm_present() const = 0;
+  virtual bool kvm_enabled() const = 0;
+  virtual unsigned cpu_count() const = 0;
+  // -name, or empty.
+  virtual std::string vm_name() const = 0;
+};
+
+// A command's failure: QEMU's error class and its description.
+struct QmpError {
+  std::string error_class;  // GenericError, CommandNotFound, ...
+  std::string desc;
+};
+
+class QmpServer : public CharFrontend {
+ public:
+  // vx86's version as query-version and the greeting report it.
+  static constexpr int kVersionMajor = 0, kVersionMinor = 1, kVersionMicro = 0;
+
+  // pretty: indented JSON (-qmp-pretty, -mon pretty=on).
+  QmpServer(Chardev& chardev, QmpTarget& target, bool pretty = false);
+
+  // Greets a client that is already there (stdio, a file, a socket that
+  // waited for its client); a socket's later clients are greeted on connect.
+  void start();
+
+  std::size_t can_receive() override { return 4096; }
+  void receive(const uint8_t* data, std::size_t len) override;
+  void chardev_event(ChardevEvent event) override;
+
+  // Sends an event to a client that has negotiated capabilities. Any thread.
+  void emit_event(const std::string& name, const Json& data = Json());
+
+  // One JSON text from the client and the answer to it (null: none). Used by
+  // receive() and by tests.
+  Json handle(const std::string& text);
+
+ private:
+  struct Param {
+    std::string name;
+    Json::value_t type;  // object, array, string, number_integer or boolean
+    bool required;
+  };
+  struct Command {
+    std::vector<Param> params;
+    std::function<Json(const Json& args)> run;  // throws QmpError
+  };
+  void register_commands();
+  Json execute(const std::string& name, const Json& args);
+  void send(const Json& message);
+  std::string text_of(const Json& message) const;
+  Json greeting() const;
+
+  Chardev& chardev_;
+  QmpTarget& target_;
+  JsonStreamSplitter splitter_;
+  std::map<std::string, Command> commands_;
+  std::mutex lock_;  // negotiated_ and the order of what is written
+  bool negotiated_ = false;
+  bool pretty_ = false;
+};
+
+}  // namespace vx86

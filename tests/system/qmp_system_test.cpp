@@ -1,0 +1,357 @@
+// QMP as a client meets it: the vx86 program with -qmp (or -mon
+// mode=control) on a real socket. The same conversation goes to
+// qemu-system-x86_64 side by side, and the answers must agree (keys, error
+// classes and texts); then the machine's life cycle and its events.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace vx86::test {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// A started program; killed if the test ends before it does.
+class Process {
+ public:
+  explicit Process(const std::vector<std::string>& argv) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      freopen("/dev/null", "r", stdin);
+      freopen("/dev/null", "w", stdout);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Process() {
+    if (pid_ > 0 && !status_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // The exit status once the process ended within the timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout) {
+    for (auto waited = 0ms; !status_ && waited < timeout; waited += 10ms) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        break;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return status_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+// A QMP client on a unix or TCP socket: answers are collected apart from
+// the events that arrive meanwhile.
+class QmpClient {
+ public:
+  bool connect_unix(const std::string& path) {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+      if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return true;
+      close(fd_);
+      fd_ = -1;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+  bool connect_tcp(int port) {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      fd_ = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(port));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return true;
+      close(fd_);
+      fd_ = -1;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+  ~QmpClient() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  // The next JSON value from the server (null after 10 s or at end of stream).
+  Json next() {
+    for (int i = 0; i < 200; ++i) {
+      std::size_t nl = buffer_.find('\n');
+      if (nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        if (line.find_first_not_of(" \r") == std::string::npos) continue;
+        return Json::parse(line);
+      }
+      timeval tv{0, 50000};
+      setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      char buf[4096];
+      ssize_t n = read(fd_, buf, sizeof(buf));
+      if (n == 0) return Json();
+      if (n > 0) buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+    return Json();
+  }
+  void send_text(const std::string& text) {
+    std::string line = text + "\n";
+    ASSERT_EQ(write(fd_, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  }
+  // Sends one request and returns its answer; events go to events().
+  Json request(const std::string& text) {
+    send_text(text);
+    for (;;) {
+      Json j = next();
+      if (j.is_null() || !j.contains("event")) return j;
+      events_.push_back(j);
+    }
+  }
+  Json execute(const std::string& command, const Json& args = Json()) {
+    Json r = {{"execute", command}};
+    if (!args.is_null()) r["arguments"] = args;
+    return request(r.dump());
+  }
+  // The first event named name, waiting up to 10 s for it.
+  Json wait_event(const std::string& name) {
+    for (int i = 0; i < 20; ++i) {
+      for (std::size_t k = 0; k < events_.size(); ++k) {
+        if (events_[k]["event"] == name) {
+          Json e = events_[k];
+          events_.erase(events_.begin() + static_cast<std::ptrdiff_t>(k));
+          return e;
+        }
+      }
+      Json j = next();
+      if (j.is_null()) continue;
+      events_.push_back(j);
+    }
+    return Json();
+  }
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;
+  std::vector<Json> events_;
+};
+
+std::string socket_path(const std::string& what) {
+  return ::testing::TempDir() + "/vx86-qmp-" + what + "-" + std::to_string(getpid()) + ".sock";
+}
+
+std::set<std::string> keys(const Json& j) {
+  std::set<std::string> k;
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) k.insert(key);
+  }
+  return k;
+}
+
+bool have_qemu() {
+  return std::system("qemu-system-x86_64 --version >/dev/null 2>&1") == 0;
+}
+
+// Requests whose answers vx86 and QEMU must agree on, in order.
+const char* const kConversation[] = {
+    R"({"execute": "query-status"})",
+    R"({"execute": "qmp_capabilities", "id": 1})",
+    R"({"execute": "qmp_capabilities"})",
+    R"({"execute": "query-status", "id": "a"})",
+    R"({"execute": "query-version"})",
+    R"({"execute": "query-name"})",
+    R"({"execute": "query-kvm"})",
+    R"({"execute": "query-target"})",
+    R"({"execute": "nonesuch"})",
+    R"({"execute": "stop", "arguments": {"x": 1}})",
+    R"({"execute": "human-monitor-command"})",
+    R"({"execute": "human-monitor-command", "arguments": {"command-line": 5}})",
+    R"([1, 2])",
+    R"({"foo": 1})",
+    R"({"execute": 1})",
+    R"({"execute": "query-status", "arguments": []})",
+    R"({"execute": "query-status" bad})",
+    R"({"execute": "human-monitor-command", "arguments": {"command-line": "info status"}})",
+};
+
+struct Transcript {
+  Json greeting;
+  std::vector<Json> answers;
+};
+
+Transcript converse(QmpClient& client) {
+  Transcript t;
+  t.greeting = client.next();
+  for (const char* request : kConversation) t.answers.push_back(client.request(request));
+  client.execute("quit");
+  return t;
+}
+
+TEST(QmpSystemTest, ConversationAgreesWithQemu) {
+  if (!have_qemu()) GTEST_SKIP() << "no qemu-system-x86_64 to compare with";
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/hello.bin";
+  const std::string vx86_sock = socket_path("vx86"), qemu_sock = socket_path("qemu");
+  std::filesystem::remove(vx86_sock);
+  std::filesystem::remove(qemu_sock);
+  Process vx86({VX86_BINARY, "-display", "none", "-S", "-bios", bios, "-serial", "null", "-qmp",
+                "unix:" + vx86_sock + ",server=on,wait=off"});
+  Process qemu({"qemu-system-x86_64", "-display", "none", "-S", "-machine", "pc", "-m", "64",
+                "-serial", "null", "-qmp", "unix:" + qemu_sock + ",server=on,wait=off"});
+  QmpClient to_vx86, to_qemu;
+  ASSERT_TRUE(to_vx86.connect_unix(vx86_sock));
+  ASSERT_TRUE(to_qemu.connect_unix(qemu_sock));
+  Transcript ours = converse(to_vx86), theirs = converse(to_qemu);
+
+  EXPECT_EQ(keys(ours.greeting["QMP"]), keys(theirs.greeting["QMP"]));
+  EXPECT_EQ(keys(ours.greeting["QMP"]["version"]), keys(theirs.greeting["QMP"]["version"]));
+  EXPECT_EQ(keys(ours.greeting["QMP"]["version"]["qemu"]),
+            keys(theirs.greeting["QMP"]["version"]["qemu"]));
+  ASSERT_EQ(ours.answers.size(), theirs.answers.size());
+  for (std::size_t i = 0; i < ours.answers.size(); ++i) {
+    const Json& a = ours.answers[i];
+    const Json& b = theirs.answers[i];
+    SCOPED_TRACE(std::string(kConversation[i]) + "\n  vx86: " + a.dump() + "\n  qemu: " + b.dump());
+    EXPECT_EQ(keys(a), keys(b));
+    if (b.contains("error")) {
+      EXPECT_EQ(a["error"]["class"], b["error"]["class"]);
+      const std::string desc = b["error"]["desc"];
+      if (desc.rfind("JSON parse error", 0) == 0) {
+        EXPECT_EQ(a["error"]["desc"].get<std::string>().rfind("JSON parse error, ", 0), 0u);
+      } else {
+        EXPECT_EQ(a["error"]["desc"], b["error"]["desc"]);
+      }
+    } else if (b["return"].is_object()) {
+      EXPECT_EQ(keys(a["return"]), keys(b["return"]));
+    } else {
+      EXPECT_EQ(a["return"].type(), b["return"].type());
+    }
+    if (b.contains("id")) {
+      EXPECT_EQ(a["id"], b["id"]);
+    }
+  }
+  // Values that must be equal too.
+  EXPECT_EQ(ours.answers[3]["return"]["status"], theirs.answers[3]["return"]["status"]);
+  EXPECT_EQ(ours.answers[7], theirs.answers[7]);  // query-target
+  auto without_cr = [](std::string s) {
+    s.erase(std::remove(s.begin(), s.end(), '\r'), s.end());
+    return s;
+  };
+  EXPECT_EQ(without_cr(ours.answers[17]["return"]), without_cr(theirs.answers[17]["return"]));
+  EXPECT_EQ(vx86.wait(10s), 0);
+  EXPECT_EQ(qemu.wait(10s), 0);
+}
+
+// -S, then cont, stop, a look at the registers, reset and quit, each with
+// its event, as a management tool drives QEMU.
+TEST(QmpSystemTest, LifeCycleWithEvents) {
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  const std::string sock = socket_path("life");
+  std::filesystem::remove(sock);
+  Process vx86({VX86_BINARY, "-display", "none", "-S", "-bios", bios, "-serial", "null", "-qmp",
+                "unix:" + sock + ",server=on,wait=off"});
+  QmpClient qmp;
+  ASSERT_TRUE(qmp.connect_unix(sock));
+  ASSERT_TRUE(qmp.next().contains("QMP"));
+  ASSERT_EQ(qmp.execute("qmp_capabilities"), Json::parse(R"({"return": {}})"));
+  EXPECT_EQ(qmp.execute("query-status")["return"]["status"], "prelaunch");
+
+  EXPECT_EQ(qmp.execute("cont"), Json::parse(R"({"return": {}})"));
+  EXPECT_FALSE(qmp.wait_event("RESUME").is_null());
+  EXPECT_EQ(qmp.execute("query-status")["return"],
+            Json::parse(R"({"status": "running", "singlestep": false, "running": true})"));
+
+  EXPECT_EQ(qmp.execute("stop"), Json::parse(R"({"return": {}})"));
+  EXPECT_FALSE(qmp.wait_event("STOP").is_null());
+  EXPECT_EQ(qmp.execute("query-status")["return"]["status"], "paused");
+  Json regs = qmp.execute("human-monitor-command", {{"command-line", "info registers"}});
+  EXPECT_NE(regs["return"].get<std::string>().find("RIP="), std::string::npos) << regs;
+
+  EXPECT_EQ(qmp.execute("system_reset"), Json::parse(R"({"return": {}})"));
+  Json reset = qmp.wait_event("RESET");
+  EXPECT_EQ(reset["data"], Json::parse(R"({"guest": false, "reason": "host-qmp-system-reset"})"));
+
+  EXPECT_EQ(qmp.execute("quit"), Json::parse(R"({"return": {}})"));
+  Json shutdown = qmp.wait_event("SHUTDOWN");
+  EXPECT_EQ(shutdown["data"], Json::parse(R"({"guest": false, "reason": "host-qmp-quit"})"));
+  EXPECT_EQ(vx86.wait(10s), 0);
+}
+
+// QEMU's other spelling: a -chardev socket on TCP and -mon mode=control.
+TEST(QmpSystemTest, MonModeControlOnTcp) {
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  int probe = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  close(probe);
+  Process vx86(
+      {VX86_BINARY, "-display", "none", "-bios", bios, "-serial", "null", "-name", "guest=qmp-test",
+       "-chardev",
+       "socket,id=qmp0,host=127.0.0.1,port=" + std::to_string(port) + ",server=on,wait=off", "-mon",
+       "chardev=qmp0,mode=control"});
+  QmpClient qmp;
+  ASSERT_TRUE(qmp.connect_tcp(port));
+  ASSERT_TRUE(qmp.next().contains("QMP"));
+  ASSERT_EQ(qmp.execute("qmp_capabilities"), Json::parse(R"({"return": {}})"));
+  EXPECT_EQ(qmp.execute("query-status")["return"]["status"], "running");
+  EXPECT_EQ(qmp.execute("query-name")["return"], Json::parse(R"({"name": "qmp-test"})"));
+  qmp.execute("quit");
+  EXPECT_EQ(vx86.wait(10s), 0);
+}
+
+// The Debian guest powers itself off: a SHUTDOWN event caused by the guest.
+TEST(QmpSystemTest, GuestPowerOffIsAGuestShutdown) {
+  const std::filesystem::path guest =
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "build" / "guest";
+  if (!std::filesystem::exists(guest / "vmlinuz")) {
+    GTEST_SKIP() << "no guest in " << guest << " (run scripts/build-guest.sh)";
+  }
+  const std::string sock = socket_path("guest");
+  std::filesystem::remove(sock);
+  Process vx86({VX86_BINARY, "-display", "none", "-m", "256", "-kernel",
+                (guest / "vmlinuz").string(), "-initrd", (guest / "initramfs.cpio.gz").string(),
+                "-append", "console=ttyS0 vx86.workload=check", "-serial", "null", "-qmp",
+                "unix:" + sock + ",server=on,wait=off"});
+  QmpClient qmp;
+  ASSERT_TRUE(qmp.connect_unix(sock));
+  ASSERT_TRUE(qmp.next().contains("QMP"));
+  ASSERT_EQ(qmp.execute("qmp_capabilities"), Json::parse(R"({"return": {}})"));
+  Json shutdown;
+  for (int i = 0; i < 12 && shutdown.is_null(); ++i) shutdown = qmp.wait_event("SHUTDOWN");
+  ASSERT_FALSE(shutdown.is_null()) << "the guest did not power off within two minutes";
+  EXPECT_EQ(shutdown["data"], Json::parse(R"({"guest": true, "reason": "guest-shutdown"})"));
+  EXPECT_EQ(vx86.wait(10s), 0);
+}
+
+}  // namespace
+}  // namespace vx86::test
