@@ -106,7 +106,7 @@ std::string HumanMonitor::execute(const std::string& line) {
   }
   if (cmd == "system_powerdown") {
     if (!target_.system_powerdown())
-      return "system_powerdown: this machine has no ACPI power button yet\n";
+      return "system_powerdown: this machine has no ACPI power button\n";
     return "";
   }
   if (cmd == "quit" || cmd == "q") {

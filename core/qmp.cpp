@@ -228,8 +228,8 @@ void QmpServer::register_commands() {
   commands_["system_powerdown"] = {{}, [this](const Json&) {
                                      if (!target_.system_powerdown()) {
                                        throw generic(
-                                           "this machine cannot ask the guest to power off (no "
-                                           "ACPI power button yet)");
+                                           "this machine cannot ask the guest to power off (it "
+                                           "has no ACPI power button)");
                                      }
                                      return empty_object();
                                    }};

@@ -23,8 +23,9 @@ if [ -z "$kernel_pkg" ]; then
   exit 1
 fi
 # Modules the initramfs loads, with what they depend on (from modules.dep):
-# virtio-blk, and the PIIX IDE driver with SCSI disk and CD-ROM on top.
-guest_modules="virtio_blk virtio_pci ata_piix sd_mod sr_mod"
+# virtio-blk, the PIIX IDE driver with SCSI disk and CD-ROM on top, and the
+# ACPI power button with the event device busybox's acpid reads.
+guest_modules="virtio_blk virtio_pci ata_piix sd_mod sr_mod button evdev"
 if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/guest-modules" 2>/dev/null)" != "$guest_modules" ]; then
@@ -75,6 +76,10 @@ for applet in $("$root/bin/busybox" --list); do
 done
 cp scripts/guest/init "$root/init"
 cp scripts/guest/workloads.sh "$root/etc/workloads.sh"
+# acpid runs /etc/acpi/PWRF/00000080 when the power button is pressed.
+mkdir -p "$root/etc/acpi/PWRF"
+printf '#!/bin/sh\necho "vx86-init: power button"\npoweroff -f\n' > "$root/etc/acpi/PWRF/00000080"
+chmod +x "$root/etc/acpi/PWRF/00000080"
 chmod +x "$root/init"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
 echo "guest: $out/vmlinuz ($kernel_pkg), $out/initramfs.cpio.gz"

@@ -573,7 +573,13 @@ void MachineController::system_reset() {
 }
 
 bool MachineController::system_powerdown() {
-  return false;
+  // As QEMU: the event, then the ACPI power button; the guest decides what to do.
+  {
+    DeviceLockGuard lock;
+    if (!machine_->press_power_button()) return false;
+  }
+  qmp_event("POWERDOWN");
+  return true;
 }
 
 void MachineController::quit() {

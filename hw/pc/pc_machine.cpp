@@ -374,6 +374,12 @@ void PcMachine::build_pci() {
   all_devices_.push_back(piix3_.get());
 }
 
+bool PcMachine::press_power_button() {
+  if (!acpi_pm_) return false;
+  acpi_pm_->press_power_button();
+  return true;
+}
+
 void PcMachine::set_msi_sink(std::function<void(uint64_t address, uint32_t data)> sink) {
   msi_window_->set_sink(std::move(sink));
 }

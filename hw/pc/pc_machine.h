@@ -121,6 +121,10 @@ class PcMachine {
   void set_a20_wraps_memory(bool wraps);
   bool a20_enabled() const { return a20_enabled_; }
 
+  // Presses the ACPI power button (QMP system_powerdown); false when the
+  // machine has no ACPI. Call with the device lock held.
+  bool press_power_button();
+
   // Adds a -device device, already configured and mapped.
   void add_device(std::unique_ptr<Device> device);
   // Puts every device in its power-on state (and reloads a direct-boot kernel).
