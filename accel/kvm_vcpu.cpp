@@ -331,6 +331,10 @@ void KvmVcpu::reset() {
   // The machine resets every vCPU; KVM's 8259s and IOAPIC go with the BSP.
   if (index_ == 0 && accel_.in_kernel_irqchip()) accel_.in_kernel_irqchip()->reset();
   reset_as(index_ == 0);
+  // A machine reset starts the TSC from 0 (KVM keeps the vCPUs' TSCs in step
+  // when they are all written 0 at once); INIT leaves it alone.
+  uint64_t tsc = 0;
+  one_msr(fd_, kvm::kSetMsrs, kMsrTsc, &tsc);
 }
 
 void KvmVcpu::reset_as(bool bsp) {
@@ -339,8 +343,6 @@ void KvmVcpu::reset_as(bool bsp) {
   sync_to_accel();  // an application processor comes out halted
   if (kernel_lapic_) reset_kernel_lapic(bsp);
   waiting_for_sipi_ = !bsp && !kernel_lapic_;
-  uint64_t tsc = 0;
-  one_msr(fd_, kvm::kSetMsrs, kMsrTsc, &tsc);
 }
 
 void KvmVcpu::kick() {

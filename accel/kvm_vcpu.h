@@ -64,6 +64,7 @@ class KvmVcpu : public Vcpu {
   const kvm_debug_exit_arch& last_debug_exit() const { return last_debug_; }
 
  private:
+  // The architectural state after RESET or INIT (neither touches the TSC here).
   void reset_as(bool bsp);
   // Power-on state of the in-kernel LAPIC, and the AP's wait for INIT/SIPI.
   void reset_kernel_lapic(bool bsp);

@@ -54,7 +54,11 @@ bool take_local_apic_events(X86Cpu& cpu) {
     // INIT: the power-on state, except that an application processor then
     // waits for a start-up IPI instead of fetching from the reset vector.
     VX86_LOG(kLogInt, "cpu %u: INIT\n", cpu.cpu_index);
+    // INIT leaves the TSC unchanged (SDM Vol. 3A, Table 9-1).
+    const uint64_t tsc_offset = cpu.tsc_offset, tsc_adjust = cpu.tsc_adjust;
     cpu_reset_all(cpu, bsp);
+    cpu.tsc_offset = tsc_offset;
+    cpu.tsc_adjust = tsc_adjust;
   }
   if (started) {
     // SIPI: real mode at vector * 4 KiB.

@@ -477,6 +477,67 @@ TEST(KvmVcpu, TscDeadlineTimerOfTheUserSpaceLapic) {
   EXPECT_EQ(tcg.lapic_tsc_hz, 1'000'000'000u);
 }
 
+// INIT resets the CPU but not its TSC (SDM Vol. 3A, Table 9-1): the guest
+// sets its TSC to 2^52, an INIT sends the CPU to the reset vector, where it
+// reads the TSC again.
+template <typename MakeVcpu>
+std::pair<uint64_t, uint64_t> tsc_before_and_after_init(MakeVcpu make_vcpu) {
+  BareBus bus;
+  Clocks clocks;
+  clocks.resume_virtual();
+  ApicBus apic_bus;
+  LocalApic apic(clocks, apic_bus, 0, true);
+  bus.load(kCode, {
+                      0xb9, 0x10, 0x00, 0x00, 0x00,  // mov ecx, IA32_TIME_STAMP_COUNTER
+                      0x31, 0xc0,                    // xor eax, eax
+                      0xba, 0x00, 0x00, 0x10, 0x00,  // mov edx, 0x100000 (2^52)
+                      0x0f, 0x30,                    // wrmsr
+                      0x0f, 0x31,                    // rdtsc
+                      0xf4,                          // hlt
+                  });
+  // At the reset vector (0xFFFFFFF0): rdtsc; hlt.
+  MemoryRegion* top = bus.add_region(0xffff0000, MemoryRegion::ram("reset-vector", 0x10000));
+  const uint8_t reset_code[] = {0x0f, 0x31, 0xf4};
+  std::memcpy(top->host_ptr() + 0xfff0, reset_code, sizeof(reset_code));
+  CpuBus cpu_bus = bus.bus();
+  cpu_bus.local_apic = &apic;
+  cpu_bus.interrupts = &apic;
+  std::unique_ptr<Vcpu> vcpu = make_vcpu(cpu_bus);
+  apic.set_output_changed([&vcpu] { vcpu->interrupt_changed(); });
+  enter_long_mode(vcpu->state());
+  vcpu->sync_to_accel();
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  vcpu->sync_from_accel();
+  const uint64_t before = vcpu->state().regs[kRDX] << 32 | (vcpu->state().regs[kRAX] & 0xffffffff);
+  {
+    DeviceLockGuard lock;
+    ApicMessage init;
+    init.mode = ApicDeliveryMode::kInit;
+    apic_bus.deliver(init);
+  }
+  EXPECT_EQ(vcpu->run(), VcpuExit::kHalted);
+  vcpu->sync_from_accel();
+  EXPECT_EQ(vcpu->state().rip, 0xfff3u);  // it did start over at the reset vector
+  const uint64_t after = vcpu->state().regs[kRDX] << 32 | (vcpu->state().regs[kRAX] & 0xffffffff);
+  return {before, after};
+}
+
+TEST(KvmVcpu, InitKeepsTheTsc) {
+  SKIP_WITHOUT_KVM(accel, "off");
+  constexpr uint64_t kSet = 1ull << 52;
+  auto [kvm_before, kvm_after] =
+      tsc_before_and_after_init([&](const CpuBus& b) { return accel->create_vcpu(0, b); });
+  auto [tcg_before, tcg_after] = tsc_before_and_after_init([](const CpuBus& b) {
+    return std::make_unique<TcgVcpu>(0, b, *x86::find_cpu_model("qemu64"), nullptr);
+  });
+  EXPECT_GE(tcg_before, kSet);
+  EXPECT_GE(tcg_after, tcg_before);
+  if (kvm_before < kSet) {
+    GTEST_SKIP() << "this KVM ignores the guest's TSC writes (TSC read back: " << kvm_before << ")";
+  }
+  EXPECT_GE(kvm_after, kvm_before);
+}
+
 // A local APIC that only delivers a start-up IPI.
 class SipiOnlyApic : public CpuLocalApic {
  public:
