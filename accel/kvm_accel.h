@@ -38,6 +38,11 @@ class KvmAccelerator : public Accelerator {
   bool thread_per_vcpu() const override { return true; }
 
   void set_cpu_model(std::string model) { cpu_model_ = std::move(model); }
+  // -cpu ...,tsc-frequency=: the guest's TSC rate in kHz (0: the host's).
+  // Needs KVM_CAP_TSC_CONTROL unless it is the host's rate; create_vcpu
+  // throws AccelError otherwise.
+  void set_tsc_khz(uint32_t khz) { tsc_khz_ = khz; }
+  uint32_t requested_tsc_khz() const { return tsc_khz_; }
 
   // What init() found (for the vCPUs and for tests).
   int vm_fd() const { return vm_fd_; }
@@ -85,6 +90,7 @@ class KvmAccelerator : public Accelerator {
   std::unique_ptr<kvm::SplitIrqchip> split_irqchip_;
   std::unique_ptr<kvm::InKernelIrqchip> in_kernel_irqchip_;
   std::string cpu_model_ = "qemu64";
+  uint32_t tsc_khz_ = 0;
 };
 
 }  // namespace vx86

@@ -107,6 +107,15 @@ KvmVcpu::KvmVcpu(KvmAccelerator& accel, int index, const CpuBus& bus)
   run_ = static_cast<kvm_run*>(area);
   int khz = ioctl(fd_, KVM_GET_TSC_KHZ, 0);
   tsc_khz_ = khz > 0 ? static_cast<uint32_t>(khz) : 0;
+  if (const uint32_t want = accel.requested_tsc_khz(); want && want != tsc_khz_) {
+    try {
+      set_tsc_rate(want);
+    } catch (...) {
+      munmap(run_, run_size_);
+      close(fd_);
+      throw;
+    }
+  }
   if (bus_.local_apic && accel.apic_msrs_in_user_space() && tsc_khz_) {
     // vx86's LAPIC turns TSC deadlines into time at KVM's TSC rate.
     DeviceLockGuard lock;
@@ -126,6 +135,20 @@ KvmVcpu::~KvmVcpu() {
 void KvmVcpu::fail(const char* what) {
   throw AccelError(std::string("kvm: vCPU ") + std::to_string(index_) + ": " + what +
                    " failed: " + std::strerror(errno));
+}
+
+void KvmVcpu::set_tsc_rate(uint32_t khz) {
+  const std::string what = "-cpu tsc-frequency=" + std::to_string(uint64_t{khz} * 1000) + ": ";
+  if (accel_.check_extension(KVM_CAP_TSC_CONTROL) <= 0) {
+    throw AccelError(what +
+                     "this KVM cannot change the TSC rate (no KVM_CAP_TSC_CONTROL); the "
+                     "host's TSC runs at " +
+                     std::to_string(uint64_t{tsc_khz_} * 1000) + " Hz");
+  }
+  if (ioctl(fd_, KVM_SET_TSC_KHZ, static_cast<unsigned long>(khz)) < 0) {
+    throw AccelError(what + "KVM refused the rate: " + std::strerror(errno));
+  }
+  tsc_khz_ = khz;
 }
 
 void KvmVcpu::set_cpuid() {

@@ -64,6 +64,8 @@ class KvmVcpu : public Vcpu {
   const kvm_debug_exit_arch& last_debug_exit() const { return last_debug_; }
 
  private:
+  // KVM_SET_TSC_KHZ; throws AccelError where KVM cannot.
+  void set_tsc_rate(uint32_t khz);
   // The architectural state after RESET or INIT (neither touches the TSC here).
   void reset_as(bool bsp);
   // Power-on state of the in-kernel LAPIC, and the AP's wait for INIT/SIPI.

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "accel/tcg_vcpu.h"
+#include "core/device_lock.h"
 #include "core/options.h"
 #include "target-x86/cpuid.h"
 #include "tcg/compiled_block.h"
@@ -48,6 +49,14 @@ std::unique_ptr<Vcpu> TcgAccelerator::create_vcpu(int index, const CpuBus& bus) 
       backend_ == Backend::kJit ? tcg::Backend::kJit : tcg::Backend::kInterpreter;
   vcpu->cpu().jit_code_bytes = code_buffer_bytes_;
   vcpu->cpu().jit_stats = stats_;
+  if (tsc_hz_) {
+    vcpu->cpu().tsc_hz = tsc_hz_;
+    // The TSC deadline timer converts deadlines at the same rate.
+    if (bus.local_apic) {
+      DeviceLockGuard lock;
+      bus.local_apic->set_tsc_hz(tsc_hz_);
+    }
+  }
   return vcpu;
 }
 

@@ -15,12 +15,15 @@ class TcgAccelerator : public Accelerator {
   enum class Backend { kInterpreter, kJit };
   Backend backend() const { return backend_; }
   void set_cpu_model(std::string model) { cpu_model_ = std::move(model); }
+  // -cpu ...,tsc-frequency=HZ (0: the model's 1 GHz).
+  void set_tsc_hz(uint64_t hz) { tsc_hz_ = hz; }
 
  private:
   Backend backend_ = Backend::kInterpreter;          // init() picks the JIT on x86-64 hosts
   uint64_t code_buffer_bytes_ = uint64_t{64} << 20;  // tb-size, in MiB on the command line
   bool stats_ = false;
   std::string cpu_model_ = "qemu64";
+  uint64_t tsc_hz_ = 0;
 };
 
 }  // namespace vx86

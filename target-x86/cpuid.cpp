@@ -1,12 +1,16 @@
 #include "target-x86/cpuid.h"
 
 #include <cstring>
+#include <numeric>
 
 #include "target-x86/msr.h"
 
 namespace vx86::x86 {
 
 namespace {
+
+// The local APIC timer's clock (hw/intc LocalApic::kTimerHz), given as the crystal of leaf 0x15.
+constexpr uint64_t kApicClockHz = 1'000'000'000;
 
 // CPUID.0DH: XCR0 may hold x87|SSE; both live in the 512-byte legacy region,
 // so the area is 576 bytes whatever XCR0 enables. Sub-leaf 1: XSAVEOPT only.
@@ -38,7 +42,7 @@ const CpuModel* find_cpu_model(const std::string& name) {
 }
 
 CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsigned apic_id,
-                  unsigned cpu_count) {
+                  unsigned cpu_count, uint64_t tsc_hz) {
   CpuidResult r;
   if (leaf >= 0x40000000u && leaf < 0x50000000u) return r;  // no hypervisor interface
   if (leaf >= 0x80000000u) {
@@ -74,15 +78,21 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
         r.eax = kXsaveSubleaf1Eax;
       }
       break;
-    case 0x15:
-      // TSC = crystal * EBX / EAX. The crystal is given as the TSC rate itself, which is
-      // also the local APIC timer's rate, so Linux takes both from here without calibration.
-      r.eax = 1;
-      r.ebx = 1;
-      r.ecx = static_cast<uint32_t>(kTscHz);
+    case 0x15: {
+      // TSC = crystal * EBX / EAX. The crystal is the local APIC timer's 1 GHz clock, so
+      // Linux takes both rates from here without calibration. A ratio that does not fit in
+      // 32 bits leaves the leaf empty (the guest calibrates).
+      const uint64_t g = std::gcd(tsc_hz, kApicClockHz);
+      if (kApicClockHz / g <= UINT32_MAX && tsc_hz / g <= UINT32_MAX) {
+        r.eax = static_cast<uint32_t>(kApicClockHz / g);
+        r.ebx = static_cast<uint32_t>(tsc_hz / g);
+        r.ecx = static_cast<uint32_t>(kApicClockHz);
+      }
       break;
-    case 0x16:  // base, maximum and bus frequencies in MHz
-      r.eax = r.ebx = r.ecx = static_cast<uint32_t>(kTscHz / 1'000'000);
+    }
+    case 0x16:  // base and maximum frequencies (the TSC's), bus frequency, in MHz
+      r.eax = r.ebx = static_cast<uint32_t>(tsc_hz / 1'000'000);
+      r.ecx = static_cast<uint32_t>(kApicClockHz / 1'000'000);
       break;
     case 0x80000000:
       r.eax = model.max_ext_leaf;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "target-x86/msr.h"
+
 namespace vx86::x86 {
 
 // CPUID feature words: leaf 1 ECX/EDX, leaf 7 EBX/EDX, leaf 0x80000001 ECX/EDX.
@@ -100,8 +102,9 @@ struct CpuidResult {
   uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
 };
 
-// apic_id and cpu_count describe the vCPU's place in the machine.
+// apic_id and cpu_count describe the vCPU's place in the machine; tsc_hz is
+// the TSC's rate (leaves 0x15 and 0x16).
 CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsigned apic_id,
-                  unsigned cpu_count);
+                  unsigned cpu_count, uint64_t tsc_hz = kTscHz);
 
 }  // namespace vx86::x86

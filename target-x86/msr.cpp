@@ -70,7 +70,8 @@ uint64_t* mtrr_fixed_slot(X86Cpu& cpu, uint32_t index) {
 
 uint64_t read_tsc(X86Cpu& cpu) {
   int64_t ns = cpu.clocks ? cpu.clocks->now(ClockType::kVirtual) : 0;
-  return static_cast<uint64_t>(ns) + cpu.tsc_offset;  // kTscHz is 1 GHz: one tick per ns
+  const auto ticks = static_cast<unsigned __int128>(ns) * cpu.tsc_hz / kNsPerSec;
+  return static_cast<uint64_t>(ticks) + cpu.tsc_offset;
 }
 
 bool read_msr(X86Cpu& cpu, uint32_t index, uint64_t* value) {

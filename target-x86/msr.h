@@ -17,7 +17,7 @@ void write_cr0(X86Cpu& cpu, uint64_t value);
 void write_cr4(X86Cpu& cpu, uint64_t value);
 
 uint64_t read_tsc(X86Cpu& cpu);
-// The TSC ticks at this rate (also what CPUID 0x15/0x16 will report).
+// The TSC's rate unless -cpu ...,tsc-frequency= sets another (X86Cpu::tsc_hz).
 inline constexpr uint64_t kTscHz = 1'000'000'000;
 
 }  // namespace vx86::x86

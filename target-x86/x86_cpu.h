@@ -76,8 +76,10 @@ struct X86Cpu : CpuState {
   // After a stop at a debugger breakpoint: the linear address not to stop at
   // on the next entry (the debugger resumes from there), or ~0.
   uint64_t debugger_resume_pc = ~0ull;
-  // The virtual clock RDTSC counts (null in unit tests: the TSC reads 0).
+  // The virtual clock RDTSC counts (null in unit tests: the TSC reads 0),
+  // at tsc_hz ticks per second (-cpu ...,tsc-frequency=).
   Clocks* clocks = nullptr;
+  uint64_t tsc_hz = kTscHz;
   unsigned cpu_index = 0;
   unsigned cpu_count = 1;
   // Which tcg backend compiles this CPU's blocks (set by the accelerator).

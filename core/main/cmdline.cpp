@@ -22,7 +22,8 @@ const char kUsage[] =
     "                       select the machine ('-M help' lists them)\n"
     "  -m SIZE              guest RAM (suffixes K, M, G; bare number is MiB)\n"
     "  -smp N[,cpus=N]      number of virtual CPUs\n"
-    "  -cpu MODEL           CPU model ('-cpu help' lists them)\n"
+    "  -cpu MODEL[,tsc-frequency=HZ]\n"
+    "                       CPU model ('-cpu help' lists them) and its TSC rate\n"
     "  -accel NAME[,prop=value...]\n"
     "                       tcg (default) or kvm ('-accel help' lists them)\n"
     "  -enable-kvm          same as -accel kvm\n"
@@ -173,12 +174,25 @@ const std::map<std::string, OptionSpec>& option_table() {
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {
           if (is_help(a)) return void(o.list_request = "cpu");
-          auto comma = a.find(',');
-          if (comma != std::string::npos) {
-            throw OptionError("-cpu: CPU features ('" + a.substr(comma + 1) +
-                              "') are not available yet");
+          // MODEL[,tsc-frequency=HZ]; other properties and +/-features are not here yet.
+          std::size_t comma = a.find(',');
+          o.cpu_model = a.substr(0, comma);
+          while (comma != std::string::npos) {
+            const std::size_t next = a.find(',', comma + 1);
+            const std::string item = a.substr(comma + 1, next - comma - 1);
+            comma = next;
+            const std::string key = "tsc-frequency=";
+            if (item.rfind(key, 0) != 0) {
+              throw OptionError("-cpu: CPU features ('" + item + "') are not available yet");
+            }
+            auto hz = parse_number(item.substr(key.size()));
+            if (!hz || *hz < 1'000'000 || *hz > 100'000'000'000ull) {
+              throw OptionError(
+                  "-cpu: tsc-frequency expects a rate in Hz from 1 MHz to 100 GHz, not '" +
+                  item.substr(key.size()) + "'");
+            }
+            o.tsc_frequency = *hz;
           }
-          o.cpu_model = a;
         }}},
       {"accel",
        {true,

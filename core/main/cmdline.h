@@ -18,6 +18,7 @@ struct CmdlineOptions {
   uint64_t ram_size = 128ull << 20;
   unsigned smp_cpus = 1;
   std::string cpu_model = "qemu64";
+  uint64_t tsc_frequency = 0;  // -cpu ...,tsc-frequency=HZ (0: the default)
   std::string accel = "tcg";
   std::optional<KeyValues> accel_opts;
   std::string kernel, initrd, append, bios;

@@ -282,12 +282,15 @@ void MachineController::create_cpus() {
   bus.interrupts = &machine_->interrupts();
   bus.control = this;
   bus.clocks = &loop_.clocks();
-  if (auto* tcg = dynamic_cast<TcgAccelerator*>(accel_.get()))
+  if (auto* tcg = dynamic_cast<TcgAccelerator*>(accel_.get())) {
     tcg->set_cpu_model(options_.cpu_model);
+    tcg->set_tsc_hz(options_.tsc_frequency);
+  }
   kvm::SplitIrqchip* kernel_lapics = nullptr;
   kvm::InKernelIrqchip* kernel_irqchip = nullptr;
   if (auto* kvm = dynamic_cast<KvmAccelerator*>(accel_.get())) {
     kvm->set_cpu_model(options_.cpu_model);
+    kvm->set_tsc_khz(static_cast<uint32_t>(options_.tsc_frequency / 1000));
     kernel_lapics = kvm->split_irqchip();
     kernel_irqchip = kvm->in_kernel_irqchip();
   }

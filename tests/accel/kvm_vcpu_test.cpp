@@ -613,6 +613,37 @@ TEST(KvmVcpu, GuestSeesTheTscRateInCpuid) {
   EXPECT_EQ(vcpu->state().regs[kRBX], 1'000'000u);  // the LAPIC timer's 1 GHz, in kHz
 }
 
+// -cpu ...,tsc-frequency=: KVM_SET_TSC_KHZ where KVM has KVM_CAP_TSC_CONTROL,
+// else a clear error unless the rate is the host's own.
+TEST(KvmVcpu, TscFrequency) {
+  SKIP_WITHOUT_KVM(accel, nullptr);
+  BareBus bus;
+  uint32_t host_khz = 0;
+  {
+    auto probe = accel->create_vcpu(0, bus.bus());
+    host_khz = static_cast<KvmVcpu&>(*probe).tsc_khz();
+  }
+  if (host_khz == 0) GTEST_SKIP() << "KVM_GET_TSC_KHZ gives no rate here";
+  accel->set_tsc_khz(host_khz);  // the host's rate needs nothing from KVM
+  EXPECT_EQ(static_cast<KvmVcpu&>(*accel->create_vcpu(1, bus.bus())).tsc_khz(), host_khz);
+  const uint32_t other = host_khz + 100'000;
+  accel->set_tsc_khz(other);
+  if (accel->check_extension(KVM_CAP_TSC_CONTROL) > 0) {
+    EXPECT_EQ(static_cast<KvmVcpu&>(*accel->create_vcpu(2, bus.bus())).tsc_khz(), other);
+    return;
+  }
+  try {
+    accel->create_vcpu(2, bus.bus());
+    FAIL() << "a TSC rate KVM cannot set was accepted";
+  } catch (const AccelError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("-cpu tsc-frequency=" + std::to_string(uint64_t{other} * 1000)),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("no KVM_CAP_TSC_CONTROL"), std::string::npos) << what;
+  }
+}
+
 TEST(KvmAccelerator, MissingDeviceIsAClearError) {
   const std::vector<OptDesc> keys = {{"accel", OptType::kString, ""},
                                      {"device", OptType::kString, ""}};

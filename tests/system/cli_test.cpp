@@ -133,6 +133,18 @@ TEST(CliTest, LaterFeaturesRefusedAsNotAvailableYet) {
                         "-display sdl: the SDL console is not available yet");
 }
 
+TEST(CliTest, CpuPropertiesAreChecked) {
+  expect_one_line_error(
+      vx86({"-bios", hello_guest(), "-cpu", "qemu64,tsc-frequency=fast"}),
+      "-cpu: tsc-frequency expects a rate in Hz from 1 MHz to 100 GHz, not 'fast'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-cpu", "qemu64,tsc-frequency=1000"}),
+                        "not '1000'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-cpu", "qemu64,+x2apic"}),
+                        "-cpu: CPU features ('+x2apic') are not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-cpu", "nonesuch,tsc-frequency=2000000000"}),
+                        "-cpu nonesuch: unknown CPU model");
+}
+
 TEST(CliTest, QmpProblemsAreExplained) {
   expect_one_line_error(vx86({"-bios", hello_guest(), "-qmp", "tcp:127.0.0.1:1"}),
                         "could not connect to tcp:127.0.0.1:1");

@@ -61,5 +61,27 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
   }
 }
 
+// Leaves 0x15/0x16: TSC = crystal (the APIC timer's 1 GHz) * EBX / EAX, as
+// Linux reads them instead of calibrating.
+TEST(CpuModels, TscRateLeaves) {
+  const CpuModel& m = *find_cpu_model("qemu64");
+  CpuidResult r = cpuid(m, 0x15, 0, 0, 1);
+  EXPECT_EQ(r.ecx, 1'000'000'000u);
+  EXPECT_EQ(r.ebx, r.eax);  // the default TSC is 1 GHz too
+  r = cpuid(m, 0x15, 0, 0, 1, 2'500'000'000);
+  EXPECT_EQ(r.eax, 2u);
+  EXPECT_EQ(r.ebx, 5u);
+  EXPECT_EQ(r.ecx, 1'000'000'000u);
+  r = cpuid(m, 0x15, 0, 0, 1, 2'345'678'901);
+  EXPECT_EQ(uint64_t{r.ecx} * r.ebx / r.eax, 2'345'678'901u);
+  r = cpuid(m, 0x16, 0, 0, 1, 2'500'000'000);
+  EXPECT_EQ(r.eax, 2500u);
+  EXPECT_EQ(r.ebx, 2500u);
+  EXPECT_EQ(r.ecx, 1000u);
+  // A ratio too large for the registers leaves leaf 0x15 empty.
+  r = cpuid(m, 0x15, 0, 0, 1, 99'999'999'999);
+  EXPECT_EQ(r.eax | r.ebx | r.ecx, 0u);
+}
+
 }  // namespace
 }  // namespace vx86::x86

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "core/clock.h"
 #include "target-x86/cpuid.h"
 #include "target-x86/exceptions.h"
 #include "tests/target-x86/cpu_harness.h"
@@ -301,6 +302,28 @@ TEST_F(IntOps, TscAdjustTracksTscWrites) {
   ASSERT_TRUE(write_msr(cpu, kTscAdjust, 0));
   ASSERT_TRUE(read_msr(cpu, kTsc, &tsc));
   EXPECT_EQ(tsc, 0u);
+}
+
+// -cpu ...,tsc-frequency=: the TSC counts the virtual clock at that rate, and
+// writes still set it exactly.
+TEST_F(IntOps, TscCountsAtItsRate) {
+  X86Cpu& cpu = h64.cpu();
+  Clocks clocks;
+  clocks.set_manual_virtual(true);
+  cpu.clocks = &clocks;
+  cpu.tsc_hz = 2'500'000'000;
+  uint64_t before = 0, after = 0;
+  ASSERT_TRUE(read_msr(cpu, 0x10, &before));
+  clocks.advance_virtual(1000);  // 1 us
+  ASSERT_TRUE(read_msr(cpu, 0x10, &after));
+  EXPECT_EQ(after - before, 2500u);
+  ASSERT_TRUE(write_msr(cpu, 0x10, 1'000'000));
+  ASSERT_TRUE(read_msr(cpu, 0x10, &after));
+  EXPECT_EQ(after, 1'000'000u);
+  clocks.advance_virtual(4000);
+  ASSERT_TRUE(read_msr(cpu, 0x10, &after));
+  EXPECT_EQ(after, 1'010'000u);
+  cpu.clocks = nullptr;
 }
 
 // IA32_ARCH_CAPABILITIES says "not affected" for the speculative-execution
