@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/memory.h"
+#include "core/memory_tree.h"
 #include "core/options.h"
 
 namespace vx86 {
@@ -20,6 +21,7 @@ const char kHelp[] =
     "info status -- show the VM status (running or paused)\n"
     "info registers -- show the CPU registers\n"
     "info lapic [cpu] -- show a CPU's local APIC (CPU 0 by default)\n"
+    "info mtree [-f] -- show the memory map: the region tree, or with -f the flat view\n"
     "info version -- show the version of vx86\n"
     "quit|q -- quit the emulator\n"
     "stop -- stop emulation\n"
@@ -90,7 +92,7 @@ std::string HumanMonitor::execute(const std::string& line) {
   const std::string& cmd = words[0];
   if (cmd == "help" || cmd == "?") return kHelp;
   if (cmd == "info")
-    return words.size() < 2 ? "info: which? (status, registers, lapic, version)\n"
+    return words.size() < 2 ? "info: which? (status, registers, lapic, mtree, version)\n"
                             : info(words[1], words.size() > 2 ? words[2] : "");
   if (cmd == "stop") {
     target_.stop();
@@ -125,6 +127,13 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     return "VM status: paused" + (state == "paused" ? std::string() : " (" + state + ")") + "\n";
   }
   if (what == "version") return "0.1.0\n";
+  if (what == "mtree") {
+    if (!arg.empty() && arg != "-f") return "info mtree: unknown argument '" + arg + "' (-f)\n";
+    std::string out;
+    for (const AddressSpace* space : target_.address_spaces())
+      out += (arg == "-f" ? describe_flat_view(*space) : describe_memory_tree(*space)) + "\n";
+    return out;
+  }
   if (what == "registers") return target_.describe_registers();
   if (what == "lapic") {
     unsigned cpu = 0;
@@ -136,7 +145,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     }
     return target_.describe_local_apic(cpu);
   }
-  return "info " + what + ": unknown item (status, registers, lapic, version)\n";
+  return "info " + what + ": unknown item (status, registers, lapic, mtree, version)\n";
 }
 
 std::string HumanMonitor::examine_memory(const std::string& args) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/chardev.h"
 
@@ -27,6 +28,8 @@ class MonitorTarget {
   virtual bool system_powerdown() = 0;
   virtual void quit() = 0;
   virtual AddressSpace& memory() = 0;
+  // The address spaces `info mtree` shows (memory, I/O, the bus masters' view).
+  virtual std::vector<const AddressSpace*> address_spaces() { return {&memory()}; }
   virtual std::string describe_registers() = 0;
   // `info lapic`: CPU cpu_index's local APIC, or why there is none to show.
   virtual std::string describe_local_apic(unsigned cpu_index) = 0;

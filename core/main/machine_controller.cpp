@@ -624,6 +624,10 @@ AddressSpace& MachineController::memory() {
   return machine_->memory();
 }
 
+std::vector<const AddressSpace*> MachineController::address_spaces() {
+  return {&machine_->memory(), &machine_->io(), &machine_->pci_dma()};
+}
+
 std::string MachineController::describe_local_apic(unsigned cpu_index) {
   if (!runner_ || cpu_index >= runner_->vcpus().size())
     return "info lapic: no CPU " + std::to_string(cpu_index) + "\n";

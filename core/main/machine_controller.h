@@ -46,6 +46,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   bool system_powerdown() override;
   void quit() override;
   AddressSpace& memory() override;
+  std::vector<const AddressSpace*> address_spaces() override;
   std::string describe_registers() override;
   std::string describe_local_apic(unsigned cpu_index) override;
 

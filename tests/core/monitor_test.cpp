@@ -69,6 +69,18 @@ TEST(MonitorTest, LifeCycleCommands) {
   EXPECT_NE(mon.execute("bogus").find("unknown command: 'bogus'"), std::string::npos);
 }
 
+TEST(MonitorTest, InfoMtreeShowsTheAddressSpaces) {
+  BufferChardev chr("mon");
+  FakeTarget target;
+  HumanMonitor mon(chr, target);
+  const std::string tree = mon.execute("info mtree");
+  EXPECT_EQ(tree.rfind("address-space: ", 0), 0u) << tree;
+  EXPECT_NE(tree.find("(prio 0, ram)"), std::string::npos) << tree;
+  const std::string flat = mon.execute("info mtree -f");
+  EXPECT_EQ(flat.rfind("FlatView (address-space: ", 0), 0u) << flat;
+  EXPECT_EQ(mon.execute("info mtree -x"), "info mtree: unknown argument '-x' (-f)\n");
+}
+
 TEST(MonitorTest, ExaminesPhysicalMemory) {
   BufferChardev chr("mon");
   FakeTarget target;

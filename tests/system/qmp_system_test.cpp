@@ -293,6 +293,12 @@ TEST(QmpSystemTest, LifeCycleWithEvents) {
   EXPECT_EQ(qmp.execute("query-status")["return"]["status"], "paused");
   Json regs = qmp.execute("human-monitor-command", {{"command-line", "info registers"}});
   EXPECT_NE(regs["return"].get<std::string>().find("RIP="), std::string::npos) << regs;
+  // The machine's memory map, bus masters' view with its MSI window included.
+  const std::string mtree =
+      qmp.execute("human-monitor-command", {{"command-line", "info mtree"}})["return"];
+  EXPECT_NE(mtree.find("address-space: pci-dma"), std::string::npos) << mtree;
+  EXPECT_NE(mtree.find("00000000fee00000-00000000feefffff (prio 1, i/o): msi"), std::string::npos)
+      << mtree;
 
   EXPECT_EQ(qmp.execute("system_reset"), Json::parse(R"({"return": {}})"));
   Json reset = qmp.wait_event("RESET");
