@@ -21,6 +21,7 @@ const char kHelp[] =
     "info status -- show the VM status (running or paused)\n"
     "info registers -- show the CPU registers\n"
     "info lapic [cpu] -- show a CPU's local APIC (CPU 0 by default)\n"
+    "screendump FILENAME -- save the screen as a PPM image\n"
     "info mtree [-f] -- show the memory map: the region tree, or with -f the flat view\n"
     "info version -- show the version of vx86\n"
     "quit|q -- quit the emulator\n"
@@ -116,6 +117,11 @@ std::string HumanMonitor::execute(const std::string& line) {
     return "";
   }
   if (cmd == "xp") return examine_memory(line.substr(line.find("xp") + 2));
+  if (cmd == "screendump") {
+    if (words.size() != 2) return "screendump: usage: screendump FILENAME\n";
+    const std::string error = target_.screendump(words[1]);
+    return error.empty() ? "" : "screendump: " + error + "\n";
+  }
   return "unknown command: '" + cmd + "'\n";
 }
 

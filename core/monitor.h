@@ -31,6 +31,10 @@ class MonitorTarget {
   // The address spaces `info mtree` shows (memory, I/O, the bus masters' view).
   virtual std::vector<const AddressSpace*> address_spaces() { return {&memory()}; }
   virtual std::string describe_registers() = 0;
+  // Saves the display as a PPM image; returns "" or why it could not.
+  virtual std::string screendump(const std::string& filename) {
+    return "There is no console to take a screendump from";
+  }
   // `info lapic`: CPU cpu_index's local APIC, or why there is none to show.
   virtual std::string describe_local_apic(unsigned cpu_index) = 0;
 };

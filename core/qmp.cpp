@@ -237,6 +237,21 @@ void QmpServer::register_commands() {
                          target_.quit();
                          return empty_object();
                        }};
+  commands_["screendump"] = {{{"filename", T::string, true},
+                              {"device", T::string, false},
+                              {"head", T::number_integer, false},
+                              {"format", T::string, false}},
+                             [this](const Json& args) {
+                               const std::string format = args.value("format", "ppm");
+                               if (format != "ppm") {
+                                 throw generic("Parameter 'format' does not accept value '" +
+                                               format + "' (vx86 writes ppm)");
+                               }
+                               const std::string error =
+                                   target_.screendump(args["filename"].get<std::string>());
+                               if (!error.empty()) throw generic(error);
+                               return empty_object();
+                             }};
   commands_["human-monitor-command"] = {
       {{"command-line", T::string, true}, {"cpu-index", T::number_integer, false}},
       [this](const Json& args) {

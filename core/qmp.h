@@ -34,6 +34,8 @@ class QmpTarget {
   // Returns false when the machine has no way to ask the guest to power off.
   virtual bool system_powerdown() = 0;
   virtual void quit() = 0;
+  // Saves the display as a PPM image; returns "" or why it could not.
+  virtual std::string screendump(const std::string& filename) = 0;
   // A human monitor command line, run as if typed at the monitor.
   virtual std::string human_monitor_command(const std::string& line) = 0;
   virtual bool kvm_present() const = 0;

@@ -10,6 +10,7 @@ packages=(
   libcapstone-dev libsdl2-dev zlib1g-dev libzstd-dev libboost-dev libboost-system-dev
   libgtest-dev libgmock-dev libxbyak-dev nlohmann-json3-dev libslirp-dev
   qemu-utils qemu-system-x86 busybox-static cpio gdb xvfb nasm binutils acpica-tools
+  console-setup-linux
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -53,6 +53,7 @@ const char kUsage[] =
     "  -mon chardev=ID[,mode=readline|control][,pretty=on|off]\n"
     "                       a monitor on chardev ID: human (readline) or QMP (control)\n"
     "  -nographic           no display; serial port and monitor on the terminal\n"
+    "  -vga std|none        the display adapter: a VGA in text mode (default), or none\n"
     "  -display none|sdl    display backend\n"
     "\n"
     "Debugging:\n"
@@ -271,6 +272,16 @@ const std::map<std::string, OptionSpec>& option_table() {
           o.mons.push_back(kv);
         }}},
       {"nographic", {false, [](CmdlineOptions& o, auto&, auto&) { o.nographic = true; }}},
+      {"vga",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (a == "std" || a == "none") return void(o.vga = a == "std");
+          if (a == "cirrus" || a == "vmware" || a == "qxl" || a == "virtio" || a == "tcx" ||
+              a == "cg3") {
+            throw OptionError("-vga " + a + ": only std (text mode) and none are available yet");
+          }
+          throw OptionError("-vga: unknown display adapter '" + a + "' (std, none)");
+        }}},
       {"display",
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {

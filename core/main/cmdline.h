@@ -32,6 +32,7 @@ struct CmdlineOptions {
   std::set<std::size_t> qmp_pretty;  // indices into qmps given as -qmp-pretty
   std::vector<KeyValues> mons;       // -mon chardev=ID,mode=...
   bool nographic = false;
+  bool vga = true;      // -vga std (default) or none
   std::string display;  // "" = default for the build
   std::optional<std::string> gdb;
   bool start_paused = false;

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/main/drives.h"
 #include "hw/device_registry.h"
+#include "hw/display/vga_text.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
@@ -28,6 +29,9 @@
 #include "hw/pci/pci_bus.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
+#include "ui/ppm.h"
+#include "ui/psf_font.h"
+#include "ui/text_render.h"
 
 namespace vx86 {
 
@@ -432,6 +436,7 @@ int MachineController::run() {
     config.kernel_cmdline = options_.append;
   }
   config.serials = serial_backends_;
+  config.vga = options_.vga;
   config.find_chardev = [this](const std::string& id) -> Chardev* {
     auto it = chardevs_.find(id);
     return it == chardevs_.end() ? nullptr : it->second.get();
@@ -622,6 +627,21 @@ std::string MachineController::vm_name() const {
 
 AddressSpace& MachineController::memory() {
   return machine_->memory();
+}
+
+std::string MachineController::screendump(const std::string& filename) {
+  VgaText* vga = machine_ ? machine_->vga() : nullptr;
+  if (!vga) return "There is no console to take a screendump from";
+  TextScreen screen;
+  {
+    DeviceLockGuard lock;
+    screen = vga->screen();
+  }
+  std::string error;
+  const PsfFont* font = default_console_font(&error);
+  if (!font) return error;
+  if (!write_ppm(render_text_screen(screen, *font), filename, &error)) return error;
+  return "";
 }
 
 std::vector<const AddressSpace*> MachineController::address_spaces() {

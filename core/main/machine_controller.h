@@ -47,6 +47,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void quit() override;
   AddressSpace& memory() override;
   std::vector<const AddressSpace*> address_spaces() override;
+  std::string screendump(const std::string& filename) override;
   std::string describe_registers() override;
   std::string describe_local_apic(unsigned cpu_index) override;
 

@@ -37,6 +37,14 @@ constexpr std::size_t kInitSize = 0x260;
 constexpr std::size_t kMinHeaderEnd = 0x23c;  // through cmdline_size (protocol 2.06)
 
 // Fields of boot_params outside the setup header.
+// screen_info (at 0): the text console the BIOS left.
+constexpr std::size_t kScreenInfoVideoMode = 0x06;
+constexpr std::size_t kScreenInfoColumns = 0x07;
+constexpr std::size_t kScreenInfoEgaBx = 0x0a;
+constexpr std::size_t kScreenInfoLines = 0x0e;
+constexpr std::size_t kScreenInfoIsVga = 0x0f;
+constexpr std::size_t kScreenInfoPoints = 0x10;
+constexpr uint8_t kVideoTypeVgaColour = 0x22;  // VIDEO_TYPE_VGAC
 constexpr std::size_t kAltMemK = 0x1e0;
 constexpr std::size_t kE820Entries = 0x1e8;
 constexpr std::size_t kE820Table = 0x2d0;
@@ -204,7 +212,16 @@ LinuxBootResult load_linux(AddressSpace& memory, const LinuxBootMemory& ram,
   put32(params.data(), kCmdLinePtr, static_cast<uint32_t>(kLinuxBootCmdlineAddr));
   put32(params.data(), kRamdiskImage, static_cast<uint32_t>(result.initrd_addr));
   put32(params.data(), kRamdiskSize, static_cast<uint32_t>(result.initrd_size));
-  // screen_info stays zero: no VGA text console to report.
+  if (ram.vga_text) {
+    // screen_info, as the BIOS's mode 3 leaves it: a colour VGA, 80x25, 16-line
+    // characters, the cursor at the top left.
+    params[kScreenInfoVideoMode] = 3;
+    params[kScreenInfoColumns] = 80;
+    put16(params.data(), kScreenInfoEgaBx, 0x0003);  // colour, 256 KiB of video memory
+    params[kScreenInfoLines] = 25;
+    params[kScreenInfoIsVga] = kVideoTypeVgaColour;
+    put16(params.data(), kScreenInfoPoints, 16);
+  }
   uint64_t ext_kib = ram.ram_below_4g > 0x100000 ? (ram.ram_below_4g - 0x100000) >> 10 : 0;
   put32(params.data(), kAltMemK, static_cast<uint32_t>(std::min<uint64_t>(ext_kib, UINT32_MAX)));
   std::vector<E820Entry> map = pc_e820_map(ram.ram_below_4g, ram.ram_above_4g, ram.firmware_size);

@@ -64,6 +64,8 @@ struct LinuxBootMemory {
   uint64_t ram_below_4g = 0;   // RAM from address 0
   uint64_t ram_above_4g = 0;   // RAM from 4 GiB
   uint64_t firmware_size = 0;  // ROM just below 4 GiB
+  // A VGA in 80x25 text mode at 0xB8000, reported in screen_info for vgacon.
+  bool vga_text = false;
 };
 
 struct LinuxBootResult {

@@ -10,6 +10,7 @@
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
+#include "hw/display/vga_text.h"
 #include "hw/intc/msi_window.h"
 #include "hw/misc/fpu_error_port.h"
 #include "hw/misc/port92.h"
@@ -172,6 +173,10 @@ void PcMachine::build_isa(const PcConfig& config) {
   post_port_->map(*system_io_);
   fpu_error_ = std::make_unique<FpuErrorPort>(isa_.irqs[13]);
   fpu_error_->map(*system_io_);
+  if (config.vga) {
+    vga_ = std::make_unique<VgaText>();
+    vga_->map(*system_memory_, *system_io_);
+  }
 
   for (std::size_t i = 0; i < config.serials.size() && i < 4; ++i) {
     if (!config.serials[i]) continue;
@@ -184,6 +189,7 @@ void PcMachine::build_isa(const PcConfig& config) {
   all_devices_ = {pic_.get(),   pit_.get(),    port61_.get(),    rtc_.get(),
                   i8042_.get(), port92_.get(), post_port_.get(), fpu_error_.get()};
   for (auto& s : serials_) all_devices_.push_back(s.get());
+  if (vga_) all_devices_.push_back(vga_.get());
 }
 
 void PcMachine::build_apics_and_acpi(const PcConfig& config) {
@@ -329,6 +335,7 @@ void PcMachine::load_kernel() {
   layout.ram_below_4g = ram_below_4g_->size();
   layout.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
   layout.firmware_size = firmware_->size();
+  layout.vga_text = vga_ != nullptr;
   boot_state_ =
       load_kernel_image(*memory_space_, layout, kernel_, initrd_modules_, kernel_cmdline_);
   load_acpi_tables();

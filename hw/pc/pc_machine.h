@@ -42,6 +42,7 @@ class LocalApic;
 class IoApic;
 class MsiWindow;
 class Hpet;
+class VgaText;
 class AcpiPm;
 class ResetControl;
 class CpuLocalApic;
@@ -63,6 +64,8 @@ struct PcConfig {
   std::vector<uint8_t> initrd;
   std::vector<BootModule> initrd_modules;
   std::string kernel_cmdline;
+  // A VGA (text mode) at 0xB8000 and 0x3C0-0x3DF (-vga std, the default).
+  bool vga = true;
   // COM1..COM4 backends; fewer entries mean fewer ports.
   std::vector<Chardev*> serials;
   std::function<Chardev*(const std::string& id)> find_chardev;
@@ -102,6 +105,8 @@ class PcMachine {
   uint16_t pic_elcr() const;
   IoApic& ioapic();
   IsaBus& isa_bus() { return isa_; }
+  // The VGA, or null with -vga none.
+  VgaText* vga() { return vga_.get(); }
   // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
   PciBus& pci_bus() { return *pci_bus_; }
   // What PCI devices see when they master the bus: system memory, and MSIs
@@ -171,6 +176,7 @@ class PcMachine {
   std::unique_ptr<PostPort> post_port_;
   std::unique_ptr<FpuErrorPort> fpu_error_;
   std::vector<std::unique_ptr<Serial16550>> serials_;
+  std::unique_ptr<VgaText> vga_;
   std::vector<std::unique_ptr<Device>> extra_devices_;
   std::vector<Device*> all_devices_;
 

@@ -25,6 +25,10 @@ class FakeMachine : public QmpTarget {
   void system_reset() override { ++resets; }
   bool system_powerdown() override { return false; }
   void quit() override { quit_requested = true; }
+  std::string screendump(const std::string& filename) override {
+    screendumps.push_back(filename);
+    return filename.empty() ? "could not open ''" : "";
+  }
   std::string human_monitor_command(const std::string& line) override {
     return "ran: " + line + "\n";
   }
@@ -37,6 +41,7 @@ class FakeMachine : public QmpTarget {
   std::string name;
   int resets = 0;
   bool quit_requested = false;
+  std::vector<std::string> screendumps;
   QmpServer* events = nullptr;
 };
 
@@ -165,6 +170,15 @@ TEST_F(QmpTest, CommandsReachTheMachine) {
   execute(R"({"execute": "system_reset"})");
   EXPECT_EQ(machine_.resets, 1);
   EXPECT_EQ(execute(R"({"execute": "system_powerdown"})")["error"]["class"], "GenericError");
+  EXPECT_EQ(execute(R"({"execute": "screendump", "arguments": {"filename": "/tmp/s.ppm"}})"),
+            Json::parse(R"({"return": {}})"));
+  EXPECT_EQ(machine_.screendumps, std::vector<std::string>{"/tmp/s.ppm"});
+  EXPECT_EQ(execute(R"({"execute": "screendump", "arguments": {"filename": ""}})"),
+            error("GenericError", "could not open ''"));
+  EXPECT_EQ(execute(R"({"execute": "screendump",
+                       "arguments": {"filename": "/tmp/s.png", "format": "png"}})")["error"]
+                                                                                   ["class"],
+            "GenericError");
   execute(R"({"execute": "quit"})");
   EXPECT_TRUE(machine_.quit_requested);
 }
