@@ -54,7 +54,7 @@ const char kUsage[] =
     "                       a monitor on chardev ID: human (readline) or QMP (control)\n"
     "  -nographic           no display; serial port and monitor on the terminal\n"
     "  -vga std|none        the display adapter: a VGA in text mode (default), or none\n"
-    "  -display none|sdl    display backend\n"
+    "  -display none|sdl    no window (default), or an SDL window showing the VGA\n"
     "\n"
     "Debugging:\n"
     "  -s                   shorthand for -gdb tcp::1234\n"

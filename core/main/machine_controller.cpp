@@ -31,6 +31,7 @@
 #include "target-x86/cpuid.h"
 #include "ui/ppm.h"
 #include "ui/psf_font.h"
+#include "ui/sdl_display.h"
 #include "ui/text_render.h"
 
 namespace vx86 {
@@ -94,9 +95,7 @@ MachineController::~MachineController() {
   if (runner_) runner_->stop();
 }
 
-void MachineController::refuse_unavailable_features() const {
-  // Features whose issue has not landed are refused plainly rather than ignored.
-  auto refuse = [](const std::string& what) { throw OptionError(what + " is not available yet"); };
+void MachineController::check_option_combinations() const {
   if (options_.machine != "pc") {
     throw OptionError("-machine " + options_.machine + ": unknown machine ('-M help' lists them)");
   }
@@ -109,7 +108,6 @@ void MachineController::refuse_unavailable_features() const {
   if (options_.kernel.empty() && !options_.append.empty()) {
     throw OptionError("-append: only allowed with -kernel");
   }
-  if (options_.display == "sdl") refuse("-display sdl: the SDL console");
   if (options_.bios.empty() && options_.kernel.empty()) {
     throw OptionError(
         "no firmware: give -bios FILE or boot a Linux kernel with -kernel FILE (vx86 has no "
@@ -353,6 +351,39 @@ void MachineController::create_cpus() {
   });
 }
 
+void MachineController::create_display() {
+  if (options_.display != "sdl") return;
+  VgaText* vga = machine_->vga();
+  if (!vga) throw OptionError("-display sdl: there is nothing to show with -vga none");
+  SdlDisplay::Callbacks callbacks;
+  callbacks.screen = [vga] {
+    DeviceLockGuard lock;
+    return vga->screen();
+  };
+  callbacks.key = [this](uint16_t usage, bool down) {
+    DeviceLockGuard lock;
+    machine_->key_event(usage, down);
+  };
+  callbacks.close = [this] {
+    // As QEMU: closing the window ends the machine.
+    qmp_event("SHUTDOWN", {{"guest", false}, {"reason", "host-ui"}});
+    finish(0);
+  };
+  const std::string title = options_.name.empty() ? "vx86" : options_.name + " - vx86";
+  try {
+    display_ = std::make_unique<SdlDisplay>(title, std::move(callbacks));
+  } catch (const std::runtime_error& e) {
+    throw OptionError(e.what());
+  }
+  // About 60 redraws a second at most; a screen that did not change costs a comparison.
+  constexpr int64_t kPeriodNs = 16'000'000;
+  display_timer_ = std::make_unique<Timer>(loop_.clocks(), ClockType::kHost, [this] {
+    display_->tick();
+    display_timer_->mod(loop_.clocks().now(ClockType::kHost) + kPeriodNs);
+  });
+  display_timer_->mod(loop_.clocks().now(ClockType::kHost) + kPeriodNs);
+}
+
 void MachineController::debug_exit(Vcpu& vcpu) {
   runner_->pause();  // on the vCPU thread: returns at once, the thread parks
   defer([this, &vcpu] {
@@ -402,7 +433,7 @@ void MachineController::create_gdbstub() {
 }
 
 int MachineController::run() {
-  refuse_unavailable_features();
+  check_option_combinations();
   drives_ = std::make_unique<Drives>();
   drives_->open(options_.drives, &loop_);
   create_chardevs();
@@ -459,6 +490,7 @@ int MachineController::run() {
   create_cpus();
   if (machine_->boot_state()) apply_boot_state(*runner_->vcpus()[0], *machine_->boot_state());
   create_gdbstub();
+  create_display();
 
   loop_.on_termination_signal([this](int sig) {
     std::fprintf(stderr, "vx86: terminating on signal %d\n", sig);

@@ -24,6 +24,7 @@
 namespace vx86 {
 
 class Drives;
+class SdlDisplay;
 
 class MachineController : public SystemControl, public MonitorTarget, public QmpTarget {
  public:
@@ -61,7 +62,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string vm_name() const override;
 
  private:
-  void refuse_unavailable_features() const;
+  void check_option_combinations() const;
   void create_chardevs();
   // Creates the chardev of a legacy -serial/-monitor spelling; *monitor_port
   // is set to a port for a monitor when the spelling was mon:... .
@@ -69,6 +70,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
                           Chardev** monitor_port);
   void add_monitor(Chardev* chardev, bool greet);
   void add_qmp(Chardev* chardev, bool pretty);
+  // -display sdl: the window, redrawn from the main loop.
+  void create_display();
   // An event for every QMP client.
   void qmp_event(const std::string& name, const Json& data = Json());
   // -gdb/-s: the gdbstub on its chardev (after the vCPUs exist).
@@ -90,7 +93,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::vector<std::unique_ptr<QmpServer>> qmp_servers_;
   BufferChardev qmp_hmp_output_{"qmp-hmp"};
   std::unique_ptr<HumanMonitor> qmp_hmp_;  // human-monitor-command
-  std::unique_ptr<Drives> drives_;         // outlives the devices that use them
+  std::unique_ptr<SdlDisplay> display_;
+  std::unique_ptr<Timer> display_timer_;
+  std::unique_ptr<Drives> drives_;  // outlives the devices that use them
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;

@@ -6,11 +6,11 @@
 #include "hw/acpi/acpi_tables.h"
 #include "hw/acpi/reset_control.h"
 #include "hw/char/serial_16550.h"
+#include "hw/display/vga_text.h"
 #include "hw/input/i8042.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
-#include "hw/display/vga_text.h"
 #include "hw/intc/msi_window.h"
 #include "hw/misc/fpu_error_port.h"
 #include "hw/misc/port92.h"
@@ -379,6 +379,10 @@ void PcMachine::build_pci() {
   }
   all_devices_.push_back(i440fx_.get());
   all_devices_.push_back(piix3_.get());
+}
+
+void PcMachine::key_event(uint16_t hid_usage, bool down) {
+  i8042_->keyboard().key_event(hid_usage, down);
 }
 
 bool PcMachine::press_power_button() {

@@ -107,6 +107,9 @@ class PcMachine {
   IsaBus& isa_bus() { return isa_; }
   // The VGA, or null with -vga none.
   VgaText* vga() { return vga_.get(); }
+  // A key of the PS/2 keyboard went down or up (a USB HID usage). Call with
+  // the device lock held.
+  void key_event(uint16_t hid_usage, bool down);
   // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
   PciBus& pci_bus() { return *pci_bus_; }
   // What PCI devices see when they master the bus: system memory, and MSIs

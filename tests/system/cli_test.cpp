@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -129,8 +130,10 @@ TEST(CliTest, BadGdbAddressesAreExplained) {
 }
 
 TEST(CliTest, LaterFeaturesRefusedAsNotAvailableYet) {
-  expect_one_line_error(vx86({"-bios", hello_guest(), "-display", "sdl"}),
-                        "-display sdl: the SDL console is not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-cpu", "qemu64,+avx"}),
+                        "-cpu: CPU features ('+avx') are not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-vga", "cirrus"}),
+                        "-vga cirrus: only std (text mode) and none are available yet");
 }
 
 TEST(CliTest, CpuPropertiesAreChecked) {
@@ -143,6 +146,21 @@ TEST(CliTest, CpuPropertiesAreChecked) {
                         "-cpu: CPU features ('+x2apic') are not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-cpu", "nonesuch,tsc-frequency=2000000000"}),
                         "-cpu nonesuch: unknown CPU model");
+}
+
+TEST(CliTest, DisplayProblemsAreExplained) {
+  // No X server to open a window on.
+  const char* display = std::getenv("DISPLAY");
+  const std::string saved = display ? display : "";
+  unsetenv("DISPLAY");
+  unsetenv("WAYLAND_DISPLAY");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-display", "sdl"}),
+                        "-display sdl: cannot open a window");
+  if (display) setenv("DISPLAY", saved.c_str(), 1);
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-display", "sdl", "-vga", "none"}),
+                        "-display sdl: there is nothing to show with -vga none");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-display", "gtk"}),
+                        "-display: unknown display type 'gtk'");
 }
 
 TEST(CliTest, QmpProblemsAreExplained) {

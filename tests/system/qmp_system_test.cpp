@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/system/debian_guest.h"
 #include "tests/system/qmp_client.h"
 
 namespace vx86::test {
@@ -204,11 +205,7 @@ TEST(QmpSystemTest, MonModeControlOnTcp) {
 // system_powerdown presses the ACPI power button of the booted Debian guest,
 // whose acpid powers it off: POWERDOWN, then a SHUTDOWN caused by the guest.
 TEST(QmpSystemTest, SystemPowerdownAsksTheGuestToPowerOff) {
-  const std::filesystem::path guest =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "build" / "guest";
-  if (!std::filesystem::exists(guest / "vmlinuz")) {
-    GTEST_SKIP() << "no guest in " << guest << " (run scripts/build-guest.sh)";
-  }
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
   const std::string sock = socket_path("guest");
   const std::string serial = ::testing::TempDir() + "/vx86-qmp-serial-" + std::to_string(getpid());
   std::filesystem::remove(sock);

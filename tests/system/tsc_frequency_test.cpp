@@ -9,17 +9,14 @@
 #include <iterator>
 #include <string>
 
+#include "tests/system/debian_guest.h"
 #include "tests/system/run_command.h"
 
 namespace vx86::test {
 namespace {
 
 TEST(TscFrequencyTest, TheDebianGuestRunsAtTheRateAskedFor) {
-  const std::filesystem::path guest =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "build" / "guest";
-  if (!std::filesystem::exists(guest / "vmlinuz")) {
-    GTEST_SKIP() << "no guest in " << guest << " (run scripts/build-guest.sh)";
-  }
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
   const std::string serial = ::testing::TempDir() + "/vx86-tsc-" + std::to_string(getpid());
   CommandResult r = run_command(
       {VX86_BINARY, "-display", "none", "-m", "256", "-cpu", "qemu64,tsc-frequency=2500000000",

@@ -1,0 +1,171 @@
+// -display sdl under a real X server (Xvfb): the window opens, shows the
+// same picture screendump gives (read back from the X server with xwd), and
+// keys typed into it with xdotool reach the Debian guest's shell on the VGA
+// console, which writes to the serial port for the test to see.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/system/debian_guest.h"
+#include "tests/system/qmp_client.h"
+#include "tests/system/screen_text.h"
+
+namespace vx86::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool have(const char* tool) {
+  return std::system(("command -v " + std::string(tool) + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+std::string run_output(const std::string& command) {
+  std::string out;
+  if (FILE* p = popen(command.c_str(), "r")) {
+    char buf[256];
+    while (fgets(buf, sizeof(buf), p)) out += buf;
+    pclose(p);
+  }
+  return out;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// An XWD dump (ZPixmap, 32 bits per pixel, as xwd writes a 24-bit window).
+std::optional<Ppm> read_xwd(const std::string& path) {
+  const std::string d = file_text(path);
+  auto be32 = [&](std::size_t at) {
+    return static_cast<uint32_t>(static_cast<uint8_t>(d[at])) << 24 |
+           static_cast<uint32_t>(static_cast<uint8_t>(d[at + 1])) << 16 |
+           static_cast<uint32_t>(static_cast<uint8_t>(d[at + 2])) << 8 |
+           static_cast<uint32_t>(static_cast<uint8_t>(d[at + 3]));
+  };
+  if (d.size() < 100) return {};
+  const uint32_t header = be32(0), format = be32(8), width = be32(16), height = be32(20);
+  const uint32_t byte_order = be32(28), bits_per_pixel = be32(44), bytes_per_line = be32(48);
+  const uint32_t ncolors = be32(76);
+  const std::size_t pixels = header + ncolors * 12;
+  if (format != 2 || bits_per_pixel != 32 || pixels + bytes_per_line * height > d.size()) return {};
+  Ppm p;
+  p.width = static_cast<int>(width);
+  p.height = static_cast<int>(height);
+  for (uint32_t y = 0; y < height; ++y) {
+    for (uint32_t x = 0; x < width; ++x) {
+      const std::size_t at = pixels + y * bytes_per_line + x * 4;
+      uint32_t v = 0;
+      for (int i = 0; i < 4; ++i) {
+        const auto b =
+            static_cast<uint32_t>(static_cast<uint8_t>(d[at + static_cast<std::size_t>(i)]));
+        v |= byte_order == 0 ? b << (8 * i) : b << (8 * (3 - i));
+      }
+      p.rgb.push_back(static_cast<uint8_t>(v >> 16));
+      p.rgb.push_back(static_cast<uint8_t>(v >> 8));
+      p.rgb.push_back(static_cast<uint8_t>(v));
+    }
+  }
+  return p;
+}
+
+TEST(SdlDisplayTest, WindowShowsTheConsoleAndTakesTheKeyboard) {
+  for (const char* tool : {"Xvfb", "xdotool", "xwd"}) {
+    if (!have(tool)) GTEST_SKIP() << "no " << tool << " (scripts/install-deps.sh installs it)";
+  }
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  std::string error;
+  const PsfFont* font = default_console_font(&error);
+  ASSERT_NE(font, nullptr) << error;
+
+  // A display number nobody uses.
+  int number = 100 + getpid() % 400;
+  while (std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(number))) ++number;
+  const std::string display = ":" + std::to_string(number);
+  auto xvfb = std::make_unique<Process>(
+      std::vector<std::string>{"Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"});
+  for (int i = 0; i < 100 && !std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(number));
+       ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  setenv("DISPLAY", display.c_str(), 1);
+
+  const std::string base = ::testing::TempDir() + "/vx86-sdl-" + std::to_string(getpid());
+  const std::string sock = base + ".sock", serial = base + ".serial";
+  std::filesystem::remove(sock);
+  std::filesystem::remove(serial);
+  Process vx86({VX86_BINARY, "-display", "sdl", "-m", "256", "-kernel",
+                (guest / "vmlinuz").string(), "-initrd", (guest / "initramfs.cpio.gz").string(),
+                "-append", "console=ttyS0 console=tty0", "-serial", "file:" + serial, "-qmp",
+                "unix:" + sock + ",server=on,wait=off"});
+  QmpClient qmp;
+  ASSERT_TRUE(qmp.connect_unix(sock));
+  ASSERT_TRUE(qmp.next().contains("QMP"));
+  ASSERT_EQ(qmp.execute("qmp_capabilities"), Json::parse(R"({"return": {}})"));
+
+  // The window is there, by name, the size of the screen.
+  const std::string window = run_output("xdotool search --sync --name '^vx86$' | head -n 1");
+  ASSERT_FALSE(window.empty()) << "no window named vx86";
+  const std::string id = window.substr(0, window.find('\n'));
+  const std::string geometry = run_output("xwininfo -id " + id);
+  EXPECT_NE(geometry.find("Width: 720"), std::string::npos) << geometry;
+  EXPECT_NE(geometry.find("Height: 400"), std::string::npos) << geometry;
+
+  // Up to the shell on the VGA console.
+  const std::string dump = base + ".ppm";
+  std::string text;
+  for (int i = 0; i < 240 && text.find("vx86-init: shell") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(500ms);
+    ASSERT_EQ(qmp.execute("screendump", {{"filename", dump}}), Json::parse(R"({"return": {}})"));
+    auto picture = read_ppm(dump);
+    ASSERT_TRUE(picture);
+    text = read_text(*picture, *font);
+  }
+  ASSERT_NE(text.find("vx86-init: shell"), std::string::npos) << text;
+
+  // Keys typed into the window run a command in the guest's shell.
+  std::system(
+      ("xdotool type --window " + id + " --delay 30 'echo vx86-key-ok > /dev/ttyS0'").c_str());
+  std::system(("xdotool key --window " + id + " Return").c_str());
+  bool echoed = false;
+  for (int i = 0; i < 200 && !echoed; ++i) {
+    std::this_thread::sleep_for(100ms);
+    echoed = file_text(serial).find("vx86-key-ok") != std::string::npos;
+  }
+  EXPECT_TRUE(echoed) << "the typed command did not run; serial:\n" << file_text(serial);
+
+  // The window shows what screendump draws, pixel for pixel.
+  bool same = false;
+  std::optional<Ppm> shown, dumped;
+  for (int i = 0; i < 20 && !same; ++i) {
+    std::this_thread::sleep_for(200ms);
+    ASSERT_EQ(qmp.execute("screendump", {{"filename", dump}}), Json::parse(R"({"return": {}})"));
+    std::system(("xwd -silent -id " + id + " > " + base + ".xwd").c_str());
+    dumped = read_ppm(dump);
+    shown = read_xwd(base + ".xwd");
+    same = dumped && shown && shown->width == dumped->width && shown->height == dumped->height &&
+           shown->rgb == dumped->rgb;
+  }
+  ASSERT_TRUE(shown) << "xwd gave no picture";
+  EXPECT_TRUE(same) << "the window and screendump differ; window text:\n"
+                    << read_text(*shown, *font);
+  EXPECT_NE(read_text(*shown, *font).find("echo vx86-key-ok"), std::string::npos);
+
+  qmp.execute("quit");
+  EXPECT_EQ(vx86.wait(10s), 0);
+  for (const char* ext : {".ppm", ".xwd", ".serial"}) std::filesystem::remove(base + ext);
+  xvfb.reset();  // killed: its socket and lock file stay behind
+  std::filesystem::remove("/tmp/.X11-unix/X" + std::to_string(number));
+  std::filesystem::remove("/tmp/.X" + std::to_string(number) + "-lock");
+}
+
+}  // namespace
+}  // namespace vx86::test

@@ -1,0 +1,106 @@
+#include "ui/sdl_display.h"
+
+#include <SDL.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "ui/text_render.h"
+
+namespace vx86 {
+
+namespace {
+
+bool same_screen(const TextScreen& a, const TextScreen& b) {
+  return a.cells == b.cells && a.cursor_visible == b.cursor_visible &&
+         a.cursor_column == b.cursor_column && a.cursor_row == b.cursor_row &&
+         a.cursor_start == b.cursor_start && a.cursor_end == b.cursor_end;
+}
+
+}  // namespace
+
+SdlDisplay::SdlDisplay(const std::string& title, Callbacks callbacks)
+    : callbacks_(std::move(callbacks)) {
+  std::string error;
+  font_ = default_console_font(&error);
+  if (!font_) throw std::runtime_error("-display sdl: " + error);
+  // Without a display server SDL would fall back to drawing off screen, where
+  // nobody sees the window (SDL_VIDEODRIVER still chooses one on purpose).
+  if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY") &&
+      !std::getenv("SDL_VIDEODRIVER")) {
+    throw std::runtime_error(
+        "-display sdl: cannot open a window: no X11 or Wayland display (DISPLAY is not set)");
+  }
+  if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
+    throw std::runtime_error(std::string("-display sdl: cannot open a window: ") + SDL_GetError());
+  }
+  // 720x400 for 80x25 cells of 9x16; the window may be resized and keeps the shape.
+  const int width = 80 * 9, height = 25 * font_->height();
+  window_ = SDL_CreateWindow(title.c_str(), SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, width,
+                             height, SDL_WINDOW_RESIZABLE);
+  if (window_) renderer_ = SDL_CreateRenderer(window_, -1, 0);
+  if (!window_ || !renderer_) {
+    std::string why = SDL_GetError();
+    if (window_) SDL_DestroyWindow(window_);
+    SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    throw std::runtime_error("-display sdl: cannot open a window: " + why);
+  }
+  SDL_RenderSetLogicalSize(renderer_, width, height);
+}
+
+SdlDisplay::~SdlDisplay() {
+  if (texture_) SDL_DestroyTexture(texture_);
+  if (renderer_) SDL_DestroyRenderer(renderer_);
+  if (window_) SDL_DestroyWindow(window_);
+  SDL_QuitSubSystem(SDL_INIT_VIDEO);
+}
+
+void SdlDisplay::tick() {
+  SDL_Event event;
+  bool exposed = false;
+  while (SDL_PollEvent(&event)) {
+    switch (event.type) {
+      case SDL_QUIT:
+        if (callbacks_.close) callbacks_.close();
+        break;
+      case SDL_KEYDOWN:
+      case SDL_KEYUP:
+        // Held keys repeat as further key-downs: the guest sees typematic repeat.
+        if (callbacks_.key) {
+          callbacks_.key(static_cast<uint16_t>(event.key.keysym.scancode),
+                         event.type == SDL_KEYDOWN);
+        }
+        break;
+      case SDL_WINDOWEVENT:
+        exposed = true;
+        break;
+      default:
+        break;
+    }
+  }
+  TextScreen screen = callbacks_.screen();
+  if (drawn_ && !exposed && same_screen(screen, shown_)) return;
+  draw(screen);
+  shown_ = std::move(screen);
+  drawn_ = true;
+}
+
+void SdlDisplay::draw(const TextScreen& screen) {
+  const RgbImage image = render_text_screen(screen, *font_);
+  if (!texture_ || texture_width_ != image.width || texture_height_ != image.height) {
+    if (texture_) SDL_DestroyTexture(texture_);
+    texture_ = SDL_CreateTexture(renderer_, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
+                                 image.width, image.height);
+    texture_width_ = image.width;
+    texture_height_ = image.height;
+    SDL_RenderSetLogicalSize(renderer_, image.width, image.height);
+  }
+  // RGB888 is 0x00RRGGBB in a 32-bit word, as RgbImage keeps its pixels.
+  SDL_UpdateTexture(texture_, nullptr, image.pixels.data(),
+                    image.width * static_cast<int>(sizeof(uint32_t)));
+  SDL_RenderClear(renderer_);
+  SDL_RenderCopy(renderer_, texture_, nullptr, nullptr);
+  SDL_RenderPresent(renderer_);
+}
+
+}  // namespace vx86

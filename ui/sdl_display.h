@@ -1,0 +1,56 @@
+// -display sdl: a window showing the VGA's text screen, taking the keyboard.
+// It runs on the thread that created it (SDL's video functions must stay on
+// one thread): the program calls tick() from its main loop, which draws a
+// screen that changed and hands key presses and the window's closing on.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/text_screen.h"
+#include "ui/psf_font.h"
+
+struct SDL_Window;
+struct SDL_Renderer;
+struct SDL_Texture;
+
+namespace vx86 {
+
+class SdlDisplay {
+ public:
+  struct Callbacks {
+    // The current screen (the program takes the device lock).
+    std::function<TextScreen()> screen;
+    // A key went down (again, while held) or up: a USB HID usage, which is
+    // SDL's scancode (the PS/2 keyboard takes those).
+    std::function<void(uint16_t usage, bool down)> key;
+    // The user closed the window.
+    std::function<void()> close;
+  };
+
+  // Opens the window; throws std::runtime_error with the reason when SDL
+  // cannot (no X display, no font).
+  SdlDisplay(const std::string& title, Callbacks callbacks);
+  ~SdlDisplay();
+  SdlDisplay(const SdlDisplay&) = delete;
+  SdlDisplay& operator=(const SdlDisplay&) = delete;
+
+  // Handles pending window events and redraws if the screen changed.
+  void tick();
+
+ private:
+  void draw(const TextScreen& screen);
+
+  Callbacks callbacks_;
+  const PsfFont* font_ = nullptr;
+  SDL_Window* window_ = nullptr;
+  SDL_Renderer* renderer_ = nullptr;
+  SDL_Texture* texture_ = nullptr;
+  int texture_width_ = 0, texture_height_ = 0;
+  TextScreen shown_;
+  bool drawn_ = false;
+};
+
+}  // namespace vx86
