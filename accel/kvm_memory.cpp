@@ -55,15 +55,16 @@ MemorySlots::MemorySlots(int vm_fd, unsigned max_slots, bool readonly_supported)
 }
 
 MemorySlots::~MemorySlots() {
-  if (space_ && listener_ >= 0) space_->remove_listener(listener_);
+  if (space_ && listener_ >= 0 && !space_lifetime_.expired()) space_->remove_listener(listener_);
 }
 
 void MemorySlots::attach(AddressSpace& space) {
-  if (space_) {
+  if (space_ && !space_lifetime_.expired()) {
     if (space_ != &space) throw AccelError("kvm: every vCPU must share one memory address space");
     return;
   }
   space_ = &space;
+  space_lifetime_ = space.lifetime();
   update(space);
   listener_ = space.add_listener([this](const AddressSpace& s) {
     // A map change comes from a device, on any thread: there is no caller

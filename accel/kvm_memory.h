@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <tuple>
 #include <vector>
@@ -50,6 +51,7 @@ class MemorySlots {
   unsigned max_slots_;
   bool readonly_supported_;
   AddressSpace* space_ = nullptr;
+  std::weak_ptr<void> space_lifetime_;  // the address space may go first (tests)
   int listener_ = -1;
   std::mutex lock_;
   std::map<MemorySlot, unsigned> slots_;  // slot -> KVM slot number

@@ -165,6 +165,9 @@ class AddressSpace {
 
   int add_listener(Listener listener);
   void remove_listener(int id);
+  // Expires when the address space is destroyed, for listeners that may
+  // outlive it (they must not remove themselves then).
+  std::weak_ptr<void> lifetime() const { return lifetime_; }
 
   // Re-flattens the map; called by the region tree when it changes.
   void rebuild();
@@ -180,6 +183,7 @@ class AddressSpace {
   uint64_t generation_ = 0;
   std::vector<std::pair<int, Listener>> listeners_;
   int next_listener_id_ = 0;
+  std::shared_ptr<void> lifetime_ = std::make_shared<char>(0);
 };
 
 }  // namespace vx86
