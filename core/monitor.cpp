@@ -22,9 +22,11 @@ const char kHelp[] =
     "info registers -- show the CPU registers\n"
     "info lapic [cpu] -- show a CPU's local APIC (CPU 0 by default)\n"
     "screendump FILENAME -- save the screen as a PPM image\n"
+    "info network -- show the network interfaces and their backends\n"
     "info mtree [-f] -- show the memory map: the region tree, or with -f the flat view\n"
     "info version -- show the version of vx86\n"
     "quit|q -- quit the emulator\n"
+    "set_link name on|off -- change the link status of a network adapter\n"
     "stop -- stop emulation\n"
     "system_powerdown -- send a power-down request\n"
     "system_reset -- reset the system\n"
@@ -93,7 +95,7 @@ std::string HumanMonitor::execute(const std::string& line) {
   const std::string& cmd = words[0];
   if (cmd == "help" || cmd == "?") return kHelp;
   if (cmd == "info")
-    return words.size() < 2 ? "info: which? (status, registers, lapic, mtree, version)\n"
+    return words.size() < 2 ? "info: which? (status, registers, lapic, mtree, network, version)\n"
                             : info(words[1], words.size() > 2 ? words[2] : "");
   if (cmd == "stop") {
     target_.stop();
@@ -114,6 +116,15 @@ std::string HumanMonitor::execute(const std::string& line) {
   }
   if (cmd == "quit" || cmd == "q") {
     target_.quit();
+    return "";
+  }
+  if (cmd == "set_link") {
+    if (words.size() != 3 || (words[2] != "on" && words[2] != "off")) {
+      return "set_link: usage: set_link NAME on|off\n";
+    }
+    if (!target_.set_link(words[1], words[2] == "on")) {
+      return "set_link: Device '" + words[1] + "' not found\n";
+    }
     return "";
   }
   if (cmd == "xp") return examine_memory(line.substr(line.find("xp") + 2));
@@ -141,6 +152,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     return out;
   }
   if (what == "registers") return target_.describe_registers();
+  if (what == "network") return target_.describe_network();
   if (what == "lapic") {
     unsigned cpu = 0;
     if (!arg.empty()) {
@@ -151,7 +163,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     }
     return target_.describe_local_apic(cpu);
   }
-  return "info " + what + ": unknown item (status, registers, lapic, mtree, version)\n";
+  return "info " + what + ": unknown item (status, registers, lapic, mtree, network, version)\n";
 }
 
 std::string HumanMonitor::examine_memory(const std::string& args) {

@@ -37,6 +37,11 @@ class MonitorTarget {
   }
   // `info lapic`: CPU cpu_index's local APIC, or why there is none to show.
   virtual std::string describe_local_apic(unsigned cpu_index) = 0;
+  // `info network`: the NICs and their backends, in QEMU's layout.
+  virtual std::string describe_network() { return ""; }
+  // `set_link NAME on|off`: a NIC (by id, QEMU-style name or its netdev's
+  // id) loses or regains its link; false if there is no such NIC.
+  virtual bool set_link(const std::string& name, bool up) { return false; }
 };
 
 class HumanMonitor : public CharFrontend {

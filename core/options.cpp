@@ -138,6 +138,7 @@ KeyValues KeyValues::parse(std::string_view option, std::string_view text,
     }
     if (!kv.values_.count(key)) kv.order_.push_back(key);
     kv.values_[key] = value;
+    kv.all_.emplace_back(key, value);
   }
   return kv;
 }
@@ -151,6 +152,14 @@ std::optional<std::string> KeyValues::get(const std::string& key) const {
 std::string KeyValues::get_string(const std::string& key, const std::string& def) const {
   auto v = get(key);
   return v ? *v : def;
+}
+
+std::vector<std::string> KeyValues::get_all(const std::string& key) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : all_) {
+    if (k == key) out.push_back(v);
+  }
+  return out;
 }
 
 uint64_t KeyValues::get_number(const std::string& key, uint64_t def) const {

@@ -44,12 +44,15 @@ class KeyValues {
   const std::map<std::string, std::string>& values() const { return values_; }
   // Keys in the order given (duplicates keep the last value).
   const std::vector<std::string>& order() const { return order_; }
+  // Every value given for a key that may repeat (-netdev ...,hostfwd=...), in order.
+  std::vector<std::string> get_all(const std::string& key) const;
   const std::string& option() const { return option_; }
 
  private:
   std::string option_;
   std::map<std::string, std::string> values_;
   std::vector<std::string> order_;
+  std::vector<std::pair<std::string, std::string>> all_;
 };
 
 // "0x10", "16", "020" (octal as C)

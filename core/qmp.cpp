@@ -252,6 +252,14 @@ void QmpServer::register_commands() {
                                if (!error.empty()) throw generic(error);
                                return empty_object();
                              }};
+  commands_["set_link"] = {{{"name", T::string, true}, {"up", T::boolean, true}},
+                           [this](const Json& args) {
+                             const std::string name = args["name"].get<std::string>();
+                             if (!target_.set_link(name, args["up"].get<bool>())) {
+                               throw QmpError{"DeviceNotFound", "Device '" + name + "' not found"};
+                             }
+                             return empty_object();
+                           }};
   commands_["human-monitor-command"] = {
       {{"command-line", T::string, true}, {"cpu-index", T::number_integer, false}},
       [this](const Json& args) {

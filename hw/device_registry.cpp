@@ -1,10 +1,12 @@
 #include "hw/device_registry.h"
 
+#include <cctype>
 #include <sstream>
 #include <stdexcept>
 
 #include "hw/char/serial_16550.h"
 #include "hw/misc/isa_debug_exit.h"
+#include "hw/net/virtio_net_pci.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/virtio/virtio_blk_pci.h"
@@ -84,6 +86,54 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
   return dev;
 }
 
+// "52:54:00:12:34:56"
+MacAddress parse_mac(const std::string& option, const std::string& text) {
+  MacAddress mac{};
+  auto fail = [&] {
+    return OptionError(option + ": parameter 'mac' expects a MAC address like 52:54:00:12:34:56, " +
+                       "not '" + text + "'");
+  };
+  if (text.size() != 17) throw fail();
+  for (unsigned i = 0; i < 6; ++i) {
+    if (i > 0 && text[i * 3 - 1] != ':' && text[i * 3 - 1] != '-') throw fail();
+    auto byte = parse_number("0x" + text.substr(i * 3, 2));
+    if (!byte || !std::isxdigit(static_cast<unsigned char>(text[i * 3])) ||
+        !std::isxdigit(static_cast<unsigned char>(text[i * 3 + 1]))) {
+      throw fail();
+    }
+    mac[i] = static_cast<uint8_t>(*byte);
+  }
+  if (mac[0] & 1) throw OptionError(option + ": MAC address '" + text + "' is a multicast address");
+  return mac;
+}
+
+std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValues& props) {
+  const std::string option = "-device virtio-net-pci";
+  int devfn = parse_pci_addr(option, props.get_string("addr"));
+  // As QEMU: NICs without a mac= count up from 52:54:00:12:34:56.
+  MacAddress mac;
+  if (props.has("mac")) {
+    mac = parse_mac(option, props.get_string("mac"));
+  } else {
+    mac = {0x52, 0x54, 0x00, 0x12, 0x34, static_cast<uint8_t>(0x56 + slots.nics++)};
+  }
+  uint64_t vectors = props.get_number("vectors", kVirtioNetPciVectors);
+  if (vectors > PciMsix::kMaxVectors) {
+    throw OptionError(option + ": parameter 'vectors' must be at most " +
+                      std::to_string(PciMsix::kMaxVectors) + " (0: no MSI-X)");
+  }
+  NetBackend* backend = nullptr;
+  std::string netdev = props.get_string("netdev");
+  if (!netdev.empty()) backend = slots.claim_netdev(netdev, "virtio-net-pci");
+  auto dev = make_virtio_net_pci(backend, mac, static_cast<unsigned>(vectors));
+  try {
+    slots.pci->plug(*dev, devfn);
+  } catch (const std::runtime_error& e) {
+    throw OptionError(option + ": " + e.what());
+  }
+  return dev;
+}
+
 }  // namespace
 
 const std::vector<DeviceTypeInfo>& device_types() {
@@ -109,6 +159,14 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
         {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"}},
        create_virtio_blk_pci},
+      {"virtio-net-pci",
+       "PCI",
+       "virtio network device (transitional: modern and legacy interfaces, MSI-X or INTx)",
+       {{"netdev", OptType::kString, "", "ID of the network backend (-netdev id=...)"},
+        {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
+        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
+        {"vectors", OptType::kNumber, "3", "MSI-X vectors (0: none, the driver uses INTx)"}},
+       create_virtio_net_pci},
   };
   return types;
 }

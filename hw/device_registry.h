@@ -15,6 +15,7 @@ namespace vx86 {
 
 class PciBus;
 class DriveBackend;
+class NetBackend;
 
 // Where a -device can plug in, and the drives (-drive id=...) it may use.
 struct DeviceSlots {
@@ -23,6 +24,11 @@ struct DeviceSlots {
   // The drive with that id, now in use by `user`; throws OptionError if there
   // is none or another device has it.
   std::function<DriveBackend*(const std::string& id, const std::string& user)> claim_drive;
+  // The network backend with that id (-netdev id=...), now in use by `user`;
+  // throws OptionError as claim_drive.
+  std::function<NetBackend*(const std::string& id, const std::string& user)> claim_netdev;
+  // NICs made so far without a mac= (each gets the next default address).
+  unsigned nics = 0;
 };
 
 struct PropertyInfo {

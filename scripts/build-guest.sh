@@ -5,8 +5,8 @@
 #                   devtmpfs, prints "vx86-init: start", then runs the workload
 #                   given on the kernel command line (vx86.workload=NAME) or a
 #                   shell, and powers off. It also holds the virtio-pci,
-#                   virtio-blk, ata_piix, sd_mod and sr_mod modules of the same
-#                   kernel (loaded by /init).
+#                   virtio-blk, virtio-net, ata_piix, sd_mod and sr_mod modules
+#                   of the same kernel (loaded by /init), and a udhcpc script.
 # VX86_GUEST_OUT=DIR builds somewhere else than build/guest.
 # Needs no root for the build itself; apt-get download fetches the .debs.
 set -euo pipefail
@@ -23,9 +23,9 @@ if [ -z "$kernel_pkg" ]; then
   exit 1
 fi
 # Modules the initramfs loads, with what they depend on (from modules.dep):
-# virtio-blk, the PIIX IDE driver with SCSI disk and CD-ROM on top, and the
-# ACPI power button with the event device busybox's acpid reads.
-guest_modules="virtio_blk virtio_pci ata_piix sd_mod sr_mod button evdev"
+# virtio-blk, virtio-net, the PIIX IDE driver with SCSI disk and CD-ROM on
+# top, and the ACPI power button with the event device busybox's acpid reads.
+guest_modules="virtio_blk virtio_net virtio_pci ata_piix sd_mod sr_mod button evdev"
 if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/guest-modules" 2>/dev/null)" != "$guest_modules" ]; then
@@ -81,5 +81,8 @@ mkdir -p "$root/etc/acpi/PWRF"
 printf '#!/bin/sh\necho "vx86-init: power button"\npoweroff -f\n' > "$root/etc/acpi/PWRF/00000080"
 chmod +x "$root/etc/acpi/PWRF/00000080"
 chmod +x "$root/init"
+# udhcpc (busybox's DHCP client) configures the interface through this script.
+cp scripts/guest/udhcpc.script "$root/etc/udhcpc.script"
+chmod +x "$root/etc/udhcpc.script"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
 echo "guest: $out/vmlinuz ($kernel_pkg), $out/initramfs.cpio.gz"

@@ -7,6 +7,8 @@
 
 #include "core/log.h"
 #include "core/log_filter.h"
+#include "core/main/netdevs.h"
+#include "core/netdev_user.h"
 
 namespace vx86 {
 
@@ -42,6 +44,14 @@ const char kUsage[] =
     "                       default for a device property\n"
     "  -drive file=FILE[,format=F][,if=I][,cache=C][,snapshot=on][,readonly=on]\n"
     "  -hda FILE, -cdrom FILE\n"
+    "\n"
+    "Network (by default a virtio-net-pci NIC on user networking):\n"
+    "  -netdev user,id=ID[,net=ADDR/MASK][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT...]\n"
+    "                       user-mode network backend ('-netdev help')\n"
+    "  -nic user|none[,model=M][,mac=MAC][,netdev options]\n"
+    "                       a NIC and its backend at once ('-nic model=help')\n"
+    "  -net nic[,model=M][,macaddr=MAC], -net user[,...], -net none\n"
+    "  -nodefaults          no default devices (serial port, VGA, NIC)\n"
     "\n"
     "Character devices, display and monitor:\n"
     "  -chardev BACKEND,id=ID[,...]\n"
@@ -108,6 +118,30 @@ const std::vector<OptDesc> kAccelKeys = {
     {"kernel-irqchip", OptType::kString, "kvm: split (default), on or off"},
     {"device", OptType::kString, "kvm: the KVM device (default /dev/kvm)"},
 };
+
+// Backend types QEMU has and vx86 does not yet.
+bool known_unavailable_netdev(const std::string& type) {
+  for (const char* t : {"tap", "bridge", "socket", "stream", "dgram", "vde", "l2tpv3", "vhost-user",
+                        "vhost-vdpa", "hubport", "netmap", "af-xdp", "passt"}) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
+void check_netdev_type(const std::string& option, const std::string& type) {
+  if (type == "user") return;
+  if (known_unavailable_netdev(type)) {
+    throw OptionError(option + ": network backend '" + type +
+                      "' is not available yet (user is; -netdev help)");
+  }
+  throw OptionError(option + ": unknown network backend type '" + type + "' (-netdev help)");
+}
+
+std::vector<OptDesc> netdev_keys() {
+  std::vector<OptDesc> keys = {{"type", OptType::kString, ""}, {"id", OptType::kString, ""}};
+  for (const auto& d : UserNetBackend::option_keys()) keys.push_back(d);
+  return keys;
+}
 
 const std::vector<OptDesc> kSmpKeys = {
     {"cpus", OptType::kNumber, ""},    {"maxcpus", OptType::kNumber, ""},
@@ -233,6 +267,44 @@ const std::map<std::string, OptionSpec>& option_table() {
           // Keys are checked against the device's own properties later.
           o.devices.push_back(KeyValues::parse("-device", a, "driver", {}));
         }}},
+      {"netdev",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (is_help(a)) return void(o.list_request = "netdev");
+          std::string type = KeyValues::parse("-netdev", a, "type", {}).get_string("type");
+          if (type.empty()) throw OptionError("-netdev: parameter 'type' is missing");
+          check_netdev_type("-netdev " + type, type);
+          auto kv = KeyValues::parse("-netdev " + type, a, "type", netdev_keys());
+          if (kv.get_string("id").empty()) {
+            throw OptionError("-netdev " + type + ": parameter 'id' is missing");
+          }
+          o.netdevs.push_back(kv);
+        }}},
+      {"nic",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          auto kv = KeyValues::parse("-nic", a, "type", nic_option_keys());
+          if (is_help(kv.get_string("model"))) return void(o.list_request = "nic-model");
+          std::string type = kv.get_string("type", "user");
+          if (type != "none") check_netdev_type("-nic " + type, type);
+          nic_model_device("-nic", kv.get_string("model"));
+          o.nics.push_back(kv);
+        }}},
+      {"net",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          auto kv = KeyValues::parse("-net", a, "type", nic_option_keys());
+          std::string type = kv.get_string("type");
+          if (type == "nic") {
+            if (is_help(kv.get_string("model"))) return void(o.list_request = "nic-model");
+            nic_model_device("-net nic", kv.get_string("model"));
+          } else if (type != "none") {
+            if (type.empty()) throw OptionError("-net: expected nic, user or none");
+            check_netdev_type("-net " + type, type);
+          }
+          o.nets.push_back(kv);
+        }}},
+      {"nodefaults", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_defaults = true; }}},
       {"global",
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {

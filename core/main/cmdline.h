@@ -24,6 +24,10 @@ struct CmdlineOptions {
   std::string kernel, initrd, append, bios;
   std::vector<KeyValues> drives;
   std::vector<KeyValues> devices;
+  std::vector<KeyValues> netdevs;  // -netdev TYPE,id=ID,...
+  std::vector<KeyValues> nics;     // -nic TYPE,...
+  std::vector<KeyValues> nets;     // -net nic|user|none,...
+  bool no_defaults = false;        // -nodefaults: no default serial port, VGA or NIC
   std::vector<std::string> globals;
   std::vector<KeyValues> chardevs;
   std::vector<std::string> serials;
@@ -32,8 +36,8 @@ struct CmdlineOptions {
   std::set<std::size_t> qmp_pretty;  // indices into qmps given as -qmp-pretty
   std::vector<KeyValues> mons;       // -mon chardev=ID,mode=...
   bool nographic = false;
-  bool vga = true;      // -vga std (default) or none
-  std::string display;  // "" = default for the build
+  std::optional<bool> vga;  // -vga std or none; std unless -nodefaults
+  std::string display;      // "" = default for the build
   std::optional<std::string> gdb;
   bool start_paused = false;
   uint32_t log_mask = 0;

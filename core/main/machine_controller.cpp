@@ -19,14 +19,17 @@
 #include "core/device_lock.h"
 #include "core/log.h"
 #include "core/main/drives.h"
+#include "core/main/netdevs.h"
 #include "hw/device_registry.h"
 #include "hw/display/vga_text.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
 #include "hw/intc/lapic_dump.h"
+#include "hw/net/virtio_net.h"
 #include "hw/pc/kernel_image.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/virtio/virtio_pci.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
 #include "ui/ppm.h"
@@ -179,7 +182,9 @@ void MachineController::create_chardevs() {
   std::vector<std::string> serials = options_.serials;
   // Without a graphical console the first serial port is the terminal; with
   // -nographic the terminal is muxed with the monitor (Ctrl-A c), as in QEMU.
-  if (serials.empty()) serials.push_back(options_.nographic ? "mon:stdio" : "stdio");
+  if (serials.empty() && !options_.no_defaults) {
+    serials.push_back(options_.nographic ? "mon:stdio" : "stdio");
+  }
   if (serials.size() > 4) throw OptionError("-serial: at most 4 serial ports");
   std::vector<Chardev*> monitor_ports;
   int index = 0;
@@ -246,6 +251,9 @@ void MachineController::create_devices() {
   slots.claim_drive = [this](const std::string& id, const std::string& user) {
     return drives_->claim(id, user);
   };
+  slots.claim_netdev = [this](const std::string& id, const std::string& user) {
+    return netdevs_->claim(id, user);
+  };
   // -drive if=virtio: a virtio-blk-pci each, before the -device ones (as QEMU).
   for (const std::string& id : drives_->virtio_drives()) {
     const DeviceTypeInfo* type = find_device_type("virtio-blk-pci");
@@ -272,6 +280,17 @@ void MachineController::create_devices() {
     auto device = type->create(slots, props);
     if (props.has("id")) device->set_id(props.get_string("id"));
     machine_->add_device(std::move(device));
+  }
+  // -nic, -net nic and the default NIC: after the -device ones, so that
+  // their explicit slots are taken first.
+  for (const NicRequest& nic : netdevs_->nics()) {
+    const DeviceTypeInfo* type = find_device_type(nic.model);
+    std::string text;
+    if (!nic.netdev.empty()) text = "netdev=" + nic.netdev;
+    if (!nic.mac.empty()) text += (text.empty() ? "mac=" : ",mac=") + nic.mac;
+    KeyValues given = KeyValues::parse("-nic", text, "", {});
+    machine_->add_device(
+        type->create(slots, resolve_device_options(*type, given, options_.globals)));
   }
 }
 
@@ -436,6 +455,12 @@ int MachineController::run() {
   check_option_combinations();
   drives_ = std::make_unique<Drives>();
   drives_->open(options_.drives, &loop_);
+  netdevs_ = std::make_unique<NetDevs>();
+  for (const auto& kv : options_.netdevs) netdevs_->add_netdev(kv);
+  for (const auto& kv : options_.nics) netdevs_->add_nic(kv);
+  for (const auto& kv : options_.nets) netdevs_->add_net(kv);
+  if (options_.no_defaults) netdevs_->set_no_defaults();
+  netdevs_->create(loop_);
   create_chardevs();
   PcConfig config;
   config.ram_size = options_.ram_size;
@@ -467,7 +492,7 @@ int MachineController::run() {
     config.kernel_cmdline = options_.append;
   }
   config.serials = serial_backends_;
-  config.vga = options_.vga;
+  config.vga = options_.vga.value_or(!options_.no_defaults);
   config.find_chardev = [this](const std::string& id) -> Chardev* {
     auto it = chardevs_.find(id);
     return it == chardevs_.end() ? nullptr : it->second.get();
@@ -678,6 +703,58 @@ std::string MachineController::screendump(const std::string& filename) {
 
 std::vector<const AddressSpace*> MachineController::address_spaces() {
   return {&machine_->memory(), &machine_->io(), &machine_->pci_dma()};
+}
+
+namespace {
+
+struct NicView {
+  std::string name;  // the -device id, or QEMU's TYPE.N
+  VirtioNet* net;
+};
+
+std::vector<NicView> machine_nics(PcMachine& machine) {
+  std::vector<NicView> nics;
+  unsigned index = 0;
+  for (Device* d : machine.devices()) {
+    auto* pci = dynamic_cast<VirtioPci*>(d);
+    auto* net = pci ? dynamic_cast<VirtioNet*>(&pci->virtio()) : nullptr;
+    if (!net) continue;
+    nics.push_back({d->id().empty() ? "virtio-net-pci." + std::to_string(index) : d->id(), net});
+    ++index;
+  }
+  return nics;
+}
+
+}  // namespace
+
+std::string MachineController::describe_network() {
+  std::string out;
+  unsigned index = 0;
+  for (const NicView& nic : machine_nics(*machine_)) {
+    char mac[18];
+    const MacAddress& m = nic.net->mac();
+    std::snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+                  m[5]);
+    out += nic.name + ": index=" + std::to_string(index) +
+           ",type=nic,model=virtio-net-pci,macaddr=" + mac +
+           (nic.net->link_up() ? "" : ",link=down") + "\n";
+    if (const NetBackend* b = nic.net->backend()) {
+      out += " \\ " + b->id() + ": index=" + std::to_string(index) + "," + b->describe() + "\n";
+    }
+    ++index;
+  }
+  for (const std::string& line : netdevs_->unclaimed()) out += line + " (no NIC)\n";
+  return out;
+}
+
+bool MachineController::set_link(const std::string& name, bool up) {
+  for (const NicView& nic : machine_nics(*machine_)) {
+    if (nic.name == name || (nic.net->backend() && nic.net->backend()->id() == name)) {
+      nic.net->set_link(up);
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string MachineController::describe_local_apic(unsigned cpu_index) {

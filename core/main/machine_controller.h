@@ -24,6 +24,7 @@
 namespace vx86 {
 
 class Drives;
+class NetDevs;
 class SdlDisplay;
 
 class MachineController : public SystemControl, public MonitorTarget, public QmpTarget {
@@ -60,6 +61,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   bool kvm_enabled() const override;
   unsigned cpu_count() const override;
   std::string vm_name() const override;
+  std::string describe_network() override;
+  bool set_link(const std::string& name, bool up) override;
 
  private:
   void check_option_combinations() const;
@@ -95,7 +98,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::unique_ptr<HumanMonitor> qmp_hmp_;  // human-monitor-command
   std::unique_ptr<SdlDisplay> display_;
   std::unique_ptr<Timer> display_timer_;
-  std::unique_ptr<Drives> drives_;  // outlives the devices that use them
+  std::unique_ptr<Drives> drives_;    // outlives the devices that use them
+  std::unique_ptr<NetDevs> netdevs_;  // likewise
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;

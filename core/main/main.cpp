@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/main/cmdline.h"
 #include "core/main/machine_controller.h"
+#include "core/main/netdevs.h"
 #include "core/main_loop.h"
 #include "hw/device_registry.h"
 #include "target-x86/cpuid.h"
@@ -36,6 +37,10 @@ int list_and_exit(const CmdlineOptions& options) {
   } else if (what == "accel") {
     std::printf("Accelerators supported in vx86 binary:\n");
     for (const auto& a : accelerator_list()) std::printf("%-6s %s\n", a.name, a.help);
+  } else if (what == "netdev") {
+    std::printf("Available netdev backend types:\nuser\n");
+  } else if (what == "nic-model") {
+    std::fputs(describe_nic_models().c_str(), stdout);
   } else if (what == "device") {
     std::fputs(describe_device_types().c_str(), stdout);
   } else if (what.rfind("device:", 0) == 0) {

@@ -67,3 +67,40 @@ workload_disk() {
   awk '/virtio|ata_piix/ { n = 0; i = 2; while (i <= NF && $i ~ /^[0-9]+$/) { n += $i; i++ }
        print "vx86-result: disk-irq " $i " " n " " $NF }' /proc/interrupts
 }
+
+# Network test (tests/system/net_user_test.cpp): DHCP on eth0 from the user
+# network, then 2 MiB both ways. The guest serves /tmp/net-data on port 8080
+# (one connection, the host reaches it through a hostfwd rule) and fetches
+# http://10.0.2.2:PORT/data from the host (vx86.netport=PORT), printing the
+# checksums of what it sent and received.
+workload_net() {
+  port=
+  for arg in $(cat /proc/cmdline); do
+    case "$arg" in vx86.netport=*) port=${arg#vx86.netport=} ;; esac
+  done
+  for _ in $(seq 1 100); do
+    [ -e /sys/class/net/eth0 ] && break
+    sleep 0.1
+  done
+  ip link set lo up
+  if ! udhcpc -i eth0 -s /etc/udhcpc.script -q -n -t 5 -T 1 >/dev/null 2>&1; then
+    echo "vx86-result: net no DHCP lease"
+    return
+  fi
+  echo "vx86-result: net-addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
+  echo "vx86-result: net-gateway $(ip route | awk '/^default/ {print $3}')"
+  echo "vx86-result: net-dns $(awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf)"
+  echo "vx86-result: net-mac $(cat /sys/class/net/eth0/address)"
+  seq 1 400000 | head -c 2097152 > /tmp/net-data
+  sha256sum /tmp/net-data | sed 's/ .*//;s/^/vx86-result: net-served /'
+  nc -l -p 8080 < /tmp/net-data > /dev/null &
+  server=$!
+  sleep 0.2
+  echo "vx86-result: net-listening"
+  if [ -n "$port" ]; then
+    wget -q -O - "http://10.0.2.2:$port/data" | sha256sum | sed 's/ .*//;s/^/vx86-result: net-fetched /'
+  fi
+  wait "$server"
+  awk '/virtio/ { n = 0; i = 2; while (i <= NF && $i ~ /^[0-9]+$/) { n += $i; i++ }
+       print "vx86-result: net-irq " $i " " n " " $NF }' /proc/interrupts
+}

@@ -36,11 +36,17 @@ class FakeMachine : public QmpTarget {
   bool kvm_enabled() const override { return false; }
   unsigned cpu_count() const override { return 2; }
   std::string vm_name() const override { return name; }
+  bool set_link(const std::string& nic, bool up) override {
+    if (nic != "net0") return false;
+    link_up = up;
+    return true;
+  }
 
   std::string state = "prelaunch";
   std::string name;
   int resets = 0;
   bool quit_requested = false;
+  bool link_up = true;
   std::vector<std::string> screendumps;
   QmpServer* events = nullptr;
 };
@@ -126,6 +132,19 @@ TEST_F(QmpTest, QueriesAnswerAsQemuDoes) {
                            "quit", "human-monitor-command", "query-version"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   }
+}
+
+TEST_F(QmpTest, SetLinkReachesTheNicOrSaysWhichIsMissing) {
+  negotiate();
+  EXPECT_EQ(execute(R"({"execute": "set_link", "arguments": {"name": "net0", "up": false}})"),
+            Json::parse(R"({"return": {}})"));
+  EXPECT_FALSE(machine_.link_up);
+  EXPECT_EQ(execute(R"({"execute": "set_link", "arguments": {"name": "nic9", "up": true}})"),
+            Json::parse(R"({"error": {"class": "DeviceNotFound",
+                                      "desc": "Device 'nic9' not found"}})"));
+  Json missing = execute(R"({"execute": "set_link", "arguments": {"name": "net0"}})");
+  EXPECT_EQ(missing["error"]["class"], "GenericError");
+  EXPECT_TRUE(machine_.link_up == false);
 }
 
 TEST_F(QmpTest, IdIsEchoedWhateverItIs) {

@@ -148,6 +148,43 @@ TEST(CliTest, CpuPropertiesAreChecked) {
                         "-cpu nonesuch: unknown CPU model");
 }
 
+TEST(CliTest, NetworkOptionsAreChecked) {
+  auto types = vx86({"-netdev", "help"});
+  EXPECT_EQ(types.status, 0);
+  EXPECT_NE(types.out.find("user"), std::string::npos);
+  auto models = vx86({"-nic", "model=help"});
+  EXPECT_EQ(models.status, 0);
+  EXPECT_NE(models.out.find("virtio-net-pci"), std::string::npos);
+  const std::string bios = hello_guest();
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "user"}),
+                        "-netdev user: parameter 'id' is missing");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "tap,id=n0,ifname=tap0"}),
+                        "-netdev tap: network backend 'tap' is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "carrier-pigeon,id=n0"}),
+                        "-netdev carrier-pigeon: unknown network backend type");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "user,id=n0,colour=blue"}),
+                        "-netdev user: invalid parameter 'colour'");
+  expect_one_line_error(vx86({"-bios", bios, "-nic", "user,hostfwd=tcp::22"}),
+                        "invalid host forwarding rule 'tcp::22'");
+  expect_one_line_error(vx86({"-bios", bios, "-nic", "user,model=e1000"}),
+                        "-nic: NIC model 'e1000' is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-nic", "user,net=10.0.2.0/40"}),
+                        "parameter 'net' expects a prefix length from 1 to 30");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "user,id=n0", "-netdev", "user,id=n0"}),
+                        "-netdev: duplicate netdev id 'n0'");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "virtio-net-pci,netdev=n1"}),
+                        "-device virtio-net-pci: netdev 'n1' not found");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "user,id=n0", "-device",
+                              "virtio-net-pci,netdev=n0", "-device", "virtio-net-pci,netdev=n0"}),
+                        "netdev 'n0' is already used by virtio-net-pci");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "virtio-net-pci,mac=52:54:00:12:34"}),
+                        "parameter 'mac' expects a MAC address like 52:54:00:12:34:56");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "virtio-net-pci,mac=01:00:5e:00:00:01"}),
+                        "is a multicast address");
+  expect_one_line_error(vx86({"-bios", bios, "-net", "nic,hostfwd=tcp::2222-:22"}),
+                        "-net nic: user networking parameters belong to -net user");
+}
+
 TEST(CliTest, DisplayProblemsAreExplained) {
   // No X server to open a window on.
   const char* display = std::getenv("DISPLAY");

@@ -65,6 +65,8 @@ const char* const kConversation[] = {
     R"({"execute": "query-status", "arguments": []})",
     R"({"execute": "query-status" bad})",
     R"({"execute": "human-monitor-command", "arguments": {"command-line": "info status"}})",
+    R"({"execute": "set_link", "arguments": {"name": "nonesuch", "up": false}})",
+    R"({"execute": "set_link", "arguments": {"name": "nonesuch"}})",
 };
 
 struct Transcript {

@@ -12,7 +12,8 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs argv[0] with argv, stdin from /dev/null, killed after timeout_s.
+// Runs argv[0] (looked up in PATH) with argv, stdin from /dev/null, killed
+// after timeout_s.
 CommandResult run_command(const std::vector<std::string>& argv, int timeout_s = 60);
 
 }  // namespace vx86::test

@@ -1,0 +1,165 @@
+#include "core/main/netdevs.h"
+
+#include <cstdio>
+
+#include "core/netdev_user.h"
+
+namespace vx86 {
+
+struct NetDevs::Entry {
+  std::unique_ptr<NetBackend> backend;
+  std::string user;  // the NIC that took it
+};
+
+NetDevs::NetDevs() = default;
+NetDevs::~NetDevs() = default;
+
+const std::vector<OptDesc>& nic_option_keys() {
+  static const std::vector<OptDesc> keys = [] {
+    std::vector<OptDesc> k = {
+        {"type", OptType::kString, "user or none"},
+        {"id", OptType::kString, "ID of the backend"},
+        {"model", OptType::kString, "NIC model (-nic model=help lists them)"},
+        {"mac", OptType::kString, "MAC address (-nic)"},
+        {"macaddr", OptType::kString, "MAC address (-net nic)"},
+        {"name", OptType::kString, "name for info network (-net)"},
+    };
+    for (const auto& d : UserNetBackend::option_keys()) k.push_back(d);
+    return k;
+  }();
+  return keys;
+}
+
+std::string nic_model_device(const std::string& option, const std::string& model) {
+  if (model.empty() || model == "virtio" || model == "virtio-net-pci") return "virtio-net-pci";
+  if (model == "e1000" || model == "e1000e" || model == "rtl8139" || model == "ne2k_pci" ||
+      model == "pcnet" || model == "i82559er" || model == "vmxnet3") {
+    throw OptionError(option + ": NIC model '" + model +
+                      "' is not available yet (virtio-net-pci is; -nic model=help)");
+  }
+  throw OptionError(option + ": unknown NIC model '" + model + "' (-nic model=help lists them)");
+}
+
+std::string describe_nic_models() {
+  return "Available NIC models:\nvirtio-net-pci (also: virtio)\n";
+}
+
+std::string NetDevs::default_mac(unsigned index) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "52:54:00:12:34:%02x", (0x56 + index) & 0xff);
+  return buf;
+}
+
+namespace {
+
+// The -netdev user keys of a -nic or -net option, as their own key list.
+KeyValues user_keys_of(const KeyValues& opts, const std::string& option) {
+  std::string text = "type=user";
+  auto escape = [](const std::string& s) {
+    std::string out;
+    for (char c : s) out += c == ',' ? std::string(",,") : std::string(1, c);
+    return out;
+  };
+  for (const auto& d : UserNetBackend::option_keys()) {
+    for (const auto& v : opts.get_all(d.name)) text += "," + d.name + "=" + escape(v);
+  }
+  std::vector<OptDesc> descs = UserNetBackend::option_keys();
+  descs.push_back({"type", OptType::kString, ""});
+  return KeyValues::parse(option, text, "", descs);
+}
+
+bool has_user_keys(const KeyValues& opts) {
+  for (const auto& d : UserNetBackend::option_keys()) {
+    if (opts.has(d.name)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void NetDevs::create(MainLoop& loop) {
+  auto add = [&](const std::string& option, const std::string& id, const KeyValues& opts) {
+    if (entries_.count(id)) throw OptionError(option + ": duplicate netdev id '" + id + "'");
+    auto entry = std::make_unique<Entry>();
+    entry->backend = std::make_unique<UserNetBackend>(id, opts, loop);
+    entries_[id] = std::move(entry);
+    order_.push_back(id);
+  };
+  for (const KeyValues& opts : netdev_opts_) add("-netdev", opts.get_string("id"), opts);
+
+  bool nic_none = false;
+  unsigned nic_index = 0;
+  for (const KeyValues& opts : nic_opts_) {
+    std::string type = opts.get_string("type", "user");
+    if (type == "none") {
+      nic_none = true;
+      continue;
+    }
+    std::string model = nic_model_device("-nic", opts.get_string("model"));
+    std::string id = opts.get_string("id", "__nic" + std::to_string(nic_index));
+    add("-nic", id, user_keys_of(opts, "-nic user"));
+    nics_.push_back({model, id, opts.get_string("mac")});
+    ++nic_index;
+  }
+
+  // -net: one NIC and one user backend joined (QEMU's hub with two ports).
+  const KeyValues* net_nic = nullptr;
+  const KeyValues* net_user = nullptr;
+  for (const KeyValues& opts : net_opts_) {
+    std::string type = opts.get_string("type");
+    if (type == "none") {
+      nic_none = true;
+    } else if (type == "nic") {
+      if (net_nic) throw OptionError("-net nic: more than one -net nic is not available yet");
+      if (has_user_keys(opts)) {
+        throw OptionError("-net nic: user networking parameters belong to -net user");
+      }
+      net_nic = &opts;
+    } else {
+      if (net_user) throw OptionError("-net user: more than one -net user is not available yet");
+      net_user = &opts;
+    }
+  }
+  if (net_user) add("-net user", "__net_user", user_keys_of(*net_user, "-net user"));
+  if (net_nic) {
+    nics_.push_back({nic_model_device("-net nic", net_nic->get_string("model")),
+                     net_user ? "__net_user" : "", net_nic->get_string("macaddr")});
+  }
+
+  // QEMU's default network: a NIC on user networking unless told otherwise.
+  if (!nic_none && !no_defaults_ && netdev_opts_.empty() && nic_opts_.empty() &&
+      net_opts_.empty()) {
+    add("-nic", "__default_nic", user_keys_of(KeyValues(), "-nic user"));
+    nics_.push_back({"virtio-net-pci", "__default_nic", ""});
+  }
+}
+
+NetBackend* NetDevs::claim(const std::string& id, const std::string& user) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) {
+    throw OptionError("-device " + user + ": netdev '" + id + "' not found (-netdev ...,id=" + id +
+                      ")");
+  }
+  if (!it->second->user.empty()) {
+    throw OptionError("-device " + user + ": netdev '" + id + "' is already used by " +
+                      it->second->user);
+  }
+  it->second->user = user;
+  return it->second->backend.get();
+}
+
+const NetBackend* NetDevs::find(const std::string& id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second->backend.get();
+}
+
+std::vector<std::string> NetDevs::unclaimed() const {
+  std::vector<std::string> out;
+  for (const auto& id : order_) {
+    const Entry& e = *entries_.at(id);
+    if (e.user.empty()) out.push_back(id + ": " + e.backend->describe());
+  }
+  return out;
+}
+
+}  // namespace vx86
