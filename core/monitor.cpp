@@ -23,6 +23,8 @@ const char kHelp[] =
     "info lapic [cpu] -- show a CPU's local APIC (CPU 0 by default)\n"
     "screendump FILENAME -- save the screen as a PPM image\n"
     "info network -- show the network interfaces and their backends\n"
+    "hostfwd_add [netdev] [tcp|udp]:[haddr]:hport-[gaddr]:gport -- forward a host port\n"
+    "hostfwd_remove [netdev] [tcp|udp]:[haddr]:hport -- stop forwarding a host port\n"
     "info mtree [-f] -- show the memory map: the region tree, or with -f the flat view\n"
     "info version -- show the version of vx86\n"
     "quit|q -- quit the emulator\n"
@@ -126,6 +128,19 @@ std::string HumanMonitor::execute(const std::string& line) {
       return "set_link: Device '" + words[1] + "' not found\n";
     }
     return "";
+  }
+  if (cmd == "hostfwd_add" || cmd == "hostfwd_remove") {
+    const bool add = cmd == "hostfwd_add";
+    if (words.size() != 2 && words.size() != 3) {
+      return cmd + ": usage: " + cmd + " [NETDEV] " +
+             (add ? "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT"
+                  : "[tcp|udp]:[HOSTADDR]:HOSTPORT") +
+             "\n";
+    }
+    const std::string& rule = words.back();
+    const std::string error = target_.host_forward(add, words.size() == 3 ? words[1] : "", rule);
+    if (!error.empty()) return cmd + ": " + error + "\n";
+    return add ? "" : "host forwarding rule for " + rule + " removed\n";
   }
   if (cmd == "xp") return examine_memory(line.substr(line.find("xp") + 2));
   if (cmd == "screendump") {

@@ -42,6 +42,11 @@ class MonitorTarget {
   // `set_link NAME on|off`: a NIC (by id, QEMU-style name or its netdev's
   // id) loses or regains its link; false if there is no such NIC.
   virtual bool set_link(const std::string& name, bool up) { return false; }
+  // `hostfwd_add [NETDEV] RULE` / `hostfwd_remove [NETDEV] RULE` on a user
+  // network backend ("" for the first); returns "" or why it could not.
+  virtual std::string host_forward(bool add, const std::string& netdev, const std::string& rule) {
+    return "there is no network backend";
+  }
 };
 
 class HumanMonitor : public CharFrontend {

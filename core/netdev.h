@@ -24,6 +24,13 @@ class NetBackend {
   virtual void send(const uint8_t* frame, std::size_t len) = 0;
   // One line for `info network`.
   virtual std::string describe() const = 0;
+  // The monitor's hostfwd_add / hostfwd_remove; "" or what went wrong.
+  virtual std::string add_host_forward(const std::string& rule) {
+    return "netdev '" + id() + "' does not forward ports";
+  }
+  virtual std::string remove_host_forward(const std::string& rule) {
+    return "netdev '" + id() + "' does not forward ports";
+  }
 };
 
 }  // namespace vx86

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <future>
 
 #include "core/log.h"
 #include "core/main_loop.h"
@@ -229,6 +230,7 @@ UserNetBackend::UserNetBackend(std::string id, const KeyValues& opts, MainLoop& 
   for (const std::string& rule : opts.get_all("hostfwd")) {
     forwards.push_back(parse_host_forward(rule, dhcp));
   }
+  default_guest_ = dhcp;
   std::string hostname = opts.get_string("hostname");
   std::string domainname = opts.get_string("domainname");
 
@@ -304,6 +306,49 @@ std::string UserNetBackend::describe() const {
   return summary_;
 }
 
+void UserNetBackend::call_on_slirp_thread(const std::function<void()>& fn) {
+  std::promise<void> done;
+  {
+    std::lock_guard<std::mutex> guard(from_guest_lock_);
+    calls_.push_back([&] {
+      fn();
+      done.set_value();
+    });
+  }
+  wake();
+  done.get_future().wait();
+}
+
+std::string UserNetBackend::add_host_forward(const std::string& rule) {
+  HostForward f;
+  try {
+    f = parse_host_forward(rule, default_guest_);
+  } catch (const OptionError& e) {
+    return std::string(e.what()).substr(std::string("-netdev user: ").size());
+  }
+  int result = 0;
+  call_on_slirp_thread([&] {
+    result = slirp_add_hostfwd(slirp_, f.udp, f.host_addr, f.host_port, f.guest_addr, f.guest_port);
+  });
+  if (result < 0) return "could not set up host forwarding rule '" + rule + "'";
+  return "";
+}
+
+std::string UserNetBackend::remove_host_forward(const std::string& rule) {
+  // [tcp|udp]:[HOSTADDR]:HOSTPORT, parsed as a whole rule with a dummy guest side.
+  HostForward f;
+  try {
+    f = parse_host_forward(rule + "-:1", default_guest_);
+  } catch (const OptionError&) {
+    return "invalid format '" + rule + "' (expected [tcp|udp]:[HOSTADDR]:HOSTPORT)";
+  }
+  int result = 0;
+  call_on_slirp_thread(
+      [&] { result = slirp_remove_hostfwd(slirp_, f.udp, f.host_addr, f.host_port); });
+  if (result < 0) return "host forwarding rule for " + rule + " not found";
+  return "";
+}
+
 void UserNetBackend::wake() {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
@@ -365,12 +410,15 @@ void UserNetBackend::run() {
       [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof(count));
     }
     slirp_pollfds_poll(slirp_, n < 0, Callbacks::get_revents, this);
+    std::vector<std::function<void()>> calls;
     {
       std::lock_guard<std::mutex> guard(from_guest_lock_);
       frames.swap(from_guest_);
+      calls.swap(calls_);
     }
     for (const auto& f : frames) slirp_input(slirp_, f.data(), static_cast<int>(f.size()));
     frames.clear();
+    for (const auto& call : calls) call();
     now = now_ms();
     // A timer's callback may re-arm or free timers: take the due ones first.
     std::vector<Timer*> due;

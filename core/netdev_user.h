@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,6 +54,9 @@ class UserNetBackend : public NetBackend {
   void set_receiver(Receiver receiver) override;
   void send(const uint8_t* frame, std::size_t len) override;
   std::string describe() const override;
+  // hostfwd_add RULE, hostfwd_remove [tcp|udp]:[HOSTADDR]:HOSTPORT.
+  std::string add_host_forward(const std::string& rule) override;
+  std::string remove_host_forward(const std::string& rule) override;
 
  private:
   struct Timer;
@@ -60,6 +64,8 @@ class UserNetBackend : public NetBackend {
   struct Callbacks;
 
   void run();
+  // Runs fn on the slirp thread (which owns libslirp) and waits for it.
+  void call_on_slirp_thread(const std::function<void()>& fn);
   void wake();
   void frame_for_guest(const uint8_t* frame, std::size_t len);
   int64_t now_ms() const;
@@ -74,6 +80,8 @@ class UserNetBackend : public NetBackend {
 
   std::mutex from_guest_lock_;
   std::deque<std::vector<uint8_t>> from_guest_;
+  std::vector<std::function<void()>> calls_;  // under from_guest_lock_
+  in_addr default_guest_{};
   std::shared_ptr<ToGuest> to_guest_;
 
   // Owned by the slirp thread (and the constructor before it starts).

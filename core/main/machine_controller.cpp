@@ -747,6 +747,15 @@ std::string MachineController::describe_network() {
   return out;
 }
 
+std::string MachineController::host_forward(bool add, const std::string& netdev,
+                                            const std::string& rule) {
+  NetBackend* backend = netdevs_->find(netdev);
+  if (!backend) {
+    return netdev.empty() ? "there is no network backend" : "netdev '" + netdev + "' not found";
+  }
+  return add ? backend->add_host_forward(rule) : backend->remove_host_forward(rule);
+}
+
 bool MachineController::set_link(const std::string& name, bool up) {
   for (const NicView& nic : machine_nics(*machine_)) {
     if (nic.name == name || (nic.net->backend() && nic.net->backend()->id() == name)) {

@@ -63,6 +63,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string vm_name() const override;
   std::string describe_network() override;
   bool set_link(const std::string& name, bool up) override;
+  std::string host_forward(bool add, const std::string& netdev, const std::string& rule) override;
 
  private:
   void check_option_combinations() const;

@@ -148,7 +148,8 @@ NetBackend* NetDevs::claim(const std::string& id, const std::string& user) {
   return it->second->backend.get();
 }
 
-const NetBackend* NetDevs::find(const std::string& id) const {
+NetBackend* NetDevs::find(const std::string& id) {
+  if (id.empty()) return order_.empty() ? nullptr : entries_.at(order_.front())->backend.get();
   auto it = entries_.find(id);
   return it == entries_.end() ? nullptr : it->second->backend.get();
 }

@@ -47,7 +47,8 @@ class NetDevs {
   static std::string default_mac(unsigned index);
   // Lines for the monitor's `info network` about the backends no NIC took.
   std::vector<std::string> unclaimed() const;
-  const NetBackend* find(const std::string& id) const;
+  // The backend `id`, or with "" the first one; nullptr if there is none.
+  NetBackend* find(const std::string& id);
 
  private:
   struct Entry;

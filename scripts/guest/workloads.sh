@@ -73,7 +73,8 @@ workload_disk() {
 # (one connection, the host reaches it through a hostfwd rule) and fetches
 # http://10.0.2.2:PORT/data from the host (vx86.netport=PORT), printing the
 # checksums of what it sent and received.
-workload_net() {
+# Brings eth0 up by DHCP and sets $port from vx86.netport=; false without a lease.
+net_up() {
   port=
   for arg in $(cat /proc/cmdline); do
     case "$arg" in vx86.netport=*) port=${arg#vx86.netport=} ;; esac
@@ -85,8 +86,12 @@ workload_net() {
   ip link set lo up
   if ! udhcpc -i eth0 -s /etc/udhcpc.script -q -n -t 5 -T 1 >/dev/null 2>&1; then
     echo "vx86-result: net no DHCP lease"
-    return
+    return 1
   fi
+}
+
+workload_net() {
+  net_up || return
   echo "vx86-result: net-addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
   echo "vx86-result: net-gateway $(ip route | awk '/^default/ {print $3}')"
   echo "vx86-result: net-dns $(awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf)"
@@ -103,4 +108,14 @@ workload_net() {
   wait "$server"
   awk '/virtio/ { n = 0; i = 2; while (i <= NF && $i ~ /^[0-9]+$/) { n += $i; i++ }
        print "vx86-result: net-irq " $i " " n " " $NF }' /proc/interrupts
+}
+
+# Network benchmark (scripts/bench --workload net): fetches /data (32 MiB of
+# zeros) from the bench's HTTP server on the host, timed by the guest.
+workload_netbench() {
+  net_up || return
+  start=$(cut -d' ' -f1 /proc/uptime)
+  wget -q -O - "http://10.0.2.2:$port/data" | sha256sum | sed 's/ .*//;s/^/vx86-result: sha256 zero32m /'
+  end=$(cut -d' ' -f1 /proc/uptime)
+  echo "vx86-result: workload-seconds $start $end"
 }

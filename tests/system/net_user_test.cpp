@@ -270,6 +270,50 @@ TEST(NetUserTest, InfoNetworkAndSetLinkOverQmp) {
   EXPECT_EQ(vx86.wait(10s), 0);
 }
 
+bool accepts_connections(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+// hostfwd_add / hostfwd_remove in the human monitor, as QEMU spells them.
+TEST(NetUserTest, MonitorAddsAndRemovesHostForwards) {
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  const std::string sock =
+      ::testing::TempDir() + "/vx86-net-fwd-" + std::to_string(getpid()) + ".sock";
+  Process vx86({VX86_BINARY, "-display", "none", "-bios", bios, "-serial", "null", "-netdev",
+                "user,id=n0", "-device", "virtio-net-pci,netdev=n0", "-qmp",
+                "unix:" + sock + ",server=on,wait=off"});
+  QmpClient qmp;
+  ASSERT_TRUE(qmp.connect_unix(sock));
+  ASSERT_TRUE(qmp.next().contains("QMP"));
+  qmp.execute("qmp_capabilities");
+  auto hmp = [&](const std::string& line) {
+    return qmp.execute("human-monitor-command", {{"command-line", line}})["return"]
+        .get<std::string>();
+  };
+  const int port = free_port();
+  const std::string host = "tcp:127.0.0.1:" + std::to_string(port);
+  EXPECT_FALSE(accepts_connections(port));
+  EXPECT_EQ(hmp("hostfwd_add " + host + "-:22"), "");
+  EXPECT_TRUE(accepts_connections(port));
+  EXPECT_NE(hmp("hostfwd_add n0 " + host + "-:23").find("could not set up host forwarding rule"),
+            std::string::npos);
+  EXPECT_EQ(hmp("hostfwd_remove n0 " + host), "host forwarding rule for " + host + " removed\n");
+  EXPECT_FALSE(accepts_connections(port));
+  EXPECT_NE(hmp("hostfwd_remove " + host).find("not found"), std::string::npos);
+  EXPECT_NE(hmp("hostfwd_add n9 " + host + "-:22").find("netdev 'n9' not found"),
+            std::string::npos);
+  EXPECT_NE(hmp("hostfwd_add tcp::x-:22").find("invalid host forwarding rule"), std::string::npos);
+  qmp.execute("quit");
+  EXPECT_EQ(vx86.wait(10s), 0);
+}
+
 // QEMU's defaults: one NIC on user networking, none with -nic none or
 // -nodefaults (which also drops the VGA and the serial port on stdio).
 TEST(NetUserTest, TheDefaultNicAndHowToGoWithout) {
