@@ -78,16 +78,36 @@ void SdlDisplay::tick() {
         break;
     }
   }
+  RgbImage picture;
+  if (callbacks_.graphics && callbacks_.graphics(&picture)) {
+    if (drawn_ && !exposed && showing_graphics_ && picture.width == shown_graphics_.width &&
+        picture.height == shown_graphics_.height && picture.pixels == shown_graphics_.pixels) {
+      return;
+    }
+    draw(picture);
+    shown_graphics_ = std::move(picture);
+    showing_graphics_ = true;
+    drawn_ = true;
+    return;
+  }
   TextScreen screen = callbacks_.screen();
-  if (drawn_ && !exposed && same_screen(screen, shown_)) return;
-  draw(screen);
+  if (drawn_ && !exposed && !showing_graphics_ && same_screen(screen, shown_)) return;
+  draw(render_text_screen(screen, *font_));
   shown_ = std::move(screen);
+  showing_graphics_ = false;
   drawn_ = true;
 }
 
-void SdlDisplay::draw(const TextScreen& screen) {
-  const RgbImage image = render_text_screen(screen, *font_);
+void SdlDisplay::draw(const RgbImage& image) {
   if (!texture_ || texture_width_ != image.width || texture_height_ != image.height) {
+    // A new mode: the window takes its size, as QEMU's does, centred so that
+    // a larger mode stays on the screen.
+    int w = 0, h = 0;
+    SDL_GetWindowSize(window_, &w, &h);
+    if (w != image.width || h != image.height) {
+      SDL_SetWindowSize(window_, image.width, image.height);
+      SDL_SetWindowPosition(window_, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED);
+    }
     if (texture_) SDL_DestroyTexture(texture_);
     texture_ = SDL_CreateTexture(renderer_, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
                                  image.width, image.height);

@@ -11,6 +11,7 @@
 
 #include "core/text_screen.h"
 #include "ui/psf_font.h"
+#include "ui/text_render.h"
 
 struct SDL_Window;
 struct SDL_Renderer;
@@ -23,6 +24,9 @@ class SdlDisplay {
   struct Callbacks {
     // The current screen (the program takes the device lock).
     std::function<TextScreen()> screen;
+    // In a graphics mode: fills the picture and returns true (else the text
+    // screen is shown).
+    std::function<bool(RgbImage*)> graphics;
     // A key went down (again, while held) or up: a USB HID usage, which is
     // SDL's scancode (the PS/2 keyboard takes those).
     std::function<void(uint16_t usage, bool down)> key;
@@ -41,7 +45,7 @@ class SdlDisplay {
   void tick();
 
  private:
-  void draw(const TextScreen& screen);
+  void draw(const RgbImage& image);
 
   Callbacks callbacks_;
   const PsfFont* font_ = nullptr;
@@ -50,6 +54,8 @@ class SdlDisplay {
   SDL_Texture* texture_ = nullptr;
   int texture_width_ = 0, texture_height_ = 0;
   TextScreen shown_;
+  RgbImage shown_graphics_;
+  bool showing_graphics_ = false;
   bool drawn_ = false;
 };
 

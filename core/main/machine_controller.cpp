@@ -21,6 +21,7 @@
 #include "core/main/drives.h"
 #include "core/main/netdevs.h"
 #include "hw/device_registry.h"
+#include "hw/display/vga_pci.h"
 #include "hw/display/vga_text.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/intc/ioapic.h"
@@ -32,6 +33,7 @@
 #include "hw/virtio/virtio_pci.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
+#include "ui/framebuffer_render.h"
 #include "ui/ppm.h"
 #include "ui/psf_font.h"
 #include "ui/sdl_display.h"
@@ -379,6 +381,7 @@ void MachineController::create_display() {
     DeviceLockGuard lock;
     return vga->screen();
   };
+  callbacks.graphics = [this](RgbImage* picture) { return graphics_picture(picture); };
   callbacks.key = [this](uint16_t usage, bool down) {
     DeviceLockGuard lock;
     machine_->key_event(usage, down);
@@ -686,15 +689,27 @@ AddressSpace& MachineController::memory() {
   return machine_->memory();
 }
 
+bool MachineController::graphics_picture(RgbImage* picture) {
+  VgaPci* pci = machine_ ? machine_->vga_pci() : nullptr;
+  if (!pci) return false;
+  DeviceLockGuard lock;
+  if (!pci->mode().active()) return false;
+  *picture = render_framebuffer(pci->framebuffer(), VgaPci::kFramebufferSize, pci->mode());
+  return true;
+}
+
 std::string MachineController::screendump(const std::string& filename) {
   VgaText* vga = machine_ ? machine_->vga() : nullptr;
   if (!vga) return "There is no console to take a screendump from";
+  std::string error;
+  if (RgbImage picture; graphics_picture(&picture)) {
+    return write_ppm(picture, filename, &error) ? "" : error;
+  }
   TextScreen screen;
   {
     DeviceLockGuard lock;
     screen = vga->screen();
   }
-  std::string error;
   const PsfFont* font = default_console_font(&error);
   if (!font) return error;
   if (!write_ppm(render_text_screen(screen, *font), filename, &error)) return error;

@@ -20,6 +20,7 @@
 #include "core/qmp.h"
 #include "core/system_control.h"
 #include "hw/pc/pc_machine.h"
+#include "ui/text_render.h"
 
 namespace vx86 {
 
@@ -62,6 +63,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   unsigned cpu_count() const override;
   std::string vm_name() const override;
   std::string describe_network() override;
+  // The framebuffer's picture while the VGA is in a graphics mode.
+  bool graphics_picture(RgbImage* picture);
   bool set_link(const std::string& name, bool up) override;
   std::string host_forward(bool add, const std::string& netdev, const std::string& rule) override;
 

@@ -45,6 +45,16 @@ constexpr std::size_t kScreenInfoLines = 0x0e;
 constexpr std::size_t kScreenInfoIsVga = 0x0f;
 constexpr std::size_t kScreenInfoPoints = 0x10;
 constexpr uint8_t kVideoTypeVgaColour = 0x22;  // VIDEO_TYPE_VGAC
+// The linear framebuffer part of screen_info.
+constexpr std::size_t kScreenInfoLfbWidth = 0x12;
+constexpr std::size_t kScreenInfoLfbHeight = 0x14;
+constexpr std::size_t kScreenInfoLfbDepth = 0x16;
+constexpr std::size_t kScreenInfoLfbBase = 0x18;
+constexpr std::size_t kScreenInfoLfbSize = 0x1c;  // in 64 KiB units for VESA
+constexpr std::size_t kScreenInfoLfbLineLength = 0x24;
+constexpr std::size_t kScreenInfoRedSize = 0x26;  // then pos; green, blue, reserved
+constexpr std::size_t kScreenInfoPages = 0x32;
+constexpr uint8_t kVideoTypeVesaLfb = 0x23;  // VIDEO_TYPE_VLFB
 constexpr std::size_t kAltMemK = 0x1e0;
 constexpr std::size_t kE820Entries = 0x1e8;
 constexpr std::size_t kE820Table = 0x2d0;
@@ -212,7 +222,28 @@ LinuxBootResult load_linux(AddressSpace& memory, const LinuxBootMemory& ram,
   put32(params.data(), kCmdLinePtr, static_cast<uint32_t>(kLinuxBootCmdlineAddr));
   put32(params.data(), kRamdiskImage, static_cast<uint32_t>(result.initrd_addr));
   put32(params.data(), kRamdiskSize, static_cast<uint32_t>(result.initrd_size));
-  if (ram.vga_text) {
+  if (ram.framebuffer) {
+    // screen_info as a VESA BIOS's mode set leaves it (vesafb reads this).
+    const auto& fb = *ram.framebuffer;
+    const FramebufferFormat& f = fb.format;
+    put16(params.data(), kVidMode, fb.vga_mode);
+    params[kScreenInfoIsVga] = kVideoTypeVesaLfb;
+    put16(params.data(), kScreenInfoLfbWidth, static_cast<uint16_t>(f.width));
+    put16(params.data(), kScreenInfoLfbHeight, static_cast<uint16_t>(f.height));
+    put16(params.data(), kScreenInfoLfbDepth, static_cast<uint16_t>(f.bits_per_pixel));
+    put32(params.data(), kScreenInfoLfbBase, static_cast<uint32_t>(fb.base));
+    put32(params.data(), kScreenInfoLfbSize, static_cast<uint32_t>(fb.size >> 16));
+    put16(params.data(), kScreenInfoLfbLineLength, static_cast<uint16_t>(f.stride));
+    // Sizes and positions of red, green, blue and the unused bits.
+    std::array<uint8_t, 8> layout = {8, 16, 8, 8, 8, 0, 8, 24};
+    if (f.bits_per_pixel == 24) layout = {8, 16, 8, 8, 8, 0, 0, 0};
+    if (f.bits_per_pixel == 16) layout = {5, 11, 6, 5, 5, 0, 0, 0};
+    if (f.bits_per_pixel == 15) layout = {5, 10, 5, 5, 5, 0, 1, 15};
+    std::memcpy(&params[kScreenInfoRedSize], layout.data(), layout.size());
+    // VBE's NumberOfImagePages: the pages that fit, less the one shown.
+    put16(params.data(), kScreenInfoPages,
+          static_cast<uint16_t>(fb.size / (uint64_t{f.stride} * f.height) - 1));
+  } else if (ram.vga_text) {
     // screen_info, as the BIOS's mode 3 leaves it: a colour VGA, 80x25, 16-line
     // characters, the cursor at the top left.
     params[kScreenInfoVideoMode] = 3;

@@ -12,11 +12,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 
 #include "core/boot_state.h"
+#include "core/framebuffer.h"
 
 namespace vx86 {
 
@@ -66,6 +68,15 @@ struct LinuxBootMemory {
   uint64_t firmware_size = 0;  // ROM just below 4 GiB
   // A VGA in 80x25 text mode at 0xB8000, reported in screen_info for vgacon.
   bool vga_text = false;
+  // Or a linear framebuffer in a graphics mode (vga=MODE), reported in
+  // screen_info as a VESA one for vesafb.
+  struct Framebuffer {
+    uint64_t base = 0;
+    uint64_t size = 0;
+    FramebufferFormat format;
+    uint16_t vga_mode = 0;  // the vga= number
+  };
+  std::optional<Framebuffer> framebuffer;
 };
 
 struct LinuxBootResult {

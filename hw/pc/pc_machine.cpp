@@ -1,11 +1,14 @@
 #include "hw/pc/pc_machine.h"
 
 #include <algorithm>
+#include <sstream>
 
+#include "core/options.h"
 #include "hw/acpi/acpi_pm.h"
 #include "hw/acpi/acpi_tables.h"
 #include "hw/acpi/reset_control.h"
 #include "hw/char/serial_16550.h"
+#include "hw/display/vga_pci.h"
 #include "hw/display/vga_text.h"
 #include "hw/input/i8042.h"
 #include "hw/intc/i8259.h"
@@ -336,9 +339,37 @@ void PcMachine::load_kernel() {
   layout.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
   layout.firmware_size = firmware_->size();
   layout.vga_text = vga_ != nullptr;
+  layout.framebuffer = boot_framebuffer();
   boot_state_ =
       load_kernel_image(*memory_space_, layout, kernel_, initrd_modules_, kernel_cmdline_);
   load_acpi_tables();
+}
+
+std::optional<LinuxBootMemory::Framebuffer> PcMachine::boot_framebuffer() {
+  if (!vga_pci_) return std::nullopt;
+  // vga=N on the command line: the mode Linux's real-mode code would have
+  // asked the VESA BIOS for; the last one counts, as for the kernel.
+  std::optional<uint16_t> vga;
+  std::istringstream words(kernel_cmdline_);
+  for (std::string word; words >> word;) {
+    if (word.rfind("vga=", 0) != 0) continue;
+    auto n = parse_number(word.substr(4));
+    vga = n && *n <= 0xffff ? std::optional<uint16_t>(static_cast<uint16_t>(*n)) : std::nullopt;
+  }
+  if (!vga) return std::nullopt;
+  std::optional<FramebufferFormat> format = linux_vga_mode(*vga);
+  if (!format) {
+    std::fprintf(
+        stderr,
+        "vx86: vga=0x%x is not a VESA mode vx86 offers (0x30d-0x31b, 0x342-0x347); the console "
+        "stays in text mode\n",
+        *vga);
+    return std::nullopt;
+  }
+  vga_pci_->firmware_map();
+  vga_pci_->set_mode(*format);
+  return LinuxBootMemory::Framebuffer{vga_pci_->framebuffer_address(), VgaPci::kFramebufferSize,
+                                      *format, *vga};
 }
 
 void PcMachine::build_pci() {
@@ -379,6 +410,12 @@ void PcMachine::build_pci() {
   }
   all_devices_.push_back(i440fx_.get());
   all_devices_.push_back(piix3_.get());
+  // The standard VGA's PCI function at 00:02.0, where QEMU puts it.
+  if (vga_) {
+    vga_pci_ = std::make_unique<VgaPci>();
+    pci_bus_->plug(*vga_pci_, pci::devfn(2, 0));
+    all_devices_.push_back(vga_pci_.get());
+  }
 }
 
 void PcMachine::key_event(uint16_t hid_usage, bool down) {

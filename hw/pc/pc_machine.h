@@ -43,6 +43,7 @@ class IoApic;
 class MsiWindow;
 class Hpet;
 class VgaText;
+class VgaPci;
 class AcpiPm;
 class ResetControl;
 class CpuLocalApic;
@@ -107,6 +108,8 @@ class PcMachine {
   IsaBus& isa_bus() { return isa_; }
   // The VGA, or null with -vga none.
   VgaText* vga() { return vga_.get(); }
+  // The VGA's PCI function with the linear framebuffer (null with -vga none).
+  VgaPci* vga_pci() { return vga_pci_.get(); }
   // A key of the PS/2 keyboard went down or up (a USB HID usage). Call with
   // the device lock held.
   void key_event(uint16_t hid_usage, bool down);
@@ -147,6 +150,8 @@ class PcMachine {
   void build_isa(const PcConfig& config);
   void build_apics_and_acpi(const PcConfig& config);
   void build_pci();
+  // Maps the framebuffer and sets its mode for a vga= kernel command line.
+  std::optional<LinuxBootMemory::Framebuffer> boot_framebuffer();
   // What firmware does on PCI (there is none with -kernel): PIRQ routes,
   // level-triggered ELCR bits and each function's interrupt line.
   void setup_pci_interrupts();
@@ -180,6 +185,7 @@ class PcMachine {
   std::unique_ptr<FpuErrorPort> fpu_error_;
   std::vector<std::unique_ptr<Serial16550>> serials_;
   std::unique_ptr<VgaText> vga_;
+  std::unique_ptr<VgaPci> vga_pci_;
   std::vector<std::unique_ptr<Device>> extra_devices_;
   std::vector<Device*> all_devices_;
 

@@ -119,3 +119,23 @@ workload_netbench() {
   end=$(cut -d' ' -f1 /proc/uptime)
   echo "vx86-result: workload-seconds $start $end"
 }
+
+# Framebuffer test (tests/system/framebuffer_test.cpp, booted with vga=0x318):
+# what vesafb reports, whether fbcon drew on it, then fbcon lets go and the
+# framebuffer gets 3 MiB of `seq` output, which the host's screendump must
+# show pixel for pixel. Waits for the test to end the machine.
+workload_fb() {
+  fb=/sys/class/graphics/fb0
+  if [ ! -e $fb ]; then
+    echo "vx86-result: fb missing"
+    return
+  fi
+  echo "vx86-result: fb-mode $(cat $fb/virtual_size) $(cat $fb/bits_per_pixel) $(cat $fb/stride) $(cat $fb/name)"
+  echo "vx86-result: fb-console-bytes $(dd if=/dev/fb0 bs=4096 count=64 2>/dev/null | tr -d '\000' | wc -c)"
+  for c in /sys/class/vtconsole/vtcon*; do
+    grep -q "frame buffer" $c/name && echo 0 > $c/bind
+  done
+  seq 1 600000 | head -c 3145728 > /dev/fb0
+  echo "vx86-result: fb-ready"
+  sleep 600
+}

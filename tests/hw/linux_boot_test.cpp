@@ -14,8 +14,10 @@
 #include "core/clock.h"
 #include "core/memory.h"
 #include "core/system_control.h"
+#include "hw/display/vga_pci.h"
 #include "hw/pc/e820.h"
 #include "hw/pc/pc_machine.h"
+#include "hw/pci/pci_regs.h"
 
 namespace vx86 {
 namespace {
@@ -33,7 +35,12 @@ struct GuestRam {
   std::vector<uint8_t> bytes(uint64_t addr, std::size_t len) {
     return std::vector<uint8_t>(ram->host_ptr() + addr, ram->host_ptr() + addr + len);
   }
-  LinuxBootMemory layout() const { return {ram->size(), 0, 64 * 1024}; }
+  LinuxBootMemory layout() const {
+    LinuxBootMemory layout;
+    layout.ram_below_4g = ram->size();
+    layout.firmware_size = 64 * 1024;
+    return layout;
+  }
   std::unique_ptr<MemoryRegion> root;
   std::unique_ptr<MemoryRegion> ram;
   std::unique_ptr<AddressSpace> space;
@@ -219,15 +226,20 @@ TEST(LinuxBootTest, WhatDoesNotFitIsRefused) {
   EXPECT_EQ(input, LinuxBootError::Input::kKernel);
 }
 
+// A 64 MiB pc machine booting the synthetic kernel with `cmdline`.
+PcConfig pc_config_for(const std::string& cmdline) {
+  PcConfig config;
+  config.ram_size = 64 * kMiB;
+  config.kernel = FakeKernel().build();
+  config.kernel_cmdline = cmdline;
+  return config;
+}
+
 TEST(LinuxBootTest, PcMachineBootsWithoutFirmwareAndReloadsOnReset) {
   Clocks clocks;
   RecordingSystemControl control;
-  FakeKernel fake;
-  PcConfig config;
-  config.ram_size = 64 * kMiB;
-  config.kernel = fake.build();
+  PcConfig config = pc_config_for("quiet");
   config.initrd = std::vector<uint8_t>(4096, 0x33);
-  config.kernel_cmdline = "quiet";
   PcMachine machine(config, clocks, control);
   ASSERT_TRUE(machine.boot_state().has_value());
   EXPECT_EQ(machine.boot_state()->entry, 0x100000u);
@@ -239,6 +251,55 @@ TEST(LinuxBootTest, PcMachineBootsWithoutFirmwareAndReloadsOnReset) {
   machine.memory().write(0x100000, first ^ 0xff, 1);
   machine.reset();
   EXPECT_EQ(machine.memory().read(0x100000, 1), first);
+}
+
+// vga=0x318: vx86 plays the VESA BIOS. The VGA's framebuffer is mapped where
+// SeaBIOS puts it, and screen_info describes it for vesafb.
+TEST(LinuxBootTest, VgaModeOnTheCommandLineSetsUpTheFramebuffer) {
+  Clocks clocks;
+  RecordingSystemControl control;
+  PcMachine machine(pc_config_for("console=tty0 vga=0x318"), clocks, control);
+  ASSERT_NE(machine.vga_pci(), nullptr);
+  EXPECT_EQ(machine.vga_pci()->devfn(), pci::devfn(2, 0));
+  EXPECT_EQ(machine.vga_pci()->mode(), (FramebufferFormat{1024, 768, 24, 3072}));
+  EXPECT_EQ(machine.vga_pci()->framebuffer_address(), 0xfd000000u);
+  machine.memory().write(0xfd000000 + 3 * 1025, 0xabcdef, 4);  // reaches the framebuffer
+  EXPECT_EQ(machine.vga_pci()->framebuffer()[3 * 1025], 0xef);
+  const uint64_t si = kLinuxBootParamsAddr;
+  EXPECT_EQ(machine.memory().read(si + 0x0f, 1), 0x23u);  // VIDEO_TYPE_VLFB
+  EXPECT_EQ(machine.memory().read(si + 0x12, 2), 1024u);
+  EXPECT_EQ(machine.memory().read(si + 0x14, 2), 768u);
+  EXPECT_EQ(machine.memory().read(si + 0x16, 2), 24u);
+  EXPECT_EQ(machine.memory().read(si + 0x18, 4), 0xfd000000u);
+  EXPECT_EQ(machine.memory().read(si + 0x1c, 4), 256u);  // 16 MiB in 64 KiB units
+  EXPECT_EQ(machine.memory().read(si + 0x24, 2), 3072u);
+  EXPECT_EQ(machine.memory().read(si + 0x26, 8), 0x0000000808081008ull);  // 8@16, 8@8, 8@0
+  EXPECT_EQ(machine.memory().read(si + 0x32, 2), 6u);                     // pages
+  EXPECT_EQ(machine.memory().read(si + 0x1fa, 2), 0x318u);                // vid_mode
+  // A reset reloads the kernel, which sets the mode again.
+  machine.reset();
+  EXPECT_EQ(machine.vga_pci()->mode().width, 1024u);
+}
+
+TEST(LinuxBootTest, TextModeWithoutVgaOrWithAModeVx86LacksFine) {
+  Clocks clocks;
+  RecordingSystemControl control;
+  for (const char* cmdline : {"console=tty0", "vga=0x301", "vga=normal"}) {
+    PcMachine machine(pc_config_for(cmdline), clocks, control);
+    EXPECT_FALSE(machine.vga_pci()->mode().active()) << cmdline;
+    EXPECT_EQ(machine.memory().read(kLinuxBootParamsAddr + 0x0f, 1), 0x22u) << cmdline;  // VGAC
+  }
+}
+
+TEST(LinuxBootTest, VesaModeNumbersAsQemusVgaBios) {
+  EXPECT_EQ(linux_vga_mode(0x318), (FramebufferFormat{1024, 768, 24, 3072}));
+  EXPECT_EQ(linux_vga_mode(0x344), (FramebufferFormat{1024, 768, 32, 4096}));
+  EXPECT_EQ(linux_vga_mode(0x317), (FramebufferFormat{1024, 768, 16, 2048}));
+  EXPECT_EQ(linux_vga_mode(0x313), (FramebufferFormat{800, 600, 15, 1600}));
+  EXPECT_EQ(linux_vga_mode(0x347), (FramebufferFormat{1600, 1200, 32, 6400}));
+  for (uint16_t none : {0xffff, 0xfffe, 0x0003, 0x0301, 0x0318 - 0x200}) {
+    EXPECT_FALSE(linux_vga_mode(none)) << none;
+  }
 }
 
 TEST(LinuxBootTest, PcMachineWithFirmwareHasNoBootState) {

@@ -30,7 +30,12 @@ struct Ram {
   std::string string_at(uint64_t addr) {
     return reinterpret_cast<const char*>(ram->host_ptr() + addr);
   }
-  LinuxBootMemory layout() const { return {ram->size(), 0, 64 * 1024}; }
+  LinuxBootMemory layout() const {
+    LinuxBootMemory layout;
+    layout.ram_below_4g = ram->size();
+    layout.firmware_size = 64 * 1024;
+    return layout;
+  }
   std::unique_ptr<MemoryRegion> root;
   std::unique_ptr<MemoryRegion> ram;
   std::unique_ptr<AddressSpace> space;

@@ -77,6 +77,60 @@ std::optional<Ppm> read_xwd(const std::string& path) {
   return p;
 }
 
+// Xvfb on a display number nobody uses, DISPLAY pointing at it, for the
+// test's lifetime.
+class VirtualXServer {
+ public:
+  VirtualXServer() {
+    number_ = 100 + getpid() % 400;
+    while (std::filesystem::exists(socket_path())) ++number_;
+    const std::string display = ":" + std::to_string(number_);
+    xvfb_ = std::make_unique<Process>(std::vector<std::string>{"Xvfb", display, "-screen", "0",
+                                                               "1280x1024x24", "-nolisten", "tcp"});
+    for (int i = 0; i < 100 && !std::filesystem::exists(socket_path()); ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    setenv("DISPLAY", display.c_str(), 1);
+  }
+  ~VirtualXServer() {
+    xvfb_.reset();  // killed: its socket and lock file stay behind
+    std::filesystem::remove(socket_path());
+    std::filesystem::remove("/tmp/.X" + std::to_string(number_) + "-lock");
+  }
+
+ private:
+  std::string socket_path() const { return "/tmp/.X11-unix/X" + std::to_string(number_); }
+  int number_ = 0;
+  std::unique_ptr<Process> xvfb_;
+};
+
+// The X window vx86 opened, by name.
+std::string vx86_window() {
+  const std::string window = run_output("xdotool search --sync --name '^vx86$' | head -n 1");
+  return window.substr(0, window.find('\n'));
+}
+
+// Whether X window `id` shows what QMP screendump draws, pixel for pixel,
+// within a few seconds; the last pictures of both are left in shown/dumped.
+bool window_equals_screendump(QmpClient& qmp, const std::string& id, const std::string& base,
+                              std::optional<Ppm>* shown, std::optional<Ppm>* dumped) {
+  const std::string dump = base + ".ppm", xwd = base + ".xwd";
+  for (int i = 0; i < 25; ++i) {
+    std::this_thread::sleep_for(200ms);
+    if (qmp.execute("screendump", {{"filename", dump}}) != Json::parse(R"({"return": {}})")) {
+      return false;
+    }
+    std::system(("xwd -silent -id " + id + " > " + xwd).c_str());
+    *dumped = read_ppm(dump);
+    *shown = read_xwd(xwd);
+    if (*dumped && *shown && (*shown)->width == (*dumped)->width &&
+        (*shown)->height == (*dumped)->height && (*shown)->rgb == (*dumped)->rgb) {
+      return true;
+    }
+  }
+  return false;
+}
+
 TEST(SdlDisplayTest, WindowShowsTheConsoleAndTakesTheKeyboard) {
   for (const char* tool : {"Xvfb", "xdotool", "xwd"}) {
     if (!have(tool)) GTEST_SKIP() << "no " << tool << " (scripts/install-deps.sh installs it)";
@@ -86,17 +140,7 @@ TEST(SdlDisplayTest, WindowShowsTheConsoleAndTakesTheKeyboard) {
   const PsfFont* font = default_console_font(&error);
   ASSERT_NE(font, nullptr) << error;
 
-  // A display number nobody uses.
-  int number = 100 + getpid() % 400;
-  while (std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(number))) ++number;
-  const std::string display = ":" + std::to_string(number);
-  auto xvfb = std::make_unique<Process>(
-      std::vector<std::string>{"Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"});
-  for (int i = 0; i < 100 && !std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(number));
-       ++i) {
-    std::this_thread::sleep_for(50ms);
-  }
-  setenv("DISPLAY", display.c_str(), 1);
+  VirtualXServer x_server;
 
   const std::string base = ::testing::TempDir() + "/vx86-sdl-" + std::to_string(getpid());
   const std::string sock = base + ".sock", serial = base + ".serial";
@@ -112,9 +156,8 @@ TEST(SdlDisplayTest, WindowShowsTheConsoleAndTakesTheKeyboard) {
   ASSERT_EQ(qmp.execute("qmp_capabilities"), Json::parse(R"({"return": {}})"));
 
   // The window is there, by name, the size of the screen.
-  const std::string window = run_output("xdotool search --sync --name '^vx86$' | head -n 1");
-  ASSERT_FALSE(window.empty()) << "no window named vx86";
-  const std::string id = window.substr(0, window.find('\n'));
+  const std::string id = vx86_window();
+  ASSERT_FALSE(id.empty()) << "no window named vx86";
   const std::string geometry = run_output("xwininfo -id " + id);
   EXPECT_NE(geometry.find("Width: 720"), std::string::npos) << geometry;
   EXPECT_NE(geometry.find("Height: 400"), std::string::npos) << geometry;
@@ -143,17 +186,8 @@ TEST(SdlDisplayTest, WindowShowsTheConsoleAndTakesTheKeyboard) {
   EXPECT_TRUE(echoed) << "the typed command did not run; serial:\n" << file_text(serial);
 
   // The window shows what screendump draws, pixel for pixel.
-  bool same = false;
   std::optional<Ppm> shown, dumped;
-  for (int i = 0; i < 20 && !same; ++i) {
-    std::this_thread::sleep_for(200ms);
-    ASSERT_EQ(qmp.execute("screendump", {{"filename", dump}}), Json::parse(R"({"return": {}})"));
-    std::system(("xwd -silent -id " + id + " > " + base + ".xwd").c_str());
-    dumped = read_ppm(dump);
-    shown = read_xwd(base + ".xwd");
-    same = dumped && shown && shown->width == dumped->width && shown->height == dumped->height &&
-           shown->rgb == dumped->rgb;
-  }
+  const bool same = window_equals_screendump(qmp, id, base, &shown, &dumped);
   ASSERT_TRUE(shown) << "xwd gave no picture";
   EXPECT_TRUE(same) << "the window and screendump differ; window text:\n"
                     << read_text(*shown, *font);
@@ -162,9 +196,43 @@ TEST(SdlDisplayTest, WindowShowsTheConsoleAndTakesTheKeyboard) {
   qmp.execute("quit");
   EXPECT_EQ(vx86.wait(10s), 0);
   for (const char* ext : {".ppm", ".xwd", ".serial"}) std::filesystem::remove(base + ext);
-  xvfb.reset();  // killed: its socket and lock file stay behind
-  std::filesystem::remove("/tmp/.X11-unix/X" + std::to_string(number));
-  std::filesystem::remove("/tmp/.X" + std::to_string(number) + "-lock");
+}
+
+// In a graphics mode (vga=0x318, the guest's fb workload filling the
+// framebuffer) the window takes the mode's size and shows the framebuffer
+// as screendump does.
+TEST(SdlDisplayTest, WindowShowsTheFramebufferInAGraphicsMode) {
+  for (const char* tool : {"Xvfb", "xdotool", "xwd"}) {
+    if (!have(tool)) GTEST_SKIP() << "no " << tool << " (scripts/install-deps.sh installs it)";
+  }
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  VirtualXServer x_server;
+  const std::string base = ::testing::TempDir() + "/vx86-sdl-fb-" + std::to_string(getpid());
+  const std::string sock = base + ".sock", serial = base + ".serial";
+  std::filesystem::remove(serial);
+  Process vx86({VX86_BINARY, "-display", "sdl", "-m", "256", "-nic", "none", "-kernel",
+                (guest / "vmlinuz").string(), "-initrd", (guest / "initramfs.cpio.gz").string(),
+                "-append", "console=tty0 console=ttyS0 vga=0x318 vx86.workload=fb", "-serial",
+                "file:" + serial, "-qmp", "unix:" + sock + ",server=on,wait=off"});
+  QmpClient qmp;
+  ASSERT_TRUE(qmp.connect_unix(sock));
+  ASSERT_TRUE(qmp.next().contains("QMP"));
+  qmp.execute("qmp_capabilities");
+  const std::string id = vx86_window();
+  ASSERT_FALSE(id.empty()) << "no window named vx86";
+  for (int i = 0; i < 1200 && file_text(serial).find("fb-ready") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(file_text(serial).find("fb-ready"), std::string::npos) << file_text(serial);
+  std::optional<Ppm> shown, dumped;
+  const bool same = window_equals_screendump(qmp, id, base, &shown, &dumped);
+  ASSERT_TRUE(shown && dumped);
+  EXPECT_EQ(shown->width, 1024);
+  EXPECT_EQ(shown->height, 768);
+  EXPECT_TRUE(same) << "the window and screendump differ";
+  qmp.execute("quit");
+  EXPECT_EQ(vx86.wait(10s), 0);
+  for (const char* ext : {".ppm", ".xwd", ".serial"}) std::filesystem::remove(base + ext);
 }
 
 }  // namespace

@@ -1,0 +1,16 @@
+// Converts a linear framebuffer's pixels (as a VGA scans them out in a
+// graphics mode) into an RgbImage for screendump and the SDL window.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/framebuffer.h"
+#include "ui/text_render.h"
+
+namespace vx86 {
+
+// `data` holds `size` bytes of video memory; rows past its end are black.
+RgbImage render_framebuffer(const uint8_t* data, std::size_t size, const FramebufferFormat& format);
+
+}  // namespace vx86
