@@ -30,6 +30,7 @@
 #include "hw/net/virtio_net.h"
 #include "hw/pc/kernel_image.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/pci/pci_info.h"
 #include "hw/virtio/virtio_pci.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
@@ -741,6 +742,47 @@ std::vector<NicView> machine_nics(PcMachine& machine) {
 }
 
 }  // namespace
+
+std::string MachineController::describe_pci() {
+  DeviceLockGuard lock;
+  return format_info_pci(describe_pci_functions(machine_->pci_bus()));
+}
+
+Json MachineController::query_pci() {
+  Json devices = Json::array();
+  DeviceLockGuard lock;
+  for (const PciFunctionInfo& f : describe_pci_functions(machine_->pci_bus())) {
+    Json class_info = {{"class", f.class_code}};
+    if (!f.class_description.empty()) class_info["desc"] = f.class_description;
+    Json regions = Json::array();
+    for (const auto& r : f.regions) {
+      // QEMU's -1 for an unmapped BAR.
+      const Json address = r.address == PciDevice::kUnmapped ? Json(-1) : Json(r.address);
+      Json region = {
+          {"bar", r.bar}, {"type", r.io ? "io" : "memory"}, {"address", address}, {"size", r.size}};
+      if (!r.io) {
+        region["prefetch"] = r.prefetch;
+        region["mem_type_64"] = r.mem64;
+      }
+      regions.push_back(region);
+    }
+    Json device = {{"bus", f.bus},
+                   {"slot", f.slot},
+                   {"function", f.function},
+                   {"class_info", class_info},
+                   {"id",
+                    {{"device", f.device},
+                     {"vendor", f.vendor},
+                     {"subsystem", f.subsystem},
+                     {"subsystem-vendor", f.subsystem_vendor}}}};
+    if (f.irq_pin) device["irq"] = f.irq;
+    device["irq_pin"] = f.irq_pin;
+    device["qdev_id"] = f.id;
+    device["regions"] = regions;
+    devices.push_back(device);
+  }
+  return Json::array({{{"bus", 0}, {"devices", devices}}});
+}
 
 std::string MachineController::describe_network() {
   std::string out;

@@ -63,6 +63,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   unsigned cpu_count() const override;
   std::string vm_name() const override;
   std::string describe_network() override;
+  std::string describe_pci() override;
+  Json query_pci() override;
   // The framebuffer's picture while the VGA is in a graphics mode.
   bool graphics_picture(RgbImage* picture);
   bool set_link(const std::string& name, bool up) override;

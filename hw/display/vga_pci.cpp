@@ -9,8 +9,8 @@ VgaPci::VgaPci()
                               .device = 0x1111,
                               .class_code = 0x030000,
                               .revision = 2,
-                              .subsystem_vendor = 0x1af4,
-                              .subsystem = 0x1100}) {
+                              .subsystem_vendor = pci::kQemuSubsystemVendor,
+                              .subsystem = pci::kQemuSubsystem}) {
   vram_ = MemoryRegion::ram("vga.vram", kFramebufferSize);
   register_bar(0, PciBarType::kMem32, vram_.get());
 }

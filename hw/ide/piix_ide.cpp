@@ -147,7 +147,11 @@ class PiixIde::Ports {
 };
 
 PiixIde::PiixIde(IsaBus& isa)
-    : PciDevice("piix3-ide", PciIds{.vendor = 0x8086, .device = 0x7010, .class_code = 0x010180}),
+    : PciDevice("piix3-ide", PciIds{.vendor = 0x8086,
+                                    .device = 0x7010,
+                                    .class_code = 0x010180,
+                                    .subsystem_vendor = pci::kQemuSubsystemVendor,
+                                    .subsystem = pci::kQemuSubsystem}),
       irqs_{isa.irqs[14], isa.irqs[15]},
       ports_(std::make_unique<Ports>()) {
   for (unsigned ch = 0; ch < 2; ++ch) {

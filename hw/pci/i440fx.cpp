@@ -15,9 +15,12 @@ uint64_t all_ones(unsigned size) {
 }  // namespace
 
 I440fxHost::I440fxHost()
-    : PciDevice(
-          "i440FX-pcihost",
-          PciIds{.vendor = 0x8086, .device = 0x1237, .class_code = 0x060000, .revision = 0x02}) {
+    : PciDevice("i440FX-pcihost", PciIds{.vendor = 0x8086,
+                                         .device = 0x1237,
+                                         .class_code = 0x060000,
+                                         .revision = 0x02,
+                                         .subsystem_vendor = pci::kQemuSubsystemVendor,
+                                         .subsystem = pci::kQemuSubsystem}) {
   for (unsigned r = kPam0; r < kPam0 + 7; ++r) set_write_mask(r, 0xff);
   set_write_mask(kSmram, 0x78);
   set_config8(kSmram, kSmramDefault);

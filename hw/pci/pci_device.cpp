@@ -246,6 +246,12 @@ void PciDevice::reset_config() {
   }
 }
 
+PciDevice::BarInfo PciDevice::bar_info(int index) const {
+  const Bar& bar = bars_[index];
+  if (!bar.region) return {};
+  return {bar.type, bar.region->size(), bar.mapped_at};
+}
+
 void PciDevice::reset() {
   reset_config();
   if (msix_) msix_->reset();

@@ -56,6 +56,13 @@ class PciDevice : public Device {
 
   // Current address of a BAR's region, or kUnmapped.
   uint64_t bar_address(int index) const { return bars_[index].mapped_at; }
+  // What BAR `index` is (size 0: none), for the monitor's `info pci`.
+  struct BarInfo {
+    PciBarType type = PciBarType::kMem32;
+    uint64_t size = 0;
+    uint64_t address = kUnmapped;
+  };
+  BarInfo bar_info(int index) const;
   uint16_t command() const;
   // Raw configuration bytes (tests, subclasses).
   uint8_t config_byte(unsigned addr) const { return config_[addr]; }

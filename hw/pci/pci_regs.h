@@ -8,6 +8,11 @@ namespace vx86::pci {
 
 constexpr unsigned kConfigSize = 256;
 
+// The subsystem IDs QEMU gives functions that have none of their own (Red
+// Hat's QEMU); vx86 reports the same so guests see the same hardware.
+constexpr uint16_t kQemuSubsystemVendor = 0x1af4;
+constexpr uint16_t kQemuSubsystem = 0x1100;
+
 constexpr unsigned kVendorId = 0x00;
 constexpr unsigned kDeviceId = 0x02;
 constexpr unsigned kCommand = 0x04;

@@ -12,10 +12,12 @@ constexpr uint16_t kRoutableIrqs = 0xdef8;  // 3-7, 9-12, 14, 15
 }  // namespace
 
 Piix3::Piix3(const std::array<IrqLine*, 16>& isa_irqs)
-    : PciDevice(
-          "PIIX3",
-          PciIds{
-              .vendor = 0x8086, .device = 0x7000, .class_code = 0x060100, .multi_function = true}),
+    : PciDevice("PIIX3", PciIds{.vendor = 0x8086,
+                                .device = 0x7000,
+                                .class_code = 0x060100,
+                                .subsystem_vendor = pci::kQemuSubsystemVendor,
+                                .subsystem = pci::kQemuSubsystem,
+                                .multi_function = true}),
       isa_irqs_(isa_irqs) {
   for (unsigned i = 0; i < 4; ++i) {
     set_write_mask(kPirqRoute + i, 0x8f);

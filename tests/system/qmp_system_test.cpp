@@ -136,6 +136,73 @@ TEST(QmpSystemTest, ConversationAgreesWithQemu) {
   EXPECT_EQ(qemu.wait(10s), 0);
 }
 
+// query-pci and info pci: the host bridge and the ISA bridge, which both
+// machines have, must be described alike (QEMU also has IDE and ACPI
+// functions vx86 lacks with -nodefaults); vx86's VGA and NIC are listed as
+// QEMU lists its own.
+TEST(QmpSystemTest, QueryPciAgreesWithQemu) {
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  auto pci_of = [](std::vector<std::string> argv, const std::string& sock) {
+    argv.insert(argv.end(),
+                {"-display", "none", "-S", "-qmp", "unix:" + sock + ",server=on,wait=off"});
+    Process emulator(argv);
+    QmpClient qmp;
+    std::pair<Json, std::string> out;
+    if (!qmp.connect_unix(sock)) return out;
+    qmp.next();
+    qmp.execute("qmp_capabilities");
+    out.first = qmp.execute("query-pci")["return"];
+    out.second = qmp.execute("human-monitor-command", {{"command-line", "info pci"}})["return"];
+    out.second.erase(std::remove(out.second.begin(), out.second.end(), '\r'), out.second.end());
+    qmp.execute("quit");
+    emulator.wait(10s);
+    return out;
+  };
+  auto [ours, ours_text] =
+      pci_of({VX86_BINARY, "-bios", bios, "-nodefaults"}, socket_path("pci-vx86"));
+  auto [theirs, theirs_text] =
+      pci_of({"qemu-system-x86_64", "-nodefaults"}, socket_path("pci-qemu"));
+  ASSERT_EQ(ours.size(), 1u);
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(keys(ours[0]), keys(theirs[0]));
+  for (int i = 0; i < 2; ++i) {
+    const Json& a = ours[0]["devices"][i];
+    const Json& b = theirs[0]["devices"][i];
+    SCOPED_TRACE("vx86: " + a.dump() + "\nqemu: " + b.dump());
+    EXPECT_EQ(keys(a), keys(b));
+    for (const char* key : {"bus", "slot", "function", "class_info", "id", "irq_pin", "regions"}) {
+      EXPECT_EQ(a[key], b[key]) << key;
+    }
+  }
+  // The text of the first two functions (each 4 lines) is QEMU's.
+  auto first_lines = [](const std::string& text, int n) {
+    size_t at = 0;
+    for (int i = 0; i < n && at != std::string::npos; ++i) at = text.find('\n', at + 1);
+    return text.substr(0, at);
+  };
+  EXPECT_EQ(first_lines(ours_text, 8), first_lines(theirs_text, 8));
+
+  // A default machine: the VGA at 00:02.0 as under QEMU, then the NIC.
+  auto [machine, text] = pci_of({VX86_BINARY, "-bios", bios, "-serial", "null", "-netdev",
+                                 "user,id=n0", "-device", "virtio-net-pci,netdev=n0,id=nic0"},
+                                socket_path("pci-default"));
+  ASSERT_EQ(machine[0]["devices"].size(), 4u) << text;
+  EXPECT_EQ(machine[0]["devices"][2]["class_info"]["desc"], "VGA controller");
+  EXPECT_EQ(machine[0]["devices"][2]["regions"][0]["size"], 16 << 20);
+  EXPECT_EQ(machine[0]["devices"][3]["class_info"]["desc"], "Ethernet controller");
+  EXPECT_EQ(machine[0]["devices"][3]["qdev_id"], "nic0");
+  EXPECT_NE(text.find("  Bus  0, device   2, function 0:\n    VGA controller: PCI device "
+                      "1234:1111\n      PCI subsystem 1af4:1100\n      BAR0: 32 bit memory at "
+                      "0xffffffffffffffff [0x00fffffe].\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Ethernet controller: PCI device 1af4:1000\n      PCI subsystem 1af4:0001\n"
+                      "      IRQ 11, pin A\n"),
+            std::string::npos)
+      << text;
+}
+
 // -S, then cont, stop, a look at the registers, reset and quit, each with
 // its event, as a management tool drives QEMU.
 TEST(QmpSystemTest, LifeCycleWithEvents) {
