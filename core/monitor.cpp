@@ -24,6 +24,7 @@ const char kHelp[] =
     "screendump FILENAME -- save the screen as a PPM image\n"
     "info network -- show the network interfaces and their backends\n"
     "info pci -- show the PCI functions\n"
+    "info block -- show the drives and their images\n"
     "hostfwd_add [netdev] [tcp|udp]:[haddr]:hport-[gaddr]:gport -- forward a host port\n"
     "hostfwd_remove [netdev] [tcp|udp]:[haddr]:hport -- stop forwarding a host port\n"
     "info mtree [-f] -- show the memory map: the region tree, or with -f the flat view\n"
@@ -98,7 +99,7 @@ std::string HumanMonitor::execute(const std::string& line) {
   const std::string& cmd = words[0];
   if (cmd == "help" || cmd == "?") return kHelp;
   if (cmd == "info")
-    return words.size() < 2 ? "info: which? (status, registers, lapic, mtree, network, pci, version)\n"
+    return words.size() < 2 ? "info: which? (status, registers, lapic, mtree, block, network, pci, version)\n"
                             : info(words[1], words.size() > 2 ? words[2] : "");
   if (cmd == "stop") {
     target_.stop();
@@ -170,6 +171,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   if (what == "registers") return target_.describe_registers();
   if (what == "network") return target_.describe_network();
   if (what == "pci") return target_.describe_pci();
+  if (what == "block") return target_.describe_block();
   if (what == "lapic") {
     unsigned cpu = 0;
     if (!arg.empty()) {

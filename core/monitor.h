@@ -37,6 +37,8 @@ class MonitorTarget {
   }
   // `info lapic`: CPU cpu_index's local APIC, or why there is none to show.
   virtual std::string describe_local_apic(unsigned cpu_index) = 0;
+  // `info block`: the drives and their images, in QEMU's layout.
+  virtual std::string describe_block() { return ""; }
   // `info pci`: the PCI functions, in QEMU's layout.
   virtual std::string describe_pci() { return ""; }
   // `info network`: the NICs and their backends, in QEMU's layout.

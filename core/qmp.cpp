@@ -252,6 +252,7 @@ void QmpServer::register_commands() {
                                if (!error.empty()) throw generic(error);
                                return empty_object();
                              }};
+  commands_["query-block"] = {{}, [this](const Json&) { return target_.query_block(); }};
   commands_["query-pci"] = {{}, [this](const Json&) { return target_.query_pci(); }};
   commands_["set_link"] = {{{"name", T::string, true}, {"up", T::boolean, true}},
                            [this](const Json& args) {

@@ -43,6 +43,8 @@ class QmpTarget {
   virtual unsigned cpu_count() const = 0;
   // -name, or empty.
   virtual std::string vm_name() const = 0;
+  // query-block's answer: the drives.
+  virtual Json query_block() = 0;
   // query-pci's answer: QEMU's list of buses with their devices.
   virtual Json query_pci() = 0;
   // A NIC loses or regains its link; false if there is no such NIC.

@@ -1,5 +1,7 @@
 #include "core/main/drives.h"
 
+#include <sys/stat.h>
+
 #include "block/block_backend.h"
 #include "core/log.h"
 
@@ -85,6 +87,10 @@ bool one_of(const std::string& v, std::initializer_list<const char*> allowed) {
 struct Drives::Entry {
   std::unique_ptr<BlockDrive> drive;
   std::string user;
+  // As given, for the monitor.
+  std::string file, format, cache;
+  bool cdrom = false;
+  bool snapshot = false;
 };
 
 Drives::Drives() = default;
@@ -166,7 +172,12 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop) {
       throw OptionError(opt + " file=" + file + ": " + e.what());
     }
     auto entry = std::make_unique<Entry>();
+    entry->format = backend->driver().format_name();
     entry->drive = std::make_unique<BlockDrive>(id, std::move(backend), loop);
+    entry->file = file;
+    entry->cache = cache;
+    entry->cdrom = media == "cdrom";
+    entry->snapshot = bo.snapshot;
     entries_[id] = std::move(entry);
     if (iface == "virtio") virtio_ids_.push_back(id);
     if (iface == "ide") {
@@ -174,6 +185,83 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop) {
       ide_.push_back({ide_index, entries_[id]->drive.get(), media == "cdrom"});
     }
   }
+}
+
+namespace {
+
+struct CacheFlags {
+  bool writeback, direct, no_flush;
+};
+
+CacheFlags cache_flags(const std::string& mode) {
+  if (mode == "writethrough") return {false, false, false};
+  if (mode == "none") return {true, true, false};
+  if (mode == "directsync") return {false, true, false};
+  if (mode == "unsafe") return {true, false, true};
+  return {true, false, false};
+}
+
+}  // namespace
+
+std::string Drives::describe() const {
+  std::string out;
+  for (const auto& [id, e] : entries_) {
+    if (!out.empty()) out += "\n";
+    out += id + ": " + e->file + " (" + e->format + (e->drive->read_only() ? ", read-only" : "") +
+           ")\n";
+    if (!e->user.empty())
+      out += "    Attached to:      " + (e->user == "ide" ? "piix3-ide" : e->user) + "\n";
+    if (e->cdrom || e->user.empty()) out += "    Removable device: not locked, tray closed\n";
+    const CacheFlags c = cache_flags(e->cache);
+    out += std::string("    Cache mode:       ") + (c.writeback ? "writeback" : "writethrough") +
+           (c.direct ? ", direct" : "") + (c.no_flush ? ", ignore flushes" : "") + "\n";
+    if (e->snapshot) out += "    Backing file:     " + e->file + " (chain depth: 1)\n";
+  }
+  return out;
+}
+
+nlohmann::ordered_json Drives::query() const {
+  using Json = nlohmann::ordered_json;
+  Json list = Json::array();
+  for (const auto& [id, e] : entries_) {
+    const CacheFlags c = cache_flags(e->cache);
+    Json image = {{"filename", e->file},
+                  {"format", e->format},
+                  {"virtual-size", e->drive->length()},
+                  {"dirty-flag", false}};
+    // The host bytes the image takes, as QEMU reports them.
+    struct stat st {};
+    if (stat(e->file.c_str(), &st) == 0) {
+      image["actual-size"] = static_cast<uint64_t>(st.st_blocks) * 512;
+    }
+    Json inserted = {
+        {"file", e->file},
+        {"ro", e->drive->read_only()},
+        {"drv", e->format},
+        {"encrypted", false},
+        {"backing_file_depth", e->snapshot ? 1 : 0},
+        {"bps", 0},
+        {"bps_rd", 0},
+        {"bps_wr", 0},
+        {"iops", 0},
+        {"iops_rd", 0},
+        {"iops_wr", 0},
+        {"image", image},
+        {"cache", {{"writeback", c.writeback}, {"direct", c.direct}, {"no-flush", c.no_flush}}},
+        {"detect_zeroes", "off"},
+        {"write_threshold", 0}};
+    if (e->snapshot) inserted["backing_file"] = e->file;
+    Json drive = {{"device", id}};
+    if (!e->user.empty()) drive["qdev"] = e->user == "ide" ? "piix3-ide" : e->user;
+    drive["locked"] = false;
+    // As QEMU: a drive no device holds counts as removable.
+    drive["removable"] = e->cdrom || e->user.empty();
+    if (e->cdrom) drive["tray_open"] = false;
+    drive["inserted"] = inserted;
+    drive["type"] = "unknown";
+    list.push_back(drive);
+  }
+  return list;
 }
 
 DriveBackend* Drives::claim(const std::string& id, const std::string& user) {

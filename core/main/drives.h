@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/options.h"
 #include "hw/block/drive_backend.h"
 
@@ -40,6 +42,10 @@ class Drives {
   };
   // The if=ide drives, by index.
   const std::vector<IdeDrive>& ide_drives() const { return ide_; }
+
+  // The monitor's `info block` (QEMU's layout) and QMP query-block.
+  std::string describe() const;
+  nlohmann::ordered_json query() const;
 
  private:
   struct Entry;

@@ -743,6 +743,14 @@ std::vector<NicView> machine_nics(PcMachine& machine) {
 
 }  // namespace
 
+std::string MachineController::describe_block() {
+  return drives_->describe();
+}
+
+Json MachineController::query_block() {
+  return drives_->query();
+}
+
 std::string MachineController::describe_pci() {
   DeviceLockGuard lock;
   return format_info_pci(describe_pci_functions(machine_->pci_bus()));

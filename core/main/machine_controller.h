@@ -64,6 +64,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string vm_name() const override;
   std::string describe_network() override;
   std::string describe_pci() override;
+  std::string describe_block() override;
+  Json query_block() override;
   Json query_pci() override;
   // The framebuffer's picture while the VGA is in a graphics mode.
   bool graphics_picture(RgbImage* picture);

@@ -36,6 +36,7 @@ class FakeMachine : public QmpTarget {
   bool kvm_enabled() const override { return false; }
   unsigned cpu_count() const override { return 2; }
   std::string vm_name() const override { return name; }
+  Json query_block() override { return Json::array(); }
   Json query_pci() override { return Json::array({{{"bus", 0}, {"devices", Json::array()}}}); }
   bool set_link(const std::string& nic, bool up) override {
     if (nic != "net0") return false;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -201,6 +202,66 @@ TEST(QmpSystemTest, QueryPciAgreesWithQemu) {
                       "      IRQ 11, pin A\n"),
             std::string::npos)
       << text;
+}
+
+// query-block and info block for the same drives as under QEMU: every
+// member vx86 gives must be QEMU's, with QEMU's value (QEMU gives more: node
+// names, qcow2 details), and the text must match but for QEMU's node names.
+TEST(QmpSystemTest, QueryBlockAgreesWithQemu) {
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  const std::string dir = ::testing::TempDir() + "/vx86-block-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string raw = dir + "/d0.img", qcow2 = dir + "/d1.qcow2";
+  ASSERT_EQ(std::system(("qemu-img create -q -f raw " + raw +
+                         " 8M && qemu-img create -q -f qcow2 " + qcow2 + " 16M")
+                            .c_str()),
+            0);
+  const std::vector<std::string> drives = {
+      "-drive", "file=" + raw + ",format=raw,if=none,id=d0,cache=none", "-drive",
+      "file=" + qcow2 + ",format=qcow2,if=none,id=d1,readonly=on,cache=unsafe"};
+  auto block_of = [&](std::vector<std::string> argv, const std::string& sock) {
+    argv.insert(argv.end(), drives.begin(), drives.end());
+    argv.insert(argv.end(), {"-display", "none", "-nodefaults", "-S", "-qmp",
+                             "unix:" + sock + ",server=on,wait=off"});
+    Process emulator(argv);
+    QmpClient qmp;
+    std::pair<Json, std::string> out;
+    if (!qmp.connect_unix(sock)) return out;
+    qmp.next();
+    qmp.execute("qmp_capabilities");
+    out.first = qmp.execute("query-block")["return"];
+    std::string text =
+        qmp.execute("human-monitor-command", {{"command-line", "info block"}})["return"];
+    text.erase(std::remove(text.begin(), text.end(), '\r'), text.end());
+    // QEMU's node names: "d0 (#block107): ..." -> "d0: ..."
+    for (size_t at; (at = text.find(" (#block")) != std::string::npos;) {
+      text.erase(at, text.find(')', at) + 1 - at);
+    }
+    out.second = text;
+    qmp.execute("quit");
+    emulator.wait(10s);
+    return out;
+  };
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  auto [ours, ours_text] = block_of({VX86_BINARY, "-bios", bios}, socket_path("block-vx86"));
+  auto [theirs, theirs_text] = block_of({"qemu-system-x86_64"}, socket_path("block-qemu"));
+  EXPECT_EQ(ours_text, theirs_text);
+  ASSERT_EQ(ours.size(), 2u);
+  ASSERT_EQ(theirs.size(), 2u);
+  // Each member of ours, recursively, is in theirs with the same value.
+  std::function<void(const Json&, const Json&, const std::string&)> within =
+      [&](const Json& a, const Json& b, const std::string& path) {
+        for (const auto& [key, value] : a.items()) {
+          ASSERT_TRUE(b.contains(key)) << path + "." + key << " is not QEMU's";
+          if (value.is_object()) {
+            within(value, b[key], path + "." + key);
+          } else {
+            EXPECT_EQ(value, b[key]) << path + "." + key;
+          }
+        }
+      };
+  for (size_t i = 0; i < 2; ++i) within(ours[i], theirs[i], "[" + std::to_string(i) + "]");
+  std::filesystem::remove_all(dir);
 }
 
 // -S, then cont, stop, a look at the registers, reset and quit, each with
