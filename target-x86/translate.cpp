@@ -200,6 +200,14 @@ bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlo
 
     switch (status) {
       case DecodeStatus::kOk:
+        // LOCK-prefixed instructions, XCHG with memory and MFENCE order memory
+        // for the device models on other host threads too (virtio's rings):
+        // one vCPU thread needs no atomics, but the host may hold a store back
+        // past a later load without a fence.
+        if ((s.insn.prefixes & kPrefixLock) || s.insn.mnemonic == Mnemonic::kMfence ||
+            (s.insn.mnemonic == Mnemonic::kXchg && s.insn.has_mem)) {
+          b.mb();
+        }
         // System first: it claims MOV to and from control/debug registers.
         if (!(translate_system(s) || translate_data(s) || translate_alu(s) ||
               translate_control(s) || translate_string(s) || translate_shift(s) ||

@@ -1,5 +1,6 @@
 #include "tcg/interp.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -72,6 +73,9 @@ ExitRecord InterpProgram::run(uint8_t* env, MemoryInterface& mem) const {
     switch (op.opc) {
       case Opcode::nop:
       case Opcode::set_label:
+        break;
+      case Opcode::mb:
+        std::atomic_thread_fence(std::memory_order_seq_cst);
         break;
       case Opcode::insn_start:
         ex.insn_index++;

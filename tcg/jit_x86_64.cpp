@@ -822,6 +822,9 @@ void Emitter::emit_op(const Op& op) {
   switch (op.opc) {
     case Opcode::nop:
       return;
+    case Opcode::mb:
+      mfence();
+      return;
     case Opcode::insn_start:
       insn_data.push_back({op.cst(0), op.cst(1)});
       insn_offsets.push_back(static_cast<uint32_t>(getSize()));

@@ -1,7 +1,5 @@
 #include "core/main/netdevs.h"
 
-#include <cstdio>
-
 #include "core/netdev_user.h"
 
 namespace vx86 {
@@ -22,7 +20,7 @@ const std::vector<OptDesc>& nic_option_keys() {
         {"model", OptType::kString, "NIC model (-nic model=help lists them)"},
         {"mac", OptType::kString, "MAC address (-nic)"},
         {"macaddr", OptType::kString, "MAC address (-net nic)"},
-        {"name", OptType::kString, "name for info network (-net)"},
+        {"name", OptType::kString, "name of the backend in info network (-net user)"},
     };
     for (const auto& d : UserNetBackend::option_keys()) k.push_back(d);
     return k;
@@ -42,12 +40,6 @@ std::string nic_model_device(const std::string& option, const std::string& model
 
 std::string describe_nic_models() {
   return "Available NIC models:\nvirtio-net-pci (also: virtio)\n";
-}
-
-std::string NetDevs::default_mac(unsigned index) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "52:54:00:12:34:%02x", (0x56 + index) & 0xff);
-  return buf;
 }
 
 namespace {
@@ -120,10 +112,11 @@ void NetDevs::create(MainLoop& loop) {
       net_user = &opts;
     }
   }
-  if (net_user) add("-net user", "__net_user", user_keys_of(*net_user, "-net user"));
+  const std::string net_user_id = net_user ? net_user->get_string("name", "__net_user") : "";
+  if (net_user) add("-net user", net_user_id, user_keys_of(*net_user, "-net user"));
   if (net_nic) {
-    nics_.push_back({nic_model_device("-net nic", net_nic->get_string("model")),
-                     net_user ? "__net_user" : "", net_nic->get_string("macaddr")});
+    nics_.push_back({nic_model_device("-net nic", net_nic->get_string("model")), net_user_id,
+                     net_nic->get_string("macaddr")});
   }
 
   // QEMU's default network: a NIC on user networking unless told otherwise.

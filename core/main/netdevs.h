@@ -42,9 +42,6 @@ class NetDevs {
   // or another NIC has it.
   NetBackend* claim(const std::string& id, const std::string& user);
   const std::vector<NicRequest>& nics() const { return nics_; }
-  // MAC address for the NIC numbered `index` that was given none: QEMU's
-  // 52:54:00:12:34:56 counting up.
-  static std::string default_mac(unsigned index);
   // Lines for the monitor's `info network` about the backends no NIC took.
   std::vector<std::string> unclaimed() const;
   // The backend `id`, or with "" the first one; nullptr if there is none.

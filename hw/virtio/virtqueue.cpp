@@ -1,5 +1,7 @@
 #include "hw/virtio/virtqueue.h"
 
+#include <atomic>
+
 #include "core/log.h"
 
 namespace vx86 {
@@ -84,8 +86,16 @@ Virtqueue::Pop Virtqueue::pop(DmaMemory& mem, VirtqElement* element) {
     return Pop::kBroken;
   }
   if (pending == 0) {
-    if (event_idx_) write16(mem, used_ + 4 + 8ull * size_, last_avail_idx_);
-    return Pop::kEmpty;
+    if (!event_idx_) return Pop::kEmpty;
+    // Ask for a kick at the next buffer, then look again: the driver may have
+    // added one after the first look and read the old avail_event (it runs on
+    // another thread), in which case it will not kick.
+    write16(mem, used_ + 4 + 8ull * size_, last_avail_idx_);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!read16(mem, avail_ + 2, &avail_idx)) return Pop::kBroken;
+    pending = static_cast<uint16_t>(avail_idx - last_avail_idx_);
+    if (pending == 0) return Pop::kEmpty;
+    if (pending > size_) return Pop::kBroken;
   }
   uint16_t head;
   if (!read16(mem, avail_ + 4 + 2ull * (last_avail_idx_ % size_), &head)) return Pop::kBroken;
@@ -154,6 +164,9 @@ bool Virtqueue::should_notify(DmaMemory& mem) {
   uint16_t now = used_idx_;
   if (old == now) return false;
   signalled_used_ = now;
+  // The used index must be visible before the driver's wish is read (a store
+  // then a load: x86 may reorder those without a fence).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (event_idx_) {
     uint16_t used_event;
     if (!read16(mem, avail_ + 4 + 2ull * size_, &used_event)) return true;
