@@ -73,15 +73,18 @@ void MainLoop::post(std::function<void()> fn) {
 
 void MainLoop::on_termination_signal(std::function<void(int)> handler) {
   signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
-  auto wait = std::make_shared<std::function<void()>>();
-  *wait = [this, handler, wait] {
-    signals_->async_wait([handler, wait](const boost::system::error_code& ec, int sig) {
-      if (ec) return;
-      handler(sig);
-      (*wait)();
-    });
-  };
-  (*wait)();
+  termination_handler_ = std::move(handler);
+  wait_for_termination_signal();
+}
+
+void MainLoop::wait_for_termination_signal() {
+  // Re-armed after each signal; the loop owns the handler (a lambda that
+  // captured a shared pointer to itself would never be freed).
+  signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    termination_handler_(sig);
+    wait_for_termination_signal();
+  });
 }
 
 }  // namespace vx86

@@ -41,10 +41,12 @@ class MainLoop {
 
  private:
   void schedule_timer_wakeup();
+  void wait_for_termination_signal();
 
   boost::asio::io_context io_;
   boost::asio::steady_timer deadline_timer_;
   std::unique_ptr<boost::asio::signal_set> signals_;
+  std::function<void(int)> termination_handler_;
   Clocks clocks_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> wakeup_pending_{false};
