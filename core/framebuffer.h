@@ -12,6 +12,7 @@ struct FramebufferFormat {
   // little-endian pixels (blue in the lowest bits).
   unsigned bits_per_pixel = 0;
   unsigned stride = 0;  // bytes from one row to the next
+  uint64_t offset = 0;  // where the shown picture starts in video memory (panning)
   bool active() const { return width != 0; }
   bool operator==(const FramebufferFormat&) const = default;
 };

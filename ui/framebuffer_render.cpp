@@ -19,7 +19,7 @@ RgbImage render_framebuffer(const uint8_t* data, std::size_t size,
   image.pixels.assign(static_cast<std::size_t>(format.width) * format.height, 0);
   const unsigned bytes = (format.bits_per_pixel + 7) / 8;
   for (unsigned y = 0; y < format.height; ++y) {
-    const std::size_t row = static_cast<std::size_t>(y) * format.stride;
+    const std::size_t row = format.offset + static_cast<std::size_t>(y) * format.stride;
     if (row + std::size_t{format.width} * bytes > size) break;
     const uint8_t* p = data + row;
     uint32_t* out = &image.pixels[static_cast<std::size_t>(y) * format.width];

@@ -1,6 +1,10 @@
 #include "hw/display/vga_pci.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
+
+#include "core/log.h"
 
 namespace vx86 {
 
@@ -13,10 +17,136 @@ VgaPci::VgaPci()
                               .subsystem = pci::kQemuSubsystem}) {
   vram_ = MemoryRegion::ram("vga.vram", kFramebufferSize);
   register_bar(0, PciBarType::kMem32, vram_.get());
+  // Index at 0x1CE, data at 0x1CF: 16-bit accesses, the data port unaligned.
+  ports_ = MemoryRegion::io("vbe-dispi", 3, &port_ops_, {1, 2, true});
+  mmio_ = MemoryRegion::io("vga.mmio", kMmioSize, &mmio_ops_, {1, 2, false});
+  register_bar(2, PciBarType::kMem32, mmio_.get());
+  reset_dispi();
 }
 
 VgaPci::~VgaPci() {
-  if (vram_ && vram_->parent()) vram_->parent()->remove_subregion(vram_.get());
+  for (MemoryRegion* r : {vram_.get(), mmio_.get(), ports_.get()}) {
+    if (r && r->parent()) r->parent()->remove_subregion(r);
+  }
+}
+
+void VgaPci::map_ports(MemoryRegion& io) {
+  io.add_subregion(kDispiIndexPort, ports_.get());
+}
+
+void VgaPci::reset_dispi() {
+  dispi_index_ = 0;
+  dispi_.fill(0);
+  dispi_[kDispiId] = kDispiIdLatest;
+  dispi_[kDispiBpp] = 8;
+  mode_ = {};
+}
+
+uint16_t VgaPci::dispi_read(uint16_t index) const {
+  if (index == kDispiVideoMemory64k) return static_cast<uint16_t>(kFramebufferSize >> 16);
+  if (index >= kDispiRegisters) return 0;
+  if (dispi_[kDispiEnable] & kDispiGetCaps) {
+    // With GETCAPS set, the resolution and depth registers read their maxima.
+    if (index == kDispiXres) return kDispiMaxXres;
+    if (index == kDispiYres) return kDispiMaxYres;
+    if (index == kDispiBpp) return kDispiMaxBpp;
+  }
+  return dispi_[index];
+}
+
+namespace {
+
+unsigned bytes_per_pixel(unsigned bpp) {
+  return (bpp + 7) / 8;
+}
+
+}  // namespace
+
+void VgaPci::dispi_write(uint16_t index, uint16_t value) {
+  switch (index) {
+    case kDispiId:
+      if (value >= 0xb0c0 && value <= kDispiIdLatest) dispi_[kDispiId] = value;
+      break;
+    case kDispiXres:
+      dispi_[kDispiXres] = std::min(value, kDispiMaxXres);
+      break;
+    case kDispiYres:
+      dispi_[kDispiYres] = std::min(value, kDispiMaxYres);
+      break;
+    case kDispiBpp: {
+      // 0 means 8, as Bochs; depths it does not know become 8 too.
+      const bool known =
+          value == 4 || value == 8 || value == 15 || value == 16 || value == 24 || value == 32;
+      dispi_[kDispiBpp] = known ? value : 8;
+      break;
+    }
+    case kDispiEnable: {
+      const bool was_enabled = dispi_[kDispiEnable] & kDispiEnabled;
+      dispi_[kDispiEnable] = value;
+      if ((value & kDispiEnabled) && !was_enabled) {
+        // A mode set: the virtual screen is the visible one, at offset 0.
+        dispi_[kDispiVirtWidth] = dispi_[kDispiXres];
+        dispi_[kDispiXOffset] = dispi_[kDispiYOffset] = 0;
+        if (!(value & kDispiNoClear)) std::memset(vram_->host_ptr(), 0, kFramebufferSize);
+      }
+      break;
+    }
+    case kDispiBank:
+      dispi_[kDispiBank] = value;  // the 64 KiB window at 0xA0000 is not modelled
+      break;
+    case kDispiVirtWidth:
+    case kDispiXOffset:
+    case kDispiYOffset:
+      dispi_[index] = value;
+      break;
+    default:
+      break;  // VIRT_HEIGHT and VIDEO_MEMORY_64K are read-only
+  }
+  const uint64_t stride = uint64_t{dispi_[kDispiVirtWidth]} * bytes_per_pixel(dispi_[kDispiBpp]);
+  dispi_[kDispiVirtHeight] =
+      static_cast<uint16_t>(std::min<uint64_t>(stride ? kFramebufferSize / stride : 0, 0xffff));
+  update_mode();
+}
+
+void VgaPci::update_mode() {
+  const unsigned bpp = dispi_[kDispiBpp];
+  const unsigned bytes = bytes_per_pixel(bpp);
+  FramebufferFormat f{dispi_[kDispiXres], dispi_[kDispiYres], bpp,
+                      static_cast<unsigned>(dispi_[kDispiVirtWidth]) * bytes};
+  f.offset = uint64_t{dispi_[kDispiYOffset]} * f.stride + uint64_t{dispi_[kDispiXOffset]} * bytes;
+  const bool enabled = dispi_[kDispiEnable] & kDispiEnabled;
+  const bool direct_colour = bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
+  if (enabled && !direct_colour) {
+    VX86_LOG(kLogUnimp, "vga: %u-bit palette modes are not shown\n", bpp);
+  }
+  const bool fits = f.offset + uint64_t{f.stride} * f.height <= kFramebufferSize;
+  mode_ = enabled && direct_colour && fits && f.width && f.height ? f : FramebufferFormat{};
+}
+
+uint64_t VgaPci::PortOps::read(uint64_t offset, unsigned size) {
+  return offset == 0 ? vga_.dispi_index_ : vga_.dispi_read(vga_.dispi_index_);
+}
+
+void VgaPci::PortOps::write(uint64_t offset, uint64_t value, unsigned size) {
+  if (offset == 0) {
+    vga_.dispi_index_ = static_cast<uint16_t>(value);
+  } else {
+    vga_.dispi_write(vga_.dispi_index_, static_cast<uint16_t>(value));
+  }
+}
+
+uint64_t VgaPci::MmioOps::read(uint64_t offset, unsigned size) {
+  if (offset >= kMmioDispi && offset < kMmioDispi + 2 * kDispiRegisters + 2) {
+    return vga_.dispi_read(static_cast<uint16_t>((offset - kMmioDispi) / 2));
+  }
+  return 0;
+}
+
+void VgaPci::MmioOps::write(uint64_t offset, uint64_t value, unsigned size) {
+  if (offset >= kMmioDispi && offset < kMmioDispi + 2 * kDispiRegisters) {
+    vga_.dispi_write(static_cast<uint16_t>((offset - kMmioDispi) / 2),
+                     static_cast<uint16_t>(value));
+  }
 }
 
 void VgaPci::firmware_map() {
@@ -25,7 +155,11 @@ void VgaPci::firmware_map() {
 }
 
 void VgaPci::set_mode(const FramebufferFormat& format) {
-  mode_ = format;
+  dispi_write(kDispiEnable, 0);
+  dispi_write(kDispiXres, static_cast<uint16_t>(format.width));
+  dispi_write(kDispiYres, static_cast<uint16_t>(format.height));
+  dispi_write(kDispiBpp, static_cast<uint16_t>(format.bits_per_pixel));
+  dispi_write(kDispiEnable, kDispiEnabled | kDispiLfbEnabled);
 }
 
 const uint8_t* VgaPci::framebuffer() const {
@@ -34,17 +168,16 @@ const uint8_t* VgaPci::framebuffer() const {
 
 void VgaPci::reset() {
   PciDevice::reset();
-  mode_ = {};
+  reset_dispi();
 }
 
 void VgaPci::visit_state(StateVisitor& v) {
   PciDevice::visit_state(v);
   v.begin("vga-pci");
-  v.field("width", mode_.width);
-  v.field("height", mode_.height);
-  v.field("bpp", mode_.bits_per_pixel);
-  v.field("stride", mode_.stride);
+  v.field("dispi_index", dispi_index_);
+  v.field("dispi", dispi_);
   v.end();
+  if (v.loading()) update_mode();
 }
 
 std::optional<FramebufferFormat> linux_vga_mode(uint16_t vga) {

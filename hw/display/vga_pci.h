@@ -1,12 +1,14 @@
 // The PCI function of QEMU's standard VGA (-vga std): 1234:1111, display
-// class, at 00:02.0, with a 16 MiB linear framebuffer in BAR 0. The legacy
-// VGA (text mode, ports) is VgaText; this adds the graphics modes a BIOS's
-// VESA mode set would leave: for a direct kernel boot with vga=MODE, vx86
-// plays that BIOS, maps BAR 0 where SeaBIOS does and tells Linux through
-// screen_info, so its vesafb and fbcon draw into the framebuffer. The
-// guest's own mode sets (VBE DISPI ports, bochs-drm) are not modelled.
+// class, at 00:02.0, with a 16 MiB linear framebuffer in BAR 0 and the Bochs
+// VBE ("DISPI") registers at ports 0x1CE/0x1CF and in BAR 2 (MMIO at 0x500,
+// as QEMU), through which a guest sets graphics modes itself (bochs-drm,
+// hobby kernels). The legacy VGA (text mode, ports) is VgaText. For a direct
+// kernel boot with vga=MODE, vx86 plays the VESA BIOS instead: it maps BAR 0
+// where SeaBIOS does, sets the mode through the same registers and tells
+// Linux through screen_info, so its vesafb and fbcon draw there.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 
@@ -18,17 +20,44 @@ namespace vx86 {
 class VgaPci : public PciDevice {
  public:
   static constexpr uint64_t kFramebufferSize = 16ull << 20;
+  static constexpr uint16_t kDispiIndexPort = 0x1ce;  // then the data port, 0x1cf
+  static constexpr uint64_t kMmioSize = 0x1000;
+  static constexpr uint64_t kMmioDispi = 0x500;
+  // DISPI registers (index) and values.
+  enum DispiIndex : uint16_t {
+    kDispiId,
+    kDispiXres,
+    kDispiYres,
+    kDispiBpp,
+    kDispiEnable,
+    kDispiBank,
+    kDispiVirtWidth,
+    kDispiVirtHeight,
+    kDispiXOffset,
+    kDispiYOffset,
+    kDispiVideoMemory64k,
+    kDispiRegisters
+  };
+  static constexpr uint16_t kDispiIdLatest = 0xb0c5;
+  static constexpr uint16_t kDispiEnabled = 0x01;
+  static constexpr uint16_t kDispiGetCaps = 0x02;
+  static constexpr uint16_t kDispiLfbEnabled = 0x40;
+  static constexpr uint16_t kDispiNoClear = 0x80;
+  static constexpr uint16_t kDispiMaxXres = 16000, kDispiMaxYres = 12000, kDispiMaxBpp = 32;
   // Where firmware maps BAR 0 (SeaBIOS's first 32-bit BAR on QEMU's pc).
   static constexpr uint32_t kFirmwareFramebufferBase = 0xfd000000;
 
   VgaPci();
   ~VgaPci() override;
 
+  // The DISPI index/data ports in the I/O space.
+  void map_ports(MemoryRegion& io);
   // Maps BAR 0 at kFirmwareFramebufferBase and enables memory decoding, as
   // firmware does before it boots a kernel.
   void firmware_map();
-  // The mode being scanned out; inactive: the text mode of VgaText.
+  // Sets a mode through the DISPI registers, as a VESA BIOS does.
   void set_mode(const FramebufferFormat& format);
+  // The mode being scanned out; inactive: the text mode of VgaText.
   const FramebufferFormat& mode() const { return mode_; }
   const uint8_t* framebuffer() const;
   uint64_t framebuffer_address() const { return bar_address(0); }
@@ -36,8 +65,40 @@ class VgaPci : public PciDevice {
   void reset() override;
   void visit_state(StateVisitor& v) override;
 
+  uint16_t dispi_read(uint16_t index) const;
+  void dispi_write(uint16_t index, uint16_t value);
+
  private:
+  class PortOps : public IoOps {
+   public:
+    explicit PortOps(VgaPci& vga) : vga_(vga) {}
+    uint64_t read(uint64_t offset, unsigned size) override;
+    void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+   private:
+    VgaPci& vga_;
+  };
+  class MmioOps : public IoOps {
+   public:
+    explicit MmioOps(VgaPci& vga) : vga_(vga) {}
+    uint64_t read(uint64_t offset, unsigned size) override;
+    void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+   private:
+    VgaPci& vga_;
+  };
+
+  // Recomputes the scanned-out mode from the registers.
+  void update_mode();
+  void reset_dispi();
+
   std::unique_ptr<MemoryRegion> vram_;
+  PortOps port_ops_{*this};
+  MmioOps mmio_ops_{*this};
+  std::unique_ptr<MemoryRegion> ports_;
+  std::unique_ptr<MemoryRegion> mmio_;
+  uint16_t dispi_index_ = 0;
+  std::array<uint16_t, kDispiRegisters> dispi_{};
   FramebufferFormat mode_;
 };
 

@@ -414,6 +414,7 @@ void PcMachine::build_pci() {
   if (vga_) {
     vga_pci_ = std::make_unique<VgaPci>();
     pci_bus_->plug(*vga_pci_, pci::devfn(2, 0));
+    vga_pci_->map_ports(*system_io_);
     all_devices_.push_back(vga_pci_.get());
   }
 }
