@@ -24,8 +24,9 @@ if [ -z "$kernel_pkg" ]; then
 fi
 # Modules the initramfs loads, with what they depend on (from modules.dep):
 # virtio-blk, virtio-net, the PIIX IDE driver with SCSI disk and CD-ROM on
-# top, and the ACPI power button with the event device busybox's acpid reads.
-guest_modules="virtio_blk virtio_net virtio_pci ata_piix sd_mod sr_mod button evdev"
+# top, the ACPI power button with the event device busybox's acpid reads, and
+# the PS/2 mouse driver (for /dev/input/mice).
+guest_modules="virtio_blk virtio_net virtio_pci ata_piix sd_mod sr_mod button evdev psmouse"
 if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/guest-modules" 2>/dev/null)" != "$guest_modules" ]; then

@@ -17,6 +17,20 @@ bool same_screen(const TextScreen& a, const TextScreen& b) {
          a.cursor_start == b.cursor_start && a.cursor_end == b.cursor_end;
 }
 
+// An SDL button as the PS/2 mouse numbers it (0: one it does not have).
+uint8_t ps2_button(uint8_t sdl_button) {
+  switch (sdl_button) {
+    case SDL_BUTTON_LEFT:
+      return 1;
+    case SDL_BUTTON_RIGHT:
+      return 2;
+    case SDL_BUTTON_MIDDLE:
+      return 4;
+    default:
+      return 0;
+  }
+}
+
 }  // namespace
 
 SdlDisplay::SdlDisplay(const std::string& title, Callbacks callbacks)
@@ -70,6 +84,26 @@ void SdlDisplay::tick() {
           callbacks_.key(static_cast<uint16_t>(event.key.keysym.scancode),
                          event.type == SDL_KEYDOWN);
         }
+        break;
+      case SDL_MOUSEMOTION:
+        if (callbacks_.mouse) {
+          callbacks_.mouse(event.motion.xrel, event.motion.yrel, 0, mouse_buttons_);
+        }
+        break;
+      case SDL_MOUSEBUTTONDOWN:
+      case SDL_MOUSEBUTTONUP:
+        // Followed event by event (SDL's current state may already be past
+        // a quick click's release).
+        if (event.type == SDL_MOUSEBUTTONDOWN) {
+          mouse_buttons_ |= ps2_button(event.button.button);
+        } else {
+          mouse_buttons_ &= static_cast<uint8_t>(~ps2_button(event.button.button));
+        }
+        if (callbacks_.mouse) callbacks_.mouse(0, 0, 0, mouse_buttons_);
+        break;
+      case SDL_MOUSEWHEEL:
+        // PS/2 wheels count towards the user as positive; SDL's y is positive away.
+        if (callbacks_.mouse) callbacks_.mouse(0, 0, -event.wheel.y, mouse_buttons_);
         break;
       case SDL_WINDOWEVENT:
         exposed = true;

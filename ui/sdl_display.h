@@ -30,6 +30,9 @@ class SdlDisplay {
     // A key went down (again, while held) or up: a USB HID usage, which is
     // SDL's scancode (the PS/2 keyboard takes those).
     std::function<void(uint16_t usage, bool down)> key;
+    // The mouse moved (screen directions) or its wheel turned, with the
+    // buttons now held (bit 0 left, 1 right, 2 middle).
+    std::function<void(int dx, int dy, int dz, uint8_t buttons)> mouse;
     // The user closed the window.
     std::function<void()> close;
   };
@@ -57,6 +60,7 @@ class SdlDisplay {
   RgbImage shown_graphics_;
   bool showing_graphics_ = false;
   bool drawn_ = false;
+  uint8_t mouse_buttons_ = 0;  // held, as the PS/2 mouse numbers them
 };
 
 }  // namespace vx86

@@ -387,6 +387,10 @@ void MachineController::create_display() {
     DeviceLockGuard lock;
     machine_->key_event(usage, down);
   };
+  callbacks.mouse = [this](int dx, int dy, int dz, uint8_t buttons) {
+    DeviceLockGuard lock;
+    machine_->mouse_event(dx, dy, dz, buttons);
+  };
   callbacks.close = [this] {
     // As QEMU: closing the window ends the machine.
     qmp_event("SHUTDOWN", {{"guest", false}, {"reason", "host-ui"}});

@@ -11,6 +11,7 @@
 #include "hw/display/vga_pci.h"
 #include "hw/display/vga_text.h"
 #include "hw/input/i8042.h"
+#include "hw/input/ps2_mouse.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
@@ -421,6 +422,12 @@ void PcMachine::build_pci() {
 
 void PcMachine::key_event(uint16_t hid_usage, bool down) {
   i8042_->keyboard().key_event(hid_usage, down);
+}
+
+void PcMachine::mouse_event(int dx, int dy, int dz, uint8_t buttons) {
+  Ps2Mouse& mouse = i8042_->mouse();
+  mouse.set_buttons(buttons);
+  if (dx || dy || dz) mouse.move(dx, dy, dz);
 }
 
 bool PcMachine::press_power_button() {

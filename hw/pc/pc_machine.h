@@ -113,6 +113,9 @@ class PcMachine {
   // A key of the PS/2 keyboard went down or up (a USB HID usage). Call with
   // the device lock held.
   void key_event(uint16_t hid_usage, bool down);
+  // Relative motion (screen directions: y grows downwards), wheel steps and
+  // the buttons held (Ps2Mouse::kButton*), for the PS/2 mouse.
+  void mouse_event(int dx, int dy, int dz, uint8_t buttons);
   // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
   PciBus& pci_bus() { return *pci_bus_; }
   // What PCI devices see when they master the bus: system memory, and MSIs

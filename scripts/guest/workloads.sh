@@ -139,3 +139,31 @@ workload_fb() {
   echo "vx86-result: fb-ready"
   sleep 600
 }
+
+# Mouse test (tests/system/sdl_display_test.cpp): sums the PS/2 packets read
+# from /dev/input/mice until the left button is pressed, and prints the sum
+# (x to the right, y upwards, as PS/2 counts).
+workload_mouse() {
+  for _ in $(seq 1 100); do
+    grep -q "Mouse" /proc/bus/input/devices 2>/dev/null && break
+    sleep 0.1
+  done
+  echo "vx86-result: mouse-device $(grep -c 'N: Name=.*Mouse' /proc/bus/input/devices)"
+  dx=0
+  dy=0
+  echo "vx86-result: mouse-ready"
+  while :; do
+    set -- $(dd if=/dev/input/mice bs=3 count=1 2>/dev/null | od -An -tu1)
+    [ $# -eq 3 ] || break
+    x=$2
+    y=$3
+    [ $(($1 & 16)) -ne 0 ] && x=$((x - 256))
+    [ $(($1 & 32)) -ne 0 ] && y=$((y - 256))
+    dx=$((dx + x))
+    dy=$((dy + y))
+    if [ $(($1 & 1)) -ne 0 ]; then
+      echo "vx86-result: mouse dx=$dx dy=$dy left"
+      break
+    fi
+  done
+}

@@ -82,7 +82,10 @@ std::optional<Ppm> read_xwd(const std::string& path) {
 class VirtualXServer {
  public:
   VirtualXServer() {
-    number_ = 100 + getpid() % 400;
+    // A new number for each server of this process: a killed server's
+    // abstract socket may linger for a moment.
+    static int servers = 0;
+    number_ = 100 + getpid() % 300 + 5 * servers++;
     while (std::filesystem::exists(socket_path())) ++number_;
     const std::string display = ":" + std::to_string(number_);
     xvfb_ = std::make_unique<Process>(std::vector<std::string>{"Xvfb", display, "-screen", "0",
@@ -233,6 +236,45 @@ TEST(SdlDisplayTest, WindowShowsTheFramebufferInAGraphicsMode) {
   qmp.execute("quit");
   EXPECT_EQ(vx86.wait(10s), 0);
   for (const char* ext : {".ppm", ".xwd", ".serial"}) std::filesystem::remove(base + ext);
+}
+
+// The mouse in the window reaches the guest's PS/2 mouse: a move of 50 to
+// the right and 20 up, then a left click, read back by the guest from
+// /dev/input/mice as PS/2 counts them.
+TEST(SdlDisplayTest, MouseInTheWindowReachesTheGuest) {
+  for (const char* tool : {"Xvfb", "xdotool"}) {
+    if (!have(tool)) GTEST_SKIP() << "no " << tool << " (scripts/install-deps.sh installs it)";
+  }
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  VirtualXServer x_server;
+  const std::string serial =
+      ::testing::TempDir() + "/vx86-sdl-mouse-" + std::to_string(getpid()) + ".serial";
+  std::filesystem::remove(serial);
+  Process vx86({VX86_BINARY, "-display", "sdl", "-m", "256", "-nic", "none", "-kernel",
+                (guest / "vmlinuz").string(), "-initrd", (guest / "initramfs.cpio.gz").string(),
+                "-append", "console=ttyS0 vx86.workload=mouse", "-serial", "file:" + serial});
+  const std::string id = vx86_window();
+  ASSERT_FALSE(id.empty()) << "no window named vx86";
+  // A first position in the window, while the guest still boots (its PS/2
+  // mouse is not reporting yet, so this move is not counted).
+  std::system(("xdotool mousemove --window " + id + " 100 100").c_str());
+  for (int i = 0; i < 600 && file_text(serial).find("mouse-ready") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(file_text(serial).find("mouse-ready"), std::string::npos) << file_text(serial);
+  EXPECT_NE(file_text(serial).find("vx86-result: mouse-device 1"), std::string::npos);
+  std::this_thread::sleep_for(1s);  // the guest opens /dev/input/mice
+  std::system(("xdotool mousemove --window " + id + " 150 80").c_str());
+  std::this_thread::sleep_for(300ms);
+  std::system(("xdotool click --window " + id + " 1").c_str());
+  bool done = false;
+  for (int i = 0; i < 100 && !done; ++i) {
+    std::this_thread::sleep_for(100ms);
+    done = file_text(serial).find("vx86-result: mouse ") != std::string::npos;
+  }
+  EXPECT_NE(file_text(serial).find("vx86-result: mouse dx=50 dy=20 left"), std::string::npos)
+      << file_text(serial).substr(file_text(serial).find("mouse-ready"));
+  std::filesystem::remove(serial);
 }
 
 }  // namespace
