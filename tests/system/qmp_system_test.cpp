@@ -137,6 +137,26 @@ TEST(QmpSystemTest, ConversationAgreesWithQemu) {
   EXPECT_EQ(qemu.wait(10s), 0);
 }
 
+// Starts `argv` paused with QMP on `sock`, asks QMP `command` and the human
+// monitor's `info` (carriage returns dropped), and quits it.
+std::pair<Json, std::string> query_and_info(std::vector<std::string> argv, const std::string& sock,
+                                            const std::string& command, const std::string& info) {
+  argv.insert(argv.end(),
+              {"-display", "none", "-S", "-qmp", "unix:" + sock + ",server=on,wait=off"});
+  Process emulator(argv);
+  QmpClient qmp;
+  std::pair<Json, std::string> out;
+  if (!qmp.connect_unix(sock)) return out;
+  qmp.next();
+  qmp.execute("qmp_capabilities");
+  out.first = qmp.execute(command)["return"];
+  out.second = qmp.execute("human-monitor-command", {{"command-line", info}})["return"];
+  out.second.erase(std::remove(out.second.begin(), out.second.end(), '\r'), out.second.end());
+  qmp.execute("quit");
+  emulator.wait(10s);
+  return out;
+}
+
 // query-pci and info pci: the host bridge and the ISA bridge, which both
 // machines have, must be described alike (QEMU also has IDE and ACPI
 // functions vx86 lacks with -nodefaults); vx86's VGA and NIC are listed as
@@ -145,20 +165,7 @@ TEST(QmpSystemTest, QueryPciAgreesWithQemu) {
   if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
   const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
   auto pci_of = [](std::vector<std::string> argv, const std::string& sock) {
-    argv.insert(argv.end(),
-                {"-display", "none", "-S", "-qmp", "unix:" + sock + ",server=on,wait=off"});
-    Process emulator(argv);
-    QmpClient qmp;
-    std::pair<Json, std::string> out;
-    if (!qmp.connect_unix(sock)) return out;
-    qmp.next();
-    qmp.execute("qmp_capabilities");
-    out.first = qmp.execute("query-pci")["return"];
-    out.second = qmp.execute("human-monitor-command", {{"command-line", "info pci"}})["return"];
-    out.second.erase(std::remove(out.second.begin(), out.second.end(), '\r'), out.second.end());
-    qmp.execute("quit");
-    emulator.wait(10s);
-    return out;
+    return query_and_info(std::move(argv), sock, "query-pci", "info pci");
   };
   auto [ours, ours_text] =
       pci_of({VX86_BINARY, "-bios", bios, "-nodefaults"}, socket_path("pci-vx86"));
@@ -221,25 +228,12 @@ TEST(QmpSystemTest, QueryBlockAgreesWithQemu) {
       "file=" + qcow2 + ",format=qcow2,if=none,id=d1,readonly=on,cache=unsafe"};
   auto block_of = [&](std::vector<std::string> argv, const std::string& sock) {
     argv.insert(argv.end(), drives.begin(), drives.end());
-    argv.insert(argv.end(), {"-display", "none", "-nodefaults", "-S", "-qmp",
-                             "unix:" + sock + ",server=on,wait=off"});
-    Process emulator(argv);
-    QmpClient qmp;
-    std::pair<Json, std::string> out;
-    if (!qmp.connect_unix(sock)) return out;
-    qmp.next();
-    qmp.execute("qmp_capabilities");
-    out.first = qmp.execute("query-block")["return"];
-    std::string text =
-        qmp.execute("human-monitor-command", {{"command-line", "info block"}})["return"];
-    text.erase(std::remove(text.begin(), text.end(), '\r'), text.end());
+    argv.push_back("-nodefaults");
+    auto out = query_and_info(std::move(argv), sock, "query-block", "info block");
     // QEMU's node names: "d0 (#block107): ..." -> "d0: ..."
-    for (size_t at; (at = text.find(" (#block")) != std::string::npos;) {
-      text.erase(at, text.find(')', at) + 1 - at);
+    for (size_t at; (at = out.second.find(" (#block")) != std::string::npos;) {
+      out.second.erase(at, out.second.find(')', at) + 1 - at);
     }
-    out.second = text;
-    qmp.execute("quit");
-    emulator.wait(10s);
     return out;
   };
   const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
