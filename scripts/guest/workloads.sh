@@ -144,6 +144,7 @@ workload_fb() {
 # from /dev/input/mice until the left button is pressed, and prints the sum
 # (x to the right, y upwards, as PS/2 counts).
 workload_mouse() {
+  insmod /lib/modules/psmouse.ko
   for _ in $(seq 1 100); do
     grep -q "Mouse" /proc/bus/input/devices 2>/dev/null && break
     sleep 0.1

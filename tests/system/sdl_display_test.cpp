@@ -194,7 +194,9 @@ TEST(SdlDisplayTest, WindowShowsTheConsoleAndTakesTheKeyboard) {
   ASSERT_TRUE(shown) << "xwd gave no picture";
   EXPECT_TRUE(same) << "the window and screendump differ; window text:\n"
                     << read_text(*shown, *font);
-  EXPECT_NE(read_text(*shown, *font).find("echo vx86-key-ok"), std::string::npos);
+  EXPECT_NE(read_text(*shown, *font).find("echo vx86-key-ok"), std::string::npos)
+      << "window text:\n"
+      << read_text(*shown, *font);
 
   qmp.execute("quit");
   EXPECT_EQ(vx86.wait(10s), 0);
