@@ -39,9 +39,14 @@ TEST(ScreendumpTest, TheDebianConsoleOnTheVgaReadsBack) {
   ASSERT_TRUE(qmp.connect_unix(sock));
   ASSERT_TRUE(qmp.next().contains("QMP"));
   ASSERT_EQ(qmp.execute("qmp_capabilities"), Json::parse(R"({"return": {}})"));
-  // init's messages go to /dev/console, the last console=: the VGA.
+  // init's messages go to /dev/console, the last console=: the VGA. The
+  // shell's banner comes a moment after init's last line, so wait for both.
   std::string text;
-  for (int i = 0; i < 240 && text.find("vx86-init: shell") == std::string::npos; ++i) {
+  auto shows_the_shell = [&text] {
+    return text.find("vx86-init: shell") != std::string::npos &&
+           text.find("BusyBox") != std::string::npos;
+  };
+  for (int i = 0; i < 240 && !shows_the_shell(); ++i) {
     std::this_thread::sleep_for(500ms);
     ASSERT_EQ(qmp.execute("screendump", {{"filename", picture_path}}),
               Json::parse(R"({"return": {}})"));
