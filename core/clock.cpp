@@ -74,6 +74,14 @@ void Clocks::set_manual_virtual(bool manual) {
   manual_now_ = virtual_stopped_at_;
 }
 
+void Clocks::advance_virtual_late(int64_t ns) {
+  {
+    std::lock_guard g(lock_);
+    manual_now_ += ns;
+  }
+  advance_virtual(0);  // deadlines already passed do not move the clock back
+}
+
 void Clocks::advance_virtual(int64_t ns) {
   int64_t target;
   {

@@ -55,6 +55,9 @@ class Clocks {
   void set_manual_virtual(bool manual);
   // Advances a manual virtual clock, firing every timer that comes due in order.
   void advance_virtual(int64_t ns);
+  // Advances a manual virtual clock and only then fires the timers that came
+  // due, all seeing the new time: a host timer that ran late.
+  void advance_virtual_late(int64_t ns);
 
   // Runs callbacks of expired timers on every clock. Returns how many ran.
   int run_expired();

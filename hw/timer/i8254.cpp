@@ -134,6 +134,10 @@ void I8254::set_output_line(int counter, IrqLine* line) {
   update_output(counter);
 }
 
+bool I8254::has_one_clock_low_pulse(const Counter& c) {
+  return c.mode == 2 || c.mode == 4 || c.mode == 5;
+}
+
 void I8254::update_output(int index) {
   Counter& c = counters_[static_cast<std::size_t>(index)];
   if (!c.line) {
@@ -142,10 +146,12 @@ void I8254::update_output(int index) {
   }
   int64_t now = now_ticks();
   uint8_t out = output_at(c, now);
-  if (c.mode == 2 && c.low_tick >= 0 && now > c.low_tick && out && c.out_level) {
-    // The rate generator's low pulse lasts one clock (838 ns), shorter than
-    // any host timer's latency: when the timer ran late and the output is
-    // already high again, still give the PIC the edge it would have seen.
+  if (has_one_clock_low_pulse(c) && c.low_tick >= 0 && now > c.low_tick && out && c.out_level) {
+    // The low pulse of the rate generator and of the strobes lasts one clock
+    // (838 ns), shorter than any host timer's latency: when the timer ran
+    // late and the output is already high again, still give the PIC the
+    // edge it would have seen. (Linux's PIT clock event device in one-shot
+    // mode is a mode 4 strobe; a lost edge is a lost tick that never comes.)
     c.line->set(false);
     c.line->set(true);
   }
@@ -156,7 +162,7 @@ void I8254::update_output(int index) {
   }
   int64_t next = next_transition(c, now);
   if (next >= 0) {
-    if (c.mode == 2 && !output_at(c, next)) c.low_tick = next;
+    if (has_one_clock_low_pulse(c) && !output_at(c, next)) c.low_tick = next;
     c.timer->mod(ticks_to_ns(next));
   } else {
     c.timer->del();

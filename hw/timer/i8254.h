@@ -73,7 +73,7 @@ class I8254 : public Device, public IoOps {
     int64_t start_tick = 0;  // PIT tick when counting (re)started
     int64_t frozen_elapsed = 0;
     uint8_t out_level = 0;  // last level driven on `line`
-    int64_t low_tick = -1;  // mode 2: the one-clock low pulse the timer is armed for
+    int64_t low_tick = -1;  // modes 2, 4, 5: the one-clock low pulse the timer is armed for
     IrqLine* line = nullptr;
     std::unique_ptr<Timer> timer;
   };
@@ -92,6 +92,7 @@ class I8254 : public Device, public IoOps {
   void read_back(uint8_t value);
   void latch_count(Counter& c);
   void load_count(Counter& c, uint32_t raw);
+  static bool has_one_clock_low_pulse(const Counter& c);
   void update_output(int index);
 
   Clocks& clocks_;

@@ -29,6 +29,10 @@ class I8254Test : public ::testing::Test {
     int64_t target = tick_ns(t);
     clocks.advance_virtual(target - clocks.now(ClockType::kVirtual));
   }
+  // The same, with the timers that come due on the way running only at t.
+  void to_tick_late(int64_t t) {
+    clocks.advance_virtual_late(tick_ns(t) - clocks.now(ClockType::kVirtual));
+  }
   void program(int counter, uint8_t mode, uint16_t count, bool bcd = false) {
     bus.outb(0x43, static_cast<uint8_t>(counter << 6 | 0x30 | mode << 1 | (bcd ? 1 : 0)));
     bus.outb(0x40 + counter, count & 0xff);
@@ -162,6 +166,35 @@ TEST_F(I8254Test, Mode4SoftwareStrobe) {
   to_tick(500);
   EXPECT_TRUE(irq0.level());
   EXPECT_EQ(rising_edges, 2);  // control word, then the end of the strobe
+}
+
+// Linux's PIT clock event device in one-shot mode: one mode 4 control word,
+// then a new count for each event. The strobe's one-clock low pulse ends
+// long before a host timer can run, yet each expiry must still give the
+// PIC its rising edge (a lost edge was a timer that never fired: the Debian
+// guest hung in its first msleep with acpi=off).
+TEST_F(I8254Test, Mode4StrobeIsNotLostWhenTheTimerRunsLate) {
+  bus.outb(0x43, 0x38);  // counter 0, LSB then MSB, mode 4
+  EXPECT_EQ(rising_edges, 1);
+  int64_t now = 0;
+  for (int event = 0; event < 5; ++event) {
+    bus.outb(0x40, 100);
+    bus.outb(0x40, 0);
+    now += 100 + 37;  // the timer runs well after the pulse
+    to_tick_late(now);
+    EXPECT_TRUE(irq0.level());
+    EXPECT_EQ(rising_edges, 2 + event) << "event " << event;
+  }
+  // A count replaced before it expires gives one edge, at the new expiry.
+  bus.outb(0x40, 100);
+  bus.outb(0x40, 0);
+  to_tick_late(now + 50);
+  bus.outb(0x40, 200);
+  bus.outb(0x40, 0);
+  to_tick_late(now + 50 + 199);
+  EXPECT_EQ(rising_edges, 6);
+  to_tick_late(now + 50 + 400);
+  EXPECT_EQ(rising_edges, 7);
 }
 
 TEST_F(I8254Test, Mode5HardwareStrobe) {
