@@ -1,11 +1,14 @@
 #include "hw/device_registry.h"
 
 #include <cctype>
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
+#include "hw/char/isa_debugcon.h"
 #include "hw/char/serial_16550.h"
 #include "hw/misc/isa_debug_exit.h"
+#include "hw/net/e1000.h"
 #include "hw/net/virtio_net_pci.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
@@ -45,6 +48,30 @@ std::unique_ptr<Device> create_isa_serial(DeviceSlots& slots, const KeyValues& p
   }
   auto dev = std::make_unique<Serial16550>(*bus.clocks, bus.irqs[irq], chardev);
   dev->map(*bus.io, iobase);
+  return dev;
+}
+
+std::unique_ptr<Device> create_isa_debugcon(DeviceSlots& slots, const KeyValues& props) {
+  IsaBus& bus = *slots.isa;
+  const std::string option = "-device isa-debugcon";
+  uint64_t iobase = props.get_number("iobase", IsaDebugcon::kDefaultIobase);
+  if (iobase > 0xFFFF) throw OptionError(option + ": parameter 'iobase' is outside the port space");
+  uint64_t readback = props.get_number("readback", IsaDebugcon::kDefaultReadback);
+  if (readback > 0xFF) throw OptionError(option + ": parameter 'readback' must be a byte");
+  std::string chardev_id = props.get_string("chardev");
+  Chardev* chardev = nullptr;
+  if (!chardev_id.empty()) {
+    chardev = bus.find_chardev(chardev_id);
+    if (!chardev) throw OptionError(option + ": chardev '" + chardev_id + "' not found");
+  }
+  auto dev = std::make_unique<IsaDebugcon>(chardev, static_cast<uint8_t>(readback));
+  try {
+    dev->map(*bus.io, iobase);
+  } catch (const MemoryMapError&) {
+    char port[8];
+    std::snprintf(port, sizeof port, "0x%llx", static_cast<unsigned long long>(iobase));
+    throw OptionError(option + ": port " + port + " is taken by another device");
+  }
   return dev;
 }
 
@@ -107,31 +134,55 @@ MacAddress parse_mac(const std::string& option, const std::string& text) {
   return mac;
 }
 
-std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValues& props) {
-  const std::string option = "-device virtio-net-pci";
-  int devfn = parse_pci_addr(option, props.get_string("addr"));
-  // As QEMU: NICs without a mac= count up from 52:54:00:12:34:56.
+// What every NIC takes: mac= (as QEMU, NICs without one count up from
+// 52:54:00:12:34:56) and netdev=.
+struct NicProperties {
   MacAddress mac;
-  if (props.has("mac")) {
-    mac = parse_mac(option, props.get_string("mac"));
-  } else {
-    mac = {0x52, 0x54, 0x00, 0x12, 0x34, static_cast<uint8_t>(0x56 + slots.nics++)};
-  }
-  uint64_t vectors = props.get_number("vectors", kVirtioNetPciVectors);
-  if (vectors > PciMsix::kMaxVectors) {
-    throw OptionError(option + ": parameter 'vectors' must be at most " +
-                      std::to_string(PciMsix::kMaxVectors) + " (0: no MSI-X)");
-  }
   NetBackend* backend = nullptr;
+};
+
+NicProperties nic_properties(DeviceSlots& slots, const KeyValues& props, const std::string& type) {
+  const std::string option = "-device " + type;
+  NicProperties nic;
+  if (props.has("mac")) {
+    nic.mac = parse_mac(option, props.get_string("mac"));
+  } else {
+    nic.mac = {0x52, 0x54, 0x00, 0x12, 0x34, static_cast<uint8_t>(0x56 + slots.nics++)};
+  }
   std::string netdev = props.get_string("netdev");
-  if (!netdev.empty()) backend = slots.claim_netdev(netdev, "virtio-net-pci");
-  auto dev = make_virtio_net_pci(backend, mac, static_cast<unsigned>(vectors));
+  if (!netdev.empty()) nic.backend = slots.claim_netdev(netdev, type);
+  return nic;
+}
+
+std::unique_ptr<Device> plug_pci(DeviceSlots& slots, const KeyValues& props,
+                                 const std::string& type, std::unique_ptr<PciDevice> dev) {
+  int devfn = parse_pci_addr("-device " + type, props.get_string("addr"));
   try {
     slots.pci->plug(*dev, devfn);
   } catch (const std::runtime_error& e) {
-    throw OptionError(option + ": " + e.what());
+    throw OptionError("-device " + type + ": " + e.what());
   }
   return dev;
+}
+
+std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValues& props) {
+  const std::string type = "virtio-net-pci";
+  parse_pci_addr("-device " + type, props.get_string("addr"));  // checked before a MAC is taken
+  uint64_t vectors = props.get_number("vectors", kVirtioNetPciVectors);
+  if (vectors > PciMsix::kMaxVectors) {
+    throw OptionError("-device " + type + ": parameter 'vectors' must be at most " +
+                      std::to_string(PciMsix::kMaxVectors) + " (0: no MSI-X)");
+  }
+  NicProperties nic = nic_properties(slots, props, type);
+  return plug_pci(slots, props, type,
+                  make_virtio_net_pci(nic.backend, nic.mac, static_cast<unsigned>(vectors)));
+}
+
+std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {
+  const std::string type = "e1000";
+  parse_pci_addr("-device " + type, props.get_string("addr"));
+  NicProperties nic = nic_properties(slots, props, type);
+  return plug_pci(slots, props, type, std::make_unique<E1000>(nic.backend, nic.mac));
 }
 
 }  // namespace
@@ -151,6 +202,13 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"iobase", OptType::kNumber, "0x3f8", "first I/O port"},
         {"irq", OptType::kNumber, "4", "ISA interrupt line"}},
        create_isa_serial},
+      {"isa-debugcon",
+       "isa",
+       "debug console: bytes written to its port go to a chardev (SeaBIOS logs to 0x402)",
+       {{"chardev", OptType::kString, "", "ID of the backend (-chardev)"},
+        {"iobase", OptType::kNumber, "0xe9", "I/O port"},
+        {"readback", OptType::kNumber, "0xe9", "what reading the port returns"}},
+       create_isa_debugcon},
       {"virtio-blk-pci",
        "PCI",
        "virtio block device (transitional: modern and legacy interfaces, MSI-X or INTx)",
@@ -167,6 +225,13 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
         {"vectors", OptType::kNumber, "3", "MSI-X vectors (0: none, the driver uses INTx)"}},
        create_virtio_net_pci},
+      {"e1000",
+       "PCI",
+       "Intel 82540EM gigabit Ethernet (QEMU's default NIC; INTx, checksum offload and TSO)",
+       {{"netdev", OptType::kString, "", "ID of the network backend (-netdev id=...)"},
+        {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
+        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
+       create_e1000},
   };
   return types;
 }

@@ -45,7 +45,7 @@ const char kUsage[] =
     "  -drive file=FILE[,format=F][,if=I][,cache=C][,snapshot=on][,readonly=on]\n"
     "  -hda FILE, -cdrom FILE\n"
     "\n"
-    "Network (by default a virtio-net-pci NIC on user networking):\n"
+    "Network (by default an e1000 NIC on user networking, as QEMU):\n"
     "  -netdev user,id=ID[,net=ADDR/MASK][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT...]\n"
     "                       user-mode network backend ('-netdev help')\n"
     "  -nic user|none[,model=M][,mac=MAC][,netdev options]\n"
@@ -58,6 +58,7 @@ const char kUsage[] =
     "  -serial DEV          COM port backend: stdio, null, none, pty, file:PATH,\n"
     "                       tcp:HOST:PORT[,server=on][,wait=off], unix:PATH[,server=on],\n"
     "                       mon:stdio, chardev:ID\n"
+    "  -debugcon DEV        debug console on port 0xe9 (isa-debugcon), DEV as for -serial\n"
     "  -monitor DEV         human monitor on DEV\n"
     "  -qmp DEV             QMP monitor on DEV (as -mon with mode=control)\n"
     "  -mon chardev=ID[,mode=readline|control][,pretty=on|off]\n"
@@ -323,6 +324,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           o.chardevs.push_back(kv);
         }}},
       {"serial", {true, [](CmdlineOptions& o, auto&, auto& a) { o.serials.push_back(a); }}},
+      {"debugcon", {true, [](CmdlineOptions& o, auto&, auto& a) { o.debugcons.push_back(a); }}},
       {"monitor", {true, [](CmdlineOptions& o, auto&, auto& a) { o.monitors.push_back(a); }}},
       {"qmp", {true, [](CmdlineOptions& o, auto&, auto& a) { o.qmps.push_back(a); }}},
       {"qmp-pretty",

@@ -31,6 +31,7 @@ struct CmdlineOptions {
   std::vector<std::string> globals;
   std::vector<KeyValues> chardevs;
   std::vector<std::string> serials;
+  std::vector<std::string> debugcons;  // -debugcon DEV
   std::vector<std::string> monitors;
   std::vector<std::string> qmps;
   std::set<std::size_t> qmp_pretty;  // indices into qmps given as -qmp-pretty

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include <boost/asio/post.hpp>
 
@@ -27,6 +28,7 @@
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
 #include "hw/intc/lapic_dump.h"
+#include "hw/net/nic.h"
 #include "hw/net/virtio_net.h"
 #include "hw/pc/kernel_image.h"
 #include "hw/pci/pci_bus.h"
@@ -200,6 +202,14 @@ void MachineController::create_chardevs() {
     if (monitor_port) monitor_ports.push_back(monitor_port);
     ++index;
   }
+  index = 0;
+  for (const std::string& spec : options_.debugcons) {
+    Chardev* monitor_port = nullptr;
+    Chardev* backend =
+        legacy_chardev("-debugcon", spec, "debugcon" + std::to_string(index++), &monitor_port);
+    if (backend) debugcon_backends_.push_back(backend);
+    if (monitor_port) monitor_ports.push_back(monitor_port);
+  }
   for (Chardev* port : monitor_ports) add_monitor(port, false);
   index = 0;
   for (const std::string& spec : options_.monitors) {
@@ -272,6 +282,18 @@ void MachineController::create_devices() {
     }
     slots.pci->plug(*ide, pci::devfn(1, 1));
     machine_->add_device(std::move(ide));
+  }
+  // -debugcon: an isa-debugcon on that chardev, at 0xe9 unless -global
+  // isa-debugcon.iobase= says otherwise (how QEMU users get SeaBIOS's log).
+  for (Chardev* backend : debugcon_backends_) {
+    std::string id;
+    for (const auto& [name, chardev] : chardevs_) {
+      if (chardev.get() == backend) id = name;
+    }
+    const DeviceTypeInfo* type = find_device_type("isa-debugcon");
+    KeyValues given = KeyValues::parse("-debugcon", "chardev=" + id, "", {});
+    machine_->add_device(
+        type->create(slots, resolve_device_options(*type, given, options_.globals)));
   }
   for (const KeyValues& given : options_.devices) {
     std::string driver = given.get_string("driver");
@@ -728,19 +750,24 @@ std::vector<const AddressSpace*> MachineController::address_spaces() {
 namespace {
 
 struct NicView {
-  std::string name;  // the -device id, or QEMU's TYPE.N
-  VirtioNet* net;
+  std::string name;  // the -device id, or QEMU's MODEL.N
+  NetworkCard* net;
 };
 
+// The machine's NICs in plug order, named as QEMU names them: by -device id,
+// else by model and a count per model.
 std::vector<NicView> machine_nics(PcMachine& machine) {
   std::vector<NicView> nics;
-  unsigned index = 0;
+  std::map<std::string, unsigned> per_model;
   for (Device* d : machine.devices()) {
-    auto* pci = dynamic_cast<VirtioPci*>(d);
-    auto* net = pci ? dynamic_cast<VirtioNet*>(&pci->virtio()) : nullptr;
+    auto* net = dynamic_cast<NetworkCard*>(d);
+    if (auto* pci = dynamic_cast<VirtioPci*>(d); pci && !net) {
+      net = dynamic_cast<NetworkCard*>(&pci->virtio());
+    }
     if (!net) continue;
-    nics.push_back({d->id().empty() ? "virtio-net-pci." + std::to_string(index) : d->id(), net});
-    ++index;
+    unsigned index = per_model[net->model()]++;
+    nics.push_back(
+        {d->id().empty() ? std::string(net->model()) + "." + std::to_string(index) : d->id(), net});
   }
   return nics;
 }
@@ -798,19 +825,17 @@ Json MachineController::query_pci() {
 
 std::string MachineController::describe_network() {
   std::string out;
-  unsigned index = 0;
   for (const NicView& nic : machine_nics(*machine_)) {
     char mac[18];
     const MacAddress& m = nic.net->mac();
     std::snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
                   m[5]);
-    out += nic.name + ": index=" + std::to_string(index) +
-           ",type=nic,model=virtio-net-pci,macaddr=" + mac +
+    // index= is the queue's index, as QEMU prints it: 0 for one queue.
+    out += nic.name + ": index=0,type=nic,model=" + nic.net->model() + ",macaddr=" + mac +
            (nic.net->link_up() ? "" : ",link=down") + "\n";
     if (const NetBackend* b = nic.net->backend()) {
-      out += " \\ " + b->id() + ": index=" + std::to_string(index) + "," + b->describe() + "\n";
+      out += " \\ " + b->id() + ": index=0," + b->describe() + "\n";
     }
-    ++index;
   }
   for (const std::string& line : netdevs_->unclaimed()) out += line + " (no NIC)\n";
   return out;

@@ -100,6 +100,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   MainLoop loop_;
   std::map<std::string, std::unique_ptr<Chardev>> chardevs_;
   std::vector<Chardev*> serial_backends_;
+  std::vector<Chardev*> debugcon_backends_;  // -debugcon, in order
   std::vector<std::unique_ptr<HumanMonitor>> monitors_;
   std::vector<std::unique_ptr<QmpServer>> qmp_servers_;
   BufferChardev qmp_hmp_output_{"qmp-hmp"};

@@ -29,17 +29,19 @@ const std::vector<OptDesc>& nic_option_keys() {
 }
 
 std::string nic_model_device(const std::string& option, const std::string& model) {
-  if (model.empty() || model == "virtio" || model == "virtio-net-pci") return "virtio-net-pci";
-  if (model == "e1000" || model == "e1000e" || model == "rtl8139" || model == "ne2k_pci" ||
-      model == "pcnet" || model == "i82559er" || model == "vmxnet3") {
+  // QEMU's pc machine: an e1000 unless a model is named.
+  if (model.empty() || model == "e1000") return "e1000";
+  if (model == "virtio" || model == "virtio-net-pci") return "virtio-net-pci";
+  if (model == "e1000e" || model == "rtl8139" || model == "ne2k_pci" || model == "pcnet" ||
+      model == "i82559er" || model == "vmxnet3") {
     throw OptionError(option + ": NIC model '" + model +
-                      "' is not available yet (virtio-net-pci is; -nic model=help)");
+                      "' is not available yet (e1000 and virtio-net-pci are; -nic model=help)");
   }
   throw OptionError(option + ": unknown NIC model '" + model + "' (-nic model=help lists them)");
 }
 
 std::string describe_nic_models() {
-  return "Available NIC models:\nvirtio-net-pci (also: virtio)\n";
+  return "Available NIC models:\ne1000\nvirtio-net-pci (also: virtio)\n";
 }
 
 namespace {
@@ -123,7 +125,7 @@ void NetDevs::create(MainLoop& loop) {
   if (!nic_none && !no_defaults_ && netdev_opts_.empty() && nic_opts_.empty() &&
       net_opts_.empty()) {
     add("-nic", "__default_nic", user_keys_of(KeyValues(), "-nic user"));
-    nics_.push_back({"virtio-net-pci", "__default_nic", ""});
+    nics_.push_back({nic_model_device("-nic", ""), "__default_nic", ""});
   }
 }
 

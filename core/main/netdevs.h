@@ -1,8 +1,8 @@
 // The network options: -netdev TYPE,id=ID,... creates a backend a NIC can
 // take (-device virtio-net-pci,netdev=ID); -nic TYPE,model=M,... is both at
 // once; -net nic / -net user are QEMU's older spelling of one such pair.
-// Without any of them the pc machine gets QEMU's default: one NIC on user
-// networking (a virtio-net-pci here, where QEMU puts an e1000). -nic none
+// Without any of them the pc machine gets QEMU's default: one e1000 on user
+// networking (a -nic or -net nic without model= is an e1000 too). -nic none
 // (or -net none, or -nodefaults) leaves the machine without a network.
 #pragma once
 

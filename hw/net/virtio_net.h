@@ -11,13 +11,12 @@
 #include <vector>
 
 #include "core/netdev.h"
+#include "hw/net/nic.h"
 #include "hw/virtio/virtio_device.h"
 
 namespace vx86 {
 
-using MacAddress = std::array<uint8_t, 6>;
-
-class VirtioNet : public VirtioDevice {
+class VirtioNet : public VirtioDevice, public NetworkCard {
  public:
   static constexpr uint16_t kDeviceId = 1;
   static constexpr uint16_t kQueueSize = 256;
@@ -49,11 +48,12 @@ class VirtioNet : public VirtioDevice {
   void handle_queue(unsigned index) override;
   void device_reset() override;
 
-  const MacAddress& mac() const { return mac_; }
-  const NetBackend* backend() const { return backend_; }
-  bool link_up() const { return link_up_; }
-  // QMP set_link: the guest sees the status change (config interrupt).
-  void set_link(bool up);
+  const char* model() const override { return "virtio-net-pci"; }
+  const MacAddress& mac() const override { return mac_; }
+  const NetBackend* backend() const override { return backend_; }
+  bool link_up() const override { return link_up_; }
+  // The guest sees the status change (a configuration interrupt).
+  void set_link(bool up) override;
   // A frame for the guest (the backend's receiver, under the device lock).
   void receive(const uint8_t* frame, std::size_t len);
 

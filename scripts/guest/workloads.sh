@@ -106,7 +106,7 @@ workload_net() {
     wget -q -O - "http://10.0.2.2:$port/data" | sha256sum | sed 's/ .*//;s/^/vx86-result: net-fetched /'
   fi
   wait "$server"
-  awk '/virtio/ { n = 0; i = 2; while (i <= NF && $i ~ /^[0-9]+$/) { n += $i; i++ }
+  awk '/virtio|eth0/ { n = 0; i = 2; while (i <= NF && $i ~ /^[0-9]+$/) { n += $i; i++ }
        print "vx86-result: net-irq " $i " " n " " $NF }' /proc/interrupts
 }
 

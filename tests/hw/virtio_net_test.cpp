@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hw/net/virtio_net.h"
+#include "tests/hw/recording_net_backend.h"
 
 namespace vx86 {
 namespace {
@@ -37,22 +38,7 @@ class ArrayMemory : public DmaMemory {
   }
 };
 
-class RecordingBackend : public NetBackend {
- public:
-  const std::string& id() const override { return id_; }
-  void set_receiver(Receiver r) override { receiver = std::move(r); }
-  void send(const uint8_t* frame, std::size_t len) override {
-    sent.emplace_back(frame, frame + len);
-  }
-  std::string describe() const override { return "test"; }
-  void deliver(const std::vector<uint8_t>& frame) { receiver(frame.data(), frame.size()); }
-
-  Receiver receiver;
-  std::vector<std::vector<uint8_t>> sent;
-
- private:
-  std::string id_ = "test";
-};
+using RecordingBackend = test::RecordingNetBackend;
 
 constexpr uint16_t kSize = 16;
 // Per queue: descriptor table, available ring, used ring.

@@ -95,6 +95,10 @@ TEST(CliTest, DeviceOptionsCheckedAgainstProperties) {
                         "iosize");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "nonesuch"}),
                         "-device nonesuch: unknown device type");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "isa-debugcon,chardev=nope"}),
+                        "-device isa-debugcon: chardev 'nope' not found");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-debugcon", "null", "-debugcon", "null"}),
+                        "port 0xe9 is taken by another device");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-global", "isa-debug-exit.bogus=1",
                               "-device", "isa-debug-exit"}),
                         "invalid parameter 'bogus'");
@@ -155,6 +159,7 @@ TEST(CliTest, NetworkOptionsAreChecked) {
   auto models = vx86({"-nic", "model=help"});
   EXPECT_EQ(models.status, 0);
   EXPECT_NE(models.out.find("virtio-net-pci"), std::string::npos);
+  EXPECT_NE(models.out.find("e1000"), std::string::npos);
   const std::string bios = hello_guest();
   expect_one_line_error(vx86({"-bios", bios, "-netdev", "user"}),
                         "-netdev user: parameter 'id' is missing");
@@ -166,8 +171,10 @@ TEST(CliTest, NetworkOptionsAreChecked) {
                         "-netdev user: invalid parameter 'colour'");
   expect_one_line_error(vx86({"-bios", bios, "-nic", "user,hostfwd=tcp::22"}),
                         "invalid host forwarding rule 'tcp::22'");
-  expect_one_line_error(vx86({"-bios", bios, "-nic", "user,model=e1000"}),
-                        "-nic: NIC model 'e1000' is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-nic", "user,model=rtl8139"}),
+                        "-nic: NIC model 'rtl8139' is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "e1000,addr=40"}),
+                        "-device e1000: parameter 'addr'");
   expect_one_line_error(vx86({"-bios", bios, "-nic", "user,net=10.0.2.0/40"}),
                         "parameter 'net' expects a prefix length from 1 to 30");
   expect_one_line_error(vx86({"-bios", bios, "-netdev", "user,id=n0", "-netdev", "user,id=n0"}),

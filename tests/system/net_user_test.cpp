@@ -1,8 +1,8 @@
 // User networking as the Debian guest sees it: DHCP from libslirp on a
-// virtio-net-pci NIC, then 2 MiB from the host to the guest through a
-// hostfwd rule and 2 MiB from the host's HTTP server (on 127.0.0.1, which is
-// 10.0.2.2 to the guest) to the guest. The same guest under
-// qemu-system-x86_64 must see the same network.
+// virtio-net-pci or e1000 NIC, then 2 MiB from the host to the guest through
+// a hostfwd rule and 2 MiB from the host's HTTP server (on 127.0.0.1, which
+// is 10.0.2.2 to the guest) to the guest. The same guest under
+// qemu-system-x86_64 with the same NIC must see the same network.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -144,12 +144,12 @@ struct GuestNetRun {
 };
 
 // Boots the guest's net workload under `emulator` (argv before the guest
-// options) and does the host's half of the exchange.
+// options) with a NIC of `model` and does the host's half of the exchange.
 GuestNetRun run_net_workload(std::vector<std::string> argv, const std::filesystem::path& guest,
-                             const std::string& data) {
+                             const std::string& model, const std::string& data) {
   GuestNetRun run;
   const std::string serial = ::testing::TempDir() + "/vx86-net-" + std::to_string(getpid()) + "-" +
-                             argv[0].substr(argv[0].rfind('/') + 1);
+                             argv[0].substr(argv[0].rfind('/') + 1) + "-" + model;
   std::filesystem::remove(serial);
   int http_port = 0;
   int listener = listen_loopback(&http_port);
@@ -160,7 +160,7 @@ GuestNetRun run_net_workload(std::vector<std::string> argv, const std::filesyste
         (guest / "initramfs.cpio.gz").string(), std::string("-append"),
         "console=ttyS0 vx86.workload=net vx86.netport=" + std::to_string(http_port),
         std::string("-serial"), "file:" + serial, std::string("-nic"),
-        "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:" + std::to_string(fwd_port) + "-:8080"}) {
+        "user,model=" + model + ",hostfwd=tcp:127.0.0.1:" + std::to_string(fwd_port) + "-:8080"}) {
     argv.push_back(a);
   }
   Process emulator(argv);
@@ -184,17 +184,19 @@ GuestNetRun run_net_workload(std::vector<std::string> argv, const std::filesyste
   return run;
 }
 
-// vx86's run, shared by the tests (a boot takes a while).
-const GuestNetRun& vx86_run(const std::filesystem::path& guest) {
-  static const GuestNetRun run = run_net_workload({VX86_BINARY}, guest, seq_data());
-  return run;
+// vx86's runs, one per NIC model, shared by the tests (a boot takes a while).
+const GuestNetRun& vx86_run(const std::filesystem::path& guest, const std::string& model) {
+  static std::map<std::string, GuestNetRun> runs;
+  if (!runs.count(model)) runs[model] = run_net_workload({VX86_BINARY}, guest, model, seq_data());
+  return runs[model];
 }
 
-TEST(NetUserTest, TheDebianGuestExchangesDataWithTheHostBothWays) {
-  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+// The guest got its lease, served and fetched the data intact, and its NIC
+// interrupted through `interrupt_chip` (as /proc/interrupts names it).
+void expect_data_exchanged(const GuestNetRun& run, const std::string& interrupt_chip,
+                           const std::string& interrupt_name) {
   const std::string data = seq_data();
   const std::string sha = sha256_of(data);
-  const GuestNetRun& run = vx86_run(guest);
   EXPECT_EQ(run.status, std::optional<int>(0));
   const auto& r = run.results;
   ASSERT_TRUE(r.count("net-addr")) << run.serial;
@@ -207,28 +209,54 @@ TEST(NetUserTest, TheDebianGuestExchangesDataWithTheHostBothWays) {
   EXPECT_TRUE(run.received == data) << "hostfwd brought other bytes";
   ASSERT_TRUE(r.count("net-fetched")) << run.serial;
   EXPECT_EQ(r.at("net-fetched"), sha);
-  // The NIC's queues interrupt through MSI-X.
   ASSERT_TRUE(r.count("net-irq")) << run.serial;
-  EXPECT_NE(r.at("net-irq").find("PCI-MSI"), std::string::npos) << r.at("net-irq");
-  EXPECT_NE(r.at("net-irq").find("-input.0"), std::string::npos) << r.at("net-irq");
+  EXPECT_NE(r.at("net-irq").find(interrupt_chip), std::string::npos) << r.at("net-irq");
+  EXPECT_NE(r.at("net-irq").find(interrupt_name), std::string::npos) << r.at("net-irq");
   EXPECT_NE(run.serial.find("vx86-init: workload net done"), std::string::npos) << run.serial;
 }
 
-TEST(NetUserTest, TheGuestSeesTheSameNetworkAsUnderQemu) {
-  SKIP_WITHOUT_DEBIAN_GUEST(guest);
-  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status != 0) {
-    GTEST_SKIP() << "qemu-system-x86_64 is not installed";
-  }
-  const std::string data = seq_data();
-  GuestNetRun vx86 = vx86_run(guest);
-  GuestNetRun qemu = run_net_workload({"qemu-system-x86_64", "-accel", "tcg"}, guest, data);
+// The same addresses, MAC and data as qemu-system-x86_64 with the same NIC.
+void expect_same_as_qemu(const std::filesystem::path& guest, const std::string& model) {
+  const GuestNetRun& vx86 = vx86_run(guest, model);
+  GuestNetRun qemu =
+      run_net_workload({"qemu-system-x86_64", "-accel", "tcg"}, guest, model, seq_data());
   ASSERT_EQ(qemu.status, std::optional<int>(0)) << qemu.serial;
   for (const char* key :
        {"net-addr", "net-gateway", "net-dns", "net-mac", "net-served", "net-fetched"}) {
     ASSERT_TRUE(qemu.results.count(key)) << key << "\n" << qemu.serial;
-    EXPECT_EQ(vx86.results[key], qemu.results[key]) << key;
+    ASSERT_TRUE(vx86.results.count(key)) << key << "\n" << vx86.serial;
+    EXPECT_EQ(vx86.results.at(key), qemu.results.at(key)) << key;
   }
   EXPECT_TRUE(vx86.received == qemu.received);
+}
+
+bool have_qemu() {
+  return run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0;
+}
+
+TEST(NetUserTest, TheDebianGuestExchangesDataWithTheHostBothWays) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  // virtio-net's queues interrupt through MSI-X.
+  expect_data_exchanged(vx86_run(guest, "virtio-net-pci"), "PCI-MSI", "-input.0");
+}
+
+TEST(NetUserTest, TheGuestSeesTheSameNetworkAsUnderQemu) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  expect_same_as_qemu(guest, "virtio-net-pci");
+}
+
+// Linux's e1000 driver on vx86's 82540EM: the MAC from the EEPROM, the link
+// from the PHY, checksum offload and TSO on transmit, INTx through the IOAPIC.
+TEST(NetUserTest, TheDebianGuestExchangesDataThroughAnE1000) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  expect_data_exchanged(vx86_run(guest, "e1000"), "IO-APIC", "eth0");
+}
+
+TEST(NetUserTest, AnE1000GuestSeesTheSameNetworkAsUnderQemu) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  expect_same_as_qemu(guest, "e1000");
 }
 
 // The monitor's view of the NICs, and their links going down and up, with a
@@ -254,8 +282,8 @@ TEST(NetUserTest, InfoNetworkAndSetLinkOverQmp) {
                         " \\ n0: index=0,type=user,net=192.168.7.0,restrict=off\n"),
             std::string::npos)
       << before;
-  EXPECT_NE(before.find("virtio-net-pci.1: index=1,type=nic,model=virtio-net-pci,"
-                        "macaddr=52:54:00:12:34:56\n"),
+  // -nic without model=: QEMU's default model.
+  EXPECT_NE(before.find("e1000.0: index=0,type=nic,model=e1000,macaddr=52:54:00:12:34:56\n"),
             std::string::npos)
       << before;
   EXPECT_EQ(qmp.execute("set_link", {{"name", "nic0"}, {"up", false}}),
@@ -314,7 +342,7 @@ TEST(NetUserTest, MonitorAddsAndRemovesHostForwards) {
   EXPECT_EQ(vx86.wait(10s), 0);
 }
 
-// QEMU's defaults: one NIC on user networking, none with -nic none or
+// QEMU's defaults: one e1000 on user networking, none with -nic none or
 // -nodefaults (which also drops the VGA and the serial port on stdio).
 TEST(NetUserTest, TheDefaultNicAndHowToGoWithout) {
   const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
@@ -345,7 +373,7 @@ TEST(NetUserTest, TheDefaultNicAndHowToGoWithout) {
     return info;
   };
   EXPECT_EQ(network_of({"-serial", "null"}),
-            "virtio-net-pci.0: index=0,type=nic,model=virtio-net-pci,macaddr=52:54:00:12:34:56\n"
+            "e1000.0: index=0,type=nic,model=e1000,macaddr=52:54:00:12:34:56\n"
             " \\ __default_nic: index=0,type=user,net=10.0.2.0,restrict=off\n");
   EXPECT_EQ(network_of({"-serial", "null", "-nic", "none"}), "");
   EXPECT_EQ(network_of({"-serial", "null", "-net", "none"}), "");
@@ -353,7 +381,7 @@ TEST(NetUserTest, TheDefaultNicAndHowToGoWithout) {
   // -net nic with -net user: one pair.
   EXPECT_EQ(network_of({"-serial", "null", "-net", "nic,macaddr=52:54:00:00:00:01", "-net",
                         "user,restrict=on"}),
-            "virtio-net-pci.0: index=0,type=nic,model=virtio-net-pci,macaddr=52:54:00:00:00:01\n"
+            "e1000.0: index=0,type=nic,model=e1000,macaddr=52:54:00:00:00:01\n"
             " \\ __net_user: index=0,type=user,net=10.0.2.0,restrict=on\n");
 }
 

@@ -1,0 +1,37 @@
+// isa-debugcon (QEMU's, after Bochs' port 0xE9 hack): every byte the guest
+// writes to its port goes to a chardev at once, with no UART to program and
+// no interrupts, which is how firmware such as SeaBIOS (port 0x402) and
+// early kernel code log. Reading the port returns a fixed value (0xE9 by
+// default) so a guest can tell the port is there.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "core/chardev.h"
+#include "core/device.h"
+#include "core/memory.h"
+
+namespace vx86 {
+
+class IsaDebugcon : public Device, public IoOps {
+ public:
+  static constexpr uint64_t kDefaultIobase = 0xE9;
+  static constexpr uint8_t kDefaultReadback = 0xE9;
+
+  // chardev may be null (the bytes are dropped).
+  IsaDebugcon(Chardev* chardev, uint8_t readback = kDefaultReadback);
+  ~IsaDebugcon() override;
+
+  void map(MemoryRegion& io_space, uint64_t base = kDefaultIobase);
+
+  uint64_t read(uint64_t offset, unsigned size) override;
+  void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+ private:
+  Chardev* chardev_;
+  uint8_t readback_;
+  std::unique_ptr<MemoryRegion> region_;
+};
+
+}  // namespace vx86
