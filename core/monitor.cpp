@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/key_names.h"
 #include "core/memory.h"
 #include "core/memory_tree.h"
 #include "core/options.h"
@@ -22,6 +23,7 @@ const char kHelp[] =
     "info registers -- show the CPU registers\n"
     "info lapic [cpu] -- show a CPU's local APIC (CPU 0 by default)\n"
     "screendump FILENAME -- save the screen as a PPM image\n"
+    "sendkey keys [hold_ms] -- send keys to the guest (e.g. ctrl-alt-f1; hold 100 ms by default)\n"
     "info network -- show the network interfaces and their backends\n"
     "info pci -- show the PCI functions\n"
     "info block -- show the drives and their images\n"
@@ -99,8 +101,9 @@ std::string HumanMonitor::execute(const std::string& line) {
   const std::string& cmd = words[0];
   if (cmd == "help" || cmd == "?") return kHelp;
   if (cmd == "info")
-    return words.size() < 2 ? "info: which? (status, registers, lapic, mtree, block, network, pci, version)\n"
-                            : info(words[1], words.size() > 2 ? words[2] : "");
+    return words.size() < 2
+               ? "info: which? (status, registers, lapic, mtree, block, network, pci, version)\n"
+               : info(words[1], words.size() > 2 ? words[2] : "");
   if (cmd == "stop") {
     target_.stop();
     return "";
@@ -144,6 +147,7 @@ std::string HumanMonitor::execute(const std::string& line) {
     if (!error.empty()) return cmd + ": " + error + "\n";
     return add ? "" : "host forwarding rule for " + rule + " removed\n";
   }
+  if (cmd == "sendkey") return send_key(words);
   if (cmd == "xp") return examine_memory(line.substr(line.find("xp") + 2));
   if (cmd == "screendump") {
     if (words.size() != 2) return "screendump: usage: screendump FILENAME\n";
@@ -151,6 +155,31 @@ std::string HumanMonitor::execute(const std::string& line) {
     return error.empty() ? "" : "screendump: " + error + "\n";
   }
   return "unknown command: '" + cmd + "'\n";
+}
+
+// sendkey KEYS [HOLD_MS]: KEYS is QEMU's key names joined by '-', pressed in
+// order and released in reverse after the hold time.
+std::string HumanMonitor::send_key(const std::vector<std::string>& words) {
+  if (words.size() != 2 && words.size() != 3) return "sendkey: usage: sendkey keys [hold_ms]\n";
+  std::vector<uint16_t> usages;
+  const std::string& keys = words[1];
+  for (std::size_t start = 0; start <= keys.size();) {
+    std::size_t end = keys.find('-', start);
+    if (end == std::string::npos) end = keys.size();
+    const std::string name = keys.substr(start, end - start);
+    auto usage = hid_usage_of_key(name);
+    if (!usage) return "invalid parameter: " + name + "\n";  // QEMU's words
+    usages.push_back(*usage);
+    start = end + 1;
+  }
+  unsigned hold_ms = kDefaultKeyHoldMs;
+  if (words.size() == 3) {
+    auto n = parse_number(words[2]);
+    if (!n || *n > 60000) return "sendkey: hold_ms must be 0 to 60000\n";
+    hold_ms = static_cast<unsigned>(*n);
+  }
+  const std::string error = target_.send_keys(usages, hold_ms);
+  return error.empty() ? "" : "sendkey: " + error + "\n";
 }
 
 std::string HumanMonitor::info(const std::string& what, const std::string& arg) {

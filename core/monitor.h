@@ -51,7 +51,15 @@ class MonitorTarget {
   virtual std::string host_forward(bool add, const std::string& netdev, const std::string& rule) {
     return "there is no network backend";
   }
+  // `sendkey`: presses the keys (HID usages) in order and releases them in
+  // reverse hold_ms later; returns "" or why it could not.
+  virtual std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {
+    return "there is no keyboard";
+  }
 };
+
+// How long sendkey and send-key hold keys unless told (QEMU's default).
+constexpr unsigned kDefaultKeyHoldMs = 100;
 
 class HumanMonitor : public CharFrontend {
  public:
@@ -70,6 +78,7 @@ class HumanMonitor : public CharFrontend {
   void prompt();
   std::string info(const std::string& what, const std::string& arg);
   std::string examine_memory(const std::string& args);
+  std::string send_key(const std::vector<std::string>& words);
 
   Chardev& chardev_;
   MonitorTarget& target_;

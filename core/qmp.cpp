@@ -5,6 +5,9 @@
 
 #include <utility>
 
+#include "core/key_names.h"
+#include "core/monitor.h"
+
 namespace vx86 {
 
 namespace {
@@ -262,6 +265,30 @@ void QmpServer::register_commands() {
                              }
                              return empty_object();
                            }};
+  commands_["send-key"] = {
+      {{"keys", T::array, true}, {"hold-time", T::number_integer, false}},
+      [this](const Json& args) {
+        std::vector<uint16_t> usages;
+        for (const Json& key : args["keys"]) {
+          // QEMU's KeyValue: {"type": "qcode", "data": NAME} (or "number").
+          if (!key.is_object() || key.value("type", "") != "qcode" || !key.contains("data") ||
+              !key["data"].is_string()) {
+            throw generic(
+                "Parameter 'keys' expects {\"type\": \"qcode\", \"data\": NAME} "
+                "entries (vx86 takes keys by name)");
+          }
+          const std::string name = key["data"].get<std::string>();
+          auto usage = hid_usage_of_key(name);
+          if (!usage) throw generic("Parameter 'data' does not accept value '" + name + "'");
+          usages.push_back(*usage);
+        }
+        if (usages.empty()) return empty_object();  // nothing to press, as QEMU
+        const int64_t hold = args.value("hold-time", int64_t{kDefaultKeyHoldMs});
+        if (hold < 0 || hold > 60000) throw generic("Parameter 'hold-time' must be 0 to 60000");
+        const std::string error = target_.send_keys(usages, static_cast<unsigned>(hold));
+        if (!error.empty()) throw generic(error);
+        return empty_object();
+      }};
   commands_["human-monitor-command"] = {
       {{"command-line", T::string, true}, {"cpu-index", T::number_integer, false}},
       [this](const Json& args) {

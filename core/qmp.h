@@ -49,6 +49,11 @@ class QmpTarget {
   virtual Json query_pci() = 0;
   // A NIC loses or regains its link; false if there is no such NIC.
   virtual bool set_link(const std::string& name, bool up) = 0;
+  // send-key: presses the keys (HID usages) in order, releases them in
+  // reverse hold_ms later; "" or why it could not.
+  virtual std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {
+    return "there is no keyboard";
+  }
 };
 
 // A command's failure: QEMU's error class and its description.

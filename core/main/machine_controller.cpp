@@ -841,6 +841,36 @@ std::string MachineController::describe_network() {
   return out;
 }
 
+std::string MachineController::send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {
+  if (!machine_) return "there is no machine yet";
+  DeviceLockGuard lock;
+  for (uint16_t usage : usages) machine_->key_event(usage, true);
+  key_releases_.push_back({loop_.clocks().now(ClockType::kHost) + int64_t{hold_ms} * 1000000,
+                           std::vector<uint16_t>(usages.rbegin(), usages.rend())});
+  if (!key_release_timer_) {
+    key_release_timer_ =
+        std::make_unique<Timer>(loop_.clocks(), ClockType::kHost, [this] { release_due_keys(); });
+  }
+  release_due_keys();  // arms the timer for the earliest release
+  return "";
+}
+
+void MachineController::release_due_keys() {
+  DeviceLockGuard lock;
+  const int64_t now = loop_.clocks().now(ClockType::kHost);
+  int64_t next = INT64_MAX;
+  for (auto it = key_releases_.begin(); it != key_releases_.end();) {
+    if (it->at_ns <= now) {
+      for (uint16_t usage : it->usages) machine_->key_event(usage, false);
+      it = key_releases_.erase(it);
+    } else {
+      next = std::min(next, it->at_ns);
+      ++it;
+    }
+  }
+  if (next != INT64_MAX) key_release_timer_->mod(next);
+}
+
 std::string MachineController::host_forward(bool add, const std::string& netdev,
                                             const std::string& rule) {
   NetBackend* backend = netdevs_->find(netdev);

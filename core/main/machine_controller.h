@@ -63,6 +63,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   unsigned cpu_count() const override;
   std::string vm_name() const override;
   std::string describe_network() override;
+  std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) override;
   std::string describe_pci() override;
   std::string describe_block() override;
   Json query_block() override;
@@ -107,6 +108,14 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::unique_ptr<HumanMonitor> qmp_hmp_;  // human-monitor-command
   std::unique_ptr<SdlDisplay> display_;
   std::unique_ptr<Timer> display_timer_;
+  // Keys sendkey/send-key pressed, to release at a host-clock time.
+  struct KeyRelease {
+    int64_t at_ns;
+    std::vector<uint16_t> usages;  // in release order
+  };
+  std::vector<KeyRelease> key_releases_;
+  std::unique_ptr<Timer> key_release_timer_;
+  void release_due_keys();
   std::unique_ptr<Drives> drives_;    // outlives the devices that use them
   std::unique_ptr<NetDevs> netdevs_;  // likewise
   std::unique_ptr<PcMachine> machine_;

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <vector>
 
+#include "core/key_names.h"
+#include "hw/input/ps2_keyboard.h"
 #include "tests/hw/io_bus.h"
 
 namespace vx86 {
@@ -390,6 +393,30 @@ TEST_F(I8042Test, SaveLoadRoundTrip) {
   std::vector<uint8_t> got;
   while (other_bus.inb(0x64) & 1) got.push_back(other_bus.inb(0x60));
   EXPECT_EQ(got, (Bytes{0x1c, 0xe0, 0x75}));
+}
+
+}  // namespace
+}  // namespace vx86
+
+namespace vx86 {
+namespace {
+
+// Every key name sendkey/send-key take is a key the PS/2 keyboard can send:
+// a make code on press and a different break code on release.
+TEST(KeyNames, EveryNameIsAKeyThePs2KeyboardSends) {
+  for (const KeyName& key : key_names()) {
+    Ps2Keyboard kbd;  // scanning after reset
+    ASSERT_TRUE(kbd.key_event(key.hid_usage, true)) << key.name;
+    std::vector<uint8_t> make, brk;
+    while (kbd.has_data()) make.push_back(kbd.pop());
+    ASSERT_TRUE(kbd.key_event(key.hid_usage, false)) << key.name;
+    while (kbd.has_data()) brk.push_back(kbd.pop());
+    EXPECT_FALSE(make.empty()) << key.name;
+    EXPECT_NE(make, brk) << key.name;
+  }
+  EXPECT_EQ(hid_usage_of_key("ret"), std::optional<uint16_t>(0x28));
+  EXPECT_EQ(hid_usage_of_key("kp_7"), std::optional<uint16_t>(0x5f));
+  EXPECT_EQ(hid_usage_of_key("Ret"), std::nullopt);  // names are lower case, as QEMU's
 }
 
 }  // namespace

@@ -68,6 +68,13 @@ const char* const kConversation[] = {
     R"({"execute": "human-monitor-command", "arguments": {"command-line": "info status"}})",
     R"({"execute": "set_link", "arguments": {"name": "nonesuch", "up": false}})",
     R"({"execute": "set_link", "arguments": {"name": "nonesuch"}})",
+    R"({"execute": "send-key", "arguments": {"keys": [{"type": "qcode", "data": "nosuchkey"}]}})",
+    R"({"execute": "send-key", "arguments": {"keys": [{"type": "qcode", "data": "a"}],
+                                             "hold-time": 20}})",
+    R"({"execute": "send-key", "arguments": {"keys": []}})",
+    R"({"execute": "send-key"})",
+    R"({"execute": "human-monitor-command", "arguments": {"command-line": "sendkey ctrl-nosuchkey"}})",
+    R"({"execute": "human-monitor-command", "arguments": {"command-line": "sendkey a 0"}})",
 };
 
 struct Transcript {
