@@ -34,7 +34,7 @@ std::vector<MemorySlot> slots_for(const AddressSpace& space) {
     s.guest_phys = start;
     s.size = end - start;
     s.host_addr = host_start;
-    s.readonly = mr->kind() == MemoryRegion::Kind::kRom && mr->readonly();
+    s.readonly = r.readonly;
     // Adjacent ranges of one region make one slot (fewer slots to manage).
     if (!out.empty()) {
       MemorySlot& prev = out.back();

@@ -181,9 +181,11 @@ class FlatBuilder {
  public:
   // Renders [lo, hi] (addresses already inside mr's extent) of mr, whose
   // offset 0 sits at address base. Arithmetic is modulo 2^64 so that an alias
-  // whose target starts "below zero" still maps offsets correctly.
-  void render(MemoryRegion* mr, uint64_t base, uint64_t lo, uint64_t hi) {
+  // whose target starts "below zero" still maps offsets correctly. A
+  // read-only alias (or container) makes what it shows read-only.
+  void render(MemoryRegion* mr, uint64_t base, uint64_t lo, uint64_t hi, bool readonly = false) {
     if (!mr->enabled() || mr->size() == 0) return;
+    readonly = readonly || mr->readonly();
     uint64_t win_lo = lo - base, win_hi = hi - base;
     switch (mr->kind()) {
       case MemoryRegion::Kind::kContainer:
@@ -191,7 +193,7 @@ class FlatBuilder {
           uint64_t a = std::max(sub->offset(), win_lo);
           uint64_t b = std::min(last_byte(sub->offset(), sub->size()), win_hi);
           if (a > b || sub->size() == 0) continue;
-          render(sub, base + sub->offset(), base + a, base + b);
+          render(sub, base + sub->offset(), base + a, base + b, readonly);
         }
         break;
       case MemoryRegion::Kind::kAlias: {
@@ -200,11 +202,11 @@ class FlatBuilder {
         if (t_lo >= target->size()) return;
         uint64_t t_hi = std::min(mr->alias_offset() + win_hi, target->size() - 1);
         uint64_t target_base = base - mr->alias_offset();
-        render(target, target_base, target_base + t_lo, target_base + t_hi);
+        render(target, target_base, target_base + t_lo, target_base + t_hi, readonly);
         break;
       }
       default:
-        fill(mr, base, lo, hi);
+        fill(mr, base, lo, hi, readonly);
         break;
     }
   }
@@ -226,7 +228,7 @@ class FlatBuilder {
   }
 
   // Adds [lo, hi] of leaf mr (whose offset 0 sits at base) where nothing is yet.
-  void fill(MemoryRegion* mr, uint64_t base, uint64_t lo, uint64_t hi) {
+  void fill(MemoryRegion* mr, uint64_t base, uint64_t lo, uint64_t hi, bool readonly) {
     uint64_t cur = lo;
     auto it = ranges_.upper_bound(cur);
     if (it != ranges_.begin()) {
@@ -242,7 +244,7 @@ class FlatBuilder {
       auto next = ranges_.lower_bound(cur);
       if (next != ranges_.end() && next->first <= hi) gap_last = next->first - 1;
       if (next == ranges_.end() || next->first > cur) {
-        ranges_[cur] = FlatRange{cur, gap_last - cur + 1, mr, cur - base};
+        ranges_[cur] = FlatRange{cur, gap_last - cur + 1, mr, cur - base, readonly};
       }
       if (next == ranges_.end() || next->first > hi) return;
       uint64_t next_last = last_byte(next->second.start, next->second.size);
@@ -298,7 +300,7 @@ const FlatRange* AddressSpace::lookup(uint64_t addr) const {
 uint8_t* AddressSpace::host_ptr(uint64_t addr, bool for_write) const {
   const FlatRange* r = lookup(addr);
   if (!r || !r->region->host_ptr()) return nullptr;
-  if (for_write && r->region->readonly()) return nullptr;
+  if (for_write && r->readonly) return nullptr;
   return r->region->host_ptr() + r->region_offset + (addr - r->start);
 }
 
@@ -353,7 +355,7 @@ uint64_t AddressSpace::dispatch_leaf(const FlatRange& range, uint64_t addr, unsi
       std::memcpy(&v, p, size);
       return v;
     }
-    if (mr->readonly()) {
+    if (range.readonly) {
       VX86_LOG(kLogGuestErrors, "%s: write to ROM '%s' at 0x%llx ignored\n", name_.c_str(),
                mr->name().c_str(), static_cast<unsigned long long>(addr));
       return 0;
@@ -415,7 +417,7 @@ MemTxResult AddressSpace::write_buffer(uint64_t addr, const void* buf, std::size
   MemTxResult result = MemTxResult::kOk;
   while (len > 0) {
     const FlatRange* r = lookup(addr);
-    if (r && r->region->host_ptr() && !r->region->readonly()) {
+    if (r && r->region->host_ptr() && !r->readonly) {
       uint64_t avail = r->size - (addr - r->start);
       std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(avail, len));
       std::memcpy(r->region->host_ptr() + r->region_offset + (addr - r->start), in, n);
@@ -437,7 +439,7 @@ MemTxResult AddressSpace::write_rom_buffer(uint64_t addr, const void* buf, std::
     const FlatRange* r = lookup(addr);
     const uint64_t avail = r ? r->size - (addr - r->start) : 1;
     const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(avail, len));
-    if (r && r->region->host_ptr() && r->region->readonly()) {
+    if (r && r->region->host_ptr() && r->readonly) {
       std::memcpy(r->region->host_ptr() + r->region_offset + (addr - r->start), in, n);
     } else if (MemTxResult one = write_buffer(addr, in, n); one != MemTxResult::kOk) {
       result = one;

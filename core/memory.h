@@ -85,7 +85,9 @@ class MemoryRegion {
   void set_offset(uint64_t offset);
   void set_enabled(bool enabled);
   bool enabled() const { return enabled_; }
-  // ROM regions can be switched to RAM-like writes (shadowing).
+  // ROM regions can be switched to RAM-like writes (shadowing); a read-only
+  // alias or container makes the RAM it shows ignore writes (the chipset's
+  // read-only shadow RAM).
   void set_readonly(bool readonly);
   bool readonly() const { return readonly_; }
   MemoryRegion* parent() const { return parent_; }
@@ -124,6 +126,7 @@ struct FlatRange {
   uint64_t size;
   MemoryRegion* region;    // a RAM, ROM or I/O leaf (aliases are resolved)
   uint64_t region_offset;  // offset of `start` inside region
+  bool readonly = false;   // writes ignored: a ROM, or RAM behind a read-only alias
 };
 
 enum class MemTxResult { kOk, kUnassigned, kInvalid };

@@ -394,6 +394,7 @@ void PcMachine::build_pci() {
 
   i440fx_ = std::make_unique<I440fxHost>();
   i440fx_->map_config_ports(*system_io_, *pci_bus_);
+  i440fx_->connect_pam(*system_memory_, *ram_);
   // 0xCF9 lies inside the CONFIG_ADDRESS dword: the host forwards byte accesses.
   if (reset_control_ && reset_control_->region() && reset_control_->region()->parent()) {
     system_io_->remove_subregion(reset_control_->region());

@@ -1,5 +1,9 @@
 #include "hw/pci/i440fx.h"
 
+#include <cstdio>
+
+#include "core/log.h"
+
 namespace vx86 {
 
 namespace {
@@ -7,6 +11,12 @@ namespace {
 constexpr unsigned kPam0 = 0x59;  // PAM0-6: 0x59-0x5f
 constexpr unsigned kSmram = 0x72;
 constexpr uint8_t kSmramDefault = 0x02;
+// A PAM nibble: bit 0 reads from RAM, bit 1 writes to RAM.
+constexpr unsigned kPamReadOnly = 1;
+constexpr unsigned kPamWriteOnly = 2;
+constexpr unsigned kPamReadWrite = 3;
+// Above the BIOS's alias below 1 MiB (priority 1) and RAM (0).
+constexpr int kPamPriority = 2;
 
 uint64_t all_ones(unsigned size) {
   return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
@@ -26,7 +36,47 @@ I440fxHost::I440fxHost()
   set_config8(kSmram, kSmramDefault);
 }
 
+void I440fxHost::connect_pam(MemoryRegion& system_memory, MemoryRegion& ram) {
+  // PAM0's high nibble: the BIOS's 64 KiB at 0xF0000. PAM1-6: two 16 KiB
+  // segments each from 0xC0000, low nibble first.
+  auto add = [&](uint64_t base, uint64_t size, unsigned reg, unsigned shift) {
+    char name[32];
+    std::snprintf(name, sizeof name, "pam-%05llx", static_cast<unsigned long long>(base));
+    PamSegment seg{MemoryRegion::alias(name, &ram, base, size), reg, shift};
+    seg.window->set_enabled(false);
+    system_memory.add_subregion(base, seg.window.get(), kPamPriority);
+    pam_.push_back(std::move(seg));
+  };
+  add(0xF0000, 0x10000, kPam0, 4);
+  for (unsigned i = 0; i < 12; ++i)
+    add(0xC0000 + i * 0x4000, 0x4000, kPam0 + 1 + i / 2, (i % 2) * 4);
+  update_pam();
+}
+
+void I440fxHost::config_write(unsigned addr, uint32_t value, unsigned size) {
+  PciDevice::config_write(addr, value, size);
+  if (addr < kPam0 + 7 && addr + size > kPam0) update_pam();
+}
+
+void I440fxHost::update_pam() {
+  for (PamSegment& seg : pam_) {
+    const unsigned mode = (config_byte(seg.reg) >> seg.shift) & 3;
+    if (mode == kPamWriteOnly) {
+      VX86_LOG(kLogUnimp, "i440fx: write-only shadow RAM (PAM 0x%x) shown as ROM\n",
+               config_byte(seg.reg));
+    }
+    const bool enabled = mode == kPamReadOnly || mode == kPamReadWrite;
+    const bool readonly = mode == kPamReadOnly;
+    // Each change rebuilds the flat views: change only what changed.
+    if (seg.window->readonly() != readonly) seg.window->set_readonly(readonly);
+    if (seg.window->enabled() != enabled) seg.window->set_enabled(enabled);
+  }
+}
+
 I440fxHost::~I440fxHost() {
+  for (PamSegment& seg : pam_) {
+    if (seg.window->parent()) seg.window->parent()->remove_subregion(seg.window.get());
+  }
   if (address_region_ && address_region_->parent()) {
     address_region_->parent()->remove_subregion(address_region_.get());
   }
@@ -84,11 +134,13 @@ void I440fxHost::reset() {
   for (unsigned r = kPam0; r < kPam0 + 7; ++r) set_config8(r, 0);
   set_config8(kSmram, kSmramDefault);
   config_address_ = 0;
+  update_pam();
 }
 
 void I440fxHost::visit_state(StateVisitor& v) {
   PciDevice::visit_state(v);
   v.field("config_address", config_address_);
+  if (v.loading()) update_pam();
 }
 
 }  // namespace vx86

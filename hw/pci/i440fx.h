@@ -4,11 +4,15 @@
 // dword accesses at any of the four ports). Only bus 0 exists; other buses
 // read all-ones. Byte accesses to 0xCF9 go to the reset control register
 // when one is connected (it lives inside the CONFIG_ADDRESS dword).
-// The PAM and SMRAM registers are writable but do not remap memory yet.
+// The PAM registers (0x59-0x5F) shadow 0xC0000-0xFFFFF once connect_pam has
+// been called: each of the 13 segments shows ROM/PCI (00), read-only RAM
+// (01) or RAM (11) over what is below (write-only, 10, is shown as 00 and
+// logged under -d unimp). SMRAM is writable but does not remap memory yet.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_device.h"
@@ -28,6 +32,11 @@ class I440fxHost : public PciDevice {
   // Byte accesses to 0xCF9 are forwarded to ops (the PIIX reset control).
   void set_port_cf9(IoOps* ops) { port_cf9_ = ops; }
   uint32_t config_address() const { return config_address_; }
+  // Puts the PAM segments into system_memory as windows onto ram (whose
+  // offsets are the addresses below 1 MiB), above the BIOS's low alias.
+  void connect_pam(MemoryRegion& system_memory, MemoryRegion& ram);
+
+  void config_write(unsigned addr, uint32_t value, unsigned size) override;
 
   void reset() override;
   void visit_state(StateVisitor& v) override;
@@ -59,8 +68,16 @@ class I440fxHost : public PciDevice {
   DataPort data_ops_{*this};
   std::unique_ptr<MemoryRegion> address_region_;
   std::unique_ptr<MemoryRegion> data_region_;
+  void update_pam();
+
   IoOps* port_cf9_ = nullptr;
   uint32_t config_address_ = 0;
+  struct PamSegment {
+    std::unique_ptr<MemoryRegion> window;
+    unsigned reg;    // PAM register (configuration offset)
+    unsigned shift;  // its nibble
+  };
+  std::vector<PamSegment> pam_;
 };
 
 }  // namespace vx86

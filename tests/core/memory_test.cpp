@@ -139,6 +139,38 @@ TEST(MemoryTest, RomIgnoresWritesUntilShadowed) {
   EXPECT_EQ(as.read(0xf0000, 1), 0xffu);
 }
 
+// The chipset's read-only shadow RAM: RAM seen through a read-only alias
+// reads as RAM and ignores writes (through every path), while the same RAM
+// stays writable where it is seen directly.
+TEST(MemoryTest, ReadOnlyAliasMakesRamIgnoreWrites) {
+  auto root = MemoryRegion::container("system", 1ull << 32);
+  auto ram = MemoryRegion::ram("ram", 0x100000);
+  auto shadow = MemoryRegion::alias("shadow", ram.get(), 0xf0000, 0x10000);
+  root->add_subregion(0, ram.get());
+  root->add_subregion(0xf0000, shadow.get(), 1);
+  AddressSpace as("memory", root.get());
+  as.write(0xf0000, 0x11, 1);
+  EXPECT_EQ(ram->host_ptr()[0xf0000], 0x11);
+  shadow->set_readonly(true);
+  as.write(0xf0000, 0x22, 1);
+  const uint8_t bytes[2] = {0x33, 0x44};
+  as.write_buffer(0xf0001, bytes, 2);
+  EXPECT_EQ(as.read(0xf0000, 1), 0x11u);
+  EXPECT_EQ(ram->host_ptr()[0xf0001], 0);
+  EXPECT_EQ(as.host_ptr(0xf0000, true), nullptr);
+  EXPECT_NE(as.host_ptr(0xf0000, false), nullptr);
+  EXPECT_TRUE(as.lookup(0xf0000)->readonly);
+  EXPECT_FALSE(as.lookup(0xe0000)->readonly);
+  as.write(0xe0000, 0x55, 1);  // outside the window: plain RAM
+  EXPECT_EQ(as.read(0xe0000, 1), 0x55u);
+  // The debugger's writes still land.
+  as.write_rom_buffer(0xf0002, bytes, 1);
+  EXPECT_EQ(ram->host_ptr()[0xf0002], 0x33);
+  shadow->set_readonly(false);
+  as.write(0xf0000, 0x66, 1);
+  EXPECT_EQ(ram->host_ptr()[0xf0000], 0x66);
+}
+
 TEST(MemoryTest, DeviceAccessSplitToMaxSize) {
   auto root = MemoryRegion::container("io", 0x10000);
   FakeDevice dev(16);

@@ -309,3 +309,53 @@ TEST_F(PciTest, StateRoundTripRestoresMappings) {
 
 }  // namespace
 }  // namespace vx86
+
+namespace vx86 {
+namespace {
+
+// PAM: the BIOS area below 1 MiB shows the BIOS ROM until the firmware
+// points a segment at RAM (read-write to copy itself there, then read-only),
+// as SeaBIOS does on QEMU's i440FX.
+TEST_F(PciTest, PamShadowsTheBiosAreaWithRam) {
+  auto rom = MemoryRegion::rom("bios", 0x20000);
+  std::fill_n(rom->host_ptr(), 0x20000, 0xAB);
+  system_->add_subregion(0xE0000, rom.get(), 1);
+  host_.connect_pam(*system_, *ram_);
+  constexpr unsigned kPam0 = 0x59;
+  EXPECT_EQ(mem_space_.read(0xF0000, 1), 0xABu);  // after reset: the ROM
+  mem_space_.write(0xF0000, 0x11, 1);
+  EXPECT_EQ(mem_space_.read(0xF0000, 1), 0xABu);
+
+  cfg_write(0, kPam0, 0x30, 1);  // 0xF0000-0xFFFFF: RAM, read-write
+  EXPECT_EQ(mem_space_.read(0xF0000, 1), 0x00u);
+  mem_space_.write(0xF0000, 0x22, 1);
+  EXPECT_EQ(mem_space_.read(0xF0000, 1), 0x22u);
+  EXPECT_EQ(mem_space_.read(0xEFFFF, 1), 0xABu);  // PAM6's segment is still ROM
+
+  cfg_write(0, kPam0, 0x10, 1);  // read-only RAM: writes are dropped
+  mem_space_.write(0xF0000, 0x33, 1);
+  EXPECT_EQ(mem_space_.read(0xF0000, 1), 0x22u);
+  EXPECT_EQ(mem_space_.host_ptr(0xF0000, true), nullptr);
+
+  // PAM1's low nibble is 0xC0000-0xC3FFF, its high nibble 0xC4000-0xC7FFF.
+  cfg_write(0, kPam0 + 1, 0x03, 1);
+  mem_space_.write(0xC0000, 0x44, 1);
+  EXPECT_EQ(mem_space_.read(0xC0000, 1), 0x44u);
+  cfg_write(0, kPam0 + 1, 0x01, 1);
+  mem_space_.write(0xC0000, 0x55, 1);
+  mem_space_.write(0xC4000, 0x66, 1);  // PAM 00 here: RAM below, as before
+  EXPECT_EQ(mem_space_.read(0xC0000, 1), 0x44u);
+  EXPECT_EQ(mem_space_.read(0xC4000, 1), 0x66u);
+  // A dword write covering several PAM registers updates them all.
+  cfg_write(0, 0x5C, 0x33333333, 4);  // PAM3-6: 0xD0000-0xEFFFF read-write
+  mem_space_.write(0xE0000, 0x77, 1);
+  EXPECT_EQ(mem_space_.read(0xE0000, 1), 0x77u);
+
+  host_.reset();  // back to the ROM everywhere
+  EXPECT_EQ(mem_space_.read(0xF0000, 1), 0xABu);
+  EXPECT_EQ(mem_space_.read(0xE0000, 1), 0xABu);
+  system_->remove_subregion(rom.get());
+}
+
+}  // namespace
+}  // namespace vx86

@@ -1,0 +1,58 @@
+/* mbr: a boot sector for the BIOS boot tests. The BIOS loads it at 0x7c00
+   and jumps there in real mode with the boot drive in DL; it prints a line
+   with that drive number on COM1 and leaves through isa-debug-exit (0xf4).
+   Linked at 0x7c00, 512 bytes with the 0x55 0xaa signature. */
+        .code16
+        .text
+        .globl _start
+_start:
+        cli
+        ljmp    $0, $normalized      /* some BIOSes enter at 07c0:0000 */
+normalized:
+        xor     %ax, %ax
+        mov     %ax, %ds
+        mov     %ax, %ss
+        mov     $0x7c00, %sp
+        mov     %dl, %bl             /* the boot drive */
+        mov     $message, %si
+        call    puts
+        mov     %bl, %al             /* the drive as two hex digits */
+        shr     $4, %al
+        call    put_hex_digit
+        mov     %bl, %al
+        call    put_hex_digit
+        mov     $'\n', %al
+        call    putc
+        mov     $0xf4, %dx
+        xor     %al, %al
+        out     %al, %dx
+halt:
+        hlt
+        jmp     halt
+
+puts:
+        lodsb
+        test    %al, %al
+        jz      1f
+        call    putc
+        jmp     puts
+1:      ret
+
+put_hex_digit:
+        and     $0x0f, %al
+        add     $'0', %al
+        cmp     $'9', %al
+        jbe     putc
+        add     $('a' - '9' - 1), %al
+putc:
+        push    %dx
+        mov     $0x3f8, %dx
+        out     %al, %dx
+        pop     %dx
+        ret
+
+message:
+        .asciz  "vx86-mbr: booted by the BIOS from drive 0x"
+
+        .org    510
+        .byte   0x55, 0xaa
