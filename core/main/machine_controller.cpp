@@ -244,6 +244,10 @@ void MachineController::create_chardevs() {
   qmp_hmp_ = std::make_unique<HumanMonitor>(qmp_hmp_output_, *this);
 }
 
+namespace {
+constexpr char kVgaBiosPath[] = "/usr/share/seabios/vgabios-stdvga.bin";
+}  // namespace
+
 std::vector<uint8_t> MachineController::load_firmware() const {
   std::ifstream in(options_.bios, std::ios::binary);
   if (!in) throw OptionError("-bios " + options_.bios + ": cannot open file");
@@ -523,6 +527,12 @@ int MachineController::run() {
   }
   config.serials = serial_backends_;
   config.vga = options_.vga.value_or(!options_.no_defaults);
+  // A firmware boot gets the VGA BIOS QEMU gives its std VGA, where Debian
+  // installs it (a direct kernel boot sets its modes without one).
+  if (config.vga && options_.kernel.empty()) {
+    std::ifstream rom(kVgaBiosPath, std::ios::binary);
+    config.vga_rom.assign(std::istreambuf_iterator<char>(rom), std::istreambuf_iterator<char>());
+  }
   config.find_chardev = [this](const std::string& id) -> Chardev* {
     auto it = chardevs_.find(id);
     return it == chardevs_.end() ? nullptr : it->second.get();

@@ -24,8 +24,16 @@ VgaPci::VgaPci()
   reset_dispi();
 }
 
+void VgaPci::set_option_rom(const std::vector<uint8_t>& rom) {
+  uint64_t size = 2048;
+  while (size < rom.size()) size *= 2;
+  rom_ = MemoryRegion::rom("vga.rom", size);
+  std::copy(rom.begin(), rom.end(), rom_->host_ptr());
+  register_expansion_rom(rom_.get());
+}
+
 VgaPci::~VgaPci() {
-  for (MemoryRegion* r : {vram_.get(), mmio_.get(), ports_.get()}) {
+  for (MemoryRegion* r : {vram_.get(), mmio_.get(), ports_.get(), rom_.get()}) {
     if (r && r->parent()) r->parent()->remove_subregion(r);
   }
 }

@@ -11,6 +11,7 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/framebuffer.h"
 #include "hw/pci/pci_device.h"
@@ -52,6 +53,9 @@ class VgaPci : public PciDevice {
 
   // The DISPI index/data ports in the I/O space.
   void map_ports(MemoryRegion& io);
+  // The VGA BIOS firmware finds in the expansion ROM BAR (before plugging;
+  // at most 16 MiB, padded to a power of two).
+  void set_option_rom(const std::vector<uint8_t>& rom);
   // Maps BAR 0 at kFirmwareFramebufferBase and enables memory decoding, as
   // firmware does before it boots a kernel.
   void firmware_map();
@@ -97,6 +101,7 @@ class VgaPci : public PciDevice {
   MmioOps mmio_ops_{*this};
   std::unique_ptr<MemoryRegion> ports_;
   std::unique_ptr<MemoryRegion> mmio_;
+  std::unique_ptr<MemoryRegion> rom_;
   uint16_t dispi_index_ = 0;
   std::array<uint16_t, kDispiRegisters> dispi_{};
   FramebufferFormat mode_;

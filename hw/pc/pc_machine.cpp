@@ -56,7 +56,7 @@ PcMachine::PcMachine(PcConfig config, Clocks& clocks, SystemControl& control)
   build_memory(config);
   build_isa(config);
   build_apics_and_acpi(config);
-  build_pci();
+  build_pci(config);
   if (!config.kernel.empty()) {
     kernel_ = std::move(config.kernel);
     initrd_modules_ = std::move(config.initrd_modules);
@@ -373,7 +373,7 @@ std::optional<LinuxBootMemory::Framebuffer> PcMachine::boot_framebuffer() {
                                       *format, *vga};
 }
 
-void PcMachine::build_pci() {
+void PcMachine::build_pci(const PcConfig& config) {
   // The windows sit below everything else (priority -1): RAM, ROM and the
   // chipset's own regions win over a BAR placed on them.
   pci_memory_window_ = MemoryRegion::container("pci-memory", UINT64_MAX);
@@ -415,6 +415,7 @@ void PcMachine::build_pci() {
   // The standard VGA's PCI function at 00:02.0, where QEMU puts it.
   if (vga_) {
     vga_pci_ = std::make_unique<VgaPci>();
+    if (!config.vga_rom.empty()) vga_pci_->set_option_rom(config.vga_rom);
     pci_bus_->plug(*vga_pci_, pci::devfn(2, 0));
     vga_pci_->map_ports(*system_io_);
     all_devices_.push_back(vga_pci_.get());

@@ -67,6 +67,9 @@ struct PcConfig {
   std::string kernel_cmdline;
   // A VGA (text mode) at 0xB8000 and 0x3C0-0x3DF (-vga std, the default).
   bool vga = true;
+  // The VGA's option ROM (a VGA BIOS such as SeaBIOS's vgabios-stdvga.bin),
+  // in its expansion ROM BAR for firmware to run; empty: none.
+  std::vector<uint8_t> vga_rom;
   // COM1..COM4 backends; fewer entries mean fewer ports.
   std::vector<Chardev*> serials;
   std::function<Chardev*(const std::string& id)> find_chardev;
@@ -152,7 +155,7 @@ class PcMachine {
   void build_memory(const PcConfig& config);
   void build_isa(const PcConfig& config);
   void build_apics_and_acpi(const PcConfig& config);
-  void build_pci();
+  void build_pci(const PcConfig& config);
   // Maps the framebuffer and sets its mode for a vga= kernel command line.
   std::optional<LinuxBootMemory::Framebuffer> boot_framebuffer();
   // What firmware does on PCI (there is none with -kernel): PIRQ routes,

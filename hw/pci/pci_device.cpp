@@ -104,6 +104,18 @@ void PciDevice::register_bar(int index, PciBarType type, MemoryRegion* region) {
   }
 }
 
+void PciDevice::register_expansion_rom(MemoryRegion* region) {
+  const uint64_t size = region->size();
+  if ((size & (size - 1)) != 0 || size < 2048 || size > (1u << 24)) {
+    throw std::logic_error(type_name() + ": bad expansion ROM size");
+  }
+  rom_ = {region, PciBarType::kMem32, kUnmapped};
+  // Address bits 31:11 above the size, and the enable bit.
+  const uint32_t mask = (static_cast<uint32_t>(~(size - 1)) & 0xFFFFF800u) | kRomEnable;
+  set_config32(kRomAddress, 0);
+  for (unsigned i = 0; i < 4; ++i) wmask_[kRomAddress + i] = static_cast<uint8_t>(mask >> (8 * i));
+}
+
 uint8_t PciDevice::add_capability(uint8_t id, uint8_t length) {
   unsigned offset = next_capability_;
   if (offset + length > kConfigSize)
@@ -142,7 +154,9 @@ void PciDevice::config_write(unsigned addr, uint32_t value, unsigned size) {
   auto touches = [&](unsigned start, unsigned len) {
     return addr < start + len && start < addr + size;
   };
-  if (touches(kCommand, 2) || touches(kBar0, 4 * kBarCount)) update_mappings();
+  if (touches(kCommand, 2) || touches(kBar0, 4 * kBarCount) || touches(kRomAddress, 4)) {
+    update_mappings();
+  }
   if (msix_ && touches(msix_->capability(), 4)) {
     msix_->config_written(addr, size);
     update_irq();
@@ -175,28 +189,41 @@ uint64_t PciDevice::decoded_bar_address(int index) const {
   return addr;
 }
 
+uint64_t PciDevice::decoded_rom_address() const {
+  const uint32_t reg = config32(kRomAddress);
+  if (!(command() & kCommandMemory) || !(reg & kRomEnable)) return kUnmapped;
+  const uint64_t addr = reg & 0xFFFFF800u;
+  if (addr == 0 || addr + rom_.region->size() > bus_->memory_window().size()) return kUnmapped;
+  return addr;
+}
+
+void PciDevice::place(Bar& bar, MemoryRegion& window, uint64_t want, const char* what) {
+  if (want == bar.mapped_at) return;
+  if (bar.mapped_at != kUnmapped) {
+    window.remove_subregion(bar.region);
+    bar.mapped_at = kUnmapped;
+  }
+  if (want == kUnmapped) return;
+  try {
+    window.add_subregion(want, bar.region);
+    bar.mapped_at = want;
+  } catch (const MemoryMapError& e) {
+    // Two BARs placed over each other: the later one stays unmapped.
+    VX86_LOG(kLogGuestErrors, "%s: %s at 0x%llx overlaps another BAR, not mapped (%s)\n",
+             type_name().c_str(), what, static_cast<unsigned long long>(want), e.what());
+  }
+}
+
 void PciDevice::update_mappings() {
   if (!bus_) return;
   for (int i = 0; i < kBarCount; ++i) {
     Bar& bar = bars_[i];
     if (!bar.region) continue;
-    uint64_t want = decoded_bar_address(i);
-    if (want == bar.mapped_at) continue;
-    MemoryRegion& window = bar.type == PciBarType::kIo ? bus_->io_window() : bus_->memory_window();
-    if (bar.mapped_at != kUnmapped) {
-      window.remove_subregion(bar.region);
-      bar.mapped_at = kUnmapped;
-    }
-    if (want == kUnmapped) continue;
-    try {
-      window.add_subregion(want, bar.region);
-      bar.mapped_at = want;
-    } catch (const MemoryMapError& e) {
-      // Two BARs placed over each other: the later one stays unmapped.
-      VX86_LOG(kLogGuestErrors, "%s: BAR %d at 0x%llx overlaps another BAR, not mapped (%s)\n",
-               type_name().c_str(), i, static_cast<unsigned long long>(want), e.what());
-    }
+    const std::string what = "BAR " + std::to_string(i);
+    place(bar, bar.type == PciBarType::kIo ? bus_->io_window() : bus_->memory_window(),
+          decoded_bar_address(i), what.c_str());
   }
+  if (rom_.region) place(rom_, bus_->memory_window(), decoded_rom_address(), "expansion ROM");
 }
 
 void PciDevice::set_irq(bool level) {
@@ -236,6 +263,9 @@ void PciDevice::reset_config() {
   config_[kCacheLineSize] = 0;
   config_[kLatencyTimer] = 0;
   config_[kInterruptLine] = 0;
+  for (unsigned b = 0; b < 4; ++b) {
+    config_[kRomAddress + b] &= static_cast<uint8_t>(~wmask_[kRomAddress + b]);
+  }
   for (int i = 0; i < kBarCount; ++i) {
     if (!bars_[i].region) continue;
     unsigned reg = kBar0 + 4 * static_cast<unsigned>(i);

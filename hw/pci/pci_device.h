@@ -90,6 +90,10 @@ class PciDevice : public Device {
  protected:
   // Registers a BAR for region (size a power of two). Call before attach.
   void register_bar(int index, PciBarType type, MemoryRegion* region);
+  // Gives the function an expansion ROM (the BAR at 0x30) holding region's
+  // contents (a ROM region, size a power of two of at least 2 KiB); firmware
+  // maps it to find option ROMs such as a VGA BIOS. Call before attach.
+  void register_expansion_rom(MemoryRegion* region);
   // Adds an MSI-X capability with `vectors` vectors whose table and PBA are
   // BAR `bar` (32-bit memory, 4 KiB: the table at 0, the PBA at 0x800, as
   // QEMU lays them out). Call before attach.
@@ -118,6 +122,9 @@ class PciDevice : public Device {
   };
 
   uint64_t decoded_bar_address(int index) const;
+  uint64_t decoded_rom_address() const;
+  // Moves bar's region in window from where it is to want (kUnmapped: away).
+  void place(Bar& bar, MemoryRegion& window, uint64_t want, const char* what);
   void update_mappings();
   void update_irq();
 
@@ -127,6 +134,7 @@ class PciDevice : public Device {
   std::array<uint8_t, pci::kConfigSize> wmask_{};
   std::array<uint8_t, pci::kConfigSize> w1cmask_{};
   std::array<Bar, pci::kBarCount> bars_{};
+  Bar rom_{};
   uint8_t next_capability_ = pci::kFirstCapability;
   std::unique_ptr<PciMsix> msix_;
   bool irq_level_ = false;

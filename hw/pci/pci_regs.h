@@ -26,6 +26,7 @@ constexpr unsigned kBar0 = 0x10;
 constexpr unsigned kSubsystemVendorId = 0x2c;
 constexpr unsigned kSubsystemId = 0x2e;
 constexpr unsigned kRomAddress = 0x30;
+constexpr uint32_t kRomEnable = 1;  // expansion ROM address register: decode enable
 constexpr unsigned kCapabilityList = 0x34;
 constexpr unsigned kInterruptLine = 0x3c;
 constexpr unsigned kInterruptPin = 0x3d;

@@ -313,6 +313,46 @@ TEST_F(PciTest, StateRoundTripRestoresMappings) {
 namespace vx86 {
 namespace {
 
+// A device with an expansion ROM (the BAR at 0x30), as firmware finds a VGA
+// BIOS: sized like a memory BAR, mapped while enabled and memory decoding is on.
+class RomDevice : public PciDevice {
+ public:
+  RomDevice() : PciDevice("rom-probe", PciIds{.vendor = 0x1234, .device = 0x1111}) {
+    rom_ = MemoryRegion::rom("probe-rom", 0x10000);
+    rom_->host_ptr()[0] = 0x55;
+    rom_->host_ptr()[1] = 0xAA;
+    register_expansion_rom(rom_.get());
+  }
+  ~RomDevice() override {
+    if (rom_->parent()) rom_->parent()->remove_subregion(rom_.get());
+  }
+
+ private:
+  std::unique_ptr<MemoryRegion> rom_;
+};
+
+TEST_F(PciTest, ExpansionRomIsSizedEnabledAndMapped) {
+  RomDevice dev;
+  const uint8_t fn = pci::devfn(4, 0);
+  bus_.plug(dev, fn);
+  EXPECT_EQ(cfg_read(fn, 0x30, 4), 0u);
+  cfg_write(fn, 0x30, 0xFFFFFFFE, 4);
+  EXPECT_EQ(cfg_read(fn, 0x30, 4), 0xFFFF0000u);  // 64 KiB, enable bit clear
+  cfg_write(fn, 0x30, 0xFEB00000, 4);
+  cfg_write(fn, 0x04, pci::kCommandMemory, 2);
+  EXPECT_EQ(mem_space_.read(0xFEB00000, 2), 0xFFFFu);  // not enabled
+  cfg_write(fn, 0x30, 0xFEB00001, 4);
+  EXPECT_EQ(mem_space_.read(0xFEB00000, 2), 0xAA55u);
+  mem_space_.write(0xFEB00000, 0, 2);  // a ROM
+  EXPECT_EQ(mem_space_.read(0xFEB00000, 2), 0xAA55u);
+  cfg_write(fn, 0x04, 0, 2);  // memory decoding off
+  EXPECT_EQ(mem_space_.read(0xFEB00000, 2), 0xFFFFu);
+  cfg_write(fn, 0x04, pci::kCommandMemory, 2);
+  dev.reset();
+  EXPECT_EQ(cfg_read(fn, 0x30, 4), 0u);
+  EXPECT_EQ(mem_space_.read(0xFEB00000, 2), 0xFFFFu);
+}
+
 // PAM: the BIOS area below 1 MiB shows the BIOS ROM until the firmware
 // points a segment at RAM (read-write to copy itself there, then read-only),
 // as SeaBIOS does on QEMU's i440FX.

@@ -6,13 +6,19 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
+#include "tests/system/screen_text.h"
+#include "ui/psf_font.h"
 
 namespace vx86::test {
 namespace {
@@ -119,6 +125,77 @@ TEST(BiosBootTest, TheBootSectorSaysWhatItSaysUnderQemu) {
                            "Booting from Hard Disk...", "Booting from 0000:7c00"}) {
     EXPECT_NE(theirs.firmware_log.find(line), std::string::npos) << line;
     EXPECT_NE(ours.firmware_log.find(line), std::string::npos) << line;
+  }
+  std::filesystem::remove(disk);
+}
+
+// The text on the screen once the boot sector runs: SeaBIOS's banner and
+// boot messages, drawn by SeaBIOS's VGA BIOS (the std VGA's option ROM).
+std::string screen_after_boot(const std::vector<std::string>& emulator, const std::string& disk,
+                              const PsfFont& font) {
+  const std::string base = temp_path("screen-" + emulator[0].substr(emulator[0].rfind('/') + 1));
+  const std::string sock = base + ".sock", serial = base + ".serial", picture = base + ".ppm";
+  std::filesystem::remove(sock);
+  std::filesystem::remove(serial);
+  std::vector<std::string> argv = emulator;
+  // No isa-debug-exit: the boot sector halts after its line.
+  for (const std::string& a :
+       {std::string("-display"), std::string("none"), std::string("-m"), std::string("128"),
+        std::string("-nic"), std::string("none"), std::string("-bios"), std::string(kSeabios),
+        std::string("-serial"), "file:" + serial, std::string("-drive"),
+        "file=" + disk + ",format=raw,if=ide", std::string("-qmp"),
+        "unix:" + sock + ",server=on,wait=off"}) {
+    argv.push_back(a);
+  }
+  Process process(argv);
+  QmpClient qmp;
+  if (!qmp.connect_unix(sock)) return "no QMP";
+  qmp.next();
+  qmp.execute("qmp_capabilities");
+  for (int i = 0; i < 300 && file_text(serial).find("vx86-mbr") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  qmp.execute("screendump", {{"filename", picture}});
+  qmp.execute("quit");
+  process.wait(std::chrono::seconds(10));
+  auto ppm = read_ppm(picture);
+  for (const std::string& path : {serial, picture}) std::filesystem::remove(path);
+  return ppm ? read_text(*ppm, font) : "no screendump";
+}
+
+TEST(BiosBootTest, TheScreenShowsWhatQemuShows) {
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  std::string error;
+  const PsfFont* font = default_console_font(&error);
+  ASSERT_NE(font, nullptr) << error;
+  const std::string disk = make_raw_disk();
+  const std::string ours = screen_after_boot({VX86_BINARY}, disk, *font);
+  EXPECT_NE(ours.find("SeaBIOS (version"), std::string::npos) << ours;
+  EXPECT_NE(ours.find("Booting from Hard Disk..."), std::string::npos) << ours;
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
+    // Every line QEMU's screen shows is on ours. QEMU draws with the VGA
+    // BIOS's font, which differs from the console font in a few glyphs
+    // (read as '?', so '?' matches anything); vx86's screen also has SeaBIOS's
+    // "Press ESC for boot menu." line, which QEMU turns off through fw_cfg.
+    const std::string theirs =
+        screen_after_boot({"qemu-system-x86_64", "-accel", "tcg"}, disk, *font);
+    EXPECT_NE(theirs.find("Hard Disk..."), std::string::npos) << theirs;
+    auto same_line = [](const std::string& a, const std::string& b) {
+      if (a.size() != b.size()) return false;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i] && a[i] != '?' && b[i] != '?') return false;
+      }
+      return true;
+    };
+    std::istringstream qemu_lines(theirs);
+    for (std::string line; std::getline(qemu_lines, line);) {
+      if (line.find_first_not_of(' ') == std::string::npos || line.rfind("?", 0) == 0) continue;
+      bool found = false;
+      std::istringstream our_lines(ours);
+      for (std::string mine; !found && std::getline(our_lines, mine);)
+        found = same_line(line, mine);
+      EXPECT_TRUE(found) << "QEMU's line '" << line << "' is not on vx86's screen:\n" << ours;
+    }
   }
   std::filesystem::remove(disk);
 }
