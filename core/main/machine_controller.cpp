@@ -116,11 +116,6 @@ void MachineController::check_option_combinations() const {
   if (options_.kernel.empty() && !options_.append.empty()) {
     throw OptionError("-append: only allowed with -kernel");
   }
-  if (options_.bios.empty() && options_.kernel.empty()) {
-    throw OptionError(
-        "no firmware: give -bios FILE or boot a Linux kernel with -kernel FILE (vx86 has no "
-        "default BIOS yet)");
-  }
 }
 
 void MachineController::defer(std::function<void()> fn) {
@@ -245,15 +240,24 @@ void MachineController::create_chardevs() {
 }
 
 namespace {
+// Debian's SeaBIOS and its VGA BIOS, as QEMU uses them.
+constexpr char kDefaultBiosPath[] = "/usr/share/seabios/bios-256k.bin";
 constexpr char kVgaBiosPath[] = "/usr/share/seabios/vgabios-stdvga.bin";
 }  // namespace
 
 std::vector<uint8_t> MachineController::load_firmware() const {
-  std::ifstream in(options_.bios, std::ios::binary);
-  if (!in) throw OptionError("-bios " + options_.bios + ": cannot open file");
+  // Without -bios (and without -kernel) the pc machine boots SeaBIOS, as QEMU.
+  const std::string path = options_.bios.empty() ? kDefaultBiosPath : options_.bios;
+  std::ifstream in(path, std::ios::binary);
+  if (!in && options_.bios.empty()) {
+    throw OptionError(std::string("no firmware: ") + kDefaultBiosPath +
+                      " is missing (Debian's seabios package); give -bios FILE or boot a Linux "
+                      "kernel with -kernel FILE");
+  }
+  if (!in) throw OptionError("-bios " + path + ": cannot open file");
   std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (data.empty() || data.size() % 65536 != 0 || data.size() > (16u << 20)) {
-    throw OptionError("-bios " + options_.bios +
+    throw OptionError("-bios " + path +
                       ": firmware size must be a non-zero multiple of 64 KiB, at most 16 MiB "
                       "(it is " +
                       std::to_string(data.size()) + " bytes)");
@@ -499,7 +503,7 @@ int MachineController::run() {
   PcConfig config;
   config.ram_size = options_.ram_size;
   config.cpus = options_.smp_cpus;
-  if (!options_.bios.empty()) config.firmware = load_firmware();
+  if (!options_.bios.empty() || options_.kernel.empty()) config.firmware = load_firmware();
   if (!options_.kernel.empty()) {
     config.kernel = read_whole_file("-kernel", options_.kernel);
     KernelFormat format;

@@ -17,6 +17,7 @@
 #include "hw/intc/lapic.h"
 #include "hw/intc/msi_window.h"
 #include "hw/misc/fpu_error_port.h"
+#include "hw/misc/fw_cfg.h"
 #include "hw/misc/port92.h"
 #include "hw/misc/post_port.h"
 #include "hw/pc/kernel_image.h"
@@ -57,6 +58,7 @@ PcMachine::PcMachine(PcConfig config, Clocks& clocks, SystemControl& control)
   build_isa(config);
   build_apics_and_acpi(config);
   build_pci(config);
+  build_fw_cfg(config);
   if (!config.kernel.empty()) {
     kernel_ = std::move(config.kernel);
     initrd_modules_ = std::move(config.initrd_modules);
@@ -420,6 +422,29 @@ void PcMachine::build_pci(const PcConfig& config) {
     vga_pci_->map_ports(*system_io_);
     all_devices_.push_back(vga_pci_.get());
   }
+}
+
+// fw_cfg, as QEMU's pc machine fills it for SeaBIOS: the memory size and
+// map, the CPU count, no boot menu.
+void PcMachine::build_fw_cfg(const PcConfig& config) {
+  fw_cfg_ = std::make_unique<FwCfg>(*pci_dma_space_);
+  fw_cfg_->map(*system_io_);
+  fw_cfg_->add_u64(FwCfg::kRamSize, config.ram_size);
+  fw_cfg_->add_u16(FwCfg::kNbCpus, static_cast<uint16_t>(config.cpus));
+  fw_cfg_->add_u16(FwCfg::kMaxCpus, static_cast<uint16_t>(config.cpus));
+  fw_cfg_->add_u16(FwCfg::kBootMenu, 0);
+  // etc/e820: the RAM ranges, {u64 address, u64 length, u32 type} each.
+  std::vector<uint8_t> e820;
+  auto add_range = [&e820](uint64_t address, uint64_t length) {
+    for (unsigned i = 0; i < 8; ++i) e820.push_back(static_cast<uint8_t>(address >> (8 * i)));
+    for (unsigned i = 0; i < 8; ++i) e820.push_back(static_cast<uint8_t>(length >> (8 * i)));
+    for (unsigned i = 0; i < 4; ++i) e820.push_back(i == 0 ? 1 : 0);  // E820_RAM
+  };
+  const uint64_t below = std::min(config.ram_size, kBelow4gLimit);
+  add_range(0, below);
+  if (config.ram_size > below) add_range(k4GiB, config.ram_size - below);
+  fw_cfg_->add_file("etc/e820", std::move(e820));
+  all_devices_.push_back(fw_cfg_.get());
 }
 
 void PcMachine::key_event(uint16_t hid_usage, bool down) {

@@ -44,6 +44,7 @@ class MsiWindow;
 class Hpet;
 class VgaText;
 class VgaPci;
+class FwCfg;
 class AcpiPm;
 class ResetControl;
 class CpuLocalApic;
@@ -156,6 +157,7 @@ class PcMachine {
   void build_isa(const PcConfig& config);
   void build_apics_and_acpi(const PcConfig& config);
   void build_pci(const PcConfig& config);
+  void build_fw_cfg(const PcConfig& config);
   // Maps the framebuffer and sets its mode for a vga= kernel command line.
   std::optional<LinuxBootMemory::Framebuffer> boot_framebuffer();
   // What firmware does on PCI (there is none with -kernel): PIRQ routes,
@@ -192,6 +194,7 @@ class PcMachine {
   std::vector<std::unique_ptr<Serial16550>> serials_;
   std::unique_ptr<VgaText> vga_;
   std::unique_ptr<VgaPci> vga_pci_;
+  std::unique_ptr<FwCfg> fw_cfg_;
   std::vector<std::unique_ptr<Device>> extra_devices_;
   std::vector<Device*> all_devices_;
 
