@@ -122,6 +122,48 @@ void pop(DisasContext& s) {
   gen_write_operand(s, 0, v);
 }
 
+// PUSHA/PUSHAD: AX, CX, DX, BX, the original SP, BP, SI, DI, in that order
+// (GPR numbers 0-7). Every store is made before SP moves, so a fault leaves
+// SP as it was.
+void pusha(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const unsigned size = push_size(s);
+  const unsigned ss = stack_size(s);
+  Temp sp = gen_load_gpr(s, kRSP, ss);
+  for (unsigned reg = 0; reg < 8; ++reg) {
+    Temp at = b.new_i64();
+    b.sub_i64(at, sp, b.const_i64(size * (reg + 1)));
+    if (ss < 8) b.and_i64(at, at, b.const_i64(width_mask(ss * 8)));
+    gen_store(s, gen_linear(s, kSegSS, at), size, gen_load_gpr(s, reg, size));
+  }
+  Temp new_sp = b.new_i64();
+  b.sub_i64(new_sp, sp, b.const_i64(size * 8));
+  gen_store_gpr(s, kRSP, ss, gen_zext(s, new_sp, ss));
+}
+
+// POPA/POPAD: DI, SI, BP, (SP's slot skipped), BX, DX, CX, AX. Every load
+// is made before a register changes.
+void popa(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const unsigned size = push_size(s);
+  const unsigned ss = stack_size(s);
+  Temp sp = gen_load_gpr(s, kRSP, ss);
+  Temp values[8];
+  for (unsigned reg = 0; reg < 8; ++reg) {
+    if (reg == kRSP) continue;
+    Temp at = b.new_i64();
+    b.add_i64(at, sp, b.const_i64(size * (7 - reg)));
+    if (ss < 8) b.and_i64(at, at, b.const_i64(width_mask(ss * 8)));
+    values[reg] = gen_load(s, gen_linear(s, kSegSS, at), size);
+  }
+  for (unsigned reg = 0; reg < 8; ++reg) {
+    if (reg != kRSP) gen_store_gpr(s, reg, size, values[reg]);
+  }
+  Temp new_sp = b.new_i64();
+  b.add_i64(new_sp, sp, b.const_i64(size * 8));
+  gen_store_gpr(s, kRSP, ss, gen_zext(s, new_sp, ss));
+}
+
 void pushf(DisasContext& s) {
   tcg::IrBuilder& b = s.b;
   Temp flags = b.new_i64();
@@ -263,6 +305,12 @@ bool translate_data(DisasContext& s) {
       return true;
     case Mnemonic::kPop:
       pop(s);
+      return true;
+    case Mnemonic::kPusha:
+      pusha(s);
+      return true;
+    case Mnemonic::kPopa:
+      popa(s);
       return true;
     case Mnemonic::kPushf:
       pushf(s);

@@ -353,5 +353,54 @@ TEST_F(IntOps, RealModeShiftAndDivide) {
   EXPECT_EQ(r.exception, kExcDE);
 }
 
+// PUSHA/POPA in 16- and 32-bit code (bootloaders such as ISOLINUX use
+// PUSHAD in real mode): the eight registers in order with the original SP,
+// POPA skipping SP's slot; the operand-size prefix picks the width; invalid
+// in 64-bit mode.
+TEST_F(IntOps, PushaAndPopaIn16And32BitCode) {
+  const std::vector<uint8_t> clobber = {0x31, 0xC0, 0x31, 0xDB, 0x31, 0xC9, 0x31,
+                                        0xD2, 0x31, 0xF6, 0x31, 0xFF, 0x31, 0xED};
+  struct Case {
+    CpuMode mode;
+    bool prefix;     // 0x66 before PUSHA and POPA
+    unsigned width;  // bytes per register
+    uint64_t sp;     // the harness's initial stack pointer
+  };
+  for (const Case& c :
+       {Case{CpuMode::kReal16, false, 2, 0x7000}, Case{CpuMode::kReal16, true, 4, 0x7000},
+        Case{CpuMode::kProtected32, false, 4, CpuHarness::kStackTop},
+        Case{CpuMode::kProtected32, true, 2, CpuHarness::kStackTop}}) {
+    SCOPED_TRACE(std::to_string(c.width * 8) + "-bit PUSHA in " +
+                 (c.mode == CpuMode::kReal16 ? "real mode" : "protected mode"));
+    CpuHarness h(c.mode);
+    const uint64_t mask = c.width == 2 ? 0xFFFF : 0xFFFFFFFF;
+    for (unsigned r = 0; r < 8; ++r) {
+      if (r != kRSP) h.reg(r) = 0x01020304u * (r + 1);
+    }
+    std::vector<uint8_t> code;
+    if (c.prefix) code.push_back(0x66);
+    code.push_back(0x60);
+    code.insert(code.end(), clobber.begin(), clobber.end());
+    if (c.prefix) code.push_back(0x66);
+    code.push_back(0x61);
+    auto r = run(h, code);
+    ASSERT_TRUE(r.halted);
+    ASSERT_EQ(r.exception, -1);
+    for (unsigned reg = 0; reg < 8; ++reg) {
+      if (reg == kRSP) continue;
+      EXPECT_EQ(h.reg(reg) & mask, (0x01020304u * (reg + 1)) & mask) << "register " << reg;
+    }
+    EXPECT_EQ(h.reg(kRSP) & 0xFFFF, c.sp & 0xFFFF);
+    for (unsigned reg = 0; reg < 8; ++reg) {
+      uint32_t v = 0;
+      h.read_memory(c.sp - c.width * (reg + 1), &v, c.width);
+      const uint64_t want = reg == kRSP ? c.sp : 0x01020304u * (reg + 1);
+      EXPECT_EQ(v, want & mask) << "slot of register " << reg;
+    }
+  }
+  auto r = run(h64, {0x60});
+  EXPECT_EQ(r.exception, kExcUD);
+}
+
 }  // namespace
 }  // namespace vx86::x86::testing
