@@ -70,6 +70,16 @@ Bytes build_dsdt(const AcpiConfig& c) {
     sb.push_back(
         device(name, join({aml::name("_HID", string("ACPI0007")), aml::name("_UID", integer(i))})));
   }
+  // The i8042's keyboard and mouse ports, as QEMU's DSDT has them: firmware
+  // (SeaBIOS) enables its PS/2 keyboard only when the DSDT lists one, and
+  // Linux's i8042 driver finds the ports through them.
+  Bytes kbd_resources = resource::template_of(
+      {resource::io(0x60, 0x60, 1, 1), resource::io(0x64, 0x64, 1, 1), resource::irq_no_flags(1)});
+  Bytes mouse_resources = resource::template_of({resource::irq_no_flags(12)});
+  sb.push_back(
+      device("KBD_", join({name("_HID", eisa_id("PNP0303")), name("_CRS", kbd_resources)})));
+  sb.push_back(
+      device("MOU_", join({name("_HID", eisa_id("PNP0F13")), name("_CRS", mouse_resources)})));
   if (c.pci) {
     std::vector<Bytes> routes;
     for (uint32_t slot = 0; slot < 32; ++slot) {

@@ -5,6 +5,7 @@
 
 #include "core/options.h"
 #include "hw/acpi/acpi_pm.h"
+#include "hw/acpi/acpi_table_loader.h"
 #include "hw/acpi/acpi_tables.h"
 #include "hw/acpi/reset_control.h"
 #include "hw/char/serial_16550.h"
@@ -254,7 +255,7 @@ void PcMachine::build_apics_and_acpi(const PcConfig& config) {
   all_devices_.push_back(reset_control_.get());
 }
 
-void PcMachine::load_acpi_tables() {
+AcpiConfig PcMachine::acpi_config() const {
   AcpiConfig acpi;
   acpi.cpus = cpus_;
   acpi.ioapic_id = static_cast<uint8_t>(cpus_);
@@ -263,7 +264,11 @@ void PcMachine::load_acpi_tables() {
   acpi.s5_sleep_type = 0;
   acpi.hpet_capabilities = static_cast<uint32_t>(hpet_->read(Hpet::kRegCapabilities, 4));
   acpi.pci = pci_bus_ != nullptr;
-  AcpiTables tables = build_acpi_tables(acpi, kAcpiTablesBase);
+  return acpi;
+}
+
+void PcMachine::load_acpi_tables() {
+  AcpiTables tables = build_acpi_tables(acpi_config(), kAcpiTablesBase);
   if (tables.blob.size() > kAcpiTablesMax) throw std::length_error("ACPI tables too large");
   memory_space_->load_buffer(kAcpiTablesBase, tables.blob.data(), tables.blob.size());
 }
@@ -444,6 +449,11 @@ void PcMachine::build_fw_cfg(const PcConfig& config) {
   add_range(0, below);
   if (config.ram_size > below) add_range(k4GiB, config.ram_size - below);
   fw_cfg_->add_file("etc/e820", std::move(e820));
+  // The same ACPI tables a direct kernel boot gets, for firmware to load.
+  AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(acpi_config());
+  fw_cfg_->add_file("etc/acpi/rsdp", std::move(acpi.rsdp));
+  fw_cfg_->add_file("etc/acpi/tables", std::move(acpi.tables));
+  fw_cfg_->add_file("etc/table-loader", std::move(acpi.loader));
   all_devices_.push_back(fw_cfg_.get());
 }
 

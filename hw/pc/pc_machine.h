@@ -23,6 +23,7 @@
 #include "core/irq.h"
 #include "core/memory.h"
 #include "core/system_control.h"
+#include "hw/acpi/acpi_tables.h"
 #include "hw/isa/isa_bus.h"
 #include "hw/pc/kernel_image.h"
 
@@ -164,6 +165,7 @@ class PcMachine {
   // level-triggered ELCR bits and each function's interrupt line.
   void setup_pci_interrupts();
   void load_acpi_tables();
+  AcpiConfig acpi_config() const;
   void update_a20(bool enabled);
   void load_kernel();
 

@@ -270,11 +270,17 @@ TEST(BiosBootTest, TheDebianGuestBootsFromAnIsoThroughIsolinux) {
   EXPECT_NE(ours.find("Loading /initramfs.cpio.gz...ok"), std::string::npos) << ours;
   EXPECT_NE(ours.find("Linux version"), std::string::npos) << ours;
   EXPECT_NE(ours.find("vx86-init: shell"), std::string::npos) << ours;
+  // ACPI from fw_cfg's table loader: the RSDP where SeaBIOS put it in the F
+  // segment, and the PS/2 controller found through the DSDT, as under QEMU.
+  EXPECT_NE(ours.find("ACPI: RSDP 0x00000000000F"), std::string::npos) << ours;
+  const std::string i8042 = "i8042: PNP: PS/2 Controller [PNP0303:KBD,PNP0f13:MOU] at 0x60,0x64";
+  EXPECT_NE(ours.find(i8042), std::string::npos) << ours;
   if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
     // The bootloader's lines are the same under QEMU.
     const std::string theirs = boot_iso({"qemu-system-x86_64", "-accel", "tcg"}, iso);
     auto head = [](const std::string& text) { return text.substr(0, text.find("[    0.")); };
     EXPECT_NE(theirs.find("vx86-init: shell"), std::string::npos) << theirs;
+    EXPECT_NE(theirs.find(i8042), std::string::npos) << theirs;
     EXPECT_EQ(head(ours), head(theirs));
   }
   std::filesystem::remove_all(tree);
