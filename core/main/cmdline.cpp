@@ -34,6 +34,8 @@ const char kUsage[] =
     "Boot:\n"
     "  -bios FILE           firmware image mapped below 4 GiB and at 0xF0000 (default:\n"
     "                       Debian's SeaBIOS, /usr/share/seabios/bios-256k.bin)\n"
+    "  -boot [order=]DRIVES[,menu=on]  firmware boot order: c disk, d CD-ROM, a floppy,\n"
+    "                       n network (default cad); menu=on shows the firmware's boot menu\n"
     "  -kernel FILE         boot this Linux kernel (bzImage) or multiboot image\n"
     "  -initrd FILE         initial ram disk\n"
     "  -append CMDLINE      kernel command line\n"
@@ -110,6 +112,39 @@ const std::vector<OptDesc> kMonKeys = {
     {"mode", OptType::kString, "readline (the human monitor, default) or control (QMP)"},
     {"pretty", OptType::kBool, "control: indent the JSON"},
 };
+
+const std::vector<OptDesc> kBootKeys = {
+    {"order", OptType::kString, "boot devices in order: a (floppy), c (disk), d (CD-ROM), n"},
+    {"menu", OptType::kBool, "let the firmware offer its boot menu"},
+    {"once", OptType::kString, "boot devices for the first boot only"},
+    {"splash", OptType::kString, "splash picture"},
+    {"splash-time", OptType::kNumber, "splash time in ms"},
+    {"reboot-timeout", OptType::kNumber, "ms before a failed boot retries"},
+    {"strict", OptType::kBool, "boot only from the listed devices"},
+};
+
+// -boot: the order QEMU's pc machine takes (at most three devices).
+void parse_boot(CmdlineOptions& o, const std::string& text) {
+  auto kv = KeyValues::parse("-boot", text, "order", kBootKeys);
+  for (const char* key : {"once", "splash", "splash-time", "reboot-timeout", "strict"}) {
+    if (kv.has(key))
+      throw OptionError(std::string("-boot: parameter '") + key + "' is not available yet");
+  }
+  if (kv.has("order")) {
+    const std::string order = kv.get_string("order");
+    if (order.empty() || order.size() > 3) {
+      throw OptionError("-boot: order '" + order + "' must name one to three devices");
+    }
+    for (char c : order) {
+      if (c != 'a' && c != 'b' && c != 'c' && c != 'd' && c != 'n') {
+        throw OptionError(std::string("-boot: invalid boot device '") + c +
+                          "' (a, b: floppy; c: disk; d: CD-ROM; n: network)");
+      }
+    }
+    o.boot_order = order;
+  }
+  o.boot_menu = kv.get_bool("menu", false);
+}
 
 const std::vector<OptDesc> kAccelKeys = {
     {"accel", OptType::kString, "accelerator name"},
@@ -244,6 +279,7 @@ const std::map<std::string, OptionSpec>& option_table() {
       {"initrd", {true, [](CmdlineOptions& o, auto&, auto& a) { o.initrd = a; }}},
       {"append", {true, [](CmdlineOptions& o, auto&, auto& a) { o.append = a; }}},
       {"bios", {true, [](CmdlineOptions& o, auto&, auto& a) { o.bios = a; }}},
+      {"boot", {true, [](CmdlineOptions& o, auto&, auto& a) { parse_boot(o, a); }}},
       {"drive",
        {true, [](CmdlineOptions& o, auto&,
                  auto& a) { o.drives.push_back(KeyValues::parse("-drive", a, "", kDriveKeys)); }}},

@@ -22,6 +22,10 @@ struct CmdlineOptions {
   std::string accel = "tcg";
   std::optional<KeyValues> accel_opts;
   std::string kernel, initrd, append, bios;
+  // -boot [order=]DRIVES[,menu=on|off]: QEMU's letters (a floppy, c disk,
+  // d CD-ROM, n network), at most three; QEMU's pc default is "cad".
+  std::string boot_order = "cad";
+  bool boot_menu = false;
   std::vector<KeyValues> drives;
   std::vector<KeyValues> devices;
   std::vector<KeyValues> netdevs;  // -netdev TYPE,id=ID,...

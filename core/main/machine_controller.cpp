@@ -531,6 +531,8 @@ int MachineController::run() {
   }
   config.serials = serial_backends_;
   config.vga = options_.vga.value_or(!options_.no_defaults);
+  config.boot_order = options_.boot_order;
+  config.boot_menu = options_.boot_menu;
   // A firmware boot gets the VGA BIOS QEMU gives its std VGA, where Debian
   // installs it (a direct kernel boot sets its modes without one).
   if (config.vga && options_.kernel.empty()) {

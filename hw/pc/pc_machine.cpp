@@ -163,6 +163,31 @@ void PcMachine::build_isa(const PcConfig& config) {
   rtc_->set_cmos(0x5f, static_cast<uint8_t>(config.cpus - 1));
   // Equipment byte: math coprocessor present, VGA/EGA display.
   rtc_->set_cmos(0x14, 0x06);
+  // Boot order as QEMU records it for SeaBIOS: a nibble per device (1
+  // floppy, 2 disk, 3 CD-ROM, 4 network), the first two in 0x3D, the third
+  // in 0x38's high nibble (its bit 0 would skip the floppy signature check).
+  uint8_t boot[3] = {0, 0, 0};
+  for (std::size_t i = 0; i < config.boot_order.size() && i < 3; ++i) {
+    switch (config.boot_order[i]) {
+      case 'a':
+      case 'b':
+        boot[i] = 1;
+        break;
+      case 'c':
+        boot[i] = 2;
+        break;
+      case 'd':
+        boot[i] = 3;
+        break;
+      case 'n':
+        boot[i] = 4;
+        break;
+      default:
+        break;
+    }
+  }
+  rtc_->set_cmos(0x3D, static_cast<uint8_t>(boot[1] << 4 | boot[0]));
+  rtc_->set_cmos(0x38, static_cast<uint8_t>(boot[2] << 4));
 
   a20_from_i8042_.set_handler([this](bool level) {
     a20_i8042_ = level;
@@ -437,7 +462,7 @@ void PcMachine::build_fw_cfg(const PcConfig& config) {
   fw_cfg_->add_u64(FwCfg::kRamSize, config.ram_size);
   fw_cfg_->add_u16(FwCfg::kNbCpus, static_cast<uint16_t>(config.cpus));
   fw_cfg_->add_u16(FwCfg::kMaxCpus, static_cast<uint16_t>(config.cpus));
-  fw_cfg_->add_u16(FwCfg::kBootMenu, 0);
+  fw_cfg_->add_u16(FwCfg::kBootMenu, config.boot_menu ? 1 : 0);
   // etc/e820: the RAM ranges, {u64 address, u64 length, u32 type} each.
   std::vector<uint8_t> e820;
   auto add_range = [&e820](uint64_t address, uint64_t length) {

@@ -72,6 +72,9 @@ struct PcConfig {
   // The VGA's option ROM (a VGA BIOS such as SeaBIOS's vgabios-stdvga.bin),
   // in its expansion ROM BAR for firmware to run; empty: none.
   std::vector<uint8_t> vga_rom;
+  // The firmware's boot order (QEMU's -boot letters) and boot menu.
+  std::string boot_order = "cad";
+  bool boot_menu = false;
   // COM1..COM4 backends; fewer entries mean fewer ports.
   std::vector<Chardev*> serials;
   std::function<Chardev*(const std::string& id)> find_chardev;

@@ -109,6 +109,49 @@ TEST(BiosBootTest, SeabiosIsTheDefaultFirmware) {
   std::filesystem::remove(serial);
 }
 
+// A CD whose El Torito boot image (no emulation) is the same boot sector.
+std::string make_boot_cd() {
+  const std::filesystem::path tree = temp_path("cd-tree");
+  const std::string iso = temp_path("boot.iso");
+  std::filesystem::remove_all(tree);
+  std::filesystem::create_directories(tree);
+  std::filesystem::copy_file(std::string(VX86_GUEST_DIR) + "/mbr.bin", tree / "mbr.bin");
+  CommandResult made =
+      run_command({"xorriso", "-as", "mkisofs", "-quiet", "-o", iso, "-b", "mbr.bin",
+                   "-no-emul-boot", "-boot-load-size", "1", tree.string()});
+  EXPECT_EQ(made.status, 0) << made.err;
+  std::filesystem::remove_all(tree);
+  return iso;
+}
+
+// -boot picks between the disk and the CD-ROM as under QEMU (QEMU's order
+// "cad" by default: the disk first); the boot sector says which drive
+// number the BIOS gave it (0x80: the first disk, 0xe0: SeaBIOS's CD-ROM).
+TEST(BiosBootTest, BootOrderPicksTheDiskOrTheCdrom) {
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  if (run_command({"sh", "-c", "command -v xorriso"}).status != 0) {
+    GTEST_SKIP() << "no xorriso (scripts/install-deps.sh installs it)";
+  }
+  const std::string disk = make_raw_disk(), cd = make_boot_cd();
+  const std::vector<std::string> drives = {"-drive", "file=" + disk + ",format=raw,if=ide",
+                                           "-cdrom", cd};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), drives.begin(), drives.end());
+    return extra;
+  };
+  const std::string from_disk = "vx86-mbr: booted by the BIOS from drive 0x80\n";
+  const std::string from_cd = "vx86-mbr: booted by the BIOS from drive 0xe0\n";
+  EXPECT_EQ(boot({VX86_BINARY}, with({})).serial, from_disk);
+  EXPECT_EQ(boot({VX86_BINARY}, with({"-boot", "d"})).serial, from_cd);
+  EXPECT_EQ(boot({VX86_BINARY}, with({"-boot", "order=dc,menu=off"})).serial, from_cd);
+  EXPECT_EQ(boot({VX86_BINARY}, with({"-boot", "order=cd"})).serial, from_disk);
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
+    EXPECT_EQ(boot({"qemu-system-x86_64", "-accel", "tcg"}, with({"-boot", "d"})).serial, from_cd);
+  }
+  std::filesystem::remove(disk);
+  std::filesystem::remove(cd);
+}
+
 TEST(BiosBootTest, SeabiosBootsAQcow2ImageOnIde) {
   if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
   const std::string raw = make_raw_disk(), qcow2 = temp_path("disk.qcow2");

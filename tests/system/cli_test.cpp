@@ -237,6 +237,9 @@ TEST(CliTest, KvmProblemsAreExplained) {
 
 TEST(CliTest, FirmwareProblemsAreExplained) {
   expect_one_line_error(vx86({"-bios", "/nonexistent/bios.bin"}), "cannot open");
+  expect_one_line_error(vx86({"-boot", "x"}), "-boot: invalid boot device 'x'");
+  expect_one_line_error(vx86({"-boot", "order=cdan"}), "must name one to three devices");
+  expect_one_line_error(vx86({"-boot", "once=d"}), "-boot: parameter 'once' is not available yet");
   std::string path = ::testing::TempDir() + "/short.bin";
   std::ofstream(path) << "not a firmware";
   expect_one_line_error(vx86({"-bios", path}), "multiple of 64 KiB");
