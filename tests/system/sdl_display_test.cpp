@@ -17,6 +17,7 @@
 #include "tests/system/debian_guest.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/screen_text.h"
+#include "tests/system/screen_wait.h"
 
 namespace vx86::test {
 namespace {
@@ -168,14 +169,7 @@ TEST(SdlDisplayTest, WindowShowsTheConsoleAndTakesTheKeyboard) {
   // Up to the shell's banner on the VGA console (init's last line comes a
   // moment before the shell reads the terminal).
   const std::string dump = base + ".ppm";
-  std::string text;
-  for (int i = 0; i < 240 && text.find("BusyBox") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(500ms);
-    ASSERT_EQ(qmp.execute("screendump", {{"filename", dump}}), Json::parse(R"({"return": {}})"));
-    auto picture = read_ppm(dump);
-    ASSERT_TRUE(picture);
-    text = read_text(*picture, *font);
-  }
+  const std::string text = wait_for_screen_text(qmp, *font, dump, "BusyBox");
   ASSERT_NE(text.find("BusyBox"), std::string::npos) << text;
 
   // Keys typed into the window run a command in the guest's shell.

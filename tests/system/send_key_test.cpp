@@ -14,6 +14,7 @@
 #include "tests/system/debian_guest.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/screen_text.h"
+#include "tests/system/screen_wait.h"
 #include "ui/psf_font.h"
 
 namespace vx86::test {
@@ -66,14 +67,7 @@ TEST(SendKeyTest, KeysFromQmpAndTheMonitorRunACommandInTheGuest) {
   ASSERT_EQ(qmp.execute("qmp_capabilities"), Json::parse(R"({"return": {}})"));
 
   // Up to the shell's banner on the VGA console, where the keyboard types.
-  std::string text;
-  for (int i = 0; i < 240 && text.find("BusyBox") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(500ms);
-    ASSERT_EQ(qmp.execute("screendump", {{"filename", dump}}), Json::parse(R"({"return": {}})"));
-    auto picture = read_ppm(dump);
-    ASSERT_TRUE(picture);
-    text = read_text(*picture, *font);
-  }
+  const std::string text = wait_for_screen_text(qmp, *font, dump, "BusyBox");
   ASSERT_NE(text.find("BusyBox"), std::string::npos) << text;
 
   // The command, key by key over QMP (held 20 ms each), Return from HMP.
