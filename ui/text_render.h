@@ -8,17 +8,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/rgb_image.h"
 #include "core/text_screen.h"
 #include "ui/psf_font.h"
 
 namespace vx86 {
-
-struct RgbImage {
-  int width = 0;
-  int height = 0;
-  std::vector<uint32_t> pixels;  // 0xRRGGBB, row after row
-  uint32_t at(int x, int y) const { return pixels[static_cast<std::size_t>(y * width + x)]; }
-};
 
 // The colour of attribute colour index 0-15 (the VGA's default palette).
 uint32_t vga_text_colour(int index);

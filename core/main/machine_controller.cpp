@@ -22,8 +22,8 @@
 #include "core/main/drives.h"
 #include "core/main/netdevs.h"
 #include "hw/device_registry.h"
+#include "hw/display/vga.h"
 #include "hw/display/vga_pci.h"
-#include "hw/display/vga_text.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
@@ -405,7 +405,7 @@ void MachineController::create_cpus() {
 
 void MachineController::create_display() {
   if (options_.display != "sdl") return;
-  VgaText* vga = machine_->vga();
+  Vga* vga = machine_->vga();
   if (!vga) throw OptionError("-display sdl: there is nothing to show with -vga none");
   SdlDisplay::Callbacks callbacks;
   callbacks.screen = [vga] {
@@ -733,16 +733,19 @@ AddressSpace& MachineController::memory() {
 }
 
 bool MachineController::graphics_picture(RgbImage* picture) {
-  VgaPci* pci = machine_ ? machine_->vga_pci() : nullptr;
-  if (!pci) return false;
+  if (!machine_) return false;
+  VgaPci* pci = machine_->vga_pci();
+  Vga* vga = machine_->vga();
   DeviceLockGuard lock;
-  if (!pci->mode().active()) return false;
-  *picture = render_framebuffer(pci->framebuffer(), VgaPci::kFramebufferSize, pci->mode());
-  return true;
+  if (pci && pci->mode().active()) {
+    *picture = render_framebuffer(pci->framebuffer(), VgaPci::kFramebufferSize, pci->mode());
+    return true;
+  }
+  return vga && vga->graphics_picture(picture);
 }
 
 std::string MachineController::screendump(const std::string& filename) {
-  VgaText* vga = machine_ ? machine_->vga() : nullptr;
+  Vga* vga = machine_ ? machine_->vga() : nullptr;
   if (!vga) return "There is no console to take a screendump from";
   std::string error;
   if (RgbImage picture; graphics_picture(&picture)) {

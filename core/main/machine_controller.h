@@ -68,7 +68,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string describe_block() override;
   Json query_block() override;
   Json query_pci() override;
-  // The framebuffer's picture while the VGA is in a graphics mode.
+  // The picture while the VGA is in a graphics mode (VBE or legacy VGA).
   bool graphics_picture(RgbImage* picture);
   bool set_link(const std::string& name, bool up) override;
   std::string host_forward(bool add, const std::string& netdev, const std::string& rule) override;

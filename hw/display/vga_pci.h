@@ -2,7 +2,7 @@
 // class, at 00:02.0, with a 16 MiB linear framebuffer in BAR 0 and the Bochs
 // VBE ("DISPI") registers at ports 0x1CE/0x1CF and in BAR 2 (MMIO at 0x500,
 // as QEMU), through which a guest sets graphics modes itself (bochs-drm,
-// hobby kernels). The legacy VGA (text mode, ports) is VgaText. For a direct
+// hobby kernels). The legacy VGA (text mode, ports) is Vga. For a direct
 // kernel boot with vga=MODE, vx86 plays the VESA BIOS instead: it maps BAR 0
 // where SeaBIOS does, sets the mode through the same registers and tells
 // Linux through screen_info, so its vesafb and fbcon draw there.
@@ -61,7 +61,7 @@ class VgaPci : public PciDevice {
   void firmware_map();
   // Sets a mode through the DISPI registers, as a VESA BIOS does.
   void set_mode(const FramebufferFormat& format);
-  // The mode being scanned out; inactive: the text mode of VgaText.
+  // The mode being scanned out; inactive: the text mode of Vga.
   const FramebufferFormat& mode() const { return mode_; }
   const uint8_t* framebuffer() const;
   uint64_t framebuffer_address() const { return bar_address(0); }

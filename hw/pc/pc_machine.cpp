@@ -10,7 +10,7 @@
 #include "hw/acpi/reset_control.h"
 #include "hw/char/serial_16550.h"
 #include "hw/display/vga_pci.h"
-#include "hw/display/vga_text.h"
+#include "hw/display/vga.h"
 #include "hw/input/i8042.h"
 #include "hw/input/ps2_mouse.h"
 #include "hw/intc/i8259.h"
@@ -206,7 +206,7 @@ void PcMachine::build_isa(const PcConfig& config) {
   fpu_error_ = std::make_unique<FpuErrorPort>(isa_.irqs[13]);
   fpu_error_->map(*system_io_);
   if (config.vga) {
-    vga_ = std::make_unique<VgaText>();
+    vga_ = std::make_unique<Vga>();
     vga_->map(*system_memory_, *system_io_);
   }
 

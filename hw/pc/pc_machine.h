@@ -43,7 +43,7 @@ class LocalApic;
 class IoApic;
 class MsiWindow;
 class Hpet;
-class VgaText;
+class Vga;
 class VgaPci;
 class FwCfg;
 class AcpiPm;
@@ -115,7 +115,7 @@ class PcMachine {
   IoApic& ioapic();
   IsaBus& isa_bus() { return isa_; }
   // The VGA, or null with -vga none.
-  VgaText* vga() { return vga_.get(); }
+  Vga* vga() { return vga_.get(); }
   // The VGA's PCI function with the linear framebuffer (null with -vga none).
   VgaPci* vga_pci() { return vga_pci_.get(); }
   // A key of the PS/2 keyboard went down or up (a USB HID usage). Call with
@@ -197,7 +197,7 @@ class PcMachine {
   std::unique_ptr<PostPort> post_port_;
   std::unique_ptr<FpuErrorPort> fpu_error_;
   std::vector<std::unique_ptr<Serial16550>> serials_;
-  std::unique_ptr<VgaText> vga_;
+  std::unique_ptr<Vga> vga_;
   std::unique_ptr<VgaPci> vga_pci_;
   std::unique_ptr<FwCfg> fw_cfg_;
   std::vector<std::unique_ptr<Device>> extra_devices_;

@@ -30,26 +30,7 @@ halt:
         hlt
         jmp     halt
 
-puts:
-        lodsb
-        test    %al, %al
-        jz      1f
-        call    putc
-        jmp     puts
-1:      ret
-
-put_hex_digit:
-        and     $0x0f, %al
-        add     $'0', %al
-        cmp     $'9', %al
-        jbe     putc
-        add     $('a' - '9' - 1), %al
-putc:
-        push    %dx
-        mov     $0x3f8, %dx
-        out     %al, %dx
-        pop     %dx
-        ret
+        .include "com1.inc"
 
 message:
         .asciz  "vx86-mbr: booted by the BIOS from drive 0x"

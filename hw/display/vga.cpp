@@ -1,0 +1,261 @@
+#include "hw/display/vga.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "hw/display/vga_graphics.h"
+
+namespace vx86 {
+
+namespace {
+
+using R = VgaRegisters;
+
+constexpr uint8_t kCursorOff = 0x20;
+
+// Input status 1: display disabled (bit 0) and vertical retrace (bit 3).
+constexpr uint8_t kStatusDisplayDisabled = 0x01;
+constexpr uint8_t kStatusVerticalRetrace = 0x08;
+
+// Mode 3 as a VGA BIOS sets it (IBM's register tables): colour, 80x25 cells
+// of 9x16 pixels at 0xB8000 in odd/even mode, the cursor on lines 14-15.
+constexpr uint8_t kMiscOutputMode3 = 0x67;
+constexpr std::array<uint8_t, 0x19> kCrtcMode3 = {
+    0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0e, 0x0f, 0x00,
+    0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff};
+constexpr std::array<uint8_t, 5> kSequencerMode3 = {0x03, 0x00, 0x03, 0x00, 0x02};
+constexpr std::array<uint8_t, 9> kGraphicsMode3 = {0x00, 0x00, 0x00, 0x00, 0x00,
+                                                   0x10, 0x0e, 0x00, 0xff};
+constexpr std::array<uint8_t, 0x15> kAttributeMode3 = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14,
+                                                       0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d,
+                                                       0x3e, 0x3f, 0x0c, 0x00, 0x0f, 0x08, 0x00};
+
+}  // namespace
+
+Vga::Vga()
+    : Device("vga"), text_(MemoryRegion::ram("vga-text", kTextSize)), planes_(text_->host_ptr()) {
+  ports_ = MemoryRegion::io("vga-ports", 0x20, this, {1, 1, false});
+  window_ = MemoryRegion::io("vga-lowmem", kWindowSize, &window_ops_, {1, 1, false});
+  reset();
+}
+
+Vga::~Vga() {
+  for (MemoryRegion* r : {text_.get(), window_.get(), ports_.get()}) {
+    if (r->parent()) r->parent()->remove_subregion(r);
+  }
+}
+
+void Vga::map(MemoryRegion& memory, MemoryRegion& io) {
+  // Over the RAM a PC has below 1 MiB, as the chipset decodes 0xA0000-0xBFFFF
+  // to the VGA; the text RAM over the window while it is plain.
+  memory.add_subregion(kWindowBase, window_.get(), 1);
+  memory.add_subregion(kTextBase, text_.get(), 2);
+  io.add_subregion(kPortBase, ports_.get());
+  update_text_window();
+}
+
+void Vga::reset() {
+  regs_.crtc = kCrtcMode3;
+  regs_.sequencer = kSequencerMode3;
+  regs_.graphics = kGraphicsMode3;
+  regs_.attribute = kAttributeMode3;
+  regs_.misc_output = kMiscOutputMode3;
+  regs_.dac.fill(0);
+  crtc_index_ = sequencer_index_ = graphics_index_ = attribute_index_ = 0;
+  attribute_expects_index_ = true;
+  dac_read_index_ = dac_write_index_ = dac_component_ = 0;
+  dac_mask_ = 0xff;
+  planes_.clear();
+  // A blank screen: spaces, light grey on black.
+  uint16_t* cells = reinterpret_cast<uint16_t*>(text_->host_ptr());
+  std::fill_n(cells, kTextSize / 2, uint16_t{0x0720});
+  update_text_window();
+}
+
+void Vga::update_text_window() {
+  const bool plain = VgaPlanes::text_window_is_plain(regs_);
+  if (text_->enabled() != plain) text_->set_enabled(plain);
+}
+
+TextScreen Vga::screen() const {
+  TextScreen s;
+  s.columns = kColumns;
+  s.rows = kRows;
+  const auto* vram = reinterpret_cast<const uint16_t*>(text_->host_ptr());
+  const unsigned cells_in_vram = kTextSize / 2;
+  const auto& crtc = regs_.crtc;
+  const unsigned start = (crtc[R::kCrtcStartHigh] << 8 | crtc[R::kCrtcStartLow]) % cells_in_vram;
+  s.cells.resize(kColumns * kRows);
+  for (unsigned i = 0; i < s.cells.size(); ++i) s.cells[i] = vram[(start + i) % cells_in_vram];
+  const unsigned cursor = crtc[R::kCrtcCursorHigh] << 8 | crtc[R::kCrtcCursorLow];
+  const unsigned offset = (cursor - start) % cells_in_vram;
+  s.cursor_visible =
+      !(crtc[R::kCrtcCursorStart] & kCursorOff) && offset < static_cast<unsigned>(kColumns * kRows);
+  s.cursor_column = static_cast<int>(offset % kColumns);
+  s.cursor_row = static_cast<int>(offset / kColumns % kRows);
+  s.cursor_start = crtc[R::kCrtcCursorStart] & 0x1f;
+  s.cursor_end = crtc[R::kCrtcCursorEnd] & 0x1f;
+  return s;
+}
+
+bool Vga::graphics_picture(RgbImage* picture) const {
+  if (!regs_.graphics_mode()) return false;
+  *picture = render_vga_graphics(regs_, planes_);
+  return true;
+}
+
+uint64_t Vga::read(uint64_t offset, unsigned) {
+  return read_port(static_cast<uint16_t>(kPortBase + offset));
+}
+
+void Vga::write(uint64_t offset, uint64_t value, unsigned) {
+  write_port(static_cast<uint16_t>(kPortBase + offset), static_cast<uint8_t>(value));
+}
+
+uint64_t Vga::WindowOps::read(uint64_t offset, unsigned) {
+  const VgaRegisters& regs = vga_.regs_;
+  const uint64_t address = kWindowBase + offset;
+  if (address < regs.window_base() || address >= regs.window_base() + regs.window_size()) {
+    return 0xff;  // outside the window the memory map select picks
+  }
+  return vga_.planes_.cpu_read(regs, static_cast<uint32_t>(address - regs.window_base()));
+}
+
+void Vga::WindowOps::write(uint64_t offset, uint64_t value, unsigned) {
+  const VgaRegisters& regs = vga_.regs_;
+  const uint64_t address = kWindowBase + offset;
+  if (address < regs.window_base() || address >= regs.window_base() + regs.window_size()) return;
+  vga_.planes_.cpu_write(regs, static_cast<uint32_t>(address - regs.window_base()),
+                         static_cast<uint8_t>(value));
+}
+
+uint8_t Vga::read_port(uint16_t port) {
+  switch (port) {
+    case 0x3C0:
+      return attribute_index_;
+    case 0x3C1:
+      return attribute_index_ < regs_.attribute.size() ? regs_.attribute[attribute_index_] : 0;
+    case 0x3C4:
+      return sequencer_index_;
+    case 0x3C5:
+      return sequencer_index_ < regs_.sequencer.size() ? regs_.sequencer[sequencer_index_] : 0;
+    case 0x3C6:
+      return dac_mask_;
+    case 0x3C7:
+      return 0x03;  // DAC state: reading
+    case 0x3C8:
+      return dac_write_index_;
+    case 0x3C9: {
+      const uint8_t v = regs_.dac[dac_read_index_ * 3 + dac_component_];
+      if (++dac_component_ == 3) {
+        dac_component_ = 0;
+        ++dac_read_index_;
+      }
+      return v;
+    }
+    case 0x3CC:
+      return regs_.misc_output;
+    case 0x3CE:
+      return graphics_index_;
+    case 0x3CF:
+      return graphics_index_ < regs_.graphics.size() ? regs_.graphics[graphics_index_] : 0;
+    case 0x3D4:
+      return crtc_index_;
+    case 0x3D5:
+      return crtc_index_ < regs_.crtc.size() ? regs_.crtc[crtc_index_] : 0;
+    case 0x3DA:
+      // Reading resets the attribute controller's flip-flop; retrace and
+      // display-enable toggle so that polling loops finish.
+      attribute_expects_index_ = true;
+      status_toggle_ ^= kStatusDisplayDisabled | kStatusVerticalRetrace;
+      return status_toggle_;
+    default:
+      return 0xff;
+  }
+}
+
+void Vga::write_port(uint16_t port, uint8_t value) {
+  switch (port) {
+    case 0x3C0:
+      if (attribute_expects_index_) {
+        attribute_index_ = value & 0x3f;
+      } else if ((attribute_index_ & 0x1f) < regs_.attribute.size()) {
+        regs_.attribute[attribute_index_ & 0x1f] = value;
+      }
+      attribute_expects_index_ = !attribute_expects_index_;
+      return;
+    case 0x3C2:
+      regs_.misc_output = value;
+      return;
+    case 0x3C4:
+      sequencer_index_ = value;
+      return;
+    case 0x3C5:
+      if (sequencer_index_ < regs_.sequencer.size()) {
+        regs_.sequencer[sequencer_index_] = value;
+        update_text_window();
+      }
+      return;
+    case 0x3C6:
+      dac_mask_ = value;
+      return;
+    case 0x3C7:
+      dac_read_index_ = value;
+      dac_component_ = 0;
+      return;
+    case 0x3C8:
+      dac_write_index_ = value;
+      dac_component_ = 0;
+      return;
+    case 0x3C9:
+      regs_.dac[dac_write_index_ * 3 + dac_component_] = value & 0x3f;
+      if (++dac_component_ == 3) {
+        dac_component_ = 0;
+        ++dac_write_index_;
+      }
+      return;
+    case 0x3CE:
+      graphics_index_ = value;
+      return;
+    case 0x3CF:
+      if (graphics_index_ < regs_.graphics.size()) {
+        regs_.graphics[graphics_index_] = value;
+        update_text_window();
+      }
+      return;
+    case 0x3D4:
+      crtc_index_ = value;
+      return;
+    case 0x3D5:
+      if (crtc_index_ < regs_.crtc.size()) regs_.crtc[crtc_index_] = value;
+      return;
+    default:
+      return;
+  }
+}
+
+void Vga::visit_state(StateVisitor& v) {
+  v.begin("vga");
+  v.bytes("text", text_->host_ptr(), kTextSize);
+  v.bytes("planes", planes_.store().data(), planes_.store().size());
+  v.field("latch", planes_.latch());
+  v.field("crtc", regs_.crtc);
+  v.field("sequencer", regs_.sequencer);
+  v.field("graphics", regs_.graphics);
+  v.field("attribute", regs_.attribute);
+  v.field("dac", regs_.dac);
+  v.field("misc_output", regs_.misc_output);
+  v.field("crtc_index", crtc_index_);
+  v.field("sequencer_index", sequencer_index_);
+  v.field("graphics_index", graphics_index_);
+  v.field("attribute_index", attribute_index_);
+  v.field("attribute_expects_index", attribute_expects_index_);
+  v.field("dac_read_index", dac_read_index_);
+  v.field("dac_write_index", dac_write_index_);
+  v.field("dac_component", dac_component_);
+  v.field("dac_mask", dac_mask_);
+  v.end();
+  update_text_window();
+}
+
+}  // namespace vx86

@@ -1,0 +1,81 @@
+// The legacy VGA of a PC: its registers at ports 0x3C0-0x3DF (misc output,
+// sequencer, CRT controller, graphics controller, attribute controller, DAC,
+// input status 1 with retrace toggling), its 256 KiB of planar memory behind
+// the window at 0xA0000-0xBFFFF (VgaPlanes: chain 4, odd/even, the planar
+// read and write modes), and what it shows: in text mode the 80x25 cells of
+// the window at 0xB8000 from the CRTC's start address with its cursor, in a
+// graphics mode the picture of render_vga_graphics.
+//
+// It starts in mode 3 as a BIOS leaves it (a direct kernel boot has no BIOS).
+// While the registers map the text window as mode 3 does, that window is RAM
+// mapped over the MMIO window, so text output costs no device access (and
+// KVM maps it); the planes' text bytes are that RAM in every mode.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "core/device.h"
+#include "core/memory.h"
+#include "core/rgb_image.h"
+#include "core/text_screen.h"
+#include "hw/display/vga_planes.h"
+#include "hw/display/vga_registers.h"
+
+namespace vx86 {
+
+class Vga : public Device, public IoOps {
+ public:
+  static constexpr uint64_t kWindowBase = 0xA0000;
+  static constexpr uint64_t kWindowSize = 0x20000;
+  static constexpr uint64_t kTextBase = 0xB8000;
+  static constexpr uint64_t kTextSize = VgaPlanes::kTextWindowSize;
+  static constexpr uint64_t kPortBase = 0x3C0;  // 0x3C0-0x3DF
+  static constexpr int kColumns = 80;
+  static constexpr int kRows = 25;
+
+  Vga();
+  ~Vga() override;
+
+  // Maps the memory window into memory and the registers into I/O space.
+  void map(MemoryRegion& memory, MemoryRegion& io);
+  // A snapshot of the text screen from the start address on (device lock held).
+  TextScreen screen() const;
+  // In a graphics mode: its picture (device lock held); false in text mode.
+  bool graphics_picture(RgbImage* picture) const;
+
+  uint64_t read(uint64_t offset, unsigned size) override;
+  void write(uint64_t offset, uint64_t value, unsigned size) override;
+  void reset() override;
+  void visit_state(StateVisitor& v) override;
+
+ private:
+  // The memory window's accesses (the MMIO region under the text RAM).
+  class WindowOps : public IoOps {
+   public:
+    explicit WindowOps(Vga& vga) : vga_(vga) {}
+    uint64_t read(uint64_t offset, unsigned size) override;
+    void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+   private:
+    Vga& vga_;
+  };
+
+  uint8_t read_port(uint16_t port);
+  void write_port(uint16_t port, uint8_t value);
+  // Maps the text RAM while the registers give mode 3's plain text window.
+  void update_text_window();
+
+  std::unique_ptr<MemoryRegion> text_;
+  std::unique_ptr<MemoryRegion> ports_;
+  WindowOps window_ops_{*this};
+  std::unique_ptr<MemoryRegion> window_;
+  VgaRegisters regs_;
+  VgaPlanes planes_;
+  uint8_t crtc_index_ = 0, sequencer_index_ = 0, graphics_index_ = 0, attribute_index_ = 0;
+  bool attribute_expects_index_ = true;  // the 0x3C0 flip-flop, reset by reading 0x3DA
+  uint8_t dac_read_index_ = 0, dac_write_index_ = 0, dac_component_ = 0, dac_mask_ = 0;
+  uint8_t status_toggle_ = 0;
+};
+
+}  // namespace vx86

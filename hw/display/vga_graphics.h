@@ -1,0 +1,21 @@
+// The picture a VGA scans out in its graphics modes, from the registers and
+// the planes: 16 colours from four planes (modes 0Dh-12h), CGA's 4 colours
+// from interleaved banks (modes 04h/05h), 256 colours from chained or
+// unchained planes (mode 13h, "mode X"), through the attribute controller's
+// palette and the DAC. The picture is the displayed resolution, as QEMU's
+// screendump gives it: the horizontal display end times 8 pixels (doubled
+// when the sequencer halves the dot clock) by the vertical display end, with
+// 256-colour pixels two wide and rows repeated per the maximum scan line and
+// double scanning; the CRTC's start address, offset, line compare and CGA
+// address mapping (mode control bits 0-1) apply.
+#pragma once
+
+#include "core/rgb_image.h"
+#include "hw/display/vga_planes.h"
+#include "hw/display/vga_registers.h"
+
+namespace vx86 {
+
+RgbImage render_vga_graphics(const VgaRegisters& regs, const VgaPlanes& planes);
+
+}  // namespace vx86
