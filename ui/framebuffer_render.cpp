@@ -11,8 +11,8 @@ uint32_t widen(uint32_t value, unsigned bits) {
 
 }  // namespace
 
-RgbImage render_framebuffer(const uint8_t* data, std::size_t size,
-                            const FramebufferFormat& format) {
+RgbImage render_framebuffer(const uint8_t* data, std::size_t size, const FramebufferFormat& format,
+                            const std::array<uint32_t, 256>& palette) {
   RgbImage image;
   image.width = static_cast<int>(format.width);
   image.height = static_cast<int>(format.height);
@@ -24,6 +24,10 @@ RgbImage render_framebuffer(const uint8_t* data, std::size_t size,
     const uint8_t* p = data + row;
     uint32_t* out = &image.pixels[static_cast<std::size_t>(y) * format.width];
     for (unsigned x = 0; x < format.width; ++x, p += bytes) {
+      if (bytes == 1) {
+        out[x] = palette[p[0]];
+        continue;
+      }
       if (bytes >= 3) {
         out[x] = static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[1]) << 8 | p[0];
         continue;

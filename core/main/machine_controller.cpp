@@ -738,7 +738,8 @@ bool MachineController::graphics_picture(RgbImage* picture) {
   Vga* vga = machine_->vga();
   DeviceLockGuard lock;
   if (pci && pci->mode().active()) {
-    *picture = render_framebuffer(pci->framebuffer(), VgaPci::kFramebufferSize, pci->mode());
+    *picture = render_framebuffer(pci->framebuffer(), VgaPci::kFramebufferSize, pci->mode(),
+                                  vga ? vga->palette() : std::array<uint32_t, 256>{});
     return true;
   }
   return vga && vga->graphics_picture(picture);

@@ -112,7 +112,16 @@ void Vga::write(uint64_t offset, uint64_t value, unsigned) {
   write_port(static_cast<uint16_t>(kPortBase + offset), static_cast<uint8_t>(value));
 }
 
+std::array<uint32_t, 256> Vga::palette() const {
+  std::array<uint32_t, 256> colours{};
+  for (unsigned i = 0; i < colours.size(); ++i) colours[i] = vga_dac_colour(regs_, i);
+  return colours;
+}
+
 uint64_t Vga::WindowOps::read(uint64_t offset, unsigned) {
+  if (vga_.vbe_ && offset < 0x10000) {
+    if (const uint8_t* byte = vga_.vbe_->banked_byte(static_cast<uint32_t>(offset))) return *byte;
+  }
   const VgaRegisters& regs = vga_.regs_;
   const uint64_t address = kWindowBase + offset;
   if (address < regs.window_base() || address >= regs.window_base() + regs.window_size()) {
@@ -122,6 +131,12 @@ uint64_t Vga::WindowOps::read(uint64_t offset, unsigned) {
 }
 
 void Vga::WindowOps::write(uint64_t offset, uint64_t value, unsigned) {
+  if (vga_.vbe_ && offset < 0x10000) {
+    if (uint8_t* byte = vga_.vbe_->banked_byte(static_cast<uint32_t>(offset))) {
+      *byte = static_cast<uint8_t>(value);
+      return;
+    }
+  }
   const VgaRegisters& regs = vga_.regs_;
   const uint64_t address = kWindowBase + offset;
   if (address < regs.window_base() || address >= regs.window_base() + regs.window_size()) return;

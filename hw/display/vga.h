@@ -12,6 +12,7 @@
 // KVM maps it); the planes' text bytes are that RAM in every mode.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -23,6 +24,16 @@
 #include "hw/display/vga_registers.h"
 
 namespace vx86 {
+
+// The VBE banked window: while a VBE mode is on, the 64 KiB at 0xA0000 show
+// a bank of the linear framebuffer instead of the planes (VgaPci).
+class VbeBankedWindow {
+ public:
+  virtual ~VbeBankedWindow() = default;
+  // The framebuffer byte at `offset` into the window, or nullptr while no
+  // VBE mode is on.
+  virtual uint8_t* banked_byte(uint32_t offset) = 0;
+};
 
 class Vga : public Device, public IoOps {
  public:
@@ -43,6 +54,10 @@ class Vga : public Device, public IoOps {
   TextScreen screen() const;
   // In a graphics mode: its picture (device lock held); false in text mode.
   bool graphics_picture(RgbImage* picture) const;
+  // The DAC's 256 colours as 0xRRGGBB (for the VBE palette modes).
+  std::array<uint32_t, 256> palette() const;
+  // Where the window goes while a VBE mode is on.
+  void set_vbe_window(VbeBankedWindow* vbe) { vbe_ = vbe; }
 
   uint64_t read(uint64_t offset, unsigned size) override;
   void write(uint64_t offset, uint64_t value, unsigned size) override;
@@ -72,6 +87,7 @@ class Vga : public Device, public IoOps {
   std::unique_ptr<MemoryRegion> window_;
   VgaRegisters regs_;
   VgaPlanes planes_;
+  VbeBankedWindow* vbe_ = nullptr;
   uint8_t crtc_index_ = 0, sequencer_index_ = 0, graphics_index_ = 0, attribute_index_ = 0;
   bool attribute_expects_index_ = true;  // the 0x3C0 flip-flop, reset by reading 0x3DA
   uint8_t dac_read_index_ = 0, dac_write_index_ = 0, dac_component_ = 0, dac_mask_ = 0;

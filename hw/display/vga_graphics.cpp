@@ -8,16 +8,9 @@ namespace {
 
 using R = VgaRegisters;
 
-// A 6-bit DAC value widened to 8 bits as QEMU's VGA does (the low bit
-// repeated), so that screendumps compare equal.
 uint32_t widen_dac(uint8_t v) {
   v &= 0x3f;
   return static_cast<uint32_t>(v << 2 | (v & 1) << 1 | (v & 1));
-}
-
-uint32_t dac_colour(const VgaRegisters& regs, unsigned index) {
-  const uint8_t* rgb = &regs.dac[(index & 0xff) * 3];
-  return widen_dac(rgb[0]) << 16 | widen_dac(rgb[1]) << 8 | widen_dac(rgb[2]);
 }
 
 // The 16 colours of the planar and CGA modes: the attribute controller's
@@ -31,12 +24,17 @@ std::array<uint32_t, 16> palette16(const VgaRegisters& regs) {
     const unsigned index = (regs.attribute[R::kAttrModeControl] & 0x80)
                                ? (select & 0x0f) << 4 | (entry & 0x0f)
                                : (select & 0x0c) << 4 | (entry & 0x3f);
-    colours[i] = dac_colour(regs, index);
+    colours[i] = vga_dac_colour(regs, index);
   }
   return colours;
 }
 
 }  // namespace
+
+uint32_t vga_dac_colour(const VgaRegisters& regs, unsigned index) {
+  const uint8_t* rgb = &regs.dac[(index & 0xff) * 3];
+  return widen_dac(rgb[0]) << 16 | widen_dac(rgb[1]) << 8 | widen_dac(rgb[2]);
+}
 
 RgbImage render_vga_graphics(const VgaRegisters& regs, const VgaPlanes& planes) {
   const auto& crtc = regs.crtc;
@@ -84,7 +82,8 @@ RgbImage render_vga_graphics(const VgaRegisters& regs, const VgaPlanes& planes) 
       for (unsigned plane = 0; plane < 4; ++plane) p[plane] = planes.at(plane, address + i);
       if (shift >= 2) {
         // 256 colours: the four planes' bytes are four pixels, each two wide.
-        for (unsigned plane = 0; plane < 4; ++plane) put(dac_colour(regs, p[plane]), 2 * repeat_x);
+        for (unsigned plane = 0; plane < 4; ++plane)
+          put(vga_dac_colour(regs, p[plane]), 2 * repeat_x);
       } else if (shift == 1) {
         // CGA: 2 bits per pixel, planes 0 and 2 then planes 1 and 3.
         for (unsigned half = 0; half < 2; ++half) {

@@ -18,4 +18,8 @@ namespace vx86 {
 
 RgbImage render_vga_graphics(const VgaRegisters& regs, const VgaPlanes& planes);
 
+// DAC entry `index` as 0xRRGGBB, its 6-bit values widened as QEMU's VGA does
+// (the lowest bit repeated), so that screendumps compare equal.
+uint32_t vga_dac_colour(const VgaRegisters& regs, unsigned index);
+
 }  // namespace vx86

@@ -100,7 +100,8 @@ void VgaPci::dispi_write(uint16_t index, uint16_t value) {
       break;
     }
     case kDispiBank:
-      dispi_[kDispiBank] = value;  // the 64 KiB window at 0xA0000 is not modelled
+      // 64 KiB banks; one past the framebuffer's end is refused, as Bochs does.
+      if (uint64_t{value} << 16 < kFramebufferSize) dispi_[kDispiBank] = value;
       break;
     case kDispiVirtWidth:
     case kDispiXOffset:
@@ -123,12 +124,11 @@ void VgaPci::update_mode() {
                       static_cast<unsigned>(dispi_[kDispiVirtWidth]) * bytes};
   f.offset = uint64_t{dispi_[kDispiYOffset]} * f.stride + uint64_t{dispi_[kDispiXOffset]} * bytes;
   const bool enabled = dispi_[kDispiEnable] & kDispiEnabled;
-  const bool direct_colour = bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
-  if (enabled && !direct_colour) {
-    VX86_LOG(kLogUnimp, "vga: %u-bit palette modes are not shown\n", bpp);
-  }
+  // 8 bits per pixel index the legacy VGA's DAC; 4 (planar VBE) is not drawn.
+  const bool shown = bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
+  if (enabled && !shown) VX86_LOG(kLogUnimp, "vga: %u-bit VBE modes are not shown\n", bpp);
   const bool fits = f.offset + uint64_t{f.stride} * f.height <= kFramebufferSize;
-  mode_ = enabled && direct_colour && fits && f.width && f.height ? f : FramebufferFormat{};
+  mode_ = enabled && shown && fits && f.width && f.height ? f : FramebufferFormat{};
 }
 
 uint64_t VgaPci::PortOps::read(uint64_t offset, unsigned size) {
@@ -172,6 +172,11 @@ void VgaPci::set_mode(const FramebufferFormat& format) {
 
 const uint8_t* VgaPci::framebuffer() const {
   return vram_->host_ptr();
+}
+
+uint8_t* VgaPci::banked_byte(uint32_t offset) {
+  if (!(dispi_[kDispiEnable] & kDispiEnabled)) return nullptr;
+  return vram_->host_ptr() + ((uint64_t{dispi_[kDispiBank]} << 16) + (offset & 0xffff));
 }
 
 void VgaPci::reset() {

@@ -2,7 +2,9 @@
 // class, at 00:02.0, with a 16 MiB linear framebuffer in BAR 0 and the Bochs
 // VBE ("DISPI") registers at ports 0x1CE/0x1CF and in BAR 2 (MMIO at 0x500,
 // as QEMU), through which a guest sets graphics modes itself (bochs-drm,
-// hobby kernels). The legacy VGA (text mode, ports) is Vga. For a direct
+// hobby kernels); 8-bit modes take their colours from the legacy VGA's DAC
+// (Vga), and the 64 KiB window at 0xA0000 shows a bank of the framebuffer
+// while a VBE mode is on, for guests without a linear framebuffer. For a direct
 // kernel boot with vga=MODE, vx86 plays the VESA BIOS instead: it maps BAR 0
 // where SeaBIOS does, sets the mode through the same registers and tells
 // Linux through screen_info, so its vesafb and fbcon draw there.
@@ -14,11 +16,12 @@
 #include <vector>
 
 #include "core/framebuffer.h"
+#include "hw/display/vga.h"
 #include "hw/pci/pci_device.h"
 
 namespace vx86 {
 
-class VgaPci : public PciDevice {
+class VgaPci : public PciDevice, public VbeBankedWindow {
  public:
   static constexpr uint64_t kFramebufferSize = 16ull << 20;
   static constexpr uint16_t kDispiIndexPort = 0x1ce;  // then the data port, 0x1cf
@@ -64,6 +67,9 @@ class VgaPci : public PciDevice {
   // The mode being scanned out; inactive: the text mode of Vga.
   const FramebufferFormat& mode() const { return mode_; }
   const uint8_t* framebuffer() const;
+  // The 64 KiB window at 0xA0000 onto bank DISPI_BANK of the framebuffer,
+  // while a VBE mode is on (the legacy Vga asks).
+  uint8_t* banked_byte(uint32_t offset) override;
   uint64_t framebuffer_address() const { return bar_address(0); }
 
   void reset() override;

@@ -450,6 +450,7 @@ void PcMachine::build_pci(const PcConfig& config) {
     if (!config.vga_rom.empty()) vga_pci_->set_option_rom(config.vga_rom);
     pci_bus_->plug(*vga_pci_, pci::devfn(2, 0));
     vga_pci_->map_ports(*system_io_);
+    vga_->set_vbe_window(vga_pci_.get());
     all_devices_.push_back(vga_pci_.get());
   }
 }

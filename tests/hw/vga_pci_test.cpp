@@ -59,9 +59,14 @@ TEST_F(VgaPciTest, EnablingAModeScansItOut) {
   write(VgaPci::kDispiYOffset, 2);
   EXPECT_EQ(vga_.mode().stride, 2048u);
   EXPECT_EQ(vga_.mode().offset, 2u * 2048 + 8 * 2);
-  // 8 bits per pixel need the palette: not shown (logged under -d unimp).
+  // 8 bits per pixel (the DAC's colours) are shown; 4 (planar) are not
+  // (logged under -d unimp).
   write(VgaPci::kDispiEnable, 0);
   write(VgaPci::kDispiBpp, 8);
+  write(VgaPci::kDispiEnable, VgaPci::kDispiEnabled);
+  EXPECT_EQ(vga_.mode(), (FramebufferFormat{800, 600, 8, 800}));
+  write(VgaPci::kDispiEnable, 0);
+  write(VgaPci::kDispiBpp, 4);
   write(VgaPci::kDispiEnable, VgaPci::kDispiEnabled);
   EXPECT_FALSE(vga_.mode().active());
   write(VgaPci::kDispiEnable, 0);
@@ -78,6 +83,32 @@ TEST_F(VgaPciTest, ModeSetClearsTheFramebufferUnlessAskedNotTo) {
   write(VgaPci::kDispiEnable, 0);
   write(VgaPci::kDispiEnable, VgaPci::kDispiEnabled);
   EXPECT_EQ(vga_.framebuffer()[0], 0);
+}
+
+// Without a linear framebuffer a guest reaches the framebuffer 64 KiB at a
+// time through the legacy VGA's window at 0xA0000, the bank register
+// choosing which 64 KiB.
+TEST_F(VgaPciTest, BankedWindowShowsTheFramebufferWhileAModeIsOn) {
+  Vga legacy;
+  auto memory_root = MemoryRegion::container("memory", 1 << 20);
+  legacy.map(*memory_root, *io_root_);
+  legacy.set_vbe_window(&vga_);
+  AddressSpace memory("memory", memory_root.get());
+  EXPECT_EQ(vga_.banked_byte(0), nullptr);  // no VBE mode: the window is the planes'
+  write(VgaPci::kDispiXres, 640);
+  write(VgaPci::kDispiYres, 480);
+  write(VgaPci::kDispiBpp, 8);
+  write(VgaPci::kDispiEnable, VgaPci::kDispiEnabled);
+  write(VgaPci::kDispiBank, 3);
+  memory.write(0xa0000 + 0x10, 0x77, 1);
+  EXPECT_EQ(vga_.framebuffer()[3 * 0x10000 + 0x10], 0x77);
+  const_cast<uint8_t*>(vga_.framebuffer())[3 * 0x10000 + 0xffff] = 0x42;
+  EXPECT_EQ(memory.read(0xaffff, 1), 0x42u);
+  write(VgaPci::kDispiBank, 256);  // past the 16 MiB: refused
+  EXPECT_EQ(read(VgaPci::kDispiBank), 3);
+  write(VgaPci::kDispiEnable, 0);
+  memory.write(0xa0000 + 0x10, 0x11, 1);
+  EXPECT_EQ(vga_.framebuffer()[3 * 0x10000 + 0x10], 0x77);  // the planes took it
 }
 
 TEST_F(VgaPciTest, ResetReturnsToTextMode) {

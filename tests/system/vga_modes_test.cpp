@@ -3,9 +3,10 @@
 // 12h, 0Dh and 04h, draws into each through the memory window at 0xA0000 or
 // 0xB8000 with the write modes, set/reset, rotation, logical operations, bit
 // mask, map mask, the DAC and the attribute palette, writes text through the
-// BIOS, reads bytes back with both read modes, and waits for a key after
-// each mode. screendump must show each picture exactly as qemu-system-x86_64
-// shows it, and the bytes read back must be the same.
+// BIOS, reads bytes back with both read modes; then VESA mode 101h (8 bits per
+// pixel, the DAC's colours) drawn bank by bank through the window at 0xA0000.
+// It waits for a key after each mode. screendump must show each picture exactly as
+// qemu-system-x86_64 shows it, and the bytes read back must be the same.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ const std::vector<Step>& steps() {
       {"vgamodes: mode 12 ready", 640, 480},
       {"vgamodes: mode 0d ready", 640, 400},  // 320x200 at half the dot clock, double scan
       {"vgamodes: mode 04 ready", 640, 400},
+      {"vgamodes: vbe 101 ready", 640, 480},  // VESA 640x480x8 through the banked window
   };
   return kSteps;
 }
@@ -62,6 +64,9 @@ const char kExpectedSerial[] =
     "vgamodes: mode 0d ready\n"
     "vgamodes: read 21\n"
     "vgamodes: mode 04 ready\n"
+    "vgamodes: read 4f\n"
+    "vgamodes: read 2a\n"
+    "vgamodes: vbe 101 ready\n"
     "vgamodes: back in text mode\n";
 
 struct ModesRun {

@@ -1,6 +1,7 @@
 // Framebuffer pixels to RGB in each depth the VGA's modes use.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <vector>
 
 #include "ui/framebuffer_render.h"
@@ -42,6 +43,17 @@ TEST(FramebufferRender, SixteenAndFifteenBitsWidenToFullScale) {
   EXPECT_EQ(b.at(0, 0), 0xffffffu);
   EXPECT_EQ(b.at(1, 0), 0xff0000u);
   EXPECT_EQ(b.at(2, 0), 0x008400u);
+}
+
+TEST(FramebufferRender, EightBitsIndexThePalette) {
+  std::array<uint32_t, 256> palette{};
+  palette[1] = 0x102030;
+  palette[255] = 0xabcdef;
+  std::vector<uint8_t> vram = {1, 255, 0, 7};
+  RgbImage image = render_framebuffer(vram.data(), vram.size(), {2, 2, 8, 2}, palette);
+  EXPECT_EQ(image.at(0, 0), 0x102030u);
+  EXPECT_EQ(image.at(1, 0), 0xabcdefu);
+  EXPECT_EQ(image.at(0, 1), 0u);
 }
 
 TEST(FramebufferRender, RowsPastTheMemoryAreBlack) {

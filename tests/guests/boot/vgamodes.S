@@ -1,10 +1,12 @@
 /* vgamodes: a boot sector and the three sectors after it, for the VGA mode
    tests. Through the VGA BIOS (int 10h) it sets modes 13h, 12h, 0Dh and 04h
    in turn and draws into each through the VGA's memory window with the write
-   modes, read modes and registers DOS programs use; it reports on COM1 what
-   it reads back and, after each mode, waits for a key (int 16h) so that the
-   test can take a screendump. At the end it returns to text mode 3.
-   Linked at 0x7c00; the boot sector loads the rest with int 13h. */
+   modes, read modes and registers DOS programs use, then VESA mode 101h
+   (640x480, 256 colours) drawn through its banked window at 0xA0000. It
+   reports on COM1 what it reads back and, after each mode, waits for a key
+   (int 16h) so that the test can take a screendump. At the end it returns
+   to text mode 3. Linked at 0x7c00; the boot sector loads the rest with
+   int 13h. */
         .code16
         .text
         .globl _start
@@ -285,6 +287,50 @@ main:
         mov     $ready_04, %si
         call    step
 
+        /* VBE mode 101h: 640x480, 256 colours, through the banked window at
+           0xA0000 (bit 14 of BX clear: no linear framebuffer). */
+        mov     $0x4f02, %ax
+        mov     $0x0101, %bx
+        int     $0x10
+        call    report_byte          /* AL = 4Fh: the function is supported */
+        mov     $0xa000, %ax
+        mov     %ax, %es
+        xor     %dx, %dx             /* the bank */
+1:      push    %dx
+        mov     $0x4f05, %ax         /* window A to bank DX */
+        xor     %bx, %bx
+        int     $0x10
+        pop     %dx
+        xor     %di, %di
+        xor     %cx, %cx             /* 65536 bytes */
+2:      mov     %di, %ax
+        xor     %ah, %al
+        add     %dl, %al
+        add     %dl, %al
+        stosb
+        loop    2b
+        inc     %dx
+        cmp     $5, %dx              /* 640x480 bytes: 4.7 banks */
+        jne     1b
+        mov     $0x3c8, %dx          /* DAC entry 3: violet */
+        mov     $3, %al
+        out     %al, %dx
+        inc     %dx
+        mov     $40, %al
+        out     %al, %dx
+        mov     $10, %al
+        out     %al, %dx
+        mov     $63, %al
+        out     %al, %dx
+        mov     $0x4f05, %ax         /* bank 2 again, and read a byte back */
+        xor     %bx, %bx
+        mov     $2, %dx
+        int     $0x10
+        movb    %es:0x1234, %al
+        call    report_byte
+        mov     $ready_vbe, %si
+        call    step
+
         /* Back to text mode 3. */
         mov     $0x0003, %ax
         int     $0x10
@@ -302,6 +348,7 @@ ready_13:       .asciz  "vgamodes: mode 13 ready\n"
 ready_12:       .asciz  "vgamodes: mode 12 ready\n"
 ready_0d:       .asciz  "vgamodes: mode 0d ready\n"
 ready_04:       .asciz  "vgamodes: mode 04 ready\n"
+ready_vbe:      .asciz  "vgamodes: vbe 101 ready\n"
 done:           .asciz  "vgamodes: back in text mode\n"
 text_13:        .asciz  "Mode 13h"
 text_12:        .asciz  "Mode 12h: 640x480 in 16 colours"
