@@ -118,30 +118,30 @@ std::array<uint32_t, 256> Vga::palette() const {
   return colours;
 }
 
-uint64_t Vga::WindowOps::read(uint64_t offset, unsigned) {
-  if (vga_.vbe_ && offset < 0x10000) {
-    if (const uint8_t* byte = vga_.vbe_->banked_byte(static_cast<uint32_t>(offset))) return *byte;
+uint64_t Vga::window_read(uint64_t offset, unsigned) {
+  if (vbe_ && offset < 0x10000) {
+    if (const uint8_t* byte = vbe_->banked_byte(static_cast<uint32_t>(offset))) return *byte;
   }
-  const VgaRegisters& regs = vga_.regs_;
+  const VgaRegisters& regs = regs_;
   const uint64_t address = kWindowBase + offset;
   if (address < regs.window_base() || address >= regs.window_base() + regs.window_size()) {
     return 0xff;  // outside the window the memory map select picks
   }
-  return vga_.planes_.cpu_read(regs, static_cast<uint32_t>(address - regs.window_base()));
+  return planes_.cpu_read(regs, static_cast<uint32_t>(address - regs.window_base()));
 }
 
-void Vga::WindowOps::write(uint64_t offset, uint64_t value, unsigned) {
-  if (vga_.vbe_ && offset < 0x10000) {
-    if (uint8_t* byte = vga_.vbe_->banked_byte(static_cast<uint32_t>(offset))) {
+void Vga::window_write(uint64_t offset, uint64_t value, unsigned) {
+  if (vbe_ && offset < 0x10000) {
+    if (uint8_t* byte = vbe_->banked_byte(static_cast<uint32_t>(offset))) {
       *byte = static_cast<uint8_t>(value);
       return;
     }
   }
-  const VgaRegisters& regs = vga_.regs_;
+  const VgaRegisters& regs = regs_;
   const uint64_t address = kWindowBase + offset;
   if (address < regs.window_base() || address >= regs.window_base() + regs.window_size()) return;
-  vga_.planes_.cpu_write(regs, static_cast<uint32_t>(address - regs.window_base()),
-                         static_cast<uint8_t>(value));
+  planes_.cpu_write(regs, static_cast<uint32_t>(address - regs.window_base()),
+                    static_cast<uint8_t>(value));
 }
 
 uint8_t Vga::read_port(uint16_t port) {

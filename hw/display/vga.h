@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "core/device.h"
+#include "core/member_io_ops.h"
 #include "core/memory.h"
 #include "core/rgb_image.h"
 #include "core/text_screen.h"
@@ -66,15 +67,8 @@ class Vga : public Device, public IoOps {
 
  private:
   // The memory window's accesses (the MMIO region under the text RAM).
-  class WindowOps : public IoOps {
-   public:
-    explicit WindowOps(Vga& vga) : vga_(vga) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    Vga& vga_;
-  };
+  uint64_t window_read(uint64_t offset, unsigned size);
+  void window_write(uint64_t offset, uint64_t value, unsigned size);
 
   uint8_t read_port(uint16_t port);
   void write_port(uint16_t port, uint8_t value);
@@ -83,7 +77,7 @@ class Vga : public Device, public IoOps {
 
   std::unique_ptr<MemoryRegion> text_;
   std::unique_ptr<MemoryRegion> ports_;
-  WindowOps window_ops_{*this};
+  MemberIoOps<Vga, &Vga::window_read, &Vga::window_write> window_ops_{*this};
   std::unique_ptr<MemoryRegion> window_;
   VgaRegisters regs_;
   VgaPlanes planes_;

@@ -131,29 +131,28 @@ void VgaPci::update_mode() {
   mode_ = enabled && shown && fits && f.width && f.height ? f : FramebufferFormat{};
 }
 
-uint64_t VgaPci::PortOps::read(uint64_t offset, unsigned size) {
-  return offset == 0 ? vga_.dispi_index_ : vga_.dispi_read(vga_.dispi_index_);
+uint64_t VgaPci::dispi_port_read(uint64_t offset, unsigned size) {
+  return offset == 0 ? dispi_index_ : dispi_read(dispi_index_);
 }
 
-void VgaPci::PortOps::write(uint64_t offset, uint64_t value, unsigned size) {
+void VgaPci::dispi_port_write(uint64_t offset, uint64_t value, unsigned size) {
   if (offset == 0) {
-    vga_.dispi_index_ = static_cast<uint16_t>(value);
+    dispi_index_ = static_cast<uint16_t>(value);
   } else {
-    vga_.dispi_write(vga_.dispi_index_, static_cast<uint16_t>(value));
+    dispi_write(dispi_index_, static_cast<uint16_t>(value));
   }
 }
 
-uint64_t VgaPci::MmioOps::read(uint64_t offset, unsigned size) {
+uint64_t VgaPci::mmio_read(uint64_t offset, unsigned size) {
   if (offset >= kMmioDispi && offset < kMmioDispi + 2 * kDispiRegisters + 2) {
-    return vga_.dispi_read(static_cast<uint16_t>((offset - kMmioDispi) / 2));
+    return dispi_read(static_cast<uint16_t>((offset - kMmioDispi) / 2));
   }
   return 0;
 }
 
-void VgaPci::MmioOps::write(uint64_t offset, uint64_t value, unsigned size) {
+void VgaPci::mmio_write(uint64_t offset, uint64_t value, unsigned size) {
   if (offset >= kMmioDispi && offset < kMmioDispi + 2 * kDispiRegisters) {
-    vga_.dispi_write(static_cast<uint16_t>((offset - kMmioDispi) / 2),
-                     static_cast<uint16_t>(value));
+    dispi_write(static_cast<uint16_t>((offset - kMmioDispi) / 2), static_cast<uint16_t>(value));
   }
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/framebuffer.h"
+#include "core/member_io_ops.h"
 #include "hw/display/vga.h"
 #include "hw/pci/pci_device.h"
 
@@ -79,32 +80,19 @@ class VgaPci : public PciDevice, public VbeBankedWindow {
   void dispi_write(uint16_t index, uint16_t value);
 
  private:
-  class PortOps : public IoOps {
-   public:
-    explicit PortOps(VgaPci& vga) : vga_(vga) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    VgaPci& vga_;
-  };
-  class MmioOps : public IoOps {
-   public:
-    explicit MmioOps(VgaPci& vga) : vga_(vga) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    VgaPci& vga_;
-  };
+  // The DISPI index/data ports, and BAR 2 (the DISPI registers at kMmioDispi).
+  uint64_t dispi_port_read(uint64_t offset, unsigned size);
+  void dispi_port_write(uint64_t offset, uint64_t value, unsigned size);
+  uint64_t mmio_read(uint64_t offset, unsigned size);
+  void mmio_write(uint64_t offset, uint64_t value, unsigned size);
 
   // Recomputes the scanned-out mode from the registers.
   void update_mode();
   void reset_dispi();
 
   std::unique_ptr<MemoryRegion> vram_;
-  PortOps port_ops_{*this};
-  MmioOps mmio_ops_{*this};
+  MemberIoOps<VgaPci, &VgaPci::dispi_port_read, &VgaPci::dispi_port_write> port_ops_{*this};
+  MemberIoOps<VgaPci, &VgaPci::mmio_read, &VgaPci::mmio_write> mmio_ops_{*this};
   std::unique_ptr<MemoryRegion> ports_;
   std::unique_ptr<MemoryRegion> mmio_;
   std::unique_ptr<MemoryRegion> rom_;

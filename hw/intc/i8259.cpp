@@ -297,15 +297,15 @@ int I8259::acknowledge_interrupt() {
   return vector;
 }
 
-uint64_t I8259::ElcrPorts::read(uint64_t offset, unsigned size) {
-  return offset == 0 ? pic_.master_.elcr() : pic_.slave_.elcr();
+uint64_t I8259::elcr_read(uint64_t offset, unsigned size) {
+  return offset == 0 ? master_.elcr() : slave_.elcr();
 }
 
-void I8259::ElcrPorts::write(uint64_t offset, uint64_t value, unsigned size) {
+void I8259::elcr_write(uint64_t offset, uint64_t value, unsigned size) {
   if (offset == 0) {
-    pic_.master_.set_elcr(static_cast<uint8_t>(value));
+    master_.set_elcr(static_cast<uint8_t>(value));
   } else {
-    pic_.slave_.set_elcr(static_cast<uint8_t>(value));
+    slave_.set_elcr(static_cast<uint8_t>(value));
   }
 }
 

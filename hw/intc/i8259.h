@@ -10,6 +10,7 @@
 
 #include "core/device.h"
 #include "core/irq.h"
+#include "core/member_io_ops.h"
 #include "core/memory.h"
 
 namespace vx86 {
@@ -110,21 +111,15 @@ class I8259 : public Device, public CpuInterruptSource {
   void visit_state(StateVisitor& v) override;
 
  private:
-  class ElcrPorts : public IoOps {
-   public:
-    explicit ElcrPorts(I8259& pic) : pic_(pic) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    I8259& pic_;
-  };
+  // The master's and the slave's edge/level control registers.
+  uint64_t elcr_read(uint64_t offset, unsigned size);
+  void elcr_write(uint64_t offset, uint64_t value, unsigned size);
 
   void update();
 
   Pic8259Chip master_;
   Pic8259Chip slave_;
-  ElcrPorts elcr_ports_;
+  MemberIoOps<I8259, &I8259::elcr_read, &I8259::elcr_write> elcr_ports_;
   std::unique_ptr<MemoryRegion> elcr_region_;
   std::array<IrqLine, 16> inputs_;
   IrqLine* intr_;

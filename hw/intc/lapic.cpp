@@ -98,13 +98,13 @@ LocalApic* ApicBus::current() const {
   return apic;
 }
 
-uint64_t ApicBus::Dispatch::read(uint64_t offset, unsigned size) {
-  LocalApic* apic = bus_.current();
+uint64_t ApicBus::mmio_read(uint64_t offset, unsigned size) {
+  LocalApic* apic = current();
   return apic ? apic->read(offset, size) : 0;
 }
 
-void ApicBus::Dispatch::write(uint64_t offset, uint64_t value, unsigned size) {
-  if (LocalApic* apic = bus_.current()) apic->write(offset, value, size);
+void ApicBus::mmio_write(uint64_t offset, uint64_t value, unsigned size) {
+  if (LocalApic* apic = current()) apic->write(offset, value, size);
 }
 
 // --- LocalApic ---

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/device.h"
 #include "core/irq.h"
+#include "core/member_io_ops.h"
 #include "core/memory.h"
 
 namespace vx86 {
@@ -87,21 +88,15 @@ class ApicBus {
   MemoryRegion* mmio_region() { return mmio_region_.get(); }
 
  private:
-  class Dispatch : public IoOps {
-   public:
-    explicit Dispatch(ApicBus& bus) : bus_(bus) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    ApicBus& bus_;
-  };
+  // The xAPIC page's accesses, passed to current().
+  uint64_t mmio_read(uint64_t offset, unsigned size);
+  void mmio_write(uint64_t offset, uint64_t value, unsigned size);
   LocalApic* current() const;
 
   std::vector<LocalApic*> apics_;
   std::vector<EoiListener> eoi_listeners_;
   std::function<LocalApic*()> resolver_;
-  Dispatch dispatch_{*this};
+  MemberIoOps<ApicBus, &ApicBus::mmio_read, &ApicBus::mmio_write> dispatch_{*this};
   std::unique_ptr<MemoryRegion> mmio_region_;
 };
 

@@ -158,21 +158,21 @@ void FwCfg::run_dma(uint64_t address) {
   dma_.write_buffer(address, &done, sizeof done);
 }
 
-uint64_t FwCfg::PortOps::read(uint64_t offset, unsigned size) {
-  if (offset == 1 && size == 1) return cfg_.read_data();
+uint64_t FwCfg::port_read(uint64_t offset, unsigned size) {
+  if (offset == 1 && size == 1) return read_data();
   return 0;  // the selector is write-only
 }
 
-void FwCfg::PortOps::write(uint64_t offset, uint64_t value, unsigned size) {
+void FwCfg::port_write(uint64_t offset, uint64_t value, unsigned size) {
   if (offset == 0 && size == 2) {
-    cfg_.select(static_cast<uint16_t>(value));
+    select(static_cast<uint16_t>(value));
   } else {
     VX86_LOG(kLogGuestErrors, "fw_cfg: %u-byte write at port 0x%llx ignored\n", size,
              static_cast<unsigned long long>(kIoBase + offset));
   }
 }
 
-uint64_t FwCfg::DmaOps::read(uint64_t offset, unsigned size) {
+uint64_t FwCfg::dma_register_read(uint64_t offset, unsigned size) {
   // "QEMU CFG", big-endian, as the byte at each offset.
   uint64_t v = 0;
   for (unsigned i = 0; i < size && offset + i < 8; ++i) {
@@ -181,13 +181,13 @@ uint64_t FwCfg::DmaOps::read(uint64_t offset, unsigned size) {
   return v;
 }
 
-void FwCfg::DmaOps::write(uint64_t offset, uint64_t value, unsigned size) {
+void FwCfg::dma_register_write(uint64_t offset, uint64_t value, unsigned size) {
   if (size != 4 || (offset != 0 && offset != 4)) {
     VX86_LOG(kLogGuestErrors, "fw_cfg: %u-byte DMA register write at +%llu ignored\n", size,
              static_cast<unsigned long long>(offset));
     return;
   }
-  cfg_.write_dma_address(offset == 0, static_cast<uint32_t>(value));
+  write_dma_address(offset == 0, static_cast<uint32_t>(value));
 }
 
 }  // namespace vx86

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/member_io_ops.h"
 #include "core/memory.h"
 
 namespace vx86 {
@@ -70,24 +71,11 @@ class FwCfg : public Device {
   void write_dma_address(bool high, uint32_t big_endian_half);
 
  private:
-  class PortOps : public IoOps {
-   public:
-    explicit PortOps(FwCfg& cfg) : cfg_(cfg) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    FwCfg& cfg_;
-  };
-  class DmaOps : public IoOps {
-   public:
-    explicit DmaOps(FwCfg& cfg) : cfg_(cfg) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    FwCfg& cfg_;
-  };
+  // The selector/data ports and the DMA address register.
+  uint64_t port_read(uint64_t offset, unsigned size);
+  void port_write(uint64_t offset, uint64_t value, unsigned size);
+  uint64_t dma_register_read(uint64_t offset, unsigned size);
+  void dma_register_write(uint64_t offset, uint64_t value, unsigned size);
 
   void rebuild_file_dir();
   void run_dma(uint64_t address);
@@ -99,8 +87,8 @@ class FwCfg : public Device {
   uint16_t selected_ = 0;
   uint32_t offset_ = 0;
   uint32_t dma_high_ = 0;
-  PortOps port_ops_{*this};
-  DmaOps dma_ops_{*this};
+  MemberIoOps<FwCfg, &FwCfg::port_read, &FwCfg::port_write> port_ops_{*this};
+  MemberIoOps<FwCfg, &FwCfg::dma_register_read, &FwCfg::dma_register_write> dma_ops_{*this};
   std::unique_ptr<MemoryRegion> ports_;
   std::unique_ptr<MemoryRegion> dma_port_;
 };

@@ -482,24 +482,24 @@ bool E1000::deliver(const std::vector<uint8_t>& received) {
 
 // ----------------------------------------------------------- access paths
 
-uint64_t E1000::MmioOps::read(uint64_t offset, unsigned) {
-  return nic_.read_register(static_cast<uint32_t>(offset));
+uint64_t E1000::mmio_read(uint64_t offset, unsigned) {
+  return read_register(static_cast<uint32_t>(offset));
 }
 
-void E1000::MmioOps::write(uint64_t offset, uint64_t value, unsigned) {
-  nic_.write_register(static_cast<uint32_t>(offset), static_cast<uint32_t>(value));
+void E1000::mmio_write(uint64_t offset, uint64_t value, unsigned) {
+  write_register(static_cast<uint32_t>(offset), static_cast<uint32_t>(value));
 }
 
 // IOADDR at 0 selects a register, IODATA at 4 reads or writes it.
-uint64_t E1000::IoPortOps::read(uint64_t offset, unsigned) {
-  if (offset == 0) return nic_.io_address_;
-  if (offset == 4) return nic_.read_register(nic_.io_address_);
+uint64_t E1000::io_port_read(uint64_t offset, unsigned) {
+  if (offset == 0) return io_address_;
+  if (offset == 4) return read_register(io_address_);
   return 0;
 }
 
-void E1000::IoPortOps::write(uint64_t offset, uint64_t value, unsigned) {
-  if (offset == 0) nic_.io_address_ = static_cast<uint32_t>(value) & 0x1FFFC;
-  if (offset == 4) nic_.write_register(nic_.io_address_, static_cast<uint32_t>(value));
+void E1000::io_port_write(uint64_t offset, uint64_t value, unsigned) {
+  if (offset == 0) io_address_ = static_cast<uint32_t>(value) & 0x1FFFC;
+  if (offset == 4) write_register(io_address_, static_cast<uint32_t>(value));
 }
 
 void E1000::visit_state(StateVisitor& v) {

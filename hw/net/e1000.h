@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/member_io_ops.h"
 #include "hw/net/e1000_eeprom.h"
 #include "hw/net/e1000_offload.h"
 #include "hw/net/e1000_phy.h"
@@ -53,24 +54,11 @@ class E1000 : public PciDevice, public NetworkCard {
   void visit_state(StateVisitor& v) override;
 
  private:
-  class MmioOps : public IoOps {
-   public:
-    explicit MmioOps(E1000& nic) : nic_(nic) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    E1000& nic_;
-  };
-  class IoPortOps : public IoOps {
-   public:
-    explicit IoPortOps(E1000& nic) : nic_(nic) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    E1000& nic_;
-  };
+  // The memory BAR's and the I/O BAR's accesses.
+  uint64_t mmio_read(uint64_t offset, unsigned size);
+  void mmio_write(uint64_t offset, uint64_t value, unsigned size);
+  uint64_t io_port_read(uint64_t offset, unsigned size);
+  void io_port_write(uint64_t offset, uint64_t value, unsigned size);
 
   uint32_t& reg(uint32_t offset) { return regs_[offset / 4]; }
   void reset_registers();
@@ -112,8 +100,8 @@ class E1000 : public PciDevice, public NetworkCard {
   E1000TxContext tx_segmentation_context_;
 
   std::deque<std::vector<uint8_t>> pending_;
-  MmioOps mmio_ops_{*this};
-  IoPortOps io_ops_{*this};
+  MemberIoOps<E1000, &E1000::mmio_read, &E1000::mmio_write> mmio_ops_{*this};
+  MemberIoOps<E1000, &E1000::io_port_read, &E1000::io_port_write> io_ops_{*this};
   std::unique_ptr<MemoryRegion> mmio_;
   std::unique_ptr<MemoryRegion> io_;
 };

@@ -30,7 +30,9 @@ I440fxHost::I440fxHost()
                                          .class_code = 0x060000,
                                          .revision = 0x02,
                                          .subsystem_vendor = pci::kQemuSubsystemVendor,
-                                         .subsystem = pci::kQemuSubsystem}) {
+                                         .subsystem = pci::kQemuSubsystem}),
+      address_ops_(*this),
+      data_ops_(*this) {
   for (unsigned r = kPam0; r < kPam0 + 7; ++r) set_write_mask(r, 0xff);
   set_write_mask(kSmram, 0x78);
   set_config8(kSmram, kSmramDefault);
@@ -101,32 +103,32 @@ bool I440fxHost::selected(uint64_t offset, uint8_t* devfn, unsigned* reg) const 
   return true;
 }
 
-uint64_t I440fxHost::AddressPort::read(uint64_t offset, unsigned size) {
-  if (offset == 0 && size == 4) return host_.config_address_;
-  if (offset == 1 && size == 1 && host_.port_cf9_) return host_.port_cf9_->read(0, 1);
+uint64_t I440fxHost::config_address_read(uint64_t offset, unsigned size) {
+  if (offset == 0 && size == 4) return config_address_;
+  if (offset == 1 && size == 1 && port_cf9_) return port_cf9_->read(0, 1);
   return all_ones(size);
 }
 
-void I440fxHost::AddressPort::write(uint64_t offset, uint64_t value, unsigned size) {
+void I440fxHost::config_address_write(uint64_t offset, uint64_t value, unsigned size) {
   if (offset == 0 && size == 4) {
-    host_.config_address_ = static_cast<uint32_t>(value) & 0x80fffffcu;
-  } else if (offset == 1 && size == 1 && host_.port_cf9_) {
-    host_.port_cf9_->write(0, value, 1);
+    config_address_ = static_cast<uint32_t>(value) & 0x80fffffcu;
+  } else if (offset == 1 && size == 1 && port_cf9_) {
+    port_cf9_->write(0, value, 1);
   }
 }
 
-uint64_t I440fxHost::DataPort::read(uint64_t offset, unsigned size) {
+uint64_t I440fxHost::config_data_read(uint64_t offset, unsigned size) {
   uint8_t devfn;
   unsigned reg;
-  if (!host_.config_bus_ || !host_.selected(offset, &devfn, &reg)) return all_ones(size);
-  return host_.config_bus_->config_read(devfn, reg, size);
+  if (!config_bus_ || !selected(offset, &devfn, &reg)) return all_ones(size);
+  return config_bus_->config_read(devfn, reg, size);
 }
 
-void I440fxHost::DataPort::write(uint64_t offset, uint64_t value, unsigned size) {
+void I440fxHost::config_data_write(uint64_t offset, uint64_t value, unsigned size) {
   uint8_t devfn;
   unsigned reg;
-  if (!host_.config_bus_ || !host_.selected(offset, &devfn, &reg)) return;
-  host_.config_bus_->config_write(devfn, reg, static_cast<uint32_t>(value), size);
+  if (!config_bus_ || !selected(offset, &devfn, &reg)) return;
+  config_bus_->config_write(devfn, reg, static_cast<uint32_t>(value), size);
 }
 
 void I440fxHost::reset() {

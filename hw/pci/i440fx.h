@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/member_io_ops.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_device.h"
 
@@ -42,30 +43,18 @@ class I440fxHost : public PciDevice {
   void visit_state(StateVisitor& v) override;
 
  private:
-  class AddressPort : public IoOps {
-   public:
-    explicit AddressPort(I440fxHost& host) : host_(host) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    I440fxHost& host_;
-  };
-  class DataPort : public IoOps {
-   public:
-    explicit DataPort(I440fxHost& host) : host_(host) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    I440fxHost& host_;
-  };
+  // CONFIG_ADDRESS (0xCF8-0xCFB, with 0xCF9) and CONFIG_DATA (0xCFC-0xCFF).
+  uint64_t config_address_read(uint64_t offset, unsigned size);
+  void config_address_write(uint64_t offset, uint64_t value, unsigned size);
+  uint64_t config_data_read(uint64_t offset, unsigned size);
+  void config_data_write(uint64_t offset, uint64_t value, unsigned size);
   // True and the target devfn/register when CONFIG_ADDRESS selects bus 0.
   bool selected(uint64_t offset, uint8_t* devfn, unsigned* reg) const;
 
   PciBus* config_bus_ = nullptr;
-  AddressPort address_ops_{*this};
-  DataPort data_ops_{*this};
+  MemberIoOps<I440fxHost, &I440fxHost::config_address_read, &I440fxHost::config_address_write>
+      address_ops_;
+  MemberIoOps<I440fxHost, &I440fxHost::config_data_read, &I440fxHost::config_data_write> data_ops_;
   std::unique_ptr<MemoryRegion> address_region_;
   std::unique_ptr<MemoryRegion> data_region_;
   void update_pam();

@@ -163,7 +163,7 @@ uint32_t VirtioPci::config_read(unsigned addr, unsigned size) {
     if (config_byte(pci_cfg_cap_ + 4u) == kModernBar &&
         (length == 1 || length == 2 || length == 4) && offset % length == 0 &&
         offset + length <= kModernBarSize) {
-      set_config32(data, static_cast<uint32_t>(modern_ops_.read(offset, length)));
+      set_config32(data, static_cast<uint32_t>(modern_read(offset, length)));
     }
   }
   return PciDevice::config_read(addr, size);
@@ -178,27 +178,26 @@ void VirtioPci::config_write(unsigned addr, uint32_t value, unsigned size) {
     if (config_byte(pci_cfg_cap_ + 4u) == kModernBar &&
         (length == 1 || length == 2 || length == 4) && offset % length == 0 &&
         offset + length <= kModernBarSize) {
-      modern_ops_.write(offset, config32(data) & (length == 4 ? ~0u : (1u << (8 * length)) - 1),
-                        length);
+      modern_write(offset, config32(data) & (length == 4 ? ~0u : (1u << (8 * length)) - 1), length);
     }
   }
 }
 
 // --- Modern interface (BAR 4).
 
-uint64_t VirtioPci::ModernOps::read(uint64_t offset, unsigned size) {
-  if (offset < kIsrOffset) return t_.common_read(offset, size);
-  if (offset < kDeviceOffset) return offset == kIsrOffset ? t_.device_->read_and_clear_isr() : 0;
-  if (offset < kNotifyOffset) return t_.device_config_read(offset - kDeviceOffset, size);
+uint64_t VirtioPci::modern_read(uint64_t offset, unsigned size) {
+  if (offset < kIsrOffset) return common_read(offset, size);
+  if (offset < kDeviceOffset) return offset == kIsrOffset ? device_->read_and_clear_isr() : 0;
+  if (offset < kNotifyOffset) return device_config_read(offset - kDeviceOffset, size);
   return 0;
 }
 
-void VirtioPci::ModernOps::write(uint64_t offset, uint64_t value, unsigned size) {
-  if (offset < kIsrOffset) return t_.common_write(offset, value, size);
+void VirtioPci::modern_write(uint64_t offset, uint64_t value, unsigned size) {
+  if (offset < kIsrOffset) return common_write(offset, value, size);
   if (offset < kDeviceOffset) return;  // ISR is read-only
-  if (offset < kNotifyOffset) return t_.device_config_write(offset - kDeviceOffset, value, size);
+  if (offset < kNotifyOffset) return device_config_write(offset - kDeviceOffset, value, size);
   uint64_t index = (offset - kNotifyOffset) / kNotifyMultiplier;
-  if (index < t_.device_->num_queues()) t_.device_->notify(static_cast<unsigned>(index));
+  if (index < device_->num_queues()) device_->notify(static_cast<unsigned>(index));
 }
 
 uint64_t VirtioPci::common_read(uint64_t offset, unsigned size) {
@@ -316,11 +315,11 @@ void VirtioPci::device_config_write(uint64_t offset, uint64_t value, unsigned si
 
 // --- Legacy interface (I/O BAR 0).
 
-uint64_t VirtioPci::LegacyOps::read(uint64_t offset, unsigned size) {
-  VirtioDevice& d = *t_.device_;
-  const uint64_t config = t_.legacy_config_offset();
-  if (offset >= config) return t_.device_config_read(offset - config, size);
-  uint16_t sel = t_.queue_select_;
+uint64_t VirtioPci::legacy_read(uint64_t offset, unsigned size) {
+  VirtioDevice& d = *device_;
+  const uint64_t config = legacy_config_offset();
+  if (offset >= config) return device_config_read(offset - config, size);
+  uint16_t sel = queue_select_;
   Virtqueue* q = sel < d.num_queues() ? &d.queue(sel) : nullptr;
   switch (offset) {
     case kLegacyHostFeatures:
@@ -339,19 +338,19 @@ uint64_t VirtioPci::LegacyOps::read(uint64_t offset, unsigned size) {
     case kLegacyIsr:
       return d.read_and_clear_isr();
     case kLegacyConfigVector:
-      return t_.config_vector_;
+      return config_vector_;
     case kLegacyQueueVector:
-      return q ? t_.queue_vectors_[sel] : kNoVector;
+      return q ? queue_vectors_[sel] : kNoVector;
     default:
       return 0;
   }
 }
 
-void VirtioPci::LegacyOps::write(uint64_t offset, uint64_t value, unsigned size) {
-  VirtioDevice& d = *t_.device_;
-  const uint64_t config = t_.legacy_config_offset();
-  if (offset >= config) return t_.device_config_write(offset - config, value, size);
-  uint16_t sel = t_.queue_select_;
+void VirtioPci::legacy_write(uint64_t offset, uint64_t value, unsigned size) {
+  VirtioDevice& d = *device_;
+  const uint64_t config = legacy_config_offset();
+  if (offset >= config) return device_config_write(offset - config, value, size);
+  uint16_t sel = queue_select_;
   Virtqueue* q = sel < d.num_queues() ? &d.queue(sel) : nullptr;
   switch (offset) {
     case kLegacyGuestFeatures:
@@ -364,21 +363,21 @@ void VirtioPci::LegacyOps::write(uint64_t offset, uint64_t value, unsigned size)
       }
       return;
     case kLegacyQueueSelect:
-      t_.queue_select_ = static_cast<uint16_t>(value);
+      queue_select_ = static_cast<uint16_t>(value);
       return;
     case kLegacyQueueNotify:
       if (value < d.num_queues()) d.notify(static_cast<unsigned>(value));
       return;
     case kLegacyStatus:
       d.set_status(static_cast<uint8_t>(value));
-      if (value == 0) t_.reset_vectors();
-      t_.update_irq();
+      if (value == 0) reset_vectors();
+      update_irq();
       return;
     case kLegacyConfigVector:
-      t_.config_vector_ = t_.checked_vector(value);
+      config_vector_ = checked_vector(value);
       return;
     case kLegacyQueueVector:
-      if (q) t_.queue_vectors_[sel] = t_.checked_vector(value);
+      if (q) queue_vectors_[sel] = checked_vector(value);
       return;
     default:
       return;

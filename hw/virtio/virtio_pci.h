@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/member_io_ops.h"
 #include "hw/pci/pci_device.h"
 #include "hw/virtio/virtio_device.h"
 
@@ -52,24 +53,11 @@ class VirtioPci : public PciDevice, public DmaMemory {
   void visit_state(StateVisitor& v) override;
 
  private:
-  class ModernOps : public IoOps {
-   public:
-    explicit ModernOps(VirtioPci& t) : t_(t) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    VirtioPci& t_;
-  };
-  class LegacyOps : public IoOps {
-   public:
-    explicit LegacyOps(VirtioPci& t) : t_(t) {}
-    uint64_t read(uint64_t offset, unsigned size) override;
-    void write(uint64_t offset, uint64_t value, unsigned size) override;
-
-   private:
-    VirtioPci& t_;
-  };
+  // The modern interface (memory BAR 4) and the legacy one (I/O BAR 0).
+  uint64_t modern_read(uint64_t offset, unsigned size);
+  void modern_write(uint64_t offset, uint64_t value, unsigned size);
+  uint64_t legacy_read(uint64_t offset, unsigned size);
+  void legacy_write(uint64_t offset, uint64_t value, unsigned size);
 
   uint64_t common_read(uint64_t offset, unsigned size);
   void common_write(uint64_t offset, uint64_t value, unsigned size);
@@ -84,8 +72,8 @@ class VirtioPci : public PciDevice, public DmaMemory {
   void reset_vectors();
 
   std::unique_ptr<VirtioDevice> device_;
-  ModernOps modern_ops_{*this};
-  LegacyOps legacy_ops_{*this};
+  MemberIoOps<VirtioPci, &VirtioPci::modern_read, &VirtioPci::modern_write> modern_ops_{*this};
+  MemberIoOps<VirtioPci, &VirtioPci::legacy_read, &VirtioPci::legacy_write> legacy_ops_{*this};
   std::unique_ptr<MemoryRegion> modern_region_;
   std::unique_ptr<MemoryRegion> legacy_region_;
   uint8_t pci_cfg_cap_ = 0;  // offset of the VIRTIO_PCI_CAP_PCI_CFG capability
