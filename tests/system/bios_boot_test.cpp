@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/system/debian_guest.h"
+#include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
 #include "tests/system/screen_text.h"
@@ -24,11 +25,6 @@ namespace vx86::test {
 namespace {
 
 const char kSeabios[] = "/usr/share/seabios/bios-256k.bin";
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::string temp_path(const std::string& what) {
   return ::testing::TempDir() + "/vx86-biosboot-" + what + "-" + std::to_string(getpid());

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
 
@@ -18,11 +19,6 @@ namespace vx86::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::string temp_path(const std::string& what) {
   return ::testing::TempDir() + "/vx86-debugcon-" + what + "-" + std::to_string(getpid());

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/system/debian_guest.h"
+#include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/screen_text.h"
 
@@ -21,11 +22,6 @@ namespace vx86::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // The guest's `seq 1 600000 | head -c 3145728`, as it lands in the framebuffer.
 std::string seq_bytes() {
@@ -62,7 +58,7 @@ FramebufferRun screendump_when_ready(std::vector<std::string> argv, const std::s
   qmp.execute("qmp_capabilities");
   auto deadline = std::chrono::steady_clock::now() + 600s;
   while (std::chrono::steady_clock::now() < deadline) {
-    const std::string out = read_file(serial);
+    const std::string out = file_text(serial);
     if (out.find(ready) != std::string::npos || out.find(gave_up) != std::string::npos) break;
     std::this_thread::sleep_for(200ms);
   }
@@ -70,7 +66,7 @@ FramebufferRun screendump_when_ready(std::vector<std::string> argv, const std::s
   run.picture = read_ppm(ppm);
   qmp.execute("quit");
   emulator.wait(30s);
-  run.serial = read_file(serial);
+  run.serial = file_text(serial);
   std::filesystem::remove(serial);
   std::filesystem::remove(ppm);
   return run;

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/system/file_text.h"
 #include "tests/system/run_command.h"
 
 namespace vx86::test {
@@ -103,17 +104,6 @@ TEST(MonitorSystemTest, StopContInspectAndQuitOverUnixSocket) {
 namespace vx86::test {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return "";
-  std::string s;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) s.append(buf, n);
-  std::fclose(f);
-  return s;
-}
-
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
   for (std::size_t p = haystack.find(needle); p != std::string::npos;
@@ -130,7 +120,7 @@ TEST(LifeCycleTest, NoRebootExitsOnGuestReset) {
                    std::string(VX86_GUEST_DIR) + "/reset.bin", "-serial", "file:" + serial},
                   60);
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(count(read_file(serial), "boot"), 1u);
+  EXPECT_EQ(count(file_text(serial), "boot"), 1u);
   std::remove(serial.c_str());
 }
 
@@ -147,13 +137,13 @@ TEST(LifeCycleTest, GuestResetRebootsAndStartPausedWaitsForCont) {
   // Paused at start: nothing runs until cont.
   std::string out = talk(sock, "info status\n");
   EXPECT_NE(out.find("VM status: paused"), std::string::npos) << out;
-  EXPECT_EQ(read_file(serial), "");
+  EXPECT_EQ(file_text(serial), "");
   talk(sock, "cont\n");
   // The guest resets itself over and over; each boot prints "boot".
-  for (int i = 0; i < 200 && count(read_file(serial), "boot") < 3; ++i) {
+  for (int i = 0; i < 200 && count(file_text(serial), "boot") < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  EXPECT_GE(count(read_file(serial), "boot"), 3u);
+  EXPECT_GE(count(file_text(serial), "boot"), 3u);
   talk(sock, "quit\n");
   CommandResult r = vx86.get();
   EXPECT_EQ(r.status, 0) << r.err;

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "tests/system/debian_guest.h"
+#include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
 
@@ -41,11 +42,6 @@ std::string sha256_of(const std::string& data) {
   CommandResult r = run_command({"sha256sum", path});
   std::filesystem::remove(path);
   return r.out.substr(0, 64);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // "vx86-result: KEY VALUE..." lines.
@@ -167,18 +163,18 @@ GuestNetRun run_net_workload(std::vector<std::string> argv, const std::filesyste
   std::thread server([&] { serve_once(listener, data, 600s); });
   auto deadline = std::chrono::steady_clock::now() + 600s;
   while (std::chrono::steady_clock::now() < deadline &&
-         read_file(serial).find("vx86-result: net-listening") == std::string::npos &&
-         read_file(serial).find("workload net done") == std::string::npos) {
+         file_text(serial).find("vx86-result: net-listening") == std::string::npos &&
+         file_text(serial).find("workload net done") == std::string::npos) {
     std::this_thread::sleep_for(200ms);
   }
-  if (read_file(serial).find("vx86-result: net-listening") != std::string::npos) {
+  if (file_text(serial).find("vx86-result: net-listening") != std::string::npos) {
     run.received = read_from(fwd_port, data.size(), 300s);
   }
   run.status = emulator.wait(300s);
   shutdown(listener, SHUT_RDWR);
   server.join();
   close(listener);
-  run.serial = read_file(serial);
+  run.serial = file_text(serial);
   run.results = results(run.serial);
   std::filesystem::remove(serial);
   return run;

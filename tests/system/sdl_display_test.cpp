@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/system/debian_guest.h"
+#include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/screen_text.h"
 #include "tests/system/screen_wait.h"
@@ -36,11 +37,6 @@ std::string run_output(const std::string& command) {
     pclose(p);
   }
   return out;
-}
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // An XWD dump (ZPixmap, 32 bits per pixel, as xwd writes a 24-bit window).

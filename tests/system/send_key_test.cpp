@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/system/debian_guest.h"
+#include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/screen_text.h"
 #include "tests/system/screen_wait.h"
@@ -21,11 +22,6 @@ namespace vx86::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // QEMU's key names for a character typed on a US keyboard.
 Json keys_for(char c) {

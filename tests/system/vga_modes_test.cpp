@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
 #include "tests/system/screen_text.h"
@@ -29,11 +30,6 @@ namespace {
 using namespace std::chrono_literals;
 
 const char kSeabios[] = "/usr/share/seabios/bios-256k.bin";
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 struct Step {
   std::string ready;  // the guest's line once the mode is drawn
