@@ -33,6 +33,8 @@ const char kHelp[] =
     "info version -- show the version of vx86\n"
     "quit|q -- quit the emulator\n"
     "set_link name on|off -- change the link status of a network adapter\n"
+    "eject [-f] device -- eject a removable medium (use -f to force it)\n"
+    "change device filename [format] -- change a removable medium\n"
     "stop -- stop emulation\n"
     "system_powerdown -- send a power-down request\n"
     "system_reset -- reset the system\n"
@@ -147,6 +149,20 @@ std::string HumanMonitor::execute(const std::string& line) {
     if (!error.empty()) return cmd + ": " + error + "\n";
     return add ? "" : "host forwarding rule for " + rule + " removed\n";
   }
+  if (cmd == "eject") {
+    const bool force = words.size() == 3 && words[1] == "-f";
+    if (words.size() != 2 && !force) return "eject: usage: eject [-f] DEVICE\n";
+    const MediumResult r = target_.eject_medium(words.back(), force);
+    return r.error.empty() ? "" : "Error: " + r.error + "\n";  // QEMU's words
+  }
+  if (cmd == "change") {
+    if (words.size() != 3 && words.size() != 4) {
+      return "change: usage: change DEVICE FILENAME [FORMAT]\n";
+    }
+    const MediumResult r =
+        target_.change_medium(words[1], words[2], words.size() == 4 ? words[3] : "", false);
+    return r.error.empty() ? "" : "Error: " + r.error + "\n";
+  }
   if (cmd == "sendkey") return send_key(words);
   if (cmd == "xp") return examine_memory(line.substr(line.find("xp") + 2));
   if (cmd == "screendump") {
@@ -200,7 +216,18 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   if (what == "registers") return target_.describe_registers();
   if (what == "network") return target_.describe_network();
   if (what == "pci") return target_.describe_pci();
-  if (what == "block") return target_.describe_block();
+  if (what == "block") {
+    const std::string all = target_.describe_block();
+    if (arg.empty()) return all;
+    // `info block DEVICE`: that drive's paragraph only, as QEMU.
+    for (std::size_t start = 0; start < all.size();) {
+      std::size_t end = all.find("\n\n", start);
+      end = end == std::string::npos ? all.size() : end + 1;
+      if (all.compare(start, arg.size() + 1, arg + ":") == 0) return all.substr(start, end - start);
+      start = end + 1;
+    }
+    return "";
+  }
   if (what == "lapic") {
     unsigned cpu = 0;
     if (!arg.empty()) {

@@ -13,6 +13,13 @@ namespace vx86 {
 
 class AddressSpace;
 
+// The outcome of a media command (eject, change): "" or QEMU's words;
+// not_found marks QEMU's DeviceNotFound error class.
+struct MediumResult {
+  std::string error;
+  bool not_found = false;
+};
+
 // What the monitor may do to the machine; the program implements it.
 class MonitorTarget {
  public:
@@ -55,6 +62,15 @@ class MonitorTarget {
   // reverse hold_ms later; returns "" or why it could not.
   virtual std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {
     return "there is no keyboard";
+  }
+  // `eject [-f] DEVICE` and `change DEVICE FILE [FORMAT]`: a CD-ROM drive's
+  // medium goes (the tray stays open) or a new one goes in.
+  virtual MediumResult eject_medium(const std::string& device, bool force) {
+    return {"Device '" + device + "' not found", true};
+  }
+  virtual MediumResult change_medium(const std::string& device, const std::string& file,
+                                     const std::string& format, bool force) {
+    return {"Device '" + device + "' not found", true};
   }
 };
 

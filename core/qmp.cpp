@@ -289,6 +289,42 @@ void QmpServer::register_commands() {
         if (!error.empty()) throw generic(error);
         return empty_object();
       }};
+  // eject / blockdev-change-medium name the drive by "device" (its -drive
+  // id) or "id" (the device holding it); vx86's devices have no ids of
+  // their own, so both name the drive.
+  auto drive_named = [](const Json& args) {
+    if (args.contains("device") == args.contains("id")) {
+      throw generic("Need exactly one of 'device' and 'id'");
+    }
+    return args.contains("device") ? args["device"].get<std::string>()
+                                   : args["id"].get<std::string>();
+  };
+  auto medium_result = [](const MediumResult& r) {
+    if (r.error.empty()) return empty_object();
+    throw QmpError{r.not_found ? "DeviceNotFound" : "GenericError", r.error};
+  };
+  commands_["eject"] = {
+      {{"device", T::string, false}, {"id", T::string, false}, {"force", T::boolean, false}},
+      [this, drive_named, medium_result](const Json& args) {
+        return medium_result(target_.eject_medium(drive_named(args), args.value("force", false)));
+      }};
+  commands_["blockdev-change-medium"] = {
+      {{"device", T::string, false},
+       {"id", T::string, false},
+       {"filename", T::string, true},
+       {"format", T::string, false},
+       {"force", T::boolean, false},
+       {"read-only-mode", T::string, false}},
+      [this, drive_named, medium_result](const Json& args) {
+        const std::string mode = args.value("read-only-mode", "retain");
+        if (mode != "retain" && mode != "read-only" && mode != "read-write") {
+          throw generic("Parameter 'read-only-mode' does not accept value '" + mode + "'");
+        }
+        // A CD-ROM's medium is read-only whatever the mode asks, as in QEMU.
+        return medium_result(
+            target_.change_medium(drive_named(args), args["filename"].get<std::string>(),
+                                  args.value("format", ""), args.value("force", false)));
+      }};
   commands_["human-monitor-command"] = {
       {{"command-line", T::string, true}, {"cpu-index", T::number_integer, false}},
       [this](const Json& args) {

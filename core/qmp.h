@@ -16,6 +16,7 @@
 
 #include "core/chardev.h"
 #include "core/json_stream.h"
+#include "core/monitor.h"
 
 namespace vx86 {
 
@@ -53,6 +54,14 @@ class QmpTarget {
   // reverse hold_ms later; "" or why it could not.
   virtual std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {
     return "there is no keyboard";
+  }
+  // eject and blockdev-change-medium: a CD-ROM drive's medium goes or comes.
+  virtual MediumResult eject_medium(const std::string& device, bool force) {
+    return {"Device '" + device + "' not found", true};
+  }
+  virtual MediumResult change_medium(const std::string& device, const std::string& file,
+                                     const std::string& format, bool force) {
+    return {"Device '" + device + "' not found", true};
   }
 };
 

@@ -12,37 +12,77 @@ namespace {
 // A BlockBackend as a device sees it. With a main loop, requests run on the
 // block worker pool and complete on the main loop, so a slow disk never
 // stalls the vCPU that submitted them; without one (tests, tools) they run on
-// the caller's thread and complete before returning.
+// the caller's thread and complete before returning. A CD-ROM's medium can
+// go and come (the monitor's eject and change, under the device lock).
 class BlockDrive : public DriveBackend {
  public:
+  // `backend` null: an empty drive.
   BlockDrive(std::string id, std::unique_ptr<BlockBackend> backend, MainLoop* loop)
-      : id_(std::move(id)), backend_(std::move(backend)), async_(loop != nullptr) {
-    if (loop) backend_->attach_main_loop(loop);
+      : id_(std::move(id)), loop_(loop) {
+    if (backend) attach(std::move(backend));
   }
 
   std::string id() const override { return id_; }
-  uint64_t length() const override { return backend_->length(); }
-  bool read_only() const override { return backend_->read_only(); }
+  uint64_t length() const override { return backend_ ? backend_->length() : 0; }
+  bool read_only() const override { return backend_ ? backend_->read_only() : true; }
+  bool inserted() const override { return backend_ != nullptr; }
+  bool tray_open() const override { return tray_open_; }
+  uint64_t media_changes() const override { return media_changes_; }
+  void set_tray_locked(bool locked) override { tray_locked_ = locked; }
+  bool tray_locked() const { return tray_locked_; }
+
+  bool move_tray(bool open) override {
+    if (open && tray_locked_) return false;
+    if (open != tray_open_) {
+      tray_open_ = open;
+      ++media_changes_;
+      if (tray_moved_) tray_moved_(id_, open);
+    }
+    return true;
+  }
+  // The tray opens (whatever the lock) and the medium goes. Requests already
+  // submitted finish on it, so it is kept (closed when vx86 exits).
+  void eject() {
+    if (backend_) retired_.push_back(std::move(backend_));
+    ++media_changes_;
+    tray_locked_ = false;
+    move_tray(true);
+  }
+  // A medium goes in and the tray closes.
+  void insert(std::unique_ptr<BlockBackend> backend) {
+    if (backend_) retired_.push_back(std::move(backend_));
+    attach(std::move(backend));
+    ++media_changes_;
+    move_tray(false);
+  }
+  void set_tray_listener(std::function<void(const std::string&, bool)> listener) {
+    tray_moved_ = std::move(listener);
+  }
 
   void read(uint64_t offset, void* buf, uint64_t len, Completion done) override {
+    if (!backend_) return done(false);
     if (async_) return backend_->read_async(offset, buf, len, reporting("read", std::move(done)));
     run("read", done, [&] { backend_->read(offset, buf, len); });
   }
   void write(uint64_t offset, const void* buf, uint64_t len, Completion done) override {
+    if (!backend_) return done(false);
     if (async_) {
       return backend_->write_async(offset, buf, len, reporting("write", std::move(done)));
     }
     run("write", done, [&] { backend_->write(offset, buf, len); });
   }
   void flush(Completion done) override {
+    if (!backend_) return done(false);
     if (async_) return backend_->flush_async(reporting("flush", std::move(done)));
     run("flush", done, [&] { backend_->flush(); });
   }
   void discard(uint64_t offset, uint64_t len, Completion done) override {
+    if (!backend_) return done(false);
     if (async_) return backend_->discard_async(offset, len, reporting("discard", std::move(done)));
     run("discard", done, [&] { backend_->discard(offset, len); });
   }
   void write_zeroes(uint64_t offset, uint64_t len, Completion done) override {
+    if (!backend_) return done(false);
     if (async_) {
       return backend_->write_zeroes_async(offset, len, reporting("write-zeroes", std::move(done)));
     }
@@ -50,6 +90,11 @@ class BlockDrive : public DriveBackend {
   }
 
  private:
+  void attach(std::unique_ptr<BlockBackend> backend) {
+    backend_ = std::move(backend);
+    if (loop_) backend_->attach_main_loop(loop_);
+  }
+
   template <typename Fn>
   void run(const char* what, const Completion& done, Fn&& fn) {
     bool ok = true;
@@ -71,8 +116,14 @@ class BlockDrive : public DriveBackend {
   }
 
   std::string id_;
+  MainLoop* loop_;
   std::unique_ptr<BlockBackend> backend_;
-  bool async_;
+  std::vector<std::unique_ptr<BlockBackend>> retired_;
+  bool async_ = loop_ != nullptr;
+  bool tray_open_ = false;
+  bool tray_locked_ = false;
+  uint64_t media_changes_ = 0;
+  std::function<void(const std::string& id, bool open)> tray_moved_;
 };
 
 bool one_of(const std::string& v, std::initializer_list<const char*> allowed) {
@@ -96,7 +147,17 @@ struct Drives::Entry {
 Drives::Drives() = default;
 Drives::~Drives() = default;
 
-void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop) {
+namespace {
+
+// QEMU's name for an if=ide drive without id=: ide<bus>-<hd|cd><unit>.
+std::string ide_drive_name(unsigned index, bool cdrom) {
+  return "ide" + std::to_string(index / 2) + (cdrom ? "-cd" : "-hd") + std::to_string(index % 2);
+}
+
+}  // namespace
+
+void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool default_cdrom) {
+  loop_ = loop;
   std::map<std::string, int> per_interface;
   unsigned ide_used = 0;  // bit per IDE index
   for (const KeyValues& kv : drives) {
@@ -134,7 +195,7 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop) {
       ide_used |= 1u << ide_index;
     }
     std::string file = kv.get_string("file");
-    if (file.empty()) bad("file", "is missing");
+    if (file.empty() && media != "cdrom") bad("file", "is missing");  // a CD drive may be empty
     std::string format = kv.get_string("format");
     if (!format.empty() && !one_of(format, {"raw", "qcow2"})) {
       bad("format", "must be raw or qcow2 (not '" + format + "')");
@@ -161,18 +222,23 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop) {
       }
     }
     std::string id = kv.get_string("id");
-    if (id.empty()) id = iface + std::to_string(per_interface[iface]);
+    if (id.empty()) {
+      id = iface == "ide" ? ide_drive_name(ide_index, media == "cdrom")
+                          : iface + std::to_string(per_interface[iface]);
+    }
     ++per_interface[iface];
     if (entries_.count(id)) bad("id", "'" + id + "' is used by another drive");
 
     std::unique_ptr<BlockBackend> backend;
-    try {
-      backend = std::make_unique<BlockBackend>(bo);
-    } catch (const std::exception& e) {
-      throw OptionError(opt + " file=" + file + ": " + e.what());
+    if (!file.empty()) {
+      try {
+        backend = std::make_unique<BlockBackend>(bo);
+      } catch (const std::exception& e) {
+        throw OptionError(opt + " file=" + file + ": " + e.what());
+      }
     }
     auto entry = std::make_unique<Entry>();
-    entry->format = backend->driver().format_name();
+    if (backend) entry->format = backend->driver().format_name();
     entry->drive = std::make_unique<BlockDrive>(id, std::move(backend), loop);
     entry->file = file;
     entry->cache = cache;
@@ -185,6 +251,74 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop) {
       ide_.push_back({ide_index, entries_[id]->drive.get(), media == "cdrom"});
     }
   }
+  // As QEMU's pc: an empty CD-ROM drive at the secondary master unless
+  // something is there (or -nodefaults), for the monitor's change.
+  constexpr unsigned kDefaultCdromIndex = 2;
+  if (default_cdrom && !(ide_used & (1u << kDefaultCdromIndex))) {
+    const std::string id = ide_drive_name(kDefaultCdromIndex, true);
+    if (!entries_.count(id)) {
+      auto entry = std::make_unique<Entry>();
+      entry->drive = std::make_unique<BlockDrive>(id, nullptr, loop);
+      entry->cache = "writeback";
+      entry->cdrom = true;
+      entry->user = "ide";
+      ide_.push_back({kDefaultCdromIndex, entry->drive.get(), true});
+      entries_[id] = std::move(entry);
+    }
+  }
+}
+
+void Drives::set_tray_listener(std::function<void(const std::string& id, bool open)> listener) {
+  for (auto& [id, e] : entries_) {
+    if (e->cdrom) e->drive->set_tray_listener(listener);
+  }
+}
+
+MediumResult Drives::eject(const std::string& id, bool force) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return {"Device '" + id + "' not found", true};
+  Entry& e = *it->second;
+  if (!e.cdrom) return {"Device '" + id + "' is not removable", false};
+  if (e.drive->tray_locked() && !force) {
+    return {"Device '" + id +
+                "' is locked and force was not specified, wait for tray to open and try again",
+            false};
+  }
+  e.drive->eject();
+  e.file.clear();
+  e.format.clear();
+  return {};
+}
+
+MediumResult Drives::change_medium(const std::string& id, const std::string& file,
+                                   const std::string& format, bool force) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return {"Device '" + id + "' not found", true};
+  Entry& e = *it->second;
+  if (!e.cdrom) return {"Device '" + id + "' is not removable", false};
+  if (!format.empty() && format != "raw" && format != "qcow2") {
+    return {"Unknown driver '" + format + "'", false};
+  }
+  if (e.drive->tray_locked() && !force) {
+    return {"Device '" + id +
+                "' is locked and force was not specified, wait for tray to open and try again",
+            false};
+  }
+  BlockBackendOptions bo;
+  bo.file = file;
+  bo.format = format;
+  bo.read_only = true;  // a CD-ROM, as in QEMU
+  std::unique_ptr<BlockBackend> backend;
+  try {
+    backend = std::make_unique<BlockBackend>(bo);
+  } catch (const std::exception& ex) {
+    return {ex.what(), false};  // "Could not open 'FILE': why", as QEMU says it
+  }
+  e.drive->eject();  // the tray opens first (if it is not open)
+  e.format = backend->driver().format_name();
+  e.file = file;
+  e.drive->insert(std::move(backend));
+  return {};
 }
 
 namespace {
@@ -207,11 +341,21 @@ std::string Drives::describe() const {
   std::string out;
   for (const auto& [id, e] : entries_) {
     if (!out.empty()) out += "\n";
-    out += id + ": " + e->file + " (" + e->format + (e->drive->read_only() ? ", read-only" : "") +
-           ")\n";
+    const bool inserted = e->drive->inserted();
+    if (inserted) {
+      out += id + ": " + e->file + " (" + e->format + (e->drive->read_only() ? ", read-only" : "") +
+             ")\n";
+    } else {
+      out += id + ": [not inserted]\n";
+    }
     if (!e->user.empty())
       out += "    Attached to:      " + (e->user == "ide" ? "piix3-ide" : e->user) + "\n";
-    if (e->cdrom || e->user.empty()) out += "    Removable device: not locked, tray closed\n";
+    if (e->cdrom || e->user.empty()) {
+      out += std::string("    Removable device: ") +
+             (e->drive->tray_locked() ? "locked" : "not locked") + ", tray " +
+             (e->drive->tray_open() ? "open" : "closed") + "\n";
+    }
+    if (!inserted) continue;
     const CacheFlags c = cache_flags(e->cache);
     out += std::string("    Cache mode:       ") + (c.writeback ? "writeback" : "writethrough") +
            (c.direct ? ", direct" : "") + (c.no_flush ? ", ignore flushes" : "") + "\n";
@@ -224,6 +368,17 @@ nlohmann::ordered_json Drives::query() const {
   using Json = nlohmann::ordered_json;
   Json list = Json::array();
   for (const auto& [id, e] : entries_) {
+    Json drive = {{"device", id}};
+    if (!e->user.empty()) drive["qdev"] = e->user == "ide" ? "piix3-ide" : e->user;
+    drive["locked"] = e->drive->tray_locked();
+    // As QEMU: a drive no device holds counts as removable.
+    drive["removable"] = e->cdrom || e->user.empty();
+    if (e->cdrom) drive["tray_open"] = e->drive->tray_open();
+    drive["type"] = "unknown";
+    if (!e->drive->inserted()) {
+      list.push_back(drive);
+      continue;
+    }
     const CacheFlags c = cache_flags(e->cache);
     Json image = {{"filename", e->file},
                   {"format", e->format},
@@ -251,14 +406,7 @@ nlohmann::ordered_json Drives::query() const {
         {"detect_zeroes", "off"},
         {"write_threshold", 0}};
     if (e->snapshot) inserted["backing_file"] = e->file;
-    Json drive = {{"device", id}};
-    if (!e->user.empty()) drive["qdev"] = e->user == "ide" ? "piix3-ide" : e->user;
-    drive["locked"] = false;
-    // As QEMU: a drive no device holds counts as removable.
-    drive["removable"] = e->cdrom || e->user.empty();
-    if (e->cdrom) drive["tray_open"] = false;
     drive["inserted"] = inserted;
-    drive["type"] = "unknown";
     list.push_back(drive);
   }
   return list;

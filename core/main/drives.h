@@ -6,6 +6,7 @@
 // "-device virtio-blk-pci,drive=ID".
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/monitor.h"
 #include "core/options.h"
 #include "hw/block/drive_backend.h"
 
@@ -28,7 +30,9 @@ class Drives {
 
   // Checks and opens every drive. Throws OptionError naming the option and key.
   // With `loop`, device requests run asynchronously and complete on it.
-  void open(const std::vector<KeyValues>& drives, MainLoop* loop = nullptr);
+  // default_cdrom: QEMU's empty CD-ROM drive ide1-cd0 unless that place is taken.
+  void open(const std::vector<KeyValues>& drives, MainLoop* loop = nullptr,
+            bool default_cdrom = false);
   // The drive `id` for a device; throws OptionError if it does not exist or
   // is already used.
   DriveBackend* claim(const std::string& id, const std::string& user);
@@ -47,11 +51,24 @@ class Drives {
   std::string describe() const;
   nlohmann::ordered_json query() const;
 
+  // Told whenever a CD-ROM drive's tray opens or closes, by the monitor or
+  // the guest (QMP's DEVICE_TRAY_MOVED), on the thread that moved it.
+  void set_tray_listener(std::function<void(const std::string& id, bool open)> listener);
+  // The monitor's eject: the medium of CD-ROM drive `id` goes and its tray
+  // stays open; a tray the guest locked needs `force`. Call under the device
+  // lock.
+  MediumResult eject(const std::string& id, bool force);
+  // The monitor's change / QMP blockdev-change-medium: `file` (read-only,
+  // `format` or probed) goes into CD-ROM drive `id` and the tray closes.
+  MediumResult change_medium(const std::string& id, const std::string& file,
+                             const std::string& format, bool force);
+
  private:
   struct Entry;
   std::map<std::string, std::unique_ptr<Entry>> entries_;
   std::vector<std::string> virtio_ids_;
   std::vector<IdeDrive> ide_;
+  MainLoop* loop_ = nullptr;
 };
 
 }  // namespace vx86

@@ -492,7 +492,11 @@ void MachineController::create_gdbstub() {
 int MachineController::run() {
   check_option_combinations();
   drives_ = std::make_unique<Drives>();
-  drives_->open(options_.drives, &loop_);
+  drives_->open(options_.drives, &loop_, !options_.no_defaults);
+  drives_->set_tray_listener([this](const std::string& device, bool open) {
+    // QEMU's "id" is the device's QOM path; vx86 names the IDE controller.
+    qmp_event("DEVICE_TRAY_MOVED", {{"device", device}, {"tray-open", open}, {"id", "piix3-ide"}});
+  });
   netdevs_ = std::make_unique<NetDevs>();
   for (const auto& kv : options_.netdevs) netdevs_->add_netdev(kv);
   for (const auto& kv : options_.nics) netdevs_->add_nic(kv);
@@ -859,6 +863,17 @@ std::string MachineController::describe_network() {
   }
   for (const std::string& line : netdevs_->unclaimed()) out += line + " (no NIC)\n";
   return out;
+}
+
+MediumResult MachineController::eject_medium(const std::string& device, bool force) {
+  DeviceLockGuard lock;  // the IDE device looks at the drive's medium under it
+  return drives_->eject(device, force);
+}
+
+MediumResult MachineController::change_medium(const std::string& device, const std::string& file,
+                                              const std::string& format, bool force) {
+  DeviceLockGuard lock;
+  return drives_->change_medium(device, file, format, force);
 }
 
 std::string MachineController::send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {

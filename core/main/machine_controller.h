@@ -64,6 +64,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string vm_name() const override;
   std::string describe_network() override;
   std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) override;
+  MediumResult eject_medium(const std::string& device, bool force) override;
+  MediumResult change_medium(const std::string& device, const std::string& file,
+                             const std::string& format, bool force) override;
   std::string describe_pci() override;
   std::string describe_block() override;
   Json query_block() override;

@@ -1,8 +1,12 @@
 // ATAPI: the PACKET command and the SCSI/MMC commands a CD-ROM driver needs
 // (Linux's sr, the BIOS-less boot of an ISO): TEST UNIT READY, REQUEST SENSE,
 // INQUIRY, MODE SENSE, READ CAPACITY, READ(10/12), READ TOC, GET
-// CONFIGURATION, GET EVENT STATUS NOTIFICATION and the no-ops around media
-// locking. Anything else ends in CHECK CONDITION, ILLEGAL REQUEST.
+// CONFIGURATION, GET EVENT STATUS NOTIFICATION, the tray (START STOP UNIT)
+// and its lock. Media changes (the monitor's eject and change) reach the
+// guest as QEMU's drive reports them: NOT READY, MEDIUM NOT PRESENT while
+// the drive is empty or its tray open; after a change NOT READY once, then
+// UNIT ATTENTION once, and a new-media event. Anything else ends in CHECK
+// CONDITION, ILLEGAL REQUEST.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -19,6 +23,9 @@ constexpr uint32_t kCdBlock = 2048;
 constexpr uint8_t kSenseNotReady = 0x02;
 constexpr uint8_t kSenseMediumError = 0x03;
 constexpr uint8_t kSenseIllegalRequest = 0x05;
+constexpr uint8_t kSenseUnitAttention = 0x06;
+constexpr uint8_t kAscMediumChanged = 0x28;  // not ready to ready change, medium may have changed
+constexpr uint8_t kAscMediumNotPresent = 0x3a;
 constexpr uint8_t kAscInvalidOpcode = 0x20;
 constexpr uint8_t kAscLbaOutOfRange = 0x21;
 constexpr uint8_t kAscInvalidField = 0x24;
@@ -63,6 +70,14 @@ void put_padded(uint8_t* p, unsigned len, const char* s) {
 uint32_t IdeChannel::cd_blocks() const {
   return static_cast<uint32_t>(
       std::min<uint64_t>(devices_[selected_].drive->length() / kCdBlock, 0xffffffffu));
+}
+
+void IdeChannel::note_media_change(Device& dev) {
+  const uint64_t changes = dev.drive->media_changes();
+  if (changes == dev.seen_media_changes) return;
+  dev.seen_media_changes = changes;
+  dev.change_pending = 1;
+  dev.new_media_event = true;
 }
 
 void IdeChannel::start_packet() {
@@ -156,12 +171,38 @@ void IdeChannel::execute_packet() {
   buffer_.clear();
   pos_ = end_ = 0;
   Device& dev = current();
-  if (!dev.drive) return atapi_error(kSenseNotReady, 0x3a);  // medium not present
-  switch (cdb[0]) {
+  if (!dev.drive) return atapi_error(kSenseNotReady, kAscMediumNotPresent);
+  note_media_change(dev);
+  const uint8_t op = cdb[0];
+  const bool readable = dev.drive->inserted() && !dev.drive->tray_open();
+  // Once a medium is in after a change, the next command but those that
+  // report the drive's state sees it gone (NOT READY) and the one after that
+  // sees it come (UNIT ATTENTION), as QEMU's drive does, so that guests
+  // which only look at sense data notice the change too.
+  const bool reports_state = op == 0x03 || op == 0x12 || op == 0x46 || op == 0x4a;
+  if (dev.change_pending && readable && !reports_state) {
+    if (dev.change_pending++ == 1) return atapi_error(kSenseNotReady, kAscMediumNotPresent);
+    dev.change_pending = 0;
+    return atapi_error(kSenseUnitAttention, kAscMediumChanged);
+  }
+  const bool needs_medium =
+      op == 0x00 || op == 0x25 || op == 0x28 || op == 0xa8 || op == 0x43 || op == 0x2b;
+  if (needs_medium && !readable) return atapi_error(kSenseNotReady, kAscMediumNotPresent);
+  switch (op) {
     case 0x00:  // TEST UNIT READY
-    case 0x1b:  // START STOP UNIT
-    case 0x1e:  // PREVENT ALLOW MEDIUM REMOVAL
     case 0x2b:  // SEEK(10)
+      return atapi_ok();
+    case 0x1b: {  // START STOP UNIT: LoEj opens (Start 0) or closes (Start 1) the tray
+      if (cdb[4] & 0x02) {
+        const bool open = !(cdb[4] & 0x01);
+        if (!dev.drive->move_tray(open)) {
+          return atapi_error(kSenseNotReady, 0x53);  // medium removal prevented
+        }
+      }
+      return atapi_ok();
+    }
+    case 0x1e:  // PREVENT ALLOW MEDIUM REMOVAL
+      dev.drive->set_tray_locked(cdb[4] & 1);
       return atapi_ok();
     case 0x03: {  // REQUEST SENSE (fixed format)
       std::vector<uint8_t> r(18, 0);
@@ -263,10 +304,10 @@ void IdeChannel::execute_packet() {
       put_be16(&r[0], static_cast<uint32_t>(r.size() - 2));
       return atapi_reply(std::move(r), be16(&cdb[7]));
     }
-    case 0x46: {  // GET CONFIGURATION: the header, current profile CD-ROM
+    case 0x46: {  // GET CONFIGURATION: the header, current profile CD-ROM (none when empty)
       std::vector<uint8_t> r(8, 0);
       put_be32(&r[0], 4);
-      put_be16(&r[6], 0x0008);
+      put_be16(&r[6], readable ? 0x0008 : 0);
       return atapi_reply(std::move(r), be16(&cdb[7]));
     }
     case 0x4a: {  // GET EVENT STATUS NOTIFICATION (polled only)
@@ -274,8 +315,17 @@ void IdeChannel::execute_packet() {
       std::vector<uint8_t> r(4, 0);
       r[3] = 0x10;  // supported: media events
       if (cdb[4] & 0x10) {
-        r[2] = 0x04;                         // media class, no change
-        uint8_t event[4] = {0, 0x02, 0, 0};  // media present
+        r[2] = 0x04;  // media class
+        // New media once the tray is closed again (reported once), then the
+        // tray open or a medium present.
+        uint8_t event[4] = {0, 0, 0, 0};
+        if (dev.drive->tray_open()) {
+          event[1] = 0x01;
+        } else {
+          if (dev.new_media_event) event[0] = 0x02;
+          dev.new_media_event = false;
+          if (dev.drive->inserted()) event[1] = 0x02;
+        }
         r.insert(r.end(), event, event + 4);
       } else {
         r[2] = 0x80;  // no event available

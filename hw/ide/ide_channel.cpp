@@ -41,6 +41,7 @@ IdeChannel::~IdeChannel() = default;
 void IdeChannel::attach(unsigned unit, DriveBackend* drive, Media media) {
   devices_[unit].drive = drive;
   devices_[unit].media = drive ? media : Media::kNone;
+  devices_[unit].seen_media_changes = drive ? drive->media_changes() : 0;
 }
 
 void IdeChannel::set_irq() {
@@ -59,6 +60,14 @@ void IdeChannel::reset() {
     d.multiple_count = kMaxMultiple;
     d.udma_mode = d.mwdma_mode = 0xff;
     d.sense_key = d.asc = 0;
+    // A reset unlocks the tray and forgets a change the guest has not seen:
+    // it probes the drive again anyway.
+    d.change_pending = 0;
+    d.new_media_event = false;
+    if (d.drive) {
+      d.seen_media_changes = d.drive->media_changes();
+      if (d.media == Media::kCdrom) d.drive->set_tray_locked(false);
+    }
   }
   control_ = 0;
   features_ = hob_features_ = hob_count_ = hob_lba_low_ = hob_lba_mid_ = hob_lba_high_ = 0;
@@ -667,6 +676,9 @@ void IdeChannel::visit_state(StateVisitor& v) {
     v.field(p + "mwdma_mode", devices_[i].mwdma_mode);
     v.field(p + "sense_key", devices_[i].sense_key);
     v.field(p + "asc", devices_[i].asc);
+    v.field(p + "seen_media_changes", devices_[i].seen_media_changes);
+    v.field(p + "change_pending", devices_[i].change_pending);
+    v.field(p + "new_media_event", devices_[i].new_media_event);
   }
 }
 

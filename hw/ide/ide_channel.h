@@ -83,6 +83,12 @@ class IdeChannel {
     // ATAPI sense for REQUEST SENSE
     uint8_t sense_key = 0;
     uint8_t asc = 0;
+    // ATAPI media changes: the drive's count when last looked at; what the
+    // next commands owe the guest after a change (1: NOT READY, then 2:
+    // UNIT ATTENTION); a new-media event for GET EVENT STATUS NOTIFICATION.
+    uint64_t seen_media_changes = 0;
+    uint8_t change_pending = 0;
+    bool new_media_event = false;
   };
   // What happens when the PIO buffer has been fully read or written.
   enum class PioEnd { kNone, kReadNext, kWriteBlock, kPacket, kAtapiData };
@@ -123,6 +129,7 @@ class IdeChannel {
   void atapi_ok();
   void atapi_error(uint8_t sense_key, uint8_t asc);
   uint32_t cd_blocks() const;
+  void note_media_change(Device& dev);
 
   std::string name_;
   std::function<void(bool)> irq_;

@@ -1,5 +1,6 @@
 #include "hw/pci/pci_info.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -67,6 +68,10 @@ std::vector<PciFunctionInfo> describe_pci_functions(const PciBus& bus) {
     f.id = dev->id();
     out.push_back(std::move(f));
   }
+  // In slot and function order, as QEMU lists a bus (plug order differs).
+  std::stable_sort(out.begin(), out.end(), [](const PciFunctionInfo& a, const PciFunctionInfo& b) {
+    return a.slot != b.slot ? a.slot < b.slot : a.function < b.function;
+  });
   return out;
 }
 

@@ -168,3 +168,26 @@ workload_mouse() {
     fi
   done
 }
+
+# CD-ROM media change test (tests/system/cd_change_test.cpp): twice a second
+# reads the first 256 KiB of /dev/sr0 (each read opens the drive, which is
+# when Linux looks for a media change) and prints their checksum, or "none"
+# without a medium, whenever that changes; the test ejects and changes the
+# medium over QMP meanwhile.
+workload_cdchange() {
+  for _ in $(seq 1 100); do
+    [ -b /dev/sr0 ] && break
+    sleep 0.1
+  done
+  last=
+  for _ in $(seq 1 1200); do
+    if dd if=/dev/sr0 of=/tmp/cd bs=64k count=4 2>/dev/null && [ -s /tmp/cd ]; then
+      now=$(sha256sum < /tmp/cd | sed 's/ .*//')
+    else
+      now=none
+    fi
+    [ "$now" != "$last" ] && echo "vx86-result: cd-medium $now"
+    last=$now
+    sleep 0.5
+  done
+}

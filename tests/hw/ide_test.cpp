@@ -55,11 +55,25 @@ class MemDrive : public DriveBackend {
     }
   }
 
+  // Removable media, as the monitor and the guest move them.
+  bool inserted() const override { return present; }
+  bool tray_open() const override { return tray; }
+  uint64_t media_changes() const override { return changes; }
+  void set_tray_locked(bool lock) override { locked = lock; }
+  bool move_tray(bool open) override {
+    if (open && locked) return false;
+    if (open != tray) ++changes;
+    tray = open;
+    return true;
+  }
+
   std::vector<uint8_t> bytes;
   bool ro;
   bool defer = false;
   int flushes = 0;
   std::deque<Completion> pending;
+  bool present = true, tray = false, locked = false;
+  uint64_t changes = 0;
 
  private:
   void complete(Completion done) {
@@ -413,6 +427,55 @@ TEST_F(IdeTest, SoftwareResetAndInterruptMask) {
   EXPECT_EQ(in8(kCmd + 7) & (kBsy | kDrq | kDrdy), kDrdy);
   EXPECT_EQ(in8(kCmd + 2), 1);
   EXPECT_EQ(in8(kCmd + 1), 1);
+}
+
+// A media change as QEMU's drive reports it: no medium while the tray is
+// open, then NOT READY once and UNIT ATTENTION once, and a new-media event.
+TEST_F(IdeTest, AtapiMediaChangesAsQemuReportsThem) {
+  auto sense = [&] {
+    packet({0x03, 0, 0, 0, 18});
+    auto r = atapi_data_in();
+    return r.size() == 18 ? r[2] << 8 | r[12] : -1;  // key, additional sense code
+  };
+  auto media_event = [&] {
+    packet({0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8});  // GET EVENT STATUS NOTIFICATION, media
+    auto r = atapi_data_in();
+    return r.size() == 8 ? r[4] << 8 | r[5] : -1;  // event code, media status
+  };
+  auto test_unit_ready = [&] {
+    packet({0x00});
+    return (in8(kCmd2 + 7) & kErr) ? sense() : 0;
+  };
+  ASSERT_EQ(test_unit_ready(), 0);
+  // The monitor's eject: tray open, no medium.
+  cd_.present = false;
+  cd_.tray = true;
+  ++cd_.changes;
+  EXPECT_EQ(test_unit_ready(), 0x023a);  // NOT READY, MEDIUM NOT PRESENT
+  EXPECT_EQ(media_event(), 0x0001);      // no event while open; tray open
+  packet({0x1b, 0, 0, 0, 0x03});         // START STOP UNIT: load (close the tray)
+  EXPECT_EQ(in8(kCmd2 + 7) & kErr, 0);
+  EXPECT_FALSE(cd_.tray);
+  EXPECT_EQ(test_unit_ready(), 0x023a);  // closed, still empty
+  // The monitor's change: a medium goes in.
+  cd_.present = true;
+  ++cd_.changes;
+  EXPECT_EQ(media_event(), 0x0202);  // new media, present
+  EXPECT_EQ(media_event(), 0x0002);  // reported once
+  EXPECT_EQ(test_unit_ready(), 0x023a);
+  EXPECT_EQ(test_unit_ready(), 0x0628);  // UNIT ATTENTION, MEDIUM MAY HAVE CHANGED
+  EXPECT_EQ(test_unit_ready(), 0);
+  // A locked tray does not open for the guest's eject.
+  packet({0x1e, 0, 0, 0, 1});  // PREVENT MEDIUM REMOVAL
+  EXPECT_TRUE(cd_.locked);
+  packet({0x1b, 0, 0, 0, 0x02});  // START STOP UNIT: eject
+  EXPECT_EQ(in8(kCmd2 + 7) & kErr, kErr);
+  EXPECT_EQ(sense(), 0x0253);  // medium removal prevented
+  EXPECT_FALSE(cd_.tray);
+  packet({0x1e, 0, 0, 0, 0});
+  packet({0x1b, 0, 0, 0, 0x02});
+  EXPECT_TRUE(cd_.tray);
+  EXPECT_EQ(test_unit_ready(), 0x023a);  // the medium is in an open tray
 }
 
 TEST_F(IdeTest, AtapiCdromCommands) {

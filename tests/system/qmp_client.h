@@ -136,6 +136,13 @@ class QmpClient {
     if (!args.is_null()) r["arguments"] = args;
     return request(r.dump());
   }
+  // The events named `name` received so far (without waiting), oldest first.
+  std::vector<Json> take_events(const std::string& name) {
+    std::vector<Json> taken, kept;
+    for (Json& e : events_) (e["event"] == name ? taken : kept).push_back(std::move(e));
+    events_ = std::move(kept);
+    return taken;
+  }
   // The first event named name, waiting up to 10 s for it.
   Json wait_event(const std::string& name) {
     for (int i = 0; i < 20; ++i) {

@@ -75,6 +75,18 @@ const char* const kConversation[] = {
     R"({"execute": "send-key"})",
     R"({"execute": "human-monitor-command", "arguments": {"command-line": "sendkey ctrl-nosuchkey"}})",
     R"({"execute": "human-monitor-command", "arguments": {"command-line": "sendkey a 0"}})",
+    // The default machine's empty CD-ROM drive, ide1-cd0.
+    R"({"execute": "eject", "arguments": {"device": "nonesuch"}})",
+    R"({"execute": "eject"})",
+    R"({"execute": "eject", "arguments": {"device": "ide1-cd0", "id": "x"}})",
+    R"({"execute": "blockdev-change-medium", "arguments": {"id": "nonesuch", "filename": "/x"}})",
+    R"({"execute": "blockdev-change-medium", "arguments": {"device": "ide1-cd0",
+                                                           "filename": "/nonexistent/x.iso"}})",
+    R"({"execute": "blockdev-change-medium", "arguments": {"device": "ide1-cd0", "filename": "/x",
+                                                           "format": "nosuchformat"}})",
+    R"({"execute": "eject", "arguments": {"device": "ide1-cd0"}})",
+    R"({"execute": "human-monitor-command", "arguments": {"command-line": "eject nonesuch"}})",
+    R"({"execute": "human-monitor-command", "arguments": {"command-line": "info block ide1-cd0"}})",
 };
 
 struct Transcript {
@@ -140,6 +152,18 @@ TEST(QmpSystemTest, ConversationAgreesWithQemu) {
     return s;
   };
   EXPECT_EQ(without_cr(ours.answers[17]["return"]), without_cr(theirs.answers[17]["return"]));
+  // eject nonesuch, and the ejected CD-ROM drive's info block but for the
+  // name of the device holding it.
+  EXPECT_EQ(without_cr(ours.answers[33]["return"]), without_cr(theirs.answers[33]["return"]));
+  auto without_attached = [&](const Json& answer) {
+    std::string s = without_cr(answer["return"]);
+    const auto at = s.find("    Attached to:");
+    if (at != std::string::npos) s.erase(at, s.find('\n', at) + 1 - at);
+    return s;
+  };
+  EXPECT_EQ(without_attached(ours.answers[34]), without_attached(theirs.answers[34]));
+  EXPECT_EQ(without_attached(ours.answers[34]),
+            "ide1-cd0: [not inserted]\n    Removable device: not locked, tray open\n");
   EXPECT_EQ(vx86.wait(10s), 0);
   EXPECT_EQ(qemu.wait(10s), 0);
 }
@@ -198,15 +222,18 @@ TEST(QmpSystemTest, QueryPciAgreesWithQemu) {
   };
   EXPECT_EQ(first_lines(ours_text, 8), first_lines(theirs_text, 8));
 
-  // A default machine: the VGA at 00:02.0 as under QEMU, then the NIC.
+  // A default machine: the IDE function at 00:01.1 (for the default CD-ROM
+  // drive) and the VGA at 00:02.0 as under QEMU, then the NIC.
   auto [machine, text] = pci_of({VX86_BINARY, "-bios", bios, "-serial", "null", "-netdev",
                                  "user,id=n0", "-device", "virtio-net-pci,netdev=n0,id=nic0"},
                                 socket_path("pci-default"));
-  ASSERT_EQ(machine[0]["devices"].size(), 4u) << text;
-  EXPECT_EQ(machine[0]["devices"][2]["class_info"]["desc"], "VGA controller");
-  EXPECT_EQ(machine[0]["devices"][2]["regions"][0]["size"], 16 << 20);
-  EXPECT_EQ(machine[0]["devices"][3]["class_info"]["desc"], "Ethernet controller");
-  EXPECT_EQ(machine[0]["devices"][3]["qdev_id"], "nic0");
+  ASSERT_EQ(machine[0]["devices"].size(), 5u) << text;
+  EXPECT_EQ(machine[0]["devices"][2]["class_info"]["desc"], "IDE controller");
+  EXPECT_EQ(machine[0]["devices"][2]["function"], 1);
+  EXPECT_EQ(machine[0]["devices"][3]["class_info"]["desc"], "VGA controller");
+  EXPECT_EQ(machine[0]["devices"][3]["regions"][0]["size"], 16 << 20);
+  EXPECT_EQ(machine[0]["devices"][4]["class_info"]["desc"], "Ethernet controller");
+  EXPECT_EQ(machine[0]["devices"][4]["qdev_id"], "nic0");
   EXPECT_NE(text.find("  Bus  0, device   2, function 0:\n    VGA controller: PCI device "
                       "1234:1111\n      PCI subsystem 1af4:1100\n      BAR0: 32 bit memory at "
                       "0xffffffffffffffff [0x00fffffe].\n"),
