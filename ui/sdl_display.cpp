@@ -11,12 +11,6 @@ namespace vx86 {
 
 namespace {
 
-bool same_screen(const TextScreen& a, const TextScreen& b) {
-  return a.cells == b.cells && a.cursor_visible == b.cursor_visible &&
-         a.cursor_column == b.cursor_column && a.cursor_row == b.cursor_row &&
-         a.cursor_start == b.cursor_start && a.cursor_end == b.cursor_end;
-}
-
 // An SDL button as the PS/2 mouse numbers it (0: one it does not have).
 uint8_t ps2_button(uint8_t sdl_button) {
   switch (sdl_button) {
@@ -125,7 +119,7 @@ void SdlDisplay::tick() {
     return;
   }
   TextScreen screen = callbacks_.screen();
-  if (drawn_ && !exposed && !showing_graphics_ && same_screen(screen, shown_)) return;
+  if (drawn_ && !exposed && !showing_graphics_ && screen == shown_) return;
   draw(render_text_screen(screen, *font_));
   shown_ = std::move(screen);
   showing_graphics_ = false;

@@ -1,8 +1,10 @@
-// Draws a text screen as a VGA draws mode 3: cells 9 pixels wide and as tall
-// as the font (the 9th column repeats the 8th for the line-drawing
-// characters 0xC0-0xDF, blank otherwise), the attribute's 16 colours (bit 7
-// is blink, drawn steady, so backgrounds have 8 colours), and the cursor as
-// lines of the cell's foreground colour.
+// Draws a text screen as a VGA draws it: cells of the screen's font (the
+// guest's own from VGA plane 2, else a console font) 8 or 9 pixels wide
+// (the 9th column repeats the 8th for the line-drawing characters B0h-DFh as
+// QEMU draws them, blank otherwise), doubled in 40-column modes, the attribute's 16 colours
+// from the screen's palette (bit 7 brightens the background, as QEMU draws
+// it, rather than blinking), and the cursor as lines of the cell's
+// foreground colour.
 #pragma once
 
 #include <cstdint>
@@ -13,9 +15,6 @@
 #include "ui/psf_font.h"
 
 namespace vx86 {
-
-// The colour of attribute colour index 0-15 (the VGA's default palette).
-uint32_t vga_text_colour(int index);
 
 RgbImage render_text_screen(const TextScreen& screen, const PsfFont& font);
 

@@ -30,6 +30,26 @@ constexpr std::array<uint8_t, 0x15> kAttributeMode3 = {0x00, 0x01, 0x02, 0x03, 0
                                                        0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d,
                                                        0x3e, 0x3f, 0x0c, 0x00, 0x0f, 0x08, 0x00};
 
+// The DAC as a VGA BIOS loads it for mode 3: the EGA's 64 colours (bits 0-2
+// blue, green, red at two thirds; bits 3-5 the same at one third), the rest
+// black.
+void load_text_dac(std::array<uint8_t, 256 * 3>& dac) {
+  dac.fill(0);
+  for (unsigned i = 0; i < 64; ++i) {
+    auto level = [i](unsigned high, unsigned low) {
+      return static_cast<uint8_t>(((i >> high) & 1) * 0x2a + ((i >> low) & 1) * 0x15);
+    };
+    dac[i * 3] = level(2, 5);
+    dac[i * 3 + 1] = level(1, 4);
+    dac[i * 3 + 2] = level(0, 3);
+  }
+}
+
+// Where character map n (0-7, SR3's encoding) starts in plane 2.
+constexpr std::array<uint32_t, 8> kCharacterMapOffset = {0x0000, 0x4000, 0x8000, 0xc000,
+                                                         0x2000, 0x6000, 0xa000, 0xe000};
+constexpr unsigned kGlyphBytes = 32;
+
 }  // namespace
 
 Vga::Vga()
@@ -60,7 +80,7 @@ void Vga::reset() {
   regs_.graphics = kGraphicsMode3;
   regs_.attribute = kAttributeMode3;
   regs_.misc_output = kMiscOutputMode3;
-  regs_.dac.fill(0);
+  load_text_dac(regs_.dac);
   crtc_index_ = sequencer_index_ = graphics_index_ = attribute_index_ = 0;
   attribute_expects_index_ = true;
   dac_read_index_ = dac_write_index_ = dac_component_ = 0;
@@ -78,23 +98,57 @@ void Vga::update_text_window() {
 }
 
 TextScreen Vga::screen() const {
-  TextScreen s;
-  s.columns = kColumns;
-  s.rows = kRows;
-  const auto* vram = reinterpret_cast<const uint16_t*>(text_->host_ptr());
-  const unsigned cells_in_vram = kTextSize / 2;
+  // The geometry the CRTC scans: characters per row, scan lines per
+  // character, rows in the displayed lines, cells from one row to the next.
   const auto& crtc = regs_.crtc;
-  const unsigned start = (crtc[R::kCrtcStartHigh] << 8 | crtc[R::kCrtcStartLow]) % cells_in_vram;
-  s.cells.resize(kColumns * kRows);
-  for (unsigned i = 0; i < s.cells.size(); ++i) s.cells[i] = vram[(start + i) % cells_in_vram];
+  TextScreen s;
+  s.char_height = (crtc[R::kCrtcMaxScanLine] & 0x1f) + 1;
+  s.columns = crtc[R::kCrtcHorizontalDisplayEnd] + 1;
+  const unsigned vertical_end = crtc[R::kCrtcVerticalDisplayEnd] |
+                                (crtc[R::kCrtcOverflow] & 0x02u) << 7 |
+                                (crtc[R::kCrtcOverflow] & 0x40u) << 3;
+  s.rows = std::max(1, static_cast<int>(vertical_end + 1) / s.char_height);
+  const unsigned stride = crtc[R::kCrtcOffset] * 2u;
+  const unsigned start = crtc[R::kCrtcStartHigh] << 8 | crtc[R::kCrtcStartLow];
+  // Cell n is plane 0's byte n (the character) and plane 1's (the attribute).
+  s.cells.resize(static_cast<std::size_t>(s.columns) * s.rows);
+  for (int row = 0; row < s.rows; ++row) {
+    for (int col = 0; col < s.columns; ++col) {
+      const uint32_t at = start + static_cast<uint32_t>(row) * stride + static_cast<uint32_t>(col);
+      s.cells[static_cast<std::size_t>(row * s.columns + col)] =
+          static_cast<uint16_t>(planes_.at(0, at) | planes_.at(1, at) << 8);
+    }
+  }
   const unsigned cursor = crtc[R::kCrtcCursorHigh] << 8 | crtc[R::kCrtcCursorLow];
-  const unsigned offset = (cursor - start) % cells_in_vram;
-  s.cursor_visible =
-      !(crtc[R::kCrtcCursorStart] & kCursorOff) && offset < static_cast<unsigned>(kColumns * kRows);
-  s.cursor_column = static_cast<int>(offset % kColumns);
-  s.cursor_row = static_cast<int>(offset / kColumns % kRows);
+  const unsigned offset = (cursor - start) & 0xffff;
+  const unsigned row = stride ? offset / stride : 0, col = stride ? offset % stride : offset;
+  s.cursor_visible = !(crtc[R::kCrtcCursorStart] & kCursorOff) &&
+                     row < static_cast<unsigned>(s.rows) && col < static_cast<unsigned>(s.columns);
+  s.cursor_row = static_cast<int>(row);
+  s.cursor_column = static_cast<int>(col);
   s.cursor_start = crtc[R::kCrtcCursorStart] & 0x1f;
   s.cursor_end = crtc[R::kCrtcCursorEnd] & 0x1f;
+  // How the cells look: 8- or 9-pixel characters, doubled at half the dot
+  // clock, line graphics in the 9th column, the attribute palette.
+  const uint8_t clocking = regs_.sequencer[R::kSeqClockingMode];
+  s.cell_width = (clocking & 0x01) ? 8 : 9;
+  s.double_width = clocking & 0x08;
+  s.line_graphics = regs_.attribute[R::kAttrModeControl] & 0x04;
+  s.palette = vga_palette16(regs_);
+  // The guest's font, once it has loaded one into plane 2: character map B
+  // (attribute bit 3 clear) and map A, as the character map select says.
+  if (planes_.plane2_written()) {
+    const uint8_t select = regs_.sequencer[R::kSeqCharacterMapSelect];
+    const unsigned map_b = (select & 0x03) | ((select >> 2) & 0x04);
+    const unsigned map_a = ((select >> 2) & 0x03) | ((select >> 3) & 0x04);
+    s.font.resize(2 * 256 * kGlyphBytes);
+    for (unsigned half = 0; half < 2; ++half) {
+      const uint32_t base = kCharacterMapOffset[half == 0 ? map_b : map_a];
+      for (uint32_t i = 0; i < 256 * kGlyphBytes; ++i) {
+        s.font[half * 256 * kGlyphBytes + i] = planes_.at(2, base + i);
+      }
+    }
+  }
   return s;
 }
 
@@ -254,6 +308,7 @@ void Vga::visit_state(StateVisitor& v) {
   v.bytes("text", text_->host_ptr(), kTextSize);
   v.bytes("planes", planes_.store().data(), planes_.store().size());
   v.field("latch", planes_.latch());
+  v.field("plane2_written", planes_.plane2_written_flag());
   v.field("crtc", regs_.crtc);
   v.field("sequencer", regs_.sequencer);
   v.field("graphics", regs_.graphics);

@@ -43,8 +43,6 @@ class Vga : public Device, public IoOps {
   static constexpr uint64_t kTextBase = 0xB8000;
   static constexpr uint64_t kTextSize = VgaPlanes::kTextWindowSize;
   static constexpr uint64_t kPortBase = 0x3C0;  // 0x3C0-0x3DF
-  static constexpr int kColumns = 80;
-  static constexpr int kRows = 25;
 
   Vga();
   ~Vga() override;

@@ -13,10 +13,9 @@ uint32_t widen_dac(uint8_t v) {
   return static_cast<uint32_t>(v << 2 | (v & 1) << 1 | (v & 1));
 }
 
-// The 16 colours of the planar and CGA modes: the attribute controller's
-// palette registers, with bits 4-7 of the DAC index from the colour select
-// register (bits 4-5 from the palette unless mode control bit 7).
-std::array<uint32_t, 16> palette16(const VgaRegisters& regs) {
+}  // namespace
+
+std::array<uint32_t, 16> vga_palette16(const VgaRegisters& regs) {
   std::array<uint32_t, 16> colours{};
   const uint8_t select = regs.attribute[R::kAttrColorSelect];
   for (unsigned i = 0; i < 16; ++i) {
@@ -28,8 +27,6 @@ std::array<uint32_t, 16> palette16(const VgaRegisters& regs) {
   }
   return colours;
 }
-
-}  // namespace
 
 uint32_t vga_dac_colour(const VgaRegisters& regs, unsigned index) {
   const uint8_t* rgb = &regs.dac[(index & 0xff) * 3];
@@ -58,7 +55,7 @@ RgbImage render_vga_graphics(const VgaRegisters& regs, const VgaPlanes& planes) 
                                 (crtc[R::kCrtcMaxScanLine] & 0x40u) << 3;
   const uint8_t mode_control = crtc[R::kCrtcModeControl];
   const unsigned plane_enable = regs.attribute[R::kAttrColorPlaneEnable] & 0x0f;
-  const std::array<uint32_t, 16> colours = palette16(regs);
+  const std::array<uint32_t, 16> colours = vga_palette16(regs);
 
   uint32_t row_address = crtc[R::kCrtcStartHigh] << 8 | crtc[R::kCrtcStartLow];
   unsigned row = 0, line_in_row = 0;

@@ -10,6 +10,9 @@
 // address mapping (mode control bits 0-1) apply.
 #pragma once
 
+#include <array>
+#include <cstdint>
+
 #include "core/rgb_image.h"
 #include "hw/display/vga_planes.h"
 #include "hw/display/vga_registers.h"
@@ -21,5 +24,11 @@ RgbImage render_vga_graphics(const VgaRegisters& regs, const VgaPlanes& planes);
 // DAC entry `index` as 0xRRGGBB, its 6-bit values widened as QEMU's VGA does
 // (the lowest bit repeated), so that screendumps compare equal.
 uint32_t vga_dac_colour(const VgaRegisters& regs, unsigned index);
+
+// The 16 colours of the text, planar and CGA modes: the attribute
+// controller's palette registers, with bits 4-7 of the DAC index from the
+// colour select register (bits 4-5 from the palette unless mode control
+// bit 7), through the DAC.
+std::array<uint32_t, 16> vga_palette16(const VgaRegisters& regs);
 
 }  // namespace vx86

@@ -34,6 +34,7 @@ VgaPlanes::VgaPlanes(uint8_t* text_window) : text_(text_window), store_(4 * kPla
 void VgaPlanes::clear() {
   std::fill(store_.begin(), store_.end(), uint8_t{0});
   latch_ = 0;
+  plane2_written_ = false;
 }
 
 bool VgaPlanes::text_window_is_plain(const VgaRegisters& regs) {
@@ -67,14 +68,20 @@ uint8_t VgaPlanes::cpu_read(const VgaRegisters& regs, uint32_t address) {
 void VgaPlanes::cpu_write(const VgaRegisters& regs, uint32_t address, uint8_t value) {
   const uint8_t map_mask = regs.sequencer[R::kSeqMapMask] & 0x0f;
   if (regs.sequencer[R::kSeqMemoryMode] & kMemoryModeChain4) {
-    if (map_mask & (1u << (address & 3))) at(address & 3, address >> 2) = value;
+    const unsigned plane = address & 3;
+    if (!(map_mask & (1u << plane))) return;
+    at(plane, address >> 2) = value;
+    plane2_written_ |= plane == 2;
     return;
   }
   if (!(regs.sequencer[R::kSeqMemoryMode] & kMemoryModeOddEvenOff)) {
     const unsigned plane = (regs.graphics[R::kGfxReadMapSelect] & 2) | (address & 1);
-    if (map_mask & (1u << plane)) at(plane, address >> 1) = value;
+    if (!(map_mask & (1u << plane))) return;
+    at(plane, address >> 1) = value;
+    plane2_written_ |= plane == 2;
     return;
   }
+  plane2_written_ |= (map_mask & 0x04) != 0;
   const uint8_t mode = regs.graphics[R::kGfxMode] & 3;
   const uint8_t rotate = regs.graphics[R::kGfxDataRotate] & 7;
   const uint8_t operation = (regs.graphics[R::kGfxDataRotate] >> 3) & 3;

@@ -48,6 +48,10 @@ class VgaPlanes {
   static bool text_window_is_plain(const VgaRegisters& regs);
 
   void clear();
+  // Whether the CPU has written plane 2 (where text modes take their font)
+  // since the last clear().
+  bool plane2_written() const { return plane2_written_; }
+  bool& plane2_written_flag() { return plane2_written_; }
   std::vector<uint8_t>& store() { return store_; }
   uint32_t& latch() { return latch_; }
 
@@ -55,6 +59,7 @@ class VgaPlanes {
   uint8_t* text_;
   std::vector<uint8_t> store_;  // plane p's byte n at 4n + p
   uint32_t latch_ = 0;          // plane p in bits 8p..8p+7
+  bool plane2_written_ = false;
 };
 
 }  // namespace vx86

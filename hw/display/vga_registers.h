@@ -26,6 +26,7 @@ struct VgaRegisters {
   // Sequencer.
   static constexpr uint8_t kSeqClockingMode = 0x01;  // bit 3: dot clock halved
   static constexpr uint8_t kSeqMapMask = 0x02;
+  static constexpr uint8_t kSeqCharacterMapSelect = 0x03;
   static constexpr uint8_t kSeqMemoryMode = 0x04;  // bit 2: odd/even off, bit 3: chain 4
   // Graphics controller.
   static constexpr uint8_t kGfxSetReset = 0x00;

@@ -81,16 +81,68 @@ TEST_F(VgaTest, TheTextWindowOverRamIsTheScreen) {
   EXPECT_EQ(mem_space_.read(0xb7ffe, 2), 0xffffu);
 }
 
-TEST_F(VgaTest, StartAddressScrollsAndWraps) {
+TEST_F(VgaTest, StartAddressScrollsPastTheTextWindow) {
   put(80, 'x' | 0x0700);
   crtc(0x0c, 0);
   crtc(0x0d, 80);  // start at the second line (hardware scrolling, as vgacon does)
   EXPECT_EQ(vga_.screen().cells[0], 'x' | 0x0700);
-  put(0, 'w' | 0x0700);
+  put(0x3fff, 'w' | 0x0700);
   crtc(0x0c, 0x3f);
-  crtc(0x0d, 0xff);  // the last cell of the 16 Ki cells, then around to cell 0
+  crtc(0x0d, 0xff);  // the window's last cell, then planes 0 and 1 beyond it
+  // Beyond the 32 KiB at 0xB8000: the planes' memory the window at 0xA0000
+  // reaches in odd/even mode (memory map 0).
+  gfx(0x06, 0x02);
+  mem_space_.write(0xa0000 + 2 * 0x4000, 0x1f41, 2);
   TextScreen s = vga_.screen();
-  EXPECT_EQ(s.cells[1], 'w' | 0x0700);
+  EXPECT_EQ(s.cells[0], 'w' | 0x0700);
+  EXPECT_EQ(s.cells[1], 0x1f41);
+}
+
+// The CRTC's registers set the text geometry: 40 columns at half the dot
+// clock, 8-line characters for 50 rows, the offset register's row length.
+TEST_F(VgaTest, TextGeometryFollowsTheCrtc) {
+  seq(0x01, 0x08);  // half dot clock, 9-pixel characters
+  crtc(0x01, 39);   // 40 characters
+  crtc(0x13, 20);   // rows of 40 cells
+  put(40, 'r' | 0x0700);
+  TextScreen s = vga_.screen();
+  EXPECT_EQ(s.columns, 40);
+  EXPECT_EQ(s.rows, 25);
+  EXPECT_TRUE(s.double_width);
+  EXPECT_EQ(s.cells[40], 'r' | 0x0700);
+  seq(0x01, 0x01);  // 8-pixel characters
+  crtc(0x01, 79);
+  crtc(0x13, 40);
+  crtc(0x09, 0x47);  // 8 scan lines
+  s = vga_.screen();
+  EXPECT_EQ(s.rows, 50);
+  EXPECT_EQ(s.char_height, 8);
+  EXPECT_EQ(s.cell_width, 8);
+  EXPECT_FALSE(s.double_width);
+}
+
+// Text colours come through the attribute palette and the DAC (loaded as a
+// VGA BIOS loads it for mode 3), and the font from plane 2 once the guest
+// loads one, character maps as the sequencer selects them.
+TEST_F(VgaTest, PaletteAndGuestFont) {
+  TextScreen s = vga_.screen();
+  EXPECT_EQ(s.palette[7], 0xa8a8a8u);  // DAC 2Ah widened as QEMU does
+  EXPECT_EQ(s.palette[6], 0xa85700u);  // brown: attribute palette 6 is 14h
+  EXPECT_TRUE(s.font.empty());
+  io_space_.write(0x3c0, 0x01, 1);  // palette register 1 ...
+  io_space_.write(0x3c0, 0x3f, 1);  // ... to DAC entry 3Fh (white)
+  EXPECT_EQ(vga_.screen().palette[1], 0xffffffu);
+  // A font load as a BIOS does it: plane 2 through the window at 0xA0000.
+  planar();
+  gfx(0x06, 0x04);
+  seq(0x02, 0x04);
+  poke('A' * 32 + 3, 0x18);           // map 0, glyph 'A', line 3
+  poke(0x4000 + 'A' * 32 + 3, 0x81);  // map 1
+  seq(0x03, 0x04);                    // map A = 1, map B = 0
+  s = vga_.screen();
+  ASSERT_EQ(s.font.size(), 2u * 256 * 32);
+  EXPECT_EQ(s.font['A' * 32 + 3], 0x18);
+  EXPECT_EQ(s.font[(256 + 'A') * 32 + 3], 0x81);
 }
 
 TEST_F(VgaTest, CursorRegisters) {

@@ -130,7 +130,7 @@ TEST(Cp437, GraphicsAndLetters) {
   EXPECT_EQ(cp437_to_unicode(0xFF), U'\u00A0');
 }
 
-// Cells 9 pixels wide: the line-drawing characters 0xC0-0xDF repeat their
+// Cells 9 pixels wide: the line-drawing characters 0xB0-0xDF repeat their
 // 8th column into the 9th, the others leave it as background.
 TEST(TextRender, NinthColumnColoursAndCursor) {
   std::string error;
@@ -142,7 +142,7 @@ TEST(TextRender, NinthColumnColoursAndCursor) {
   screen.cells = {0xDB | 0x1E << 8,  // full block, yellow on blue
                   0xC4 | 0x07 << 8,  // U+2500 drawn by glyph 3: its column 7 is set
                   '|' | 0x07 << 8,   // the same glyph for '|', not a line-drawing byte
-                  'B' | 0x9F << 8};  // no glyph: '?' has none either, so glyph 0; blink bit
+                  'B' | 0x9F << 8};  // no glyph: '?' has none either, so glyph 0; bit 7
   screen.cursor_column = 3;
   screen.cursor_row = 0;
   screen.cursor_start = 14;
@@ -150,21 +150,57 @@ TEST(TextRender, NinthColumnColoursAndCursor) {
   RgbImage image = render_text_screen(screen, *font);
   ASSERT_EQ(image.width, 36);
   ASSERT_EQ(image.height, 16);
-  const uint32_t yellow = vga_text_colour(14), blue = vga_text_colour(1);
-  const uint32_t grey = vga_text_colour(7), black = vga_text_colour(0), white = vga_text_colour(15);
+  const auto& palette = kDefaultTextPalette;
+  const uint32_t yellow = palette[14], grey = palette[7], black = palette[0], white = palette[15];
+  const uint32_t light_blue = palette[9];
   EXPECT_EQ(yellow, 0xFFFF55u);
   for (int x = 0; x < 9; ++x) EXPECT_EQ(image.at(x, 5), yellow) << x;  // 0xDB fills the 9th too
   EXPECT_EQ(image.at(9 + 7, 3), grey);
   EXPECT_EQ(image.at(9 + 8, 3), grey);  // 0xC4 repeats column 8
   EXPECT_EQ(image.at(9 + 6, 3), black);
   EXPECT_EQ(image.at(18 + 7, 3), grey);
-  EXPECT_EQ(image.at(18 + 8, 3), black);  // '|' does not
-  EXPECT_EQ(image.at(27 + 4, 3), blue);   // background 0x9 & 7 = blue; blink drawn steady
-  EXPECT_EQ(image.at(27 + 4, 13), blue);
+  EXPECT_EQ(image.at(18 + 8, 3), black);       // '|' does not
+  EXPECT_EQ(image.at(27 + 4, 3), light_blue);  // background 0x9: bit 7 brightens, as QEMU draws
+  EXPECT_EQ(image.at(27 + 4, 13), light_blue);
   EXPECT_EQ(image.at(27 + 4, 14), white);  // the cursor's lines, in the foreground colour
-  EXPECT_EQ(image.at(27 + 8, 15), white);
+  EXPECT_EQ(image.at(27 + 7, 15), white);
+  EXPECT_EQ(image.at(27 + 8, 15), light_blue);  // not in the 9th column
   screen.cursor_visible = false;
-  EXPECT_EQ(render_text_screen(screen, *font).at(27 + 4, 14), blue);
+  EXPECT_EQ(render_text_screen(screen, *font).at(27 + 4, 14), light_blue);
+}
+
+// The guest's own font (from VGA plane 2) draws the VGA's cells: its height,
+// 8-pixel cells when the sequencer says so, doubled at half the dot clock,
+// attribute bit 3 picking character map A, the screen's palette.
+TEST(TextRender, GuestFontCellsAndPalette) {
+  TextScreen screen;
+  screen.columns = 2;
+  screen.rows = 1;
+  screen.char_height = 8;
+  screen.cell_width = 8;
+  screen.cursor_visible = false;
+  screen.palette[2] = 0x123456;
+  screen.palette[10] = 0x654321;
+  screen.cells = {'A' | 0x02 << 8, 'A' | 0x0a << 8};  // map B, then map A (bit 3)
+  screen.font.assign(2 * 256 * 32, 0);
+  screen.font['A' * 32 + 0] = 0x80;          // map B: top-left pixel
+  screen.font[(256 + 'A') * 32 + 7] = 0x01;  // map A: bottom-right pixel
+  std::string error;
+  auto font = PsfFont::parse(tiny_psf1(), &error);  // not used: the guest's font wins
+  ASSERT_TRUE(font) << error;
+  RgbImage image = render_text_screen(screen, *font);
+  ASSERT_EQ(image.width, 16);
+  ASSERT_EQ(image.height, 8);
+  EXPECT_EQ(image.at(0, 0), 0x123456u);
+  EXPECT_EQ(image.at(1, 0), 0u);
+  EXPECT_EQ(image.at(8 + 7, 7), 0x654321u);
+  EXPECT_EQ(image.at(8, 0), 0u);
+  screen.double_width = true;  // 40-column modes: 16-pixel cells
+  image = render_text_screen(screen, *font);
+  ASSERT_EQ(image.width, 32);
+  EXPECT_EQ(image.at(1, 0), 0x123456u);
+  EXPECT_EQ(image.at(2, 0), 0u);
+  EXPECT_EQ(image.at(16 + 15, 7), 0x654321u);
 }
 
 TEST(Ppm, WritesP6) {

@@ -2,7 +2,8 @@
    tests. Through the VGA BIOS (int 10h) it sets modes 13h, 12h, 0Dh and 04h
    in turn and draws into each through the VGA's memory window with the write
    modes, read modes and registers DOS programs use, then VESA mode 101h
-   (640x480, 256 colours) drawn through its banked window at 0xA0000. It
+   (640x480, 256 colours) drawn through its banked window at 0xA0000, then
+   the text modes 01h (40 columns) and 03h with the 8x8 font (50 rows). It
    reports on COM1 what it reads back and, after each mode, waits for a key
    (int 16h) so that the test can take a screendump. At the end it returns
    to text mode 3. Linked at 0x7c00; the boot sector loads the rest with
@@ -97,6 +98,31 @@ fill_planes:
         jne     1b
         mov     $0x0f02, %ax         /* all planes again */
         out     %ax, %dx
+        ret
+
+/* Text modes: no cursor (it blinks), attribute bit 7 a bright background. */
+text_setup:
+        mov     $0x0100, %ax
+        mov     $0x2000, %cx
+        int     $0x10
+        mov     $0x1003, %ax
+        xor     %bl, %bl
+        int     $0x10
+        ret
+
+/* Fills CX cells at 0xb8000 with every character in mixed attributes. */
+fill_text:
+        mov     $0xb800, %ax
+        mov     %ax, %es
+        xor     %di, %di
+        xor     %bx, %bx
+1:      mov     %bx, %ax
+        mov     %bl, %ah
+        rol     $3, %ah
+        xor     %bh, %ah
+        stosw
+        inc     %bx
+        loop    1b
         ret
 
 main:
@@ -331,9 +357,31 @@ main:
         mov     $ready_vbe, %si
         call    step
 
+        /* Mode 01h: 40x25 text, 9-pixel characters at half the dot clock. */
+        mov     $0x0001, %ax
+        int     $0x10
+        call    text_setup
+        mov     $1000, %cx
+        call    fill_text
+        mov     $ready_01, %si
+        call    step
+
+        /* Mode 03h with the BIOS's 8x8 font: 80x50. */
+        mov     $0x0003, %ax
+        int     $0x10
+        mov     $0x1112, %ax
+        xor     %bl, %bl
+        int     $0x10
+        call    text_setup
+        mov     $4000, %cx
+        call    fill_text
+        mov     $ready_50, %si
+        call    step
+
         /* Back to text mode 3. */
         mov     $0x0003, %ax
         int     $0x10
+        call    text_setup
         mov     $0x0500, %dx
         mov     $0x07, %bl
         mov     $text_03, %si
@@ -349,6 +397,8 @@ ready_12:       .asciz  "vgamodes: mode 12 ready\n"
 ready_0d:       .asciz  "vgamodes: mode 0d ready\n"
 ready_04:       .asciz  "vgamodes: mode 04 ready\n"
 ready_vbe:      .asciz  "vgamodes: vbe 101 ready\n"
+ready_01:       .asciz  "vgamodes: mode 01 ready\n"
+ready_50:       .asciz  "vgamodes: mode 03 80x50 ready\n"
 done:           .asciz  "vgamodes: back in text mode\n"
 text_13:        .asciz  "Mode 13h"
 text_12:        .asciz  "Mode 12h: 640x480 in 16 colours"
