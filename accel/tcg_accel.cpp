@@ -49,6 +49,7 @@ std::unique_ptr<Vcpu> TcgAccelerator::create_vcpu(int index, const CpuBus& bus) 
       backend_ == Backend::kJit ? tcg::Backend::kJit : tcg::Backend::kInterpreter;
   vcpu->cpu().jit_code_bytes = code_buffer_bytes_;
   vcpu->cpu().jit_stats = stats_;
+  vcpu->cpu().join_code_group(code_group_);
   if (tsc_hz_) {
     vcpu->cpu().tsc_hz = tsc_hz_;
     // The TSC deadline timer converts deadlines at the same rate.

@@ -2,7 +2,10 @@
 // backends (the IR interpreter and the x86-64 JIT).
 #pragma once
 
+#include <memory>
+
 #include "accel/accel.h"
+#include "target-x86/code_cache_group.h"
 
 namespace vx86 {
 
@@ -24,6 +27,9 @@ class TcgAccelerator : public Accelerator {
   bool stats_ = false;
   std::string cpu_model_ = "qemu64";
   uint64_t tsc_hz_ = 0;
+  // The vCPUs' translation caches, kept coherent for code one vCPU patches
+  // while another has translated it.
+  std::shared_ptr<x86::CodeCacheGroup> code_group_ = std::make_shared<x86::CodeCacheGroup>();
 };
 
 }  // namespace vx86

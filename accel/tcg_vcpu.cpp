@@ -168,7 +168,7 @@ bool TcgVcpu::debug_translate(uint64_t vaddr, uint64_t* paddr) {
 }
 
 void TcgVcpu::debugger_wrote_memory(uint64_t paddr, uint64_t len) {
-  cpu_->tb_cache.invalidate_range(paddr, len);
+  cpu_->invalidate_code(paddr, len);
 }
 
 }  // namespace vx86

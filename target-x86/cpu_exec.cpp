@@ -275,7 +275,7 @@ tcg::TranslationBlock* translate_untimed(X86Cpu& cpu, uint64_t linear_pc, uint64
   if (log_this && log_enabled(kLogOutAsm)) log_host_code(*block->program);
   if (cache) {
     for (uint64_t page : block->pages) {
-      if (page != tcg::kNoPage && !cpu.tb_cache.page_has_code(page)) cpu.mmu.drop_fast_writes(page);
+      if (page != tcg::kNoPage && !cpu.code_on_page(page)) cpu.drop_fast_writes_everywhere(page);
     }
   }
   if (!cache) {

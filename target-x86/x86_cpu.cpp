@@ -11,12 +11,13 @@ X86Cpu::X86Cpu(AddressSpace& memory_space, AddressSpace& io_space, CpuInterruptS
       control(system),
       model(cpu_model),
       mmu(*this, memory_space) {
-  mmu.set_code_page_hooks(
-      [this](uint64_t ppage) { return tb_cache.page_has_code(ppage); },
-      [this](uint64_t paddr, unsigned size, const void* site) {
-        return tb_cache.invalidate_range_for_store(paddr, size, site);
-      },
-      [this](uint64_t paddr, unsigned size) { tb_cache.invalidate_range(paddr, size); });
+  mmu.set_code_page_hooks([this](uint64_t ppage) { return code_on_page(ppage); },
+                          [this](uint64_t paddr, unsigned size, const void* site) {
+                            return code_group_
+                                       ? code_group_->store_into_code(*this, paddr, size, site)
+                                       : tb_cache.invalidate_range_for_store(paddr, size, site);
+                          },
+                          [this](uint64_t paddr, unsigned size) { invalidate_code(paddr, size); });
   mmu.set_flush_hook([this](uint64_t vaddr) {
     if (vaddr == Mmu::kAllPages || vaddr == Mmu::kNonGlobalPages)
       tb_cache.jump_cache_flush(vaddr == Mmu::kNonGlobalPages);
@@ -29,6 +30,13 @@ X86Cpu::X86Cpu(AddressSpace& memory_space, AddressSpace& io_space, CpuInterruptS
 
 X86Cpu::~X86Cpu() {
   memory.remove_listener(memory_listener_);
+  if (code_group_) code_group_->remove(this);
+}
+
+void X86Cpu::join_code_group(std::shared_ptr<CodeCacheGroup> group) {
+  if (code_group_) code_group_->remove(this);
+  code_group_ = std::move(group);
+  if (code_group_) code_group_->add(this);
 }
 
 }  // namespace vx86::x86

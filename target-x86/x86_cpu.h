@@ -13,6 +13,7 @@
 #include "core/irq.h"
 #include "core/memory.h"
 #include "core/system_control.h"
+#include "target-x86/code_cache_group.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
 #include "target-x86/mmu.h"
@@ -46,6 +47,21 @@ struct X86Cpu : CpuState {
   CpuModel model;
   Mmu mmu;
   tcg::TbCache tb_cache;
+
+  // Joins the machine's other vCPUs for self-modifying code (stores into
+  // code any of them translated drop it in all); alone otherwise.
+  void join_code_group(std::shared_ptr<CodeCacheGroup> group);
+  bool code_on_page(uint64_t ppage) const {
+    return code_group_ ? code_group_->page_has_code(ppage) : tb_cache.page_has_code(ppage);
+  }
+  // Drops the translations of the bytes in every vCPU of the group.
+  void invalidate_code(uint64_t paddr, uint64_t size) {
+    code_group_ ? code_group_->invalidate(paddr, size) : tb_cache.invalidate_range(paddr, size);
+  }
+  // Before translating code on a page no vCPU had code on.
+  void drop_fast_writes_everywhere(uint64_t ppage) {
+    code_group_ ? code_group_->drop_fast_writes(ppage) : mmu.drop_fast_writes(ppage);
+  }
 
   // Four bytes that send chained JIT blocks back to the execution loop, kept
   // in one aligned word so that a block's entry tests them at once.
@@ -110,6 +126,7 @@ struct X86Cpu : CpuState {
 
  private:
   int memory_listener_ = -1;
+  std::shared_ptr<CodeCacheGroup> code_group_;
 };
 
 inline X86Cpu& x86_cpu(CpuState* env) {
