@@ -1,7 +1,6 @@
 #include "hw/display/vga.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "hw/display/vga_graphics.h"
 
