@@ -1,7 +1,7 @@
 // ATAPI: the PACKET command and the SCSI/MMC commands a CD-ROM driver needs
 // (Linux's sr, the BIOS-less boot of an ISO): TEST UNIT READY, REQUEST SENSE,
-// INQUIRY, MODE SENSE, READ CAPACITY, READ(10/12), READ TOC, GET
-// CONFIGURATION, GET EVENT STATUS NOTIFICATION, the tray (START STOP UNIT)
+// INQUIRY, MODE SENSE, READ CAPACITY, READ(10/12), READ TOC, READ DISC
+// INFORMATION, GET CONFIGURATION, GET EVENT STATUS NOTIFICATION, the tray (START STOP UNIT)
 // and its lock. Media changes (the monitor's eject and change) reach the
 // guest as QEMU's drive reports them: NOT READY, MEDIUM NOT PRESENT while
 // the drive is empty or its tray open; after a change NOT READY once, then
@@ -185,8 +185,8 @@ void IdeChannel::execute_packet() {
     dev.change_pending = 0;
     return atapi_error(kSenseUnitAttention, kAscMediumChanged);
   }
-  const bool needs_medium =
-      op == 0x00 || op == 0x25 || op == 0x28 || op == 0xa8 || op == 0x43 || op == 0x2b;
+  const bool needs_medium = op == 0x00 || op == 0x25 || op == 0x28 || op == 0xa8 || op == 0x43 ||
+                            op == 0x2b || op == 0x51;
   if (needs_medium && !readable) return atapi_error(kSenseNotReady, kAscMediumNotPresent);
   switch (op) {
     case 0x00:  // TEST UNIT READY
@@ -302,6 +302,19 @@ void IdeChannel::execute_packet() {
         return atapi_error(kSenseIllegalRequest, kAscInvalidField);
       }
       put_be16(&r[0], static_cast<uint32_t>(r.size() - 2));
+      return atapi_reply(std::move(r), be16(&cdb[7]));
+    }
+    case 0x51: {  // READ DISC INFORMATION: a finished single-session CD-ROM
+      if (cdb[1] & 0x07) return atapi_error(kSenseIllegalRequest, kAscInvalidField);  // type 0 only
+      std::vector<uint8_t> r(34, 0);
+      put_be16(&r[0], static_cast<uint32_t>(r.size() - 2));
+      r[2] = 0x0e;  // disc complete, last session complete, not erasable
+      r[3] = 1;     // first track
+      r[4] = 1;     // sessions
+      r[5] = 1;     // first track of the last session
+      r[6] = 1;     // last track of the last session
+      r[7] = 0x20;  // unrestricted use
+      r[8] = 0x00;  // CD-DA or CD-ROM
       return atapi_reply(std::move(r), be16(&cdb[7]));
     }
     case 0x46: {  // GET CONFIGURATION: the header, current profile CD-ROM (none when empty)

@@ -515,6 +515,14 @@ TEST_F(IdeTest, AtapiCdromCommands) {
   EXPECT_EQ(toc[14], 0xaa);  // lead-out
   EXPECT_EQ(toc[19], 64);    // at block 64
 
+  packet({0x51, 0, 0, 0, 0, 0, 0, 0, 34});  // READ DISC INFORMATION
+  auto disc = atapi_data_in();
+  ASSERT_EQ(disc.size(), 34u);
+  EXPECT_EQ(disc[1], 32);    // length after the field
+  EXPECT_EQ(disc[2], 0x0e);  // complete disc, complete last session
+  EXPECT_EQ(disc[4], 1);     // one session
+  EXPECT_EQ(disc[6], 1);     // its last track is track 1
+
   // Past the end, then an unknown command: CHECK CONDITION, and REQUEST SENSE says why.
   packet({0x28, 0, 0, 0, 0, 63, 0, 0, 2});
   EXPECT_EQ(in8(kCmd2 + 7) & kErr, kErr);
