@@ -17,6 +17,7 @@
 #include "hw/pci/i440fx.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/piix3.h"
+#include "tests/hw/pci_test_bus.h"
 #include "tests/hw/recording_net_backend.h"
 
 namespace vx86 {
@@ -107,33 +108,18 @@ void expect_valid_tcp_frame(const std::vector<uint8_t>& f) {
 class E1000Test : public ::testing::Test {
  protected:
   void SetUp() override {
-    system_->add_subregion(0, ram_.get());
-    system_->add_subregion(0, pci_mem_.get(), -1);
-    io_->add_subregion(0, pci_io_.get(), -1);
-    irq11_.set_handler([this](bool level) { irq_ = level; });
-    std::array<IrqLine*, 16> lines{};
-    lines[11] = &irq11_;
-    piix3_ = std::make_unique<Piix3>(lines);
-    bus_ = std::make_unique<PciBus>(*pci_mem_, *pci_io_, mem_);
-    host_.map_config_ports(*io_, *bus_);
-    bus_->plug(host_, 0);
-    bus_->plug(*piix3_, pci::devfn(1, 0));
-    piix3_->connect(*bus_);
-    for (int p = 0; p < 4; ++p) piix3_->set_route(p, 11);
     nic_ = std::make_unique<E1000>(&backend_, kMac);
-    bus_->plug(*nic_, pci::devfn(kSlot, 0));
+    pci_.bus().plug(*nic_, pci::devfn(kSlot, 0));
     cfg_write(0x10, static_cast<uint32_t>(kMmio), 4);
     cfg_write(0x14, kIoPort, 4);
     cfg_write(0x04, pci::kCommandIo | pci::kCommandMemory | pci::kCommandMaster, 2);
   }
 
   uint32_t cfg_read(unsigned reg, unsigned size) {
-    io_space_.write(0xcf8, 0x80000000u | pci::devfn(kSlot, 0) << 8 | (reg & 0xfc), 4);
-    return static_cast<uint32_t>(io_space_.read(0xcfc + (reg & 3), size));
+    return pci_.config_read(pci::devfn(kSlot, 0), reg, size);
   }
   void cfg_write(unsigned reg, uint32_t v, unsigned size) {
-    io_space_.write(0xcf8, 0x80000000u | pci::devfn(kSlot, 0) << 8 | (reg & 0xfc), 4);
-    io_space_.write(0xcfc + (reg & 3), v, size);
+    pci_.config_write(pci::devfn(kSlot, 0), reg, v, size);
   }
   uint32_t r(uint32_t reg) { return static_cast<uint32_t>(mem_.read(kMmio + reg, 4)); }
   void w(uint32_t reg, uint32_t v) { mem_.write(kMmio + reg, v, 4); }
@@ -257,18 +243,9 @@ class E1000Test : public ::testing::Test {
     return f;
   }
 
-  std::unique_ptr<MemoryRegion> system_ = MemoryRegion::container("system", UINT64_MAX);
-  std::unique_ptr<MemoryRegion> ram_ = MemoryRegion::ram("ram", 1 << 20);
-  std::unique_ptr<MemoryRegion> pci_mem_ = MemoryRegion::container("pci-mem", UINT64_MAX);
-  std::unique_ptr<MemoryRegion> io_ = MemoryRegion::container("io", 0x10000);
-  std::unique_ptr<MemoryRegion> pci_io_ = MemoryRegion::container("pci-io", 0x10000);
-  AddressSpace mem_{"memory", system_.get()};
-  AddressSpace io_space_{"io", io_.get()};
-  std::unique_ptr<PciBus> bus_;
-  I440fxHost host_;
-  std::unique_ptr<Piix3> piix3_;
-  IrqLine irq11_;
-  bool irq_ = false;
+  PciTestBus pci_;
+  AddressSpace& mem_ = pci_.memory();
+  AddressSpace& io_space_ = pci_.io();
   RecordingBackend backend_;
   std::unique_ptr<E1000> nic_;
   unsigned tx_tail_ = 0;
@@ -332,26 +309,26 @@ TEST_F(E1000Test, PhyAnswersThroughMdicAndFollowsTheLink) {
   nic_->set_link(false);
   EXPECT_FALSE(r(kStatus) & kStatusLinkUp);
   EXPECT_FALSE(mdic(kMdicOpRead, E1000Phy::kStatus) & E1000Phy::kStatusLink);
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
   EXPECT_EQ(r(kIcr), kIntLinkStatus);
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   nic_->set_link(true);
   EXPECT_TRUE(r(kStatus) & kStatusLinkUp);
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
 }
 
 TEST_F(E1000Test, InterruptCausesFollowTheMask) {
   w(kIcs, kIntRxTimer | kIntTxQueueEmpty);
-  EXPECT_FALSE(irq_);  // masked
+  EXPECT_FALSE(pci_.irq());  // masked
   w(kIms, kIntRxTimer);
   EXPECT_EQ(r(kIms), kIntRxTimer);
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
   w(kImc, kIntRxTimer);
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   w(kIms, kIntRxTimer);
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
   w(kIcr, kIntRxTimer);  // write 1 to clear
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   EXPECT_EQ(r(kIcr), kIntTxQueueEmpty);  // and reading clears the rest
   EXPECT_EQ(r(kIcr), 0u);
 }
@@ -387,7 +364,7 @@ TEST_F(E1000Test, LegacyDescriptorsGatherAPacketAndReportDone) {
   EXPECT_EQ(backend_.sent[0], frame);
   EXPECT_EQ(r(kTdh), 2u);
   EXPECT_EQ(mem_.read(kTxRing + 16 + 12, 1) & kTxStatusDone, kTxStatusDone);
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
   EXPECT_EQ(r(kIcr), kIntTxDescWritten | kIntTxQueueEmpty);
   // Statistics count and clear when read.
   EXPECT_EQ(r(kGptc), 1u);
@@ -465,7 +442,7 @@ TEST_F(E1000Test, ReceiveFiltersByAddressAndFillsDescriptors) {
   EXPECT_EQ(rx_status(0) & (kRxStatusDone | kRxStatusEndOfPacket),
             kRxStatusDone | kRxStatusEndOfPacket);
   EXPECT_EQ(read_bytes(kRxBuffers, 300), mine);
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
   EXPECT_TRUE(r(kIcr) & kIntRxTimer);
   // To another unicast address: dropped.
   backend_.deliver(frame_to({0x52, 0x54, 0x00, 0x99, 0x99, 0x99}, 300));

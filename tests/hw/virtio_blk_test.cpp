@@ -18,6 +18,7 @@
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/piix3.h"
 #include "hw/virtio/virtio_blk_pci.h"
+#include "tests/hw/pci_test_bus.h"
 
 namespace vx86 {
 namespace {
@@ -78,26 +79,13 @@ class VirtioBlkTest : public ::testing::Test {
     drive_ = std::make_unique<MemDrive>(1 << 20, read_only);
     for (size_t i = 0; i < drive_->bytes.size(); ++i)
       drive_->bytes[i] = static_cast<uint8_t>(i * 7 + i / 512);
-    if (!bus_) {
-      system_->add_subregion(0, ram_.get());
-      system_->add_subregion(0, pci_mem_.get(), -1);
-      io_->add_subregion(0, pci_io_.get(), -1);
-      system_->add_subregion(MsiWindow::kBase, msi_window_.region());
-      irq11_.set_handler([this](bool level) { irq_ = level; });
-      std::array<IrqLine*, 16> lines{};
-      lines[11] = &irq11_;
-      piix3_ = std::make_unique<Piix3>(lines);
-      bus_ = std::make_unique<PciBus>(*pci_mem_, *pci_io_, mem_);
-      host_.map_config_ports(*io_, *bus_);
-      bus_->plug(host_, 0);
-      bus_->plug(*piix3_, pci::devfn(1, 0));
-      piix3_->connect(*bus_);
-      for (int p = 0; p < 4; ++p) piix3_->set_route(p, 11);
+    if (!msi_window_.region()->parent()) {
+      pci_.system().add_subregion(MsiWindow::kBase, msi_window_.region());
     }
     dev_ = make_virtio_blk_pci(*drive_, "vx86-serial", msix_vectors);
     unplugged_ = false;
     // PciBus keeps its pointer; a fresh device needs a fresh slot.
-    bus_->plug(*dev_, pci::devfn(kSlot + plugs_++, 0));
+    pci_.bus().plug(*dev_, pci::devfn(kSlot + plugs_++, 0));
     fn_ = dev_->devfn();
     cfg_write(0x10, kLegacyPort, 4);
     cfg_write(0x20, static_cast<uint32_t>(kModernBase), 4);
@@ -107,14 +95,8 @@ class VirtioBlkTest : public ::testing::Test {
     find_caps();
   }
 
-  uint32_t cfg_read(unsigned reg, unsigned size) {
-    io_space_.write(0xcf8, 0x80000000u | fn_ << 8 | (reg & 0xfc), 4);
-    return static_cast<uint32_t>(io_space_.read(0xcfc + (reg & 3), size));
-  }
-  void cfg_write(unsigned reg, uint32_t v, unsigned size) {
-    io_space_.write(0xcf8, 0x80000000u | fn_ << 8 | (reg & 0xfc), 4);
-    io_space_.write(0xcfc + (reg & 3), v, size);
-  }
+  uint32_t cfg_read(unsigned reg, unsigned size) { return pci_.config_read(fn_, reg, size); }
+  void cfg_write(unsigned reg, uint32_t v, unsigned size) { pci_.config_write(fn_, reg, v, size); }
 
   void find_caps() {
     caps_ = {};
@@ -248,21 +230,12 @@ class VirtioBlkTest : public ::testing::Test {
     return static_cast<uint8_t>(mem_.read(kStatus, 1));
   }
 
-  std::unique_ptr<MemoryRegion> system_ = MemoryRegion::container("system", UINT64_MAX);
-  std::unique_ptr<MemoryRegion> ram_ = MemoryRegion::ram("ram", 1 << 20);
-  std::unique_ptr<MemoryRegion> pci_mem_ = MemoryRegion::container("pci-mem", UINT64_MAX);
-  std::unique_ptr<MemoryRegion> io_ = MemoryRegion::container("io", 0x10000);
-  std::unique_ptr<MemoryRegion> pci_io_ = MemoryRegion::container("pci-io", 0x10000);
+  PciTestBus pci_;  // first: the regions below are placed in its memory
   std::vector<Message> messages_;
   MsiWindow msi_window_{
       [this](uint64_t address, uint32_t data) { messages_.emplace_back(address, data); }};
-  AddressSpace mem_{"memory", system_.get()};
-  AddressSpace io_space_{"io", io_.get()};
-  std::unique_ptr<PciBus> bus_;
-  I440fxHost host_;
-  std::unique_ptr<Piix3> piix3_;
-  IrqLine irq11_;
-  bool irq_ = false;
+  AddressSpace& mem_ = pci_.memory();
+  AddressSpace& io_space_ = pci_.io();
   std::unique_ptr<MemDrive> drive_;
   std::unique_ptr<VirtioPci> dev_;
   bool unplugged_ = false;
@@ -333,9 +306,9 @@ TEST_F(VirtioBlkTest, WriteThenReadBackOverModernInterface) {
   EXPECT_EQ(request(VirtioBlk::kTypeOut, 10, 0x40000, 1024, false), VirtioBlk::kStatusOk);
   EXPECT_EQ(last_used_len_, 1u);
   EXPECT_EQ(0, std::memcmp(drive_->bytes.data() + 10 * 512, pattern.data(), 1024));
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
   EXPECT_EQ(read_isr(), 1u);
-  EXPECT_FALSE(irq_);  // reading the ISR deasserts INTx
+  EXPECT_FALSE(pci_.irq());  // reading the ISR deasserts INTx
   EXPECT_EQ(read_isr(), 0u);
 
   EXPECT_EQ(request(VirtioBlk::kTypeIn, 9, 0x50000, 1536, true), VirtioBlk::kStatusOk);
@@ -436,18 +409,18 @@ TEST_F(VirtioBlkTest, EventIdxSuppressesInterrupts) {
   // used_event = 1: interrupt only when the used index passes 1.
   mem_.write(kAvail + 4 + 2 * kQueueSize, 1, 2);
   EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   // avail_event tells the driver how far the device has read.
   EXPECT_EQ(mem_.read(kUsed + 4 + 8 * kQueueSize, 2), 1u);
   EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
 }
 
 TEST_F(VirtioBlkTest, NoInterruptFlagWithoutEventIdx) {
   ASSERT_TRUE(modern_init(kFeatures));
   mem_.write(kAvail, Virtqueue::kAvailNoInterrupt, 2);
   EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
 }
 
 TEST_F(VirtioBlkTest, PciConfigAccessCapabilityReachesCommonConfig) {
@@ -501,9 +474,9 @@ TEST_F(VirtioBlkLegacyTest, LegacyInterfaceReadsAndWrites) {
   std::vector<uint8_t> got(512);
   mem_.read_buffer(0x40000, got.data(), 512);
   EXPECT_EQ(0, std::memcmp(got.data(), drive_->bytes.data() + 1024, 512));
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
   EXPECT_EQ(io_space_.read(kLegacyPort + 0x13, 1), 1u);
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   // Status 0 resets: the queue is gone.
   io_space_.write(kLegacyPort + 0x12, 0, 1);
   EXPECT_EQ(io_space_.read(kLegacyPort + 8, 4), 0u);
@@ -513,7 +486,7 @@ TEST_F(VirtioBlkTest, MachineResetClearsEverything) {
   ASSERT_TRUE(modern_init(kFeatures));
   EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
   dev_->reset();
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   EXPECT_EQ(dev_->bar_address(4), PciDevice::kUnmapped);
   EXPECT_EQ(dev_->virtio().status(), 0u);
   EXPECT_FALSE(dev_->virtio().queue(0).ready());
@@ -575,7 +548,7 @@ TEST_F(VirtioBlkMsixTest, QueueInterruptIsTheQueuesVectorAndNotIntx) {
   EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
   ASSERT_EQ(messages_.size(), 1u);
   EXPECT_EQ(messages_[0], Message(0xfee01000u, 0x42u));
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   EXPECT_FALSE(cfg_read(pci::kStatus, 2) & pci::kStatusInterrupt);
 }
 
@@ -618,7 +591,7 @@ TEST_F(VirtioBlkMsixTest, NoVectorMeansNoInterrupt) {
   set_common(0x1a, 0xffff, 2);
   EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
   EXPECT_TRUE(messages_.empty());
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   // A vector beyond the table is refused: it reads back as NO_VECTOR.
   set_common(0x1a, 7, 2);
   EXPECT_EQ(common(0x1a, 2), 0xffffu);
@@ -642,10 +615,10 @@ TEST_F(VirtioBlkMsixTest, DisabledMsixFallsBackToIntx) {
   set_msix_control(0);
   EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
   EXPECT_TRUE(messages_.empty());
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
   // Enabling MSI-X takes INTx away even while the ISR is set.
   set_msix_control(PciMsix::kControlEnable);
-  EXPECT_FALSE(irq_);
+  EXPECT_FALSE(pci_.irq());
   EXPECT_EQ(read_isr(), virtio::kIsrQueue);
 }
 
@@ -657,7 +630,7 @@ TEST_F(VirtioBlkMsixTest, VectorsZeroMeansNoMsixCapability) {
   set_common(0x1a, 0, 2);
   EXPECT_EQ(common(0x1a, 2), 0xffffu);
   EXPECT_EQ(request(VirtioBlk::kTypeFlush, 0, 0, 0, false), VirtioBlk::kStatusOk);
-  EXPECT_TRUE(irq_);
+  EXPECT_TRUE(pci_.irq());
 }
 
 TEST_F(VirtioBlkMsixTest, LegacyLayoutMovesTheConfigurationWhileMsixIsOn) {
