@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "core/key_names.h"
-#include "core/monitor.h"
 
 namespace vx86 {
 

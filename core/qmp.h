@@ -16,27 +16,16 @@
 
 #include "core/chardev.h"
 #include "core/json_stream.h"
-#include "core/monitor.h"
+#include "core/machine_operations.h"
 
 namespace vx86 {
 
 using Json = nlohmann::ordered_json;
 
-// What QMP may ask of the machine; the program implements it.
-class QmpTarget {
+// What QMP may ask of the machine beyond the operations it shares with the
+// human monitor.
+class QmpTarget : public virtual MachineOperations {
  public:
-  virtual ~QmpTarget() = default;
-  // QEMU's run state name: "prelaunch" (-S, never started), "running",
-  // "paused", "debug" (stopped by gdb), "shutdown" (-no-shutdown).
-  virtual std::string run_state() const = 0;
-  virtual void stop() = 0;
-  virtual void cont() = 0;
-  virtual void system_reset() = 0;
-  // Returns false when the machine has no way to ask the guest to power off.
-  virtual bool system_powerdown() = 0;
-  virtual void quit() = 0;
-  // Saves the display as a PPM image; returns "" or why it could not.
-  virtual std::string screendump(const std::string& filename) = 0;
   // A human monitor command line, run as if typed at the monitor.
   virtual std::string human_monitor_command(const std::string& line) = 0;
   virtual bool kvm_present() const = 0;
@@ -48,21 +37,6 @@ class QmpTarget {
   virtual Json query_block() = 0;
   // query-pci's answer: QEMU's list of buses with their devices.
   virtual Json query_pci() = 0;
-  // A NIC loses or regains its link; false if there is no such NIC.
-  virtual bool set_link(const std::string& name, bool up) = 0;
-  // send-key: presses the keys (HID usages) in order, releases them in
-  // reverse hold_ms later; "" or why it could not.
-  virtual std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {
-    return "there is no keyboard";
-  }
-  // eject and blockdev-change-medium: a CD-ROM drive's medium goes or comes.
-  virtual MediumResult eject_medium(const std::string& device, bool force) {
-    return {"Device '" + device + "' not found", true};
-  }
-  virtual MediumResult change_medium(const std::string& device, const std::string& file,
-                                     const std::string& format, bool force) {
-    return {"Device '" + device + "' not found", true};
-  }
 };
 
 // A command's failure: QEMU's error class and its description.

@@ -41,40 +41,42 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void request_shutdown(ShutdownCause cause) override;
   void request_exit(int status) override;
 
-  // MonitorTarget
-  bool running() const override;
+  // MachineOperations (both monitors)
+  std::string run_state() const override;
   void stop() override;
   void cont() override;
   void system_reset() override;
   bool system_powerdown() override;
   void quit() override;
+  std::string screendump(const std::string& filename) override;
+  bool set_link(const std::string& name, bool up) override;
+  std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) override;
+  MediumResult eject_medium(const std::string& device, bool force) override;
+  MediumResult change_medium(const std::string& device, const std::string& file,
+                             const std::string& format, bool force) override;
+
+  // MonitorTarget
   AddressSpace& memory() override;
   std::vector<const AddressSpace*> address_spaces() override;
-  std::string screendump(const std::string& filename) override;
   std::string describe_registers() override;
   std::string describe_local_apic(unsigned cpu_index) override;
+  std::string describe_network() override;
+  std::string describe_pci() override;
+  std::string describe_block() override;
+  std::string host_forward(bool add, const std::string& netdev, const std::string& rule) override;
 
-  // QmpTarget (stop, cont, system_reset, system_powerdown and quit above;
-  // run_state serves the human monitor too)
-  std::string run_state() const override;
+  // QmpTarget
   std::string human_monitor_command(const std::string& line) override;
   bool kvm_present() const override;
   bool kvm_enabled() const override;
   unsigned cpu_count() const override;
   std::string vm_name() const override;
-  std::string describe_network() override;
-  std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) override;
-  MediumResult eject_medium(const std::string& device, bool force) override;
-  MediumResult change_medium(const std::string& device, const std::string& file,
-                             const std::string& format, bool force) override;
-  std::string describe_pci() override;
-  std::string describe_block() override;
   Json query_block() override;
   Json query_pci() override;
+
+  bool running() const;
   // The picture while the VGA is in a graphics mode (VBE or legacy VGA).
   bool graphics_picture(RgbImage* picture);
-  bool set_link(const std::string& name, bool up) override;
-  std::string host_forward(bool add, const std::string& netdev, const std::string& rule) override;
 
  private:
   void check_option_combinations() const;

@@ -13,7 +13,6 @@ class FakeTarget : public MonitorTarget {
     root->add_subregion(0, ram.get());
     for (int i = 0; i < 16; ++i) ram->host_ptr()[i] = static_cast<uint8_t>(i);
   }
-  bool running() const override { return is_running; }
   std::string run_state() const override {
     return !state.empty() ? state : is_running ? "running" : "paused";
   }

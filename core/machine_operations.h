@@ -1,0 +1,56 @@
+// What both monitors (the human monitor and QMP) may do to the machine: the
+// run state, the life-cycle commands and the device operations that each
+// offers under its own name. The program implements it once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vx86 {
+
+// The outcome of a media command (eject, change): "" or QEMU's words;
+// not_found marks QEMU's DeviceNotFound error class.
+struct MediumResult {
+  std::string error;
+  bool not_found = false;
+};
+
+class MachineOperations {
+ public:
+  virtual ~MachineOperations() = default;
+  // QEMU's run state name: "prelaunch" (-S, never started), "running",
+  // "paused", "debug" (stopped by gdb), "shutdown" (-no-shutdown).
+  virtual std::string run_state() const = 0;
+  virtual void stop() = 0;
+  virtual void cont() = 0;
+  virtual void system_reset() = 0;
+  // Returns false when the machine has no way to ask the guest to power off.
+  virtual bool system_powerdown() = 0;
+  virtual void quit() = 0;
+  // Saves the display as a PPM image; returns "" or why it could not.
+  virtual std::string screendump(const std::string& filename) {
+    return "There is no console to take a screendump from";
+  }
+  // A NIC (by id, QEMU-style name or its netdev's id) loses or regains its
+  // link; false if there is no such NIC.
+  virtual bool set_link(const std::string& name, bool up) { return false; }
+  // Presses the keys (HID usages) in order and releases them in reverse
+  // hold_ms later; returns "" or why it could not.
+  virtual std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {
+    return "there is no keyboard";
+  }
+  // A CD-ROM drive's medium goes (the tray stays open) or a new one goes in.
+  virtual MediumResult eject_medium(const std::string& device, bool force) {
+    return {"Device '" + device + "' not found", true};
+  }
+  virtual MediumResult change_medium(const std::string& device, const std::string& file,
+                                     const std::string& format, bool force) {
+    return {"Device '" + device + "' not found", true};
+  }
+};
+
+// How long sendkey and send-key hold keys unless told (QEMU's default).
+constexpr unsigned kDefaultKeyHoldMs = 100;
+
+}  // namespace vx86
