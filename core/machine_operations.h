@@ -28,6 +28,16 @@ class MachineOperations {
   // Returns false when the machine has no way to ask the guest to power off.
   virtual bool system_powerdown() = 0;
   virtual void quit() = 0;
+  virtual unsigned cpu_count() const = 0;
+  // An NMI to every CPU, through its local APIC's LINT1 as a PC's NMI
+  // button (QEMU's `nmi`, inject-nmi); "" or why it could not.
+  virtual std::string inject_nmi() { return "this machine has no NMI line"; }
+  // memsave/pmemsave: size bytes from addr (virtual, through CPU cpu's page
+  // tables, or physical) into filename; "" or QEMU's words for the failure.
+  virtual std::string save_memory(bool physical, unsigned cpu, uint64_t addr, uint64_t size,
+                                  const std::string& filename) {
+    return "there is no memory to save";
+  }
   // Saves the display as a PPM image; returns "" or why it could not.
   virtual std::string screendump(const std::string& filename) {
     return "There is no console to take a screendump from";

@@ -20,7 +20,7 @@ const char kHelp[] =
     "cont|c -- resume emulation\n"
     "help|? -- show this help\n"
     "info status -- show the VM status (running or paused)\n"
-    "info registers -- show the CPU registers\n"
+    "info registers [-a] -- show the cpu registers (-a: all CPUs)\n"
     "info lapic [cpu] -- show a CPU's local APIC (CPU 0 by default)\n"
     "screendump FILENAME -- save the screen as a PPM image\n"
     "sendkey keys [hold_ms] -- send keys to the guest (e.g. ctrl-alt-f1; hold 100 ms by default)\n"
@@ -38,7 +38,19 @@ const char kHelp[] =
     "stop -- stop emulation\n"
     "system_powerdown -- send a power-down request\n"
     "system_reset -- reset the system\n"
-    "xp /fmt addr -- physical memory dump starting at addr (fmt: count, then x or b, e.g. /8x)\n";
+    "x /fmt addr -- virtual memory dump starting at addr\n"
+    "xp /fmt addr -- physical memory dump starting at addr\n"
+    "  /fmt is /[count][format][size]: format x, d, u, o, c or i (instructions),\n"
+    "  size b, h, w or g; addr is a number or $pc, $eax... with + and -\n"
+    "memsave addr size file -- save to disk virtual memory dump starting at 'addr' of size "
+    "'size'\n"
+    "pmemsave addr size file -- save to disk physical memory dump starting at 'addr' of size "
+    "'size'\n"
+    "cpu index -- set the default CPU\n"
+    "nmi -- inject an NMI\n"
+    "info cpus -- show infos for each CPU\n"
+    "info mem -- show the active virtual memory mappings\n"
+    "info tlb -- show virtual to physical memory mappings\n";
 
 std::vector<std::string> split_words(const std::string& line) {
   std::istringstream in(line);
@@ -97,15 +109,24 @@ void HumanMonitor::receive(const uint8_t* data, std::size_t len) {
   }
 }
 
-std::string HumanMonitor::execute(const std::string& line) {
+std::string HumanMonitor::execute(const std::string& input) {
+  // A command name ends at a space or, as in QEMU, at a slash ("x/4xw").
+  std::string line = input;
+  const std::size_t name_start = line.find_first_not_of(" \t");
+  const std::size_t slash = line.find('/');
+  if (name_start != std::string::npos && slash != std::string::npos && slash > name_start &&
+      line.find_first_of(" \t", name_start) > slash) {
+    line.insert(slash, " ");
+  }
   auto words = split_words(line);
   if (words.empty()) return "";
   const std::string& cmd = words[0];
   if (cmd == "help" || cmd == "?") return kHelp;
   if (cmd == "info")
-    return words.size() < 2
-               ? "info: which? (status, registers, lapic, mtree, block, network, pci, version)\n"
-               : info(words[1], words.size() > 2 ? words[2] : "");
+    return words.size() < 2 ? "info: which? (status, registers, cpus, mem, tlb, lapic, mtree, "
+                              "block, network, pci, "
+                              "version)\n"
+                            : info(words[1], words.size() > 2 ? words[2] : "");
   if (cmd == "stop") {
     target_.stop();
     return "";
@@ -164,7 +185,21 @@ std::string HumanMonitor::execute(const std::string& line) {
     return r.error.empty() ? "" : "Error: " + r.error + "\n";
   }
   if (cmd == "sendkey") return send_key(words);
-  if (cmd == "xp") return examine_memory(line.substr(line.find("xp") + 2));
+  if (cmd == "x" || cmd == "xp") {
+    return examine_memory(cmd, line.substr(line.find(cmd) + cmd.size()));
+  }
+  if (cmd == "memsave" || cmd == "pmemsave") return save_memory(words);
+  if (cmd == "cpu") {
+    auto n = words.size() == 2 ? parse_number(words[1]) : std::nullopt;
+    if (!n) return "cpu: usage: cpu INDEX\n";
+    if (*n >= target_.cpu_count()) return "invalid CPU index\n";  // QEMU's words
+    current_cpu_ = static_cast<unsigned>(*n);
+    return "";
+  }
+  if (cmd == "nmi") {
+    const std::string error = target_.inject_nmi();
+    return error.empty() ? "" : "Error: " + error + "\n";
+  }
   if (cmd == "screendump") {
     if (words.size() != 2) return "screendump: usage: screendump FILENAME\n";
     const std::string error = target_.screendump(words[1]);
@@ -213,7 +248,26 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
       out += (arg == "-f" ? describe_flat_view(*space) : describe_memory_tree(*space)) + "\n";
     return out;
   }
-  if (what == "registers") return target_.describe_registers();
+  if (what == "registers") {
+    // As QEMU: each CPU's block starts with a blank line and its number.
+    auto block = [&](unsigned cpu) {
+      return "\nCPU#" + std::to_string(cpu) + "\n" + target_.describe_registers(cpu);
+    };
+    if (arg != "-a") return block(current_cpu_);
+    std::string out;
+    for (unsigned cpu = 0; cpu < target_.cpu_count(); ++cpu) out += block(cpu);
+    return out;
+  }
+  if (what == "cpus") {
+    std::string out;
+    for (unsigned cpu = 0; cpu < target_.cpu_count(); ++cpu) {
+      out += (cpu == current_cpu_ ? "* CPU #" : "  CPU #") + std::to_string(cpu) +
+             ": thread_id=" + std::to_string(target_.cpu_thread_id(cpu)) + "\n";
+    }
+    return out;
+  }
+  if (what == "mem" || what == "tlb")
+    return target_.describe_page_tables(current_cpu_, what == "tlb");
   if (what == "network") return target_.describe_network();
   if (what == "pci") return target_.describe_pci();
   if (what == "block") {
@@ -238,43 +292,57 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     }
     return target_.describe_local_apic(cpu);
   }
-  return "info " + what + ": unknown item (status, registers, lapic, mtree, network, version)\n";
+  return "info " + what +
+         ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, block, network, pci, "
+         "version)\n";
 }
 
-std::string HumanMonitor::examine_memory(const std::string& args) {
-  auto words = split_words(args);
-  uint64_t count = 1;
-  char format = 'x';
-  std::size_t addr_word = 0;
-  if (!words.empty() && words[0][0] == '/') {
-    std::string fmt = words[0].substr(1);
-    std::size_t digits = 0;
-    while (digits < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[digits]))) ++digits;
-    if (digits > 0) count = std::stoull(fmt.substr(0, digits));
-    if (digits < fmt.size()) format = fmt[digits];
-    addr_word = 1;
+// x/FMT ADDR (virtual, through the current CPU's page tables) and xp/FMT
+// ADDR (physical), with QEMU's formats, defaults and layout.
+std::string HumanMonitor::examine_memory(const std::string& command, const std::string& args) {
+  std::string rest = args;
+  std::size_t first = rest.find_first_not_of(" \t");
+  rest = first == std::string::npos ? "" : rest.substr(first);
+  DumpFormat format;
+  const std::string kHelpHint = "Try \"help " + command + "\" for more information\n";
+  if (!rest.empty() && rest[0] == '/') {
+    const std::size_t end = rest.find_first_of(" \t");
+    const std::string error = parse_dump_format(
+        rest.substr(1, end == std::string::npos ? end : end - 1), dump_defaults_, &format);
+    if (!error.empty()) return error + kHelpHint;
+    rest = end == std::string::npos ? "" : rest.substr(end);
+  } else {
+    format.format = dump_defaults_.format;
+    format.size = dump_defaults_.size;
   }
-  if (words.size() <= addr_word) return "xp: address expected\n";
-  auto addr = parse_number(words[addr_word]);
-  if (!addr) return "xp: invalid address '" + words[addr_word] + "'\n";
-  if (format != 'x' && format != 'b') return "xp: format must be x (words) or b (bytes)\n";
-  if (count > 4096) count = 4096;
-  unsigned size = format == 'b' ? 1 : 4;
-  unsigned per_line = format == 'b' ? 8 : 4;
-  std::string out;
-  char buf[64];
-  for (uint64_t i = 0; i < count; ++i) {
-    uint64_t a = *addr + i * size;
-    if (i % per_line == 0) {
-      if (i) out += "\n";
-      std::snprintf(buf, sizeof(buf), "%016" PRIx64 ":", a);
-      out += buf;
-    }
-    uint64_t v = target_.memory().read(a, size);
-    std::snprintf(buf, sizeof(buf), size == 1 ? " 0x%02" PRIx64 : " 0x%08" PRIx64, v);
-    out += buf;
-  }
-  return out + "\n";
+  std::string error;
+  const auto addr = evaluate_address(
+      rest, [&](const std::string& name) { return target_.register_value(current_cpu_, name); },
+      &error);
+  if (!addr) return error + "\n" + kHelpHint;
+  const bool physical = command == "xp";
+  if (format.format == 'i') return target_.disassemble(current_cpu_, *addr, format.count, physical);
+  return format_memory_dump(format, *addr, [&](uint64_t a, uint8_t* buf, std::size_t len) {
+    if (!physical) return target_.read_virtual(current_cpu_, a, buf, len);
+    return target_.memory().read_buffer(a, buf, len) == MemTxResult::kOk ? len : std::size_t{0};
+  });
+}
+
+// memsave ADDR SIZE FILE (virtual) and pmemsave ADDR SIZE FILE (physical).
+std::string HumanMonitor::save_memory(const std::vector<std::string>& words) {
+  const bool physical = words[0] == "pmemsave";
+  if (words.size() != 4) return words[0] + ": usage: " + words[0] + " ADDR SIZE FILE\n";
+  std::string error;
+  auto value = [&](const std::string& text) {
+    return evaluate_address(
+        text, [&](const std::string& name) { return target_.register_value(current_cpu_, name); },
+        &error);
+  };
+  const auto addr = value(words[1]);
+  const auto size = addr ? value(words[2]) : std::nullopt;
+  if (!addr || !size) return error + "\nTry \"help " + words[0] + "\" for more information\n";
+  error = target_.save_memory(physical, current_cpu_, *addr, *size, words[3]);
+  return error.empty() ? "" : "Error: " + error + "\n";
 }
 
 }  // namespace vx86

@@ -3,12 +3,15 @@
 // -nographic terminal).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/chardev.h"
 #include "core/machine_operations.h"
+#include "core/memory_dump.h"
 
 namespace vx86 {
 
@@ -21,7 +24,25 @@ class MonitorTarget : public virtual MachineOperations {
   virtual AddressSpace& memory() = 0;
   // The address spaces `info mtree` shows (memory, I/O, the bus masters' view).
   virtual std::vector<const AddressSpace*> address_spaces() { return {&memory()}; }
-  virtual std::string describe_registers() = 0;
+  // `info registers`: CPU cpu's registers in QEMU's layout.
+  virtual std::string describe_registers(unsigned cpu) = 0;
+  // `info cpus`: the host thread running CPU cpu.
+  virtual int64_t cpu_thread_id(unsigned cpu) { return 0; }
+  // `info mem` (entries false) or `info tlb` (true): CPU cpu's page tables.
+  virtual std::string describe_page_tables(unsigned cpu, bool entries) { return ""; }
+  // Reads guest memory through CPU cpu's page tables; returns the bytes read
+  // (it stops at an unmapped page).
+  virtual std::size_t read_virtual(unsigned cpu, uint64_t vaddr, uint8_t* buf, std::size_t len) {
+    return 0;
+  }
+  // `x /Ni`, `xp /Ni`: count instructions at addr in CPU cpu's code size.
+  virtual std::string disassemble(unsigned cpu, uint64_t addr, unsigned count, bool physical) {
+    return "";
+  }
+  // A register of CPU cpu for address expressions ($pc, $eax, ...).
+  virtual std::optional<uint64_t> register_value(unsigned cpu, const std::string& name) {
+    return std::nullopt;
+  }
   // `info lapic`: CPU cpu_index's local APIC, or why there is none to show.
   virtual std::string describe_local_apic(unsigned cpu_index) = 0;
   // `info block`: the drives and their images, in QEMU's layout.
@@ -47,19 +68,24 @@ class HumanMonitor : public CharFrontend {
 
   // Runs one command line and returns its output (also used by tests).
   std::string execute(const std::string& line);
+  // The CPU `info registers`, `x` and the like look at (`cpu N` sets it).
+  void set_current_cpu(unsigned cpu) { current_cpu_ = cpu; }
   // Prints the banner and the prompt (for a monitor that has its own chardev).
   void greet();
 
  private:
   void prompt();
   std::string info(const std::string& what, const std::string& arg);
-  std::string examine_memory(const std::string& args);
+  std::string examine_memory(const std::string& command, const std::string& args);
+  std::string save_memory(const std::vector<std::string>& words);
   std::string send_key(const std::vector<std::string>& words);
 
   Chardev& chardev_;
   MonitorTarget& target_;
   std::string line_;
   bool greeted_ = false;
+  unsigned current_cpu_ = 0;
+  DumpDefaults dump_defaults_;
 };
 
 }  // namespace vx86

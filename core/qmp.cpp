@@ -20,14 +20,18 @@ const char* type_name(Json::value_t type) {
     case Json::value_t::string:
       return "string";
     case Json::value_t::boolean:
-      return "bool";
+      return "boolean";
     default:
-      return "int";
+      return "integer";  // QEMU's name
   }
 }
 
 bool has_type(const Json& value, Json::value_t type) {
-  if (type == Json::value_t::number_integer) return value.is_number_integer();
+  // QMP's "int" is 64-bit signed: larger numbers are refused, as by QEMU.
+  if (type == Json::value_t::number_integer) {
+    return value.is_number_integer() &&
+           !(value.is_number_unsigned() && value.get<uint64_t>() > uint64_t{INT64_MAX});
+  }
   return value.type() == type;
 }
 
@@ -327,8 +331,39 @@ void QmpServer::register_commands() {
   commands_["human-monitor-command"] = {
       {{"command-line", T::string, true}, {"cpu-index", T::number_integer, false}},
       [this](const Json& args) {
-        return Json(target_.human_monitor_command(args["command-line"].get<std::string>()));
+        const int64_t cpu = args.value("cpu-index", int64_t{0});
+        if (cpu < 0 || cpu >= static_cast<int64_t>(target_.cpu_count())) {
+          throw generic("Parameter 'cpu-index' expects a CPU number");
+        }
+        return Json(target_.human_monitor_command(args["command-line"].get<std::string>(),
+                                                  static_cast<unsigned>(cpu)));
       }};
+  commands_["inject-nmi"] = {{}, [this](const Json&) {
+                               const std::string error = target_.inject_nmi();
+                               if (!error.empty()) throw generic(error);
+                               return empty_object();
+                             }};
+  // memsave (virtual addresses, through a CPU's page tables) and pmemsave.
+  auto save_memory = [this](bool physical, const Json& args) {
+    const int64_t cpu = args.value("cpu-index", int64_t{0});
+    if (cpu < 0 || cpu >= static_cast<int64_t>(target_.cpu_count())) {
+      throw generic("Parameter 'cpu-index' expects a CPU number");
+    }
+    const std::string error =
+        target_.save_memory(physical, static_cast<unsigned>(cpu), args["val"].get<uint64_t>(),
+                            args["size"].get<uint64_t>(), args["filename"].get<std::string>());
+    if (!error.empty()) throw generic(error);
+    return empty_object();
+  };
+  commands_["memsave"] = {{{"val", T::number_integer, true},
+                           {"size", T::number_integer, true},
+                           {"filename", T::string, true},
+                           {"cpu-index", T::number_integer, false}},
+                          [save_memory](const Json& args) { return save_memory(false, args); }};
+  commands_["pmemsave"] = {{{"val", T::number_integer, true},
+                            {"size", T::number_integer, true},
+                            {"filename", T::string, true}},
+                           [save_memory](const Json& args) { return save_memory(true, args); }};
 }
 
 }  // namespace vx86

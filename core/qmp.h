@@ -26,11 +26,11 @@ using Json = nlohmann::ordered_json;
 // human monitor.
 class QmpTarget : public virtual MachineOperations {
  public:
-  // A human monitor command line, run as if typed at the monitor.
-  virtual std::string human_monitor_command(const std::string& line) = 0;
+  // A human monitor command line, run as if typed at the monitor with CPU
+  // cpu_index current.
+  virtual std::string human_monitor_command(const std::string& line, unsigned cpu_index) = 0;
   virtual bool kvm_present() const = 0;
   virtual bool kvm_enabled() const = 0;
-  virtual unsigned cpu_count() const = 0;
   // -name, or empty.
   virtual std::string vm_name() const = 0;
   // query-block's answer: the drives.

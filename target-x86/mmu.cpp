@@ -4,27 +4,18 @@
 
 #include "core/log.h"
 #include "target-x86/exceptions.h"
+#include "target-x86/page_table_bits.h"
 
 namespace vx86::x86 {
 
 namespace {
 
-constexpr uint64_t kPteP = 1ull << 0;
-constexpr uint64_t kPteRW = 1ull << 1;
-constexpr uint64_t kPteUS = 1ull << 2;
-constexpr uint64_t kPteA = 1ull << 5;
-constexpr uint64_t kPteD = 1ull << 6;
-constexpr uint64_t kPtePS = 1ull << 7;
-constexpr uint64_t kPteG = 1ull << 8;
-constexpr uint64_t kPteNX = 1ull << 63;
 constexpr unsigned kPhysBits = 40;  // what CPUID 0x80000008 advertises
 constexpr uint64_t kPhysAddrMask = ((1ull << kPhysBits) - 1) & ~0xfffull;
 // Bits between MAXPHYADDR and 51 are reserved in PAE and 4-level entries.
 constexpr uint64_t kReservedHighBits = ((1ull << 52) - 1) & ~((1ull << kPhysBits) - 1);
 
 constexpr uint64_t kCr0WP = 1ull << 16;
-constexpr uint64_t kCr4PSE = 1ull << 4;
-constexpr uint64_t kCr4PAE = 1ull << 5;
 constexpr uint64_t kCr4PGE = 1ull << 7;
 constexpr uint64_t kCr4SMEP = 1ull << 20;
 constexpr uint64_t kCr4SMAP = 1ull << 21;
@@ -171,8 +162,10 @@ void Mmu::raise_page_fault(uint64_t vaddr, Access access, unsigned mem_index, bo
   if (access == Access::kFetch && ((cpu_.efer & kEferNXE) || (cpu_.cr4 & kCr4SMEP))) {
     error |= 1u << 4;
   }
-  VX86_LOG(kLogMmu, "mmu: #PF at 0x%llx error 0x%x\n", static_cast<unsigned long long>(vaddr),
-           error);
+  if (!debugger_walk_) {
+    VX86_LOG(kLogMmu, "mmu: #PF at 0x%llx error 0x%x\n", static_cast<unsigned long long>(vaddr),
+             error);
+  }
   set_pending_exception(cpu_, kExcPF, error, true);
   cpu_.exception_cr2 = vaddr;
 }
@@ -217,7 +210,7 @@ bool Mmu::walk(uint64_t vaddr, Access access, unsigned mem_index, TlbEntry* entr
     rw = rw && (e & kPteRW);
     us = us && (e & kPteUS);
     nx = nx || (size == 8 && nxe && (e & kPteNX));
-    if (!(e & kPteA)) write_phys(addr, e | kPteA, size == 8 ? 4 : size);
+    if (!(e & kPteA) && !debugger_walk_) write_phys(addr, e | kPteA, size == 8 ? 4 : size);
     *ok = true;
     return e | kPteA;
   };
@@ -386,15 +379,20 @@ bool Mmu::translate(uint64_t vaddr, Access access, unsigned mem_index, uint64_t*
 }
 
 bool Mmu::debug_translate(uint64_t vaddr, uint64_t* paddr) {
-  // Walk without side effects: save and restore the pending exception and
-  // accept the A-bit writes (harmless for a debugger).
-  CpuState saved = cpu_;
+  // Walk without side effects: the pending exception is restored and no
+  // accessed bit is set (a debugger's look must not age the guest's pages).
+  const int32_t vector = cpu_.exception_vector;
+  const uint32_t error_code = cpu_.exception_error_code;
+  const uint32_t has_error_code = cpu_.exception_has_error_code;
+  const uint64_t cr2 = cpu_.exception_cr2;
   TlbEntry e;
+  debugger_walk_ = true;
   bool ok = walk(vaddr, Access::kRead, kMemSupervisorImplicit, &e);
-  cpu_.exception_vector = saved.exception_vector;
-  cpu_.exception_error_code = saved.exception_error_code;
-  cpu_.exception_has_error_code = saved.exception_has_error_code;
-  cpu_.exception_cr2 = saved.exception_cr2;
+  debugger_walk_ = false;
+  cpu_.exception_vector = vector;
+  cpu_.exception_error_code = error_code;
+  cpu_.exception_has_error_code = has_error_code;
+  cpu_.exception_cr2 = cr2;
   if (!ok) return false;
   *paddr = e.ppage | (vaddr & 0xfff);
   return true;

@@ -152,6 +152,8 @@ class Mmu : public tcg::MemoryInterface {
 
  private:
   bool walk(uint64_t vaddr, Access access, unsigned mem_index, TlbEntry* entry);
+  // True while debug_translate walks: entries are read, never written.
+  bool debugger_walk_ = false;
   bool check_rights(const TlbEntry& e, Access access, unsigned mem_index, bool* smap_fault) const;
   void raise_page_fault(uint64_t vaddr, Access access, unsigned mem_index, bool present,
                         bool reserved);

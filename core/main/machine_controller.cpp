@@ -4,11 +4,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 
 #include <boost/asio/post.hpp>
 
@@ -34,8 +38,11 @@
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_info.h"
 #include "hw/virtio/virtio_pci.h"
+#include "target-x86/cpu_dump.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
+#include "target-x86/monitor_disassembler.h"
+#include "target-x86/page_table_dump.h"
 #include "ui/framebuffer_render.h"
 #include "ui/ppm.h"
 #include "ui/psf_font.h"
@@ -712,7 +719,9 @@ std::string MachineController::run_state() const {
   return "running";
 }
 
-std::string MachineController::human_monitor_command(const std::string& line) {
+std::string MachineController::human_monitor_command(const std::string& line, unsigned cpu_index) {
+  // As QEMU's: each command runs in a fresh monitor on the CPU asked for.
+  qmp_hmp_->set_current_cpu(cpu_index);
   return qmp_hmp_->execute(line);
 }
 
@@ -939,33 +948,91 @@ std::string MachineController::describe_local_apic(unsigned cpu_index) {
       cpu_index, [apic](uint32_t offset) { return apic->peek_register(offset); });
 }
 
-std::string MachineController::describe_registers() {
-  if (!runner_ || runner_->vcpus().empty()) return "no CPU\n";
-  const CpuState& c = runner_->vcpus()[0]->state();
-  static const char* const kNames[] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
-                                       "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
-  std::string out;
-  char line[128];
-  for (int i = 0; i < 16; ++i) {
-    std::snprintf(line, sizeof(line), "%s=%016llx%s", kNames[i],
-                  static_cast<unsigned long long>(c.regs[i]), i % 4 == 3 ? "\n" : " ");
-    out += line;
+std::string MachineController::describe_registers(unsigned cpu) {
+  if (!runner_ || cpu >= runner_->vcpus().size()) return "no CPU " + std::to_string(cpu) + "\n";
+  return dump_cpu_registers(runner_->vcpus()[cpu]->state());
+}
+
+int64_t MachineController::cpu_thread_id(unsigned cpu) {
+  // One ID for every vCPU, as query-cpus-fast reports it.
+  (void)cpu;
+  return getpid();
+}
+
+std::string MachineController::describe_page_tables(unsigned cpu, bool entries) {
+  if (!runner_ || cpu >= runner_->vcpus().size()) return "no CPU " + std::to_string(cpu) + "\n";
+  DeviceLockGuard lock;  // page tables may sit in device memory
+  AddressSpace& memory = machine_->memory();
+  const PhysicalReader read = [&memory](uint64_t paddr, unsigned size) {
+    return memory.read(paddr, size);
+  };
+  const CpuState& state = runner_->vcpus()[cpu]->state();
+  return entries ? describe_page_table_entries(state, read) : describe_page_mappings(state, read);
+}
+
+std::size_t MachineController::read_virtual(unsigned cpu, uint64_t vaddr, uint8_t* buf,
+                                            std::size_t len) {
+  if (!runner_ || cpu >= runner_->vcpus().size()) return 0;
+  Vcpu& vcpu = *runner_->vcpus()[cpu];
+  DeviceLockGuard lock;
+  std::size_t done = 0;
+  while (done < len) {
+    const uint64_t page_vaddr = vaddr + done;
+    const std::size_t chunk = std::min<std::size_t>(len - done, 0x1000 - (page_vaddr & 0xfff));
+    uint64_t paddr = 0;
+    if (!vcpu.debug_translate(page_vaddr, &paddr) ||
+        machine_->memory().read_buffer(paddr, buf + done, chunk) != MemTxResult::kOk)
+      break;
+    done += chunk;
   }
-  std::snprintf(line, sizeof(line), "RIP=%016llx RFL=%08x CPL=%u HLT=%u\n",
-                static_cast<unsigned long long>(c.rip), compute_eflags(c), cpl(c), c.halted);
-  out += line;
-  static const char* const kSegs[] = {"ES", "CS", "SS", "DS", "FS", "GS"};
-  for (int i = 0; i < kSegCount; ++i) {
-    std::snprintf(line, sizeof(line), "%s =%04x %016llx %08x %04x\n", kSegs[i], c.segs[i].selector,
-                  static_cast<unsigned long long>(c.segs[i].base), c.segs[i].limit,
-                  c.segs[i].attrs);
-    out += line;
+  return done;
+}
+
+std::string MachineController::disassemble(unsigned cpu, uint64_t addr, unsigned count,
+                                           bool physical) {
+  if (!runner_ || cpu >= runner_->vcpus().size()) return "no CPU " + std::to_string(cpu) + "\n";
+  const CodeReader read = [&](uint64_t a, uint8_t* buf, std::size_t len) -> std::size_t {
+    if (!physical) return read_virtual(cpu, a, buf, len);
+    DeviceLockGuard lock;
+    return machine_->memory().read_buffer(a, buf, len) == MemTxResult::kOk ? len : 0;
+  };
+  return disassemble_for_monitor(read, addr, count,
+                                 code_size_bits(runner_->vcpus()[cpu]->state().hflags));
+}
+
+std::optional<uint64_t> MachineController::register_value(unsigned cpu, const std::string& name) {
+  if (!runner_ || cpu >= runner_->vcpus().size()) return std::nullopt;
+  return monitor_register(runner_->vcpus()[cpu]->state(), name);
+}
+
+std::string MachineController::inject_nmi() {
+  if (!machine_) return "there is no machine yet";
+  DeviceLockGuard lock;
+  machine_->inject_nmi();
+  return "";
+}
+
+std::string MachineController::save_memory(bool physical, unsigned cpu, uint64_t addr,
+                                           uint64_t size, const std::string& filename) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(filename.c_str(), "wb"), &std::fclose);
+  if (!file) return "Could not open '" + filename + "': " + std::strerror(errno);
+  std::vector<uint8_t> buf(64 * 1024);
+  for (uint64_t done = 0; done < size;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(buf.size(), size - done));
+    if (physical) {
+      DeviceLockGuard lock;
+      // As QEMU: what is not memory reads as the bus gives it, without failing.
+      machine_->memory().read_buffer(addr + done, buf.data(), n);
+    } else if (read_virtual(cpu, addr + done, buf.data(), n) < n) {
+      char why[96];
+      std::snprintf(why, sizeof(why), "Invalid addr 0x%016" PRIx64 "/size %" PRId64 " specified",
+                    addr, static_cast<int64_t>(size));
+      return why;
+    }
+    if (std::fwrite(buf.data(), 1, n, file.get()) != n) return "An IO error has occurred";
+    done += n;
   }
-  std::snprintf(line, sizeof(line), "CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx EFER=%llx\n",
-                static_cast<unsigned long long>(c.cr0), static_cast<unsigned long long>(c.cr2),
-                static_cast<unsigned long long>(c.cr3), static_cast<unsigned long long>(c.cr4),
-                static_cast<unsigned long long>(c.efer));
-  return out + line;
+  return "";
 }
 
 }  // namespace vx86

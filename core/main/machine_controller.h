@@ -54,11 +54,20 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   MediumResult eject_medium(const std::string& device, bool force) override;
   MediumResult change_medium(const std::string& device, const std::string& file,
                              const std::string& format, bool force) override;
+  unsigned cpu_count() const override;
+  std::string inject_nmi() override;
+  std::string save_memory(bool physical, unsigned cpu, uint64_t addr, uint64_t size,
+                          const std::string& filename) override;
 
   // MonitorTarget
   AddressSpace& memory() override;
   std::vector<const AddressSpace*> address_spaces() override;
-  std::string describe_registers() override;
+  std::string describe_registers(unsigned cpu) override;
+  int64_t cpu_thread_id(unsigned cpu) override;
+  std::string describe_page_tables(unsigned cpu, bool entries) override;
+  std::size_t read_virtual(unsigned cpu, uint64_t vaddr, uint8_t* buf, std::size_t len) override;
+  std::string disassemble(unsigned cpu, uint64_t addr, unsigned count, bool physical) override;
+  std::optional<uint64_t> register_value(unsigned cpu, const std::string& name) override;
   std::string describe_local_apic(unsigned cpu_index) override;
   std::string describe_network() override;
   std::string describe_pci() override;
@@ -66,10 +75,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string host_forward(bool add, const std::string& netdev, const std::string& rule) override;
 
   // QmpTarget
-  std::string human_monitor_command(const std::string& line) override;
+  std::string human_monitor_command(const std::string& line, unsigned cpu_index) override;
   bool kvm_present() const override;
   bool kvm_enabled() const override;
-  unsigned cpu_count() const override;
   std::string vm_name() const override;
   Json query_block() override;
   Json query_pci() override;

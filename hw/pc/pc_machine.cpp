@@ -9,8 +9,8 @@
 #include "hw/acpi/acpi_tables.h"
 #include "hw/acpi/reset_control.h"
 #include "hw/char/serial_16550.h"
-#include "hw/display/vga_pci.h"
 #include "hw/display/vga.h"
+#include "hw/display/vga_pci.h"
 #include "hw/input/i8042.h"
 #include "hw/input/ps2_mouse.h"
 #include "hw/intc/i8259.h"
@@ -491,6 +491,15 @@ void PcMachine::mouse_event(int dx, int dy, int dz, uint8_t buttons) {
   Ps2Mouse& mouse = i8042_->mouse();
   mouse.set_buttons(buttons);
   if (dx || dy || dz) mouse.move(dx, dy, dz);
+}
+
+void PcMachine::inject_nmi() {
+  if (kernel_local_apics_) {
+    // Physical destination 0xFF (all), delivery mode NMI.
+    msi_window_->write(0xFF << 12, 4u << 8, 4);
+    return;
+  }
+  for (auto& apic : lapics_) apic->signal_local(LocalApic::kLvtLint1);
 }
 
 bool PcMachine::press_power_button() {

@@ -97,6 +97,10 @@ class PcMachine {
   // The local APIC of CPU index (its interrupt source).
   CpuLocalApic& local_apic(unsigned index);
   unsigned cpu_count() const { return cpus_; }
+  // The NMI button: every CPU's LINT1, which takes effect as its local APIC's
+  // LVT entry says (firmware and Linux program it for NMI). KVM's in-kernel
+  // local APICs get a broadcast NMI message instead. Call with the device lock held.
+  void inject_nmi();
   // FERR# and IGNNE# of CPU index: the boot CPU's go to the IRQ 13 logic
   // (hw/misc/fpu_error_port.h); other CPUs get none (their x87 errors are #MF).
   IrqLine* cpu_ferr(unsigned index);

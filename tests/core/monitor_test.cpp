@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "core/memory.h"
 
 namespace vx86 {
@@ -25,7 +28,15 @@ class FakeTarget : public MonitorTarget {
   }
   void quit() override { quitted = true; }
   AddressSpace& memory() override { return as; }
-  std::string describe_registers() override { return "RAX=0\n"; }
+  std::string describe_registers(unsigned cpu) override { return "RAX=0\n"; }
+  std::string save_memory(bool physical, unsigned cpu, uint64_t addr, uint64_t size,
+                          const std::string& filename) override {
+    saved.push_back(std::string(physical ? "physical " : "virtual ") + std::to_string(addr) + " " +
+                    std::to_string(size) + " " + filename);
+    return "";
+  }
+  std::vector<std::string> saved;
+  unsigned cpu_count() const override { return 1; }
   std::string describe_local_apic(unsigned cpu_index) override {
     return "lapic of CPU " + std::to_string(cpu_index) + "\n";
   }
@@ -85,8 +96,27 @@ TEST(MonitorTest, ExaminesPhysicalMemory) {
   FakeTarget target;
   HumanMonitor mon(chr, target);
   EXPECT_EQ(mon.execute("xp /4b 0"), "0000000000000000: 0x00 0x01 0x02 0x03\n");
-  EXPECT_EQ(mon.execute("xp /2x 0x4"), "0000000000000004: 0x07060504 0x0b0a0908\n");
-  EXPECT_NE(mon.execute("xp /1x nowhere").find("invalid address"), std::string::npos);
+  // As in QEMU, the size and format stay for the next command that does not say them.
+  EXPECT_EQ(mon.execute("xp /2x 0x4"), "0000000000000004: 0x04 0x05\n");
+  EXPECT_EQ(mon.execute("xp /2xw 0x4"), "0000000000000004: 0x07060504 0x0b0a0908\n");
+  EXPECT_EQ(mon.execute("xp 0x8"), "0000000000000008: 0x0b0a0908\n");
+  EXPECT_EQ(mon.execute("xp/3cb 0x9"), "0000000000000009: '\\x09' '\\n' '\\x0b'\n");
+  EXPECT_EQ(mon.execute("xp /1x nowhere"),
+            "invalid char in expression\nTry \"help xp\" for more information\n");
+  EXPECT_EQ(mon.execute("xp /1q 0"),
+            "invalid char in format: 'q'\nTry \"help xp\" for more information\n");
+}
+
+TEST(MonitorTest, SavesPhysicalMemoryToAFile) {
+  BufferChardev chr("mon");
+  FakeTarget target;
+  HumanMonitor mon(chr, target);
+  const std::string path = ::testing::TempDir() + "/monitor-test-pmemsave";
+  EXPECT_EQ(mon.execute("pmemsave 2 4 " + path), "");
+  EXPECT_EQ(target.saved, (std::vector<std::string>{"physical 2 4 " + path}));
+  EXPECT_EQ(mon.execute("memsave $pc 4 x"),
+            "unknown register\nTry \"help memsave\" for more information\n");
+  EXPECT_EQ(mon.execute("cpu 1"), "invalid CPU index\n");
 }
 
 TEST(MonitorTest, TypedLineIsEchoedAndExecuted) {

@@ -29,7 +29,7 @@ class FakeMachine : public QmpTarget {
     screendumps.push_back(filename);
     return filename.empty() ? "could not open ''" : "";
   }
-  std::string human_monitor_command(const std::string& line) override {
+  std::string human_monitor_command(const std::string& line, unsigned cpu_index) override {
     return "ran: " + line + "\n";
   }
   bool kvm_present() const override { return true; }

@@ -315,7 +315,9 @@ TEST(QmpSystemTest, LifeCycleWithEvents) {
   EXPECT_FALSE(qmp.wait_event("STOP").is_null());
   EXPECT_EQ(qmp.execute("query-status")["return"]["status"], "paused");
   Json regs = qmp.execute("human-monitor-command", {{"command-line", "info registers"}});
-  EXPECT_NE(regs["return"].get<std::string>().find("RIP="), std::string::npos) << regs;
+  // QEMU's layout: the CPU's number, then EIP= (RIP= in 64-bit code).
+  EXPECT_EQ(regs["return"].get<std::string>().rfind("\nCPU#0\n", 0), 0u) << regs;
+  EXPECT_NE(regs["return"].get<std::string>().find("IP="), std::string::npos) << regs;
   // The machine's memory map, bus masters' view with its MSI window included.
   const std::string mtree =
       qmp.execute("human-monitor-command", {{"command-line", "info mtree"}})["return"];
