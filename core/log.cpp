@@ -6,7 +6,7 @@
 
 namespace vx86 {
 
-uint32_t g_log_mask = 0;
+std::atomic<uint32_t> g_log_mask{0};
 
 namespace {
 
@@ -68,10 +68,10 @@ bool parse_log_mask(std::string_view spec, uint32_t* mask, std::string* bad) {
 }
 
 void set_log_mask(uint32_t mask) {
-  g_log_mask = mask;
+  g_log_mask.store(mask, std::memory_order_relaxed);
 }
 uint32_t log_mask() {
-  return g_log_mask;
+  return g_log_mask.load(std::memory_order_relaxed);
 }
 
 bool set_log_file(const std::string& path) {

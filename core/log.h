@@ -1,6 +1,7 @@
 // Logging with QEMU-style -d masks and -D file.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -39,8 +40,9 @@ bool parse_log_mask(std::string_view spec, uint32_t* mask, std::string* bad);
 void set_log_mask(uint32_t mask);
 uint32_t log_mask();
 inline bool log_enabled(uint32_t mask) {
-  extern uint32_t g_log_mask;
-  return (g_log_mask & mask) != 0;
+  // Atomic: the monitor's `log` changes it while vCPU threads read it.
+  extern std::atomic<uint32_t> g_log_mask;
+  return (g_log_mask.load(std::memory_order_relaxed) & mask) != 0;
 }
 
 // Redirects log output (default stderr). Returns false with errno set on failure.

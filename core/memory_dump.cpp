@@ -47,19 +47,23 @@ std::string parse_dump_format(const std::string& text, DumpDefaults& defaults, D
 std::optional<uint64_t> evaluate_address(
     const std::string& text,
     const std::function<std::optional<uint64_t>(const std::string&)>& register_value,
-    std::string* error) {
+    std::string* error, std::size_t* consumed) {
   uint64_t total = 0;
   int sign = 1;
   bool expect_term = true;
   std::size_t i = 0;
+  std::size_t end_of_expression = 0;
   while (i < text.size()) {
     const char c = text[i];
     if (std::isspace(static_cast<unsigned char>(c))) {
       ++i;
-    } else if (!expect_term && (c == '+' || c == '-')) {
-      sign = c == '-' ? -1 : 1;
+    } else if (c == '+' || c == '-') {
+      // A binary operator after a term, a sign before one.
+      sign = expect_term ? (c == '-' ? -sign : sign) : (c == '-' ? -1 : 1);
       expect_term = true;
       ++i;
+    } else if (!expect_term && consumed) {
+      break;  // the next argument starts here
     } else if (expect_term && c == '$') {
       std::size_t end = ++i;
       while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
@@ -72,13 +76,13 @@ std::optional<uint64_t> evaluate_address(
       }
       total += sign > 0 ? *value : -*value;
       expect_term = false;
-      i = end;
+      i = end_of_expression = end;
     } else if (expect_term && std::isdigit(static_cast<unsigned char>(c))) {
       char* end = nullptr;
       const uint64_t value = std::strtoull(text.c_str() + i, &end, 0);
       total += sign > 0 ? value : -value;
       expect_term = false;
-      i = static_cast<std::size_t>(end - text.c_str());
+      i = end_of_expression = static_cast<std::size_t>(end - text.c_str());
     } else {
       *error = "invalid char in expression";
       return std::nullopt;
@@ -88,12 +92,10 @@ std::optional<uint64_t> evaluate_address(
     *error = "unexpected end of expression";  // QEMU's words
     return std::nullopt;
   }
+  if (consumed) *consumed = end_of_expression;
   return total;
 }
 
-namespace {
-
-// A character as QEMU's monitor quotes it: 'a', '\n', '\x01'.
 std::string quoted_char(uint8_t c) {
   switch (c) {
     case '\'':
@@ -115,8 +117,6 @@ std::string quoted_char(uint8_t c) {
   }
   return buf;
 }
-
-}  // namespace
 
 std::string format_memory_dump(
     const DumpFormat& format, uint64_t addr,

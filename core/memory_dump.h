@@ -29,12 +29,18 @@ struct DumpDefaults {
 std::string parse_dump_format(const std::string& text, DumpDefaults& defaults, DumpFormat* out);
 
 // Evaluates an address expression: numbers (0x hex, 0 octal, decimal) and
-// $registers (looked up with register_value) joined by + and -. Returns
-// nullopt with *error set ("unknown register", ...).
+// $registers (looked up with register_value) joined by + and -, each with
+// an optional sign. Returns nullopt with *error set ("unknown register",
+// ...). Without consumed the whole text must be the expression; with it,
+// the expression ends before a term that no operator joins (as QEMU reads
+// "o 0x80 0x55") and *consumed says where.
 std::optional<uint64_t> evaluate_address(
     const std::string& text,
     const std::function<std::optional<uint64_t>(const std::string&)>& register_value,
-    std::string* error);
+    std::string* error, std::size_t* consumed = nullptr);
+
+// A character as QEMU's monitor quotes it: 'a', '\n', '\x01'.
+std::string quoted_char(uint8_t c);
 
 // Formats count units at addr in QEMU's layout (16 bytes a line, 8 for
 // bytes; "Cannot access memory" where read returns fewer bytes than asked).

@@ -1,13 +1,18 @@
 #include "core/monitor.h"
 
+#include <algorithm>
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <vector>
 
 #include "core/key_names.h"
+#include "core/log.h"
 #include "core/memory.h"
 #include "core/memory_tree.h"
 #include "core/options.h"
@@ -47,6 +52,14 @@ const char kHelp[] =
     "pmemsave addr size file -- save to disk physical memory dump starting at 'addr' of size "
     "'size'\n"
     "cpu index -- set the default CPU\n"
+    "gva2gpa addr -- print the guest physical address corresponding to a guest virtual address\n"
+    "print|p /fmt expr -- print expression value (use $reg for CPU register access)\n"
+    "i /fmt addr -- I/O port read\n"
+    "o /fmt addr value -- I/O port write\n"
+    "log item1[,...] -- activates logging of the specified items (-d; none turns it off)\n"
+    "logfile filename -- output logs to 'filename' (-D)\n"
+    "gdbserver [device] -- start gdbserver on given device (default 'tcp::1234'), stop with "
+    "'none'\n"
     "nmi -- inject an NMI\n"
     "info cpus -- show infos for each CPU\n"
     "info mem -- show the active virtual memory mappings\n"
@@ -189,6 +202,34 @@ std::string HumanMonitor::execute(const std::string& input) {
     return examine_memory(cmd, line.substr(line.find(cmd) + cmd.size()));
   }
   if (cmd == "memsave" || cmd == "pmemsave") return save_memory(words);
+  if (cmd == "print" || cmd == "p") return print_value(line.substr(line.find(cmd) + cmd.size()));
+  if (cmd == "i" || cmd == "o") return port_io(cmd, line.substr(line.find(cmd) + cmd.size()));
+  if (cmd == "log" || cmd == "logfile") return set_log(words);
+  if (cmd == "gva2gpa") {
+    std::string error;
+    const auto addr = words.size() == 2 ? evaluate_address(
+                                              words[1],
+                                              [&](const std::string& name) {
+                                                return target_.register_value(current_cpu_, name);
+                                              },
+                                              &error)
+                                        : std::nullopt;
+    if (!addr) return (error.empty() ? "gva2gpa: usage: gva2gpa ADDR" : error) + "\n";
+    const auto gpa = target_.translate_virtual(current_cpu_, *addr & ~0xfffull);
+    if (!gpa) return "Unmapped\n";
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "gpa: %#" PRIx64 "\n", *gpa + (*addr & 0xfff));
+    return buf;
+  }
+  if (cmd == "gdbserver") {
+    // As QEMU: tcp::1234 unless told.
+    const std::string device = words.size() > 1 ? words[1] : "tcp::1234";
+    const std::string error = target_.start_gdb_server(device);
+    if (!error.empty())
+      return "Could not open gdbserver on device '" + device + "': " + error + "\n";
+    if (device == "none") return "Disabled gdbserver\n";
+    return "Waiting for gdb connection on device '" + device + "'\n";
+  }
   if (cmd == "cpu") {
     auto n = words.size() == 2 ? parse_number(words[1]) : std::nullopt;
     if (!n) return "cpu: usage: cpu INDEX\n";
@@ -343,6 +384,106 @@ std::string HumanMonitor::save_memory(const std::vector<std::string>& words) {
   if (!addr || !size) return error + "\nTry \"help " + words[0] + "\" for more information\n";
   error = target_.save_memory(physical, current_cpu_, *addr, *size, words[3]);
   return error.empty() ? "" : "Error: " + error + "\n";
+}
+
+std::string HumanMonitor::parse_format_and_values(const std::string& command,
+                                                  const std::string& args, std::size_t value_count,
+                                                  DumpFormat* format,
+                                                  std::vector<uint64_t>* values) {
+  const std::string hint = "Try \"help " + command + "\" for more information\n";
+  std::string rest = args;
+  const std::size_t first = rest.find_first_not_of(" \t");
+  rest = first == std::string::npos ? "" : rest.substr(first);
+  if (!rest.empty() && rest[0] == '/') {
+    const std::size_t end = std::min(rest.find_first_of(" \t"), rest.size());
+    const std::string error = parse_dump_format(rest.substr(1, end - 1), dump_defaults_, format);
+    if (!error.empty()) return error + hint;
+    rest = rest.substr(end);
+  } else {
+    format->format = dump_defaults_.format;
+    format->size = dump_defaults_.size;
+  }
+  for (std::size_t n = 0; n < value_count; ++n) {
+    std::string error;
+    std::size_t consumed = 0;
+    const auto value = evaluate_address(
+        rest, [&](const std::string& name) { return target_.register_value(current_cpu_, name); },
+        &error, &consumed);
+    if (!value) return error + "\n" + hint;
+    values->push_back(*value);
+    rest = rest.substr(consumed);
+  }
+  if (rest.find_first_not_of(" \t") != std::string::npos) return "too many arguments\n" + hint;
+  return "";
+}
+
+// print /FMT EXPR: the value in format x (0x...), d, u, o or c, as QEMU's.
+std::string HumanMonitor::print_value(const std::string& args) {
+  DumpFormat format;
+  std::vector<uint64_t> values;
+  const std::string error = parse_format_and_values("print", args, 1, &format, &values);
+  if (!error.empty()) return error;
+  const uint64_t v = values[0];
+  char buf[40];
+  switch (format.format) {
+    case 'o':
+      std::snprintf(buf, sizeof(buf), "%#" PRIo64, v);
+      break;
+    case 'x':
+      std::snprintf(buf, sizeof(buf), "%#" PRIx64, v);
+      break;
+    case 'u':
+      std::snprintf(buf, sizeof(buf), "%" PRIu64, v);
+      break;
+    case 'c':
+      return quoted_char(static_cast<uint8_t>(v)) + "\n";
+    default:
+      std::snprintf(buf, sizeof(buf), "%" PRId64, static_cast<int64_t>(v));
+      break;
+  }
+  return std::string(buf) + "\n";
+}
+
+// i /FMT PORT and o /FMT PORT VALUE: port I/O of the format's size (b, h, w).
+std::string HumanMonitor::port_io(const std::string& command, const std::string& args) {
+  DumpFormat format;
+  std::vector<uint64_t> values;
+  const bool write = command == "o";
+  const std::string error = parse_format_and_values(command, args, write ? 2 : 1, &format, &values);
+  if (!error.empty()) return error;
+  const unsigned size = format.size == 1 || format.size == 2 ? format.size : 4;
+  const auto port = static_cast<uint16_t>(values[0]);
+  if (write) {
+    target_.write_port(port, size, values[1]);
+    return "";
+  }
+  const uint64_t value = target_.read_port(port, size);
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "port%c[0x%04x] = 0x%0*" PRIx64 "\n",
+                size == 1   ? 'b'
+                : size == 2 ? 'w'
+                            : 'l',
+                port, static_cast<int>(size * 2),
+                static_cast<uint64_t>(value & ((1ull << (8 * size)) - 1)));
+  return buf;
+}
+
+// log ITEMS|none and logfile FILE: -d and -D, changed while vx86 runs.
+std::string HumanMonitor::set_log(const std::vector<std::string>& words) {
+  if (words[0] == "logfile") {
+    if (words.size() != 2) return "logfile: usage: logfile FILENAME\n";
+    if (!set_log_file(words[1])) {
+      return "Error: could not open '" + words[1] + "': " + std::strerror(errno) + "\n";
+    }
+    return "";
+  }
+  const std::string usage = "log item1[,...] -- activates logging of the specified items\n";
+  if (words.size() != 2) return usage;
+  uint32_t mask = 0;
+  std::string bad;
+  if (words[1] != "none" && !parse_log_mask(words[1], &mask, &bad)) return usage;
+  set_log_mask(mask);
+  return "";
 }
 
 }  // namespace vx86

@@ -39,6 +39,19 @@ class MonitorTarget : public virtual MachineOperations {
   virtual std::string disassemble(unsigned cpu, uint64_t addr, unsigned count, bool physical) {
     return "";
   }
+  // `gva2gpa`: the guest-physical address of vaddr through CPU cpu's page
+  // tables, or nullopt where nothing is mapped.
+  virtual std::optional<uint64_t> translate_virtual(unsigned cpu, uint64_t vaddr) {
+    return std::nullopt;
+  }
+  // `i` and `o`: a port read or write of size bytes, as a CPU would make it.
+  virtual uint64_t read_port(uint16_t port, unsigned size) { return ~uint64_t{0}; }
+  virtual void write_port(uint16_t port, unsigned size, uint64_t value) {}
+  // `gdbserver DEVICE`: the gdbstub, started now on a chardev spelling
+  // (tcp::1234...); "" or why it could not.
+  virtual std::string start_gdb_server(const std::string& device) {
+    return "this machine has no debugger";
+  }
   // A register of CPU cpu for address expressions ($pc, $eax, ...).
   virtual std::optional<uint64_t> register_value(unsigned cpu, const std::string& name) {
     return std::nullopt;
@@ -78,6 +91,14 @@ class HumanMonitor : public CharFrontend {
   std::string info(const std::string& what, const std::string& arg);
   std::string examine_memory(const std::string& command, const std::string& args);
   std::string save_memory(const std::vector<std::string>& words);
+  // The /FMT and the expressions after a command (print, i, o): the format
+  // (QEMU's sticky defaults) and each expression's value, or the complaint.
+  std::string parse_format_and_values(const std::string& command, const std::string& args,
+                                      std::size_t value_count, DumpFormat* format,
+                                      std::vector<uint64_t>* values);
+  std::string print_value(const std::string& args);
+  std::string port_io(const std::string& command, const std::string& args);
+  std::string set_log(const std::vector<std::string>& words);
   std::string send_key(const std::vector<std::string>& words);
 
   Chardev& chardev_;

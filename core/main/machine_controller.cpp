@@ -458,8 +458,22 @@ void MachineController::debug_exit(Vcpu& vcpu) {
 
 void MachineController::create_gdbstub() {
   if (!options_.gdb || *options_.gdb == "none") return;
+  open_gdbstub(*options_.gdb);
+}
+
+std::string MachineController::start_gdb_server(const std::string& device) {
+  if (gdbstub_) return "the gdbstub is already running (it stays until vx86 ends)";
+  if (device == "none") return "";
+  try {
+    open_gdbstub(device);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return gdbstub_ ? "" : "not a device for gdb";
+}
+
+void MachineController::open_gdbstub(const std::string& given) {
   // As QEMU: a tcp: or unix: address is a server that does not hold up the start.
-  const std::string& given = *options_.gdb;
   std::string spec = given;
   if (spec.rfind("tcp:", 0) == 0 || spec.rfind("unix:", 0) == 0) {
     if (spec.find("server") == std::string::npos) spec += ",server=on";
@@ -1003,6 +1017,24 @@ std::string MachineController::disassemble(unsigned cpu, uint64_t addr, unsigned
 std::optional<uint64_t> MachineController::register_value(unsigned cpu, const std::string& name) {
   if (!runner_ || cpu >= runner_->vcpus().size()) return std::nullopt;
   return monitor_register(runner_->vcpus()[cpu]->state(), name);
+}
+
+std::optional<uint64_t> MachineController::translate_virtual(unsigned cpu, uint64_t vaddr) {
+  if (!runner_ || cpu >= runner_->vcpus().size()) return std::nullopt;
+  uint64_t paddr = 0;
+  DeviceLockGuard lock;
+  if (!runner_->vcpus()[cpu]->debug_translate(vaddr, &paddr)) return std::nullopt;
+  return paddr;
+}
+
+uint64_t MachineController::read_port(uint16_t port, unsigned size) {
+  DeviceLockGuard lock;
+  return machine_->io().read(port, size);
+}
+
+void MachineController::write_port(uint16_t port, unsigned size, uint64_t value) {
+  DeviceLockGuard lock;
+  machine_->io().write(port, value, size);
 }
 
 std::string MachineController::inject_nmi() {

@@ -68,6 +68,10 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::size_t read_virtual(unsigned cpu, uint64_t vaddr, uint8_t* buf, std::size_t len) override;
   std::string disassemble(unsigned cpu, uint64_t addr, unsigned count, bool physical) override;
   std::optional<uint64_t> register_value(unsigned cpu, const std::string& name) override;
+  std::optional<uint64_t> translate_virtual(unsigned cpu, uint64_t vaddr) override;
+  uint64_t read_port(uint16_t port, unsigned size) override;
+  void write_port(uint16_t port, unsigned size, uint64_t value) override;
+  std::string start_gdb_server(const std::string& device) override;
   std::string describe_local_apic(unsigned cpu_index) override;
   std::string describe_network() override;
   std::string describe_pci() override;
@@ -101,6 +105,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void qmp_event(const std::string& name, const Json& data = Json());
   // -gdb/-s: the gdbstub on its chardev (after the vCPUs exist).
   void create_gdbstub();
+  // The gdbstub on a -gdb spelling (also the monitor's gdbserver); throws
+  // OptionError naming the spelling given.
+  void open_gdbstub(const std::string& given);
   // A vCPU stopped at a breakpoint or after a step (on its own thread).
   void debug_exit(Vcpu& vcpu);
   // Runs fn on the main loop without the device lock (it may pause vCPUs).

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "core/memory.h"
 
 namespace vx86 {
@@ -36,6 +38,27 @@ class FakeTarget : public MonitorTarget {
     return "";
   }
   std::vector<std::string> saved;
+  std::optional<uint64_t> register_value(unsigned, const std::string& name) override {
+    if (name == "pc") return 0x1234;
+    return std::nullopt;
+  }
+  std::optional<uint64_t> translate_virtual(unsigned, uint64_t vaddr) override {
+    if (vaddr >> 12 == 0xc0000) return 0x5000;
+    return std::nullopt;
+  }
+  uint64_t read_port(uint16_t port, unsigned size) override {
+    return port == 0x71 ? 0xabcdef12 : 0;
+  }
+  void write_port(uint16_t port, unsigned size, uint64_t value) override {
+    port_writes.push_back({port, size, value});
+  }
+  struct PortWrite {
+    uint16_t port;
+    unsigned size;
+    uint64_t value;
+    bool operator==(const PortWrite&) const = default;
+  };
+  std::vector<PortWrite> port_writes;
   unsigned cpu_count() const override { return 1; }
   std::string describe_local_apic(unsigned cpu_index) override {
     return "lapic of CPU " + std::to_string(cpu_index) + "\n";
@@ -107,6 +130,48 @@ TEST(MonitorTest, ExaminesPhysicalMemory) {
             "invalid char in format: 'q'\nTry \"help xp\" for more information\n");
 }
 
+TEST(MonitorTest, PrintsTranslatesAndDoesPortIo) {
+  BufferChardev chr("mon");
+  FakeTarget target;
+  HumanMonitor mon(chr, target);
+  EXPECT_EQ(mon.execute("print $pc + 2"), "0x1236\n");  // QEMU's first format is x
+  EXPECT_EQ(mon.execute("p /d 0x10"), "16\n");
+  EXPECT_EQ(mon.execute("p -1"), "-1\n");  // d, the last format
+  EXPECT_EQ(mon.execute("p /x -1"), "0xffffffffffffffff\n");
+  EXPECT_EQ(mon.execute("p 5 - -2"), "0x7\n");
+  EXPECT_EQ(mon.execute("p 5 -"),
+            "unexpected end of expression\nTry \"help print\" for more information\n");
+  EXPECT_EQ(mon.execute("p 5 6"), "too many arguments\nTry \"help print\" for more information\n");
+  EXPECT_EQ(mon.execute("p /x 0"), "0\n");
+  EXPECT_EQ(mon.execute("p /o 8"), "010\n");
+  EXPECT_EQ(mon.execute("p /c 10"), "'\\n'\n");
+  EXPECT_EQ(mon.execute("gva2gpa 0xc0000123"), "gpa: 0x5123\n");
+  EXPECT_EQ(mon.execute("gva2gpa 0x1000"), "Unmapped\n");
+  EXPECT_EQ(mon.execute("i /b 0x71"), "portb[0x0071] = 0x12\n");
+  EXPECT_EQ(mon.execute("i /h 0x71"), "portw[0x0071] = 0xef12\n");
+  EXPECT_EQ(mon.execute("i /w 0x71"), "portl[0x0071] = 0xabcdef12\n");
+  EXPECT_EQ(mon.execute("o /b 0x80 0x55"), "");
+  EXPECT_EQ(target.port_writes, (std::vector<FakeTarget::PortWrite>{{0x80, 1, 0x55}}));
+}
+
+TEST(MonitorTest, LogItemsChangeWhileRunning) {
+  BufferChardev chr("mon");
+  FakeTarget target;
+  HumanMonitor mon(chr, target);
+  const uint32_t before = log_mask();
+  EXPECT_EQ(mon.execute("log int,unimp"), "");
+  uint32_t expected = 0;
+  std::string bad;
+  ASSERT_TRUE(parse_log_mask("int,unimp", &expected, &bad));
+  EXPECT_EQ(log_mask(), expected);
+  EXPECT_EQ(mon.execute("log nonsense"),
+            "log item1[,...] -- activates logging of the specified items\n");
+  EXPECT_EQ(log_mask(), expected);
+  EXPECT_EQ(mon.execute("log none"), "");
+  EXPECT_EQ(log_mask(), 0u);
+  set_log_mask(before);
+}
+
 TEST(MonitorTest, SavesPhysicalMemoryToAFile) {
   BufferChardev chr("mon");
   FakeTarget target;
@@ -114,7 +179,7 @@ TEST(MonitorTest, SavesPhysicalMemoryToAFile) {
   const std::string path = ::testing::TempDir() + "/monitor-test-pmemsave";
   EXPECT_EQ(mon.execute("pmemsave 2 4 " + path), "");
   EXPECT_EQ(target.saved, (std::vector<std::string>{"physical 2 4 " + path}));
-  EXPECT_EQ(mon.execute("memsave $pc 4 x"),
+  EXPECT_EQ(mon.execute("memsave $nosuch 4 x"),
             "unknown register\nTry \"help memsave\" for more information\n");
   EXPECT_EQ(mon.execute("cpu 1"), "invalid CPU index\n");
 }

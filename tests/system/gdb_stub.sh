@@ -9,6 +9,8 @@
 # 2. spin.bin with two CPUs, running: gdb attaches (the machine stops), lists
 #    the vCPUs as threads, reads the second one's registers, continues, is
 #    interrupted with Ctrl-C (SIGINT to gdb) and kills vx86.
+# 3. monitor_target.bin without -s: the monitor's gdbserver starts the stub,
+#    gdb attaches and reads the halted guest.
 # Exits 77 (skipped) when gdb is missing or the accelerator cannot run here.
 set -u
 source "$(dirname "$0")/../skip_checks.sh"
@@ -121,4 +123,51 @@ if [ "$fail" -ne 0 ]; then
   echo "--- gdb:"; cat "$out2"; echo "--- vx86:"; cat "$dir/vx86.out"
   exit 1
 fi
-echo "PASS: watchpoint, breakpoints, steps, register and memory reads and writes, two CPUs as threads, Ctrl-C, kill"
+# --- 3. a gdbstub started from the monitor ---------------------------------
+# As with QEMU's `gdbserver`: vx86 runs without -s; the monitor starts the
+# stub and gdb reads the halted guest's registers and code.
+port=$(free_port)
+"$vx86" -display none -accel "$accel" -bios "$guests/monitor_target.bin" \
+  -serial "file:$dir/serial3" -monitor "unix:$dir/monitor,server=on,wait=off" \
+  >"$dir/vx86.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  grep -q ready "$dir/serial3" 2>/dev/null && [ -S "$dir/monitor" ] && break
+  sleep 0.1
+done
+python3 - "$dir/monitor" "gdbserver tcp:127.0.0.1:$port" >"$dir/monitor.out" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+time.sleep(1)
+s.settimeout(1)
+out = b""
+try:
+    while True:
+        data = s.recv(4096)
+        if not data:
+            break
+        out += data
+except socket.timeout:
+    pass
+sys.stdout.write(out.decode(errors="replace"))
+PY
+timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex 'p/x $r15' -ex 'x/i $pc' \
+  -ex kill >"$dir/gdb3.out" 2>&1
+# gdb's kill ends vx86; if it did not, the trap kills it.
+for _ in $(seq 1 100); do
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$pid" 2>/dev/null && { echo "FAIL: vx86 still runs after gdb's kill"; fail=1; }
+out3=$dir/gdb3.out
+expect "$dir/monitor.out" "Waiting for gdb connection on device 'tcp:127.0.0.1:$port'" \
+  "the monitor did not start the gdbstub"
+expect "$out3" '^\$1 = 0xffffffffffffffff$' "gdb did not read R15 of the halted guest"
+expect "$out3" 'jmp' "gdb did not disassemble the halt loop"
+if [ "$fail" -ne 0 ]; then
+  echo "--- monitor:"; cat "$dir/monitor.out"; echo "--- gdb:"; cat "$out3"; echo "--- vx86:"; cat "$dir/vx86.out"
+  exit 1
+fi
+echo "PASS: watchpoint, breakpoints, steps, register and memory reads and writes, two CPUs as threads, Ctrl-C, kill, gdbserver from the monitor"

@@ -51,6 +51,18 @@ const std::vector<std::string>& monitor_commands() {
       "x/2xw $rsp",
       "xp",
       "cpu 1",
+      "gva2gpa 0xffffffff80002123",  // through the top-half mapping
+      "gva2gpa 0x14000",
+      "print $pc",
+      "p /d $eax",
+      "p /x 0",
+      "p /o 8",
+      "p /c 65",
+      "p /u $eax - 1",
+      "i /b 0x3fd",  // the UART's line status
+      "o /b 0x3f9 0x05",
+      "i /b 0x3f9",  // its interrupt enables, as just written
+      "i 0x3fb",     // the last size (b) again
   };
   return commands;
 }
