@@ -30,6 +30,7 @@ const char kUsage[] =
     "                       tcg (default) or kvm ('-accel help' lists them)\n"
     "  -enable-kvm          same as -accel kvm\n"
     "  -name NAME           name of the guest, shown in window titles\n"
+    "  -pidfile FILE        write vx86's process ID to FILE (removed at exit)\n"
     "\n"
     "Boot:\n"
     "  -bios FILE           firmware image mapped below 4 GiB and at 0xF0000 (default:\n"
@@ -46,7 +47,8 @@ const char kUsage[] =
     "  -global DRIVER.PROP=VALUE\n"
     "                       default for a device property\n"
     "  -drive file=FILE[,format=F][,if=I][,cache=C][,snapshot=on][,readonly=on]\n"
-    "  -hda FILE, -cdrom FILE\n"
+    "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE\n"
+    "  -snapshot            write to temporary files instead of the disk images\n"
     "\n"
     "Network (by default an e1000 NIC on user networking, as QEMU):\n"
     "  -netdev user,id=ID[,net=ADDR/MASK][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT...]\n"
@@ -197,6 +199,13 @@ const std::vector<OptDesc> kDriveKeys = {
     {"rerror", OptType::kString, ""},
 };
 
+// -hda .. -hdd: an IDE disk at index 0 .. 3 (primary master .. secondary slave).
+void add_ide_disk(CmdlineOptions& o, const std::string& option, const std::string& file,
+                  unsigned index) {
+  o.drives.push_back(KeyValues::parse(
+      option, "file=" + file + ",if=ide,index=" + std::to_string(index), "", kDriveKeys));
+}
+
 uint64_t parse_ram_size(const std::string& arg) {
   // -m 512, -m 512M, -m 2G, -m size=1G
   std::string value = arg;
@@ -283,12 +292,12 @@ const std::map<std::string, OptionSpec>& option_table() {
       {"drive",
        {true, [](CmdlineOptions& o, auto&,
                  auto& a) { o.drives.push_back(KeyValues::parse("-drive", a, "", kDriveKeys)); }}},
-      {"hda",
-       {true,
-        [](CmdlineOptions& o, auto&, auto& a) {
-          o.drives.push_back(
-              KeyValues::parse("-hda", "file=" + a + ",if=ide,index=0", "", kDriveKeys));
-        }}},
+      {"hda", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hda", a, 0); }}},
+      {"hdb", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hdb", a, 1); }}},
+      {"hdc", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hdc", a, 2); }}},
+      {"hdd", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hdd", a, 3); }}},
+      {"snapshot", {false, [](CmdlineOptions& o, auto&, auto&) { o.snapshot = true; }}},
+      {"pidfile", {true, [](CmdlineOptions& o, auto&, auto& a) { o.pid_file = a; }}},
       {"cdrom",
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {

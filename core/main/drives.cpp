@@ -156,7 +156,8 @@ std::string ide_drive_name(unsigned index, bool cdrom) {
 
 }  // namespace
 
-void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool default_cdrom) {
+void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool default_cdrom,
+                  bool snapshot_all) {
   loop_ = loop;
   std::map<std::string, int> per_interface;
   unsigned ide_used = 0;  // bit per IDE index
@@ -205,7 +206,8 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
     bo.format = format;
     // A CD-ROM is read-only whatever the option says, as in QEMU.
     bo.read_only = kv.get_bool("readonly", false) || media == "cdrom";
-    bo.snapshot = kv.get_bool("snapshot", false);
+    // -snapshot covers every disk; a CD-ROM is never written anyway.
+    bo.snapshot = kv.get_bool("snapshot", snapshot_all && media != "cdrom");
     std::string cache = kv.get_string("cache", "writeback");
     auto mode = parse_cache_mode(cache);
     if (!mode) bad("cache", "must be writeback, writethrough, none, directsync or unsafe");

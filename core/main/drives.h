@@ -31,8 +31,9 @@ class Drives {
   // Checks and opens every drive. Throws OptionError naming the option and key.
   // With `loop`, device requests run asynchronously and complete on it.
   // default_cdrom: QEMU's empty CD-ROM drive ide1-cd0 unless that place is taken.
+  // snapshot_all (-snapshot): disks without snapshot= get snapshot=on.
   void open(const std::vector<KeyValues>& drives, MainLoop* loop = nullptr,
-            bool default_cdrom = false);
+            bool default_cdrom = false, bool snapshot_all = false);
   // The drive `id` for a device; throws OptionError if it does not exist or
   // is already used.
   DriveBackend* claim(const std::string& id, const std::string& user);

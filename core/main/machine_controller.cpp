@@ -513,7 +513,7 @@ void MachineController::open_gdbstub(const std::string& given) {
 int MachineController::run() {
   check_option_combinations();
   drives_ = std::make_unique<Drives>();
-  drives_->open(options_.drives, &loop_, !options_.no_defaults);
+  drives_->open(options_.drives, &loop_, !options_.no_defaults, options_.snapshot);
   drives_->set_tray_listener([this](const std::string& device, bool open) {
     // QEMU's "id" is the device's QOM path; vx86 names the IDE controller.
     qmp_event("DEVICE_TRAY_MOVED", {{"device", device}, {"tray-open", open}, {"id", "piix3-ide"}});

@@ -9,12 +9,14 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 
 #include "accel/accel.h"
 #include "core/log.h"
 #include "core/main/cmdline.h"
 #include "core/main/machine_controller.h"
 #include "core/main/netdevs.h"
+#include "core/main/pid_file.h"
 #include "core/main_loop.h"
 #include "hw/device_registry.h"
 #include "target-x86/cpuid.h"
@@ -80,6 +82,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
+    std::optional<PidFile> pid_file;
+    if (!options.pid_file.empty()) pid_file.emplace(options.pid_file);
     MachineController controller(options);
     return controller.run();
   } catch (const OptionError& e) {

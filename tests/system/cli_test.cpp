@@ -2,15 +2,20 @@
 // naming the option, exit status 1 for every bad input.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
 
 namespace vx86::test {
@@ -226,6 +231,44 @@ TEST(CliTest, DriveProblemsAreExplained) {
                         "parameter 'if'");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-drive", "file=x.img,if=ide,index=4"}),
                         "parameter 'index'");
+}
+
+TEST(CliTest, MoreIdeDisksAsQemuSpellsThem) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-hdb", "/nonexistent/x.img"}),
+                        "-hdb file=/nonexistent/x.img: Could not open '/nonexistent/x.img'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-hdd", "/nonexistent/y.img"}),
+                        "-hdd file=/nonexistent/y.img: Could not open");
+  // -hdc is the secondary master, where -cdrom goes too.
+  const std::string disk = ::testing::TempDir() + "/cli-hdc.img";
+  std::ofstream(disk) << std::string(512 * 8, '\0');
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-hdc", disk, "-cdrom", disk}),
+                        "IDE bus 1 unit 0 is used by another drive");
+  std::remove(disk.c_str());
+}
+
+TEST(CliTest, PidFileHoldsTheProcessIdWhileItRuns) {
+  const std::string path = ::testing::TempDir() + "/cli-vx86.pid";
+  std::remove(path.c_str());
+  Process running({VX86_BINARY, "-display", "none", "-bios",
+                   std::string(VX86_GUEST_DIR) + "/spin.bin", "-pidfile", path});
+  std::string pid;
+  for (int i = 0; i < 200 && pid.empty(); ++i) {
+    std::ifstream(path) >> pid;
+    if (pid.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(pid.empty()) << "no PID in " << path;
+  std::string command;
+  std::getline(std::ifstream("/proc/" + pid + "/cmdline"), command, '\0');
+  EXPECT_EQ(std::filesystem::path(command).filename(), "vx86");
+  // A second vx86 with the same file refuses to start.
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-pidfile", path}),
+                        "-pidfile " + path + ": cannot lock PID file");
+  // Ended by a signal, vx86 removes the file.
+  kill(std::stoi(pid), SIGTERM);
+  EXPECT_EQ(running.wait(std::chrono::seconds(10)), 0);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-pidfile", "/nonexistent/vx86.pid"}),
+                        "-pidfile /nonexistent/vx86.pid: cannot create PID file");
 }
 
 TEST(CliTest, KvmProblemsAreExplained) {
