@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/entropy_source.h"
 #include "hw/char/isa_debugcon.h"
 #include "hw/char/serial_16550.h"
 #include "hw/misc/isa_debug_exit.h"
@@ -13,6 +14,7 @@
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/virtio/virtio_blk_pci.h"
+#include "hw/virtio/virtio_rng_pci.h"
 
 namespace vx86 {
 
@@ -89,6 +91,16 @@ int parse_pci_addr(const std::string& option, const std::string& text) {
   return static_cast<int>(*slot << 3 | *fn);
 }
 
+// vectors=: how many MSI-X vectors a virtio function offers (0: INTx only).
+unsigned msix_vectors(const std::string& type, const KeyValues& props, unsigned default_vectors) {
+  const uint64_t vectors = props.get_number("vectors", default_vectors);
+  if (vectors > PciMsix::kMaxVectors) {
+    throw OptionError("-device " + type + ": parameter 'vectors' must be at most " +
+                      std::to_string(PciMsix::kMaxVectors) + " (0: no MSI-X)");
+  }
+  return static_cast<unsigned>(vectors);
+}
+
 std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string option = "-device virtio-blk-pci";
   std::string drive_id = props.get_string("drive");
@@ -98,13 +110,9 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
   if (serial.size() > VirtioBlk::kIdBytes) {
     throw OptionError(option + ": parameter 'serial' is longer than 20 characters");
   }
-  uint64_t vectors = props.get_number("vectors", kVirtioBlkPciVectors);
-  if (vectors > PciMsix::kMaxVectors) {
-    throw OptionError(option + ": parameter 'vectors' must be at most " +
-                      std::to_string(PciMsix::kMaxVectors) + " (0: no MSI-X)");
-  }
+  const unsigned vectors = msix_vectors("virtio-blk-pci", props, kVirtioBlkPciVectors);
   DriveBackend* drive = slots.claim_drive(drive_id, "virtio-blk-pci");
-  auto dev = make_virtio_blk_pci(*drive, serial, static_cast<unsigned>(vectors));
+  auto dev = make_virtio_blk_pci(*drive, serial, vectors);
   try {
     slots.pci->plug(*dev, devfn);
   } catch (const std::runtime_error& e) {
@@ -168,14 +176,20 @@ std::unique_ptr<Device> plug_pci(DeviceSlots& slots, const KeyValues& props,
 std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-net-pci";
   parse_pci_addr("-device " + type, props.get_string("addr"));  // checked before a MAC is taken
-  uint64_t vectors = props.get_number("vectors", kVirtioNetPciVectors);
-  if (vectors > PciMsix::kMaxVectors) {
-    throw OptionError("-device " + type + ": parameter 'vectors' must be at most " +
-                      std::to_string(PciMsix::kMaxVectors) + " (0: no MSI-X)");
-  }
+  const unsigned vectors = msix_vectors(type, props, kVirtioNetPciVectors);
   NicProperties nic = nic_properties(slots, props, type);
-  return plug_pci(slots, props, type,
-                  make_virtio_net_pci(nic.backend, nic.mac, static_cast<unsigned>(vectors)));
+  return plug_pci(slots, props, type, make_virtio_net_pci(nic.backend, nic.mac, vectors));
+}
+
+std::unique_ptr<Device> create_virtio_rng_pci(DeviceSlots& slots, const KeyValues& props) {
+  const std::string type = "virtio-rng-pci";
+  parse_pci_addr("-device " + type, props.get_string("addr"));
+  const unsigned vectors = msix_vectors(type, props, kVirtioRngPciVectors);
+  // Without rng=, the host's getrandom, as QEMU's rng-builtin.
+  const std::string rng = props.get_string("rng");
+  std::shared_ptr<EntropySource> source =
+      rng.empty() ? std::shared_ptr<EntropySource>(make_builtin_entropy()) : slots.find_rng(rng);
+  return plug_pci(slots, props, type, make_virtio_rng_pci(std::move(source), vectors));
 }
 
 std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {
@@ -225,6 +239,15 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
         {"vectors", OptType::kNumber, "3", "MSI-X vectors (0: none, the driver uses INTx)"}},
        create_virtio_net_pci},
+      {"virtio-rng-pci",
+       "PCI",
+       "virtio entropy device: random numbers for the guest's /dev/hwrng (transitional, MSI-X or "
+       "INTx)",
+       {{"rng", OptType::kString, "",
+         "ID of the source (-object rng-random or rng-builtin; default: the host's getrandom)"},
+        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
+        {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"}},
+       create_virtio_rng_pci},
       {"e1000",
        "PCI",
        "Intel 82540EM gigabit Ethernet (QEMU's default NIC; INTx, checksum offload and TSO)",

@@ -16,6 +16,7 @@ namespace vx86 {
 class PciBus;
 class DriveBackend;
 class NetBackend;
+class EntropySource;
 
 // Where a -device can plug in, and the drives (-drive id=...) it may use.
 struct DeviceSlots {
@@ -27,6 +28,9 @@ struct DeviceSlots {
   // The network backend with that id (-netdev id=...), now in use by `user`;
   // throws OptionError as claim_drive.
   std::function<NetBackend*(const std::string& id, const std::string& user)> claim_netdev;
+  // The random-number backend with that id (-object rng-random/rng-builtin,
+  // id=...); throws OptionError if there is none.
+  std::function<std::shared_ptr<EntropySource>(const std::string& id)> find_rng;
   // NICs made so far without a mac= (each gets the next default address).
   unsigned nics = 0;
 };

@@ -5,7 +5,7 @@
 #                   devtmpfs, prints "vx86-init: start", then runs the workload
 #                   given on the kernel command line (vx86.workload=NAME) or a
 #                   shell, and powers off. It also holds the virtio-pci,
-#                   virtio-blk, virtio-net, e1000, ata_piix, sd_mod and sr_mod modules
+#                   virtio-blk, virtio-net, virtio-rng, e1000, ata_piix, sd_mod and sr_mod modules
 #                   of the same kernel (loaded by /init), and a udhcpc script.
 # VX86_GUEST_OUT=DIR builds somewhere else than build/guest.
 # Needs no root for the build itself; apt-get download fetches the .debs.
@@ -23,13 +23,13 @@ if [ -z "$kernel_pkg" ]; then
   exit 1
 fi
 # Modules the initramfs loads, with what they depend on (from modules.dep):
-# virtio-blk, virtio-net, the e1000 NIC (QEMU's default), the PIIX IDE driver with SCSI disk and CD-ROM on
+# virtio-blk, virtio-net, virtio-rng (/dev/hwrng), the e1000 NIC (QEMU's default), the PIIX IDE driver with SCSI disk and CD-ROM on
 # top, the ACPI power button with the event device busybox's acpid reads, and
 # the PS/2 mouse driver (for /dev/input/mice). Modules in on_demand_modules
 # are in the initramfs but not loaded by /init: the workloads that need them
 # load them (psmouse probes the i8042's mouse port for a while after it loads,
 # which the keyboard tests need not share).
-guest_modules="virtio_blk virtio_net virtio_pci e1000 ata_piix sd_mod sr_mod button evdev psmouse"
+guest_modules="virtio_blk virtio_net virtio_pci virtio_rng e1000 ata_piix sd_mod sr_mod button evdev psmouse"
 on_demand_modules="psmouse"
 if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||

@@ -44,6 +44,8 @@ const char kUsage[] =
     "Devices and images:\n"
     "  -device DRIVER[,prop=value...]\n"
     "                       add a device ('-device help', '-device DRIVER,help')\n"
+    "  -object rng-random,id=ID[,filename=/dev/urandom] | rng-builtin,id=ID\n"
+    "                       a random-number source for -device virtio-rng-pci,rng=ID\n"
     "  -global DRIVER.PROP=VALUE\n"
     "                       default for a device property\n"
     "  -drive file=FILE[,format=F][,if=I][,cache=C][,snapshot=on][,readonly=on]\n"
@@ -296,6 +298,26 @@ const std::map<std::string, OptionSpec>& option_table() {
       {"hdb", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hdb", a, 1); }}},
       {"hdc", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hdc", a, 2); }}},
       {"hdd", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hdd", a, 3); }}},
+      {"object",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          // rng-random and rng-builtin, the sources of virtio-rng-pci.
+          const std::string type = KeyValues::parse("-object", a, "qom-type", {}).get_string(
+              "qom-type");
+          if (type != "rng-random" && type != "rng-builtin") {
+            throw OptionError("-object " + type +
+                              ": this object type is not available yet (rng-random and "
+                              "rng-builtin are)");
+          }
+          std::vector<OptDesc> keys = {{"qom-type", OptType::kString, ""},
+                                       {"id", OptType::kString, ""}};
+          if (type == "rng-random") keys.push_back({"filename", OptType::kString, ""});
+          auto kv = KeyValues::parse("-object " + type, a, "qom-type", keys);
+          if (kv.get_string("id").empty()) {
+            throw OptionError("-object " + type + ": parameter 'id' is missing");
+          }
+          o.objects.push_back(kv);
+        }}},
       {"snapshot", {false, [](CmdlineOptions& o, auto&, auto&) { o.snapshot = true; }}},
       {"pidfile", {true, [](CmdlineOptions& o, auto&, auto& a) { o.pid_file = a; }}},
       {"cdrom",

@@ -51,8 +51,9 @@ struct CmdlineOptions {
   bool no_reboot = false;
   bool perf_map = false;  // -perfmap
   bool no_shutdown = false;
-  bool snapshot = false;  // -snapshot: every drive as snapshot=on unless it says otherwise
-  std::string pid_file;   // -pidfile
+  std::vector<KeyValues> objects;  // -object TYPE,id=ID,...
+  bool snapshot = false;           // -snapshot: every drive as snapshot=on unless it says otherwise
+  std::string pid_file;            // -pidfile
   std::string name;
   // "-M help", "-device help", "-device TYPE,help", "-cpu help", "-accel help":
   // what to list instead of running ("machine", "device", "device:TYPE", "cpu", "accel").

@@ -22,6 +22,7 @@
 #include "core/chardev_factory.h"
 #include "core/chardev_mux.h"
 #include "core/device_lock.h"
+#include "core/entropy_source.h"
 #include "core/log.h"
 #include "core/main/drives.h"
 #include "core/main/netdevs.h"
@@ -281,6 +282,23 @@ void MachineController::create_devices() {
   };
   slots.claim_netdev = [this](const std::string& id, const std::string& user) {
     return netdevs_->claim(id, user);
+  };
+  // -object rng-random / rng-builtin: entropy sources for virtio-rng-pci.
+  std::map<std::string, std::shared_ptr<EntropySource>> rng_sources;
+  for (const KeyValues& object : options_.objects) {
+    const std::string type = object.get_string("qom-type"), id = object.get_string("id");
+    const std::string option = "-object " + type + ",id=" + id;
+    if (rng_sources.count(id)) throw OptionError(option + ": an object with this id exists");
+    rng_sources[id] = type == "rng-random"
+                          ? open_entropy_file(option, object.get_string("filename", "/dev/urandom"))
+                          : make_builtin_entropy();
+  }
+  slots.find_rng = [rng_sources](const std::string& id) {
+    auto it = rng_sources.find(id);
+    if (it == rng_sources.end()) {
+      throw OptionError("-device virtio-rng-pci: parameter 'rng': no -object with id '" + id + "'");
+    }
+    return it->second;
   };
   // -drive if=virtio: a virtio-blk-pci each, before the -device ones (as QEMU).
   for (const std::string& id : drives_->virtio_drives()) {

@@ -271,6 +271,22 @@ TEST(CliTest, PidFileHoldsTheProcessIdWhileItRuns) {
                         "-pidfile /nonexistent/vx86.pid: cannot create PID file");
 }
 
+TEST(CliTest, RandomNumberSourcesAreChecked) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-object", "memory-backend-ram,id=m"}),
+                        "-object memory-backend-ram: this object type is not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-object", "rng-random,filename=/x"}),
+                        "-object rng-random: parameter 'id' is missing");
+  expect_one_line_error(
+      vx86({"-bios", hello_guest(), "-object", "rng-random,id=r,filename=/nonexistent/rng",
+            "-device", "virtio-rng-pci,rng=r"}),
+      "Could not open '/nonexistent/rng'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "virtio-rng-pci,rng=nothere"}),
+                        "-device virtio-rng-pci: parameter 'rng': no -object with id 'nothere'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-object", "rng-builtin,id=r", "-device",
+                              "virtio-rng-pci,rng=r,max-bytes=1024"}),
+                        "max-bytes");
+}
+
 TEST(CliTest, KvmProblemsAreExplained) {
   expect_one_line_error(vx86({"-bios", hello_guest(), "-accel", "kvm,device=/nonexistent/kvm"}),
                         "/nonexistent/kvm does not exist");
