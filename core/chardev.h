@@ -30,6 +30,9 @@ class Chardev {
   Chardev& operator=(const Chardev&) = delete;
 
   const std::string& id() const { return id_; }
+  // What `info chardev` and query-chardev call the backend, in QEMU's words:
+  // "file", "null", "stdio", "pty:/dev/pts/3", "unix:PATH,server=on"...
+  virtual std::string filename() const = 0;
 
   // Bytes from the guest side to the host side. Never blocks the caller for
   // long; a disconnected backend drops them.
@@ -95,6 +98,7 @@ class BufferChardev : public Chardev {
   using Chardev::Chardev;
   using Chardev::write;
   void write(const uint8_t* data, std::size_t len) override { output.append(data, data + len); }
+  std::string filename() const override { return "buffer"; }
   std::string output;
 };
 

@@ -18,6 +18,7 @@ class FileChardev : public Chardev {
   using Chardev::write;
   void write(const uint8_t* data, std::size_t len) override;
   const std::string& path() const { return path_; }
+  std::string filename() const override { return "file"; }
 
  private:
   std::string path_;

@@ -24,6 +24,7 @@ class MuxPortChardev : public Chardev {
  public:
   using Chardev::write;
   void write(const uint8_t* data, std::size_t len) override;
+  std::string filename() const override { return "mux"; }
 
   std::size_t index() const { return index_; }
   bool focused() const;
@@ -62,6 +63,8 @@ class MuxChardev : public Chardev, private CharFrontend {
   void set_commit_handler(std::function<void()> handler) { commit_ = std::move(handler); }
 
   Chardev& backend() { return *backend_; }
+  const Chardev& backend() const { return *backend_; }
+  std::string filename() const override { return "mux"; }
 
   // Writing to the mux itself is writing to the backend.
   using Chardev::write;

@@ -10,6 +10,7 @@ class NullChardev : public Chardev {
   using Chardev::Chardev;
   using Chardev::write;
   void write(const uint8_t*, std::size_t) override {}
+  std::string filename() const override { return "null"; }
 };
 
 }  // namespace vx86

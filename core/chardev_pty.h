@@ -23,6 +23,7 @@ class PtyChardev : public FdChardev {
   void write(const uint8_t* data, std::size_t len) override;
 
   const std::string& slave_path() const { return slave_path_; }
+  std::string filename() const override { return "pty:" + slave_path_; }
 
  protected:
   int input_fd() override { return master_.is_open() ? master_.native_handle() : -1; }

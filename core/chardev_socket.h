@@ -41,6 +41,10 @@ class SocketChardev : public FdChardev {
   uint16_t local_port() const;
   // QEMU-style description: "tcp:127.0.0.1:4444,server=on", "unix:/p".
   std::string address() const;
+  // As QEMU: the address, marked "disconnected:" while no peer is there.
+  std::string filename() const override {
+    return connected_ ? address() : "disconnected:" + address();
+  }
 
  protected:
   int input_fd() override { return connected_ ? socket_.native_handle() : -1; }

@@ -25,6 +25,7 @@ class StdioChardev : public FdChardev {
 
   using Chardev::write;
   void write(const uint8_t* data, std::size_t len) override;
+  std::string filename() const override { return "stdio"; }
 
   // True while the input terminal is in raw mode.
   bool raw_mode() const { return raw_; }

@@ -1,7 +1,6 @@
 #include "core/monitor.h"
 
 #include <algorithm>
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cinttypes>
@@ -30,6 +29,7 @@ const char kHelp[] =
     "screendump FILENAME -- save the screen as a PPM image\n"
     "sendkey keys [hold_ms] -- send keys to the guest (e.g. ctrl-alt-f1; hold 100 ms by default)\n"
     "info network -- show the network interfaces and their backends\n"
+    "info chardev -- show the character devices\n"
     "info pci -- show the PCI functions\n"
     "info block -- show the drives and their images\n"
     "hostfwd_add [netdev] [tcp|udp]:[haddr]:hport-[gaddr]:gport -- forward a host port\n"
@@ -136,10 +136,11 @@ std::string HumanMonitor::execute(const std::string& input) {
   const std::string& cmd = words[0];
   if (cmd == "help" || cmd == "?") return kHelp;
   if (cmd == "info")
-    return words.size() < 2 ? "info: which? (status, registers, cpus, mem, tlb, lapic, mtree, "
-                              "block, network, pci, "
-                              "version)\n"
-                            : info(words[1], words.size() > 2 ? words[2] : "");
+    return words.size() < 2
+               ? "info: which? (status, registers, cpus, mem, tlb, lapic, mtree, chardev, "
+                 "block, network, pci, "
+                 "version)\n"
+               : info(words[1], words.size() > 2 ? words[2] : "");
   if (cmd == "stop") {
     target_.stop();
     return "";
@@ -310,6 +311,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   if (what == "mem" || what == "tlb")
     return target_.describe_page_tables(current_cpu_, what == "tlb");
   if (what == "network") return target_.describe_network();
+  if (what == "chardev") return target_.describe_chardevs();
   if (what == "pci") return target_.describe_pci();
   if (what == "block") {
     const std::string all = target_.describe_block();
@@ -334,7 +336,8 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     return target_.describe_local_apic(cpu);
   }
   return "info " + what +
-         ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, block, network, pci, "
+         ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, chardev, block, "
+         "network, pci, "
          "version)\n";
 }
 

@@ -62,6 +62,8 @@ class MonitorTarget : public virtual MachineOperations {
   virtual std::string describe_block() { return ""; }
   // `info pci`: the PCI functions, in QEMU's layout.
   virtual std::string describe_pci() { return ""; }
+  // `info chardev`: "LABEL: filename=WHAT" for each chardev, as QEMU's.
+  virtual std::string describe_chardevs() { return ""; }
   // `info network`: the NICs and their backends, in QEMU's layout.
   virtual std::string describe_network() { return ""; }
   // `hostfwd_add [NETDEV] RULE` / `hostfwd_remove [NETDEV] RULE` on a user

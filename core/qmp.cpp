@@ -206,6 +206,7 @@ void QmpServer::register_commands() {
       {}, [this](const Json&) {
         return Json{{"enabled", target_.kvm_enabled()}, {"present", target_.kvm_present()}};
       }};
+  commands_["query-chardev"] = {{}, [this](const Json&) { return target_.query_chardev(); }};
   commands_["query-target"] = {{}, [](const Json&) { return Json{{"arch", "x86_64"}}; }};
   commands_["query-cpus-fast"] = {
       {}, [this](const Json&) {

@@ -37,6 +37,8 @@ class QmpTarget : public virtual MachineOperations {
   virtual Json query_block() = 0;
   // query-pci's answer: QEMU's list of buses with their devices.
   virtual Json query_pci() = 0;
+  // query-chardev's answer: label, filename and frontend-open of each chardev.
+  virtual Json query_chardev() { return Json::array(); }
 };
 
 // A command's failure: QEMU's error class and its description.

@@ -214,11 +214,12 @@ void MachineController::create_chardevs() {
     if (monitor_port) monitor_ports.push_back(monitor_port);
   }
   for (Chardev* port : monitor_ports) add_monitor(port, false);
+  // As QEMU names them: compat_monitor0, 1... for -monitor and -qmp alike.
   index = 0;
   for (const std::string& spec : options_.monitors) {
     Chardev* monitor_port = nullptr;
     Chardev* chardev =
-        legacy_chardev("-monitor", spec, "monitor" + std::to_string(index++), &monitor_port);
+        legacy_chardev("-monitor", spec, "compat_monitor" + std::to_string(index++), &monitor_port);
     if (!chardev) continue;
     if (monitor_port) {
       add_monitor(monitor_port, false);
@@ -226,12 +227,11 @@ void MachineController::create_chardevs() {
       add_monitor(chardev, true);
     }
   }
-  index = 0;
-  for (const std::string& spec : options_.qmps) {
-    const bool pretty = options_.qmp_pretty.count(static_cast<std::size_t>(index)) > 0;
+  for (std::size_t qmp = 0; qmp < options_.qmps.size(); ++qmp) {
+    const std::string& spec = options_.qmps[qmp];
+    const bool pretty = options_.qmp_pretty.count(qmp) > 0;
     Chardev* chardev = legacy_chardev(pretty ? "-qmp-pretty" : "-qmp", spec,
-                                      "qmp" + std::to_string(index), nullptr);
-    ++index;
+                                      "compat_monitor" + std::to_string(index++), nullptr);
     if (chardev) add_qmp(chardev, pretty);
   }
   for (const KeyValues& mon : options_.mons) {
@@ -978,6 +978,38 @@ std::string MachineController::describe_local_apic(unsigned cpu_index) {
   if (!apic) return "info lapic: CPU " + std::to_string(cpu_index) + " has no local APIC\n";
   return describe_local_apic_registers(
       cpu_index, [apic](uint32_t offset) { return apic->peek_register(offset); });
+}
+
+std::vector<MachineController::ChardevInfo> MachineController::chardev_infos() const {
+  std::vector<ChardevInfo> infos;
+  for (const auto& [id, chardev] : chardevs_) {
+    if (const auto* mux = dynamic_cast<const MuxChardev*>(chardev.get())) {
+      // As QEMU: the mux, and what it multiplexes as ID-base.
+      infos.push_back({id, mux->filename(), true});
+      infos.push_back({id + "-base", mux->backend().filename(), true});
+    } else {
+      infos.push_back({id, chardev->filename(), chardev->frontend() != nullptr});
+    }
+  }
+  return infos;
+}
+
+std::string MachineController::describe_chardevs() {
+  std::string out;
+  for (const ChardevInfo& info : chardev_infos()) {
+    out += info.label + ": filename=" + info.filename + "\n";
+  }
+  return out;
+}
+
+Json MachineController::query_chardev() {
+  Json list = Json::array();
+  for (const ChardevInfo& info : chardev_infos()) {
+    list.push_back({{"frontend-open", info.frontend_open},
+                    {"filename", info.filename},
+                    {"label", info.label}});
+  }
+  return list;
 }
 
 std::string MachineController::describe_registers(unsigned cpu) {

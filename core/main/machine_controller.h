@@ -76,6 +76,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string describe_network() override;
   std::string describe_pci() override;
   std::string describe_block() override;
+  std::string describe_chardevs() override;
   std::string host_forward(bool add, const std::string& netdev, const std::string& rule) override;
 
   // QmpTarget
@@ -85,12 +86,19 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string vm_name() const override;
   Json query_block() override;
   Json query_pci() override;
+  Json query_chardev() override;
 
   bool running() const;
   // The picture while the VGA is in a graphics mode (VBE or legacy VGA).
   bool graphics_picture(RgbImage* picture);
 
  private:
+  // The chardevs as `info chardev` and query-chardev list them.
+  struct ChardevInfo {
+    std::string label, filename;
+    bool frontend_open;
+  };
+  std::vector<ChardevInfo> chardev_infos() const;
   void check_option_combinations() const;
   void create_chardevs();
   // Creates the chardev of a legacy -serial/-monitor spelling; *monitor_port

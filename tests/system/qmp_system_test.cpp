@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,6 +187,45 @@ std::pair<Json, std::string> query_and_info(std::vector<std::string> argv, const
   qmp.execute("quit");
   emulator.wait(10s);
   return out;
+}
+
+// query-chardev and info chardev: the same chardevs under QEMU's labels
+// (serialN, compat_monitorN, a mux and its ID-base), described in QEMU's
+// words. QEMU lists them in its hash order, so both lists are sorted; the
+// pty's number differs from run to run.
+TEST(QmpSystemTest, QueryChardevAgreesWithQemu) {
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  const std::string dir = ::testing::TempDir() + "/vx86-chardev-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  auto chardevs_of = [&](std::vector<std::string> argv, const std::string& sock) {
+    std::filesystem::remove(dir + "/s0.sock");
+    argv.insert(argv.end(), {"-nodefaults", "-serial", "file:" + dir + "/serial", "-serial", "pty",
+                             "-serial", "mon:stdio", "-chardev", "null,id=nul0", "-chardev",
+                             "socket,id=s0,path=" + dir + "/s0.sock,server=on,wait=off"});
+    auto [query, info] = query_and_info(std::move(argv), sock, "query-chardev", "info chardev");
+    std::vector<std::string> lines;
+    for (Json entry : query) {
+      std::string filename = entry["filename"];
+      if (filename.rfind("pty:", 0) == 0) entry["filename"] = "pty:PATH";
+      lines.push_back(entry.dump());
+    }
+    std::istringstream text(info);
+    for (std::string line; std::getline(text, line);) {
+      if (const std::size_t at = line.find("pty:/dev/"); at != std::string::npos) {
+        line = line.substr(0, at) + "pty:PATH";
+      }
+      lines.push_back(line);
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  // One QMP socket path for both (it is in the answers); the runs take turns.
+  const auto ours = chardevs_of({VX86_BINARY, "-bios", bios}, socket_path("chardev"));
+  const auto theirs = chardevs_of({"qemu-system-x86_64"}, socket_path("chardev"));
+  EXPECT_EQ(ours, theirs);
+  EXPECT_EQ(ours.size(), 14u);  // 7 chardevs, each in both lists
+  std::filesystem::remove_all(dir);
 }
 
 // query-pci and info pci: the host bridge and the ISA bridge, which both
