@@ -73,7 +73,9 @@ inline constexpr CpuFeatures kQemu64Features{
 // max adds what vx86 implements beyond qemu64: CMPXCHG16B, SMEP, SMAP,
 // CLFLUSHOPT, LZCNT, PREFETCHW, 1 GiB pages and RDTSCP.
 inline constexpr CpuFeatures kMaxFeatures{
-    .leaf1_ecx = kQemu64Features.leaf1_ecx | (1u << 13),  // CX16
+    .leaf1_ecx = kQemu64Features.leaf1_ecx | (1u << 1)  // PCLMULQDQ
+                 | (1u << 13)                           // CX16
+                 | (1u << 25),                          // AES
     .leaf1_edx = kQemu64Features.leaf1_edx,
     .leaf7_ebx =
         kQemu64Features.leaf7_ebx | (1u << 7) | (1u << 20) | (1u << 23),  // SMEP SMAP CLFLUSHOPT

@@ -59,6 +59,10 @@ const tcg::HelperInfo& helper_info_sse_int_ext();
 // REX.W) -> EFLAGS arithmetic bits : PCMPESTRI/M, PCMPISTRI/M (writes ECX or
 // XMM0; reads EAX/EDX for the explicit-length forms).
 const tcg::HelperInfo& helper_info_sse_pcmpstr();
+// (mnemonic, dst xmm, src lo, src hi, imm8) -> () : AESENC, AESENCLAST,
+// AESDEC, AESDECLAST, AESIMC, AESKEYGENASSIST and PCLMULQDQ
+// (helpers_crypto.cpp).
+const tcg::HelperInfo& helper_info_crypto();
 // (accumulator, value, size in bytes) -> CRC32 (CRC-32C) of value's low bytes.
 const tcg::HelperInfo& helper_info_crc32();
 // (linear, flags) -> () : XSAVE / XSAVEOPT / XRSTOR of the components

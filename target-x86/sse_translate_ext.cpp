@@ -1,7 +1,8 @@
 // Generators for the three-byte maps 0F 38 and 0F 3A: SSSE3 (MMX and XMM
 // forms), SSE4.1, SSE4.2 and CRC32. Lane inserts and extracts, PTEST and
 // MOVNTDQA are direct IR; the rest calls helpers_sse_int_ext.cpp,
-// helpers_sse_fp.cpp (ROUND*, DPP*) and helpers_sse_string.cpp.
+// helpers_sse_fp.cpp (ROUND*, DPP*), helpers_sse_string.cpp and
+// helpers_crypto.cpp (AES-NI, PCLMULQDQ).
 #include "target-x86/helpers_sse.h"
 #include "target-x86/sse_translate.h"
 
@@ -259,6 +260,20 @@ bool translate_sse_ext(DisasContext& s) {
       gen_check_unit(s, kFpUnitSse);
       gen_store_xmm(s, reg_of(s, 0), gen_read_vec(s, 1));
       return true;
+    case M::kAesenc:
+    case M::kAesenclast:
+    case M::kAesdec:
+    case M::kAesdeclast:
+    case M::kAesimc:
+    case M::kAeskeygenassist:
+    case M::kPclmulqdq: {
+      gen_check_unit(s, kFpUnitSse);
+      Vec src = gen_read_vec(s, 1);
+      b.call_helper(helper_info_crypto(),
+                    {b.const_i32(static_cast<uint32_t>(m)), b.const_i32(reg_of(s, 0)), src.lo,
+                     src.hi, b.const_i32(imm8(s))});
+      return true;
+    }
     default:
       break;
   }

@@ -208,3 +208,19 @@ workload_rng() {
   # Random bytes compress to nothing less than themselves.
   echo "vx86-result: rng-gzip-smaller $([ "$(gzip -c /tmp/rng | wc -c)" -lt 60000 ] && echo yes || echo no)"
 }
+
+# AES-NI and PCLMULQDQ test (tests/system/crypto_guest_test.cpp): loads the
+# kernel's drivers for them (they refuse a CPU without the instructions) and
+# reports each of their algorithms with the result of the kernel's own
+# self-test, which runs when an algorithm registers.
+workload_crypto() {
+  for m in aesni_intel ghash_clmulni_intel crc32_pclmul; do
+    if insmod "/lib/modules/$m.ko" 2>/dev/null; then
+      echo "vx86-result: crypto-module $m loaded"
+    else
+      echo "vx86-result: crypto-module $m refused"
+    fi
+  done
+  awk '/^driver/ {driver = $3} /^selftest/ {print driver, $3}' /proc/crypto |
+    grep -E "aesni|clmul" | sort | sed 's/^/vx86-result: crypto /'
+}

@@ -15,40 +15,11 @@
 namespace vx86::test {
 namespace {
 
-// The guest's "vx86-result: rng-..." lines.
-std::vector<std::string> rng_reports(const std::string& serial) {
-  std::vector<std::string> reports;
-  const std::string marker = "vx86-result: rng-";
-  for (std::size_t at = serial.find(marker); at != std::string::npos;
-       at = serial.find(marker, at + 1)) {
-    std::string line = serial.substr(at, serial.find('\n', at) - at);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    reports.push_back(line);
-  }
-  return reports;
-}
-
-std::vector<std::string> run_rng(std::vector<std::string> emulator,
+std::vector<std::string> run_rng(const std::vector<std::string>& emulator,
                                  const std::filesystem::path& guest,
                                  const std::vector<std::string>& rng_options,
                                  const std::string& tag) {
-  const std::string serial =
-      ::testing::TempDir() + "/vx86-rng-" + tag + "-" + std::to_string(getpid()) + ".serial";
-  std::filesystem::remove(serial);
-  for (const std::string& arg :
-       {std::string("-display"), std::string("none"), std::string("-m"), std::string("256"),
-        std::string("-nic"), std::string("none"), std::string("-kernel"),
-        (guest / "vmlinuz").string(), std::string("-initrd"),
-        (guest / "initramfs.cpio.gz").string(), std::string("-append"),
-        std::string("console=ttyS0 vx86.workload=rng"), std::string("-serial"), "file:" + serial}) {
-    emulator.push_back(arg);
-  }
-  emulator.insert(emulator.end(), rng_options.begin(), rng_options.end());
-  const CommandResult r = run_command(emulator, 300);
-  EXPECT_EQ(r.status, 0) << tag << ": " << r.err;
-  const std::string text = file_text(serial);
-  std::filesystem::remove(serial);
-  return rng_reports(text);
+  return guest_results(run_guest_workload(emulator, guest, "rng", rng_options, tag), "rng-");
 }
 
 TEST(VirtioRngTest, TheGuestReadsItsHardwareRngAsUnderQemu) {

@@ -44,8 +44,9 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
     EXPECT_EQ(a.ebx & ~b.ebx, 0u) << std::hex << leaf;
   }
   CpuidResult l1 = cpuid(m, 1, 0, 0, 1);
-  EXPECT_TRUE(l1.ecx & bit(13));                                  // CMPXCHG16B
-  EXPECT_FALSE(l1.ecx & (bit(22) | bit(25) | bit(28) | bit(1)));  // MOVBE AES AVX PCLMUL
+  EXPECT_TRUE(l1.ecx & bit(13));                             // CMPXCHG16B
+  EXPECT_EQ(l1.ecx & (bit(25) | bit(1)), bit(25) | bit(1));  // AES PCLMULQDQ
+  EXPECT_FALSE(l1.ecx & (bit(22) | bit(28)));                // MOVBE AVX
   CpuidResult l7 = cpuid(m, 7, 0, 0, 1);
   EXPECT_EQ(l7.ebx, bit(1) | bit(7) | bit(18) | bit(20) |
                         bit(23));  // TSC_ADJUST SMEP RDSEED SMAP CLFLUSHOPT

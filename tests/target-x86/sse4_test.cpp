@@ -1,4 +1,4 @@
-// SSE3, SSSE3, SSE4.1, SSE4.2 and CRC32 against the host CPU. Each form runs
+// SSE3, SSSE3, SSE4.1, SSE4.2, CRC32, AES-NI and PCLMULQDQ against the host CPU. Each form runs
 // natively (a generated code buffer) and in vx86 (64-bit long mode, IR
 // interpreter) from the same random state: XMM0-2 (XMM0 is the implicit
 // BLENDV mask / PCMPxSTRM result), MM0-1, RAX/RCX/RDX/RBP, the arithmetic
@@ -539,6 +539,38 @@ TEST(Sse4Differential, ThroughTheJit) {
     all.insert(all.end(), forms.begin(), forms.end());
   }
   run_forms(all, 30, 16, tcg::Backend::kJit);
+}
+
+// ---------------------------------------------------------------------------
+// AES-NI and PCLMULQDQ (-cpu max), on hosts that have them.
+
+std::vector<Form> crypto_forms() {
+  std::vector<Form> f;
+  const struct {
+    const char* name;
+    uint8_t op;
+  } kAes[] = {{"aesimc", 0xdb},
+              {"aesenc", 0xdc},
+              {"aesenclast", 0xdd},
+              {"aesdec", 0xde},
+              {"aesdeclast", 0xdf}};
+  for (const auto& o : kAes) {
+    f.push_back({o.name, {0x66, 0x0f, 0x38, o.op, kXmm1Xmm2}, Data::kInt});
+    f.push_back({std::string(o.name) + "-mem", {0x66, 0x0f, 0x38, o.op, 0x0e}, Data::kInt});
+  }
+  f.push_back({"aeskeygenassist", {0x66, 0x0f, 0x3a, 0xdf, kXmm1Xmm2, 0}, Data::kInt, true});
+  f.push_back({"aeskeygenassist-mem", {0x66, 0x0f, 0x3a, 0xdf, 0x0e, 0}, Data::kInt, true});
+  f.push_back({"pclmulqdq", {0x66, 0x0f, 0x3a, 0x44, kXmm1Xmm2, 0}, Data::kInt, true});
+  f.push_back({"pclmulqdq-mem", {0x66, 0x0f, 0x3a, 0x44, 0x0e, 0}, Data::kInt, true});
+  return f;
+}
+
+TEST(CryptoDifferential, AesAndCarryLessMultiply) {
+  if (!__builtin_cpu_supports("aes") || !__builtin_cpu_supports("pclmul")) {
+    GTEST_SKIP() << "the host has no AES-NI or PCLMULQDQ to compare with";
+  }
+  run_forms(crypto_forms(), 300, 17);
+  run_forms(crypto_forms(), 30, 18, tcg::Backend::kJit);
 }
 
 // ---------------------------------------------------------------------------

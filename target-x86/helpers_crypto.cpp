@@ -1,0 +1,179 @@
+// AES-NI (AESENC, AESENCLAST, AESDEC, AESDECLAST, AESIMC, AESKEYGENASSIST)
+// and PCLMULQDQ, from FIPS-197 and the SDM's pseudo-code. The XMM register
+// is the AES state in FIPS-197's column-major byte order (byte i is row
+// i % 4, column i / 4), as the instructions define it. The S-box is derived
+// (multiplicative inverse in GF(2^8), then the affine map) rather than
+// typed in, so a mistyped table entry cannot hide.
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include "target-x86/helper_def.h"
+#include "target-x86/helpers_sse.h"
+#include "target-x86/mnemonics.h"
+
+namespace vx86::x86 {
+
+namespace {
+
+using M = Mnemonic;
+using State = std::array<uint8_t, 16>;
+
+// Multiplication in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1.
+uint8_t gf_mul(uint8_t a, uint8_t b) {
+  uint8_t product = 0;
+  while (b) {
+    if (b & 1) product ^= a;
+    a = static_cast<uint8_t>((a << 1) ^ ((a & 0x80) ? 0x1b : 0));
+    b >>= 1;
+  }
+  return product;
+}
+
+struct SBoxes {
+  std::array<uint8_t, 256> forward{}, inverse{};
+  SBoxes() {
+    for (unsigned x = 0; x < 256; ++x) {
+      uint8_t inv = 0;  // 0 maps to 0
+      for (unsigned y = 1; x && y < 256; ++y) {
+        if (gf_mul(static_cast<uint8_t>(x), static_cast<uint8_t>(y)) == 1) {
+          inv = static_cast<uint8_t>(y);
+          break;
+        }
+      }
+      auto rotl = [](uint8_t v, int n) { return static_cast<uint8_t>((v << n) | (v >> (8 - n))); };
+      const uint8_t s = static_cast<uint8_t>(inv ^ rotl(inv, 1) ^ rotl(inv, 2) ^ rotl(inv, 3) ^
+                                             rotl(inv, 4) ^ 0x63);
+      forward[x] = s;
+      inverse[s] = static_cast<uint8_t>(x);
+    }
+  }
+};
+
+const SBoxes& sboxes() {
+  static const SBoxes boxes;
+  return boxes;
+}
+
+// Row r, column c of the state.
+constexpr unsigned at(unsigned r, unsigned c) {
+  return c * 4 + r;
+}
+
+State shift_rows(const State& s, bool inverse) {
+  State out;
+  for (unsigned r = 0; r < 4; ++r) {
+    for (unsigned c = 0; c < 4; ++c) {
+      out[at(r, c)] = s[at(r, inverse ? (c + 4 - r) % 4 : (c + r) % 4)];
+    }
+  }
+  return out;
+}
+
+State sub_bytes(const State& s, bool inverse) {
+  const auto& box = inverse ? sboxes().inverse : sboxes().forward;
+  State out;
+  for (unsigned i = 0; i < 16; ++i) out[i] = box[s[i]];
+  return out;
+}
+
+// Each column times the circulant matrix with first row m0 m1 m2 m3:
+// 2 3 1 1 (MixColumns) or 14 11 13 9 (InvMixColumns).
+State mix_columns(const State& s, bool inverse) {
+  const uint8_t m[4] = {
+      static_cast<uint8_t>(inverse ? 14 : 2), static_cast<uint8_t>(inverse ? 11 : 3),
+      static_cast<uint8_t>(inverse ? 13 : 1), static_cast<uint8_t>(inverse ? 9 : 1)};
+  State out;
+  for (unsigned c = 0; c < 4; ++c) {
+    for (unsigned r = 0; r < 4; ++r) {
+      uint8_t v = 0;
+      for (unsigned k = 0; k < 4; ++k) v ^= gf_mul(m[(k + 4 - r) % 4], s[at(k, c)]);
+      out[at(r, c)] = v;
+    }
+  }
+  return out;
+}
+
+State xor_key(State s, const State& key) {
+  for (unsigned i = 0; i < 16; ++i) s[i] ^= key[i];
+  return s;
+}
+
+uint32_t sub_word(uint32_t w) {
+  uint32_t out = 0;
+  for (unsigned i = 0; i < 4; ++i)
+    out |= uint32_t{sboxes().forward[(w >> (8 * i)) & 0xff]} << (8 * i);
+  return out;
+}
+
+// AESKEYGENASSIST: SubWord of source dwords 1 and 3, and RotWord of them
+// XORed with the round constant.
+State keygen_assist(const State& src, uint32_t rcon) {
+  uint32_t d[4];
+  std::memcpy(d, src.data(), 16);
+  const uint32_t x1 = sub_word(d[1]), x3 = sub_word(d[3]);
+  auto rot = [](uint32_t w) { return (w >> 8) | (w << 24); };
+  const uint32_t out[4] = {x1, rot(x1) ^ rcon, x3, rot(x3) ^ rcon};
+  State r;
+  std::memcpy(r.data(), out, 16);
+  return r;
+}
+
+// Carry-less product of two 64-bit values.
+void clmul(uint64_t a, uint64_t b, uint64_t* lo, uint64_t* hi) {
+  uint64_t l = 0, h = 0;
+  for (unsigned i = 0; i < 64; ++i) {
+    if ((b >> i) & 1) {
+      l ^= a << i;
+      if (i) h ^= a >> (64 - i);
+    }
+  }
+  *lo = l;
+  *hi = h;
+}
+
+// dst: an XMM register number; the second operand is lo:hi.
+void helper_crypto(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo, uint64_t hi,
+                   uint32_t imm) {
+  XmmReg& d = env->xmm[dst & 15];
+  State a, b;
+  std::memcpy(a.data(), d.q, 16);
+  const uint64_t src[2] = {lo, hi};
+  std::memcpy(b.data(), src, 16);
+  State r;
+  switch (static_cast<M>(mnemonic)) {
+    case M::kAesenc:
+      r = xor_key(mix_columns(sub_bytes(shift_rows(a, false), false), false), b);
+      break;
+    case M::kAesenclast:
+      r = xor_key(sub_bytes(shift_rows(a, false), false), b);
+      break;
+    case M::kAesdec:
+      r = xor_key(mix_columns(sub_bytes(shift_rows(a, true), true), true), b);
+      break;
+    case M::kAesdeclast:
+      r = xor_key(sub_bytes(shift_rows(a, true), true), b);
+      break;
+    case M::kAesimc:
+      r = mix_columns(b, true);
+      break;
+    case M::kAeskeygenassist:
+      r = keygen_assist(b, imm & 0xff);
+      break;
+    case M::kPclmulqdq: {
+      uint64_t out[2];
+      clmul((imm & 0x01) ? d.q[1] : d.q[0], (imm & 0x10) ? hi : lo, &out[0], &out[1]);
+      std::memcpy(r.data(), out, 16);
+      break;
+    }
+    default:
+      return;
+  }
+  std::memcpy(d.q, r.data(), 16);
+}
+
+}  // namespace
+
+VX86_HELPER(crypto, helper_crypto, tcg::kHelperReadsState | tcg::kHelperWritesState)
+
+}  // namespace vx86::x86
