@@ -77,8 +77,10 @@ inline constexpr CpuFeatures kMaxFeatures{
                  | (1u << 13)                           // CX16
                  | (1u << 25),                          // AES
     .leaf1_edx = kQemu64Features.leaf1_edx,
-    .leaf7_ebx =
-        kQemu64Features.leaf7_ebx | (1u << 7) | (1u << 20) | (1u << 23),  // SMEP SMAP CLFLUSHOPT
+    .leaf7_ebx = kQemu64Features.leaf7_ebx | (1u << 7)  // SMEP
+                 | (1u << 20)                           // SMAP
+                 | (1u << 23)                           // CLFLUSHOPT
+                 | (1u << 29),                          // SHA
     .leaf7_edx = kQemu64Features.leaf7_edx,
     .ext1_ecx = kQemu64Features.ext1_ecx | (1u << 5) | (1u << 8),    // LZCNT, PREFETCHW
     .ext1_edx = kQemu64Features.ext1_edx | (1u << 26) | (1u << 27),  // 1G pages, RDTSCP

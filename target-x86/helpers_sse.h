@@ -60,8 +60,8 @@ const tcg::HelperInfo& helper_info_sse_int_ext();
 // XMM0; reads EAX/EDX for the explicit-length forms).
 const tcg::HelperInfo& helper_info_sse_pcmpstr();
 // (mnemonic, dst xmm, src lo, src hi, imm8) -> () : AESENC, AESENCLAST,
-// AESDEC, AESDECLAST, AESIMC, AESKEYGENASSIST and PCLMULQDQ
-// (helpers_crypto.cpp).
+// AESDEC, AESDECLAST, AESIMC, AESKEYGENASSIST, PCLMULQDQ and the SHA-1/SHA-256
+// instructions (SHA256RNDS2 reads XMM0 too) (helpers_crypto.cpp).
 const tcg::HelperInfo& helper_info_crypto();
 // (accumulator, value, size in bytes) -> CRC32 (CRC-32C) of value's low bytes.
 const tcg::HelperInfo& helper_info_crc32();

@@ -2,7 +2,7 @@
 // forms), SSE4.1, SSE4.2 and CRC32. Lane inserts and extracts, PTEST and
 // MOVNTDQA are direct IR; the rest calls helpers_sse_int_ext.cpp,
 // helpers_sse_fp.cpp (ROUND*, DPP*), helpers_sse_string.cpp and
-// helpers_crypto.cpp (AES-NI, PCLMULQDQ).
+// helpers_crypto.cpp (AES-NI, PCLMULQDQ, SHA).
 #include "target-x86/helpers_sse.h"
 #include "target-x86/sse_translate.h"
 
@@ -266,7 +266,14 @@ bool translate_sse_ext(DisasContext& s) {
     case M::kAesdeclast:
     case M::kAesimc:
     case M::kAeskeygenassist:
-    case M::kPclmulqdq: {
+    case M::kPclmulqdq:
+    case M::kSha1rnds4:
+    case M::kSha1nexte:
+    case M::kSha1msg1:
+    case M::kSha1msg2:
+    case M::kSha256rnds2:
+    case M::kSha256msg1:
+    case M::kSha256msg2: {
       gen_check_unit(s, kFpUnitSse);
       Vec src = gen_read_vec(s, 1);
       b.call_helper(helper_info_crypto(),

@@ -209,12 +209,12 @@ workload_rng() {
   echo "vx86-result: rng-gzip-smaller $([ "$(gzip -c /tmp/rng | wc -c)" -lt 60000 ] && echo yes || echo no)"
 }
 
-# AES-NI and PCLMULQDQ test (tests/system/crypto_guest_test.cpp): loads the
+# AES-NI, PCLMULQDQ and SHA test (tests/system/crypto_guest_test.cpp): loads the
 # kernel's drivers for them (they refuse a CPU without the instructions) and
 # reports each of their algorithms with the result of the kernel's own
 # self-test, which runs when an algorithm registers.
 workload_crypto() {
-  for m in aesni_intel ghash_clmulni_intel crc32_pclmul; do
+  for m in aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3; do
     if insmod "/lib/modules/$m.ko" 2>/dev/null; then
       echo "vx86-result: crypto-module $m loaded"
     else
@@ -222,5 +222,5 @@ workload_crypto() {
     fi
   done
   awk '/^driver/ {driver = $3} /^selftest/ {print driver, $3}' /proc/crypto |
-    grep -E "aesni|clmul" | sort | sed 's/^/vx86-result: crypto /'
+    grep -E "aesni|clmul|sha(1|224|256)-" | sort | sed 's/^/vx86-result: crypto /'
 }

@@ -1,4 +1,4 @@
-// SSE3, SSSE3, SSE4.1, SSE4.2, CRC32, AES-NI and PCLMULQDQ against the host CPU. Each form runs
+// SSE3, SSSE3, SSE4.1, SSE4.2, CRC32, AES-NI, PCLMULQDQ and SHA against the host CPU. Each form runs
 // natively (a generated code buffer) and in vx86 (64-bit long mode, IR
 // interpreter) from the same random state: XMM0-2 (XMM0 is the implicit
 // BLENDV mask / PCMPxSTRM result), MM0-1, RAX/RCX/RDX/RBP, the arithmetic
@@ -542,7 +542,7 @@ TEST(Sse4Differential, ThroughTheJit) {
 }
 
 // ---------------------------------------------------------------------------
-// AES-NI and PCLMULQDQ (-cpu max), on hosts that have them.
+// AES-NI, PCLMULQDQ and SHA (-cpu max), on hosts that have them.
 
 std::vector<Form> crypto_forms() {
   std::vector<Form> f;
@@ -565,12 +565,34 @@ std::vector<Form> crypto_forms() {
   return f;
 }
 
+std::vector<Form> sha_forms() {
+  std::vector<Form> f;
+  const struct {
+    const char* name;
+    uint8_t op;
+  } kSha[] = {{"sha1nexte", 0xc8},   {"sha1msg1", 0xc9},   {"sha1msg2", 0xca},
+              {"sha256rnds2", 0xcb}, {"sha256msg1", 0xcc}, {"sha256msg2", 0xcd}};
+  for (const auto& o : kSha) {
+    f.push_back({o.name, {0x0f, 0x38, o.op, kXmm1Xmm2}, Data::kInt});
+    f.push_back({std::string(o.name) + "-mem", {0x0f, 0x38, o.op, 0x0e}, Data::kInt});
+  }
+  f.push_back({"sha1rnds4", {0x0f, 0x3a, 0xcc, kXmm1Xmm2, 0}, Data::kInt, true});
+  f.push_back({"sha1rnds4-mem", {0x0f, 0x3a, 0xcc, 0x0e, 0}, Data::kInt, true});
+  return f;
+}
+
 TEST(CryptoDifferential, AesAndCarryLessMultiply) {
   if (!__builtin_cpu_supports("aes") || !__builtin_cpu_supports("pclmul")) {
     GTEST_SKIP() << "the host has no AES-NI or PCLMULQDQ to compare with";
   }
   run_forms(crypto_forms(), 300, 17);
   run_forms(crypto_forms(), 30, 18, tcg::Backend::kJit);
+}
+
+TEST(CryptoDifferential, ShaExtensions) {
+  if (!__builtin_cpu_supports("sha")) GTEST_SKIP() << "the host has no SHA extensions";
+  run_forms(sha_forms(), 300, 19);
+  run_forms(sha_forms(), 30, 20, tcg::Backend::kJit);
 }
 
 // ---------------------------------------------------------------------------
