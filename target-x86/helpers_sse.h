@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "target-x86/cpu_state.h"
+#include "target-x86/mnemonics.h"
 #include "tcg/ir.h"
 
 namespace vx86::x86 {
@@ -63,6 +64,8 @@ const tcg::HelperInfo& helper_info_sse_pcmpstr();
 // AESDEC, AESDECLAST, AESIMC, AESKEYGENASSIST, PCLMULQDQ and the SHA-1/SHA-256
 // instructions (SHA256RNDS2 reads XMM0 too) (helpers_crypto.cpp).
 const tcg::HelperInfo& helper_info_crypto();
+// Whether helper_info_crypto computes m.
+bool is_crypto_instruction(Mnemonic m);
 // (accumulator, value, size in bytes) -> CRC32 (CRC-32C) of value's low bytes.
 const tcg::HelperInfo& helper_info_crc32();
 // (linear, flags) -> () : XSAVE / XSAVEOPT / XRSTOR of the components

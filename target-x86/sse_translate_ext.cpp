@@ -260,29 +260,16 @@ bool translate_sse_ext(DisasContext& s) {
       gen_check_unit(s, kFpUnitSse);
       gen_store_xmm(s, reg_of(s, 0), gen_read_vec(s, 1));
       return true;
-    case M::kAesenc:
-    case M::kAesenclast:
-    case M::kAesdec:
-    case M::kAesdeclast:
-    case M::kAesimc:
-    case M::kAeskeygenassist:
-    case M::kPclmulqdq:
-    case M::kSha1rnds4:
-    case M::kSha1nexte:
-    case M::kSha1msg1:
-    case M::kSha1msg2:
-    case M::kSha256rnds2:
-    case M::kSha256msg1:
-    case M::kSha256msg2: {
-      gen_check_unit(s, kFpUnitSse);
-      Vec src = gen_read_vec(s, 1);
-      b.call_helper(helper_info_crypto(),
-                    {b.const_i32(static_cast<uint32_t>(m)), b.const_i32(reg_of(s, 0)), src.lo,
-                     src.hi, b.const_i32(imm8(s))});
-      return true;
-    }
     default:
       break;
+  }
+  if (is_crypto_instruction(m)) {
+    gen_check_unit(s, kFpUnitSse);
+    Vec src = gen_read_vec(s, 1);
+    b.call_helper(helper_info_crypto(),
+                  {b.const_i32(static_cast<uint32_t>(m)), b.const_i32(reg_of(s, 0)), src.lo, src.hi,
+                   b.const_i32(imm8(s))});
+    return true;
   }
   if (m == M::kPextrb || m == M::kPextrw || m == M::kPextrd || m == M::kExtractps ||
       m == M::kPinsrb || m == M::kPinsrd) {
