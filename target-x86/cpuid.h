@@ -75,9 +75,11 @@ inline constexpr CpuFeatures kQemu64Features{
 inline constexpr CpuFeatures kMaxFeatures{
     .leaf1_ecx = kQemu64Features.leaf1_ecx | (1u << 1)  // PCLMULQDQ
                  | (1u << 13)                           // CX16
+                 | (1u << 22)                           // MOVBE
                  | (1u << 25),                          // AES
     .leaf1_edx = kQemu64Features.leaf1_edx,
     .leaf7_ebx = kQemu64Features.leaf7_ebx | (1u << 7)  // SMEP
+                 | (1u << 19)                           // ADX
                  | (1u << 20)                           // SMAP
                  | (1u << 23)                           // CLFLUSHOPT
                  | (1u << 29),                          // SHA

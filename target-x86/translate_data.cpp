@@ -270,6 +270,62 @@ void bswap(DisasContext& s) {
   gen_write_operand(s, 0, r);
 }
 
+// MOVBE r, m / MOVBE m, r: a load or store with the bytes in reverse order.
+void movbe(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const unsigned size = operand_size(s, 0);
+  Temp v = gen_read_operand(s, 1);
+  Temp r = b.new_i64();
+  if (size == 8) {
+    b.bswap64_i64(r, v);
+  } else if (size == 4) {
+    b.bswap32_i64(r, v);
+  } else {
+    Temp low = b.new_i64(), high = b.new_i64();
+    b.shl_i64(low, v, b.const_i64(8));
+    b.and_i64(low, low, b.const_i64(0xff00));
+    b.shr_i64(high, v, b.const_i64(8));
+    b.and_i64(high, high, b.const_i64(0xff));
+    b.or_i64(r, low, high);
+  }
+  gen_write_operand(s, 0, r);
+}
+
+// ADCX (carry in and out through CF) and ADOX (through OF): an unsigned add
+// that changes that one flag and leaves the others as they were.
+void add_with_one_flag(DisasContext& s, uint32_t flag) {
+  tcg::IrBuilder& b = s.b;
+  const unsigned size = operand_size(s, 0);
+  const unsigned shift = flag == kFlagOF ? 11 : 0;
+  Temp flags = gen_compute_flags(s);
+  Temp carry_in = b.new_i64();
+  b.shr_i64(carry_in, flags, b.const_i64(shift));
+  b.and_i64(carry_in, carry_in, b.const_i64(1));
+  Temp a = gen_read_operand(s, 0), c = gen_read_operand(s, 1);
+  Temp sum = b.new_i64(), carry = b.new_i64();
+  if (size == 8) {
+    // Carry out of 64 bits: the partial sum wrapped, or the carry-in did.
+    Temp partial = b.new_i64(), wrapped = b.new_i64();
+    b.add_i64(partial, a, c);
+    b.setcond_i64(carry, partial, a, tcg::Cond::kLtu);
+    b.add_i64(sum, partial, carry_in);
+    b.setcond_i64(wrapped, sum, partial, tcg::Cond::kLtu);
+    b.or_i64(carry, carry, wrapped);
+  } else {
+    // 32-bit operands are zero-extended: bit 32 of the sum is the carry.
+    b.add_i64(sum, a, c);
+    b.add_i64(sum, sum, carry_in);
+    b.shr_i64(carry, sum, b.const_i64(32));
+    b.and_i64(sum, sum, b.const_i64(0xffffffff));
+  }
+  Temp new_flags = b.new_i64();
+  b.and_i64(new_flags, flags, b.const_i64(~uint64_t{flag}));
+  b.shl_i64(carry, carry, b.const_i64(shift));
+  b.or_i64(new_flags, new_flags, carry);
+  gen_write_operand(s, 0, sum);
+  gen_set_cc(s, kCcOpEflags, b.const_i64(0), new_flags);
+}
+
 }  // namespace
 
 bool translate_data(DisasContext& s) {
@@ -352,6 +408,15 @@ bool translate_data(DisasContext& s) {
       return true;
     case Mnemonic::kBswap:
       bswap(s);
+      return true;
+    case Mnemonic::kMovbe:
+      movbe(s);
+      return true;
+    case Mnemonic::kAdcx:
+      add_with_one_flag(s, kFlagCF);
+      return true;
+    case Mnemonic::kAdox:
+      add_with_one_flag(s, kFlagOF);
       return true;
     case Mnemonic::kNop:
     case Mnemonic::kPause:

@@ -44,12 +44,13 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
     EXPECT_EQ(a.ebx & ~b.ebx, 0u) << std::hex << leaf;
   }
   CpuidResult l1 = cpuid(m, 1, 0, 0, 1);
-  EXPECT_TRUE(l1.ecx & bit(13));                             // CMPXCHG16B
-  EXPECT_EQ(l1.ecx & (bit(25) | bit(1)), bit(25) | bit(1));  // AES PCLMULQDQ
-  EXPECT_FALSE(l1.ecx & (bit(22) | bit(28)));                // MOVBE AVX
+  EXPECT_TRUE(l1.ecx & bit(13));  // CMPXCHG16B
+  EXPECT_EQ(l1.ecx & (bit(25) | bit(22) | bit(1)),
+            bit(25) | bit(22) | bit(1));  // AES MOVBE PCLMULQDQ
+  EXPECT_FALSE(l1.ecx & bit(28));         // AVX
   CpuidResult l7 = cpuid(m, 7, 0, 0, 1);
-  EXPECT_EQ(l7.ebx, bit(1) | bit(7) | bit(18) | bit(20) | bit(23) |
-                        bit(29));  // TSC_ADJUST SMEP RDSEED SMAP CLFLUSHOPT SHA
+  EXPECT_EQ(l7.ebx, bit(1) | bit(7) | bit(18) | bit(19) | bit(20) | bit(23) |
+                        bit(29));  // TSC_ADJUST SMEP RDSEED ADX SMAP CLFLUSHOPT SHA
   EXPECT_EQ(l7.ecx, 0u);
   EXPECT_EQ(l7.edx, bit(29));  // IA32_ARCH_CAPABILITIES
   CpuidResult e1 = cpuid(m, 0x80000001, 0, 0, 1);

@@ -195,6 +195,7 @@ class Generator {
   void gen_bswap_convert();
   void gen_push_pop();
   void gen_flag_ops();
+  void gen_movbe_adx();
   void mov_reg_imm32(unsigned reg, int32_t value);
 
   Rng rng_;
@@ -591,6 +592,40 @@ void Generator::gen_scan() {
   }
 }
 
+// MOVBE (a load or store with the bytes swapped; memory operands only) and
+// ADCX/ADOX (add with CF or OF as the carry, changing only that flag), where
+// the host has them.
+void Generator::gen_movbe_adx() {
+  if (features_.movbe && (!features_.adx || rng_.chance(2))) {
+    const unsigned size = 2u << rng_.below(3);
+    Enc e;
+    e.size = size;
+    Rm rm;
+    rm.mem = true;
+    rm.disp = pick_disp();
+    const unsigned reg = pick_writable();
+    const bool store = rng_.chance(2);
+    emit_modrm(e, {0x0F, 0x38, static_cast<uint8_t>(store ? 0xF1 : 0xF0)}, reg, rm);
+    note(store ? "movbe " + rm_text(rm, size, false) + ", " + reg_name(reg, size, false)
+               : "movbe " + std::string(reg_name(reg, size, false)) + ", " +
+                     rm_text(rm, size, false));
+    return;
+  }
+  if (!features_.adx) return;
+  const bool overflow = rng_.chance(2);
+  const uint32_t flag = overflow ? kFlagOF : kFlagCF;
+  need_flags(flag);
+  Enc e;
+  e.size = rng_.chance(2) ? 8 : 4;
+  e.mandatory = overflow ? 0xF3 : 0x66;
+  const Rm rm = pick_rm(true, false);
+  const unsigned dst = pick_writable();
+  emit_modrm(e, {0x0F, 0x38, 0xF6}, dst, rm);
+  note(std::string(overflow ? "adox " : "adcx ") + reg_name(dst, e.size, false) + ", " +
+       rm_text(rm, e.size, false));
+  flags_effect(flag, 0);
+}
+
 void Generator::gen_xadd_cmpxchg() {
   const bool xadd = rng_.chance(2);
   const unsigned size = pick_size();
@@ -889,7 +924,7 @@ void Generator::run() {
   stack_bytes_ = 0;
   const unsigned count = 4 + rng_.below(24);
   for (unsigned i = 0; i < count && s.code.size() < kDiffMaxCode - 64; ++i) {
-    switch (rng_.below(20)) {
+    switch (rng_.below(21)) {
       case 0:
       case 1:
       case 2:
@@ -946,6 +981,9 @@ void Generator::run() {
         gen_bswap_convert();
         gen_flag_ops();
         break;
+      case 19:
+        gen_movbe_adx();
+        break;
       default:
         gen_push_pop();
         break;
@@ -959,8 +997,14 @@ void Generator::run() {
 HostFeatures detect_host_features() {
   HostFeatures f;
   unsigned a, b, c, d;
-  if (__get_cpuid(1, &a, &b, &c, &d)) f.popcnt = (c >> 23) & 1;
-  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) f.bmi1 = (b >> 3) & 1;
+  if (__get_cpuid(1, &a, &b, &c, &d)) {
+    f.popcnt = (c >> 23) & 1;
+    f.movbe = (c >> 22) & 1;
+  }
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    f.bmi1 = (b >> 3) & 1;
+    f.adx = (b >> 19) & 1;
+  }
   if (__get_cpuid(0x80000001, &a, &b, &c, &d)) f.lzcnt = (c >> 5) & 1;
   return f;
 }

@@ -180,9 +180,10 @@ TEST(HostDifferential, RandomSequencesMatchHost) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("host differential: %" PRIu64 " sequences (%" PRIu64
               " with all six flags compared), %" PRIu64 " code bytes, %" PRIu64
-              " mismatches, %.1f s (seed %" PRIu64 ", popcnt=%d bmi1=%d lzcnt=%d)\n",
+              " mismatches, %.1f s (seed %" PRIu64
+              ", popcnt=%d bmi1=%d lzcnt=%d movbe=%d adx=%d)\n",
               total, all_flags, bytes, mismatches, seconds, seed, features.popcnt, features.bmi1,
-              features.lzcnt);
+              features.lzcnt, features.movbe, features.adx);
   EXPECT_EQ(mismatches, 0u);
 }
 
