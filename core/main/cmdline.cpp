@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <map>
 
@@ -51,6 +52,8 @@ const char kUsage[] =
     "  -drive file=FILE[,format=F][,if=I][,cache=C][,snapshot=on][,readonly=on]\n"
     "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE\n"
     "  -snapshot            write to temporary files instead of the disk images\n"
+    "  -rtc [base=utc|localtime|DATE][,clock=host|rt|vm]\n"
+    "                       the RTC's start (DATE: 2006-06-17T16:01:21) and time base\n"
     "\n"
     "Network (by default an e1000 NIC on user networking, as QEMU):\n"
     "  -netdev user,id=ID[,net=ADDR/MASK][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT...]\n"
@@ -201,6 +204,24 @@ const std::vector<OptDesc> kDriveKeys = {
     {"rerror", OptType::kString, ""},
 };
 
+// -rtc base=DATE: 2006-06-17T16:01:21 or 2006-06-17, as seconds since the
+// epoch (the date taken as the RTC's own time, with no time zone).
+std::optional<int64_t> parse_rtc_date(const std::string& text) {
+  std::tm tm{};
+  char extra = 0;
+  const int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon,
+                            &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &extra);
+  const bool date_only = n == 3 && text.size() == 10;
+  if (n != 6 && !date_only) return std::nullopt;
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 59 || tm.tm_year < 1970) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
 // -hda .. -hdd: an IDE disk at index 0 .. 3 (primary master .. secondary slave).
 void add_ide_disk(CmdlineOptions& o, const std::string& option, const std::string& file,
                   unsigned index) {
@@ -317,6 +338,33 @@ const std::map<std::string, OptionSpec>& option_table() {
             throw OptionError("-object " + type + ": parameter 'id' is missing");
           }
           o.objects.push_back(kv);
+        }}},
+      {"rtc",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          static const std::vector<OptDesc> kRtcKeys = {{"base", OptType::kString, ""},
+                                                        {"clock", OptType::kString, ""},
+                                                        {"driftfix", OptType::kString, ""}};
+          auto kv = KeyValues::parse("-rtc", a, "", kRtcKeys);
+          o.rtc_base = kv.get_string("base", "utc");
+          if (!parse_rtc_date(o.rtc_base) && o.rtc_base != "utc" && o.rtc_base != "localtime") {
+            throw OptionError("-rtc: parameter 'base' expects utc, localtime or a date like "
+                              "2006-06-17T16:01:21 or 2006-06-17, not '" +
+                              o.rtc_base + "'");
+          }
+          o.rtc_clock = kv.get_string("clock", "host");
+          if (o.rtc_clock != "host" && o.rtc_clock != "rt" && o.rtc_clock != "vm") {
+            throw OptionError("-rtc: parameter 'clock' expects host, rt or vm, not '" +
+                              o.rtc_clock + "'");
+          }
+          const std::string driftfix = kv.get_string("driftfix", "none");
+          if (driftfix == "slew") {
+            throw OptionError("-rtc: parameter 'driftfix' value 'slew' is not available yet");
+          }
+          if (driftfix != "none") {
+            throw OptionError("-rtc: parameter 'driftfix' expects none or slew, not '" +
+                              driftfix + "'");
+          }
         }}},
       {"snapshot", {false, [](CmdlineOptions& o, auto&, auto&) { o.snapshot = true; }}},
       {"pidfile", {true, [](CmdlineOptions& o, auto&, auto& a) { o.pid_file = a; }}},
@@ -497,6 +545,17 @@ CmdlineAction parse_cmdline(int argc, char** argv, CmdlineOptions* out) {
     }
   }
   return CmdlineAction::kRun;
+}
+
+std::optional<int64_t> rtc_start_time(const std::string& base, int64_t now) {
+  if (base == "utc") return std::nullopt;
+  if (base == "localtime") {
+    const std::time_t t = static_cast<std::time_t>(now);
+    std::tm local{};
+    localtime_r(&t, &local);
+    return now + local.tm_gmtoff;
+  }
+  return parse_rtc_date(base);
 }
 
 }  // namespace vx86

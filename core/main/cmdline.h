@@ -52,7 +52,10 @@ struct CmdlineOptions {
   bool perf_map = false;  // -perfmap
   bool no_shutdown = false;
   std::vector<KeyValues> objects;  // -object TYPE,id=ID,...
-  bool snapshot = false;           // -snapshot: every drive as snapshot=on unless it says otherwise
+  bool snapshot = false;
+  std::string rtc_base = "utc";    // -rtc base=utc|localtime|DATE
+  std::string rtc_clock = "host";  // -rtc clock=host|rt|vm           // -snapshot: every drive as
+                                   // snapshot=on unless it says otherwise
   std::string pid_file;            // -pidfile
   std::string name;
   // "-M help", "-device help", "-device TYPE,help", "-cpu help", "-accel help":
@@ -66,5 +69,10 @@ enum class CmdlineAction { kRun, kExitSuccess };
 // Parses argv. Prints -help, -version and -d help itself and returns kExitSuccess for
 // them. Throws OptionError with a one-line message on a bad option or value.
 CmdlineAction parse_cmdline(int argc, char** argv, CmdlineOptions* out);
+
+// -rtc base=: where the RTC starts, in seconds since the epoch as the RTC
+// shows them, for base=localtime or a date; nullopt for utc (the host's
+// wall time, the RTC's default). now is the host's time.
+std::optional<int64_t> rtc_start_time(const std::string& base, int64_t now);
 
 }  // namespace vx86

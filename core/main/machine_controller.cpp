@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -576,6 +577,10 @@ int MachineController::run() {
   config.vga = options_.vga.value_or(!options_.no_defaults);
   config.boot_order = options_.boot_order;
   config.boot_menu = options_.boot_menu;
+  config.rtc_clock = options_.rtc_clock == "vm"   ? ClockType::kVirtual
+                     : options_.rtc_clock == "rt" ? ClockType::kRealtime
+                                                  : ClockType::kHost;
+  config.rtc_start = rtc_start_time(options_.rtc_base, std::time(nullptr));
   // A firmware boot gets the VGA BIOS QEMU gives its std VGA, where Debian
   // installs it (a direct kernel boot sets its modes without one).
   if (config.vga && options_.kernel.empty()) {

@@ -140,7 +140,8 @@ void PcMachine::build_isa(const PcConfig& config) {
   port61_ = std::make_unique<Port61>(*pit_);
   port61_->map(*system_io_);
 
-  rtc_ = std::make_unique<Mc146818Rtc>(clocks_, &rtc_output_);
+  rtc_ = std::make_unique<Mc146818Rtc>(clocks_, &rtc_output_, config.rtc_clock);
+  if (config.rtc_start) rtc_->set_time(*config.rtc_start);
   rtc_->map(*system_io_);
   // Memory size fields that BIOSes read from CMOS.
   uint64_t kib_above_1m = config.ram_size > (1u << 20) ? (config.ram_size >> 10) - 1024 : 0;

@@ -78,6 +78,10 @@ struct PcConfig {
   // COM1..COM4 backends; fewer entries mean fewer ports.
   std::vector<Chardev*> serials;
   std::function<Chardev*(const std::string& id)> find_chardev;
+  // -rtc: the RTC's time base (clock=host, rt or vm) and, with base=, the
+  // time it starts at (seconds since the epoch, as the RTC shows it).
+  ClockType rtc_clock = ClockType::kHost;
+  std::optional<int64_t> rtc_start;
 };
 
 class PcMachine {

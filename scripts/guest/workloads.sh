@@ -224,3 +224,11 @@ workload_crypto() {
   awk '/^driver/ {driver = $3} /^selftest/ {print driver, $3}' /proc/crypto |
     grep -E "aesni|clmul|sha(1|224|256)-" | sort | sed 's/^/vx86-result: crypto /'
 }
+
+# RTC test (tests/system/rtc_base_test.cpp): the time the kernel took from
+# the RTC at boot, and the RTC itself (rtc_cmos), in seconds since the epoch.
+workload_rtc() {
+  echo "vx86-result: rtc-system $(date -u +%s)"
+  echo "vx86-result: rtc-hardware $(cat /sys/class/rtc/rtc0/since_epoch 2>/dev/null)"
+  echo "vx86-result: rtc-date $(cat /sys/class/rtc/rtc0/date 2>/dev/null)"
+}

@@ -287,6 +287,18 @@ TEST(CliTest, RandomNumberSourcesAreChecked) {
                         "max-bytes");
 }
 
+TEST(CliTest, RtcOptionsAreChecked) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-rtc", "base=yesterday"}),
+                        "-rtc: parameter 'base' expects utc, localtime or a date");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-rtc", "base=2006-13-01"}),
+                        "-rtc: parameter 'base' expects");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-rtc", "clock=sundial"}),
+                        "-rtc: parameter 'clock' expects host, rt or vm, not 'sundial'");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-rtc", "driftfix=slew"}),
+                        "-rtc: parameter 'driftfix' value 'slew' is not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-rtc", "speed=2"}), "speed");
+}
+
 TEST(CliTest, KvmProblemsAreExplained) {
   expect_one_line_error(vx86({"-bios", hello_guest(), "-accel", "kvm,device=/nonexistent/kvm"}),
                         "/nonexistent/kvm does not exist");
