@@ -126,12 +126,7 @@ ChangeRun run_changes(std::vector<std::string> emulator, const std::filesystem::
 
 TEST(CdChangeTest, TheGuestSeesEjectAndChangeAsUnderQemu) {
   SKIP_WITHOUT_DEBIAN_GUEST(guest);
-  if (run_command({"sh", "-c",
-                   "gzip -dc '" + (guest / "initramfs.cpio.gz").string() +
-                       "' | grep -aq workload_cdchange"})
-          .status != 0) {
-    GTEST_SKIP() << "the guest has no cdchange workload (rebuild it with scripts/build-guest.sh)";
-  }
+  SKIP_WITHOUT_WORKLOAD(guest, "cdchange");
   const std::string dir = ::testing::TempDir() + "/vx86-cddiscs-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   const std::string a = dir + "/a.iso", b = dir + "/b.iso";

@@ -28,13 +28,7 @@ std::vector<std::string> crypto_reports(const std::vector<std::string>& emulator
 
 TEST(CryptoGuestTest, KernelDriversPassTheirSelfTestsAsUnderQemu) {
   SKIP_WITHOUT_DEBIAN_GUEST(guest);
-  if (run_command(
-          {"sh", "-c",
-           "gzip -dc '" + (guest / "initramfs.cpio.gz").string() +
-               "' | cpio -i --to-stdout --quiet etc/workloads.sh | grep -q workload_crypto"})
-          .status != 0) {
-    GTEST_SKIP() << "the guest has no crypto workload (rebuild it with scripts/build-guest.sh)";
-  }
+  SKIP_WITHOUT_WORKLOAD(guest, "crypto");
   const auto ours = crypto_reports({VX86_BINARY}, guest, "max", "vx86-max");
   const std::vector<std::string> modules = {"aesni_intel", "ghash_clmulni_intel", "crc32_pclmul",
                                             "sha1_ssse3", "sha256_ssse3"};

@@ -70,7 +70,24 @@ inline std::vector<std::string> guest_results(const std::string& serial,
   return results;
 }
 
+// Whether the guest's initramfs has the workload (workload_NAME in
+// /etc/workloads.sh): an initramfs built before the workload was added has not.
+inline bool guest_has_workload(const std::filesystem::path& guest, const std::string& workload) {
+  return run_command({"sh", "-c",
+                      "gzip -dc '" + (guest / "initramfs.cpio.gz").string() +
+                          "' | cpio -i --to-stdout --quiet etc/workloads.sh | grep -q 'workload_" +
+                          workload + "()'"})
+             .status == 0;
+}
+
 }  // namespace vx86::test
+
+// Skips the test, saying why, when the guest lacks the workload.
+#define SKIP_WITHOUT_WORKLOAD(guest, workload)                            \
+  if (!::vx86::test::guest_has_workload(guest, workload)) {               \
+    GTEST_SKIP() << "the guest has no " << workload                       \
+                 << " workload (rebuild it with scripts/build-guest.sh)"; \
+  }
 
 // Declares `guest` (the guest's directory) or skips the test, saying why.
 #define SKIP_WITHOUT_DEBIAN_GUEST(guest)                                        \

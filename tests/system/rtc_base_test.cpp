@@ -44,12 +44,7 @@ void expect_date_base(const RtcSeen& seen, const std::string& who) {
 
 TEST(RtcBaseTest, TheGuestLivesOnTheDateTheRtcStartsAt) {
   SKIP_WITHOUT_DEBIAN_GUEST(guest);
-  if (run_command({"sh", "-c",
-                   "gzip -dc '" + (guest / "initramfs.cpio.gz").string() +
-                       "' | cpio -i --to-stdout --quiet etc/workloads.sh | grep -q workload_rtc"})
-          .status != 0) {
-    GTEST_SKIP() << "the guest has no rtc workload (rebuild it with scripts/build-guest.sh)";
-  }
+  SKIP_WITHOUT_WORKLOAD(guest, "rtc");
   const bool have_qemu = run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0;
   expect_date_base(rtc_seen({VX86_BINARY}, guest, "2010-05-06T07:08:09", "vx86-date"), "vx86");
   // On the virtual clock (which stops while the machine is paused) too.

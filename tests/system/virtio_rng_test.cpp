@@ -24,15 +24,7 @@ std::vector<std::string> run_rng(const std::vector<std::string>& emulator,
 
 TEST(VirtioRngTest, TheGuestReadsItsHardwareRngAsUnderQemu) {
   SKIP_WITHOUT_DEBIAN_GUEST(guest);
-  if (run_command({"sh", "-c",
-                   "gzip -dc '" + (guest / "initramfs.cpio.gz").string() +
-                       "' | cpio -t --quiet | grep -q virtio_rng.ko && gzip -dc '" +
-                       (guest / "initramfs.cpio.gz").string() +
-                       "' | cpio -i --to-stdout --quiet etc/workloads.sh | grep -q workload_rng"})
-          .status != 0) {
-    GTEST_SKIP() << "the guest has no virtio_rng module or rng workload (rebuild it with "
-                    "scripts/build-guest.sh)";
-  }
+  SKIP_WITHOUT_WORKLOAD(guest, "rng");
   const std::vector<std::vector<std::string>> configurations = {
       {"-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-pci,rng=rng0"},
       {"-device", "virtio-rng-pci"},  // the host's getrandom
