@@ -1,5 +1,7 @@
 #include "accel/cpu_runner.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -50,8 +52,12 @@ void CpuRunner::start(bool start_paused) {
     std::lock_guard g(lock_);
     pause_requested_ = start_paused;
   }
+  thread_ids_ = std::make_unique<std::atomic<int64_t>[]>(groups_.size());
   for (size_t g = 0; g < groups_.size(); ++g) {
-    threads_.emplace_back([this, g] { thread_main(g); });
+    threads_.emplace_back([this, g] {
+      thread_ids_[g].store(gettid());
+      thread_main(g);
+    });
   }
   if (groups_.size() == 1 && vcpus_.size() > 1) slicer_ = std::thread([this] { slicer_main(); });
 }
@@ -112,6 +118,11 @@ void CpuRunner::slicer_main() {
     if (running >= 0) vcpus_[static_cast<std::size_t>(running)]->kick();
     deadline = std::chrono::steady_clock::now() + kTimeSlice;
   }
+}
+
+int64_t CpuRunner::thread_id(size_t index) const {
+  if (!thread_ids_ || index >= group_of_.size()) return 0;
+  return thread_ids_[group_of_[index]].load();
 }
 
 void CpuRunner::thread_main(size_t group) {

@@ -43,6 +43,9 @@ class CpuRunner {
   void interrupt_changed(int index);
 
   std::vector<std::unique_ptr<Vcpu>>& vcpus() { return vcpus_; }
+  // The host thread (its Linux thread ID) that runs vCPU index, once the
+  // runner has started; 0 before. vCPUs sharing a thread share its ID.
+  int64_t thread_id(size_t index) const;
 
   // The index of the vCPU running guest code on this thread (0 elsewhere):
   // devices that look different to each CPU (the local APIC page) ask.
@@ -62,6 +65,7 @@ class CpuRunner {
   std::vector<std::vector<size_t>> groups_;
   std::vector<size_t> group_of_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<std::atomic<int64_t>[]> thread_ids_;  // per group, set by the thread
   std::thread slicer_;
   std::atomic<int> running_{-1};  // one thread, several vCPUs: the one inside run(), or -1
   mutable std::mutex lock_;

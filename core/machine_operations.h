@@ -29,6 +29,9 @@ class MachineOperations {
   virtual bool system_powerdown() = 0;
   virtual void quit() = 0;
   virtual unsigned cpu_count() const = 0;
+  // The host thread running CPU cpu (`info cpus`, query-cpus-fast's
+  // thread-id; a management tool pins vCPUs by it).
+  virtual int64_t cpu_thread_id(unsigned cpu) { return 0; }
   // An NMI to every CPU, through its local APIC's LINT1 as a PC's NMI
   // button (QEMU's `nmi`, inject-nmi); "" or why it could not.
   virtual std::string inject_nmi() { return "this machine has no NMI line"; }

@@ -26,8 +26,6 @@ class MonitorTarget : public virtual MachineOperations {
   virtual std::vector<const AddressSpace*> address_spaces() { return {&memory()}; }
   // `info registers`: CPU cpu's registers in QEMU's layout.
   virtual std::string describe_registers(unsigned cpu) = 0;
-  // `info cpus`: the host thread running CPU cpu.
-  virtual int64_t cpu_thread_id(unsigned cpu) { return 0; }
   // `info mem` (entries false) or `info tlb` (true): CPU cpu's page tables.
   virtual std::string describe_page_tables(unsigned cpu, bool entries) { return ""; }
   // Reads guest memory through CPU cpu's page tables; returns the bytes read

@@ -1,7 +1,6 @@
 #include "core/qmp.h"
 
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <utility>
 
@@ -212,7 +211,7 @@ void QmpServer::register_commands() {
       {}, [this](const Json&) {
         Json list = Json::array();
         for (unsigned i = 0; i < target_.cpu_count(); ++i) {
-          list.push_back({{"thread-id", getpid()},
+          list.push_back({{"thread-id", target_.cpu_thread_id(i)},
                           {"props", {{"core-id", 0}, {"thread-id", 0}, {"socket-id", i}}},
                           {"qom-path", "/machine/unattached/device[" + std::to_string(i) + "]"},
                           {"cpu-index", i},

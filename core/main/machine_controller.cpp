@@ -1023,9 +1023,9 @@ std::string MachineController::describe_registers(unsigned cpu) {
 }
 
 int64_t MachineController::cpu_thread_id(unsigned cpu) {
-  // One ID for every vCPU, as query-cpus-fast reports it.
-  (void)cpu;
-  return getpid();
+  // Before the vCPUs run (or without them), the process, as QEMU's main thread.
+  const int64_t id = runner_ ? runner_->thread_id(cpu) : 0;
+  return id ? id : getpid();
 }
 
 std::string MachineController::describe_page_tables(unsigned cpu, bool entries) {

@@ -55,6 +55,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   MediumResult change_medium(const std::string& device, const std::string& file,
                              const std::string& format, bool force) override;
   unsigned cpu_count() const override;
+  int64_t cpu_thread_id(unsigned cpu) override;
   std::string inject_nmi() override;
   std::string save_memory(bool physical, unsigned cpu, uint64_t addr, uint64_t size,
                           const std::string& filename) override;
@@ -63,7 +64,6 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   AddressSpace& memory() override;
   std::vector<const AddressSpace*> address_spaces() override;
   std::string describe_registers(unsigned cpu) override;
-  int64_t cpu_thread_id(unsigned cpu) override;
   std::string describe_page_tables(unsigned cpu, bool entries) override;
   std::size_t read_virtual(unsigned cpu, uint64_t vaddr, uint8_t* buf, std::size_t len) override;
   std::string disassemble(unsigned cpu, uint64_t addr, unsigned count, bool physical) override;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,6 +74,8 @@ struct MonitorRun {
   std::string virtual_save, physical_save;  // memsave's and pmemsave's files
   std::string registers_after_nmi;
   std::vector<Json> qmp_answers;
+  int64_t vcpu_thread = 0;
+  std::string vcpu_thread_status;  // /proc/TID/status while it ran
   std::string error;
 };
 
@@ -115,6 +118,9 @@ MonitorRun run_monitor(const std::vector<std::string>& emulator, const std::stri
     run.error = tag + ": the guest did not halt: " + file_text(serial);
     return run;
   }
+  // The vCPU's host thread, as management tools find it to pin it.
+  run.vcpu_thread = qmp.execute("query-cpus-fast")["return"][0]["thread-id"].get<int64_t>();
+  run.vcpu_thread_status = file_text("/proc/" + std::to_string(run.vcpu_thread) + "/status");
   // Stopped first, as a user would, so that every accelerator shows current state.
   qmp.execute("stop");
   for (const std::string& command : monitor_commands()) run.outputs.push_back(hmp(command));
@@ -173,6 +179,13 @@ TEST(MonitorDebugTest, InspectingAHaltedGuestReadsAsUnderQemu) {
   EXPECT_NE(ours.nmi_count.find("0x00000002"), std::string::npos) << ours.nmi_count;
   EXPECT_EQ(file_text(ours.physical_save).size(), 0x5000u);
   EXPECT_EQ(file_text(ours.virtual_save).size(), 0x3000u);
+  // query-cpus-fast's thread-id is the thread running the vCPU: a thread of
+  // the vx86 process other than its main one.
+  const std::string tgid_tag = "\nTgid:\t";
+  const std::size_t tgid_at = ours.vcpu_thread_status.find(tgid_tag);
+  ASSERT_NE(tgid_at, std::string::npos) << "no thread " << ours.vcpu_thread;
+  EXPECT_NE(std::atoll(ours.vcpu_thread_status.c_str() + tgid_at + tgid_tag.size()),
+            ours.vcpu_thread);
   if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status != 0) {
     GTEST_SKIP() << "qemu-system-x86_64 is not installed (vx86's half passed)";
   }
