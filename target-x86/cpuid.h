@@ -78,7 +78,9 @@ inline constexpr CpuFeatures kMaxFeatures{
                  | (1u << 22)                           // MOVBE
                  | (1u << 25),                          // AES
     .leaf1_edx = kQemu64Features.leaf1_edx,
-    .leaf7_ebx = kQemu64Features.leaf7_ebx | (1u << 7)  // SMEP
+    .leaf7_ebx = kQemu64Features.leaf7_ebx | (1u << 3)  // BMI1
+                 | (1u << 7)                            // SMEP
+                 | (1u << 8)                            // BMI2
                  | (1u << 19)                           // ADX
                  | (1u << 20)                           // SMAP
                  | (1u << 23)                           // CLFLUSHOPT

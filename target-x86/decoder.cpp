@@ -150,6 +150,8 @@ class Decoder {
   bool read_immediates();
   void compute_sizes();
   DecodeStatus decode_extended(uint8_t escape);
+  void vex_fields(uint8_t byte);
+  Mnemonic bmi_mnemonic(unsigned map) const;
   DecodeStatus decode_3dnow();
   void fill_operands();
   bool validate();
@@ -490,6 +492,7 @@ DecodeStatus Decoder::decode_extended(uint8_t escape) {
       d_.map = OpcodeMapId::kVex;
       d_.prefixes |= kPrefixVex;
       d_.rex = (p0 & 0x80) ? 0 : kRexR;
+      vex_fields(p0);
       break;
     case 0xC4:
     case 0x8F:
@@ -500,6 +503,7 @@ DecodeStatus Decoder::decode_extended(uint8_t escape) {
       d_.rex = static_cast<uint8_t>((~p0 >> 5) & 7) | ((p1 & 0x80) ? kRexW : 0);
       d_.rex = static_cast<uint8_t>(((d_.rex & 4) ? kRexR : 0) | ((d_.rex & 2) ? kRexX : 0) |
                                     ((d_.rex & 1) ? kRexB : 0) | (d_.rex & kRexW));
+      if (escape == 0xC4) vex_fields(p1);
       break;
     case 0x62:
       if (!r_.next(&p1) || !r_.next(&p2)) return read_error();
@@ -551,7 +555,66 @@ DecodeStatus Decoder::decode_extended(uint8_t escape) {
       (d_.prefixes & (kPrefixLock | kPrefixRex | kPrefixRexIgnored))) {
     return finish(DecodeStatus::kInvalidOpcode);
   }
+  if (escape == 0xC4 || escape == 0xC5) {
+    const Mnemonic bmi = bmi_mnemonic(map);
+    if (bmi != Mnemonic::kInvalid) {
+      // VEX.L=1 is #UD for all of them.
+      if (d_.vex_l) return finish(DecodeStatus::kInvalidOpcode);
+      d_.mnemonic = bmi;
+      // 64-bit operands with VEX.W in 64-bit mode, 32-bit otherwise.
+      d_.operand_bits = (mode64_ && (d_.rex & kRexW)) ? 64 : 32;
+      return finish(DecodeStatus::kOk);
+    }
+  }
   return finish(DecodeStatus::kUnsupported);
+}
+
+// The VEX byte holding W/R, vvvv, L and pp (the last of C5's one or C4's two).
+void Decoder::vex_fields(uint8_t byte) {
+  d_.vex_vvvv = static_cast<uint8_t>((~byte >> 3) & 0xF);
+  if (!mode64_) d_.vex_vvvv &= 7;
+  d_.vex_l = (byte >> 2) & 1;
+  d_.vex_pp = byte & 3;
+}
+
+// BMI1/BMI2 (general-register VEX instructions in maps 0F38 and 0F3A), or
+// kInvalid for any other VEX opcode.
+Mnemonic Decoder::bmi_mnemonic(unsigned map) const {
+  const uint8_t pp = d_.vex_pp;  // 0 none, 1 66, 2 F3, 3 F2
+  if (map == 2) {
+    switch (d_.opcode) {
+      case 0xF2:
+        return pp == 0 ? Mnemonic::kAndn : Mnemonic::kInvalid;
+      case 0xF3:
+        if (pp != 0) return Mnemonic::kInvalid;
+        switch ((d_.modrm >> 3) & 7) {
+          case 1:
+            return Mnemonic::kBlsr;
+          case 2:
+            return Mnemonic::kBlsmsk;
+          case 3:
+            return Mnemonic::kBlsi;
+          default:
+            return Mnemonic::kInvalid;
+        }
+      case 0xF5:
+        return pp == 0   ? Mnemonic::kBzhi
+               : pp == 2 ? Mnemonic::kPext
+               : pp == 3 ? Mnemonic::kPdep
+                         : Mnemonic::kInvalid;
+      case 0xF6:
+        return pp == 3 ? Mnemonic::kMulx : Mnemonic::kInvalid;
+      case 0xF7:
+        return pp == 0   ? Mnemonic::kBextr
+               : pp == 1 ? Mnemonic::kShlx
+               : pp == 2 ? Mnemonic::kSarx
+                         : Mnemonic::kShrx;
+      default:
+        return Mnemonic::kInvalid;
+    }
+  }
+  if (map == 3 && d_.opcode == 0xF0 && pp == 3) return Mnemonic::kRorx;
+  return Mnemonic::kInvalid;
 }
 
 // 3DNow!: 0F 0F ModRM [SIB] [disp] imm8, the imm8 being the real opcode.

@@ -2,7 +2,8 @@
 // 0F, 0F 38, 0F 3A, x87), ModRM/SIB/displacement, immediates, and the
 // architectural decode-time faults (#UD, #GP for >15 bytes, fetch faults).
 // VEX, EVEX, XOP and 3DNow! encodings are measured (length) but reported as
-// kUnsupported.
+// kUnsupported, except the VEX-encoded BMI1/BMI2 general-register
+// instructions, which are decoded (with VEX.vvvv, L and pp) and executed.
 #pragma once
 
 #include <cstdint>
@@ -120,8 +121,12 @@ struct DecodedInsn {
   uint64_t imm2 = 0;  // second immediate (ENTER's Ib, EXTRQ/INSERTQ), Ap: selector
   uint8_t num_imm_bytes = 0;
 
-  // VEX/EVEX/XOP fields (decoded for length only).
+  // VEX/EVEX/XOP fields. Executed VEX instructions (BMI1/BMI2, general
+  // registers only) also use vvvv (the extra register operand), L and pp.
   uint8_t vex_map = 0;
+  uint8_t vex_vvvv = 0;
+  bool vex_l = false;
+  uint8_t vex_pp = 0;  // implied prefix: 0 none, 1 66, 2 F3, 3 F2
 
   bool ok() const { return status == DecodeStatus::kOk; }
   bool rip_relative() const { return has_mem && mem.base == kRegRip; }

@@ -19,6 +19,8 @@ namespace vx86::x86 {
     X(Cmovo) X(Cmovno) X(Cmovb) X(Cmovae) X(Cmove) X(Cmovne) X(Cmovbe) X(Cmova) X(Cmovs) \
     X(Cmovns) X(Cmovp) X(Cmovnp) X(Cmovl) X(Cmovge) X(Cmovle) X(Cmovg) \
     X(Aaa) X(Aad) X(Aam) X(Aas) X(Adc) X(Adcx) X(Add) X(Addpd) X(Addps) X(Addsd) X(Addss) \
+    X(Andn) X(Bextr) X(Blsi) X(Blsmsk) X(Blsr) X(Bzhi) X(Mulx) X(Pdep) X(Pext) X(Rorx) \
+    X(Sarx) X(Shlx) X(Shrx) \
     X(Addsubpd) X(Addsubps) X(Adox) X(Aesdec) X(Aesdeclast) X(Aesenc) X(Aesenclast) X(Aesimc) \
     X(Aeskeygenassist) X(And) X(Andnpd) X(Andnps) X(Andpd) X(Andps) X(Arpl) X(Blendpd) \
     X(Blendps) X(Blendvpd) X(Blendvps) X(Bound) X(Bsf) X(Bsr) X(Bswap) X(Bt) X(Btc) X(Btr) \

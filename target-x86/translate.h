@@ -173,5 +173,6 @@ bool translate_bcd(DisasContext& s);     // DAA DAS AAA AAS AAM AAD (translate_b
 bool translate_fpu(DisasContext& s);     // x87 (translate_fpu.cpp)
 bool translate_sse(DisasContext& s);     // MMX/SSE (translate_sse.cpp)
 bool translate_random(DisasContext& s);  // RDRAND RDSEED (translate_random.cpp)
+bool translate_bmi(DisasContext& s);     // BMI1/BMI2 (translate_bmi.cpp)
 
 }  // namespace vx86::x86

@@ -324,6 +324,19 @@ TEST(DecoderCases, VexEvexXop3DNow) {
   EXPECT_EQ(dec(64, "c4 e3 79 04 c0 01").length, 6);                       // vpermilps imm8
   EXPECT_EQ(dec(64, "c5 f9 70 c0 01").length, 5);                          // vpshufd imm8
   EXPECT_EQ(dec(64, "66 c5 f8 77").status, DecodeStatus::kInvalidOpcode);  // 66 + VEX
+  // BMI1/BMI2 are executed: andn eax, eax, ecx (vvvv = eax); VEX.L=1 is #UD;
+  // VEX.W selects 64-bit operands in 64-bit mode only.
+  d = dec(64, "c4 e2 78 f2 c1");
+  EXPECT_EQ(d.status, DecodeStatus::kOk);
+  EXPECT_EQ(d.mnemonic, Mnemonic::kAndn);
+  EXPECT_EQ(d.vex_vvvv, 0);
+  EXPECT_EQ(d.operand_bits, 32);
+  EXPECT_EQ(dec(64, "c4 e2 7c f2 c1").status, DecodeStatus::kInvalidOpcode);
+  EXPECT_EQ(dec(64, "c4 e2 f8 f2 c1").operand_bits, 64);
+  EXPECT_EQ(dec(32, "c4 e2 f8 f2 c1").operand_bits, 32);
+  EXPECT_EQ(dec(64, "c4 e3 fb f0 c1 05").mnemonic, Mnemonic::kRorx);        // rorx rax, rcx, 5
+  EXPECT_EQ(dec(64, "c4 e2 78 f3 c9").mnemonic, Mnemonic::kBlsr);           // /1
+  EXPECT_EQ(dec(64, "c4 e2 78 f3 c1").status, DecodeStatus::kUnsupported);  // /0: none
   // Real mode: no VEX, so C5 with mod=11 is LDS with a register: #UD.
   EXPECT_EQ(dec(16, "c5 f8", /*real=*/true).status, DecodeStatus::kInvalidOpcode);
   // 62: BOUND in 32-bit code with a memory operand, EVEX otherwise.

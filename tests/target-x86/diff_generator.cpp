@@ -196,6 +196,11 @@ class Generator {
   void gen_push_pop();
   void gen_flag_ops();
   void gen_movbe_adx();
+  void gen_bmi();
+  // A VEX (C4) instruction on general registers: map 2 or 3, implied
+  // prefix pp, VEX.W, vvvv, then ModRM with reg and rm.
+  void emit_vex(unsigned map, unsigned pp, bool w, unsigned vvvv, uint8_t opcode, unsigned regf,
+                const Rm& rm, int imm8 = -1);
   void mov_reg_imm32(unsigned reg, int32_t value);
 
   Rng rng_;
@@ -626,6 +631,86 @@ void Generator::gen_movbe_adx() {
   flags_effect(flag, 0);
 }
 
+void Generator::emit_vex(unsigned map, unsigned pp, bool w, unsigned vvvv, uint8_t opcode,
+                         unsigned regf, const Rm& rm, int imm8) {
+  auto& c = seq_->code;
+  const bool b = rm.mem ? true : rm.reg >= 8;  // memory operands are [r15 + disp]
+  c.push_back(0xC4);
+  c.push_back(static_cast<uint8_t>((regf >= 8 ? 0 : 0x80) | 0x40 | (b ? 0 : 0x20) | map));
+  c.push_back(static_cast<uint8_t>((w ? 0x80 : 0) | ((~vvvv & 0xF) << 3) | pp));
+  c.push_back(opcode);
+  if (rm.mem) {
+    c.push_back(static_cast<uint8_t>(0x80 | ((regf & 7) << 3) | 7));
+    for (int i = 0; i < 4; ++i) c.push_back(static_cast<uint8_t>(rm.disp >> (8 * i)));
+  } else {
+    c.push_back(static_cast<uint8_t>(0xC0 | ((regf & 7) << 3) | (rm.reg & 7)));
+  }
+  if (imm8 >= 0) c.push_back(static_cast<uint8_t>(imm8));
+}
+
+// BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR) and BMI2 (BZHI, MULX, PDEP, PEXT,
+// RORX, SARX, SHLX, SHRX), 32- or 64-bit, where the host has them.
+void Generator::gen_bmi() {
+  const bool w = rng_.chance(2);
+  const unsigned size = w ? 8 : 4;
+  const Rm rm = pick_rm(true, false);
+  const unsigned reg = pick_writable(), vvvv = pick_writable();
+  std::string text;
+  const uint32_t kResultFlags = kFlagSF | kFlagZF | kFlagOF | kFlagCF;
+  const unsigned which = rng_.below(13);
+  if (which < 5 ? !features_.bmi1 : !features_.bmi2) return;
+  switch (which) {
+    case 0:
+      emit_vex(2, 0, w, vvvv, 0xF2, reg, rm);
+      text = "andn";
+      flags_effect(kResultFlags, kFlagAF | kFlagPF);
+      break;
+    case 1:
+      emit_vex(2, 0, w, vvvv, 0xF7, reg, rm);
+      text = "bextr";
+      flags_effect(kFlagZF | kFlagCF | kFlagOF, kFlagAF | kFlagSF | kFlagPF);
+      break;
+    case 2:
+    case 3:
+    case 4: {
+      static const char* kNames[] = {"blsr", "blsmsk", "blsi"};
+      emit_vex(2, 0, w, vvvv, 0xF3, which - 1, rm);
+      text = kNames[which - 2];
+      flags_effect(kResultFlags, kFlagAF | kFlagPF);
+      break;
+    }
+    case 5:
+      emit_vex(2, 0, w, vvvv, 0xF5, reg, rm);
+      text = "bzhi";
+      flags_effect(kResultFlags, kFlagAF | kFlagPF);
+      break;
+    case 6:
+      emit_vex(2, 3, w, vvvv, 0xF6, reg, rm);
+      text = "mulx";
+      break;
+    case 7:
+      emit_vex(2, 3, w, vvvv, 0xF5, reg, rm);
+      text = "pdep";
+      break;
+    case 8:
+      emit_vex(2, 2, w, vvvv, 0xF5, reg, rm);
+      text = "pext";
+      break;
+    case 9:
+      emit_vex(3, 3, w, 0, 0xF0, reg, rm, static_cast<int>(rng_.below(256)));
+      text = "rorx";
+      break;
+    default: {
+      static const char* kNames[] = {"shlx", "sarx", "shrx"};
+      emit_vex(2, which - 9, w, vvvv, 0xF7, reg, rm);
+      text = kNames[which - 10];
+      break;
+    }
+  }
+  note(text + " " + reg_name(reg, size, false) + ", " + rm_text(rm, size, false) + ", " +
+       reg_name(vvvv, size, false));
+}
+
 void Generator::gen_xadd_cmpxchg() {
   const bool xadd = rng_.chance(2);
   const unsigned size = pick_size();
@@ -983,6 +1068,7 @@ void Generator::run() {
         break;
       case 19:
         gen_movbe_adx();
+        if (rng_.chance(2)) gen_bmi();
         break;
       default:
         gen_push_pop();
@@ -1003,6 +1089,7 @@ HostFeatures detect_host_features() {
   }
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     f.bmi1 = (b >> 3) & 1;
+    f.bmi2 = (b >> 8) & 1;
     f.adx = (b >> 19) & 1;
   }
   if (__get_cpuid(0x80000001, &a, &b, &c, &d)) f.lzcnt = (c >> 5) & 1;

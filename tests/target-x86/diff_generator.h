@@ -24,7 +24,7 @@ inline constexpr uint64_t kDiffStackSize = 0x200;
 inline constexpr unsigned kDiffMaxCode = 1024;
 
 struct HostFeatures {
-  bool popcnt = false, bmi1 = false, lzcnt = false, movbe = false, adx = false;
+  bool popcnt = false, bmi1 = false, bmi2 = false, lzcnt = false, movbe = false, adx = false;
 };
 HostFeatures detect_host_features();
 

@@ -181,9 +181,9 @@ TEST(HostDifferential, RandomSequencesMatchHost) {
   std::printf("host differential: %" PRIu64 " sequences (%" PRIu64
               " with all six flags compared), %" PRIu64 " code bytes, %" PRIu64
               " mismatches, %.1f s (seed %" PRIu64
-              ", popcnt=%d bmi1=%d lzcnt=%d movbe=%d adx=%d)\n",
+              ", popcnt=%d bmi1=%d bmi2=%d lzcnt=%d movbe=%d adx=%d)\n",
               total, all_flags, bytes, mismatches, seconds, seed, features.popcnt, features.bmi1,
-              features.lzcnt, features.movbe, features.adx);
+              features.bmi2, features.lzcnt, features.movbe, features.adx);
   EXPECT_EQ(mismatches, 0u);
 }
 
