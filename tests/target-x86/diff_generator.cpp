@@ -651,64 +651,46 @@ void Generator::emit_vex(unsigned map, unsigned pp, bool w, unsigned vvvv, uint8
 // BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR) and BMI2 (BZHI, MULX, PDEP, PEXT,
 // RORX, SARX, SHLX, SHRX), 32- or 64-bit, where the host has them.
 void Generator::gen_bmi() {
+  // opcode_reg >= 0: ModRM.reg is part of the opcode (BLS*: vvvv is the
+  // destination). imm: RORX's imm8.
+  struct BmiForm {
+    const char* name;
+    bool bmi2;
+    unsigned map, pp;
+    uint8_t opcode;
+    int opcode_reg;
+    uint32_t defines, undefines;
+    bool imm;
+  };
+  constexpr uint32_t kResult = kFlagSF | kFlagZF | kFlagOF | kFlagCF;
+  constexpr uint32_t kAfPf = kFlagAF | kFlagPF;
+  static const BmiForm kForms[] = {
+      {"andn", false, 2, 0, 0xF2, -1, kResult, kAfPf, false},
+      {"bextr", false, 2, 0, 0xF7, -1, kFlagZF | kFlagCF | kFlagOF, kAfPf | kFlagSF, false},
+      {"blsr", false, 2, 0, 0xF3, 1, kResult, kAfPf, false},
+      {"blsmsk", false, 2, 0, 0xF3, 2, kResult, kAfPf, false},
+      {"blsi", false, 2, 0, 0xF3, 3, kResult, kAfPf, false},
+      {"bzhi", true, 2, 0, 0xF5, -1, kResult, kAfPf, false},
+      {"mulx", true, 2, 3, 0xF6, -1, 0, 0, false},
+      {"pdep", true, 2, 3, 0xF5, -1, 0, 0, false},
+      {"pext", true, 2, 2, 0xF5, -1, 0, 0, false},
+      {"rorx", true, 3, 3, 0xF0, -1, 0, 0, true},
+      {"shlx", true, 2, 1, 0xF7, -1, 0, 0, false},
+      {"sarx", true, 2, 2, 0xF7, -1, 0, 0, false},
+      {"shrx", true, 2, 3, 0xF7, -1, 0, 0, false},
+  };
+  const BmiForm& f = kForms[rng_.below(sizeof(kForms) / sizeof(kForms[0]))];
+  if (f.bmi2 ? !features_.bmi2 : !features_.bmi1) return;
   const bool w = rng_.chance(2);
   const unsigned size = w ? 8 : 4;
   const Rm rm = pick_rm(true, false);
-  const unsigned reg = pick_writable(), vvvv = pick_writable();
-  std::string text;
-  const uint32_t kResultFlags = kFlagSF | kFlagZF | kFlagOF | kFlagCF;
-  const unsigned which = rng_.below(13);
-  if (which < 5 ? !features_.bmi1 : !features_.bmi2) return;
-  switch (which) {
-    case 0:
-      emit_vex(2, 0, w, vvvv, 0xF2, reg, rm);
-      text = "andn";
-      flags_effect(kResultFlags, kFlagAF | kFlagPF);
-      break;
-    case 1:
-      emit_vex(2, 0, w, vvvv, 0xF7, reg, rm);
-      text = "bextr";
-      flags_effect(kFlagZF | kFlagCF | kFlagOF, kFlagAF | kFlagSF | kFlagPF);
-      break;
-    case 2:
-    case 3:
-    case 4: {
-      static const char* kNames[] = {"blsr", "blsmsk", "blsi"};
-      emit_vex(2, 0, w, vvvv, 0xF3, which - 1, rm);
-      text = kNames[which - 2];
-      flags_effect(kResultFlags, kFlagAF | kFlagPF);
-      break;
-    }
-    case 5:
-      emit_vex(2, 0, w, vvvv, 0xF5, reg, rm);
-      text = "bzhi";
-      flags_effect(kResultFlags, kFlagAF | kFlagPF);
-      break;
-    case 6:
-      emit_vex(2, 3, w, vvvv, 0xF6, reg, rm);
-      text = "mulx";
-      break;
-    case 7:
-      emit_vex(2, 3, w, vvvv, 0xF5, reg, rm);
-      text = "pdep";
-      break;
-    case 8:
-      emit_vex(2, 2, w, vvvv, 0xF5, reg, rm);
-      text = "pext";
-      break;
-    case 9:
-      emit_vex(3, 3, w, 0, 0xF0, reg, rm, static_cast<int>(rng_.below(256)));
-      text = "rorx";
-      break;
-    default: {
-      static const char* kNames[] = {"shlx", "sarx", "shrx"};
-      emit_vex(2, which - 9, w, vvvv, 0xF7, reg, rm);
-      text = kNames[which - 10];
-      break;
-    }
-  }
-  note(text + " " + reg_name(reg, size, false) + ", " + rm_text(rm, size, false) + ", " +
-       reg_name(vvvv, size, false));
+  const unsigned reg = pick_writable(), vvvv = f.imm ? 0 : pick_writable();
+  emit_vex(f.map, f.pp, w, vvvv, f.opcode,
+           f.opcode_reg >= 0 ? static_cast<unsigned>(f.opcode_reg) : reg, rm,
+           f.imm ? static_cast<int>(rng_.below(256)) : -1);
+  if (f.defines || f.undefines) flags_effect(f.defines, f.undefines);
+  note(std::string(f.name) + " " + reg_name(reg, size, false) + ", " + rm_text(rm, size, false) +
+       ", " + reg_name(vvvv, size, false));
 }
 
 void Generator::gen_xadd_cmpxchg() {
