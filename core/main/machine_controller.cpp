@@ -509,6 +509,12 @@ void MachineController::open_gdbstub(const std::string& given) {
     throw OptionError(message);
   }
   if (!chardev) return;
+  gdbstub_ = std::make_unique<GdbServer>(
+      *chardev, *debugger_, [this](std::function<void()> fn) { defer(std::move(fn)); });
+  chardev->set_frontend(gdbstub_.get());
+}
+
+void MachineController::create_debugger() {
   gdb_monitor_ = std::make_unique<HumanMonitor>(gdb_monitor_output_, *this);
   MachineDebugger::Machine machine;
   machine.stop = [this] {
@@ -524,9 +530,6 @@ void MachineController::open_gdbstub(const std::string& given) {
   machine.monitor = [this](const std::string& line) { return gdb_monitor_->execute(line); };
   machine.quit = [this] { defer([this] { finish(0); }); };
   debugger_ = std::make_unique<MachineDebugger>(*runner_, machine_->memory(), std::move(machine));
-  gdbstub_ = std::make_unique<GdbServer>(
-      *chardev, *debugger_, [this](std::function<void()> fn) { defer(std::move(fn)); });
-  chardev->set_frontend(gdbstub_.get());
 }
 
 int MachineController::run() {
@@ -608,6 +611,7 @@ int MachineController::run() {
   machine_->reset();
   create_cpus();
   if (machine_->boot_state()) apply_boot_state(*runner_->vcpus()[0], *machine_->boot_state());
+  create_debugger();
   create_gdbstub();
   create_display();
 
@@ -1041,20 +1045,8 @@ std::string MachineController::describe_page_tables(unsigned cpu, bool entries) 
 
 std::size_t MachineController::read_virtual(unsigned cpu, uint64_t vaddr, uint8_t* buf,
                                             std::size_t len) {
-  if (!runner_ || cpu >= runner_->vcpus().size()) return 0;
-  Vcpu& vcpu = *runner_->vcpus()[cpu];
-  DeviceLockGuard lock;
-  std::size_t done = 0;
-  while (done < len) {
-    const uint64_t page_vaddr = vaddr + done;
-    const std::size_t chunk = std::min<std::size_t>(len - done, 0x1000 - (page_vaddr & 0xfff));
-    uint64_t paddr = 0;
-    if (!vcpu.debug_translate(page_vaddr, &paddr) ||
-        machine_->memory().read_buffer(paddr, buf + done, chunk) != MemTxResult::kOk)
-      break;
-    done += chunk;
-  }
-  return done;
+  if (!debugger_ || cpu >= runner_->vcpus().size()) return 0;
+  return debugger_->read_memory(cpu, vaddr, buf, len);  // as gdb reads it
 }
 
 std::string MachineController::disassemble(unsigned cpu, uint64_t addr, unsigned count,

@@ -111,7 +111,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void create_display();
   // An event for every QMP client.
   void qmp_event(const std::string& name, const Json& data = Json());
-  // -gdb/-s: the gdbstub on its chardev (after the vCPUs exist).
+  // What gdb and the monitor reach the vCPUs through (after the vCPUs exist).
+  void create_debugger();
+  // -gdb/-s: the gdbstub on its chardev (after the debugger exists).
   void create_gdbstub();
   // The gdbstub on a -gdb spelling (also the monitor's gdbserver); throws
   // OptionError naming the spelling given.
