@@ -365,6 +365,13 @@ std::string HumanMonitor::examine_memory(const std::string& command, const std::
       &error);
   if (!addr) return error + "\n" + kHelpHint;
   const bool physical = command == "xp";
+  // The whole answer is one string: a bound keeps a typo from exhausting memory.
+  constexpr uint64_t kMaxDumpBytes = 1 << 20, kMaxInstructions = 1 << 16;
+  if (format.format == 'i' ? format.count > kMaxInstructions
+                           : uint64_t{format.count} * format.size > kMaxDumpBytes) {
+    return command + ": at most " + (format.format == 'i' ? "65536 instructions" : "1 MiB") +
+           " at a time\n";
+  }
   if (format.format == 'i') return target_.disassemble(current_cpu_, *addr, format.count, physical);
   return format_memory_dump(format, *addr, [&](uint64_t a, uint8_t* buf, std::size_t len) {
     if (!physical) return target_.read_virtual(current_cpu_, a, buf, len);

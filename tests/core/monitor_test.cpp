@@ -126,6 +126,7 @@ TEST(MonitorTest, ExaminesPhysicalMemory) {
   EXPECT_EQ(mon.execute("xp/3cb 0x9"), "0000000000000009: '\\x09' '\\n' '\\x0b'\n");
   EXPECT_EQ(mon.execute("xp /1x nowhere"),
             "invalid char in expression\nTry \"help xp\" for more information\n");
+  EXPECT_EQ(mon.execute("xp /300000g 0"), "xp: at most 1 MiB at a time\n");
   EXPECT_EQ(mon.execute("xp /1q 0"),
             "invalid char in format: 'q'\nTry \"help xp\" for more information\n");
 }
