@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/input.h"
+
 namespace vx86 {
 
 // The outcome of a media command (eject, change): "" or QEMU's words;
@@ -52,6 +54,11 @@ class MachineOperations {
   // hold_ms later; returns "" or why it could not.
   virtual std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) {
     return "there is no keyboard";
+  }
+  // Input events for the guest's keyboards and pointers (QMP
+  // input-send-event); returns "" or why they could not go.
+  virtual std::string send_input_events(const std::vector<InputEvent>& events) {
+    return "there are no input devices";
   }
   // A CD-ROM drive's medium goes (the tray stays open) or a new one goes in.
   virtual MediumResult eject_medium(const std::string& device, bool force) {

@@ -311,6 +311,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   if (what == "mem" || what == "tlb")
     return target_.describe_page_tables(current_cpu_, what == "tlb");
   if (what == "network") return target_.describe_network();
+  if (what == "usb") return target_.describe_usb();
   if (what == "chardev") return target_.describe_chardevs();
   if (what == "pci") return target_.describe_pci();
   if (what == "block") {
@@ -337,8 +338,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   }
   return "info " + what +
          ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, chardev, block, "
-         "network, pci, "
-         "version)\n";
+         "network, pci, usb, version)\n";
 }
 
 // x/FMT ADDR (virtual, through the current CPU's page tables) and xp/FMT

@@ -2,6 +2,8 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "core/key_names.h"
@@ -44,6 +46,78 @@ QmpError generic(std::string desc) {
 
 Json empty_object() {
   return Json::object();
+}
+
+// Member `index` of input-send-event's events: {"type": T, "data": {...}}.
+// Errors name members by path, as QEMU's do ("events[0].data.value").
+InputEvent parse_input_event(const Json& event, std::size_t index) {
+  const std::string path = "events[" + std::to_string(index) + "]";
+  if (!event.is_object()) {
+    throw generic("Invalid parameter type for '" + path + "', expected: object");
+  }
+  for (const char* name : {"type", "data"}) {
+    if (!event.contains(name)) throw generic("Parameter '" + path + "." + name + "' is missing");
+  }
+  if (!event["type"].is_string()) {
+    throw generic("Invalid parameter type for '" + path + ".type', expected: string");
+  }
+  if (!event["data"].is_object()) {
+    throw generic("Invalid parameter type for '" + path + ".data', expected: object");
+  }
+  const std::string type = event["type"].get<std::string>();
+  const Json& data = event["data"];
+  auto member = [&](const char* name, Json::value_t want, const char* what) -> const Json& {
+    const std::string at = path + ".data." + name;
+    if (!data.contains(name)) throw generic("Parameter '" + at + "' is missing");
+    const Json& value = data[name];
+    const bool ok =
+        want == Json::value_t::number_integer ? value.is_number_integer() : value.type() == want;
+    if (!ok) throw generic("Invalid parameter type for '" + at + "', expected: " + what);
+    return value;
+  };
+  if (type == "key") {
+    const bool down = member("down", Json::value_t::boolean, "boolean").get<bool>();
+    const Json& key = member("key", Json::value_t::object, "object");
+    if (key.value("type", "") != "qcode" || !key.contains("data") || !key["data"].is_string()) {
+      throw generic(
+          "Parameter 'key' expects {\"type\": \"qcode\", \"data\": NAME} (vx86 takes keys by "
+          "name)");
+    }
+    const std::string name = key["data"].get<std::string>();
+    auto usage = hid_usage_of_key(name);
+    if (!usage) throw generic("Parameter 'data' does not accept value '" + name + "'");
+    return InputEvent::key_event(*usage, down);
+  }
+  if (type == "btn") {
+    static const std::pair<const char*, InputButton> kButtons[] = {
+        {"left", InputButton::kLeft},
+        {"middle", InputButton::kMiddle},
+        {"right", InputButton::kRight},
+        {"wheel-up", InputButton::kWheelUp},
+        {"wheel-down", InputButton::kWheelDown},
+        {"side", InputButton::kSide},
+        {"extra", InputButton::kExtra},
+        {"wheel-left", InputButton::kWheelLeft},
+        {"wheel-right", InputButton::kWheelRight}};
+    const bool down = member("down", Json::value_t::boolean, "boolean").get<bool>();
+    const std::string name = member("button", Json::value_t::string, "string").get<std::string>();
+    for (const auto& [button_name, button] : kButtons) {
+      if (name == button_name) return InputEvent::button_event(button, down);
+    }
+    throw generic("Parameter 'button' does not accept value '" + name + "'");
+  }
+  if (type == "rel" || type == "abs") {
+    const std::string axis = member("axis", Json::value_t::string, "string").get<std::string>();
+    if (axis != "x" && axis != "y") {
+      throw generic("Parameter 'axis' does not accept value '" + axis + "'");
+    }
+    const int64_t value = member("value", Json::value_t::number_integer, "integer").get<int64_t>();
+    const InputAxis which = axis == "x" ? InputAxis::kX : InputAxis::kY;
+    const int clamped = static_cast<int>(std::clamp<int64_t>(value, INT32_MIN, INT32_MAX));
+    return type == "rel" ? InputEvent::relative(which, clamped)
+                         : InputEvent::absolute(which, clamped);
+  }
+  throw generic("Parameter 'type' does not accept value '" + type + "'");
 }
 
 }  // namespace
@@ -292,6 +366,24 @@ void QmpServer::register_commands() {
         if (!error.empty()) throw generic(error);
         return empty_object();
       }};
+  // QEMU's InputEvent union: key (a KeyValue), btn, rel and abs. device and
+  // head choose a console in QEMU; vx86 has one, so they are taken and left.
+  auto input_send_event = [this](const Json& args) {
+    std::vector<InputEvent> events;
+    for (const Json& event : args["events"]) {
+      events.push_back(parse_input_event(event, events.size()));
+    }
+    // As QEMU: a paused guest would not see them.
+    const std::string state = target_.run_state();
+    if (state != "running" && state != "suspended") throw generic("VM not running");
+    const std::string error = target_.send_input_events(events);
+    if (!error.empty()) throw generic(error);
+    return empty_object();
+  };
+  commands_["input-send-event"] = {{{"events", T::array, true},
+                                    {"device", T::string, false},
+                                    {"head", T::number_integer, false}},
+                                   input_send_event};
   // eject / blockdev-change-medium name the drive by "device" (its -drive
   // id) or "id" (the device holding it); vx86's devices have no ids of
   // their own, so both name the drive.

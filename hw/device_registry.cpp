@@ -13,6 +13,10 @@
 #include "hw/net/virtio_net_pci.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/usb/uhci.h"
+#include "hw/usb/usb_bus.h"
+#include "hw/usb/usb_hid.h"
+#include "hw/usb/usb_hub.h"
 #include "hw/virtio/virtio_blk_pci.h"
 #include "hw/virtio/virtio_rng_pci.h"
 
@@ -81,10 +85,13 @@ std::unique_ptr<Device> create_isa_debugcon(DeviceSlots& slots, const KeyValues&
 int parse_pci_addr(const std::string& option, const std::string& text) {
   if (text.empty()) return -1;
   auto dot = text.find('.');
-  auto slot = parse_number("0x" + text.substr(0, dot));
+  // Hex, with or without 0x (libvirt writes addr=0x5).
+  std::string slot_text = text.substr(0, dot);
+  if (slot_text.rfind("0x", 0) == 0 || slot_text.rfind("0X", 0) == 0) slot_text.erase(0, 2);
+  auto slot = parse_number("0x" + slot_text);
   auto fn =
       dot == std::string::npos ? std::optional<uint64_t>(0) : parse_number(text.substr(dot + 1));
-  if (!slot || !fn || *slot > 31 || *fn > 7) {
+  if (slot_text.empty() || !slot || !fn || *slot > 31 || *fn > 7) {
     throw OptionError(option +
                       ": parameter 'addr' must be SLOT[.FUNCTION] (hex slot 0-1f, function 0-7)");
   }
@@ -199,6 +206,56 @@ std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props)
   return plug_pci(slots, props, type, std::make_unique<E1000>(nic.backend, nic.mac));
 }
 
+// -device piix3-usb-uhci: the bus is "ID.0" with id=ID, else "usb-bus.N".
+std::unique_ptr<Device> create_uhci(DeviceSlots& slots, const KeyValues& props) {
+  const std::string type = "piix3-usb-uhci";
+  parse_pci_addr("-device " + type, props.get_string("addr"));
+  const std::string id = props.get_string("id");
+  std::string bus_name =
+      id.empty() ? "usb-bus." + std::to_string(slots.usb_buses->size()) : id + ".0";
+  auto uhci = std::make_unique<Uhci>(*slots.isa->clocks, bus_name);
+  slots.usb_buses->push_back(&uhci->usb_bus());
+  return plug_pci(slots, props, type, std::move(uhci));
+}
+
+// Where a USB device plugs in.
+const std::vector<PropertyInfo> kUsbDeviceProperties = {
+    {"bus", OptType::kString, "", "USB bus (default: the first, usb-bus.0 with -usb)"},
+    {"port", OptType::kString, "",
+     "port on the bus: 1 or 2, 2.1 to 2.8 behind a hub (default: the first free)"}};
+
+// Plugs a USB device into bus= (default: the first USB bus) at port=.
+std::unique_ptr<Device> plug_usb(DeviceSlots& slots, const KeyValues& props,
+                                 std::unique_ptr<UsbDevice> device) {
+  const std::string option = "-device " + device->type_name();
+  const std::string bus_name = props.get_string("bus");
+  UsbBus* bus = nullptr;
+  for (UsbBus* b : *slots.usb_buses) {
+    if (bus_name.empty() || b->name() == bus_name) {
+      bus = b;
+      break;
+    }
+  }
+  if (!bus) {
+    throw OptionError(option + ": " +
+                      (bus_name.empty()
+                           ? std::string("no USB bus (add -usb, or -device piix3-usb-uhci)")
+                           : "no USB bus '" + bus_name + "'"));
+  }
+  const std::string error = bus->attach(*device, props.get_string("port"));
+  if (!error.empty()) throw OptionError(option + ": " + error);
+  return device;
+}
+
+std::unique_ptr<Device> create_usb_hid(DeviceSlots& slots, const KeyValues& props,
+                                       UsbHid::Kind kind) {
+  return plug_usb(slots, props, std::make_unique<UsbHid>(kind, *slots.input));
+}
+
+std::unique_ptr<Device> create_usb_hub(DeviceSlots& slots, const KeyValues& props) {
+  return plug_usb(slots, props, std::make_unique<UsbHub>());
+}
+
 }  // namespace
 
 const std::vector<DeviceTypeInfo>& device_types() {
@@ -255,6 +312,29 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
         {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
        create_e1000},
+      {"piix3-usb-uhci",
+       "PCI",
+       "the PIIX3's USB 1.1 host controller (UHCI, two ports); -usb adds one at 01.2",
+       {{"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
+       create_uhci},
+      {"usb-hub", "usb-bus",
+       "QEMU's USB hub: eight more ports (one is added by itself when a bus's last port is taken)",
+       kUsbDeviceProperties, create_usb_hub},
+      {"usb-tablet", "usb-bus",
+       "QEMU's USB tablet: an absolute pointer, so the guest's cursor follows the host's",
+       kUsbDeviceProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_usb_hid(slots, props, UsbHid::Kind::kTablet);
+       }},
+      {"usb-mouse", "usb-bus", "QEMU's USB mouse: relative motion, five buttons and a wheel",
+       kUsbDeviceProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_usb_hid(slots, props, UsbHid::Kind::kMouse);
+       }},
+      {"usb-kbd", "usb-bus", "QEMU's USB keyboard (boot protocol, with LEDs)", kUsbDeviceProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_usb_hid(slots, props, UsbHid::Kind::kKeyboard);
+       }},
   };
   return types;
 }

@@ -17,6 +17,8 @@ class PciBus;
 class DriveBackend;
 class NetBackend;
 class EntropySource;
+class InputRouter;
+class UsbBus;
 
 // Where a -device can plug in, and the drives (-drive id=...) it may use.
 struct DeviceSlots {
@@ -33,6 +35,10 @@ struct DeviceSlots {
   std::function<std::shared_ptr<EntropySource>(const std::string& id)> find_rng;
   // NICs made so far without a mac= (each gets the next default address).
   unsigned nics = 0;
+  // Where keyboards and pointers get the user's input.
+  InputRouter* input = nullptr;
+  // The USB buses so far (-usb's first), which USB controllers add to.
+  std::vector<UsbBus*>* usb_buses = nullptr;
 };
 
 struct PropertyInfo {

@@ -2,7 +2,9 @@
 
 #include <SDL.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 
 #include "ui/text_render.h"
@@ -11,18 +13,28 @@ namespace vx86 {
 
 namespace {
 
-// An SDL button as the PS/2 mouse numbers it (0: one it does not have).
-uint8_t ps2_button(uint8_t sdl_button) {
+// An SDL button as an input button (nothing for one the guest has none of).
+std::optional<InputButton> input_button(uint8_t sdl_button) {
   switch (sdl_button) {
     case SDL_BUTTON_LEFT:
-      return 1;
+      return InputButton::kLeft;
     case SDL_BUTTON_RIGHT:
-      return 2;
+      return InputButton::kRight;
     case SDL_BUTTON_MIDDLE:
-      return 4;
+      return InputButton::kMiddle;
+    case SDL_BUTTON_X1:
+      return InputButton::kSide;
+    case SDL_BUTTON_X2:
+      return InputButton::kExtra;
     default:
-      return 0;
+      return std::nullopt;
   }
+}
+
+// A position on a screen of `size` pixels as an absolute input value.
+int absolute_position(int at, int size) {
+  if (size <= 1) return 0;
+  return std::clamp(at, 0, size - 1) * kInputAbsoluteMax / (size - 1);
 }
 
 }  // namespace
@@ -80,24 +92,30 @@ void SdlDisplay::tick() {
         }
         break;
       case SDL_MOUSEMOTION:
-        if (callbacks_.mouse) {
-          callbacks_.mouse(event.motion.xrel, event.motion.yrel, 0, mouse_buttons_);
-        }
+        pointer_moved(event.motion.x, event.motion.y, event.motion.xrel, event.motion.yrel);
         break;
       case SDL_MOUSEBUTTONDOWN:
       case SDL_MOUSEBUTTONUP:
         // Followed event by event (SDL's current state may already be past
-        // a quick click's release).
-        if (event.type == SDL_MOUSEBUTTONDOWN) {
-          mouse_buttons_ |= ps2_button(event.button.button);
-        } else {
-          mouse_buttons_ &= static_cast<uint8_t>(~ps2_button(event.button.button));
+        // a quick click's release), where the click was.
+        if (auto button = input_button(event.button.button); button && callbacks_.pointer) {
+          pointer_moved(event.button.x, event.button.y, 0, 0);
+          callbacks_.pointer(
+              {InputEvent::button_event(*button, event.type == SDL_MOUSEBUTTONDOWN)});
         }
-        if (callbacks_.mouse) callbacks_.mouse(0, 0, 0, mouse_buttons_);
         break;
       case SDL_MOUSEWHEEL:
-        // PS/2 wheels count towards the user as positive; SDL's y is positive away.
-        if (callbacks_.mouse) callbacks_.mouse(0, 0, -event.wheel.y, mouse_buttons_);
+        // A step of the wheel is a press and release of a wheel button.
+        if (callbacks_.pointer && event.wheel.y != 0) {
+          const InputButton wheel =
+              event.wheel.y > 0 ? InputButton::kWheelUp : InputButton::kWheelDown;
+          std::vector<InputEvent> steps;
+          for (int i = 0; i < std::abs(event.wheel.y); ++i) {
+            steps.push_back(InputEvent::button_event(wheel, true));
+            steps.push_back(InputEvent::button_event(wheel, false));
+          }
+          callbacks_.pointer(steps);
+        }
         break;
       case SDL_WINDOWEVENT:
         exposed = true;
@@ -124,6 +142,20 @@ void SdlDisplay::tick() {
   shown_ = std::move(screen);
   showing_graphics_ = false;
   drawn_ = true;
+}
+
+void SdlDisplay::pointer_moved(int x, int y, int dx, int dy) {
+  if (!callbacks_.pointer) return;
+  // Mouse coordinates are in the renderer's logical size: the screen's pixels.
+  if (callbacks_.absolute_pointer && callbacks_.absolute_pointer()) {
+    int width = 0, height = 0;
+    SDL_RenderGetLogicalSize(renderer_, &width, &height);
+    callbacks_.pointer({InputEvent::absolute(InputAxis::kX, absolute_position(x, width)),
+                        InputEvent::absolute(InputAxis::kY, absolute_position(y, height))});
+  } else if (dx || dy) {
+    callbacks_.pointer(
+        {InputEvent::relative(InputAxis::kX, dx), InputEvent::relative(InputAxis::kY, dy)});
+  }
 }
 
 void SdlDisplay::draw(const RgbImage& image) {

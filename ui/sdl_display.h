@@ -1,4 +1,5 @@
-// -display sdl: a window showing the VGA's text screen, taking the keyboard.
+// -display sdl: a window showing the VGA's screen, taking the keyboard and
+// the mouse.
 // It runs on the thread that created it (SDL's video functions must stay on
 // one thread): the program calls tick() from its main loop, which draws a
 // screen that changed and hands key presses and the window's closing on.
@@ -8,7 +9,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "core/input.h"
 #include "core/text_screen.h"
 #include "ui/psf_font.h"
 #include "ui/text_render.h"
@@ -30,9 +33,12 @@ class SdlDisplay {
     // A key went down (again, while held) or up: a USB HID usage, which is
     // SDL's scancode (the PS/2 keyboard takes those).
     std::function<void(uint16_t usage, bool down)> key;
-    // The mouse moved (screen directions) or its wheel turned, with the
-    // buttons now held (bit 0 left, 1 right, 2 middle).
-    std::function<void(int dx, int dy, int dz, uint8_t buttons)> mouse;
+    // The mouse moved, a button went down or up, the wheel turned.
+    std::function<void(const std::vector<InputEvent>& events)> pointer;
+    // Whether the guest has an absolute pointer (a USB tablet): the window
+    // then sends where the mouse is on the screen rather than how it moved,
+    // so the guest's cursor stays under the host's without a grab.
+    std::function<bool()> absolute_pointer;
     // The user closed the window.
     std::function<void()> close;
   };
@@ -49,6 +55,8 @@ class SdlDisplay {
 
  private:
   void draw(const RgbImage& image);
+  // The mouse at (x, y) in the screen's pixels, or moved by (dx, dy).
+  void pointer_moved(int x, int y, int dx, int dy);
 
   Callbacks callbacks_;
   const PsfFont* font_ = nullptr;
@@ -60,7 +68,6 @@ class SdlDisplay {
   RgbImage shown_graphics_;
   bool showing_graphics_ = false;
   bool drawn_ = false;
-  uint8_t mouse_buttons_ = 0;  // held, as the PS/2 mouse numbers them
 };
 
 }  // namespace vx86

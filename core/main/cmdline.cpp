@@ -54,6 +54,10 @@ const char kUsage[] =
     "  -snapshot            write to temporary files instead of the disk images\n"
     "  -rtc [base=utc|localtime|DATE][,clock=host|rt|vm]\n"
     "                       the RTC's start (DATE: 2006-06-17T16:01:21) and time base\n"
+    "  -usb                 the PIIX3's USB controller (UHCI, bus usb-bus.0), for\n"
+    "                       -device usb-tablet, usb-mouse, usb-kbd\n"
+    "  -usbdevice tablet|mouse|keyboard\n"
+    "                       a USB HID device (turns -usb on)\n"
     "\n"
     "Network (by default an e1000 NIC on user networking, as QEMU):\n"
     "  -netdev user,id=ID[,net=ADDR/MASK][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT...]\n"
@@ -270,6 +274,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           if (is_help(a)) return void(o.list_request = "machine");
           auto kv = KeyValues::parse("-machine", a, "type", kMachineKeys);
           if (kv.has("type")) o.machine = kv.get_string("type");
+          if (kv.has("usb")) o.usb = kv.get_bool("usb", false);
           o.machine_opts = kv;
         }}},
       {"m", {true, [](CmdlineOptions& o, auto&, auto& a) { o.ram_size = parse_ram_size(a); }}},
@@ -368,6 +373,17 @@ const std::map<std::string, OptionSpec>& option_table() {
         }}},
       {"snapshot", {false, [](CmdlineOptions& o, auto&, auto&) { o.snapshot = true; }}},
       {"pidfile", {true, [](CmdlineOptions& o, auto&, auto& a) { o.pid_file = a; }}},
+      {"usb", {false, [](CmdlineOptions& o, auto&, auto&) { o.usb = true; }}},
+      {"usbdevice",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (a != "tablet" && a != "mouse" && a != "keyboard") {
+            throw OptionError("-usbdevice: '" + a +
+                              "' is not a USB device vx86 has (tablet, mouse or keyboard)");
+          }
+          o.usb = true;  // as QEMU: the devices need the controller
+          o.usb_devices.push_back(a);
+        }}},
       {"cdrom",
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {

@@ -52,11 +52,14 @@ struct CmdlineOptions {
   bool perf_map = false;  // -perfmap
   bool no_shutdown = false;
   std::vector<KeyValues> objects;  // -object TYPE,id=ID,...
+  // -snapshot: every drive as snapshot=on unless it says otherwise.
   bool snapshot = false;
   std::string rtc_base = "utc";    // -rtc base=utc|localtime|DATE
-  std::string rtc_clock = "host";  // -rtc clock=host|rt|vm           // -snapshot: every drive as
-                                   // snapshot=on unless it says otherwise
+  std::string rtc_clock = "host";  // -rtc clock=host|rt|vm
   std::string pid_file;            // -pidfile
+  // -usb or -machine usb=on: the PIIX3's USB controller (bus usb-bus.0).
+  bool usb = false;
+  std::vector<std::string> usb_devices;  // -usbdevice NAME (mouse, tablet, keyboard)
   std::string name;
   // "-M help", "-device help", "-device TYPE,help", "-cpu help", "-accel help":
   // what to list instead of running ("machine", "device", "device:TYPE", "cpu", "accel").

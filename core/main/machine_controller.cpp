@@ -39,6 +39,7 @@
 #include "hw/pc/kernel_image.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_info.h"
+#include "hw/usb/usb_bus.h"
 #include "hw/virtio/virtio_pci.h"
 #include "target-x86/cpu_dump.h"
 #include "target-x86/cpu_state.h"
@@ -278,6 +279,8 @@ void MachineController::create_devices() {
   DeviceSlots slots;
   slots.isa = &machine_->isa_bus();
   slots.pci = &machine_->pci_bus();
+  slots.input = &machine_->input();
+  slots.usb_buses = &machine_->usb_buses();
   slots.claim_drive = [this](const std::string& id, const std::string& user) {
     return drives_->claim(id, user);
   };
@@ -326,6 +329,22 @@ void MachineController::create_devices() {
     }
     const DeviceTypeInfo* type = find_device_type("isa-debugcon");
     KeyValues given = KeyValues::parse("-debugcon", "chardev=" + id, "", {});
+    machine_->add_device(
+        type->create(slots, resolve_device_options(*type, given, options_.globals)));
+  }
+  // -usb: the PIIX3's USB function (01.2), its bus usb-bus.0; -usbdevice
+  // NAME plugs a HID device into it, before the -device ones (as QEMU).
+  if (options_.usb) {
+    const DeviceTypeInfo* type = find_device_type("piix3-usb-uhci");
+    KeyValues given = KeyValues::parse("-usb", "addr=1.2", "", {});
+    machine_->add_device(
+        type->create(slots, resolve_device_options(*type, given, options_.globals)));
+  }
+  for (const std::string& name : options_.usb_devices) {
+    const DeviceTypeInfo* type = find_device_type(name == "keyboard" ? "usb-kbd"
+                                                  : name == "mouse"  ? "usb-mouse"
+                                                                     : "usb-tablet");
+    KeyValues given = KeyValues::parse("-usbdevice", "", "", {});
     machine_->add_device(
         type->create(slots, resolve_device_options(*type, given, options_.globals)));
   }
@@ -443,9 +462,13 @@ void MachineController::create_display() {
     DeviceLockGuard lock;
     machine_->key_event(usage, down);
   };
-  callbacks.mouse = [this](int dx, int dy, int dz, uint8_t buttons) {
+  callbacks.pointer = [this](const std::vector<InputEvent>& events) {
     DeviceLockGuard lock;
-    machine_->mouse_event(dx, dy, dz, buttons);
+    machine_->input().send(events);
+  };
+  callbacks.absolute_pointer = [this] {
+    DeviceLockGuard lock;
+    return machine_->input().takes(InputEvent::Kind::kAbsolute);
   };
   callbacks.close = [this] {
     // As QEMU: closing the window ends the machine.
@@ -897,6 +920,12 @@ Json MachineController::query_pci() {
   return Json::array({{{"bus", 0}, {"devices", devices}}});
 }
 
+std::string MachineController::describe_usb() {
+  if (!machine_) return "USB support not enabled\n";
+  DeviceLockGuard lock;
+  return describe_usb_devices(machine_->usb_buses());
+}
+
 std::string MachineController::describe_network() {
   std::string out;
   for (const NicView& nic : machine_nics(*machine_)) {
@@ -937,6 +966,21 @@ std::string MachineController::send_keys(const std::vector<uint16_t>& usages, un
         std::make_unique<Timer>(loop_.clocks(), ClockType::kHost, [this] { release_due_keys(); });
   }
   release_due_keys();  // arms the timer for the earliest release
+  return "";
+}
+
+std::string MachineController::send_input_events(const std::vector<InputEvent>& events) {
+  if (!machine_) return "there is no machine yet";
+  DeviceLockGuard lock;
+  // As QEMU: nothing is sent when some event has no device to take it.
+  static constexpr const char* kKindNames[] = {"key", "btn", "rel", "abs"};
+  for (const InputEvent& e : events) {
+    if (!machine_->input().takes(e.kind)) {
+      return std::string("Input handler not found for event type ") +
+             kKindNames[static_cast<int>(e.kind)];
+    }
+  }
+  machine_->input().send(events);
   return "";
 }
 

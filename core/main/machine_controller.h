@@ -51,6 +51,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string screendump(const std::string& filename) override;
   bool set_link(const std::string& name, bool up) override;
   std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) override;
+  std::string send_input_events(const std::vector<InputEvent>& events) override;
   MediumResult eject_medium(const std::string& device, bool force) override;
   MediumResult change_medium(const std::string& device, const std::string& file,
                              const std::string& format, bool force) override;
@@ -74,6 +75,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string start_gdb_server(const std::string& device) override;
   std::string describe_local_apic(unsigned cpu_index) override;
   std::string describe_network() override;
+  std::string describe_usb() override;
   std::string describe_pci() override;
   std::string describe_block() override;
   std::string describe_chardevs() override;

@@ -12,6 +12,7 @@
 #include "hw/display/vga.h"
 #include "hw/display/vga_pci.h"
 #include "hw/input/i8042.h"
+#include "hw/input/ps2_input.h"
 #include "hw/input/ps2_mouse.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
@@ -200,6 +201,10 @@ void PcMachine::build_isa(const PcConfig& config) {
   });
   i8042_ = std::make_unique<I8042>(control_, isa_.irqs[1], isa_.irqs[12], &a20_from_i8042_);
   i8042_->map(*system_io_);
+  ps2_keyboard_input_ = std::make_unique<Ps2KeyboardInput>(i8042_->keyboard());
+  ps2_mouse_input_ = std::make_unique<Ps2MouseInput>(i8042_->mouse());
+  input_.add(ps2_mouse_input_.get());
+  input_.add(ps2_keyboard_input_.get());
   port92_ = std::make_unique<Port92>(control_, &a20_from_port92_);
   port92_->map(*system_io_);
   post_port_ = std::make_unique<PostPort>();
@@ -485,13 +490,8 @@ void PcMachine::build_fw_cfg(const PcConfig& config) {
 }
 
 void PcMachine::key_event(uint16_t hid_usage, bool down) {
-  i8042_->keyboard().key_event(hid_usage, down);
-}
-
-void PcMachine::mouse_event(int dx, int dy, int dz, uint8_t buttons) {
-  Ps2Mouse& mouse = i8042_->mouse();
-  mouse.set_buttons(buttons);
-  if (dx || dy || dz) mouse.move(dx, dy, dz);
+  const InputEvent event = InputEvent::key_event(hid_usage, down);
+  input_.send({&event, 1});
 }
 
 void PcMachine::inject_nmi() {

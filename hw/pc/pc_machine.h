@@ -20,6 +20,7 @@
 #include "core/chardev.h"
 #include "core/clock.h"
 #include "core/device.h"
+#include "core/input.h"
 #include "core/irq.h"
 #include "core/memory.h"
 #include "core/system_control.h"
@@ -34,6 +35,9 @@ class I8254;
 class Port61;
 class Mc146818Rtc;
 class I8042;
+class Ps2KeyboardInput;
+class Ps2MouseInput;
+class UsbBus;
 class Port92;
 class PostPort;
 class FpuErrorPort;
@@ -126,12 +130,14 @@ class PcMachine {
   Vga* vga() { return vga_.get(); }
   // The VGA's PCI function with the linear framebuffer (null with -vga none).
   VgaPci* vga_pci() { return vga_pci_.get(); }
-  // A key of the PS/2 keyboard went down or up (a USB HID usage). Call with
-  // the device lock held.
+  // The user's keys and pointer go to the guest's input devices through
+  // this: the PS/2 keyboard and mouse, and newer devices (USB) before them.
+  // Call with the device lock held.
+  InputRouter& input() { return input_; }
+  // A key went down or up (a USB HID usage).
   void key_event(uint16_t hid_usage, bool down);
-  // Relative motion (screen directions: y grows downwards), wheel steps and
-  // the buttons held (Ps2Mouse::kButton*), for the PS/2 mouse.
-  void mouse_event(int dx, int dy, int dz, uint8_t buttons);
+  // The USB buses (-usb's usb-bus.0 first); -device adds to it.
+  std::vector<UsbBus*>& usb_buses() { return usb_buses_; }
   // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
   PciBus& pci_bus() { return *pci_bus_; }
   // What PCI devices see when they master the bus: system memory, and MSIs
@@ -195,6 +201,11 @@ class PcMachine {
   std::unique_ptr<AddressSpace> memory_space_;
   std::unique_ptr<AddressSpace> io_space_;
   IsaBus isa_;
+  // Before the devices: USB input devices leave it when destroyed.
+  InputRouter input_;
+  std::unique_ptr<Ps2KeyboardInput> ps2_keyboard_input_;
+  std::unique_ptr<Ps2MouseInput> ps2_mouse_input_;
+  std::vector<UsbBus*> usb_buses_;
 
   std::unique_ptr<I8259> pic_;
   std::unique_ptr<I8254> pit_;

@@ -232,3 +232,74 @@ workload_rtc() {
   echo "vx86-result: rtc-hardware $(cat /sys/class/rtc/rtc0/since_epoch 2>/dev/null)"
   echo "vx86-result: rtc-date $(cat /sys/class/rtc/rtc0/date 2>/dev/null)"
 }
+
+# USB test (tests/system/usb_hid_test.cpp): loads the UHCI and HID drivers,
+# waits for vx86.usbinputs=N QEMU input devices, reports every USB device
+# (sysfs) and input device (its capability bitmaps), then prints each event
+# the input devices give (type, code, value; SYN, MSC and key repeats left out) with the
+# device's last name word ("usb-event tablet 3 0 16384"). Waits for the test
+# to end the machine.
+workload_usb() {
+  for m in usb-common usbcore uhci_hcd hid usbhid hid_generic; do
+    insmod "/lib/modules/$m.ko" || echo "vx86-result: usb-module $m refused"
+  done
+  want=1
+  for arg in $(cat /proc/cmdline); do
+    case "$arg" in vx86.usbinputs=*) want=${arg#vx86.usbinputs=} ;; esac
+  done
+  for _ in $(seq 1 200); do
+    [ "$(grep -c '^N: Name="QEMU' /proc/bus/input/devices)" -ge "$want" ] && break
+    sleep 0.1
+  done
+  for d in /sys/bus/usb/devices/*; do
+    [ -f "$d/idVendor" ] || continue
+    echo "vx86-result: usb-device $(basename "$d") $(cat "$d/idVendor"):$(cat "$d/idProduct")" \
+      "usb$(cat "$d/version" | tr -d ' ') speed=$(cat "$d/speed") ep0=$(cat "$d/bMaxPacketSize0")" \
+      "class=$(cat "$d/bDeviceClass") '$(cat "$d/manufacturer" 2>/dev/null)'" \
+      "'$(cat "$d/product" 2>/dev/null)' serial=$(cat "$d/serial" 2>/dev/null)" \
+      "power=$(cat "$d/bMaxPower") attributes=$(cat "$d/bmAttributes")"
+  done
+  # Each device's descriptors as the guest read them (device, then configuration).
+  for d in /sys/bus/usb/devices/*-*; do
+    [ -f "$d/descriptors" ] || continue
+    echo "vx86-result: usb-descriptors $(basename "$d") $(od -An -v -tx1 "$d/descriptors" | tr -d ' \n')"
+  done
+  for h in /sys/bus/hid/devices/*; do
+    [ -f "$h/report_descriptor" ] || continue
+    echo "vx86-result: usb-report $(sed -n 's/^HID_NAME=//p' "$h/uevent" | tr ' ' _)" \
+      "$(od -An -v -tx1 "$h/report_descriptor" | tr -d ' \n')"
+  done
+  for i in /sys/bus/usb/devices/*:*; do
+    [ -f "$i/bInterfaceClass" ] || continue
+    echo "vx86-result: usb-interface $(basename "$i") class=$(cat "$i/bInterfaceClass")" \
+      "subclass=$(cat "$i/bInterfaceSubClass") protocol=$(cat "$i/bInterfaceProtocol")" \
+      "driver=$(basename "$(readlink "$i/driver")")"
+  done
+  awk '/^N: Name=/ { name = substr($0, 9) }
+       /^H: Handlers=/ { handlers = $0 }
+       /^B: / { caps = caps " " $2 }
+       /^$/ { if (name ~ /QEMU/) print "vx86-result: usb-input " name caps; name = ""; caps = "" }' \
+    /proc/bus/input/devices
+  awk '/^N: Name=/ { name = substr($0, 9) }
+       /^H: Handlers=/ { if (name ~ /QEMU/) { for (i = 2; i <= NF; i++) if ($i ~ /^event/) ev = $i
+                                              n = split(name, w, " "); print tolower(w[n]), ev } }' \
+    /proc/bus/input/devices | tr -d '"' > /tmp/usb-inputs
+  while read -r label event; do
+    (
+      # One open for all reads: each open of an event device starts empty.
+      exec 3< "/dev/input/$event"
+      while :; do
+        set -- $(dd bs=24 count=1 <&3 2>/dev/null | od -An -v -tu2)
+        [ $# -eq 12 ] || break
+        value=$((${11} + ${12} * 65536))
+        [ "${12}" -ge 32768 ] && value=$((value - 4294967296))
+        # Not SYN, MSC (scan codes) or the kernel's own key repeats.
+        [ "$9" -eq 0 ] || [ "$9" -eq 4 ] || { [ "$9" -eq 1 ] && [ "$value" -eq 2 ]; } ||
+          echo "vx86-result: usb-event $label $9 ${10} $value"
+      done
+    ) &
+  done < /tmp/usb-inputs
+  sleep 1
+  echo "vx86-result: usb-ready"
+  sleep 600
+}

@@ -299,6 +299,24 @@ TEST(CliTest, RtcOptionsAreChecked) {
   expect_one_line_error(vx86({"-bios", hello_guest(), "-rtc", "speed=2"}), "speed");
 }
 
+TEST(CliTest, UsbDevicesNeedABusWithAFreePort) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "usb-tablet"}),
+                        "-device usb-tablet: no USB bus (add -usb, or -device piix3-usb-uhci)");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-usb", "-device", "usb-kbd,bus=usb.0"}),
+                        "-device usb-kbd: no USB bus 'usb.0'");
+  expect_one_line_error(
+      vx86({"-bios", hello_guest(), "-usb", "-device", "usb-mouse,bus=usb-bus.0,port=3"}),
+      "-device usb-mouse: USB bus 'usb-bus.0' has no port 3");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-usb", "-device", "usb-mouse,port=1",
+                              "-device", "usb-kbd,port=1"}),
+                        "-device usb-kbd: port 1 of USB bus 'usb-bus.0' is in use");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-usbdevice", "braille"}),
+                        "-usbdevice: 'braille' is not a USB device vx86 has (tablet, mouse or "
+                        "keyboard)");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-device", "piix3-usb-uhci,addr=0xg"}),
+                        "-device piix3-usb-uhci: parameter 'addr' must be SLOT[.FUNCTION]");
+}
+
 TEST(CliTest, KvmProblemsAreExplained) {
   expect_one_line_error(vx86({"-bios", hello_guest(), "-accel", "kvm,device=/nonexistent/kvm"}),
                         "/nonexistent/kvm does not exist");

@@ -88,6 +88,30 @@ const char* const kConversation[] = {
     R"({"execute": "eject", "arguments": {"device": "ide1-cd0"}})",
     R"({"execute": "human-monitor-command", "arguments": {"command-line": "eject nonesuch"}})",
     R"({"execute": "human-monitor-command", "arguments": {"command-line": "info block ide1-cd0"}})",
+    // Input events: the default machine has the PS/2 keyboard and mouse only.
+    R"({"execute": "input-send-event", "arguments": {"events": [
+        {"type": "key", "data": {"down": true, "key": {"type": "qcode", "data": "a"}}},
+        {"type": "key", "data": {"down": false, "key": {"type": "qcode", "data": "a"}}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [
+        {"type": "rel", "data": {"axis": "x", "value": 10}},
+        {"type": "btn", "data": {"down": true, "button": "left"}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [
+        {"type": "abs", "data": {"axis": "x", "value": 10}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [
+        {"type": "btn", "data": {"down": true, "button": "thumb"}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [
+        {"type": "key", "data": {"down": true, "key": {"type": "qcode", "data": "nosuchkey"}}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [
+        {"type": "rel", "data": {"axis": "z", "value": 1}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [
+        {"type": "rel", "data": {"axis": "x"}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [
+        {"type": "rel", "data": {"axis": "x", "value": "far"}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [{"type": "touch", "data": {}}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [{"type": "key"}]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": [5]}})",
+    R"({"execute": "input-send-event", "arguments": {"events": 5}})",
+    R"({"execute": "input-send-event"})",
 };
 
 struct Transcript {

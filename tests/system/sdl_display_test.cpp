@@ -270,5 +270,52 @@ TEST(SdlDisplayTest, MouseInTheWindowReachesTheGuest) {
   std::filesystem::remove(serial);
 }
 
+// With a USB tablet (-usb -device usb-tablet) the window sends where the
+// pointer is: the guest's position follows the host's, no grab, no drift.
+TEST(SdlDisplayTest, TabletFollowsThePointerInTheWindow) {
+  for (const char* tool : {"Xvfb", "xdotool"}) {
+    if (!have(tool)) GTEST_SKIP() << "no " << tool << " (scripts/install-deps.sh installs it)";
+  }
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  SKIP_WITHOUT_WORKLOAD(guest, "usb");
+  VirtualXServer x_server;
+  const std::string serial =
+      ::testing::TempDir() + "/vx86-sdl-tablet-" + std::to_string(getpid()) + ".serial";
+  std::filesystem::remove(serial);
+  Process vx86({VX86_BINARY, "-display", "sdl", "-m", "256", "-nic", "none", "-kernel",
+                (guest / "vmlinuz").string(), "-initrd", (guest / "initramfs.cpio.gz").string(),
+                "-append", "console=ttyS0 vx86.workload=usb", "-serial", "file:" + serial, "-usb",
+                "-device", "usb-tablet"});
+  const std::string id = vx86_window();
+  ASSERT_FALSE(id.empty()) << "no window named vx86";
+  for (int i = 0; i < 600 && file_text(serial).find("usb-ready") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(file_text(serial).find("usb-ready"), std::string::npos) << file_text(serial);
+  // The text screen is 720x400: a quarter of the way in, then its far
+  // corner, then a click.
+  std::system(("xdotool mousemove --window " + id + " 180 100").c_str());
+  std::this_thread::sleep_for(300ms);
+  std::system(("xdotool mousemove --window " + id + " 719 399").c_str());
+  std::this_thread::sleep_for(300ms);
+  std::system(("xdotool click --window " + id + " 1").c_str());
+  const std::vector<std::string> expected = {
+      "vx86-result: usb-event tablet 3 0 8203",  "vx86-result: usb-event tablet 3 1 8212",
+      "vx86-result: usb-event tablet 3 0 32767", "vx86-result: usb-event tablet 3 1 32767",
+      "vx86-result: usb-event tablet 1 272 1",   "vx86-result: usb-event tablet 1 272 0"};
+  std::vector<std::string> events;
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(100ms);
+    events = guest_results(file_text(serial), "usb-event tablet");
+    if (events.size() >= expected.size() && events.back() == expected.back()) break;
+  }
+  // The last ones: moves made while the guest booted may come first.
+  ASSERT_GE(events.size(), expected.size()) << file_text(serial);
+  EXPECT_EQ(
+      std::vector<std::string>(events.end() - static_cast<long>(expected.size()), events.end()),
+      expected);
+  std::filesystem::remove(serial);
+}
+
 }  // namespace
 }  // namespace vx86::test

@@ -1,0 +1,79 @@
+// Input from the user (the window, QMP's input-send-event and send-key) as
+// QEMU describes it, and its routing to the guest's input devices: each event
+// goes to the newest device that takes its kind, so a USB tablet added with
+// -device gets absolute moves and buttons while the PS/2 mouse keeps relative
+// moves, as under QEMU.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace vx86 {
+
+enum class InputButton : uint8_t {
+  kLeft,
+  kMiddle,
+  kRight,
+  kWheelUp,
+  kWheelDown,
+  kSide,
+  kExtra,
+  kWheelLeft,
+  kWheelRight,
+};
+enum class InputAxis : uint8_t { kX, kY };
+
+// Absolute positions run from 0 to this (QEMU's INPUT_EVENT_ABS_MAX): the
+// left or top edge of the screen to the right or bottom one.
+constexpr int kInputAbsoluteMax = 0x7fff;
+
+struct InputEvent {
+  enum class Kind : uint8_t { kKey, kButton, kRelative, kAbsolute };
+  Kind kind = Kind::kKey;
+  bool down = false;     // kKey, kButton
+  uint16_t key = 0;      // kKey: a USB HID keyboard usage (page 7)
+  InputButton button{};  // kButton
+  InputAxis axis{};      // kRelative, kAbsolute
+  int value = 0;         // kRelative: pixels; kAbsolute: 0..kInputAbsoluteMax
+
+  static InputEvent key_event(uint16_t usage, bool down);
+  static InputEvent button_event(InputButton button, bool down);
+  static InputEvent relative(InputAxis axis, int value);
+  static InputEvent absolute(InputAxis axis, int value);
+};
+
+constexpr unsigned input_kind_bit(InputEvent::Kind kind) {
+  return 1u << static_cast<int>(kind);
+}
+
+// A guest input device. Events arrive in groups (one QMP command, one window
+// event); sync ends a group, when a device sends what it gathered (one USB
+// report, one PS/2 packet).
+class InputHandler {
+ public:
+  virtual ~InputHandler() = default;
+  // The kinds taken, as input_kind_bit()s.
+  virtual unsigned input_kinds() const = 0;
+  virtual void input_event(const InputEvent& event) = 0;
+  virtual void input_sync() = 0;
+};
+
+class InputRouter {
+ public:
+  // The newest handler comes first for the kinds it takes.
+  void add(InputHandler* handler);
+  void remove(InputHandler* handler);
+  // Gives each event to the first handler taking its kind (events nobody
+  // takes are dropped), then syncs every handler that got one.
+  void send(std::span<const InputEvent> events);
+  // Whether some handler takes absolute moves (the window then sends the
+  // pointer's position instead of its motion).
+  bool takes(InputEvent::Kind kind) const;
+
+ private:
+  InputHandler* handler_for(InputEvent::Kind kind) const;
+  std::vector<InputHandler*> handlers_;  // newest first
+};
+
+}  // namespace vx86

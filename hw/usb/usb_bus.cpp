@@ -1,0 +1,69 @@
+#include "hw/usb/usb_bus.h"
+
+#include <algorithm>
+
+#include "hw/usb/usb_device.h"
+#include "hw/usb/usb_hub.h"
+
+namespace vx86 {
+
+UsbBus::UsbBus(std::string name, std::function<std::string()> location)
+    : name_(std::move(name)), location_(std::move(location)) {}
+
+UsbBus::~UsbBus() = default;
+
+void UsbBus::add_port(std::string path, std::function<void(UsbDevice*)> attached) {
+  ports_.push_back({std::move(path), nullptr, std::move(attached)});
+}
+
+std::string UsbBus::attach(UsbDevice& device, const std::string& path) {
+  const auto free_ports = std::count_if(ports_.begin(), ports_.end(),
+                                        [](const Port& p) { return p.device == nullptr; });
+  if (path.empty() && free_ports == 1 && !dynamic_cast<UsbHub*>(&device)) {
+    auto hub = std::make_unique<UsbHub>();
+    const std::string error = attach(*hub, "");
+    if (!error.empty()) return error;
+    hubs_.push_back(std::move(hub));
+  }
+  Port* port = nullptr;
+  for (Port& p : ports_) {
+    if (path.empty() ? p.device == nullptr : p.path == path) {
+      port = &p;
+      break;
+    }
+  }
+  if (!port) {
+    return path.empty() ? "no free port on USB bus '" + name_ + "'"
+                        : "USB bus '" + name_ + "' has no port " + path;
+  }
+  if (port->device) return "port " + path + " of USB bus '" + name_ + "' is in use";
+  port->device = &device;
+  port->plugged = ++plugged_;
+  const std::string where = port->path;  // add_ports may move the port list
+  device.set_location(location_() + "-" + where);
+  port->attached(&device);
+  if (auto* hub = dynamic_cast<UsbHub*>(&device)) hub->add_ports(*this, where);
+  return "";
+}
+
+std::string describe_usb_devices(const std::vector<UsbBus*>& buses) {
+  if (buses.empty()) return "USB support not enabled\n";
+  std::string out;
+  for (std::size_t n = 0; n < buses.size(); ++n) {
+    std::vector<const UsbBus::Port*> used;
+    for (const UsbBus::Port& p : buses[n]->ports()) {
+      if (p.device) used.push_back(&p);
+    }
+    std::sort(used.begin(), used.end(),
+              [](const UsbBus::Port* a, const UsbBus::Port* b) { return a->plugged < b->plugged; });
+    for (const UsbBus::Port* p : used) {
+      // Every device vx86 has is full speed (12 Mb/s).
+      out += "  Device " + std::to_string(n) + "." + std::to_string(p->device->address()) +
+             ", Port " + p->path + ", Speed 12 Mb/s, Product " + p->device->product_name() +
+             (p->device->id().empty() ? "" : ", ID: " + p->device->id()) + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace vx86

@@ -1,0 +1,200 @@
+// USB input devices as QEMU users add them (-usb with -device usb-tablet,
+// usb-mouse, usb-kbd, or libvirt's -device piix3-usb-uhci,id=usb and
+// bus=usb.0,port=N) and drive them (QMP input-send-event): the Debian guest
+// (workload usb) enumerates them through the UHCI driver, binds usbhid, and
+// reads the events from /dev/input. Every device, descriptor, report
+// descriptor, input capability and event it reports, and every QMP answer,
+// must be the same as under qemu-system-x86_64 with the same options and
+// events, hub included (a second device on -usb's two ports goes behind a
+// hub that QEMU, and vx86, plug in by themselves), and the monitor's info usb.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/system/debian_guest.h"
+#include "tests/system/file_text.h"
+#include "tests/system/qmp_client.h"
+#include "tests/system/run_command.h"
+
+namespace vx86::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct UsbRun {
+  std::vector<std::string> results;  // the guest's usb-* lines but its events
+  std::vector<std::string> events;   // its usb-event lines, device by device
+  std::vector<Json> answers;         // input-send-event's answers, in order
+  std::string info_usb;              // the monitor's info usb at the end
+  std::string serial;
+};
+
+Json key(const std::string& name, bool down) {
+  return {{"type", "key"},
+          {"data", {{"down", down}, {"key", {{"type", "qcode"}, {"data", name}}}}}};
+}
+Json button(const std::string& name, bool down) {
+  return {{"type", "btn"}, {"data", {{"down", down}, {"button", name}}}};
+}
+Json axis(const std::string& type, const std::string& name, int value) {
+  return {{"type", type}, {"data", {{"axis", name}, {"value", value}}}};
+}
+
+// Boots the guest with the USB options, waits for its devices, sends each
+// group of events with one input-send-event, and collects what the guest saw.
+UsbRun run_usb(std::vector<std::string> emulator, const std::filesystem::path& guest,
+               const std::vector<std::string>& usb_options, unsigned inputs,
+               const std::vector<Json>& groups, const std::string& tag) {
+  const std::string base =
+      ::testing::TempDir() + "/vx86-usb-" + tag + "-" + std::to_string(getpid());
+  const std::string serial = base + ".serial", sock = base + ".sock";
+  std::filesystem::remove(serial);
+  std::filesystem::remove(sock);
+  for (std::string& arg : debian_guest_boot_options(guest, "usb", serial)) {
+    if (arg.rfind("console=", 0) == 0) arg += " vx86.usbinputs=" + std::to_string(inputs);
+    emulator.push_back(arg);
+  }
+  emulator.insert(emulator.end(), usb_options.begin(), usb_options.end());
+  emulator.push_back("-qmp");
+  emulator.push_back("unix:" + sock + ",server=on,wait=off");
+  Process process(emulator);
+  UsbRun run;
+  QmpClient qmp;
+  if (!qmp.connect_unix(sock)) return run;
+  qmp.next();
+  qmp.execute("qmp_capabilities");
+  auto event_count = [&] { return guest_results(file_text(serial), "usb-event").size(); };
+  bool ready = false;
+  for (auto deadline = std::chrono::steady_clock::now() + 300s;
+       !ready && std::chrono::steady_clock::now() < deadline;) {
+    ready = file_text(serial).find("vx86-result: usb-ready") != std::string::npos;
+    if (!ready) std::this_thread::sleep_for(200ms);
+  }
+  if (ready) {
+    for (const Json& group : groups) {
+      run.answers.push_back(qmp.execute("input-send-event", {{"events", group}}));
+      std::this_thread::sleep_for(150ms);  // one report each: the guest polls every 8 ms
+    }
+    // Until the guest has printed nothing new for 2 s.
+    std::size_t seen = event_count();
+    for (int quiet = 0; quiet < 10;) {
+      std::this_thread::sleep_for(200ms);
+      const std::size_t now = event_count();
+      quiet = now == seen ? quiet + 1 : 0;
+      seen = now;
+    }
+  }
+  run.info_usb = qmp.execute("human-monitor-command", {{"command-line", "info usb"}})["return"];
+  std::erase(run.info_usb, '\r');  // QEMU's monitor ends lines with CR LF
+  qmp.execute("quit");
+  process.wait(30s);
+  run.serial = file_text(serial);
+  std::filesystem::remove(serial);
+  for (const std::string& line : guest_results(run.serial, "usb-")) {
+    if (line.rfind("vx86-result: usb-event", 0) != 0) run.results.push_back(line);
+  }
+  // Each device's events in order (the guest reads the devices in parallel).
+  for (const std::string device : {"tablet", "mouse", "keyboard"}) {
+    for (const std::string& line : guest_results(run.serial, "usb-event " + device + " ")) {
+      run.events.push_back(line);
+    }
+  }
+  return run;
+}
+
+struct Configuration {
+  std::vector<std::string> options;
+  unsigned inputs;
+  std::vector<Json> groups;
+  std::vector<std::string> expected_events;  // "LABEL TYPE CODE VALUE"
+};
+
+std::vector<Configuration> configurations() {
+  const Json ok = Json::object();
+  return {
+      // A tablet and a keyboard on -usb's bus: the keyboard goes behind a hub.
+      {{"-usb", "-device", "usb-tablet", "-device", "usb-kbd"},
+       2,
+       {Json::array({axis("abs", "x", 16384), axis("abs", "y", 100)}),
+        Json::array({button("left", true)}), Json::array({button("left", false)}),
+        Json::array({button("wheel-up", true), button("wheel-up", false)}),
+        Json::array({axis("abs", "x", 32767), button("right", true), button("middle", true)}),
+        Json::array({key("shift", true), key("a", true)}),
+        Json::array({key("a", false), key("shift", false)}),
+        Json::array({key("b", true), key("b", false)}), Json::array({key("caps_lock", true)}),
+        Json::array({key("caps_lock", false)}),
+        // Relative motion goes to the PS/2 mouse, which the guest does not read.
+        Json::array({axis("rel", "x", 5)})},
+       {"tablet 3 0 16384", "tablet 3 1 100", "tablet 1 272 1", "tablet 1 272 0", "tablet 2 8 1",
+        "tablet 2 11 120", "tablet 1 273 1", "tablet 1 274 1", "tablet 3 0 32767",
+        // Caps Lock's LED is the kernel's own doing.
+        "keyboard 1 42 1", "keyboard 1 30 1", "keyboard 1 30 0", "keyboard 1 42 0",
+        "keyboard 1 48 1", "keyboard 1 48 0", "keyboard 1 58 1", "keyboard 17 1 1",
+        "keyboard 1 58 0"}},
+      // A mouse: motion beyond one report's reach, the side button, the
+      // wheel; an absolute move has no taker (the command fails as a whole).
+      {{"-usb", "-device", "usb-mouse"},
+       1,
+       {Json::array({axis("rel", "x", 300), axis("rel", "y", -20)}),
+        Json::array({button("side", true)}),
+        Json::array({button("wheel-down", true), button("wheel-down", false)}),
+        Json::array({axis("abs", "x", 100), button("right", true)}),
+        Json::array({button("side", false)})},
+       {"mouse 2 0 127", "mouse 2 1 -20", "mouse 2 0 127", "mouse 2 0 46", "mouse 1 275 1",
+        "mouse 2 8 -1", "mouse 2 11 -120", "mouse 1 275 0"}},
+      // libvirt's way: an explicit controller, bus and port.
+      {{"-device", "piix3-usb-uhci,id=usb,addr=0x5", "-device", "usb-kbd,bus=usb.0,port=2,id=kbd0"},
+       1,
+       {Json::array({key("ctrl", true), key("ret", true)}),
+        Json::array({key("ret", false), key("ctrl", false)})},
+       {"keyboard 1 29 1", "keyboard 1 28 1", "keyboard 1 28 0", "keyboard 1 29 0"}},
+  };
+}
+
+TEST(UsbGuestTest, TheGuestSeesUsbInputDevicesAndTheirEventsAsUnderQemu) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  SKIP_WITHOUT_WORKLOAD(guest, "usb");
+  const std::vector<Configuration> configs = configurations();
+  std::vector<UsbRun> ours;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const Configuration& c = configs[i];
+    ours.push_back(
+        run_usb({VX86_BINARY}, guest, c.options, c.inputs, c.groups, "vx86-" + std::to_string(i)));
+    std::vector<std::string> expected;
+    for (const std::string& e : c.expected_events)
+      expected.push_back("vx86-result: usb-event " + e);
+    EXPECT_EQ(ours.back().events, expected) << "configuration " << i << "\n" << ours.back().serial;
+    EXPECT_NE(ours.back().results.size(), 0u) << ours.back().serial;
+  }
+  // What the answers are without QEMU to compare with.
+  EXPECT_EQ(ours[1].answers[3], Json::parse(R"({"error": {"class": "GenericError",
+                            "desc": "Input handler not found for event type abs"}})"));
+  EXPECT_EQ(ours[0].answers[0], Json::parse(R"({"return": {}})"));
+  EXPECT_EQ(ours[0].info_usb,
+            "  Device 0.2, Port 1, Speed 12 Mb/s, Product QEMU USB Tablet\n"
+            "  Device 0.3, Port 2, Speed 12 Mb/s, Product QEMU USB Hub\n"
+            "  Device 0.4, Port 2.1, Speed 12 Mb/s, Product QEMU USB Keyboard\n");
+  EXPECT_EQ(ours[2].info_usb,
+            "  Device 0.2, Port 2, Speed 12 Mb/s, Product QEMU USB Keyboard, ID: kbd0\n");
+
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status != 0) {
+    GTEST_SKIP() << "qemu-system-x86_64 is not installed (vx86's half passed)";
+  }
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const Configuration& c = configs[i];
+    const UsbRun qemu = run_usb({"qemu-system-x86_64", "-accel", "tcg"}, guest, c.options, c.inputs,
+                                c.groups, "qemu-" + std::to_string(i));
+    EXPECT_EQ(ours[i].results, qemu.results) << "configuration " << i << "\n" << qemu.serial;
+    EXPECT_EQ(ours[i].events, qemu.events) << "configuration " << i;
+    EXPECT_EQ(ours[i].answers, qemu.answers) << "configuration " << i;
+    EXPECT_EQ(ours[i].info_usb, qemu.info_usb) << "configuration " << i;
+  }
+}
+
+}  // namespace
+}  // namespace vx86::test
