@@ -43,10 +43,12 @@ constexpr uint32_t kTdActualLengthMask = 0x7ff, kTdBitstuff = 1 << 17, kTdCrcTim
 // A frame's walk ends after this many schedule elements: a guest's loop of
 // descriptors cannot hold the controller forever.
 constexpr int kElementsPerFrame = 1024;
-// The largest packet a full-speed TD may ask for (MaxLen 0x4ff).
-constexpr unsigned kMaxPacket = 1280;
+// Queue heads a frame visits at most (Linux's schedule has about a dozen).
+constexpr std::size_t kQueuesPerFrame = 128;
 
 constexpr int64_t kFrameNs = 1'000'000;
+constexpr int64_t kMaxFramesPerTick = 64;
+constexpr unsigned kMaxIdleFramesPerTick = 8;
 
 }  // namespace
 
@@ -131,6 +133,8 @@ void Uhci::port_attached(unsigned index, UsbDevice* device) {
 }
 
 uint64_t Uhci::io_read(uint64_t offset, unsigned size) {
+  // Frames run in batches; the driver sees them all done when it looks.
+  catch_up();
   uint64_t value = 0;
   for (unsigned i = 0; i < size; ++i) {
     const uint64_t at = offset + i;
@@ -158,6 +162,7 @@ uint64_t Uhci::io_read(uint64_t offset, unsigned size) {
 }
 
 void Uhci::io_write(uint64_t offset, uint64_t value, unsigned size) {
+  catch_up();
   if (offset >= 8 && offset < 0x0c) {
     // FRBASEADD: a 4 KiB aligned frame list.
     const unsigned shift = 8 * static_cast<unsigned>(offset - 8);
@@ -234,17 +239,41 @@ void Uhci::io_write(uint64_t offset, uint64_t value, unsigned size) {
 void Uhci::set_running(bool running) {
   if (running) {
     status_ &= ~kStsHalted;
-    if (!frame_timer_.pending()) frame_timer_.mod(clocks_.now(ClockType::kVirtual) + kFrameNs);
+    if (!frame_timer_.pending()) {
+      last_frame_ns_ = clocks_.now(ClockType::kVirtual);
+      frames_per_tick_ = 1;
+      frame_timer_.mod(last_frame_ns_ + kFrameNs);
+    }
   } else {
     status_ |= kStsHalted;
     frame_timer_.del();
   }
 }
 
+bool Uhci::catch_up() {
+  if (!(cmd_ & kCmdRun)) return false;
+  // Every frame whose millisecond has passed, in order. A controller that
+  // fell far behind (the host was busy) drops the frames it missed.
+  const int64_t now = clocks_.now(ClockType::kVirtual);
+  if (now - last_frame_ns_ > kMaxFramesPerTick * kFrameNs) {
+    last_frame_ns_ = now - kMaxFramesPerTick * kFrameNs;
+  }
+  bool busy = false;
+  while (last_frame_ns_ + kFrameNs <= now && (cmd_ & kCmdRun)) {
+    busy |= run_frame();
+    last_frame_ns_ += kFrameNs;
+  }
+  return busy;
+}
+
 void Uhci::frame_timer_fired() {
+  const bool busy = catch_up();
   if (!(cmd_ & kCmdRun)) return;
-  run_frame();
-  if (cmd_ & kCmdRun) frame_timer_.mod(frame_timer_.deadline() + kFrameNs);
+  // Waking up for every frame costs the host more than walking it: while
+  // the schedule only polls (NAKs, nothing active) frames go in batches of
+  // up to 8 ms; anything that completes brings it back to every frame.
+  frames_per_tick_ = busy ? 1 : std::min(frames_per_tick_ * 2, kMaxIdleFramesPerTick);
+  frame_timer_.mod(last_frame_ns_ + frames_per_tick_ * kFrameNs);
 }
 
 uint32_t Uhci::read32(uint32_t addr) {
@@ -259,8 +288,9 @@ void Uhci::write32(uint32_t addr, uint32_t value) {
   if (!dma_write(addr, b, 4)) dma_error_ = true;
 }
 
-void Uhci::run_frame() {
+bool Uhci::run_frame() {
   dma_error_ = false;
+  completed_ = false;
   walk_frame(read32(frame_base_ + (frame_ & 0x3ffu) * 4));
   frame_ = (frame_ + 1) & 0x7ff;
   if (dma_error_) {
@@ -272,10 +302,12 @@ void Uhci::run_frame() {
     set_running(false);
   }
   update_irq();
+  return completed_;
 }
 
 void Uhci::walk_frame(uint32_t link) {
-  std::vector<uint32_t> queues_seen;
+  std::array<uint32_t, kQueuesPerFrame> queues_seen;
+  std::size_t queues = 0;
   int budget = kElementsPerFrame;
   while (!(link & kLinkTerminate) && budget-- > 0 && !dma_error_) {
     const uint32_t addr = link & kLinkAddressMask;
@@ -286,8 +318,10 @@ void Uhci::walk_frame(uint32_t link) {
     }
     // Drivers end the schedule with a loop back to an earlier queue (full
     // speed bandwidth reclamation); once round it is enough for a frame.
-    if (std::find(queues_seen.begin(), queues_seen.end(), addr) != queues_seen.end()) break;
-    queues_seen.push_back(addr);
+    const auto seen_end = queues_seen.begin() + static_cast<std::ptrdiff_t>(queues);
+    if (std::find(queues_seen.begin(), seen_end, addr) != seen_end) break;
+    if (queues == queues_seen.size()) break;  // more queues than any driver makes
+    queues_seen[queues++] = addr;
     // The queue's TDs in order while they complete; a NAK, an error, a
     // short packet or an inactive TD leaves the queue for the next frame.
     uint32_t element = read32(addr + 4);
@@ -325,7 +359,7 @@ Uhci::TdOutcome Uhci::run_td(uint32_t addr) {
   UsbDevice* device = device_at(address);
   UsbResult result{UsbResult::kStall, 0};
   bool timeout = device == nullptr;
-  std::array<uint8_t, kMaxPacket> data{};
+  std::array<uint8_t, kMaxPacket>& data = packet_;
   if (max_length > kMaxPacket ||
       (pid != static_cast<uint8_t>(UsbPid::kIn) && pid != static_cast<uint8_t>(UsbPid::kOut) &&
        pid != static_cast<uint8_t>(UsbPid::kSetup))) {
@@ -344,11 +378,14 @@ Uhci::TdOutcome Uhci::run_td(uint32_t addr) {
     result = device->transact(static_cast<UsbPid>(pid), endpoint, packet);
   }
 
+  // Anything but a NAK finishes the TD: the schedule moved.
+  completed_ = completed_ || timeout || result.status != UsbResult::kNak;
   if (timeout) {
     ctrl = (ctrl & ~(kTdActive | kTdErrorCounterMask)) | kTdStalled | kTdCrcTimeout;
     status_ |= kStsError;
   } else if (result.status == UsbResult::kNak) {
-    write32(addr + 4, ctrl | kTdNak);  // still active: tried again next frame
+    // Still active: tried again next frame (the NAK bit written once).
+    if (!(ctrl & kTdNak)) write32(addr + 4, ctrl | kTdNak);
     return TdOutcome::kHalted;
   } else if (result.status == UsbResult::kStall) {
     ctrl = (ctrl & ~kTdActive) | kTdStalled;

@@ -1,10 +1,12 @@
 // The PIIX3's USB host controller (8086:7020, QEMU's piix3-usb-uhci and what
 // -usb adds at 01.2): a UHCI 1.1 controller with two full-speed root ports.
-// Registers in BAR4 (I/O, 32 bytes); every millisecond of virtual time while
-// running, it walks one frame of the guest's schedule (frame list -> queue
-// heads -> transfer descriptors), runs the active descriptors against the
-// devices on its ports, writes their status back and interrupts on
-// completion (IOC), short packets and errors, through INTD.
+// Registers in BAR4 (I/O, 32 bytes); for every millisecond of virtual time
+// while running, it walks one frame of the guest's schedule (frame list ->
+// queue heads -> transfer descriptors), runs the active descriptors against
+// the devices on its ports, writes their status back and interrupts on
+// completion (IOC), short packets and errors, through INTD. Frames run in
+// batches of up to 8 ms while the schedule only polls, and always before
+// the driver reads or writes a register.
 #pragma once
 
 #include <array>
@@ -42,8 +44,8 @@ class Uhci : public PciDevice {
   // The registers (I/O BAR), for the BAR and for tests.
   uint64_t io_read(uint64_t offset, unsigned size);
   void io_write(uint64_t offset, uint64_t value, unsigned size);
-  // Runs one frame now (tests drive the schedule without the timer).
-  void run_frame();
+  // Runs one frame now; whether some TD completed in it.
+  bool run_frame();
 
  protected:
   void reset_config() override;
@@ -56,6 +58,8 @@ class Uhci : public PciDevice {
   void port_attached(unsigned index, UsbDevice* device);
   void set_running(bool running);
   void frame_timer_fired();
+  // Runs the frames that are due by now; whether a TD completed in one.
+  bool catch_up();
   // Walks one frame's schedule from the frame list entry.
   void walk_frame(uint32_t link);
   // Runs the TD at addr; what happened to it.
@@ -80,7 +84,13 @@ class Uhci : public PciDevice {
   uint32_t frame_base_ = 0;
   uint8_t sof_ = 64;
   std::array<uint16_t, kPorts> port_sc_{};
-  bool dma_error_ = false;  // a schedule read or write failed this frame
+  bool dma_error_ = false;     // a schedule read or write failed this frame
+  bool completed_ = false;     // a TD completed this frame
+  int64_t last_frame_ns_ = 0;  // when the last frame run was due
+  unsigned frames_per_tick_ = 1;
+  // The largest packet a full-speed TD may ask for (MaxLen 0x4ff).
+  static constexpr unsigned kMaxPacket = 1280;
+  std::array<uint8_t, kMaxPacket> packet_{};  // a transaction's data
 };
 
 }  // namespace vx86
