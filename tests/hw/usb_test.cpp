@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <span>
 #include <vector>
 
@@ -514,6 +515,34 @@ TEST_F(UhciTest, ScheduleLoopsEndTheFrameAndUnreachableMemoryHalts) {
   EXPECT_EQ(reg(Uhci::kUsbSts) & 0x0028, 0x0028);
   EXPECT_EQ(reg(Uhci::kUsbCmd) & 1, 0);
   EXPECT_TRUE(pci_.irq());
+}
+
+// Whatever a guest writes as its schedule (loops, TDs inside queue heads,
+// random PIDs, lengths and addresses, pointers into nothing), frames end and
+// the controller either runs on or halts with a host system error.
+TEST_F(UhciTest, RandomSchedulesNeitherHangNorCrash) {
+  std::mt19937 rng(20261204);
+  for (int round = 0; round < 40; ++round) {
+    start_schedule();
+    enable_port();
+    configure(*tablet_, static_cast<uint8_t>(rng() % 4));
+    // 64 KiB of words that mostly point back into the same 64 KiB.
+    for (uint32_t at = kFrameList; at < kFrameList + 0x10000; at += 4) {
+      uint32_t word = rng();
+      if (rng() % 4 != 0) word = kFrameList + (word & 0xfff0) + (word & 0xf);
+      set_mem32(at, word);
+    }
+    if (round % 8 == 7) set_mem32(kFrameList, 0xfffffff0);  // beyond memory
+    for (int step = 0; step < 20; ++step) {
+      send(router_, {InputEvent::absolute(InputAxis::kX, static_cast<int>(rng() & 0x7fff))});
+      if (rng() % 5 == 0) set_reg(Uhci::kPortSc1 + 2 * (rng() % 2), static_cast<uint16_t>(rng()));
+      clocks_.advance_virtual(1'000'000 * (1 + rng() % 8));
+    }
+    const uint16_t status = reg(Uhci::kUsbSts);
+    EXPECT_TRUE((reg(Uhci::kUsbCmd) & 1) || (status & 0x20)) << "round " << round;
+    set_reg(Uhci::kUsbCmd, 0x0002);  // host controller reset for the next round
+    pci_.config_write(kDevfn, 0x04, pci::kCommandIo | pci::kCommandMaster, 2);
+  }
 }
 
 }  // namespace
