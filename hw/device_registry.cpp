@@ -17,6 +17,7 @@
 #include "hw/usb/usb_bus.h"
 #include "hw/usb/usb_hid.h"
 #include "hw/usb/usb_hub.h"
+#include "hw/usb/usb_storage.h"
 #include "hw/virtio/virtio_blk_pci.h"
 #include "hw/virtio/virtio_rng_pci.h"
 
@@ -256,6 +257,14 @@ std::unique_ptr<Device> create_usb_hub(DeviceSlots& slots, const KeyValues& prop
   return plug_usb(slots, props, std::make_unique<UsbHub>());
 }
 
+std::unique_ptr<Device> create_usb_storage(DeviceSlots& slots, const KeyValues& props) {
+  const std::string drive_id = props.get_string("drive");
+  if (drive_id.empty()) throw OptionError("-device usb-storage: parameter 'drive' is required");
+  DriveBackend* drive = slots.claim_drive(drive_id, "usb-storage");
+  return plug_usb(slots, props,
+                  std::make_unique<UsbStorage>(*drive, props.get_bool("removable", false)));
+}
+
 }  // namespace
 
 const std::vector<DeviceTypeInfo>& device_types() {
@@ -320,6 +329,14 @@ const std::vector<DeviceTypeInfo>& device_types() {
       {"usb-hub", "usb-bus",
        "QEMU's USB hub: eight more ports (one is added by itself when a bus's last port is taken)",
        kUsbDeviceProperties, create_usb_hub},
+      {"usb-storage",
+       "usb-bus",
+       "QEMU's USB mass-storage device (bulk-only, SCSI) on a -drive",
+       {{"drive", OptType::kString, "", "ID of the disk image (-drive if=none,id=...)"},
+        {"removable", OptType::kBool, "off", "the disk says it is removable"},
+        kUsbDeviceProperties[0],
+        kUsbDeviceProperties[1]},
+       create_usb_storage},
       {"usb-tablet", "usb-bus",
        "QEMU's USB tablet: an absolute pointer, so the guest's cursor follows the host's",
        kUsbDeviceProperties,

@@ -35,8 +35,9 @@ class UsbDevice : public Device {
   // hangs from ("0000:00:01.2-1"), as QEMU makes serial numbers unique.
   void set_location(std::string location) { location_ = std::move(location); }
   const std::string& location() const { return location_; }
-  // The product string, for the monitor's info usb.
-  std::string product_name() const;
+  // What the monitor's info usb calls it (the product string, unless a
+  // device type says otherwise, as QEMU's product descriptions do).
+  virtual std::string product_name() const;
 
   // A reset on the bus (port reset, power-on): the default address, not
   // configured, no transfer under way.

@@ -34,6 +34,8 @@ workload_bench() {
 # back from the device. A CD-ROM (/dev/sr0; vx86.cdrom on the command line waits
 # for it) reports the checksum of its first 512 KiB.
 workload_disk() {
+  # vx86.usbstorage: the disk is a usb-storage device (drivers loaded here).
+  grep -q vx86.usbstorage /proc/cmdline && usb_modules
   disk=
   for _ in $(seq 1 100); do
     for d in vda sda; do [ -b /dev/$d ] && disk=$d; done
@@ -239,17 +241,33 @@ workload_rtc() {
 # the input devices give (type, code, value; SYN, MSC and key repeats left out) with the
 # device's last name word ("usb-event tablet 3 0 16384"). Waits for the test
 # to end the machine.
-workload_usb() {
-  for m in usb-common usbcore uhci_hcd hid usbhid hid_generic; do
+usb_modules() {
+  for m in usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage; do
     insmod "/lib/modules/$m.ko" || echo "vx86-result: usb-module $m refused"
   done
+}
+
+workload_usb() {
+  usb_modules
   want=1
+  disks=0
   for arg in $(cat /proc/cmdline); do
-    case "$arg" in vx86.usbinputs=*) want=${arg#vx86.usbinputs=} ;; esac
+    case "$arg" in
+      vx86.usbinputs=*) want=${arg#vx86.usbinputs=} ;;
+      vx86.usbdisks=*) disks=${arg#vx86.usbdisks=} ;;
+    esac
   done
   for _ in $(seq 1 200); do
-    [ "$(grep -c '^N: Name="QEMU' /proc/bus/input/devices)" -ge "$want" ] && break
+    [ "$(grep -c '^N: Name="QEMU' /proc/bus/input/devices)" -ge "$want" ] &&
+      [ "$(ls -d /sys/block/sd* 2>/dev/null | wc -l)" -ge "$disks" ] && break
     sleep 0.1
+  done
+  # USB disks: the SCSI identity and size the kernel found.
+  for b in /sys/block/sd*; do
+    [ -e "$b/device/vendor" ] || continue
+    echo "vx86-result: usb-disk $(basename "$b") '$(cat "$b/device/vendor")'" \
+      "'$(cat "$b/device/model")' '$(cat "$b/device/rev")' sectors=$(cat "$b/size")" \
+      "removable=$(cat "$b/removable") ro=$(cat "$b/ro")"
   done
   for d in /sys/bus/usb/devices/*; do
     [ -f "$d/idVendor" ] || continue

@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/clock.h"
@@ -19,6 +20,8 @@
 #include "hw/usb/usb_bus.h"
 #include "hw/usb/usb_hid.h"
 #include "hw/usb/usb_hub.h"
+#include "hw/usb/usb_storage.h"
+#include "tests/hw/mem_drive.h"
 #include "tests/hw/pci_test_bus.h"
 
 namespace vx86 {
@@ -320,6 +323,115 @@ TEST(UsbBusTest, TheLastFreePortGetsAHubFirstAsInQemu) {
   EXPECT_EQ(where[9], "0000:00:01.2-2.8.2");
   UsbHid extra(UsbHid::Kind::kMouse, router);
   EXPECT_EQ(bus.attach(extra, "1"), "port 1 of USB bus 'usb-bus.0' is in use");
+}
+
+// A command block wrapper: tag, expected length, direction, the CDB.
+std::vector<uint8_t> cbw(uint32_t tag, uint32_t length, bool in, std::vector<uint8_t> cdb) {
+  std::vector<uint8_t> w = {'U', 'S', 'B', 'C'};
+  for (uint32_t v : {tag, length}) {
+    for (int i = 0; i < 4; ++i) w.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  w.push_back(in ? 0x80 : 0x00);
+  w.push_back(0);  // LUN
+  w.push_back(static_cast<uint8_t>(cdb.size()));
+  cdb.resize(16);
+  w.insert(w.end(), cdb.begin(), cdb.end());
+  return w;
+}
+
+// One bulk transaction on the storage's endpoints (IN 1, OUT 2).
+UsbResult bulk_in(UsbDevice& dev, std::vector<uint8_t>* data, std::size_t max = 64) {
+  std::vector<uint8_t> buffer(max);
+  UsbResult r = dev.transact(UsbPid::kIn, 1, buffer);
+  buffer.resize(r.length);
+  *data = buffer;
+  return r;
+}
+UsbResult bulk_out(UsbDevice& dev, std::vector<uint8_t> data) {
+  return dev.transact(UsbPid::kOut, 2, data);
+}
+
+// The CSW: tag, residue, status.
+struct Csw {
+  uint32_t tag, residue;
+  uint8_t status;
+  bool operator==(const Csw&) const = default;
+};
+Csw csw_of(const std::vector<uint8_t>& w) {
+  EXPECT_EQ(w.size(), 13u);
+  EXPECT_EQ(std::string(w.begin(), w.begin() + 4), "USBS");
+  auto le = [&](int at) {
+    return static_cast<uint32_t>(w[at] | w[at + 1] << 8 | w[at + 2] << 16 | w[at + 3] << 24);
+  };
+  return {le(4), le(8), w[12]};
+}
+
+TEST(UsbStorageTest, BulkOnlyCommandsCarryDataAndStatus) {
+  test::MemDrive drive(4 << 20);
+  UsbStorage storage(drive, false);
+  configure(storage, 5);
+  EXPECT_EQ(*control_in(storage, request(0xa1, 0xfe, 0, 0, 1)), std::vector<uint8_t>{0});
+  // INQUIRY into a 64-byte buffer: 36 bytes, a short packet, residue 28.
+  ASSERT_EQ(bulk_out(storage, cbw(7, 64, true, {0x12, 0, 0, 0, 64, 0})).status, UsbResult::kAck);
+  std::vector<uint8_t> data;
+  EXPECT_EQ(bulk_in(storage, &data).length, 36u);
+  EXPECT_EQ(std::string(data.begin() + 8, data.begin() + 16), "QEMU    ");
+  bulk_in(storage, &data);
+  EXPECT_EQ(csw_of(data), (Csw{7, 28, 0}));
+  // WRITE(10) of one block in 64-byte packets, then READ(10) it back.
+  std::vector<uint8_t> block(512);
+  for (std::size_t i = 0; i < block.size(); ++i) block[i] = static_cast<uint8_t>(i ^ 0x5a);
+  bulk_out(storage, cbw(8, 512, false, {0x2a, 0, 0, 0, 0, 3, 0, 0, 1, 0}));
+  for (std::size_t at = 0; at < 512; at += 64) {
+    ASSERT_EQ(bulk_out(storage, std::vector<uint8_t>(block.begin() + static_cast<long>(at),
+                                                     block.begin() + static_cast<long>(at) + 64))
+                  .status,
+              UsbResult::kAck);
+  }
+  bulk_in(storage, &data);
+  EXPECT_EQ(csw_of(data), (Csw{8, 0, 0}));
+  EXPECT_EQ(std::vector<uint8_t>(drive.bytes.begin() + 1536, drive.bytes.begin() + 2048), block);
+  // The read waits for the drive: NAK until its request completes.
+  drive.deferred = true;
+  bulk_out(storage, cbw(9, 512, true, {0x28, 0, 0, 0, 0, 3, 0, 0, 1, 0}));
+  EXPECT_EQ(bulk_in(storage, &data).status, UsbResult::kNak);
+  drive.complete_pending();
+  std::vector<uint8_t> back;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(bulk_in(storage, &data).status, UsbResult::kAck);
+    back.insert(back.end(), data.begin(), data.end());
+  }
+  EXPECT_EQ(back, block);
+  bulk_in(storage, &data);
+  EXPECT_EQ(csw_of(data), (Csw{9, 0, 0}));
+  drive.deferred = false;
+  // A command it does not have: status 1, and REQUEST SENSE says why.
+  bulk_out(storage, cbw(10, 0, false, {0xe7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  bulk_in(storage, &data);
+  EXPECT_EQ(csw_of(data), (Csw{10, 0, 1}));
+  bulk_out(storage, cbw(11, 18, true, {0x03, 0, 0, 0, 18, 0}));
+  bulk_in(storage, &data);
+  EXPECT_EQ(data[2], 0x05);
+  EXPECT_EQ(data[12], 0x20);
+  // Not a CBW: stalled.
+  EXPECT_EQ(bulk_out(storage, std::vector<uint8_t>(31, 0)).status, UsbResult::kStall);
+}
+
+TEST(UsbStorageTest, AResetDropsTheCommandUnderWay) {
+  test::MemDrive drive(1 << 20);
+  UsbStorage storage(drive, false);
+  configure(storage, 5);
+  drive.deferred = true;
+  bulk_out(storage, cbw(1, 512, true, {0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0}));
+  // Bulk-Only Mass Storage Reset: the device waits for a new CBW.
+  ASSERT_TRUE(control_out(storage, request(0x21, 0xff, 0, 0, 0)));
+  drive.complete_pending();  // the old read finishes; nobody wants it
+  std::vector<uint8_t> data;
+  EXPECT_EQ(bulk_in(storage, &data).status, UsbResult::kStall);
+  drive.deferred = false;
+  bulk_out(storage, cbw(2, 0, false, {0x00, 0, 0, 0, 0, 0}));
+  bulk_in(storage, &data);
+  EXPECT_EQ(csw_of(data), (Csw{2, 0, 0}));
 }
 
 class UhciTest : public ::testing::Test {

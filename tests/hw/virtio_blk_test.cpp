@@ -18,42 +18,13 @@
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/piix3.h"
 #include "hw/virtio/virtio_blk_pci.h"
+#include "tests/hw/mem_drive.h"
 #include "tests/hw/pci_test_bus.h"
 
 namespace vx86 {
 namespace {
 
-class MemDrive : public DriveBackend {
- public:
-  explicit MemDrive(uint64_t size, bool read_only = false) : bytes(size), ro(read_only) {}
-  std::string id() const override { return "mem"; }
-  uint64_t length() const override { return bytes.size(); }
-  bool read_only() const override { return ro; }
-  void read(uint64_t off, void* buf, uint64_t len, Completion done) override {
-    std::memcpy(buf, bytes.data() + off, len);
-    done(true);
-  }
-  void write(uint64_t off, const void* buf, uint64_t len, Completion done) override {
-    std::memcpy(bytes.data() + off, buf, len);
-    done(true);
-  }
-  void flush(Completion done) override {
-    ++flushes;
-    done(true);
-  }
-  void discard(uint64_t off, uint64_t len, Completion done) override {
-    last_discard = {off, len};
-    done(true);
-  }
-  void write_zeroes(uint64_t off, uint64_t len, Completion done) override {
-    std::memset(bytes.data() + off, 0, len);
-    done(true);
-  }
-  std::vector<uint8_t> bytes;
-  bool ro;
-  int flushes = 0;
-  std::pair<uint64_t, uint64_t> last_discard{};
-};
+using test::MemDrive;
 
 constexpr uint8_t kSlot = 4;
 constexpr uint16_t kLegacyPort = 0xc000;

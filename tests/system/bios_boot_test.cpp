@@ -13,6 +13,7 @@
 #include <iterator>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -92,6 +93,39 @@ TEST(BiosBootTest, SeabiosBootsTheBootSectorOfARawDisk) {
             std::string::npos)
       << b.firmware_log;
   EXPECT_NE(b.firmware_log.find("Booting from Hard Disk..."), std::string::npos);
+  std::filesystem::remove(disk);
+}
+
+// A USB stick: SeaBIOS's own UHCI and mass-storage drivers (not Linux's)
+// find the usb-storage device and boot its boot sector, reporting the same
+// device as under qemu-system-x86_64.
+TEST(BiosBootTest, SeabiosBootsFromAUsbStick) {
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  const std::string disk = make_raw_disk();
+  const std::vector<std::string> options = {"-usb", "-drive",
+                                            "file=" + disk + ",format=raw,if=none,id=stick",
+                                            "-device", "usb-storage,drive=stick"};
+  Boot b = boot({VX86_BINARY}, options);
+  EXPECT_EQ(b.status, 1) << b.err << "\nSeaBIOS:\n" << b.firmware_log;
+  EXPECT_EQ(b.serial, "vx86-mbr: booted by the BIOS from drive 0x80\n") << b.firmware_log;
+  auto usb_lines = [](const std::string& log) {
+    std::string lines;
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("UHCI init", 0) == 0 || line.rfind("USB MSC", 0) == 0) lines += line + "\n";
+    }
+    return lines;
+  };
+  EXPECT_EQ(usb_lines(b.firmware_log),
+            "UHCI init on dev 00:01.2 (io=c000)\n"
+            "USB MSC vendor='QEMU' product='QEMU HARDDISK' rev='2.5+' type=0 removable=0\n"
+            "USB MSC blksize=512 sectors=8192\n")
+      << b.firmware_log;
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
+    Boot q = boot({"qemu-system-x86_64", "-accel", "tcg"}, options);
+    EXPECT_EQ(q.serial, b.serial);
+    EXPECT_EQ(usb_lines(q.firmware_log), usb_lines(b.firmware_log));
+  }
   std::filesystem::remove(disk);
 }
 

@@ -5,7 +5,9 @@
 # -drive if=none,id=d0 -device virtio-blk-pci,drive=d0,vectors=0, whose
 # interrupts are INTx), or with DRIVE_STYLE=ide on the PIIX IDE (-drive
 # if=ide, plus a -cdrom whose first 512 KiB the guest reads through ATAPI),
-# or with DRIVE_STYLE=snapshot as if plus -snapshot (the image must not change).
+# or with DRIVE_STYLE=snapshot as if plus -snapshot (the image must not change),
+# or with DRIVE_STYLE=usb on a usb-storage device (-usb -drive if=none,id=d0
+# -device usb-storage,drive=d0: bulk-only transport through the UHCI).
 # APPEND adds to the kernel command line (acpi=off: INTx through the 8259 and
 # the interrupt line register instead of the IOAPIC and the ACPI _PRT).
 # The image starts with 512 KiB of host data; the guest's "disk" workload
@@ -21,6 +23,7 @@ if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initramfs.cpio.gz" ]; then
 fi
 module=virtio_blk
 [ "$style" = ide ] && module=ata_piix
+[ "$style" = usb ] && module=usb-storage
 if ! gzip -dc "$guest/initramfs.cpio.gz" | cpio -t --quiet 2>/dev/null | grep -q "$module.ko"; then
   echo "SKIP: the guest's initramfs has no $module module (rebuild it with scripts/build-guest.sh)"
   exit 77
@@ -43,6 +46,9 @@ elif [ "$style" = ide ]; then
   head -c 1048576 /dev/urandom > "$dir/cd.iso"
   drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=ide" -cdrom "$dir/cd.iso")
   append="$append vx86.cdrom"
+elif [ "$style" = usb ]; then
+  drive=(-usb -drive "file=$dir/disk.qcow2,format=qcow2,if=none,id=d0" -device usb-storage,drive=d0)
+  append="$append vx86.usbstorage"
 elif [ "$style" = snapshot ]; then
   # -snapshot: the guest's writes go to a temporary overlay, not the image.
   drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=virtio" -snapshot)

@@ -1,8 +1,8 @@
-// USB input devices as QEMU users add them (-usb with -device usb-tablet,
-// usb-mouse, usb-kbd, or libvirt's -device piix3-usb-uhci,id=usb and
-// bus=usb.0,port=N) and drive them (QMP input-send-event): the Debian guest
-// (workload usb) enumerates them through the UHCI driver, binds usbhid, and
-// reads the events from /dev/input. Every device, descriptor, report
+// USB devices as QEMU users add them (-usb with -device usb-tablet,
+// usb-mouse, usb-kbd, usb-storage, or libvirt's -device piix3-usb-uhci,id=usb
+// and bus=usb.0,port=N) and drive them (QMP input-send-event): the Debian
+// guest (workload usb) enumerates them through the UHCI driver, binds usbhid
+// and usb-storage, and reads the events from /dev/input. Every device, descriptor, report
 // descriptor, input capability and event it reports, and every QMP answer,
 // must be the same as under qemu-system-x86_64 with the same options and
 // events, hub included (a second device on -usb's two ports goes behind a
@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,10 +46,11 @@ Json axis(const std::string& type, const std::string& name, int value) {
   return {{"type", type}, {"data", {{"axis", name}, {"value", value}}}};
 }
 
-// Boots the guest with the USB options, waits for its devices, sends each
-// group of events with one input-send-event, and collects what the guest saw.
+// Boots the guest with the USB options, waits for its input devices (and
+// disks), sends each group of events with one input-send-event, and collects
+// what the guest saw.
 UsbRun run_usb(std::vector<std::string> emulator, const std::filesystem::path& guest,
-               const std::vector<std::string>& usb_options, unsigned inputs,
+               const std::vector<std::string>& usb_options, unsigned inputs, unsigned disks,
                const std::vector<Json>& groups, const std::string& tag) {
   const std::string base =
       ::testing::TempDir() + "/vx86-usb-" + tag + "-" + std::to_string(getpid());
@@ -56,7 +58,10 @@ UsbRun run_usb(std::vector<std::string> emulator, const std::filesystem::path& g
   std::filesystem::remove(serial);
   std::filesystem::remove(sock);
   for (std::string& arg : debian_guest_boot_options(guest, "usb", serial)) {
-    if (arg.rfind("console=", 0) == 0) arg += " vx86.usbinputs=" + std::to_string(inputs);
+    if (arg.rfind("console=", 0) == 0) {
+      arg +=
+          " vx86.usbinputs=" + std::to_string(inputs) + " vx86.usbdisks=" + std::to_string(disks);
+    }
     emulator.push_back(arg);
   }
   emulator.insert(emulator.end(), usb_options.begin(), usb_options.end());
@@ -110,9 +115,21 @@ UsbRun run_usb(std::vector<std::string> emulator, const std::filesystem::path& g
 struct Configuration {
   std::vector<std::string> options;
   unsigned inputs;
+  unsigned disks;
   std::vector<Json> groups;
   std::vector<std::string> expected_events;  // "LABEL TYPE CODE VALUE"
 };
+
+// Raw disk images for usb-storage: 4 and 8 MiB.
+std::string disk_image(int n) {
+  const std::string path = ::testing::TempDir() + "/vx86-usb-disk" + std::to_string(n) + "-" +
+                           std::to_string(getpid()) + ".raw";
+  if (!std::filesystem::exists(path)) {
+    std::ofstream(path, std::ios::binary) << "vx86 usb disk " << n;
+    std::filesystem::resize_file(path, (4u << 20) * static_cast<unsigned>(n + 1));
+  }
+  return path;
+}
 
 std::vector<Configuration> configurations() {
   const Json ok = Json::object();
@@ -120,6 +137,7 @@ std::vector<Configuration> configurations() {
       // A tablet and a keyboard on -usb's bus: the keyboard goes behind a hub.
       {{"-usb", "-device", "usb-tablet", "-device", "usb-kbd"},
        2,
+       0,
        {Json::array({axis("abs", "x", 16384), axis("abs", "y", 100)}),
         Json::array({button("left", true)}), Json::array({button("left", false)}),
         Json::array({button("wheel-up", true), button("wheel-up", false)}),
@@ -140,6 +158,7 @@ std::vector<Configuration> configurations() {
       // wheel; an absolute move has no taker (the command fails as a whole).
       {{"-usb", "-device", "usb-mouse"},
        1,
+       0,
        {Json::array({axis("rel", "x", 300), axis("rel", "y", -20)}),
         Json::array({button("side", true)}),
         Json::array({button("wheel-down", true), button("wheel-down", false)}),
@@ -150,9 +169,19 @@ std::vector<Configuration> configurations() {
       // libvirt's way: an explicit controller, bus and port.
       {{"-device", "piix3-usb-uhci,id=usb,addr=0x5", "-device", "usb-kbd,bus=usb.0,port=2,id=kbd0"},
        1,
+       0,
        {Json::array({key("ctrl", true), key("ret", true)}),
         Json::array({key("ret", false), key("ctrl", false)})},
        {"keyboard 1 29 1", "keyboard 1 28 1", "keyboard 1 28 0", "keyboard 1 29 0"}},
+      // Two disks (one removable) and a mouse: the second disk goes behind the hub.
+      {{"-usb", "-drive", "file=" + disk_image(0) + ",format=raw,if=none,id=d0", "-drive",
+        "file=" + disk_image(1) + ",format=raw,if=none,id=d1,readonly=on", "-device",
+        "usb-storage,drive=d0", "-device", "usb-storage,drive=d1,removable=on", "-device",
+        "usb-mouse"},
+       1,
+       2,
+       {Json::array({button("left", true)})},
+       {"mouse 1 272 1"}},
   };
 }
 
@@ -163,8 +192,8 @@ TEST(UsbGuestTest, TheGuestSeesUsbInputDevicesAndTheirEventsAsUnderQemu) {
   std::vector<UsbRun> ours;
   for (std::size_t i = 0; i < configs.size(); ++i) {
     const Configuration& c = configs[i];
-    ours.push_back(
-        run_usb({VX86_BINARY}, guest, c.options, c.inputs, c.groups, "vx86-" + std::to_string(i)));
+    ours.push_back(run_usb({VX86_BINARY}, guest, c.options, c.inputs, c.disks, c.groups,
+                           "vx86-" + std::to_string(i)));
     std::vector<std::string> expected;
     for (const std::string& e : c.expected_events)
       expected.push_back("vx86-result: usb-event " + e);
@@ -188,7 +217,7 @@ TEST(UsbGuestTest, TheGuestSeesUsbInputDevicesAndTheirEventsAsUnderQemu) {
   for (std::size_t i = 0; i < configs.size(); ++i) {
     const Configuration& c = configs[i];
     const UsbRun qemu = run_usb({"qemu-system-x86_64", "-accel", "tcg"}, guest, c.options, c.inputs,
-                                c.groups, "qemu-" + std::to_string(i));
+                                c.disks, c.groups, "qemu-" + std::to_string(i));
     EXPECT_EQ(ours[i].results, qemu.results) << "configuration " << i << "\n" << qemu.serial;
     EXPECT_EQ(ours[i].events, qemu.events) << "configuration " << i;
     EXPECT_EQ(ours[i].answers, qemu.answers) << "configuration " << i;
