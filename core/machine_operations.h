@@ -60,6 +60,13 @@ class MachineOperations {
   virtual std::string send_input_events(const std::vector<InputEvent>& events) {
     return "there are no input devices";
   }
+  // device_add: a device from "driver=TYPE,id=ID,prop=value..." while the
+  // machine runs; device_del: the device with that id goes. Return "" or
+  // why not.
+  virtual std::string device_add(const std::string& options) {
+    return "this machine takes no devices while it runs";
+  }
+  virtual std::string device_del(const std::string& id) { return "Device '" + id + "' not found"; }
   // A CD-ROM drive's medium goes (the tray stays open) or a new one goes in.
   virtual MediumResult eject_medium(const std::string& device, bool force) {
     return {"Device '" + device + "' not found", true};

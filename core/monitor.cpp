@@ -39,6 +39,8 @@ const char kHelp[] =
     "quit|q -- quit the emulator\n"
     "set_link name on|off -- change the link status of a network adapter\n"
     "eject [-f] device -- eject a removable medium (use -f to force it)\n"
+    "device_add driver[,prop=value][,...] -- add a device (USB devices while running)\n"
+    "device_del id -- remove a device (USB devices)\n"
     "change device filename [format] -- change a removable medium\n"
     "stop -- stop emulation\n"
     "system_powerdown -- send a power-down request\n"
@@ -199,6 +201,16 @@ std::string HumanMonitor::execute(const std::string& input) {
     return r.error.empty() ? "" : "Error: " + r.error + "\n";
   }
   if (cmd == "sendkey") return send_key(words);
+  if (cmd == "device_add") {
+    if (words.size() != 2) return "device_add: usage: device_add driver[,prop=value][,...]\n";
+    const std::string error = target_.device_add(words[1]);
+    return error.empty() ? "" : "Error: " + error + "\n";
+  }
+  if (cmd == "device_del") {
+    if (words.size() != 2) return "device_del: usage: device_del id\n";
+    const std::string error = target_.device_del(words[1]);
+    return error.empty() ? "" : "Error: " + error + "\n";
+  }
   if (cmd == "x" || cmd == "xp") {
     return examine_memory(cmd, line.substr(line.find(cmd) + cmd.size()));
   }

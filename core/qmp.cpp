@@ -225,6 +225,7 @@ Json QmpServer::execute(const std::string& name, const Json& args) {
   }
   const Command& command = it->second;
   for (const auto& [key, value] : args.items()) {
+    if (command.open_params) break;
     bool known = false;
     for (const Param& p : command.params) known = known || p.name == key;
     if (!known) throw generic("Parameter '" + key + "' is unexpected");
@@ -384,6 +385,44 @@ void QmpServer::register_commands() {
                                     {"device", T::string, false},
                                     {"head", T::number_integer, false}},
                                    input_send_event};
+  // device_add: the driver, an id and the device's properties, as -device
+  // takes them (values may be strings, numbers or booleans); device_del by id.
+  commands_["device_add"] = {
+      {{"driver", T::string, true}, {"id", T::string, false}},
+      [this](const Json& args) {
+        std::string text = "driver=" + args["driver"].get<std::string>();
+        for (const auto& [key, value] : args.items()) {
+          if (key == "driver") continue;
+          std::string v;
+          if (value.is_string()) {
+            v = value.get<std::string>();
+          } else if (value.is_boolean()) {
+            v = value.get<bool>() ? "on" : "off";
+          } else if (value.is_number_integer()) {
+            v = value.dump();
+          } else {
+            throw generic("Invalid parameter type for '" + key + "', expected: string");
+          }
+          // Commas in values are doubled, as on the command line.
+          std::string escaped;
+          for (char c : v) escaped += c == ',' ? std::string(",,") : std::string(1, c);
+          text += "," + key + "=" + escaped;
+        }
+        const std::string error = target_.device_add(text);
+        if (!error.empty()) throw generic(error);
+        return empty_object();
+      },
+      true};
+  auto device_del = [this](const Json& args) {
+    const std::string id = args["id"].get<std::string>();
+    const std::string error = target_.device_del(id);
+    if (error == "Device '" + id + "' not found") {
+      throw QmpError{"DeviceNotFound", error};  // QEMU's class
+    }
+    if (!error.empty()) throw generic(error);
+    return empty_object();
+  };
+  commands_["device_del"] = {{{"id", T::string, true}}, device_del};
   // eject / blockdev-change-medium name the drive by "device" (its -drive
   // id) or "id" (the device holding it); vx86's devices have no ids of
   // their own, so both name the drive.

@@ -79,6 +79,8 @@ class QmpServer : public CharFrontend {
   struct Command {
     std::vector<Param> params;
     std::function<Json(const Json& args)> run;  // throws QmpError
+    // Takes members besides params (device_add: the device's properties).
+    bool open_params = false;
   };
   void register_commands();
   Json execute(const std::string& name, const Json& args);

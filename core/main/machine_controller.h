@@ -25,6 +25,7 @@
 namespace vx86 {
 
 class Drives;
+struct DeviceSlots;
 class NetDevs;
 class SdlDisplay;
 
@@ -52,6 +53,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   bool set_link(const std::string& name, bool up) override;
   std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) override;
   std::string send_input_events(const std::vector<InputEvent>& events) override;
+  std::string device_add(const std::string& options) override;
+  std::string device_del(const std::string& id) override;
   MediumResult eject_medium(const std::string& device, bool force) override;
   MediumResult change_medium(const std::string& device, const std::string& file,
                              const std::string& format, bool force) override;
@@ -148,8 +151,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::vector<KeyRelease> key_releases_;
   std::unique_ptr<Timer> key_release_timer_;
   void release_due_keys();
-  std::unique_ptr<Drives> drives_;    // outlives the devices that use them
-  std::unique_ptr<NetDevs> netdevs_;  // likewise
+  std::unique_ptr<Drives> drives_;             // outlives the devices that use them
+  std::unique_ptr<DeviceSlots> device_slots_;  // where device_add plugs devices in
+  std::unique_ptr<NetDevs> netdevs_;           // likewise
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;

@@ -357,6 +357,12 @@ void PcMachine::set_a20_wraps_memory(bool wraps) {
   a20_wrap_->set_enabled(wraps && !a20_enabled_);
 }
 
+void PcMachine::remove_device(Device* device) {
+  std::erase(all_devices_, device);
+  std::erase_if(extra_devices_,
+                [&](const std::unique_ptr<Device>& d) { return d.get() == device; });
+}
+
 void PcMachine::add_device(std::unique_ptr<Device> device) {
   device->realize();
   all_devices_.push_back(device.get());

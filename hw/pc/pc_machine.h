@@ -163,6 +163,8 @@ class PcMachine {
 
   // Adds a -device device, already configured and mapped.
   void add_device(std::unique_ptr<Device> device);
+  // Destroys a device add_device took, once nothing refers to it (device_del).
+  void remove_device(Device* device);
   // Puts every device in its power-on state (and reloads a direct-boot kernel).
   void reset();
   // The state vCPU 0 must be given after each reset for direct kernel boot;

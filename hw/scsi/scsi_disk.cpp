@@ -130,7 +130,8 @@ void ScsiDisk::execute(std::span<const uint8_t> cdb, std::vector<uint8_t> data_o
     }
     case 0x35:    // SYNCHRONIZE CACHE(10)
     case 0x91: {  // SYNCHRONIZE CACHE(16)
-      drive_.flush([this, done = std::move(done)](bool ok) {
+      drive_.flush([this, alive = std::weak_ptr<bool>(alive_), done = std::move(done)](bool ok) {
+        if (alive.expired()) return;
         done(ok ? Result{kGood, {}} : check_condition(kMediumError, kAscWriteError));
       });
       return;
@@ -219,20 +220,24 @@ void ScsiDisk::transfer(bool write, uint64_t lba, uint32_t count, std::vector<ui
   if (count == 0) return done({kGood, {}});
   if (!write) {
     auto buffer = std::make_shared<std::vector<uint8_t>>(bytes);
-    drive_.read(lba * kBlockSize, buffer->data(), bytes,
-                [this, buffer, done = std::move(done)](bool ok) {
-                  if (!ok) return done(check_condition(kMediumError, kAscReadError));
-                  done({kGood, std::move(*buffer)});
-                });
+    drive_.read(
+        lba * kBlockSize, buffer->data(), bytes,
+        [this, alive = std::weak_ptr<bool>(alive_), buffer, done = std::move(done)](bool ok) {
+          if (alive.expired()) return;
+          if (!ok) return done(check_condition(kMediumError, kAscReadError));
+          done({kGood, std::move(*buffer)});
+        });
     return;
   }
   if (drive_.read_only()) return done(check_condition(kDataProtect, kAscWriteProtected));
   if (data_out.size() < bytes) return done(check_condition(kIllegalRequest, kAscInvalidFieldInCdb));
   auto buffer = std::make_shared<std::vector<uint8_t>>(std::move(data_out));
-  drive_.write(lba * kBlockSize, buffer->data(), bytes,
-               [this, buffer, done = std::move(done)](bool ok) {
-                 done(ok ? Result{kGood, {}} : check_condition(kMediumError, kAscWriteError));
-               });
+  drive_.write(
+      lba * kBlockSize, buffer->data(), bytes,
+      [this, alive = std::weak_ptr<bool>(alive_), buffer, done = std::move(done)](bool ok) {
+        if (alive.expired()) return;
+        done(ok ? Result{kGood, {}} : check_condition(kMediumError, kAscWriteError));
+      });
 }
 
 }  // namespace vx86

@@ -56,6 +56,9 @@ class ScsiDisk {
   DriveBackend& drive_;
   Identity identity_;
   uint8_t sense_key_ = 0, asc_ = 0, ascq_ = 0;
+  // A request may complete after the disk is gone (device_del): its
+  // completion checks this first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace vx86

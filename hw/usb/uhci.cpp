@@ -125,7 +125,13 @@ void Uhci::controller_reset() {
 
 void Uhci::port_attached(unsigned index, UsbDevice* device) {
   devices_[index] = device;
-  port_sc_[index] |= kPortConnected | kPortConnectChange;
+  if (device) {
+    port_sc_[index] |= kPortConnected | kPortConnectChange;
+  } else {
+    // Unplugged: disconnected and so disabled, both changes to report.
+    port_sc_[index] = static_cast<uint16_t>((port_sc_[index] & ~(kPortConnected | kPortEnabled)) |
+                                            kPortConnectChange | kPortEnableChange);
+  }
   if (cmd_ & kCmdGlobalSuspend) {
     status_ |= kStsResume;  // a connection wakes a suspended controller
     update_irq();

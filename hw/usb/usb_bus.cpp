@@ -46,6 +46,28 @@ std::string UsbBus::attach(UsbDevice& device, const std::string& path) {
   return "";
 }
 
+std::string UsbBus::detach(UsbDevice& device) {
+  auto port = std::find_if(ports_.begin(), ports_.end(),
+                           [&](const Port& p) { return p.device == &device; });
+  if (port == ports_.end()) return "the device is not on USB bus '" + name_ + "'";
+  const std::string below = port->path + ".";
+  const bool hub = dynamic_cast<UsbHub*>(&device) != nullptr;
+  if (hub) {
+    for (const Port& p : ports_) {
+      if (p.path.rfind(below, 0) == 0 && p.device) {
+        return "unplug the devices behind hub port " + port->path + " first";
+      }
+    }
+  }
+  port->device = nullptr;
+  port->plugged = 0;
+  port->attached(nullptr);
+  if (hub) {
+    std::erase_if(ports_, [&](const Port& p) { return p.path.rfind(below, 0) == 0; });
+  }
+  return "";
+}
+
 std::string describe_usb_devices(const std::vector<UsbBus*>& buses) {
   if (buses.empty()) return "USB support not enabled\n";
   std::string out;

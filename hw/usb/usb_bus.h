@@ -22,13 +22,19 @@ class UsbBus {
 
   const std::string& name() const { return name_; }
 
-  // A port devices can use; attached is called when one plugs in.
+  // A port devices can use; attached is called when one plugs in (with the
+  // device) and when it is unplugged (with null).
   void add_port(std::string path, std::function<void(UsbDevice*)> attached);
   // Plugs device into the port with that path ("" for the first free one;
   // when that is the last free port, a hub goes there first and the device
   // into the hub's first port, as QEMU does). A hub's ports join the bus.
   // Returns an error message for the user, or "".
   std::string attach(UsbDevice& device, const std::string& path);
+
+  // Unplugs device (device_del): its port shows the disconnection; a hub's
+  // ports leave the bus. Returns an error message, or "" (a hub with devices
+  // behind it stays).
+  std::string detach(UsbDevice& device);
 
   struct Port {
     std::string path;

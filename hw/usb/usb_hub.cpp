@@ -37,7 +37,11 @@ void UsbHub::add_ports(UsbBus& bus, const std::string& path) {
     bus.add_port(path + "." + std::to_string(i + 1), [this, i](UsbDevice* device) {
       Port& port = ports_[i];
       port.device = device;
-      port.status |= kPortConnection;
+      if (device) {
+        port.status |= kPortConnection;
+      } else {  // unplugged
+        port.status &= ~(kPortConnection | kPortEnable | kPortSuspend);
+      }
       port.change |= kPortConnection;
     });
   }

@@ -239,8 +239,8 @@ workload_rtc() {
 # waits for vx86.usbinputs=N QEMU input devices, reports every USB device
 # (sysfs) and input device (its capability bitmaps), then prints each event
 # the input devices give (type, code, value; SYN, MSC and key repeats left out) with the
-# device's last name word ("usb-event tablet 3 0 16384"). Waits for the test
-# to end the machine.
+# device's last name word ("usb-event tablet 3 0 16384") and "usb-gone
+# tablet" when one is unplugged. Waits for the test to end the machine.
 usb_modules() {
   for m in usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage; do
     insmod "/lib/modules/$m.ko" || echo "vx86-result: usb-module $m refused"
@@ -257,6 +257,7 @@ workload_usb() {
       vx86.usbdisks=*) disks=${arg#vx86.usbdisks=} ;;
     esac
   done
+  echo "vx86-result: usb-waiting"
   for _ in $(seq 1 200); do
     [ "$(grep -c '^N: Name="QEMU' /proc/bus/input/devices)" -ge "$want" ] &&
       [ "$(ls -d /sys/block/sd* 2>/dev/null | wc -l)" -ge "$disks" ] && break
@@ -315,6 +316,7 @@ workload_usb() {
         [ "$9" -eq 0 ] || [ "$9" -eq 4 ] || { [ "$9" -eq 1 ] && [ "$value" -eq 2 ]; } ||
           echo "vx86-result: usb-event $label $9 ${10} $value"
       done
+      echo "vx86-result: usb-gone $label"
     ) &
   done < /tmp/usb-inputs
   sleep 1

@@ -46,28 +46,42 @@ Json axis(const std::string& type, const std::string& name, int value) {
   return {{"type", type}, {"data", {{"axis", name}, {"value", value}}}};
 }
 
+// A file for one run (removed if it is there).
+std::string temp_file(const std::string& tag, const std::string& what) {
+  const std::string path =
+      ::testing::TempDir() + "/vx86-usb-" + tag + "-" + std::to_string(getpid()) + "." + what;
+  std::filesystem::remove(path);
+  return path;
+}
+
+// The command that boots the guest to its usb workload (kernel arguments
+// `append` added), with usb_options, its console in serial and QMP on sock.
+std::vector<std::string> usb_guest_command(std::vector<std::string> emulator,
+                                           const std::filesystem::path& guest,
+                                           const std::string& append,
+                                           const std::vector<std::string>& usb_options,
+                                           const std::string& serial, const std::string& sock) {
+  for (std::string& arg : debian_guest_boot_options(guest, "usb", serial)) {
+    if (arg.rfind("console=", 0) == 0) arg += " " + append;
+    emulator.push_back(arg);
+  }
+  emulator.insert(emulator.end(), usb_options.begin(), usb_options.end());
+  emulator.push_back("-qmp");
+  emulator.push_back("unix:" + sock + ",server=on,wait=off");
+  return emulator;
+}
+
 // Boots the guest with the USB options, waits for its input devices (and
 // disks), sends each group of events with one input-send-event, and collects
 // what the guest saw.
 UsbRun run_usb(std::vector<std::string> emulator, const std::filesystem::path& guest,
                const std::vector<std::string>& usb_options, unsigned inputs, unsigned disks,
                const std::vector<Json>& groups, const std::string& tag) {
-  const std::string base =
-      ::testing::TempDir() + "/vx86-usb-" + tag + "-" + std::to_string(getpid());
-  const std::string serial = base + ".serial", sock = base + ".sock";
-  std::filesystem::remove(serial);
-  std::filesystem::remove(sock);
-  for (std::string& arg : debian_guest_boot_options(guest, "usb", serial)) {
-    if (arg.rfind("console=", 0) == 0) {
-      arg +=
-          " vx86.usbinputs=" + std::to_string(inputs) + " vx86.usbdisks=" + std::to_string(disks);
-    }
-    emulator.push_back(arg);
-  }
-  emulator.insert(emulator.end(), usb_options.begin(), usb_options.end());
-  emulator.push_back("-qmp");
-  emulator.push_back("unix:" + sock + ",server=on,wait=off");
-  Process process(emulator);
+  const std::string serial = temp_file(tag, "serial"), sock = temp_file(tag, "sock");
+  Process process(usb_guest_command(
+      std::move(emulator), guest,
+      "vx86.usbinputs=" + std::to_string(inputs) + " vx86.usbdisks=" + std::to_string(disks),
+      usb_options, serial, sock));
   UsbRun run;
   QmpClient qmp;
   if (!qmp.connect_unix(sock)) return run;
@@ -223,6 +237,109 @@ TEST(UsbGuestTest, TheGuestSeesUsbInputDevicesAndTheirEventsAsUnderQemu) {
     EXPECT_EQ(ours[i].answers, qemu.answers) << "configuration " << i;
     EXPECT_EQ(ours[i].info_usb, qemu.info_usb) << "configuration " << i;
   }
+}
+
+struct HotplugRun {
+  std::vector<std::string> results;  // usb-device, usb-event, usb-gone... lines
+  std::vector<Json> answers;
+  std::vector<Json> deleted;  // DEVICE_DELETED events
+  std::string serial;
+};
+
+// Boots with -usb and nothing on it; once the guest's drivers wait, plugs a
+// tablet in (device_add), moves it, unplugs it (device_del), and tries the
+// commands' refusals.
+HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem::path& guest,
+                       const std::string& tag) {
+  const std::string serial = temp_file("hot-" + tag, "serial");
+  const std::string sock = temp_file("hot-" + tag, "sock");
+  Process process(
+      usb_guest_command(std::move(emulator), guest, "vx86.usbinputs=1", {"-usb"}, serial, sock));
+  HotplugRun run;
+  QmpClient qmp;
+  if (!qmp.connect_unix(sock)) return run;
+  qmp.next();
+  qmp.execute("qmp_capabilities");
+  auto wait_for = [&](const std::string& text) {
+    for (auto deadline = std::chrono::steady_clock::now() + 120s;
+         std::chrono::steady_clock::now() < deadline;) {
+      if (file_text(serial).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  };
+  auto hmp = [&](const std::string& line) {
+    Json answer = qmp.execute("human-monitor-command", {{"command-line", line}});
+    if (answer.contains("return")) {
+      std::string text = answer["return"];
+      std::erase(text, '\r');
+      answer["return"] = text;
+    }
+    return answer;
+  };
+  if (wait_for("vx86-result: usb-waiting")) {
+    // Long enough for Linux to suspend the idle root hub: the connection wakes it.
+    std::this_thread::sleep_for(3s);
+    run.answers.push_back(qmp.execute("device_add", {{"driver", "usb-tablet"}, {"id", "tab0"}}));
+    if (wait_for("vx86-result: usb-ready")) {
+      std::this_thread::sleep_for(500ms);
+      run.answers.push_back(
+          qmp.execute("input-send-event", {{"events", Json::array({axis("abs", "x", 1234)})}}));
+      wait_for("usb-event tablet 3 0 1234");
+      run.answers.push_back(hmp("info usb"));
+      run.answers.push_back(qmp.execute("device_del", {{"id", "tab0"}}));
+      wait_for("vx86-result: usb-gone tablet");
+      run.answers.push_back(hmp("info usb"));
+      run.answers.push_back(qmp.execute("device_del", {{"id", "tab0"}}));
+      run.answers.push_back(qmp.execute("device_add", {{"driver", "no-such-device"}}));
+      run.answers.push_back(hmp("device_add usb-kbd,id=kbd0"));
+      run.answers.push_back(qmp.execute("device_add", {{"driver", "usb-mouse"}, {"id", "kbd0"}}));
+    }
+  }
+  qmp.execute("query-status");  // events sent before its answer are in
+  run.deleted = qmp.take_events("DEVICE_DELETED");
+  qmp.execute("quit");
+  process.wait(30s);
+  run.serial = file_text(serial);
+  std::filesystem::remove(serial);
+  for (const std::string& line : guest_results(run.serial, "usb-")) {
+    // The devices and events, not the descriptors (UsbGuestTest has those).
+    if (line.find("usb-descriptors") == std::string::npos &&
+        line.find("usb-report") == std::string::npos) {
+      run.results.push_back(line);
+    }
+  }
+  return run;
+}
+
+TEST(UsbGuestTest, DevicesComeAndGoWhileTheGuestRuns) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  SKIP_WITHOUT_WORKLOAD(guest, "usb");
+  const HotplugRun ours = run_hotplug({VX86_BINARY}, guest, "vx86");
+  ASSERT_EQ(ours.answers.size(), 9u) << ours.serial;
+  EXPECT_EQ(ours.answers[0], Json::parse(R"({"return": {}})"));
+  EXPECT_EQ(ours.answers[2]["return"],
+            "  Device 0.2, Port 1, Speed 12 Mb/s, Product QEMU USB Tablet, ID: tab0\n");
+  EXPECT_EQ(ours.answers[3], Json::parse(R"({"return": {}})"));
+  EXPECT_EQ(ours.answers[4]["return"], "");
+  EXPECT_EQ(ours.answers[5]["error"]["desc"], "Device 'tab0' not found");
+  EXPECT_EQ(ours.answers[6]["error"]["desc"], "'no-such-device' is not a valid device model name");
+  ASSERT_EQ(ours.deleted.size(), 1u);
+  EXPECT_EQ(ours.deleted[0]["data"]["device"], "tab0");
+  EXPECT_EQ(ours.deleted[0]["data"]["path"], "/machine/peripheral/tab0");
+  const std::vector<std::string> events = {"vx86-result: usb-event tablet 3 0 1234",
+                                           "vx86-result: usb-gone tablet"};
+  EXPECT_EQ(std::vector<std::string>(ours.results.end() - 2, ours.results.end()), events)
+      << ours.serial;
+
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status != 0) {
+    GTEST_SKIP() << "qemu-system-x86_64 is not installed (vx86's half passed)";
+  }
+  const HotplugRun qemu = run_hotplug({"qemu-system-x86_64", "-accel", "tcg"}, guest, "qemu");
+  EXPECT_EQ(ours.results, qemu.results) << qemu.serial;
+  EXPECT_EQ(ours.answers, qemu.answers);
+  ASSERT_EQ(qemu.deleted.size(), ours.deleted.size());
+  EXPECT_EQ(ours.deleted[0]["data"], qemu.deleted[0]["data"]);
 }
 
 }  // namespace
