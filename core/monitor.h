@@ -65,7 +65,7 @@ class MonitorTarget : public virtual MachineOperations {
   // `info network`: the NICs and their backends, in QEMU's layout.
   virtual std::string describe_network() { return ""; }
   // `info usb`: the USB devices, in QEMU's layout.
-  virtual std::string describe_usb() { return "USB support not enabled\n"; }
+  virtual std::string describe_usb() { return "Error: USB support not enabled\n"; }
   // `hostfwd_add [NETDEV] RULE` / `hostfwd_remove [NETDEV] RULE` on a user
   // network backend ("" for the first); returns "" or why it could not.
   virtual std::string host_forward(bool add, const std::string& netdev, const std::string& rule) {

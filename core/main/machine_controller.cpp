@@ -924,7 +924,7 @@ Json MachineController::query_pci() {
 }
 
 std::string MachineController::describe_usb() {
-  if (!machine_) return "USB support not enabled\n";
+  if (!machine_) return "Error: USB support not enabled\n";
   DeviceLockGuard lock;
   return describe_usb_devices(machine_->usb_buses());
 }

@@ -69,7 +69,7 @@ std::string UsbBus::detach(UsbDevice& device) {
 }
 
 std::string describe_usb_devices(const std::vector<UsbBus*>& buses) {
-  if (buses.empty()) return "USB support not enabled\n";
+  if (buses.empty()) return "Error: USB support not enabled\n";
   std::string out;
   for (std::size_t n = 0; n < buses.size(); ++n) {
     std::vector<const UsbBus::Port*> used;

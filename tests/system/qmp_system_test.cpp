@@ -252,6 +252,47 @@ TEST(QmpSystemTest, QueryChardevAgreesWithQemu) {
   std::filesystem::remove_all(dir);
 }
 
+// info usb and query-pci's USB function for the ways QEMU users spell USB
+// devices: -usbdevice, -usb with -device (explicit ports, a hub given by
+// hand, the hub plugged in by itself) and libvirt's controller with an id;
+// the guest has not run, so every device still has address 0.
+TEST(QmpSystemTest, UsbDevicesAgreeWithQemu) {
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  const std::vector<std::vector<std::string>> configurations = {
+      {"-usbdevice", "tablet", "-usbdevice", "keyboard"},
+      {"-usb", "-device", "usb-hub,port=2", "-device", "usb-mouse,port=2.4,id=m0", "-device",
+       "usb-kbd"},
+      {"-usb", "-device", "usb-tablet", "-device", "usb-mouse", "-device", "usb-kbd"},
+      {"-machine", "usb=on", "-device", "piix3-usb-uhci,id=usb1,addr=0x6", "-device",
+       "usb-kbd,bus=usb1.0", "-device", "usb-tablet,bus=usb-bus.0"},
+      {},
+  };
+  for (const auto& options : configurations) {
+    std::vector<std::string> ours_argv = {VX86_BINARY, "-bios", bios, "-nic", "none"};
+    std::vector<std::string> qemu_argv = {"qemu-system-x86_64", "-nic", "none"};
+    ours_argv.insert(ours_argv.end(), options.begin(), options.end());
+    qemu_argv.insert(qemu_argv.end(), options.begin(), options.end());
+    auto usb_functions = [](const Json& pci) {
+      std::vector<Json> found;
+      for (const Json& bus : pci) {
+        for (const Json& device : bus["devices"]) {
+          if (device["class_info"]["class"] == 0x0c03) {
+            found.push_back({device["slot"], device["function"], device["id"]});
+          }
+        }
+      }
+      return found;
+    };
+    const auto ours = query_and_info(ours_argv, socket_path("usb"), "query-pci", "info usb");
+    const auto theirs = query_and_info(qemu_argv, socket_path("usb"), "query-pci", "info usb");
+    std::string where;
+    for (const std::string& o : options) where += o + " ";
+    EXPECT_EQ(ours.second, theirs.second) << where;
+    EXPECT_EQ(usb_functions(ours.first), usb_functions(theirs.first)) << where;
+  }
+}
+
 // query-pci and info pci: the host bridge and the ISA bridge, which both
 // machines have, must be described alike (QEMU also has IDE and ACPI
 // functions vx86 lacks with -nodefaults); vx86's VGA and NIC are listed as
