@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,12 @@ class MachineOperations {
   virtual std::string send_input_events(const std::vector<InputEvent>& events) {
     return "there are no input devices";
   }
+  // QMP balloon: ask the guest's balloon driver to leave it `bytes` of
+  // memory; query-balloon: what it has now. Nothing / an error without a
+  // balloon device.
+  virtual std::string set_balloon_target(uint64_t bytes) { return kNoBalloon; }
+  virtual std::optional<uint64_t> balloon_actual() { return std::nullopt; }
+  static constexpr const char* kNoBalloon = "No balloon device has been activated";
   // device_add: a device from "driver=TYPE,id=ID,prop=value..." while the
   // machine runs; device_del: the device with that id goes. Return "" or
   // why not.

@@ -40,6 +40,8 @@ const char kHelp[] =
     "set_link name on|off -- change the link status of a network adapter\n"
     "eject [-f] device -- eject a removable medium (use -f to force it)\n"
     "device_add driver[,prop=value][,...] -- add a device (USB devices while running)\n"
+    "balloon target -- ask the guest to keep target MB of memory (virtio-balloon)\n"
+    "info balloon -- show the guest's memory as its balloon driver reports it\n"
     "device_del id -- remove a device (USB devices)\n"
     "change device filename [format] -- change a removable medium\n"
     "stop -- stop emulation\n"
@@ -201,6 +203,13 @@ std::string HumanMonitor::execute(const std::string& input) {
     return r.error.empty() ? "" : "Error: " + r.error + "\n";
   }
   if (cmd == "sendkey") return send_key(words);
+  if (cmd == "balloon") {
+    // balloon TARGET: megabytes the guest should keep.
+    const std::optional<uint64_t> mb = words.size() == 2 ? parse_number(words[1]) : std::nullopt;
+    if (!mb || *mb == 0 || *mb > (UINT64_MAX >> 20)) return "balloon: usage: balloon target_MB\n";
+    const std::string error = target_.set_balloon_target(*mb << 20);
+    return error.empty() ? "" : "Error: " + error + "\n";
+  }
   if (cmd == "device_add") {
     if (words.size() != 2) return "device_add: usage: device_add driver[,prop=value][,...]\n";
     const std::string error = target_.device_add(words[1]);
@@ -324,6 +333,11 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     return target_.describe_page_tables(current_cpu_, what == "tlb");
   if (what == "network") return target_.describe_network();
   if (what == "usb") return target_.describe_usb();
+  if (what == "balloon") {
+    const std::optional<uint64_t> actual = target_.balloon_actual();
+    if (!actual) return std::string("Error: ") + MachineOperations::kNoBalloon + "\n";
+    return "balloon: actual=" + std::to_string(*actual >> 20) + "\n";
+  }
   if (what == "chardev") return target_.describe_chardevs();
   if (what == "pci") return target_.describe_pci();
   if (what == "block") {
@@ -350,7 +364,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   }
   return "info " + what +
          ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, chardev, block, "
-         "network, pci, usb, version)\n";
+         "network, pci, usb, balloon, version)\n";
 }
 
 // x/FMT ADDR (virtual, through the current CPU's page tables) and xp/FMT

@@ -423,6 +423,22 @@ void QmpServer::register_commands() {
     return empty_object();
   };
   commands_["device_del"] = {{{"id", T::string, true}}, device_del};
+  commands_["balloon"] = {{{"value", T::number_integer, true}}, [this](const Json& args) {
+                            const int64_t value = args["value"].get<int64_t>();
+                            if (value <= 0) throw generic("Parameter 'target' expects a size");
+                            const std::string error =
+                                target_.set_balloon_target(static_cast<uint64_t>(value));
+                            if (!error.empty()) throw QmpError{"DeviceNotActive", error};
+                            return empty_object();
+                          }};
+  commands_["query-balloon"] = {
+      {}, [this](const Json&) {
+        const std::optional<uint64_t> actual = target_.balloon_actual();
+        if (!actual) {
+          throw QmpError{"DeviceNotActive", MachineOperations::kNoBalloon};
+        }
+        return Json{{"actual", *actual}};
+      }};
   // eject / blockdev-change-medium name the drive by "device" (its -drive
   // id) or "id" (the device holding it); vx86's devices have no ids of
   // their own, so both name the drive.

@@ -18,6 +18,7 @@
 #include "hw/usb/usb_hid.h"
 #include "hw/usb/usb_hub.h"
 #include "hw/usb/usb_storage.h"
+#include "hw/virtio/virtio_balloon_pci.h"
 #include "hw/virtio/virtio_blk_pci.h"
 #include "hw/virtio/virtio_rng_pci.h"
 
@@ -200,6 +201,12 @@ std::unique_ptr<Device> create_virtio_rng_pci(DeviceSlots& slots, const KeyValue
   return plug_pci(slots, props, type, make_virtio_rng_pci(std::move(source), vectors));
 }
 
+std::unique_ptr<Device> create_virtio_balloon_pci(DeviceSlots& slots, const KeyValues& props) {
+  const std::string type = "virtio-balloon-pci";
+  parse_pci_addr("-device " + type, props.get_string("addr"));
+  return plug_pci(slots, props, type, make_virtio_balloon_pci(slots.ram_size));
+}
+
 std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "e1000";
   parse_pci_addr("-device " + type, props.get_string("addr"));
@@ -314,6 +321,12 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
         {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"}},
        create_virtio_rng_pci},
+      {"virtio-balloon-pci",
+       "PCI",
+       "virtio memory balloon: QMP balloon asks the guest to give memory back to the host "
+       "(transitional, INTx)",
+       {{"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
+       create_virtio_balloon_pci},
       {"e1000",
        "PCI",
        "Intel 82540EM gigabit Ethernet (QEMU's default NIC; INTx, checksum offload and TSO)",

@@ -35,6 +35,8 @@ struct DeviceSlots {
   std::function<std::shared_ptr<EntropySource>(const std::string& id)> find_rng;
   // NICs made so far without a mac= (each gets the next default address).
   unsigned nics = 0;
+  // The guest's RAM (virtio-balloon's whole).
+  uint64_t ram_size = 0;
   // Where keyboards and pointers get the user's input.
   InputRouter* input = nullptr;
   // The USB buses so far (-usb's first), which USB controllers add to.

@@ -27,14 +27,14 @@ fi
 # top, the ACPI power button with the event device busybox's acpid reads, and
 # the PS/2 mouse driver (for /dev/input/mice), and the kernel's AES-NI, PCLMULQDQ and
 # SHA crypto drivers (the crypto workload loads them on a CPU that has the instructions),
-# and the UHCI USB controller with the HID and mass-storage class drivers (the usb
-# workloads load them).
+# the UHCI USB controller with the HID and mass-storage class drivers (the usb
+# workloads load them), and virtio-balloon (the balloon workload loads it).
 # Modules in on_demand_modules
 # are in the initramfs but not loaded by /init: the workloads that need them
 # load them (psmouse probes the i8042's mouse port for a while after it loads,
 # which the keyboard tests need not share).
-guest_modules="virtio_blk virtio_net virtio_pci virtio_rng e1000 ata_piix sd_mod sr_mod button evdev psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage"
-on_demand_modules="psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage"
+guest_modules="virtio_blk virtio_net virtio_pci virtio_rng e1000 ata_piix sd_mod sr_mod button evdev psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage virtio_balloon"
+on_demand_modules="psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage virtio_balloon"
 if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/guest-modules" 2>/dev/null)" != "$guest_modules|$on_demand_modules" ]; then

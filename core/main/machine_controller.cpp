@@ -41,6 +41,7 @@
 #include "hw/pci/pci_info.h"
 #include "hw/usb/usb_bus.h"
 #include "hw/usb/usb_device.h"
+#include "hw/virtio/virtio_balloon.h"
 #include "hw/virtio/virtio_pci.h"
 #include "target-x86/cpu_dump.h"
 #include "target-x86/cpu_state.h"
@@ -282,6 +283,7 @@ void MachineController::create_devices() {
   DeviceSlots& slots = *device_slots_;
   slots.isa = &machine_->isa_bus();
   slots.pci = &machine_->pci_bus();
+  slots.ram_size = options_.ram_size;
   slots.input = &machine_->input();
   slots.usb_buses = &machine_->usb_buses();
   slots.claim_drive = [this](const std::string& id, const std::string& user) {
@@ -634,6 +636,7 @@ int MachineController::run() {
     throw;
   }
   create_devices();
+  watch_balloon();
   machine_->reset();
   create_cpus();
   if (machine_->boot_state()) apply_boot_state(*runner_->vcpus()[0], *machine_->boot_state());
@@ -970,6 +973,55 @@ std::string MachineController::send_keys(const std::vector<uint16_t>& usages, un
   }
   release_due_keys();  // arms the timer for the earliest release
   return "";
+}
+
+VirtioBalloon* MachineController::balloon() {
+  for (Device* d : machine_ ? machine_->devices() : std::vector<Device*>{}) {
+    if (auto* pci = dynamic_cast<VirtioPci*>(d)) {
+      if (auto* b = dynamic_cast<VirtioBalloon*>(&pci->virtio())) return b;
+    }
+  }
+  return nullptr;
+}
+
+void MachineController::watch_balloon() {
+  VirtioBalloon* b = balloon();
+  if (!b) return;
+  // BALLOON_CHANGE at most once a second with the latest size, as QEMU
+  // throttles it (the driver reports every few pages).
+  balloon_event_timer_ = std::make_unique<Timer>(loop_.clocks(), ClockType::kHost, [this] {
+    if (balloon_event_pending_) {
+      balloon_event_pending_ = false;
+      balloon_event_ns_ = loop_.clocks().now(ClockType::kHost);
+      qmp_event("BALLOON_CHANGE", {{"actual", balloon_event_actual_}});
+    }
+  });
+  b->set_change_listener([this](uint64_t actual) {
+    balloon_event_actual_ = actual;
+    const int64_t now = loop_.clocks().now(ClockType::kHost);
+    if (now - balloon_event_ns_ >= kNsPerSec && !balloon_event_timer_->pending()) {
+      balloon_event_ns_ = now;
+      qmp_event("BALLOON_CHANGE", {{"actual", actual}});
+    } else if (!balloon_event_timer_->pending()) {
+      balloon_event_pending_ = true;
+      balloon_event_timer_->mod(balloon_event_ns_ + kNsPerSec);
+    }
+  });
+}
+
+std::string MachineController::set_balloon_target(uint64_t bytes) {
+  DeviceLockGuard lock;
+  VirtioBalloon* b = balloon();
+  if (!b) return kNoBalloon;
+  b->set_target(bytes);
+  return "";
+}
+
+std::optional<uint64_t> MachineController::balloon_actual() {
+  DeviceLockGuard lock;
+  VirtioBalloon* b = balloon();
+  if (!b) return std::nullopt;
+  return b->actual_bytes();
 }
 
 std::string MachineController::device_add(const std::string& options) {

@@ -3,9 +3,11 @@
 // and are carried out on the main loop.
 #pragma once
 
+#include <climits>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@ namespace vx86 {
 
 class Drives;
 struct DeviceSlots;
+class VirtioBalloon;
 class NetDevs;
 class SdlDisplay;
 
@@ -53,6 +56,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   bool set_link(const std::string& name, bool up) override;
   std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) override;
   std::string send_input_events(const std::vector<InputEvent>& events) override;
+  std::string set_balloon_target(uint64_t bytes) override;
+  std::optional<uint64_t> balloon_actual() override;
   std::string device_add(const std::string& options) override;
   std::string device_del(const std::string& id) override;
   MediumResult eject_medium(const std::string& device, bool force) override;
@@ -153,7 +158,14 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void release_due_keys();
   std::unique_ptr<Drives> drives_;             // outlives the devices that use them
   std::unique_ptr<DeviceSlots> device_slots_;  // where device_add plugs devices in
-  std::unique_ptr<NetDevs> netdevs_;           // likewise
+  // The virtio-balloon device, if there is one; BALLOON_CHANGE events from it.
+  VirtioBalloon* balloon();
+  void watch_balloon();
+  std::unique_ptr<Timer> balloon_event_timer_;
+  bool balloon_event_pending_ = false;
+  uint64_t balloon_event_actual_ = 0;
+  int64_t balloon_event_ns_ = INT64_MIN / 2;  // when the last one went
+  std::unique_ptr<NetDevs> netdevs_;          // likewise
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;

@@ -1,11 +1,15 @@
 #include "hw/virtio/virtio_pci.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <span>
 #include <vector>
 
 #include "core/log.h"
 #include "hw/pci/msix.h"
+#include "hw/pci/pci_bus.h"
 
 namespace vx86 {
 
@@ -117,6 +121,18 @@ void VirtioPci::add_virtio_cap(uint8_t type, uint64_t offset, uint32_t length, u
 
 bool VirtioPci::dma_read(uint64_t addr, void* buf, std::size_t len) {
   return PciDevice::dma_read(addr, buf, len);
+}
+
+bool VirtioPci::discard_page(uint64_t addr) {
+  constexpr uint64_t kPage = 4096;
+  if (!bus() || !(command() & pci::kCommandMaster) || (addr & (kPage - 1))) return false;
+  uint8_t* host = bus()->dma().host_ptr(addr, true);
+  // The whole page must be the same RAM, at a host page boundary.
+  if (!host || bus()->dma().host_ptr(addr + kPage - 1, true) != host + kPage - 1 ||
+      (reinterpret_cast<uintptr_t>(host) & (kPage - 1))) {
+    return false;
+  }
+  return madvise(host, kPage, MADV_DONTNEED) == 0;
 }
 
 bool VirtioPci::dma_write(uint64_t addr, const void* buf, std::size_t len) {

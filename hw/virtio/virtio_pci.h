@@ -45,6 +45,7 @@ class VirtioPci : public PciDevice, public DmaMemory {
   VirtioDevice& virtio() { return *device_; }
 
   bool dma_read(uint64_t addr, void* buf, std::size_t len) override;
+  bool discard_page(uint64_t addr) override;
   bool dma_write(uint64_t addr, const void* buf, std::size_t len) override;
 
   uint32_t config_read(unsigned addr, unsigned size) override;

@@ -15,6 +15,9 @@ class DmaMemory {
   virtual ~DmaMemory() = default;
   virtual bool dma_read(uint64_t addr, void* buf, std::size_t len) = 0;
   virtual bool dma_write(uint64_t addr, const void* buf, std::size_t len) = 0;
+  // Gives the host back the memory behind a page of guest RAM (it reads as
+  // zeros when next touched); false where there is no RAM to give back.
+  virtual bool discard_page(uint64_t addr) { return false; }
 };
 
 struct VirtqBuffer {

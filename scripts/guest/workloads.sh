@@ -323,3 +323,18 @@ workload_usb() {
   echo "vx86-result: usb-ready"
   sleep 600
 }
+
+# Balloon test (tests/system/balloon_test.cpp): loads virtio_balloon and
+# prints MemTotal (KiB) whenever it changes, as the balloon inflates and
+# deflates at the host's request. Waits for the test to end the machine.
+workload_balloon() {
+  insmod /lib/modules/virtio_balloon.ko || echo "vx86-result: balloon-module refused"
+  last=$(awk '/^MemTotal/ {print $2}' /proc/meminfo)
+  echo "vx86-result: balloon-ready $last"
+  for _ in $(seq 1 6000); do
+    now=$(awk '/^MemTotal/ {print $2}' /proc/meminfo)
+    [ "$now" != "$last" ] && echo "vx86-result: balloon-memtotal $now"
+    last=$now
+    sleep 0.1
+  done
+}

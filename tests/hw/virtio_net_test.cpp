@@ -8,36 +8,13 @@
 #include <vector>
 
 #include "hw/net/virtio_net.h"
+#include "tests/hw/array_memory.h"
 #include "tests/hw/recording_net_backend.h"
 
 namespace vx86 {
 namespace {
 
-class ArrayMemory : public DmaMemory {
- public:
-  std::vector<uint8_t> bytes = std::vector<uint8_t>(1 << 20);
-  bool dma_read(uint64_t addr, void* buf, std::size_t len) override {
-    if (addr + len > bytes.size()) return false;
-    std::memcpy(buf, bytes.data() + addr, len);
-    return true;
-  }
-  bool dma_write(uint64_t addr, const void* buf, std::size_t len) override {
-    if (addr + len > bytes.size()) return false;
-    std::memcpy(bytes.data() + addr, buf, len);
-    return true;
-  }
-  template <typename T>
-  T get(uint64_t addr) const {
-    T v;
-    std::memcpy(&v, bytes.data() + addr, sizeof(T));
-    return v;
-  }
-  template <typename T>
-  void put(uint64_t addr, T v) {
-    std::memcpy(bytes.data() + addr, &v, sizeof(T));
-  }
-};
-
+using test::ArrayMemory;
 using RecordingBackend = test::RecordingNetBackend;
 
 constexpr uint16_t kSize = 16;
