@@ -1,9 +1,11 @@
 #include "core/memory_dump.h"
 
 #include <cctype>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace vx86 {
 
@@ -44,56 +46,145 @@ std::string parse_dump_format(const std::string& text, DumpDefaults& defaults, D
   return "";
 }
 
+namespace {
+
+// QEMU's monitor expressions, by recursive descent with its precedence:
+// sums (+ -) of bit operations (& | ^) of products (* / %) of unary terms
+// (+ - ~, parentheses, $register, 'c', numbers in C notation). All
+// arithmetic is 64-bit and wraps.
+class ExpressionParser {
+ public:
+  using RegisterValue = std::function<std::optional<uint64_t>(const std::string&)>;
+  ExpressionParser(const std::string& text, const RegisterValue& register_value, bool in_line)
+      : text_(text), register_value_(register_value), in_line_(in_line) {}
+
+  std::optional<uint64_t> parse(std::string* error, std::size_t* consumed) {
+    const std::optional<uint64_t> value = sum();
+    if (value && !in_line_) {
+      skip_spaces();
+      if (pos_ < text_.size()) fail("invalid char in expression");
+    }
+    if (!error_.empty()) {
+      *error = error_;
+      return std::nullopt;
+    }
+    if (consumed) *consumed = end_of_term_;
+    return value;
+  }
+
+ private:
+  void skip_spaces() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+  std::optional<uint64_t> fail(const char* why) {
+    if (error_.empty()) error_ = why;
+    return std::nullopt;
+  }
+  // The binary operator among ops that comes next, or 0.
+  char binary_operator(const char* ops) {
+    const std::size_t before = pos_;
+    skip_spaces();
+    if (pos_ < text_.size() && text_[pos_] != '\0' && std::strchr(ops, text_[pos_])) {
+      return text_[pos_++];
+    }
+    pos_ = before;
+    return 0;
+  }
+  std::optional<uint64_t> sum() {
+    std::optional<uint64_t> value = logic();
+    while (value) {
+      const char op = binary_operator("+-");
+      if (!op) break;
+      const std::optional<uint64_t> right = logic();
+      if (!right) return std::nullopt;
+      value = op == '+' ? *value + *right : *value - *right;
+    }
+    return value;
+  }
+  std::optional<uint64_t> product() {
+    std::optional<uint64_t> value = unary();
+    while (value) {
+      const char op = binary_operator("*/%");
+      if (!op) break;
+      const std::optional<uint64_t> right = unary();
+      if (!right) return std::nullopt;
+      if (op != '*' && *right == 0) return fail("division by zero");
+      value = op == '*' ? *value * *right : op == '/' ? *value / *right : *value % *right;
+    }
+    return value;
+  }
+  std::optional<uint64_t> logic() {
+    std::optional<uint64_t> value = product();
+    while (value) {
+      const char op = binary_operator("&|^");
+      if (!op) break;
+      const std::optional<uint64_t> right = product();
+      if (!right) return std::nullopt;
+      value = op == '&' ? *value & *right : op == '|' ? *value | *right : *value ^ *right;
+    }
+    return value;
+  }
+  std::optional<uint64_t> unary() {
+    skip_spaces();
+    if (pos_ >= text_.size()) return fail("unexpected end of expression");  // QEMU's words
+    const char c = text_[pos_];
+    if (c == '+' || c == '-' || c == '~') {
+      ++pos_;
+      const std::optional<uint64_t> v = unary();
+      if (!v) return std::nullopt;
+      return c == '+' ? *v : c == '-' ? uint64_t{0} - *v : ~*v;
+    }
+    if (c == '(') {
+      ++pos_;
+      const std::optional<uint64_t> v = sum();
+      if (!v) return std::nullopt;
+      skip_spaces();
+      if (pos_ >= text_.size() || text_[pos_] != ')') return fail("')' expected");
+      end_of_term_ = ++pos_;
+      return v;
+    }
+    if (c == '$') {
+      std::size_t end = ++pos_;
+      while (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) ||
+                                    text_[end] == '_' || text_[end] == '.')) {
+        ++end;
+      }
+      const std::optional<uint64_t> v = register_value_(text_.substr(pos_, end - pos_));
+      if (!v) return fail("unknown register");
+      pos_ = end_of_term_ = end;
+      return v;
+    }
+    if (c == '\'' && pos_ + 2 < text_.size() && text_[pos_ + 2] == '\'') {  // 'a'
+      const uint64_t v = static_cast<unsigned char>(text_[pos_ + 1]);
+      pos_ = end_of_term_ = pos_ + 3;
+      return v;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      errno = 0;
+      char* end = nullptr;
+      const uint64_t v = std::strtoull(text_.c_str() + pos_, &end, 0);
+      if (errno == ERANGE) return fail("number too large");
+      pos_ = end_of_term_ = static_cast<std::size_t>(end - text_.c_str());
+      return v;
+    }
+    return fail("invalid char in expression");
+  }
+
+  const std::string& text_;
+  const RegisterValue& register_value_;
+  bool in_line_;  // more arguments may follow the expression
+  std::size_t pos_ = 0;
+  std::size_t end_of_term_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
 std::optional<uint64_t> evaluate_address(
     const std::string& text,
     const std::function<std::optional<uint64_t>(const std::string&)>& register_value,
     std::string* error, std::size_t* consumed) {
-  uint64_t total = 0;
-  int sign = 1;
-  bool expect_term = true;
-  std::size_t i = 0;
-  std::size_t end_of_expression = 0;
-  while (i < text.size()) {
-    const char c = text[i];
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (c == '+' || c == '-') {
-      // A binary operator after a term, a sign before one.
-      sign = expect_term ? (c == '-' ? -sign : sign) : (c == '-' ? -1 : 1);
-      expect_term = true;
-      ++i;
-    } else if (!expect_term && consumed) {
-      break;  // the next argument starts here
-    } else if (expect_term && c == '$') {
-      std::size_t end = ++i;
-      while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
-                                   text[end] == '_' || text[end] == '.'))
-        ++end;
-      const auto value = register_value(text.substr(i, end - i));
-      if (!value) {
-        *error = "unknown register";
-        return std::nullopt;
-      }
-      total += sign > 0 ? *value : -*value;
-      expect_term = false;
-      i = end_of_expression = end;
-    } else if (expect_term && std::isdigit(static_cast<unsigned char>(c))) {
-      char* end = nullptr;
-      const uint64_t value = std::strtoull(text.c_str() + i, &end, 0);
-      total += sign > 0 ? value : -value;
-      expect_term = false;
-      i = end_of_expression = static_cast<std::size_t>(end - text.c_str());
-    } else {
-      *error = "invalid char in expression";
-      return std::nullopt;
-    }
-  }
-  if (expect_term) {
-    *error = "unexpected end of expression";  // QEMU's words
-    return std::nullopt;
-  }
-  if (consumed) *consumed = end_of_expression;
-  return total;
+  return ExpressionParser(text, register_value, consumed != nullptr).parse(error, consumed);
 }
 
 std::string quoted_char(uint8_t c) {

@@ -28,12 +28,14 @@ struct DumpDefaults {
 // defaults as QEMU does; returns "" or QEMU's complaint.
 std::string parse_dump_format(const std::string& text, DumpDefaults& defaults, DumpFormat* out);
 
-// Evaluates an address expression: numbers (0x hex, 0 octal, decimal) and
-// $registers (looked up with register_value) joined by + and -, each with
-// an optional sign. Returns nullopt with *error set ("unknown register",
-// ...). Without consumed the whole text must be the expression; with it,
-// the expression ends before a term that no operator joins (as QEMU reads
-// "o 0x80 0x55") and *consumed says where.
+// Evaluates an expression as QEMU's monitor does: numbers (0x hex, 0 octal,
+// decimal), characters ('a') and $registers (looked up with register_value),
+// unary + - ~, parentheses, and the binary operators + - * / % & | ^ with
+// QEMU's precedence (* / % bind tightest, then the bit operations, then + -).
+// Returns nullopt with *error set in QEMU's words ("unknown register",
+// "division by zero", "')' expected"...). Without consumed the whole text
+// must be the expression; with it, the expression ends before a term that
+// no operator joins (as QEMU reads "o 0x80 0x55"), and *consumed says where.
 std::optional<uint64_t> evaluate_address(
     const std::string& text,
     const std::function<std::optional<uint64_t>(const std::string&)>& register_value,

@@ -41,6 +41,7 @@ const char kHelp[] =
     "eject [-f] device -- eject a removable medium (use -f to force it)\n"
     "device_add driver[,prop=value][,...] -- add a device (USB devices while running)\n"
     "balloon target -- ask the guest to keep target MB of memory (virtio-balloon)\n"
+    "sum addr size -- compute the checksum of a memory region\n"
     "info balloon -- show the guest's memory as its balloon driver reports it\n"
     "device_del id -- remove a device (USB devices)\n"
     "change device filename [format] -- change a removable medium\n"
@@ -203,6 +204,7 @@ std::string HumanMonitor::execute(const std::string& input) {
     return r.error.empty() ? "" : "Error: " + r.error + "\n";
   }
   if (cmd == "sendkey") return send_key(words);
+  if (cmd == "sum") return checksum(line.substr(line.find(cmd) + cmd.size()));
   if (cmd == "balloon") {
     // balloon TARGET: megabytes the guest should keep.
     const std::optional<uint64_t> mb = words.size() == 2 ? parse_number(words[1]) : std::nullopt;
@@ -224,7 +226,9 @@ std::string HumanMonitor::execute(const std::string& input) {
     return examine_memory(cmd, line.substr(line.find(cmd) + cmd.size()));
   }
   if (cmd == "memsave" || cmd == "pmemsave") return save_memory(words);
-  if (cmd == "print" || cmd == "p") return print_value(line.substr(line.find(cmd) + cmd.size()));
+  if (cmd == "print" || cmd == "p") {
+    return print_value(cmd, line.substr(line.find(cmd) + cmd.size()));
+  }
   if (cmd == "i" || cmd == "o") return port_io(cmd, line.substr(line.find(cmd) + cmd.size()));
   if (cmd == "log" || cmd == "logfile") return set_log(words);
   if (cmd == "gva2gpa") {
@@ -449,15 +453,37 @@ std::string HumanMonitor::parse_format_and_values(const std::string& command,
     values->push_back(*value);
     rest = rest.substr(consumed);
   }
-  if (rest.find_first_not_of(" \t") != std::string::npos) return "too many arguments\n" + hint;
+  if (rest.find_first_not_of(" \t") != std::string::npos) {
+    // QEMU names the command with its alias: "print|p: ...".
+    const std::string names = command == "print" || command == "p" ? "print|p" : command;
+    return names + ": extraneous characters at the end of line\n" + hint;
+  }
   return "";
 }
 
-// print /FMT EXPR: the value in format x (0x...), d, u, o or c, as QEMU's.
-std::string HumanMonitor::print_value(const std::string& args) {
+// sum ADDR SIZE: the BSD checksum (the Unix sum command's) of SIZE bytes of
+// physical memory from ADDR, as QEMU's monitor computes it.
+std::string HumanMonitor::checksum(const std::string& args) {
   DumpFormat format;
   std::vector<uint64_t> values;
-  const std::string error = parse_format_and_values("print", args, 1, &format, &values);
+  const std::string error = parse_format_and_values("sum", args, 2, &format, &values);
+  if (!error.empty()) return error;
+  uint16_t sum = 0;
+  for (uint64_t addr = values[0]; addr != values[0] + values[1]; ++addr) {
+    sum = static_cast<uint16_t>(((sum >> 1) | (sum << 15)) +
+                                static_cast<uint8_t>(target_.memory().read(addr, 1)));
+  }
+  char out[16];
+  std::snprintf(out, sizeof out, "%05u\n", static_cast<unsigned>(sum));
+  return out;
+}
+
+// print (or p) /FMT EXPR: the value in format x (0x...), d, u, o or c, as QEMU's.
+std::string HumanMonitor::print_value(const std::string& command, const std::string& args) {
+  DumpFormat format;
+  std::vector<uint64_t> values;
+  // Errors name the command as typed ("help p"), as QEMU's.
+  const std::string error = parse_format_and_values(command, args, 1, &format, &values);
   if (!error.empty()) return error;
   const uint64_t v = values[0];
   char buf[40];

@@ -98,7 +98,8 @@ class HumanMonitor : public CharFrontend {
   std::string parse_format_and_values(const std::string& command, const std::string& args,
                                       std::size_t value_count, DumpFormat* format,
                                       std::vector<uint64_t>* values);
-  std::string print_value(const std::string& args);
+  std::string print_value(const std::string& command, const std::string& args);
+  std::string checksum(const std::string& args);
   std::string port_io(const std::string& command, const std::string& args);
   std::string set_log(const std::vector<std::string>& words);
   std::string send_key(const std::vector<std::string>& words);

@@ -60,6 +60,23 @@ const std::vector<std::string>& monitor_commands() {
       "p /o 8",
       "p /c 65",
       "p /u $eax - 1",
+      "p (3 + 4) * 2",  // QEMU's expression grammar and precedence
+      "p /x 0x1234 & 0xff | 0x10000",
+      "p 6 * 7 ^ 1",  // products bind tighter than bit operations, which bind tighter than sums
+      "p 1 + 2 ^ 1",
+      "p 2 * 3 + 4 & 1",
+      "p /x 'a' + 1",
+      "p 7 / 2 + 7 % 4",
+      "p /x ~0 - -5",
+      "p /x ($eax + 2) * 0x10",
+      "p 1 / 0",
+      "p (1 + 2",
+      "p 99999999999999999999",
+      "p 5 6",
+      "sum 0x2000 0x10 4",
+      "x /2xb $pc - (2 * 2)",
+      "sum 0x2000 256",
+      "sum 0x20f0 0x10",
       "i /b 0x3fd",  // the UART's line status
       "o /b 0x3f9 0x05",
       "i /b 0x3f9",  // its interrupt enables, as just written
