@@ -1,12 +1,15 @@
 // Input from the user (the window, QMP's input-send-event and send-key) as
-// QEMU describes it, and its routing to the guest's input devices: each event
-// goes to the newest device that takes its kind, so a USB tablet added with
-// -device gets absolute moves and buttons while the PS/2 mouse keeps relative
-// moves, as under QEMU.
+// QEMU describes it, and its routing to the guest's input devices as QEMU's
+// input core does it: devices queue up as they are made, one that the guest
+// starts to use (a USB tablet it polls) moves to the front, and each event
+// goes to the first device that takes its kind. So a tablet gets absolute
+// moves and buttons once the guest reads it, the PS/2 mouse keeps relative
+// moves, and `mouse_set` picks the mouse by hand.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace vx86 {
@@ -53,6 +56,8 @@ constexpr unsigned input_kind_bit(InputEvent::Kind kind) {
 class InputHandler {
  public:
   virtual ~InputHandler() = default;
+  // What the monitor's info mice calls it ("QEMU HID Tablet").
+  virtual const char* input_name() const = 0;
   // The kinds taken, as input_kind_bit()s.
   virtual unsigned input_kinds() const = 0;
   virtual void input_event(const InputEvent& event) = 0;
@@ -61,9 +66,22 @@ class InputHandler {
 
 class InputRouter {
  public:
-  // The newest handler comes first for the kinds it takes.
-  void add(InputHandler* handler);
+  // Queues a handler behind the others (in front with `active`); it gets
+  // the next index (QEMU numbers the PS/2 keyboard 1 and its mouse 2).
+  void add(InputHandler* handler, bool active = false);
   void remove(InputHandler* handler);
+  // Moves a handler to the front: the guest started to use it.
+  void activate(InputHandler* handler);
+  // QMP query-mice / info mice: the pointing devices, as QEMU lists them.
+  struct Mouse {
+    unsigned index;
+    std::string name;
+    bool current;  // where pointer events go now
+    bool absolute;
+  };
+  std::vector<Mouse> mice() const;
+  // mouse_set INDEX: that mouse first; "" or QEMU's complaint.
+  std::string select_mouse(unsigned index);
   // Gives each event to the first handler taking its kind (events nobody
   // takes are dropped), then syncs every handler that got one.
   void send(std::span<const InputEvent> events);
@@ -73,7 +91,12 @@ class InputRouter {
 
  private:
   InputHandler* handler_for(InputEvent::Kind kind) const;
-  std::vector<InputHandler*> handlers_;  // newest first
+  struct Entry {
+    InputHandler* handler;
+    unsigned index;
+  };
+  std::vector<Entry> handlers_;  // the first takes the events of its kinds
+  unsigned next_index_ = 1;
 };
 
 }  // namespace vx86

@@ -61,6 +61,11 @@ class MachineOperations {
   virtual std::string send_input_events(const std::vector<InputEvent>& events) {
     return "there are no input devices";
   }
+  // QMP query-mice / info mice, and mouse_set.
+  virtual std::vector<InputRouter::Mouse> mice() { return {}; }
+  virtual std::string select_mouse(unsigned index) {
+    return "Mouse at index '" + std::to_string(index) + "' not found";
+  }
   // QMP balloon: ask the guest's balloon driver to leave it `bytes` of
   // memory; query-balloon: what it has now. Nothing / an error without a
   // balloon device.

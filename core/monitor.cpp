@@ -42,6 +42,10 @@ const char kHelp[] =
     "device_add driver[,prop=value][,...] -- add a device (USB devices while running)\n"
     "balloon target -- ask the guest to keep target MB of memory (virtio-balloon)\n"
     "sum addr size -- compute the checksum of a memory region\n"
+    "info mice -- show which guest mouse is receiving events\n"
+    "mouse_move dx dy [dz] -- send mouse move events\n"
+    "mouse_button state -- change mouse button state (1 left, 2 right, 4 middle)\n"
+    "mouse_set index -- set which mouse device receives events\n"
     "info balloon -- show the guest's memory as its balloon driver reports it\n"
     "device_del id -- remove a device (USB devices)\n"
     "change device filename [format] -- change a removable medium\n"
@@ -205,6 +209,7 @@ std::string HumanMonitor::execute(const std::string& input) {
   }
   if (cmd == "sendkey") return send_key(words);
   if (cmd == "sum") return checksum(line.substr(line.find(cmd) + cmd.size()));
+  if (cmd == "mouse_move" || cmd == "mouse_button" || cmd == "mouse_set") return mouse(words);
   if (cmd == "balloon") {
     // balloon TARGET: megabytes the guest should keep.
     const std::optional<uint64_t> mb = words.size() == 2 ? parse_number(words[1]) : std::nullopt;
@@ -337,6 +342,16 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     return target_.describe_page_tables(current_cpu_, what == "tlb");
   if (what == "network") return target_.describe_network();
   if (what == "usb") return target_.describe_usb();
+  if (what == "mice") {
+    const std::vector<InputRouter::Mouse> mice = target_.mice();
+    if (mice.empty()) return "No mouse devices connected\n";
+    std::string out;
+    for (const InputRouter::Mouse& m : mice) {
+      out += std::string(m.current ? "* " : "  ") + "Mouse #" + std::to_string(m.index) + ": " +
+             m.name + (m.absolute ? " (absolute)" : "") + "\n";
+    }
+    return out;
+  }
   if (what == "balloon") {
     const std::optional<uint64_t> actual = target_.balloon_actual();
     if (!actual) return std::string("Error: ") + MachineOperations::kNoBalloon + "\n";
@@ -368,7 +383,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   }
   return "info " + what +
          ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, chardev, block, "
-         "network, pci, usb, balloon, version)\n";
+         "network, pci, usb, mice, balloon, version)\n";
 }
 
 // x/FMT ADDR (virtual, through the current CPU's page tables) and xp/FMT
@@ -458,6 +473,55 @@ std::string HumanMonitor::parse_format_and_values(const std::string& command,
     const std::string names = command == "print" || command == "p" ? "print|p" : command;
     return names + ": extraneous characters at the end of line\n" + hint;
   }
+  return "";
+}
+
+// mouse_move DX DY [DZ], mouse_button STATE (1 left, 2 right, 4 middle,
+// 8 wheel up, 16 wheel down), mouse_set INDEX, as QEMU's.
+std::string HumanMonitor::mouse(const std::vector<std::string>& words) {
+  auto number = [](const std::string& text) -> std::optional<int64_t> {
+    char* end = nullptr;
+    const long long v = std::strtoll(text.c_str(), &end, 0);
+    if (text.empty() || *end != '\0') return std::nullopt;
+    return v;
+  };
+  const std::string& cmd = words[0];
+  if (cmd == "mouse_set") {
+    const auto index = words.size() == 2 ? number(words[1]) : std::nullopt;
+    if (!index || *index < 0) return "mouse_set: usage: mouse_set index\n";
+    const std::string error = target_.select_mouse(static_cast<unsigned>(*index));
+    return error.empty() ? "" : error + "\n";
+  }
+  if (cmd == "mouse_move") {
+    const auto dx = words.size() >= 3 ? number(words[1]) : std::nullopt;
+    const auto dy = words.size() >= 3 ? number(words[2]) : std::nullopt;
+    const auto dz = words.size() == 4 ? number(words[3]) : std::optional<int64_t>(0);
+    if (!dx || !dy || !dz || words.size() > 4) return "mouse_move: usage: mouse_move dx dy [dz]\n";
+    if (*dz != 0) {
+      const InputButton wheel = *dz > 0 ? InputButton::kWheelUp : InputButton::kWheelDown;
+      target_.send_input_events({InputEvent::button_event(wheel, true)});
+      target_.send_input_events({InputEvent::button_event(wheel, false)});
+    }
+    // Events nobody takes are dropped, as QEMU's monitor drops them.
+    target_.send_input_events({InputEvent::relative(InputAxis::kX, static_cast<int>(*dx)),
+                               InputEvent::relative(InputAxis::kY, static_cast<int>(*dy))});
+    return "";
+  }
+  const auto state = words.size() == 2 ? number(words[1]) : std::nullopt;
+  if (!state) return "mouse_button: usage: mouse_button state\n";
+  static constexpr std::pair<unsigned, InputButton> kButtons[] = {{1, InputButton::kLeft},
+                                                                  {4, InputButton::kMiddle},
+                                                                  {2, InputButton::kRight},
+                                                                  {8, InputButton::kWheelUp},
+                                                                  {16, InputButton::kWheelDown}};
+  std::vector<InputEvent> events;
+  for (const auto& [bit, button] : kButtons) {
+    if ((static_cast<unsigned>(*state) ^ mouse_buttons_) & bit) {
+      events.push_back(InputEvent::button_event(button, (*state & bit) != 0));
+    }
+  }
+  mouse_buttons_ = static_cast<unsigned>(*state);
+  if (!events.empty()) target_.send_input_events(events);
   return "";
 }
 

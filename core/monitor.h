@@ -100,6 +100,7 @@ class HumanMonitor : public CharFrontend {
                                       std::vector<uint64_t>* values);
   std::string print_value(const std::string& command, const std::string& args);
   std::string checksum(const std::string& args);
+  std::string mouse(const std::vector<std::string>& words);
   std::string port_io(const std::string& command, const std::string& args);
   std::string set_log(const std::vector<std::string>& words);
   std::string send_key(const std::vector<std::string>& words);
@@ -110,6 +111,7 @@ class HumanMonitor : public CharFrontend {
   bool greeted_ = false;
   unsigned current_cpu_ = 0;
   DumpDefaults dump_defaults_;
+  unsigned mouse_buttons_ = 0;  // mouse_button's last state
 };
 
 }  // namespace vx86

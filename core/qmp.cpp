@@ -423,6 +423,16 @@ void QmpServer::register_commands() {
     return empty_object();
   };
   commands_["device_del"] = {{{"id", T::string, true}}, device_del};
+  commands_["query-mice"] = {{}, [this](const Json&) {
+                               Json list = Json::array();
+                               for (const InputRouter::Mouse& m : target_.mice()) {
+                                 list.push_back({{"index", m.index},
+                                                 {"name", m.name},
+                                                 {"current", m.current},
+                                                 {"absolute", m.absolute}});
+                               }
+                               return list;
+                             }};
   commands_["balloon"] = {{{"value", T::number_integer, true}}, [this](const Json& args) {
                             const int64_t value = args["value"].get<int64_t>();
                             if (value <= 0) throw generic("Parameter 'target' expects a size");

@@ -1009,6 +1009,18 @@ void MachineController::watch_balloon() {
   });
 }
 
+std::vector<InputRouter::Mouse> MachineController::mice() {
+  if (!machine_) return {};
+  DeviceLockGuard lock;
+  return machine_->input().mice();
+}
+
+std::string MachineController::select_mouse(unsigned index) {
+  if (!machine_) return "Mouse at index '" + std::to_string(index) + "' not found";
+  DeviceLockGuard lock;
+  return machine_->input().select_mouse(index);
+}
+
 std::string MachineController::set_balloon_target(uint64_t bytes) {
   DeviceLockGuard lock;
   VirtioBalloon* b = balloon();

@@ -15,6 +15,7 @@ class Ps2Mouse;
 class Ps2KeyboardInput : public InputHandler {
  public:
   explicit Ps2KeyboardInput(Ps2Keyboard& keyboard) : keyboard_(keyboard) {}
+  const char* input_name() const override { return "QEMU PS/2 Keyboard"; }
   unsigned input_kinds() const override { return input_kind_bit(InputEvent::Kind::kKey); }
   void input_event(const InputEvent& event) override;
   void input_sync() override {}
@@ -26,6 +27,7 @@ class Ps2KeyboardInput : public InputHandler {
 class Ps2MouseInput : public InputHandler {
  public:
   explicit Ps2MouseInput(Ps2Mouse& mouse) : mouse_(mouse) {}
+  const char* input_name() const override { return "QEMU PS/2 Mouse"; }
   unsigned input_kinds() const override {
     return input_kind_bit(InputEvent::Kind::kButton) | input_kind_bit(InputEvent::Kind::kRelative);
   }

@@ -203,8 +203,8 @@ void PcMachine::build_isa(const PcConfig& config) {
   i8042_->map(*system_io_);
   ps2_keyboard_input_ = std::make_unique<Ps2KeyboardInput>(i8042_->keyboard());
   ps2_mouse_input_ = std::make_unique<Ps2MouseInput>(i8042_->mouse());
-  input_.add(ps2_mouse_input_.get());
   input_.add(ps2_keyboard_input_.get());
+  input_.add(ps2_mouse_input_.get());
   port92_ = std::make_unique<Port92>(control_, &a20_from_port92_);
   port92_->map(*system_io_);
   post_port_ = std::make_unique<PostPort>();

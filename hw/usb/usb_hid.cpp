@@ -240,7 +240,21 @@ UsbHid::UsbHid(Kind kind, InputRouter& input)
                                        : "usb-kbd"),
       kind_(kind),
       input_(input) {
-  input_.add(this);
+  // A keyboard takes the keys at once; a pointer once the guest polls it,
+  // as QEMU's HID devices.
+  input_.add(this, kind == Kind::kKeyboard);
+}
+
+const char* UsbHid::input_name() const {
+  switch (kind_) {
+    case Kind::kTablet:
+      return "QEMU HID Tablet";
+    case Kind::kMouse:
+      return "QEMU HID Mouse";
+    case Kind::kKeyboard:
+      break;
+  }
+  return "QEMU HID Keyboard";
 }
 
 UsbHid::~UsbHid() {
@@ -449,6 +463,10 @@ std::optional<std::vector<uint8_t>> UsbHid::class_request(const Setup& setup,
 
 UsbResult UsbHid::data_in(uint8_t endpoint, std::span<uint8_t> buffer) {
   if (endpoint != 1) return {UsbResult::kStall, 0};
+  if (!activated_ && kind_ != Kind::kKeyboard) {
+    input_.activate(this);  // the guest reads it: pointer events come here now
+    activated_ = true;
+  }
   if (queue_.empty()) return {UsbResult::kNak, 0};  // nothing new
   State& front = queue_.front();
   std::vector<uint8_t> r = report(front);

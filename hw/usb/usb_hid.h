@@ -26,6 +26,7 @@ class UsbHid : public UsbDevice, public InputHandler {
   ~UsbHid() override;
   Kind kind() const { return kind_; }
 
+  const char* input_name() const override;
   unsigned input_kinds() const override;
   void input_event(const InputEvent& event) override;
   void input_sync() override;
@@ -71,6 +72,7 @@ class UsbHid : public UsbDevice, public InputHandler {
   uint8_t idle_ = 0;         // SET_IDLE's rate (kept: reports go out on change)
   uint8_t protocol_ = 1;     // 1 report, 0 boot
   uint8_t leds_ = 0;
+  bool activated_ = false;  // the guest has polled it
 };
 
 }  // namespace vx86

@@ -233,7 +233,8 @@ TEST(UsbHidTest, KeyboardReportsModifiersKeysRolloverAndTakesLeds) {
 // A device that takes every kind, to watch the routing.
 class RecordingHandler : public InputHandler {
  public:
-  explicit RecordingHandler(unsigned kinds) : kinds_(kinds) {}
+  RecordingHandler(const char* name, unsigned kinds) : name_(name), kinds_(kinds) {}
+  const char* input_name() const override { return name_; }
   unsigned input_kinds() const override { return kinds_; }
   void input_event(const InputEvent& e) override { events.push_back(e.kind); }
   void input_sync() override { ++syncs; }
@@ -241,27 +242,50 @@ class RecordingHandler : public InputHandler {
   int syncs = 0;
 
  private:
+  const char* name_;
   unsigned kinds_;
 };
 
-TEST(InputRouterTest, EachEventGoesToTheNewestHandlerOfItsKind) {
+TEST(InputRouterTest, EachEventGoesToTheFirstHandlerOfItsKindAsInQemu) {
   using K = InputEvent::Kind;
   InputRouter router;
-  RecordingHandler ps2_mouse(input_kind_bit(K::kButton) | input_kind_bit(K::kRelative));
-  RecordingHandler ps2_keyboard(input_kind_bit(K::kKey));
-  router.add(&ps2_mouse);
+  RecordingHandler ps2_keyboard("QEMU PS/2 Keyboard", input_kind_bit(K::kKey));
+  RecordingHandler ps2_mouse("QEMU PS/2 Mouse",
+                             input_kind_bit(K::kButton) | input_kind_bit(K::kRelative));
   router.add(&ps2_keyboard);
+  router.add(&ps2_mouse);
   EXPECT_FALSE(router.takes(K::kAbsolute));
-  RecordingHandler tablet(input_kind_bit(K::kButton) | input_kind_bit(K::kAbsolute));
+  RecordingHandler tablet("QEMU HID Tablet",
+                          input_kind_bit(K::kButton) | input_kind_bit(K::kAbsolute));
   router.add(&tablet);
   EXPECT_TRUE(router.takes(K::kAbsolute));
+  // Queued behind the PS/2 mouse: absolute moves only, until it is used.
+  send(router, {InputEvent::absolute(InputAxis::kX, 5),
+                InputEvent::button_event(InputButton::kLeft, true)});
+  EXPECT_EQ(tablet.events, (std::vector<K>{K::kAbsolute}));
+  EXPECT_EQ(ps2_mouse.events, (std::vector<K>{K::kButton}));
+  router.activate(&tablet);
   send(router,
        {InputEvent::absolute(InputAxis::kX, 5), InputEvent::relative(InputAxis::kX, 1),
         InputEvent::button_event(InputButton::kLeft, true), InputEvent::key_event(4, true)});
-  EXPECT_EQ(tablet.events, (std::vector<K>{K::kAbsolute, K::kButton}));
-  EXPECT_EQ(ps2_mouse.events, (std::vector<K>{K::kRelative}));
+  EXPECT_EQ(tablet.events, (std::vector<K>{K::kAbsolute, K::kAbsolute, K::kButton}));
+  EXPECT_EQ(ps2_mouse.events, (std::vector<K>{K::kButton, K::kRelative}));
   EXPECT_EQ(ps2_keyboard.events, (std::vector<K>{K::kKey}));
-  EXPECT_EQ(tablet.syncs + ps2_mouse.syncs + ps2_keyboard.syncs, 3);
+  // info mice: back of the queue first, the front one current; QEMU's numbers.
+  const std::vector<InputRouter::Mouse> mice = router.mice();
+  ASSERT_EQ(mice.size(), 2u);
+  EXPECT_EQ(mice[0].index, 2u);
+  EXPECT_EQ(mice[0].name, "QEMU PS/2 Mouse");
+  EXPECT_FALSE(mice[0].current);
+  EXPECT_EQ(mice[1].index, 3u);
+  EXPECT_TRUE(mice[1].current);
+  EXPECT_TRUE(mice[1].absolute);
+  // mouse_set: a mouse by its number.
+  EXPECT_EQ(router.select_mouse(2), "");
+  EXPECT_TRUE(router.mice()[1].current);
+  EXPECT_EQ(router.mice()[1].index, 2u);
+  EXPECT_EQ(router.select_mouse(1), "Input device 'QEMU PS/2 Keyboard' is not a mouse");
+  EXPECT_EQ(router.select_mouse(9), "Mouse at index '9' not found");
   // Gone: buttons go back to the PS/2 mouse.
   router.remove(&tablet);
   send(router, {InputEvent::button_event(InputButton::kLeft, false)});

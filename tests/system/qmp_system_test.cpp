@@ -293,6 +293,48 @@ TEST(QmpSystemTest, UsbDevicesAgreeWithQemu) {
   }
 }
 
+// query-mice, info mice and mouse_set as QEMU numbers and orders the mice:
+// the PS/2 mouse current until a USB pointer is used (the guest has not run)
+// or chosen by hand.
+TEST(QmpSystemTest, MiceAgreeWithQemu) {
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  auto run = [&](std::vector<std::string> argv) {
+    for (const char* arg : {"-display", "none", "-S", "-nic", "none", "-usb", "-device",
+                            "usb-tablet", "-device", "usb-mouse", "-device", "usb-kbd", "-qmp"}) {
+      argv.push_back(arg);
+    }
+    const std::string sock = socket_path("mice");
+    argv.push_back("unix:" + sock + ",server=on,wait=off");
+    Process emulator(argv);
+    QmpClient qmp;
+    std::vector<Json> out;
+    if (!qmp.connect_unix(sock)) return out;
+    qmp.next();
+    qmp.execute("qmp_capabilities");
+    out.push_back(qmp.execute("query-mice"));
+    for (const char* line :
+         {"info mice", "mouse_set 3", "info mice", "mouse_set 9", "mouse_set 1",
+          "mouse_move 10 -5 1", "mouse_button 3", "mouse_button 0", "mouse_set 2", "info mice"}) {
+      Json answer = qmp.execute("human-monitor-command", {{"command-line", line}});
+      std::string text = answer.value("return", "");
+      std::erase(text, '\r');
+      out.push_back(text);
+    }
+    out.push_back(qmp.execute("query-mice"));
+    qmp.execute("quit");
+    emulator.wait(10s);
+    return out;
+  };
+  const std::vector<Json> ours = run({VX86_BINARY, "-bios", bios});
+  const std::vector<Json> theirs = run({"qemu-system-x86_64"});
+  ASSERT_EQ(ours.size(), 12u);
+  EXPECT_EQ(ours[1],
+            "  Mouse #4: QEMU HID Mouse\n  Mouse #3: QEMU HID Tablet (absolute)\n"
+            "* Mouse #2: QEMU PS/2 Mouse\n");
+  EXPECT_EQ(ours, theirs);
+}
+
 // query-pci and info pci: the host bridge and the ISA bridge, which both
 // machines have, must be described alike (QEMU also has IDE and ACPI
 // functions vx86 lacks with -nodefaults); vx86's VGA and NIC are listed as
