@@ -61,6 +61,8 @@ class MachineOperations {
   virtual std::string send_input_events(const std::vector<InputEvent>& events) {
     return "there are no input devices";
   }
+  // The key with QEMU's "number" key code (an XT scan code), as a HID usage.
+  virtual std::optional<uint16_t> key_of_number(unsigned number) { return std::nullopt; }
   // QMP query-mice / info mice, and mouse_set.
   virtual std::vector<InputRouter::Mouse> mice() { return {}; }
   virtual std::string select_mouse(unsigned index) {

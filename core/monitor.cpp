@@ -290,7 +290,15 @@ std::string HumanMonitor::send_key(const std::vector<std::string>& words) {
     std::size_t end = keys.find('-', start);
     if (end == std::string::npos) end = keys.size();
     const std::string name = keys.substr(start, end - start);
-    auto usage = hid_usage_of_key(name);
+    // 0x1e: a key by QEMU's number (XT scan code), as its sendkey takes it.
+    std::optional<uint16_t> usage;
+    if (name.rfind("0x", 0) == 0) {
+      const std::optional<uint64_t> number = parse_number(name);
+      if (number && *number <= 0xffff)
+        usage = target_.key_of_number(static_cast<unsigned>(*number));
+    } else {
+      usage = hid_usage_of_key(name);
+    }
     if (!usage) return "invalid parameter: " + name + "\n";  // QEMU's words
     usages.push_back(*usage);
     start = end + 1;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <utility>
 
 #include "core/key_names.h"
@@ -48,9 +50,33 @@ Json empty_object() {
   return Json::object();
 }
 
+// QEMU's KeyValue: {"type": "qcode", "data": NAME} or {"type": "number",
+// "data": XT_SCAN_CODE}, as a HID usage (0 for a number no key has, which
+// QEMU ignores too). what names the member in the error.
+uint16_t parse_key_value(const Json& key, const std::string& what,
+                         const std::function<std::optional<uint16_t>(unsigned)>& key_of_number) {
+  const std::string type = key.is_object() ? key.value("type", "") : "";
+  if (type == "number" && key.contains("data") && key["data"].is_number_integer()) {
+    const int64_t number = key["data"].get<int64_t>();
+    if (number < 0 || number > 0xffff) return 0;
+    return key_of_number(static_cast<unsigned>(number)).value_or(0);
+  }
+  if (type != "qcode" || !key.contains("data") || !key["data"].is_string()) {
+    throw generic("Parameter '" + what +
+                  "' expects {\"type\": \"qcode\", \"data\": NAME} or {\"type\": "
+                  "\"number\", \"data\": CODE}");
+  }
+  const std::string name = key["data"].get<std::string>();
+  auto usage = hid_usage_of_key(name);
+  if (!usage) throw generic("Parameter 'data' does not accept value '" + name + "'");
+  return *usage;
+}
+
 // Member `index` of input-send-event's events: {"type": T, "data": {...}}.
 // Errors name members by path, as QEMU's do ("events[0].data.value").
-InputEvent parse_input_event(const Json& event, std::size_t index) {
+InputEvent parse_input_event(
+    const Json& event, std::size_t index,
+    const std::function<std::optional<uint16_t>(unsigned)>& key_of_number) {
   const std::string path = "events[" + std::to_string(index) + "]";
   if (!event.is_object()) {
     throw generic("Invalid parameter type for '" + path + "', expected: object");
@@ -78,15 +104,7 @@ InputEvent parse_input_event(const Json& event, std::size_t index) {
   if (type == "key") {
     const bool down = member("down", Json::value_t::boolean, "boolean").get<bool>();
     const Json& key = member("key", Json::value_t::object, "object");
-    if (key.value("type", "") != "qcode" || !key.contains("data") || !key["data"].is_string()) {
-      throw generic(
-          "Parameter 'key' expects {\"type\": \"qcode\", \"data\": NAME} (vx86 takes keys by "
-          "name)");
-    }
-    const std::string name = key["data"].get<std::string>();
-    auto usage = hid_usage_of_key(name);
-    if (!usage) throw generic("Parameter 'data' does not accept value '" + name + "'");
-    return InputEvent::key_event(*usage, down);
+    return InputEvent::key_event(parse_key_value(key, "key", key_of_number), down);
   }
   if (type == "btn") {
     static const std::pair<const char*, InputButton> kButtons[] = {
@@ -348,17 +366,8 @@ void QmpServer::register_commands() {
       [this](const Json& args) {
         std::vector<uint16_t> usages;
         for (const Json& key : args["keys"]) {
-          // QEMU's KeyValue: {"type": "qcode", "data": NAME} (or "number").
-          if (!key.is_object() || key.value("type", "") != "qcode" || !key.contains("data") ||
-              !key["data"].is_string()) {
-            throw generic(
-                "Parameter 'keys' expects {\"type\": \"qcode\", \"data\": NAME} "
-                "entries (vx86 takes keys by name)");
-          }
-          const std::string name = key["data"].get<std::string>();
-          auto usage = hid_usage_of_key(name);
-          if (!usage) throw generic("Parameter 'data' does not accept value '" + name + "'");
-          usages.push_back(*usage);
+          usages.push_back(parse_key_value(
+              key, "keys", [this](unsigned n) { return target_.key_of_number(n); }));
         }
         if (usages.empty()) return empty_object();  // nothing to press, as QEMU
         const int64_t hold = args.value("hold-time", int64_t{kDefaultKeyHoldMs});
@@ -372,7 +381,8 @@ void QmpServer::register_commands() {
   auto input_send_event = [this](const Json& args) {
     std::vector<InputEvent> events;
     for (const Json& event : args["events"]) {
-      events.push_back(parse_input_event(event, events.size()));
+      events.push_back(parse_input_event(event, events.size(),
+                                         [this](unsigned n) { return target_.key_of_number(n); }));
     }
     // As QEMU: a paused guest would not see them.
     const std::string state = target_.run_state();

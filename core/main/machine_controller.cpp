@@ -31,6 +31,7 @@
 #include "hw/display/vga.h"
 #include "hw/display/vga_pci.h"
 #include "hw/ide/piix_ide.h"
+#include "hw/input/ps2_keyboard.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
 #include "hw/intc/lapic_dump.h"
@@ -1007,6 +1008,10 @@ void MachineController::watch_balloon() {
       balloon_event_timer_->mod(balloon_event_ns_ + kNsPerSec);
     }
   });
+}
+
+std::optional<uint16_t> MachineController::key_of_number(unsigned number) {
+  return hid_usage_of_key_number(number);
 }
 
 std::vector<InputRouter::Mouse> MachineController::mice() {

@@ -56,6 +56,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   bool set_link(const std::string& name, bool up) override;
   std::string send_keys(const std::vector<uint16_t>& usages, unsigned hold_ms) override;
   std::string send_input_events(const std::vector<InputEvent>& events) override;
+  std::optional<uint16_t> key_of_number(unsigned number) override;
   std::vector<InputRouter::Mouse> mice() override;
   std::string select_mouse(unsigned index) override;
   std::string set_balloon_target(uint64_t bytes) override;

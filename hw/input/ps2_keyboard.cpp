@@ -93,6 +93,19 @@ uint8_t ps2_translate_set2_to_set1(uint8_t code) {
 
 Ps2Keyboard::Ps2Keyboard() : Device("ps2-kbd") {}
 
+std::optional<uint16_t> hid_usage_of_key_number(unsigned number) {
+  // Print Screen and Pause have no single make code; QEMU numbers them so.
+  if (number == 0xb7) return kUsagePrintScreen;
+  if (number == 0xc6) return kUsagePause;
+  for (uint16_t usage = 0; usage < kUsageToSet2.size(); ++usage) {
+    const uint16_t set2 = kUsageToSet2[usage];
+    if (set2 == 0) continue;
+    const unsigned set1 = ps2_translate_set2_to_set1(static_cast<uint8_t>(set2 & 0xff));
+    if ((set1 | ((set2 & kE0) ? 0x80u : 0u)) == number) return usage;
+  }
+  return std::nullopt;
+}
+
 void Ps2Keyboard::set_defaults() {
   scancode_set_ = 2;
   typematic_ = 0x2b;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "core/device.h"
 #include "hw/input/ps2_device.h"
@@ -19,6 +20,11 @@ namespace vx86 {
 // The 8042's set 2 -> set 1 translation of one byte (F0 prefixes are handled
 // by the caller: the byte after F0 is translated and ORed with 0x80).
 uint8_t ps2_translate_set2_to_set1(uint8_t code);
+
+// The USB HID usage of a key by QEMU's "number" key code (its XT scan code:
+// the set 1 make code, with 0x80 added for E0-prefixed keys), or nothing for
+// a number no key has.
+std::optional<uint16_t> hid_usage_of_key_number(unsigned number);
 
 class Ps2Keyboard : public Device, public Ps2Device {
  public:

@@ -112,6 +112,10 @@ const char* const kConversation[] = {
     R"({"execute": "input-send-event", "arguments": {"events": [5]}})",
     R"({"execute": "input-send-event", "arguments": {"events": 5}})",
     R"({"execute": "input-send-event"})",
+    // Keys by QEMU's numbers (appended: the checks above count on the indices).
+    R"({"execute": "send-key", "arguments": {"keys": [{"type": "number", "data": 30},
+                                                      {"type": "number", "data": 200}]}})",
+    R"({"execute": "human-monitor-command", "arguments": {"command-line": "sendkey 0x1e"}})",
 };
 
 struct Transcript {

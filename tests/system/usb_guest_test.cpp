@@ -39,6 +39,11 @@ Json key(const std::string& name, bool down) {
   return {{"type", "key"},
           {"data", {{"down", down}, {"key", {{"type", "qcode"}, {"data", name}}}}}};
 }
+// A key by QEMU's number (its XT scan code; 0x80 marks E0-prefixed keys).
+Json numbered_key(int code, bool down) {
+  return {{"type", "key"},
+          {"data", {{"down", down}, {"key", {{"type", "number"}, {"data", code}}}}}};
+}
 Json button(const std::string& name, bool down) {
   return {{"type", "btn"}, {"data", {{"down", down}, {"button", name}}}};
 }
@@ -185,8 +190,14 @@ std::vector<Configuration> configurations() {
        1,
        0,
        {Json::array({key("ctrl", true), key("ret", true)}),
-        Json::array({key("ret", false), key("ctrl", false)})},
-       {"keyboard 1 29 1", "keyboard 1 28 1", "keyboard 1 28 0", "keyboard 1 29 0"}},
+        Json::array({key("ret", false), key("ctrl", false)}),
+        // By number: a, right Ctrl and Up (E0-prefixed).
+        Json::array({numbered_key(0x1e, true), numbered_key(0x1e, false)}),
+        Json::array({numbered_key(0x9d, true), numbered_key(0x9d, false)}),
+        Json::array({numbered_key(0xc8, true), numbered_key(0xc8, false)})},
+       {"keyboard 1 29 1", "keyboard 1 28 1", "keyboard 1 28 0", "keyboard 1 29 0",
+        "keyboard 1 30 1", "keyboard 1 30 0", "keyboard 1 97 1", "keyboard 1 97 0",
+        "keyboard 1 103 1", "keyboard 1 103 0"}},
       // Two disks (one removable) and a mouse: the second disk goes behind the hub.
       {{"-usb", "-drive", "file=" + disk_image(0) + ",format=raw,if=none,id=d0", "-drive",
         "file=" + disk_image(1) + ",format=raw,if=none,id=d1,readonly=on", "-device",
