@@ -419,5 +419,27 @@ TEST(KeyNames, EveryNameIsAKeyThePs2KeyboardSends) {
   EXPECT_EQ(hid_usage_of_key("Ret"), std::nullopt);  // names are lower case, as QEMU's
 }
 
+// QEMU's key numbers are the keys' set 1 make codes (0x80 for E0-prefixed
+// ones): what the keyboard sends in set 1 for that key.
+TEST(KeyNames, NumbersAreTheKeysSet1Codes) {
+  for (const KeyName& key : key_names()) {
+    if (key.hid_usage == 0x46 || key.hid_usage == 0x48) continue;  // Print Screen, Pause
+    Ps2Keyboard kbd;
+    kbd.write_from_host(0xf0);  // scan code set 1
+    kbd.write_from_host(0x01);
+    while (kbd.has_data()) kbd.pop();
+    ASSERT_TRUE(kbd.key_event(key.hid_usage, true));
+    std::vector<uint8_t> make;
+    while (kbd.has_data()) make.push_back(kbd.pop());
+    const unsigned number = make.size() == 2 && make[0] == 0xe0 ? 0x80u | make[1] : make[0];
+    EXPECT_EQ(hid_usage_of_key_number(number), std::optional<uint16_t>(key.hid_usage)) << key.name;
+  }
+  EXPECT_EQ(hid_usage_of_key_number(0x1e), std::optional<uint16_t>(0x04));  // a
+  EXPECT_EQ(hid_usage_of_key_number(0xc8), std::optional<uint16_t>(0x52));  // up
+  EXPECT_EQ(hid_usage_of_key_number(0xb7), std::optional<uint16_t>(0x46));  // print screen
+  EXPECT_EQ(hid_usage_of_key_number(0xc6), std::optional<uint16_t>(0x48));  // pause
+  EXPECT_EQ(hid_usage_of_key_number(0x00), std::nullopt);
+}
+
 }  // namespace
 }  // namespace vx86
