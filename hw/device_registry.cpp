@@ -232,10 +232,10 @@ const std::vector<PropertyInfo> kUsbDeviceProperties = {
     {"port", OptType::kString, "",
      "port on the bus: 1 or 2, 2.1 to 2.8 behind a hub (default: the first free)"}};
 
-// Plugs a USB device into bus= (default: the first USB bus) at port=.
-std::unique_ptr<Device> plug_usb(DeviceSlots& slots, const KeyValues& props,
-                                 std::unique_ptr<UsbDevice> device) {
-  const std::string option = "-device " + device->type_name();
+// The USB bus bus= names (default: the first) with port= free there; throws
+// OptionError naming the device type. Checked before a device takes a drive.
+UsbBus& usb_bus_for(DeviceSlots& slots, const KeyValues& props, const std::string& type) {
+  const std::string option = "-device " + type;
   const std::string bus_name = props.get_string("bus");
   UsbBus* bus = nullptr;
   for (UsbBus* b : *slots.usb_buses) {
@@ -250,25 +250,38 @@ std::unique_ptr<Device> plug_usb(DeviceSlots& slots, const KeyValues& props,
                            ? std::string("no USB bus (add -usb, or -device piix3-usb-uhci)")
                            : "no USB bus '" + bus_name + "'"));
   }
-  const std::string error = bus->attach(*device, props.get_string("port"));
+  const std::string error = bus->check_port(props.get_string("port"));
   if (!error.empty()) throw OptionError(option + ": " + error);
+  return *bus;
+}
+
+// Plugs a USB device into the port= of bus (usb_bus_for checked it).
+std::unique_ptr<Device> plug_usb(UsbBus& bus, const KeyValues& props,
+                                 std::unique_ptr<UsbDevice> device) {
+  const std::string error = bus.attach(*device, props.get_string("port"));
+  if (!error.empty()) throw OptionError("-device " + device->type_name() + ": " + error);
   return device;
 }
 
 std::unique_ptr<Device> create_usb_hid(DeviceSlots& slots, const KeyValues& props,
                                        UsbHid::Kind kind) {
-  return plug_usb(slots, props, std::make_unique<UsbHid>(kind, *slots.input));
+  auto device = std::make_unique<UsbHid>(kind, *slots.input);
+  UsbBus& bus = usb_bus_for(slots, props, device->type_name());
+  return plug_usb(bus, props, std::move(device));
 }
 
 std::unique_ptr<Device> create_usb_hub(DeviceSlots& slots, const KeyValues& props) {
-  return plug_usb(slots, props, std::make_unique<UsbHub>());
+  UsbBus& bus = usb_bus_for(slots, props, "usb-hub");
+  return plug_usb(bus, props, std::make_unique<UsbHub>());
 }
 
 std::unique_ptr<Device> create_usb_storage(DeviceSlots& slots, const KeyValues& props) {
   const std::string drive_id = props.get_string("drive");
   if (drive_id.empty()) throw OptionError("-device usb-storage: parameter 'drive' is required");
+  // The bus and port first: a refused device_add must leave the drive free.
+  UsbBus& bus = usb_bus_for(slots, props, "usb-storage");
   DriveBackend* drive = slots.claim_drive(drive_id, "usb-storage");
-  return plug_usb(slots, props,
+  return plug_usb(bus, props,
                   std::make_unique<UsbStorage>(*drive, props.get_bool("removable", false)));
 }
 

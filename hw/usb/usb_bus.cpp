@@ -16,6 +16,16 @@ void UsbBus::add_port(std::string path, std::function<void(UsbDevice*)> attached
   ports_.push_back({std::move(path), nullptr, std::move(attached)});
 }
 
+std::string UsbBus::check_port(const std::string& path) const {
+  for (const Port& p : ports_) {
+    if (path.empty() ? p.device == nullptr : p.path == path) {
+      return p.device ? "port " + path + " of USB bus '" + name_ + "' is in use" : "";
+    }
+  }
+  return path.empty() ? "no free port on USB bus '" + name_ + "'"
+                      : "USB bus '" + name_ + "' has no port " + path;
+}
+
 std::string UsbBus::attach(UsbDevice& device, const std::string& path) {
   const auto free_ports = std::count_if(ports_.begin(), ports_.end(),
                                         [](const Port& p) { return p.device == nullptr; });
@@ -25,18 +35,11 @@ std::string UsbBus::attach(UsbDevice& device, const std::string& path) {
     if (!error.empty()) return error;
     hubs_.push_back(std::move(hub));
   }
-  Port* port = nullptr;
-  for (Port& p : ports_) {
-    if (path.empty() ? p.device == nullptr : p.path == path) {
-      port = &p;
-      break;
-    }
-  }
-  if (!port) {
-    return path.empty() ? "no free port on USB bus '" + name_ + "'"
-                        : "USB bus '" + name_ + "' has no port " + path;
-  }
-  if (port->device) return "port " + path + " of USB bus '" + name_ + "' is in use";
+  const std::string error = check_port(path);
+  if (!error.empty()) return error;
+  Port* port = &*std::find_if(ports_.begin(), ports_.end(), [&](const Port& p) {
+    return path.empty() ? p.device == nullptr : p.path == path;
+  });
   port->device = &device;
   port->plugged = ++plugged_;
   const std::string where = port->path;  // add_ports may move the port list

@@ -31,6 +31,8 @@ class UsbBus {
   // Returns an error message for the user, or "".
   std::string attach(UsbDevice& device, const std::string& path);
 
+  // Why attach(device, path) would fail, or "".
+  std::string check_port(const std::string& path) const;
   // Unplugs device (device_del): its port shows the disconnection; a hub's
   // ports leave the bus. Returns an error message, or "" (a hub with devices
   // behind it stays).

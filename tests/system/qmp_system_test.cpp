@@ -297,6 +297,49 @@ TEST(QmpSystemTest, UsbDevicesAgreeWithQemu) {
   }
 }
 
+// A device_add that is refused (no such bus, a port in use) leaves its drive
+// free for the next one, as under QEMU.
+TEST(QmpSystemTest, RefusedDeviceAddLeavesTheDriveFree) {
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  const std::string disk = ::testing::TempDir() + "/vx86-devadd-" + std::to_string(getpid());
+  std::ofstream(disk) << std::string(1 << 20, '\0');
+  auto run = [&](std::vector<std::string> argv) {
+    for (const std::string& arg :
+         {std::string("-display"), std::string("none"), std::string("-S"), std::string("-nic"),
+          std::string("none"), std::string("-usb"), std::string("-drive"),
+          "file=" + disk + ",format=raw,if=none,id=d0", std::string("-qmp")}) {
+      argv.push_back(arg);
+    }
+    const std::string sock = socket_path("devadd");
+    argv.push_back("unix:" + sock + ",server=on,wait=off");
+    Process emulator(argv);
+    QmpClient qmp;
+    std::vector<std::string> out;
+    if (!qmp.connect_unix(sock)) return out;
+    qmp.next();
+    qmp.execute("qmp_capabilities");
+    for (const Json& args : {Json{{"driver", "usb-storage"}, {"drive", "d0"}, {"bus", "nosuch.0"}},
+                             Json{{"driver", "usb-storage"}, {"drive", "d0"}, {"port", "9"}},
+                             Json{{"driver", "usb-storage"}, {"drive", "d0"}, {"id", "stick"}}}) {
+      out.push_back(qmp.execute("device_add", args).contains("error") ? "error" : "ok");
+    }
+    std::string info =
+        qmp.execute("human-monitor-command", {{"command-line", "info usb"}})["return"];
+    std::erase(info, '\r');
+    out.push_back(info);
+    qmp.execute("quit");
+    emulator.wait(10s);
+    return out;
+  };
+  const std::vector<std::string> ours = run({VX86_BINARY, "-bios", bios});
+  EXPECT_EQ(ours, (std::vector<std::string>{
+                      "error", "error", "ok",
+                      "  Device 0.0, Port 1, Speed 12 Mb/s, Product QEMU USB MSD, ID: stick\n"}));
+  EXPECT_EQ(ours, run({"qemu-system-x86_64"}));
+  std::filesystem::remove(disk);
+}
+
 // query-mice, info mice and mouse_set as QEMU numbers and orders the mice:
 // the PS/2 mouse current until a USB pointer is used (the guest has not run)
 // or chosen by hand.
