@@ -42,10 +42,7 @@ void UsbDevice::bus_reset() {
   stage_ = Stage::kIdle;
   in_.clear();
   out_.clear();
-  if (configuration_ != 0) {
-    configuration_ = 0;
-    configuration_changed();
-  }
+  configuration_ = 0;
 }
 
 UsbResult UsbDevice::transact(UsbPid pid, uint8_t endpoint, std::span<uint8_t> data) {
@@ -123,9 +120,6 @@ UsbResult UsbDevice::control(UsbPid pid, std::span<uint8_t> data) {
       }
       return {UsbResult::kAck, 0};
     }
-    case Stage::kStatusOut:
-      stage_ = Stage::kIdle;
-      return {UsbResult::kAck, 0};
   }
   return {UsbResult::kStall, 0};
 }
@@ -192,7 +186,6 @@ std::optional<std::vector<uint8_t>> UsbDevice::standard_request() {
       const uint8_t value = configuration_descriptor()[5];
       if (setup_.value != 0 && setup_.value != value) return std::nullopt;
       configuration_ = static_cast<uint8_t>(setup_.value);
-      configuration_changed();
       return std::vector<uint8_t>{};
     }
     case kGetInterface:

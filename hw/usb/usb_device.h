@@ -79,12 +79,10 @@ class UsbDevice : public Device {
   virtual UsbResult data_out(uint8_t endpoint, std::span<const uint8_t> data) {
     return {UsbResult::kStall, 0};
   }
-  // SET_CONFIGURATION took effect (0: unconfigured) or the bus was reset.
-  virtual void configuration_changed() {}
-  bool remote_wakeup_enabled() const { return remote_wakeup_ != 0; }
 
  private:
-  enum class Stage : uint8_t { kIdle, kDataIn, kDataOut, kStatusIn, kStatusOut, kStalled };
+  // An IN request's status stage (an OUT token) is taken in kDataIn.
+  enum class Stage : uint8_t { kIdle, kDataIn, kDataOut, kStatusIn, kStalled };
   UsbResult control(UsbPid pid, std::span<uint8_t> data);
   // Runs the request in setup_ (with out_ as its data stage): the IN data,
   // or nothing to stall.
