@@ -17,6 +17,16 @@ std::optional<uint64_t> parse_number(std::string_view text) {
   return v;
 }
 
+std::optional<int64_t> parse_signed_number(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 0);
+  if (errno != 0 || *end != '\0') return std::nullopt;
+  return v;
+}
+
 std::optional<uint64_t> parse_size(std::string_view text, char default_suffix) {
   if (text.empty()) return std::nullopt;
   std::string s(text);

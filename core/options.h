@@ -57,6 +57,8 @@ class KeyValues {
 
 // "0x10", "16", "020" (octal as C)
 std::optional<uint64_t> parse_number(std::string_view text);
+// The same for a number that may be negative (QEMU's int properties: -1).
+std::optional<int64_t> parse_signed_number(std::string_view text);
 // "512", "64M", "2G", "1.5G" (suffix-less means bytes unless default_suffix given)
 std::optional<uint64_t> parse_size(std::string_view text, char default_suffix = 0);
 // on/off, yes/no, true/false

@@ -1,6 +1,7 @@
 #include "hw/device_registry.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -8,9 +9,12 @@
 #include "core/entropy_source.h"
 #include "hw/char/isa_debugcon.h"
 #include "hw/char/serial_16550.h"
+#include "hw/ide/ide_device.h"
+#include "hw/ide/piix_ide.h"
 #include "hw/misc/isa_debug_exit.h"
 #include "hw/net/e1000.h"
 #include "hw/net/virtio_net_pci.h"
+#include "hw/pc/boot_order.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/usb/uhci.h"
@@ -100,6 +104,32 @@ int parse_pci_addr(const std::string& option, const std::string& text) {
   return static_cast<int>(*slot << 3 | *fn);
 }
 
+const PropertyInfo kBootindexProperty = {
+    "bootindex", OptType::kString, "",
+    "place in the firmware's boot order, lowest first (-1: none; SeaBIOS's bootorder)"};
+
+// bootindex=, checked before the device takes a drive or a slot (one in use
+// is refused as QEMU refuses it); -1 without one.
+int64_t bootindex_of(DeviceSlots& slots, const KeyValues& props, const std::string& type) {
+  if (!props.has("bootindex")) return -1;
+  const std::string text = props.get_string("bootindex");
+  const std::optional<int64_t> index = parse_signed_number(text);
+  if (!index || *index < INT32_MIN || *index > INT32_MAX) {
+    throw OptionError("-device " + type + ": parameter 'bootindex' expects a whole number, not '" +
+                      text + "'");
+  }
+  const std::string error = slots.boot_order ? slots.boot_order->check(*index) : "";
+  if (!error.empty()) throw OptionError("-device " + type + ": " + error);
+  return *index;
+}
+
+// The device, now plugged in, boots from `path` at bootindex (if any).
+void add_boot_device(DeviceSlots& slots, int64_t bootindex, const Device& device,
+                     std::string path) {
+  if (bootindex >= 0 && slots.boot_order)
+    slots.boot_order->add(bootindex, &device, std::move(path));
+}
+
 // vectors=: how many MSI-X vectors a virtio function offers (0: INTx only).
 unsigned msix_vectors(const std::string& type, const KeyValues& props, unsigned default_vectors) {
   const uint64_t vectors = props.get_number("vectors", default_vectors);
@@ -120,6 +150,7 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
     throw OptionError(option + ": parameter 'serial' is longer than 20 characters");
   }
   const unsigned vectors = msix_vectors("virtio-blk-pci", props, kVirtioBlkPciVectors);
+  const int64_t bootindex = bootindex_of(slots, props, "virtio-blk-pci");
   DriveBackend* drive = slots.claim_drive(drive_id, "virtio-blk-pci");
   auto dev = make_virtio_blk_pci(*drive, serial, vectors);
   try {
@@ -127,6 +158,7 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
   } catch (const std::runtime_error& e) {
     throw OptionError(option + ": " + e.what());
   }
+  add_boot_device(slots, bootindex, *dev, pci_firmware_path(*dev) + "/disk@0,0");
   return dev;
 }
 
@@ -182,12 +214,24 @@ std::unique_ptr<Device> plug_pci(DeviceSlots& slots, const KeyValues& props,
   return dev;
 }
 
+// A NIC's PCI function, booting from the network at bootindex (if any).
+std::unique_ptr<Device> plug_nic(DeviceSlots& slots, const KeyValues& props,
+                                 const std::string& type, int64_t bootindex,
+                                 std::unique_ptr<PciDevice> nic) {
+  PciDevice& function = *nic;
+  auto device = plug_pci(slots, props, type, std::move(nic));
+  add_boot_device(slots, bootindex, function, pci_firmware_path(function) + "/ethernet-phy@0");
+  return device;
+}
+
 std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-net-pci";
   parse_pci_addr("-device " + type, props.get_string("addr"));  // checked before a MAC is taken
   const unsigned vectors = msix_vectors(type, props, kVirtioNetPciVectors);
+  const int64_t bootindex = bootindex_of(slots, props, type);
   NicProperties nic = nic_properties(slots, props, type);
-  return plug_pci(slots, props, type, make_virtio_net_pci(nic.backend, nic.mac, vectors));
+  return plug_nic(slots, props, type, bootindex,
+                  make_virtio_net_pci(nic.backend, nic.mac, vectors));
 }
 
 std::unique_ptr<Device> create_virtio_rng_pci(DeviceSlots& slots, const KeyValues& props) {
@@ -210,8 +254,9 @@ std::unique_ptr<Device> create_virtio_balloon_pci(DeviceSlots& slots, const KeyV
 std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "e1000";
   parse_pci_addr("-device " + type, props.get_string("addr"));
+  const int64_t bootindex = bootindex_of(slots, props, type);
   NicProperties nic = nic_properties(slots, props, type);
-  return plug_pci(slots, props, type, std::make_unique<E1000>(nic.backend, nic.mac));
+  return plug_nic(slots, props, type, bootindex, std::make_unique<E1000>(nic.backend, nic.mac));
 }
 
 // -device piix3-usb-uhci: the bus is "ID.0" with id=ID, else "usb-bus.N".
@@ -222,8 +267,12 @@ std::unique_ptr<Device> create_uhci(DeviceSlots& slots, const KeyValues& props) 
   std::string bus_name =
       id.empty() ? "usb-bus." + std::to_string(slots.usb_buses->size()) : id + ".0";
   auto uhci = std::make_unique<Uhci>(*slots.isa->clocks, bus_name);
-  slots.usb_buses->push_back(&uhci->usb_bus());
-  return plug_pci(slots, props, type, std::move(uhci));
+  UsbBus& bus = uhci->usb_bus();
+  const PciDevice& function = *uhci;
+  auto device = plug_pci(slots, props, type, std::move(uhci));
+  bus.set_firmware_path(pci_firmware_path(function));
+  slots.usb_buses->push_back(&bus);
+  return device;
 }
 
 // Where a USB device plugs in.
@@ -280,9 +329,59 @@ std::unique_ptr<Device> create_usb_storage(DeviceSlots& slots, const KeyValues& 
   if (drive_id.empty()) throw OptionError("-device usb-storage: parameter 'drive' is required");
   // The bus and port first: a refused device_add must leave the drive free.
   UsbBus& bus = usb_bus_for(slots, props, "usb-storage");
+  const int64_t bootindex = bootindex_of(slots, props, "usb-storage");
   DriveBackend* drive = slots.claim_drive(drive_id, "usb-storage");
-  return plug_usb(bus, props,
-                  std::make_unique<UsbStorage>(*drive, props.get_bool("removable", false)));
+  auto storage = std::make_unique<UsbStorage>(*drive, props.get_bool("removable", false));
+  const UsbDevice& plugged = *storage;
+  auto device = plug_usb(bus, props, std::move(storage));
+  add_boot_device(slots, bootindex, plugged,
+                  bus.firmware_path(plugged, "storage") + "/channel@0/disk@0,0");
+  return device;
+}
+
+const std::vector<PropertyInfo> kIdeDeviceProperties = {
+    {"drive", OptType::kString, "", "ID of the disk image (-drive if=none,id=...)"},
+    {"bus", OptType::kString, "ide.1", "IDE bus: ide.0 (primary) or ide.1 (secondary)"},
+    {"unit", OptType::kNumber, "", "0 (master) or 1 (slave) (default: the first free)"},
+    kBootindexProperty};
+
+// -device ide-hd / ide-cd: a drive on bus ide.0 or ide.1 (QEMU's default is
+// ide.1) at unit= (default: the slave if the master is there, else the master).
+std::unique_ptr<Device> create_ide_device(DeviceSlots& slots, const KeyValues& props, bool cdrom) {
+  const std::string type = cdrom ? "ide-cd" : "ide-hd";
+  const std::string option = "-device " + type;
+  const std::string drive_id = props.get_string("drive");
+  if (drive_id.empty() && !cdrom) throw OptionError(option + ": parameter 'drive' is missing");
+  const std::string bus_name = props.get_string("bus", "ide.1");
+  if (bus_name != "ide.0" && bus_name != "ide.1") {
+    throw OptionError(option + ": Bus '" + bus_name + "' not found (ide.0 or ide.1)");
+  }
+  const unsigned bus = bus_name == "ide.1" ? 1 : 0;
+  PiixIde& ide = slots.ide_controller();
+  IdeChannel& channel = ide.channel(bus);
+  const bool master_used = channel.media(0) != IdeChannel::Media::kNone;
+  const uint64_t unit = props.get_number("unit", master_used ? 1 : 0);
+  if (unit > 1) {
+    throw OptionError(option + ": Can't create IDE unit " + std::to_string(unit) +
+                      ", bus supports only 2 units");
+  }
+  if (channel.media(static_cast<unsigned>(unit)) != IdeChannel::Media::kNone) {
+    throw OptionError(option + ": IDE unit " + std::to_string(unit) + " is in use");
+  }
+  const int64_t bootindex = bootindex_of(slots, props, type);
+  // QEMU's name for a drive at that place, for an empty CD-ROM's.
+  const std::string place_name =
+      "ide" + std::to_string(bus) + (cdrom ? "-cd" : "-hd") + std::to_string(unit);
+  DriveBackend* drive = cdrom
+                            ? slots.claim_cdrom(drive_id, type, props.get_string("id", place_name))
+                            : slots.claim_drive(drive_id, type);
+  const unsigned index = bus * 2 + static_cast<unsigned>(unit);
+  ide.attach(index, drive, cdrom ? IdeChannel::Media::kCdrom : IdeChannel::Media::kDisk);
+  auto device = std::make_unique<IdeDevice>(cdrom, bus, static_cast<unsigned>(unit));
+  add_boot_device(
+      slots, bootindex, *device,
+      pci_firmware_path(ide) + "/drive@" + std::to_string(bus) + "/disk@" + std::to_string(unit));
+  return device;
 }
 
 }  // namespace
@@ -315,7 +414,8 @@ const std::vector<DeviceTypeInfo>& device_types() {
        {{"drive", OptType::kString, "", "ID of the disk image (-drive id=...)"},
         {"serial", OptType::kString, "", "serial number returned by GET_ID (at most 20 bytes)"},
         {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
-        {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"}},
+        {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"},
+        kBootindexProperty},
        create_virtio_blk_pci},
       {"virtio-net-pci",
        "PCI",
@@ -323,7 +423,8 @@ const std::vector<DeviceTypeInfo>& device_types() {
        {{"netdev", OptType::kString, "", "ID of the network backend (-netdev id=...)"},
         {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
         {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
-        {"vectors", OptType::kNumber, "3", "MSI-X vectors (0: none, the driver uses INTx)"}},
+        {"vectors", OptType::kNumber, "3", "MSI-X vectors (0: none, the driver uses INTx)"},
+        kBootindexProperty},
        create_virtio_net_pci},
       {"virtio-rng-pci",
        "PCI",
@@ -345,7 +446,8 @@ const std::vector<DeviceTypeInfo>& device_types() {
        "Intel 82540EM gigabit Ethernet (QEMU's default NIC; INTx, checksum offload and TSO)",
        {{"netdev", OptType::kString, "", "ID of the network backend (-netdev id=...)"},
         {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
-        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
+        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
+        kBootindexProperty},
        create_e1000},
       {"piix3-usb-uhci",
        "PCI",
@@ -361,8 +463,19 @@ const std::vector<DeviceTypeInfo>& device_types() {
        {{"drive", OptType::kString, "", "ID of the disk image (-drive if=none,id=...)"},
         {"removable", OptType::kBool, "off", "the disk says it is removable"},
         kUsbDeviceProperties[0],
-        kUsbDeviceProperties[1]},
+        kUsbDeviceProperties[1],
+        kBootindexProperty},
        create_usb_storage},
+      {"ide-hd", "IDE", "a hard disk on the PIIX3's IDE controller (01.1)", kIdeDeviceProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_ide_device(slots, props, false);
+       }},
+      {"ide-cd", "IDE",
+       "an ATAPI CD-ROM drive on the PIIX3's IDE controller (01.1); empty without drive=",
+       kIdeDeviceProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_ide_device(slots, props, true);
+       }},
       {"usb-tablet", "usb-bus",
        "QEMU's USB tablet: an absolute pointer, so the guest's cursor follows the host's",
        kUsbDeviceProperties,

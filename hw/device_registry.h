@@ -19,6 +19,8 @@ class NetBackend;
 class EntropySource;
 class InputRouter;
 class UsbBus;
+class BootOrder;
+class PiixIde;
 
 // Where a -device can plug in, and the drives (-drive id=...) it may use.
 struct DeviceSlots {
@@ -27,6 +29,11 @@ struct DeviceSlots {
   // The drive with that id, now in use by `user`; throws OptionError if there
   // is none or another device has it.
   std::function<DriveBackend*(const std::string& id, const std::string& user)> claim_drive;
+  // As claim_drive, for a CD-ROM drive (the monitor's eject and change then
+  // work on it); an empty id makes an empty drive called `name`.
+  std::function<DriveBackend*(const std::string& id, const std::string& user,
+                              const std::string& name)>
+      claim_cdrom;
   // The network backend with that id (-netdev id=...), now in use by `user`;
   // throws OptionError as claim_drive.
   std::function<NetBackend*(const std::string& id, const std::string& user)> claim_netdev;
@@ -41,6 +48,10 @@ struct DeviceSlots {
   InputRouter* input = nullptr;
   // The USB buses so far (-usb's first), which USB controllers add to.
   std::vector<UsbBus*>* usb_buses = nullptr;
+  // Devices given a bootindex, for the firmware.
+  BootOrder* boot_order = nullptr;
+  // The PIIX3's IDE function (01.1), made when first asked for.
+  std::function<PiixIde&()> ide_controller;
 };
 
 struct PropertyInfo {

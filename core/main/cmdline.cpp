@@ -37,7 +37,10 @@ const char kUsage[] =
     "  -bios FILE           firmware image mapped below 4 GiB and at 0xF0000 (default:\n"
     "                       Debian's SeaBIOS, /usr/share/seabios/bios-256k.bin)\n"
     "  -boot [order=]DRIVES[,menu=on]  firmware boot order: c disk, d CD-ROM, a floppy,\n"
-    "                       n network (default cad); menu=on shows the firmware's boot menu\n"
+    "                       n network (default cad); menu=on shows the firmware's boot menu;\n"
+    "                       once=DRIVES for the first boot only; strict=on boots only\n"
+    "                       devices with a bootindex; reboot-timeout=MS, splash=FILE,\n"
+    "                       splash-time=MS as QEMU's\n"
     "  -kernel FILE         boot this Linux kernel (bzImage) or multiboot image\n"
     "  -initrd FILE         initial ram disk\n"
     "  -append CMDLINE      kernel command line\n"
@@ -128,33 +131,55 @@ const std::vector<OptDesc> kBootKeys = {
     {"order", OptType::kString, "boot devices in order: a (floppy), c (disk), d (CD-ROM), n"},
     {"menu", OptType::kBool, "let the firmware offer its boot menu"},
     {"once", OptType::kString, "boot devices for the first boot only"},
-    {"splash", OptType::kString, "splash picture"},
-    {"splash-time", OptType::kNumber, "splash time in ms"},
-    {"reboot-timeout", OptType::kNumber, "ms before a failed boot retries"},
+    {"splash", OptType::kString, "the boot menu's picture (JPEG or 24-bit BMP)"},
+    {"splash-time", OptType::kString, "ms the boot menu (menu=on) waits for a key"},
+    {"reboot-timeout", OptType::kString, "ms before a failed boot retries (-1: never)"},
     {"strict", OptType::kBool, "boot only from the listed devices"},
 };
 
-// -boot: the order QEMU's pc machine takes (at most three devices).
+// -boot order= and once=: one to three of QEMU's device letters.
+std::string parse_boot_devices(const KeyValues& kv, const char* key) {
+  const std::string order = kv.get_string(key);
+  if (order.empty() || order.size() > 3) {
+    throw OptionError(std::string("-boot: ") + key + " '" + order +
+                      "' must name one to three devices");
+  }
+  for (char c : order) {
+    if (c != 'a' && c != 'b' && c != 'c' && c != 'd' && c != 'n') {
+      throw OptionError(std::string("-boot: invalid boot device '") + c +
+                        "' (a, b: floppy; c: disk; d: CD-ROM; n: network)");
+    }
+  }
+  return order;
+}
+
+// A whole number in [low, high] for -boot's key, or QEMU's complaint.
+int64_t parse_boot_number(const KeyValues& kv, const char* key, int64_t low, int64_t high) {
+  const std::string text = kv.get_string(key);
+  const std::optional<int64_t> value = parse_signed_number(text);
+  if (!value || *value < low || *value > high) {
+    throw OptionError(std::string("-boot: parameter '") + key + "' must be a number from " +
+                      std::to_string(low) + " to " + std::to_string(high) + " (not '" + text +
+                      "')");
+  }
+  return *value;
+}
+
+// -boot: the order QEMU's pc machine takes (at most three devices), the boot
+// menu with its wait and picture, strict, the retry after a failed boot.
 void parse_boot(CmdlineOptions& o, const std::string& text) {
   auto kv = KeyValues::parse("-boot", text, "order", kBootKeys);
-  for (const char* key : {"once", "splash", "splash-time", "reboot-timeout", "strict"}) {
-    if (kv.has(key))
-      throw OptionError(std::string("-boot: parameter '") + key + "' is not available yet");
-  }
-  if (kv.has("order")) {
-    const std::string order = kv.get_string("order");
-    if (order.empty() || order.size() > 3) {
-      throw OptionError("-boot: order '" + order + "' must name one to three devices");
-    }
-    for (char c : order) {
-      if (c != 'a' && c != 'b' && c != 'c' && c != 'd' && c != 'n') {
-        throw OptionError(std::string("-boot: invalid boot device '") + c +
-                          "' (a, b: floppy; c: disk; d: CD-ROM; n: network)");
-      }
-    }
-    o.boot_order = order;
-  }
+  if (kv.has("order")) o.boot_order = parse_boot_devices(kv, "order");
+  if (kv.has("once")) o.boot_once = parse_boot_devices(kv, "once");
   o.boot_menu = kv.get_bool("menu", false);
+  o.boot_strict = kv.get_bool("strict", false);
+  if (kv.has("reboot-timeout")) {
+    o.reboot_timeout = parse_boot_number(kv, "reboot-timeout", -1, 0xffff);
+  }
+  if (kv.has("splash-time")) {
+    o.splash_time = static_cast<uint16_t>(parse_boot_number(kv, "splash-time", 0, 0xffff));
+  }
+  if (kv.has("splash")) o.splash = kv.get_string("splash");
 }
 
 const std::vector<OptDesc> kAccelKeys = {

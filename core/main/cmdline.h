@@ -22,10 +22,15 @@ struct CmdlineOptions {
   std::string accel = "tcg";
   std::optional<KeyValues> accel_opts;
   std::string kernel, initrd, append, bios;
-  // -boot [order=]DRIVES[,menu=on|off]: QEMU's letters (a floppy, c disk,
+  // -boot [order=]DRIVES[,menu=on|off,...]: QEMU's letters (a floppy, c disk,
   // d CD-ROM, n network), at most three; QEMU's pc default is "cad".
   std::string boot_order = "cad";
   bool boot_menu = false;
+  std::string boot_once;  // -boot once=
+  bool boot_strict = false;
+  int64_t reboot_timeout = -1;
+  std::optional<uint16_t> splash_time;
+  std::string splash;  // -boot splash=FILE
   std::vector<KeyValues> drives;
   std::vector<KeyValues> devices;
   std::vector<KeyValues> netdevs;  // -netdev TYPE,id=ID,...

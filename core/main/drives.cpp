@@ -172,7 +172,7 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
     }
     std::string media = kv.get_string("media", "disk");
     if (!one_of(media, {"disk", "cdrom"})) bad("media", "must be disk or cdrom");
-    if (media == "cdrom" && iface != "ide") bad("media", "cdrom needs if=ide");
+    if (media == "cdrom" && iface == "virtio") bad("media", "cdrom needs if=ide or if=none");
     // IDE position: index, or bus and unit, or the first free place.
     unsigned ide_index = 0;
     if (iface == "ide") {
@@ -271,6 +271,7 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
 }
 
 void Drives::set_tray_listener(std::function<void(const std::string& id, bool open)> listener) {
+  tray_listener_ = listener;
   for (auto& [id, e] : entries_) {
     if (e->cdrom) e->drive->set_tray_listener(listener);
   }
@@ -425,6 +426,26 @@ DriveBackend* Drives::claim(const std::string& id, const std::string& user) {
   }
   it->second->user = user;
   return it->second->drive.get();
+}
+
+DriveBackend* Drives::claim_cdrom(const std::string& id, const std::string& user,
+                                  const std::string& name) {
+  if (id.empty()) {
+    if (entries_.count(name)) {
+      throw OptionError("-device " + user + ": a drive called '" + name +
+                        "' exists; give the empty CD-ROM drive another id=");
+    }
+    auto entry = std::make_unique<Entry>();
+    entry->drive = std::make_unique<BlockDrive>(name, nullptr, loop_);
+    entry->cache = "writeback";
+    entries_[name] = std::move(entry);
+  }
+  const std::string& key = id.empty() ? name : id;
+  DriveBackend* drive = claim(key, user);
+  Entry& entry = *entries_[key];
+  entry.cdrom = true;
+  if (tray_listener_) entry.drive->set_tray_listener(tray_listener_);
+  return drive;
 }
 
 }  // namespace vx86

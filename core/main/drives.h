@@ -37,6 +37,10 @@ class Drives {
   // The drive `id` for a device; throws OptionError if it does not exist or
   // is already used.
   DriveBackend* claim(const std::string& id, const std::string& user);
+  // As claim, for a CD-ROM drive (-device ide-cd): the monitor's eject and
+  // change then work on it. An empty id makes an empty drive called name.
+  DriveBackend* claim_cdrom(const std::string& id, const std::string& user,
+                            const std::string& name);
   // Ids of if=virtio drives, in command-line order.
   const std::vector<std::string>& virtio_drives() const { return virtio_ids_; }
 
@@ -70,6 +74,7 @@ class Drives {
   std::vector<std::string> virtio_ids_;
   std::vector<IdeDrive> ide_;
   MainLoop* loop_ = nullptr;
+  std::function<void(const std::string& id, bool open)> tray_listener_;
 };
 
 }  // namespace vx86

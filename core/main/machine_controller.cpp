@@ -258,6 +258,23 @@ constexpr char kDefaultBiosPath[] = "/usr/share/seabios/bios-256k.bin";
 constexpr char kVgaBiosPath[] = "/usr/share/seabios/vgabios-stdvga.bin";
 }  // namespace
 
+// -boot splash=FILE: the boot menu's picture, a JPEG or a 24-bit BMP (what
+// SeaBIOS can show), as fw_cfg's bootsplash.jpg or bootsplash.bmp.
+void MachineController::load_splash(const std::string& path, PcConfig& config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw OptionError("-boot splash=" + path + ": cannot open file");
+  std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const bool jpeg = data.size() >= 2 && data[0] == 0xff && data[1] == 0xd8;
+  const bool bmp24 =
+      data.size() >= 30 && data[0] == 'B' && data[1] == 'M' && data[28] == 24 && data[29] == 0;
+  if (!jpeg && !bmp24) {
+    throw OptionError("-boot splash=" + path +
+                      ": format not recognized; must be JPEG or 24 bit BMP");
+  }
+  config.splash_name = jpeg ? "bootsplash.jpg" : "bootsplash.bmp";
+  config.splash = std::move(data);
+}
+
 std::vector<uint8_t> MachineController::load_firmware() const {
   // Without -bios (and without -kernel) the pc machine boots SeaBIOS, as QEMU.
   const std::string path = options_.bios.empty() ? kDefaultBiosPath : options_.bios;
@@ -290,6 +307,20 @@ void MachineController::create_devices() {
   slots.claim_drive = [this](const std::string& id, const std::string& user) {
     return drives_->claim(id, user);
   };
+  slots.claim_cdrom = [this](const std::string& id, const std::string& user,
+                             const std::string& name) {
+    return drives_->claim_cdrom(id, user, name);
+  };
+  slots.boot_order = &machine_->boot_order();
+  slots.ide_controller = [this]() -> PiixIde& {
+    if (!ide_) {
+      auto ide = std::make_unique<PiixIde>(machine_->isa_bus());
+      machine_->pci_bus().plug(*ide, pci::devfn(1, 1));
+      ide_ = ide.get();
+      machine_->add_device(std::move(ide));
+    }
+    return *ide_;
+  };
   slots.claim_netdev = [this](const std::string& id, const std::string& user) {
     return netdevs_->claim(id, user);
   };
@@ -318,13 +349,12 @@ void MachineController::create_devices() {
         type->create(slots, resolve_device_options(*type, given, options_.globals)));
   }
   // -drive if=ide, -hda, -cdrom: the PIIX3's IDE function (01.1).
+  // -device ide-hd and ide-cd go there too.
   if (!drives_->ide_drives().empty()) {
-    auto ide = std::make_unique<PiixIde>(*slots.isa);
+    PiixIde& ide = slots.ide_controller();
     for (const auto& d : drives_->ide_drives()) {
-      ide->attach(d.index, d.drive, d.cdrom ? IdeChannel::Media::kCdrom : IdeChannel::Media::kDisk);
+      ide.attach(d.index, d.drive, d.cdrom ? IdeChannel::Media::kCdrom : IdeChannel::Media::kDisk);
     }
-    slots.pci->plug(*ide, pci::devfn(1, 1));
-    machine_->add_device(std::move(ide));
   }
   // -debugcon: an isa-debugcon on that chardev, at 0xe9 unless -global
   // isa-debugcon.iobase= says otherwise (how QEMU users get SeaBIOS's log).
@@ -564,7 +594,13 @@ void MachineController::create_debugger() {
 int MachineController::run() {
   check_option_combinations();
   drives_ = std::make_unique<Drives>();
-  drives_->open(options_.drives, &loop_, !options_.no_defaults, options_.snapshot);
+  // QEMU's default CD-ROM drive goes when -device puts an IDE drive anywhere.
+  bool default_cdrom = !options_.no_defaults;
+  for (const KeyValues& device : options_.devices) {
+    const std::string driver = device.get_string("driver");
+    if (driver == "ide-hd" || driver == "ide-cd") default_cdrom = false;
+  }
+  drives_->open(options_.drives, &loop_, default_cdrom, options_.snapshot);
   drives_->set_tray_listener([this](const std::string& device, bool open) {
     // QEMU's "id" is the device's QOM path; vx86 names the IDE controller.
     qmp_event("DEVICE_TRAY_MOVED", {{"device", device}, {"tray-open", open}, {"id", "piix3-ide"}});
@@ -609,6 +645,11 @@ int MachineController::run() {
   config.vga = options_.vga.value_or(!options_.no_defaults);
   config.boot_order = options_.boot_order;
   config.boot_menu = options_.boot_menu;
+  config.boot_once = options_.boot_once;
+  config.boot_strict = options_.boot_strict;
+  config.reboot_timeout = options_.reboot_timeout;
+  config.splash_time = options_.splash_time;
+  if (!options_.splash.empty()) load_splash(options_.splash, config);
   config.rtc_clock = options_.rtc_clock == "vm"   ? ClockType::kVirtual
                      : options_.rtc_clock == "rt" ? ClockType::kRealtime
                                                   : ClockType::kHost;

@@ -27,6 +27,7 @@
 namespace vx86 {
 
 class Drives;
+class PiixIde;
 struct DeviceSlots;
 class VirtioBalloon;
 class NetDevs;
@@ -136,6 +137,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   // Runs fn on the main loop without the device lock (it may pause vCPUs).
   void defer(std::function<void()> fn);
   std::vector<uint8_t> load_firmware() const;
+  static void load_splash(const std::string& path, PcConfig& config);
   void create_devices();
   void create_cpus();
   void finish(int status);
@@ -161,6 +163,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void release_due_keys();
   std::unique_ptr<Drives> drives_;             // outlives the devices that use them
   std::unique_ptr<DeviceSlots> device_slots_;  // where device_add plugs devices in
+  PiixIde* ide_ = nullptr;                     // the IDE function, once something needs it
   // The virtio-balloon device, if there is one; BALLOON_CHANGE events from it.
   VirtioBalloon* balloon();
   void watch_balloon();

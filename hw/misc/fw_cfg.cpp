@@ -73,6 +73,17 @@ void FwCfg::add_file(const std::string& name, std::vector<uint8_t> bytes) {
   rebuild_file_dir();
 }
 
+void FwCfg::set_file(const std::string& name, std::vector<uint8_t> bytes) {
+  for (const auto& [file_name, key] : files_) {
+    if (file_name == name.substr(0, kFileNameSize - 1)) {
+      add_bytes(key, std::move(bytes));
+      rebuild_file_dir();
+      return;
+    }
+  }
+  add_file(name, std::move(bytes));
+}
+
 void FwCfg::rebuild_file_dir() {
   // FWCfgFiles: a big-endian count, then {size, select, reserved, name[56]},
   // sorted by name as QEMU keeps them.

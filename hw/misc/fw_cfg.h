@@ -62,6 +62,9 @@ class FwCfg : public Device {
   // A named file (at most 55 characters), given the next free key; the
   // directory lists files by name.
   void add_file(const std::string& name, std::vector<uint8_t> bytes);
+  // The file's new contents (added if there is none yet), as QEMU updates
+  // "bootorder" on reset.
+  void set_file(const std::string& name, std::vector<uint8_t> bytes);
 
   void reset() override;
 

@@ -165,31 +165,13 @@ void PcMachine::build_isa(const PcConfig& config) {
   rtc_->set_cmos(0x5f, static_cast<uint8_t>(config.cpus - 1));
   // Equipment byte: math coprocessor present, VGA/EGA display.
   rtc_->set_cmos(0x14, 0x06);
-  // Boot order as QEMU records it for SeaBIOS: a nibble per device (1
-  // floppy, 2 disk, 3 CD-ROM, 4 network), the first two in 0x3D, the third
-  // in 0x38's high nibble (its bit 0 would skip the floppy signature check).
-  uint8_t boot[3] = {0, 0, 0};
-  for (std::size_t i = 0; i < config.boot_order.size() && i < 3; ++i) {
-    switch (config.boot_order[i]) {
-      case 'a':
-      case 'b':
-        boot[i] = 1;
-        break;
-      case 'c':
-        boot[i] = 2;
-        break;
-      case 'd':
-        boot[i] = 3;
-        break;
-      case 'n':
-        boot[i] = 4;
-        break;
-      default:
-        break;
-    }
+  if (config.boot_once.empty()) {
+    set_cmos_boot_order(config.boot_order);
+  } else {
+    set_cmos_boot_order(config.boot_once);
+    boot_order_after_once_ = config.boot_order;
   }
-  rtc_->set_cmos(0x3D, static_cast<uint8_t>(boot[1] << 4 | boot[0]));
-  rtc_->set_cmos(0x38, static_cast<uint8_t>(boot[2] << 4));
+  boot_strict_ = config.boot_strict;
 
   a20_from_i8042_.set_handler([this](bool level) {
     a20_i8042_ = level;
@@ -357,7 +339,36 @@ void PcMachine::set_a20_wraps_memory(bool wraps) {
   a20_wrap_->set_enabled(wraps && !a20_enabled_);
 }
 
+// Boot order as QEMU records it for SeaBIOS: a nibble per device (1 floppy,
+// 2 disk, 3 CD-ROM, 4 network), the first two in 0x3D, the third in 0x38's
+// high nibble (its bit 0 would skip the floppy signature check).
+void PcMachine::set_cmos_boot_order(const std::string& order) {
+  uint8_t boot[3] = {0, 0, 0};
+  for (std::size_t i = 0; i < order.size() && i < 3; ++i) {
+    switch (order[i]) {
+      case 'a':
+      case 'b':
+        boot[i] = 1;
+        break;
+      case 'c':
+        boot[i] = 2;
+        break;
+      case 'd':
+        boot[i] = 3;
+        break;
+      case 'n':
+        boot[i] = 4;
+        break;
+      default:
+        break;
+    }
+  }
+  rtc_->set_cmos(0x3D, static_cast<uint8_t>(boot[1] << 4 | boot[0]));
+  rtc_->set_cmos(0x38, static_cast<uint8_t>(boot[2] << 4));
+}
+
 void PcMachine::remove_device(Device* device) {
+  boot_order_.remove(device);
   std::erase(all_devices_, device);
   std::erase_if(extra_devices_,
                 [&](const std::unique_ptr<Device>& d) { return d.get() == device; });
@@ -370,6 +381,16 @@ void PcMachine::add_device(std::unique_ptr<Device> device) {
 }
 
 void PcMachine::reset() {
+  // -boot once=: the first reset is the start itself; the next restores the
+  // normal order (QEMU's restore_boot_order).
+  if (boot_order_after_once_ && resets_++ > 0) {
+    set_cmos_boot_order(*boot_order_after_once_);
+    boot_order_after_once_.reset();
+  }
+  if (!boot_order_.empty() || boot_order_file_added_) {
+    fw_cfg_->set_file("bootorder", boot_order_.file(boot_strict_));
+    boot_order_file_added_ = true;
+  }
   for (Device* d : all_devices_) d->reset();
   setup_pci_interrupts();
   // Firmware starts with its ROM write-protected.
@@ -492,6 +513,18 @@ void PcMachine::build_fw_cfg(const PcConfig& config) {
   fw_cfg_->add_file("etc/acpi/rsdp", std::move(acpi.rsdp));
   fw_cfg_->add_file("etc/acpi/tables", std::move(acpi.tables));
   fw_cfg_->add_file("etc/table-loader", std::move(acpi.loader));
+  // How long SeaBIOS waits before retrying a failed boot (-1: it does not),
+  // and the boot menu's wait and picture, as QEMU gives them.
+  std::vector<uint8_t> fail_wait(4);
+  for (unsigned i = 0; i < 4; ++i) {
+    fail_wait[i] = static_cast<uint8_t>(static_cast<uint64_t>(config.reboot_timeout) >> (8 * i));
+  }
+  fw_cfg_->add_file("etc/boot-fail-wait", std::move(fail_wait));
+  if (config.splash_time) {
+    fw_cfg_->add_file("etc/boot-menu-wait", {static_cast<uint8_t>(*config.splash_time & 0xff),
+                                             static_cast<uint8_t>(*config.splash_time >> 8)});
+  }
+  if (!config.splash.empty()) fw_cfg_->add_file(config.splash_name, config.splash);
   all_devices_.push_back(fw_cfg_.get());
 }
 

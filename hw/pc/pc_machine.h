@@ -26,6 +26,7 @@
 #include "core/system_control.h"
 #include "hw/acpi/acpi_tables.h"
 #include "hw/isa/isa_bus.h"
+#include "hw/pc/boot_order.h"
 #include "hw/pc/kernel_image.h"
 
 namespace vx86 {
@@ -79,6 +80,18 @@ struct PcConfig {
   // The firmware's boot order (QEMU's -boot letters) and boot menu.
   std::string boot_order = "cad";
   bool boot_menu = false;
+  // -boot once=: the order for the first boot only; a reset restores boot_order.
+  std::string boot_once;
+  // -boot strict=on: the firmware boots only the devices with a bootindex.
+  bool boot_strict = false;
+  // -boot reboot-timeout=: ms before the firmware retries a failed boot
+  // (-1: never, QEMU's default).
+  int64_t reboot_timeout = -1;
+  // -boot splash-time= (ms the boot menu waits) and splash= (its picture,
+  // a JPEG or BMP: splash_name is fw_cfg's "bootsplash.jpg" or ".bmp").
+  std::optional<uint16_t> splash_time;
+  std::string splash_name;
+  std::vector<uint8_t> splash;
   // COM1..COM4 backends; fewer entries mean fewer ports.
   std::vector<Chardev*> serials;
   std::function<Chardev*(const std::string& id)> find_chardev;
@@ -138,6 +151,9 @@ class PcMachine {
   void key_event(uint16_t hid_usage, bool down);
   // The USB buses (-usb's usb-bus.0 first); -device adds to it.
   std::vector<UsbBus*>& usb_buses() { return usb_buses_; }
+  // The devices with a bootindex; fw_cfg's "bootorder" is made from it on
+  // every reset (so device_add ones count from the next boot, as in QEMU).
+  BootOrder& boot_order() { return boot_order_; }
   // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
   PciBus& pci_bus() { return *pci_bus_; }
   // What PCI devices see when they master the bus: system memory, and MSIs
@@ -178,6 +194,7 @@ class PcMachine {
   void build_apics_and_acpi(const PcConfig& config);
   void build_pci(const PcConfig& config);
   void build_fw_cfg(const PcConfig& config);
+  void set_cmos_boot_order(const std::string& order);
   // Maps the framebuffer and sets its mode for a vga= kernel command line.
   std::optional<LinuxBootMemory::Framebuffer> boot_framebuffer();
   // What firmware does on PCI (there is none with -kernel): PIRQ routes,
@@ -208,6 +225,12 @@ class PcMachine {
   std::unique_ptr<Ps2KeyboardInput> ps2_keyboard_input_;
   std::unique_ptr<Ps2MouseInput> ps2_mouse_input_;
   std::vector<UsbBus*> usb_buses_;
+  BootOrder boot_order_;
+  bool boot_strict_ = false;
+  // -boot once=: the CMOS order to restore at the first reset after start.
+  std::optional<std::string> boot_order_after_once_;
+  unsigned resets_ = 0;
+  bool boot_order_file_added_ = false;
 
   std::unique_ptr<I8259> pic_;
   std::unique_ptr<I8254> pit_;

@@ -49,6 +49,20 @@ std::string UsbBus::attach(UsbDevice& device, const std::string& path) {
   return "";
 }
 
+std::string UsbBus::firmware_path(const UsbDevice& device, const std::string& name) const {
+  for (const Port& p : ports_) {
+    if (p.device != &device) continue;
+    // Each step but the last is a hub's port.
+    std::string path = firmware_path_;
+    std::size_t begin = 0;
+    for (std::size_t dot; (dot = p.path.find('.', begin)) != std::string::npos; begin = dot + 1) {
+      path += "/hub@" + p.path.substr(begin, dot - begin);
+    }
+    return path + "/" + name + "@" + p.path.substr(begin);
+  }
+  return "";
+}
+
 std::string UsbBus::detach(UsbDevice& device) {
   auto port = std::find_if(ports_.begin(), ports_.end(),
                            [&](const Port& p) { return p.device == &device; });

@@ -21,6 +21,11 @@ class UsbBus {
   ~UsbBus();
 
   const std::string& name() const { return name_; }
+  // The controller's Open Firmware path ("/pci@i0cf8/usb@1,2"), for bootindex.
+  void set_firmware_path(std::string path) { firmware_path_ = std::move(path); }
+  // Where device hangs as firmware names it, calling it `name` ("storage"):
+  // ".../usb@1,2/hub@1/storage@3" for port 1.3. Empty if it is not here.
+  std::string firmware_path(const UsbDevice& device, const std::string& name) const;
 
   // A port devices can use; attached is called when one plugs in (with the
   // device) and when it is unplugged (with null).
@@ -49,6 +54,7 @@ class UsbBus {
  private:
   std::string name_;
   std::function<std::string()> location_;
+  std::string firmware_path_;
   std::vector<Port> ports_;
   std::vector<std::unique_ptr<UsbDevice>> hubs_;  // the ones the bus added itself
   unsigned plugged_ = 0;

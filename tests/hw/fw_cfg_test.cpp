@@ -81,6 +81,19 @@ TEST_F(FwCfgTest, FileDirectoryListsFilesByName) {
   EXPECT_EQ(read_item(zeta, 3), (std::vector<uint8_t>{1, 2, 3}));
 }
 
+// set_file replaces a file's contents under the same key (bootorder on reset).
+TEST_F(FwCfgTest, SetFileReplacesTheContentsInPlace) {
+  cfg_.set_file("etc/zeta", {9, 8, 7, 6});
+  cfg_.set_file("bootorder", {'x', 0});
+  std::vector<uint8_t> dir = read_item(FwCfg::kFileDir, 4 + 3 * 64);
+  ASSERT_EQ(be32(dir, 0), 3u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(&dir[12])), "bootorder");
+  EXPECT_EQ(be32(dir, 4 + 2 * 64), 4u);  // etc/zeta, now 4 bytes
+  const uint16_t zeta = static_cast<uint16_t>(dir[4 + 2 * 64 + 4] << 8 | dir[4 + 2 * 64 + 5]);
+  EXPECT_EQ(zeta, FwCfg::kFileFirst);  // its key is kept
+  EXPECT_EQ(read_item(zeta, 4), (std::vector<uint8_t>{9, 8, 7, 6}));
+}
+
 TEST_F(FwCfgTest, DmaSelectsReadsSkipsAndRefusesWrites) {
   const uint32_t select_signature = uint32_t{FwCfg::kSignature} << 16 | FwCfg::kDmaSelect;
   EXPECT_EQ(dma(select_signature | FwCfg::kDmaRead, 6, 0x2000), 0u);

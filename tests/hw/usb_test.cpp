@@ -347,6 +347,12 @@ TEST(UsbBusTest, TheLastFreePortGetsAHubFirstAsInQemu) {
   EXPECT_EQ(where[9], "0000:00:01.2-2.8.2");
   UsbHid extra(UsbHid::Kind::kMouse, router);
   EXPECT_EQ(bus.attach(extra, "1"), "port 1 of USB bus 'usb-bus.0' is in use");
+  // Firmware paths (bootindex) name each hub on the way, as QEMU's.
+  bus.set_firmware_path("/pci@i0cf8/usb@1,2");
+  EXPECT_EQ(bus.firmware_path(*devices[0], "keyboard"), "/pci@i0cf8/usb@1,2/keyboard@1");
+  EXPECT_EQ(bus.firmware_path(*devices[7], "storage"), "/pci@i0cf8/usb@1,2/hub@2/storage@7");
+  EXPECT_EQ(bus.firmware_path(*devices[9], "storage"), "/pci@i0cf8/usb@1,2/hub@2/hub@8/storage@2");
+  EXPECT_EQ(bus.firmware_path(extra, "mouse"), "");  // not on the bus
 }
 
 // A command block wrapper: tag, expected length, direction, the CDB.

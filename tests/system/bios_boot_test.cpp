@@ -34,11 +34,16 @@ std::string temp_path(const std::string& what) {
   return ::testing::TempDir() + "/vx86-biosboot-" + what + "-" + std::to_string(getpid());
 }
 
-// A 4 MiB raw disk whose first sector is the test's boot sector.
-std::string make_raw_disk() {
-  const std::string disk = temp_path("disk.img");
+// A 4 MiB raw disk whose first sector is the test's boot sector; with a
+// label (8 characters), the sector says that instead of "vx86-mbr".
+std::string make_raw_disk(const std::string& label = "") {
+  const std::string disk = temp_path("disk" + label + ".img");
   std::string sector = file_text(std::string(VX86_GUEST_DIR) + "/mbr.bin");
   EXPECT_EQ(sector.size(), 512u);
+  if (!label.empty()) {
+    EXPECT_EQ(label.size(), 8u);
+    sector.replace(sector.find("vx86-mbr"), 8, label);
+  }
   std::ofstream out(disk, std::ios::binary);
   out << sector << std::string((4 << 20) - sector.size(), '\0');
   return disk;
@@ -51,8 +56,10 @@ struct Boot {
   std::string err;
 };
 
-// Boots `emulator` (with its accelerator option) from the disk options given.
-Boot boot(const std::vector<std::string>& emulator, const std::vector<std::string>& disk) {
+// Boots `emulator` (with its accelerator option) from the disk options given,
+// stopping it after `seconds` if the boot sector did not end it.
+Boot boot(const std::vector<std::string>& emulator, const std::vector<std::string>& disk,
+          int seconds = 60) {
   const std::string serial = temp_path("serial"), log = temp_path("seabios.log");
   std::filesystem::remove(serial);
   std::filesystem::remove(log);
@@ -67,7 +74,7 @@ Boot boot(const std::vector<std::string>& emulator, const std::vector<std::strin
   }
   argv.insert(argv.end(), disk.begin(), disk.end());
   argv.insert(argv.begin(), "timeout");
-  argv.insert(argv.begin() + 1, "60");
+  argv.insert(argv.begin() + 1, std::to_string(seconds));
   CommandResult r = run_command(argv);
   Boot b{r.status, file_text(serial), file_text(log), r.err};
   std::filesystem::remove(serial);
@@ -180,6 +187,156 @@ TEST(BiosBootTest, BootOrderPicksTheDiskOrTheCdrom) {
   EXPECT_EQ(boot({VX86_BINARY}, with({"-boot", "order=cd"})).serial, from_disk);
   if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
     EXPECT_EQ(boot({"qemu-system-x86_64", "-accel", "tcg"}, with({"-boot", "d"})).serial, from_cd);
+  }
+  std::filesystem::remove(disk);
+  std::filesystem::remove(cd);
+}
+
+// The "boot order:" lines of SeaBIOS's log: what it read from fw_cfg's
+// bootorder file.
+std::string boot_order_lines(const std::string& log) {
+  std::string lines;
+  std::istringstream in(log);
+  bool in_list = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line == "boot order:") in_list = true;
+    if (!in_list) continue;
+    if (line != "boot order:" &&
+        (line.empty() || !std::isdigit(static_cast<unsigned char>(line[0])))) {
+      break;
+    }
+    lines += line + "\n";
+  }
+  return lines;
+}
+
+// bootindex= on the disks libvirt writes (-device ide-hd, ide-cd,
+// virtio-blk-pci, usb-storage) picks the one SeaBIOS boots, whatever -boot
+// says, as under QEMU: the firmware reads the same bootorder file (SeaBIOS's
+// log lists the same Open Firmware paths) and the same disk boots.
+TEST(BiosBootTest, BootindexPicksTheDiskThatBoots) {
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  if (run_command({"sh", "-c", "command -v xorriso"}).status != 0) {
+    GTEST_SKIP() << "no xorriso (scripts/install-deps.sh installs it)";
+  }
+  const std::string ide = make_raw_disk("ide-disk"), virtio = make_raw_disk("virtio-b"),
+                    usb = make_raw_disk("usb-disk"), blank = temp_path("blank.img"),
+                    cd = make_boot_cd();
+  std::ofstream(blank) << std::string(1 << 20, '\0');
+  auto drives = [&](const std::string& ide_index, const std::string& virtio_index,
+                    const std::string& usb_index, const std::string& cd_index) {
+    auto bootindex = [](const std::string& index) {
+      return index.empty() ? std::string() : ",bootindex=" + index;
+    };
+    return std::vector<std::string>{"-drive",
+                                    "if=none,id=i,format=raw,file=" + ide,
+                                    "-drive",
+                                    "if=none,id=v,format=raw,file=" + virtio,
+                                    "-drive",
+                                    "if=none,id=u,format=raw,file=" + usb,
+                                    "-drive",
+                                    "if=none,id=c,format=raw,media=cdrom,file=" + cd,
+                                    "-usb",
+                                    "-device",
+                                    "ide-hd,drive=i,bus=ide.0,unit=0" + bootindex(ide_index),
+                                    "-device",
+                                    "virtio-blk-pci,drive=v" + bootindex(virtio_index),
+                                    "-device",
+                                    "usb-storage,drive=u" + bootindex(usb_index),
+                                    "-device",
+                                    "ide-cd,drive=c" + bootindex(cd_index)};
+  };
+  const bool have_qemu = run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0;
+  struct Case {
+    std::vector<std::string> options;
+    std::string serial;
+    std::string order;
+  };
+  const std::vector<Case> cases = {
+      {drives("", "", "", ""), "ide-disk: booted by the BIOS from drive 0x80\n", ""},
+      {drives("2", "1", "", ""), "virtio-b: booted by the BIOS from drive 0x80\n",
+       "boot order:\n1: /pci@i0cf8/scsi@3/disk@0,0\n2: /pci@i0cf8/ide@1,1/drive@0/disk@0\n"},
+      {drives("3", "2", "1", ""), "usb-disk: booted by the BIOS from drive 0x80\n",
+       "boot order:\n1: /pci@i0cf8/usb@1,2/storage@1/channel@0/disk@0,0\n"
+       "2: /pci@i0cf8/scsi@3/disk@0,0\n3: /pci@i0cf8/ide@1,1/drive@0/disk@0\n"},
+      {drives("", "9", "", "4"), "vx86-mbr: booted by the BIOS from drive 0xe0\n",
+       "boot order:\n1: /pci@i0cf8/ide@1,1/drive@1/disk@0\n2: /pci@i0cf8/scsi@3/disk@0,0\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::PrintToString(c.options));
+    Boot b = boot({VX86_BINARY}, c.options);
+    EXPECT_EQ(b.status, 1) << b.err << "\nSeaBIOS:\n" << b.firmware_log;
+    EXPECT_EQ(b.serial, c.serial) << b.firmware_log;
+    EXPECT_EQ(boot_order_lines(b.firmware_log), c.order) << b.firmware_log;
+    if (have_qemu) {
+      Boot q = boot({"qemu-system-x86_64", "-accel", "tcg"}, c.options);
+      EXPECT_EQ(q.serial, b.serial);
+      EXPECT_EQ(boot_order_lines(q.firmware_log), boot_order_lines(b.firmware_log));
+    }
+  }
+  // strict=on: only the listed devices are tried. The listed disk is blank,
+  // so nothing boots (and SeaBIOS, told not to retry, says so and waits).
+  const std::vector<std::string> strict = {"-drive",  "if=none,id=i,format=raw,file=" + ide,
+                                           "-drive",  "if=none,id=b,format=raw,file=" + blank,
+                                           "-device", "ide-hd,drive=i,bus=ide.0,unit=0",
+                                           "-device", "virtio-blk-pci,drive=b,bootindex=1",
+                                           "-boot",   "strict=on"};
+  for (const std::string& emulator :
+       {std::string(VX86_BINARY), std::string("qemu-system-x86_64")}) {
+    if (emulator != VX86_BINARY && !have_qemu) continue;
+    SCOPED_TRACE(emulator);
+    Boot b = boot({emulator}, strict, 8);
+    EXPECT_EQ(b.serial, "");
+    EXPECT_EQ(boot_order_lines(b.firmware_log),
+              "boot order:\n1: /pci@i0cf8/scsi@3/disk@0,0\n2: HALT\n");
+    EXPECT_NE(b.firmware_log.find("No bootable device.\n"), std::string::npos) << b.firmware_log;
+    EXPECT_EQ(b.firmware_log.find("Retrying"), std::string::npos) << b.firmware_log;
+  }
+  for (const std::string& file : {ide, virtio, usb, blank, cd}) std::filesystem::remove(file);
+}
+
+// -boot once=d: the first boot is from the CD; after a reset (QMP
+// system_reset) the normal order boots the disk again, as under QEMU.
+TEST(BiosBootTest, BootOnceAppliesToTheFirstBootOnly) {
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  if (run_command({"sh", "-c", "command -v xorriso"}).status != 0) {
+    GTEST_SKIP() << "no xorriso (scripts/install-deps.sh installs it)";
+  }
+  const std::string disk = make_raw_disk(), cd = make_boot_cd();
+  auto boot_twice = [&](const std::string& emulator) {
+    const std::string serial = temp_path("once-serial"), sock = temp_path("once.sock");
+    std::filesystem::remove(serial);
+    // No isa-debug-exit: the boot sector halts after its line.
+    Process process({emulator, "-display", "none", "-m", "128", "-nic", "none", "-serial",
+                     "file:" + serial, "-drive", "file=" + disk + ",format=raw,if=ide", "-cdrom",
+                     cd, "-boot", "order=c,once=d", "-qmp",
+                     "unix:" + sock + ",server=on,wait=off"});
+    QmpClient qmp;
+    if (!qmp.connect_unix(sock)) return std::string("no QMP");
+    qmp.next();
+    qmp.execute("qmp_capabilities");
+    auto wait_for_lines = [&](std::size_t lines) {
+      for (int i = 0; i < 300; ++i) {
+        const std::string text = file_text(serial);
+        if (static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) >= lines) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    };
+    wait_for_lines(1);
+    qmp.execute("system_reset");
+    wait_for_lines(2);
+    qmp.execute("quit");
+    process.wait(std::chrono::seconds(10));
+    const std::string text = file_text(serial);
+    std::filesystem::remove(serial);
+    return text;
+  };
+  const std::string expected =
+      "vx86-mbr: booted by the BIOS from drive 0xe0\n"
+      "vx86-mbr: booted by the BIOS from drive 0x80\n";
+  EXPECT_EQ(boot_twice(VX86_BINARY), expected);
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
+    EXPECT_EQ(boot_twice("qemu-system-x86_64"), expected);
   }
   std::filesystem::remove(disk);
   std::filesystem::remove(cd);
