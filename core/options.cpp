@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
 namespace vx86 {
 
 std::optional<uint64_t> parse_number(std::string_view text) {
@@ -120,36 +122,82 @@ KeyValues KeyValues::parse(std::string_view option, std::string_view text,
       value = item.substr(eq + 1);
     }
     first = false;
-    if (!descs.empty()) {
-      const OptDesc* desc = nullptr;
-      for (const auto& d : descs) {
-        if (d.name == key) desc = &d;
-      }
-      if (!desc) throw OptionError(kv.option_ + ": invalid parameter '" + key + "'");
-      bool ok = true;
-      switch (desc->type) {
-        case OptType::kString:
-          break;
-        case OptType::kNumber:
-          ok = parse_number(value).has_value();
-          break;
-        case OptType::kSize:
-          ok = parse_size(value).has_value();
-          break;
-        case OptType::kBool:
-          ok = parse_bool(value).has_value();
-          break;
-      }
-      if (!ok) {
-        static const char* kTypeNames[] = {"a string", "a number", "a size", "on or off"};
-        throw OptionError(kv.option_ + ": parameter '" + key + "' expects " +
-                          kTypeNames[static_cast<int>(desc->type)] + ", not '" + value + "'");
-      }
-    }
-    if (!kv.values_.count(key)) kv.order_.push_back(key);
-    kv.values_[key] = value;
-    kv.all_.emplace_back(key, value);
+    kv.add(key, value, descs);
   }
+  return kv;
+}
+
+void KeyValues::add(const std::string& key, const std::string& value,
+                    const std::vector<OptDesc>& descs) {
+  if (!descs.empty()) {
+    const OptDesc* desc = nullptr;
+    for (const auto& d : descs) {
+      if (d.name == key) desc = &d;
+    }
+    if (!desc) throw OptionError(option_ + ": invalid parameter '" + key + "'");
+    bool ok = true;
+    switch (desc->type) {
+      case OptType::kString:
+        break;
+      case OptType::kNumber:
+        ok = parse_number(value).has_value();
+        break;
+      case OptType::kSize:
+        ok = parse_size(value).has_value();
+        break;
+      case OptType::kBool:
+        ok = parse_bool(value).has_value();
+        break;
+    }
+    if (!ok) {
+      static const char* kTypeNames[] = {"a string", "a number", "a size", "on or off"};
+      throw OptionError(option_ + ": parameter '" + key + "' expects " +
+                        kTypeNames[static_cast<int>(desc->type)] + ", not '" + value + "'");
+    }
+  }
+  if (!values_.count(key)) order_.push_back(key);
+  values_[key] = value;
+  all_.emplace_back(key, value);
+}
+
+namespace {
+
+// QEMU's JSON option form as key=value pairs: nested objects give dotted
+// keys (file.filename), arrays numbered ones (key.0), booleans on/off.
+void flatten_json(const nlohmann::ordered_json& value, const std::string& key,
+                  std::vector<std::pair<std::string, std::string>>& out) {
+  if (value.is_object()) {
+    for (const auto& [k, v] : value.items()) flatten_json(v, key.empty() ? k : key + "." + k, out);
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      flatten_json(value[i], key + "." + std::to_string(i), out);
+    }
+  } else if (value.is_string()) {
+    out.emplace_back(key, value.get<std::string>());
+  } else if (value.is_boolean()) {
+    out.emplace_back(key, value.get<bool>() ? "on" : "off");
+  } else {
+    out.emplace_back(key, value.dump());  // numbers; null is "null"
+  }
+}
+
+}  // namespace
+
+KeyValues KeyValues::parse_structured(std::string_view option, std::string_view text,
+                                      const std::string& implied_key,
+                                      const std::vector<OptDesc>& descs) {
+  if (text.empty() || text.front() != '{') return parse(option, text, implied_key, descs);
+  nlohmann::ordered_json json;
+  try {
+    json = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::ordered_json::exception& e) {
+    throw OptionError(std::string(option) + ": not valid JSON (" + e.what() + ")");
+  }
+  std::vector<std::pair<std::string, std::string>> items;
+  flatten_json(json, "", items);
+  KeyValues kv;
+  kv.option_ = std::string(option);
+  for (const auto& [key, value] : items) kv.add(key, value, descs);
   return kv;
 }
 

@@ -35,6 +35,13 @@ class KeyValues {
   static KeyValues parse(std::string_view option, std::string_view text,
                          const std::string& implied_key, const std::vector<OptDesc>& descs);
 
+  // As parse, or QEMU's JSON form when text starts with '{' (-device,
+  // -blockdev, -netdev and -object take both, as libvirt writes them):
+  // {"driver":"qcow2","file":{"filename":"x"}} is driver=qcow2,file.filename=x.
+  static KeyValues parse_structured(std::string_view option, std::string_view text,
+                                    const std::string& implied_key,
+                                    const std::vector<OptDesc>& descs);
+
   bool has(const std::string& key) const { return values_.count(key) != 0; }
   std::optional<std::string> get(const std::string& key) const;
   std::string get_string(const std::string& key, const std::string& def = "") const;
@@ -49,6 +56,9 @@ class KeyValues {
   const std::string& option() const { return option_; }
 
  private:
+  // Checks key and value against descs (when not empty) and records them.
+  void add(const std::string& key, const std::string& value, const std::vector<OptDesc>& descs);
+
   std::string option_;
   std::map<std::string, std::string> values_;
   std::vector<std::string> order_;

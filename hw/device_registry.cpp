@@ -130,6 +130,18 @@ void add_boot_device(DeviceSlots& slots, int64_t bootindex, const Device& device
     slots.boot_order->add(bootindex, &device, std::move(path));
 }
 
+const PropertyInfo kPciBusProperty = {"bus", OptType::kString, "pci.0",
+                                      "PCI bus (pci.0, the i440FX's, as libvirt names it)"};
+const PropertyInfo kPciAddrProperty = {"addr", OptType::kString, "",
+                                       "PCI slot[.function] in hex (default: first free slot)"};
+
+// bus= and addr= of a PCI device: its devfn, or -1 for the first free slot.
+int pci_devfn(const std::string& type, const KeyValues& props) {
+  const std::string bus = props.get_string("bus", "pci.0");
+  if (bus != "pci.0") throw OptionError("-device " + type + ": Bus '" + bus + "' not found");
+  return parse_pci_addr("-device " + type, props.get_string("addr"));
+}
+
 // vectors=: how many MSI-X vectors a virtio function offers (0: INTx only).
 unsigned msix_vectors(const std::string& type, const KeyValues& props, unsigned default_vectors) {
   const uint64_t vectors = props.get_number("vectors", default_vectors);
@@ -144,7 +156,7 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
   const std::string option = "-device virtio-blk-pci";
   std::string drive_id = props.get_string("drive");
   if (drive_id.empty()) throw OptionError(option + ": parameter 'drive' is missing");
-  int devfn = parse_pci_addr(option, props.get_string("addr"));
+  int devfn = pci_devfn("virtio-blk-pci", props);
   std::string serial = props.get_string("serial");
   if (serial.size() > VirtioBlk::kIdBytes) {
     throw OptionError(option + ": parameter 'serial' is longer than 20 characters");
@@ -205,7 +217,7 @@ NicProperties nic_properties(DeviceSlots& slots, const KeyValues& props, const s
 
 std::unique_ptr<Device> plug_pci(DeviceSlots& slots, const KeyValues& props,
                                  const std::string& type, std::unique_ptr<PciDevice> dev) {
-  int devfn = parse_pci_addr("-device " + type, props.get_string("addr"));
+  int devfn = pci_devfn(type, props);
   try {
     slots.pci->plug(*dev, devfn);
   } catch (const std::runtime_error& e) {
@@ -226,7 +238,7 @@ std::unique_ptr<Device> plug_nic(DeviceSlots& slots, const KeyValues& props,
 
 std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-net-pci";
-  parse_pci_addr("-device " + type, props.get_string("addr"));  // checked before a MAC is taken
+  pci_devfn(type, props);  // checked before a MAC is taken
   const unsigned vectors = msix_vectors(type, props, kVirtioNetPciVectors);
   const int64_t bootindex = bootindex_of(slots, props, type);
   NicProperties nic = nic_properties(slots, props, type);
@@ -236,7 +248,7 @@ std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValue
 
 std::unique_ptr<Device> create_virtio_rng_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-rng-pci";
-  parse_pci_addr("-device " + type, props.get_string("addr"));
+  pci_devfn(type, props);
   const unsigned vectors = msix_vectors(type, props, kVirtioRngPciVectors);
   // Without rng=, the host's getrandom, as QEMU's rng-builtin.
   const std::string rng = props.get_string("rng");
@@ -247,13 +259,13 @@ std::unique_ptr<Device> create_virtio_rng_pci(DeviceSlots& slots, const KeyValue
 
 std::unique_ptr<Device> create_virtio_balloon_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-balloon-pci";
-  parse_pci_addr("-device " + type, props.get_string("addr"));
+  pci_devfn(type, props);
   return plug_pci(slots, props, type, make_virtio_balloon_pci(slots.ram_size));
 }
 
 std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "e1000";
-  parse_pci_addr("-device " + type, props.get_string("addr"));
+  pci_devfn(type, props);
   const int64_t bootindex = bootindex_of(slots, props, type);
   NicProperties nic = nic_properties(slots, props, type);
   return plug_nic(slots, props, type, bootindex, std::make_unique<E1000>(nic.backend, nic.mac));
@@ -262,7 +274,7 @@ std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props)
 // -device piix3-usb-uhci: the bus is "ID.0" with id=ID, else "usb-bus.N".
 std::unique_ptr<Device> create_uhci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "piix3-usb-uhci";
-  parse_pci_addr("-device " + type, props.get_string("addr"));
+  pci_devfn(type, props);
   const std::string id = props.get_string("id");
   std::string bus_name =
       id.empty() ? "usb-bus." + std::to_string(slots.usb_buses->size()) : id + ".0";
@@ -413,7 +425,8 @@ const std::vector<DeviceTypeInfo>& device_types() {
        "virtio block device (transitional: modern and legacy interfaces, MSI-X or INTx)",
        {{"drive", OptType::kString, "", "ID of the disk image (-drive id=...)"},
         {"serial", OptType::kString, "", "serial number returned by GET_ID (at most 20 bytes)"},
-        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
+        kPciBusProperty,
+        kPciAddrProperty,
         {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"},
         kBootindexProperty},
        create_virtio_blk_pci},
@@ -422,7 +435,8 @@ const std::vector<DeviceTypeInfo>& device_types() {
        "virtio network device (transitional: modern and legacy interfaces, MSI-X or INTx)",
        {{"netdev", OptType::kString, "", "ID of the network backend (-netdev id=...)"},
         {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
-        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
+        kPciBusProperty,
+        kPciAddrProperty,
         {"vectors", OptType::kNumber, "3", "MSI-X vectors (0: none, the driver uses INTx)"},
         kBootindexProperty},
        create_virtio_net_pci},
@@ -432,27 +446,29 @@ const std::vector<DeviceTypeInfo>& device_types() {
        "INTx)",
        {{"rng", OptType::kString, "",
          "ID of the source (-object rng-random or rng-builtin; default: the host's getrandom)"},
-        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
+        kPciBusProperty,
+        kPciAddrProperty,
         {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"}},
        create_virtio_rng_pci},
       {"virtio-balloon-pci",
        "PCI",
        "virtio memory balloon: QMP balloon asks the guest to give memory back to the host "
        "(transitional, INTx)",
-       {{"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
+       {kPciBusProperty, kPciAddrProperty},
        create_virtio_balloon_pci},
       {"e1000",
        "PCI",
        "Intel 82540EM gigabit Ethernet (QEMU's default NIC; INTx, checksum offload and TSO)",
        {{"netdev", OptType::kString, "", "ID of the network backend (-netdev id=...)"},
         {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
-        {"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"},
+        kPciBusProperty,
+        kPciAddrProperty,
         kBootindexProperty},
        create_e1000},
       {"piix3-usb-uhci",
        "PCI",
        "the PIIX3's USB 1.1 host controller (UHCI, two ports); -usb adds one at 01.2",
-       {{"addr", OptType::kString, "", "PCI slot[.function] in hex (default: first free slot)"}},
+       {kPciBusProperty, kPciAddrProperty},
        create_uhci},
       {"usb-hub", "usb-bus",
        "QEMU's USB hub: eight more ports (one is added by itself when a bus's last port is taken)",

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/log_filter.h"
+#include "core/main/blockdev_graph.h"
 #include "core/main/netdevs.h"
 #include "core/netdev_user.h"
 
@@ -53,6 +54,9 @@ const char kUsage[] =
     "  -global DRIVER.PROP=VALUE\n"
     "                       default for a device property\n"
     "  -drive file=FILE[,format=F][,if=I][,cache=C][,snapshot=on][,readonly=on]\n"
+    "  -blockdev driver=qcow2|raw,node-name=NAME,file=NODE|file.driver=file,file.filename=F\n"
+    "  -blockdev driver=file,node-name=NAME,filename=FILE[,read-only=on][,cache.direct=on]\n"
+    "                       block nodes for -device ...,drive=NAME (or QEMU's JSON form)\n"
     "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE\n"
     "  -snapshot            write to temporary files instead of the disk images\n"
     "  -rtc [base=utc|localtime|DATE][,clock=host|rt|vm]\n"
@@ -345,6 +349,11 @@ const std::map<std::string, OptionSpec>& option_table() {
       {"drive",
        {true, [](CmdlineOptions& o, auto&,
                  auto& a) { o.drives.push_back(KeyValues::parse("-drive", a, "", kDriveKeys)); }}},
+      {"blockdev",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          o.blockdevs.push_back(KeyValues::parse_structured("-blockdev", a, "", blockdev_keys()));
+        }}},
       {"hda", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hda", a, 0); }}},
       {"hdb", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hdb", a, 1); }}},
       {"hdc", {true, [](CmdlineOptions& o, auto&, auto& a) { add_ide_disk(o, "-hdc", a, 2); }}},
@@ -353,7 +362,7 @@ const std::map<std::string, OptionSpec>& option_table() {
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {
           // rng-random and rng-builtin, the sources of virtio-rng-pci.
-          const std::string type = KeyValues::parse("-object", a, "qom-type", {}).get_string(
+          const std::string type = KeyValues::parse_structured("-object", a, "qom-type", {}).get_string(
               "qom-type");
           if (type != "rng-random" && type != "rng-builtin") {
             throw OptionError("-object " + type +
@@ -363,7 +372,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           std::vector<OptDesc> keys = {{"qom-type", OptType::kString, ""},
                                        {"id", OptType::kString, ""}};
           if (type == "rng-random") keys.push_back({"filename", OptType::kString, ""});
-          auto kv = KeyValues::parse("-object " + type, a, "qom-type", keys);
+          auto kv = KeyValues::parse_structured("-object " + type, a, "qom-type", keys);
           if (kv.get_string("id").empty()) {
             throw OptionError("-object " + type + ": parameter 'id' is missing");
           }
@@ -423,16 +432,16 @@ const std::map<std::string, OptionSpec>& option_table() {
             return void(o.list_request = "device:" + a.substr(0, a.rfind(',')));
           }
           // Keys are checked against the device's own properties later.
-          o.devices.push_back(KeyValues::parse("-device", a, "driver", {}));
+          o.devices.push_back(KeyValues::parse_structured("-device", a, "driver", {}));
         }}},
       {"netdev",
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {
           if (is_help(a)) return void(o.list_request = "netdev");
-          std::string type = KeyValues::parse("-netdev", a, "type", {}).get_string("type");
+          std::string type = KeyValues::parse_structured("-netdev", a, "type", {}).get_string("type");
           if (type.empty()) throw OptionError("-netdev: parameter 'type' is missing");
           check_netdev_type("-netdev " + type, type);
-          auto kv = KeyValues::parse("-netdev " + type, a, "type", netdev_keys());
+          auto kv = KeyValues::parse_structured("-netdev " + type, a, "type", netdev_keys());
           if (kv.get_string("id").empty()) {
             throw OptionError("-netdev " + type + ": parameter 'id' is missing");
           }

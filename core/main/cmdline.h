@@ -32,6 +32,7 @@ struct CmdlineOptions {
   std::optional<uint16_t> splash_time;
   std::string splash;  // -boot splash=FILE
   std::vector<KeyValues> drives;
+  std::vector<KeyValues> blockdevs;  // -blockdev (core/main/blockdev_graph.h)
   std::vector<KeyValues> devices;
   std::vector<KeyValues> netdevs;  // -netdev TYPE,id=ID,...
   std::vector<KeyValues> nics;     // -nic TYPE,...

@@ -2,8 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include "block/block_backend.h"
 #include "core/log.h"
+#include "core/main/blockdev_graph.h"
 
 namespace vx86 {
 
@@ -267,6 +270,59 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
       ide_.push_back({kDefaultCdromIndex, entry->drive.get(), true});
       entries_[id] = std::move(entry);
     }
+  }
+}
+
+namespace {
+
+// Why the image's backing chain is not the one the -blockdev nodes spell out,
+// or "".
+std::string backing_mismatch(const BlockdevImage& image, BlockDriver& top) {
+  auto same_file = [](const std::string& a, const std::string& b) {
+    std::error_code ec1, ec2;
+    return std::filesystem::equivalent(a, b, ec1) || (ec1 && a == b);
+  };
+  const BlockDriver* layer = &top;
+  for (const BlockdevImage::Layer& expected : *image.backing) {
+    layer = layer->backing();
+    if (!layer) return "the image has no backing file, but backing names " + expected.filename;
+    if (!same_file(layer->filename(), expected.filename) ||
+        layer->format_name() != expected.format) {
+      return "its backing file is " + layer->filename() + " (" + layer->format_name() +
+             "), not the node's " + expected.filename + " (" + expected.format + ")";
+    }
+  }
+  if (image.backing_complete && layer->backing()) {
+    return "backing=null, but " + layer->filename() + " has the backing file " +
+           layer->backing()->filename() + " (vx86 always opens the chain an image names)";
+  }
+  return "";
+}
+
+}  // namespace
+
+void Drives::open_blockdevs(const std::vector<BlockdevImage>& images) {
+  for (const BlockdevImage& image : images) {
+    if (entries_.count(image.node_name)) {
+      throw OptionError(image.option + ": node-name '" + image.node_name +
+                        "' is used by another drive");
+    }
+    std::unique_ptr<BlockBackend> backend;
+    try {
+      backend = std::make_unique<BlockBackend>(image.options);
+    } catch (const std::exception& e) {
+      throw OptionError(image.option + ": " + e.what());
+    }
+    if (image.backing) {
+      const std::string mismatch = backing_mismatch(image, backend->driver());
+      if (!mismatch.empty()) throw OptionError(image.option + ": " + mismatch);
+    }
+    auto entry = std::make_unique<Entry>();
+    entry->format = backend->driver().format_name();
+    entry->drive = std::make_unique<BlockDrive>(image.node_name, std::move(backend), loop_);
+    entry->file = image.options.file;
+    entry->cache = image.cache_name;
+    entries_[image.node_name] = std::move(entry);
   }
 }
 

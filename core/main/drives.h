@@ -21,6 +21,7 @@
 namespace vx86 {
 
 class BlockBackend;
+struct BlockdevImage;
 class MainLoop;
 
 class Drives {
@@ -34,6 +35,9 @@ class Drives {
   // snapshot_all (-snapshot): disks without snapshot= get snapshot=on.
   void open(const std::vector<KeyValues>& drives, MainLoop* loop = nullptr,
             bool default_cdrom = false, bool snapshot_all = false);
+  // Opens the images -blockdev described (core/main/blockdev_graph.h), each
+  // a drive named by its node-name. Throws OptionError naming the -blockdev.
+  void open_blockdevs(const std::vector<BlockdevImage>& images);
   // The drive `id` for a device; throws OptionError if it does not exist or
   // is already used.
   DriveBackend* claim(const std::string& id, const std::string& user);

@@ -25,6 +25,7 @@
 #include "core/device_lock.h"
 #include "core/entropy_source.h"
 #include "core/log.h"
+#include "core/main/blockdev_graph.h"
 #include "core/main/drives.h"
 #include "core/main/netdevs.h"
 #include "hw/device_registry.h"
@@ -601,6 +602,7 @@ int MachineController::run() {
     if (driver == "ide-hd" || driver == "ide-cd") default_cdrom = false;
   }
   drives_->open(options_.drives, &loop_, default_cdrom, options_.snapshot);
+  drives_->open_blockdevs(resolve_blockdevs(options_.blockdevs));
   drives_->set_tray_listener([this](const std::string& device, bool open) {
     // QEMU's "id" is the device's QOM path; vx86 names the IDE controller.
     qmp_event("DEVICE_TRAY_MOVED", {{"device", device}, {"tray-open", open}, {"id", "piix3-ide"}});

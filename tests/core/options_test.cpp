@@ -47,6 +47,44 @@ TEST(OptionsTest, BadValueNamesKeyAndValue) {
   EXPECT_THROW(KeyValues::parse("-drive", "count=-1", "", kKeys), OptionError);
 }
 
+// QEMU's JSON form (libvirt's -device and -blockdev): the same pairs, nested
+// objects as dotted keys, booleans as on/off, numbers as text, null as
+// "null"; keys are checked as in the dotted form.
+TEST(OptionsTest, JsonFormGivesTheSamePairs) {
+  const std::vector<OptDesc> keys = {{"driver", OptType::kString, ""},
+                                     {"file.filename", OptType::kString, ""},
+                                     {"file.driver", OptType::kString, ""},
+                                     {"read-only", OptType::kBool, ""},
+                                     {"bootindex", OptType::kString, ""},
+                                     {"backing", OptType::kString, ""},
+                                     {"list.0", OptType::kString, ""}};
+  auto kv = KeyValues::parse_structured(
+      "-blockdev",
+      R"({"driver":"qcow2","file":{"driver":"file","filename":"a,b.qcow2"},"read-only":true,)"
+      R"("bootindex":-1,"backing":null,"list":["x"]})",
+      "", keys);
+  EXPECT_EQ(kv.get_string("driver"), "qcow2");
+  EXPECT_EQ(kv.get_string("file.filename"), "a,b.qcow2");  // commas need no doubling
+  EXPECT_EQ(kv.get_string("file.driver"), "file");
+  EXPECT_TRUE(kv.get_bool("read-only", false));
+  EXPECT_EQ(kv.get_string("bootindex"), "-1");
+  EXPECT_EQ(kv.get_string("backing"), "null");
+  EXPECT_EQ(kv.get_string("list.0"), "x");
+  EXPECT_EQ(kv.order(), (std::vector<std::string>{"driver", "file.driver", "file.filename",
+                                                  "read-only", "bootindex", "backing", "list.0"}));
+  // Text that is not JSON is the dotted form.
+  EXPECT_EQ(KeyValues::parse_structured("-drive", "x.img,readonly=on", "file", kKeys)
+                .get_string("file"),
+            "x.img");
+  try {
+    KeyValues::parse_structured("-device", R"({"driver":"e1000","bogus":1})", "driver", keys);
+    FAIL();
+  } catch (const OptionError& e) {
+    EXPECT_STREQ(e.what(), "-device: invalid parameter 'bogus'");
+  }
+  EXPECT_THROW(KeyValues::parse_structured("-device", "{", "driver", {}), OptionError);
+}
+
 TEST(OptionsTest, KeyWithoutValueRefused) {
   EXPECT_THROW(KeyValues::parse("-drive", "file=x,readonly", "", kKeys), OptionError);
 }

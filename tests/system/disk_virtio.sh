@@ -7,7 +7,11 @@
 # if=ide, plus a -cdrom whose first 512 KiB the guest reads through ATAPI),
 # or with DRIVE_STYLE=snapshot as if plus -snapshot (the image must not change),
 # or with DRIVE_STYLE=usb on a usb-storage device (-usb -drive if=none,id=d0
-# -device usb-storage,drive=d0: bulk-only transport through the UHCI).
+# -device usb-storage,drive=d0: bulk-only transport through the UHCI),
+# or with DRIVE_STYLE=blockdev as libvirt writes it (-blockdev file and
+# qcow2 nodes and -device in QEMU's JSON form, virtio-blk-pci on pci.0 with
+# a bootindex), or with DRIVE_STYLE=ide-device on -device ide-hd and ide-cd
+# over -blockdev nodes in the dotted form (the CD read as with ide).
 # APPEND adds to the kernel command line (acpi=off: INTx through the 8259 and
 # the interrupt line register instead of the IOAPIC and the ACPI _PRT).
 # The image starts with 512 KiB of host data; the guest's "disk" workload
@@ -22,7 +26,7 @@ if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initramfs.cpio.gz" ]; then
   exit 77
 fi
 module=virtio_blk
-[ "$style" = ide ] && module=ata_piix
+[ "$style" = ide ] || [ "$style" = ide-device ] && module=ata_piix
 [ "$style" = usb ] && module=usb-storage
 if ! gzip -dc "$guest/initramfs.cpio.gz" | cpio -t --quiet 2>/dev/null | grep -q "$module.ko"; then
   echo "SKIP: the guest's initramfs has no $module module (rebuild it with scripts/build-guest.sh)"
@@ -45,6 +49,17 @@ if [ "$style" = device-intx ]; then
 elif [ "$style" = ide ]; then
   head -c 1048576 /dev/urandom > "$dir/cd.iso"
   drive=(-drive "file=$dir/disk.qcow2,format=qcow2,if=ide" -cdrom "$dir/cd.iso")
+  append="$append vx86.cdrom"
+elif [ "$style" = blockdev ]; then
+  drive=(-blockdev "{\"driver\":\"file\",\"filename\":\"$dir/disk.qcow2\",\"node-name\":\"libvirt-1-storage\",\"auto-read-only\":true,\"discard\":\"unmap\"}"
+         -blockdev '{"node-name":"libvirt-1-format","read-only":false,"driver":"qcow2","file":"libvirt-1-storage","backing":null}'
+         -device '{"driver":"virtio-blk-pci","bus":"pci.0","addr":"0x4","drive":"libvirt-1-format","id":"virtio-disk0","bootindex":1}')
+elif [ "$style" = ide-device ]; then
+  head -c 1048576 /dev/urandom > "$dir/cd.iso"
+  drive=(-blockdev "driver=qcow2,node-name=d0,file.driver=file,file.filename=$dir/disk.qcow2"
+         -device ide-hd,drive=d0,bus=ide.0,unit=0
+         -blockdev "driver=raw,node-name=cd,read-only=on,file.driver=file,file.filename=$dir/cd.iso"
+         -device ide-cd,drive=cd,bus=ide.1,unit=0)
   append="$append vx86.cdrom"
 elif [ "$style" = usb ]; then
   drive=(-usb -drive "file=$dir/disk.qcow2,format=qcow2,if=none,id=d0" -device usb-storage,drive=d0)
@@ -81,7 +96,7 @@ grep -q "vx86-result: disk-sectors 131072" "$out" || { echo "FAIL: the guest doe
 grep -q "vx86-result: disk-prefill $want_prefill" "$out" || { echo "FAIL: the guest read other data than the image holds"; fail=1; }
 grep -q "vx86-result: disk-written $want_written" "$out" || { echo "FAIL: the guest generated other data than the host"; fail=1; }
 grep -q "vx86-result: disk-readback $want_written" "$out" || { echo "FAIL: the guest read back other data than it wrote"; fail=1; }
-if [ "$style" = ide ]; then
+if [ "$style" = ide ] || [ "$style" = ide-device ]; then
   want_cd=$(head -c 524288 "$dir/cd.iso" | sha256sum | cut -d' ' -f1)
   grep -q "vx86-result: cdrom-data $want_cd" "$out" || { echo "FAIL: the guest read other data from the CD-ROM"; fail=1; }
 fi
