@@ -4,6 +4,11 @@
 
 namespace vx86 {
 
+int input_absolute_position(int at, int size) {
+  if (size <= 1) return 0;
+  return std::clamp(at, 0, size - 1) * kInputAbsoluteMax / (size - 1);
+}
+
 InputEvent InputEvent::key_event(uint16_t usage, bool down) {
   InputEvent e;
   e.kind = Kind::kKey;

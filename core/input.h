@@ -31,6 +31,9 @@ enum class InputAxis : uint8_t { kX, kY };
 // left or top edge of the screen to the right or bottom one.
 constexpr int kInputAbsoluteMax = 0x7fff;
 
+// A position on a screen of `size` pixels as an absolute input value.
+int input_absolute_position(int at, int size);
+
 struct InputEvent {
   enum class Kind : uint8_t { kKey, kButton, kRelative, kAbsolute };
   Kind kind = Kind::kKey;

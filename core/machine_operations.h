@@ -68,6 +68,16 @@ class MachineOperations {
   virtual std::string select_mouse(unsigned index) {
     return "Mouse at index '" + std::to_string(index) + "' not found";
   }
+  // -vnc: where the server listens and who is connected (QMP query-vnc,
+  // info vnc); nullopt without one.
+  struct VncEndpoint {
+    std::string host, service, family;  // family: ipv4, ipv6 or unix
+  };
+  struct VncStatus {
+    VncEndpoint server;
+    std::vector<VncEndpoint> clients;
+  };
+  virtual std::optional<VncStatus> vnc_status() { return std::nullopt; }
   // QMP balloon: ask the guest's balloon driver to leave it `bytes` of
   // memory; query-balloon: what it has now. Nothing / an error without a
   // balloon device.

@@ -47,6 +47,7 @@ const char kHelp[] =
     "mouse_button state -- change mouse button state (1 left, 2 right, 4 middle)\n"
     "mouse_set index -- set which mouse device receives events\n"
     "info balloon -- show the guest's memory as its balloon driver reports it\n"
+    "info vnc -- show the VNC server and its clients\n"
     "device_del id -- remove a device (USB devices)\n"
     "change device filename [format] -- change a removable medium\n"
     "stop -- stop emulation\n"
@@ -360,6 +361,19 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     }
     return out;
   }
+  if (what == "vnc") {
+    const auto status = target_.vnc_status();
+    if (!status) return "None\n";
+    auto where = [](const MachineOperations::VncEndpoint& e) {
+      return (e.service.empty() ? e.host : e.host + ":" + e.service) + " (" + e.family + ")";
+    };
+    std::string out =
+        "default:\n  Server: " + where(status->server) + "\n    Auth: none (Sub: none)\n";
+    for (const auto& c : status->clients) {
+      out += "  Client: " + where(c) + "\n    x509_dname: none\n    sasl_username: none\n";
+    }
+    return out;
+  }
   if (what == "balloon") {
     const std::optional<uint64_t> actual = target_.balloon_actual();
     if (!actual) return std::string("Error: ") + MachineOperations::kNoBalloon + "\n";
@@ -391,7 +405,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   }
   return "info " + what +
          ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, chardev, block, "
-         "network, pci, usb, mice, balloon, version)\n";
+         "network, pci, usb, mice, balloon, vnc, version)\n";
 }
 
 // x/FMT ADDR (virtual, through the current CPU's page tables) and xp/FMT

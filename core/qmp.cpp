@@ -433,6 +433,23 @@ void QmpServer::register_commands() {
     return empty_object();
   };
   commands_["device_del"] = {{{"id", T::string, true}}, device_del};
+  commands_["query-vnc"] = {{}, [this](const Json&) {
+                              const auto status = target_.vnc_status();
+                              if (!status) return Json{{"enabled", false}};
+                              Json clients = Json::array();
+                              for (const auto& c : status->clients) {
+                                clients.push_back({{"family", c.family},
+                                                   {"service", c.service},
+                                                   {"host", c.host},
+                                                   {"websocket", false}});
+                              }
+                              return Json{{"enabled", true},
+                                          {"auth", "none"},
+                                          {"family", status->server.family},
+                                          {"clients", clients},
+                                          {"service", status->server.service},
+                                          {"host", status->server.host}};
+                            }};
   commands_["query-mice"] = {{}, [this](const Json&) {
                                Json list = Json::array();
                                for (const InputRouter::Mouse& m : target_.mice()) {

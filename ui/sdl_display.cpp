@@ -31,12 +31,6 @@ std::optional<InputButton> input_button(uint8_t sdl_button) {
   }
 }
 
-// A position on a screen of `size` pixels as an absolute input value.
-int absolute_position(int at, int size) {
-  if (size <= 1) return 0;
-  return std::clamp(at, 0, size - 1) * kInputAbsoluteMax / (size - 1);
-}
-
 }  // namespace
 
 SdlDisplay::SdlDisplay(const std::string& title, Callbacks callbacks)
@@ -150,8 +144,8 @@ void SdlDisplay::pointer_moved(int x, int y, int dx, int dy) {
   if (callbacks_.absolute_pointer && callbacks_.absolute_pointer()) {
     int width = 0, height = 0;
     SDL_RenderGetLogicalSize(renderer_, &width, &height);
-    callbacks_.pointer({InputEvent::absolute(InputAxis::kX, absolute_position(x, width)),
-                        InputEvent::absolute(InputAxis::kY, absolute_position(y, height))});
+    callbacks_.pointer({InputEvent::absolute(InputAxis::kX, input_absolute_position(x, width)),
+                        InputEvent::absolute(InputAxis::kY, input_absolute_position(y, height))});
   } else if (dx || dy) {
     callbacks_.pointer(
         {InputEvent::relative(InputAxis::kX, dx), InputEvent::relative(InputAxis::kY, dy)});

@@ -87,6 +87,9 @@ const char kUsage[] =
     "  -nographic           no display; serial port and monitor on the terminal\n"
     "  -vga std|none        the display adapter: a VGA in text mode (default), or none\n"
     "  -display none|sdl    no window (default), or an SDL window showing the VGA\n"
+    "  -vnc [HOST]:N|unix:PATH|none[,to=L][,share=allow-exclusive|force-shared|ignore]\n"
+    "                       a VNC server on port 5900+N showing the VGA and taking\n"
+    "                       the keyboard and the mouse (no authentication)\n"
     "\n"
     "Debugging:\n"
     "  -s                   shorthand for -gdb tcp::1234\n"
@@ -526,11 +529,18 @@ const std::map<std::string, OptionSpec>& option_table() {
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {
           std::string kind = a.substr(0, a.find(','));
+          // -display vnc=DISPLAY: no window, a VNC server (QEMU's spelling).
+          if (kind.rfind("vnc=", 0) == 0) {
+            o.vnc = a.substr(4);
+            o.display = "none";
+            return;
+          }
           if (kind != "none" && kind != "sdl" && kind != "default") {
-            throw OptionError("-display: unknown display type '" + kind + "' (none, sdl)");
+            throw OptionError("-display: unknown display type '" + kind + "' (none, sdl, vnc=)");
           }
           o.display = kind;
         }}},
+      {"vnc", {true, [](CmdlineOptions& o, auto&, auto& a) { o.vnc = a; }}},
       {"s", {false, [](CmdlineOptions& o, auto&, auto&) { o.gdb = "tcp::1234"; }}},
       {"gdb", {true, [](CmdlineOptions& o, auto&, auto& a) { o.gdb = a; }}},
       {"S", {false, [](CmdlineOptions& o, auto&, auto&) { o.start_paused = true; }}},

@@ -50,6 +50,7 @@ struct CmdlineOptions {
   std::optional<bool> vga;  // -vga std or none; std unless -nodefaults
   std::string display;      // "" = default for the build
   std::optional<std::string> gdb;
+  std::optional<std::string> vnc;  // -vnc DISPLAY[,options]
   bool start_paused = false;
   uint32_t log_mask = 0;
   std::string log_file;

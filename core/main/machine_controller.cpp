@@ -55,6 +55,7 @@
 #include "ui/psf_font.h"
 #include "ui/sdl_display.h"
 #include "ui/text_render.h"
+#include "ui/vnc_server.h"
 
 namespace vx86 {
 
@@ -485,16 +486,10 @@ void MachineController::create_cpus() {
   });
 }
 
-void MachineController::create_display() {
-  if (options_.display != "sdl") return;
-  Vga* vga = machine_->vga();
-  if (!vga) throw OptionError("-display sdl: there is nothing to show with -vga none");
-  SdlDisplay::Callbacks callbacks;
-  callbacks.screen = [vga] {
-    DeviceLockGuard lock;
-    return vga->screen();
-  };
-  callbacks.graphics = [this](RgbImage* picture) { return graphics_picture(picture); };
+// A display's keys and pointer go to the machine's input router, under the
+// device lock (the SDL window's and the VNC server's callbacks alike).
+template <typename DisplayCallbacks>
+void MachineController::connect_input(DisplayCallbacks& callbacks) {
   callbacks.key = [this](uint16_t usage, bool down) {
     DeviceLockGuard lock;
     machine_->key_event(usage, down);
@@ -507,6 +502,19 @@ void MachineController::create_display() {
     DeviceLockGuard lock;
     return machine_->input().takes(InputEvent::Kind::kAbsolute);
   };
+}
+
+void MachineController::create_display() {
+  if (options_.display != "sdl") return;
+  Vga* vga = machine_->vga();
+  if (!vga) throw OptionError("-display sdl: there is nothing to show with -vga none");
+  SdlDisplay::Callbacks callbacks;
+  callbacks.screen = [vga] {
+    DeviceLockGuard lock;
+    return vga->screen();
+  };
+  callbacks.graphics = [this](RgbImage* picture) { return graphics_picture(picture); };
+  connect_input(callbacks);
   callbacks.close = [this] {
     // As QEMU: closing the window ends the machine.
     qmp_event("SHUTDOWN", {{"guest", false}, {"reason", "host-ui"}});
@@ -525,6 +533,124 @@ void MachineController::create_display() {
     display_timer_->mod(loop_.clocks().now(ClockType::kHost) + kPeriodNs);
   });
   display_timer_->mod(loop_.clocks().now(ClockType::kHost) + kPeriodNs);
+}
+
+namespace {
+
+const std::vector<OptDesc> kVncKeys = {
+    {"vnc", OptType::kString, ""},         {"to", OptType::kNumber, ""},
+    {"share", OptType::kString, ""},       {"password", OptType::kBool, ""},
+    {"websocket", OptType::kString, ""},   {"reverse", OptType::kBool, ""},
+    {"tls-creds", OptType::kString, ""},   {"sasl", OptType::kBool, ""},
+    {"lossy", OptType::kBool, ""},         {"non-adaptive", OptType::kBool, ""},
+    {"audiodev", OptType::kString, ""},    {"id", OptType::kString, ""},
+    {"power-control", OptType::kBool, ""}, {"key-delay-ms", OptType::kNumber, ""},
+};
+
+// -vnc's display: [HOST]:N, unix:PATH (QEMU's forms).
+VncServerOptions parse_vnc_display(const std::string& display, const KeyValues& kv) {
+  VncServerOptions o;
+  if (display.rfind("unix:", 0) == 0) {
+    o.unix_socket = true;
+    o.path = display.substr(5);
+    if (o.path.empty()) throw OptionError("-vnc: unix: needs a path");
+    return o;
+  }
+  const std::size_t colon = display.rfind(':');
+  const std::optional<uint64_t> number =
+      colon == std::string::npos ? std::nullopt : parse_number(display.substr(colon + 1));
+  if (!number || *number > 65535 - 5900) {
+    throw OptionError("-vnc: '" + display + "' is not [HOST]:DISPLAY, unix:PATH or none");
+  }
+  o.host = display.substr(0, colon);
+  if (o.host.size() >= 2 && o.host.front() == '[' && o.host.back() == ']') {
+    o.host = o.host.substr(1, o.host.size() - 2);  // [::1]:0
+  }
+  o.display = static_cast<unsigned>(*number);
+  o.last_display = static_cast<unsigned>(kv.get_number("to", *number));
+  if (o.last_display > 65535 - 5900) throw OptionError("-vnc: parameter 'to' is past port 65535");
+  return o;
+}
+
+}  // namespace
+
+void MachineController::create_vnc() {
+  if (!options_.vnc || *options_.vnc == "none") return;
+  const KeyValues kv = KeyValues::parse("-vnc", *options_.vnc, "vnc", kVncKeys);
+  for (const char* key : {"password", "reverse", "sasl"}) {
+    if (kv.get_bool(key, false)) {
+      throw OptionError(std::string("-vnc: parameter '") + key + "' is not available yet");
+    }
+  }
+  for (const char* key : {"websocket", "tls-creds"}) {
+    if (kv.has(key)) {
+      throw OptionError(std::string("-vnc: parameter '") + key + "' is not available yet");
+    }
+  }
+  const std::string share = kv.get_string("share", "allow-exclusive");
+  if (share != "allow-exclusive" && share != "force-shared" && share != "ignore") {
+    throw OptionError("-vnc: parameter 'share' must be allow-exclusive, force-shared or ignore");
+  }
+  VncServerOptions server_options = parse_vnc_display(kv.get_string("vnc"), kv);
+  server_options.allow_exclusive = share == "allow-exclusive";
+  VncServer::Callbacks callbacks;
+  callbacks.picture = [this] { return screen_picture(); };
+  connect_input(callbacks);
+  callbacks.client_event = [this](const char* event, const VncAddress& client) {
+    const VncAddress& server = vnc_->address();
+    qmp_event(event, {{"server",
+                       {{"auth", "none"},
+                        {"family", server.family},
+                        {"service", server.service},
+                        {"host", server.host},
+                        {"websocket", false}}},
+                      {"client",
+                       {{"family", client.family},
+                        {"service", client.service},
+                        {"host", client.host},
+                        {"websocket", false}}}});
+  };
+  // As QEMU's desktop name: "QEMU (NAME)".
+  const std::string name = options_.name.empty() ? "vx86" : "vx86 (" + options_.name + ")";
+  try {
+    vnc_ = std::make_unique<VncServer>(loop_, server_options, name, std::move(callbacks));
+  } catch (const std::runtime_error& e) {
+    throw OptionError(std::string("-vnc: ") + e.what());
+  }
+}
+
+std::optional<MachineOperations::VncStatus> MachineController::vnc_status() {
+  if (!vnc_) return std::nullopt;
+  auto endpoint = [](const VncAddress& a) { return VncEndpoint{a.host, a.service, a.family}; };
+  VncStatus status{endpoint(vnc_->address()), {}};
+  for (const VncAddress& client : vnc_->clients()) status.clients.push_back(endpoint(client));
+  return status;
+}
+
+RgbImage MachineController::screen_picture() {
+  Vga* vga = machine_ ? machine_->vga() : nullptr;
+  RgbImage picture;
+  if (graphics_picture(&picture)) return picture;
+  if (!vga) {
+    picture.width = 640;
+    picture.height = 480;
+    picture.pixels.assign(640 * 480, 0);
+    return picture;
+  }
+  TextScreen screen;
+  {
+    DeviceLockGuard lock;
+    screen = vga->screen();
+  }
+  std::string error;
+  const PsfFont* font = default_console_font(&error);
+  if (!font) {
+    picture.width = 720;
+    picture.height = 400;
+    picture.pixels.assign(720 * 400, 0);
+    return picture;
+  }
+  return render_text_screen(screen, *font);
 }
 
 void MachineController::debug_exit(Vcpu& vcpu) {
@@ -687,6 +813,7 @@ int MachineController::run() {
   create_debugger();
   create_gdbstub();
   create_display();
+  create_vnc();
 
   loop_.on_termination_signal([this](int sig) {
     std::fprintf(stderr, "vx86: terminating on signal %d\n", sig);

@@ -32,6 +32,7 @@ struct DeviceSlots;
 class VirtioBalloon;
 class NetDevs;
 class SdlDisplay;
+class VncServer;
 
 class MachineController : public SystemControl, public MonitorTarget, public QmpTarget {
  public:
@@ -59,6 +60,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string send_input_events(const std::vector<InputEvent>& events) override;
   std::optional<uint16_t> key_of_number(unsigned number) override;
   std::vector<InputRouter::Mouse> mice() override;
+  std::optional<VncStatus> vnc_status() override;
   std::string select_mouse(unsigned index) override;
   std::string set_balloon_target(uint64_t bytes) override;
   std::optional<uint64_t> balloon_actual() override;
@@ -123,6 +125,12 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void add_qmp(Chardev* chardev, bool pretty);
   // -display sdl: the window, redrawn from the main loop.
   void create_display();
+  void create_vnc();
+  template <typename DisplayCallbacks>
+  void connect_input(DisplayCallbacks& callbacks);
+  // What the screen shows now: the framebuffer in a graphics mode, else the
+  // text screen drawn with the console font; black 640x480 without a VGA.
+  RgbImage screen_picture();
   // An event for every QMP client.
   void qmp_event(const std::string& name, const Json& data = Json());
   // What gdb and the monitor reach the vCPUs through (after the vCPUs exist).
@@ -153,6 +161,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::unique_ptr<HumanMonitor> qmp_hmp_;  // human-monitor-command
   std::unique_ptr<SdlDisplay> display_;
   std::unique_ptr<Timer> display_timer_;
+  std::unique_ptr<VncServer> vnc_;
   // Keys sendkey/send-key pressed, to release at a host-clock time.
   struct KeyRelease {
     int64_t at_ns;

@@ -2,7 +2,9 @@
 // naming the option, exit status 1 for every bad input.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -411,6 +413,33 @@ TEST(CliTest, BlockdevNodesAreChecked) {
   EXPECT_EQ(ok.status, 1) << ok.err;
   EXPECT_EQ(ok.err, "");
   std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, VncOptionsAreChecked) {
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", "somewhere"}),
+                        "-vnc: 'somewhere' is not [HOST]:DISPLAY, unix:PATH or none");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", ":1,password=on"}),
+                        "-vnc: parameter 'password' is not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", ":1,share=never"}),
+                        "-vnc: parameter 'share' must be allow-exclusive, force-shared or ignore");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", "no-such-host.invalid:1"}),
+                        "-vnc: cannot resolve 'no-such-host.invalid'");
+  // A port in use: the next display with to=, else an error naming it.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+  const unsigned port = ntohs(addr.sin_port);
+  if (port > 5900) {
+    expect_one_line_error(
+        vx86({"-bios", hello_guest(), "-vnc", "127.0.0.1:" + std::to_string(port - 5900)}),
+        "-vnc: cannot listen on 127.0.0.1:" + std::to_string(port));
+  }
+  close(fd);
 }
 
 TEST(CliTest, KvmProblemsAreExplained) {
