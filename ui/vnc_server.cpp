@@ -11,6 +11,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "core/clock.h"
@@ -214,6 +215,14 @@ void VncServer::schedule_tick() {
 }
 
 void VncServer::tick() {
+  // Timers run under the device lock; the picture is taken under it but
+  // encoded without it, so the vCPUs do not wait for the encoders.
+  boost::asio::post(loop_.io(), [this, alive = alive_] {
+    if (*alive) send_screen();
+  });
+}
+
+void VncServer::send_screen() {
   if (connections_.empty()) return;  // no clients: no work until one comes
   const RgbImage screen = callbacks_.picture();
   auto connections = connections_;

@@ -73,6 +73,7 @@ class VncServer {
   void write_next(const std::shared_ptr<Connection>& c);
   void drop(const std::shared_ptr<Connection>& c, const std::string& why);
   void tick();
+  void send_screen();
   void schedule_tick();
 
   MainLoop& loop_;
