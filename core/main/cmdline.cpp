@@ -10,6 +10,7 @@
 #include "core/log_filter.h"
 #include "core/main/blockdev_graph.h"
 #include "core/main/netdevs.h"
+#include "core/netdev_tap.h"
 #include "core/netdev_user.h"
 
 namespace vx86 {
@@ -69,7 +70,9 @@ const char kUsage[] =
     "Network (by default an e1000 NIC on user networking, as QEMU):\n"
     "  -netdev user,id=ID[,net=ADDR/MASK][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT...]\n"
     "                       user-mode network backend ('-netdev help')\n"
-    "  -nic user|none[,model=M][,mac=MAC][,netdev options]\n"
+    "  -netdev tap,id=ID[,ifname=NAME][,script=FILE|no][,downscript=FILE|no][,fd=N]\n"
+    "                       a host TAP interface (default script /etc/qemu-ifup)\n"
+    "  -nic user|tap|none[,model=M][,mac=MAC][,netdev options]\n"
     "                       a NIC and its backend at once ('-nic model=help')\n"
     "  -net nic[,model=M][,macaddr=MAC], -net user[,...], -net none\n"
     "  -nodefaults          no default devices (serial port, VGA, NIC)\n"
@@ -201,7 +204,7 @@ const std::vector<OptDesc> kAccelKeys = {
 
 // Backend types QEMU has and vx86 does not yet.
 bool known_unavailable_netdev(const std::string& type) {
-  for (const char* t : {"tap", "bridge", "socket", "stream", "dgram", "vde", "l2tpv3", "vhost-user",
+  for (const char* t : {"bridge", "socket", "stream", "dgram", "vde", "l2tpv3", "vhost-user",
                         "vhost-vdpa", "hubport", "netmap", "af-xdp", "passt"}) {
     if (type == t) return true;
   }
@@ -209,17 +212,18 @@ bool known_unavailable_netdev(const std::string& type) {
 }
 
 void check_netdev_type(const std::string& option, const std::string& type) {
-  if (type == "user") return;
+  if (type == "user" || type == "tap") return;
   if (known_unavailable_netdev(type)) {
     throw OptionError(option + ": network backend '" + type +
-                      "' is not available yet (user is; -netdev help)");
+                      "' is not available yet (user and tap are; -netdev help)");
   }
   throw OptionError(option + ": unknown network backend type '" + type + "' (-netdev help)");
 }
 
-std::vector<OptDesc> netdev_keys() {
+std::vector<OptDesc> netdev_keys(const std::string& type) {
   std::vector<OptDesc> keys = {{"type", OptType::kString, ""}, {"id", OptType::kString, ""}};
-  for (const auto& d : UserNetBackend::option_keys()) keys.push_back(d);
+  const auto& own = type == "tap" ? TapNetBackend::option_keys() : UserNetBackend::option_keys();
+  for (const auto& d : own) keys.push_back(d);
   return keys;
 }
 
@@ -444,7 +448,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           std::string type = KeyValues::parse_structured("-netdev", a, "type", {}).get_string("type");
           if (type.empty()) throw OptionError("-netdev: parameter 'type' is missing");
           check_netdev_type("-netdev " + type, type);
-          auto kv = KeyValues::parse_structured("-netdev " + type, a, "type", netdev_keys());
+          auto kv = KeyValues::parse_structured("-netdev " + type, a, "type", netdev_keys(type));
           if (kv.get_string("id").empty()) {
             throw OptionError("-netdev " + type + ": parameter 'id' is missing");
           }

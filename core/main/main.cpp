@@ -40,7 +40,7 @@ int list_and_exit(const CmdlineOptions& options) {
     std::printf("Accelerators supported in vx86 binary:\n");
     for (const auto& a : accelerator_list()) std::printf("%-6s %s\n", a.name, a.help);
   } else if (what == "netdev") {
-    std::printf("Available netdev backend types:\nuser\n");
+    std::printf("Available netdev backend types:\nuser\ntap\n");
   } else if (what == "nic-model") {
     std::fputs(describe_nic_models().c_str(), stdout);
   } else if (what == "device") {

@@ -1,5 +1,6 @@
 #include "core/main/netdevs.h"
 
+#include "core/netdev_tap.h"
 #include "core/netdev_user.h"
 
 namespace vx86 {
@@ -23,6 +24,7 @@ const std::vector<OptDesc>& nic_option_keys() {
         {"name", OptType::kString, "name of the backend in info network (-net user)"},
     };
     for (const auto& d : UserNetBackend::option_keys()) k.push_back(d);
+    for (const auto& d : TapNetBackend::option_keys()) k.push_back(d);
     return k;
   }();
   return keys;
@@ -46,25 +48,44 @@ std::string describe_nic_models() {
 
 namespace {
 
-// The -netdev user keys of a -nic or -net option, as their own key list.
-KeyValues user_keys_of(const KeyValues& opts, const std::string& option) {
-  std::string text = "type=user";
+// The backend's keys (-netdev user or tap) of a -nic or -net option, as
+// their own key list.
+const std::vector<OptDesc>& backend_keys(const std::string& type) {
+  return type == "tap" ? TapNetBackend::option_keys() : UserNetBackend::option_keys();
+}
+
+KeyValues backend_keys_of(const KeyValues& opts, const std::string& type,
+                          const std::string& option) {
+  std::string text = "type=" + type;
   auto escape = [](const std::string& s) {
     std::string out;
     for (char c : s) out += c == ',' ? std::string(",,") : std::string(1, c);
     return out;
   };
-  for (const auto& d : UserNetBackend::option_keys()) {
+  for (const auto& d : backend_keys(type)) {
     for (const auto& v : opts.get_all(d.name)) text += "," + d.name + "=" + escape(v);
   }
-  std::vector<OptDesc> descs = UserNetBackend::option_keys();
+  // Keys of the other backend type are refused, naming the option.
+  for (const char* other : {"user", "tap"}) {
+    if (type == other) continue;
+    for (const auto& d : backend_keys(other)) {
+      bool shared = false;
+      for (const auto& mine : backend_keys(type)) shared = shared || mine.name == d.name;
+      if (opts.has(d.name) && !shared) {
+        throw OptionError(option + ": invalid parameter '" + d.name + "'");
+      }
+    }
+  }
+  std::vector<OptDesc> descs = backend_keys(type);
   descs.push_back({"type", OptType::kString, ""});
   return KeyValues::parse(option, text, "", descs);
 }
 
-bool has_user_keys(const KeyValues& opts) {
-  for (const auto& d : UserNetBackend::option_keys()) {
-    if (opts.has(d.name)) return true;
+bool has_backend_keys(const KeyValues& opts) {
+  for (const char* type : {"user", "tap"}) {
+    for (const auto& d : backend_keys(type)) {
+      if (opts.has(d.name)) return true;
+    }
   }
   return false;
 }
@@ -75,7 +96,11 @@ void NetDevs::create(MainLoop& loop) {
   auto add = [&](const std::string& option, const std::string& id, const KeyValues& opts) {
     if (entries_.count(id)) throw OptionError(option + ": duplicate netdev id '" + id + "'");
     auto entry = std::make_unique<Entry>();
-    entry->backend = std::make_unique<UserNetBackend>(id, opts, loop);
+    if (opts.get_string("type", "user") == "tap") {
+      entry->backend = std::make_unique<TapNetBackend>(id, opts, loop);
+    } else {
+      entry->backend = std::make_unique<UserNetBackend>(id, opts, loop);
+    }
     entries_[id] = std::move(entry);
     order_.push_back(id);
   };
@@ -91,7 +116,7 @@ void NetDevs::create(MainLoop& loop) {
     }
     std::string model = nic_model_device("-nic", opts.get_string("model"));
     std::string id = opts.get_string("id", "__nic" + std::to_string(nic_index));
-    add("-nic", id, user_keys_of(opts, "-nic user"));
+    add("-nic", id, backend_keys_of(opts, type, "-nic " + type));
     nics_.push_back({model, id, opts.get_string("mac")});
     ++nic_index;
   }
@@ -105,17 +130,22 @@ void NetDevs::create(MainLoop& loop) {
       nic_none = true;
     } else if (type == "nic") {
       if (net_nic) throw OptionError("-net nic: more than one -net nic is not available yet");
-      if (has_user_keys(opts)) {
-        throw OptionError("-net nic: user networking parameters belong to -net user");
+      if (has_backend_keys(opts)) {
+        throw OptionError("-net nic: network backend parameters belong to -net user or -net tap");
       }
       net_nic = &opts;
     } else {
-      if (net_user) throw OptionError("-net user: more than one -net user is not available yet");
+      if (net_user) {
+        throw OptionError("-net " + type + ": more than one -net backend is not available yet");
+      }
       net_user = &opts;
     }
   }
   const std::string net_user_id = net_user ? net_user->get_string("name", "__net_user") : "";
-  if (net_user) add("-net user", net_user_id, user_keys_of(*net_user, "-net user"));
+  if (net_user) {
+    const std::string type = net_user->get_string("type");
+    add("-net " + type, net_user_id, backend_keys_of(*net_user, type, "-net " + type));
+  }
   if (net_nic) {
     nics_.push_back({nic_model_device("-net nic", net_nic->get_string("model")), net_user_id,
                      net_nic->get_string("macaddr")});
@@ -124,7 +154,7 @@ void NetDevs::create(MainLoop& loop) {
   // QEMU's default network: a NIC on user networking unless told otherwise.
   if (!nic_none && !no_defaults_ && netdev_opts_.empty() && nic_opts_.empty() &&
       net_opts_.empty()) {
-    add("-nic", "__default_nic", user_keys_of(KeyValues(), "-nic user"));
+    add("-nic", "__default_nic", backend_keys_of(KeyValues(), "user", "-nic user"));
     nics_.push_back({nic_model_device("-nic", ""), "__default_nic", ""});
   }
 }

@@ -74,18 +74,32 @@ workload_disk() {
 # network, then 2 MiB both ways. The guest serves /tmp/net-data on port 8080
 # (one connection, the host reaches it through a hostfwd rule) and fetches
 # http://10.0.2.2:PORT/data from the host (vx86.netport=PORT), printing the
-# checksums of what it sent and received.
-# Brings eth0 up by DHCP and sets $port from vx86.netport=; false without a lease.
+# checksums of what it sent and received. On a TAP interface
+# (tests/system/net_tap_test.cpp) the address is static (vx86.ip=ADDR/PREFIX)
+# and the host is vx86.nethost=ADDR instead of 10.0.2.2.
+# Brings eth0 up by DHCP (or with vx86.ip=) and sets $port from
+# vx86.netport= and $nethost; false without a lease.
 net_up() {
   port=
+  static=
+  nethost=10.0.2.2
   for arg in $(cat /proc/cmdline); do
-    case "$arg" in vx86.netport=*) port=${arg#vx86.netport=} ;; esac
+    case "$arg" in
+      vx86.netport=*) port=${arg#vx86.netport=} ;;
+      vx86.ip=*) static=${arg#vx86.ip=} ;;
+      vx86.nethost=*) nethost=${arg#vx86.nethost=} ;;
+    esac
   done
   for _ in $(seq 1 100); do
     [ -e /sys/class/net/eth0 ] && break
     sleep 0.1
   done
   ip link set lo up
+  if [ -n "$static" ]; then
+    ip link set eth0 up
+    ip addr add "$static" dev eth0
+    return 0
+  fi
   if ! udhcpc -i eth0 -s /etc/udhcpc.script -q -n -t 5 -T 1 >/dev/null 2>&1; then
     echo "vx86-result: net no DHCP lease"
     return 1
@@ -105,7 +119,7 @@ workload_net() {
   sleep 0.2
   echo "vx86-result: net-listening"
   if [ -n "$port" ]; then
-    wget -q -O - "http://10.0.2.2:$port/data" | sha256sum | sed 's/ .*//;s/^/vx86-result: net-fetched /'
+    wget -q -O - "http://$nethost:$port/data" | sha256sum | sed 's/ .*//;s/^/vx86-result: net-fetched /'
   fi
   wait "$server"
   awk '/virtio|eth0/ { n = 0; i = 2; while (i <= NF && $i ~ /^[0-9]+$/) { n += $i; i++ }

@@ -170,8 +170,16 @@ TEST(CliTest, NetworkOptionsAreChecked) {
   const std::string bios = hello_guest();
   expect_one_line_error(vx86({"-bios", bios, "-netdev", "user"}),
                         "-netdev user: parameter 'id' is missing");
-  expect_one_line_error(vx86({"-bios", bios, "-netdev", "tap,id=n0,ifname=tap0"}),
-                        "-netdev tap: network backend 'tap' is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "socket,id=n0,listen=:1234"}),
+                        "-netdev socket: network backend 'socket' is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "tap,id=n0,vhost=on"}),
+                        "-netdev tap,id=n0: parameter 'vhost' is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "tap,id=n0,fd=999"}),
+                        "-netdev tap,id=n0: file descriptor 999 is not a TAP device");
+  expect_one_line_error(vx86({"-bios", bios, "-netdev", "tap,id=n0,hostfwd=tcp::1-:2"}),
+                        "-netdev tap: invalid parameter 'hostfwd'");
+  expect_one_line_error(vx86({"-bios", bios, "-nic", "tap,ifname=x,hostfwd=tcp::1-:2"}),
+                        "-nic tap: invalid parameter 'hostfwd'");
   expect_one_line_error(vx86({"-bios", bios, "-netdev", "carrier-pigeon,id=n0"}),
                         "-netdev carrier-pigeon: unknown network backend type");
   expect_one_line_error(vx86({"-bios", bios, "-netdev", "user,id=n0,colour=blue"}),
@@ -196,7 +204,7 @@ TEST(CliTest, NetworkOptionsAreChecked) {
   expect_one_line_error(vx86({"-bios", bios, "-device", "virtio-net-pci,mac=01:00:5e:00:00:01"}),
                         "is a multicast address");
   expect_one_line_error(vx86({"-bios", bios, "-net", "nic,hostfwd=tcp::2222-:22"}),
-                        "-net nic: user networking parameters belong to -net user");
+                        "-net nic: network backend parameters belong to -net user or -net tap");
 }
 
 TEST(CliTest, DisplayProblemsAreExplained) {
