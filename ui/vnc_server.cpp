@@ -146,6 +146,7 @@ void VncServer::accept_next() {
     callbacks.key = callbacks_.key;
     callbacks.pointer = callbacks_.pointer;
     callbacks.absolute_pointer = callbacks_.absolute_pointer;
+    callbacks.key_of_number = callbacks_.key_of_number;
     std::weak_ptr<Connection> weak = c;
     callbacks.send = [this, weak, alive](std::vector<uint8_t> bytes) {
       auto connection = weak.lock();

@@ -10,6 +10,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,7 @@ class VncServer {
     std::function<void(uint16_t usage, bool down)> key;
     std::function<void(const std::vector<InputEvent>& events)> pointer;
     std::function<bool()> absolute_pointer;
+    std::function<std::optional<uint16_t>(unsigned number)> key_of_number;
     // A client connected, finished its handshake, or left (QMP's
     // VNC_CONNECTED, VNC_INITIALIZED, VNC_DISCONNECTED).
     std::function<void(const char* event, const VncAddress& client)> client_event;

@@ -15,6 +15,10 @@ constexpr int32_t kEncodingRaw = 0;
 constexpr int32_t kEncodingZlib = 6;
 constexpr int32_t kEncodingZrle = 16;
 constexpr int32_t kEncodingDesktopSize = -223;
+// QEMU's extended key event pseudo-encoding: the client sends scan codes.
+constexpr int32_t kEncodingExtendedKeyEvent = -258;
+constexpr uint8_t kMessageQemu = 255;
+constexpr uint8_t kQemuExtendedKeyEvent = 0;
 // A ClientCutText longer than this is taken as a broken client.
 constexpr uint32_t kMaxCutText = 1 << 20;
 
@@ -190,6 +194,23 @@ std::size_t VncSession::take_message() {
       if (have < 8 + static_cast<std::size_t>(bytes)) return 0;
       return 8 + static_cast<std::size_t>(bytes);
     }
+    case kMessageQemu: {  // QEMU's client messages: the extended key event only
+      if (have < 2) return 0;
+      if (m[1] != kQemuExtendedKeyEvent || !extended_keys_) {
+        fail("the client sent QEMU message " + std::to_string(m[1]) + " unasked");
+        return have;
+      }
+      if (have < 12) return 0;
+      const bool down = be16(m + 2) != 0;
+      const uint32_t keysym = be32(m + 4), number = be32(m + 8);
+      // A scan code names the key whatever the client's layout; without
+      // one (0), the keysym does.
+      std::optional<uint16_t> usage;
+      if (number != 0 && callbacks_.key_of_number) usage = callbacks_.key_of_number(number);
+      if (!usage && number == 0) usage = hid_usage_of_keysym(keysym);
+      if (usage && callbacks_.key) callbacks_.key(*usage, down);
+      return 12;
+    }
     default:
       fail("the client sent message type " + std::to_string(m[0]) + ", which RFB 3.8 lacks");
       return have;
@@ -200,9 +221,12 @@ void VncSession::set_encodings(const uint8_t* list, unsigned count) {
   bool chosen = false;
   encoding_ = Encoding::kRaw;
   desktop_size_ = false;
+  const bool had_extended_keys = extended_keys_;
+  extended_keys_ = false;
   for (unsigned i = 0; i < count; ++i) {
     const auto encoding = static_cast<int32_t>(be32(list + 4 * i));
     if (encoding == kEncodingDesktopSize) desktop_size_ = true;
+    if (encoding == kEncodingExtendedKeyEvent && callbacks_.key_of_number) extended_keys_ = true;
     if (chosen) continue;
     // The client lists them by preference: its first that vx86 sends.
     if (encoding == kEncodingZrle) {
@@ -214,6 +238,12 @@ void VncSession::set_encodings(const uint8_t* list, unsigned count) {
     } else if (encoding == kEncodingRaw) {
       chosen = true;
     }
+  }
+  // As QEMU: a pseudo-rectangle tells the client it may send scan codes.
+  if (extended_keys_ && !had_extended_keys) {
+    std::vector<uint8_t> out = {0, 0, 0, 1};
+    put_rect_header(out, {0, 0, client_width_, client_height_}, kEncodingExtendedKeyEvent);
+    callbacks_.send(std::move(out));
   }
 }
 

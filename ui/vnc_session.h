@@ -4,12 +4,14 @@
 // session the screen as it changes; a session sends what changed when its
 // client has asked for an update (FramebufferUpdateRequest), in the best
 // encoding the client offers (ZRLE, Zlib, Raw), with a DesktopSize
-// rectangle when the screen's size changed. Keys (X11 keysyms) and the
-// pointer go to the guest's input devices.
+// rectangle when the screen's size changed. Keys (X11 keysyms, or with
+// QEMU's extended key events the key's scan code, whatever the client's
+// keyboard layout) and the pointer go to the guest's input devices.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ class VncSession {
     std::function<void(const std::vector<InputEvent>& events)> pointer;
     // Whether the guest has an absolute pointer (a USB tablet).
     std::function<bool()> absolute_pointer;
+    // The key with QEMU's number (an XT scan code, 0x80 for E0-prefixed
+    // keys), for QEMU's extended key events.
+    std::function<std::optional<uint16_t>(unsigned number)> key_of_number;
   };
 
   // screen: the picture at the time the client connects (its size and
@@ -70,7 +75,8 @@ class VncSession {
   RfbPixelFormat format_;
   enum class Encoding { kRaw, kZlib, kZrle };
   Encoding encoding_ = Encoding::kRaw;
-  bool desktop_size_ = false;  // the client takes the DesktopSize pseudo-encoding
+  bool desktop_size_ = false;   // the client takes the DesktopSize pseudo-encoding
+  bool extended_keys_ = false;  // it sends QEMU's extended key events (scan codes)
   RfbZlibStream zlib_, zrle_;
 
   RgbImage screen_;  // the latest

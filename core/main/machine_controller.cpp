@@ -595,6 +595,7 @@ void MachineController::create_vnc() {
   server_options.allow_exclusive = share == "allow-exclusive";
   VncServer::Callbacks callbacks;
   callbacks.picture = [this] { return screen_picture(); };
+  callbacks.key_of_number = [this](unsigned number) { return key_of_number(number); };
   connect_input(callbacks);
   callbacks.client_event = [this](const char* event, const VncAddress& client) {
     const VncAddress& server = vnc_->address();

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,12 @@ class Client {
       pointer.insert(pointer.end(), events.begin(), events.end());
     };
     c.absolute_pointer = [absolute] { return absolute; };
+    // Two of QEMU's key numbers (XT scan codes): z, and right Ctrl (E0 1D).
+    c.key_of_number = [](unsigned number) -> std::optional<uint16_t> {
+      if (number == 0x2c) return 0x1d;
+      if (number == 0x9d) return 0xe4;
+      return std::nullopt;
+    };
     return c;
   }
   static std::vector<uint8_t> inflate_all(z_stream& z, const uint8_t* in, uint32_t length) {
@@ -315,6 +322,29 @@ TEST(VncSessionTest, KeysAndThePointerReachTheGuest) {
   EXPECT_EQ(absolute.pointer[2].value, 32767);
   EXPECT_EQ(absolute.pointer[3].value, 32767);
   EXPECT_EQ(absolute.pointer[4].button, InputButton::kRight);
+}
+
+// QEMU's extended key events: once the client lists the pseudo-encoding,
+// the session says it takes them, and the scan code names the key whatever
+// keysym the client's layout made of it (a German 'y' on the US 'z' key).
+TEST(VncSessionTest, ExtendedKeyEventsCarryScanCodes) {
+  Client client(gradient(720, 400));
+  client.connect();
+  client.set_encodings({0, -258});
+  const std::vector<uint8_t> ack = client.next();
+  ASSERT_EQ(ack.size(), 16u);
+  EXPECT_EQ(be16(ack, 2), 1u);
+  EXPECT_EQ(static_cast<int32_t>(be32(ack, 12)), -258);
+  client.send(bytes({255, 0, 0, 1, 0, 0, 0, 'y', 0, 0, 0, 0x2c}));      // y on the z key
+  client.send(bytes({255, 0, 0, 0, 0, 0, 0xff, 0xe4, 0, 0, 0, 0x9d}));  // right Ctrl up
+  client.send(bytes({255, 0, 0, 1, 0, 0, 0, 'q', 0, 0, 0, 0}));         // no scan code: keysym
+  EXPECT_EQ(client.keys,
+            (std::vector<std::pair<uint16_t, bool>>{{0x1d, true}, {0xe4, false}, {0x14, true}}));
+  // Without the pseudo-encoding the message is refused.
+  Client plain(gradient(720, 400));
+  plain.connect();
+  plain.send(bytes({255, 0, 0, 1, 0, 0, 0, 'y', 0, 0, 0, 0x2c}));
+  EXPECT_TRUE(plain.session().failed());
 }
 
 TEST(VncSessionTest, ProtocolErrorsEndTheSession) {
