@@ -74,10 +74,14 @@ class MachineOperations {
     std::string host, service, family;  // family: ipv4, ipv6 or unix
   };
   struct VncStatus {
+    std::string auth;  // none or vnc
     VncEndpoint server;
     std::vector<VncEndpoint> clients;
   };
   virtual std::optional<VncStatus> vnc_status() { return std::nullopt; }
+  // QMP set_password / the monitor's change vnc password: false when there
+  // is no VNC server with password=on (QEMU's "Could not set password").
+  virtual bool set_vnc_password(const std::string& password) { return false; }
   // QMP balloon: ask the guest's balloon driver to leave it `bytes` of
   // memory; query-balloon: what it has now. Nothing / an error without a
   // balloon device.

@@ -48,6 +48,8 @@ const char kHelp[] =
     "mouse_set index -- set which mouse device receives events\n"
     "info balloon -- show the guest's memory as its balloon driver reports it\n"
     "info vnc -- show the VNC server and its clients\n"
+    "change vnc password PASSWORD -- set the VNC password (-vnc ...,password=on)\n"
+    "set_password vnc PASSWORD -- set the VNC password (-vnc ...,password=on)\n"
     "device_del id -- remove a device (USB devices)\n"
     "change device filename [format] -- change a removable medium\n"
     "stop -- stop emulation\n"
@@ -199,6 +201,21 @@ std::string HumanMonitor::execute(const std::string& input) {
     if (words.size() != 2 && !force) return "eject: usage: eject [-f] DEVICE\n";
     const MediumResult r = target_.eject_medium(words.back(), force);
     return r.error.empty() ? "" : "Error: " + r.error + "\n";  // QEMU's words
+  }
+  // change vnc password PASSWORD and set_password vnc PASSWORD, as QEMU.
+  const bool change_vnc =
+      cmd == "change" && words.size() == 4 && words[1] == "vnc" && words[2] == "password";
+  if (change_vnc || (cmd == "set_password" && words.size() == 3)) {
+    if (cmd == "set_password" && words[1] != "vnc") {
+      return "Error: Parameter 'protocol' does not accept value '" + words[1] + "'\n";
+    }
+    if (target_.set_vnc_password(words.back())) return "";
+    const auto status = target_.vnc_status();
+    return std::string(status && change_vnc
+                           ? "If you want use passwords please enable password auth using "
+                             "'-vnc ${dpy},password'.\n"
+                           : "") +
+           "Error: Could not set password\n";
   }
   if (cmd == "change") {
     if (words.size() != 3 && words.size() != 4) {
@@ -367,8 +384,8 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     auto where = [](const MachineOperations::VncEndpoint& e) {
       return (e.service.empty() ? e.host : e.host + ":" + e.service) + " (" + e.family + ")";
     };
-    std::string out =
-        "default:\n  Server: " + where(status->server) + "\n    Auth: none (Sub: none)\n";
+    std::string out = "default:\n  Server: " + where(status->server) +
+                      "\n    Auth: " + status->auth + " (Sub: none)\n";
     for (const auto& c : status->clients) {
       out += "  Client: " + where(c) + "\n    x509_dname: none\n    sasl_username: none\n";
     }

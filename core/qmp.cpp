@@ -444,12 +444,27 @@ void QmpServer::register_commands() {
                                                    {"websocket", false}});
                               }
                               return Json{{"enabled", true},
-                                          {"auth", "none"},
+                                          {"auth", status->auth},
                                           {"family", status->server.family},
                                           {"clients", clients},
                                           {"service", status->server.service},
                                           {"host", status->server.host}};
                             }};
+  commands_["set_password"] = {
+      {{"protocol", T::string, true},
+       {"password", T::string, true},
+       {"connected", T::string, false},
+       {"display", T::string, false}},
+      [this](const Json& args) {
+        const std::string protocol = args["protocol"].get<std::string>();
+        if (protocol != "vnc" && protocol != "spice") {
+          throw generic("Parameter 'protocol' does not accept value '" + protocol + "'");
+        }
+        if (protocol != "vnc" || !target_.set_vnc_password(args["password"].get<std::string>())) {
+          throw generic("Could not set password");
+        }
+        return empty_object();
+      }};
   commands_["query-mice"] = {{}, [this](const Json&) {
                                Json list = Json::array();
                                for (const InputRouter::Mouse& m : target_.mice()) {

@@ -60,6 +60,7 @@ VncServer::VncServer(MainLoop& loop, VncServerOptions options, std::string deskt
     : loop_(loop),
       name_(std::move(desktop_name)),
       allow_exclusive_(options.allow_exclusive),
+      password_auth_(options.password_auth),
       callbacks_(std::move(callbacks)),
       acceptor_(loop.io()) {
   boost::system::error_code ec;
@@ -147,6 +148,7 @@ void VncServer::accept_next() {
     callbacks.pointer = callbacks_.pointer;
     callbacks.absolute_pointer = callbacks_.absolute_pointer;
     callbacks.key_of_number = callbacks_.key_of_number;
+    if (password_auth_) callbacks.password = [this] { return password_; };
     std::weak_ptr<Connection> weak = c;
     callbacks.send = [this, weak, alive](std::vector<uint8_t> bytes) {
       auto connection = weak.lock();

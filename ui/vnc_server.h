@@ -34,6 +34,9 @@ struct VncServerOptions {
   // share=allow-exclusive (QEMU's default): a client that does not ask to
   // share the desktop pushes the others out; else everyone shares.
   bool allow_exclusive = true;
+  // password=on: clients must answer VNC authentication's challenge with
+  // the password set_password() gave (none at first: nobody gets in).
+  bool password_auth = false;
 };
 
 // Where a server listens or a client is, as QMP's query-vnc gives it.
@@ -64,6 +67,9 @@ class VncServer {
   VncServer& operator=(const VncServer&) = delete;
 
   const VncAddress& address() const { return address_; }
+  bool password_auth() const { return password_auth_; }
+  // The password for the clients that connect from now on.
+  void set_password(std::string password) { password_ = std::move(password); }
   std::vector<VncAddress> clients() const;
 
  private:
@@ -81,6 +87,8 @@ class VncServer {
   MainLoop& loop_;
   std::string name_;
   bool allow_exclusive_;
+  bool password_auth_;
+  std::string password_;
   Callbacks callbacks_;
   boost::asio::basic_socket_acceptor<Protocol> acceptor_;
   VncAddress address_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "ui/des.h"
 #include "ui/vnc_keysym.h"
 
 namespace vx86 {
@@ -11,6 +12,7 @@ namespace {
 
 constexpr char kServerVersion[] = "RFB 003.008\n";
 constexpr uint8_t kSecurityNone = 1;
+constexpr uint8_t kSecurityVncAuth = 2;
 constexpr int32_t kEncodingRaw = 0;
 constexpr int32_t kEncodingZlib = 6;
 constexpr int32_t kEncodingZrle = 16;
@@ -92,33 +94,55 @@ std::size_t VncSession::take_handshake() {
       }
       // 3.3 and 3.7 as they are; anything later (Apple's 3.889) as 3.8.
       minor_version_ = minor >= 8 ? 8 : minor >= 7 ? 7 : 3;
+      const uint8_t security = callbacks_.password ? kSecurityVncAuth : kSecurityNone;
       if (minor_version_ == 3) {
         std::vector<uint8_t> out;
-        put_be32(out, kSecurityNone);  // the server decides
+        put_be32(out, security);  // the server decides
         callbacks_.send(out);
-        state_ = State::kClientInit;
+        if (security == kSecurityVncAuth) {
+          send_challenge();
+        } else {
+          state_ = State::kClientInit;
+        }
       } else {
-        callbacks_.send({1, kSecurityNone});
+        callbacks_.send({1, security});
         state_ = State::kSecurityChoice;
       }
       return 12;
     }
     case State::kSecurityChoice: {
-      if (in_[0] != kSecurityNone) {
+      const uint8_t offered = callbacks_.password ? kSecurityVncAuth : kSecurityNone;
+      if (in_[0] != offered) {
         if (minor_version_ == 8) {
-          std::vector<uint8_t> out;
-          const std::string reason = "vx86 offers no authentication but None";
-          put_be32(out, 1);
-          put_be32(out, static_cast<uint32_t>(reason.size()));
-          out.insert(out.end(), reason.begin(), reason.end());
-          callbacks_.send(out);
+          send_security_result(offered == kSecurityNone ? "vx86 offers no authentication but None"
+                                                        : "vx86 asks for VNC authentication");
         }
-        fail("the client chose security type " + std::to_string(in_[0]) + ", not None");
+        fail("the client chose security type " + std::to_string(in_[0]) + ", not " +
+             std::to_string(offered));
         return 1;
       }
-      if (minor_version_ == 8) callbacks_.send({0, 0, 0, 0});  // SecurityResult: OK
+      if (offered == kSecurityVncAuth) {
+        send_challenge();
+        return 1;
+      }
+      if (minor_version_ == 8) send_security_result("");
       state_ = State::kClientInit;
       return 1;
+    }
+    case State::kAuthResponse: {
+      if (in_.size() < 16) return 0;
+      const std::string password = callbacks_.password();
+      std::array<uint8_t, 16> response{};
+      std::copy(in_.begin(), in_.begin() + 16, response.begin());
+      // No password set: nothing matches, as in QEMU.
+      if (password.empty() || vnc_auth_response(challenge_, password) != response) {
+        send_security_result("Authentication failed");
+        fail("the client gave a wrong password");
+        return 16;
+      }
+      send_security_result("");
+      state_ = State::kClientInit;
+      return 16;
     }
     case State::kClientInit:
       shared_ = in_[0] != 0;
@@ -129,6 +153,22 @@ std::size_t VncSession::take_handshake() {
       break;
   }
   return 0;
+}
+
+void VncSession::send_challenge() {
+  for (uint8_t& b : challenge_) b = static_cast<uint8_t>(random_());
+  callbacks_.send(std::vector<uint8_t>(challenge_.begin(), challenge_.end()));
+  state_ = State::kAuthResponse;
+}
+
+void VncSession::send_security_result(const std::string& failure) {
+  std::vector<uint8_t> out;
+  put_be32(out, failure.empty() ? 0 : 1);
+  if (!failure.empty() && minor_version_ == 8) {
+    put_be32(out, static_cast<uint32_t>(failure.size()));
+    out.insert(out.end(), failure.begin(), failure.end());
+  }
+  callbacks_.send(out);
 }
 
 void VncSession::send_server_init() {

@@ -1,17 +1,18 @@
-// One VNC client's conversation (RFC 6143, versions 3.3, 3.7 and 3.8, no
-// authentication), without the socket: bytes from the client go to feed(),
-// bytes for it leave through Callbacks::send. The server gives every
-// session the screen as it changes; a session sends what changed when its
-// client has asked for an update (FramebufferUpdateRequest), in the best
-// encoding the client offers (ZRLE, Zlib, Raw), with a DesktopSize
-// rectangle when the screen's size changed. Keys (X11 keysyms, or with
-// QEMU's extended key events the key's scan code, whatever the client's
-// keyboard layout) and the pointer go to the guest's input devices.
+// One VNC client's conversation (RFC 6143, versions 3.3, 3.7 and 3.8, with
+// no authentication or VNC's DES challenge), without the socket: bytes from the client go to
+// feed(), bytes for it leave through Callbacks::send. The server gives every session the screen as
+// it changes; a session sends what changed when its client has asked for an update
+// (FramebufferUpdateRequest), in the best encoding the client offers (ZRLE, Zlib, Raw), with a
+// DesktopSize rectangle when the screen's size changed. Keys (X11 keysyms, or with QEMU's extended
+// key events the key's scan code, whatever the client's keyboard layout) and the pointer go to the
+// guest's input devices.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ class VncSession {
     // The key with QEMU's number (an XT scan code, 0x80 for E0-prefixed
     // keys), for QEMU's extended key events.
     std::function<std::optional<uint16_t>(unsigned number)> key_of_number;
+    // VNC authentication (-vnc password=on): the password now, "" while
+    // none is set (every attempt fails, as in QEMU); empty function: none.
+    std::function<std::string()> password;
   };
 
   // screen: the picture at the time the client connects (its size and
@@ -54,11 +58,14 @@ class VncSession {
   bool ready() const { return state_ == State::kNormal; }
 
  private:
-  enum class State { kVersion, kSecurityChoice, kClientInit, kNormal };
+  enum class State { kVersion, kSecurityChoice, kAuthResponse, kClientInit, kNormal };
   // One message from the front of in_, or 0 bytes if it is not all there.
   std::size_t take_message();
   std::size_t take_handshake();
   void send_server_init();
+  void send_challenge();
+  // SecurityResult: OK, or failed (with the reason from RFB 3.8 on).
+  void send_security_result(const std::string& failure);
   void set_encodings(const uint8_t* list, unsigned count);
   void pointer_event(unsigned buttons, int x, int y);
   void maybe_send_update();
@@ -71,6 +78,8 @@ class VncSession {
   std::vector<uint8_t> in_;
   std::string error_;
   bool shared_ = false;
+  std::array<uint8_t, 16> challenge_{};
+  std::random_device random_;  // the kernel's generator, for challenges
 
   RfbPixelFormat format_;
   enum class Encoding { kRaw, kZlib, kZrle };

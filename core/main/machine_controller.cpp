@@ -577,7 +577,7 @@ VncServerOptions parse_vnc_display(const std::string& display, const KeyValues& 
 void MachineController::create_vnc() {
   if (!options_.vnc || *options_.vnc == "none") return;
   const KeyValues kv = KeyValues::parse("-vnc", *options_.vnc, "vnc", kVncKeys);
-  for (const char* key : {"password", "reverse", "sasl"}) {
+  for (const char* key : {"reverse", "sasl"}) {
     if (kv.get_bool(key, false)) {
       throw OptionError(std::string("-vnc: parameter '") + key + "' is not available yet");
     }
@@ -593,6 +593,7 @@ void MachineController::create_vnc() {
   }
   VncServerOptions server_options = parse_vnc_display(kv.get_string("vnc"), kv);
   server_options.allow_exclusive = share == "allow-exclusive";
+  server_options.password_auth = kv.get_bool("password", false);
   VncServer::Callbacks callbacks;
   callbacks.picture = [this] { return screen_picture(); };
   callbacks.key_of_number = [this](unsigned number) { return key_of_number(number); };
@@ -600,7 +601,7 @@ void MachineController::create_vnc() {
   callbacks.client_event = [this](const char* event, const VncAddress& client) {
     const VncAddress& server = vnc_->address();
     qmp_event(event, {{"server",
-                       {{"auth", "none"},
+                       {{"auth", vnc_->password_auth() ? "vnc" : "none"},
                         {"family", server.family},
                         {"service", server.service},
                         {"host", server.host},
@@ -623,9 +624,15 @@ void MachineController::create_vnc() {
 std::optional<MachineOperations::VncStatus> MachineController::vnc_status() {
   if (!vnc_) return std::nullopt;
   auto endpoint = [](const VncAddress& a) { return VncEndpoint{a.host, a.service, a.family}; };
-  VncStatus status{endpoint(vnc_->address()), {}};
+  VncStatus status{vnc_->password_auth() ? "vnc" : "none", endpoint(vnc_->address()), {}};
   for (const VncAddress& client : vnc_->clients()) status.clients.push_back(endpoint(client));
   return status;
+}
+
+bool MachineController::set_vnc_password(const std::string& password) {
+  if (!vnc_ || !vnc_->password_auth()) return false;
+  vnc_->set_password(password);
+  return true;
 }
 
 RgbImage MachineController::screen_picture() {

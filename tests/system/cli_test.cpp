@@ -426,8 +426,8 @@ TEST(CliTest, BlockdevNodesAreChecked) {
 TEST(CliTest, VncOptionsAreChecked) {
   expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", "somewhere"}),
                         "-vnc: 'somewhere' is not [HOST]:DISPLAY, unix:PATH or none");
-  expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", ":1,password=on"}),
-                        "-vnc: parameter 'password' is not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", ":1,reverse=on"}),
+                        "-vnc: parameter 'reverse' is not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", ":1,share=never"}),
                         "-vnc: parameter 'share' must be allow-exclusive, force-shared or ignore");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-vnc", "no-such-host.invalid:1"}),

@@ -235,5 +235,78 @@ TEST(VncTest, ViewerShowsWhatItShowsForQemu) {
   std::filesystem::remove(disk);
 }
 
+// -vnc ...,password=on: a viewer gets in only with the password the monitor
+// set (none at first), and QMP and the monitor answer as QEMU's do; the same
+// viewer and password files give the same outcomes with QEMU's server.
+TEST(VncTest, PasswordKeepsOthersOut) {
+  if (!have_viewer() || !have("vncpasswd")) {
+    GTEST_SKIP() << "no Xvfb, xtigervncviewer, vncpasswd, xdotool or xwd "
+                    "(scripts/install-deps.sh installs them)";
+  }
+  VirtualXServer x_server;
+  const std::string base = ::testing::TempDir() + "/vx86-vnc-pw-" + std::to_string(getpid());
+  const std::string good = base + "-good.pw", bad = base + "-bad.pw";
+  ASSERT_EQ(std::system(("echo secret12345 | vncpasswd -f > " + good).c_str()), 0);
+  ASSERT_EQ(std::system(("echo guess | vncpasswd -f > " + bad).c_str()), 0);
+  // What happens, in order: each viewer got in or not, and the monitors' answers.
+  auto outcomes = [&](const std::string& emulator) {
+    std::vector<std::string> out;
+    const std::string sock = base + ".sock";
+    const unsigned display = free_vnc_display();
+    Process process({emulator, "-S", "-display", "none", "-nodefaults", "-vnc",
+                     "127.0.0.1:" + std::to_string(display) + ",password=on", "-qmp",
+                     "unix:" + sock + ",server=on,wait=off"});
+    QmpClient qmp;
+    if (!qmp.connect_unix(sock)) return std::vector<std::string>{"no QMP"};
+    qmp.next();
+    qmp.execute("qmp_capabilities");
+    out.push_back(qmp.execute("query-vnc")["return"]["auth"].get<std::string>());
+    auto viewer_gets_in = [&](const std::string& password_file) {
+      Process viewer({"xtigervncviewer", "-Shared=1", "-passwd", password_file,
+                      "127.0.0.1::" + std::to_string(5900 + display)});
+      if (qmp.wait_event("VNC_CONNECTED").is_null()) return std::string("no connection");
+      std::this_thread::sleep_for(2s);
+      qmp.execute("query-status");  // reads the events that came meanwhile
+      const bool in = !qmp.take_events("VNC_INITIALIZED").empty();
+      return std::string(in ? "in" : "out");
+    };
+    out.push_back("before: " + viewer_gets_in(good));
+    qmp.wait_event("VNC_DISCONNECTED");
+    auto hmp = [&](const std::string& line) {
+      std::string reply = qmp.execute("human-monitor-command", {{"command-line", line}})["return"];
+      std::erase(reply, '\r');
+      return reply;
+    };
+    out.push_back(hmp("change vnc password secret12"));
+    out.push_back(hmp("info vnc").substr(hmp("info vnc").find("Auth:")));
+    out.push_back("good: " + viewer_gets_in(good));
+    qmp.wait_event("VNC_DISCONNECTED");
+    out.push_back("bad: " + viewer_gets_in(bad));
+    qmp.wait_event("VNC_DISCONNECTED");
+    out.push_back(qmp.execute("set_password", {{"protocol", "rdp"}, {"password", "x"}}).dump());
+    out.push_back(qmp.execute("set_password", {{"protocol", "vnc"}, {"password", "other"}}).dump());
+    out.push_back("after a new password: " + viewer_gets_in(good));
+    qmp.execute("quit");
+    process.wait(10s);
+    return out;
+  };
+  const std::vector<std::string> ours = outcomes(VX86_BINARY);
+  const std::vector<std::string> expected = {
+      "vnc",
+      "before: out",
+      "",
+      "Auth: vnc (Sub: none)\n",
+      "good: in",
+      "bad: out",
+      R"({"error":{"class":"GenericError","desc":"Parameter 'protocol' does not accept value 'rdp'"}})",
+      R"({"return":{}})",
+      "after a new password: out"};
+  EXPECT_EQ(ours, expected);
+  if (have("qemu-system-x86_64")) {
+    EXPECT_EQ(outcomes("qemu-system-x86_64"), ours);
+  }
+  for (const std::string& f : {good, bad}) std::filesystem::remove(f);
+}
+
 }  // namespace
 }  // namespace vx86::test

@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <array>
 #include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ui/des.h"
 #include "ui/vnc_keysym.h"
 
 namespace vx86 {
@@ -47,8 +49,9 @@ unsigned be16(const std::vector<uint8_t>& b, std::size_t at) {
 // FramebufferUpdate messages into the client's own copy of the screen.
 class Client {
  public:
-  explicit Client(const RgbImage& screen, bool absolute = false)
-      : session_("vx86 (test)", screen, callbacks(absolute)) {
+  explicit Client(const RgbImage& screen, bool absolute = false,
+                  std::optional<std::string> password = std::nullopt)
+      : session_("vx86 (test)", screen, callbacks(absolute, password)) {
     inflateInit(&zlib_);
     inflateInit(&zrle_);
   }
@@ -151,8 +154,9 @@ class Client {
   std::vector<InputEvent> pointer;
 
  private:
-  VncSession::Callbacks callbacks(bool absolute) {
+  VncSession::Callbacks callbacks(bool absolute, std::optional<std::string> password) {
     VncSession::Callbacks c;
+    if (password) c.password = [password] { return *password; };
     c.send = [this](std::vector<uint8_t> b) { sent_.push_back(std::move(b)); };
     c.key = [this](uint16_t usage, bool down) { keys.push_back({usage, down}); };
     c.pointer = [this](const std::vector<InputEvent>& events) {
@@ -322,6 +326,49 @@ TEST(VncSessionTest, KeysAndThePointerReachTheGuest) {
   EXPECT_EQ(absolute.pointer[2].value, 32767);
   EXPECT_EQ(absolute.pointer[3].value, 32767);
   EXPECT_EQ(absolute.pointer[4].button, InputButton::kRight);
+}
+
+// VNC authentication: the DES response to the server's challenge with the
+// right password gets in (in each protocol version); a wrong one, or any
+// while no password is set, gets SecurityResult "failed" and the end.
+TEST(VncSessionTest, VncAuthenticationChecksTheResponse) {
+  for (int minor : {3, 8}) {
+    for (const std::string& tried : {std::string("secret"), std::string("wrong")}) {
+      SCOPED_TRACE(std::to_string(minor) + " " + tried);
+      Client client(gradient(64, 64), false, std::string("secret"));
+      client.session().start();
+      client.next();
+      const std::string version = "RFB 003.00" + std::to_string(minor) + "\n";
+      client.send(std::vector<uint8_t>(version.begin(), version.end()));
+      if (minor == 3) {
+        EXPECT_EQ(client.next(), bytes({0, 0, 0, 2}));
+      } else {
+        EXPECT_EQ(client.next(), bytes({1, 2}));
+        client.send({2});
+      }
+      const std::vector<uint8_t> challenge = client.next();
+      ASSERT_EQ(challenge.size(), 16u);
+      std::array<uint8_t, 16> c{};
+      std::copy(challenge.begin(), challenge.end(), c.begin());
+      const auto response = vnc_auth_response(c, tried);
+      client.send(std::vector<uint8_t>(response.begin(), response.end()));
+      const std::vector<uint8_t> result = client.next();
+      ASSERT_GE(result.size(), 4u);
+      EXPECT_EQ(be32(result, 0), tried == "secret" ? 0u : 1u);
+      EXPECT_EQ(client.session().failed(), tried != "secret");
+    }
+  }
+  Client unset(gradient(64, 64), false, std::string());
+  unset.session().start();
+  unset.next();
+  const std::string version = "RFB 003.008\n";
+  unset.send(std::vector<uint8_t>(version.begin(), version.end()));
+  unset.next();
+  unset.send({2});
+  const std::vector<uint8_t> challenge = unset.next();
+  unset.send(std::vector<uint8_t>(16, 0));
+  EXPECT_EQ(be32(unset.next(), 0), 1u);
+  EXPECT_TRUE(unset.session().failed());
 }
 
 // QEMU's extended key events: once the client lists the pseudo-encoding,
