@@ -2,6 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 
 namespace vx86 {
@@ -92,9 +93,36 @@ void log_printf(const char* fmt, ...) {
   va_end(ap);
 }
 
+namespace {
+
+bool g_report_timestamp = false;
+std::string g_report_guest_name;
+
+// -msg timestamp=on,guest-name=on: "2026-12-05T03:22:19.085929Z NAME " first.
+void report_prefix() {
+  if (g_report_timestamp) {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    std::tm utc{};
+    gmtime_r(&now.tv_sec, &utc);
+    char when[64];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::fprintf(stderr, "%s.%06ldZ ", when, now.tv_nsec / 1000);
+  }
+  if (!g_report_guest_name.empty()) std::fprintf(stderr, "%s ", g_report_guest_name.c_str());
+}
+
+}  // namespace
+
+void set_report_options(bool timestamp, const std::string& guest_name) {
+  g_report_timestamp = timestamp;
+  g_report_guest_name = guest_name;
+}
+
 void error_report(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  report_prefix();
   std::fputs("vx86: ", stderr);
   std::vfprintf(stderr, fmt, ap);
   std::fputc('\n', stderr);
@@ -104,6 +132,7 @@ void error_report(const char* fmt, ...) {
 void warn_report(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  report_prefix();
   std::fputs("vx86: warning: ", stderr);
   std::vfprintf(stderr, fmt, ap);
   std::fputc('\n', stderr);

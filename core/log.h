@@ -58,6 +58,9 @@ void log_printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
   } while (0)
 
 // Messages meant for the user (warnings and errors), always on stderr.
+// -msg: error and warning lines start with the time (UTC, QEMU's format)
+// and the guest's name (-name) when asked.
+void set_report_options(bool timestamp, const std::string& guest_name);
 void error_report(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn_report(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -79,6 +79,8 @@ class MachineOperations {
     std::vector<VncEndpoint> clients;
   };
   virtual std::optional<VncStatus> vnc_status() { return std::nullopt; }
+  // -uuid, for QMP query-uuid and info uuid (QEMU's all-zero one without).
+  virtual std::string uuid() const { return "00000000-0000-0000-0000-000000000000"; }
   // QMP set_password / the monitor's change vnc password: false when there
   // is no VNC server with password=on (QEMU's "Could not set password").
   virtual bool set_vnc_password(const std::string& password) { return false; }

@@ -48,6 +48,7 @@ const char kHelp[] =
     "mouse_set index -- set which mouse device receives events\n"
     "info balloon -- show the guest's memory as its balloon driver reports it\n"
     "info vnc -- show the VNC server and its clients\n"
+    "info uuid -- show the machine's UUID (-uuid)\n"
     "change vnc password PASSWORD -- set the VNC password (-vnc ...,password=on)\n"
     "set_password vnc PASSWORD -- set the VNC password (-vnc ...,password=on)\n"
     "device_del id -- remove a device (USB devices)\n"
@@ -378,6 +379,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     }
     return out;
   }
+  if (what == "uuid") return target_.uuid() + "\n";
   if (what == "vnc") {
     const auto status = target_.vnc_status();
     if (!status) return "None\n";
@@ -422,7 +424,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
   }
   return "info " + what +
          ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, chardev, block, "
-         "network, pci, usb, mice, balloon, vnc, version)\n";
+         "network, pci, usb, mice, balloon, vnc, uuid, version)\n";
 }
 
 // x/FMT ADDR (virtual, through the current CPU's page tables) and xp/FMT

@@ -450,6 +450,7 @@ void QmpServer::register_commands() {
                                           {"service", status->server.service},
                                           {"host", status->server.host}};
                             }};
+  commands_["query-uuid"] = {{}, [this](const Json&) { return Json{{"UUID", target_.uuid()}}; }};
   commands_["set_password"] = {
       {{"protocol", T::string, true},
        {"password", T::string, true},

@@ -47,8 +47,13 @@ std::unique_ptr<Device> create_isa_debug_exit(DeviceSlots& slots, const KeyValue
 
 std::unique_ptr<Device> create_isa_serial(DeviceSlots& slots, const KeyValues& props) {
   IsaBus& bus = *slots.isa;
-  uint64_t iobase = props.get_number("iobase", 0x3f8);
-  uint64_t irq = props.get_number("irq", 4);
+  // index=N is COM(N+1): its port and interrupt line, unless given.
+  static constexpr uint16_t kComPorts[4] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
+  static constexpr uint8_t kComIrqs[4] = {4, 3, 4, 3};
+  const uint64_t index = props.get_number("index", 0);
+  if (index > 3) throw OptionError("-device isa-serial: parameter 'index' must be 0 to 3");
+  uint64_t iobase = props.get_number("iobase", kComPorts[index]);
+  uint64_t irq = props.get_number("irq", kComIrqs[index]);
   if (irq > 15) throw OptionError("-device isa-serial: parameter 'irq' must be 0 to 15");
   std::string chardev_id = props.get_string("chardev");
   Chardev* chardev = nullptr;
@@ -410,6 +415,7 @@ const std::vector<DeviceTypeInfo>& device_types() {
        "isa",
        "16550A UART",
        {{"chardev", OptType::kString, "", "ID of the backend (-chardev)"},
+        {"index", OptType::kNumber, "0", "COM1 to COM4 (0-3): the port and line below"},
         {"iobase", OptType::kNumber, "0x3f8", "first I/O port"},
         {"irq", OptType::kNumber, "4", "ISA interrupt line"}},
        create_isa_serial},

@@ -1,8 +1,11 @@
 #include "core/main/cmdline.h"
 
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <functional>
 #include <map>
 
@@ -125,16 +128,31 @@ bool ends_with_help(const std::string& arg) {
 }
 
 const std::vector<OptDesc> kMachineKeys = {
-    {"type", OptType::kString, "machine type"}, {"accel", OptType::kString, "accelerator"},
-    {"kernel-irqchip", OptType::kString, ""},   {"usb", OptType::kBool, ""},
-    {"graphics", OptType::kBool, ""},           {"dump-guest-core", OptType::kBool, ""},
+    {"type", OptType::kString, "machine type"},
+    {"accel", OptType::kString, "accelerator"},
+    {"kernel-irqchip", OptType::kString, ""},
+    {"usb", OptType::kBool, ""},
+    {"graphics", OptType::kBool, ""},
+    {"dump-guest-core", OptType::kBool, ""},
     {"mem-merge", OptType::kBool, ""},
+    {"memory-backend", OptType::kString, "ID of a -object memory-backend-ram for the RAM"},
 };
+
+// -uuid: 8-4-4-4-12 hex digits.
+bool valid_uuid(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
 
 const std::vector<OptDesc> kMonKeys = {
     {"chardev", OptType::kString, "ID of the chardev (-chardev id=...)"},
     {"mode", OptType::kString, "readline (the human monitor, default) or control (QMP)"},
     {"pretty", OptType::kBool, "control: indent the JSON"},
+    {"id", OptType::kString, "name of the monitor (libvirt gives one)"},
 };
 
 const std::vector<OptDesc> kBootKeys = {
@@ -310,10 +328,76 @@ const std::map<std::string, OptionSpec>& option_table() {
           if (is_help(a)) return void(o.list_request = "machine");
           auto kv = KeyValues::parse("-machine", a, "type", kMachineKeys);
           if (kv.has("type")) o.machine = kv.get_string("type");
+          // QEMU 7.2's pc is its pc-i440fx-7.2 (the name libvirt writes).
+          if (o.machine == "pc-i440fx-7.2") o.machine = "pc";
+          if (o.machine.rfind("pc-i440fx-", 0) == 0 || o.machine.rfind("pc-q35", 0) == 0 ||
+              o.machine == "q35") {
+            throw OptionError("-machine " + o.machine +
+                              ": this machine type is not available yet (pc, which is QEMU "
+                              "7.2's pc-i440fx-7.2, is)");
+          }
+          o.memory_backend = kv.get_string("memory-backend");
           if (kv.has("usb")) o.usb = kv.get_bool("usb", false);
           o.machine_opts = kv;
         }}},
-      {"m", {true, [](CmdlineOptions& o, auto&, auto& a) { o.ram_size = parse_ram_size(a); }}},
+      {"m",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          o.ram_size = parse_ram_size(a);
+          o.ram_size_given = true;
+        }}},
+      {"uuid",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          if (!valid_uuid(a)) {
+            throw OptionError("-uuid " + a + ": failed to parse UUID string: wrong format");
+          }
+          o.uuid = a;
+        }}},
+      // vx86 reads no configuration files, so there is nothing to leave out.
+      {"no-user-config", {false, [](CmdlineOptions&, auto&, auto&) {}}},
+      {"msg",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          auto kv = KeyValues::parse(
+              "-msg", a, "",
+              {{"timestamp", OptType::kBool, ""}, {"guest-name", OptType::kBool, ""}});
+          o.message_timestamps = kv.get_bool("timestamp", false);
+          o.message_guest_name = kv.get_bool("guest-name", false);
+        }}},
+      {"overcommit",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          auto kv = KeyValues::parse(
+              "-overcommit", a, "",
+              {{"mem-lock", OptType::kBool, ""}, {"cpu-pm", OptType::kBool, ""}});
+          if (kv.get_bool("cpu-pm", false)) {
+            throw OptionError("-overcommit: parameter 'cpu-pm' is not available yet");
+          }
+          o.lock_memory = kv.get_bool("mem-lock", false);
+        }}},
+      {"audiodev",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          auto kv = KeyValues::parse_structured(
+              "-audiodev", a, "driver",
+              {{"driver", OptType::kString, ""}, {"id", OptType::kString, ""}});
+          if (kv.get_string("id").empty()) {
+            throw OptionError("-audiodev: parameter 'id' is missing");
+          }
+          // vx86 has no sound devices: only the backend that plays nothing.
+          if (kv.get_string("driver") != "none") {
+            throw OptionError("-audiodev " + kv.get_string("driver") +
+                              ": audio backends are not available yet (none is)");
+          }
+        }}},
+      {"sandbox",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          const std::string mode = a.substr(0, a.find(','));
+          if (mode == "off") return;
+          throw OptionError("-sandbox " + mode + ": the seccomp sandbox is not available yet");
+        }}},
       {"smp", {true, [](CmdlineOptions& o, auto&, auto& a) { o.smp_cpus = parse_smp(a); }}},
       {"cpu",
        {true,
@@ -371,10 +455,46 @@ const std::map<std::string, OptionSpec>& option_table() {
           // rng-random and rng-builtin, the sources of virtio-rng-pci.
           const std::string type = KeyValues::parse_structured("-object", a, "qom-type", {}).get_string(
               "qom-type");
+          if (type == "memory-backend-ram") {
+            // The RAM for -machine memory-backend= (libvirt's spelling of -m).
+            auto kv = KeyValues::parse_structured(
+                "-object memory-backend-ram", a, "qom-type",
+                {{"qom-type", OptType::kString, ""},
+                 {"id", OptType::kString, ""},
+                 {"size", OptType::kSize, ""},
+                 {"share", OptType::kBool, ""},
+                 {"prealloc", OptType::kBool, ""},
+                 {"dump", OptType::kBool, ""},
+                 {"merge", OptType::kBool, ""}});
+            o.memory_backends[kv.get_string("id")] = kv.get_size("size", 0);
+            return;
+          }
+          if (type == "secret") {
+            // libvirt's master key: kept for objects that name it (none in vx86 yet);
+            // its file must be readable, as QEMU checks.
+            auto kv = KeyValues::parse_structured("-object secret", a, "qom-type",
+                                                  {{"qom-type", OptType::kString, ""},
+                                                   {"id", OptType::kString, ""},
+                                                   {"format", OptType::kString, ""},
+                                                   {"file", OptType::kString, ""},
+                                                   {"data", OptType::kString, ""},
+                                                   {"keyid", OptType::kString, ""},
+                                                   {"iv", OptType::kString, ""}});
+            const std::string file = kv.get_string("file");
+            if (!file.empty() && !std::ifstream(file)) {
+              throw OptionError("-object secret,id=" + kv.get_string("id") +
+                                ": Unable to read " + file + ": " + std::strerror(errno));
+            }
+            if (kv.get_string("format", "raw") != "raw" &&
+                kv.get_string("format") != "base64") {
+              throw OptionError("-object secret: parameter 'format' must be raw or base64");
+            }
+            return;
+          }
           if (type != "rng-random" && type != "rng-builtin") {
             throw OptionError("-object " + type +
-                              ": this object type is not available yet (rng-random and "
-                              "rng-builtin are)");
+                              ": this object type is not available yet (rng-random, "
+                              "rng-builtin, memory-backend-ram and secret are)");
           }
           std::vector<OptDesc> keys = {{"qom-type", OptType::kString, ""},
                                        {"id", OptType::kString, ""}};
@@ -439,7 +559,29 @@ const std::map<std::string, OptionSpec>& option_table() {
             return void(o.list_request = "device:" + a.substr(0, a.rfind(',')));
           }
           // Keys are checked against the device's own properties later.
-          o.devices.push_back(KeyValues::parse_structured("-device", a, "driver", {}));
+          KeyValues device = KeyValues::parse_structured("-device", a, "driver", {});
+          // The std VGA, as libvirt adds it: the machine's own (-vga std) at 00:02.0.
+          if (device.get_string("driver") == "VGA") {
+            auto vga = KeyValues::parse_structured("-device VGA", a, "driver",
+                                                   {{"driver", OptType::kString, ""},
+                                                    {"id", OptType::kString, ""},
+                                                    {"bus", OptType::kString, ""},
+                                                    {"addr", OptType::kString, ""},
+                                                    {"vgamem_mb", OptType::kNumber, ""}});
+            const std::string addr = vga.get_string("addr", "2");
+            if (vga.get_string("bus", "pci.0") != "pci.0" ||
+                (addr != "2" && addr != "0x2" && addr != "02" && addr != "2.0" &&
+                 addr != "0x2.0x0")) {
+              throw OptionError("-device VGA: the VGA is at pci.0 slot 2 (others are not "
+                                "available yet)");
+            }
+            if (vga.get_number("vgamem_mb", 16) != 16) {
+              throw OptionError("-device VGA: parameter 'vgamem_mb' must be 16");
+            }
+            o.vga = true;
+            return;
+          }
+          o.devices.push_back(device);
         }}},
       {"netdev",
        {true,
@@ -568,8 +710,15 @@ const std::map<std::string, OptionSpec>& option_table() {
       {"perfmap", {false, [](CmdlineOptions& o, auto&, auto&) { o.perf_map = true; }}},
       {"no-shutdown", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_shutdown = true; }}},
       {"name",
-       {true, [](CmdlineOptions& o, auto&,
-                 auto& a) { o.name = a.rfind("guest=", 0) == 0 ? a.substr(6) : a; }}},
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          // [guest=]NAME[,process=NAME][,debug-threads=on|off], as QEMU.
+          auto kv = KeyValues::parse("-name", a, "guest",
+                                     {{"guest", OptType::kString, "the guest's name"},
+                                      {"process", OptType::kString, "the process's name"},
+                                      {"debug-threads", OptType::kBool, "name threads"}});
+          o.name = kv.get_string("guest");
+        }}},
   };
   return table;
 }
@@ -607,6 +756,19 @@ CmdlineAction parse_cmdline(int argc, char** argv, CmdlineOptions* out) {
       print_log_help();
       return CmdlineAction::kExitSuccess;
     }
+  }
+  // -machine memory-backend=ID: that object's size is the RAM's (and -m,
+  // if given, must say the same, as QEMU has it).
+  if (!out->memory_backend.empty()) {
+    auto backend = out->memory_backends.find(out->memory_backend);
+    if (backend == out->memory_backends.end()) {
+      throw OptionError("-machine memory-backend=" + out->memory_backend +
+                        ": no -object memory-backend-ram with that id");
+    }
+    if (out->ram_size_given && backend->second != out->ram_size) {
+      throw OptionError("Machine memory size does not match the size of the memory backend");
+    }
+    out->ram_size = backend->second;
   }
   return CmdlineAction::kRun;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -50,7 +51,14 @@ struct CmdlineOptions {
   std::optional<bool> vga;  // -vga std or none; std unless -nodefaults
   std::string display;      // "" = default for the build
   std::optional<std::string> gdb;
-  std::optional<std::string> vnc;  // -vnc DISPLAY[,options]
+  std::optional<std::string> vnc;   // -vnc DISPLAY[,options]
+  std::string uuid;                 // -uuid (QMP query-uuid); "" for QEMU's all-zero one
+  bool message_timestamps = false;  // -msg timestamp=on
+  bool message_guest_name = false;  // -msg guest-name=on
+  bool lock_memory = false;         // -overcommit mem-lock=on
+  std::string memory_backend;       // -machine memory-backend=ID
+  std::map<std::string, uint64_t> memory_backends;  // -object memory-backend-ram: id, size
+  bool ram_size_given = false;
   bool start_paused = false;
   uint32_t log_mask = 0;
   std::string log_file;

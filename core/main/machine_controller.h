@@ -62,6 +62,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::vector<InputRouter::Mouse> mice() override;
   std::optional<VncStatus> vnc_status() override;
   bool set_vnc_password(const std::string& password) override;
+  std::string uuid() const override {
+    return options_.uuid.empty() ? MachineOperations::uuid() : options_.uuid;
+  }
   std::string select_mouse(unsigned index) override;
   std::string set_balloon_target(uint64_t bytes) override;
   std::optional<uint64_t> balloon_actual() override;

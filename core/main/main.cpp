@@ -1,5 +1,6 @@
 // vx86: parses the command line, builds the machine, picks the accelerator
 // and runs the main loop until the guest or the user ends it.
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,6 +69,13 @@ int main(int argc, char** argv) {
     if (!options.list_request.empty()) return list_and_exit(options);
   } catch (const OptionError& e) {
     error_report("%s", e.what());
+    return 1;
+  }
+  set_report_options(options.message_timestamps,
+                     options.message_guest_name ? options.name : std::string());
+  // -overcommit mem-lock=on: guest RAM and vx86's own stay in host memory.
+  if (options.lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+    error_report("-overcommit mem-lock=on: locking memory failed: %s", std::strerror(errno));
     return 1;
   }
   set_log_mask(options.log_mask);

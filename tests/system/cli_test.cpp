@@ -282,8 +282,8 @@ TEST(CliTest, PidFileHoldsTheProcessIdWhileItRuns) {
 }
 
 TEST(CliTest, RandomNumberSourcesAreChecked) {
-  expect_one_line_error(vx86({"-bios", hello_guest(), "-object", "memory-backend-ram,id=m"}),
-                        "-object memory-backend-ram: this object type is not available yet");
+  expect_one_line_error(vx86({"-bios", hello_guest(), "-object", "memory-backend-file,id=m"}),
+                        "-object memory-backend-file: this object type is not available yet");
   expect_one_line_error(vx86({"-bios", hello_guest(), "-object", "rng-random,filename=/x"}),
                         "-object rng-random: parameter 'id' is missing");
   expect_one_line_error(
@@ -448,6 +448,41 @@ TEST(CliTest, VncOptionsAreChecked) {
         "-vnc: cannot listen on 127.0.0.1:" + std::to_string(port));
   }
   close(fd);
+}
+
+// What libvirt's command lines hold besides devices, refused as QEMU
+// refuses it or as not there yet.
+TEST(CliTest, LibvirtsOtherOptionsAreChecked) {
+  const std::string bios = hello_guest();
+  expect_one_line_error(vx86({"-bios", bios, "-uuid", "xyz"}),
+                        "-uuid xyz: failed to parse UUID string: wrong format");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "pc-i440fx-6.2"}),
+                        "-machine pc-i440fx-6.2: this machine type is not available yet");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-M", "pc-i440fx-7.2,memory-backend=pc.ram", "-m", "256", "-object",
+            R"({"qom-type":"memory-backend-ram","id":"pc.ram","size":134217728})"}),
+      "Machine memory size does not match the size of the memory backend");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "pc,memory-backend=ram0"}),
+                        "-machine memory-backend=ram0: no -object memory-backend-ram with that id");
+  expect_one_line_error(vx86({"-bios", bios, "-audiodev", "alsa,id=a"}),
+                        "-audiodev alsa: audio backends are not available yet (none is)");
+  expect_one_line_error(vx86({"-bios", bios, "-sandbox", "on,obsolete=deny"}),
+                        "-sandbox on: the seccomp sandbox is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-overcommit", "cpu-pm=on"}),
+                        "-overcommit: parameter 'cpu-pm' is not available yet");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-object", "secret,id=k,format=raw,file=/nonexistent/key"}),
+      "-object secret,id=k: Unable to read /nonexistent/key");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "VGA,addr=0x5"}),
+                        "-device VGA: the VGA is at pci.0 slot 2");
+  // -msg timestamp=on puts QEMU's timestamp and the guest's name first.
+  CommandResult r = vx86({"-msg", "timestamp=on,guest-name=on", "-name", "myvm", "-bios", bios,
+                          "-drive", "file=/nonexistent/disk.img,format=raw"});
+  EXPECT_EQ(r.status, 1);
+  ASSERT_GE(r.err.size(), 28u) << r.err;
+  EXPECT_EQ(r.err[4], '-');
+  EXPECT_EQ(r.err[10], 'T');
+  EXPECT_EQ(r.err.substr(26, 12), "Z myvm vx86:") << r.err;
 }
 
 TEST(CliTest, KvmProblemsAreExplained) {
