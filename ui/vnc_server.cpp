@@ -52,6 +52,7 @@ struct VncServer::Connection {
   std::deque<std::vector<uint8_t>> out;
   bool writing = false;
   bool initialized = false;  // VNC_INITIALIZED was raised
+  bool seen_screen = false;  // its session has been given the screen once
   bool open = true;
 };
 
@@ -227,11 +228,19 @@ void VncServer::tick() {
 
 void VncServer::send_screen() {
   if (connections_.empty()) return;  // no clients: no work until one comes
-  const RgbImage screen = callbacks_.picture();
+  RgbImage screen = callbacks_.picture();
+  // The sessions hear of a screen only when it changed (or a client is new).
+  const bool changed = screen.width != last_screen_.width ||
+                       screen.height != last_screen_.height ||
+                       screen.pixels != last_screen_.pixels;
   auto connections = connections_;
   for (auto& c : connections) {
-    if (c->open && c->session->ready()) c->session->screen_changed(screen);
+    if (c->open && c->session->ready() && (changed || !c->seen_screen)) {
+      c->session->screen_changed(screen);
+      c->seen_screen = true;
+    }
   }
+  if (changed) last_screen_ = std::move(screen);
   schedule_tick();
 }
 

@@ -95,6 +95,7 @@ class VncServer {
   std::string unlink_path_;
   std::list<std::shared_ptr<Connection>> connections_;
   std::unique_ptr<Timer> timer_;
+  RgbImage last_screen_;  // what the sessions were last given
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

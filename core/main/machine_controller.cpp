@@ -650,6 +650,9 @@ RgbImage MachineController::screen_picture() {
     DeviceLockGuard lock;
     screen = vga->screen();
   }
+  // A text screen that did not change is not drawn again (the VNC server
+  // asks 33 times a second).
+  if (screen_picture_drawn_ && screen == last_text_screen_) return last_text_picture_;
   std::string error;
   const PsfFont* font = default_console_font(&error);
   if (!font) {
@@ -658,7 +661,10 @@ RgbImage MachineController::screen_picture() {
     picture.pixels.assign(720 * 400, 0);
     return picture;
   }
-  return render_text_screen(screen, *font);
+  last_text_picture_ = render_text_screen(screen, *font);
+  last_text_screen_ = std::move(screen);
+  screen_picture_drawn_ = true;
+  return last_text_picture_;
 }
 
 void MachineController::debug_exit(Vcpu& vcpu) {

@@ -166,6 +166,10 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::unique_ptr<SdlDisplay> display_;
   std::unique_ptr<Timer> display_timer_;
   std::unique_ptr<VncServer> vnc_;
+  // screen_picture()'s last text screen and its picture.
+  TextScreen last_text_screen_;
+  RgbImage last_text_picture_;
+  bool screen_picture_drawn_ = false;
   // Keys sendkey/send-key pressed, to release at a host-clock time.
   struct KeyRelease {
     int64_t at_ns;
