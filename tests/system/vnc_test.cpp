@@ -132,6 +132,47 @@ TEST(VncTest, ViewerShowsTheConsoleAndTypesIntoIt) {
   for (const char* ext : {".ppm", ".xwd", ".serial"}) std::filesystem::remove(base + ext);
 }
 
+// In a graphics mode (vga=0x318, the fb workload filling the framebuffer)
+// the viewer's desktop takes the mode's size (DesktopSize) and shows what
+// screendump draws.
+TEST(VncTest, ViewerFollowsTheGuestIntoAGraphicsMode) {
+  if (!have_viewer())
+    GTEST_SKIP() << "no Xvfb, xtigervncviewer, xdotool or xwd "
+                    "(scripts/install-deps.sh installs them)";
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  VirtualXServer x_server;
+  const std::string base = ::testing::TempDir() + "/vx86-vnc-fb-" + std::to_string(getpid());
+  const std::string sock = base + ".sock", serial = base + ".serial";
+  std::filesystem::remove(serial);
+  const unsigned display = free_vnc_display();
+  Process vx86({VX86_BINARY, "-vnc", "127.0.0.1:" + std::to_string(display), "-m", "256", "-nic",
+                "none", "-kernel", (guest / "vmlinuz").string(), "-initrd",
+                (guest / "initramfs.cpio.gz").string(), "-append",
+                "console=tty0 console=ttyS0 vga=0x318 vx86.workload=fb", "-serial",
+                "file:" + serial, "-qmp", "unix:" + sock + ",server=on,wait=off"});
+  QmpClient qmp;
+  ASSERT_TRUE(qmp.connect_unix(sock));
+  qmp.next();
+  qmp.execute("qmp_capabilities");
+  // Connected while the guest is still in text mode.
+  auto viewer = start_viewer(display);
+  const std::string id = viewer_window("vx86");
+  ASSERT_FALSE(id.empty()) << "no TigerVNC window for vx86";
+  for (int i = 0; i < 1200 && file_text(serial).find("fb-ready") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(file_text(serial).find("fb-ready"), std::string::npos) << file_text(serial);
+  std::optional<Ppm> shown, dumped;
+  const bool same = window_equals_screendump(qmp, id, base, &shown, &dumped);
+  ASSERT_TRUE(shown && dumped);
+  EXPECT_EQ(shown->width, 1024);
+  EXPECT_EQ(shown->height, 768);
+  EXPECT_TRUE(same) << "the viewer and screendump differ";
+  qmp.execute("quit");
+  EXPECT_EQ(vx86.wait(10s), 0);
+  for (const char* ext : {".ppm", ".xwd", ".serial"}) std::filesystem::remove(base + ext);
+}
+
 // With a USB tablet the viewer's pointer positions reach the guest as
 // absolute positions, as from the SDL window: a quarter of the way into the
 // 720x400 screen, its far corner, then a click.
