@@ -84,6 +84,11 @@ class MachineOperations {
   // QMP set_password / the monitor's change vnc password: false when there
   // is no VNC server with password=on (QEMU's "Could not set password").
   virtual bool set_vnc_password(const std::string& password) { return false; }
+  // QMP expire_password: "now", "never", "+SECONDS" or seconds since the
+  // epoch; "" or QEMU's error.
+  virtual std::string expire_vnc_password(const std::string& time) {
+    return "Could not set password expire time";
+  }
   // QMP balloon: ask the guest's balloon driver to leave it `bytes` of
   // memory; query-balloon: what it has now. Nothing / an error without a
   // balloon device.

@@ -450,6 +450,19 @@ void QmpServer::register_commands() {
                                           {"service", status->server.service},
                                           {"host", status->server.host}};
                             }};
+  commands_["expire_password"] = {
+      {{"protocol", T::string, true}, {"time", T::string, true}, {"display", T::string, false}},
+      [this](const Json& args) {
+        const std::string protocol = args["protocol"].get<std::string>();
+        if (protocol != "vnc" && protocol != "spice") {
+          throw generic("Parameter 'protocol' does not accept value '" + protocol + "'");
+        }
+        const std::string error = protocol == "vnc"
+                                      ? target_.expire_vnc_password(args["time"].get<std::string>())
+                                      : "Could not set password expire time";
+        if (!error.empty()) throw generic(error);
+        return empty_object();
+      }};
   commands_["query-uuid"] = {{}, [this](const Json&) { return Json{{"UUID", target_.uuid()}}; }};
   commands_["set_password"] = {
       {{"protocol", T::string, true},

@@ -149,7 +149,12 @@ void VncServer::accept_next() {
     callbacks.pointer = callbacks_.pointer;
     callbacks.absolute_pointer = callbacks_.absolute_pointer;
     callbacks.key_of_number = callbacks_.key_of_number;
-    if (password_auth_) callbacks.password = [this] { return password_; };
+    if (password_auth_) {
+      callbacks.password = [this] {
+        const bool expired = expires_ && std::chrono::system_clock::now() >= *expires_;
+        return expired ? std::string() : password_;
+      };
+    }
     std::weak_ptr<Connection> weak = c;
     callbacks.send = [this, weak, alive](std::vector<uint8_t> bytes) {
       auto connection = weak.lock();
@@ -230,8 +235,7 @@ void VncServer::send_screen() {
   if (connections_.empty()) return;  // no clients: no work until one comes
   RgbImage screen = callbacks_.picture();
   // The sessions hear of a screen only when it changed (or a client is new).
-  const bool changed = screen.width != last_screen_.width ||
-                       screen.height != last_screen_.height ||
+  const bool changed = screen.width != last_screen_.width || screen.height != last_screen_.height ||
                        screen.pixels != last_screen_.pixels;
   auto connections = connections_;
   for (auto& c : connections) {

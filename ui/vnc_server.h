@@ -6,6 +6,7 @@
 // others out, as QEMU's default share=allow-exclusive does.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -68,8 +69,14 @@ class VncServer {
 
   const VncAddress& address() const { return address_; }
   bool password_auth() const { return password_auth_; }
-  // The password for the clients that connect from now on.
+  // The password for the clients that connect from now on. An expiry set
+  // before stays (as in QEMU: expire_password never lifts it).
   void set_password(std::string password) { password_ = std::move(password); }
+  // QMP expire_password: from `when` on, nobody gets in until a new password
+  // is set; nullopt: never.
+  void expire_password(std::optional<std::chrono::system_clock::time_point> when) {
+    expires_ = when;
+  }
   std::vector<VncAddress> clients() const;
 
  private:
@@ -89,6 +96,7 @@ class VncServer {
   bool allow_exclusive_;
   bool password_auth_;
   std::string password_;
+  std::optional<std::chrono::system_clock::time_point> expires_;
   Callbacks callbacks_;
   boost::asio::basic_socket_acceptor<Protocol> acceptor_;
   VncAddress address_;

@@ -354,6 +354,17 @@ const std::map<std::string, OptionSpec>& option_table() {
           }
           o.uuid = a;
         }}},
+      // -k: the keyboard layout for VNC clients that send keysyms. Clients with
+      // QEMU's extended key events (TigerVNC, virt-viewer) send the keys
+      // themselves and need none.
+      {"k",
+       {true,
+        [](CmdlineOptions&, auto&, auto& a) {
+          if (a != "en-us") {
+            throw OptionError("-k " + a +
+                              ": keyboard layouts other than en-us are not available yet");
+          }
+        }}},
       // vx86 reads no configuration files, so there is nothing to leave out.
       {"no-user-config", {false, [](CmdlineOptions&, auto&, auto&) {}}},
       {"msg",

@@ -635,6 +635,26 @@ bool MachineController::set_vnc_password(const std::string& password) {
   return true;
 }
 
+std::string MachineController::expire_vnc_password(const std::string& time) {
+  if (!vnc_ || !vnc_->password_auth()) return "Could not set password expire time";
+  using Clock = std::chrono::system_clock;
+  if (time == "never") {
+    vnc_->expire_password(std::nullopt);
+    return "";
+  }
+  if (time == "now") {
+    vnc_->expire_password(Clock::now());
+    return "";
+  }
+  // "+N": N seconds from now; "N": N seconds since the epoch (QEMU takes
+  // what does not parse as 0, so as long past).
+  const bool relative = !time.empty() && time[0] == '+';
+  const int64_t seconds = parse_signed_number(relative ? time.substr(1) : time).value_or(0);
+  vnc_->expire_password(relative ? Clock::now() + std::chrono::seconds(seconds)
+                                 : Clock::time_point(std::chrono::seconds(seconds)));
+  return "";
+}
+
 RgbImage MachineController::screen_picture() {
   Vga* vga = machine_ ? machine_->vga() : nullptr;
   RgbImage picture;

@@ -62,6 +62,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::vector<InputRouter::Mouse> mice() override;
   std::optional<VncStatus> vnc_status() override;
   bool set_vnc_password(const std::string& password) override;
+  std::string expire_vnc_password(const std::string& time) override;
   std::string uuid() const override {
     return options_.uuid.empty() ? MachineOperations::uuid() : options_.uuid;
   }

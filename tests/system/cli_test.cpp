@@ -466,6 +466,8 @@ TEST(CliTest, LibvirtsOtherOptionsAreChecked) {
                         "-machine memory-backend=ram0: no -object memory-backend-ram with that id");
   expect_one_line_error(vx86({"-bios", bios, "-audiodev", "alsa,id=a"}),
                         "-audiodev alsa: audio backends are not available yet (none is)");
+  expect_one_line_error(vx86({"-bios", bios, "-k", "de"}),
+                        "-k de: keyboard layouts other than en-us are not available yet");
   expect_one_line_error(vx86({"-bios", bios, "-sandbox", "on,obsolete=deny"}),
                         "-sandbox on: the seccomp sandbox is not available yet");
   expect_one_line_error(vx86({"-bios", bios, "-overcommit", "cpu-pm=on"}),

@@ -327,6 +327,18 @@ TEST(VncTest, PasswordKeepsOthersOut) {
     out.push_back(qmp.execute("set_password", {{"protocol", "rdp"}, {"password", "x"}}).dump());
     out.push_back(qmp.execute("set_password", {{"protocol", "vnc"}, {"password", "other"}}).dump());
     out.push_back("after a new password: " + viewer_gets_in(good));
+    qmp.wait_event("VNC_DISCONNECTED");
+    // An expired password lets nobody in, even once set again (as in QEMU),
+    // until expire_password never.
+    qmp.execute("set_password", {{"protocol", "vnc"}, {"password", "secret12"}});
+    out.push_back(qmp.execute("expire_password", {{"protocol", "vnc"}, {"time", "now"}}).dump());
+    out.push_back("expired: " + viewer_gets_in(good));
+    qmp.wait_event("VNC_DISCONNECTED");
+    qmp.execute("set_password", {{"protocol", "vnc"}, {"password", "secret12"}});
+    out.push_back("set again: " + viewer_gets_in(good));
+    qmp.wait_event("VNC_DISCONNECTED");
+    qmp.execute("expire_password", {{"protocol", "vnc"}, {"time", "never"}});
+    out.push_back("never: " + viewer_gets_in(good));
     qmp.execute("quit");
     process.wait(10s);
     return out;
@@ -341,7 +353,11 @@ TEST(VncTest, PasswordKeepsOthersOut) {
       "bad: out",
       R"({"error":{"class":"GenericError","desc":"Parameter 'protocol' does not accept value 'rdp'"}})",
       R"({"return":{}})",
-      "after a new password: out"};
+      "after a new password: out",
+      R"({"return":{}})",
+      "expired: out",
+      "set again: out",
+      "never: in"};
   EXPECT_EQ(ours, expected);
   if (have("qemu-system-x86_64")) {
     EXPECT_EQ(outcomes("qemu-system-x86_64"), ours);
