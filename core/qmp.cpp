@@ -450,6 +450,28 @@ void QmpServer::register_commands() {
                                           {"service", status->server.service},
                                           {"host", status->server.host}};
                             }};
+  commands_["query-vnc-servers"] = {
+      {}, [this](const Json&) {
+        const auto status = target_.vnc_status();
+        Json servers = Json::array();
+        if (!status) return servers;
+        Json clients = Json::array();
+        for (const auto& c : status->clients) {
+          clients.push_back({{"family", c.family},
+                             {"service", c.service},
+                             {"host", c.host},
+                             {"websocket", false}});
+        }
+        servers.push_back({{"auth", status->auth},
+                           {"clients", clients},
+                           {"server", Json::array({{{"auth", status->auth},
+                                                    {"family", status->server.family},
+                                                    {"service", status->server.service},
+                                                    {"host", status->server.host},
+                                                    {"websocket", false}}})},
+                           {"id", "default"}});
+        return servers;
+      }};
   commands_["expire_password"] = {
       {{"protocol", T::string, true}, {"time", T::string, true}, {"display", T::string, false}},
       [this](const Json& args) {

@@ -93,6 +93,11 @@ TEST(VncTest, ViewerShowsTheConsoleAndTypesIntoIt) {
   qmp.wait_event("VNC_INITIALIZED");
   const Json clients = qmp.execute("query-vnc")["return"]["clients"];
   ASSERT_EQ(clients.size(), 1u) << clients;
+  const std::string port = std::to_string(5900 + display);
+  EXPECT_EQ(qmp.execute("query-vnc-servers")["return"],
+            Json::parse(R"([{"auth": "none", "clients": )" + clients.dump() +
+                        R"(, "server": [{"auth": "none", "family": "ipv4", "service": ")" + port +
+                        R"(", "host": "127.0.0.1", "websocket": false}], "id": "default"}])"));
   EXPECT_EQ(clients[0]["service"], connected["data"]["client"]["service"]);
   const std::string info =
       qmp.execute("human-monitor-command", {{"command-line", "info vnc"}})["return"];
