@@ -53,6 +53,7 @@ struct VncServer::Connection {
   bool writing = false;
   bool initialized = false;  // VNC_INITIALIZED was raised
   bool seen_screen = false;  // its session has been given the screen once
+  std::string closing;       // why the session failed: closed once the output is out
   bool open = true;
 };
 
@@ -179,7 +180,13 @@ void VncServer::read_next(const std::shared_ptr<Connection>& c) {
         if (!*alive || !c->open) return;
         if (ec) return drop(c, "");
         c->session->feed(c->in.data(), n);
-        if (c->session->failed()) return drop(c, c->session->error());
+        if (c->session->failed()) {
+          // What the session still had to say (a failed SecurityResult with
+          // its reason) goes out before the connection closes.
+          c->closing = c->session->error();
+          if (c->out.empty() && !c->writing) drop(c, c->closing);
+          return;
+        }
         if (c->session->ready() && !c->initialized) {
           c->initialized = true;
           if (callbacks_.client_event) callbacks_.client_event("VNC_INITIALIZED", c->peer);
@@ -204,7 +211,8 @@ void VncServer::write_next(const std::shared_ptr<Connection>& c) {
         if (!*alive || !c->open) return;
         c->writing = false;
         c->out.pop_front();
-        if (ec) return drop(c, "");
+        if (ec) return drop(c, c->closing);
+        if (!c->closing.empty() && c->out.empty()) return drop(c, c->closing);
         write_next(c);
       });
 }
