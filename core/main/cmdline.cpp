@@ -590,6 +590,7 @@ const std::map<std::string, OptionSpec>& option_table() {
               throw OptionError("-device VGA: parameter 'vgamem_mb' must be 16");
             }
             o.vga = true;
+            o.vga_id = vga.get_string("id");
             return;
           }
           o.devices.push_back(device);

@@ -49,6 +49,7 @@ struct CmdlineOptions {
   std::vector<KeyValues> mons;       // -mon chardev=ID,mode=...
   bool nographic = false;
   std::optional<bool> vga;  // -vga std or none; std unless -nodefaults
+  std::string vga_id;       // -device VGA,id=
   std::string display;      // "" = default for the build
   std::optional<std::string> gdb;
   std::optional<std::string> vnc;   // -vnc DISPLAY[,options]

@@ -839,6 +839,8 @@ int MachineController::run() {
     }
     throw;
   }
+  // -device VGA,id=ID names the machine's own VGA (query-pci's qdev_id).
+  if (machine_->vga_pci() && !options_.vga_id.empty()) machine_->vga_pci()->set_id(options_.vga_id);
   create_devices();
   watch_balloon();
   machine_->reset();

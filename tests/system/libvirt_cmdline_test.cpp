@@ -121,6 +121,16 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
   run.answers.push_back(qmp.execute("query-uuid")["return"].dump());
   run.answers.push_back(qmp.execute("query-name")["return"].dump());
   run.answers.push_back(qmp.execute("query-balloon")["return"].dump());
+  // The devices' ids, by PCI slot, as libvirt finds them in query-pci.
+  std::string ids;
+  const Json pci = qmp.execute("query-pci");
+  for (const Json& d : pci["return"][0]["devices"]) {
+    if (d.contains("qdev_id") && !d["qdev_id"].get<std::string>().empty()) {
+      ids += std::to_string(d["slot"].get<int>()) + "." + std::to_string(d["function"].get<int>()) +
+             "=" + d["qdev_id"].get<std::string>() + " ";
+    }
+  }
+  run.answers.push_back(ids);
   qmp.execute("cont");
   for (int i = 0; i < 1200 && file_text(serial).find("workload rng done") == std::string::npos;
        ++i) {
@@ -145,6 +155,7 @@ TEST(LibvirtCommandLineTest, TheDebianGuestRunsFromLibvirtsArguments) {
       R"({"UUID":"7a1c3f0e-2b5d-4c8e-9f60-1d2e3f4a5b6c"})",
       R"({"name":"vx86-test"})",
       R"({"actual":268435456})",
+      "1.2=usb 2.0=video0 3.0=net0 4.0=virtio-disk0 5.0=balloon0 6.0=rng0 ",
       R"({"guest":true,"reason":"guest-shutdown"})",
       R"({"running":false,"singlestep":false,"status":"shutdown"})"};
   EXPECT_EQ(ours.answers, expected);
