@@ -433,16 +433,19 @@ void QmpServer::register_commands() {
     return empty_object();
   };
   commands_["device_del"] = {{{"id", T::string, true}}, device_del};
-  commands_["query-vnc"] = {{}, [this](const Json&) {
+  // A VNC server's clients as QEMU's VncClientInfo list.
+  auto vnc_clients = [](const MachineOperations::VncStatus& status) {
+    Json clients = Json::array();
+    for (const auto& c : status.clients) {
+      clients.push_back(
+          {{"family", c.family}, {"service", c.service}, {"host", c.host}, {"websocket", false}});
+    }
+    return clients;
+  };
+  commands_["query-vnc"] = {{}, [this, vnc_clients](const Json&) {
                               const auto status = target_.vnc_status();
                               if (!status) return Json{{"enabled", false}};
-                              Json clients = Json::array();
-                              for (const auto& c : status->clients) {
-                                clients.push_back({{"family", c.family},
-                                                   {"service", c.service},
-                                                   {"host", c.host},
-                                                   {"websocket", false}});
-                              }
+                              const Json clients = vnc_clients(*status);
                               return Json{{"enabled", true},
                                           {"auth", status->auth},
                                           {"family", status->server.family},
@@ -451,17 +454,11 @@ void QmpServer::register_commands() {
                                           {"host", status->server.host}};
                             }};
   commands_["query-vnc-servers"] = {
-      {}, [this](const Json&) {
+      {}, [this, vnc_clients](const Json&) {
         const auto status = target_.vnc_status();
         Json servers = Json::array();
         if (!status) return servers;
-        Json clients = Json::array();
-        for (const auto& c : status->clients) {
-          clients.push_back({{"family", c.family},
-                             {"service", c.service},
-                             {"host", c.host},
-                             {"websocket", false}});
-        }
+        const Json clients = vnc_clients(*status);
         servers.push_back({{"auth", status->auth},
                            {"clients", clients},
                            {"server", Json::array({{{"auth", status->auth},
