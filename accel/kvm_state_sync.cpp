@@ -181,8 +181,13 @@ void fpu_from_kvm(const kvm_fpu& fpu, CpuState* cpu) {
 void fpu_to_xsave(const CpuState& cpu, kvm_xsave* xsave) {
   auto* area = reinterpret_cast<uint8_t*>(xsave->region);
   x86::fxsave_image(cpu, area, true, 16);
-  uint64_t xstate_bv = load<uint64_t>(area + kXstateBvOffset);
-  store(area + kXstateBvOffset, xstate_bv | x86::kXcr0X87 | x86::kXcr0Sse);
+  uint64_t xstate_bv = load<uint64_t>(area + kXstateBvOffset) | x86::kXcr0X87 | x86::kXcr0Sse;
+  // The upper YMM halves (vx86's TCG keeps them in CpuState too).
+  std::memcpy(area + x86::kXsaveAvxOffset, cpu.ymmh, sizeof(cpu.ymmh));
+  bool ymm_in_use = false;
+  for (const XmmReg& r : cpu.ymmh) ymm_in_use = ymm_in_use || r.q[0] || r.q[1];
+  if (ymm_in_use) xstate_bv |= x86::kXcr0Avx;
+  store(area + kXstateBvOffset, xstate_bv);
 }
 
 void fpu_from_xsave(const kvm_xsave& xsave, CpuState* cpu) {
@@ -199,6 +204,12 @@ void fpu_from_xsave(const kvm_xsave& xsave, CpuState* cpu) {
   }
   if (!(xstate_bv & x86::kXcr0Sse)) std::memset(image + kFxXmm, 0, 16 * 16);
   x86::fxrstor_image(*cpu, image, true, 16);
+  if (xstate_bv & x86::kXcr0Avx) {
+    std::memcpy(cpu->ymmh, reinterpret_cast<const uint8_t*>(xsave.region) + x86::kXsaveAvxOffset,
+                sizeof(cpu->ymmh));
+  } else {
+    std::memset(cpu->ymmh, 0, sizeof(cpu->ymmh));
+  }
 }
 
 }  // namespace vx86::kvm

@@ -198,6 +198,8 @@ inline constexpr uint64_t kPatPowerOn = 0x0007040600070406ull;
 inline constexpr int kNumVariableMtrrs = 8;
 inline constexpr int kNumFixedMtrrs = 11;  // 64K_00000, 16K_80000/A0000, 4K_C0000..F8000
 
+inline constexpr unsigned kXmmScratchRegs = 4;
+
 struct CpuState {
   // General registers, instruction pointer, flags.
   uint64_t regs[16];
@@ -247,6 +249,12 @@ struct CpuState {
   uint16_t fpu_cs, fpu_ds;
   uint32_t padding_fpu;
   XmmReg xmm[16];
+  // Bits 255:128 of YMM0-15 (AVX), kept apart as the XSAVE area keeps them.
+  XmmReg ymmh[16];
+  // Work registers of VEX-encoded instructions, reached as XMM16.. by the
+  // SSE helpers and generators (xmm_reg), which run a 256-bit instruction one
+  // 128-bit lane at a time. Never architectural state.
+  XmmReg xmm_scratch[kXmmScratchRegs];
 
   // Pending events. exception_vector < 0 means none.
   uint32_t interrupt_request;  // kIrq* bits
@@ -264,6 +272,19 @@ struct CpuState {
 };
 
 static_assert(std::is_standard_layout_v<CpuState>);
+static_assert(offsetof(CpuState, xmm_scratch) == offsetof(CpuState, ymmh) + 16 * sizeof(XmmReg));
+
+// XMM register n as the SSE helpers number them: 0-15 architectural, 16-19
+// the VEX work registers, 32-47 bits 255:128 of YMM0-15.
+inline constexpr unsigned kYmmHighRegs = 32;
+inline XmmReg& xmm_reg(CpuState& cpu, unsigned n) {
+  if (n < 16) return cpu.xmm[n];
+  if (n < kYmmHighRegs) return cpu.xmm_scratch[(n - 16) % kXmmScratchRegs];
+  return cpu.ymmh[(n - kYmmHighRegs) & 15];
+}
+inline const XmmReg& xmm_reg(const CpuState& cpu, unsigned n) {
+  return xmm_reg(const_cast<CpuState&>(cpu), n);
+}
 static_assert(std::is_trivially_copyable_v<CpuState>);
 
 // Architectural power-on state (SDM Vol. 3, "IA-32 and Intel 64 Processor

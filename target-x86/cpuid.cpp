@@ -12,9 +12,13 @@ namespace {
 // The local APIC timer's clock (hw/intc LocalApic::kTimerHz), given as the crystal of leaf 0x15.
 constexpr uint64_t kApicClockHz = 1'000'000'000;
 
-// CPUID.0DH: XCR0 may hold x87|SSE; both live in the 512-byte legacy region,
-// so the area is 576 bytes whatever XCR0 enables. Sub-leaf 1: XSAVEOPT only.
-constexpr uint32_t kXsaveFeatures = 0x3, kXsaveAreaBytes = 576, kXsaveSubleaf1Eax = 0x1;
+// CPUID.0DH: XCR0 may hold x87|SSE, and AVX where the model has it. x87 and
+// SSE live in the 512-byte legacy region, so the area is 576 bytes, or 832
+// with AVX's upper YMM halves at 576 (sub-leaf 2). Sub-leaf 1: XSAVEOPT only.
+// (helper_cpuid gives EBX for the XCR0 in force.)
+constexpr uint32_t kXsaveLegacyFeatures = 0x3, kXsaveAvxFeature = 0x4, kXsaveSubleaf1Eax = 0x1;
+constexpr uint32_t kXsaveBaseBytes = 576, kXsaveAvxOffset = 576, kXsaveAvxBytes = 256;
+constexpr uint32_t kLeaf1EcxAvx = 1u << 28;
 
 const CpuModel kQemu64{};
 const CpuModel kMax{.name = "max",
@@ -70,14 +74,20 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
         r.edx = model.features.leaf7_edx;
       }
       break;
-    case 0xd:
+    case 0xd: {
+      const bool avx = model.features.leaf1_ecx & kLeaf1EcxAvx;
       if (subleaf == 0) {
-        r.eax = kXsaveFeatures;
-        r.ebx = r.ecx = kXsaveAreaBytes;
+        r.eax = kXsaveLegacyFeatures | (avx ? kXsaveAvxFeature : 0);
+        r.ebx = kXsaveBaseBytes;
+        r.ecx = avx ? kXsaveAvxOffset + kXsaveAvxBytes : kXsaveBaseBytes;
       } else if (subleaf == 1) {
         r.eax = kXsaveSubleaf1Eax;
+      } else if (subleaf == 2 && avx) {
+        r.eax = kXsaveAvxBytes;
+        r.ebx = kXsaveAvxOffset;
       }
       break;
+    }
     case 0x15: {
       // TSC = crystal * EBX / EAX. The crystal is the local APIC timer's 1 GHz clock, so
       // Linux takes both rates from here without calibration. A ratio that does not fit in

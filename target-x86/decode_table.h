@@ -48,6 +48,8 @@ enum class OpMethod : uint8_t {
   kSt0,
   kSti,
   kXmm0,
+  kH,  // VEX.vvvv: XMM/YMM register (a general register for BMI)
+  kL,  // bits 7:4 of the immediate: XMM/YMM register (VEX "is4")
 };
 
 enum class OpSize : uint8_t {
@@ -74,6 +76,10 @@ enum class OpSize : uint8_t {
   kFpuState,
   kFxState,
   kXsave,
+  kQq,  // 32 bytes
+  kHx,  // half of x: 8 bytes (VEX.L=0) or 16 (VEX.L=1)
+  kQx,  // a quarter of x: 4 or 8
+  kOx,  // an eighth of x: 2 or 4
 };
 
 struct OperandSpec {
@@ -98,6 +104,16 @@ inline constexpr uint32_t kUnsupported = 1u << 10;  // decoded for length only (
 inline constexpr uint32_t kPrivileged = 1u << 12;   // CPL 0 only (informational)
 inline constexpr uint32_t kRexW64 = 1u << 13;       // REX.W selects the 64-bit form (informational)
 inline constexpr uint32_t kXbeginRel = 1u << 14;    // XBEGIN: Jz is relative even though in a group
+// VEX rows (decode_table_vex.cpp).
+inline constexpr uint32_t kVexL0 = 1u << 15;      // VEX.L=1 is #UD
+inline constexpr uint32_t kVexL1 = 1u << 16;      // VEX.L=0 is #UD
+inline constexpr uint32_t kVexLig = 1u << 17;     // VEX.L ignored (scalar): 128-bit
+inline constexpr uint32_t kVexW0 = 1u << 18;      // VEX.W=1 is #UD
+inline constexpr uint32_t kVexW1 = 1u << 19;      // VEX.W=0 is #UD
+inline constexpr uint32_t kAvx2 = 1u << 20;       // an AVX2 instruction
+inline constexpr uint32_t kAvx2L1 = 1u << 21;     // its 256-bit form is AVX2 (integer)
+inline constexpr uint32_t kVexAes = 1u << 22;     // needs AES too
+inline constexpr uint32_t kVexPclmul = 1u << 23;  // needs PCLMULQDQ too
 }  // namespace attr
 
 enum class GroupId : uint8_t {
@@ -213,6 +229,11 @@ const OpcodeMap& map_0f();
 const OpcodeMap& map_0f38();
 const OpcodeMap& map_0f3a();
 const GroupTable& group_table(GroupId id);
+// The VEX row of an opcode in map 1 (0F), 2 (0F 38) or 3 (0F 3A) with the
+// implied prefix pp (0 none, 1 66, 2 F3, 3 F2); the ModRM byte picks group
+// members and register/memory forms. Null when VEX gives the opcode no
+// meaning vx86 implements. Defined in decode_table_vex.cpp.
+const OpcodeEntry* vex_entry(unsigned map, uint8_t opcode, unsigned pp, uint8_t modrm);
 // x87 escapes D8..DF (index 0..7); defined in decode_table_x87.cpp.
 const GroupTable& x87_table(int escape);
 

@@ -152,6 +152,7 @@ class Decoder {
   DecodeStatus decode_extended(uint8_t escape);
   void vex_fields(uint8_t byte);
   Mnemonic bmi_mnemonic(unsigned map) const;
+  DecodeStatus decode_vex_vector(unsigned map);
   DecodeStatus decode_3dnow();
   void fill_operands();
   bool validate();
@@ -315,6 +316,27 @@ bool Decoder::read_immediates() {
   return true;
 }
 
+// Sizes that follow VEX.L: "x" (and the packed ps/pd) 16 or 32 bytes, and
+// the fractions of it that widening conversions read.
+uint16_t vex_operand_size(OpSize size, uint16_t legacy, bool vex_l) {
+  switch (size) {
+    case OpSize::kX:
+    case OpSize::kPs:
+    case OpSize::kPd:
+      return vex_l ? 32 : 16;
+    case OpSize::kQq:
+      return 32;
+    case OpSize::kHx:
+      return vex_l ? 16 : 8;
+    case OpSize::kQx:
+      return vex_l ? 8 : 4;
+    case OpSize::kOx:
+      return vex_l ? 4 : 2;
+    default:
+      return legacy;
+  }
+}
+
 uint8_t sti_index(const DecodedInsn& d) {
   return d.modrm & 7;
 }
@@ -443,7 +465,15 @@ void Decoder::fill_operands() {
         op.reg_class = RegClass::kXmm;
         op.reg = 0;
         break;
+      case OpMethod::kH:
+        op.kind = OperandKind::kReg;
+        op.reg_class = RegClass::kXmm;
+        op.reg = d_.vex_vvvv;
+        break;
+      case OpMethod::kL:  // the register is set once the immediate is known
+        break;
     }
+    if (d_.prefixes & kPrefixVex) op.size = vex_operand_size(spec.size, op.size, d_.vex_l);
   }
 }
 
@@ -565,8 +595,45 @@ DecodeStatus Decoder::decode_extended(uint8_t escape) {
       d_.operand_bits = (mode64_ && (d_.rex & kRexW)) ? 64 : 32;
       return finish(DecodeStatus::kOk);
     }
+    return decode_vex_vector(map);
   }
   return finish(DecodeStatus::kUnsupported);
+}
+
+// A VEX-encoded SSE/AVX instruction: its row, operands and the encoding
+// rules (vvvv 1111b when unused, VEX.L and VEX.W where the row fixes them).
+DecodeStatus Decoder::decode_vex_vector(unsigned map) {
+  const OpcodeEntry* e = vex_entry(map, d_.opcode, d_.vex_pp, d_.modrm);
+  if (!e) return finish(DecodeStatus::kUnsupported);
+  d_.entry = e;
+  d_.row = *e;
+  if (e->has(attr::kVexLig)) d_.vex_l = false;  // scalar: always 128-bit
+  if (map == 1 && d_.opcode == 0x77 && d_.vex_l) d_.row.mnemonic = Mnemonic::kVzeroall;
+  d_.mnemonic = d_.row.mnemonic;
+  modrm_is_register_ = d_.has_modrm && d_.mod == 3;
+  fill_operands();
+  bool uses_vvvv = false;
+  for (int i = 0; i < d_.num_operands; ++i) {
+    DecodedOperand& op = d_.operands[i];
+    if (op.spec.method == OpMethod::kH) {
+      uses_vvvv = true;
+    } else if (op.spec.method == OpMethod::kL) {
+      op.kind = OperandKind::kReg;
+      op.reg_class = RegClass::kXmm;
+      op.reg = static_cast<uint8_t>((d_.imm >> 4) & (mode64_ ? 15 : 7));
+    }
+  }
+  const OpcodeEntry& row = d_.row;
+  if (!uses_vvvv && d_.vex_vvvv != 0) return finish(DecodeStatus::kInvalidOpcode);
+  if ((row.has(attr::kVexL0) && d_.vex_l) || (row.has(attr::kVexL1) && !d_.vex_l)) {
+    return finish(DecodeStatus::kInvalidOpcode);
+  }
+  const bool w = d_.rex & kRexW;
+  if ((row.has(attr::kVexW0) && w) || (row.has(attr::kVexW1) && !w)) {
+    return finish(DecodeStatus::kInvalidOpcode);
+  }
+  if (!validate()) return finish(DecodeStatus::kInvalidOpcode);
+  return finish(DecodeStatus::kOk);
 }
 
 // The VEX byte holding W/R, vvvv, L and pp (the last of C5's one or C4's two).
@@ -858,6 +925,14 @@ uint16_t operand_size_bytes(OpSize size, unsigned operand_bits, bool mode64) {
       return 512;
     case OpSize::kXsave:
       return 0;  // depends on XCR0
+    case OpSize::kQq:
+      return 32;
+    case OpSize::kHx:
+      return 8;
+    case OpSize::kQx:
+      return 4;
+    case OpSize::kOx:
+      return 2;
   }
   return 0;
 }

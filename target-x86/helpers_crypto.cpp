@@ -252,7 +252,7 @@ State sha_op(M m, const State& dst_state, const State& src_state, const State& x
 // dst: an XMM register number; the second operand is lo:hi.
 void helper_crypto(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo, uint64_t hi,
                    uint32_t imm) {
-  XmmReg& d = env->xmm[dst & 15];
+  XmmReg& d = xmm_reg(*env, dst);
   State a, b;
   std::memcpy(a.data(), d.q, 16);
   const uint64_t src[2] = {lo, hi};

@@ -109,7 +109,7 @@ void helper_cpuid(CpuState* env) {
       r.ecx &= ~kEcxTscDeadline;
     }
   }
-  xsave_adjust_cpuid(cpu, leaf, &r.ecx);  // OSXSAVE follows CR4
+  xsave_adjust_cpuid(cpu, leaf, static_cast<uint32_t>(cpu.regs[kRCX]), &r.ebx, &r.ecx);
   cpu.regs[kRAX] = r.eax, cpu.regs[kRBX] = r.ebx, cpu.regs[kRCX] = r.ecx, cpu.regs[kRDX] = r.edx;
 }
 

@@ -19,8 +19,9 @@
 namespace vx86::x86 {
 
 // (kind) -> raises #UD or #NM as CR0.EM/TS and CR4.OSFXSR require.
-// kind: kFpUnitSse, kFpUnitX87, kFpUnitMmx.
-inline constexpr uint32_t kFpUnitSse = 0, kFpUnitX87 = 1, kFpUnitMmx = 2;
+// kind: kFpUnitSse, kFpUnitX87, kFpUnitMmx, kFpUnitAvx (VEX: CR4.OSXSAVE and
+// XCR0's SSE and AVX bits, then CR0.TS).
+inline constexpr uint32_t kFpUnitSse = 0, kFpUnitX87 = 1, kFpUnitMmx = 2, kFpUnitAvx = 3;
 const tcg::HelperInfo& helper_info_fp_unavailable();
 
 // (mnemonic, dst xmm, src lo, src hi, imm8) -> () : integer/shuffle ops.
@@ -29,6 +30,8 @@ const tcg::HelperInfo& helper_info_sse_int();
 // register's mantissa and sets its exponent to all ones).
 const tcg::HelperInfo& helper_info_mmx_int();
 // (mnemonic, dst xmm, src lo, src hi, imm8) -> () : floating point ops (may #XM).
+// A VEX compare sets kSseFpVexImm in imm8: its predicate is then imm[4:0].
+inline constexpr uint32_t kSseFpVexImm = 0x100;
 const tcg::HelperInfo& helper_info_sse_fp();
 // (mnemonic, dst mm, src lo, src hi) -> () : CVT[T]PS2PI, CVT[T]PD2PI.
 const tcg::HelperInfo& helper_info_sse_cvt_to_mmx();
@@ -76,6 +79,20 @@ const tcg::HelperInfo& helper_info_xrstor();
 // () -> () : XGETBV / XSETBV (ECX selects the XCR; EDX:EAX the value).
 const tcg::HelperInfo& helper_info_xgetbv();
 const tcg::HelperInfo& helper_info_xsetbv();
+
+// AVX lane operations (helpers_avx.cpp). Registers are XMM numbers as
+// xmm_reg counts them: 0-15, the VEX work registers 16-19, and 32-47 for
+// bits 255:128 of YMM0-15.
+// (mnemonic, dst, a, b, c) -> () : one 128-bit lane of VBLENDVPS/PD,
+// VPBLENDVB (dst = c's sign bits ? b : a) and VPERMILPS/PD with a vector
+// control (dst = a's elements chosen by b).
+const tcg::HelperInfo& helper_info_avx_lane();
+// (linear, dst or src register, mask register, flags) -> () : VMASKMOVPS/PD.
+// flags: bit 0 store, bit 1 64-bit elements, bit 2 256 bits, bits 8.. memory
+// index. A load zeroes the elements whose mask bit is clear (and bits 255:128
+// at 128 bits); only the elements selected are accessed, so only they fault.
+const tcg::HelperInfo& helper_info_avx_maskmov();
+inline constexpr uint32_t kMaskmovStore = 1, kMaskmovQwords = 2, kMaskmov256 = 4;
 
 // Plain functions for tests and other helpers.
 void sse_int_op(CpuState& cpu, uint32_t mnemonic, XmmReg& dst, XmmReg src, uint32_t imm);

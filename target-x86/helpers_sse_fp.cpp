@@ -88,6 +88,55 @@ using CmpFn = uint32_t (*)(uint32_t, uint32_t, Vec&, Vec);
 constexpr CmpFn kCmpFns[8] = {host_cmp<0>, host_cmp<1>, host_cmp<2>, host_cmp<3>,
                               host_cmp<4>, host_cmp<5>, host_cmp<6>, host_cmp<7>};
 
+// The VEX compares' predicates 8-31 (the ordered/unordered and
+// signalling/quiet variants) have no legacy encoding: the host's VEX.128 form
+// computes them, so they need an AVX host.
+template <int P>
+uint32_t host_vcmp(uint32_t mnemonic, uint32_t csr, Vec& x, Vec s) {
+  uint32_t host = 0;
+#define VX86_VCMP(insn)                                          \
+  asm volatile("stmxcsr %[host]\n\tldmxcsr %[csr]\n\t" insn      \
+               " %[p], %[s], %[x], %[x]\n\t"                     \
+               "stmxcsr %[csr]\n\tldmxcsr %[host]"               \
+               : [x] "+x"(x), [csr] "+m"(csr), [host] "+m"(host) \
+               : [s] "x"(s), [p] "i"(P))
+  switch (static_cast<M>(mnemonic)) {
+    case M::kCmpps:
+      VX86_VCMP("vcmpps");
+      break;
+    case M::kCmppd:
+      VX86_VCMP("vcmppd");
+      break;
+    case M::kCmpss:
+      VX86_VCMP("vcmpss");
+      break;
+    default:
+      VX86_VCMP("vcmpsd");
+      break;
+  }
+#undef VX86_VCMP
+  return csr;
+}
+
+// A plain array, as ImmTable below.
+struct VexCmpTable {
+  CmpFn fn[32];
+};
+template <std::size_t... I>
+constexpr VexCmpTable vcmp_table(std::index_sequence<I...>) {
+  return {{host_vcmp<static_cast<int>(I)>...}};
+}
+constexpr VexCmpTable kVexCmpFns = vcmp_table(std::make_index_sequence<32>{});
+
+bool is_vex_only_predicate(uint32_t imm) {
+  return (imm & kSseFpVexImm) && (imm & 31) >= 8;
+}
+
+bool host_has_avx() {
+  static const bool has = __builtin_cpu_supports("avx");
+  return has;
+}
+
 // SSE4.1 operations with an immediate (ROUNDPS/PD/SS/SD: bits 3:0 matter;
 // DPPS/DPPD: all 8), one host function per immediate value.
 #define VX86_HOST_SSE_IMMOP(name, insn)                            \
@@ -207,7 +256,8 @@ void run_fp(CpuState& cpu, uint32_t mnemonic, XmmReg& d, uint64_t lo, uint64_t h
     case M::kCmppd:
     case M::kCmpss:
     case M::kCmpsd:
-      csr = kCmpFns[imm & 7](mnemonic, csr, x, s);
+      csr = is_vex_only_predicate(imm) ? kVexCmpFns.fn[imm & 31](mnemonic, csr, x, s)
+                                       : kCmpFns[imm & 7](mnemonic, csr, x, s);
       break;
     case M::kRoundps:
       csr = kRoundps[imm & 15](csr, x, s);
@@ -239,7 +289,10 @@ void helper_sse_fp(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo, 
   if (needs_sse41_host(static_cast<M>(mnemonic)) && !host_has_sse41()) {
     raise_exception(*env, kExcUD);
   }
-  run_fp(*env, mnemonic, env->xmm[dst & 15], lo, hi, imm);
+  const M m = static_cast<M>(mnemonic);
+  const bool compare = m == M::kCmpps || m == M::kCmppd || m == M::kCmpss || m == M::kCmpsd;
+  if (compare && is_vex_only_predicate(imm) && !host_has_avx()) raise_exception(*env, kExcUD);
+  run_fp(*env, mnemonic, xmm_reg(*env, dst), lo, hi, imm);
 }
 
 // CVT[T]PS2PI / CVT[T]PD2PI: the packed conversion to int32 of {lo, hi},
@@ -318,7 +371,7 @@ uint64_t helper_sse_cvt_to_int(CpuState* env, uint32_t op, uint64_t lo) {
 
 void helper_sse_cvt_from_int(CpuState* env, uint32_t op, uint32_t dst, uint64_t value) {
   CpuState& cpu = *env;
-  XmmReg& d = cpu.xmm[dst & 15];
+  XmmReg& d = xmm_reg(cpu, dst);
   Vec x = to_vec(d.q[0], d.q[1]);
   uint32_t csr = host_csr(cpu);
   uint32_t host = 0;
@@ -348,7 +401,7 @@ void helper_sse_cvt_from_int(CpuState* env, uint32_t op, uint32_t dst, uint64_t 
 
 uint32_t helper_sse_comis(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo) {
   CpuState& cpu = *env;
-  const XmmReg& d = cpu.xmm[dst & 15];
+  const XmmReg& d = xmm_reg(cpu, dst);
   const Vec x = to_vec(d.q[0], d.q[1]);
   const Vec s = to_vec(lo, 0);
   uint32_t csr = host_csr(cpu);

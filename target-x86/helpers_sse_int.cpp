@@ -356,7 +356,7 @@ void helper_sse_int(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t lo,
   XmmReg src;
   src.q[0] = lo;
   src.q[1] = hi;
-  sse_int_op(*env, mnemonic, env->xmm[dst & 15], src, imm);
+  sse_int_op(*env, mnemonic, xmm_reg(*env, dst), src, imm);
 }
 
 // MMX: the same operations on 64-bit registers (the mantissas of the x87
@@ -401,7 +401,7 @@ uint32_t helper_sse_movmsk(CpuState* env, uint32_t mnemonic, uint32_t src) {
     for (unsigned i = 0; i < 8; ++i) mask |= static_cast<uint32_t>((v >> (8 * i + 7)) & 1) << i;
     return mask;
   }
-  const XmmReg& r = env->xmm[src & 15];
+  const XmmReg& r = xmm_reg(*env, src);
   uint32_t mask = 0;
   switch (static_cast<M>(mnemonic)) {
     case M::kMovmskps: {

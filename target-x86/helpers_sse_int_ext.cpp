@@ -320,7 +320,7 @@ void helper_sse_int_ext(CpuState* env, uint32_t mnemonic, uint32_t dst, uint64_t
     d.sign_exponent = 0xffff;
     return;
   }
-  XmmReg& d = env->xmm[dst & 15];
+  XmmReg& d = xmm_reg(*env, dst);
   std::memcpy(a.b, d.q, 16);
   if (!ssse3_op(m, a, b, 16, imm, &r)) {
     Reg mask;

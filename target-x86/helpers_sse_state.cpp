@@ -7,6 +7,7 @@
 #include "target-x86/helper_def.h"
 #include "target-x86/helpers_sse.h"
 #include "target-x86/x86_cpu.h"
+#include "target-x86/xsave.h"
 #include "tcg/helper.h"
 
 namespace vx86::x86 {
@@ -25,6 +26,10 @@ void helper_fp_unavailable(CpuState* env, uint32_t kind) {
       break;
     case kFpUnitMmx:
       if (cpu.cr0 & kCr0EM) raise_exception(cpu, kExcUD);
+      if (cpu.cr0 & kCr0TS) raise_exception(cpu, kExcNM);
+      break;
+    case kFpUnitAvx:
+      if (!(cpu.cr4 & kCr4Osxsave) || (cpu.xcr0 & 6) != 6) raise_exception(cpu, kExcUD);
       if (cpu.cr0 & kCr0TS) raise_exception(cpu, kExcNM);
       break;
     default:  // x87, FXSAVE/FXRSTOR

@@ -107,7 +107,7 @@ uint32_t helper_sse_pcmpstr(CpuState* env, uint32_t mnemonic, uint32_t src1, uin
                             uint64_t hi, uint32_t imm) {
   const M m = static_cast<M>(mnemonic);
   const unsigned n = (imm & 1) ? 8 : 16;
-  StrOperand a = elements(env->xmm[src1 & 15], imm);
+  StrOperand a = elements(xmm_reg(*env, src1), imm);
   StrOperand b = elements(XmmReg{{lo, hi}}, imm);
   if (m == M::kPcmpestri || m == M::kPcmpestrm) {
     a.valid = explicit_length(env->regs[kRAX], imm & kStrWide, n);

@@ -83,7 +83,11 @@ namespace vx86::x86 {
     X(Vmptrst) X(Vmread) X(Vmresume) X(Vmrun) X(Vmsave) X(Vmwrite) X(Vmxoff) X(Vmxon) X(Wbinvd) \
     X(Wrfsbase) X(Wrgsbase) X(Wrmsr) X(Wrpkru) X(Xabort) X(Xadd) X(Xbegin) X(Xchg) X(Xend) \
     X(Xgetbv) X(Xlat) X(Xor) X(Xorpd) X(Xorps) X(Xrstor) X(Xsave) X(Xsaveopt) X(Xsetbv) \
-    X(Xtest) X(3dnow) X(Vex) X(Evex) X(Xop) \
+    X(Xtest) \
+    X(Vbroadcastf128) X(Vbroadcastsd) X(Vbroadcastss) X(Vextractf128) X(Vinsertf128) \
+    X(Vmaskmovpd) X(Vmaskmovps) X(Vperm2f128) X(Vpermilpd) X(Vpermilps) X(Vtestpd) X(Vtestps) \
+    X(Vzeroall) X(Vzeroupper) \
+    X(3dnow) X(Vex) X(Evex) X(Xop) \
 // clang-format on
 
 enum class Mnemonic : uint16_t {

@@ -16,8 +16,15 @@ struct Vec {
   Temp lo, hi;
 };
 
+// An XMM register as xmm_reg numbers them (16-19: VEX work registers, 32-47:
+// bits 255:128 of YMM0-15).
 constexpr std::size_t xmm_offset(unsigned reg, unsigned half = 0) {
-  return offsetof(CpuState, xmm) + sizeof(XmmReg) * reg + 8 * half;
+  if (reg < 16) return offsetof(CpuState, xmm) + sizeof(XmmReg) * reg + 8 * half;
+  if (reg < kYmmHighRegs) {
+    return offsetof(CpuState, xmm_scratch) + sizeof(XmmReg) * ((reg - 16) % kXmmScratchRegs) +
+           8 * half;
+  }
+  return offsetof(CpuState, ymmh) + sizeof(XmmReg) * ((reg - kYmmHighRegs) & 15) + 8 * half;
 }
 // MMX registers are the mantissas of the x87 physical registers.
 constexpr std::size_t mmx_offset(unsigned reg) {

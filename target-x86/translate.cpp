@@ -209,7 +209,7 @@ bool translate_block(X86Cpu& cpu, const TranslateOptions& options, TranslatedBlo
           b.mb();
         }
         // System first: it claims MOV to and from control/debug registers.
-        if (!(translate_system(s) || translate_data(s) || translate_alu(s) ||
+        if (!(translate_avx(s) || translate_system(s) || translate_data(s) || translate_alu(s) ||
               translate_control(s) || translate_string(s) || translate_shift(s) ||
               translate_muldiv(s) || translate_bits(s) || translate_atomic(s) || translate_bcd(s) ||
               translate_fpu(s) || translate_sse(s) || translate_random(s) || translate_bmi(s))) {

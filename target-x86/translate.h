@@ -70,6 +70,9 @@ struct DisasContext {
   uint64_t block_page = 0;        // linear page number of the block's first byte
   Temp ea_cache{};                // this instruction's memory operand address (linear)
   bool ea_valid = false;
+  // A VEX instruction runs through the SSE generators: its own availability
+  // check has been made, and its memory operands need no alignment.
+  bool in_vex = false;
   // Linear addresses gen_linear() made in segments that need limit and type
   // checks (kHfSegCheck), so that gen_load/gen_store check what they access.
   struct CheckedAddress {
@@ -173,6 +176,8 @@ bool translate_bcd(DisasContext& s);     // DAA DAS AAA AAS AAM AAD (translate_b
 bool translate_fpu(DisasContext& s);     // x87 (translate_fpu.cpp)
 bool translate_sse(DisasContext& s);     // MMX/SSE (translate_sse.cpp)
 bool translate_random(DisasContext& s);  // RDRAND RDSEED (translate_random.cpp)
-bool translate_bmi(DisasContext& s);     // BMI1/BMI2 (translate_bmi.cpp)
+bool translate_bmi(DisasContext& s);
+bool translate_avx(DisasContext& s);  // VEX-encoded SSE and AVX (translate_avx.cpp)     //
+                                      // BMI1/BMI2 (translate_bmi.cpp)
 
 }  // namespace vx86::x86

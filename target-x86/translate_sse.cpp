@@ -20,6 +20,7 @@ using tcg::Label;
 // Checked at run time: CR0.EM/TS and CR4.OSFXSR are not part of the
 // translation-block key.
 void gen_check_unit(DisasContext& s, uint32_t kind) {
+  if (s.in_vex) return;  // translate_avx made the VEX check
   tcg::IrBuilder& b = s.b;
   Temp cr0 = b.new_i64(), bad = b.new_i64();
   b.ld_i64(cr0, offsetof(CpuState, cr0));
@@ -38,6 +39,7 @@ void gen_check_unit(DisasContext& s, uint32_t kind) {
 }
 
 void gen_check_alignment(DisasContext& s, Temp addr, unsigned alignment) {
+  if (s.in_vex) return;  // VEX memory operands may be unaligned (the aligned moves check)
   tcg::IrBuilder& b = s.b;
   Temp low = b.new_i64();
   b.and_i64(low, addr, b.const_i64(alignment - 1));
@@ -133,6 +135,7 @@ void gen_int_helper(DisasContext& s, Vec src, uint32_t imm) {
 
 void gen_fp_helper(DisasContext& s, Vec src, uint32_t imm) {
   tcg::IrBuilder& b = s.b;
+  if (s.in_vex) imm |= kSseFpVexImm;
   b.call_helper(helper_info_sse_fp(),
                 {b.const_i32(static_cast<uint32_t>(s.insn.mnemonic)), b.const_i32(reg_of(s, 0)),
                  src.lo, src.hi, b.const_i32(imm)});

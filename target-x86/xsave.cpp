@@ -1,7 +1,8 @@
-// The XSAVE feature set with XCR0 = x87 | SSE (SDM Vol. 1 chapter 13):
-// XSAVE, XSAVEOPT, XRSTOR (standard form), XGETBV, XSETBV. Both supported
-// state components live in the 512-byte legacy region (the FXSAVE layout),
-// followed by the 64-byte XSAVE header, so the area is 576 bytes.
+// The XSAVE feature set with XCR0 = x87 | SSE [| AVX] (SDM Vol. 1 chapter
+// 13): XSAVE, XSAVEOPT, XRSTOR (standard form), XGETBV, XSETBV. x87 and SSE
+// live in the 512-byte legacy region (the FXSAVE layout), followed by the
+// 64-byte XSAVE header; AVX's upper YMM halves follow at byte 576, so the
+// area is 576 or 832 bytes.
 //
 // XINUSE (the init tracking) is computed from the state itself: a component
 // is "in use" unless it holds its initial configuration, which the SDM
@@ -33,9 +34,10 @@ uint64_t xinuse(const CpuState& cpu) {
                   cpu.fpu_opcode == 0 && cpu.fpu_ip == 0 && cpu.fpu_dp == 0 && cpu.fpu_cs == 0 &&
                   cpu.fpu_ds == 0;
   for (const Float80& r : cpu.st) x87_init = x87_init && r.mantissa == 0 && r.sign_exponent == 0;
-  bool sse_init = true;
+  bool sse_init = true, avx_init = true;
   for (const XmmReg& r : cpu.xmm) sse_init = sse_init && r.q[0] == 0 && r.q[1] == 0;
-  return (x87_init ? 0 : kXcr0X87) | (sse_init ? 0 : kXcr0Sse);
+  for (const XmmReg& r : cpu.ymmh) avx_init = avx_init && r.q[0] == 0 && r.q[1] == 0;
+  return (x87_init ? 0 : kXcr0X87) | (sse_init ? 0 : kXcr0Sse) | (avx_init ? 0 : kXcr0Avx);
 }
 
 // The #UD/#NM/#GP checks every XSAVE-area instruction makes, in order.
@@ -77,6 +79,11 @@ void do_xsave(CpuState* env, uint64_t linear, uint32_t flags, bool optimized) {
   if (!cpu.mmu.load(linear, 1, mem_index, &probe)) memory_fault(cpu);
   if (!cpu.mmu.store(linear, 1, mem_index, probe)) memory_fault(cpu);
   if (!cpu.mmu.store(linear + kOffHeader, 8, mem_index, xstate_bv)) memory_fault(cpu);
+  if (rfbm & kXcr0Avx) {  // the component past the header may be on the next page
+    const uint64_t last = linear + kXsaveAreaMaxSize - 1;
+    if (!cpu.mmu.load(last, 1, mem_index, &probe)) memory_fault(cpu);
+    if (!cpu.mmu.store(last, 1, mem_index, probe)) memory_fault(cpu);
+  }
 
   uint8_t image[512];
   fxsave_image(cpu, image, flags & kXFlagRexW, num_xmm);
@@ -89,6 +96,10 @@ void do_xsave(CpuState* env, uint64_t linear, uint32_t flags, bool optimized) {
   }
   if (to_save & kXcr0Sse)
     store_bytes(cpu, linear + kOffXmm, image + kOffXmm, 16 * num_xmm, mem_index);
+  if (to_save & kXcr0Avx) {
+    store_bytes(cpu, linear + kXsaveAvxOffset, reinterpret_cast<const uint8_t*>(cpu.ymmh),
+                16 * num_xmm, mem_index);
+  }
   xstate_bv = (xstate_bv & ~rfbm) | (in_use & rfbm);
   if (!cpu.mmu.store(linear + kOffHeader, 8, mem_index, xstate_bv)) memory_fault(cpu);
 }
@@ -111,8 +122,10 @@ void helper_xrstor(CpuState* env, uint64_t linear, uint32_t flags) {
   const unsigned mem_index = flags >> 8;
   const bool rex_w = flags & kXFlagRexW;
   const unsigned num_xmm = (flags & kXFlagMode64) ? 16 : 8;
-  uint8_t area[kXsaveAreaSize];
-  for (unsigned off = 0; off < kXsaveAreaSize; off += 8) {
+  const uint64_t rfbm = requested_features(cpu);
+  uint8_t area[kXsaveAreaMaxSize];
+  const unsigned area_size = (rfbm & kXcr0Avx) ? kXsaveAreaMaxSize : kXsaveAreaSize;
+  for (unsigned off = 0; off < area_size; off += 8) {
     uint64_t v;
     if (!cpu.mmu.load(linear + off, 8, mem_index, &v)) memory_fault(cpu);
     std::memcpy(area + off, &v, 8);
@@ -124,7 +137,6 @@ void helper_xrstor(CpuState* env, uint64_t linear, uint32_t flags) {
   // No compacted form (XCOMP_BV[63]), XSTATE_BV within XCR0, bytes 23:8 of
   // the header zero.
   if ((xstate_bv & ~cpu.xcr0) || xcomp_bv || reserved) raise_exception(cpu, kExcGP, 0);
-  const uint64_t rfbm = requested_features(cpu);
   const bool load_mxcsr = rfbm & (kXcr0Sse | kXcr0Avx);
   uint32_t mxcsr = cpu.mxcsr;
   if (load_mxcsr) {
@@ -149,6 +161,15 @@ void helper_xrstor(CpuState* env, uint64_t linear, uint32_t flags) {
       }
     }
   }
+  if (rfbm & kXcr0Avx) {
+    for (unsigned i = 0; i < num_xmm; ++i) {
+      if (xstate_bv & kXcr0Avx) {
+        std::memcpy(cpu.ymmh[i].q, area + kXsaveAvxOffset + 16 * i, 16);
+      } else {
+        cpu.ymmh[i] = XmmReg{{0, 0}};
+      }
+    }
+  }
   cpu.mxcsr = mxcsr;
 }
 
@@ -166,14 +187,20 @@ void helper_xsetbv(CpuState* env) {
   if (cpl(cpu) != 0) raise_exception(cpu, kExcGP, 0);
   const uint64_t value = (cpu.regs[kRDX] << 32) | (cpu.regs[kRAX] & 0xffffffffu);
   if ((cpu.regs[kRCX] & 0xffffffffu) != 0) raise_exception(cpu, kExcGP, 0);
-  if (!(value & kXcr0X87) || (value & ~kXcr0Supported)) raise_exception(cpu, kExcGP, 0);
+  X86Cpu& x86 = x86_cpu(env);
+  const uint64_t supported =
+      kXcr0Supported | ((x86.model.features.leaf1_ecx & kCpuid1EcxAvx) ? kXcr0Avx : 0);
+  if (!(value & kXcr0X87) || (value & ~supported)) raise_exception(cpu, kExcGP, 0);
+  if ((value & kXcr0Avx) && !(value & kXcr0Sse)) raise_exception(cpu, kExcGP, 0);
   cpu.xcr0 = value;
 }
 
 }  // namespace
 
-void xsave_adjust_cpuid(const CpuState& cpu, uint32_t leaf, uint32_t* ecx) {
+void xsave_adjust_cpuid(const CpuState& cpu, uint32_t leaf, uint32_t subleaf, uint32_t* ebx,
+                        uint32_t* ecx) {
   if (leaf == 1 && (cpu.cr4 & kCr4Osxsave)) *ecx |= kCpuid1EcxOsxsave;
+  if (leaf == 0xd && subleaf == 0) *ebx = xsave_area_size(cpu.xcr0);
 }
 
 VX86_HELPER(xsave, helper_xsave, tcg::kHelperMayFault | tcg::kHelperReadsState)

@@ -315,15 +315,31 @@ TEST(DecoderCases, VexEvexXop3DNow) {
   EXPECT_DECODES(dec(32, "c4 00"), 2, "les");
   EXPECT_DECODES(dec(32, "c5 00"), 2, "lds");
   DecodedInsn d = dec(32, "c5 f8 77");  // vzeroupper
-  EXPECT_EQ(d.status, DecodeStatus::kUnsupported);
+  EXPECT_EQ(d.status, DecodeStatus::kOk);
+  EXPECT_EQ(d.mnemonic, Mnemonic::kVzeroupper);
   EXPECT_EQ(d.length, 3);
   EXPECT_EQ(d.map, OpcodeMapId::kVex);
+  EXPECT_EQ(dec(32, "c5 fc 77").mnemonic, Mnemonic::kVzeroall);
   d = dec(64, "c4 e2 79 18 00");  // vbroadcastss xmm0, [rax]
-  EXPECT_EQ(d.status, DecodeStatus::kUnsupported);
+  EXPECT_EQ(d.status, DecodeStatus::kOk);
+  EXPECT_EQ(d.mnemonic, Mnemonic::kVbroadcastss);
   EXPECT_EQ(d.length, 5);
-  EXPECT_EQ(dec(64, "c4 e3 79 04 c0 01").length, 6);                       // vpermilps imm8
-  EXPECT_EQ(dec(64, "c5 f9 70 c0 01").length, 5);                          // vpshufd imm8
-  EXPECT_EQ(dec(64, "66 c5 f8 77").status, DecodeStatus::kInvalidOpcode);  // 66 + VEX
+  EXPECT_EQ(dec(64, "c4 e2 79 18 c0").status, DecodeStatus::kUnsupported);  // AVX2 reg form
+  // vaddps ymm0, ymm1, [rax]: vvvv is the first source, VEX.L widens the memory operand.
+  d = dec(64, "c5 f4 58 00");
+  EXPECT_EQ(d.mnemonic, Mnemonic::kAddps);
+  EXPECT_EQ(d.operands[1].reg, 1);
+  EXPECT_EQ(d.operands[2].size, 32);
+  EXPECT_EQ(dec(64, "c5 f0 28 c1").status,
+            DecodeStatus::kInvalidOpcode);  // vmovaps needs vvvv=1111b
+  EXPECT_EQ(dec(64, "c4 e2 f9 0c c1").status, DecodeStatus::kInvalidOpcode);     // vpermilps is W0
+  EXPECT_EQ(dec(64, "c4 e3 79 06 c1 00").status, DecodeStatus::kInvalidOpcode);  // vperm2f128: L1
+  // vblendvps xmm0, xmm1, xmm2, xmm3: the fourth register in imm8[7:4].
+  EXPECT_EQ(dec(64, "c4 e3 71 4a c2 30").operands[3].reg, 3);
+  EXPECT_EQ(dec(64, "c4 e2 71 98 c2").status, DecodeStatus::kUnsupported);  // FMA: not yet
+  EXPECT_EQ(dec(64, "c4 e3 79 04 c0 01").length, 6);                        // vpermilps imm8
+  EXPECT_EQ(dec(64, "c5 f9 70 c0 01").length, 5);                           // vpshufd imm8
+  EXPECT_EQ(dec(64, "66 c5 f8 77").status, DecodeStatus::kInvalidOpcode);   // 66 + VEX
   // BMI1/BMI2 are executed: andn eax, eax, ecx (vvvv = eax); VEX.L=1 is #UD;
   // VEX.W selects 64-bit operands in 64-bit mode only.
   d = dec(64, "c4 e2 78 f2 c1");
