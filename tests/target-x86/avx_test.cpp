@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include <xbyak/xbyak.h>
+#include <array>
 #include <cstring>
 #include <random>
 #include <string>
@@ -374,6 +375,171 @@ TEST(AvxDifferential, EveryAcceptedVexEncodingMatchesTheHost) {
   // leaves the flags as they were, a store of what memory held).
   EXPECT_GT(changed, static_cast<int>(encodings.size()) * iterations * 9 / 10);
 }
+
+}  // namespace
+}  // namespace vx86::x86
+
+namespace vx86::x86 {
+namespace {
+
+// Targeted cases on a harness of their own.
+class AvxFaults : public ::testing::TestWithParam<tcg::Backend> {
+ protected:
+  static constexpr uint64_t kPageEnd = 0x400000;  // the 2 MiB page from here is made absent
+
+  AvxFaults() : guest_(GetParam()), h_(guest_.harness()) {
+    const uint64_t absent = 0;
+    h_.write_memory(CpuHarness::kPageTables + 0x2000 + 8 * (kPageEnd >> 21), &absent, 8);
+    X86Cpu& c = h_.cpu();
+    for (int i = 0; i < 16; ++i) {
+      c.xmm[i] = XmmReg{{0x1111111111111111ull * i, 0x2222222222222222ull * i}};
+      c.ymmh[i] = XmmReg{{0x3333333333333333ull * i, 0x4444444444444444ull * i}};
+    }
+  }
+
+  int run(const Bytes& insn, uint64_t rsi = CpuHarness::kData) {
+    Bytes code = insn;
+    code.push_back(0xf4);
+    h_.load_code(code);
+    h_.cpu().regs[kRSI] = rsi;
+    return h_.run().exception;
+  }
+
+  GuestRunner guest_;
+  CpuHarness& h_;
+};
+
+TEST_P(AvxFaults, UnavailableWithoutOsxsaveOrYmmStateAndNmWithTs) {
+  X86Cpu& c = h_.cpu();
+  const Bytes vaddps = {0xc5, 0xf4, 0x58, 0xc2};  // vaddps ymm0, ymm1, ymm2
+  const Bytes vzeroupper = {0xc5, 0xf8, 0x77};
+  EXPECT_EQ(run(vaddps), -1);
+  c.xcr0 = kXcr0X87 | kXcr0Sse;
+  EXPECT_EQ(run(vaddps), kExcUD);
+  EXPECT_EQ(run(vzeroupper), kExcUD);
+  c.xcr0 = kXcr0X87 | kXcr0Sse | kXcr0Avx;
+  c.cr4 &= ~kCr4Osxsave;
+  EXPECT_EQ(run(vaddps), kExcUD);
+  c.cr4 |= kCr4Osxsave;
+  c.cr0 |= kCr0TS;
+  EXPECT_EQ(run(vaddps), kExcNM);
+  c.cr0 &= ~kCr0TS;
+  c.model.features.leaf1_ecx &= ~kCpuid1EcxAvx;  // qemu64: no AVX at all
+  EXPECT_EQ(run(vaddps), kExcUD);
+}
+
+TEST_P(AvxFaults, OnlyTheAlignedMovesNeedAlignment) {
+  EXPECT_EQ(run({0xc5, 0xf0, 0x58, 0x46, 0x04}), -1);      // vaddps xmm0, xmm1, [rsi+4]
+  EXPECT_EQ(run({0xc5, 0xfc, 0x10, 0x46, 0x01}), -1);      // vmovups ymm0, [rsi+1]
+  EXPECT_EQ(run({0xc5, 0xf8, 0x28, 0x46, 0x10}), -1);      // vmovaps xmm0, [rsi+16]
+  EXPECT_EQ(run({0xc5, 0xfc, 0x28, 0x46, 0x10}), kExcGP);  // vmovaps ymm0, [rsi+16]
+  EXPECT_EQ(run({0xc5, 0xfd, 0xe7, 0x46, 0x10}), kExcGP);  // vmovntdq [rsi+16], ymm0
+}
+
+TEST_P(AvxFaults, FaultInTheSecondLaneLeavesTheDestinationAndMemory) {
+  X86Cpu& c = h_.cpu();
+  const XmmReg low = c.xmm[0], high = c.ymmh[0];
+  // vaddps ymm0, ymm1, [rsi]: the second 16 bytes are on the absent page.
+  EXPECT_EQ(run({0xc5, 0xf4, 0x58, 0x06}, kPageEnd - 16), kExcPF);
+  EXPECT_EQ(c.cr2, kPageEnd);
+  EXPECT_EQ(std::memcmp(&c.xmm[0], &low, 16), 0);
+  EXPECT_EQ(std::memcmp(&c.ymmh[0], &high, 16), 0);
+  // vmovups [rsi], ymm2 across the same boundary stores nothing.
+  uint8_t before[16], after[16];
+  h_.read_memory(kPageEnd - 16, before, 16);
+  EXPECT_EQ(run({0xc5, 0xfc, 0x11, 0x16}, kPageEnd - 16), kExcPF);
+  h_.read_memory(kPageEnd - 16, after, 16);
+  EXPECT_EQ(std::memcmp(before, after, 16), 0);
+}
+
+TEST_P(AvxFaults, MaskedOffElementsAreNotAccessed) {
+  X86Cpu& c = h_.cpu();
+  c.xmm[1] = XmmReg{{~0ull, ~0ull}};  // elements 0-3 selected, 4-7 (on the absent page) not
+  c.ymmh[1] = XmmReg{{0, 0}};
+  const uint64_t data[2] = {0x0123456789abcdefull, 0xfedcba9876543210ull};
+  h_.write_memory(kPageEnd - 16, data, 16);
+  // vmaskmovps ymm0, ymm1, [rsi]
+  EXPECT_EQ(run({0xc4, 0xe2, 0x75, 0x2c, 0x06}, kPageEnd - 16), -1);
+  EXPECT_EQ(c.xmm[0].q[0], data[0]);
+  EXPECT_EQ(c.xmm[0].q[1], data[1]);
+  EXPECT_EQ(c.ymmh[0].q[0] | c.ymmh[0].q[1], 0u);
+  // vmaskmovps [rsi], ymm1, ymm2 stores the selected ones only.
+  EXPECT_EQ(run({0xc4, 0xe2, 0x75, 0x2e, 0x16}, kPageEnd - 16), -1);
+  uint64_t stored[2];
+  h_.read_memory(kPageEnd - 16, stored, 16);
+  EXPECT_EQ(stored[0], c.xmm[2].q[0]);
+  // With an element on the absent page selected, the access faults.
+  c.ymmh[1] = XmmReg{{1ull << 31, 0}};
+  EXPECT_EQ(run({0xc4, 0xe2, 0x75, 0x2c, 0x06}, kPageEnd - 16), kExcPF);
+}
+
+TEST_P(AvxFaults, LegacySseKeepsTheUpperHalfAndVex128ZeroesIt) {
+  X86Cpu& c = h_.cpu();
+  const XmmReg high = c.ymmh[3];
+  EXPECT_EQ(run({0x0f, 0x58, 0xda}), -1);  // addps xmm3, xmm2
+  EXPECT_EQ(std::memcmp(&c.ymmh[3], &high, 16), 0);
+  EXPECT_EQ(run({0xc5, 0xe0, 0x58, 0xda}), -1);  // vaddps xmm3, xmm3, xmm2
+  EXPECT_EQ(c.ymmh[3].q[0] | c.ymmh[3].q[1], 0u);
+  EXPECT_EQ(run({0xc5, 0xfc, 0x77}), -1);  // vzeroall
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(c.xmm[i].q[0] | c.ymmh[i].q[1], 0u) << i;
+}
+
+TEST_P(AvxFaults, XsaveAndXrstorCarryTheUpperHalves) {
+  X86Cpu& c = h_.cpu();
+  c.regs[kRAX] = 7;
+  c.regs[kRDX] = 0;
+  c.regs[kRDI] = CpuHarness::kData;
+  const Bytes xsave = {0x0f, 0xae, 0x27}, xrstor = {0x0f, 0xae, 0x2f};  // [rdi]
+  std::vector<uint8_t> zeros(1024, 0);
+  h_.write_memory(CpuHarness::kData, zeros.data(), zeros.size());
+  ASSERT_EQ(run(xsave), -1);
+  uint8_t area[kXsaveAreaMaxSize];
+  h_.read_memory(CpuHarness::kData, area, sizeof(area));
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(std::memcmp(area + kXsaveAvxOffset + 16 * i, &c.ymmh[i], 16), 0) << i;
+  }
+  uint64_t xstate_bv;
+  std::memcpy(&xstate_bv, area + 512, 8);
+  EXPECT_EQ(xstate_bv & kXcr0Avx, kXcr0Avx);
+  const XmmReg saved = c.ymmh[5];
+  for (XmmReg& r : c.ymmh) r = XmmReg{{0, 0}};
+  ASSERT_EQ(run(xrstor), -1);
+  EXPECT_EQ(std::memcmp(&c.ymmh[5], &saved, 16), 0);
+  // XSTATE_BV without AVX puts the upper halves in their initial state.
+  xstate_bv &= ~kXcr0Avx;
+  h_.write_memory(CpuHarness::kData + 512, &xstate_bv, 8);
+  ASSERT_EQ(run(xrstor), -1);
+  EXPECT_EQ(c.ymmh[5].q[0] | c.ymmh[5].q[1], 0u);
+  // XSETBV: AVX needs SSE, and a model with AVX.
+  c.regs[kRCX] = 0;
+  c.regs[kRAX] = kXcr0X87 | kXcr0Avx;
+  EXPECT_EQ(run({0x0f, 0x01, 0xd1}), kExcGP);
+  c.regs[kRAX] = 7;
+  EXPECT_EQ(run({0x0f, 0x01, 0xd1}), -1);
+  c.model.features.leaf1_ecx &= ~kCpuid1EcxAvx;
+  EXPECT_EQ(run({0x0f, 0x01, 0xd1}), kExcGP);
+}
+
+TEST_P(AvxFaults, CpuidReportsTheXsaveAreaForXcr0) {
+  X86Cpu& c = h_.cpu();
+  const Bytes cpuid = {0x0f, 0xa2};
+  auto leaf_d = [&](uint32_t subleaf) {
+    c.regs[kRAX] = 0xd;
+    c.regs[kRCX] = subleaf;
+    EXPECT_EQ(run(cpuid), -1);
+    return std::array<uint64_t, 4>{c.regs[kRAX], c.regs[kRBX], c.regs[kRCX], c.regs[kRDX]};
+  };
+  EXPECT_EQ(leaf_d(0), (std::array<uint64_t, 4>{7, 832, 832, 0}));
+  EXPECT_EQ(leaf_d(2), (std::array<uint64_t, 4>{256, 576, 0, 0}));
+  c.xcr0 = kXcr0X87 | kXcr0Sse;
+  EXPECT_EQ(leaf_d(0), (std::array<uint64_t, 4>{7, 576, 832, 0}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AvxFaults,
+                         ::testing::Values(tcg::Backend::kInterpreter, tcg::Backend::kJit),
+                         [](const ::testing::TestParamInfo<tcg::Backend>& info) {
+                           return info.param == tcg::Backend::kJit ? "Jit" : "Interpreter";
+                         });
 
 }  // namespace
 }  // namespace vx86::x86

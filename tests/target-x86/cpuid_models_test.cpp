@@ -47,7 +47,8 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
   EXPECT_TRUE(l1.ecx & bit(13));  // CMPXCHG16B
   EXPECT_EQ(l1.ecx & (bit(25) | bit(22) | bit(1)),
             bit(25) | bit(22) | bit(1));  // AES MOVBE PCLMULQDQ
-  EXPECT_FALSE(l1.ecx & bit(28));         // AVX
+  EXPECT_TRUE(l1.ecx & bit(28));          // AVX
+  EXPECT_FALSE(cpuid(q, 1, 0, 0, 1).ecx & bit(28));
   CpuidResult l7 = cpuid(m, 7, 0, 0, 1);
   EXPECT_EQ(l7.ebx, bit(1) | bit(3) | bit(7) | bit(8) | bit(18) | bit(19) | bit(20) | bit(23) |
                         bit(29));  // TSC_ADJUST BMI1 SMEP BMI2 RDSEED ADX SMAP CLFLUSHOPT SHA
@@ -56,9 +57,15 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
   CpuidResult e1 = cpuid(m, 0x80000001, 0, 0, 1);
   EXPECT_EQ(e1.ecx, bit(0) | bit(5) | bit(8));                         // LAHF-64, LZCNT, PREFETCHW
   EXPECT_EQ(e1.edx, bit(11) | bit(20) | bit(26) | bit(27) | bit(29));  // +1G pages, RDTSCP
-  // Both models: XSAVE with XCR0 = x87|SSE only, XSAVEOPT only.
+  // XSAVE with XCR0 = x87|SSE (qemu64) or x87|SSE|AVX (max), XSAVEOPT only.
+  EXPECT_EQ(cpuid(q, 0xd, 0, 0, 1).eax, 3u);
+  EXPECT_EQ(cpuid(q, 0xd, 0, 0, 1).ecx, 576u);
+  EXPECT_EQ(cpuid(m, 0xd, 0, 0, 1).eax, 7u);
+  EXPECT_EQ(cpuid(m, 0xd, 0, 0, 1).ecx, 832u);
+  EXPECT_EQ(cpuid(m, 0xd, 2, 0, 1).eax, 256u);  // YMM_Hi128: 256 bytes at 576
+  EXPECT_EQ(cpuid(m, 0xd, 2, 0, 1).ebx, 576u);
+  EXPECT_EQ(cpuid(q, 0xd, 2, 0, 1).eax, 0u);
   for (const CpuModel* model : cpu_models()) {
-    EXPECT_EQ(cpuid(*model, 0xd, 0, 0, 1).eax, 3u) << model->name;
     EXPECT_EQ(cpuid(*model, 0xd, 1, 0, 1).eax, 1u) << model->name;
   }
 }
