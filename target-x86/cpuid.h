@@ -72,7 +72,7 @@ inline constexpr CpuFeatures kQemu64Features{
 
 // max adds what vx86 implements beyond qemu64: CMPXCHG16B, SMEP, SMAP,
 // CLFLUSHOPT, LZCNT, PREFETCHW, 1 GiB pages, RDTSCP, the crypto extensions,
-// BMI1/BMI2, ADX, MOVBE and AVX.
+// BMI1/BMI2, ADX, MOVBE, AVX and AVX2.
 inline constexpr CpuFeatures kMaxFeatures{
     .leaf1_ecx = kQemu64Features.leaf1_ecx | (1u << 1)  // PCLMULQDQ
                  | (1u << 13)                           // CX16
@@ -81,6 +81,7 @@ inline constexpr CpuFeatures kMaxFeatures{
                  | (1u << 28),                          // AVX
     .leaf1_edx = kQemu64Features.leaf1_edx,
     .leaf7_ebx = kQemu64Features.leaf7_ebx | (1u << 3)  // BMI1
+                 | (1u << 5)                            // AVX2
                  | (1u << 7)                            // SMEP
                  | (1u << 8)                            // BMI2
                  | (1u << 19)                           // ADX

@@ -21,8 +21,8 @@ constexpr NamedSize kSizes[] = {
     {"s", OpSize::kS},        {"ps", OpSize::kPs},    {"pd", OpSize::kPd},
     {"ss", OpSize::kSs},      {"sd", OpSize::kSd},    {"pi", OpSize::kPi},
     {"t", OpSize::kT},        {"e", OpSize::kFpuEnv}, {"st", OpSize::kFpuState},
-    {"fx", OpSize::kFxState}, {"xs", OpSize::kXsave},   {"qq", OpSize::kQq},
-    {"hx", OpSize::kHx},      {"qx", OpSize::kQx},      {"ox", OpSize::kOx},
+    {"fx", OpSize::kFxState}, {"xs", OpSize::kXsave}, {"qq", OpSize::kQq},
+    {"hx", OpSize::kHx},      {"qx", OpSize::kQx},    {"ox", OpSize::kOx},
 };
 
 constexpr std::string_view kGpr16Names[] = {"AX", "CX", "DX", "BX", "SP", "BP", "SI", "DI"};

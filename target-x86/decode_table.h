@@ -114,6 +114,7 @@ inline constexpr uint32_t kAvx2 = 1u << 20;       // an AVX2 instruction
 inline constexpr uint32_t kAvx2L1 = 1u << 21;     // its 256-bit form is AVX2 (integer)
 inline constexpr uint32_t kVexAes = 1u << 22;     // needs AES too
 inline constexpr uint32_t kVexPclmul = 1u << 23;  // needs PCLMULQDQ too
+inline constexpr uint32_t kVsib = 1u << 24;       // gathers: SIB with a vector index
 }  // namespace attr
 
 enum class GroupId : uint8_t {
@@ -233,7 +234,9 @@ const GroupTable& group_table(GroupId id);
 // implied prefix pp (0 none, 1 66, 2 F3, 3 F2); the ModRM byte picks group
 // members and register/memory forms. Null when VEX gives the opcode no
 // meaning vx86 implements. Defined in decode_table_vex.cpp.
-const OpcodeEntry* vex_entry(unsigned map, uint8_t opcode, unsigned pp, uint8_t modrm);
+// VEX.W picks between rows that need W0 and W1 (else the first row, whose
+// W rule the decoder then applies).
+const OpcodeEntry* vex_entry(unsigned map, uint8_t opcode, unsigned pp, uint8_t modrm, bool w);
 // x87 escapes D8..DF (index 0..7); defined in decode_table_x87.cpp.
 const GroupTable& x87_table(int escape);
 

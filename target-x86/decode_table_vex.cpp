@@ -33,17 +33,21 @@ class VexTable {
  public:
   VexTable() { build(); }
 
-  const OpcodeEntry* find(unsigned map, uint8_t opcode, unsigned pp, uint8_t modrm) const {
+  const OpcodeEntry* find(unsigned map, uint8_t opcode, unsigned pp, uint8_t modrm, bool w) const {
     const bool reg_form = (modrm >> 6) == 3;
     const int reg = (modrm >> 3) & 7;
+    const OpcodeEntry* any_w = nullptr;
     for (const VexRow& r : rows_) {
       if (r.map != map || r.opcode != opcode || r.pp != pp) continue;
       if (r.group_reg >= 0 && r.group_reg != reg) continue;
       if (r.form == Form::kReg && !reg_form) continue;
       if (r.form == Form::kMem && reg_form) continue;
+      if (!any_w) any_w = &r.entry;
+      if (r.entry.has(kVexW0) && w) continue;
+      if (r.entry.has(kVexW1) && !w) continue;
       return &r.entry;
     }
-    return nullptr;
+    return any_w;
   }
 
  private:
@@ -227,9 +231,12 @@ void VexTable::build() {
   add(2, 0x0D, kP66, kVpermilpd, "Vx,Hx,Wx", kVexW0);
   add(2, 0x0E, kP66, kVtestps, "Vx,Wx", kVexW0);
   add(2, 0x0F, kP66, kVtestpd, "Vx,Wx", kVexW0);
+  add(2, 0x16, kP66, kVpermps, "Vqq,Hqq,Wqq", kVexW0 | kVexL1 | kAvx2);
   add(2, 0x17, kP66, kPtest, "Vx,Wx");
   add(2, 0x18, kP66, kVbroadcastss, "Vx,Md", kVexW0, Form::kMem);
+  add(2, 0x18, kP66, kVbroadcastss, "Vx,Ux", kVexW0 | kAvx2, Form::kReg);
   add(2, 0x19, kP66, kVbroadcastsd, "Vqq,Mq", kVexW0 | kVexL1, Form::kMem);
+  add(2, 0x19, kP66, kVbroadcastsd, "Vqq,Ux", kVexW0 | kVexL1 | kAvx2, Form::kReg);
   add(2, 0x1A, kP66, kVbroadcastf128, "Vqq,Mdq", kVexW0 | kVexL1, Form::kMem);
   int3(2, 0x1C, kPabsb, "Vx,Wx");
   int3(2, 0x1D, kPabsw, "Vx,Wx");
@@ -254,11 +261,35 @@ void VexTable::build() {
   add(2, 0x33, kP66, kPmovzxwd, "Vx,Whx", kAvx2L1);
   add(2, 0x34, kP66, kPmovzxwq, "Vx,Wqx", kAvx2L1);
   add(2, 0x35, kP66, kPmovzxdq, "Vx,Whx", kAvx2L1);
+  add(2, 0x36, kP66, kVpermd, "Vqq,Hqq,Wqq", kVexW0 | kVexL1 | kAvx2);
   int3(2, 0x37, kPcmpgtq);
   const Mnemonic k3838[] = {kPminsb, kPminsd, kPminuw, kPminud, kPmaxsb,
                             kPmaxsd, kPmaxuw, kPmaxud, kPmulld};
   for (unsigned i = 0; i < std::size(k3838); ++i) int3(2, static_cast<uint8_t>(0x38 + i), k3838[i]);
   add(2, 0x41, kP66, kPhminposuw, "Vx,Wx", kVexL0);
+  add(2, 0x45, kP66, kVpsrlvd, "Vx,Hx,Wx", kVexW0 | kAvx2);
+  add(2, 0x45, kP66, kVpsrlvq, "Vx,Hx,Wx", kVexW1 | kAvx2);
+  add(2, 0x46, kP66, kVpsravd, "Vx,Hx,Wx", kVexW0 | kAvx2);
+  add(2, 0x47, kP66, kVpsllvd, "Vx,Hx,Wx", kVexW0 | kAvx2);
+  add(2, 0x47, kP66, kVpsllvq, "Vx,Hx,Wx", kVexW1 | kAvx2);
+  add(2, 0x58, kP66, kVpbroadcastd, "Vx,Wd", kVexW0 | kAvx2);
+  add(2, 0x59, kP66, kVpbroadcastq, "Vx,Wq", kVexW0 | kAvx2);
+  add(2, 0x5A, kP66, kVbroadcasti128, "Vqq,Mdq", kVexW0 | kVexL1 | kAvx2, Form::kMem);
+  add(2, 0x78, kP66, kVpbroadcastb, "Vx,Wb", kVexW0 | kAvx2);
+  add(2, 0x79, kP66, kVpbroadcastw, "Vx,Ww", kVexW0 | kAvx2);
+  add(2, 0x8C, kP66, kVpmaskmovd, "Vx,Hx,Mx", kVexW0 | kAvx2, Form::kMem);
+  add(2, 0x8C, kP66, kVpmaskmovq, "Vx,Hx,Mx", kVexW1 | kAvx2, Form::kMem);
+  add(2, 0x8E, kP66, kVpmaskmovd, "Mx,Hx,Vx", kVexW0 | kAvx2, Form::kMem);
+  add(2, 0x8E, kP66, kVpmaskmovq, "Mx,Hx,Vx", kVexW1 | kAvx2, Form::kMem);
+  // Gathers: the memory operand's SIB index is a vector register; vvvv the mask.
+  add(2, 0x90, kP66, kVpgatherdd, "Vx,Mx,Hx", kVexW0 | kAvx2 | kVsib, Form::kMem);
+  add(2, 0x90, kP66, kVpgatherdq, "Vx,Mx,Hx", kVexW1 | kAvx2 | kVsib, Form::kMem);
+  add(2, 0x91, kP66, kVpgatherqd, "Vx,Mx,Hx", kVexW0 | kAvx2 | kVsib, Form::kMem);
+  add(2, 0x91, kP66, kVpgatherqq, "Vx,Mx,Hx", kVexW1 | kAvx2 | kVsib, Form::kMem);
+  add(2, 0x92, kP66, kVgatherdps, "Vx,Mx,Hx", kVexW0 | kAvx2 | kVsib, Form::kMem);
+  add(2, 0x92, kP66, kVgatherdpd, "Vx,Mx,Hx", kVexW1 | kAvx2 | kVsib, Form::kMem);
+  add(2, 0x93, kP66, kVgatherqps, "Vx,Mx,Hx", kVexW0 | kAvx2 | kVsib, Form::kMem);
+  add(2, 0x93, kP66, kVgatherqpd, "Vx,Mx,Hx", kVexW1 | kAvx2 | kVsib, Form::kMem);
   add(2, 0xDB, kP66, kAesimc, "Vx,Wx", kVexL0 | kVexAes);
   add(2, 0xDC, kP66, kAesenc, "Vx,Hx,Wx", kVexL0 | kVexAes);
   add(2, 0xDD, kP66, kAesenclast, "Vx,Hx,Wx", kVexL0 | kVexAes);
@@ -266,6 +297,9 @@ void VexTable::build() {
   add(2, 0xDF, kP66, kAesdeclast, "Vx,Hx,Wx", kVexL0 | kVexAes);
 
   // ---- Map 3 (0F 3A) ----
+  add(3, 0x00, kP66, kVpermq, "Vqq,Wqq,Ib", kVexW1 | kVexL1 | kAvx2);
+  add(3, 0x01, kP66, kVpermpd, "Vqq,Wqq,Ib", kVexW1 | kVexL1 | kAvx2);
+  add(3, 0x02, kP66, kVpblendd, "Vx,Hx,Wx,Ib", kVexW0 | kAvx2);
   add(3, 0x04, kP66, kVpermilps, "Vx,Wx,Ib", kVexW0);
   add(3, 0x05, kP66, kVpermilpd, "Vx,Wx,Ib", kVexW0);
   add(3, 0x06, kP66, kVperm2f128, "Vqq,Hqq,Wqq,Ib", kVexW0 | kVexL1);
@@ -286,10 +320,13 @@ void VexTable::build() {
   add(3, 0x20, kP66, kPinsrb, "Vx,Hx,Eb,Ib", kVexL0);
   add(3, 0x21, kP66, kInsertps, "Vx,Hx,Wd,Ib", kVexL0);
   add(3, 0x22, kP66, kPinsrd, "Vx,Hx,Ey,Ib", kVexL0);
+  add(3, 0x38, kP66, kVinserti128, "Vqq,Hqq,Wdq,Ib", kVexW0 | kVexL1 | kAvx2);
+  add(3, 0x39, kP66, kVextracti128, "Wdq,Vqq,Ib", kVexW0 | kVexL1 | kAvx2);
   add(3, 0x40, kP66, kDpps, "Vx,Hx,Wx,Ib");
   add(3, 0x41, kP66, kDppd, "Vx,Hx,Wx,Ib", kVexL0);
   add(3, 0x42, kP66, kMpsadbw, "Vx,Hx,Wx,Ib", kAvx2L1);
   add(3, 0x44, kP66, kPclmulqdq, "Vx,Hx,Wx,Ib", kVexL0 | kVexPclmul);
+  add(3, 0x46, kP66, kVperm2i128, "Vqq,Hqq,Wqq,Ib", kVexW0 | kVexL1 | kAvx2);
   add(3, 0x4A, kP66, kBlendvps, "Vx,Hx,Wx,Lx", kVexW0);
   add(3, 0x4B, kP66, kBlendvpd, "Vx,Hx,Wx,Lx", kVexW0);
   add(3, 0x4C, kP66, kPblendvb, "Vx,Hx,Wx,Lx", kVexW0 | kAvx2L1);
@@ -302,9 +339,9 @@ void VexTable::build() {
 
 }  // namespace
 
-const OpcodeEntry* vex_entry(unsigned map, uint8_t opcode, unsigned pp, uint8_t modrm) {
+const OpcodeEntry* vex_entry(unsigned map, uint8_t opcode, unsigned pp, uint8_t modrm, bool w) {
   static const VexTable table;
-  return table.find(map, opcode, pp, modrm);
+  return table.find(map, opcode, pp, modrm, w);
 }
 
 }  // namespace vx86::x86

@@ -603,7 +603,7 @@ DecodeStatus Decoder::decode_extended(uint8_t escape) {
 // A VEX-encoded SSE/AVX instruction: its row, operands and the encoding
 // rules (vvvv 1111b when unused, VEX.L and VEX.W where the row fixes them).
 DecodeStatus Decoder::decode_vex_vector(unsigned map) {
-  const OpcodeEntry* e = vex_entry(map, d_.opcode, d_.vex_pp, d_.modrm);
+  const OpcodeEntry* e = vex_entry(map, d_.opcode, d_.vex_pp, d_.modrm, d_.rex & kRexW);
   if (!e) return finish(DecodeStatus::kUnsupported);
   d_.entry = e;
   d_.row = *e;
@@ -633,6 +633,18 @@ DecodeStatus Decoder::decode_vex_vector(unsigned map) {
     return finish(DecodeStatus::kInvalidOpcode);
   }
   if (!validate()) return finish(DecodeStatus::kInvalidOpcode);
+  if (row.has(attr::kVsib)) {
+    // A SIB byte is required; its index names a vector register, and the
+    // destination, index and mask must be three different registers.
+    if (!d_.has_sib) return finish(DecodeStatus::kInvalidOpcode);
+    d_.vector_index =
+        static_cast<int8_t>(((d_.sib >> 3) & 7) | ((d_.rex & kRexX) && mode64_ ? 8 : 0));
+    d_.mem.index = kNoReg;
+    const int dst = d_.operands[0].reg, mask = d_.operands[2].reg;
+    if (dst == mask || dst == d_.vector_index || mask == d_.vector_index) {
+      return finish(DecodeStatus::kInvalidOpcode);
+    }
+  }
   return finish(DecodeStatus::kOk);
 }
 

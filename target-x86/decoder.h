@@ -126,7 +126,8 @@ struct DecodedInsn {
   uint8_t vex_map = 0;
   uint8_t vex_vvvv = 0;
   bool vex_l = false;
-  uint8_t vex_pp = 0;  // implied prefix: 0 none, 1 66, 2 F3, 3 F2
+  uint8_t vex_pp = 0;        // implied prefix: 0 none, 1 66, 2 F3, 3 F2
+  int8_t vector_index = -1;  // gathers (VSIB): the XMM/YMM register the SIB index names
 
   bool ok() const { return status == DecodeStatus::kOk; }
   bool rip_relative() const { return has_mem && mem.base == kRegRip; }

@@ -93,6 +93,18 @@ const tcg::HelperInfo& helper_info_avx_lane();
 // at 128 bits); only the elements selected are accessed, so only they fault.
 const tcg::HelperInfo& helper_info_avx_maskmov();
 inline constexpr uint32_t kMaskmovStore = 1, kMaskmovQwords = 2, kMaskmov256 = 4;
+// (regs, dst) -> () : VPERMD/VPERMPS of a whole YMM register (regs: index
+// lanes in bits 15:0, data lanes in 31:16, a byte each); the result goes to
+// registers dst and dst + 1.
+const tcg::HelperInfo& helper_info_avx_permd();
+// (offset, regs, flags) -> () : the gathers. offset: base + displacement
+// within the segment; regs: destination | index << 8 | mask << 16 (YMM
+// numbers); flags: kGather* | log2(scale) << 4 | address size (0: 16, 1:
+// 32, 2: 64 bits) << 6 | segment (7: none, 64-bit mode's flat segments) << 8
+// | memory index << 12.
+const tcg::HelperInfo& helper_info_avx_gather();
+inline constexpr uint32_t kGatherQwordData = 1, kGatherQwordIndex = 2, kGather256 = 4,
+                          kGatherLinear32 = 8;
 
 // Plain functions for tests and other helpers.
 void sse_int_op(CpuState& cpu, uint32_t mnemonic, XmmReg& dst, XmmReg src, uint32_t imm);

@@ -87,6 +87,11 @@ namespace vx86::x86 {
     X(Vbroadcastf128) X(Vbroadcastsd) X(Vbroadcastss) X(Vextractf128) X(Vinsertf128) \
     X(Vmaskmovpd) X(Vmaskmovps) X(Vperm2f128) X(Vpermilpd) X(Vpermilps) X(Vtestpd) X(Vtestps) \
     X(Vzeroall) X(Vzeroupper) \
+    X(Vbroadcasti128) X(Vextracti128) X(Vgatherdpd) X(Vgatherdps) X(Vgatherqpd) X(Vgatherqps) \
+    X(Vinserti128) X(Vpblendd) X(Vpbroadcastb) X(Vpbroadcastd) X(Vpbroadcastq) X(Vpbroadcastw) \
+    X(Vperm2i128) X(Vpermd) X(Vpermpd) X(Vpermps) X(Vpermq) X(Vpgatherdd) X(Vpgatherdq) \
+    X(Vpgatherqd) X(Vpgatherqq) X(Vpmaskmovd) X(Vpmaskmovq) X(Vpsllvd) X(Vpsllvq) X(Vpsravd) \
+    X(Vpsrlvd) X(Vpsrlvq) \
     X(3dnow) X(Vex) X(Evex) X(Xop) \
 // clang-format on
 

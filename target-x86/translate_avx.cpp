@@ -388,30 +388,135 @@ void gen_vzero(DisasContext& s, bool all) {
   }
 }
 
+// VBROADCASTSS/SD/F128/I128, VPBROADCASTB/W/D/Q: the source's low element
+// (register or memory) in every element of the destination.
 void gen_broadcast(DisasContext& s) {
   tcg::IrBuilder& b = s.b;
   const unsigned lanes = lane_count(s);
-  Temp addr = gen_operand_address(s);
-  Vec v;
+  unsigned size = 4;
   switch (s.insn.mnemonic) {
-    case M::kVbroadcastss: {
-      Temp x = gen_load(s, addr, 4), shifted = b.new_i64(), both = b.new_i64();
-      b.shl_i64(shifted, x, b.const_i64(32));
-      b.or_i64(both, x, shifted);
-      v = Vec{both, both};
+    case M::kVpbroadcastb:
+      size = 1;
       break;
+    case M::kVpbroadcastw:
+      size = 2;
+      break;
+    case M::kVbroadcastsd:
+    case M::kVpbroadcastq:
+      size = 8;
+      break;
+    case M::kVbroadcastf128:
+    case M::kVbroadcasti128:
+      size = 16;
+      break;
+    default:
+      break;
+  }
+  const DecodedOperand& src = s.insn.operands[1];
+  Vec v;
+  if (size == 16) {
+    v = gen_load16(s, gen_operand_address(s));
+  } else {
+    Temp x = b.new_i64();
+    if (src.kind == OperandKind::kReg) {
+      b.ld_i64(x, xmm_offset(src.reg));
+      if (size < 8) b.and_i64(x, x, b.const_i64((1ull << (8 * size)) - 1));
+    } else {
+      x = gen_load(s, gen_operand_address(s), size);
     }
-    case M::kVbroadcastsd: {
-      Temp x = gen_load(s, addr, 8);
-      v = Vec{x, x};
-      break;
-    }
-    default:  // VBROADCASTF128
-      v = gen_load16(s, addr);
-      break;
+    static constexpr uint64_t kSpread[9] = {
+        0, 0x0101010101010101ull, 0x0001000100010001ull, 0, 0x0000000100000001ull, 0, 0, 0, 1};
+    Temp all = b.new_i64();
+    b.mul_i64(all, x, b.const_i64(kSpread[size]));
+    v = Vec{all, all};
   }
   const Vec out[2] = {v, v};
   gen_write_lanes(s, s.insn.operands[0], lanes, out);
+}
+
+// VPERMQ/VPERMPD: each quadword of the result is the source quadword that
+// its two bits of imm8 name.
+void gen_vpermq(DisasContext& s) {
+  Vec src[2];
+  gen_read_lanes(s, s.insn.operands[1], 2, src);
+  const Temp q[4] = {src[0].lo, src[0].hi, src[1].lo, src[1].hi};
+  auto pick = [&](unsigned i) { return q[(s.insn.imm >> (2 * i)) & 3]; };
+  const Vec out[2] = {Vec{pick(0), pick(1)}, Vec{pick(2), pick(3)}};
+  gen_write_lanes(s, s.insn.operands[0], 2, out);
+}
+
+// VPBLENDD: dword i from the second source where imm8 bit i is set.
+void gen_vpblendd(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const unsigned lanes = lane_count(s);
+  Vec first[2], second[2], out[2];
+  gen_read_lanes(s, s.insn.operands[1], lanes, first);
+  gen_read_lanes(s, s.insn.operands[2], lanes, second);
+  for (unsigned k = 0; k < lanes; ++k) {
+    for (Temp Vec::*half : {&Vec::lo, &Vec::hi}) {
+      const unsigned bits =
+          static_cast<unsigned>(s.insn.imm >> (4 * k + (half == &Vec::hi ? 2 : 0)));
+      const uint64_t mask =
+          ((bits & 1) ? 0xffffffffull : 0) | ((bits & 2) ? 0xffffffff00000000ull : 0);
+      Temp keep = b.new_i64(), take = b.new_i64(), r = b.new_i64();
+      b.and_i64(keep, first[k].*half, b.const_i64(~mask));
+      b.and_i64(take, second[k].*half, b.const_i64(mask));
+      b.or_i64(r, keep, take);
+      out[k].*half = r;
+    }
+  }
+  gen_write_lanes(s, s.insn.operands[0], lanes, out);
+}
+
+// VPERMD/VPERMPS ymm1, ymm2 (indices), ymm3/m256 (data).
+void gen_vpermd(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const unsigned index = s.insn.operands[1].reg;
+  const DecodedOperand& data = s.insn.operands[2];
+  unsigned data_reg[2] = {lane_reg(data.reg, 0), lane_reg(data.reg, 1)};
+  if (data.kind == OperandKind::kMem) {
+    Vec v[2];
+    gen_read_lanes(s, data, 2, v);
+    for (unsigned k = 0; k < 2; ++k) {
+      gen_store_xmm(s, kSource[k], v[k]);
+      data_reg[k] = kSource[k];
+    }
+  }
+  const uint32_t regs =
+      lane_reg(index, 0) | lane_reg(index, 1) << 8 | data_reg[0] << 16 | data_reg[1] << 24;
+  b.call_helper(helper_info_avx_permd(), {b.const_i32(regs), b.const_i32(kResult[0])});
+  gen_copy_reg(s, kResult[0], s.insn.operands[0].reg);
+  gen_copy_reg(s, kResult[1], lane_reg(s.insn.operands[0].reg, 1));
+}
+
+// VPGATHERDD/DQ/QD/QQ, VGATHERDPS/DPD/QPS/QPD.
+void gen_gather(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const DecodedInsn& insn = s.insn;
+  const Mnemonic m = insn.mnemonic;
+  uint32_t flags = 0;
+  if (m == M::kVpgatherdq || m == M::kVpgatherqq || m == M::kVgatherdpd || m == M::kVgatherqpd) {
+    flags |= kGatherQwordData;
+  }
+  if (m == M::kVpgatherqd || m == M::kVpgatherqq || m == M::kVgatherqps || m == M::kVgatherqpd) {
+    flags |= kGatherQwordIndex;
+  }
+  if (insn.vex_l) flags |= kGather256;
+  if (!s.mode64) flags |= kGatherLinear32;
+  const unsigned scale_log2 = insn.mem.scale == 8   ? 3
+                              : insn.mem.scale == 4 ? 2
+                              : insn.mem.scale == 2 ? 1
+                                                    : 0;
+  const unsigned address_size = insn.mem.address_bits == 64   ? 2
+                                : insn.mem.address_bits == 32 ? 1
+                                                              : 0;
+  const unsigned seg =
+      (s.mode64 && insn.mem.segment != kSegFS && insn.mem.segment != kSegGS) ? 7 : insn.mem.segment;
+  flags |= scale_log2 << 4 | address_size << 6 | seg << 8 | s.mem_index << 12;
+  const uint32_t regs = insn.operands[0].reg | static_cast<uint32_t>(insn.vector_index) << 8 |
+                        static_cast<uint32_t>(insn.operands[2].reg) << 16;
+  b.call_helper(helper_info_avx_gather(),
+                {gen_effective_offset(s), b.const_i32(regs), b.const_i32(flags)});
 }
 
 // VINSERTF128 ymm1, ymm2, xmm3/m128, imm8.
@@ -542,7 +647,7 @@ void gen_vmaskmov(DisasContext& s) {
   const unsigned data = store ? insn.operands[2].reg : insn.operands[0].reg;
   uint32_t flags = s.mem_index << 8;
   if (store) flags |= kMaskmovStore;
-  if (insn.mnemonic == M::kVmaskmovpd) flags |= kMaskmovQwords;
+  if (insn.mnemonic == M::kVmaskmovpd || insn.mnemonic == M::kVpmaskmovq) flags |= kMaskmovQwords;
   if (insn.vex_l) flags |= kMaskmov256;
   b.call_helper(helper_info_avx_maskmov(), {gen_operand_address(s), b.const_i32(data),
                                             b.const_i32(insn.operands[1].reg), b.const_i32(flags)});
@@ -599,16 +704,56 @@ bool translate_avx(DisasContext& s) {
     case M::kVbroadcastss:
     case M::kVbroadcastsd:
     case M::kVbroadcastf128:
+    case M::kVbroadcasti128:
+    case M::kVpbroadcastb:
+    case M::kVpbroadcastw:
+    case M::kVpbroadcastd:
+    case M::kVpbroadcastq:
       gen_broadcast(s);
       break;
     case M::kVinsertf128:
+    case M::kVinserti128:
       gen_vinsertf128(s);
       break;
     case M::kVextractf128:
+    case M::kVextracti128:
       gen_vextractf128(s);
       break;
     case M::kVperm2f128:
+    case M::kVperm2i128:
       gen_vperm2f128(s);
+      break;
+    case M::kVpermq:
+    case M::kVpermpd:
+      gen_vpermq(s);
+      break;
+    case M::kVpermd:
+    case M::kVpermps:
+      gen_vpermd(s);
+      break;
+    case M::kVpblendd:
+      gen_vpblendd(s);
+      break;
+    case M::kVpsllvd:
+    case M::kVpsllvq:
+    case M::kVpsrlvd:
+    case M::kVpsrlvq:
+    case M::kVpsravd:
+      gen_lane_helper(s);
+      break;
+    case M::kVpmaskmovd:
+    case M::kVpmaskmovq:
+      gen_vmaskmov(s);
+      break;
+    case M::kVpgatherdd:
+    case M::kVpgatherdq:
+    case M::kVpgatherqd:
+    case M::kVpgatherqq:
+    case M::kVgatherdps:
+    case M::kVgatherdpd:
+    case M::kVgatherqps:
+    case M::kVgatherqpd:
+      gen_gather(s);
       break;
     case M::kPtest:
     case M::kVtestps:

@@ -50,8 +50,9 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
   EXPECT_TRUE(l1.ecx & bit(28));          // AVX
   EXPECT_FALSE(cpuid(q, 1, 0, 0, 1).ecx & bit(28));
   CpuidResult l7 = cpuid(m, 7, 0, 0, 1);
-  EXPECT_EQ(l7.ebx, bit(1) | bit(3) | bit(7) | bit(8) | bit(18) | bit(19) | bit(20) | bit(23) |
-                        bit(29));  // TSC_ADJUST BMI1 SMEP BMI2 RDSEED ADX SMAP CLFLUSHOPT SHA
+  EXPECT_EQ(l7.ebx, bit(1) | bit(3) | bit(5) | bit(7) | bit(8) | bit(18) | bit(19) | bit(20) |
+                        bit(23) | bit(29));  // TSC_ADJUST BMI1 AVX2 SMEP BMI2 RDSEED ADX SMAP
+                                             // CLFLUSHOPT SHA
   EXPECT_EQ(l7.ecx, 0u);
   EXPECT_EQ(l7.edx, bit(29));  // IA32_ARCH_CAPABILITIES
   CpuidResult e1 = cpuid(m, 0x80000001, 0, 0, 1);

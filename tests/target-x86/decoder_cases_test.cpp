@@ -324,7 +324,15 @@ TEST(DecoderCases, VexEvexXop3DNow) {
   EXPECT_EQ(d.status, DecodeStatus::kOk);
   EXPECT_EQ(d.mnemonic, Mnemonic::kVbroadcastss);
   EXPECT_EQ(d.length, 5);
-  EXPECT_EQ(dec(64, "c4 e2 79 18 c0").status, DecodeStatus::kUnsupported);  // AVX2 reg form
+  EXPECT_EQ(dec(64, "c4 e2 79 18 c0").mnemonic, Mnemonic::kVbroadcastss);  // AVX2 reg form
+  // vpgatherdd xmm0, [rsi+xmm2*4], xmm1: the SIB index is a vector register,
+  // and destination, index and mask must differ.
+  d = dec(64, "c4 e2 71 90 04 96");
+  EXPECT_EQ(d.mnemonic, Mnemonic::kVpgatherdd);
+  EXPECT_EQ(d.vector_index, 2);
+  EXPECT_EQ(d.mem.index, kNoReg);
+  EXPECT_EQ(dec(64, "c4 e2 71 90 0c 96").status, DecodeStatus::kInvalidOpcode);  // dst = mask
+  EXPECT_EQ(dec(64, "c4 e2 71 90 06").status, DecodeStatus::kInvalidOpcode);     // no SIB
   // vaddps ymm0, ymm1, [rax]: vvvv is the first source, VEX.L widens the memory operand.
   d = dec(64, "c5 f4 58 00");
   EXPECT_EQ(d.mnemonic, Mnemonic::kAddps);
