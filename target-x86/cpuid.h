@@ -72,13 +72,16 @@ inline constexpr CpuFeatures kQemu64Features{
 
 // max adds what vx86 implements beyond qemu64: CMPXCHG16B, SMEP, SMAP,
 // CLFLUSHOPT, LZCNT, PREFETCHW, 1 GiB pages, RDTSCP, the crypto extensions,
-// BMI1/BMI2, ADX, MOVBE, AVX and AVX2.
+// BMI1/BMI2, ADX, MOVBE, AVX, AVX2, FMA and F16C (with LZCNT and XSAVE,
+// x86-64-v3).
 inline constexpr CpuFeatures kMaxFeatures{
     .leaf1_ecx = kQemu64Features.leaf1_ecx | (1u << 1)  // PCLMULQDQ
+                 | (1u << 12)                           // FMA
                  | (1u << 13)                           // CX16
                  | (1u << 22)                           // MOVBE
                  | (1u << 25)                           // AES
-                 | (1u << 28),                          // AVX
+                 | (1u << 28)                           // AVX
+                 | (1u << 29),                          // F16C
     .leaf1_edx = kQemu64Features.leaf1_edx,
     .leaf7_ebx = kQemu64Features.leaf7_ebx | (1u << 3)  // BMI1
                  | (1u << 5)                            // AVX2

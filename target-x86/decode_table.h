@@ -115,6 +115,8 @@ inline constexpr uint32_t kAvx2L1 = 1u << 21;     // its 256-bit form is AVX2 (i
 inline constexpr uint32_t kVexAes = 1u << 22;     // needs AES too
 inline constexpr uint32_t kVexPclmul = 1u << 23;  // needs PCLMULQDQ too
 inline constexpr uint32_t kVsib = 1u << 24;       // gathers: SIB with a vector index
+inline constexpr uint32_t kFma = 1u << 25;        // an FMA instruction
+inline constexpr uint32_t kF16c = 1u << 26;       // an F16C instruction
 }  // namespace attr
 
 enum class GroupId : uint8_t {

@@ -290,6 +290,23 @@ void VexTable::build() {
   add(2, 0x92, kP66, kVgatherdpd, "Vx,Mx,Hx", kVexW1 | kAvx2 | kVsib, Form::kMem);
   add(2, 0x93, kP66, kVgatherqps, "Vx,Mx,Hx", kVexW0 | kAvx2 | kVsib, Form::kMem);
   add(2, 0x93, kP66, kVgatherqpd, "Vx,Mx,Hx", kVexW1 | kAvx2 | kVsib, Form::kMem);
+  // FMA: 96-9F, A6-AF, B6-BF are the 132, 213 and 231 forms; VEX.W picks
+  // single or double precision; the odd opcodes from 99 up are scalar.
+  static constexpr Mnemonic kFmaOps[10] = {kVfmaddsub, kVfmsubadd, kVfmadd,  kVfmadd,  kVfmsub,
+                                           kVfmsub,    kVfnmadd,   kVfnmadd, kVfnmsub, kVfnmsub};
+  for (uint8_t form : {0x90, 0xA0, 0xB0}) {
+    for (uint8_t low = 6; low <= 0xF; ++low) {
+      const uint8_t opcode = static_cast<uint8_t>(form | low);
+      const Mnemonic m = kFmaOps[low - 6];
+      if (low >= 8 && (low & 1)) {
+        add(2, opcode, kP66, m, "Vx,Hx,Wss", kFma | kVexLig | kVexW0);
+        add(2, opcode, kP66, m, "Vx,Hx,Wsd", kFma | kVexLig | kVexW1);
+      } else {
+        add(2, opcode, kP66, m, "Vx,Hx,Wx", kFma);
+      }
+    }
+  }
+  add(2, 0x13, kP66, kVcvtph2ps, "Vx,Whx", kF16c | kVexW0);
   add(2, 0xDB, kP66, kAesimc, "Vx,Wx", kVexL0 | kVexAes);
   add(2, 0xDC, kP66, kAesenc, "Vx,Hx,Wx", kVexL0 | kVexAes);
   add(2, 0xDD, kP66, kAesenclast, "Vx,Hx,Wx", kVexL0 | kVexAes);
@@ -317,6 +334,7 @@ void VexTable::build() {
   add(3, 0x17, kP66, kExtractps, "Ed,Vx,Ib", kVexL0);
   add(3, 0x18, kP66, kVinsertf128, "Vqq,Hqq,Wdq,Ib", kVexW0 | kVexL1);
   add(3, 0x19, kP66, kVextractf128, "Wdq,Vqq,Ib", kVexW0 | kVexL1);
+  add(3, 0x1D, kP66, kVcvtps2ph, "Whx,Vx,Ib", kF16c | kVexW0);
   add(3, 0x20, kP66, kPinsrb, "Vx,Hx,Eb,Ib", kVexL0);
   add(3, 0x21, kP66, kInsertps, "Vx,Hx,Wd,Ib", kVexL0);
   add(3, 0x22, kP66, kPinsrd, "Vx,Hx,Ey,Ib", kVexL0);

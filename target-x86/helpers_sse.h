@@ -103,6 +103,15 @@ const tcg::HelperInfo& helper_info_avx_permd();
 // 32, 2: 64 bits) << 6 | segment (7: none, 64-bit mode's flat segments) << 8
 // | memory index << 12.
 const tcg::HelperInfo& helper_info_avx_gather();
+// (code, dst, x, y, z) -> () : one 128-bit lane of an FMA instruction, dst =
+// the FMA of x (operand 1), y (vvvv) and z (ModRM.rm) (helpers_fma.cpp).
+// code = (operation * 3 + form) * 4 + type: operation 0 fmadd, 1 fmsub,
+// 2 fnmadd, 3 fnmsub, 4 fmaddsub, 5 fmsubadd; form 0 132, 1 213, 2 231;
+// type 0 ps, 1 pd, 2 ss, 3 sd. May #XM.
+const tcg::HelperInfo& helper_info_fma();
+// (to_half, dst, src, imm8) -> () : one lane of VCVTPH2PS (to_half 0) or
+// VCVTPS2PH (1). May #XM.
+const tcg::HelperInfo& helper_info_f16c();
 inline constexpr uint32_t kGatherQwordData = 1, kGatherQwordIndex = 2, kGather256 = 4,
                           kGatherLinear32 = 8;
 

@@ -12,6 +12,7 @@
 #include "target-x86/helper_def.h"
 #include "target-x86/helpers_sse.h"
 #include "target-x86/mnemonics.h"
+#include "target-x86/sse_fp_flags.h"
 
 #if !defined(__x86_64__)
 #error "helpers_sse_fp.cpp uses the host's SSE unit: it needs an x86-64 host"
@@ -211,28 +212,6 @@ bool needs_sse41_host(M m) {
     default:
       return false;
   }
-}
-
-// The guest MXCSR as run on the host: its control bits, all exceptions
-// masked, no flags.
-uint32_t host_csr(const CpuState& cpu) {
-  return (cpu.mxcsr & ~kMxcsrFlags) | kMxcsrMasks;
-}
-
-// Merges the flags an operation raised; raises #XM/#UD for unmasked ones
-// (the destination is then left unwritten by the caller).
-void commit_flags(CpuState& cpu, uint32_t raised) {
-  raised &= kMxcsrFlags;
-  const uint32_t unmasked = raised & ~(cpu.mxcsr >> kMxcsrMaskShift) & kMxcsrFlags;
-  if (unmasked) {
-    // An unmasked pre-computation exception (IE, DE, ZE) suppresses the
-    // post-computation ones (OE, UE, PE) of the same instruction.
-    const uint32_t pre = raised & (kMxcsrIE | kMxcsrDE | kMxcsrZE);
-    if (unmasked & pre) raised = pre;
-    cpu.mxcsr |= raised;
-    raise_exception(cpu, (cpu.cr4 & kCr4Osxmmexcpt) ? kExcXM : kExcUD);
-  }
-  cpu.mxcsr |= raised;
 }
 
 Vec to_vec(uint64_t lo, uint64_t hi) {

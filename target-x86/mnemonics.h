@@ -92,6 +92,7 @@ namespace vx86::x86 {
     X(Vperm2i128) X(Vpermd) X(Vpermpd) X(Vpermps) X(Vpermq) X(Vpgatherdd) X(Vpgatherdq) \
     X(Vpgatherqd) X(Vpgatherqq) X(Vpmaskmovd) X(Vpmaskmovq) X(Vpsllvd) X(Vpsllvq) X(Vpsravd) \
     X(Vpsrlvd) X(Vpsrlvq) \
+    X(Vcvtph2ps) X(Vcvtps2ph) X(Vfmadd) X(Vfmaddsub) X(Vfmsub) X(Vfmsubadd) X(Vfnmadd) X(Vfnmsub) \
     X(3dnow) X(Vex) X(Evex) X(Xop) \
 // clang-format on
 

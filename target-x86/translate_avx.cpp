@@ -30,7 +30,7 @@ constexpr unsigned kResult[2] = {16, 17};  // each lane's result
 constexpr unsigned kSource[2] = {18, 19};  // each lane of a memory (or widened) source
 
 constexpr uint32_t kCpuid1EcxAvx = 1u << 28, kCpuid1EcxAes = 1u << 25, kCpuid1EcxPclmul = 1u << 1,
-                   kCpuid7EbxAvx2 = 1u << 5;
+                   kCpuid1EcxFma = 1u << 12, kCpuid1EcxF16c = 1u << 29, kCpuid7EbxAvx2 = 1u << 5;
 
 unsigned lane_reg(unsigned reg, unsigned lane) {
   return lane ? kYmmHighRegs + reg : reg;
@@ -71,6 +71,8 @@ bool model_has_features(const DisasContext& s) {
   if (avx2 && !(f.leaf7_ebx & kCpuid7EbxAvx2)) return false;
   if (row.has(attr::kVexAes) && !(f.leaf1_ecx & kCpuid1EcxAes)) return false;
   if (row.has(attr::kVexPclmul) && !(f.leaf1_ecx & kCpuid1EcxPclmul)) return false;
+  if (row.has(attr::kFma) && !(f.leaf1_ecx & kCpuid1EcxFma)) return false;
+  if (row.has(attr::kF16c) && !(f.leaf1_ecx & kCpuid1EcxF16c)) return false;
   return true;
 }
 
@@ -653,6 +655,101 @@ void gen_vmaskmov(DisasContext& s) {
                                             b.const_i32(insn.operands[1].reg), b.const_i32(flags)});
 }
 
+// The FMA instructions: opcode bits 7:4 give the form, bits 3:0 the
+// operation and whether it is scalar, VEX.W the precision.
+void gen_fma(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const DecodedInsn& insn = s.insn;
+  static constexpr uint32_t kOperation[10] = {4, 5, 0, 0, 1, 1, 2, 2, 3, 3};
+  const unsigned low = insn.opcode & 0xf;
+  const bool scalar = low >= 8 && (low & 1);
+  const bool doubles = insn.rex & kRexW;
+  const uint32_t form = (insn.opcode >> 4) - 9;
+  const uint32_t type = (scalar ? 2 : 0) + (doubles ? 1 : 0);
+  const uint32_t code = (kOperation[low - 6] * 3 + form) * 4 + type;
+  const unsigned lanes = scalar ? 1 : lane_count(s);
+  const DecodedOperand& z = insn.operands[2];
+  unsigned z_reg[2] = {lane_reg(z.reg, 0), lane_reg(z.reg, 1)};
+  if (z.kind == OperandKind::kMem) {
+    Vec v[2];
+    if (scalar) {
+      v[0] = Vec{gen_load(s, gen_operand_address(s), doubles ? 8 : 4), b.const_i64(0)};
+    } else {
+      gen_read_lanes(s, z, lanes, v);
+    }
+    for (unsigned k = 0; k < lanes; ++k) {
+      gen_store_xmm(s, kSource[k], v[k]);
+      z_reg[k] = kSource[k];
+    }
+  }
+  const unsigned dst = insn.operands[0].reg, y = insn.operands[1].reg;
+  for (unsigned k = 0; k < lanes; ++k) {
+    b.call_helper(helper_info_fma(),
+                  {b.const_i32(code), b.const_i32(kResult[k]), b.const_i32(lane_reg(dst, k)),
+                   b.const_i32(lane_reg(y, k)), b.const_i32(z_reg[k])});
+  }
+  gen_copy_reg(s, kResult[0], dst);
+  if (lanes == 2) {
+    gen_copy_reg(s, kResult[1], lane_reg(dst, 1));
+  } else {
+    gen_zero_reg(s, lane_reg(dst, 1));
+  }
+}
+
+// VCVTPH2PS (four halves per 128-bit lane of the result) and VCVTPS2PH
+// (four halves per 128-bit lane of the source).
+void gen_f16c(DisasContext& s) {
+  tcg::IrBuilder& b = s.b;
+  const DecodedInsn& insn = s.insn;
+  const unsigned lanes = lane_count(s);
+  if (insn.mnemonic == M::kVcvtph2ps) {
+    const DecodedOperand& src = insn.operands[1];
+    Vec in;
+    if (src.kind == OperandKind::kReg) {
+      in = gen_load_reg(s, src.reg);
+    } else if (lanes == 2) {
+      in = gen_load16(s, gen_operand_address(s));
+    } else {
+      in = Vec{gen_load(s, gen_operand_address(s), 8), b.const_i64(0)};
+    }
+    gen_store_xmm(s, kSource[0], Vec{in.lo, b.const_i64(0)});
+    if (lanes == 2) gen_store_xmm(s, kSource[1], Vec{in.hi, b.const_i64(0)});
+    for (unsigned k = 0; k < lanes; ++k) {
+      b.call_helper(helper_info_f16c(), {b.const_i32(0), b.const_i32(kResult[k]),
+                                         b.const_i32(kSource[k]), b.const_i32(0)});
+    }
+    const unsigned dst = insn.operands[0].reg;
+    gen_copy_reg(s, kResult[0], dst);
+    if (lanes == 2) {
+      gen_copy_reg(s, kResult[1], lane_reg(dst, 1));
+    } else {
+      gen_zero_reg(s, lane_reg(dst, 1));
+    }
+    return;
+  }
+  const unsigned src = insn.operands[1].reg;
+  for (unsigned k = 0; k < lanes; ++k) {
+    b.call_helper(helper_info_f16c(),
+                  {b.const_i32(1), b.const_i32(kResult[k]), b.const_i32(lane_reg(src, k)),
+                   b.const_i32(static_cast<uint32_t>(insn.imm & 0xff))});
+  }
+  Temp lo = b.new_i64(), hi = b.const_i64(0);
+  b.ld_i64(lo, xmm_offset(kResult[0]));
+  if (lanes == 2) {
+    hi = b.new_i64();
+    b.ld_i64(hi, xmm_offset(kResult[1]));
+  }
+  const DecodedOperand& dst = insn.operands[0];
+  if (dst.kind == OperandKind::kReg) {
+    gen_store_xmm(s, dst.reg, Vec{lo, hi});
+    gen_zero_reg(s, lane_reg(dst.reg, 1));
+  } else if (lanes == 2) {
+    gen_store16(s, gen_operand_address(s), Vec{lo, hi});
+  } else {
+    gen_store(s, gen_operand_address(s), 8, lo);
+  }
+}
+
 bool is_aligned_move(Mnemonic m) {
   return m == M::kMovaps || m == M::kMovapd || m == M::kMovdqa || m == M::kMovntps ||
          m == M::kMovntpd || m == M::kMovntq || m == M::kMovntdqa;
@@ -744,6 +841,18 @@ bool translate_avx(DisasContext& s) {
     case M::kVpmaskmovd:
     case M::kVpmaskmovq:
       gen_vmaskmov(s);
+      break;
+    case M::kVfmadd:
+    case M::kVfmsub:
+    case M::kVfnmadd:
+    case M::kVfnmsub:
+    case M::kVfmaddsub:
+    case M::kVfmsubadd:
+      gen_fma(s);
+      break;
+    case M::kVcvtph2ps:
+    case M::kVcvtps2ph:
+      gen_f16c(s);
       break;
     case M::kVpgatherdd:
     case M::kVpgatherdq:

@@ -99,7 +99,8 @@ bool run_on_host(const Bytes& insn, AvxState* state) {
   return ok;
 }
 
-constexpr uint32_t kCpuid1EcxAes = 1u << 25, kCpuid1EcxPclmul = 1u << 1, kCpuid7EbxAvx2 = 1u << 5;
+constexpr uint32_t kCpuid1EcxAes = 1u << 25, kCpuid1EcxPclmul = 1u << 1, kCpuid7EbxAvx2 = 1u << 5,
+                   kCpuid1EcxFma = 1u << 12, kCpuid1EcxF16c = 1u << 29;
 
 // The same state in a vx86 vCPU (long mode, OSXSAVE with XCR0 = x87|SSE|AVX,
 // a model with AVX, AVX2, AES and PCLMULQDQ).
@@ -111,7 +112,8 @@ class GuestRunner {
     c.cr0 |= kCr0MP | kCr0NE;
     c.xcr0 = kXcr0X87 | kXcr0Sse | kXcr0Avx;
     c.tcg_backend = backend;
-    c.model.features.leaf1_ecx |= kCpuid1EcxAvx | kCpuid1EcxAes | kCpuid1EcxPclmul;
+    c.model.features.leaf1_ecx |=
+        kCpuid1EcxAvx | kCpuid1EcxAes | kCpuid1EcxPclmul | kCpuid1EcxFma | kCpuid1EcxF16c;
     c.model.features.leaf7_ebx |= kCpuid7EbxAvx2;
   }
   CpuHarness& harness() { return h_; }
@@ -249,7 +251,8 @@ std::string hex(const Bytes& bytes) {
 
 bool host_has_avx2() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("aes") &&
-         __builtin_cpu_supports("pclmul");
+         __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
 }
 
 // VEX (three-byte form) + opcode + ModRM [+ imm8].

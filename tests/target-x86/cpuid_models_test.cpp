@@ -46,8 +46,9 @@ TEST(CpuModels, MaxAddsWhatIsImplemented) {
   CpuidResult l1 = cpuid(m, 1, 0, 0, 1);
   EXPECT_TRUE(l1.ecx & bit(13));  // CMPXCHG16B
   EXPECT_EQ(l1.ecx & (bit(25) | bit(22) | bit(1)),
-            bit(25) | bit(22) | bit(1));  // AES MOVBE PCLMULQDQ
-  EXPECT_TRUE(l1.ecx & bit(28));          // AVX
+            bit(25) | bit(22) | bit(1));                       // AES MOVBE PCLMULQDQ
+  EXPECT_TRUE(l1.ecx & bit(28));                               // AVX
+  EXPECT_EQ(l1.ecx & (bit(12) | bit(29)), bit(12) | bit(29));  // FMA F16C
   EXPECT_FALSE(cpuid(q, 1, 0, 0, 1).ecx & bit(28));
   CpuidResult l7 = cpuid(m, 7, 0, 0, 1);
   EXPECT_EQ(l7.ebx, bit(1) | bit(3) | bit(5) | bit(7) | bit(8) | bit(18) | bit(19) | bit(20) |

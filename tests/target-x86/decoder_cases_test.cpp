@@ -344,7 +344,9 @@ TEST(DecoderCases, VexEvexXop3DNow) {
   EXPECT_EQ(dec(64, "c4 e3 79 06 c1 00").status, DecodeStatus::kInvalidOpcode);  // vperm2f128: L1
   // vblendvps xmm0, xmm1, xmm2, xmm3: the fourth register in imm8[7:4].
   EXPECT_EQ(dec(64, "c4 e3 71 4a c2 30").operands[3].reg, 3);
-  EXPECT_EQ(dec(64, "c4 e2 71 98 c2").status, DecodeStatus::kUnsupported);  // FMA: not yet
+  EXPECT_EQ(dec(64, "c4 e2 71 98 c2").mnemonic, Mnemonic::kVfmadd);  // vfmadd132ps
+  EXPECT_EQ(dec(64, "c4 e2 71 a8 c2 00").length, 5);
+  EXPECT_EQ(dec(64, "c4 e2 71 f0 c2").status, DecodeStatus::kUnsupported);  // no such VEX row
   EXPECT_EQ(dec(64, "c4 e3 79 04 c0 01").length, 6);                        // vpermilps imm8
   EXPECT_EQ(dec(64, "c5 f9 70 c0 01").length, 5);                           // vpshufd imm8
   EXPECT_EQ(dec(64, "66 c5 f8 77").status, DecodeStatus::kInvalidOpcode);   // 66 + VEX
