@@ -131,9 +131,17 @@ std::string dump_cpu_registers(const CpuState& cpu) {
            (i & 1) ? "\n" : " ");
   }
   const int xmm_count = code64 ? 16 : 8;
+  // With AVX on in XCR0 the whole YMM registers, one per line, as QEMU.
+  constexpr uint64_t kXcr0SseAvx = 6;
+  const bool ymm = (cpu.xcr0 & kXcr0SseAvx) == kXcr0SseAvx;
   for (int i = 0; i < xmm_count; ++i) {
-    append(out, "XMM%02d=%016" PRIx64 " %016" PRIx64 "%s", i, cpu.xmm[i].q[1], cpu.xmm[i].q[0],
-           (i & 1) ? "\n" : " ");
+    if (ymm) {
+      append(out, "YMM%02d=%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64 "\n", i,
+             cpu.ymmh[i].q[1], cpu.ymmh[i].q[0], cpu.xmm[i].q[1], cpu.xmm[i].q[0]);
+    } else {
+      append(out, "XMM%02d=%016" PRIx64 " %016" PRIx64 "%s", i, cpu.xmm[i].q[1], cpu.xmm[i].q[0],
+             (i & 1) ? "\n" : " ");
+    }
   }
   return out;
 }

@@ -11,7 +11,8 @@ namespace {
 
 // gdb numbers registers in the order the description lists them; the 'g'
 // packet is that order too. Features: core (0-39), sse (40-56), segments
-// (57-58), and vx86's own system registers (59-69).
+// (57-58), vx86's own system registers (59-69), and avx (70-85: the upper
+// YMM halves, from which gdb makes $ymm0-15).
 enum GdbReg : unsigned {
   kGdbRax = 0,  // 16 GPRs in gdb's order: rax rbx rcx rdx rsi rdi rbp rsp r8..r15
   kGdbRip = 16,
@@ -27,7 +28,8 @@ enum GdbReg : unsigned {
   kGdbCr0 = 60,  // cr0 cr2 cr3 cr4 cr8
   kGdbEfer = 65,
   kGdbGdtrBase = 66,  // gdtr_base gdtr_limit idtr_base idtr_limit
-  kGdbRegCount = 70,
+  kGdbYmm0h = 70,
+  kGdbRegCount = 86,
 };
 
 // CpuState's register index for each of gdb's first 16.
@@ -42,7 +44,8 @@ unsigned register_size(unsigned n) {
   if (n < kGdbXmm0) return 4;
   if (n < kGdbMxcsr) return 16;
   if (n == kGdbMxcsr) return 4;
-  if (n < kGdbRegCount) return 8;
+  if (n < kGdbYmm0h) return 8;
+  if (n < kGdbRegCount) return 16;
   return 0;
 }
 
@@ -156,6 +159,10 @@ std::string build_target_xml() {
                         "idtr_base", "idtr_limit"}) {
     reg(c, 64, "int", "system");
   }
+  xml +=
+      "</feature>\n"
+      "<feature name=\"org.gnu.gdb.i386.avx\">\n";
+  for (unsigned i = 0; i < 16; ++i) reg("ymm" + std::to_string(i) + "h", 128, "uint128");
   xml += "</feature>\n</target>\n";
   return xml;
 }
@@ -231,6 +238,9 @@ bool gdb_read_register(const CpuState& cpu, unsigned n, std::vector<uint8_t>* ou
     put<uint64_t>(out, cpu.kernel_gs_base);
   } else if (n == kGdbEfer) {
     put<uint64_t>(out, cpu.efer);
+  } else if (n >= kGdbYmm0h) {
+    put<uint64_t>(out, cpu.ymmh[n - kGdbYmm0h].q[0]);
+    put<uint64_t>(out, cpu.ymmh[n - kGdbYmm0h].q[1]);
   } else if (n >= kGdbGdtrBase) {
     const DescriptorTableReg& table = n < kGdbGdtrBase + 2 ? cpu.gdtr : cpu.idtr;
     put<uint64_t>(out, (n - kGdbGdtrBase) % 2 ? table.limit : table.base);
@@ -305,6 +315,9 @@ bool gdb_write_register(CpuState& cpu, unsigned n, const uint8_t* data, size_t s
     cpu.kernel_gs_base = get<uint64_t>(data);
   } else if (n == kGdbEfer) {
     cpu.efer = get<uint64_t>(data);
+  } else if (n >= kGdbYmm0h) {
+    cpu.ymmh[n - kGdbYmm0h].q[0] = get<uint64_t>(data);
+    cpu.ymmh[n - kGdbYmm0h].q[1] = get<uint64_t>(data + 8);
   } else if (n >= kGdbGdtrBase) {
     DescriptorTableReg& table = n < kGdbGdtrBase + 2 ? cpu.gdtr : cpu.idtr;
     if ((n - kGdbGdtrBase) % 2) {

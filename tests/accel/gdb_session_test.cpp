@@ -143,6 +143,8 @@ TEST_P(GdbSession, BreakStepReadAndWrite) {
                                   "p/x $cr3\n"
                                   "info threads\n"
                                   "x/2i 0x100006\n"
+                                  "set var $ymm3.v4_int64[3] = 0x77\n"
+                                  "p/x $ymm3.v4_int64\n"
                                   "detach\n");
   runner.stop();
   loop.stop();
@@ -163,6 +165,7 @@ TEST_P(GdbSession, BreakStepReadAndWrite) {
   expect_line(R"(^\$4 = 0x10000$)", "CR3 is not the page tables' address");
   expect_line(R"(Thread 1 \(CPU#0\))", "info threads");
   expect_line(R"(0x100006:\s+inc\s+%rcx)", "x/i does not decode the code");
+  expect_line(R"(^\$5 = \{0x0, 0x0, 0x0, 0x77\}$)", "gdb's $ymm3 (the avx feature's upper half)");
   expect_line(R"(Remote target\) detached)", "gdb did not detach");
 }
 

@@ -122,6 +122,22 @@ long_entry:
         push    %rax
         ldmxcsr (%rsp)                /* rounding down, all masked */
         pop     %rax
+        /* AVX where the CPU has it (-cpu max): YMM registers with upper halves. */
+        mov     $1, %eax
+        cpuid
+        bt      $28, %ecx
+        jnc     5f
+        mov     %cr4, %rax
+        or      $0x40000, %rax        /* OSXSAVE */
+        mov     %rax, %cr4
+        xor     %ecx, %ecx
+        xor     %edx, %edx
+        mov     $7, %eax              /* XCR0: x87, SSE, AVX */
+        xsetbv
+        vinsertf128 $1, %xmm1, %ymm0, %ymm0
+        vperm2f128 $0x03, %ymm0, %ymm2, %ymm3
+        vaddpd  %ymm0, %ymm3, %ymm14
+5:
         lea     msg_ready(%rip), %rsi
         mov     $COM1, %dx
 3:      lodsb

@@ -75,6 +75,7 @@ TEST(GdbRegisters, ImageCarriesTheStateBothWays) {
   cpu.fpu_ip = 0x11223344;
   cpu.fpu_dp = 0x55667788;
   for (auto& x : cpu.xmm) x = XmmReg{{rng(), rng()}};
+  for (auto& y : cpu.ymmh) y = XmmReg{{rng(), rng()}};
   cpu.mxcsr = 0x1fa0;
   cpu.segs[kSegFS].base = rng();
   cpu.segs[kSegGS].base = rng();
@@ -100,6 +101,7 @@ TEST(GdbRegisters, ImageCarriesTheStateBothWays) {
   EXPECT_EQ(compute_eflags(copy), compute_eflags(cpu));
   EXPECT_EQ(copy.idtr.base, cpu.idtr.base);
   EXPECT_EQ(copy.gdtr.limit, cpu.gdtr.limit);
+  EXPECT_EQ(std::memcmp(copy.ymmh, cpu.ymmh, sizeof(cpu.ymmh)), 0);  // the avx feature
   EXPECT_FALSE(gdb_write_registers(copy, image.data(), image.size() - 1));
 }
 
