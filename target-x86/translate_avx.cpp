@@ -88,6 +88,16 @@ void gen_zero_reg(DisasContext& s, unsigned reg) {
   gen_store_xmm(s, reg, Vec{s.b.const_i64(0), s.b.const_i64(0)});
 }
 
+// The lanes' results to the destination register; one lane zeroes bits 255:128.
+void gen_commit_results(DisasContext& s, unsigned dst, unsigned lanes) {
+  gen_copy_reg(s, kResult[0], dst);
+  if (lanes == 2) {
+    gen_copy_reg(s, kResult[1], lane_reg(dst, 1));
+  } else {
+    gen_zero_reg(s, lane_reg(dst, 1));
+  }
+}
+
 // The linear address `offset` bytes past the memory operand's.
 Temp gen_address_at(DisasContext& s, unsigned offset) {
   Temp addr = gen_operand_address(s);
@@ -353,12 +363,7 @@ void gen_lanes(DisasContext& s, Mnemonic op) {
     gen_zero_reg(s, lane_reg(dst.reg, 1));
     return;
   }
-  gen_copy_reg(s, kResult[0], dst.reg);
-  if (lanes == 2) {
-    gen_copy_reg(s, kResult[1], lane_reg(dst.reg, 1));
-  } else {
-    gen_zero_reg(s, lane_reg(dst.reg, 1));
-  }
+  gen_commit_results(s, dst.reg, lanes);
 }
 
 // The SSE form as it is, for the instructions whose VEX form writes no XMM
@@ -470,25 +475,30 @@ void gen_vpblendd(DisasContext& s) {
   gen_write_lanes(s, s.insn.operands[0], lanes, out);
 }
 
+// The register of each lane of a vector operand: a register's own lanes, or
+// for memory the work registers it is read into (before anything is written).
+void gen_source_lanes(DisasContext& s, const DecodedOperand& op, unsigned lanes, unsigned* regs) {
+  regs[0] = lane_reg(op.reg, 0);
+  regs[1] = lane_reg(op.reg, 1);
+  if (op.kind != OperandKind::kMem) return;
+  Vec v[2];
+  gen_read_lanes(s, op, lanes, v);
+  for (unsigned k = 0; k < lanes; ++k) {
+    gen_store_xmm(s, kSource[k], v[k]);
+    regs[k] = kSource[k];
+  }
+}
+
 // VPERMD/VPERMPS ymm1, ymm2 (indices), ymm3/m256 (data).
 void gen_vpermd(DisasContext& s) {
   tcg::IrBuilder& b = s.b;
   const unsigned index = s.insn.operands[1].reg;
-  const DecodedOperand& data = s.insn.operands[2];
-  unsigned data_reg[2] = {lane_reg(data.reg, 0), lane_reg(data.reg, 1)};
-  if (data.kind == OperandKind::kMem) {
-    Vec v[2];
-    gen_read_lanes(s, data, 2, v);
-    for (unsigned k = 0; k < 2; ++k) {
-      gen_store_xmm(s, kSource[k], v[k]);
-      data_reg[k] = kSource[k];
-    }
-  }
+  unsigned data_reg[2];
+  gen_source_lanes(s, s.insn.operands[2], 2, data_reg);
   const uint32_t regs =
       lane_reg(index, 0) | lane_reg(index, 1) << 8 | data_reg[0] << 16 | data_reg[1] << 24;
   b.call_helper(helper_info_avx_permd(), {b.const_i32(regs), b.const_i32(kResult[0])});
-  gen_copy_reg(s, kResult[0], s.insn.operands[0].reg);
-  gen_copy_reg(s, kResult[1], lane_reg(s.insn.operands[0].reg, 1));
+  gen_commit_results(s, s.insn.operands[0].reg, 2);
 }
 
 // VPGATHERDD/DQ/QD/QQ, VGATHERDPS/DPD/QPS/QPD.
@@ -613,16 +623,8 @@ void gen_lane_helper(DisasContext& s) {
   const DecodedInsn& insn = s.insn;
   const unsigned lanes = lane_count(s);
   const Roles r = roles_of(insn);
-  const DecodedOperand& src = insn.operands[r.source];
-  unsigned src_reg[2] = {lane_reg(src.reg, 0), lane_reg(src.reg, 1)};
-  if (src.kind == OperandKind::kMem) {
-    Vec v[2];
-    gen_read_lanes(s, src, lanes, v);
-    for (unsigned k = 0; k < lanes; ++k) {
-      gen_store_xmm(s, kSource[k], v[k]);
-      src_reg[k] = kSource[k];
-    }
-  }
+  unsigned src_reg[2];
+  gen_source_lanes(s, insn.operands[r.source], lanes, src_reg);
   const unsigned first = insn.operands[r.vvvv].reg;
   const unsigned mask = r.is4 >= 0 ? insn.operands[r.is4].reg : 0;
   for (unsigned k = 0; k < lanes; ++k) {
@@ -633,12 +635,7 @@ void gen_lane_helper(DisasContext& s) {
          b.const_i32(lane_reg(first, k)), b.const_i32(src_reg[k]), b.const_i32(lane_reg(mask, k))});
   }
   const unsigned dst = insn.operands[0].reg;
-  gen_copy_reg(s, kResult[0], dst);
-  if (lanes == 2) {
-    gen_copy_reg(s, kResult[1], lane_reg(dst, 1));
-  } else {
-    gen_zero_reg(s, lane_reg(dst, 1));
-  }
+  gen_commit_results(s, dst, lanes);
 }
 
 // VMASKMOVPS/PD: loads "Vx,Hx,Mx", stores "Mx,Hx,Vx".
@@ -669,18 +666,13 @@ void gen_fma(DisasContext& s) {
   const uint32_t code = (kOperation[low - 6] * 3 + form) * 4 + type;
   const unsigned lanes = scalar ? 1 : lane_count(s);
   const DecodedOperand& z = insn.operands[2];
-  unsigned z_reg[2] = {lane_reg(z.reg, 0), lane_reg(z.reg, 1)};
-  if (z.kind == OperandKind::kMem) {
-    Vec v[2];
-    if (scalar) {
-      v[0] = Vec{gen_load(s, gen_operand_address(s), doubles ? 8 : 4), b.const_i64(0)};
-    } else {
-      gen_read_lanes(s, z, lanes, v);
-    }
-    for (unsigned k = 0; k < lanes; ++k) {
-      gen_store_xmm(s, kSource[k], v[k]);
-      z_reg[k] = kSource[k];
-    }
+  unsigned z_reg[2];
+  if (scalar && z.kind == OperandKind::kMem) {  // only the element is read
+    gen_store_xmm(s, kSource[0],
+                  Vec{gen_load(s, gen_operand_address(s), doubles ? 8 : 4), b.const_i64(0)});
+    z_reg[0] = kSource[0];
+  } else {
+    gen_source_lanes(s, z, lanes, z_reg);
   }
   const unsigned dst = insn.operands[0].reg, y = insn.operands[1].reg;
   for (unsigned k = 0; k < lanes; ++k) {
@@ -688,12 +680,7 @@ void gen_fma(DisasContext& s) {
                   {b.const_i32(code), b.const_i32(kResult[k]), b.const_i32(lane_reg(dst, k)),
                    b.const_i32(lane_reg(y, k)), b.const_i32(z_reg[k])});
   }
-  gen_copy_reg(s, kResult[0], dst);
-  if (lanes == 2) {
-    gen_copy_reg(s, kResult[1], lane_reg(dst, 1));
-  } else {
-    gen_zero_reg(s, lane_reg(dst, 1));
-  }
+  gen_commit_results(s, dst, lanes);
 }
 
 // VCVTPH2PS (four halves per 128-bit lane of the result) and VCVTPS2PH
@@ -718,13 +705,7 @@ void gen_f16c(DisasContext& s) {
       b.call_helper(helper_info_f16c(), {b.const_i32(0), b.const_i32(kResult[k]),
                                          b.const_i32(kSource[k]), b.const_i32(0)});
     }
-    const unsigned dst = insn.operands[0].reg;
-    gen_copy_reg(s, kResult[0], dst);
-    if (lanes == 2) {
-      gen_copy_reg(s, kResult[1], lane_reg(dst, 1));
-    } else {
-      gen_zero_reg(s, lane_reg(dst, 1));
-    }
+    gen_commit_results(s, insn.operands[0].reg, lanes);
     return;
   }
   const unsigned src = insn.operands[1].reg;
