@@ -777,6 +777,13 @@ int MachineController::run() {
   PcConfig config;
   config.ram_size = options_.ram_size;
   config.cpus = options_.smp_cpus;
+  if (!options_.uuid.empty()) config.uuid = parse_uuid(options_.uuid);
+  // SMBIOS's processor ID: the model's CPUID leaf 1 (qemu64's for -cpu host).
+  const x86::CpuModel* model = x86::find_cpu_model(options_.cpu_model);
+  const x86::CpuidResult leaf1 =
+      x86::cpuid(model ? *model : *x86::find_cpu_model("qemu64"), 1, 0, 0, 1);
+  config.cpuid_signature = leaf1.eax;
+  config.cpuid_features = leaf1.edx;
   if (!options_.bios.empty() || options_.kernel.empty()) config.firmware = load_firmware();
   if (!options_.kernel.empty()) {
     config.kernel = read_whole_file("-kernel", options_.kernel);

@@ -61,6 +61,7 @@ PcMachine::PcMachine(PcConfig config, Clocks& clocks, SystemControl& control)
   build_apics_and_acpi(config);
   build_pci(config);
   build_fw_cfg(config);
+  if (config.firmware.empty()) install_smbios_without_firmware(config);
   if (!config.kernel.empty()) {
     kernel_ = std::move(config.kernel);
     initrd_modules_ = std::move(config.initrd_modules);
@@ -525,7 +526,37 @@ void PcMachine::build_fw_cfg(const PcConfig& config) {
                                              static_cast<uint8_t>(*config.splash_time >> 8)});
   }
   if (!config.splash.empty()) fw_cfg_->add_file(config.splash_name, config.splash);
+  // SMBIOS without a BIOS entry: SeaBIOS adds its own, as under QEMU.
+  const SmbiosTables smbios = build_smbios_tables(smbios_config(config));
+  fw_cfg_->add_file("etc/smbios/smbios-anchor", smbios_entry_point(smbios, 0));
+  fw_cfg_->add_file("etc/smbios/smbios-tables", smbios.bytes);
   all_devices_.push_back(fw_cfg_.get());
+}
+
+SmbiosConfig PcMachine::smbios_config(const PcConfig& config) const {
+  SmbiosConfig smbios;
+  smbios.uuid = config.uuid;
+  smbios.cpus = config.cpus;
+  smbios.cpuid_eax = config.cpuid_signature;
+  smbios.cpuid_edx = config.cpuid_features;
+  smbios.ram_size = config.ram_size;
+  smbios.ram_below_4g = ram_below_4g_->size();
+  smbios.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
+  return smbios;
+}
+
+// With no firmware to install them, the entry point and the tables go at
+// the start of the F segment (the ROM's low alias), where Linux scans for
+// "_SM_". The BIOS entry says that vx86 loaded the kernel.
+void PcMachine::install_smbios_without_firmware(const PcConfig& config) {
+  SmbiosTables tables = build_smbios_tables(smbios_config(config));
+  prepend_smbios_bios_entry(&tables, "vx86", "direct kernel boot", "12/01/2026");
+  constexpr uint32_t kEntryPoint = 0xf0000, kTables = kEntryPoint + 0x20;
+  const std::vector<uint8_t> entry = smbios_entry_point(tables, kTables);
+  const uint64_t rom_base = 0x100000 - firmware_->size();
+  if (kTables + tables.bytes.size() > 0xfff00) throw std::length_error("SMBIOS tables too large");
+  std::copy(entry.begin(), entry.end(), firmware_->host_ptr() + (kEntryPoint - rom_base));
+  std::copy(tables.bytes.begin(), tables.bytes.end(), firmware_->host_ptr() + (kTables - rom_base));
 }
 
 void PcMachine::key_event(uint16_t hid_usage, bool down) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 #include "hw/isa/isa_bus.h"
 #include "hw/pc/boot_order.h"
 #include "hw/pc/kernel_image.h"
+#include "hw/smbios/smbios_tables.h"
 
 namespace vx86 {
 
@@ -99,6 +101,10 @@ struct PcConfig {
   // time it starts at (seconds since the epoch, as the RTC shows it).
   ClockType rtc_clock = ClockType::kHost;
   std::optional<int64_t> rtc_start;
+  // SMBIOS: -uuid (text order) and the vCPUs' CPUID leaf 1 EAX/EDX (the
+  // processor ID of type 4).
+  std::optional<std::array<uint8_t, 16>> uuid;
+  uint32_t cpuid_signature = 0, cpuid_features = 0;
 };
 
 class PcMachine {
@@ -194,6 +200,10 @@ class PcMachine {
   void build_apics_and_acpi(const PcConfig& config);
   void build_pci(const PcConfig& config);
   void build_fw_cfg(const PcConfig& config);
+  // The SMBIOS tables QEMU's pc gives (hw/smbios), for fw_cfg and for a
+  // direct kernel boot's F segment.
+  SmbiosConfig smbios_config(const PcConfig& config) const;
+  void install_smbios_without_firmware(const PcConfig& config);
   void set_cmos_boot_order(const std::string& order);
   // Maps the framebuffer and sets its mode for a vga= kernel command line.
   std::optional<LinuxBootMemory::Framebuffer> boot_framebuffer();

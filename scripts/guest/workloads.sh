@@ -243,6 +243,19 @@ workload_crypto() {
 
 # RTC test (tests/system/rtc_base_test.cpp): the time the kernel took from
 # the RTC at boot, and the RTC itself (rtc_cmos), in seconds since the epoch.
+# SMBIOS (tests/system/smbios_test.cpp): the DMI fields Linux reads, then the
+# raw tables and entry point in hex.
+workload_dmi() {
+  for f in bios_vendor bios_version bios_date bios_release sys_vendor product_name \
+    product_version product_serial product_uuid product_sku product_family chassis_vendor \
+    chassis_type chassis_version chassis_serial chassis_asset_tag; do
+    [ -r "/sys/class/dmi/id/$f" ] && echo "vx86-result: dmi $f=$(cat "/sys/class/dmi/id/$f")"
+  done
+  echo "vx86-result: dmi-tables $(od -An -tx1 -v /sys/firmware/dmi/tables/DMI | tr -d ' \n')"
+  echo "vx86-result: dmi-entry $(od -An -tx1 -v /sys/firmware/dmi/tables/smbios_entry_point |
+    tr -d ' \n')"
+}
+
 workload_rtc() {
   echo "vx86-result: rtc-system $(date -u +%s)"
   echo "vx86-result: rtc-hardware $(cat /sys/class/rtc/rtc0/since_epoch 2>/dev/null)"

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/system/debian_guest.h"
+#include "tests/system/debian_iso.h"
 #include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
@@ -487,32 +488,10 @@ std::string boot_iso(const std::vector<std::string>& emulator, const std::string
 
 TEST(BiosBootTest, TheDebianGuestBootsFromAnIsoThroughIsolinux) {
   SKIP_WITHOUT_DEBIAN_GUEST(guest);
-  const std::string isolinux = "/usr/lib/ISOLINUX/isolinux.bin";
-  const std::string ldlinux = "/usr/lib/syslinux/modules/bios/ldlinux.c32";
-  for (const std::string& file : {std::string(kSeabios), isolinux, ldlinux}) {
-    if (!std::filesystem::exists(file))
-      GTEST_SKIP() << file << " is missing (scripts/install-deps.sh)";
-  }
-  if (run_command({"sh", "-c", "command -v xorriso"}).status != 0) {
-    GTEST_SKIP() << "no xorriso (scripts/install-deps.sh installs it)";
-  }
-  const std::filesystem::path tree = temp_path("iso-tree");
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
   const std::string iso = temp_path("debian.iso");
-  std::filesystem::remove_all(tree);
-  std::filesystem::create_directories(tree / "isolinux");
-  for (const std::string& file : {isolinux, ldlinux}) {
-    std::filesystem::copy_file(file, tree / "isolinux" / std::filesystem::path(file).filename());
-  }
-  std::filesystem::copy_file(guest / "vmlinuz", tree / "vmlinuz");
-  std::filesystem::copy_file(guest / "initramfs.cpio.gz", tree / "initramfs.cpio.gz");
-  std::ofstream(tree / "isolinux" / "isolinux.cfg")
-      << "SERIAL 0 115200\nDEFAULT linux\nPROMPT 0\nTIMEOUT 0\nLABEL linux\n"
-         "  KERNEL /vmlinuz\n  INITRD /initramfs.cpio.gz\n  APPEND console=ttyS0\n";
-  CommandResult made =
-      run_command({"xorriso", "-as", "mkisofs", "-quiet", "-o", iso, "-b", "isolinux/isolinux.bin",
-                   "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4",
-                   "-boot-info-table", tree.string()});
-  ASSERT_EQ(made.status, 0) << made.err;
+  const std::string why_not = make_debian_iso(guest, "console=ttyS0", iso);
+  if (!why_not.empty()) GTEST_SKIP() << why_not;
 
   const std::string ours = boot_iso({VX86_BINARY}, iso);
   EXPECT_NE(ours.find("ISOLINUX 6."), std::string::npos) << ours;
@@ -533,7 +512,6 @@ TEST(BiosBootTest, TheDebianGuestBootsFromAnIsoThroughIsolinux) {
     EXPECT_NE(theirs.find(i8042), std::string::npos) << theirs;
     EXPECT_EQ(head(ours), head(theirs));
   }
-  std::filesystem::remove_all(tree);
   std::filesystem::remove(iso);
 }
 
