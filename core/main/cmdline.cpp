@@ -1,5 +1,6 @@
 #include "core/main/cmdline.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 
 #include "core/log.h"
@@ -15,6 +17,7 @@
 #include "core/main/netdevs.h"
 #include "core/netdev_tap.h"
 #include "core/netdev_user.h"
+#include "hw/smbios/smbios_tables.h"
 
 namespace vx86 {
 
@@ -137,6 +140,60 @@ const std::vector<OptDesc> kMachineKeys = {
     {"mem-merge", OptType::kBool, ""},
     {"memory-backend", OptType::kString, "ID of a -object memory-backend-ram for the RAM"},
 };
+
+// -smbios type=N,FIELD=VALUE,...: QEMU's fields for types 0, 1, 2, 3, 4,
+// 11 and 17 (hw/smbios), with its refusals. file= (a binary table) is not
+// there yet.
+void parse_smbios(CmdlineOptions& o, const std::string& text) {
+  const KeyValues kv = KeyValues::parse("-smbios", text, "", {});
+  auto fail = [&text](const std::string& why) {
+    throw OptionError("-smbios " + text + ": " + why);
+  };
+  if (kv.has("file")) fail("SMBIOS table files are not available yet");
+  if (!kv.has("type")) fail("Must specify type= or file=");
+  const auto type = parse_number(kv.get_string("type"));
+  const std::vector<std::string>& names =
+      type ? smbios_field_names(static_cast<unsigned>(*type)) : std::vector<std::string>{};
+  if (names.empty())
+    fail("Don't know how to build fields for SMBIOS type " + kv.get_string("type"));
+  for (const std::string& key : kv.order()) {
+    if (key != "type" && std::find(names.begin(), names.end(), key) == names.end()) {
+      fail("Invalid parameter '" + key + "'");
+    }
+  }
+  auto& fields = o.smbios_fields[static_cast<unsigned>(*type)];
+  for (const std::string& key : kv.order()) {
+    if (key == "type" || key == "value" || key == "path") continue;
+    const std::string value = kv.get_string(key);
+    if (key == "uuid" && !parse_uuid(value)) fail("Invalid UUID");
+    if (key == "release") {
+      const std::size_t dot = value.find('.');
+      const auto major = parse_number(value.substr(0, dot));
+      const auto minor =
+          dot == std::string::npos ? std::nullopt : parse_number(value.substr(dot + 1));
+      if (!major || !minor || *major > 255 || *minor > 255) fail("Invalid release");
+    }
+    if ((key == "speed" || key == "processor-id") && !parse_number(value)) {
+      fail("Parameter '" + key + "' expects a number");
+    }
+    if (key == "uefi" && value != "on" && value != "off") {
+      fail("Parameter 'uefi' expects 'on' or 'off'");
+    }
+    fields[key] = value;
+  }
+  for (const std::string key : {"value", "path"}) {
+    for (const std::string& value : kv.get_all(key)) {
+      if (key == "value") {
+        o.smbios_oem_strings.push_back(value);
+        continue;
+      }
+      std::ifstream in(value, std::ios::binary);
+      if (!in) fail("Could not open '" + value + "': " + std::strerror(errno));
+      o.smbios_oem_strings.emplace_back(std::istreambuf_iterator<char>(in),
+                                        std::istreambuf_iterator<char>());
+    }
+  }
+}
 
 // -uuid: 8-4-4-4-12 hex digits.
 bool valid_uuid(const std::string& text) {
@@ -346,6 +403,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           o.ram_size = parse_ram_size(a);
           o.ram_size_given = true;
         }}},
+      {"smbios", {true, [](CmdlineOptions& o, auto&, auto& a) { parse_smbios(o, a); }}},
       {"uuid",
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {

@@ -52,12 +52,16 @@ struct CmdlineOptions {
   std::string vga_id;       // -device VGA,id=
   std::string display;      // "" = default for the build
   std::optional<std::string> gdb;
-  std::optional<std::string> vnc;   // -vnc DISPLAY[,options]
-  std::string uuid;                 // -uuid (QMP query-uuid); "" for QEMU's all-zero one
-  bool message_timestamps = false;  // -msg timestamp=on
-  bool message_guest_name = false;  // -msg guest-name=on
-  bool lock_memory = false;         // -overcommit mem-lock=on
-  std::string memory_backend;       // -machine memory-backend=ID
+  std::optional<std::string> vnc;  // -vnc DISPLAY[,options]
+  std::string uuid;                // -uuid (QMP query-uuid); "" for QEMU's all-zero one
+  // -smbios type=N,FIELD=VALUE...: the fields by type (checked), and type
+  // 11's OEM strings (value= and path= files, in order).
+  std::map<unsigned, std::map<std::string, std::string>> smbios_fields;
+  std::vector<std::string> smbios_oem_strings;
+  bool message_timestamps = false;                  // -msg timestamp=on
+  bool message_guest_name = false;                  // -msg guest-name=on
+  bool lock_memory = false;                         // -overcommit mem-lock=on
+  std::string memory_backend;                       // -machine memory-backend=ID
   std::map<std::string, uint64_t> memory_backends;  // -object memory-backend-ram: id, size
   bool ram_size_given = false;
   bool start_paused = false;

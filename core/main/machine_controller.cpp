@@ -778,6 +778,8 @@ int MachineController::run() {
   config.ram_size = options_.ram_size;
   config.cpus = options_.smp_cpus;
   if (!options_.uuid.empty()) config.uuid = parse_uuid(options_.uuid);
+  config.smbios_fields = options_.smbios_fields;
+  config.smbios_oem_strings = options_.smbios_oem_strings;
   // SMBIOS's processor ID: the model's CPUID leaf 1 (qemu64's for -cpu host).
   const x86::CpuModel* model = x86::find_cpu_model(options_.cpu_model);
   const x86::CpuidResult leaf1 =

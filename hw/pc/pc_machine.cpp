@@ -542,6 +542,8 @@ SmbiosConfig PcMachine::smbios_config(const PcConfig& config) const {
   smbios.ram_size = config.ram_size;
   smbios.ram_below_4g = ram_below_4g_->size();
   smbios.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
+  smbios.user = config.smbios_fields;
+  smbios.oem_strings = config.smbios_oem_strings;
   return smbios;
 }
 
@@ -550,7 +552,9 @@ SmbiosConfig PcMachine::smbios_config(const PcConfig& config) const {
 // "_SM_". The BIOS entry says that vx86 loaded the kernel.
 void PcMachine::install_smbios_without_firmware(const PcConfig& config) {
   SmbiosTables tables = build_smbios_tables(smbios_config(config));
-  prepend_smbios_bios_entry(&tables, "vx86", "direct kernel boot", "12/01/2026");
+  if (!config.smbios_fields.count(0)) {  // -smbios type=0 gave one
+    prepend_smbios_bios_entry(&tables, "vx86", "direct kernel boot", "12/01/2026");
+  }
   constexpr uint32_t kEntryPoint = 0xf0000, kTables = kEntryPoint + 0x20;
   const std::vector<uint8_t> entry = smbios_entry_point(tables, kTables);
   const uint64_t rom_base = 0x100000 - firmware_->size();

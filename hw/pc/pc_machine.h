@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,9 @@ struct PcConfig {
   // processor ID of type 4).
   std::optional<std::array<uint8_t, 16>> uuid;
   uint32_t cpuid_signature = 0, cpuid_features = 0;
+  // -smbios fields by type and type 11's strings (hw/smbios).
+  std::map<unsigned, std::map<std::string, std::string>> smbios_fields;
+  std::vector<std::string> smbios_oem_strings;
 };
 
 class PcMachine {

@@ -28,6 +28,8 @@ class Structure {
     strings_.push_back(text);
     put8(static_cast<uint8_t>(strings_.size()));
   }
+  // A string the formatted area does not point to (type 11's are counted).
+  void counted_string(const std::string& text) { strings_.push_back(text); }
   void append_to(SmbiosTables* tables) {
     bytes_[1] = static_cast<uint8_t>(bytes_.size());
     for (const std::string& s : strings_) {
@@ -47,30 +49,79 @@ class Structure {
   std::vector<std::string> strings_;
 };
 
+// A -smbios field of `type`, or `otherwise`.
+std::string field(const SmbiosConfig& c, unsigned type, const std::string& name,
+                  const std::string& otherwise = "") {
+  const auto t = c.user.find(type);
+  if (t == c.user.end()) return otherwise;
+  const auto f = t->second.find(name);
+  return f == t->second.end() ? otherwise : f->second;
+}
+
+// Type 0, as QEMU makes it from -smbios type=0 (SeaBIOS then keeps it).
+void add_bios(const SmbiosConfig& c, SmbiosTables* t) {
+  Structure s(0, 0x0000);
+  s.string(field(c, 0, "vendor"));
+  s.string(field(c, 0, "version"));
+  s.put16(0xe800);  // starting segment, as SeaBIOS's
+  s.string(field(c, 0, "date"));
+  s.put8(0);                                                // ROM size
+  s.put64(0x08);                                            // characteristics are not supported
+  s.put8(0);                                                // extension byte 1
+  s.put8(0x14 | (field(c, 0, "uefi") == "on" ? 0x08 : 0));  // targeted content, VM [, UEFI]
+  const std::string release = field(c, 0, "release");
+  const std::size_t dot = release.find('.');
+  s.put8(dot == std::string::npos ? 0 : static_cast<uint8_t>(std::stoul(release.substr(0, dot))));
+  s.put8(dot == std::string::npos ? 0 : static_cast<uint8_t>(std::stoul(release.substr(dot + 1))));
+  s.put16(0xffff);  // no embedded controller
+  s.append_to(t);
+}
+
+void add_baseboard(const SmbiosConfig& c, SmbiosTables* t) {
+  Structure s(2, 0x0200);
+  for (const char* name : {"manufacturer", "product", "version", "serial", "asset"}) {
+    s.string(field(c, 2, name));
+  }
+  s.put8(0x01);  // features: a hosting board
+  s.string(field(c, 2, "location"));
+  s.put16(0x0300);  // in the chassis
+  s.put8(0x0a);     // motherboard
+  s.put8(0);        // contained objects: none
+  s.append_to(t);
+}
+
+void add_oem_strings(const SmbiosConfig& c, SmbiosTables* t) {
+  Structure s(11, 0x0e00);
+  s.put8(static_cast<uint8_t>(c.oem_strings.size()));
+  for (const std::string& text : c.oem_strings) s.counted_string(text);
+  s.append_to(t);
+}
+
 void add_system(const SmbiosConfig& c, SmbiosTables* t) {
   Structure s(1, 0x0100);
-  s.string(c.manufacturer);
-  s.string(c.product);
-  s.string(c.version);
-  s.string("");  // serial number
+  s.string(field(c, 1, "manufacturer", c.manufacturer));
+  s.string(field(c, 1, "product", c.product));
+  s.string(field(c, 1, "version", c.version));
+  s.string(field(c, 1, "serial"));
   // The UUID's first three fields are stored little-endian (SMBIOS 2.6+).
   std::array<uint8_t, 16> u{};
   if (c.uuid) u = *c.uuid;
+  if (auto given = parse_uuid(field(c, 1, "uuid"))) u = *given;
   for (int i : {3, 2, 1, 0, 5, 4, 7, 6}) s.put8(u[i]);
   for (int i = 8; i < 16; ++i) s.put8(u[i]);
   s.put8(0x06);  // woken by the power switch
-  s.string("");  // SKU
-  s.string("");  // family
+  s.string(field(c, 1, "sku"));
+  s.string(field(c, 1, "family"));
   s.append_to(t);
 }
 
 void add_chassis(const SmbiosConfig& c, SmbiosTables* t) {
   Structure s(3, 0x0300);
-  s.string(c.manufacturer);
+  s.string(field(c, 3, "manufacturer", c.manufacturer));
   s.put8(0x01);  // type: other
-  s.string(c.version);
-  s.string("");  // serial number
-  s.string("");  // asset tag
+  s.string(field(c, 3, "version", c.version));
+  s.string(field(c, 3, "serial"));
+  s.string(field(c, 3, "asset"));
   s.put8(0x03);  // boot-up state: safe
   s.put8(0x03);  // power supply state: safe
   s.put8(0x03);  // thermal state: safe
@@ -80,19 +131,19 @@ void add_chassis(const SmbiosConfig& c, SmbiosTables* t) {
   s.put8(0);     // power cords
   s.put8(0);     // contained elements: none
   s.put8(0);
-  s.string("");  // SKU
+  s.string(field(c, 3, "sku"));
   s.append_to(t);
 }
 
 void add_processor(const SmbiosConfig& c, SmbiosTables* t) {
   Structure s(4, 0x0400);
-  s.string("CPU 0");
+  s.string(field(c, 4, "sock_pfx", "CPU") + " 0");
   s.put8(0x03);  // central processor
   s.put8(0x01);  // family: other
-  s.string(c.manufacturer);
-  s.put32(c.cpuid_eax);
-  s.put32(c.cpuid_edx);
-  s.string(c.version);
+  s.string(field(c, 4, "manufacturer", c.manufacturer));
+  const std::string id = field(c, 4, "processor-id");
+  s.put64(id.empty() ? (uint64_t{c.cpuid_edx} << 32 | c.cpuid_eax) : std::stoull(id, nullptr, 0));
+  s.string(field(c, 4, "version", c.version));
   s.put8(0);        // voltage: unknown
   s.put16(0);       // external clock: unknown
   s.put16(2000);    // maximum speed, MHz
@@ -102,9 +153,9 @@ void add_processor(const SmbiosConfig& c, SmbiosTables* t) {
   s.put16(0xffff);  // no L1, L2, L3 cache information
   s.put16(0xffff);
   s.put16(0xffff);
-  s.string("");  // serial number
-  s.string("");  // asset tag
-  s.string("");  // part number
+  s.string(field(c, 4, "serial"));
+  s.string(field(c, 4, "asset"));
+  s.string(field(c, 4, "part"));
   const uint8_t cores = static_cast<uint8_t>(std::min(c.cpus, 255u));
   s.put8(cores);  // core count
   s.put8(cores);  // cores enabled
@@ -139,19 +190,20 @@ void add_memory(const SmbiosConfig& c, SmbiosTables* t) {
     s.put16(mib < 0x7fff ? static_cast<uint16_t>(mib) : 0x7fff);
     s.put8(0x09);  // form factor: DIMM
     s.put8(0);     // not in a set
-    s.string("DIMM " + std::to_string(i));
-    s.string("");   // bank locator
+    s.string(field(c, 17, "loc_pfx", "DIMM") + " " + std::to_string(i));
+    s.string(field(c, 17, "bank"));
     s.put8(0x07);   // type: RAM
     s.put16(0x02);  // type detail: other
-    s.put16(0);     // speed: unknown
-    s.string(c.manufacturer);
-    s.string("");  // serial number
-    s.string("");  // asset tag
-    s.string("");  // part number
-    s.put8(0);     // attributes
+    const auto speed = static_cast<uint16_t>(std::stoul(field(c, 17, "speed", "0"), nullptr, 0));
+    s.put16(speed);
+    s.string(field(c, 17, "manufacturer", c.manufacturer));
+    s.string(field(c, 17, "serial"));
+    s.string(field(c, 17, "asset"));
+    s.string(field(c, 17, "part"));
+    s.put8(0);  // attributes
     s.put32(mib < 0x7fff ? 0 : static_cast<uint32_t>(mib));
-    s.put16(0);  // configured speed
-    s.put16(0);  // minimum, maximum, configured voltage
+    s.put16(speed);  // configured speed
+    s.put16(0);      // minimum, maximum, configured voltage
     s.put16(0);
     s.put16(0);
     s.append_to(t);
@@ -175,11 +227,29 @@ void add_memory(const SmbiosConfig& c, SmbiosTables* t) {
 
 }  // namespace
 
+const std::vector<std::string>& smbios_field_names(unsigned type) {
+  static const std::map<unsigned, std::vector<std::string>> kNames = {
+      {0, {"vendor", "version", "date", "release", "uefi"}},
+      {1, {"manufacturer", "product", "version", "serial", "uuid", "sku", "family"}},
+      {2, {"manufacturer", "product", "version", "serial", "asset", "location"}},
+      {3, {"manufacturer", "version", "serial", "asset", "sku"}},
+      {4, {"sock_pfx", "manufacturer", "version", "serial", "asset", "part", "processor-id"}},
+      {11, {"value", "path"}},
+      {17, {"loc_pfx", "bank", "manufacturer", "serial", "asset", "part", "speed"}},
+  };
+  static const std::vector<std::string> kNone;
+  const auto it = kNames.find(type);
+  return it == kNames.end() ? kNone : it->second;
+}
+
 SmbiosTables build_smbios_tables(const SmbiosConfig& config) {
   SmbiosTables t;
+  if (config.user.count(0)) add_bios(config, &t);
   add_system(config, &t);
+  if (config.user.count(2)) add_baseboard(config, &t);
   add_chassis(config, &t);
   add_processor(config, &t);
+  if (!config.oem_strings.empty()) add_oem_strings(config, &t);
   add_memory(config, &t);
   Structure boot(32, 0x2000);
   boot.zeros(6);

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,15 @@ struct SmbiosConfig {
   uint32_t cpuid_eax = 0, cpuid_edx = 0;  // CPUID leaf 1: the processor ID
   uint64_t ram_size = 0;
   uint64_t ram_below_4g = 0, ram_above_4g = 0;  // as mapped: 0.. and 4 GiB..
+  // -smbios type=N,...: the fields given for each type, by QEMU's names
+  // (checked by the command line); types 0 and 2 are built only if given.
+  std::map<unsigned, std::map<std::string, std::string>> user;
+  std::vector<std::string> oem_strings;  // type 11, in order
 };
+
+// The -smbios fields QEMU knows for `type` (0, 1, 2, 3, 4, 11, 17); empty
+// for a type it cannot build.
+const std::vector<std::string>& smbios_field_names(unsigned type);
 
 struct SmbiosTables {
   std::vector<uint8_t> bytes;  // the structures, back to back
@@ -35,7 +44,7 @@ struct SmbiosTables {
   uint16_t max_structure_size = 0;
 };
 
-// Types 1-127 (no type 0): what QEMU hands firmware.
+// Types 1-127, and type 0 only if -smbios gave it: what QEMU hands firmware.
 SmbiosTables build_smbios_tables(const SmbiosConfig& config);
 
 // A type 0 (BIOS Information) for when no firmware runs, placed first.

@@ -452,6 +452,26 @@ TEST(CliTest, VncOptionsAreChecked) {
 
 // What libvirt's command lines hold besides devices, refused as QEMU
 // refuses it or as not there yet.
+// -smbios refuses what QEMU refuses, in its words.
+TEST(CliTest, SmbiosOptionsAreChecked) {
+  const std::string bios = hello_guest();
+  expect_one_line_error(vx86({"-bios", bios, "-smbios", "type=1,foo=bar"}),
+                        "-smbios type=1,foo=bar: Invalid parameter 'foo'");
+  expect_one_line_error(vx86({"-bios", bios, "-smbios", "type=9"}),
+                        "-smbios type=9: Don't know how to build fields for SMBIOS type 9");
+  expect_one_line_error(vx86({"-bios", bios, "-smbios", "type=1,uuid=bad"}),
+                        "-smbios type=1,uuid=bad: Invalid UUID");
+  expect_one_line_error(vx86({"-bios", bios, "-smbios", "type=0,release=x"}),
+                        "-smbios type=0,release=x: Invalid release");
+  expect_one_line_error(vx86({"-bios", bios, "-smbios", "vendor=x"}),
+                        "-smbios vendor=x: Must specify type= or file=");
+  expect_one_line_error(vx86({"-bios", bios, "-smbios", "type=11,path=/nonexistent"}),
+                        "-smbios type=11,path=/nonexistent: Could not open '/nonexistent': No such "
+                        "file or directory");
+  expect_one_line_error(vx86({"-bios", bios, "-smbios", "file=/tmp/x"}),
+                        "-smbios file=/tmp/x: SMBIOS table files are not available yet");
+}
+
 TEST(CliTest, LibvirtsOtherOptionsAreChecked) {
   const std::string bios = hello_guest();
   expect_one_line_error(vx86({"-bios", bios, "-uuid", "xyz"}),
