@@ -137,6 +137,7 @@ const std::vector<OptDesc> kMachineKeys = {
     {"usb", OptType::kBool, ""},
     {"graphics", OptType::kBool, ""},
     {"dump-guest-core", OptType::kBool, ""},
+    {"hpet", OptType::kBool, "the HPET (on by default)"},
     {"mem-merge", OptType::kBool, ""},
     {"memory-backend", OptType::kString, "ID of a -object memory-backend-ram for the RAM"},
 };
@@ -395,6 +396,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           }
           o.memory_backend = kv.get_string("memory-backend");
           if (kv.has("usb")) o.usb = kv.get_bool("usb", false);
+          if (kv.has("hpet")) o.hpet = kv.get_bool("hpet", true);
           o.machine_opts = kv;
         }}},
       {"m",
@@ -593,10 +595,8 @@ const std::map<std::string, OptionSpec>& option_table() {
                               o.rtc_clock + "'");
           }
           const std::string driftfix = kv.get_string("driftfix", "none");
-          if (driftfix == "slew") {
-            throw OptionError("-rtc: parameter 'driftfix' value 'slew' is not available yet");
-          }
-          if (driftfix != "none") {
+          o.rtc_slew = driftfix == "slew";
+          if (driftfix != "none" && driftfix != "slew") {
             throw OptionError("-rtc: parameter 'driftfix' expects none or slew, not '" +
                               driftfix + "'");
           }
@@ -691,6 +691,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           o.nets.push_back(kv);
         }}},
       {"nodefaults", {false, [](CmdlineOptions& o, auto&, auto&) { o.no_defaults = true; }}},
+      {"no-hpet", {false, [](CmdlineOptions& o, auto&, auto&) { o.hpet = false; }}},
       {"global",
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {

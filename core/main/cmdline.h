@@ -76,6 +76,8 @@ struct CmdlineOptions {
   bool snapshot = false;
   std::string rtc_base = "utc";    // -rtc base=utc|localtime|DATE
   std::string rtc_clock = "host";  // -rtc clock=host|rt|vm
+  bool rtc_slew = false;           // -rtc driftfix=slew
+  bool hpet = true;                // -machine hpet=off or -no-hpet: none
   std::string pid_file;            // -pidfile
   // -usb or -machine usb=on: the PIIX3's USB controller (bus usb-bus.0).
   bool usb = false;

@@ -825,6 +825,8 @@ int MachineController::run() {
                      : options_.rtc_clock == "rt" ? ClockType::kRealtime
                                                   : ClockType::kHost;
   config.rtc_start = rtc_start_time(options_.rtc_base, std::time(nullptr));
+  config.rtc_slew = options_.rtc_slew;
+  config.hpet = options_.hpet;
   // A firmware boot gets the VGA BIOS QEMU gives its std VGA, where Debian
   // installs it (a direct kernel boot sets its modes without one).
   if (config.vga && options_.kernel.empty()) {

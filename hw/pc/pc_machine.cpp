@@ -143,6 +143,7 @@ void PcMachine::build_isa(const PcConfig& config) {
   port61_->map(*system_io_);
 
   rtc_ = std::make_unique<Mc146818Rtc>(clocks_, &rtc_output_, config.rtc_clock);
+  rtc_->set_lost_tick_slew(config.rtc_slew);
   if (config.rtc_start) rtc_->set_time(*config.rtc_start);
   rtc_->map(*system_io_);
   // Memory size fields that BIOSes read from CMOS.
@@ -241,20 +242,7 @@ void PcMachine::build_apics_and_acpi(const PcConfig& config) {
   for (int i = 0; i < 16; ++i) isa_irqs_[i].add(&ioapic_->input(i == 0 ? 2 : i));
   all_devices_.push_back(ioapic_.get());
 
-  hpet_ = std::make_unique<Hpet>(clocks_);
-  hpet_->map(*system_memory_);
-  for (int pin = kHpetFirstGsi; pin < IoApic::kPins; ++pin)
-    hpet_->connect_gsi(pin, &ioapic_->input(pin));
-  hpet_->set_legacy_lines(&isa_irqs_[0].input(), &isa_irqs_[8].input());
-  hpet_->set_legacy_listener([this](bool legacy) {
-    hpet_legacy_ = legacy;
-    // Hand the lines over at their current levels.
-    if (!legacy) {
-      isa_irqs_[0].input().set(pit_output_.level());
-      isa_irqs_[8].input().set(rtc_output_.level());
-    }
-  });
-  all_devices_.push_back(hpet_.get());
+  if (config.hpet) build_hpet();
 
   AcpiPm::Config pm_config;
   pm_config.timer_32bit = true;
@@ -269,6 +257,25 @@ void PcMachine::build_apics_and_acpi(const PcConfig& config) {
   all_devices_.push_back(reset_control_.get());
 }
 
+// The HPET, its timers on IOAPIC pins 20-23 and, in legacy replacement
+// mode, in place of the PIT's and RTC's ISA lines.
+void PcMachine::build_hpet() {
+  hpet_ = std::make_unique<Hpet>(clocks_);
+  hpet_->map(*system_memory_);
+  for (int pin = kHpetFirstGsi; pin < IoApic::kPins; ++pin)
+    hpet_->connect_gsi(pin, &ioapic_->input(pin));
+  hpet_->set_legacy_lines(&isa_irqs_[0].input(), &isa_irqs_[8].input());
+  hpet_->set_legacy_listener([this](bool legacy) {
+    hpet_legacy_ = legacy;
+    // Hand the lines over at their current levels.
+    if (!legacy) {
+      isa_irqs_[0].input().set(pit_output_.level());
+      isa_irqs_[8].input().set(rtc_output_.level());
+    }
+  });
+  all_devices_.push_back(hpet_.get());
+}
+
 AcpiConfig PcMachine::acpi_config() const {
   AcpiConfig acpi;
   acpi.cpus = cpus_;
@@ -276,7 +283,11 @@ AcpiConfig PcMachine::acpi_config() const {
   acpi.pm_base = kAcpiPmBase;
   acpi.sci_irq = kSciIrq;
   acpi.s5_sleep_type = 0;
-  acpi.hpet_capabilities = static_cast<uint32_t>(hpet_->read(Hpet::kRegCapabilities, 4));
+  if (hpet_) {
+    acpi.hpet_capabilities = static_cast<uint32_t>(hpet_->read(Hpet::kRegCapabilities, 4));
+  } else {
+    acpi.hpet_address = 0;  // no HPET table
+  }
   acpi.pci = pci_bus_ != nullptr;
   return acpi;
 }

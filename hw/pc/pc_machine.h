@@ -102,6 +102,10 @@ struct PcConfig {
   // time it starts at (seconds since the epoch, as the RTC shows it).
   ClockType rtc_clock = ClockType::kHost;
   std::optional<int64_t> rtc_start;
+  // -rtc driftfix=slew: missed periodic RTC interrupts are delivered later.
+  bool rtc_slew = false;
+  // The HPET at 0xFED00000 (-machine hpet=off / -no-hpet: none, and no ACPI table).
+  bool hpet = true;
   // SMBIOS: -uuid (text order) and the vCPUs' CPUID leaf 1 EAX/EDX (the
   // processor ID of type 4).
   std::optional<std::array<uint8_t, 16>> uuid;
@@ -204,6 +208,7 @@ class PcMachine {
   void build_apics_and_acpi(const PcConfig& config);
   void build_pci(const PcConfig& config);
   void build_fw_cfg(const PcConfig& config);
+  void build_hpet();
   // The SMBIOS tables QEMU's pc gives (hw/smbios), for fw_cfg and for a
   // direct kernel boot's F segment.
   SmbiosConfig smbios_config(const PcConfig& config) const;

@@ -14,6 +14,8 @@ constexpr int64_t kUipWindowNs = 244'000;
 constexpr int64_t kTimeBaseHz = 32768;
 // Alarm checks after a long pause look at most one day back.
 constexpr int64_t kMaxAlarmScanSeconds = 86400;
+// driftfix=slew keeps at most this many missed periodic interrupts (8 s at 8192 Hz).
+constexpr int64_t kMaxCoalesced = 65536;
 
 int64_t to_ticks(int64_t ns) {
   return static_cast<int64_t>(static_cast<__int128>(ns) * kTimeBaseHz / kNsPerSec);
@@ -186,7 +188,15 @@ void Mc146818Rtc::sync_flags(int64_t raw) {
   if (raw < synced_raw_) synced_raw_ = raw;  // the host clock stepped back
   if (raw > synced_raw_) {
     int64_t p = periodic_ticks();
-    if (p && divider_running() && to_ticks(raw) / p > to_ticks(synced_raw_) / p) {
+    const int64_t edges =
+        p && divider_running() ? to_ticks(raw) / p - to_ticks(synced_raw_) / p : 0;
+    if (edges > 0) {
+      if (slew_ && (reg_b_ & 0x40)) {
+        // The guest takes one interrupt; the rest, and one still pending, are missed.
+        const bool pending = reg_c_ & 0x40;
+        coalesced_ = std::min<int64_t>(coalesced_ + (pending ? edges : edges - 1), kMaxCoalesced);
+        if (!pending) reinjected_on_ack_ = 0;
+      }
       reg_c_ |= 0x40;  // PF
     }
     if (!halted_) {
@@ -268,6 +278,13 @@ uint8_t Mc146818Rtc::read_register(unsigned index, bool side_effects) {
       uint8_t v = reg_c_;
       reg_c_ = 0;  // reading clears every flag and the interrupt
       update_irq();
+      if (slew_ && coalesced_ > 0 && (reg_b_ & 0x40) && reinjected_on_ack_ < kReinjectOnAck) {
+        // driftfix=slew: the acknowledgement brings the next missed tick.
+        --coalesced_;
+        ++reinjected_on_ack_;
+        reg_c_ = 0xc0;  // IRQF | PF
+        update_irq();
+      }
       return v;
     }
     case kRegD:

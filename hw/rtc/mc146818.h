@@ -46,6 +46,14 @@ class Mc146818Rtc : public Device, public IoOps {
   void set_time(int64_t epoch_seconds);
   int64_t time() const;  // seconds since the epoch
 
+  // -rtc driftfix=slew (QEMU's lost tick policy "slew"): periodic
+  // interrupts the guest has not acknowledged before the next one are
+  // counted, and each acknowledgement (a read of register C) delivers one of
+  // them at once, up to kReinjectOnAck in a row, so a guest that keeps time
+  // by counting them (Windows) catches up instead of drifting.
+  void set_lost_tick_slew(bool slew) { slew_ = slew; }
+  static constexpr int kReinjectOnAck = 20;
+
   bool nmi_masked() const { return nmi_masked_; }
   bool irq_level() const { return (reg_c_ & 0x80) != 0; }
 
@@ -98,6 +106,10 @@ class Mc146818Rtc : public Device, public IoOps {
   int64_t frozen_ns_ = 0;           // rtc time while halted
   int64_t synced_raw_ = 0;          // clock time up to which flags are computed
   uint8_t irq_level_ = 0;
+  // Lost tick catch-up (not in the saved state: a restore drops the backlog).
+  bool slew_ = false;
+  int64_t coalesced_ = 0;      // periodic interrupts missed
+  int reinjected_on_ack_ = 0;  // delivered by acknowledgements since the last real one
 };
 
 }  // namespace vx86

@@ -164,6 +164,37 @@ TEST_F(RtcTest, PeriodicInterrupt1024Hz) {
   EXPECT_EQ(interrupts, 1024);
 }
 
+// driftfix=slew: ten periods pass before the guest acknowledges; each
+// acknowledgement then brings one missed interrupt at once, up to
+// kReinjectOnAck in a row, and the rest after the next real one. Without
+// slew the missed ones are gone.
+TEST_F(RtcTest, SlewDeliversMissedPeriodicInterrupts) {
+  constexpr int64_t kPeriod = 976'563;  // 1024 Hz, rounded up
+  auto acknowledgements = [this] {
+    int count = 0;
+    while (irq.level() && count < 100) {
+      EXPECT_EQ(reg(0x0c) & 0xc0, 0xc0);
+      ++count;
+    }
+    return count;
+  };
+  set_reg(0x0b, 0x42);  // PIE
+  clocks.advance_virtual(10 * kPeriod);
+  EXPECT_EQ(rising_edges, 1);
+  EXPECT_EQ(acknowledgements(), 1);
+
+  rtc.set_lost_tick_slew(true);
+  clocks.advance_virtual(10 * kPeriod);
+  EXPECT_EQ(acknowledgements(), 10);  // the pending one and the nine missed
+  clocks.advance_virtual(kPeriod);
+  EXPECT_EQ(acknowledgements(), 1);  // caught up: one tick, one interrupt
+
+  clocks.advance_virtual(30 * kPeriod);
+  EXPECT_EQ(acknowledgements(), 1 + Mc146818Rtc::kReinjectOnAck);
+  clocks.advance_virtual(kPeriod);
+  EXPECT_EQ(acknowledgements(), 1 + 30 - 1 - Mc146818Rtc::kReinjectOnAck);
+}
+
 TEST_F(RtcTest, PeriodicRates) {
   set_reg(0x0a, 0x2f);  // 2 Hz
   set_reg(0x0b, 0x42);

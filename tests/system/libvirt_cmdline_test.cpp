@@ -4,7 +4,10 @@
 // seccomp_sandbox = 0): the Debian guest runs from it under vx86 as under
 // qemu-system-x86_64, and what libvirt then asks over QMP gets the same
 // answers. The guest's rng workload reads the virtio-rng device and powers
-// off; -no-shutdown keeps the emulator there for the monitor.
+// off; -no-shutdown keeps the emulator there for the monitor. The clock
+// options are virt-install's defaults for a Linux guest (<timer name='rtc'
+// tickpolicy='catchup'/>, <timer name='pit' tickpolicy='delay'/>, <timer
+// name='hpet' present='no'/>).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -67,7 +70,10 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
       "-mon",
       "chardev=charmonitor,id=monitor,mode=control",
       "-rtc",
-      "base=utc",
+      "base=utc,driftfix=slew",
+      "-global",
+      "kvm-pit.lost_tick_policy=delay",
+      "-no-hpet",
       "-no-shutdown",
       "-boot",
       "strict=on",
