@@ -26,6 +26,7 @@ const char kHelp[] =
     "info status -- show the VM status (running or paused)\n"
     "info registers [-a] -- show the cpu registers (-a: all CPUs)\n"
     "info lapic [cpu] -- show a CPU's local APIC (CPU 0 by default)\n"
+    "info pic -- show the IOAPIC's and the 8259s' state\n"
     "screendump FILENAME -- save the screen as a PPM image\n"
     "sendkey keys [hold_ms] -- send keys to the guest (e.g. ctrl-alt-f1; hold 100 ms by default)\n"
     "info network -- show the network interfaces and their backends\n"
@@ -412,6 +413,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     }
     return "";
   }
+  if (what == "pic") return target_.describe_interrupt_controllers();
   if (what == "lapic") {
     unsigned cpu = 0;
     if (!arg.empty()) {
@@ -423,7 +425,7 @@ std::string HumanMonitor::info(const std::string& what, const std::string& arg) 
     return target_.describe_local_apic(cpu);
   }
   return "info " + what +
-         ": unknown item (status, registers, cpus, mem, tlb, lapic, mtree, chardev, block, "
+         ": unknown item (status, registers, cpus, mem, tlb, lapic, pic, mtree, chardev, block, "
          "network, pci, usb, mice, balloon, vnc, uuid, version)\n";
 }
 

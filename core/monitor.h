@@ -56,6 +56,8 @@ class MonitorTarget : public virtual MachineOperations {
   }
   // `info lapic`: CPU cpu_index's local APIC, or why there is none to show.
   virtual std::string describe_local_apic(unsigned cpu_index) = 0;
+  // `info pic`: the interrupt controllers' state, in QEMU's layout.
+  virtual std::string describe_interrupt_controllers() { return ""; }
   // `info block`: the drives and their images, in QEMU's layout.
   virtual std::string describe_block() { return ""; }
   // `info pci`: the PCI functions, in QEMU's layout.

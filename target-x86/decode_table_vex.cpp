@@ -6,6 +6,7 @@
 // Mnemonics are those of the legacy SSE instructions where VEX gives the same
 // operation; the translator knows a VEX row by the instruction's VEX prefix.
 // BMI1/BMI2 (general registers) are decoded by the decoder itself.
+#include <array>
 #include <vector>
 
 #include "target-x86/decode_table.h"
@@ -31,14 +32,21 @@ constexpr uint8_t kP0 = 0, kP66 = 1, kPF3 = 2, kPF2 = 3;
 
 class VexTable {
  public:
-  VexTable() { build(); }
+  VexTable() {
+    build();
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      by_opcode_[(rows_[i].map - 1) * 256 + rows_[i].opcode].push_back(i);
+    }
+  }
 
   const OpcodeEntry* find(unsigned map, uint8_t opcode, unsigned pp, uint8_t modrm, bool w) const {
+    if (map < 1 || map > 3) return nullptr;
     const bool reg_form = (modrm >> 6) == 3;
     const int reg = (modrm >> 3) & 7;
     const OpcodeEntry* any_w = nullptr;
-    for (const VexRow& r : rows_) {
-      if (r.map != map || r.opcode != opcode || r.pp != pp) continue;
+    for (std::size_t i : by_opcode_[(map - 1) * 256 + opcode]) {
+      const VexRow& r = rows_[i];
+      if (r.pp != pp) continue;
       if (r.group_reg >= 0 && r.group_reg != reg) continue;
       if (r.form == Form::kReg && !reg_form) continue;
       if (r.form == Form::kMem && reg_form) continue;
@@ -72,6 +80,7 @@ class VexTable {
   void build();
 
   std::vector<VexRow> rows_;
+  std::array<std::vector<std::size_t>, 3 * 256> by_opcode_;  // the rows of each map and opcode
 };
 
 void VexTable::build() {

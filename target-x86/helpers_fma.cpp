@@ -38,11 +38,11 @@ using FmaFn = uint32_t (*)(uint32_t csr, Vec& x, Vec y, Vec z);
   X(op, form, ps) X(op, form, pd) X(op, form, ss) X(op, form, sd)
 #define VX86_FMA_PACKED(X, op, form) X(op, form, ps) X(op, form, pd)
 #define VX86_FMA_FORMS(TYPES, X, op) TYPES(X, op, 132) TYPES(X, op, 213) TYPES(X, op, 231)
-#define VX86_FMA_OPS(X)                                                                        \
-  VX86_FMA_FORMS(VX86_FMA_ALL_TYPES, X, madd)                                                  \
-  VX86_FMA_FORMS(VX86_FMA_ALL_TYPES, X, msub) VX86_FMA_FORMS(VX86_FMA_ALL_TYPES, X, nmadd)     \
-      VX86_FMA_FORMS(VX86_FMA_ALL_TYPES, X, nmsub) VX86_FMA_FORMS(VX86_FMA_PACKED, X, maddsub) \
-          VX86_FMA_FORMS(VX86_FMA_PACKED, X, msubadd)
+#define VX86_FMA_OPS(X)                                                                     \
+  VX86_FMA_FORMS(VX86_FMA_ALL_TYPES, X, madd)                                               \
+  VX86_FMA_FORMS(VX86_FMA_ALL_TYPES, X, msub)                                               \
+  VX86_FMA_FORMS(VX86_FMA_ALL_TYPES, X, nmadd) VX86_FMA_FORMS(VX86_FMA_ALL_TYPES, X, nmsub) \
+      VX86_FMA_FORMS(VX86_FMA_PACKED, X, maddsub) VX86_FMA_FORMS(VX86_FMA_PACKED, X, msubadd)
 
 VX86_FMA_OPS(VX86_FMA_FN)
 #undef VX86_FMA_FN
@@ -64,13 +64,18 @@ Vec load(const XmmReg& r) {
   return _mm_loadu_si128(reinterpret_cast<const Vec*>(r.q));
 }
 
-bool host_has(const char* feature) {
-  static const bool fma = __builtin_cpu_supports("fma"), f16c = __builtin_cpu_supports("f16c");
-  return feature[0] == 'f' && feature[1] == 'm' ? fma : f16c;
+bool host_has_fma() {
+  static const bool has = __builtin_cpu_supports("fma");
+  return has;
+}
+
+bool host_has_f16c() {
+  static const bool has = __builtin_cpu_supports("f16c");
+  return has;
 }
 
 void helper_fma(CpuState* env, uint32_t code, uint32_t dst, uint32_t x, uint32_t y, uint32_t z) {
-  if (!host_has("fma") || code >= std::size(kFmaFns) || !kFmaFns[code]) {
+  if (!host_has_fma() || code >= std::size(kFmaFns) || !kFmaFns[code]) {
     raise_exception(*env, kExcUD);
   }
   Vec r = load(xmm_reg(*env, x));
@@ -99,7 +104,7 @@ constexpr Ps2phFn kPs2ph[8] = {host_ps2ph<0>, host_ps2ph<1>, host_ps2ph<2>, host
 // VCVTPS2PH: src's four floats to four halves in dst's low quadword (the
 // rest zero), rounded as imm8[2:0] says.
 void helper_f16c(CpuState* env, uint32_t to_half, uint32_t dst, uint32_t src, uint32_t imm) {
-  if (!host_has("f16c")) raise_exception(*env, kExcUD);
+  if (!host_has_f16c()) raise_exception(*env, kExcUD);
   const Vec s = load(xmm_reg(*env, src));
   Vec r;
   uint32_t csr = host_csr(*env);

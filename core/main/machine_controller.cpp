@@ -1378,6 +1378,13 @@ std::string MachineController::describe_local_apic(unsigned cpu_index) {
       cpu_index, [apic](uint32_t offset) { return apic->peek_register(offset); });
 }
 
+// vx86's own IOAPIC and 8259s; under KVM's kernel-irqchip=on the guest uses
+// KVM's instead, whose state this does not read.
+std::string MachineController::describe_interrupt_controllers() {
+  DeviceLockGuard lock;
+  return machine_->describe_interrupt_controllers();
+}
+
 std::vector<MachineController::ChardevInfo> MachineController::chardev_infos() const {
   std::vector<ChardevInfo> infos;
   for (const auto& [id, chardev] : chardevs_) {

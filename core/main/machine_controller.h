@@ -93,6 +93,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void write_port(uint16_t port, unsigned size, uint64_t value) override;
   std::string start_gdb_server(const std::string& device) override;
   std::string describe_local_apic(unsigned cpu_index) override;
+  std::string describe_interrupt_controllers() override;
   std::string describe_network() override;
   std::string describe_usb() override;
   std::string describe_pci() override;

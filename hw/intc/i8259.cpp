@@ -1,5 +1,7 @@
 #include "hw/intc/i8259.h"
 
+#include <cstdio>
+
 #include "core/log.h"
 
 namespace vx86 {
@@ -10,6 +12,16 @@ constexpr AccessLimits kBytePorts{1, 1, false};
 
 Pic8259Chip::Pic8259Chip(const char* name, uint8_t elcr_mask) : elcr_mask_(elcr_mask) {
   region_ = MemoryRegion::io(name, 2, this, kBytePorts);
+}
+
+std::string Pic8259Chip::describe(int number) const {
+  char line[128];
+  std::snprintf(line, sizeof(line),
+                "pic%d: irr=%02x imr=%02x isr=%02x hprio=%d irq_base=%02x rr_sel=%d elcr=%02x "
+                "fnm=%d\n",
+                number, irr_, imr_, isr_, (lowest_priority_ + 1) & 7, vector_base_, read_isr_,
+                elcr_, special_fully_nested_);
+  return line;
 }
 
 void Pic8259Chip::reset() {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "core/device.h"
 #include "core/irq.h"
@@ -39,6 +40,9 @@ class Pic8259Chip : public IoOps {
   uint8_t isr() const { return isr_; }
   uint8_t imr() const { return imr_; }
   uint8_t vector_base() const { return vector_base_; }
+  // The monitor's `info pic` line for this chip (number 0 for the master),
+  // in QEMU's layout.
+  std::string describe(int number) const;
 
   void reset();
   void visit_state(StateVisitor& v);
@@ -104,6 +108,8 @@ class I8259 : public Device, public CpuInterruptSource {
   bool interrupt_pending() override;
   int acknowledge_interrupt() override;
 
+  // `info pic`: the slave's line, then the master's, as QEMU lists them.
+  std::string describe() const { return slave_.describe(1) + master_.describe(0); }
   Pic8259Chip& master() { return master_; }
   Pic8259Chip& slave() { return slave_; }
 

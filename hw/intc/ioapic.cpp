@@ -1,5 +1,9 @@
 #include "hw/intc/ioapic.h"
 
+#include <cinttypes>
+#include <cstdio>
+#include <utility>
+
 #include "core/log.h"
 
 namespace vx86 {
@@ -127,6 +131,50 @@ void IoApic::write_register(uint32_t index, uint32_t value) {
     return;
   }
   VX86_LOG(kLogGuestErrors, "ioapic: write of read-only or unknown register 0x%x\n", index);
+}
+
+std::string IoApic::describe() const {
+  static const char* const kDeliveryModes[8] = {"fixed", "lowest", "SMI", "...",
+                                                "NMI",   "INIT",   "...", "extINT"};
+  std::string out;
+  char line[160];
+  std::snprintf(line, sizeof(line), "ioapic0: ver=0x%x id=0x%02x sel=0x%02x", kVersion & 0xff, id_,
+                select_);
+  out += line;
+  if (select_) {
+    std::snprintf(line, sizeof(line), " (redir[%u])\n", (select_ - kRegRedirection) >> 1);
+    out += line;
+  } else {
+    out += "\n";
+  }
+  uint32_t irr = 0, remote_irr = 0;
+  for (int pin = 0; pin < kPins; ++pin) {
+    const uint64_t e = entries_[static_cast<std::size_t>(pin)];
+    const bool logical = e & (1u << 11);
+    std::snprintf(line, sizeof(line),
+                  "  pin %-2u 0x%016" PRIx64 " dest=%" PRIx64 " vec=%-3" PRIu64
+                  " %s %-5s %-6s %-6s %s\n",
+                  static_cast<unsigned>(pin), e, (e >> 56) & (logical ? 0xff : 0xf), e & 0xff,
+                  (e & (1u << 13)) ? "active-lo" : "active-hi",
+                  (e & kLevelTrigger) ? "level" : "edge", (e & kMasked) ? "masked" : "",
+                  kDeliveryModes[(e >> 8) & 7], logical ? "logical" : "physical");
+    out += line;
+    if (levels_[static_cast<std::size_t>(pin)]) irr |= 1u << pin;
+    if ((e & kLevelTrigger) && (e & kRemoteIrr)) remote_irr |= 1u << pin;
+  }
+  for (const auto& [name, bits] :
+       {std::pair{"  IRR", irr}, std::pair{"  Remote IRR", remote_irr}}) {
+    std::snprintf(line, sizeof(line), "%-10s ", name);
+    out += line;
+    if (bits == 0) out += "(none)";
+    for (int pin = 0; pin < kPins; ++pin) {
+      if (!(bits >> pin & 1)) continue;
+      std::snprintf(line, sizeof(line), "%-2u ", static_cast<unsigned>(pin));
+      out += line;
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 uint64_t IoApic::read(uint64_t offset, unsigned size) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "core/device.h"
 #include "core/irq.h"
@@ -63,6 +64,9 @@ class IoApic : public Device, public IoOps {
   void set_input_listener(InputListener listener) { input_listener_ = std::move(listener); }
 
   uint64_t redirection_entry(int pin) const { return entries_.at(static_cast<std::size_t>(pin)); }
+  // The monitor's `info pic` paragraph, in QEMU's layout: the redirection
+  // table, the asserted pins (IRR) and the level-triggered ones awaiting EOI.
+  std::string describe() const;
   uint8_t id() const { return static_cast<uint8_t>(id_); }
 
   uint64_t read(uint64_t offset, unsigned size) override;

@@ -306,6 +306,10 @@ CpuLocalApic& PcMachine::local_apic(unsigned index) {
   return *lapics_.at(index);
 }
 
+std::string PcMachine::describe_interrupt_controllers() const {
+  return ioapic_->describe() + pic_->describe();
+}
+
 CpuInterruptSource& PcMachine::pic() {
   return *pic_;
 }

@@ -151,6 +151,8 @@ class PcMachine {
   CpuInterruptSource& pic();
   // The 8259s' ELCR: the master's in the low byte, the slave's in the high.
   uint16_t pic_elcr() const;
+  // `info pic`: the IOAPIC's redirection table and the two 8259s, as QEMU shows them.
+  std::string describe_interrupt_controllers() const;
   IoApic& ioapic();
   IsaBus& isa_bus() { return isa_; }
   // The VGA, or null with -vga none.

@@ -362,6 +362,8 @@ void Mc146818Rtc::reset() {
   sync_flags(raw);
   reg_b_ &= ~0x78;
   reg_c_ = 0;
+  coalesced_ = 0;
+  reinjected_on_ack_ = 0;
   update_irq();
   rearm(raw);
 }

@@ -73,6 +73,33 @@
            so that the monitor's `nmi` reaches the handler. */
         movl    $0x1ff, 0xfee000f0
         movl    $0x400, 0xfee00360
+        /* The 8259s as an OS sets them up (vectors 0x30/0x38, all masked but
+           the cascade) and two masked IOAPIC entries, for `info pic`. */
+        mov     $0x11, %al
+        out     %al, $0x20
+        out     %al, $0xa0
+        mov     $0x30, %al
+        out     %al, $0x21
+        mov     $0x38, %al
+        out     %al, $0xa1
+        mov     $0x04, %al
+        out     %al, $0x21
+        mov     $0x02, %al
+        out     %al, $0xa1
+        mov     $0x01, %al
+        out     %al, $0x21
+        out     %al, $0xa1
+        mov     $0xfb, %al
+        out     %al, $0x21
+        mov     $0xff, %al
+        out     %al, $0xa1
+        movl    $0x18, 0xfec00000     /* pin 4: vector 0x34, level, active-low, logical */
+        movl    $0x1a834, 0xfec00010
+        movl    $0x19, 0xfec00000
+        movl    $0x01000000, 0xfec00010
+        movl    $0x22, 0xfec00000     /* pin 9: vector 0x39 as an NMI */
+        movl    $0x10439, 0xfec00010
+        movl    $0x19, 0xfec00000     /* IOREGSEL left on pin 4's high half */
         /* Long mode with NX, SSE and OSFXSR. */
         mov     %cr4, %eax
         or      $0x620, %eax          /* PAE, OSFXSR, OSXMMEXCPT */
