@@ -75,24 +75,7 @@
         movl    $0x400, 0xfee00360
         /* The 8259s as an OS sets them up (vectors 0x30/0x38, all masked but
            the cascade) and two masked IOAPIC entries, for `info pic`. */
-        mov     $0x11, %al
-        out     %al, $0x20
-        out     %al, $0xa0
-        mov     $0x30, %al
-        out     %al, $0x21
-        mov     $0x38, %al
-        out     %al, $0xa1
-        mov     $0x04, %al
-        out     %al, $0x21
-        mov     $0x02, %al
-        out     %al, $0xa1
-        mov     $0x01, %al
-        out     %al, $0x21
-        out     %al, $0xa1
-        mov     $0xfb, %al
-        out     %al, $0x21
-        mov     $0xff, %al
-        out     %al, $0xa1
+        PIC_INIT 0x30, 0x38, 0xfb, 0xff
         movl    $0x18, 0xfec00000     /* pin 4: vector 0x34, level, active-low, logical */
         movl    $0x1a834, 0xfec00010
         movl    $0x19, 0xfec00000

@@ -76,24 +76,7 @@
 
         /* 8259 pair: master at 0x20, slave at 0x28 on IRQ 2; only IRQ 13
            (and the cascade) unmasked. */
-        mov     $0x11, %al
-        out     %al, $0x20
-        out     %al, $0xa0
-        mov     $0x20, %al
-        out     %al, $0x21
-        mov     $0x28, %al
-        out     %al, $0xa1
-        mov     $0x04, %al
-        out     %al, $0x21
-        mov     $0x02, %al
-        out     %al, $0xa1
-        mov     $0x01, %al
-        out     %al, $0x21
-        out     %al, $0xa1
-        mov     $0xfb, %al
-        out     %al, $0x21
-        mov     $0xdf, %al
-        out     %al, $0xa1
+        PIC_INIT 0x20, 0x28, 0xfb, 0xdf
 
         /* x87 on with CR0.NE=0: EM=0, TS=0, MP=1. */
         mov     %cr0, %eax
