@@ -915,17 +915,22 @@ bool caused_by_guest(ShutdownCause cause) {
 
 }  // namespace
 
+// The events go out from the main loop, with the state change they announce,
+// so a QMP client that hears SHUTDOWN and asks query-status gets "shutdown"
+// (from the vCPU's thread the event could overtake the state, as CI once saw).
 void MachineController::request_shutdown(ShutdownCause cause) {
-  qmp_event("SHUTDOWN", {{"guest", caused_by_guest(cause)}, {"reason", cause_name(cause, false)}});
-  boost::asio::post(loop_.io(), [this] {
+  boost::asio::post(loop_.io(), [this, cause] {
+    const Json shutdown = {{"guest", caused_by_guest(cause)}, {"reason", cause_name(cause, false)}};
     if (options_.no_shutdown) {
       // As QEMU: the machine stops in the "shutdown" state for the user to look at.
       shut_down_ = true;
+      qmp_event("SHUTDOWN", shutdown);
       qmp_event("STOP");
       runner_->pause();
       loop_.clocks().pause_virtual();
       return;
     }
+    qmp_event("SHUTDOWN", shutdown);
     finish(0);
   });
   if (runner_) {
@@ -934,10 +939,10 @@ void MachineController::request_shutdown(ShutdownCause cause) {
 }
 
 void MachineController::request_reset(ShutdownCause cause) {
-  // With -no-reboot a reset ends vx86: QMP hears of a shutdown, as from QEMU.
-  qmp_event(options_.no_reboot ? "SHUTDOWN" : "RESET",
-            {{"guest", caused_by_guest(cause)}, {"reason", cause_name(cause, true)}});
-  boost::asio::post(loop_.io(), [this] {
+  boost::asio::post(loop_.io(), [this, cause] {
+    // With -no-reboot a reset ends vx86: QMP hears of a shutdown, as from QEMU.
+    qmp_event(options_.no_reboot ? "SHUTDOWN" : "RESET",
+              {{"guest", caused_by_guest(cause)}, {"reason", cause_name(cause, true)}});
     if (options_.no_reboot) return finish(0);
     VX86_LOG(kLogReset, "machine reset\n");
     runner_->pause();  // never under the device lock: the vCPU may be waiting for it
