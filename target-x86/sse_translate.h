@@ -40,6 +40,9 @@ void gen_check_unit(DisasContext& s, uint32_t kind);
 // #GP(0) unless the linear address is a multiple of `alignment` (a power of 2).
 void gen_check_alignment(DisasContext& s, Temp addr, unsigned alignment);
 
+// 16 bytes of memory at a linear address, no alignment required.
+Vec gen_load16(DisasContext& s, Temp addr);
+void gen_store16(DisasContext& s, Temp addr, Vec v);
 Vec gen_load_xmm(DisasContext& s, unsigned reg);
 void gen_store_xmm(DisasContext& s, unsigned reg, Vec v);
 // An XMM-or-memory operand; memory narrower than 16 bytes lands zero-extended

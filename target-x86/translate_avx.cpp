@@ -109,23 +109,6 @@ Temp gen_address_at(DisasContext& s, unsigned offset) {
   return a;
 }
 
-Vec gen_load16(DisasContext& s, Temp addr) {
-  tcg::IrBuilder& b = s.b;
-  Temp t = b.new_v128();
-  b.qemu_ld_v128(t, addr, tcg::kMo128, uint64_t{s.mem_index});
-  Vec v{b.new_i64(), b.new_i64()};
-  b.extract_v128_i64(v.lo, t, uint64_t{0});
-  b.extract_v128_i64(v.hi, t, uint64_t{1});
-  return v;
-}
-
-void gen_store16(DisasContext& s, Temp addr, Vec v) {
-  tcg::IrBuilder& b = s.b;
-  Temp t = b.new_v128();
-  b.concat_i64_v128(t, v.lo, v.hi);
-  b.qemu_st_v128(t, addr, tcg::kMo128, uint64_t{s.mem_index});
-}
-
 // #GP(0) unless the memory operand is aligned to `bytes` (the aligned moves).
 void gen_require_aligned(DisasContext& s, unsigned bytes) {
   tcg::IrBuilder& b = s.b;

@@ -83,37 +83,41 @@ void gen_store_xmm(DisasContext& s, unsigned reg, Vec v) {
   s.b.st_i64(v.hi, xmm_offset(reg, 1));
 }
 
+Vec gen_load16(DisasContext& s, Temp addr) {
+  tcg::IrBuilder& b = s.b;
+  Temp t = b.new_v128();
+  b.qemu_ld_v128(t, addr, tcg::kMo128, uint64_t{s.mem_index});
+  Vec v{b.new_i64(), b.new_i64()};
+  b.extract_v128_i64(v.lo, t, uint64_t{0});
+  b.extract_v128_i64(v.hi, t, uint64_t{1});
+  return v;
+}
+
+void gen_store16(DisasContext& s, Temp addr, Vec v) {
+  tcg::IrBuilder& b = s.b;
+  Temp t = b.new_v128();
+  b.concat_i64_v128(t, v.lo, v.hi);
+  b.qemu_st_v128(t, addr, tcg::kMo128, uint64_t{s.mem_index});
+}
+
 Vec gen_read_vec(DisasContext& s, unsigned index) {
   const DecodedOperand& op = s.insn.operands[index];
-  tcg::IrBuilder& b = s.b;
   if (op.kind == OperandKind::kReg) return gen_load_xmm(s, op.reg);
   Temp addr = gen_operand_address(s);
   const unsigned size = vec_read_size(s, index);
-  Vec v;
   if (size == 16) {
     if (!unaligned_ok(s.insn.mnemonic)) gen_check_alignment(s, addr, 16);
-    Temp t = b.new_v128();
-    b.qemu_ld_v128(t, addr, tcg::kMo128, uint64_t{s.mem_index});
-    v.lo = b.new_i64();
-    v.hi = b.new_i64();
-    b.extract_v128_i64(v.lo, t, uint64_t{0});
-    b.extract_v128_i64(v.hi, t, uint64_t{1});
-  } else {
-    v.lo = gen_load(s, addr, size);
-    v.hi = b.const_i64(0);
+    return gen_load16(s, addr);
   }
-  return v;
+  return Vec{gen_load(s, addr, size), s.b.const_i64(0)};
 }
 
 void gen_write_vec(DisasContext& s, unsigned index, Vec v, bool aligned) {
   const DecodedOperand& op = s.insn.operands[index];
-  tcg::IrBuilder& b = s.b;
   if (op.kind == OperandKind::kReg) return gen_store_xmm(s, op.reg, v);
   Temp addr = gen_operand_address(s);
   if (aligned) gen_check_alignment(s, addr, 16);
-  Temp t = b.new_v128();
-  b.concat_i64_v128(t, v.lo, v.hi);
-  b.qemu_st_v128(t, addr, tcg::kMo128, uint64_t{s.mem_index});
+  gen_store16(s, addr, v);
 }
 
 bool is_mmx_form(const DecodedInsn& insn) {
