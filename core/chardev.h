@@ -20,6 +20,9 @@ class CharFrontend {
   virtual std::size_t can_receive() = 0;
   virtual void receive(const uint8_t* data, std::size_t len) = 0;
   virtual void chardev_event(ChardevEvent event) {}
+  // query-chardev's frontend-open: whether the guest side has the device
+  // open (a virtserialport only while a guest program has the port open).
+  virtual bool frontend_open() const { return true; }
 };
 
 class Chardev {
@@ -33,6 +36,11 @@ class Chardev {
   // What `info chardev` and query-chardev call the backend, in QEMU's words:
   // "file", "null", "stdio", "pty:/dev/pts/3", "unix:PATH,server=on"...
   virtual std::string filename() const = 0;
+
+  // Whether a peer is there to talk to: a socket has a connection. Most
+  // backends always are; a frontend that tells its guest about the host
+  // side (virtserialport) follows the kOpened and kClosed events after this.
+  virtual bool is_open() const { return true; }
 
   // Bytes from the guest side to the host side. Never blocks the caller for
   // long; a disconnected backend drops them.

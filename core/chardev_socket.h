@@ -37,6 +37,7 @@ class SocketChardev : public FdChardev {
   void write(const uint8_t* data, std::size_t len) override;
 
   bool connected() const { return connected_; }
+  bool is_open() const override { return connected_; }
   // The port a TCP server listens on (the one picked when port was 0).
   uint16_t local_port() const;
   // QEMU-style description: "tcp:127.0.0.1:4444,server=on", "unix:/p".

@@ -25,6 +25,7 @@
 #include "hw/virtio/virtio_balloon_pci.h"
 #include "hw/virtio/virtio_blk_pci.h"
 #include "hw/virtio/virtio_rng_pci.h"
+#include "hw/virtio/virtio_serial_pci.h"
 
 namespace vx86 {
 
@@ -268,6 +269,91 @@ std::unique_ptr<Device> create_virtio_balloon_pci(DeviceSlots& slots, const KeyV
   return plug_pci(slots, props, type, make_virtio_balloon_pci(slots.ram_size));
 }
 
+// -device virtio-serial-pci: the bus is "ID.0" with id=ID, else
+// "virtio-serial-bus.N".
+std::unique_ptr<Device> create_virtio_serial_pci(DeviceSlots& slots, const KeyValues& props,
+                                                 const std::string& type) {
+  const std::string option = "-device " + type;
+  pci_devfn(type, props);
+  const uint64_t max_ports = props.get_number("max_ports", VirtioSerial::kDefaultMaxPorts);
+  if (max_ports == 0) throw OptionError(option + ": Maximum number of serial ports not specified");
+  if (max_ports > VirtioSerial::kMaxPortsLimit) {
+    throw OptionError(option +
+                      ": maximum ports supported: " + std::to_string(VirtioSerial::kMaxPortsLimit));
+  }
+  // As QEMU: a vector for each port and one more unless vectors= says.
+  const unsigned vectors = msix_vectors(type, props, static_cast<unsigned>(max_ports) + 1);
+  const std::string id = props.get_string("id");
+  const std::string bus_name =
+      id.empty() ? "virtio-serial-bus." + std::to_string(slots.virtio_serial_buses.size())
+                 : id + ".0";
+  auto dev = make_virtio_serial_pci(bus_name, static_cast<uint32_t>(max_ports),
+                                    props.get_bool("emergency-write", true), vectors);
+  auto& serial = static_cast<VirtioSerial&>(dev->virtio());
+  if (slots.serial_port_changed) serial.set_open_listener(slots.serial_port_changed);
+  auto device = plug_pci(slots, props, type, std::move(dev));
+  slots.virtio_serial_buses.push_back(&serial);
+  return device;
+}
+
+// What -device virtserialport and virtconsole return: the port itself lives
+// in its virtio-serial device, which may outlive this handle.
+class VirtioSerialPortHandle : public Device {
+ public:
+  using Device::Device;
+};
+
+std::unique_ptr<Device> create_virtio_serial_port(DeviceSlots& slots, const KeyValues& props,
+                                                  bool console) {
+  const std::string type = console ? "virtconsole" : "virtserialport";
+  const std::string option = "-device " + type;
+  const std::string bus_name = props.get_string("bus");
+  VirtioSerial* serial = nullptr;
+  for (VirtioSerial* candidate : slots.virtio_serial_buses) {
+    if (bus_name.empty() || candidate->bus_name() == bus_name) {
+      serial = candidate;
+      break;
+    }
+  }
+  if (!serial) {
+    throw OptionError(option + ": " +
+                      (bus_name.empty() ? "No 'virtio-serial-bus' bus found for device '" + type +
+                                              "' (add -device virtio-serial-pci)"
+                                        : "Bus '" + bus_name + "' not found"));
+  }
+  VirtioSerial::PortOptions port;
+  port.console = console;
+  port.name = props.get_string("name");
+  port.device_id = props.get_string("id");
+  if (props.has("nr")) {
+    const uint64_t nr = props.get_number("nr", 0);
+    if (nr > UINT32_MAX) throw OptionError(option + ": parameter 'nr' is out of range");
+    port.nr = static_cast<int64_t>(nr);
+  }
+  const std::string chardev_id = props.get_string("chardev");
+  if (!chardev_id.empty()) {
+    port.chardev = slots.isa->find_chardev(chardev_id);
+    if (!port.chardev) {
+      throw OptionError(option + ": Property '" + type + ".chardev' can't find value '" +
+                        chardev_id + "'");
+    }
+    if (port.chardev->frontend()) {
+      throw OptionError(option + ": Property '" + type + ".chardev' can't take value '" +
+                        chardev_id + "': Device '" + chardev_id + "' is in use");
+    }
+  }
+  for (VirtioSerial* other : slots.virtio_serial_buses) {
+    if (other->find_port_by_name(port.name)) {
+      throw OptionError(option + ": virtio-serial-bus: A port already exists by name " + port.name);
+    }
+  }
+  uint32_t id = 0;
+  const std::string error = serial->check_port(port, &id);
+  if (!error.empty()) throw OptionError(option + ": " + error);
+  serial->add_port(port, id);
+  return std::make_unique<VirtioSerialPortHandle>(type);
+}
+
 std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "e1000";
   pci_devfn(type, props);
@@ -401,6 +487,22 @@ std::unique_ptr<Device> create_ide_device(DeviceSlots& slots, const KeyValues& p
   return device;
 }
 
+const std::vector<PropertyInfo> kVirtioSerialPciProperties = {
+    {"max_ports", OptType::kNumber, "31", "number of ports (1-511; port 0 is for a virtconsole)"},
+    {"emergency-write", OptType::kBool, "on",
+     "offer VIRTIO_CONSOLE_F_EMERG_WRITE (a character for port 0 through the configuration)"},
+    kPciBusProperty,
+    kPciAddrProperty,
+    {"vectors", OptType::kNumber, "max_ports + 1",
+     "MSI-X vectors (0: none, the driver uses INTx)"}};
+
+const std::vector<PropertyInfo> kVirtioSerialPortProperties = {
+    {"chardev", OptType::kString, "", "ID of the backend (-chardev); without one output is lost"},
+    {"name", OptType::kString, "",
+     "name the guest sees (/sys/class/virtio-ports/*/name), e.g. org.qemu.guest_agent.0"},
+    {"nr", OptType::kNumber, "", "port number (default: the first free; 0 only for virtconsole)"},
+    {"bus", OptType::kString, "", "virtio-serial bus, e.g. virtio-serial0.0 (default: the first)"}};
+
 }  // namespace
 
 const std::vector<DeviceTypeInfo>& device_types() {
@@ -462,6 +564,30 @@ const std::vector<DeviceTypeInfo>& device_types() {
        "(transitional, INTx)",
        {kPciBusProperty, kPciAddrProperty},
        create_virtio_balloon_pci},
+      {"virtio-serial-pci", "PCI",
+       "virtio console device: ports for virtserialport and virtconsole (libvirt's guest-agent "
+       "channel; transitional, MSI-X or INTx)",
+       kVirtioSerialPciProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_virtio_serial_pci(slots, props, "virtio-serial-pci");
+       }},
+      {"virtio-serial", "PCI", "alias of virtio-serial-pci", kVirtioSerialPciProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_virtio_serial_pci(slots, props, "virtio-serial");
+       }},
+      {"virtserialport", "virtio-serial-bus",
+       "a port of a virtio-serial device on a chardev: /dev/vportNpM in the guest, named in "
+       "/dev/virtio-ports/",
+       kVirtioSerialPortProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_virtio_serial_port(slots, props, false);
+       }},
+      {"virtconsole", "virtio-serial-bus",
+       "a console port of a virtio-serial device on a chardev: /dev/hvcN in the guest",
+       kVirtioSerialPortProperties,
+       [](DeviceSlots& slots, const KeyValues& props) {
+         return create_virtio_serial_port(slots, props, true);
+       }},
       {"e1000",
        "PCI",
        "Intel 82540EM gigabit Ethernet (QEMU's default NIC; INTx, checksum offload and TSO)",

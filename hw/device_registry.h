@@ -21,6 +21,7 @@ class InputRouter;
 class UsbBus;
 class BootOrder;
 class PiixIde;
+class VirtioSerial;
 
 // Where a -device can plug in, and the drives (-drive id=...) it may use.
 struct DeviceSlots {
@@ -50,6 +51,12 @@ struct DeviceSlots {
   std::vector<UsbBus*>* usb_buses = nullptr;
   // Devices given a bootindex, for the firmware.
   BootOrder* boot_order = nullptr;
+  // The virtio-serial devices so far, whose buses virtserialport and
+  // virtconsole plug into.
+  std::vector<VirtioSerial*> virtio_serial_buses;
+  // Told when the guest opens or closes a virtio-serial port that has an id
+  // (QMP's VSERPORT_CHANGE); may run on a vCPU thread.
+  std::function<void(const std::string& id, bool open)> serial_port_changed;
   // The PIIX3's IDE function (01.1), made when first asked for.
   std::function<PiixIde&()> ide_controller;
 };

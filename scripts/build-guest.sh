@@ -7,6 +7,9 @@
 #                   shell, and powers off. It also holds the virtio-pci,
 #                   virtio-blk, virtio-net, virtio-rng, e1000, ata_piix, sd_mod and sr_mod modules
 #                   of the same kernel (loaded by /init), and a udhcpc script.
+#   initramfs-agent.cpio.gz  the same with Debian's qemu-guest-agent and the
+#                   libraries it needs added (a second archive appended, which
+#                   the kernel unpacks over the first), for the agent workload.
 # VX86_GUEST_OUT=DIR builds somewhere else than build/guest.
 # Needs no root for the build itself; apt-get download fetches the .debs.
 set -euo pipefail
@@ -23,7 +26,8 @@ if [ -z "$kernel_pkg" ]; then
   exit 1
 fi
 # Modules the initramfs loads, with what they depend on (from modules.dep):
-# virtio-blk, virtio-net, virtio-rng (/dev/hwrng), the e1000 NIC (QEMU's default), the PIIX IDE driver with SCSI disk and CD-ROM on
+# virtio-blk, virtio-net, virtio-rng (/dev/hwrng), virtio-console (virtio-serial's
+# ports and hvc consoles), the e1000 NIC (QEMU's default), the PIIX IDE driver with SCSI disk and CD-ROM on
 # top, the ACPI power button with the event device busybox's acpid reads, and
 # the PS/2 mouse driver (for /dev/input/mice), and the kernel's AES-NI, PCLMULQDQ and
 # SHA crypto drivers (the crypto workload loads them on a CPU that has the instructions),
@@ -33,7 +37,7 @@ fi
 # are in the initramfs but not loaded by /init: the workloads that need them
 # load them (psmouse probes the i8042's mouse port for a while after it loads,
 # which the keyboard tests need not share).
-guest_modules="virtio_blk virtio_net virtio_pci virtio_rng e1000 ata_piix sd_mod sr_mod button evdev psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage virtio_balloon"
+guest_modules="virtio_blk virtio_net virtio_pci virtio_rng virtio_console e1000 ata_piix sd_mod sr_mod button evdev psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage virtio_balloon"
 on_demand_modules="psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage virtio_balloon"
 if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
@@ -98,4 +102,36 @@ chmod +x "$root/init"
 cp scripts/guest/udhcpc.script "$root/etc/udhcpc.script"
 chmod +x "$root/etc/udhcpc.script"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
-echo "guest: $out/vmlinuz ($kernel_pkg), $out/initramfs.cpio.gz"
+
+# The guest agent: qemu-ga from Debian with the shared libraries it needs
+# (found from the ELF NEEDED entries in the packages below), and a
+# /sbin/shutdown for its guest-shutdown command, which busybox lacks (qemu-ga
+# gives it /dev/null for output, so it writes to the console).
+agent_packages="qemu-guest-agent libc6 libglib2.0-0 libnuma1 libudev1 liburing2 libpcre2-8-0 libffi8 libmount1 libselinux1 libblkid1 zlib1g libcap2"
+mkdir -p "$work/agent-debs" "$work/agent-tree"
+chmod 777 "$work/agent-debs"
+(cd "$work/agent-debs" && apt-get download $agent_packages >/dev/null)
+for deb in "$work"/agent-debs/*.deb; do dpkg-deb -x "$deb" "$work/agent-tree"; done
+agent="$work/agent-root"
+mkdir -p "$agent"/{sbin,bin,lib64,lib/x86_64-linux-gnu}
+cp "$work/agent-tree/usr/sbin/qemu-ga" "$agent/bin/qemu-ga"
+cp -L "$work/agent-tree/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$agent/lib64/"
+copy_needed() {
+  local so src
+  for so in $(readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+    [ -e "$agent/lib/x86_64-linux-gnu/$so" ] && continue
+    src=$(find "$work/agent-tree/lib" "$work/agent-tree/usr/lib" -name "$so" | head -n 1)
+    if [ -z "$src" ]; then
+      echo "build-guest.sh: qemu-ga needs $so, which none of: $agent_packages has" >&2
+      exit 1
+    fi
+    cp -L "$src" "$agent/lib/x86_64-linux-gnu/$so"
+    copy_needed "$agent/lib/x86_64-linux-gnu/$so"
+  done
+}
+copy_needed "$agent/bin/qemu-ga"
+printf '#!/bin/sh\necho "vx86-init: agent shutdown $*" > /dev/console\npoweroff -f\n' > "$agent/sbin/shutdown"
+chmod +x "$agent/sbin/shutdown"
+(cd "$agent" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$work/agent.cpio.gz"
+cat "$out/initramfs.cpio.gz" "$work/agent.cpio.gz" > "$out/initramfs-agent.cpio.gz"
+echo "guest: $out/vmlinuz ($kernel_pkg), $out/initramfs.cpio.gz, $out/initramfs-agent.cpio.gz"

@@ -306,6 +306,9 @@ void MachineController::create_devices() {
   slots.ram_size = options_.ram_size;
   slots.input = &machine_->input();
   slots.usb_buses = &machine_->usb_buses();
+  slots.serial_port_changed = [this](const std::string& id, bool open) {
+    event_throttle_.emit("VSERPORT_CHANGE", id, {{"id", id}, {"open", open}});
+  };
   slots.claim_drive = [this](const std::string& id, const std::string& user) {
     return drives_->claim(id, user);
   };
@@ -1210,25 +1213,10 @@ VirtioBalloon* MachineController::balloon() {
 void MachineController::watch_balloon() {
   VirtioBalloon* b = balloon();
   if (!b) return;
-  // BALLOON_CHANGE at most once a second with the latest size, as QEMU
-  // throttles it (the driver reports every few pages).
-  balloon_event_timer_ = std::make_unique<Timer>(loop_.clocks(), ClockType::kHost, [this] {
-    if (balloon_event_pending_) {
-      balloon_event_pending_ = false;
-      balloon_event_ns_ = loop_.clocks().now(ClockType::kHost);
-      qmp_event("BALLOON_CHANGE", {{"actual", balloon_event_actual_}});
-    }
-  });
+  // The driver reports every few pages: BALLOON_CHANGE goes out at most once
+  // a second, with the latest size.
   b->set_change_listener([this](uint64_t actual) {
-    balloon_event_actual_ = actual;
-    const int64_t now = loop_.clocks().now(ClockType::kHost);
-    if (now - balloon_event_ns_ >= kNsPerSec && !balloon_event_timer_->pending()) {
-      balloon_event_ns_ = now;
-      qmp_event("BALLOON_CHANGE", {{"actual", actual}});
-    } else if (!balloon_event_timer_->pending()) {
-      balloon_event_pending_ = true;
-      balloon_event_timer_->mod(balloon_event_ns_ + kNsPerSec);
-    }
+    event_throttle_.emit("BALLOON_CHANGE", "", {{"actual", actual}});
   });
 }
 
@@ -1398,7 +1386,8 @@ std::vector<MachineController::ChardevInfo> MachineController::chardev_infos() c
       infos.push_back({id, mux->filename(), true});
       infos.push_back({id + "-base", mux->backend().filename(), true});
     } else {
-      infos.push_back({id, chardev->filename(), chardev->frontend() != nullptr});
+      infos.push_back({id, chardev->filename(),
+                       chardev->frontend() != nullptr && chardev->frontend()->frontend_open()});
     }
   }
   return infos;

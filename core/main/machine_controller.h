@@ -20,6 +20,7 @@
 #include "core/main_loop.h"
 #include "core/monitor.h"
 #include "core/qmp.h"
+#include "core/qmp_event_throttle.h"
 #include "core/system_control.h"
 #include "hw/pc/pc_machine.h"
 #include "ui/text_render.h"
@@ -186,11 +187,10 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   // The virtio-balloon device, if there is one; BALLOON_CHANGE events from it.
   VirtioBalloon* balloon();
   void watch_balloon();
-  std::unique_ptr<Timer> balloon_event_timer_;
-  bool balloon_event_pending_ = false;
-  uint64_t balloon_event_actual_ = 0;
-  int64_t balloon_event_ns_ = INT64_MIN / 2;  // when the last one went
-  std::unique_ptr<NetDevs> netdevs_;          // likewise
+  // BALLOON_CHANGE and VSERPORT_CHANGE, rate-limited as QEMU's.
+  QmpEventThrottle event_throttle_{
+      loop_.clocks(), [this](const std::string& name, const Json& data) { qmp_event(name, data); }};
+  std::unique_ptr<NetDevs> netdevs_;  // likewise
   std::unique_ptr<PcMachine> machine_;
   std::unique_ptr<Accelerator> accel_;
   std::unique_ptr<CpuRunner> runner_;

@@ -35,11 +35,7 @@ void VirtioBalloon::write_config(unsigned offset, const uint8_t* data, unsigned 
 
 void VirtioBalloon::handle_queue(unsigned index) {
   Virtqueue& q = queue(index);
-  for (;;) {
-    VirtqElement element;
-    const Virtqueue::Pop r = q.pop(memory(), &element);
-    if (r == Virtqueue::Pop::kEmpty) return;
-    if (r == Virtqueue::Pop::kBroken) return mark_broken("malformed descriptor chain");
+  for (VirtqElement element; take(q, &element);) {
     // The buffers hold 32-bit page frame numbers (4 KiB each).
     if (index == kInflateQueue) {
       for (const VirtqBuffer& buffer : element.out) {

@@ -109,9 +109,7 @@ void VirtioBlk::handle_queue(unsigned index) {
   Virtqueue& q = queue(index);
   for (;;) {
     auto req = std::make_shared<Request>();
-    Virtqueue::Pop r = q.pop(memory(), &req->element);
-    if (r == Virtqueue::Pop::kEmpty) return;
-    if (r == Virtqueue::Pop::kBroken) return mark_broken("malformed descriptor chain");
+    if (!take(q, &req->element)) return;
     VirtqElement& e = req->element;
     uint8_t header[kHeaderBytes];
     if (e.out_bytes() < kHeaderBytes || e.in.empty() || e.in.back().len == 0 ||

@@ -12,6 +12,11 @@ VirtioDevice::VirtioDevice(uint16_t device_id, unsigned num_queues, uint16_t que
     queues_.push_back(std::make_unique<Virtqueue>(queue_size));
 }
 
+VirtioDevice::VirtioDevice(uint16_t device_id, const std::vector<uint16_t>& queue_sizes)
+    : device_id_(device_id) {
+  for (uint16_t size : queue_sizes) queues_.push_back(std::make_unique<Virtqueue>(size));
+}
+
 VirtioDevice::~VirtioDevice() = default;
 
 void VirtioDevice::bind(DmaMemory* memory, InterruptSink interrupt) {
@@ -66,6 +71,19 @@ void VirtioDevice::notify(unsigned index) {
   if (index >= queues_.size() || !(status_ & kStatusDriverOk) || broken()) return;
   if (!queues_[index]->ready()) return;
   handle_queue(index);
+}
+
+bool VirtioDevice::take(Virtqueue& queue, VirtqElement* element) {
+  switch (queue.pop(*memory_, element)) {
+    case Virtqueue::Pop::kElement:
+      return true;
+    case Virtqueue::Pop::kBroken:
+      mark_broken("malformed descriptor chain");
+      return false;
+    case Virtqueue::Pop::kEmpty:
+      break;
+  }
+  return false;
 }
 
 void VirtioDevice::complete(Virtqueue& queue, const VirtqElement& element, uint32_t written) {

@@ -35,6 +35,8 @@ constexpr uint8_t kIsrConfig = 2;
 class VirtioDevice {
  public:
   VirtioDevice(uint16_t device_id, unsigned num_queues, uint16_t queue_size);
+  // Queues of different sizes (virtio-serial's control queues are smaller).
+  VirtioDevice(uint16_t device_id, const std::vector<uint16_t>& queue_sizes);
   virtual ~VirtioDevice();
   VirtioDevice(const VirtioDevice&) = delete;
   VirtioDevice& operator=(const VirtioDevice&) = delete;
@@ -81,6 +83,9 @@ class VirtioDevice {
 
  protected:
   DmaMemory& memory() { return *memory_; }
+  // The next chain the driver made available: false when there is none, or
+  // when the driver broke the ring's rules (the device is then marked broken).
+  bool take(Virtqueue& queue, VirtqElement* element);
   // Returns a finished chain and raises the queue interrupt if the driver
   // wants one.
   void complete(Virtqueue& queue, const VirtqElement& element, uint32_t written);

@@ -11,11 +11,7 @@ VirtioRng::VirtioRng(std::shared_ptr<EntropySource> source)
 void VirtioRng::handle_queue(unsigned index) {
   Virtqueue& q = queue(index);
   std::vector<uint8_t> bytes;
-  for (;;) {
-    VirtqElement element;
-    const Virtqueue::Pop r = q.pop(memory(), &element);
-    if (r == Virtqueue::Pop::kEmpty) return;
-    if (r == Virtqueue::Pop::kBroken) return mark_broken("malformed descriptor chain");
+  for (VirtqElement element; take(q, &element);) {
     // The driver only gives writable buffers; anything it sends is ignored.
     uint32_t written = 0;
     for (const VirtqBuffer& buffer : element.in) {

@@ -64,6 +64,9 @@ class Virtqueue {
   // Takes the next available chain. kBroken: the driver broke the ring rules
   // (the device must then stop using the queue).
   Pop pop(DmaMemory& mem, VirtqElement* element);
+  // Puts the last `count` chains pop() took back, unused: a device that only
+  // looked at how much room the driver gave.
+  void unpop(uint16_t count) { last_avail_idx_ = static_cast<uint16_t>(last_avail_idx_ - count); }
   // Returns a finished chain with `written` bytes written into its buffers.
   bool push(DmaMemory& mem, const VirtqElement& element, uint32_t written);
   // Whether the driver wants an interrupt for what was pushed since the last

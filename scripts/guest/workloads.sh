@@ -365,3 +365,48 @@ workload_balloon() {
     sleep 0.1
   done
 }
+
+# /dev/virtio-ports/NAME for each named virtio-serial port, as udev links them.
+link_virtio_ports() {
+  mkdir -p /dev/virtio-ports
+  for port in /sys/class/virtio-ports/vport*; do
+    [ -r "$port/name" ] && [ -n "$(cat "$port/name")" ] &&
+      ln -sf "../${port##*/}" "/dev/virtio-ports/$(cat "$port/name")"
+  done
+}
+
+# virtio-serial test (tests/system/virtio_serial_test.cpp): the ports the host
+# gave with their names, the console (hvc0) and whether the kernel made it
+# a console, a line written to hvc0, then a line read from the port called
+# vx86.echo and sent back with "echo " in front of it.
+workload_vserial() {
+  for _ in $(seq 1 50); do
+    [ -e /sys/class/virtio-ports/vport0p1 ] && break
+    sleep 0.1
+  done
+  for port in /sys/class/virtio-ports/vport*; do
+    echo "vx86-result: vserial-port ${port##*/} name=$(cat "$port/name" 2>/dev/null)"
+  done
+  echo "vx86-result: vserial-hvc $(cat /sys/class/tty/hvc0/dev 2>/dev/null)"
+  echo "hello from hvc0" > /dev/hvc0
+  link_virtio_ports
+  read -r line < /dev/virtio-ports/vx86.echo
+  echo "echo $line" > /dev/virtio-ports/vx86.echo
+  echo "vx86-result: vserial-read $line"
+  echo "vx86-result: vserial-irq $(awk '/virtio0/ {print $(NF-2), $NF}' /proc/interrupts | tr '\n' ' ')"
+}
+
+# Guest agent test (tests/system/guest_agent_test.cpp; the agent's initramfs,
+# initramfs-agent.cpio.gz, adds Debian's qemu-guest-agent to this one): runs
+# qemu-ga on org.qemu.guest_agent.0 until the host's guest-shutdown.
+workload_agent() {
+  for _ in $(seq 1 50); do
+    [ -e /sys/class/virtio-ports/vport0p1 ] && break
+    sleep 0.1
+  done
+  link_virtio_ports
+  echo "vx86-result: agent-port $(ls /dev/virtio-ports)"
+  echo "vx86-init: qemu-ga running"
+  qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /tmp
+  echo "vx86-result: agent-exit $?"
+}

@@ -472,6 +472,40 @@ TEST(CliTest, SmbiosOptionsAreChecked) {
                         "-smbios file=/tmp/x: SMBIOS table files are not available yet");
 }
 
+TEST(CliTest, VirtioSerialOptionsAreChecked) {
+  const std::string bios = hello_guest();
+  expect_one_line_error(vx86({"-bios", bios, "-device", "virtserialport"}),
+                        "-device virtserialport: No 'virtio-serial-bus' bus found for device "
+                        "'virtserialport' (add -device virtio-serial-pci)");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-device", "virtio-serial-pci", "-device", "virtconsole,bus=vs.0"}),
+      "-device virtconsole: Bus 'vs.0' not found");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-device", "virtio-serial-pci", "-device", "virtserialport,nr=0"}),
+      "-device virtserialport: Port number 0 on virtio-serial devices reserved for virtconsole "
+      "devices for backward compatibility.");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "virtio-serial-pci,max_ports=2", "-device",
+                              "virtserialport,nr=2"}),
+                        "-device virtserialport: virtio-serial-bus: Out-of-range port id "
+                        "specified, max. allowed: 1");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "virtio-serial-pci", "-device",
+                              "virtserialport,name=a", "-device", "virtio-serial-pci", "-device",
+                              "virtserialport,name=a,bus=virtio-serial-bus.1"}),
+                        "-device virtserialport: virtio-serial-bus: A port already exists by "
+                        "name a");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "virtio-serial-pci", "-device",
+                              "virtserialport,chardev=nope"}),
+                        "-device virtserialport: Property 'virtserialport.chardev' can't find "
+                        "value 'nope'");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-chardev", "null,id=n", "-device", "virtio-serial-pci", "-device",
+            "virtserialport,chardev=n", "-device", "virtconsole,chardev=n"}),
+      "-device virtconsole: Property 'virtconsole.chardev' can't take value 'n': Device 'n' is "
+      "in use");
+  expect_one_line_error(vx86({"-bios", bios, "-device", "virtio-serial-pci,max_ports=512"}),
+                        "-device virtio-serial-pci: maximum ports supported: 511");
+}
+
 TEST(CliTest, LibvirtsOtherOptionsAreChecked) {
   const std::string bios = hello_guest();
   expect_one_line_error(vx86({"-bios", bios, "-uuid", "xyz"}),

@@ -4,7 +4,9 @@
 // seccomp_sandbox = 0): the Debian guest runs from it under vx86 as under
 // qemu-system-x86_64, and what libvirt then asks over QMP gets the same
 // answers. The guest's rng workload reads the virtio-rng device and powers
-// off; -no-shutdown keeps the emulator there for the monitor. The clock
+// off; -no-shutdown keeps the emulator there for the monitor. The guest-agent
+// channel is libvirt's (tests/system/guest_agent_test.cpp talks to the agent
+// on it). The clock
 // options are virt-install's defaults for a Linux guest (<timer name='rtc'
 // tickpolicy='catchup'/>, <timer name='pit' tickpolicy='delay'/>, <timer
 // name='hpet' present='no'/>).
@@ -34,7 +36,7 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
   const std::string base = ::testing::TempDir() + "/vx86-libvirt-" + std::to_string(getpid()) +
                            "-" + emulator.substr(emulator.rfind('/') + 1);
   const std::string monitor = base + ".monitor", serial = base + ".serial", key = base + ".key",
-                    disk = base + ".qcow2";
+                    disk = base + ".qcow2", agent = base + ".agent";
   std::filesystem::remove(serial);
   run_command({"qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"});
   std::system(("head -c 32 /dev/urandom > " + key).c_str());
@@ -85,6 +87,8 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
       "console=ttyS0 vx86.workload=rng",
       "-device",
       R"({"driver":"piix3-usb-uhci","id":"usb","bus":"pci.0","addr":"0x1.0x2"})",
+      "-device",
+      R"({"driver":"virtio-serial-pci","id":"virtio-serial0","bus":"pci.0","addr":"0x7"})",
       "-blockdev",
       R"({"driver":"file","filename":")" + disk +
           R"(","node-name":"libvirt-1-storage","auto-read-only":true,"discard":"unmap"})",
@@ -100,6 +104,10 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
       "file,id=charserial0,path=" + serial,
       "-device",
       R"({"driver":"isa-serial","chardev":"charserial0","id":"serial0","index":0})",
+      "-chardev",
+      "socket,id=charchannel0,path=" + agent + ",server=on,wait=off",
+      "-device",
+      R"({"driver":"virtserialport","bus":"virtio-serial0.0","nr":1,"chardev":"charchannel0","id":"channel0","name":"org.qemu.guest_agent.0"})",
       "-device",
       R"({"driver":"usb-tablet","id":"input0","bus":"usb.0","port":"1"})",
       "-audiodev",
@@ -149,7 +157,7 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
   qmp.execute("quit");
   process.wait(10s);
   run.serial = file_text(serial);
-  for (const std::string& f : {serial, key, disk}) std::filesystem::remove(f);
+  for (const std::string& f : {serial, key, disk, agent}) std::filesystem::remove(f);
   return run;
 }
 
@@ -161,7 +169,7 @@ TEST(LibvirtCommandLineTest, TheDebianGuestRunsFromLibvirtsArguments) {
       R"({"UUID":"7a1c3f0e-2b5d-4c8e-9f60-1d2e3f4a5b6c"})",
       R"({"name":"vx86-test"})",
       R"({"actual":268435456})",
-      "1.2=usb 2.0=video0 3.0=net0 4.0=virtio-disk0 5.0=balloon0 6.0=rng0 ",
+      "1.2=usb 2.0=video0 3.0=net0 4.0=virtio-disk0 5.0=balloon0 6.0=rng0 7.0=virtio-serial0 ",
       R"({"guest":true,"reason":"guest-shutdown"})",
       R"({"running":false,"singlestep":false,"status":"shutdown"})"};
   EXPECT_EQ(ours.answers, expected);

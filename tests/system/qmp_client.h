@@ -101,22 +101,31 @@ class QmpClient {
 
   // The next JSON value from the server (null after 10 s or at end of stream).
   Json next() {
+    for (;;) {
+      std::optional<std::string> line = next_line();
+      if (!line) return Json();
+      if (line->find_first_not_of(" \r") == std::string::npos) continue;
+      return Json::parse(*line);
+    }
+  }
+  // The next line, without its newline (nothing after 10 s or at end of
+  // stream): for peers that do not speak JSON.
+  std::optional<std::string> next_line() {
     for (int i = 0; i < 200; ++i) {
       std::size_t nl = buffer_.find('\n');
       if (nl != std::string::npos) {
         std::string line = buffer_.substr(0, nl);
         buffer_.erase(0, nl + 1);
-        if (line.find_first_not_of(" \r") == std::string::npos) continue;
-        return Json::parse(line);
+        return line;
       }
       timeval tv{0, 50000};
       setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
       char buf[4096];
       ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n == 0) return Json();
+      if (n == 0) return std::nullopt;
       if (n > 0) buffer_.append(buf, static_cast<std::size_t>(n));
     }
-    return Json();
+    return std::nullopt;
   }
   void send_text(const std::string& text) {
     std::string line = text + "\n";

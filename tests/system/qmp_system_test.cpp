@@ -230,7 +230,12 @@ TEST(QmpSystemTest, QueryChardevAgreesWithQemu) {
     std::filesystem::remove(dir + "/s0.sock");
     argv.insert(argv.end(), {"-nodefaults", "-serial", "file:" + dir + "/serial", "-serial", "pty",
                              "-serial", "mon:stdio", "-chardev", "null,id=nul0", "-chardev",
-                             "socket,id=s0,path=" + dir + "/s0.sock,server=on,wait=off"});
+                             "socket,id=s0,path=" + dir + "/s0.sock,server=on,wait=off",
+                             // A virtserialport is open once a guest program opens it; a
+                             // virtconsole always.
+                             "-device", "virtio-serial-pci", "-chardev", "null,id=port0", "-device",
+                             "virtserialport,chardev=port0", "-chardev", "null,id=console0",
+                             "-device", "virtconsole,chardev=console0"});
     auto [query, info] = query_and_info(std::move(argv), sock, "query-chardev", "info chardev");
     std::vector<std::string> lines;
     for (Json entry : query) {
@@ -252,7 +257,7 @@ TEST(QmpSystemTest, QueryChardevAgreesWithQemu) {
   const auto ours = chardevs_of({VX86_BINARY, "-bios", bios}, socket_path("chardev"));
   const auto theirs = chardevs_of({"qemu-system-x86_64"}, socket_path("chardev"));
   EXPECT_EQ(ours, theirs);
-  EXPECT_EQ(ours.size(), 14u);  // 7 chardevs, each in both lists
+  EXPECT_EQ(ours.size(), 18u);  // 9 chardevs, each in both lists
   std::filesystem::remove_all(dir);
 }
 
