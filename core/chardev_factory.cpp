@@ -46,8 +46,20 @@ std::unique_ptr<Chardev> create_socket(const KeyValues& kv, const std::string& i
   std::string opt = option_name(kv);
   bool has_path = kv.has("path");
   bool has_port = kv.has("port");
-  if (has_path == has_port) {
-    throw OptionError(opt + ": socket needs exactly one of 'port' (TCP) or 'path' (Unix)");
+  bool has_fd = kv.has("fd");
+  if (has_path + has_port + has_fd != 1) {
+    throw OptionError(opt +
+                      ": socket needs exactly one of 'port' (TCP), 'path' (Unix) or 'fd' (a "
+                      "socket vx86 inherits)");
+  }
+  if (has_fd) {
+    // A number: named fds (QMP getfd) are for chardev-add, which vx86 lacks.
+    const std::optional<uint64_t> fd = parse_number(kv.get_string("fd"));
+    if (!fd || *fd > INT32_MAX) {
+      throw OptionError(opt + ": parameter 'fd' expects a file descriptor number, not '" +
+                        kv.get_string("fd") + "'");
+    }
+    o.fd = static_cast<int>(*fd);
   }
   o.unix_socket = has_path;
   o.path = kv.get_string("path");
@@ -103,6 +115,7 @@ const std::vector<Backend>& backends() {
        {desc("host", OptType::kString, "TCP host (server: address to bind)"),
         desc("port", OptType::kNumber, "TCP port (0: any free port)"),
         desc("path", OptType::kString, "Unix socket path"),
+        desc("fd", OptType::kString, "a socket vx86 inherits, listening (server=on) or connected"),
         desc("server", OptType::kBool, "listen instead of connecting"),
         desc("wait", OptType::kBool, "server: wait for a client before starting"),
         desc("nodelay", OptType::kBool, "TCP_NODELAY"),

@@ -1,11 +1,15 @@
 #include "core/chardev_socket.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -24,9 +28,13 @@ SocketChardev::SocketChardev(std::string id, MainLoop& loop, SocketChardevOption
       acceptor_(loop.io()),
       socket_(loop.io()),
       retry_timer_(loop.io()) {
-  resolve();
+  if (opts_.fd >= 0) {
+    adopt_fd();
+  } else {
+    resolve();
+  }
   if (opts_.server) {
-    listen();
+    if (opts_.fd < 0) listen();
     if (opts_.wait) {
       std::fprintf(stderr, "info: vx86 waiting for connection on: disconnected:%s\n",
                    address().c_str());
@@ -37,6 +45,10 @@ SocketChardev::SocketChardev(std::string id, MainLoop& loop, SocketChardevOption
     } else {
       accept_async();
     }
+    return;
+  }
+  if (opts_.fd >= 0) {
+    on_connected();
     return;
   }
   boost::system::error_code ec;
@@ -79,6 +91,58 @@ void SocketChardev::resolve() {
                              "': " + (ec ? ec.message() : std::string("no address")));
   }
   for (const auto& entry : results) endpoints_.emplace_back(entry.endpoint());
+}
+
+void SocketChardev::adopt_fd() {
+  const int fd = opts_.fd;
+  const std::string what = "fd=" + std::to_string(fd);
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+    throw std::runtime_error(what + " is not an open socket: " + std::strerror(errno));
+  }
+  if (type != SOCK_STREAM) throw std::runtime_error(what + " is not a stream socket");
+  sockaddr_storage address{};
+  socklen_t address_len = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_len) != 0) {
+    throw std::runtime_error(what + ": " + std::strerror(errno));
+  }
+  const int family = address.ss_family;
+  if (family == AF_UNIX) {
+    opts_.unix_socket = true;
+    opts_.path = reinterpret_cast<const sockaddr_un*>(&address)->sun_path;
+  } else if (family == AF_INET || family == AF_INET6) {
+    char host[INET6_ADDRSTRLEN] = {};
+    const void* ip =
+        family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&address)->sin_addr)
+            : &reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr;
+    ::inet_ntop(family, ip, host, sizeof host);
+    opts_.host = host;
+    opts_.port = std::to_string(
+        ntohs(family == AF_INET ? reinterpret_cast<const sockaddr_in*>(&address)->sin_port
+                                : reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port));
+  } else {
+    throw std::runtime_error(what + " is neither a Unix nor a TCP socket");
+  }
+  int listening = 0;
+  len = sizeof listening;
+  ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+  if (opts_.server && !listening) {
+    throw std::runtime_error(what + " is not a listening socket (server=on takes one)");
+  }
+  if (!opts_.server && listening) {
+    throw std::runtime_error(what + " is a listening socket (add server=on)");
+  }
+  // Programs vx86 starts (network scripts) do not get it.
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  boost::system::error_code ec;
+  if (opts_.server) {
+    acceptor_.assign(Protocol(family, 0), fd, ec);
+  } else {
+    socket_.assign(Protocol(family, 0), fd, ec);
+  }
+  if (ec) throw std::runtime_error(what + ": " + ec.message());
 }
 
 void SocketChardev::listen() {

@@ -1,6 +1,9 @@
 // The socket backend over TCP or a Unix-domain stream socket, as a server
 // (one client at a time; the next is accepted once the current one leaves) or
-// as a client. Output written while no peer is connected is dropped.
+// as a client. Output written while no peer is connected is dropped. The
+// socket may also come ready-made from the parent process (fd=N, as libvirt
+// passes its monitor and channel sockets): listening with server=on,
+// connected without.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +27,7 @@ struct SocketChardevOptions {
   bool wait = true;  // server: block in the constructor until a client connects
   bool nodelay = false;
   unsigned reconnect_seconds = 0;  // client: retry this often instead of failing
+  int fd = -1;                     // an inherited socket instead of an address
 };
 
 class SocketChardev : public FdChardev {
@@ -56,6 +60,8 @@ class SocketChardev : public FdChardev {
   using Protocol = boost::asio::generic::stream_protocol;
 
   void resolve();
+  // Takes over opts_.fd, learning its address from it.
+  void adopt_fd();
   void listen();
   void accept_async();
   bool connect_now(boost::system::error_code* error);

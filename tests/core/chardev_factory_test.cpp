@@ -1,5 +1,9 @@
 // -chardev options and the legacy -serial/-monitor spellings.
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <gtest/gtest.h>
 
@@ -93,6 +97,64 @@ TEST(ChardevFactory, ErrorsNameTheOptionAndKey) {
       [&] { create_chardev(parse_chardev_option("file,id=f0,path=/nonexistent-dir/f"), loop); });
   EXPECT_TRUE(contains(msg, "-chardev")) << msg;
   EXPECT_TRUE(contains(msg, "/nonexistent-dir/f")) << msg;
+}
+
+// fd=N, as libvirt passes the sockets it made: a listening one for a server,
+// a connected one for a client; anything else is refused with the reason.
+TEST(ChardevFactory, SocketsInheritedByNumber) {
+  MainLoop loop;
+  auto error_of = [&](const std::string& option) -> std::string {
+    try {
+      create_chardev(parse_chardev_option(option), loop);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string path = "/tmp/vx86-cdf-fd-" + std::to_string(getpid());
+  const int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  unlink(path.c_str());
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+
+  EXPECT_TRUE(contains(error_of("socket,id=s,fd=" + std::to_string(pair[0]) + ",server=on"),
+                       "is not a listening socket"));
+  EXPECT_TRUE(contains(error_of("socket,id=s,fd=" + std::to_string(listener)),
+                       "is a listening socket (add server=on)"));
+  EXPECT_TRUE(
+      contains(error_of("socket,id=s,fd=" + std::to_string(pipe_fds[0])), "is not an open socket"));
+  EXPECT_TRUE(contains(error_of("socket,id=s,fd=abc"), "'fd'"));
+  EXPECT_TRUE(contains(error_of("socket,id=s,fd=3,path=/x"), "exactly one of"));
+
+  // The listening socket: its path is known, and clients are accepted.
+  auto server = create_chardev(
+      parse_chardev_option("socket,id=s0,fd=" + std::to_string(listener) + ",server=on,wait=off"),
+      loop);
+  EXPECT_EQ(server->filename(), "disconnected:unix:" + path + ",server=on");
+  const int client = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  for (int i = 0; i < 100 && !server->is_open(); ++i) loop.run_once(10);
+  EXPECT_TRUE(server->is_open());
+  // The connected one: bytes written go to its peer at once.
+  auto connected =
+      create_chardev(parse_chardev_option("socket,id=s1,fd=" + std::to_string(pair[0])), loop);
+  EXPECT_TRUE(connected->is_open());
+  connected->write("hi");
+  char got[2] = {};
+  EXPECT_EQ(read(pair[1], got, 2), 2);
+  EXPECT_EQ(std::string(got, 2), "hi");
+
+  server.reset();
+  connected.reset();
+  for (int fd : {client, pair[1], pipe_fds[0], pipe_fds[1]}) close(fd);
+  unlink(path.c_str());
 }
 
 TEST(ChardevFactory, MuxOnWrapsTheBackendAndCtrlAXStopsTheLoop) {

@@ -1,8 +1,9 @@
 // The command line libvirt (9.0, Debian 12's) writes for a small domain with
 // a direct kernel boot, as `virsh domxml-to-native qemu-argv` gives it (but
 // for -sandbox, which vx86 does not have yet: qemu.conf's
-// seccomp_sandbox = 0): the Debian guest runs from it under vx86 as under
-// qemu-system-x86_64, and what libvirt then asks over QMP gets the same
+// seccomp_sandbox = 0), with the monitor's and the agent channel's sockets
+// made by the caller and passed as fd=N, as libvirt starts a domain: the Debian guest runs from it
+// under vx86 as under qemu-system-x86_64, and what libvirt then asks over QMP gets the same
 // answers. The guest's rng workload reads the virtio-rng device and powers
 // off; -no-shutdown keeps the emulator there for the monitor. The guest-agent
 // channel is libvirt's (tests/system/guest_agent_test.cpp talks to the agent
@@ -11,8 +12,11 @@
 // tickpolicy='catchup'/>, <timer name='pit' tickpolicy='delay'/>, <timer
 // name='hpet' present='no'/>).
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -32,6 +36,20 @@ struct LibvirtRun {
   std::string serial;
 };
 
+// A listening Unix socket at path, left open across exec: libvirt makes its
+// monitor and channel sockets itself and passes them with fd=.
+int listening_socket(const std::string& path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ::unlink(path.c_str());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 1) != 0) {
+    ADD_FAILURE() << "cannot listen on " << path;
+  }
+  return fd;
+}
+
 LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::path& guest) {
   const std::string base = ::testing::TempDir() + "/vx86-libvirt-" + std::to_string(getpid()) +
                            "-" + emulator.substr(emulator.rfind('/') + 1);
@@ -40,6 +58,7 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
   std::filesystem::remove(serial);
   run_command({"qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"});
   std::system(("head -c 32 /dev/urandom > " + key).c_str());
+  const int monitor_fd = listening_socket(monitor), agent_fd = listening_socket(agent);
   const std::vector<std::string> argv = {
       emulator,
       "-name",
@@ -68,7 +87,7 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
       "-no-user-config",
       "-nodefaults",
       "-chardev",
-      "socket,id=charmonitor,path=" + monitor + ",server=on,wait=off",
+      "socket,id=charmonitor,fd=" + std::to_string(monitor_fd) + ",server=on,wait=off",
       "-mon",
       "chardev=charmonitor,id=monitor,mode=control",
       "-rtc",
@@ -105,7 +124,7 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
       "-device",
       R"({"driver":"isa-serial","chardev":"charserial0","id":"serial0","index":0})",
       "-chardev",
-      "socket,id=charchannel0,path=" + agent + ",server=on,wait=off",
+      "socket,id=charchannel0,fd=" + std::to_string(agent_fd) + ",server=on,wait=off",
       "-device",
       R"({"driver":"virtserialport","bus":"virtio-serial0.0","nr":1,"chardev":"charchannel0","id":"channel0","name":"org.qemu.guest_agent.0"})",
       "-device",
@@ -124,6 +143,8 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
       "timestamp=on"};
   LibvirtRun run;
   Process process(argv);
+  close(monitor_fd);
+  close(agent_fd);
   QmpClient qmp;
   if (!qmp.connect_unix(monitor)) {
     run.answers.push_back("no monitor");
@@ -157,7 +178,7 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
   qmp.execute("quit");
   process.wait(10s);
   run.serial = file_text(serial);
-  for (const std::string& f : {serial, key, disk, agent}) std::filesystem::remove(f);
+  for (const std::string& f : {serial, key, disk, agent, monitor}) std::filesystem::remove(f);
   return run;
 }
 
