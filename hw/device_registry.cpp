@@ -296,13 +296,6 @@ std::unique_ptr<Device> create_virtio_serial_pci(DeviceSlots& slots, const KeyVa
   return device;
 }
 
-// What -device virtserialport and virtconsole return: the port itself lives
-// in its virtio-serial device, which may outlive this handle.
-class VirtioSerialPortHandle : public Device {
- public:
-  using Device::Device;
-};
-
 std::unique_ptr<Device> create_virtio_serial_port(DeviceSlots& slots, const KeyValues& props,
                                                   bool console) {
   const std::string type = console ? "virtconsole" : "virtserialport";
@@ -351,7 +344,7 @@ std::unique_ptr<Device> create_virtio_serial_port(DeviceSlots& slots, const KeyV
   const std::string error = serial->check_port(port, &id);
   if (!error.empty()) throw OptionError(option + ": " + error);
   serial->add_port(port, id);
-  return std::make_unique<VirtioSerialPortHandle>(type);
+  return std::make_unique<VirtioSerialPortHandle>(type, *serial, id);
 }
 
 std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {

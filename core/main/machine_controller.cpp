@@ -45,6 +45,7 @@
 #include "hw/usb/usb_device.h"
 #include "hw/virtio/virtio_balloon.h"
 #include "hw/virtio/virtio_pci.h"
+#include "hw/virtio/virtio_serial.h"
 #include "target-x86/cpu_dump.h"
 #include "target-x86/cpu_state.h"
 #include "target-x86/cpuid.h"
@@ -1263,8 +1264,9 @@ std::string MachineController::device_add(const std::string& options) {
   const std::string type_name = given.get_string("driver");
   const DeviceTypeInfo* type = find_device_type(type_name);
   if (!type) return "'" + type_name + "' is not a valid device model name";
-  if (type->bus != "usb-bus") {
-    return "hot-plugging " + type_name + " is not available yet (USB devices only)";
+  if (type->bus != "usb-bus" && type->bus != "virtio-serial-bus") {
+    return "hot-plugging " + type_name +
+           " is not available yet (USB devices and virtio-serial ports only)";
   }
   DeviceLockGuard lock;
   try {
@@ -1292,8 +1294,18 @@ std::string MachineController::device_del(const std::string& id) {
     if (!id.empty() && d->id() == id) device = d;
   }
   if (!device) return "Device '" + id + "' not found";
+  if (auto* port = dynamic_cast<VirtioSerialPortHandle*>(device)) {
+    port->unplug();
+    machine_->remove_device(device);
+    // As QEMU: a port is gone at once.
+    qmp_event("DEVICE_DELETED", {{"device", id}, {"path", "/machine/peripheral/" + id}});
+    return "";
+  }
   auto* usb = dynamic_cast<UsbDevice*>(device);
-  if (!usb) return "Device '" + id + "' cannot be unplugged (only USB devices can, for now)";
+  if (!usb) {
+    return "Device '" + id +
+           "' cannot be unplugged (only USB devices and virtio-serial ports can, for now)";
+  }
   for (UsbBus* bus : machine_->usb_buses()) {
     const std::string error = bus->detach(*usb);
     if (error.empty()) {

@@ -149,6 +149,16 @@ VirtioSerialPort& VirtioSerial::add_port(const PortOptions& options, uint32_t id
   return *ports_.back();
 }
 
+void VirtioSerial::remove_port(uint32_t id) {
+  auto it = std::find_if(ports_.begin(), ports_.end(),
+                         [id](const auto& port) { return port->id() == id; });
+  if (it == ports_.end()) return;
+  ports_.erase(it);
+  // With the port gone its output is dropped, as QEMU discards it.
+  if (status() & virtio::kStatusDriverOk) take_port_output(transmit_queue(id));
+  if ((status() & virtio::kStatusDriverOk) && multiport()) send_control(id, kDeviceRemove, 1);
+}
+
 bool VirtioSerial::guest_can_receive(const VirtioSerialPort& port) const {
   if (!(status() & virtio::kStatusDriverOk) || broken()) return false;
   // Without multiport there is only port 0, always open.

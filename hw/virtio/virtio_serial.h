@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/chardev.h"
+#include "core/device.h"
 #include "hw/virtio/virtio_device.h"
 
 namespace vx86 {
@@ -99,6 +100,9 @@ class VirtioSerial : public VirtioDevice {
   std::string check_port(const PortOptions& options, uint32_t* id) const;
   // Adds a port check_port accepted. A driver that is running hears of it.
   VirtioSerialPort& add_port(const PortOptions& options, uint32_t id);
+  // Unplugs port `id` (device_del): what the guest sent it and had not been
+  // taken is dropped, and the driver is told the port is gone.
+  void remove_port(uint32_t id);
   const std::vector<std::unique_ptr<VirtioSerialPort>>& ports() const { return ports_; }
   VirtioSerialPort* find_port_by_name(const std::string& name) const;
 
@@ -148,6 +152,20 @@ class VirtioSerial : public VirtioDevice {
   // Control messages for the driver that wait for a buffer on its queue.
   std::deque<ControlMessage> pending_control_;
   OpenListener open_listener_;
+};
+
+// What -device virtserialport and virtconsole give the machine: the port
+// itself lives in its virtio-serial device, which outlives this handle;
+// device_del of the handle unplugs the port.
+class VirtioSerialPortHandle : public Device {
+ public:
+  VirtioSerialPortHandle(std::string type_name, VirtioSerial& serial, uint32_t port_id)
+      : Device(std::move(type_name)), serial_(serial), port_id_(port_id) {}
+  void unplug() { serial_.remove_port(port_id_); }
+
+ private:
+  VirtioSerial& serial_;
+  uint32_t port_id_;
 };
 
 }  // namespace vx86

@@ -410,3 +410,23 @@ workload_agent() {
   qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /tmp
   echo "vx86-result: agent-exit $?"
 }
+
+# virtio-serial hot-plug test (tests/system/virtio_serial_test.cpp): waits for
+# the port vx86.hotplug (the test adds it with device_add), writes a line to
+# it, and waits for it to go (device_del).
+workload_vserial_hotplug() {
+  echo "vx86-result: vserial-hotplug before $(ls /sys/class/virtio-ports | tr '\n' ' ')"
+  echo "vx86-init: ready for the port"
+  for _ in $(seq 1 1200); do
+    grep -qx vx86.hotplug /sys/class/virtio-ports/*/name 2>/dev/null && break
+    sleep 0.1
+  done
+  link_virtio_ports
+  echo "vx86-result: vserial-hotplug added $(ls /sys/class/virtio-ports | tr '\n' ' ')"
+  echo "hello from a new port" > /dev/virtio-ports/vx86.hotplug
+  for _ in $(seq 1 1200); do
+    grep -qx vx86.hotplug /sys/class/virtio-ports/*/name 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "vx86-result: vserial-hotplug removed $(ls /sys/class/virtio-ports | tr '\n' ' ')"
+}

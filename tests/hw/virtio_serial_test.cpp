@@ -229,6 +229,26 @@ TEST_F(VirtioSerialTest, ControlMessagesWaitForBuffersAndPortsAddedLaterAreAnnou
   EXPECT_EQ(static_cast<uint8_t>(after[0][4]), Event::kDeviceAdd);
 }
 
+TEST_F(VirtioSerialTest, APortUnpluggedIsGoneForBothSides) {
+  BufferChardev backend("b");
+  add(false, "port", &backend);
+  start_driver();
+  send_control(0, Event::kDeviceReady, 1);
+  send_control(1, Event::kPortReady, 1);
+  controls();
+  serial_.remove_port(1);
+  EXPECT_EQ(controls(), (std::vector<Control>{{1, Event::kDeviceRemove, 1, ""}}));
+  EXPECT_EQ(backend.frontend(), nullptr);
+  // What the driver still sends it is taken and dropped.
+  send_data(1, "late");
+  EXPECT_EQ(used(tx(1)).size(), 1u);
+  EXPECT_EQ(backend.output, "");
+  // The number is free again.
+  BufferChardev again("again");
+  EXPECT_EQ(add(false, "port", &again).id(), 1u);
+  EXPECT_EQ(controls(), (std::vector<Control>{{1, Event::kDeviceAdd, 1, ""}}));
+}
+
 TEST_F(VirtioSerialTest, GuestOutputReachesTheHostOnlyWhileItsSideIsOpen) {
   PeerChardev backend("b");
   BufferChardev console_backend("c");

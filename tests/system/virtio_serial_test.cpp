@@ -8,9 +8,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/system/debian_guest.h"
@@ -137,6 +139,91 @@ TEST(VirtioSerialTest, TheGuestFindsItsPortsAndTalksThroughThemAsUnderQemu) {
   EXPECT_EQ(ours.echo, qemu.echo);
   EXPECT_EQ(ours.console, qemu.console);
   EXPECT_EQ(settled(qemu.port_changes), settled_changes) << Json(qemu.port_changes).dump();
+}
+
+struct HotplugRun {
+  std::vector<std::string> results;  // the guest's vserial-hotplug lines
+  std::vector<Json> answers;         // device_add, device_del, DEVICE_DELETED's data
+  std::string line;                  // what the guest wrote to the new port
+  std::optional<int> status;
+  std::string serial;
+};
+
+// As libvirt's attach-device and detach-device of a channel: the chardev is
+// there first (on the command line here), the port comes with device_add and
+// goes with device_del while the guest runs.
+HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem::path& guest,
+                       const std::string& tag) {
+  const std::string base =
+      ::testing::TempDir() + "/vx86-vserial-hp-" + tag + "-" + std::to_string(getpid());
+  const std::string serial = base + ".serial", port = base + ".port", qmp_socket = base + ".qmp";
+  for (const std::string& file : {serial, port, qmp_socket}) std::filesystem::remove(file);
+  for (const std::string& arg : debian_guest_boot_options(guest, "vserial_hotplug", serial)) {
+    emulator.push_back(arg);
+  }
+  const std::vector<std::string> devices = {
+      "-device",  "virtio-serial-pci,id=virtio-serial0",
+      "-chardev", "socket,id=charchannel1,path=" + port + ",server=on,wait=off",
+      "-qmp",     "unix:" + qmp_socket + ",server=on,wait=off"};
+  emulator.insert(emulator.end(), devices.begin(), devices.end());
+  Process process(emulator);
+  HotplugRun run;
+  QmpClient qmp;
+  QmpClient channel;
+  if (qmp.connect_unix(qmp_socket) && channel.connect_unix(port)) {
+    qmp.next();
+    qmp.execute("qmp_capabilities");
+    for (auto deadline = std::chrono::steady_clock::now() + 240s;
+         std::chrono::steady_clock::now() < deadline &&
+         file_text(serial).find("ready for the port") == std::string::npos;) {
+      std::this_thread::sleep_for(100ms);
+    }
+    run.answers.push_back(qmp.execute("device_add", {{"driver", "virtserialport"},
+                                                     {"bus", "virtio-serial0.0"},
+                                                     {"chardev", "charchannel1"},
+                                                     {"id", "channel1"},
+                                                     {"name", "vx86.hotplug"}}));
+    for (int tries = 0; tries < 30 && run.line.empty(); ++tries) {
+      run.line = channel.next_line().value_or("");
+    }
+    run.answers.push_back(qmp.execute("device_del", {{"id", "channel1"}}));
+    const Json deleted = qmp.wait_event("DEVICE_DELETED");
+    run.answers.push_back(deleted.is_null() ? Json("no DEVICE_DELETED") : deleted["data"]);
+  }
+  run.status = process.wait(300s);
+  run.serial = file_text(serial);
+  run.results = guest_results(run.serial, "vserial-hotplug");
+  for (const std::string& file : {serial, port, qmp_socket}) std::filesystem::remove(file);
+  return run;
+}
+
+TEST(VirtioSerialTest, PortsComeAndGoWhileTheGuestRunsAsUnderQemu) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  SKIP_WITHOUT_WORKLOAD(guest, "vserial_hotplug");
+  const HotplugRun ours = run_hotplug({VX86_BINARY}, guest, "vx86");
+  EXPECT_EQ(ours.status, std::optional<int>(0)) << ours.serial;
+  const std::vector<std::string> expected = {
+      "vx86-result: vserial-hotplug before",
+      "vx86-result: vserial-hotplug added vport0p1",
+      "vx86-result: vserial-hotplug removed",
+  };
+  EXPECT_EQ(ours.results, expected) << ours.serial;
+  EXPECT_EQ(ours.line, "hello from a new port");
+  const std::vector<Json> answers = {
+      {{"return", Json::object()}},
+      {{"return", Json::object()}},
+      {{"device", "channel1"}, {"path", "/machine/peripheral/channel1"}},
+  };
+  EXPECT_EQ(ours.answers, answers);
+
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status != 0) {
+    GTEST_SKIP() << "qemu-system-x86_64 is not installed (vx86's half passed)";
+  }
+  const HotplugRun qemu = run_hotplug({"qemu-system-x86_64", "-accel", "tcg"}, guest, "qemu");
+  EXPECT_EQ(qemu.status, std::optional<int>(0)) << qemu.serial;
+  EXPECT_EQ(ours.results, qemu.results);
+  EXPECT_EQ(ours.line, qemu.line);
+  EXPECT_EQ(ours.answers, qemu.answers);
 }
 
 }  // namespace
