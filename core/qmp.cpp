@@ -299,6 +299,21 @@ void QmpServer::register_commands() {
         return Json{{"enabled", target_.kvm_enabled()}, {"present", target_.kvm_present()}};
       }};
   commands_["query-chardev"] = {{}, [this](const Json&) { return target_.query_chardev(); }};
+  // As libvirt hot-plugs a channel: chardev-add, then device_add (and
+  // device_del, then chardev-remove).
+  commands_["chardev-add"] = {
+      {{"id", T::string, true}, {"backend", T::object, true}}, [this](const Json& args) {
+        std::string error;
+        Json answer = target_.chardev_add(args["id"].get<std::string>(), args["backend"], &error);
+        if (!error.empty()) throw generic(error);
+        return answer;
+      }};
+  commands_["chardev-remove"] = {{{"id", T::string, true}}, [this](const Json& args) {
+                                   const std::string error =
+                                       target_.chardev_remove(args["id"].get<std::string>());
+                                   if (!error.empty()) throw generic(error);
+                                   return empty_object();
+                                 }};
   commands_["query-target"] = {{}, [](const Json&) { return Json{{"arch", "x86_64"}}; }};
   commands_["query-cpus-fast"] = {
       {}, [this](const Json&) {

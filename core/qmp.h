@@ -39,6 +39,16 @@ class QmpTarget : public virtual MachineOperations {
   virtual Json query_pci() = 0;
   // query-chardev's answer: label, filename and frontend-open of each chardev.
   virtual Json query_chardev() { return Json::array(); }
+  // chardev-add: a chardev from QEMU's ChardevBackend JSON; the answer's
+  // members ({"pty": PATH} for a pty). Sets error instead when refused.
+  virtual Json chardev_add(const std::string& id, const Json& backend, std::string* error) {
+    *error = "chardev-add is not available";
+    return Json();
+  }
+  // chardev-remove: "" or why not.
+  virtual std::string chardev_remove(const std::string& id) {
+    return "Chardev '" + id + "' not found";
+  }
 };
 
 // A command's failure: QEMU's error class and its description.

@@ -1,6 +1,7 @@
 #include "core/main/machine_controller.h"
 
 #include <unistd.h>
+#include <cctype>
 
 #include <algorithm>
 #include <array>
@@ -22,6 +23,8 @@
 #include "accel/tcg_vcpu.h"
 #include "core/chardev_factory.h"
 #include "core/chardev_mux.h"
+#include "core/chardev_pty.h"
+#include "core/chardev_qapi.h"
 #include "core/device_lock.h"
 #include "core/entropy_source.h"
 #include "core/log.h"
@@ -1317,6 +1320,54 @@ std::string MachineController::device_del(const std::string& id) {
     if (error.rfind("the device is not on", 0) != 0) return error;
   }
   return "Device '" + id + "' is on no USB bus";
+}
+
+Json MachineController::chardev_add(const std::string& id, const Json& backend,
+                                    std::string* error) {
+  DeviceLockGuard lock;
+  if (chardevs_.count(id)) {
+    *error = "Chardev with id '" + id + "' already exists";
+    return Json();
+  }
+  std::string option;
+  try {
+    option = chardev_option_from_backend(id, backend);
+  } catch (const std::runtime_error& e) {
+    *error = e.what();
+    return Json();
+  }
+  try {
+    std::unique_ptr<Chardev> chardev =
+        create_chardev(parse_chardev_option(option, "chardev-add"), loop_);
+    Json answer = Json::object();
+    if (dynamic_cast<PtyChardev*>(chardev.get())) {
+      const std::string name = chardev->filename();  // "pty:/dev/pts/N"
+      answer["pty"] = name.substr(name.find(':') + 1);
+    }
+    chardevs_[id] = std::move(chardev);
+    return answer;
+  } catch (const std::runtime_error& e) {
+    // The factory names the option ("chardev-add file,id=f: ..."); QMP's
+    // message names the chardev instead.
+    std::string reason = e.what();
+    if (reason.rfind("chardev-add", 0) == 0 && reason.find(": ") != std::string::npos) {
+      reason.erase(0, reason.find(": ") + 2);
+    }
+    if (!reason.empty()) reason[0] = static_cast<char>(std::toupper(reason[0]));
+    *error = "Failed to add chardev '" + id + "': " + reason;
+    return Json();
+  }
+}
+
+std::string MachineController::chardev_remove(const std::string& id) {
+  DeviceLockGuard lock;
+  auto it = chardevs_.find(id);
+  if (it == chardevs_.end()) return "Chardev '" + id + "' not found";
+  // Every user of a chardev is its frontend (a serial port, a monitor, a
+  // virtio-serial port, isa-debugcon).
+  if (it->second->frontend()) return "Chardev '" + id + "' is busy";
+  chardevs_.erase(it);
+  return "";
 }
 
 std::string MachineController::send_input_events(const std::vector<InputEvent>& events) {

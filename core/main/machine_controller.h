@@ -72,6 +72,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::optional<uint64_t> balloon_actual() override;
   std::string device_add(const std::string& options) override;
   std::string device_del(const std::string& id) override;
+  Json chardev_add(const std::string& id, const Json& backend, std::string* error) override;
+  std::string chardev_remove(const std::string& id) override;
   MediumResult eject_medium(const std::string& device, bool force) override;
   MediumResult change_medium(const std::string& device, const std::string& file,
                              const std::string& format, bool force) override;

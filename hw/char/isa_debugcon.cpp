@@ -6,9 +6,12 @@ IsaDebugcon::IsaDebugcon(Chardev* chardev, uint8_t readback)
     : Device("isa-debugcon"), chardev_(chardev), readback_(readback) {
   // One byte port; a wider access writes its low byte, as QEMU's does.
   region_ = MemoryRegion::io("isa-debugcon", 1, this, AccessLimits{1, 1, false});
+  // A chardev some other frontend (a serial port) already has is shared.
+  if (chardev_ && !chardev_->frontend()) chardev_->set_frontend(this);
 }
 
 IsaDebugcon::~IsaDebugcon() {
+  if (chardev_ && chardev_->frontend() == this) chardev_->set_frontend(nullptr);
   if (region_->parent()) region_->parent()->remove_subregion(region_.get());
 }
 

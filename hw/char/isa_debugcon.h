@@ -14,7 +14,9 @@
 
 namespace vx86 {
 
-class IsaDebugcon : public Device, public IoOps {
+// It is its chardev's frontend, as QEMU's, so the chardev counts as in use
+// (chardev-remove refuses it); it takes no input.
+class IsaDebugcon : public Device, public IoOps, public CharFrontend {
  public:
   static constexpr uint64_t kDefaultIobase = 0xE9;
   static constexpr uint8_t kDefaultReadback = 0xE9;
@@ -27,6 +29,9 @@ class IsaDebugcon : public Device, public IoOps {
 
   uint64_t read(uint64_t offset, unsigned size) override;
   void write(uint64_t offset, uint64_t value, unsigned size) override;
+
+  std::size_t can_receive() override { return 0; }
+  void receive(const uint8_t*, std::size_t) override {}
 
  private:
   Chardev* chardev_;

@@ -116,6 +116,25 @@ const char* const kConversation[] = {
     R"({"execute": "send-key", "arguments": {"keys": [{"type": "number", "data": 30},
                                                       {"type": "number", "data": 200}]}})",
     R"({"execute": "human-monitor-command", "arguments": {"command-line": "sendkey 0x1e"}})",
+    // Chardevs added and removed as libvirt hot-plugs channels.
+    R"({"execute": "chardev-add", "arguments": {"id": "serial0",
+                                                "backend": {"type": "null", "data": {}}}})",
+    R"({"execute": "chardev-add", "arguments": {"id": "c1",
+                                                "backend": {"type": "bogus", "data": {}}}})",
+    R"({"execute": "chardev-add", "arguments": {"id": "c1", "backend": {"type": "socket",
+        "data": {"addr": {"type": "fd", "data": {"str": "nofd"}}}}}})",
+    R"({"execute": "chardev-add", "arguments": {"id": "c1", "backend": {"type": "file",
+        "data": {"out": "/nonexistent/x"}}}})",
+    R"({"execute": "chardev-add", "arguments": {"id": "c1"}})",
+    R"({"execute": "chardev-add", "arguments": {"id": "c2",
+                                                "backend": {"type": "pty", "data": {}}}})",
+    R"({"execute": "chardev-add", "arguments": {"id": "c3",
+                                                "backend": {"type": "null", "data": {}}}})",
+    R"({"execute": "chardev-remove", "arguments": {"id": "serial0"}})",
+    R"({"execute": "chardev-remove", "arguments": {"id": "nonesuch"}})",
+    R"({"execute": "chardev-remove", "arguments": {"id": "c2"}})",
+    R"({"execute": "chardev-remove", "arguments": {"id": "c3"}})",
+    R"({"execute": "chardev-remove", "arguments": {"id": "c3"}})",
 };
 
 struct Transcript {

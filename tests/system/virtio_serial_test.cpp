@@ -149,9 +149,9 @@ struct HotplugRun {
   std::string serial;
 };
 
-// As libvirt's attach-device and detach-device of a channel: the chardev is
-// there first (on the command line here), the port comes with device_add and
-// goes with device_del while the guest runs.
+// As libvirt's attach-device and detach-device of a channel: chardev-add,
+// then device_add of the port while the guest runs; device_del, then
+// chardev-remove.
 HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem::path& guest,
                        const std::string& tag) {
   const std::string base =
@@ -161,18 +161,26 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
   for (const std::string& arg : debian_guest_boot_options(guest, "vserial_hotplug", serial)) {
     emulator.push_back(arg);
   }
-  const std::vector<std::string> devices = {
-      "-device",  "virtio-serial-pci,id=virtio-serial0",
-      "-chardev", "socket,id=charchannel1,path=" + port + ",server=on,wait=off",
-      "-qmp",     "unix:" + qmp_socket + ",server=on,wait=off"};
+  const std::vector<std::string> devices = {"-device", "virtio-serial-pci,id=virtio-serial0",
+                                            "-qmp", "unix:" + qmp_socket + ",server=on,wait=off"};
   emulator.insert(emulator.end(), devices.begin(), devices.end());
   Process process(emulator);
   HotplugRun run;
   QmpClient qmp;
   QmpClient channel;
-  if (qmp.connect_unix(qmp_socket) && channel.connect_unix(port)) {
+  if (qmp.connect_unix(qmp_socket)) {
     qmp.next();
     qmp.execute("qmp_capabilities");
+    run.answers.push_back(
+        qmp.execute("chardev-add", {{"id", "charchannel1"},
+                                    {"backend",
+                                     {{"type", "socket"},
+                                      {"data",
+                                       {{"addr", {{"type", "unix"}, {"data", {{"path", port}}}}},
+                                        {"server", true},
+                                        {"wait", false}}}}}}));
+  }
+  if (!run.answers.empty() && channel.connect_unix(port)) {
     for (auto deadline = std::chrono::steady_clock::now() + 240s;
          std::chrono::steady_clock::now() < deadline &&
          file_text(serial).find("ready for the port") == std::string::npos;) {
@@ -189,6 +197,7 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
     run.answers.push_back(qmp.execute("device_del", {{"id", "channel1"}}));
     const Json deleted = qmp.wait_event("DEVICE_DELETED");
     run.answers.push_back(deleted.is_null() ? Json("no DEVICE_DELETED") : deleted["data"]);
+    run.answers.push_back(qmp.execute("chardev-remove", {{"id", "charchannel1"}}));
   }
   run.status = process.wait(300s);
   run.serial = file_text(serial);
@@ -210,9 +219,11 @@ TEST(VirtioSerialTest, PortsComeAndGoWhileTheGuestRunsAsUnderQemu) {
   EXPECT_EQ(ours.results, expected) << ours.serial;
   EXPECT_EQ(ours.line, "hello from a new port");
   const std::vector<Json> answers = {
-      {{"return", Json::object()}},
-      {{"return", Json::object()}},
+      {{"return", Json::object()}},  // chardev-add
+      {{"return", Json::object()}},  // device_add
+      {{"return", Json::object()}},  // device_del
       {{"device", "channel1"}, {"path", "/machine/peripheral/channel1"}},
+      {{"return", Json::object()}},  // chardev-remove
   };
   EXPECT_EQ(ours.answers, answers);
 
