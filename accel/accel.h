@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/options.h"
+#include "target-x86/cpuid.h"
 
 namespace vx86 {
 
@@ -31,7 +32,7 @@ struct CpuBus {
   // This vCPU's local APIC, when the machine has APICs (it is then also
   // the interrupt source: it passes the PIC's ExtINT through).
   CpuLocalApic* local_apic = nullptr;
-  unsigned cpu_count = 1;  // vCPUs in the machine (CPUID reports it)
+  x86::CpuTopology topology;  // the machine's vCPUs (-smp; CPUID reports it)
   SystemControl* control = nullptr;
   Clocks* clocks = nullptr;  // the virtual clock the TSC follows
   // FERR# (driven by the CPU) and IGNNE# (read by it), when the machine

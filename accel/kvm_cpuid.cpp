@@ -87,7 +87,7 @@ std::vector<kvm_cpuid_entry2> filter_cpuid(const std::vector<kvm_cpuid_entry2>& 
       for (const FeatureRegs& f : kFeatureLeaves) {
         if (f.leaf != e.function || f.subleaf != e.index) continue;
         x86::CpuidResult m =
-            x86::cpuid(*model, e.function, e.index, options.apic_id, options.cpu_count);
+            x86::cpuid(*model, e.function, e.index, options.apic_id, options.topology);
         if (f.eax) e.eax &= m.eax;
         if (f.ebx) e.ebx &= m.ebx;
         if (f.ecx) e.ecx &= m.ecx;
@@ -95,14 +95,21 @@ std::vector<kvm_cpuid_entry2> filter_cpuid(const std::vector<kvm_cpuid_entry2>& 
       }
     }
     if (e.function == 1) {
-      e.ebx = (e.ebx & 0x0000ffff) | (options.apic_id << 24) | ((options.cpu_count & 0xff) << 16);
+      const unsigned per_package = options.topology.cpus() / options.topology.sockets;
+      e.ebx = (e.ebx & 0x0000ffff) | (options.apic_id << 24) | ((per_package & 0xff) << 16);
       e.ecx |= kLeaf1EcxHypervisor;
       if (!options.in_kernel_lapic && !options.user_space_tsc_deadline) {
         e.ecx &= ~kLeaf1EcxTscDeadline;
       }
       if (!options.in_kernel_lapic && !options.user_space_apic_msrs) e.ecx &= ~kLeaf1EcxX2apic;
     }
-    if (e.function == 0xb || e.function == 0x1f) e.edx = options.apic_id;
+    if (e.function == 0xb || (model && e.function == 4)) {
+      // The guest's topology, not the host's (and a named model's caches).
+      const x86::CpuidResult r = x86::cpuid(model ? *model : *x86::find_cpu_model("qemu64"),
+                                            e.function, e.index, options.apic_id, options.topology);
+      e.eax = r.eax, e.ebx = r.ebx, e.ecx = r.ecx, e.edx = r.edx;
+    }
+    if (e.function == 0x1f) e.edx = options.apic_id;
   }
   limit_xsave_size(out);
   add_timing_leaf(out, options.tsc_khz);

@@ -10,12 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "target-x86/cpuid.h"
+
 namespace vx86::kvm {
 
 struct CpuidOptions {
   std::string model = "qemu64";  // or "host"
   unsigned apic_id = 0;
-  unsigned cpu_count = 1;
+  x86::CpuTopology topology;
   bool in_kernel_lapic = false;  // x2APIC and the TSC deadline timer need it
   // ...or vx86's LAPIC with its MSRs routed to user space (and, for the TSC
   // deadline timer, told KVM's TSC rate).

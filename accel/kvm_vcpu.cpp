@@ -155,7 +155,7 @@ void KvmVcpu::set_cpuid() {
   kvm::CpuidOptions options;
   options.model = accel_.cpu_model();
   options.apic_id = static_cast<unsigned>(index_);
-  options.cpu_count = bus_.cpu_count;
+  options.topology = bus_.topology;
   options.in_kernel_lapic = kernel_lapic_;
   options.user_space_apic_msrs = accel_.apic_msrs_in_user_space() && bus_.local_apic;
   options.user_space_tsc_deadline = options.user_space_apic_msrs && tsc_khz_ != 0;

@@ -17,7 +17,7 @@ TcgVcpu::TcgVcpu(int index, const CpuBus& bus, const x86::CpuModel& model, Clock
           std::make_unique<x86::X86Cpu>(*bus.memory, *bus.io, bus.interrupts, bus.control, model)) {
   cpu_->clocks = clocks;
   cpu_->local_apic = bus.local_apic;
-  cpu_->cpu_count = bus.cpu_count;
+  cpu_->topology = bus.topology;
   cpu_->ferr = bus.ferr;
   cpu_->ignne = bus.ignne;
   if (bus.local_apic) cpu_->interrupts = bus.local_apic;

@@ -1,6 +1,7 @@
 #include "target-x86/cpuid.h"
 
 #include <cstring>
+#include <iterator>
 #include <numeric>
 
 #include "target-x86/msr.h"
@@ -45,8 +46,64 @@ const CpuModel* find_cpu_model(const std::string& name) {
   return nullptr;
 }
 
+unsigned CpuTopology::field_bits(unsigned count) {
+  unsigned bits = 0;
+  while ((1u << bits) < count) ++bits;
+  return bits;
+}
+
+unsigned CpuTopology::apic_id(unsigned index) const {
+  const unsigned thread = index % threads;
+  const unsigned core = index / threads % cores;
+  const unsigned die = index / (threads * cores) % dies;
+  const unsigned socket = index / (threads * cores * dies);
+  return socket << package_shift() | die << (thread_bits() + core_bits()) | core << thread_bits() |
+         thread;
+}
+
+bool CpuTopology::apic_ids_are_indices() const {
+  for (unsigned i = 0; i < cpus(); ++i) {
+    if (apic_id(i) != i) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Leaf 4's caches, as QEMU's legacy Intel ones (what its models report
+// without a cache model): 32 KiB L1 data and instruction caches, a 4 MiB L2
+// per core, a 16 MiB L3 per package; 64-byte lines.
+struct CacheLevel {
+  unsigned type;  // 1 data, 2 instruction, 3 unified
+  unsigned level;
+  unsigned ways;
+  unsigned sets;
+};
+constexpr CacheLevel kCaches[] = {
+    {1, 1, 8, 64}, {2, 1, 8, 64}, {3, 2, 16, 4096}, {3, 3, 16, 16384}};
+
+CpuidResult cache_leaf(uint32_t subleaf, const CpuTopology& topology) {
+  CpuidResult r;
+  if (subleaf >= std::size(kCaches)) return r;  // type 0: no more caches
+  const CacheLevel& c = kCaches[subleaf];
+  // How many APIC IDs share the cache: L1 its own (as QEMU's), L2 the core's
+  // threads, L3 the package.
+  const unsigned sharing = c.level == 1   ? 1
+                           : c.level == 2 ? topology.threads
+                                          : 1u << topology.package_shift();
+  const unsigned cores_in_package = topology.cores * topology.dies;
+  r.eax = c.type | c.level << 5 | 1u << 8 /* self-initialising */ | (sharing - 1) << 14 |
+          (cores_in_package - 1) << 26;
+  r.ebx = (64 - 1) | 0u << 12 /* one partition */ | (c.ways - 1) << 22;
+  r.ecx = c.sets - 1;
+  r.edx = c.level == 3 ? (1u << 0 | 1u << 2) : 1u << 0;  // WBINVD scope; L3 complex indexing
+  return r;
+}
+
+}  // namespace
+
 CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsigned apic_id,
-                  unsigned cpu_count, uint64_t tsc_hz) {
+                  const CpuTopology& topology, uint64_t tsc_hz) {
   CpuidResult r;
   if (leaf >= 0x40000000u && leaf < 0x50000000u) return r;  // no hypervisor interface
   if (leaf >= 0x80000000u) {
@@ -63,15 +120,37 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
       break;
     case 1:
       r.eax = model.signature;
-      r.ebx = (apic_id << 24) | (cpu_count << 16) | (8u << 8);  // CLFLUSH line 64 bytes
-      // The hypervisor bit, as QEMU sets it: Linux then expects no performance counters.
-      r.ecx = model.features.leaf1_ecx | (1u << 31);
-      r.edx = model.features.leaf1_edx | (cpu_count > 1 ? (1u << 28) : 0);
+      {
+        // Logical processors per package, and HTT when there is more than one.
+        const unsigned per_package = topology.cpus() / topology.sockets;
+        r.ebx = (apic_id << 24) | ((per_package & 0xff) << 16) | (8u << 8);  // CLFLUSH: 64 bytes
+        // The hypervisor bit, as QEMU sets it: Linux then expects no performance counters.
+        r.ecx = model.features.leaf1_ecx | (1u << 31);
+        r.edx = model.features.leaf1_edx | (per_package > 1 ? (1u << 28) : 0);
+        break;
+      }
+    case 4:
+      r = cache_leaf(subleaf, topology);
       break;
     case 7:
       if (subleaf == 0) {  // EAX=0: no further subleaves
         r.ebx = model.features.leaf7_ebx;
         r.edx = model.features.leaf7_edx;
+      }
+      break;
+    case 0xb:
+      // Extended topology: the SMT level, then the core level (dies are
+      // folded into it, as QEMU does without leaf 1FH).
+      r.edx = apic_id;
+      r.ecx = subleaf & 0xff;
+      if (subleaf == 0) {
+        r.eax = topology.thread_bits();
+        r.ebx = topology.threads;
+        r.ecx |= 1u << 8;
+      } else if (subleaf == 1) {
+        r.eax = topology.package_shift();
+        r.ebx = topology.cpus() / topology.sockets;
+        r.ecx |= 2u << 8;
       }
       break;
     case 0xd: {
@@ -133,7 +212,6 @@ CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsign
     default:
       break;  // reserved leaves read as zero
   }
-  (void)subleaf;
   return r;
 }
 

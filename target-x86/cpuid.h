@@ -116,9 +116,26 @@ struct CpuidResult {
   uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
 };
 
-// apic_id and cpu_count describe the vCPU's place in the machine; tsc_hz is
-// the TSC's rate (leaves 0x15 and 0x16).
+// -smp's topology: sockets, dies per socket, cores per die, threads per core.
+// An APIC ID holds each level's number in a field of the fewest bits that
+// fit its count (SDM, leaf 0BH), threads lowest.
+struct CpuTopology {
+  unsigned sockets = 1, dies = 1, cores = 1, threads = 1;
+
+  unsigned cpus() const { return sockets * dies * cores * threads; }
+  static unsigned field_bits(unsigned count);
+  unsigned thread_bits() const { return field_bits(threads); }
+  unsigned core_bits() const { return field_bits(cores); }
+  unsigned package_shift() const { return thread_bits() + core_bits() + field_bits(dies); }
+  // The APIC ID of the vCPU with that index (vCPUs are numbered threads first).
+  unsigned apic_id(unsigned index) const;
+  // Whether every vCPU's APIC ID is its index (the machine numbers APICs so).
+  bool apic_ids_are_indices() const;
+};
+
+// apic_id and topology describe the vCPU's place in the machine (leaves 1,
+// 4 and 0BH); tsc_hz is the TSC's rate (leaves 0x15 and 0x16).
 CpuidResult cpuid(const CpuModel& model, uint32_t leaf, uint32_t subleaf, unsigned apic_id,
-                  unsigned cpu_count, uint64_t tsc_hz = kTscHz);
+                  const CpuTopology& topology, uint64_t tsc_hz = kTscHz);
 
 }  // namespace vx86::x86

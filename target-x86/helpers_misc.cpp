@@ -95,7 +95,7 @@ void helper_cpuid(CpuState* env) {
   X86Cpu& cpu = x86_cpu(env);
   const uint32_t leaf = static_cast<uint32_t>(cpu.regs[kRAX]);
   CpuidResult r = cpuid(cpu.model, leaf, static_cast<uint32_t>(cpu.regs[kRCX]), cpu.cpu_index,
-                        cpu.cpu_count, cpu.tsc_hz);
+                        cpu.topology, cpu.tsc_hz);
   if (leaf == 1) {
     // The machine, not the model, decides whether there is a local APIC (and
     // with it the TSC-deadline timer mode).

@@ -97,7 +97,7 @@ struct X86Cpu : CpuState {
   Clocks* clocks = nullptr;
   uint64_t tsc_hz = kTscHz;
   unsigned cpu_index = 0;
-  unsigned cpu_count = 1;
+  CpuTopology topology;  // -smp's, for CPUID
   // Which tcg backend compiles this CPU's blocks (set by the accelerator).
   tcg::Backend tcg_backend = tcg::Backend::kInterpreter;
   // The JIT's code buffer for this vCPU (made by the first cpu_exec), its size

@@ -359,16 +359,72 @@ uint64_t parse_ram_size(const std::string& arg) {
   return *bytes;
 }
 
-unsigned parse_smp(const std::string& arg) {
+// -smp [cpus=]N[,sockets=S][,dies=D][,cores=C][,threads=T][,maxcpus=M], with
+// the missing counts worked out as QEMU 7.2's pc machines do (cores before
+// sockets), and QEMU's refusals.
+x86::CpuTopology parse_smp(const std::string& arg) {
   auto kv = KeyValues::parse("-smp", arg, "cpus", kSmpKeys);
+  const std::string option = "-smp " + arg;
   uint64_t cpus = kv.get_number("cpus", 0);
   if (kv.has("cpus") && cpus == 0) throw OptionError("-smp: invalid number of CPUs '" + arg + "'");
-  if (cpus == 0) {
-    cpus = kv.get_number("sockets", 1) * kv.get_number("dies", 1) * kv.get_number("cores", 1) *
-           kv.get_number("threads", 1);
+  uint64_t sockets = kv.get_number("sockets", 0), dies = kv.get_number("dies", 1),
+           cores = kv.get_number("cores", 0), threads = kv.get_number("threads", 0),
+           maxcpus = kv.get_number("maxcpus", 0);
+  for (const char* key : {"sockets", "dies", "cores", "threads", "maxcpus"}) {
+    if (kv.has(key) && kv.get_number(key, 0) == 0) {
+      throw OptionError(option + ": CPU topology parameters must be greater than zero");
+    }
+  }
+  if (cpus == 0 && maxcpus == 0) {
+    sockets = sockets ? sockets : 1;
+    cores = cores ? cores : 1;
+    threads = threads ? threads : 1;
+  } else {
+    maxcpus = maxcpus ? maxcpus : cpus;
+    if (cores == 0) {
+      sockets = sockets ? sockets : 1;
+      threads = threads ? threads : 1;
+      cores = maxcpus / (sockets * dies * threads);
+    } else if (sockets == 0) {
+      threads = threads ? threads : 1;
+      sockets = maxcpus / (dies * cores * threads);
+    }
+    if (threads == 0) threads = maxcpus / (sockets * dies * cores);
+  }
+  const uint64_t product = sockets * dies * cores * threads;
+  maxcpus = maxcpus ? maxcpus : product;
+  cpus = cpus ? cpus : maxcpus;
+  auto hierarchy = [&] {
+    return "sockets (" + std::to_string(sockets) + ") * dies (" + std::to_string(dies) +
+           ") * cores (" + std::to_string(cores) + ") * threads (" + std::to_string(threads) + ")";
+  };
+  if (product != maxcpus) {
+    throw OptionError(option +
+                      ": Invalid CPU topology: product of the hierarchy must match maxcpus: " +
+                      hierarchy() + " != maxcpus (" + std::to_string(maxcpus) + ")");
+  }
+  if (maxcpus < cpus) {
+    throw OptionError(option +
+                      ": Invalid CPU topology: maxcpus must be equal to or greater than "
+                      "smp: " +
+                      hierarchy() + " == maxcpus (" + std::to_string(maxcpus) + ") < smp_cpus (" +
+                      std::to_string(cpus) + ")");
   }
   if (cpus == 0 || cpus > 255) throw OptionError("-smp: invalid number of CPUs '" + arg + "'");
-  return static_cast<unsigned>(cpus);
+  if (maxcpus != cpus) {
+    throw OptionError(option +
+                      ": CPUs to hot-plug later (maxcpus above the CPU count) are not "
+                      "available yet");
+  }
+  const x86::CpuTopology topology{static_cast<unsigned>(sockets), static_cast<unsigned>(dies),
+                                  static_cast<unsigned>(cores), static_cast<unsigned>(threads)};
+  // vx86 numbers APICs 0..N-1, so the fields of the APIC ID must leave no gaps.
+  if (!topology.apic_ids_are_indices()) {
+    throw OptionError(option +
+                      ": this topology leaves gaps between APIC IDs, which vx86 does not "
+                      "support yet (make the counts below sockets powers of two)");
+  }
+  return topology;
 }
 
 void print_log_help() {
@@ -469,7 +525,12 @@ const std::map<std::string, OptionSpec>& option_table() {
           if (mode == "off") return;
           throw OptionError("-sandbox " + mode + ": the seccomp sandbox is not available yet");
         }}},
-      {"smp", {true, [](CmdlineOptions& o, auto&, auto& a) { o.smp_cpus = parse_smp(a); }}},
+      {"smp",
+       {true,
+        [](CmdlineOptions& o, auto&, auto& a) {
+          o.smp = parse_smp(a);
+          o.smp_cpus = o.smp.cpus();
+        }}},
       {"cpu",
        {true,
         [](CmdlineOptions& o, auto&, auto& a) {

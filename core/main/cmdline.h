@@ -10,6 +10,7 @@
 
 #include "core/log_filter.h"
 #include "core/options.h"
+#include "target-x86/cpuid.h"
 
 namespace vx86 {
 
@@ -18,6 +19,7 @@ struct CmdlineOptions {
   std::optional<KeyValues> machine_opts;
   uint64_t ram_size = 128ull << 20;
   unsigned smp_cpus = 1;
+  x86::CpuTopology smp;  // -smp's sockets, dies, cores and threads (smp_cpus in all)
   std::string cpu_model = "qemu64";
   uint64_t tsc_frequency = 0;  // -cpu ...,tsc-frequency=HZ (0: the default)
   std::string accel = "tcg";

@@ -464,7 +464,7 @@ void MachineController::create_cpus() {
       kernel_lapics->send_msi(kvm::MsiMessage{address, data});
     });
   }
-  bus.cpu_count = options_.smp_cpus;
+  bus.topology = options_.smp;
   std::vector<std::unique_ptr<Vcpu>> vcpus;
   for (unsigned i = 0; i < options_.smp_cpus; ++i) {
     bus.local_apic = kernel_lapics || kernel_irqchip ? nullptr : &machine_->local_apic(i);
@@ -784,13 +784,15 @@ int MachineController::run() {
   PcConfig config;
   config.ram_size = options_.ram_size;
   config.cpus = options_.smp_cpus;
+  config.sockets = options_.smp.sockets;
+  config.cores_per_socket = options_.smp.dies * options_.smp.cores;
   if (!options_.uuid.empty()) config.uuid = parse_uuid(options_.uuid);
   config.smbios_fields = options_.smbios_fields;
   config.smbios_oem_strings = options_.smbios_oem_strings;
   // SMBIOS's processor ID: the model's CPUID leaf 1 (qemu64's for -cpu host).
   const x86::CpuModel* model = x86::find_cpu_model(options_.cpu_model);
   const x86::CpuidResult leaf1 =
-      x86::cpuid(model ? *model : *x86::find_cpu_model("qemu64"), 1, 0, 0, 1);
+      x86::cpuid(model ? *model : *x86::find_cpu_model("qemu64"), 1, 0, 0, {});
   config.cpuid_signature = leaf1.eax;
   config.cpuid_features = leaf1.edx;
   if (!options_.bios.empty() || options_.kernel.empty()) config.firmware = load_firmware();

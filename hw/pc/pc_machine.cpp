@@ -551,7 +551,10 @@ void PcMachine::build_fw_cfg(const PcConfig& config) {
 SmbiosConfig PcMachine::smbios_config(const PcConfig& config) const {
   SmbiosConfig smbios;
   smbios.uuid = config.uuid;
-  smbios.cpus = config.cpus;
+  smbios.sockets = config.sockets;
+  smbios.cores_per_socket =
+      config.cores_per_socket ? config.cores_per_socket : config.cpus / config.sockets;
+  smbios.threads_per_socket = config.cpus / config.sockets;
   smbios.cpuid_eax = config.cpuid_signature;
   smbios.cpuid_edx = config.cpuid_features;
   smbios.ram_size = config.ram_size;

@@ -64,6 +64,9 @@ class Piix3;
 struct PcConfig {
   uint64_t ram_size = 128ull << 20;
   unsigned cpus = 1;
+  // -smp's sockets and the cores in each, 0: every CPU a core of one socket
+  // (SMBIOS describes each socket).
+  unsigned sockets = 1, cores_per_socket = 0;
   // Firmware image: a multiple of 64 KiB, at most 16 MiB. May be empty when
   // booting a kernel directly: the reset vector then holds 64 KiB of HLT.
   std::vector<uint8_t> firmware;

@@ -135,9 +135,9 @@ void add_chassis(const SmbiosConfig& c, SmbiosTables* t) {
   s.append_to(t);
 }
 
-void add_processor(const SmbiosConfig& c, SmbiosTables* t) {
-  Structure s(4, 0x0400);
-  s.string(field(c, 4, "sock_pfx", "CPU") + " 0");
+void add_processor(const SmbiosConfig& c, unsigned socket, SmbiosTables* t) {
+  Structure s(4, static_cast<uint16_t>(0x0400 + socket));
+  s.string(field(c, 4, "sock_pfx", "CPU") + " " + std::to_string(socket));
   s.put8(0x03);  // central processor
   s.put8(0x01);  // family: other
   s.string(field(c, 4, "manufacturer", c.manufacturer));
@@ -156,10 +156,10 @@ void add_processor(const SmbiosConfig& c, SmbiosTables* t) {
   s.string(field(c, 4, "serial"));
   s.string(field(c, 4, "asset"));
   s.string(field(c, 4, "part"));
-  const uint8_t cores = static_cast<uint8_t>(std::min(c.cpus, 255u));
+  const uint8_t cores = static_cast<uint8_t>(std::min(c.cores_per_socket, 255u));
   s.put8(cores);  // core count
   s.put8(cores);  // cores enabled
-  s.put8(cores);  // threads
+  s.put8(static_cast<uint8_t>(std::min(c.threads_per_socket, 255u)));
   s.put16(0x02);  // characteristics: unknown
   s.put16(0x01);  // family 2: other
   s.append_to(t);
@@ -248,7 +248,7 @@ SmbiosTables build_smbios_tables(const SmbiosConfig& config) {
   add_system(config, &t);
   if (config.user.count(2)) add_baseboard(config, &t);
   add_chassis(config, &t);
-  add_processor(config, &t);
+  for (unsigned socket = 0; socket < config.sockets; ++socket) add_processor(config, socket, &t);
   if (!config.oem_strings.empty()) add_oem_strings(config, &t);
   add_memory(config, &t);
   Structure boot(32, 0x2000);

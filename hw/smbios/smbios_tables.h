@@ -24,7 +24,8 @@ struct SmbiosConfig {
   std::string version = "pc-i440fx-7.2";  // the machine type, as QEMU's
   // -uuid in its text order (time_low first); all zero without.
   std::optional<std::array<uint8_t, 16>> uuid;
-  unsigned cpus = 1;                      // one socket of this many cores
+  // -smp: a processor structure per socket, with its cores and threads.
+  unsigned sockets = 1, cores_per_socket = 1, threads_per_socket = 1;
   uint32_t cpuid_eax = 0, cpuid_edx = 0;  // CPUID leaf 1: the processor ID
   uint64_t ram_size = 0;
   uint64_t ram_below_4g = 0, ram_above_4g = 0;  // as mapped: 0.. and 4 GiB..

@@ -430,3 +430,22 @@ workload_vserial_hotplug() {
   done
   echo "vx86-result: vserial-hotplug removed $(ls /sys/class/virtio-ports | tr '\n' ' ')"
 }
+
+# CPU topology test (tests/system/smp_topology_test.cpp): what the kernel made
+# of -smp's sockets, cores and threads, per CPU, and the caches it found.
+workload_topology() {
+  for cpu in /sys/devices/system/cpu/cpu[0-9]*; do
+    t=$cpu/topology
+    echo "vx86-result: topology ${cpu##*/} package=$(cat $t/physical_package_id)" \
+      "die=$(cat $t/die_id) core=$(cat $t/core_id) threads=$(cat $t/thread_siblings_list)" \
+      "package_cpus=$(cat $t/core_siblings_list)"
+  done
+  grep -E '^(physical id|siblings|core id|cpu cores|apicid)' /proc/cpuinfo | tr -s '\t ' ' ' |
+    sed 's/^/vx86-result: topology-cpuinfo /'
+  for c in /sys/devices/system/cpu/cpu*/cache/index*; do
+    echo "vx86-result: topology-cache ${c#/sys/devices/system/cpu/} level=$(cat $c/level)" \
+      "type=$(cat $c/type) size=$(cat $c/size) ways=$(cat $c/ways_of_associativity)" \
+      "sets=$(cat $c/number_of_sets) line=$(cat $c/coherency_line_size)" \
+      "shared=$(cat $c/shared_cpu_list)"
+  done
+}

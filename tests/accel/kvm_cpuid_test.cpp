@@ -33,6 +33,9 @@ std::vector<kvm_cpuid_entry2> host_like() {
       entry(0xd, 0, 0x7, 0x240, 0x340, 0),
       entry(0xd, 1, 0x1, 0, 0, 0),
       entry(0xd, 2, 0x100, 0x240, 0, 0),
+      entry(4, 0, 0x1c004121, 0x01c0003f, 0x3f, 0),
+      entry(0xb, 0, 1, 2, 0x100, 7),
+      entry(0xb, 1, 5, 32, 0x201, 7),
   };
 }
 
@@ -47,7 +50,7 @@ TEST(KvmCpuid, NamedModelKeepsOnlyItsFeatures) {
   CpuidOptions options;
   options.model = "qemu64";
   options.apic_id = 2;
-  options.cpu_count = 4;
+  options.topology.cores = 4;
   auto out = filter_cpuid(host_like(), options);
   const auto& leaf1 = find(out, 1, 0);
   EXPECT_TRUE(leaf1.ecx & kSse3);
@@ -61,6 +64,12 @@ TEST(KvmCpuid, NamedModelKeepsOnlyItsFeatures) {
   EXPECT_EQ(xsave.eax, 3u);                     // x87 | SSE
   EXPECT_EQ(xsave.ecx, 576u);                   // the area without AVX
   EXPECT_EQ(find(out, 0, 0).ebx, 0x68747541u);  // the host's vendor
+  // The vCPUs' topology (four cores, no threads), not the host's.
+  EXPECT_EQ(find(out, 0xb, 0).ebx, 1u);
+  EXPECT_EQ(find(out, 0xb, 0).edx, 2u);
+  EXPECT_EQ(find(out, 0xb, 1).eax, 2u);
+  EXPECT_EQ(find(out, 0xb, 1).ebx, 4u);
+  EXPECT_EQ(find(out, 4, 0).eax >> 26, 3u);  // cores in the package - 1
 }
 
 TEST(KvmCpuid, HostModelPassesKvmFeaturesThrough) {

@@ -182,7 +182,7 @@ TEST(KvmIrqchip, ResetStateOfTheKernelLapic) {
   SKIP_WITHOUT_SPLIT(accel);
   BareBus bus;
   CpuBus cpu_bus = bus.bus();
-  cpu_bus.cpu_count = 2;
+  cpu_bus.topology.cores = 2;
   auto bsp =
       std::unique_ptr<KvmVcpu>(static_cast<KvmVcpu*>(accel->create_vcpu(0, cpu_bus).release()));
   auto ap =
@@ -447,7 +447,7 @@ TEST(KvmIrqchip, InitAndStartupIpiStartTheAp) {
   // At 0x10000, real mode: mov ax, 0x1234; mov dx, 0x3fa; out dx, al; hlt
   rig.bus.load(0x10000, {0xb8, 0x34, 0x12, 0xba, 0xfa, 0x03, 0xee, 0xf4});
   CpuBus cpu_bus = rig.cpu_bus();
-  cpu_bus.cpu_count = 2;
+  cpu_bus.topology.cores = 2;
   rig.vcpu.reset(static_cast<KvmVcpu*>(accel->create_vcpu(0, cpu_bus).release()));
   auto ap =
       std::unique_ptr<KvmVcpu>(static_cast<KvmVcpu*>(accel->create_vcpu(1, cpu_bus).release()));

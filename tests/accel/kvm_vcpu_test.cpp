@@ -567,7 +567,7 @@ TEST(KvmVcpu, ApplicationProcessorWaitsForStartupIpi) {
   CpuBus cpu_bus = bus.bus();
   cpu_bus.local_apic = &apic;
   cpu_bus.interrupts = &apic;
-  cpu_bus.cpu_count = 2;
+  cpu_bus.topology.cores = 2;
   std::unique_ptr<Vcpu> ap = accel->create_vcpu(1, cpu_bus);
   EXPECT_EQ(ap->run(), VcpuExit::kHalted);  // no SIPI yet
   {

@@ -35,7 +35,7 @@ TEST(SmbiosTables, QemusStructuresInQemusOrder) {
   config.ram_size = 20ull << 30;  // two DIMMs of at most 16 GiB
   config.ram_below_4g = 3ull << 30;
   config.ram_above_4g = 17ull << 30;
-  config.cpus = 4;
+  config.cores_per_socket = config.threads_per_socket = 4;
   const SmbiosTables t = build_smbios_tables(config);
   const Walked w = walk(t.bytes);
   EXPECT_EQ(w.end, t.bytes.size());
@@ -43,6 +43,33 @@ TEST(SmbiosTables, QemusStructuresInQemusOrder) {
   EXPECT_EQ(w.handles, (std::vector<uint16_t>{0x100, 0x300, 0x400, 0x1000, 0x1100, 0x1101, 0x1300,
                                               0x1301, 0x2000, 0x7f00}));
   EXPECT_EQ(t.count, w.types.size());
+}
+
+// -smp 8,sockets=2,cores=2,threads=2: a processor structure per socket,
+// "CPU 0" and "CPU 1", each with two cores and four threads, as QEMU's.
+TEST(SmbiosTables, AProcessorStructurePerSocket) {
+  SmbiosConfig config;
+  config.ram_size = config.ram_below_4g = 256ull << 20;
+  config.sockets = 2;
+  config.cores_per_socket = 2;
+  config.threads_per_socket = 4;
+  const SmbiosTables t = build_smbios_tables(config);
+  const Walked w = walk(t.bytes);
+  EXPECT_EQ(w.types, (std::vector<uint8_t>{1, 3, 4, 4, 16, 17, 19, 32, 127}));
+  EXPECT_EQ(w.handles[3], 0x401);
+  const std::string text(t.bytes.begin(), t.bytes.end());
+  EXPECT_NE(text.find("CPU 1"), std::string::npos);
+  // Type 4's core count, cores enabled and thread count (offsets 23h-25h).
+  std::size_t at = 0;
+  for (int i = 0; i < 3; ++i) {
+    std::size_t end = at + t.bytes[at + 1];
+    while (!(t.bytes[end] == 0 && t.bytes[end + 1] == 0)) ++end;
+    at = end + 2;
+  }
+  ASSERT_EQ(t.bytes[at], 4);
+  EXPECT_EQ(t.bytes[at + 0x23], 2);
+  EXPECT_EQ(t.bytes[at + 0x24], 2);
+  EXPECT_EQ(t.bytes[at + 0x25], 4);
 }
 
 TEST(SmbiosTables, EntryPointChecksumsAndBiosEntry) {

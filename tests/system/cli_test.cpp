@@ -506,6 +506,25 @@ TEST(CliTest, VirtioSerialOptionsAreChecked) {
                         "-device virtio-serial-pci: maximum ports supported: 511");
 }
 
+TEST(CliTest, SmpTopologiesAreCheckedAsQemuChecksThem) {
+  const std::string bios = hello_guest();
+  expect_one_line_error(vx86({"-bios", bios, "-smp", "4,sockets=3"}),
+                        "-smp 4,sockets=3: Invalid CPU topology: product of the hierarchy must "
+                        "match maxcpus: sockets (3) * dies (1) * cores (1) * threads (1) != "
+                        "maxcpus (4)");
+  expect_one_line_error(vx86({"-bios", bios, "-smp", "8,sockets=2,cores=2,threads=1"}),
+                        "-smp 8,sockets=2,cores=2,threads=1: Invalid CPU topology: product of the "
+                        "hierarchy must match maxcpus: sockets (2) * dies (1) * cores (2) * "
+                        "threads (1) != maxcpus (8)");
+  expect_one_line_error(vx86({"-bios", bios, "-smp", "2,cores=0"}),
+                        "-smp 2,cores=0: CPU topology parameters must be greater than zero");
+  expect_one_line_error(vx86({"-bios", bios, "-smp", "2,maxcpus=4"}),
+                        "-smp 2,maxcpus=4: CPUs to hot-plug later (maxcpus above the CPU count) "
+                        "are not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-smp", "6,sockets=2,cores=3"}),
+                        "-smp 6,sockets=2,cores=3: this topology leaves gaps between APIC IDs");
+}
+
 TEST(CliTest, LibvirtsOtherOptionsAreChecked) {
   const std::string bios = hello_guest();
   expect_one_line_error(vx86({"-bios", bios, "-uuid", "xyz"}),

@@ -332,7 +332,7 @@ TEST_F(IntOps, TscCountsAtItsRate) {
 TEST_F(IntOps, ArchCapabilitiesReportNoSpeculationBugs) {
   X86Cpu& cpu = h64.cpu();
   constexpr uint32_t kArchCapabilitiesMsr = 0x10a;
-  EXPECT_TRUE(cpuid(cpu.model, 7, 0, 0, 1).edx & (1u << 29));
+  EXPECT_TRUE(cpuid(cpu.model, 7, 0, 0, {}).edx & (1u << 29));
   uint64_t caps = 0;
   ASSERT_TRUE(read_msr(cpu, kArchCapabilitiesMsr, &caps));
   EXPECT_TRUE(caps & (1u << 0));     // RDCL_NO: no Meltdown, so no PTI

@@ -73,8 +73,8 @@ TEST(Rdrand, WorksInRealAndProtectedMode) {
 
 TEST(Rdrand, AdvertisedInCpuid) {
   CpuModel model;
-  EXPECT_TRUE(cpuid(model, 1, 0, 0, 1).ecx & (1u << 30));  // RDRAND
-  EXPECT_TRUE(cpuid(model, 7, 0, 0, 1).ebx & (1u << 18));  // RDSEED
+  EXPECT_TRUE(cpuid(model, 1, 0, 0, {}).ecx & (1u << 30));  // RDRAND
+  EXPECT_TRUE(cpuid(model, 7, 0, 0, {}).ebx & (1u << 18));  // RDSEED
 }
 
 }  // namespace
