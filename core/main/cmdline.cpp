@@ -710,6 +710,7 @@ const std::map<std::string, OptionSpec>& option_table() {
             }
             o.vga = true;
             o.vga_id = vga.get_string("id");
+            o.vga_from_device = true;
             return;
           }
           o.devices.push_back(device);

@@ -44,6 +44,7 @@
 #include "hw/pc/kernel_image.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_info.h"
+#include "hw/rtc/mc146818.h"
 #include "hw/usb/usb_bus.h"
 #include "hw/usb/usb_device.h"
 #include "hw/virtio/virtio_balloon.h"
@@ -863,6 +864,7 @@ int MachineController::run() {
   if (machine_->vga_pci() && !options_.vga_id.empty()) machine_->vga_pci()->set_id(options_.vga_id);
   create_devices();
   watch_balloon();
+  watch_rtc();
   machine_->reset();
   create_cpus();
   if (machine_->boot_state()) apply_boot_state(*runner_->vcpus()[0], *machine_->boot_state());
@@ -1205,6 +1207,17 @@ std::string MachineController::send_keys(const std::vector<uint16_t>& usages, un
   }
   release_due_keys();  // arms the timer for the earliest release
   return "";
+}
+
+void MachineController::watch_rtc() {
+  // The RTC's QOM path under QEMU: its place among what QEMU's pc makes
+  // before it (the CPUs, seven board devices, the -vga VGA, the HPET).
+  const bool board_vga = options_.vga.value_or(!options_.no_defaults) && !options_.vga_from_device;
+  const unsigned index = options_.smp_cpus + 7 + (board_vga ? 1 : 0) + (options_.hpet ? 1 : 0);
+  const std::string path = "/machine/unattached/device[" + std::to_string(index) + "]";
+  machine_->rtc().set_change_listener([this, path](int64_t offset) {
+    event_throttle_.emit("RTC_CHANGE", "", {{"offset", offset}, {"qom-path", path}});
+  });
 }
 
 VirtioBalloon* MachineController::balloon() {

@@ -189,6 +189,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   // The virtio-balloon device, if there is one; BALLOON_CHANGE events from it.
   VirtioBalloon* balloon();
   void watch_balloon();
+  // RTC_CHANGE events when the guest sets its clock.
+  void watch_rtc();
   // BALLOON_CHANGE and VSERPORT_CHANGE, rate-limited as QEMU's.
   QmpEventThrottle event_throttle_{
       loop_.clocks(), [this](const std::string& name, const Json& data) { qmp_event(name, data); }};

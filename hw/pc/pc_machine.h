@@ -158,6 +158,7 @@ class PcMachine {
   std::string describe_interrupt_controllers() const;
   IoApic& ioapic();
   IsaBus& isa_bus() { return isa_; }
+  Mc146818Rtc& rtc() { return *rtc_; }
   // The VGA, or null with -vga none.
   Vga* vga() { return vga_.get(); }
   // The VGA's PCI function with the linear framebuffer (null with -vga none).

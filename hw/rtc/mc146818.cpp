@@ -54,6 +54,7 @@ Mc146818Rtc::Mc146818Rtc(Clocks& clocks, IrqLine* irq, ClockType clock)
   region_ = MemoryRegion::io("rtc", 2, this, AccessLimits{1, 1, false});
   // Start at the host's wall time whatever the time base.
   offset_ns_ = clock == ClockType::kHost ? 0 : clocks.now(ClockType::kHost) - raw_now();
+  reference_offset_ns_ = offset_ns_;
   synced_raw_ = raw_now();
 }
 
@@ -119,6 +120,7 @@ void Mc146818Rtc::set_time(int64_t epoch_seconds) {
   sync_flags(raw);
   set_rtc_ns(raw, epoch_seconds * kNsPerSec);
   synced_raw_ = raw;
+  reference_offset_ns_ = epoch_seconds * kNsPerSec - raw;
   rearm(raw);
 }
 
@@ -163,6 +165,7 @@ void Mc146818Rtc::write_time_field(unsigned index, uint8_t value) {
   }
   int64_t updated = timegm(&tm);
   set_rtc_ns(raw, updated * kNsPerSec + sub);
+  if (!halted_) guest_set_time(raw);
   synced_raw_ = raw;
   rearm(raw);
 }
@@ -242,6 +245,14 @@ void Mc146818Rtc::rearm(int64_t raw) {
   }
 }
 
+void Mc146818Rtc::guest_set_time(int64_t raw) {
+  if (!change_listener_) return;
+  // Whole seconds of each, as QEMU counts them.
+  const int64_t guest = rtc_ns(raw), reference = raw + reference_offset_ns_;
+  auto seconds = [](int64_t ns) { return ns >= 0 ? ns / kNsPerSec : (ns + 1) / kNsPerSec - 1; };
+  change_listener_(seconds(guest) - seconds(reference));
+}
+
 void Mc146818Rtc::update_halt(int64_t raw, bool divider_was_running) {
   bool should_halt = set_mode() || !divider_running();
   if (should_halt && !halted_) {
@@ -310,18 +321,24 @@ void Mc146818Rtc::write_register(unsigned index, uint8_t value) {
     case kRegA: {
       sync_flags(raw);
       bool was_running = divider_running();
+      const bool was_halted = halted_;
       reg_a_ = value & 0x7f;  // UIP is read-only
       update_halt(raw, was_running);
+      // The clock starts from what the guest set while it stood.
+      if (was_halted && !halted_) guest_set_time(raw);
       break;
     }
-    case kRegB:
+    case kRegB: {
       sync_flags(raw);
+      const bool was_halted = halted_;
       reg_b_ = value;
       if (value & 0x80) reg_b_ &= ~0x10;  // SET clears UIE
       update_halt(raw, divider_running());
+      if (was_halted && !halted_) guest_set_time(raw);
       sync_flags(raw);
       update_irq();
       break;
+    }
     case kRegC:
     case kRegD:
       VX86_LOG(kLogGuestErrors, "rtc: write to read-only register 0x%x\n", index);

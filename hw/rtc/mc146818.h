@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "core/clock.h"
@@ -42,9 +43,18 @@ class Mc146818Rtc : public Device, public IoOps {
   void set_cmos(unsigned index, uint8_t value);
   uint8_t cmos(unsigned index);
 
-  // Sets the time of day (seconds since the epoch, UTC).
+  // Sets the time of day (seconds since the epoch, UTC): the host's
+  // reference (-rtc base), which guest changes are measured against.
   void set_time(int64_t epoch_seconds);
   int64_t time() const;  // seconds since the epoch
+
+  // Told when the guest sets the clock (a time field written while the
+  // clock runs, or SET cleared), with the RTC's offset from the host's
+  // reference in seconds: QMP's RTC_CHANGE, which libvirt keeps to give the
+  // guest the same time next boot.
+  void set_change_listener(std::function<void(int64_t offset_seconds)> listener) {
+    change_listener_ = std::move(listener);
+  }
 
   // -rtc driftfix=slew (QEMU's lost tick policy "slew"): periodic
   // interrupts the guest has not acknowledged before the next one are
@@ -90,6 +100,10 @@ class Mc146818Rtc : public Device, public IoOps {
   Clocks& clocks_;
   IrqLine* irq_;
   ClockType clock_;
+  // offset_ns_ as the host last set it (set_time); not guest state.
+  int64_t reference_offset_ns_ = 0;
+  std::function<void(int64_t)> change_listener_;
+  void guest_set_time(int64_t raw);
   std::unique_ptr<MemoryRegion> region_;
   Timer timer_;
 

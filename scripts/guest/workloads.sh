@@ -449,3 +449,11 @@ workload_topology() {
       "shared=$(cat $c/shared_cpu_list)"
   done
 }
+
+# RTC_CHANGE test (tests/system/rtc_change_test.cpp): sets the system clock
+# and writes it to the RTC, as a guest's hwclock --systohc does.
+workload_rtcset() {
+  date -u -s "2031-02-03 04:05:06" >/dev/null
+  hwclock -u -w
+  echo "vx86-result: rtcset $(hwclock -u -r)"
+}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "tests/hw/io_bus.h"
 
 namespace vx86 {
@@ -52,6 +54,33 @@ TEST_F(RtcTest, BcdTime) {
   EXPECT_EQ(reg(0x07), 0x01);
   EXPECT_EQ(reg(0x08), 0x03);
   EXPECT_EQ(reg(0x06), 0x06);
+}
+
+// What QMP's RTC_CHANGE reports: the guest's time less the host's, once
+// the clock runs with the guest's setting; nothing while SET or a divider
+// reset holds it, as Linux's hwclock sets it (SET, divider reset, fields,
+// SET cleared, divider released).
+TEST_F(RtcTest, TheGuestSettingTheClockIsReported) {
+  std::vector<int64_t> offsets;
+  rtc.set_change_listener([&](int64_t offset) { offsets.push_back(offset); });
+  set_reg(0x0b, 0x82);  // SET
+  set_reg(0x0a, 0x76);  // divider in reset
+  set_reg(0x09, 0x25);  // year 2025: 366 days later
+  EXPECT_TRUE(offsets.empty());
+  set_reg(0x0b, 0x02);  // SET cleared: the divider still stands
+  EXPECT_TRUE(offsets.empty());
+  set_reg(0x0a, 0x26);
+  ASSERT_EQ(offsets.size(), 1u);
+  EXPECT_EQ(offsets[0], 366 * 86400);
+  // A field written while the clock runs counts at once.
+  set_reg(0x02, 0x58);  // a minute back
+  ASSERT_EQ(offsets.size(), 2u);
+  EXPECT_EQ(offsets[1], 366 * 86400 - 60);
+  // The host setting the time is the new reference, not a guest change.
+  rtc.set_time(kLeapDayEvening);
+  EXPECT_EQ(offsets.size(), 2u);
+  set_reg(0x00, 0x57);  // a second back
+  EXPECT_EQ(offsets.back(), -1);
 }
 
 TEST_F(RtcTest, BinaryTime) {
