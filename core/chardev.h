@@ -41,6 +41,9 @@ class Chardev {
   // backends always are; a frontend that tells its guest about the host
   // side (virtserialport) follows the kOpened and kClosed events after this.
   virtual bool is_open() const { return true; }
+  // A file descriptor the peer passed with its latest data (SCM_RIGHTS on a
+  // Unix socket), now the caller's; -1 when there is none. QMP's getfd.
+  virtual int take_received_fd() { return -1; }
 
   // Bytes from the guest side to the host side. Never blocks the caller for
   // long; a disconnected backend drops them.

@@ -73,7 +73,7 @@ void FdChardev::on_readable(const boost::system::error_code& ec, uint64_t genera
   if (fd < 0 || pending_input() >= kMaxPendingInput) return;  // on_input_room resumes
   uint8_t buf[4096];
   std::size_t want = std::min(sizeof(buf), kMaxPendingInput - pending_input());
-  ssize_t n = ::read(fd, buf, want);
+  ssize_t n = read_input(fd, buf, want);
   if (n > 0) {
     deliver_input(buf, static_cast<std::size_t>(n));
   } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {

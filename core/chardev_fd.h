@@ -3,6 +3,8 @@
 // stalls the guest for long.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -55,6 +57,8 @@ class FdChardev : public Chardev {
   virtual void async_wait_readable(std::function<void(const boost::system::error_code&)> done) = 0;
   // The source reached end of file or failed (called on the loop thread).
   virtual void on_input_closed() {}
+  // Reads input from fd (a socket also takes the fds passed along).
+  virtual ssize_t read_input(int fd, uint8_t* buf, std::size_t len) { return ::read(fd, buf, len); }
 
   // Handlers capture this to notice that the backend is gone.
   std::weak_ptr<int> life_token() const { return life_; }

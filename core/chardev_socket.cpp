@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ SocketChardev::SocketChardev(std::string id, MainLoop& loop, SocketChardevOption
 
 SocketChardev::~SocketChardev() {
   stop_reading();
+  close_received_fds();
   boost::system::error_code ec;
   retry_timer_.cancel();
   socket_.close(ec);
@@ -96,6 +98,32 @@ void SocketChardev::resolve() {
 void SocketChardev::adopt_fd() {
   const int fd = opts_.fd;
   const std::string what = "fd=" + std::to_string(fd);
+  // The fd is this chardev's from here: one it cannot use is closed (but
+  // never stdin, stdout or stderr, which the error message still needs).
+  auto give_up = [fd] {
+    if (fd > 2) ::close(fd);
+  };
+  int family = AF_UNSPEC;
+  try {
+    family = check_adopted_fd(what);
+  } catch (const std::runtime_error&) {
+    give_up();
+    throw;
+  }
+  boost::system::error_code ec;
+  if (opts_.server) {
+    acceptor_.assign(Protocol(family, 0), fd, ec);
+  } else {
+    socket_.assign(Protocol(family, 0), fd, ec);
+  }
+  if (ec) {
+    give_up();
+    throw std::runtime_error(what + ": " + ec.message());
+  }
+}
+
+int SocketChardev::check_adopted_fd(const std::string& what) {
+  const int fd = opts_.fd;
   int type = 0;
   socklen_t len = sizeof type;
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
@@ -136,13 +164,7 @@ void SocketChardev::adopt_fd() {
   }
   // Programs vx86 starts (network scripts) do not get it.
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  boost::system::error_code ec;
-  if (opts_.server) {
-    acceptor_.assign(Protocol(family, 0), fd, ec);
-  } else {
-    socket_.assign(Protocol(family, 0), fd, ec);
-  }
-  if (ec) throw std::runtime_error(what + ": " + ec.message());
+  return family;
 }
 
 void SocketChardev::listen() {
@@ -254,8 +276,47 @@ void SocketChardev::on_connected() {
   send_event(ChardevEvent::kOpened);
 }
 
+ssize_t SocketChardev::read_input(int fd, uint8_t* buf, std::size_t len) {
+  if (!opts_.unix_socket) return ::read(fd, buf, len);
+  iovec iov{buf, len};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxReceivedFds)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  bool replaced = false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    if (!replaced) close_received_fds();
+    replaced = true;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int passed;
+      std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+      received_fds_.push_back(passed);
+    }
+  }
+  return n;
+}
+
+int SocketChardev::take_received_fd() {
+  if (received_fds_.empty()) return -1;
+  const int fd = received_fds_.front();
+  received_fds_.erase(received_fds_.begin());
+  return fd;
+}
+
+void SocketChardev::close_received_fds() {
+  for (int fd : received_fds_) ::close(fd);
+  received_fds_.clear();
+}
+
 void SocketChardev::disconnect() {
   if (!connected_) return;
+  close_received_fds();
   stop_reading();
   connected_ = false;
   ++connection_;

@@ -42,6 +42,7 @@ class SocketChardev : public FdChardev {
 
   bool connected() const { return connected_; }
   bool is_open() const override { return connected_; }
+  int take_received_fd() override;
   // The port a TCP server listens on (the one picked when port was 0).
   uint16_t local_port() const;
   // QEMU-style description: "tcp:127.0.0.1:4444,server=on", "unix:/p".
@@ -55,13 +56,17 @@ class SocketChardev : public FdChardev {
   int input_fd() override { return connected_ ? socket_.native_handle() : -1; }
   void async_wait_readable(std::function<void(const boost::system::error_code&)> done) override;
   void on_input_closed() override { disconnect(); }
+  ssize_t read_input(int fd, uint8_t* buf, std::size_t len) override;
 
  private:
   using Protocol = boost::asio::generic::stream_protocol;
+  static constexpr std::size_t kMaxReceivedFds = 16;
 
   void resolve();
   // Takes over opts_.fd, learning its address from it.
   void adopt_fd();
+  // Its address family, after checking it is a socket of the right kind.
+  int check_adopted_fd(const std::string& what);
   void listen();
   void accept_async();
   bool connect_now(boost::system::error_code* error);
@@ -78,6 +83,10 @@ class SocketChardev : public FdChardev {
   bool connected_ = false;
   uint64_t connection_ = 0;  // bumps on each connect/disconnect
   bool unlink_path_ = false;
+  // The fds the peer passed with its latest message that carried any, as
+  // QEMU keeps them; closed when unclaimed and replaced, or at disconnect.
+  std::vector<int> received_fds_;
+  void close_received_fds();
 };
 
 }  // namespace vx86

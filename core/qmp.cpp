@@ -1,6 +1,7 @@
 #include "core/qmp.h"
 
 #include <sys/time.h>
+#include <cctype>
 
 #include <algorithm>
 #include <cstdint>
@@ -448,6 +449,26 @@ void QmpServer::register_commands() {
     return empty_object();
   };
   commands_["device_del"] = {{{"id", T::string, true}}, device_del};
+  // getfd: the fd the client passed with this command (SCM_RIGHTS on a Unix
+  // socket) kept under a name, for chardev-add's "fd" addresses.
+  commands_["getfd"] = {
+      {{"fdname", T::string, true}}, [this](const Json& args) {
+        const std::string name = args["fdname"].get<std::string>();
+        const int fd = chardev_.take_received_fd();
+        if (fd < 0) throw generic("No file descriptor supplied via SCM_RIGHTS");
+        if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0]))) {
+          ::close(fd);
+          throw generic("Parameter 'fdname' expects a name not starting with a digit");
+        }
+        target_.add_named_fd(name, fd);
+        return empty_object();
+      }};
+  commands_["closefd"] = {{{"fdname", T::string, true}}, [this](const Json& args) {
+                            const std::string error =
+                                target_.close_named_fd(args["fdname"].get<std::string>());
+                            if (!error.empty()) throw generic(error);
+                            return empty_object();
+                          }};
   // A VNC server's clients as QEMU's VncClientInfo list.
   auto vnc_clients = [](const MachineOperations::VncStatus& status) {
     Json clients = Json::array();

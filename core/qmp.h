@@ -7,6 +7,8 @@
 // QEMU's, so that scripts and libraries written for QEMU work unchanged.
 #pragma once
 
+#include <unistd.h>
+
 #include <functional>
 #include <map>
 #include <mutex>
@@ -44,6 +46,12 @@ class QmpTarget : public virtual MachineOperations {
   virtual Json chardev_add(const std::string& id, const Json& backend, std::string* error) {
     *error = "chardev-add is not available";
     return Json();
+  }
+  // getfd: keeps fd (now the target's) under name, closing one it replaces.
+  virtual void add_named_fd(const std::string& name, int fd) { ::close(fd); }
+  // closefd: "" or why not.
+  virtual std::string close_named_fd(const std::string& name) {
+    return "File descriptor named '" + name + "' not found";
   }
   // chardev-remove: "" or why not.
   virtual std::string chardev_remove(const std::string& id) {

@@ -1,5 +1,5 @@
 // QMP events a guest can cause at any rate go out at most once a period per
-// event and key, as QEMU rate-limits them (BALLOON_CHANGE; VSERPORT_CHANGE
+// event and key, as QEMU rate-limits them (BALLOON_CHANGE, RTC_CHANGE; VSERPORT_CHANGE
 // per port id): the first at once, then the latest of those that came
 // within the period when it ends, which starts the next period. A guest that
 // opens and closes a port in a loop cannot flood the management client.

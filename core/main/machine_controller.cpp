@@ -121,6 +121,7 @@ MachineController::MachineController(const CmdlineOptions& options) : options_(o
 
 MachineController::~MachineController() {
   if (runner_) runner_->stop();
+  for (const auto& [name, fd] : named_fds_) ::close(fd);
 }
 
 void MachineController::check_option_combinations() const {
@@ -1344,9 +1345,27 @@ Json MachineController::chardev_add(const std::string& id, const Json& backend,
     *error = "Chardev with id '" + id + "' already exists";
     return Json();
   }
+  // A socket on an fd getfd named: the chardev takes it over (by number).
+  Json resolved = backend;
+  Json* fd_address = nullptr;
+  if (resolved.is_object() && resolved.value("type", "") == "socket" && resolved.contains("data") &&
+      resolved["data"].is_object() && resolved["data"].contains("addr") &&
+      resolved["data"]["addr"].is_object() && resolved["data"]["addr"].value("type", "") == "fd" &&
+      resolved["data"]["addr"].contains("data") && resolved["data"]["addr"]["data"].is_object()) {
+    fd_address = &resolved["data"]["addr"]["data"];
+  }
+  if (fd_address && fd_address->contains("str") && (*fd_address)["str"].is_string()) {
+    auto it = named_fds_.find((*fd_address)["str"].get<std::string>());
+    if (it != named_fds_.end()) {
+      // Taken whether or not the chardev comes up, as QEMU takes it (the
+      // socket backend closes an fd it cannot use).
+      (*fd_address)["str"] = std::to_string(it->second);
+      named_fds_.erase(it);
+    }
+  }
   std::string option;
   try {
-    option = chardev_option_from_backend(id, backend);
+    option = chardev_option_from_backend(id, resolved);
   } catch (const std::runtime_error& e) {
     *error = e.what();
     return Json();
@@ -1372,6 +1391,20 @@ Json MachineController::chardev_add(const std::string& id, const Json& backend,
     *error = "Failed to add chardev '" + id + "': " + reason;
     return Json();
   }
+}
+
+void MachineController::add_named_fd(const std::string& name, int fd) {
+  auto it = named_fds_.find(name);
+  if (it != named_fds_.end()) ::close(it->second);
+  named_fds_[name] = fd;
+}
+
+std::string MachineController::close_named_fd(const std::string& name) {
+  auto it = named_fds_.find(name);
+  if (it == named_fds_.end()) return "File descriptor named '" + name + "' not found";
+  ::close(it->second);
+  named_fds_.erase(it);
+  return "";
 }
 
 std::string MachineController::chardev_remove(const std::string& id) {

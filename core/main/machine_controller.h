@@ -74,6 +74,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::string device_del(const std::string& id) override;
   Json chardev_add(const std::string& id, const Json& backend, std::string* error) override;
   std::string chardev_remove(const std::string& id) override;
+  void add_named_fd(const std::string& name, int fd) override;
+  std::string close_named_fd(const std::string& name) override;
   MediumResult eject_medium(const std::string& device, bool force) override;
   MediumResult change_medium(const std::string& device, const std::string& file,
                              const std::string& format, bool force) override;
@@ -162,6 +164,8 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   const CmdlineOptions& options_;
   MainLoop loop_;
   std::map<std::string, std::unique_ptr<Chardev>> chardevs_;
+  // getfd's fds by name, until chardev-add takes one or closefd closes it.
+  std::map<std::string, int> named_fds_;
   std::vector<Chardev*> serial_backends_;
   std::vector<Chardev*> debugcon_backends_;  // -debugcon, in order
   std::vector<std::unique_ptr<HumanMonitor>> monitors_;
@@ -191,7 +195,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void watch_balloon();
   // RTC_CHANGE events when the guest sets its clock.
   void watch_rtc();
-  // BALLOON_CHANGE and VSERPORT_CHANGE, rate-limited as QEMU's.
+  // BALLOON_CHANGE, RTC_CHANGE and VSERPORT_CHANGE, rate-limited as QEMU's.
   QmpEventThrottle event_throttle_{
       loop_.clocks(), [this](const std::string& name, const Json& data) { qmp_event(name, data); }};
   std::unique_ptr<NetDevs> netdevs_;  // likewise

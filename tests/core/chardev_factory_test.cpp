@@ -1,4 +1,5 @@
 // -chardev options and the legacy -serial/-monitor spellings.
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "core/chardev_null.h"
 #include "core/chardev_socket.h"
 #include "core/main_loop.h"
+#include "tests/send_fd.h"
 
 namespace vx86 {
 namespace {
@@ -124,12 +126,15 @@ TEST(ChardevFactory, SocketsInheritedByNumber) {
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
 
-  EXPECT_TRUE(contains(error_of("socket,id=s,fd=" + std::to_string(pair[0]) + ",server=on"),
+  // A refused fd is closed, as the chardev would have owned it: copies here.
+  EXPECT_TRUE(contains(error_of("socket,id=s,fd=" + std::to_string(dup(pair[0])) + ",server=on"),
                        "is not a listening socket"));
-  EXPECT_TRUE(contains(error_of("socket,id=s,fd=" + std::to_string(listener)),
+  EXPECT_TRUE(contains(error_of("socket,id=s,fd=" + std::to_string(dup(listener))),
                        "is a listening socket (add server=on)"));
+  const int pipe_copy = dup(pipe_fds[0]);
   EXPECT_TRUE(
-      contains(error_of("socket,id=s,fd=" + std::to_string(pipe_fds[0])), "is not an open socket"));
+      contains(error_of("socket,id=s,fd=" + std::to_string(pipe_copy)), "is not an open socket"));
+  EXPECT_EQ(fcntl(pipe_copy, F_GETFD), -1);  // closed
   EXPECT_TRUE(contains(error_of("socket,id=s,fd=abc"), "'fd'"));
   EXPECT_TRUE(contains(error_of("socket,id=s,fd=3,path=/x"), "exactly one of"));
 
@@ -150,6 +155,18 @@ TEST(ChardevFactory, SocketsInheritedByNumber) {
   char got[2] = {};
   EXPECT_EQ(read(pair[1], got, 2), 2);
   EXPECT_EQ(std::string(got, 2), "hi");
+  // An fd the peer passes with its data (SCM_RIGHTS) is there to take once.
+  EXPECT_EQ(connected->take_received_fd(), -1);
+  ASSERT_TRUE(test::send_with_fd(pair[1], "x", 1, pipe_fds[1]));
+  for (int i = 0; i < 100 && connected->pending_input() == 0; ++i) loop.run_once(10);
+  EXPECT_EQ(connected->pending_input(), 1u);
+  const int passed = connected->take_received_fd();
+  ASSERT_GE(passed, 0);
+  EXPECT_EQ(connected->take_received_fd(), -1);
+  ASSERT_EQ(write(passed, "p", 1), 1);
+  EXPECT_EQ(read(pipe_fds[0], got, 1), 1);
+  EXPECT_EQ(got[0], 'p');
+  close(passed);
 
   server.reset();
   connected.reset();

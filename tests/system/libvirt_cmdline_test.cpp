@@ -12,11 +12,8 @@
 // tickpolicy='catchup'/>, <timer name='pit' tickpolicy='delay'/>, <timer
 // name='hpet' present='no'/>).
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -25,6 +22,7 @@
 #include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
+#include "tests/system/unix_socket.h"
 
 namespace vx86::test {
 namespace {
@@ -36,20 +34,6 @@ struct LibvirtRun {
   std::string serial;
 };
 
-// A listening Unix socket at path, left open across exec: libvirt makes its
-// monitor and channel sockets itself and passes them with fd=.
-int listening_socket(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  ::unlink(path.c_str());
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 1) != 0) {
-    ADD_FAILURE() << "cannot listen on " << path;
-  }
-  return fd;
-}
-
 LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::path& guest) {
   const std::string base = ::testing::TempDir() + "/vx86-libvirt-" + std::to_string(getpid()) +
                            "-" + emulator.substr(emulator.rfind('/') + 1);
@@ -58,7 +42,7 @@ LibvirtRun run_like_libvirt(const std::string& emulator, const std::filesystem::
   std::filesystem::remove(serial);
   run_command({"qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"});
   std::system(("head -c 32 /dev/urandom > " + key).c_str());
-  const int monitor_fd = listening_socket(monitor), agent_fd = listening_socket(agent);
+  const int monitor_fd = listening_unix_socket(monitor), agent_fd = listening_unix_socket(agent);
   const std::vector<std::string> argv = {
       emulator,
       "-name",

@@ -20,6 +20,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/send_fd.h"
+
 namespace vx86::test {
 
 using Json = nlohmann::json;
@@ -144,6 +146,17 @@ class QmpClient {
     Json r = {{"execute", command}};
     if (!args.is_null()) r["arguments"] = args;
     return request(r.dump());
+  }
+  // As execute, passing fd along with the command (SCM_RIGHTS), as libvirt
+  // passes fds for getfd.
+  Json execute_with_fd(const std::string& command, const Json& args, int fd) {
+    std::string line = Json({{"execute", command}, {"arguments", args}}).dump() + "\n";
+    if (!send_with_fd(fd_, line.data(), line.size(), fd)) return Json();
+    for (;;) {
+      Json j = next();
+      if (j.is_null() || !j.contains("event")) return j;
+      events_.push_back(j);
+    }
   }
   // The events named `name` received so far (without waiting), oldest first.
   std::vector<Json> take_events(const std::string& name) {

@@ -135,6 +135,9 @@ const char* const kConversation[] = {
     R"({"execute": "chardev-remove", "arguments": {"id": "c2"}})",
     R"({"execute": "chardev-remove", "arguments": {"id": "c3"}})",
     R"({"execute": "chardev-remove", "arguments": {"id": "c3"}})",
+    // getfd without an fd passed along, closefd of a name never given.
+    R"({"execute": "getfd", "arguments": {"fdname": "fd0"}})",
+    R"({"execute": "closefd", "arguments": {"fdname": "fd0"}})",
 };
 
 struct Transcript {

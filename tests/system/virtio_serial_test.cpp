@@ -19,6 +19,7 @@
 #include "tests/system/file_text.h"
 #include "tests/system/qmp_client.h"
 #include "tests/system/run_command.h"
+#include "tests/system/unix_socket.h"
 
 namespace vx86::test {
 namespace {
@@ -149,9 +150,9 @@ struct HotplugRun {
   std::string serial;
 };
 
-// As libvirt's attach-device and detach-device of a channel: chardev-add,
-// then device_add of the port while the guest runs; device_del, then
-// chardev-remove.
+// As libvirt's attach-device and detach-device of a channel: getfd with the
+// socket libvirt made, chardev-add on it, then device_add of the port while
+// the guest runs; device_del, then chardev-remove.
 HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem::path& guest,
                        const std::string& tag) {
   const std::string base =
@@ -171,14 +172,18 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
   if (qmp.connect_unix(qmp_socket)) {
     qmp.next();
     qmp.execute("qmp_capabilities");
-    run.answers.push_back(
-        qmp.execute("chardev-add", {{"id", "charchannel1"},
-                                    {"backend",
-                                     {{"type", "socket"},
-                                      {"data",
-                                       {{"addr", {{"type", "unix"}, {"data", {{"path", port}}}}},
-                                        {"server", true},
-                                        {"wait", false}}}}}}));
+    // libvirt makes the socket and passes it (getfd), then names it.
+    const int listener = listening_unix_socket(port);
+    run.answers.push_back(qmp.execute_with_fd("getfd", {{"fdname", "charchannel1"}}, listener));
+    close(listener);
+    run.answers.push_back(qmp.execute(
+        "chardev-add", {{"id", "charchannel1"},
+                        {"backend",
+                         {{"type", "socket"},
+                          {"data",
+                           {{"addr", {{"type", "fd"}, {"data", {{"str", "charchannel1"}}}}},
+                            {"server", true},
+                            {"wait", false}}}}}}));
   }
   if (!run.answers.empty() && channel.connect_unix(port)) {
     for (auto deadline = std::chrono::steady_clock::now() + 240s;
@@ -219,6 +224,7 @@ TEST(VirtioSerialTest, PortsComeAndGoWhileTheGuestRunsAsUnderQemu) {
   EXPECT_EQ(ours.results, expected) << ours.serial;
   EXPECT_EQ(ours.line, "hello from a new port");
   const std::vector<Json> answers = {
+      {{"return", Json::object()}},  // getfd
       {{"return", Json::object()}},  // chardev-add
       {{"return", Json::object()}},  // device_add
       {{"return", Json::object()}},  // device_del
