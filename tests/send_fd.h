@@ -23,7 +23,7 @@ inline bool send_with_fd(int socket, const void* data, std::size_t len, int fd) 
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return sendmsg(socket, &msg, 0) == static_cast<ssize_t>(len);
+  return sendmsg(socket, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(len);
 }
 
 }  // namespace vx86::test

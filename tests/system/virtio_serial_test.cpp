@@ -162,8 +162,11 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
   for (const std::string& arg : debian_guest_boot_options(guest, "vserial_hotplug", serial)) {
     emulator.push_back(arg);
   }
+  // -no-shutdown: the guest powers off as soon as the port is gone, and the
+  // emulator must stay for chardev-remove.
   const std::vector<std::string> devices = {"-device", "virtio-serial-pci,id=virtio-serial0",
-                                            "-qmp", "unix:" + qmp_socket + ",server=on,wait=off"};
+                                            "-no-shutdown", "-qmp",
+                                            "unix:" + qmp_socket + ",server=on,wait=off"};
   emulator.insert(emulator.end(), devices.begin(), devices.end());
   Process process(emulator);
   HotplugRun run;
@@ -203,6 +206,10 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
     const Json deleted = qmp.wait_event("DEVICE_DELETED");
     run.answers.push_back(deleted.is_null() ? Json("no DEVICE_DELETED") : deleted["data"]);
     run.answers.push_back(qmp.execute("chardev-remove", {{"id", "charchannel1"}}));
+    // The guest's power-off, then quit.
+    for (int i = 0; i < 30 && qmp.wait_event("SHUTDOWN").is_null(); ++i) {
+    }
+    qmp.execute("quit");
   }
   run.status = process.wait(300s);
   run.serial = file_text(serial);
