@@ -498,6 +498,10 @@ const std::vector<PropertyInfo> kVirtioSerialPortProperties = {
 
 }  // namespace
 
+int pci_device_address(const std::string& type, const KeyValues& props) {
+  return pci_devfn(type, props);
+}
+
 const std::vector<DeviceTypeInfo>& device_types() {
   static const std::vector<DeviceTypeInfo> types = {
       {"isa-debug-exit",
@@ -530,7 +534,8 @@ const std::vector<DeviceTypeInfo>& device_types() {
         kPciAddrProperty,
         {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"},
         kBootindexProperty},
-       create_virtio_blk_pci},
+       create_virtio_blk_pci,
+       /*hotpluggable=*/true},
       {"virtio-net-pci",
        "PCI",
        "virtio network device (transitional: modern and legacy interfaces, MSI-X or INTx)",
@@ -540,7 +545,8 @@ const std::vector<DeviceTypeInfo>& device_types() {
         kPciAddrProperty,
         {"vectors", OptType::kNumber, "3", "MSI-X vectors (0: none, the driver uses INTx)"},
         kBootindexProperty},
-       create_virtio_net_pci},
+       create_virtio_net_pci,
+       /*hotpluggable=*/true},
       {"virtio-rng-pci",
        "PCI",
        "virtio entropy device: random numbers for the guest's /dev/hwrng (transitional, MSI-X or "
@@ -550,13 +556,15 @@ const std::vector<DeviceTypeInfo>& device_types() {
         kPciBusProperty,
         kPciAddrProperty,
         {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"}},
-       create_virtio_rng_pci},
+       create_virtio_rng_pci,
+       /*hotpluggable=*/true},
       {"virtio-balloon-pci",
        "PCI",
        "virtio memory balloon: QMP balloon asks the guest to give memory back to the host "
        "(transitional, INTx)",
        {kPciBusProperty, kPciAddrProperty},
-       create_virtio_balloon_pci},
+       create_virtio_balloon_pci,
+       /*hotpluggable=*/true},
       {"virtio-serial-pci", "PCI",
        "virtio console device: ports for virtserialport and virtconsole (libvirt's guest-agent "
        "channel; transitional, MSI-X or INTx)",
@@ -589,7 +597,8 @@ const std::vector<DeviceTypeInfo>& device_types() {
         kPciBusProperty,
         kPciAddrProperty,
         kBootindexProperty},
-       create_e1000},
+       create_e1000,
+       /*hotpluggable=*/true},
       {"piix3-usb-uhci",
        "PCI",
        "the PIIX3's USB 1.1 host controller (UHCI, two ports); -usb adds one at 01.2",

@@ -76,6 +76,9 @@ struct DeviceTypeInfo {
   // Builds, configures and maps the device. Throws std::runtime_error with a
   // user-facing message on a bad property value.
   std::function<std::unique_ptr<Device>(DeviceSlots& slots, const KeyValues& props)> create;
+  // device_add may plug it into a running machine (PCI types: through ACPI
+  // PCI hot-plug; USB devices and virtio-serial ports always may).
+  bool hotpluggable = false;
 };
 
 const std::vector<DeviceTypeInfo>& device_types();
@@ -86,6 +89,10 @@ const DeviceTypeInfo* find_device_type(const std::string& name);
 // option and key.
 KeyValues resolve_device_options(const DeviceTypeInfo& type, const KeyValues& given,
                                  const std::vector<std::string>& globals);
+
+// A PCI device's bus= and addr=: its devfn, or -1 for the first free slot.
+// Throws OptionError naming the option and key.
+int pci_device_address(const std::string& type, const KeyValues& props);
 
 std::string describe_device_types();
 std::string describe_device_properties(const DeviceTypeInfo& type);

@@ -484,6 +484,11 @@ DriveBackend* Drives::claim(const std::string& id, const std::string& user) {
   return it->second->drive.get();
 }
 
+void Drives::release(const std::string& id) {
+  auto it = entries_.find(id);
+  if (it != entries_.end()) it->second->user.clear();
+}
+
 DriveBackend* Drives::claim_cdrom(const std::string& id, const std::string& user,
                                   const std::string& name) {
   if (id.empty()) {

@@ -41,6 +41,8 @@ class Drives {
   // The drive `id` for a device; throws OptionError if it does not exist or
   // is already used.
   DriveBackend* claim(const std::string& id, const std::string& user);
+  // The device that claimed `id` is gone (hot-unplugged); another may take it.
+  void release(const std::string& id);
   // As claim, for a CD-ROM drive (-device ide-cd): the monitor's eject and
   // change then work on it. An empty id makes an empty drive called name.
   DriveBackend* claim_cdrom(const std::string& id, const std::string& user,

@@ -304,6 +304,7 @@ std::vector<uint8_t> MachineController::load_firmware() const {
 }
 
 void MachineController::create_devices() {
+  machine_->set_pci_eject_listener([this](unsigned slot) { pci_slot_ejected(slot); });
   // Kept: device_add plugs devices in later through the same slots.
   device_slots_ = std::make_unique<DeviceSlots>();
   DeviceSlots& slots = *device_slots_;
@@ -1269,73 +1270,6 @@ std::optional<uint64_t> MachineController::balloon_actual() {
   VirtioBalloon* b = balloon();
   if (!b) return std::nullopt;
   return b->actual_bytes();
-}
-
-std::string MachineController::device_add(const std::string& options) {
-  if (!machine_ || !device_slots_) return "there is no machine yet";
-  const std::string driver = options.substr(0, options.find(','));
-  KeyValues given;
-  try {
-    given = KeyValues::parse("device_add", options, "driver", {});
-  } catch (const OptionError& e) {
-    return e.what();
-  }
-  const std::string type_name = given.get_string("driver");
-  const DeviceTypeInfo* type = find_device_type(type_name);
-  if (!type) return "'" + type_name + "' is not a valid device model name";
-  if (type->bus != "usb-bus" && type->bus != "virtio-serial-bus") {
-    return "hot-plugging " + type_name +
-           " is not available yet (USB devices and virtio-serial ports only)";
-  }
-  DeviceLockGuard lock;
-  try {
-    KeyValues props = resolve_device_options(*type, given, options_.globals);
-    const std::string id = props.get_string("id");
-    if (!id.empty()) {
-      for (Device* d : machine_->devices()) {
-        if (d->id() == id) return "Duplicate device ID '" + id + "'";
-      }
-    }
-    auto device = type->create(*device_slots_, props);
-    device->set_id(id);
-    machine_->add_device(std::move(device));
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::string MachineController::device_del(const std::string& id) {
-  if (!machine_) return "Device '" + id + "' not found";
-  DeviceLockGuard lock;
-  Device* device = nullptr;
-  for (Device* d : machine_->devices()) {
-    if (!id.empty() && d->id() == id) device = d;
-  }
-  if (!device) return "Device '" + id + "' not found";
-  if (auto* port = dynamic_cast<VirtioSerialPortHandle*>(device)) {
-    port->unplug();
-    machine_->remove_device(device);
-    // As QEMU: a port is gone at once.
-    qmp_event("DEVICE_DELETED", {{"device", id}, {"path", "/machine/peripheral/" + id}});
-    return "";
-  }
-  auto* usb = dynamic_cast<UsbDevice*>(device);
-  if (!usb) {
-    return "Device '" + id +
-           "' cannot be unplugged (only USB devices and virtio-serial ports can, for now)";
-  }
-  for (UsbBus* bus : machine_->usb_buses()) {
-    const std::string error = bus->detach(*usb);
-    if (error.empty()) {
-      machine_->remove_device(device);
-      // As QEMU: a USB device is gone at once.
-      qmp_event("DEVICE_DELETED", {{"device", id}, {"path", "/machine/peripheral/" + id}});
-      return "";
-    }
-    if (error.rfind("the device is not on", 0) != 0) return error;
-  }
-  return "Device '" + id + "' is on no USB bus";
 }
 
 Json MachineController::chardev_add(const std::string& id, const Json& backend,

@@ -158,6 +158,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::vector<uint8_t> load_firmware() const;
   static void load_splash(const std::string& path, PcConfig& config);
   void create_devices();
+  // The guest ejected PCI slot `slot` (ACPI PCI hot-plug): its functions
+  // leave the bus, and the machine once the main loop gets to them.
+  void pci_slot_ejected(unsigned slot);
   void create_cpus();
   void finish(int status);
 

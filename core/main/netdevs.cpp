@@ -173,6 +173,11 @@ NetBackend* NetDevs::claim(const std::string& id, const std::string& user) {
   return it->second->backend.get();
 }
 
+void NetDevs::release(const std::string& id) {
+  auto it = entries_.find(id);
+  if (it != entries_.end()) it->second->user.clear();
+}
+
 NetBackend* NetDevs::find(const std::string& id) {
   if (id.empty()) return order_.empty() ? nullptr : entries_.at(order_.front())->backend.get();
   auto it = entries_.find(id);

@@ -41,6 +41,8 @@ class NetDevs {
   // The backend `id` for `user` (a NIC); throws OptionError if there is none
   // or another NIC has it.
   NetBackend* claim(const std::string& id, const std::string& user);
+  // The NIC that claimed `id` is gone (hot-unplugged); another may take it.
+  void release(const std::string& id);
   const std::vector<NicRequest>& nics() const { return nics_; }
   // Lines for the monitor's `info network` about the backends no NIC took.
   std::vector<std::string> unclaimed() const;

@@ -24,6 +24,8 @@ AcpiPm::AcpiPm(Clocks& clocks, SystemControl& system, IrqLine* sci, Config confi
       timer_(clocks, config.timer_32bit) {
   event_region_ = MemoryRegion::io("acpi-pm1-evt", 4, &event_ops_, AccessLimits{1, 4, false});
   control_region_ = MemoryRegion::io("acpi-pm1-cnt", 2, &control_ops_, AccessLimits{1, 2, false});
+  gpe_region_ =
+      MemoryRegion::io("acpi-gpe0", kGpeBlockLength, &gpe_ops_, AccessLimits{1, 4, false});
   overflow_timer_ = std::make_unique<Timer>(clocks_, ClockType::kVirtual, [this] { update_sci(); });
   reset();
 }
@@ -32,6 +34,15 @@ void AcpiPm::map(MemoryRegion& io_space, uint64_t base) {
   io_space.add_subregion(base + kEventBlock, event_region_.get());
   io_space.add_subregion(base + kControlBlock, control_region_.get());
   timer_.map(io_space, base + kTimerBlock);
+}
+
+void AcpiPm::map_gpe(MemoryRegion& io_space, uint64_t gpe_base) {
+  io_space.add_subregion(gpe_base, gpe_region_.get());
+}
+
+void AcpiPm::raise_gpe(unsigned bit) {
+  gpe_status_ = static_cast<uint16_t>(gpe_status_ | (1u << bit));
+  update_sci();
 }
 
 uint16_t AcpiPm::pm1_status() {
@@ -76,9 +87,17 @@ void AcpiPm::write_control(uint16_t value, uint16_t mask) {
   }
 }
 
+void AcpiPm::write_gpe(uint32_t value, uint32_t mask) {
+  // Status bits are cleared by writing ones; enable bits are plain.
+  gpe_status_ = static_cast<uint16_t>(gpe_status_ & ~(value & mask));
+  const uint16_t en_mask = static_cast<uint16_t>(mask >> 16);
+  gpe_enable_ = static_cast<uint16_t>((gpe_enable_ & ~en_mask) | ((value >> 16) & en_mask));
+  update_sci();
+}
+
 void AcpiPm::update_sci() {
   uint16_t status = pm1_status();
-  bool level = (control_ & kSciEn) && (status & enable_);
+  bool level = (control_ & kSciEn) && ((status & enable_) || (gpe_status_ & gpe_enable_));
   if (level != static_cast<bool>(sci_level_)) {
     sci_level_ = level;
     if (sci_) sci_->set(level);
@@ -93,17 +112,31 @@ void AcpiPm::update_sci() {
 }
 
 uint64_t AcpiPm::Block::read(uint64_t offset, unsigned size) {
-  uint64_t word = control_ ? pm_.control_ : pm_.pm1_status() | uint32_t{pm_.enable_} << 16;
+  uint64_t word = 0;
+  switch (kind_) {
+    case BlockKind::kEvent:
+      word = pm_.pm1_status() | uint32_t{pm_.enable_} << 16;
+      break;
+    case BlockKind::kControl:
+      word = pm_.control_;
+      break;
+    case BlockKind::kGpe:
+      word = pm_.gpe_status_ | uint32_t{pm_.gpe_enable_} << 16;
+      break;
+  }
   return (word >> (8 * offset)) & ((uint64_t{1} << (8 * size)) - 1);
 }
 
 void AcpiPm::Block::write(uint64_t offset, uint64_t value, unsigned size) {
   uint32_t mask = static_cast<uint32_t>(((uint64_t{1} << (8 * size)) - 1) << (8 * offset));
   uint32_t shifted = static_cast<uint32_t>(value << (8 * offset));
-  if (control_) {
-    pm_.write_control(static_cast<uint16_t>(shifted), static_cast<uint16_t>(mask));
-  } else {
-    pm_.write_status_enable(shifted, mask);
+  switch (kind_) {
+    case BlockKind::kEvent:
+      return pm_.write_status_enable(shifted, mask);
+    case BlockKind::kControl:
+      return pm_.write_control(static_cast<uint16_t>(shifted), static_cast<uint16_t>(mask));
+    case BlockKind::kGpe:
+      return pm_.write_gpe(shifted, mask);
   }
 }
 
@@ -112,6 +145,8 @@ void AcpiPm::reset() {
   tmr_sts_epoch_ = overflow_count();
   enable_ = 0;
   control_ = config_.sci_enabled ? kSciEn : 0;
+  gpe_status_ = 0;
+  gpe_enable_ = 0;
   update_sci();
 }
 
@@ -121,6 +156,8 @@ void AcpiPm::visit_state(StateVisitor& v) {
   v.field("tmr_sts_epoch", tmr_sts_epoch_);
   v.field("enable", enable_);
   v.field("control", control_);
+  v.field("gpe_status", gpe_status_);
+  v.field("gpe_enable", gpe_enable_);
   v.field("sci_level", sci_level_);
   v.end();
   if (v.loading()) {

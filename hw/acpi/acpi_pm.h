@@ -1,7 +1,9 @@
 // ACPI fixed power-management hardware of a PC chipset: the PM1a event block
 // (PM1_STS, PM1_EN) at PM base + 0, the PM1a control block (PM1_CNT) at
-// PM base + 4 and the PM timer at PM base + 8. Drives the SCI (a level
-// interrupt) and turns an S5 sleep request into a power-off.
+// PM base + 4 and the PM timer at PM base + 8, and a general-purpose event
+// block (GPE0: two status bytes, then two enable bytes) where QEMU's PIIX4
+// has it, at 0xAFE0. Drives the SCI (a level interrupt) and turns an S5
+// sleep request into a power-off.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,8 @@ class AcpiPm : public Device {
   static constexpr uint64_t kEventBlock = 0;
   static constexpr uint64_t kControlBlock = 4;
   static constexpr uint64_t kTimerBlock = 8;
+  // GPE0: 16 events, status bytes then enable bytes.
+  static constexpr unsigned kGpeBlockLength = 4;
 
   // sci (may be null) is the SCI interrupt line (IRQ 9 on a PC).
   AcpiPm(Clocks& clocks, SystemControl& system, IrqLine* sci, Config config);
@@ -49,12 +53,19 @@ class AcpiPm : public Device {
 
   // Maps the event block, control block and timer at base, base + 4, base + 8.
   void map(MemoryRegion& io_space, uint64_t base);
+  // Maps the GPE0 block at gpe_base.
+  void map_gpe(MemoryRegion& io_space, uint64_t gpe_base);
   AcpiPmTimer& timer() { return timer_; }
 
   // The power button was pressed (system_powerdown).
   void press_power_button();
   // The RTC alarm (RTC_STS) fired.
   void rtc_alarm();
+  // General-purpose event `bit` (0-15) happened: its status bit is set and
+  // the SCI raised if the guest enabled it (the DSDT's \_GPE._Exx runs).
+  void raise_gpe(unsigned bit);
+  uint16_t gpe_status() const { return gpe_status_; }
+  uint16_t gpe_enable() const { return gpe_enable_; }
   // ACPI enable/disable through the SMI command port (sets/clears SCI_EN).
   void set_sci_enabled(bool enabled);
 
@@ -68,20 +79,22 @@ class AcpiPm : public Device {
 
  private:
   // A window of registers at `offset` bytes into the PM1 block pair.
+  enum class BlockKind { kEvent, kControl, kGpe };
   class Block : public IoOps {
    public:
-    Block(AcpiPm& pm, bool control) : pm_(pm), control_(control) {}
+    Block(AcpiPm& pm, BlockKind kind) : pm_(pm), kind_(kind) {}
     uint64_t read(uint64_t offset, unsigned size) override;
     void write(uint64_t offset, uint64_t value, unsigned size) override;
 
    private:
     AcpiPm& pm_;
-    bool control_;
+    BlockKind kind_;
   };
 
   uint64_t overflow_count() const { return timer_.ticks() >> timer_.overflow_bit(); }
   void write_status_enable(uint32_t value, uint32_t mask);
   void write_control(uint16_t value, uint16_t mask);
+  void write_gpe(uint32_t value, uint32_t mask);
   void update_sci();
 
   Clocks& clocks_;
@@ -89,10 +102,12 @@ class AcpiPm : public Device {
   IrqLine* sci_;
   const Config config_;
   AcpiPmTimer timer_;
-  Block event_ops_{*this, false};
-  Block control_ops_{*this, true};
+  Block event_ops_{*this, BlockKind::kEvent};
+  Block control_ops_{*this, BlockKind::kControl};
+  Block gpe_ops_{*this, BlockKind::kGpe};
   std::unique_ptr<MemoryRegion> event_region_;
   std::unique_ptr<MemoryRegion> control_region_;
+  std::unique_ptr<MemoryRegion> gpe_region_;
   std::unique_ptr<Timer> overflow_timer_;
 
   // Saved state.
@@ -100,6 +115,8 @@ class AcpiPm : public Device {
   uint64_t tmr_sts_epoch_ = 0;  // overflow_count() when TMR_STS was last cleared
   uint16_t enable_ = 0;
   uint16_t control_ = 0;
+  uint16_t gpe_status_ = 0;
+  uint16_t gpe_enable_ = 0;
   uint8_t sci_level_ = 0;
 };
 

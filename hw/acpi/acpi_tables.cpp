@@ -61,6 +61,39 @@ void put_gas(Bytes& b, std::size_t at, uint8_t space, uint8_t bit_width, uint8_t
 constexpr uint8_t kSpaceMemory = 0, kSpaceIo = 1;
 constexpr uint8_t kAccessByte = 1, kAccessWord = 2, kAccessDword = 3, kAccessQword = 4;
 
+// What PCI0 holds for hot-plug, the interface QEMU's PIIX4 offers: a
+// device per hot-pluggable slot (Sxx, xx = devfn) whose _EJ0 writes the
+// slot's bit to the eject register, and PCNT, which the GPE handler runs:
+// it reads which slots gained a device (PCIU) and which the host wants back
+// (PCID) and notifies those slots' devices (Device Check, Eject Request).
+// Linux's acpiphp rescans or ejects the slot in answer.
+Bytes pci_hotplug_terms(const AcpiConfig& c) {
+  using namespace aml;
+  std::vector<Bytes> terms;
+  terms.push_back(io_region("PCST", c.pci_hotplug_base, 8));
+  terms.push_back(dword_field("PCST", {{"PCIU", 32}, {"PCID", 32}}));
+  terms.push_back(io_region("SEJ_", static_cast<uint16_t>(c.pci_hotplug_base + 8), 4));
+  terms.push_back(dword_field("SEJ_", {{"B0EJ", 32}}));
+  std::vector<Bytes> checks = {store(name_string("PCIU"), local(0)),
+                               store(name_string("PCID"), local(1))};
+  constexpr uint64_t kDeviceCheck = 1, kEjectRequest = 3;
+  for (unsigned slot = 0; slot < 32; ++slot) {
+    if (!(c.pci_hotplug_slots & (1u << slot))) continue;
+    char dev[5];
+    std::snprintf(dev, sizeof(dev), "S%02X", (slot << 3) & 0xffu);
+    const uint32_t bit = 1u << slot;
+    terms.push_back(
+        device(dev, join({name("_ADR", integer(uint64_t{slot} << 16)), name("_SUN", integer(slot)),
+                          method("_EJ0", 1, store(integer(bit), name_string("B0EJ")))})));
+    checks.push_back(
+        if_then(bit_and(local(0), integer(bit)), notify(name_string(dev), integer(kDeviceCheck))));
+    checks.push_back(
+        if_then(bit_and(local(1), integer(bit)), notify(name_string(dev), integer(kEjectRequest))));
+  }
+  terms.push_back(method("PCNT", 0, join(checks)));
+  return join(terms);
+}
+
 Bytes build_dsdt(const AcpiConfig& c) {
   using namespace aml;
   std::vector<Bytes> sb;
@@ -96,11 +129,19 @@ Bytes build_dsdt(const AcpiConfig& c) {
         resource::dword_memory(0x000a0000, 0x000bffff),
         resource::dword_memory(c.pci_memory_start, static_cast<uint32_t>(c.ioapic_address - 1)),
     });
-    sb.push_back(device("PCI0", join({name("_HID", eisa_id("PNP0A03")), name("_ADR", integer(0)),
-                                      name("_UID", integer(0)), name("_CRS", crs),
-                                      name("_PRT", package(routes))})));
+    Bytes pci0 = join({name("_HID", eisa_id("PNP0A03")), name("_ADR", integer(0)),
+                       name("_UID", integer(0)), name("_CRS", crs), name("_PRT", package(routes))});
+    if (c.pci_hotplug_slots) pci0 = join({pci0, pci_hotplug_terms(c)});
+    sb.push_back(device("PCI0", pci0));
   }
-  Bytes body = join({scope("\\_SB", join(sb)),
+  std::vector<Bytes> gpe;
+  if (c.pci && c.pci_hotplug_slots) {
+    char handler[5];
+    std::snprintf(handler, sizeof(handler), "_E%02X", c.pci_hotplug_gpe & 0xffu);
+    gpe.push_back(name("_HID", string("ACPI0006")));
+    gpe.push_back(method(handler, 0, call("\\_SB.PCI0.PCNT", {})));
+  }
+  Bytes body = join({scope("\\_SB", join(sb)), gpe.empty() ? Bytes{} : scope("\\_GPE", join(gpe)),
                      // \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved.
                      name("\\_S5", package({integer(c.s5_sleep_type), integer(c.s5_sleep_type),
                                             integer(0), integer(0)}))});
@@ -122,15 +163,17 @@ Bytes build_fadt(const AcpiConfig& c, uint64_t facs, uint64_t dsdt) {
   put(t, 36, facs, 4);
   put(t, 40, dsdt, 4);
   put(t, 46, c.sci_irq, 2);
-  put(t, 48, 0, 4);              // SMI_CMD: none, the machine is always in ACPI mode
-  put(t, 56, c.pm_base, 4);      // PM1a_EVT_BLK
-  put(t, 64, c.pm_base + 4, 4);  // PM1a_CNT_BLK
-  put(t, 76, c.pm_base + 8, 4);  // PM_TMR_BLK
-  put(t, 88, 4, 1);              // PM1_EVT_LEN
-  put(t, 89, 2, 1);              // PM1_CNT_LEN
-  put(t, 91, 4, 1);              // PM_TMR_LEN
-  put(t, 96, 101, 2);            // P_LVL2_LAT > 100: no C2
-  put(t, 98, 1001, 2);           // P_LVL3_LAT > 1000: no C3
+  put(t, 48, 0, 4);                   // SMI_CMD: none, the machine is always in ACPI mode
+  put(t, 56, c.pm_base, 4);           // PM1a_EVT_BLK
+  put(t, 64, c.pm_base + 4, 4);       // PM1a_CNT_BLK
+  put(t, 76, c.pm_base + 8, 4);       // PM_TMR_BLK
+  put(t, 80, c.gpe0_base, 4);         // GPE0_BLK
+  put(t, 88, 4, 1);                   // PM1_EVT_LEN
+  put(t, 89, 2, 1);                   // PM1_CNT_LEN
+  put(t, 91, 4, 1);                   // PM_TMR_LEN
+  if (c.gpe0_base) put(t, 92, 4, 1);  // GPE0_BLK_LEN: two status, two enable bytes
+  put(t, 96, 101, 2);                 // P_LVL2_LAT > 100: no C2
+  put(t, 98, 1001, 2);                // P_LVL3_LAT > 1000: no C3
   constexpr uint16_t kLegacyDevices = 1u << 0, k8042 = 1u << 1;
   put(t, 109, kLegacyDevices | k8042, 2);  // IAPC_BOOT_ARCH
   constexpr uint32_t kWbinvd = 1u << 0, kProcC1 = 1u << 2, kSlpButton = 1u << 5,
@@ -139,10 +182,11 @@ Bytes build_fadt(const AcpiConfig& c, uint64_t facs, uint64_t dsdt) {
   put_gas(t, 116, kSpaceIo, 8, kAccessByte, c.reset_port);
   put(t, 128, c.reset_value, 1);
   // X_FIRMWARE_CTRL stays 0: ACPI 2.0+ wants only one of the two FACS pointers set.
-  put(t, 140, dsdt, 8);                                        // X_DSDT
-  put_gas(t, 148, kSpaceIo, 32, kAccessWord, c.pm_base);       // X_PM1a_EVT_BLK
-  put_gas(t, 172, kSpaceIo, 16, kAccessWord, c.pm_base + 4);   // X_PM1a_CNT_BLK
-  put_gas(t, 208, kSpaceIo, 32, kAccessDword, c.pm_base + 8);  // X_PM_TMR_BLK
+  put(t, 140, dsdt, 8);                                                      // X_DSDT
+  put_gas(t, 148, kSpaceIo, 32, kAccessWord, c.pm_base);                     // X_PM1a_EVT_BLK
+  put_gas(t, 172, kSpaceIo, 16, kAccessWord, c.pm_base + 4);                 // X_PM1a_CNT_BLK
+  put_gas(t, 208, kSpaceIo, 32, kAccessDword, c.pm_base + 8);                // X_PM_TMR_BLK
+  if (c.gpe0_base) put_gas(t, 220, kSpaceIo, 32, kAccessByte, c.gpe0_base);  // X_GPE0_BLK
   return finish(t);
 }
 

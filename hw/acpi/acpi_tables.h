@@ -33,6 +33,14 @@ struct AcpiConfig {
   bool pci = false;
   uint32_t pci_gsi_base = 16;
   uint32_t pci_memory_start = 0xC0000000;  // the 32-bit window, up to the IOAPIC
+  // GPE0 block (two status bytes, two enable bytes); none when 0.
+  uint16_t gpe0_base = 0;
+  // ACPI PCI hot-plug (hw/acpi/pci_hotplug.h): the slots of bus 0 the guest
+  // may hot-plug and eject (bit N: slot N), the controller's registers and
+  // the GPE that announces a change.
+  uint32_t pci_hotplug_slots = 0;
+  uint16_t pci_hotplug_base = 0xAE00;
+  unsigned pci_hotplug_gpe = 1;
 };
 
 struct AcpiTables {

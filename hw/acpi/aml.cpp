@@ -23,6 +23,17 @@ constexpr uint8_t kMultiNamePrefix = 0x2f;
 constexpr uint8_t kExtOpPrefix = 0x5b;
 constexpr uint8_t kDeviceOp = 0x82;  // after kExtOpPrefix
 constexpr uint8_t kReturnOp = 0xa4;
+constexpr uint8_t kLocal0Op = 0x60;
+constexpr uint8_t kArg0Op = 0x68;
+constexpr uint8_t kStoreOp = 0x70;
+constexpr uint8_t kAndOp = 0x7b;
+constexpr uint8_t kNotifyOp = 0x86;
+constexpr uint8_t kIfOp = 0xa0;
+constexpr uint8_t kOpRegionOp = 0x80;  // after kExtOpPrefix
+constexpr uint8_t kFieldOp = 0x81;     // after kExtOpPrefix
+constexpr uint8_t kSystemIo = 0x01;
+// FieldFlags: DWordAcc (3), NoLock (0 << 4), WriteAsZeros (2 << 5).
+constexpr uint8_t kDwordAccWriteAsZeros = 0x03 | (2u << 5);
 
 void append(Bytes& out, const Bytes& more) {
   out.insert(out.end(), more.begin(), more.end());
@@ -175,6 +186,87 @@ Bytes method_returning(const std::string& path, const Bytes& value) {
   append(body, value);
   Bytes out{kMethodOp};
   append(out, with_pkg_length(body));
+  return out;
+}
+
+Bytes method(const std::string& path, unsigned args, const Bytes& terms) {
+  if (args > 7) throw std::invalid_argument("AML methods take at most 7 arguments");
+  Bytes body = name_string(path);
+  body.push_back(static_cast<uint8_t>(args));  // NotSerialized, SyncLevel 0
+  append(body, terms);
+  Bytes out{kMethodOp};
+  append(out, with_pkg_length(body));
+  return out;
+}
+
+Bytes io_region(const std::string& name, uint16_t address, uint16_t length) {
+  Bytes out{kExtOpPrefix, kOpRegionOp};
+  append(out, name_string(name));
+  out.push_back(kSystemIo);
+  append(out, integer(address));
+  append(out, integer(length));
+  return out;
+}
+
+Bytes dword_field(const std::string& region, const std::vector<FieldUnit>& units) {
+  Bytes body = name_string(region);
+  body.push_back(kDwordAccWriteAsZeros);
+  for (const FieldUnit& unit : units) {
+    append(body, name_seg(unit.name));
+    // A NamedField's PkgLength is its size in bits, not a byte count.
+    if (unit.bits == 0 || unit.bits >= 0x40) {
+      throw std::invalid_argument("AML field units here are 1-63 bits");
+    }
+    body.push_back(static_cast<uint8_t>(unit.bits));
+  }
+  Bytes out{kExtOpPrefix, kFieldOp};
+  append(out, with_pkg_length(body));
+  return out;
+}
+
+Bytes local(unsigned index) {
+  if (index > 7) throw std::invalid_argument("AML has Local0-Local7");
+  return {static_cast<uint8_t>(kLocal0Op + index)};
+}
+
+Bytes arg(unsigned index) {
+  if (index > 6) throw std::invalid_argument("AML has Arg0-Arg6");
+  return {static_cast<uint8_t>(kArg0Op + index)};
+}
+
+Bytes store(const Bytes& source, const Bytes& target) {
+  Bytes out{kStoreOp};
+  append(out, source);
+  append(out, target);
+  return out;
+}
+
+Bytes bit_and(const Bytes& left, const Bytes& right) {
+  Bytes out{kAndOp};
+  append(out, left);
+  append(out, right);
+  out.push_back(0x00);  // NullName: no target
+  return out;
+}
+
+Bytes if_then(const Bytes& predicate, const Bytes& terms) {
+  Bytes body = predicate;
+  append(body, terms);
+  Bytes out{kIfOp};
+  append(out, with_pkg_length(body));
+  return out;
+}
+
+Bytes notify(const Bytes& object, const Bytes& value) {
+  Bytes out{kNotifyOp};
+  append(out, object);
+  append(out, value);
+  return out;
+}
+
+Bytes call(const std::string& path, const std::vector<Bytes>& args) {
+  Bytes out = name_string(path);
+  for (const Bytes& a : args) append(out, a);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // A small encoder for ACPI Machine Language (ACPI 6.4, chapter 20): just the
 // terms the pc machine's DSDT needs (names, scopes, devices, packages,
-// integers, strings, buffers and resource templates). Hand-written because
+// integers, strings, buffers, resource templates, and the operation regions,
+// fields and small methods of PCI hot-plug). Hand-written because
 // Debian packages no AML assembler library; iasl is only a tool (the tests
 // use it to disassemble what this produces).
 #pragma once
@@ -29,6 +30,28 @@ Bytes scope(const std::string& path, const Bytes& terms);
 Bytes device(const std::string& path, const Bytes& terms);
 // Method(path, 0) { Return(value) }.
 Bytes method_returning(const std::string& path, const Bytes& value);
+// Method(path, args, NotSerialized) { terms }.
+Bytes method(const std::string& path, unsigned args, const Bytes& terms);
+
+// OperationRegion(name, SystemIO, address, length).
+Bytes io_region(const std::string& name, uint16_t address, uint16_t length);
+// Field(region, DWordAcc, NoLock, WriteAsZeros) { units... }: named fields
+// of `bits` bits each, one after another from the region's start.
+struct FieldUnit {
+  std::string name;
+  unsigned bits;
+};
+Bytes dword_field(const std::string& region, const std::vector<FieldUnit>& units);
+
+// Expressions and statements (a name reference is just name_string(path)).
+Bytes local(unsigned index);  // Local0-Local7
+Bytes arg(unsigned index);    // Arg0-Arg6
+Bytes store(const Bytes& source, const Bytes& target);
+Bytes bit_and(const Bytes& left, const Bytes& right);  // And(left, right) with no target
+Bytes if_then(const Bytes& predicate, const Bytes& terms);
+Bytes notify(const Bytes& object, const Bytes& value);
+// A method call: path(args...).
+Bytes call(const std::string& path, const std::vector<Bytes>& args);
 
 // Concatenates term lists.
 Bytes join(const std::vector<Bytes>& parts);

@@ -40,6 +40,7 @@ class E1000 : public PciDevice, public NetworkCard {
   ~E1000() override;
 
   const char* model() const override { return "e1000"; }
+  bool hotpluggable() const override { return true; }
   const MacAddress& mac() const override { return mac_; }
   const NetBackend* backend() const override { return backend_; }
   bool link_up() const override { return link_up_; }

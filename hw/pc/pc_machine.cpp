@@ -7,6 +7,7 @@
 #include "hw/acpi/acpi_pm.h"
 #include "hw/acpi/acpi_table_loader.h"
 #include "hw/acpi/acpi_tables.h"
+#include "hw/acpi/pci_hotplug.h"
 #include "hw/acpi/reset_control.h"
 #include "hw/char/serial_16550.h"
 #include "hw/display/vga.h"
@@ -43,6 +44,8 @@ constexpr uint8_t kHltOpcode = 0xf4;
 constexpr uint64_t kAcpiTablesBase = 0xe0000;  // in the BIOS area, where Linux scans for the RSDP
 constexpr uint64_t kAcpiTablesMax = 0x10000;
 constexpr uint16_t kAcpiPmBase = 0x600;
+constexpr uint16_t kGpe0Base = 0xafe0;  // where QEMU's PIIX4 has it
+constexpr unsigned kPciHotplugGpe = 1;
 constexpr int kSciIrq = 9;
 constexpr int kHpetFirstGsi = 20;
 
@@ -250,6 +253,7 @@ void PcMachine::build_apics_and_acpi(const PcConfig& config) {
   pm_config.sci_enabled = true;  // no SMI command port: always in ACPI mode
   acpi_pm_ = std::make_unique<AcpiPm>(clocks_, control_, isa_.irqs[kSciIrq], pm_config);
   acpi_pm_->map(*system_io_, kAcpiPmBase);
+  acpi_pm_->map_gpe(*system_io_, kGpe0Base);
   all_devices_.push_back(acpi_pm_.get());
 
   reset_control_ = std::make_unique<ResetControl>(control_);
@@ -289,6 +293,12 @@ AcpiConfig PcMachine::acpi_config() const {
     acpi.hpet_address = 0;  // no HPET table
   }
   acpi.pci = pci_bus_ != nullptr;
+  if (acpi_pm_) acpi.gpe0_base = kGpe0Base;
+  if (pci_hotplug_) {
+    acpi.pci_hotplug_slots = pci_hotplug_->hotpluggable_slots();
+    acpi.pci_hotplug_base = AcpiPciHotplug::kDefaultBase;
+    acpi.pci_hotplug_gpe = kPciHotplugGpe;
+  }
   return acpi;
 }
 
@@ -390,6 +400,31 @@ void PcMachine::remove_device(Device* device) {
                 [&](const std::unique_ptr<Device>& d) { return d.get() == device; });
 }
 
+std::unique_ptr<Device> PcMachine::take_device(Device* device) {
+  boot_order_.remove(device);
+  std::erase(all_devices_, device);
+  std::unique_ptr<Device> taken;
+  for (auto& d : extra_devices_) {
+    if (d.get() == device) taken = std::move(d);
+  }
+  std::erase(extra_devices_, nullptr);
+  return taken;
+}
+
+uint32_t PcMachine::hotpluggable_pci_slots() const {
+  if (!pci_bus_) return 0;
+  uint32_t slots = 0;
+  for (unsigned slot = 1; slot < PciBus::kSlots; ++slot) {
+    bool hotpluggable = true;
+    for (unsigned fn = 0; fn < 8; ++fn) {
+      const PciDevice* dev = pci_bus_->device(static_cast<uint8_t>(slot * 8 + fn));
+      if (dev && !dev->hotpluggable()) hotpluggable = false;
+    }
+    if (hotpluggable) slots |= 1u << slot;
+  }
+  return slots;
+}
+
 void PcMachine::add_device(std::unique_ptr<Device> device) {
   device->realize();
   all_devices_.push_back(device.get());
@@ -408,6 +443,15 @@ void PcMachine::reset() {
     boot_order_file_added_ = true;
   }
   for (Device* d : all_devices_) d->reset();
+  // The slots the DSDT offers follow the devices there at boot (a -device
+  // that cannot be hot-plugged takes its slot away), as QEMU's tables do.
+  if (pci_hotplug_) {
+    pci_hotplug_->set_hotpluggable_slots(hotpluggable_pci_slots());
+    AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(acpi_config());
+    fw_cfg_->set_file("etc/acpi/rsdp", std::move(acpi.rsdp));
+    fw_cfg_->set_file("etc/acpi/tables", std::move(acpi.tables));
+    fw_cfg_->set_file("etc/table-loader", std::move(acpi.loader));
+  }
   setup_pci_interrupts();
   // Firmware starts with its ROM write-protected.
   firmware_->set_readonly(true);
@@ -493,6 +537,15 @@ void PcMachine::build_pci(const PcConfig& config) {
   }
   all_devices_.push_back(i440fx_.get());
   all_devices_.push_back(piix3_.get());
+  if (acpi_pm_) {
+    pci_hotplug_ = std::make_unique<AcpiPciHotplug>([this] { acpi_pm_->raise_gpe(kPciHotplugGpe); },
+                                                    [this](unsigned slot) {
+                                                      if (pci_eject_listener_)
+                                                        pci_eject_listener_(slot);
+                                                    });
+    pci_hotplug_->map(*system_io_);
+    all_devices_.push_back(pci_hotplug_.get());
+  }
   // The standard VGA's PCI function at 00:02.0, where QEMU puts it.
   if (vga_) {
     vga_pci_ = std::make_unique<VgaPci>();

@@ -56,6 +56,7 @@ class VgaPci;
 class FwCfg;
 class AcpiPm;
 class ResetControl;
+class AcpiPciHotplug;
 class CpuLocalApic;
 class PciBus;
 class I440fxHost;
@@ -201,6 +202,20 @@ class PcMachine {
   void add_device(std::unique_ptr<Device> device);
   // Destroys a device add_device took, once nothing refers to it (device_del).
   void remove_device(Device* device);
+  // Takes a device add_device took out of the machine and hands it over (a
+  // PCI function the guest ejected, destroyed later, off the vCPU thread).
+  std::unique_ptr<Device> take_device(Device* device);
+  // ACPI PCI hot-plug of bus 0 (null without PCI or ACPI). device_add tells
+  // it of a new function; device_del asks the guest through it.
+  AcpiPciHotplug* pci_hotplug() { return pci_hotplug_.get(); }
+  // Told of each slot the guest ejects (on its vCPU thread, under the device
+  // lock): the machine's owner unplugs the functions there.
+  void set_pci_eject_listener(std::function<void(unsigned slot)> listener) {
+    pci_eject_listener_ = std::move(listener);
+  }
+  // Slots of bus 0 that hold only hot-pluggable functions, or none (bit N:
+  // slot N); the host bridge's slot 0 never.
+  uint32_t hotpluggable_pci_slots() const;
   // Puts every device in its power-on state (and reloads a direct-boot kernel).
   void reset();
   // The state vCPU 0 must be given after each reset for direct kernel boot;
@@ -286,6 +301,8 @@ class PcMachine {
   std::unique_ptr<Hpet> hpet_;
   std::unique_ptr<AcpiPm> acpi_pm_;
   std::unique_ptr<ResetControl> reset_control_;
+  std::unique_ptr<AcpiPciHotplug> pci_hotplug_;
+  std::function<void(unsigned slot)> pci_eject_listener_;
   // PCI: BARs are placed in windows below RAM, ROM and the chipset's regions.
   std::unique_ptr<MemoryRegion> pci_memory_window_;
   std::unique_ptr<MemoryRegion> pci_io_window_;

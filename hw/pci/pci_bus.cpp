@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "hw/pci/pci_device.h"
 
@@ -28,6 +29,13 @@ void PciBus::plug(PciDevice& dev, int devfn) {
   functions_[devfn] = &dev;
   plugged_.push_back(&dev);
   dev.attach(this, static_cast<uint8_t>(devfn));
+}
+
+void PciBus::unplug(PciDevice& dev) {
+  if (functions_[dev.devfn()] != &dev) return;
+  functions_[dev.devfn()] = nullptr;
+  std::erase(plugged_, &dev);
+  dev.detach();
 }
 
 uint32_t PciBus::config_read(uint8_t devfn, unsigned reg, unsigned size) {

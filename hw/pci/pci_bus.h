@@ -29,6 +29,8 @@ class PciBus {
   // -1. Throws std::runtime_error (a user-facing message) if it is taken or the
   // bus is full.
   void plug(PciDevice& dev, int devfn = -1);
+  // Takes a function off the bus (hot-unplug): its BARs and INTx go with it.
+  void unplug(PciDevice& dev);
   PciDevice* device(uint8_t devfn) const { return functions_[devfn]; }
   const std::vector<PciDevice*>& devices() const { return plugged_; }
 

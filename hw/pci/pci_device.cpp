@@ -56,6 +56,21 @@ void PciDevice::attach(PciBus* bus, uint8_t devfn) {
   devfn_ = devfn;
 }
 
+void PciDevice::detach() {
+  if (!bus_) return;
+  for (Bar& bar : bars_) {
+    if (!bar.region) continue;
+    place(bar, bar.type == PciBarType::kIo ? bus_->io_window() : bus_->memory_window(), kUnmapped,
+          "BAR");
+  }
+  if (rom_.region) place(rom_, bus_->memory_window(), kUnmapped, "expansion ROM");
+  if (asserted_) {
+    asserted_ = false;
+    bus_->intx_changed(*this, false);
+  }
+  bus_ = nullptr;
+}
+
 void PciDevice::set_config16(unsigned addr, uint16_t v) {
   config_[addr] = static_cast<uint8_t>(v);
   config_[addr + 1] = static_cast<uint8_t>(v >> 8);

@@ -43,8 +43,10 @@ class PciDevice : public Device {
   PciDevice(std::string type_name, const PciIds& ids);
   ~PciDevice() override;
 
-  // Called by PciBus::plug.
+  // Called by PciBus::plug and PciBus::unplug. A detached function has no
+  // BAR mapped, no INTx asserted and no bus to master: it does nothing more.
   void attach(PciBus* bus, uint8_t devfn);
+  void detach();
   PciBus* bus() const { return bus_; }
   uint8_t devfn() const { return devfn_; }
   unsigned slot() const { return devfn_ >> 3; }
@@ -64,6 +66,9 @@ class PciDevice : public Device {
   };
   BarInfo bar_info(int index) const;
   uint16_t command() const;
+  // Whether device_add may plug the function in and the guest may eject it
+  // (ACPI PCI hot-plug); chipset functions may not.
+  virtual bool hotpluggable() const { return false; }
   // Raw configuration bytes (tests, subclasses).
   uint8_t config_byte(unsigned addr) const { return config_[addr]; }
 

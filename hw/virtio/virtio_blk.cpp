@@ -190,8 +190,8 @@ void VirtioBlk::start(std::shared_ptr<Request> req) {
 }
 
 void VirtioBlk::submit(std::shared_ptr<Request> req) {
-  auto done = [this, req](bool ok) {
-    if (req->generation != generation_) return;
+  auto done = [this, req, alive = std::weak_ptr<const bool>(alive_)](bool ok) {
+    if (alive.expired() || req->generation != generation_) return;
     finish(req, ok ? kStatusOk : kStatusIoErr, req->type == kTypeIn);
   };
   uint64_t offset = req->sector * kSectorSize;

@@ -51,6 +51,7 @@ class VirtioBlk : public VirtioDevice {
   void handle_queue(unsigned index) override;
   void device_reset() override;
   uint64_t requests_in_flight() const { return in_flight_; }
+  const DriveBackend& drive() const { return drive_; }
 
  private:
   struct Request;
@@ -63,6 +64,9 @@ class VirtioBlk : public VirtioDevice {
   std::string serial_;
   uint64_t generation_ = 0;  // completions from before a reset are dropped
   uint64_t in_flight_ = 0;
+  // Completions hold a weak reference: a device unplugged (and destroyed)
+  // while requests still run lets them finish into nothing.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
 };
 
 }  // namespace vx86

@@ -457,3 +457,44 @@ workload_rtcset() {
   hwclock -u -w
   echo "vx86-result: rtcset $(hwclock -u -r)"
 }
+
+# PCI hot-plug test (tests/system/pci_hotplug_test.cpp): the guest's PCI
+# functions (bus address, vendor:device) as its hot-plug driver sees them.
+pci_functions() {
+  for f in /sys/bus/pci/devices/*; do
+    printf '%s=%s:%s ' "${f##*/}" "$(cat "$f/vendor")" "$(cat "$f/device")"
+  done
+}
+
+# Waits up to two minutes for a shell condition.
+wait_until() {
+  for _ in $(seq 1 1200); do
+    sh -c "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "vx86-result: pcihotplug timeout waiting for $1"
+}
+
+# A disk and two NICs plugged in while the guest runs (device_add, as
+# libvirt's attach-disk and attach-interface), used, then taken away
+# (device_del).
+workload_pcihotplug() {
+  echo "vx86-result: pcihotplug slots $(ls /sys/bus/pci/slots | sort -n | tr '\n' ' ')"
+  echo "vx86-result: pcihotplug before $(pci_functions)"
+  echo "vx86-init: ready for the disk"
+  wait_until '[ -b /dev/vda ]'
+  echo "vx86-result: pcihotplug disk $(head -c 23 /dev/vda) size=$(cat /sys/block/vda/size)"
+  printf 'written by the guest\n' | dd of=/dev/vda bs=512 seek=1 conv=sync 2>/dev/null
+  sync
+  echo "vx86-init: ready for the nics"
+  wait_until 'grep -qx 52:54:00:aa:bb:cc /sys/class/net/*/address &&
+    grep -qx 52:54:00:aa:bb:dd /sys/class/net/*/address'
+  for n in /sys/class/net/eth*; do
+    echo "vx86-result: pcihotplug nic ${n##*/} $(cat "$n/address")" \
+      "driver=$(basename "$(readlink "$n/device/driver")")"
+  done
+  echo "vx86-result: pcihotplug during $(pci_functions)"
+  echo "vx86-init: ready for unplug"
+  wait_until '! grep -qxe 0x1af4 -e 0x100e /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device'
+  echo "vx86-result: pcihotplug after $(pci_functions)"
+}

@@ -105,6 +105,32 @@ TEST_F(AcpiPmTest, SciFollowsStatusEnableAndSciEn) {
   EXPECT_EQ(bus.inw(kCnt) & AcpiPm::kSciEn, 0);
 }
 
+// GPE0 at 0xAFE0: two status bytes (write one to clear), two enable bytes;
+// an enabled event raises the SCI like a PM1 one.
+TEST_F(AcpiPmTest, GeneralPurposeEventsRaiseTheSci) {
+  constexpr uint64_t kGpe = 0xafe0;
+  pm.map_gpe(*bus.root, kGpe);
+  bus.outw(kCnt, AcpiPm::kSciEn);
+  pm.raise_gpe(1);
+  EXPECT_EQ(bus.inb(kGpe), 0x02);
+  EXPECT_FALSE(sci.level()) << "not enabled";
+  bus.outb(kGpe + 2, 0x02);
+  EXPECT_TRUE(sci.level());
+  EXPECT_EQ(bus.inb(kGpe + 2), 0x02);
+  bus.outb(kGpe, 0x01);  // another bit: nothing changes
+  EXPECT_TRUE(sci.level());
+  bus.outb(kGpe, 0x02);
+  EXPECT_EQ(bus.inb(kGpe), 0);
+  EXPECT_FALSE(sci.level());
+  pm.raise_gpe(9);
+  EXPECT_EQ(bus.inb(kGpe + 1), 0x02);
+  bus.outb(kGpe + 3, 0x02);
+  EXPECT_TRUE(sci.level());
+  pm.reset();
+  EXPECT_EQ(pm.gpe_status(), 0);
+  EXPECT_EQ(pm.gpe_enable(), 0);
+}
+
 TEST_F(AcpiPmTest, TimerOverflowSetsTmrStsAndRaisesSci) {
   bus.outw(kCnt, AcpiPm::kSciEn);
   bus.outw(kEn, AcpiPm::kTmrSts);

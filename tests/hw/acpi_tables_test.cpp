@@ -163,5 +163,50 @@ TEST(AcpiTablesTest, IaslDisassemblesEveryTable) {
   std::filesystem::remove_all(dir);
 }
 
+// PCI hot-plug: the GPE0 block in the FADT, and a DSDT with a device per
+// hot-pluggable slot, the registers and the GPE handler, which ACPICA reads
+// back without complaint and compiles again.
+TEST(AcpiTablesTest, PciHotplugSlotsAndTheirGpeHandler) {
+  AcpiConfig config = pc_config(1, true);
+  config.gpe0_base = 0xafe0;
+  config.pci_hotplug_slots = 0xfffffff8u;  // slots 3-31
+  Walk w = walk(config);
+  const uint64_t f = w.offset(w.tables["FACP"]);
+  EXPECT_EQ(le(w.blob, f + 80, 4), 0xafe0u) << "GPE0_BLK";
+  EXPECT_EQ(w.blob[f + 92], 4) << "GPE0_BLK_LEN";
+  EXPECT_EQ(w.blob[f + 220], 1) << "X_GPE0_BLK in I/O space";
+  EXPECT_EQ(le(w.blob, f + 224, 8), 0xafe0u);
+
+  if (std::system("command -v iasl >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "iasl (package acpica-tools) is not installed";
+  }
+  auto dir =
+      std::filesystem::temp_directory_path() / ("vx86-acpi-hp-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const uint64_t at = w.tables["DSDT"];
+  auto bytes = w.bytes(at, w.length(at));
+  std::ofstream(dir / "DSDT.dat", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  const std::string in_dir = "cd " + dir.string() + " && ";
+  ASSERT_EQ(std::system((in_dir + "iasl -d DSDT.dat > disassemble.log 2>&1").c_str()), 0);
+  std::stringstream text;
+  text << std::ifstream(dir / "DSDT.dsl").rdbuf();
+  const std::string dsl = text.str();
+  EXPECT_EQ(dsl.find("**** "), std::string::npos) << dsl;
+  for (const char* want :
+       {"OperationRegion (PCST, SystemIO, 0xAE00, 0x08)", "PCIU,   32", "PCID,   32",
+        "OperationRegion (SEJ, SystemIO, 0xAE08, 0x04)", "B0EJ,   32", "Device (S18)",
+        "Name (_ADR, 0x00030000)", "Name (_SUN, 0x03)", "Method (_EJ0, 1, NotSerialized)",
+        "Device (SF8)", "Name (_SUN, 0x1F)", "Notify (S18, One)", "Notify (S18, 0x03)",
+        "Method (_E01, 0, NotSerialized)", "\\_SB.PCI0.PCNT ()", "ACPI0006"}) {
+    EXPECT_NE(dsl.find(want), std::string::npos) << want << " in\n" << dsl;
+  }
+  EXPECT_EQ(dsl.find("Device (S10)"), std::string::npos) << "slot 2 is not hot-pluggable";
+  EXPECT_EQ(std::system((in_dir + "iasl -p recompiled DSDT.dsl > compile.log 2>&1").c_str()), 0)
+      << "see " << (dir / "compile.log").string();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vx86

@@ -274,6 +274,39 @@ TEST_F(PciTest, IntxSwizzleAndPirqRouting) {
   EXPECT_FALSE(isa_level_[8]);
 }
 
+// Hot-unplug: the function's BARs leave the address spaces, its INTx stops
+// holding the PIRQ, config cycles find nothing, and the slot takes another.
+TEST_F(PciTest, UnplugTakesTheFunctionsBarsAndInterruptAway) {
+  ProbeDevice dev;
+  const uint8_t fn = pci::devfn(3, 0);
+  bus_.plug(dev, fn);
+  cfg_write(fn, 0x10, 0xc000, 4);
+  cfg_write(fn, 0x14, 0xfebf0000, 4);
+  cfg_write(fn, 0x04, pci::kCommandIo | pci::kCommandMemory | pci::kCommandMaster, 2);
+  cfg_write(pci::devfn(1, 0), Piix3::kPirqRoute + 3, 11, 1);
+  dev.set_irq(true);
+  ASSERT_TRUE(isa_level_[11]);
+  ASSERT_EQ(io_space_.read(0xc004, 2), 0xab04u);
+  ASSERT_EQ(mem_space_.read(0xfebf0000, 4), 0xab00u);
+
+  bus_.unplug(dev);
+  EXPECT_EQ(bus_.device(fn), nullptr);
+  EXPECT_FALSE(bus_.pirq_level(3));
+  EXPECT_FALSE(isa_level_[11]);
+  EXPECT_EQ(io_space_.read(0xc004, 2), 0xffffu);
+  EXPECT_EQ(mem_space_.read(0xfebf0000, 4), 0xffffffffu);
+  EXPECT_EQ(cfg_read(fn, 0x00, 4), 0xffffffffu);
+  EXPECT_EQ(dev.bus(), nullptr);
+  uint8_t byte = 0;
+  EXPECT_FALSE(dev.dma_read(0, &byte, 1)) << "a detached function masters nothing";
+  dev.set_irq(false);  // what its device model may still do: no effect
+  EXPECT_FALSE(bus_.pirq_level(3));
+
+  ProbeDevice next;
+  bus_.plug(next, fn);  // the slot is free again
+  EXPECT_EQ(bus_.device(fn), &next);
+}
+
 TEST_F(PciTest, DmaNeedsBusMaster) {
   ProbeDevice dev;
   bus_.plug(dev, pci::devfn(3, 0));

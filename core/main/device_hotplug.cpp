@@ -1,0 +1,203 @@
+// device_add and device_del: USB devices and virtio-serial ports plug in and
+// out at once; PCI functions go through ACPI PCI hot-plug, where the guest
+// takes part: it is told of a new function and scans its slot, and it is
+// asked to give a function back and ejects it when its driver let go, as on
+// QEMU's pc machine. DEVICE_DELETED follows the unplug, not the request.
+#include <memory>
+#include <string>
+
+#include "core/device_lock.h"
+#include "core/main/drives.h"
+#include "core/main/machine_controller.h"
+#include "core/main/netdevs.h"
+#include "hw/acpi/pci_hotplug.h"
+#include "hw/device_registry.h"
+#include "hw/net/nic.h"
+#include "hw/pc/pc_machine.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/pci/pci_device.h"
+#include "hw/usb/usb_bus.h"
+#include "hw/usb/usb_device.h"
+#include "hw/virtio/virtio_blk.h"
+#include "hw/virtio/virtio_pci.h"
+#include "hw/virtio/virtio_serial.h"
+
+namespace vx86 {
+
+namespace {
+
+// The backends a device holds by id, given back when it is gone.
+struct HeldBackends {
+  std::string netdev;
+  std::string drive;
+};
+
+HeldBackends backends_of(Device& device) {
+  HeldBackends held;
+  NetworkCard* nic = dynamic_cast<NetworkCard*>(&device);
+  auto* virtio = dynamic_cast<VirtioPci*>(&device);
+  if (!nic && virtio) nic = dynamic_cast<NetworkCard*>(&virtio->virtio());
+  if (nic && nic->backend()) held.netdev = nic->backend()->id();
+  if (virtio) {
+    if (auto* blk = dynamic_cast<VirtioBlk*>(&virtio->virtio())) held.drive = blk->drive().id();
+  }
+  return held;
+}
+
+const PciDevice* slots_first_function(const PciBus& bus, unsigned slot) {
+  for (unsigned fn = 0; fn < 8; ++fn) {
+    if (const PciDevice* f = bus.device(static_cast<uint8_t>(slot * 8 + fn))) return f;
+  }
+  return nullptr;
+}
+
+// Whether the bus's first free slot (where a device without addr= goes) is
+// one the guest has hot-plug for.
+bool free_hotpluggable_slot(const PciBus& bus, uint32_t hotpluggable_slots) {
+  for (unsigned slot = 0; slot < static_cast<unsigned>(PciBus::kSlots); ++slot) {
+    if (!slots_first_function(bus, slot)) return (hotpluggable_slots >> slot) & 1;
+  }
+  return false;
+}
+
+std::string peripheral_path(const std::string& id) {
+  return "/machine/peripheral/" + id;
+}
+
+}  // namespace
+
+std::string MachineController::device_add(const std::string& options) {
+  if (!machine_ || !device_slots_) return "there is no machine yet";
+  KeyValues given;
+  try {
+    given = KeyValues::parse("device_add", options, "driver", {});
+  } catch (const OptionError& e) {
+    return e.what();
+  }
+  const std::string type_name = given.get_string("driver");
+  const DeviceTypeInfo* type = find_device_type(type_name);
+  if (!type) return "'" + type_name + "' is not a valid device model name";
+  const bool pci = type->bus == "PCI";
+  if (type->bus != "usb-bus" && type->bus != "virtio-serial-bus" && !(pci && type->hotpluggable)) {
+    return "hot-plugging " + type_name +
+           " is not available yet (USB devices, virtio-serial ports, virtio-blk-pci, "
+           "virtio-net-pci, virtio-rng-pci, virtio-balloon-pci and e1000 are)";
+  }
+  DeviceLockGuard lock;
+  try {
+    KeyValues props = resolve_device_options(*type, given, options_.globals);
+    const std::string id = props.get_string("id");
+    if (!id.empty()) {
+      for (Device* d : machine_->devices()) {
+        if (d->id() == id) return "Duplicate device ID '" + id + "'";
+      }
+    }
+    AcpiPciHotplug* hotplug = pci ? machine_->pci_hotplug() : nullptr;
+    if (pci) {
+      if (!hotplug) return "Bus 'pci.0' does not support hotplugging";
+      const int devfn = pci_device_address(type_name, props);
+      if (devfn >= 0 && (devfn & 7) != 0) {
+        return "PCI function " + std::to_string(devfn & 7) +
+               ": only function 0 of a slot can be hot-plugged";
+      }
+      if (devfn >= 0) {
+        // Checked here, before the device takes its backends.
+        const unsigned slot = static_cast<unsigned>(devfn >> 3);
+        if (!((hotplug->hotpluggable_slots() >> slot) & 1)) {
+          std::string there = "a chipset function";
+          if (const PciDevice* occupant = slots_first_function(machine_->pci_bus(), slot)) {
+            there = occupant->type_name();
+          }
+          return "PCI slot " + std::to_string(slot) + " does not take hot-plugged devices (" +
+                 there + " is there)";
+        }
+        if (const PciDevice* occupant = machine_->pci_bus().device(static_cast<uint8_t>(devfn))) {
+          return "PCI address " + std::to_string(slot) + ".0 is already in use by " +
+                 occupant->type_name();
+        }
+      } else if (!free_hotpluggable_slot(machine_->pci_bus(), hotplug->hotpluggable_slots())) {
+        return "PCI bus 0 has no free slot for hot-plugged devices";
+      }
+    }
+    auto device = type->create(*device_slots_, props);
+    device->set_id(id);
+    unsigned slot = 0;
+    if (pci) slot = static_cast<PciDevice*>(device.get())->slot();
+    machine_->add_device(std::move(device));
+    if (pci) hotplug->device_plugged(slot);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string MachineController::device_del(const std::string& id) {
+  if (!machine_) return "Device '" + id + "' not found";
+  DeviceLockGuard lock;
+  Device* device = nullptr;
+  for (Device* d : machine_->devices()) {
+    if (!id.empty() && d->id() == id) device = d;
+  }
+  if (!device) return "Device '" + id + "' not found";
+  if (auto* port = dynamic_cast<VirtioSerialPortHandle*>(device)) {
+    port->unplug();
+    machine_->remove_device(device);
+    // As QEMU: a port is gone at once.
+    qmp_event("DEVICE_DELETED", {{"device", id}, {"path", peripheral_path(id)}});
+    return "";
+  }
+  if (auto* function = dynamic_cast<PciDevice*>(device)) {
+    AcpiPciHotplug* hotplug = machine_->pci_hotplug();
+    if (!function->hotpluggable() || !hotplug ||
+        !((hotplug->hotpluggable_slots() >> function->slot()) & 1)) {
+      return "Device '" + function->type_name() + "' does not support hotplugging";
+    }
+    // The guest answers by ejecting the slot (pci_slot_ejected), or never.
+    hotplug->request_unplug(function->slot());
+    return "";
+  }
+  auto* usb = dynamic_cast<UsbDevice*>(device);
+  if (!usb) {
+    return "Device '" + id +
+           "' cannot be unplugged (only USB devices, virtio-serial ports and PCI functions can, "
+           "for now)";
+  }
+  for (UsbBus* bus : machine_->usb_buses()) {
+    const std::string error = bus->detach(*usb);
+    if (error.empty()) {
+      machine_->remove_device(device);
+      // As QEMU: a USB device is gone at once.
+      qmp_event("DEVICE_DELETED", {{"device", id}, {"path", peripheral_path(id)}});
+      return "";
+    }
+    if (error.rfind("the device is not on", 0) != 0) return error;
+  }
+  return "Device '" + id + "' is on no USB bus";
+}
+
+void MachineController::pci_slot_ejected(unsigned slot) {
+  PciBus& bus = machine_->pci_bus();
+  for (unsigned fn = 0; fn < 8; ++fn) {
+    PciDevice* function = bus.device(static_cast<uint8_t>(slot * 8 + fn));
+    if (!function || !function->hotpluggable()) continue;
+    bus.unplug(*function);
+    const HeldBackends held = backends_of(*function);
+    const std::string id = function->id();
+    const bool virtio = dynamic_cast<VirtioPci*>(function) != nullptr;
+    // Off the bus and out of the machine now; destroyed on the main loop, not
+    // under the vCPU that is still in its port write, and only then are its
+    // backends free for another device and the device reported gone.
+    std::shared_ptr<Device> owned = machine_->take_device(function);
+    loop_.post([this, owned, held, id, virtio]() mutable {
+      owned.reset();
+      if (!held.netdev.empty()) netdevs_->release(held.netdev);
+      if (!held.drive.empty()) drives_->release(held.drive);
+      if (id.empty()) return;
+      // QEMU reports its virtio proxy's inner device first, by path only.
+      if (virtio) qmp_event("DEVICE_DELETED", {{"path", peripheral_path(id) + "/virtio-backend"}});
+      qmp_event("DEVICE_DELETED", {{"device", id}, {"path", peripheral_path(id)}});
+    });
+  }
+}
+
+}  // namespace vx86

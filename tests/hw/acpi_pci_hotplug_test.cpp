@@ -1,0 +1,68 @@
+#include "hw/acpi/pci_hotplug.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tests/hw/io_bus.h"
+
+namespace vx86 {
+namespace {
+
+constexpr uint64_t kBase = AcpiPciHotplug::kDefaultBase;
+
+class AcpiPciHotplugTest : public ::testing::Test {
+ protected:
+  AcpiPciHotplugTest() {
+    hotplug.map(*bus.root);
+    hotplug.set_hotpluggable_slots(0xfffffff8u);  // slots 3-31
+  }
+  uint32_t inl(uint64_t port) { return static_cast<uint32_t>(bus.as.read(port, 4)); }
+  void outl(uint64_t port, uint32_t value) { bus.as.write(port, value, 4); }
+
+  test::IoBus bus;
+  int events = 0;
+  std::vector<unsigned> ejected;
+  AcpiPciHotplug hotplug{[this] { ++events; }, [this](unsigned slot) { ejected.push_back(slot); }};
+};
+
+TEST_F(AcpiPciHotplugTest, APluggedSlotIsAnnouncedOnce) {
+  hotplug.device_plugged(3);
+  hotplug.device_plugged(5);
+  EXPECT_EQ(events, 2);
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kUp), (1u << 3) | (1u << 5));
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kUp), 0u) << "reading clears it";
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kDown), 0u);
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kRemovable), 0xfffffff8u);
+}
+
+TEST_F(AcpiPciHotplugTest, AnUnplugRequestStaysUntilTheGuestEjects) {
+  hotplug.request_unplug(4);
+  EXPECT_EQ(events, 1);
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kDown), 1u << 4);
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kDown), 1u << 4) << "not cleared by reading";
+  hotplug.request_unplug(4);  // asked again: the guest is told again
+  EXPECT_EQ(events, 2);
+  outl(kBase + AcpiPciHotplug::kEject, 1u << 4);
+  EXPECT_EQ(ejected, std::vector<unsigned>{4});
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kDown), 0u);
+  EXPECT_FALSE(hotplug.unplug_pending(4));
+}
+
+TEST_F(AcpiPciHotplugTest, TheGuestMayEjectOnItsOwnButOnlyHotPluggableSlots) {
+  outl(kBase + AcpiPciHotplug::kEject, (1u << 1) | (1u << 7) | (1u << 9));
+  EXPECT_EQ(ejected, (std::vector<unsigned>{7, 9})) << "slot 1 is the chipset's";
+  outl(kBase + AcpiPciHotplug::kUp, ~0u);  // read-only: ignored
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kUp), 0u);
+}
+
+TEST_F(AcpiPciHotplugTest, ResetForgetsPendingChanges) {
+  hotplug.device_plugged(3);
+  hotplug.request_unplug(6);
+  hotplug.reset();
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kUp), 0u);
+  EXPECT_EQ(inl(kBase + AcpiPciHotplug::kDown), 0u);
+}
+
+}  // namespace
+}  // namespace vx86
