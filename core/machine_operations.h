@@ -102,6 +102,21 @@ class MachineOperations {
     return "this machine takes no devices while it runs";
   }
   virtual std::string device_del(const std::string& id) { return "Device '" + id + "' not found"; }
+  // netdev_add: a network backend from -netdev's option text or QMP's JSON
+  // object (whose "fd" may name a getfd descriptor); netdev_del: the
+  // backend `id` goes. Return "" or why not.
+  virtual std::string netdev_add(const std::string& options) {
+    return "this machine takes no network backends while it runs";
+  }
+  virtual std::string netdev_del(const std::string& id) { return "Device '" + id + "' not found"; }
+  // blockdev-add: a block node from QMP's JSON object (-blockdev's keys);
+  // blockdev-del: the node `node_name` goes. Return "" or why not.
+  virtual std::string blockdev_add(const std::string& json) {
+    return "this machine takes no block nodes while it runs";
+  }
+  virtual std::string blockdev_del(const std::string& node_name) {
+    return "Failed to find node with node-name='" + node_name + "'";
+  }
   // A CD-ROM drive's medium goes (the tray stays open) or a new one goes in.
   virtual MediumResult eject_medium(const std::string& device, bool force) {
     return {"Device '" + device + "' not found", true};

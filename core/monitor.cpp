@@ -40,7 +40,10 @@ const char kHelp[] =
     "quit|q -- quit the emulator\n"
     "set_link name on|off -- change the link status of a network adapter\n"
     "eject [-f] device -- eject a removable medium (use -f to force it)\n"
-    "device_add driver[,prop=value][,...] -- add a device (USB devices while running)\n"
+    "device_add driver[,prop=value][,...] -- add a device (USB devices, virtio-serial ports, "
+    "hot-pluggable PCI devices)\n"
+    "netdev_add [user|tap],id=str[,prop=value][,...] -- add host network device\n"
+    "netdev_del id -- remove host network device\n"
     "balloon target -- ask the guest to keep target MB of memory (virtio-balloon)\n"
     "sum addr size -- compute the checksum of a memory region\n"
     "info mice -- show which guest mouse is receiving events\n"
@@ -52,7 +55,7 @@ const char kHelp[] =
     "info uuid -- show the machine's UUID (-uuid)\n"
     "change vnc password PASSWORD -- set the VNC password (-vnc ...,password=on)\n"
     "set_password vnc PASSWORD -- set the VNC password (-vnc ...,password=on)\n"
-    "device_del id -- remove a device (USB devices)\n"
+    "device_del id -- remove a device (USB devices, virtio-serial ports, PCI functions)\n"
     "change device filename [format] -- change a removable medium\n"
     "stop -- stop emulation\n"
     "system_powerdown -- send a power-down request\n"
@@ -240,6 +243,16 @@ std::string HumanMonitor::execute(const std::string& input) {
   if (cmd == "device_add") {
     if (words.size() != 2) return "device_add: usage: device_add driver[,prop=value][,...]\n";
     const std::string error = target_.device_add(words[1]);
+    return error.empty() ? "" : "Error: " + error + "\n";
+  }
+  if (cmd == "netdev_add" || cmd == "netdev_del") {
+    if (words.size() != 2) {
+      return cmd + ": usage: " +
+             (cmd == "netdev_add" ? "netdev_add [user|tap],id=str[,prop=value][,...]\n"
+                                  : "netdev_del id\n");
+    }
+    const std::string error =
+        cmd == "netdev_add" ? target_.netdev_add(words[1]) : target_.netdev_del(words[1]);
     return error.empty() ? "" : "Error: " + error + "\n";
   }
   if (cmd == "device_del") {

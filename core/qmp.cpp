@@ -449,6 +449,39 @@ void QmpServer::register_commands() {
     return empty_object();
   };
   commands_["device_del"] = {{{"id", T::string, true}}, device_del};
+  // netdev_add: -netdev's keys as members (libvirt's attach-interface adds
+  // the backend first); netdev_del by id.
+  commands_["netdev_add"] = {{{"type", T::string, true}, {"id", T::string, false}},
+                             [this](const Json& args) {
+                               const std::string error = target_.netdev_add(args.dump());
+                               if (!error.empty()) throw generic(error);
+                               return empty_object();
+                             },
+                             true};
+  // blockdev-add: -blockdev's keys as members (libvirt adds a disk's file
+  // and format nodes this way before device_add); blockdev-del by node-name.
+  commands_["blockdev-add"] = {{{"driver", T::string, true}, {"node-name", T::string, false}},
+                               [this](const Json& args) {
+                                 const std::string error = target_.blockdev_add(args.dump());
+                                 if (!error.empty()) throw generic(error);
+                                 return empty_object();
+                               },
+                               true};
+  commands_["blockdev-del"] = {{{"node-name", T::string, true}}, [this](const Json& args) {
+                                 const std::string error =
+                                     target_.blockdev_del(args["node-name"].get<std::string>());
+                                 if (!error.empty()) throw generic(error);
+                                 return empty_object();
+                               }};
+  commands_["netdev_del"] = {{{"id", T::string, true}}, [this](const Json& args) {
+                               const std::string id = args["id"].get<std::string>();
+                               const std::string error = target_.netdev_del(id);
+                               if (error == "Device '" + id + "' not found") {
+                                 throw QmpError{"DeviceNotFound", error};  // QEMU's class
+                               }
+                               if (!error.empty()) throw generic(error);
+                               return empty_object();
+                             }};
   // getfd: the fd the client passed with this command (SCM_RIGHTS on a Unix
   // socket) kept under a name, for chardev-add's "fd" addresses.
   commands_["getfd"] = {

@@ -15,8 +15,6 @@
 #include "core/log_filter.h"
 #include "core/main/blockdev_graph.h"
 #include "core/main/netdevs.h"
-#include "core/netdev_tap.h"
-#include "core/netdev_user.h"
 #include "hw/smbios/smbios_tables.h"
 
 namespace vx86 {
@@ -294,13 +292,6 @@ void check_netdev_type(const std::string& option, const std::string& type) {
                       "' is not available yet (user and tap are; -netdev help)");
   }
   throw OptionError(option + ": unknown network backend type '" + type + "' (-netdev help)");
-}
-
-std::vector<OptDesc> netdev_keys(const std::string& type) {
-  std::vector<OptDesc> keys = {{"type", OptType::kString, ""}, {"id", OptType::kString, ""}};
-  const auto& own = type == "tap" ? TapNetBackend::option_keys() : UserNetBackend::option_keys();
-  for (const auto& d : own) keys.push_back(d);
-  return keys;
 }
 
 const std::vector<OptDesc> kSmpKeys = {
@@ -722,7 +713,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           std::string type = KeyValues::parse_structured("-netdev", a, "type", {}).get_string("type");
           if (type.empty()) throw OptionError("-netdev: parameter 'type' is missing");
           check_netdev_type("-netdev " + type, type);
-          auto kv = KeyValues::parse_structured("-netdev " + type, a, "type", netdev_keys(type));
+          auto kv = KeyValues::parse_structured("-netdev " + type, a, "type", netdev_option_keys(type));
           if (kv.get_string("id").empty()) {
             throw OptionError("-netdev " + type + ": parameter 'id' is missing");
           }

@@ -489,6 +489,15 @@ void Drives::release(const std::string& id) {
   if (it != entries_.end()) it->second->user.clear();
 }
 
+bool Drives::in_use(const std::string& id) const {
+  auto it = entries_.find(id);
+  return it != entries_.end() && !it->second->user.empty();
+}
+
+void Drives::remove(const std::string& id) {
+  entries_.erase(id);
+}
+
 DriveBackend* Drives::claim_cdrom(const std::string& id, const std::string& user,
                                   const std::string& name) {
   if (id.empty()) {

@@ -43,6 +43,10 @@ class Drives {
   DriveBackend* claim(const std::string& id, const std::string& user);
   // The device that claimed `id` is gone (hot-unplugged); another may take it.
   void release(const std::string& id);
+  // Whether a device has drive `id`.
+  bool in_use(const std::string& id) const;
+  // blockdev-del: drive `id`, which no device has, is closed.
+  void remove(const std::string& id);
   // As claim, for a CD-ROM drive (-device ide-cd): the monitor's eject and
   // change then work on it. An empty id makes an empty drive called name.
   DriveBackend* claim_cdrom(const std::string& id, const std::string& user,

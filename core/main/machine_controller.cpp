@@ -28,6 +28,7 @@
 #include "core/device_lock.h"
 #include "core/entropy_source.h"
 #include "core/log.h"
+#include "core/main/block_nodes.h"
 #include "core/main/blockdev_graph.h"
 #include "core/main/drives.h"
 #include "core/main/netdevs.h"
@@ -317,6 +318,7 @@ void MachineController::create_devices() {
     event_throttle_.emit("VSERPORT_CHANGE", id, {{"id", id}, {"open", open}});
   };
   slots.claim_drive = [this](const std::string& id, const std::string& user) {
+    block_nodes_->open_for_device(id);  // a node blockdev-add made: opened now
     return drives_->claim(id, user);
   };
   slots.claim_cdrom = [this](const std::string& id, const std::string& user,
@@ -773,6 +775,7 @@ int MachineController::run() {
   }
   drives_->open(options_.drives, &loop_, default_cdrom, options_.snapshot);
   drives_->open_blockdevs(resolve_blockdevs(options_.blockdevs));
+  block_nodes_ = std::make_unique<BlockNodes>(*drives_, options_.blockdevs);
   drives_->set_tray_listener([this](const std::string& device, bool open) {
     // QEMU's "id" is the device's QOM path; vx86 names the IDE controller.
     qmp_event("DEVICE_TRAY_MOVED", {{"device", device}, {"tray-open", open}, {"id", "piix3-ide"}});

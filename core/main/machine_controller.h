@@ -28,6 +28,7 @@
 namespace vx86 {
 
 class Drives;
+class BlockNodes;
 class PiixIde;
 struct DeviceSlots;
 class VirtioBalloon;
@@ -72,6 +73,10 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::optional<uint64_t> balloon_actual() override;
   std::string device_add(const std::string& options) override;
   std::string device_del(const std::string& id) override;
+  std::string netdev_add(const std::string& options) override;
+  std::string netdev_del(const std::string& id) override;
+  std::string blockdev_add(const std::string& json) override;
+  std::string blockdev_del(const std::string& node_name) override;
   Json chardev_add(const std::string& id, const Json& backend, std::string* error) override;
   std::string chardev_remove(const std::string& id) override;
   void add_named_fd(const std::string& name, int fd) override;
@@ -191,6 +196,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   std::unique_ptr<Timer> key_release_timer_;
   void release_due_keys();
   std::unique_ptr<Drives> drives_;             // outlives the devices that use them
+  std::unique_ptr<BlockNodes> block_nodes_;    // -blockdev and blockdev-add's nodes
   std::unique_ptr<DeviceSlots> device_slots_;  // where device_add plugs devices in
   PiixIde* ide_ = nullptr;                     // the IDE function, once something needs it
   // The virtio-balloon device, if there is one; BALLOON_CHANGE events from it.

@@ -92,17 +92,46 @@ bool has_backend_keys(const KeyValues& opts) {
 
 }  // namespace
 
+std::vector<OptDesc> netdev_option_keys(const std::string& type) {
+  std::vector<OptDesc> keys = {{"type", OptType::kString, ""}, {"id", OptType::kString, ""}};
+  const auto& own = type == "tap" ? TapNetBackend::option_keys() : UserNetBackend::option_keys();
+  for (const auto& d : own) keys.push_back(d);
+  return keys;
+}
+
+void NetDevs::add_backend(const std::string& option, const std::string& id, const KeyValues& opts) {
+  if (entries_.count(id)) throw OptionError(option + ": duplicate netdev id '" + id + "'");
+  auto entry = std::make_unique<Entry>();
+  if (opts.get_string("type", "user") == "tap") {
+    entry->backend = std::make_unique<TapNetBackend>(id, opts, *loop_);
+  } else {
+    entry->backend = std::make_unique<UserNetBackend>(id, opts, *loop_);
+  }
+  entries_[id] = std::move(entry);
+  order_.push_back(id);
+}
+
+void NetDevs::hot_add(const KeyValues& opts) {
+  const std::string id = opts.get_string("id");
+  add_backend(opts.option(), id, opts);
+}
+
+std::string NetDevs::remove(const std::string& id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return "Device '" + id + "' not found";
+  if (!it->second->user.empty()) {
+    return "netdev '" + id + "' is in use by a " + it->second->user +
+           " (device_del the network card first)";
+  }
+  entries_.erase(it);
+  std::erase(order_, id);
+  return "";
+}
+
 void NetDevs::create(MainLoop& loop) {
+  loop_ = &loop;
   auto add = [&](const std::string& option, const std::string& id, const KeyValues& opts) {
-    if (entries_.count(id)) throw OptionError(option + ": duplicate netdev id '" + id + "'");
-    auto entry = std::make_unique<Entry>();
-    if (opts.get_string("type", "user") == "tap") {
-      entry->backend = std::make_unique<TapNetBackend>(id, opts, loop);
-    } else {
-      entry->backend = std::make_unique<UserNetBackend>(id, opts, loop);
-    }
-    entries_[id] = std::move(entry);
-    order_.push_back(id);
+    add_backend(option, id, opts);
   };
   for (const KeyValues& opts : netdev_opts_) add("-netdev", opts.get_string("id"), opts);
 

@@ -43,6 +43,12 @@ class NetDevs {
   NetBackend* claim(const std::string& id, const std::string& user);
   // The NIC that claimed `id` is gone (hot-unplugged); another may take it.
   void release(const std::string& id);
+  // netdev_add: a backend from checked -netdev keys (after create). Throws
+  // OptionError (a duplicate id, a backend that cannot start).
+  void hot_add(const KeyValues& opts);
+  // netdev_del: "" or why not (QEMU's "Device 'ID' not found"; a backend a
+  // NIC still uses stays).
+  std::string remove(const std::string& id);
   const std::vector<NicRequest>& nics() const { return nics_; }
   // Lines for the monitor's `info network` about the backends no NIC took.
   std::vector<std::string> unclaimed() const;
@@ -51,12 +57,17 @@ class NetDevs {
 
  private:
   struct Entry;
+  void add_backend(const std::string& option, const std::string& id, const KeyValues& opts);
+  MainLoop* loop_ = nullptr;
   std::vector<KeyValues> netdev_opts_, nic_opts_, net_opts_;
   bool no_defaults_ = false;
   std::map<std::string, std::unique_ptr<Entry>> entries_;
   std::vector<std::string> order_;
   std::vector<NicRequest> nics_;
 };
+
+// Keys of -netdev TYPE (and netdev_add): type, id and the backend's own.
+std::vector<OptDesc> netdev_option_keys(const std::string& type);
 
 // Keys of -nic and -net nic, for the parser.
 const std::vector<OptDesc>& nic_option_keys();

@@ -1,9 +1,10 @@
 // PCI hot-plug as libvirt's attach-disk and attach-interface do it: the
-// Debian guest (workload pcihotplug) runs while QMP's device_add plugs a
-// virtio-blk-pci onto a -blockdev node, then a virtio-net-pci and an e1000
-// onto -netdev backends; the guest reads what the host put on the disk,
-// writes to it, finds both NICs with their drivers, and sees all three go
-// after device_del. The guest's view (its PCI functions and hot-plug slots
+// Debian guest (workload pcihotplug) runs while QMP's blockdev-add and
+// device_add plug a virtio-blk-pci onto a qcow2 image, then netdev_add and
+// device_add a virtio-net-pci and an e1000; the guest reads what the host
+// put on the disk, writes to it, finds both NICs with their drivers, and
+// sees all three go after device_del, after which blockdev-del and
+// netdev_del take the backends away. The guest's view (its PCI functions and hot-plug slots
 // at each step), the QMP answers and the DEVICE_DELETED events must equal
 // qemu-system-x86_64's, and the guest's write must be in the image.
 #include <gtest/gtest.h>
@@ -85,20 +86,8 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
   for (const std::string& arg : debian_guest_boot_options(guest, "pcihotplug", serial)) {
     emulator.push_back(arg);
   }
-  // The disk's nodes and the NICs' backends exist from the start, as libvirt
-  // makes them (it adds them with blockdev-add and netdev_add first).
-  const std::vector<std::string> options = {
-      "-blockdev",
-      R"({"driver":"file","filename":")" + image + R"(","node-name":"libvirt-1-storage"})",
-      "-blockdev",
-      R"({"driver":"qcow2","file":"libvirt-1-storage","node-name":"libvirt-1-format"})",
-      "-netdev",
-      "user,id=hostnet1",
-      "-netdev",
-      "user,id=hostnet2",
-      "-no-shutdown",
-      "-qmp",
-      "unix:" + qmp_socket + ",server=on,wait=off"};
+  const std::vector<std::string> options = {"-no-shutdown", "-qmp",
+                                            "unix:" + qmp_socket + ",server=on,wait=off"};
   emulator.insert(emulator.end(), options.begin(), options.end());
   Process process(emulator);
   QmpClient qmp;
@@ -106,15 +95,30 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
     qmp.next();
     qmp.execute("qmp_capabilities");
     if (wait_for_guest(serial, "ready for the disk")) {
+      // libvirt's attach-disk: the image's file node and format node, then
+      // the device on the format node.
+      run.answers.push_back(qmp.execute("blockdev-add", {{"driver", "file"},
+                                                         {"filename", image},
+                                                         {"node-name", "libvirt-1-storage"},
+                                                         {"auto-read-only", true},
+                                                         {"discard", "unmap"}}));
+      run.answers.push_back(qmp.execute("blockdev-add", {{"node-name", "libvirt-1-format"},
+                                                         {"read-only", false},
+                                                         {"discard", "unmap"},
+                                                         {"driver", "qcow2"},
+                                                         {"file", "libvirt-1-storage"}}));
       run.answers.push_back(qmp.execute(
           "device_add",
           {{"driver", "virtio-blk-pci"}, {"drive", "libvirt-1-format"}, {"id", "virtio-disk1"}}));
     }
     if (wait_for_guest(serial, "ready for the nics")) {
+      // attach-interface: the backend, then the NIC on it.
+      run.answers.push_back(qmp.execute("netdev_add", {{"type", "user"}, {"id", "hostnet1"}}));
       run.answers.push_back(qmp.execute("device_add", {{"driver", "virtio-net-pci"},
                                                        {"netdev", "hostnet1"},
                                                        {"id", "net1"},
                                                        {"mac", "52:54:00:aa:bb:cc"}}));
+      run.answers.push_back(qmp.execute("netdev_add", {{"type", "user"}, {"id", "hostnet2"}}));
       run.answers.push_back(qmp.execute("device_add", {{"driver", "e1000"},
                                                        {"netdev", "hostnet2"},
                                                        {"id", "net2"},
@@ -126,6 +130,8 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
       }
       // Asking again while the guest works on it is no error (QEMU 7.2).
       run.answers.push_back(qmp.execute("device_del", {{"id", "net2"}}));
+      // While the disk is still there, its nodes stay.
+      const Json early = qmp.execute("blockdev-del", {{"node-name", "libvirt-1-storage"}});
       // One event for each device, and one for each virtio proxy's inner device.
       for (int i = 0; i < 5; ++i) {
         Json event;
@@ -135,9 +141,16 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
         if (event.is_null()) break;
         run.deleted.push_back(event["data"]);
       }
-      // A backend is free again once its device is gone (added after the
-      // guest's last look, which must not see it).
+      run.answers.push_back(early);
+      // Then libvirt removes the backends, format node before file node.
+      run.answers.push_back(qmp.execute("blockdev-del", {{"node-name", "libvirt-1-format"}}));
+      run.answers.push_back(qmp.execute("blockdev-del", {{"node-name", "libvirt-1-storage"}}));
+      run.answers.push_back(qmp.execute("netdev_del", {{"id", "hostnet1"}}));
+      run.answers.push_back(qmp.execute("netdev_del", {{"id", "hostnet2"}}));
+      // An id is free again once its backend is gone (added after the
+      // guest's last look, which must not see the new NIC).
       wait_for_guest(serial, "pcihotplug after");
+      run.answers.push_back(qmp.execute("netdev_add", {{"type", "user"}, {"id", "hostnet1"}}));
       run.answers.push_back(qmp.execute(
           "device_add", {{"driver", "virtio-net-pci"}, {"netdev", "hostnet1"}, {"id", "net3"}}));
     }
@@ -184,7 +197,10 @@ TEST(PciHotplugTest, DisksAndNicsComeAndGoWhileTheGuestRunsAsUnderQemu) {
   };
   EXPECT_EQ(ours.results, expected) << ours.serial;
   const Json ok = {{"return", Json::object()}};
-  EXPECT_EQ(ours.answers, std::vector<Json>(8, ok));
+  std::vector<Json> answers(18, ok);
+  answers[11] = {
+      {"error", {{"class", "GenericError"}, {"desc", "Block device libvirt-1-storage is in use"}}}};
+  EXPECT_EQ(ours.answers, answers);
   const std::vector<Json> deleted = {
       {{"path", "/machine/peripheral/virtio-disk1/virtio-backend"}},
       {{"device", "virtio-disk1"}, {"path", "/machine/peripheral/virtio-disk1"}},
@@ -249,6 +265,9 @@ TEST(PciHotplugTest, WhatCannotBeHotPluggedIsRefusedWithTheReason) {
   EXPECT_EQ(
       qmp.execute("device_add", {{"driver", "virtio-net-pci"}, {"netdev", "n1"}, {"id", "a"}}),
       Json({{"return", Json::object()}}));
+  // QEMU lets a NIC lose its backend; vx86 keeps a backend a NIC uses.
+  EXPECT_EQ(error_of("netdev_del", {{"id", "n1"}}),
+            "netdev 'n1' is in use by a virtio-net-pci (device_del the network card first)");
   qmp.execute("quit");
   EXPECT_EQ(process.wait(60s), std::optional<int>(0));
   std::filesystem::remove(serial);

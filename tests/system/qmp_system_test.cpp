@@ -138,6 +138,22 @@ const char* const kConversation[] = {
     // getfd without an fd passed along, closefd of a name never given.
     R"({"execute": "getfd", "arguments": {"fdname": "fd0"}})",
     R"({"execute": "closefd", "arguments": {"fdname": "fd0"}})",
+    // The backends libvirt adds before device_add and removes after device_del.
+    R"({"execute": "netdev_add", "arguments": {"type": "user", "id": "n1"}})",
+    R"({"execute": "netdev_add", "arguments": {"type": "user", "id": "n1"}})",
+    R"({"execute": "netdev_add", "arguments": {"type": "foo", "id": "n2"}})",
+    R"({"execute": "netdev_add", "arguments": {"type": "user"}})",
+    R"({"execute": "netdev_add", "arguments": {"type": "user", "id": "n4", "bogus": 1}})",
+    R"({"execute": "netdev_add", "arguments": {"type": "tap", "id": "t1", "fd": "nosuch"}})",
+    R"({"execute": "netdev_del", "arguments": {"id": "n1"}})",
+    R"({"execute": "netdev_del", "arguments": {"id": "n1"}})",
+    R"({"execute": "blockdev-add", "arguments": {"driver": "file", "node-name": "f1",
+                                                 "filename": "/nonexistent/x"}})",
+    R"({"execute": "blockdev-add", "arguments": {"driver": "file", "node-name": "f5"}})",
+    R"({"execute": "blockdev-add", "arguments": {"driver": "qcow2", "file": "f1"}})",
+    R"({"execute": "blockdev-add", "arguments": {"driver": "raw", "file": "f9",
+                                                 "node-name": "q6"}})",
+    R"({"execute": "blockdev-del", "arguments": {"node-name": "nosuch"}})",
 };
 
 struct Transcript {
