@@ -294,6 +294,34 @@ void check_netdev_type(const std::string& option, const std::string& type) {
   throw OptionError(option + ": unknown network backend type '" + type + "' (-netdev help)");
 }
 
+// -global PIIX4_PM.PROP=VALUE: the properties of QEMU's PIIX4 power
+// management that libvirt sets. vx86 has no S3 or S4 (its DSDT offers S5
+// only), so disable_s3 and disable_s4 change nothing.
+void apply_piix4_pm_global(CmdlineOptions& o, const std::string& text) {
+  const auto dot = text.find('.'), eq = text.find('=');
+  const std::string prop = text.substr(dot + 1, eq - dot - 1), value = text.substr(eq + 1);
+  auto boolean = [&] {
+    const std::optional<bool> b = parse_bool(value);
+    if (!b) {
+      throw OptionError("-global " + text + ": Parameter '" + prop +
+                        "' expects 'on' or 'off', not '" + value + "'");
+    }
+    return *b;
+  };
+  if (prop == "acpi-root-pci-hotplug") {
+    o.root_pci_hotplug = boolean();
+  } else if (prop == "acpi-pci-hotplug-with-bridge-support") {
+    boolean();  // vx86 has no PCI bridges to hot-plug into
+  } else if (prop == "disable_s3" || prop == "disable_s4" || prop == "s4_val") {
+    const std::optional<uint64_t> n = parse_number(value);
+    if (!n || *n > 0xff) {
+      throw OptionError("-global " + text + ": Parameter '" + prop + "' expects uint8_t");
+    }
+  } else {
+    throw OptionError("-global " + text + ": Property 'PIIX4_PM." + prop + "' not found");
+  }
+}
+
 const std::vector<OptDesc> kSmpKeys = {
     {"cpus", OptType::kNumber, ""},    {"maxcpus", OptType::kNumber, ""},
     {"sockets", OptType::kNumber, ""}, {"dies", OptType::kNumber, ""},
@@ -753,6 +781,7 @@ const std::map<std::string, OptionSpec>& option_table() {
           if (dot == std::string::npos || eq == std::string::npos || eq < dot) {
             throw OptionError("-global: expected DRIVER.PROP=VALUE, not '" + a + "'");
           }
+          if (a.substr(0, dot) == "PIIX4_PM") return apply_piix4_pm_global(o, a);
           o.globals.push_back(a);
         }}},
       {"chardev",

@@ -81,7 +81,10 @@ struct CmdlineOptions {
   std::string rtc_clock = "host";  // -rtc clock=host|rt|vm
   bool rtc_slew = false;           // -rtc driftfix=slew
   bool hpet = true;                // -machine hpet=off or -no-hpet: none
-  std::string pid_file;            // -pidfile
+  // -global PIIX4_PM.acpi-root-pci-hotplug=off (libvirt's pci-root with
+  // hotplug='off'): no ACPI hot-plug on bus 0.
+  bool root_pci_hotplug = true;
+  std::string pid_file;  // -pidfile
   // -usb or -machine usb=on: the PIIX3's USB controller (bus usb-bus.0).
   bool usb = false;
   std::vector<std::string> usb_devices;  // -usbdevice NAME (mouse, tablet, keyboard)

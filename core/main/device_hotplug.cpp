@@ -148,8 +148,8 @@ std::string MachineController::device_del(const std::string& id) {
   }
   if (auto* function = dynamic_cast<PciDevice*>(device)) {
     AcpiPciHotplug* hotplug = machine_->pci_hotplug();
-    if (!function->hotpluggable() || !hotplug ||
-        !((hotplug->hotpluggable_slots() >> function->slot()) & 1)) {
+    if (!hotplug) return "Bus 'pci.0' does not support hotplugging";
+    if (!function->hotpluggable() || !((hotplug->hotpluggable_slots() >> function->slot()) & 1)) {
       return "Device '" + function->type_name() + "' does not support hotplugging";
     }
     // The guest answers by ejecting the slot (pci_slot_ejected), or never.

@@ -790,6 +790,7 @@ int MachineController::run() {
   PcConfig config;
   config.ram_size = options_.ram_size;
   config.cpus = options_.smp_cpus;
+  config.pci_hotplug = options_.root_pci_hotplug;
   config.sockets = options_.smp.sockets;
   config.cores_per_socket = options_.smp.dies * options_.smp.cores;
   if (!options_.uuid.empty()) config.uuid = parse_uuid(options_.uuid);

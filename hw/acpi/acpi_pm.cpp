@@ -36,6 +36,12 @@ void AcpiPm::map(MemoryRegion& io_space, uint64_t base) {
   timer_.map(io_space, base + kTimerBlock);
 }
 
+void AcpiPm::unmap(MemoryRegion& io_space) {
+  io_space.remove_subregion(event_region_.get());
+  io_space.remove_subregion(control_region_.get());
+  io_space.remove_subregion(timer_.region());
+}
+
 void AcpiPm::map_gpe(MemoryRegion& io_space, uint64_t gpe_base) {
   io_space.add_subregion(gpe_base, gpe_region_.get());
 }

@@ -53,6 +53,8 @@ class AcpiPm : public Device {
 
   // Maps the event block, control block and timer at base, base + 4, base + 8.
   void map(MemoryRegion& io_space, uint64_t base);
+  // Takes them out again (the PIIX4's PMBA moved or was disabled).
+  void unmap(MemoryRegion& io_space);
   // Maps the GPE0 block at gpe_base.
   void map_gpe(MemoryRegion& io_space, uint64_t gpe_base);
   AcpiPmTimer& timer() { return timer_; }

@@ -8,6 +8,7 @@
 #include "hw/acpi/acpi_table_loader.h"
 #include "hw/acpi/acpi_tables.h"
 #include "hw/acpi/pci_hotplug.h"
+#include "hw/acpi/piix4_pm.h"
 #include "hw/acpi/reset_control.h"
 #include "hw/char/serial_16550.h"
 #include "hw/display/vga.h"
@@ -43,7 +44,6 @@ constexpr uint64_t kNoFirmwareRomSize = 64 * 1024;   // HLT bytes when a kernel 
 constexpr uint8_t kHltOpcode = 0xf4;
 constexpr uint64_t kAcpiTablesBase = 0xe0000;  // in the BIOS area, where Linux scans for the RSDP
 constexpr uint64_t kAcpiTablesMax = 0x10000;
-constexpr uint16_t kAcpiPmBase = 0x600;
 constexpr uint16_t kGpe0Base = 0xafe0;  // where QEMU's PIIX4 has it
 constexpr unsigned kPciHotplugGpe = 1;
 constexpr int kSciIrq = 9;
@@ -252,7 +252,8 @@ void PcMachine::build_apics_and_acpi(const PcConfig& config) {
   pm_config.s5_sleep_type = 0;
   pm_config.sci_enabled = true;  // no SMI command port: always in ACPI mode
   acpi_pm_ = std::make_unique<AcpiPm>(clocks_, control_, isa_.irqs[kSciIrq], pm_config);
-  acpi_pm_->map(*system_io_, kAcpiPmBase);
+  // The PM1 registers go where the PIIX4 PM function's PMBA puts them
+  // (build_pci); GPE0 is fixed, as on QEMU's machine.
   acpi_pm_->map_gpe(*system_io_, kGpe0Base);
   all_devices_.push_back(acpi_pm_.get());
 
@@ -284,7 +285,7 @@ AcpiConfig PcMachine::acpi_config() const {
   AcpiConfig acpi;
   acpi.cpus = cpus_;
   acpi.ioapic_id = static_cast<uint8_t>(cpus_);
-  acpi.pm_base = kAcpiPmBase;
+  acpi.pm_base = Piix4Pm::kDefaultPmBase;
   acpi.sci_irq = kSciIrq;
   acpi.s5_sleep_type = 0;
   if (hpet_) {
@@ -538,6 +539,12 @@ void PcMachine::build_pci(const PcConfig& config) {
   all_devices_.push_back(i440fx_.get());
   all_devices_.push_back(piix3_.get());
   if (acpi_pm_) {
+    piix4_pm_ = std::make_unique<Piix4Pm>(*acpi_pm_, *system_io_);
+    pci_bus_->plug(*piix4_pm_, pci::devfn(1, 3));
+    piix4_pm_->reset();  // maps the registers at PMBA's reset value
+    all_devices_.push_back(piix4_pm_.get());
+  }
+  if (acpi_pm_ && config.pci_hotplug) {
     pci_hotplug_ = std::make_unique<AcpiPciHotplug>([this] { acpi_pm_->raise_gpe(kPciHotplugGpe); },
                                                     [this](unsigned slot) {
                                                       if (pci_eject_listener_)
@@ -671,6 +678,8 @@ void PcMachine::setup_pci_interrupts() {
     int irq = piix3_->route(PciBus::pirq_of(dev->slot(), pin));
     dev->config_write(pci::kInterruptLine, irq < 0 ? 0xff : static_cast<uint32_t>(irq), 1);
   }
+  // As SeaBIOS again: the SCI is hard-wired to IRQ 9.
+  if (piix4_pm_) piix4_pm_->config_write(pci::kInterruptLine, Piix4Pm::kSciIrq, 1);
 }
 
 }  // namespace vx86

@@ -57,6 +57,7 @@ class FwCfg;
 class AcpiPm;
 class ResetControl;
 class AcpiPciHotplug;
+class Piix4Pm;
 class CpuLocalApic;
 class PciBus;
 class I440fxHost;
@@ -110,6 +111,8 @@ struct PcConfig {
   bool rtc_slew = false;
   // The HPET at 0xFED00000 (-machine hpet=off / -no-hpet: none, and no ACPI table).
   bool hpet = true;
+  // ACPI PCI hot-plug on bus 0 (-global PIIX4_PM.acpi-root-pci-hotplug=off: none).
+  bool pci_hotplug = true;
   // SMBIOS: -uuid (text order) and the vCPUs' CPUID leaf 1 EAX/EDX (the
   // processor ID of type 4).
   std::optional<std::array<uint8_t, 16>> uuid;
@@ -301,6 +304,7 @@ class PcMachine {
   std::unique_ptr<Hpet> hpet_;
   std::unique_ptr<AcpiPm> acpi_pm_;
   std::unique_ptr<ResetControl> reset_control_;
+  std::unique_ptr<Piix4Pm> piix4_pm_;  // 00:01.3, where the PM1 registers are placed
   std::unique_ptr<AcpiPciHotplug> pci_hotplug_;
   std::function<void(unsigned slot)> pci_eject_listener_;
   // PCI: BARs are placed in windows below RAM, ROM and the chipset's regions.

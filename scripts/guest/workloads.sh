@@ -477,7 +477,7 @@ wait_until() {
 
 # A disk and two NICs plugged in while the guest runs (device_add, as
 # libvirt's attach-disk and attach-interface), used, then taken away
-# (device_del).
+# (device_del); then an RNG the guest ejects itself.
 workload_pcihotplug() {
   echo "vx86-result: pcihotplug slots $(ls /sys/bus/pci/slots | sort -n | tr '\n' ' ')"
   echo "vx86-result: pcihotplug before $(pci_functions)"
@@ -497,4 +497,19 @@ workload_pcihotplug() {
   echo "vx86-init: ready for unplug"
   wait_until '! grep -qxe 0x1af4 -e 0x100e /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device'
   echo "vx86-result: pcihotplug after $(pci_functions)"
+  # A device the guest gives back on its own: it powers its slot off.
+  echo "vx86-init: ready for the rng"
+  wait_until 'grep -qx 0x1005 /sys/bus/pci/devices/*/device &&
+    grep -q virtio_rng /sys/class/misc/hw_random/rng_available'
+  rng=$(grep -lx 0x1005 /sys/bus/pci/devices/*/device)
+  rng=${rng%/device}
+  rng=${rng##*/}
+  for slot in /sys/bus/pci/slots/*; do
+    [ "$(cat "$slot/address")" = "${rng%.*}" ] || continue
+    echo "vx86-result: pcihotplug rng $rng $(cat /sys/class/misc/hw_random/rng_current)" \
+      "slot ${slot##*/}"
+    echo 0 > "$slot/power"
+  done
+  wait_until '! grep -qx 0x1005 /sys/bus/pci/devices/*/device'
+  echo "vx86-result: pcihotplug ejected $(pci_functions)"
 }
