@@ -49,6 +49,19 @@ bool wait_for_guest(const std::string& serial, const std::string& text) {
   return false;
 }
 
+// The data of the next `count` DEVICE_DELETED events (waiting up to 2
+// minutes for each).
+void collect_deleted(QmpClient& qmp, int count, std::vector<Json>& deleted) {
+  for (int i = 0; i < count; ++i) {
+    Json event;
+    for (int tries = 0; tries < 12 && event.is_null(); ++tries) {
+      event = qmp.wait_event("DEVICE_DELETED");
+    }
+    if (event.is_null()) return;
+    deleted.push_back(event["data"]);
+  }
+}
+
 // A 16 MiB qcow2 image whose first sector starts with kHostMarker.
 bool make_image(const std::string& path) {
   const std::string raw = path + ".raw";
@@ -134,14 +147,7 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
       // While the disk is still there, its nodes stay.
       const Json early = qmp.execute("blockdev-del", {{"node-name", "libvirt-1-storage"}});
       // One event for each device, and one for each virtio proxy's inner device.
-      for (int i = 0; i < 5; ++i) {
-        Json event;
-        for (int tries = 0; tries < 12 && event.is_null(); ++tries) {
-          event = qmp.wait_event("DEVICE_DELETED");
-        }
-        if (event.is_null()) break;
-        run.deleted.push_back(event["data"]);
-      }
+      collect_deleted(qmp, 5, run.deleted);
       run.answers.push_back(early);
       // Then libvirt removes the backends, format node before file node.
       run.answers.push_back(qmp.execute("blockdev-del", {{"node-name", "libvirt-1-format"}}));
@@ -153,14 +159,7 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
       // The guest ejects this one itself (its slot's power file), unasked.
       run.answers.push_back(
           qmp.execute("device_add", {{"driver", "virtio-rng-pci"}, {"id", "rng1"}}));
-      for (int i = 0; i < 2; ++i) {
-        Json event;
-        for (int tries = 0; tries < 12 && event.is_null(); ++tries) {
-          event = qmp.wait_event("DEVICE_DELETED");
-        }
-        if (event.is_null()) break;
-        run.deleted.push_back(event["data"]);
-      }
+      collect_deleted(qmp, 2, run.deleted);
       // An id is free again once its backend is gone (added after the
       // guest's last look, which must not see the new NIC).
       wait_for_guest(serial, "pcihotplug ejected");
