@@ -285,8 +285,9 @@ std::unique_ptr<Device> create_virtio_serial_pci(DeviceSlots& slots, const KeyVa
   const unsigned vectors = msix_vectors(type, props, static_cast<unsigned>(max_ports) + 1);
   const std::string id = props.get_string("id");
   const std::string bus_name =
-      id.empty() ? "virtio-serial-bus." + std::to_string(slots.virtio_serial_buses.size())
+      id.empty() ? "virtio-serial-bus." + std::to_string(slots.virtio_serial_buses_made)
                  : id + ".0";
+  ++slots.virtio_serial_buses_made;
   auto dev = make_virtio_serial_pci(bus_name, static_cast<uint32_t>(max_ports),
                                     props.get_bool("emergency-write", true), vectors);
   auto& serial = static_cast<VirtioSerial&>(dev->virtio());
@@ -571,11 +572,13 @@ const std::vector<DeviceTypeInfo>& device_types() {
        kVirtioSerialPciProperties,
        [](DeviceSlots& slots, const KeyValues& props) {
          return create_virtio_serial_pci(slots, props, "virtio-serial-pci");
-       }},
+       },
+       /*hotpluggable=*/true},
       {"virtio-serial", "PCI", "alias of virtio-serial-pci", kVirtioSerialPciProperties,
        [](DeviceSlots& slots, const KeyValues& props) {
          return create_virtio_serial_pci(slots, props, "virtio-serial");
-       }},
+       },
+       /*hotpluggable=*/true},
       {"virtserialport", "virtio-serial-bus",
        "a port of a virtio-serial device on a chardev: /dev/vportNpM in the guest, named in "
        "/dev/virtio-ports/",

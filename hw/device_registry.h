@@ -54,6 +54,7 @@ struct DeviceSlots {
   // The virtio-serial devices so far, whose buses virtserialport and
   // virtconsole plug into.
   std::vector<VirtioSerial*> virtio_serial_buses;
+  unsigned virtio_serial_buses_made = 0;  // for the names of those without an id
   // Told when the guest opens or closes a virtio-serial port that has an id
   // (QMP's VSERPORT_CHANGE); may run on a vCPU thread.
   std::function<void(const std::string& id, bool open)> serial_port_changed;

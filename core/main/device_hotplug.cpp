@@ -80,8 +80,8 @@ std::string MachineController::device_add(const std::string& options) {
   const bool pci = type->bus == "PCI";
   if (type->bus != "usb-bus" && type->bus != "virtio-serial-bus" && !(pci && type->hotpluggable)) {
     return "hot-plugging " + type_name +
-           " is not available yet (USB devices, virtio-serial ports, virtio-blk-pci, "
-           "virtio-net-pci, virtio-rng-pci, virtio-balloon-pci and e1000 are)";
+           " is not available yet (USB devices, virtio-serial ports, the virtio PCI devices "
+           "and e1000 are)";
   }
   DeviceLockGuard lock;
   try {
@@ -175,12 +175,31 @@ std::string MachineController::device_del(const std::string& id) {
   return "Device '" + id + "' is on no USB bus";
 }
 
+void MachineController::unplug_ports_of(VirtioSerial& serial) {
+  // As QEMU: the ports go first, the newest first, each reported.
+  std::vector<Device*> ports;
+  for (Device* d : machine_->devices()) {
+    auto* port = dynamic_cast<VirtioSerialPortHandle*>(d);
+    if (port && &port->serial() == &serial) ports.insert(ports.begin(), d);
+  }
+  for (Device* d : ports) {
+    const std::string id = d->id();
+    static_cast<VirtioSerialPortHandle*>(d)->unplug();
+    machine_->remove_device(d);
+    if (!id.empty()) qmp_event("DEVICE_DELETED", {{"device", id}, {"path", peripheral_path(id)}});
+  }
+  std::erase(device_slots_->virtio_serial_buses, &serial);
+}
+
 void MachineController::pci_slot_ejected(unsigned slot) {
   PciBus& bus = machine_->pci_bus();
   for (unsigned fn = 0; fn < 8; ++fn) {
     PciDevice* function = bus.device(static_cast<uint8_t>(slot * 8 + fn));
     if (!function || !function->hotpluggable()) continue;
     bus.unplug(*function);
+    if (auto* virtio = dynamic_cast<VirtioPci*>(function)) {
+      if (auto* serial = dynamic_cast<VirtioSerial*>(&virtio->virtio())) unplug_ports_of(*serial);
+    }
     const HeldBackends held = backends_of(*function);
     const std::string id = function->id();
     const bool virtio = dynamic_cast<VirtioPci*>(function) != nullptr;

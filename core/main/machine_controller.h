@@ -29,6 +29,7 @@ namespace vx86 {
 
 class Drives;
 class BlockNodes;
+class VirtioSerial;
 class PiixIde;
 struct DeviceSlots;
 class VirtioBalloon;
@@ -166,6 +167,9 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   // The guest ejected PCI slot `slot` (ACPI PCI hot-plug): its functions
   // leave the bus, and the machine once the main loop gets to them.
   void pci_slot_ejected(unsigned slot);
+  // A virtio-serial leaves: its ports go first (DEVICE_DELETED each), and
+  // device_add no longer finds its bus.
+  void unplug_ports_of(VirtioSerial& serial);
   void create_cpus();
   void finish(int status);
 

@@ -41,12 +41,10 @@ class VirtioPci : public PciDevice, public DmaMemory {
   VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device, uint32_t class_code,
             unsigned msix_vectors);
   ~VirtioPci() override;
-  static constexpr uint16_t kConsoleDeviceId = 3;
 
   VirtioDevice& virtio() { return *device_; }
-  // Every virtio function but virtio-serial, whose ports would be left
-  // without their bus (QEMU unplugs them with it; vx86 does not yet).
-  bool hotpluggable() const override { return device_->device_id() != kConsoleDeviceId; }
+  // Every virtio function (a virtio-serial's ports go with it).
+  bool hotpluggable() const override { return true; }
 
   bool dma_read(uint64_t addr, void* buf, std::size_t len) override;
   bool discard_page(uint64_t addr) override;

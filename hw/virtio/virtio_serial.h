@@ -162,6 +162,7 @@ class VirtioSerialPortHandle : public Device {
   VirtioSerialPortHandle(std::string type_name, VirtioSerial& serial, uint32_t port_id)
       : Device(std::move(type_name)), serial_(serial), port_id_(port_id) {}
   void unplug() { serial_.remove_port(port_id_); }
+  const VirtioSerial& serial() const { return serial_; }
 
  private:
   VirtioSerial& serial_;

@@ -415,6 +415,10 @@ workload_agent() {
 # the port vx86.hotplug (the test adds it with device_add), writes a line to
 # it, and waits for it to go (device_del).
 workload_vserial_hotplug() {
+  # Started without a virtio-serial function: the test hot-plugs one and
+  # takes it away again, which the guest waits for before it powers off.
+  controller_hotplugged=
+  grep -qx 0x1003 /sys/bus/pci/devices/*/device 2>/dev/null || controller_hotplugged=yes
   echo "vx86-result: vserial-hotplug before $(ls /sys/class/virtio-ports | tr '\n' ' ')"
   echo "vx86-init: ready for the port"
   for _ in $(seq 1 1200); do
@@ -429,6 +433,12 @@ workload_vserial_hotplug() {
     sleep 0.1
   done
   echo "vx86-result: vserial-hotplug removed $(ls /sys/class/virtio-ports | tr '\n' ' ')"
+  if [ -n "$controller_hotplugged" ]; then
+    for _ in $(seq 1 1200); do
+      grep -qx 0x1003 /sys/bus/pci/devices/*/device 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
 }
 
 # CPU topology test (tests/system/smp_topology_test.cpp): what the kernel made

@@ -240,7 +240,8 @@ TEST(PciHotplugTest, WhatCannotBeHotPluggedIsRefusedWithTheReason) {
     argv.push_back(arg);
   }
   for (const char* arg :
-       {"-S", "-netdev", "user,id=n1", "-device", "virtio-serial-pci,id=vs0,addr=6", "-qmp"}) {
+       {"-S", "-netdev", "user,id=n1", "-netdev", "user,id=n2", "-device",
+        "piix3-usb-uhci,id=uhci1,addr=6", "-device", "virtio-net-pci,netdev=n2,addr=7", "-qmp"}) {
     argv.push_back(arg);
   }
   argv.push_back("unix:" + qmp_socket + ",server=on,wait=off");
@@ -253,18 +254,22 @@ TEST(PciHotplugTest, WhatCannotBeHotPluggedIsRefusedWithTheReason) {
     const Json answer = qmp.execute(command, args);
     return answer.contains("error") ? answer["error"].value("desc", "") : answer.dump();
   };
-  EXPECT_EQ(error_of("device_add", {{"driver", "virtio-net-pci"}, {"netdev", "n1"}, {"addr", "2"}}),
+  auto nic_at = [](const char* addr) {
+    return Json{{"driver", "virtio-net-pci"}, {"netdev", "n1"}, {"addr", addr}};
+  };
+  EXPECT_EQ(error_of("device_add", nic_at("2")),
             "PCI slot 2 does not take hot-plugged devices (VGA is there)");
-  EXPECT_EQ(
-      error_of("device_add", {{"driver", "virtio-net-pci"}, {"netdev", "n1"}, {"addr", "7.1"}}),
-      "PCI function 1: only function 0 of a slot can be hot-plugged");
-  EXPECT_EQ(error_of("device_add", {{"driver", "virtio-serial-pci"}})
-                .rfind("hot-plugging virtio-serial-pci is not available yet", 0),
+  EXPECT_EQ(error_of("device_add", nic_at("9.1")),
+            "PCI function 1: only function 0 of a slot can be hot-plugged");
+  EXPECT_EQ(error_of("device_add", {{"driver", "piix3-usb-uhci"}})
+                .rfind("hot-plugging piix3-usb-uhci is not available yet", 0),
             0u);
-  EXPECT_EQ(error_of("device_add", {{"driver", "virtio-net-pci"}, {"netdev", "n1"}, {"addr", "6"}}),
-            "PCI slot 6 does not take hot-plugged devices (virtio-serial-pci is there)");
-  EXPECT_EQ(error_of("device_del", {{"id", "vs0"}}),
-            "Device 'virtio-serial-pci' does not support hotplugging");
+  EXPECT_EQ(error_of("device_add", nic_at("6")),
+            "PCI slot 6 does not take hot-plugged devices (piix3-usb-uhci is there)");
+  EXPECT_EQ(error_of("device_add", nic_at("7")),
+            "PCI address 7.0 is already in use by virtio-net-pci");
+  EXPECT_EQ(error_of("device_del", {{"id", "uhci1"}}),
+            "Device 'piix3-usb-uhci' does not support hotplugging");
   // The netdev is still free after the refusals: a device that was not
   // plugged in took nothing.
   EXPECT_EQ(

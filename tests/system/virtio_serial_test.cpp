@@ -153,8 +153,10 @@ struct HotplugRun {
 // As libvirt's attach-device and detach-device of a channel: getfd with the
 // socket libvirt made, chardev-add on it, then device_add of the port while
 // the guest runs; device_del, then chardev-remove.
+// with_controller: the virtio-serial-pci is hot-plugged too (before its
+// port) and device_del takes the controller, the port with it.
 HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem::path& guest,
-                       const std::string& tag) {
+                       const std::string& tag, bool with_controller = false) {
   const std::string base =
       ::testing::TempDir() + "/vx86-vserial-hp-" + tag + "-" + std::to_string(getpid());
   const std::string serial = base + ".serial", port = base + ".port", qmp_socket = base + ".qmp";
@@ -164,9 +166,11 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
   }
   // -no-shutdown: the guest powers off as soon as the port is gone, and the
   // emulator must stay for chardev-remove.
-  const std::vector<std::string> devices = {"-device", "virtio-serial-pci,id=virtio-serial0",
-                                            "-no-shutdown", "-qmp",
-                                            "unix:" + qmp_socket + ",server=on,wait=off"};
+  std::vector<std::string> devices = {"-no-shutdown", "-qmp",
+                                      "unix:" + qmp_socket + ",server=on,wait=off"};
+  if (!with_controller) {
+    devices.insert(devices.begin(), {"-device", "virtio-serial-pci,id=virtio-serial0"});
+  }
   emulator.insert(emulator.end(), devices.begin(), devices.end());
   Process process(emulator);
   HotplugRun run;
@@ -194,6 +198,10 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
          file_text(serial).find("ready for the port") == std::string::npos;) {
       std::this_thread::sleep_for(100ms);
     }
+    if (with_controller) {
+      run.answers.push_back(
+          qmp.execute("device_add", {{"driver", "virtio-serial-pci"}, {"id", "virtio-serial0"}}));
+    }
     run.answers.push_back(qmp.execute("device_add", {{"driver", "virtserialport"},
                                                      {"bus", "virtio-serial0.0"},
                                                      {"chardev", "charchannel1"},
@@ -202,9 +210,16 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
     for (int tries = 0; tries < 30 && run.line.empty(); ++tries) {
       run.line = channel.next_line().value_or("");
     }
-    run.answers.push_back(qmp.execute("device_del", {{"id", "channel1"}}));
-    const Json deleted = qmp.wait_event("DEVICE_DELETED");
-    run.answers.push_back(deleted.is_null() ? Json("no DEVICE_DELETED") : deleted["data"]);
+    run.answers.push_back(
+        qmp.execute("device_del", {{"id", with_controller ? "virtio-serial0" : "channel1"}}));
+    // The port; with the controller, then its virtio backend and itself.
+    for (int i = 0; i < (with_controller ? 3 : 1); ++i) {
+      Json deleted;
+      for (int tries = 0; tries < 12 && deleted.is_null(); ++tries) {
+        deleted = qmp.wait_event("DEVICE_DELETED");
+      }
+      run.answers.push_back(deleted.is_null() ? Json("no DEVICE_DELETED") : deleted["data"]);
+    }
     run.answers.push_back(qmp.execute("chardev-remove", {{"id", "charchannel1"}}));
     // The guest's power-off, then quit.
     for (int i = 0; i < 30 && qmp.wait_event("SHUTDOWN").is_null(); ++i) {
@@ -218,10 +233,12 @@ HotplugRun run_hotplug(std::vector<std::string> emulator, const std::filesystem:
   return run;
 }
 
-TEST(VirtioSerialTest, PortsComeAndGoWhileTheGuestRunsAsUnderQemu) {
-  SKIP_WITHOUT_DEBIAN_GUEST(guest);
-  SKIP_WITHOUT_WORKLOAD(guest, "vserial_hotplug");
-  const HotplugRun ours = run_hotplug({VX86_BINARY}, guest, "vx86");
+// Runs the hot-plug under vx86, checks what a user sees (the guest's ports,
+// its line, the QMP answers and events) and that QEMU shows the same.
+void check_hotplug(const std::filesystem::path& guest, bool with_controller,
+                   const std::vector<Json>& answers) {
+  const std::string tag = with_controller ? "-ctl" : "";
+  const HotplugRun ours = run_hotplug({VX86_BINARY}, guest, "vx86" + tag, with_controller);
   EXPECT_EQ(ours.status, std::optional<int>(0)) << ours.serial;
   const std::vector<std::string> expected = {
       "vx86-result: vserial-hotplug before",
@@ -230,24 +247,53 @@ TEST(VirtioSerialTest, PortsComeAndGoWhileTheGuestRunsAsUnderQemu) {
   };
   EXPECT_EQ(ours.results, expected) << ours.serial;
   EXPECT_EQ(ours.line, "hello from a new port");
-  const std::vector<Json> answers = {
-      {{"return", Json::object()}},  // getfd
-      {{"return", Json::object()}},  // chardev-add
-      {{"return", Json::object()}},  // device_add
-      {{"return", Json::object()}},  // device_del
-      {{"device", "channel1"}, {"path", "/machine/peripheral/channel1"}},
-      {{"return", Json::object()}},  // chardev-remove
-  };
   EXPECT_EQ(ours.answers, answers);
 
   if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status != 0) {
     GTEST_SKIP() << "qemu-system-x86_64 is not installed (vx86's half passed)";
   }
-  const HotplugRun qemu = run_hotplug({"qemu-system-x86_64", "-accel", "tcg"}, guest, "qemu");
+  const HotplugRun qemu =
+      run_hotplug({"qemu-system-x86_64", "-accel", "tcg"}, guest, "qemu" + tag, with_controller);
   EXPECT_EQ(qemu.status, std::optional<int>(0)) << qemu.serial;
   EXPECT_EQ(ours.results, qemu.results);
   EXPECT_EQ(ours.line, qemu.line);
   EXPECT_EQ(ours.answers, qemu.answers);
+}
+
+const Json kOk = {{"return", Json::object()}};
+
+TEST(VirtioSerialTest, PortsComeAndGoWhileTheGuestRunsAsUnderQemu) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  SKIP_WITHOUT_WORKLOAD(guest, "vserial_hotplug");
+  check_hotplug(guest, false,
+                {
+                    kOk,  // getfd
+                    kOk,  // chardev-add
+                    kOk,  // device_add
+                    kOk,  // device_del
+                    {{"device", "channel1"}, {"path", "/machine/peripheral/channel1"}},
+                    kOk,  // chardev-remove
+                });
+}
+
+// libvirt's attach-device of a channel on a machine without a
+// virtio-serial controller: the controller is hot-plugged first (ACPI PCI
+// hot-plug), then the port; device_del of the controller takes the port.
+TEST(VirtioSerialTest, AHotPluggedControllerGoesWithItsPortsAsUnderQemu) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  SKIP_WITHOUT_WORKLOAD(guest, "vserial_hotplug");
+  check_hotplug(guest, true,
+                {
+                    kOk,  // getfd
+                    kOk,  // chardev-add
+                    kOk,  // device_add of the controller
+                    kOk,  // device_add of the port
+                    kOk,  // device_del of the controller
+                    {{"device", "channel1"}, {"path", "/machine/peripheral/channel1"}},
+                    {{"path", "/machine/peripheral/virtio-serial0/virtio-backend"}},
+                    {{"device", "virtio-serial0"}, {"path", "/machine/peripheral/virtio-serial0"}},
+                    kOk,  // chardev-remove: the port let it go
+                });
 }
 
 }  // namespace
