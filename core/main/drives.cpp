@@ -111,9 +111,11 @@ class BlockDrive : public DriveBackend {
   }
 
   // An asynchronous completion that logs the error before telling the device.
+  // Holds the id, not the drive: blockdev-del may close the drive while a
+  // completion of a device unplugged mid-request still waits on the main loop.
   BlockCompletion reporting(const char* what, Completion done) {
-    return [this, what, done = std::move(done)](const std::string& error) {
-      if (!error.empty()) warn_report("drive %s: %s failed: %s", id_.c_str(), what, error.c_str());
+    return [id = id_, what, done = std::move(done)](const std::string& error) {
+      if (!error.empty()) warn_report("drive %s: %s failed: %s", id.c_str(), what, error.c_str());
       done(error.empty());
     };
   }
