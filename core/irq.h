@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,33 @@ class IrqSplitter {
  private:
   IrqLine input_;
   std::vector<IrqLine*> outputs_;
+};
+
+// Several shared level-triggered sources onto one input: the output is
+// asserted while any input is (a PCI PIRQ line and an HPET timer on the same
+// IOAPIC pin).
+class IrqOrGate {
+ public:
+  explicit IrqOrGate(IrqLine* output = nullptr) : output_(output) {}
+  IrqOrGate(const IrqOrGate&) = delete;
+  IrqOrGate& operator=(const IrqOrGate&) = delete;
+  void set_output(IrqLine* output) { output_ = output; }
+  // A new input, owned by the gate (its address stays valid).
+  IrqLine& add_input() {
+    inputs_.push_back(std::make_unique<IrqLine>());
+    IrqLine* line = inputs_.back().get();
+    line->set_handler([this](bool) { update(); });
+    return *line;
+  }
+
+ private:
+  void update() {
+    bool level = false;
+    for (const auto& in : inputs_) level = level || in->level();
+    if (output_ && level != output_->level()) output_->set(level);
+  }
+  IrqLine* output_;
+  std::vector<std::unique_ptr<IrqLine>> inputs_;
 };
 
 // What a CPU sees of its interrupt controller: "is one pending, which vector".

@@ -93,7 +93,8 @@ std::unique_ptr<Device> create_isa_debugcon(DeviceSlots& slots, const KeyValues&
   return dev;
 }
 
-// "slot[.function]" in hex, as QEMU's addr property; -1 when absent.
+}  // namespace
+
 int parse_pci_addr(const std::string& option, const std::string& text) {
   if (text.empty()) return -1;
   auto dot = text.find('.');
@@ -109,6 +110,8 @@ int parse_pci_addr(const std::string& option, const std::string& text) {
   }
   return static_cast<int>(*slot << 3 | *fn);
 }
+
+namespace {
 
 const PropertyInfo kBootindexProperty = {
     "bootindex", OptType::kString, "",
@@ -136,15 +139,18 @@ void add_boot_device(DeviceSlots& slots, int64_t bootindex, const Device& device
     slots.boot_order->add(bootindex, &device, std::move(path));
 }
 
-const PropertyInfo kPciBusProperty = {"bus", OptType::kString, "pci.0",
-                                      "PCI bus (pci.0, the i440FX's, as libvirt names it)"};
+const PropertyInfo kPciBusProperty = {
+    "bus", OptType::kString, "",
+    "PCI bus, as QEMU and libvirt name it: pci.0 on the pc, pcie.0 on the q35 (default: that)"};
 const PropertyInfo kPciAddrProperty = {"addr", OptType::kString, "",
                                        "PCI slot[.function] in hex (default: first free slot)"};
 
 // bus= and addr= of a PCI device: its devfn, or -1 for the first free slot.
-int pci_devfn(const std::string& type, const KeyValues& props) {
-  const std::string bus = props.get_string("bus", "pci.0");
-  if (bus != "pci.0") throw OptionError("-device " + type + ": Bus '" + bus + "' not found");
+int pci_devfn(const DeviceSlots& slots, const std::string& type, const KeyValues& props) {
+  const std::string bus = props.get_string("bus", slots.pci_bus_name);
+  if (bus != slots.pci_bus_name && !bus.empty()) {
+    throw OptionError("-device " + type + ": Bus '" + bus + "' not found");
+  }
   return parse_pci_addr("-device " + type, props.get_string("addr"));
 }
 
@@ -162,7 +168,7 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
   const std::string option = "-device virtio-blk-pci";
   std::string drive_id = props.get_string("drive");
   if (drive_id.empty()) throw OptionError(option + ": parameter 'drive' is missing");
-  int devfn = pci_devfn("virtio-blk-pci", props);
+  int devfn = pci_devfn(slots, "virtio-blk-pci", props);
   std::string serial = props.get_string("serial");
   if (serial.size() > VirtioBlk::kIdBytes) {
     throw OptionError(option + ": parameter 'serial' is longer than 20 characters");
@@ -223,7 +229,7 @@ NicProperties nic_properties(DeviceSlots& slots, const KeyValues& props, const s
 
 std::unique_ptr<Device> plug_pci(DeviceSlots& slots, const KeyValues& props,
                                  const std::string& type, std::unique_ptr<PciDevice> dev) {
-  int devfn = pci_devfn(type, props);
+  int devfn = pci_devfn(slots, type, props);
   try {
     slots.pci->plug(*dev, devfn);
   } catch (const std::runtime_error& e) {
@@ -244,7 +250,7 @@ std::unique_ptr<Device> plug_nic(DeviceSlots& slots, const KeyValues& props,
 
 std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-net-pci";
-  pci_devfn(type, props);  // checked before a MAC is taken
+  pci_devfn(slots, type, props);  // checked before a MAC is taken
   const unsigned vectors = msix_vectors(type, props, kVirtioNetPciVectors);
   const int64_t bootindex = bootindex_of(slots, props, type);
   NicProperties nic = nic_properties(slots, props, type);
@@ -254,7 +260,7 @@ std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValue
 
 std::unique_ptr<Device> create_virtio_rng_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-rng-pci";
-  pci_devfn(type, props);
+  pci_devfn(slots, type, props);
   const unsigned vectors = msix_vectors(type, props, kVirtioRngPciVectors);
   // Without rng=, the host's getrandom, as QEMU's rng-builtin.
   const std::string rng = props.get_string("rng");
@@ -265,7 +271,7 @@ std::unique_ptr<Device> create_virtio_rng_pci(DeviceSlots& slots, const KeyValue
 
 std::unique_ptr<Device> create_virtio_balloon_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-balloon-pci";
-  pci_devfn(type, props);
+  pci_devfn(slots, type, props);
   return plug_pci(slots, props, type, make_virtio_balloon_pci(slots.ram_size));
 }
 
@@ -274,7 +280,7 @@ std::unique_ptr<Device> create_virtio_balloon_pci(DeviceSlots& slots, const KeyV
 std::unique_ptr<Device> create_virtio_serial_pci(DeviceSlots& slots, const KeyValues& props,
                                                  const std::string& type) {
   const std::string option = "-device " + type;
-  pci_devfn(type, props);
+  pci_devfn(slots, type, props);
   const uint64_t max_ports = props.get_number("max_ports", VirtioSerial::kDefaultMaxPorts);
   if (max_ports == 0) throw OptionError(option + ": Maximum number of serial ports not specified");
   if (max_ports > VirtioSerial::kMaxPortsLimit) {
@@ -350,7 +356,7 @@ std::unique_ptr<Device> create_virtio_serial_port(DeviceSlots& slots, const KeyV
 
 std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "e1000";
-  pci_devfn(type, props);
+  pci_devfn(slots, type, props);
   const int64_t bootindex = bootindex_of(slots, props, type);
   NicProperties nic = nic_properties(slots, props, type);
   return plug_nic(slots, props, type, bootindex, std::make_unique<E1000>(nic.backend, nic.mac));
@@ -359,7 +365,7 @@ std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props)
 // -device piix3-usb-uhci: the bus is "ID.0" with id=ID, else "usb-bus.N".
 std::unique_ptr<Device> create_uhci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "piix3-usb-uhci";
-  pci_devfn(type, props);
+  pci_devfn(slots, type, props);
   const std::string id = props.get_string("id");
   std::string bus_name =
       id.empty() ? "usb-bus." + std::to_string(slots.usb_buses->size()) : id + ".0";
@@ -499,8 +505,8 @@ const std::vector<PropertyInfo> kVirtioSerialPortProperties = {
 
 }  // namespace
 
-int pci_device_address(const std::string& type, const KeyValues& props) {
-  return pci_devfn(type, props);
+int pci_device_address(const DeviceSlots& slots, const std::string& type, const KeyValues& props) {
+  return pci_devfn(slots, type, props);
 }
 
 const std::vector<DeviceTypeInfo>& device_types() {

@@ -27,6 +27,7 @@ class VirtioSerial;
 struct DeviceSlots {
   IsaBus* isa = nullptr;
   PciBus* pci = nullptr;
+  std::string pci_bus_name = "pci.0";  // its name for bus= (pcie.0 on the q35)
   // The drive with that id, now in use by `user`; throws OptionError if there
   // is none or another device has it.
   std::function<DriveBackend*(const std::string& id, const std::string& user)> claim_drive;
@@ -91,9 +92,13 @@ const DeviceTypeInfo* find_device_type(const std::string& name);
 KeyValues resolve_device_options(const DeviceTypeInfo& type, const KeyValues& given,
                                  const std::vector<std::string>& globals);
 
+// "slot[.function]" in hex (0x optional), as QEMU's addr property: a devfn,
+// or -1 when text is empty. Throws OptionError naming the option.
+int parse_pci_addr(const std::string& option, const std::string& text);
+
 // A PCI device's bus= and addr=: its devfn, or -1 for the first free slot.
 // Throws OptionError naming the option and key.
-int pci_device_address(const std::string& type, const KeyValues& props);
+int pci_device_address(const DeviceSlots& slots, const std::string& type, const KeyValues& props);
 
 std::string describe_device_types();
 std::string describe_device_properties(const DeviceTypeInfo& type);

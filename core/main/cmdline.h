@@ -50,10 +50,11 @@ struct CmdlineOptions {
   std::set<std::size_t> qmp_pretty;  // indices into qmps given as -qmp-pretty
   std::vector<KeyValues> mons;       // -mon chardev=ID,mode=...
   bool nographic = false;
-  std::optional<bool> vga;       // -vga std or none; std unless -nodefaults
-  std::string vga_id;            // -device VGA,id=
-  bool vga_from_device = false;  // the VGA came as -device VGA (libvirt's way)
-  std::string display;           // "" = default for the build
+  std::optional<bool> vga;        // -vga std or none; std unless -nodefaults
+  std::string vga_id;             // -device VGA,id=
+  bool vga_from_device = false;   // the VGA came as -device VGA (libvirt's way)
+  std::string vga_bus, vga_addr;  // its bus= and addr=, if given
+  std::string display;            // "" = default for the build
   std::optional<std::string> gdb;
   std::optional<std::string> vnc;  // -vnc DISPLAY[,options]
   std::string uuid;                // -uuid (QMP query-uuid); "" for QEMU's all-zero one

@@ -94,8 +94,10 @@ std::string MachineController::device_add(const std::string& options) {
     }
     AcpiPciHotplug* hotplug = pci ? machine_->pci_hotplug() : nullptr;
     if (pci) {
-      if (!hotplug) return "Bus 'pci.0' does not support hotplugging";
-      const int devfn = pci_device_address(type_name, props);
+      const int devfn = pci_device_address(*device_slots_, type_name, props);
+      if (!hotplug) {
+        return std::string("Bus '") + machine_->pci_bus_name() + "' does not support hotplugging";
+      }
       if (devfn >= 0 && (devfn & 7) != 0) {
         return "PCI function " + std::to_string(devfn & 7) +
                ": only function 0 of a slot can be hot-plugged";
@@ -148,7 +150,9 @@ std::string MachineController::device_del(const std::string& id) {
   }
   if (auto* function = dynamic_cast<PciDevice*>(device)) {
     AcpiPciHotplug* hotplug = machine_->pci_hotplug();
-    if (!hotplug) return "Bus 'pci.0' does not support hotplugging";
+    if (!hotplug) {
+      return std::string("Bus '") + machine_->pci_bus_name() + "' does not support hotplugging";
+    }
     if (!function->hotpluggable() || !((hotplug->hotpluggable_slots() >> function->slot()) & 1)) {
       return "Device '" + function->type_name() + "' does not support hotplugging";
     }

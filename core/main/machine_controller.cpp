@@ -126,8 +126,28 @@ MachineController::~MachineController() {
 }
 
 void MachineController::check_option_combinations() const {
-  if (options_.machine != "pc") {
+  if (options_.machine != "pc" && options_.machine != "q35") {
     throw OptionError("-machine " + options_.machine + ": unknown machine ('-M help' lists them)");
+  }
+  // -device VGA: the machine's own std VGA, at 00:02.0 on the pc and 00:01.0
+  // on the q35 (where QEMU puts it, and libvirt asks for it).
+  if (options_.vga_from_device) {
+    const bool q35 = options_.machine == "q35";
+    const std::string bus = q35 ? "pcie.0" : "pci.0";
+    const int slot = q35 ? 1 : 2;
+    bool at_its_place = options_.vga_bus.empty() || options_.vga_bus == bus;
+    if (!options_.vga_addr.empty()) {
+      try {
+        at_its_place = at_its_place && parse_pci_addr("-device VGA", options_.vga_addr) ==
+                                           static_cast<int>(pci::devfn(slot, 0));
+      } catch (const OptionError&) {
+        at_its_place = false;
+      }
+    }
+    if (!at_its_place) {
+      throw OptionError("-device VGA: the VGA is at " + bus + " slot " + std::to_string(slot) +
+                        " (others are not available yet)");
+    }
   }
   if (options_.cpu_model != "host" && !x86::find_cpu_model(options_.cpu_model)) {
     throw OptionError("-cpu " + options_.cpu_model + ": unknown CPU model ('-cpu help')");
@@ -311,6 +331,7 @@ void MachineController::create_devices() {
   DeviceSlots& slots = *device_slots_;
   slots.isa = &machine_->isa_bus();
   slots.pci = &machine_->pci_bus();
+  slots.pci_bus_name = machine_->pci_bus_name();
   slots.ram_size = options_.ram_size;
   slots.input = &machine_->input();
   slots.usb_buses = &machine_->usb_buses();
@@ -327,6 +348,12 @@ void MachineController::create_devices() {
   };
   slots.boot_order = &machine_->boot_order();
   slots.ide_controller = [this]() -> PiixIde& {
+    if (machine_->chipset() == PcChipset::kQ35) {
+      throw OptionError(
+          "IDE disks and CD-ROMs (-drive if=ide, the default interface, -hda, -cdrom, -device "
+          "ide-hd/ide-cd) go to the q35 machine's AHCI controller, which is not available yet: "
+          "use if=virtio or -device virtio-blk-pci, or -machine pc");
+    }
     if (!ide_) {
       auto ide = std::make_unique<PiixIde>(machine_->isa_bus());
       machine_->pci_bus().plug(*ide, pci::devfn(1, 1));
@@ -384,6 +411,11 @@ void MachineController::create_devices() {
   }
   // -usb: the PIIX3's USB function (01.2), its bus usb-bus.0; -usbdevice
   // NAME plugs a HID device into it, before the -device ones (as QEMU).
+  if (options_.usb && machine_->chipset() == PcChipset::kQ35) {
+    throw OptionError(
+        "-usb: the q35 machine's USB controllers (the ICH9's EHCI and UHCI) are not available "
+        "yet: use -device piix3-usb-uhci,id=usb and bus=usb.0 for the USB devices");
+  }
   if (options_.usb) {
     const DeviceTypeInfo* type = find_device_type("piix3-usb-uhci");
     KeyValues given = KeyValues::parse("-usb", "addr=1.2", "", {});
@@ -768,7 +800,8 @@ int MachineController::run() {
   check_option_combinations();
   drives_ = std::make_unique<Drives>();
   // QEMU's default CD-ROM drive goes when -device puts an IDE drive anywhere.
-  bool default_cdrom = !options_.no_defaults;
+  // The q35's would be on its AHCI controller, which vx86 does not have yet.
+  bool default_cdrom = !options_.no_defaults && options_.machine != "q35";
   for (const KeyValues& device : options_.devices) {
     const std::string driver = device.get_string("driver");
     if (driver == "ide-hd" || driver == "ide-cd") default_cdrom = false;
@@ -788,6 +821,7 @@ int MachineController::run() {
   netdevs_->create(loop_);
   create_chardevs();
   PcConfig config;
+  config.chipset = options_.machine == "q35" ? PcChipset::kQ35 : PcChipset::kI440fx;
   config.ram_size = options_.ram_size;
   config.cpus = options_.smp_cpus;
   config.pci_hotplug = options_.root_pci_hotplug;

@@ -31,7 +31,10 @@ int list_and_exit(const CmdlineOptions& options) {
   const std::string& what = options.list_request;
   if (what == "machine") {
     std::printf("Supported machines are:\n");
-    std::printf("pc                   Standard PC with the legacy ISA devices (default)\n");
+    std::printf(
+        "pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2) "
+        "(default)\n");
+    std::printf("q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)\n");
   } else if (what == "cpu") {
     std::printf("Available CPUs:\n");
     for (const x86::CpuModel* m : x86::cpu_models()) {

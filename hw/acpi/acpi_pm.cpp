@@ -36,14 +36,20 @@ void AcpiPm::map(MemoryRegion& io_space, uint64_t base) {
   timer_.map(io_space, base + kTimerBlock);
 }
 
+// Only what is there: a map() that failed halfway (the guest put the block
+// over other ports) may have placed some of the blocks.
 void AcpiPm::unmap(MemoryRegion& io_space) {
-  io_space.remove_subregion(event_region_.get());
-  io_space.remove_subregion(control_region_.get());
-  io_space.remove_subregion(timer_.region());
+  for (MemoryRegion* r : {event_region_.get(), control_region_.get(), timer_.region()}) {
+    if (r && r->parent() == &io_space) io_space.remove_subregion(r);
+  }
 }
 
 void AcpiPm::map_gpe(MemoryRegion& io_space, uint64_t gpe_base) {
   io_space.add_subregion(gpe_base, gpe_region_.get());
+}
+
+void AcpiPm::unmap_gpe(MemoryRegion& io_space) {
+  if (gpe_region_->parent() == &io_space) io_space.remove_subregion(gpe_region_.get());
 }
 
 void AcpiPm::raise_gpe(unsigned bit) {

@@ -55,8 +55,9 @@ class AcpiPm : public Device {
   void map(MemoryRegion& io_space, uint64_t base);
   // Takes them out again (the PIIX4's PMBA moved or was disabled).
   void unmap(MemoryRegion& io_space);
-  // Maps the GPE0 block at gpe_base.
+  // Maps the GPE0 block at gpe_base, or takes it out again.
   void map_gpe(MemoryRegion& io_space, uint64_t gpe_base);
+  void unmap_gpe(MemoryRegion& io_space);
   AcpiPmTimer& timer() { return timer_; }
 
   // The power button was pressed (system_powerdown).

@@ -117,8 +117,10 @@ Bytes build_dsdt(const AcpiConfig& c) {
     std::vector<Bytes> routes;
     for (uint32_t slot = 0; slot < 32; ++slot) {
       for (uint32_t pin = 0; pin < 4; ++pin) {
-        routes.push_back(package({integer((slot << 16) | 0xffff), integer(pin), integer(0),
-                                  integer(c.pci_gsi_base + (slot + pin) % 4)}));
+        const uint32_t gsi = c.pci_intx_gsi.empty() ? c.pci_gsi_base + (slot + pin) % 4
+                                                    : c.pci_intx_gsi.at(slot * 4 + pin);
+        routes.push_back(
+            package({integer((slot << 16) | 0xffff), integer(pin), integer(0), integer(gsi)}));
       }
     }
     Bytes crs = resource::template_of({
@@ -129,10 +131,22 @@ Bytes build_dsdt(const AcpiConfig& c) {
         resource::dword_memory(0x000a0000, 0x000bffff),
         resource::dword_memory(c.pci_memory_start, static_cast<uint32_t>(c.ioapic_address - 1)),
     });
-    Bytes pci0 = join({name("_HID", eisa_id("PNP0A03")), name("_ADR", integer(0)),
-                       name("_UID", integer(0)), name("_CRS", crs), name("_PRT", package(routes))});
+    Bytes pci0 = c.pci_express
+                     ? join({name("_HID", eisa_id("PNP0A08")), name("_CID", eisa_id("PNP0A03"))})
+                     : name("_HID", eisa_id("PNP0A03"));
+    pci0 = join({pci0, name("_ADR", integer(0)), name("_UID", integer(0)), name("_CRS", crs),
+                 name("_PRT", package(routes))});
     if (c.pci_hotplug_slots) pci0 = join({pci0, pci_hotplug_terms(c)});
     sb.push_back(device("PCI0", pci0));
+    // The ECAM window as a motherboard resource, as QEMU's DSDT has it (Linux
+    // also accepts the window when the E820 map reserves it).
+    if (c.pci_express && c.ecam_base) {
+      const uint64_t end = c.ecam_base + ((uint64_t{c.ecam_end_bus} + 1) << 20) - 1;
+      sb.push_back(device("DRAC", join({name("_HID", eisa_id("PNP0C01")),
+                                        name("_CRS", resource::template_of({resource::dword_memory(
+                                                         static_cast<uint32_t>(c.ecam_base),
+                                                         static_cast<uint32_t>(end))}))})));
+    }
   }
   std::vector<Bytes> gpe;
   if (c.pci && c.pci_hotplug_slots) {
@@ -232,6 +246,19 @@ Bytes build_hpet(const AcpiConfig& c) {
   return finish(t);
 }
 
+// MCFG (PCI Firmware Specification 3.0, 4.1.2): one allocation for segment
+// 0, so that the guest reaches configuration space through ECAM.
+Bytes build_mcfg(const AcpiConfig& c) {
+  Bytes t = table("MCFG", 1, kHeaderSize + 8);  // 8 reserved bytes
+  const std::size_t at = t.size();
+  put(t, at, c.ecam_base, 8);
+  put(t, at + 8, 0, 2);   // PCI segment group
+  put(t, at + 10, 0, 1);  // first bus
+  put(t, at + 11, c.ecam_end_bus, 1);
+  put(t, at + 12, 0, 4);  // reserved
+  return finish(t);
+}
+
 Bytes build_rsdt(const std::vector<uint64_t>& tables, bool extended) {
   int width = extended ? 8 : 4;
   Bytes t = table(extended ? "XSDT" : "RSDT", 1, kHeaderSize);
@@ -277,6 +304,7 @@ AcpiTables build_acpi_tables(const AcpiConfig& config, uint64_t base) {
   tables.push_back(place(build_fadt(config, facs, dsdt), 16));
   tables.push_back(place(build_madt(config), 16));
   if (config.hpet_address) tables.push_back(place(build_hpet(config), 16));
+  if (config.pci_express && config.ecam_base) tables.push_back(place(build_mcfg(config), 16));
   uint64_t rsdt = place(build_rsdt(tables, false), 16);
   uint64_t xsdt = place(build_rsdt(tables, true), 16);
   Bytes rsdp = build_rsdp(rsdt, xsdt);

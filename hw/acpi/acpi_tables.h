@@ -1,7 +1,7 @@
-// The ACPI tables of the pc machine (ACPI 6.4, chapter 5): RSDP, RSDT, XSDT,
-// FADT with its FACS and DSDT, MADT and HPET. Linux reads them to find the
-// CPUs, the interrupt routing, the timers, how to power off (\_S5 and PM1
-// control) and how to reset (the FADT reset register).
+// The ACPI tables of the pc and q35 machines (ACPI 6.4, chapter 5): RSDP,
+// RSDT, XSDT, FADT with its FACS and DSDT, MADT, HPET, and MCFG on q35. Linux reads them to find
+// the CPUs, the interrupt routing, the timers, how to power off (\_S5 and PM1 control) and how to
+// reset (the FADT reset register).
 //
 // The tables go into one blob loaded at a fixed address in the BIOS area
 // (0xE0000), where the kernel's RSDP scan finds them; only the direct kernel
@@ -32,6 +32,15 @@ struct AcpiConfig {
   // (0 = INTA) routed to IOAPIC input pci_gsi_base + (S + P) % 4.
   bool pci = false;
   uint32_t pci_gsi_base = 16;
+  // The GSI of each slot's INTx pin (index slot * 4 + pin, pin 0 = INTA),
+  // for chipsets that route otherwise (the Q35's ICH9); empty: the rule above.
+  std::vector<uint32_t> pci_intx_gsi;
+  // A PCI Express host bridge (the Q35's): PCI0 is a PNP0A08 (compatible
+  // with PNP0A03) and an MCFG table gives the ECAM window for buses
+  // 0..ecam_end_bus at ecam_base.
+  bool pci_express = false;
+  uint64_t ecam_base = 0;
+  uint8_t ecam_end_bus = 0xff;
   uint32_t pci_memory_start = 0xC0000000;  // the 32-bit window, up to the IOAPIC
   // GPE0 block (two status bytes, two enable bytes); none when 0.
   uint16_t gpe0_base = 0;

@@ -1,5 +1,6 @@
 #include "hw/acpi/piix4_pm.h"
 
+#include "core/log.h"
 #include "hw/acpi/acpi_pm.h"
 #include "hw/pci/pci_regs.h"
 
@@ -51,8 +52,17 @@ void Piix4Pm::update_mapping() {
       (config_byte(kPmRegMisc) & 1) ? static_cast<uint16_t>(config32(kPmBase) & 0xffc0u) : 0;
   if (want == mapped_base_) return;
   if (mapped_base_) pm_.unmap(io_space_);
-  mapped_base_ = want;
-  if (mapped_base_) pm_.map(io_space_, mapped_base_);
+  mapped_base_ = 0;
+  if (!want) return;
+  try {
+    pm_.map(io_space_, want);
+    mapped_base_ = want;
+  } catch (const MemoryMapError& e) {
+    // The guest put the block over another device's ports: it stays away.
+    pm_.unmap(io_space_);
+    VX86_LOG(kLogGuestErrors, "PIIX4_PM: PMBA 0x%x overlaps other ports, not decoded (%s)\n", want,
+             e.what());
+  }
 }
 
 void Piix4Pm::visit_state(StateVisitor& v) {

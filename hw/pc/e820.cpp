@@ -13,7 +13,7 @@ constexpr uint64_t k4GiB = 1ull << 32;
 }  // namespace
 
 std::vector<E820Entry> pc_e820_map(uint64_t ram_below_4g, uint64_t ram_above_4g,
-                                   uint64_t firmware_size) {
+                                   uint64_t firmware_size, const std::vector<E820Entry>& reserved) {
   std::vector<E820Entry> map;
   uint64_t conventional_end = std::min(ram_below_4g, kEbdaStart);
   map.push_back({0, conventional_end, E820Type::kRam});
@@ -25,6 +25,9 @@ std::vector<E820Entry> pc_e820_map(uint64_t ram_below_4g, uint64_t ram_above_4g,
     map.push_back({k4GiB - firmware_size, firmware_size, E820Type::kReserved});
   }
   if (ram_above_4g > 0) map.push_back({k4GiB, ram_above_4g, E820Type::kRam});
+  map.insert(map.end(), reserved.begin(), reserved.end());
+  std::stable_sort(map.begin(), map.end(),
+                   [](const E820Entry& a, const E820Entry& b) { return a.addr < b.addr; });
   return map;
 }
 

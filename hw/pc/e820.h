@@ -24,8 +24,10 @@ struct E820Entry {
 // The pc machine's layout: conventional memory up to the EBDA, the legacy
 // hole (EBDA, VGA, option and BIOS ROMs) reserved up to 1 MiB, extended
 // memory up to ram_below_4g, the firmware ROM just below 4 GiB reserved, and
-// ram_above_4g bytes from 4 GiB.
+// ram_above_4g bytes from 4 GiB; and the chipset's reserved ranges (the
+// Q35's ECAM window), in address order.
 std::vector<E820Entry> pc_e820_map(uint64_t ram_below_4g, uint64_t ram_above_4g,
-                                   uint64_t firmware_size);
+                                   uint64_t firmware_size,
+                                   const std::vector<E820Entry>& reserved = {});
 
 }  // namespace vx86

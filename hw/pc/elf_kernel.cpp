@@ -187,7 +187,8 @@ BootCpuState load_pvh_kernel(AddressSpace& memory, const LinuxBootMemory& ram,
   }
   if (!modlist.empty()) memory.load_buffer(kBootModListAddr, modlist.data(), modlist.size());
 
-  std::vector<E820Entry> map = pc_e820_map(ram.ram_below_4g, ram.ram_above_4g, ram.firmware_size);
+  std::vector<E820Entry> map =
+      pc_e820_map(ram.ram_below_4g, ram.ram_above_4g, ram.firmware_size, ram.reserved);
   std::vector<uint8_t> memmap(map.size() * kHvmMemmapEntrySize, 0);
   for (std::size_t i = 0; i < map.size(); ++i) {
     put64(memmap, i * kHvmMemmapEntrySize, map[i].addr);

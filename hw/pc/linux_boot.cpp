@@ -255,7 +255,8 @@ LinuxBootResult load_linux(AddressSpace& memory, const LinuxBootMemory& ram,
   }
   uint64_t ext_kib = ram.ram_below_4g > 0x100000 ? (ram.ram_below_4g - 0x100000) >> 10 : 0;
   put32(params.data(), kAltMemK, static_cast<uint32_t>(std::min<uint64_t>(ext_kib, UINT32_MAX)));
-  std::vector<E820Entry> map = pc_e820_map(ram.ram_below_4g, ram.ram_above_4g, ram.firmware_size);
+  std::vector<E820Entry> map =
+      pc_e820_map(ram.ram_below_4g, ram.ram_above_4g, ram.firmware_size, ram.reserved);
   params[kE820Entries] = static_cast<uint8_t>(std::min(map.size(), kE820MaxEntries));
   for (std::size_t i = 0; i < map.size() && i < kE820MaxEntries; ++i) {
     std::size_t at = kE820Table + i * 20;

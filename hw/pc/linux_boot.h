@@ -19,6 +19,7 @@
 
 #include "core/boot_state.h"
 #include "core/framebuffer.h"
+#include "hw/pc/e820.h"
 
 namespace vx86 {
 
@@ -66,6 +67,8 @@ struct LinuxBootMemory {
   uint64_t ram_below_4g = 0;   // RAM from address 0
   uint64_t ram_above_4g = 0;   // RAM from 4 GiB
   uint64_t firmware_size = 0;  // ROM just below 4 GiB
+  // The chipset's reserved ranges for the E820 map (the Q35's ECAM window).
+  std::vector<E820Entry> reserved;
   // A VGA in 80x25 text mode at 0xB8000, reported in screen_info for vgacon.
   bool vga_text = false;
   // Or a linear framebuffer in a graphics mode (vga=MODE), reported in

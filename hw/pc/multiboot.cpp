@@ -168,7 +168,8 @@ MultibootResult load_multiboot(AddressSpace& memory, const LinuxBootMemory& ram,
   }
   if (!mods.empty()) memory.load_buffer(kBootModListAddr, mods.data(), mods.size());
 
-  std::vector<E820Entry> map = pc_e820_map(ram.ram_below_4g, ram.ram_above_4g, ram.firmware_size);
+  std::vector<E820Entry> map =
+      pc_e820_map(ram.ram_below_4g, ram.ram_above_4g, ram.firmware_size, ram.reserved);
   std::vector<uint8_t> mmap(map.size() * kMmapEntrySize, 0);
   for (std::size_t i = 0; i < map.size(); ++i) {
     put32(mmap, i * kMmapEntrySize, kMmapEntrySize - 4);

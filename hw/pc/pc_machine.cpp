@@ -20,6 +20,7 @@
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
 #include "hw/intc/msi_window.h"
+#include "hw/isa/ich9_lpc.h"
 #include "hw/misc/fpu_error_port.h"
 #include "hw/misc/fw_cfg.h"
 #include "hw/misc/port92.h"
@@ -28,6 +29,7 @@
 #include "hw/pci/i440fx.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/piix3.h"
+#include "hw/pci/q35_host.h"
 #include "hw/rtc/mc146818.h"
 #include "hw/timer/hpet.h"
 #include "hw/timer/i8254.h"
@@ -58,7 +60,10 @@ constexpr ComPort kComPorts[] = {{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}}
 }  // namespace
 
 PcMachine::PcMachine(PcConfig config, Clocks& clocks, SystemControl& control)
-    : clocks_(clocks), control_(control) {
+    : clocks_(clocks),
+      control_(control),
+      chipset_(config.chipset),
+      firmware_boot_(!config.firmware.empty()) {
   build_memory(config);
   build_isa(config);
   build_apics_and_acpi(config);
@@ -78,13 +83,20 @@ PcMachine::PcMachine(PcConfig config, Clocks& clocks, SystemControl& control)
 
 PcMachine::~PcMachine() = default;
 
+uint64_t PcMachine::ram_below_4g(PcChipset chipset, uint64_t ram_size) {
+  if (chipset == PcChipset::kQ35) {
+    return std::min(ram_size, ram_size >= kEcamBase ? uint64_t{0x80000000} : kEcamBase);
+  }
+  return std::min(ram_size, kBelow4gLimit);
+}
+
 void PcMachine::build_memory(const PcConfig& config) {
   system_memory_ = MemoryRegion::container("system", UINT64_MAX);
   system_io_ = MemoryRegion::container("io", 0x10000);
 
   // One RAM block, shown through two aliases: below the PCI hole and above 4 GiB.
   ram_ = MemoryRegion::ram("pc.ram", config.ram_size);
-  uint64_t below = std::min(config.ram_size, kBelow4gLimit);
+  uint64_t below = ram_below_4g(chipset_, config.ram_size);
   ram_below_4g_ = MemoryRegion::alias("ram-below-4g", ram_.get(), 0, below);
   system_memory_->add_subregion(0, ram_below_4g_.get());
   if (config.ram_size > below) {
@@ -158,7 +170,7 @@ void PcMachine::build_isa(const PcConfig& config) {
   rtc_->set_cmos(0x18, ext >> 8);
   rtc_->set_cmos(0x30, ext & 0xff);
   rtc_->set_cmos(0x31, ext >> 8);
-  uint64_t below = std::min(config.ram_size, kBelow4gLimit);
+  uint64_t below = ram_below_4g(chipset_, config.ram_size);
   uint64_t above_16m = below > (16u << 20) ? (below - (16u << 20)) >> 16 : 0;
   above_16m = std::min<uint64_t>(above_16m, 0xffff);
   rtc_->set_cmos(0x34, above_16m & 0xff);
@@ -244,6 +256,8 @@ void PcMachine::build_apics_and_acpi(const PcConfig& config) {
   ioapic_->map(*system_memory_);
   for (int i = 0; i < 16; ++i) isa_irqs_[i].add(&ioapic_->input(i == 0 ? 2 : i));
   all_devices_.push_back(ioapic_.get());
+  for (std::size_t i = 0; i < shared_gsis_.size(); ++i)
+    shared_gsis_[i].set_output(&ioapic_->input(kHpetFirstGsi + static_cast<int>(i)));
 
   if (config.hpet) build_hpet();
 
@@ -252,9 +266,10 @@ void PcMachine::build_apics_and_acpi(const PcConfig& config) {
   pm_config.s5_sleep_type = 0;
   pm_config.sci_enabled = true;  // no SMI command port: always in ACPI mode
   acpi_pm_ = std::make_unique<AcpiPm>(clocks_, control_, isa_.irqs[kSciIrq], pm_config);
-  // The PM1 registers go where the PIIX4 PM function's PMBA puts them
-  // (build_pci); GPE0 is fixed, as on QEMU's machine.
-  acpi_pm_->map_gpe(*system_io_, kGpe0Base);
+  // The PM1 registers go where the PIIX4 PM function's PMBA or the ICH9's
+  // PMBASE puts them (build_pci); the PIIX4's GPE0 is fixed, as on QEMU's
+  // machine, the ICH9's follows PMBASE.
+  if (chipset_ == PcChipset::kI440fx) acpi_pm_->map_gpe(*system_io_, kGpe0Base);
   all_devices_.push_back(acpi_pm_.get());
 
   reset_control_ = std::make_unique<ResetControl>(control_);
@@ -268,7 +283,8 @@ void PcMachine::build_hpet() {
   hpet_ = std::make_unique<Hpet>(clocks_);
   hpet_->map(*system_memory_);
   for (int pin = kHpetFirstGsi; pin < IoApic::kPins; ++pin)
-    hpet_->connect_gsi(pin, &ioapic_->input(pin));
+    hpet_->connect_gsi(pin,
+                       &shared_gsis_.at(static_cast<std::size_t>(pin - kHpetFirstGsi)).add_input());
   hpet_->set_legacy_lines(&isa_irqs_[0].input(), &isa_irqs_[8].input());
   hpet_->set_legacy_listener([this](bool legacy) {
     hpet_legacy_ = legacy;
@@ -285,7 +301,7 @@ AcpiConfig PcMachine::acpi_config() const {
   AcpiConfig acpi;
   acpi.cpus = cpus_;
   acpi.ioapic_id = static_cast<uint8_t>(cpus_);
-  acpi.pm_base = Piix4Pm::kDefaultPmBase;
+  acpi.pm_base = chipset_ == PcChipset::kQ35 ? Ich9Lpc::kDefaultPmBase : Piix4Pm::kDefaultPmBase;
   acpi.sci_irq = kSciIrq;
   acpi.s5_sleep_type = 0;
   if (hpet_) {
@@ -295,6 +311,18 @@ AcpiConfig PcMachine::acpi_config() const {
   }
   acpi.pci = pci_bus_ != nullptr;
   if (acpi_pm_) acpi.gpe0_base = kGpe0Base;
+  if (chipset_ == PcChipset::kQ35) {
+    acpi.gpe0_base = static_cast<uint16_t>(Ich9Lpc::kDefaultPmBase + Ich9Lpc::kGpe0Offset);
+    acpi.pci_express = true;
+    acpi.ecam_base = kEcamBase;
+    acpi.ecam_end_bus = static_cast<uint8_t>((kEcamSize >> 20) - 1);
+    for (unsigned slot = 0; slot < PciBus::kSlots; ++slot) {
+      for (unsigned pin = 1; pin <= 4; ++pin) {
+        acpi.pci_intx_gsi.push_back(Ich9Lpc::kFirstPirqGsi +
+                                    static_cast<uint32_t>(Ich9Lpc::pirq_of(slot, pin)));
+      }
+    }
+  }
   if (pci_hotplug_) {
     acpi.pci_hotplug_slots = pci_hotplug_->hotpluggable_slots();
     acpi.pci_hotplug_base = AcpiPciHotplug::kDefaultBase;
@@ -465,6 +493,8 @@ void PcMachine::load_kernel() {
   layout.ram_below_4g = ram_below_4g_->size();
   layout.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
   layout.firmware_size = firmware_->size();
+  // As SeaBIOS reserves it on the q35 (Linux trusts an ECAM window the map reserves).
+  if (q35_host_) layout.reserved.push_back({kEcamBase, kEcamSize, E820Type::kReserved});
   layout.vga_text = vga_ != nullptr;
   layout.framebuffer = boot_framebuffer();
   boot_state_ =
@@ -500,6 +530,25 @@ std::optional<LinuxBootMemory::Framebuffer> PcMachine::boot_framebuffer() {
 }
 
 void PcMachine::build_pci(const PcConfig& config) {
+  build_pci_bus();
+  if (chipset_ == PcChipset::kQ35) {
+    build_q35_chipset();
+  } else {
+    build_i440fx_chipset(config);
+  }
+  // The standard VGA's PCI function where QEMU puts it: the first free slot,
+  // 00:02.0 on the pc, 00:01.0 on the q35.
+  if (vga_) {
+    vga_pci_ = std::make_unique<VgaPci>();
+    if (!config.vga_rom.empty()) vga_pci_->set_option_rom(config.vga_rom);
+    pci_bus_->plug(*vga_pci_, pci::devfn(chipset_ == PcChipset::kQ35 ? 1 : 2, 0));
+    vga_pci_->map_ports(*system_io_);
+    vga_->set_vbe_window(vga_pci_.get());
+    all_devices_.push_back(vga_pci_.get());
+  }
+}
+
+void PcMachine::build_pci_bus() {
   // The windows sit below everything else (priority -1): RAM, ROM and the
   // chipset's own regions win over a BAR placed on them.
   pci_memory_window_ = MemoryRegion::container("pci-memory", UINT64_MAX);
@@ -517,15 +566,22 @@ void PcMachine::build_pci(const PcConfig& config) {
   pci_dma_root_->add_subregion(MsiWindow::kBase, msi_window_->region(), 1);
   pci_dma_space_ = std::make_unique<AddressSpace>("pci-dma", pci_dma_root_.get());
   pci_bus_ = std::make_unique<PciBus>(*pci_memory_window_, *pci_io_window_, *pci_dma_space_);
+}
 
+// 0xCF9 lies inside the CONFIG_ADDRESS dword: the host bridge forwards byte
+// accesses to the reset control register.
+static void route_port_cf9(MemoryRegion& io, ResetControl* reset_control, PciHostBridge& host) {
+  if (reset_control && reset_control->region() && reset_control->region()->parent()) {
+    io.remove_subregion(reset_control->region());
+    host.set_port_cf9(reset_control);
+  }
+}
+
+void PcMachine::build_i440fx_chipset(const PcConfig& config) {
   i440fx_ = std::make_unique<I440fxHost>();
   i440fx_->map_config_ports(*system_io_, *pci_bus_);
   i440fx_->connect_pam(*system_memory_, *ram_);
-  // 0xCF9 lies inside the CONFIG_ADDRESS dword: the host forwards byte accesses.
-  if (reset_control_ && reset_control_->region() && reset_control_->region()->parent()) {
-    system_io_->remove_subregion(reset_control_->region());
-    i440fx_->set_port_cf9(reset_control_.get());
-  }
+  route_port_cf9(*system_io_, reset_control_.get(), *i440fx_);
   pci_bus_->plug(*i440fx_, 0);
 
   piix3_ = std::make_unique<Piix3>(isa_.irqs);
@@ -553,15 +609,29 @@ void PcMachine::build_pci(const PcConfig& config) {
     pci_hotplug_->map(*system_io_);
     all_devices_.push_back(pci_hotplug_.get());
   }
-  // The standard VGA's PCI function at 00:02.0, where QEMU puts it.
-  if (vga_) {
-    vga_pci_ = std::make_unique<VgaPci>();
-    if (!config.vga_rom.empty()) vga_pci_->set_option_rom(config.vga_rom);
-    pci_bus_->plug(*vga_pci_, pci::devfn(2, 0));
-    vga_pci_->map_ports(*system_io_);
-    vga_->set_vbe_window(vga_pci_.get());
-    all_devices_.push_back(vga_pci_.get());
-  }
+}
+
+// QEMU's q35: the MCH at 00.0 and the ICH9's LPC bridge at 1f.0, whose
+// PMBASE places the ACPI registers. Not yet: the ICH9's AHCI (1f.2) and
+// SMBus (1f.3) functions; no ACPI hot-plug on pcie.0, as in QEMU.
+void PcMachine::build_q35_chipset() {
+  q35_host_ = std::make_unique<Q35Host>(*pci_bus_, *system_memory_);
+  q35_host_->map_config_ports(*system_io_, *pci_bus_);
+  q35_host_->connect_pam(*ram_);
+  route_port_cf9(*system_io_, reset_control_.get(), *q35_host_);
+  pci_bus_->plug(*q35_host_, 0);
+  all_devices_.push_back(q35_host_.get());
+
+  ich9_lpc_ = std::make_unique<Ich9Lpc>(isa_.irqs, *acpi_pm_, *system_io_);
+  pci_bus_->plug(*ich9_lpc_, pci::devfn(0x1f, 0));
+  ich9_lpc_->connect(*pci_bus_);
+  // PIRQ A-D reach GSI 16-19; E-H share 20-23 with the HPET's timers.
+  std::array<IrqLine*, PciBus::kMaxPirqs> gsis{};
+  for (int n = 0; n < 4; ++n) gsis[n] = &ioapic_->input(Ich9Lpc::kFirstPirqGsi + n);
+  for (int n = 4; n < PciBus::kMaxPirqs; ++n) gsis[n] = &shared_gsis_[n - 4].add_input();
+  ich9_lpc_->set_pirq_outputs(gsis);
+  ich9_lpc_->reset();  // maps the ACPI registers at PMBASE's reset value
+  all_devices_.push_back(ich9_lpc_.get());
 }
 
 // fw_cfg, as QEMU's pc machine fills it for SeaBIOS: the memory size and
@@ -580,7 +650,7 @@ void PcMachine::build_fw_cfg(const PcConfig& config) {
     for (unsigned i = 0; i < 8; ++i) e820.push_back(static_cast<uint8_t>(length >> (8 * i)));
     for (unsigned i = 0; i < 4; ++i) e820.push_back(i == 0 ? 1 : 0);  // E820_RAM
   };
-  const uint64_t below = std::min(config.ram_size, kBelow4gLimit);
+  const uint64_t below = ram_below_4g(chipset_, config.ram_size);
   add_range(0, below);
   if (config.ram_size > below) add_range(k4GiB, config.ram_size - below);
   fw_cfg_->add_file("etc/e820", std::move(e820));
@@ -667,15 +737,25 @@ void PcMachine::set_msi_sink(std::function<void(uint64_t address, uint32_t data)
 
 void PcMachine::setup_pci_interrupts() {
   if (!pci_bus_) return;
-  // As SeaBIOS: PIRQA/B on IRQ 10, PIRQC/D on IRQ 11, both level-triggered.
-  static constexpr uint8_t kPirqIrqs[PciBus::kPirqs] = {10, 10, 11, 11};
-  for (int n = 0; n < PciBus::kPirqs; ++n) piix3_->set_route(n, kPirqIrqs[n]);
+  // As SeaBIOS: PIRQA/B on IRQ 10, PIRQC/D on IRQ 11 (and E-H the same on
+  // the ICH9), level-triggered.
+  static constexpr uint8_t kPirqIrqs[4] = {10, 10, 11, 11};
+  auto route = [this](int pirq) {
+    return ich9_lpc_ ? ich9_lpc_->route(pirq) : piix3_->route(pirq);
+  };
+  if (ich9_lpc_) {
+    for (int n = 0; n < PciBus::kMaxPirqs; ++n) ich9_lpc_->set_route(n, kPirqIrqs[n % 4]);
+    // And, with no firmware to do it, the ECAM window where SeaBIOS puts it.
+    if (!firmware_boot_) q35_host_->enable_ecam(kEcamBase);
+  } else {
+    for (int n = 0; n < PciBus::kPirqs; ++n) piix3_->set_route(n, kPirqIrqs[n]);
+  }
   pic_->slave().set_elcr(
       static_cast<uint8_t>(pic_->slave().elcr() | 1u << (10 - 8) | 1u << (11 - 8)));
   for (PciDevice* dev : pci_bus_->devices()) {
     unsigned pin = dev->config_byte(pci::kInterruptPin);
     if (pin < 1 || pin > 4) continue;
-    int irq = piix3_->route(PciBus::pirq_of(dev->slot(), pin));
+    int irq = route(pci_bus_->pirq_for(dev->slot(), pin));
     dev->config_write(pci::kInterruptLine, irq < 0 ? 0xff : static_cast<uint32_t>(irq), 1);
   }
   // As SeaBIOS again: the SCI is hard-wired to IRQ 9.

@@ -1,11 +1,13 @@
-// The "pc" machine: RAM below and above 4 GiB, firmware at the top of the
-// first 4 GiB (and its last 128 KiB at 0xE0000), and the legacy PC ISA
-// devices at their standard ports; a local APIC per CPU, the IOAPIC, HPET and
-// ACPI power management, and (for a direct kernel boot) the ACPI tables.
+// The "pc" machine (i440FX + PIIX3/PIIX4) and the "q35" machine (Q35 MCH +
+// ICH9 LPC bridge, PCI Express configuration through ECAM): RAM below and above 4 GiB, firmware at
+// the top of the first 4 GiB (and its last 128 KiB at 0xE0000), and the legacy PC ISA devices at
+// their standard ports; a local APIC per CPU, the IOAPIC, HPET and ACPI power management, and (for
+// a direct kernel boot) the ACPI tables.
 //
 // Interrupt routing: ISA IRQ n goes to the 8259 input n and to IOAPIC input n
 // (IRQ 0 to input 2); the 8259's INTR goes to every local APIC's LINT0.
-// HPET timers use IOAPIC inputs 20-23; PCI INTx uses 16-19 (see AcpiConfig).
+// HPET timers use IOAPIC inputs 20-23; PCI INTx uses 16-19 (see AcpiConfig)
+// on the pc, PIRQ A-H on 16-23 on the q35 (E-H shared with the HPET's).
 // The boot CPU's FERR# drives IRQ 13 through the port 0xF0 latch.
 #pragma once
 
@@ -62,8 +64,14 @@ class CpuLocalApic;
 class PciBus;
 class I440fxHost;
 class Piix3;
+class Q35Host;
+class Ich9Lpc;
+
+// Which chipset the PC has: QEMU's pc (pc-i440fx-7.2) or q35 (pc-q35-7.2).
+enum class PcChipset { kI440fx, kQ35 };
 
 struct PcConfig {
+  PcChipset chipset = PcChipset::kI440fx;
   uint64_t ram_size = 128ull << 20;
   unsigned cpus = 1;
   // -smp's sockets and the cores in each, 0: every CPU a core of one socket
@@ -125,6 +133,12 @@ struct PcConfig {
 class PcMachine {
  public:
   static constexpr uint64_t kBelow4gLimit = 0xc0000000;  // RAM above this goes above 4 GiB
+  // Where firmware (or vx86, booting a kernel directly) puts the q35's ECAM window.
+  static constexpr uint64_t kEcamBase = 0xb0000000;
+  static constexpr uint64_t kEcamSize = 256ull << 20;
+  // How much RAM a machine puts below 4 GiB (QEMU's rule: the q35 keeps
+  // 0xB0000000 and up for ECAM and PCI, or 2 GiB and up once RAM reaches that).
+  static uint64_t ram_below_4g(PcChipset chipset, uint64_t ram_size);
 
   // Takes the config by value: the kernel and initrd images move into the
   // machine (kept for reset) instead of being held twice.
@@ -178,8 +192,12 @@ class PcMachine {
   // The devices with a bootindex; fw_cfg's "bootorder" is made from it on
   // every reset (so device_add ones count from the next boot, as in QEMU).
   BootOrder& boot_order() { return boot_order_; }
-  // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0).
+  // PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge (01.0),
+  // or the Q35's MCH (00.0) and ICH9 LPC bridge (1f.0).
   PciBus& pci_bus() { return *pci_bus_; }
+  PcChipset chipset() const { return chipset_; }
+  // Bus 0's name as QEMU gives it: pci.0 on the pc, pcie.0 on the q35.
+  const char* pci_bus_name() const { return chipset_ == PcChipset::kQ35 ? "pcie.0" : "pci.0"; }
   // What PCI devices see when they master the bus: system memory, and MSIs
   // at 0xFEExxxxx, which go to vx86's APIC bus unless set_msi_sink routes
   // them elsewhere (KVM's local APICs).
@@ -231,6 +249,9 @@ class PcMachine {
   void build_isa(const PcConfig& config);
   void build_apics_and_acpi(const PcConfig& config);
   void build_pci(const PcConfig& config);
+  void build_pci_bus();
+  void build_i440fx_chipset(const PcConfig& config);
+  void build_q35_chipset();
   void build_fw_cfg(const PcConfig& config);
   void build_hpet();
   // The SMBIOS tables QEMU's pc gives (hw/smbios), for fw_cfg and for a
@@ -250,6 +271,8 @@ class PcMachine {
 
   Clocks& clocks_;
   SystemControl& control_;
+  PcChipset chipset_ = PcChipset::kI440fx;
+  bool firmware_boot_ = false;
   std::unique_ptr<MemoryRegion> system_memory_;
   std::unique_ptr<MemoryRegion> system_io_;
   std::unique_ptr<MemoryRegion> ram_;
@@ -318,6 +341,10 @@ class PcMachine {
   std::unique_ptr<I440fxHost> i440fx_;
   std::unique_ptr<Piix3> piix3_;
   std::array<IrqLine*, 4> pirq_to_ioapic_{};
+  std::unique_ptr<Q35Host> q35_host_;
+  std::unique_ptr<Ich9Lpc> ich9_lpc_;
+  // IOAPIC inputs 20-23: the HPET's timers and, on the q35, PIRQ E-H.
+  std::array<IrqOrGate, 4> shared_gsis_;
   // ISA IRQ n fans out to the 8259 and the IOAPIC.
   std::array<IrqSplitter, 16> isa_irqs_;
   // The PIT's and RTC's outputs, cut off while the HPET replaces them.

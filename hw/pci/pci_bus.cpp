@@ -52,10 +52,14 @@ void PciBus::set_intx_router(std::function<void(int, bool)> router) {
   router_ = std::move(router);
 }
 
+void PciBus::set_pirq_map(std::function<int(unsigned, unsigned)> map) {
+  pirq_map_ = std::move(map);
+}
+
 void PciBus::intx_changed(PciDevice& dev, bool level) {
   unsigned pin = dev.config_byte(pci::kInterruptPin);
   if (pin < 1 || pin > 4) return;
-  int pirq = pirq_of(dev.slot(), pin);
+  int pirq = pirq_for(dev.slot(), pin);
   bool before = pirq_count_[pirq] > 0;
   pirq_count_[pirq] += level ? 1 : -1;
   bool after = pirq_count_[pirq] > 0;

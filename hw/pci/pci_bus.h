@@ -1,8 +1,9 @@
 // PCI bus 0: the functions plugged into it (by device/function number), the
 // memory and I/O windows their BARs are placed in, the address space they DMA
-// to, and INTx: each function's pin is swizzled onto one of the four PIRQ
-// lines ((slot + pin - 1) % 4), which are shared and level-triggered; the
-// interrupt router (the PIIX3) turns PIRQ levels into ISA IRQs.
+// to, and INTx: each function's pin drives one of the PIRQ lines, which are
+// shared and level-triggered: on the i440FX one of four, (slot + pin - 1) % 4;
+// the Q35's ICH9 has eight and its own map (set_pirq_map). The interrupt
+// router (the PIIX3 or the ICH9's LPC bridge) turns PIRQ levels into IRQs.
 #pragma once
 
 #include <array>
@@ -19,7 +20,8 @@ class PciDevice;
 class PciBus {
  public:
   static constexpr int kSlots = 32;
-  static constexpr int kPirqs = 4;
+  static constexpr int kPirqs = 4;     // the i440FX's PIRQ A-D
+  static constexpr int kMaxPirqs = 8;  // the ICH9's PIRQ A-H
 
   PciBus(MemoryRegion& memory_window, MemoryRegion& io_window, AddressSpace& dma);
   PciBus(const PciBus&) = delete;
@@ -42,8 +44,14 @@ class PciBus {
   MemoryRegion& io_window() { return io_window_; }
   AddressSpace& dma() { return dma_; }
 
-  // The PIRQ line a slot's INTx pin (1 = INTA) drives.
+  // The PIRQ line a slot's INTx pin (1 = INTA) drives on the i440FX.
   static int pirq_of(unsigned slot, unsigned pin) { return static_cast<int>((slot + pin - 1) % 4); }
+  // Another chipset's map: slot and pin (1 = INTA) to a PIRQ below kMaxPirqs.
+  void set_pirq_map(std::function<int(unsigned slot, unsigned pin)> map);
+  // The PIRQ line a slot's INTx pin drives on this bus.
+  int pirq_for(unsigned slot, unsigned pin) const {
+    return pirq_map_ ? pirq_map_(slot, pin) : pirq_of(slot, pin);
+  }
   // Called with (pirq, level) whenever a PIRQ line changes level.
   void set_intx_router(std::function<void(int pirq, bool level)> router);
   bool pirq_level(int pirq) const { return pirq_count_[pirq] > 0; }
@@ -56,8 +64,9 @@ class PciBus {
   AddressSpace& dma_;
   std::array<PciDevice*, 256> functions_{};
   std::vector<PciDevice*> plugged_;
-  std::array<int, kPirqs> pirq_count_{};  // asserted INTx outputs per PIRQ line
+  std::array<int, kMaxPirqs> pirq_count_{};  // asserted INTx outputs per PIRQ line
   std::function<void(int, bool)> router_;
+  std::function<int(unsigned, unsigned)> pirq_map_;
 };
 
 }  // namespace vx86

@@ -13,6 +13,7 @@
 
 #include "core/irq.h"
 #include "hw/pci/pci_device.h"
+#include "hw/pci/pirq_router.h"
 
 namespace vx86 {
 
@@ -42,11 +43,8 @@ class Piix3 : public PciDevice {
  private:
   void update_outputs();
 
-  std::array<IrqLine*, 16> isa_irqs_;
-  std::array<IrqLine*, 4> pirq_outputs_{};
-  uint8_t pirq_driven_ = 0;  // PIRQ lines asserted on pirq_outputs_
+  PirqRouter router_;
   PciBus* pirq_bus_ = nullptr;
-  uint16_t driven_ = 0;  // ISA IRQs this bridge currently asserts
 };
 
 }  // namespace vx86

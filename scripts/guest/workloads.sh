@@ -523,3 +523,26 @@ workload_pcihotplug() {
   wait_until '! grep -qx 0x1005 /sys/bus/pci/devices/*/device'
   echo "vx86-result: pcihotplug ejected $(pci_functions)"
 }
+
+# The q35 machine (tests/system/q35_machine_test.cpp): what the guest finds
+# of the chipset. Its PCI functions (IDs, class, INTx IRQ, configuration
+# space size), where the kernel found the ECAM window (MMCONFIG), a disk on
+# an INTx-only virtio-blk-pci (vx86.q35disk holds the host's text) and DHCP
+# on an e1000, and the controller, pin and trigger of the disk's, the NIC's
+# and the SCI's interrupts.
+workload_q35() {
+  for f in /sys/bus/pci/devices/*; do
+    echo "vx86-result: q35 pci ${f##*/} $(cat "$f/vendor"):$(cat "$f/device")" \
+      "class=$(cat "$f/class") irq=$(cat "$f/irq") config=$(wc -c < "$f/config")"
+  done
+  grep MMCONFIG /proc/iomem | sed 's/^ *//;s/^/vx86-result: q35 iomem /'
+  dmesg | grep -o 'PCI: MMCONFIG.*' | sed 's/^/vx86-result: q35 dmesg /'
+  for _ in $(seq 1 100); do
+    [ -b /dev/vda ] && break
+    sleep 0.1
+  done
+  echo "vx86-result: q35 disk $(head -c 23 /dev/vda 2>/dev/null)"
+  net_up && echo "vx86-result: q35 net-addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
+  awk '/virtio|eth0|acpi/ { i = 2; while (i <= NF && $i ~ /^[0-9]+$/) i++
+       print "vx86-result: q35 irq " $1 " " $i " " $(i + 1) " " $NF }' /proc/interrupts
+}

@@ -64,6 +64,30 @@ Walk walk(const AcpiConfig& config) {
   return w;
 }
 
+// The DSDT of w as iasl disassembles it, in dir (which the caller removes);
+// "" if iasl fails.
+std::string disassembled_dsdt(const Walk& w, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  const uint64_t at = w.tables.at("DSDT");
+  auto bytes = w.bytes(at, w.length(at));
+  std::ofstream(dir / "DSDT.dat", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  if (std::system(("cd " + dir.string() + " && iasl -d DSDT.dat > disassemble.log 2>&1").c_str()) !=
+      0) {
+    return "";
+  }
+  std::stringstream text;
+  text << std::ifstream(dir / "DSDT.dsl").rdbuf();
+  return text.str();
+}
+
+// Whether the disassembled DSDT in dir compiles again.
+bool dsdt_recompiles(const std::filesystem::path& dir) {
+  return std::system(("cd " + dir.string() + " && iasl -p recompiled DSDT.dsl > compile.log 2>&1")
+                         .c_str()) == 0;
+}
+
 AcpiConfig pc_config(unsigned cpus, bool pci) {
   AcpiConfig c;
   c.cpus = cpus;
@@ -182,17 +206,8 @@ TEST(AcpiTablesTest, PciHotplugSlotsAndTheirGpeHandler) {
   }
   auto dir =
       std::filesystem::temp_directory_path() / ("vx86-acpi-hp-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const uint64_t at = w.tables["DSDT"];
-  auto bytes = w.bytes(at, w.length(at));
-  std::ofstream(dir / "DSDT.dat", std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()),
-             static_cast<std::streamsize>(bytes.size()));
-  const std::string in_dir = "cd " + dir.string() + " && ";
-  ASSERT_EQ(std::system((in_dir + "iasl -d DSDT.dat > disassemble.log 2>&1").c_str()), 0);
-  std::stringstream text;
-  text << std::ifstream(dir / "DSDT.dsl").rdbuf();
-  const std::string dsl = text.str();
+  const std::string dsl = disassembled_dsdt(w, dir);
+  ASSERT_NE(dsl, "") << "see " << (dir / "disassemble.log").string();
   EXPECT_EQ(dsl.find("**** "), std::string::npos) << dsl;
   for (const char* want :
        {"OperationRegion (PCST, SystemIO, 0xAE00, 0x08)", "PCIU,   32", "PCID,   32",
@@ -203,8 +218,51 @@ TEST(AcpiTablesTest, PciHotplugSlotsAndTheirGpeHandler) {
     EXPECT_NE(dsl.find(want), std::string::npos) << want << " in\n" << dsl;
   }
   EXPECT_EQ(dsl.find("Device (S10)"), std::string::npos) << "slot 2 is not hot-pluggable";
-  EXPECT_EQ(std::system((in_dir + "iasl -p recompiled DSDT.dsl > compile.log 2>&1").c_str()), 0)
-      << "see " << (dir / "compile.log").string();
+  EXPECT_TRUE(dsdt_recompiles(dir)) << "see " << (dir / "compile.log").string();
+  std::filesystem::remove_all(dir);
+}
+
+// The q35's tables: an MCFG for the ECAM window, PCI0 a PCI Express root
+// (PNP0A08, compatible with PNP0A03), the window reserved as a motherboard
+// resource, and the _PRT the ICH9's PIRQ map gives; iasl takes them back.
+TEST(AcpiTablesTest, Q35HasMcfgAndAPciExpressRoot) {
+  AcpiConfig config = pc_config(1, true);
+  config.pci_express = true;
+  config.ecam_base = 0xb0000000;
+  config.ecam_end_bus = 0xff;
+  for (unsigned slot = 0; slot < 32; ++slot) {
+    for (unsigned pin = 0; pin < 4; ++pin) config.pci_intx_gsi.push_back(100 + slot * 4 + pin);
+  }
+  Walk w = walk(config);
+  ASSERT_TRUE(w.tables.count("MCFG"));
+  const uint64_t m = w.offset(w.tables["MCFG"]);
+  EXPECT_EQ(w.length(w.tables["MCFG"]), 60u) << "header, 8 reserved bytes, one allocation";
+  EXPECT_EQ(w.blob[m + 8], 1) << "revision";
+  EXPECT_EQ(acpi_checksum(&w.blob[m], 60), 0);
+  EXPECT_EQ(le(w.blob, m + 44, 8), 0xb0000000u) << "base";
+  EXPECT_EQ(le(w.blob, m + 52, 2), 0u) << "segment";
+  EXPECT_EQ(w.blob[m + 54], 0) << "first bus";
+  EXPECT_EQ(w.blob[m + 55], 0xff) << "last bus";
+  EXPECT_FALSE(walk(pc_config(1, true)).tables.count("MCFG")) << "not on the pc";
+
+  if (std::system("command -v iasl >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "iasl (package acpica-tools) is not installed";
+  }
+  auto dir =
+      std::filesystem::temp_directory_path() / ("vx86-acpi-q35-" + std::to_string(::getpid()));
+  std::string dsl = disassembled_dsdt(w, dir);
+  ASSERT_NE(dsl, "") << "see " << (dir / "disassemble.log").string();
+  EXPECT_EQ(dsl.find("**** "), std::string::npos) << dsl;
+  for (const char* want :
+       {"Name (_HID, EisaId (\"PNP0A08\")", "Name (_CID, EisaId (\"PNP0A03\")", "Device (DRAC)",
+        "Name (_HID, EisaId (\"PNP0C01\")", "0xB0000000,         // Range Minimum",
+        "0xBFFFFFFF,         // Range Maximum"}) {
+    EXPECT_NE(dsl.find(want), std::string::npos) << want << " in\n" << dsl;
+  }
+  // Slot 2's INTC (pin 2) is the map's entry 2 * 4 + 2: GSI 100 + 10.
+  std::erase_if(dsl, [](char c) { return c == ' ' || c == '\n' || c == '\r'; });
+  EXPECT_NE(dsl.find("{0x0002FFFF,0x02,Zero,0x6E}"), std::string::npos) << dsl;
+  EXPECT_TRUE(dsdt_recompiles(dir)) << "see " << (dir / "compile.log").string();
   std::filesystem::remove_all(dir);
 }
 

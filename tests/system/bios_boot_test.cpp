@@ -296,6 +296,41 @@ TEST(BiosBootTest, BootindexPicksTheDiskThatBoots) {
   for (const std::string& file : {ide, virtio, usb, blank, cd}) std::filesystem::remove(file);
 }
 
+// The q35 machine under SeaBIOS: it finds the Q35 chipset, puts the ECAM
+// window where QEMU's does, and boots a virtio disk's boot sector; the boot
+// order path and what SeaBIOS says of the chipset equal qemu-system-x86_64's.
+TEST(BiosBootTest, SeabiosBootsAVirtioDiskOnQ35AsUnderQemu) {
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  const std::string disk = make_raw_disk();
+  const std::vector<std::string> options = {"-drive", "if=none,id=v,format=raw,file=" + disk,
+                                            "-device", "virtio-blk-pci,drive=v,bootindex=1"};
+  auto chipset_lines = [](const std::string& log) {
+    std::string lines;
+    for (const char* want : {"Running on QEMU (q35)", "PCIe: using q35 mmconfig at 0xb0000000",
+                             "Q35 LPC init: elcr=00 0c"}) {
+      if (log.find(want) != std::string::npos) lines += std::string(want) + "\n";
+    }
+    return lines;
+  };
+  Boot b = boot({VX86_BINARY, "-M", "q35"}, options);
+  EXPECT_EQ(b.status, 1) << b.err << "\nSeaBIOS:\n" << b.firmware_log;
+  EXPECT_EQ(b.serial, "vx86-mbr: booted by the BIOS from drive 0x80\n") << b.firmware_log;
+  EXPECT_EQ(chipset_lines(b.firmware_log),
+            "Running on QEMU (q35)\nPCIe: using q35 mmconfig at 0xb0000000\n"
+            "Q35 LPC init: elcr=00 0c\n")
+      << b.firmware_log;
+  EXPECT_EQ(boot_order_lines(b.firmware_log), "boot order:\n1: /pci@i0cf8/scsi@2/disk@0,0\n")
+      << b.firmware_log;
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
+    // QEMU's q35 without the AHCI and SMBus functions vx86 has not got yet.
+    Boot q = boot({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35,sata=off,smbus=off"}, options);
+    EXPECT_EQ(q.serial, b.serial);
+    EXPECT_EQ(chipset_lines(q.firmware_log), chipset_lines(b.firmware_log));
+    EXPECT_EQ(boot_order_lines(q.firmware_log), boot_order_lines(b.firmware_log));
+  }
+  std::filesystem::remove(disk);
+}
+
 // -boot once=d: the first boot is from the CD; after a reset (QMP
 // system_reset) the normal order boots the disk again, as under QEMU.
 TEST(BiosBootTest, BootOnceAppliesToTheFirstBootOnly) {

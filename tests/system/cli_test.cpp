@@ -525,6 +525,34 @@ TEST(CliTest, SmpTopologiesAreCheckedAsQemuChecksThem) {
                         "-smp 6,sockets=2,cores=3: this topology leaves gaps between APIC IDs");
 }
 
+// The q35 machine refuses what it cannot have yet, saying what to use.
+TEST(CliTest, Q35RefusesWhatItHasNotGotYet) {
+  const std::string bios = hello_guest();
+  expect_one_line_error(vx86({"-bios", bios, "-M", "pc-q35-6.2"}),
+                        "-machine pc-q35-6.2: this machine type is not available yet (pc and "
+                        "q35, which are QEMU 7.2's pc-i440fx-7.2 and pc-q35-7.2, are)");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-cdrom", bios}),
+                        "go to the q35 machine's AHCI controller, which is not available yet: "
+                        "use if=virtio or -device virtio-blk-pci, or -machine pc");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-usb"}),
+                        "-usb: the q35 machine's USB controllers (the ICH9's EHCI and UHCI) are "
+                        "not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35,sata=on"}),
+                        "-machine sata=on: the q35's AHCI (SATA) controller is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "pc,smbus=on"}),
+                        "-machine smbus=on: the SMBus controller is not available yet");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-device", "virtio-rng-pci,bus=pci.0"}),
+                        "-device virtio-rng-pci: Bus 'pci.0' not found");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "pc", "-device", "virtio-rng-pci,bus=pcie.0"}),
+                        "-device virtio-rng-pci: Bus 'pcie.0' not found");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-device", "VGA,bus=pcie.0,addr=0x2"}),
+                        "-device VGA: the VGA is at pcie.0 slot 1");
+  const CommandResult help = vx86({"-M", "help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("q35                  Standard PC (Q35 + ICH9, 2009)"), std::string::npos)
+      << help.out;
+}
+
 TEST(CliTest, LibvirtsOtherOptionsAreChecked) {
   const std::string bios = hello_guest();
   expect_one_line_error(vx86({"-bios", bios, "-uuid", "xyz"}),
