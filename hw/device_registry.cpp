@@ -9,8 +9,8 @@
 #include "core/entropy_source.h"
 #include "hw/char/isa_debugcon.h"
 #include "hw/char/serial_16550.h"
+#include "hw/ide/ide_controller.h"
 #include "hw/ide/ide_device.h"
-#include "hw/ide/piix_ide.h"
 #include "hw/misc/isa_debug_exit.h"
 #include "hw/net/e1000.h"
 #include "hw/net/virtio_net_pci.h"
@@ -444,31 +444,50 @@ std::unique_ptr<Device> create_usb_storage(DeviceSlots& slots, const KeyValues& 
 
 const std::vector<PropertyInfo> kIdeDeviceProperties = {
     {"drive", OptType::kString, "", "ID of the disk image (-drive if=none,id=...)"},
-    {"bus", OptType::kString, "ide.1", "IDE bus: ide.0 (primary) or ide.1 (secondary)"},
-    {"unit", OptType::kNumber, "", "0 (master) or 1 (slave) (default: the first free)"},
+    {"bus", OptType::kString, "",
+     "IDE bus: ide.0 or ide.1 on the pc (default ide.1), ide.0 to ide.5 (AHCI ports) on the q35 "
+     "(default: the first free)"},
+    {"unit", OptType::kNumber, "", "0 (master) or 1 (slave) on the pc, 0 on the q35"},
     kBootindexProperty};
 
-// -device ide-hd / ide-cd: a drive on bus ide.0 or ide.1 (QEMU's default is
-// ide.1) at unit= (default: the slave if the master is there, else the master).
+// -device ide-hd / ide-cd: a drive on one of the machine's IDE buses (the
+// PIIX's channels, whose default is ide.1 as in QEMU, or the AHCI's ports)
+// at unit= (default: the first free unit).
 std::unique_ptr<Device> create_ide_device(DeviceSlots& slots, const KeyValues& props, bool cdrom) {
   const std::string type = cdrom ? "ide-cd" : "ide-hd";
   const std::string option = "-device " + type;
   const std::string drive_id = props.get_string("drive");
   if (drive_id.empty() && !cdrom) throw OptionError(option + ": parameter 'drive' is missing");
-  const std::string bus_name = props.get_string("bus", "ide.1");
-  if (bus_name != "ide.0" && bus_name != "ide.1") {
-    throw OptionError(option + ": Bus '" + bus_name + "' not found (ide.0 or ide.1)");
+  IdeController& ide = slots.ide_controller();
+  // The first free unit of a bus, or (none free) its last, which is then in use.
+  auto free_unit = [&ide](unsigned bus) {
+    unsigned unit = 0;
+    while (unit + 1 < ide.units_per_bus() && ide.media(bus, unit) != IdeChannel::Media::kNone) {
+      ++unit;
+    }
+    return unit;
+  };
+  unsigned bus = ide.units_per_bus() == 2 ? 1 : 0;
+  if (props.has("bus")) {
+    const std::string bus_name = props.get_string("bus");
+    bus = ide.buses();
+    for (unsigned b = 0; b < ide.buses(); ++b) {
+      if (bus_name == "ide." + std::to_string(b)) bus = b;
+    }
+    if (bus == ide.buses()) {
+      throw OptionError(option + ": Bus '" + bus_name + "' not found (ide.0 to ide." +
+                        std::to_string(ide.buses() - 1) + ")");
+    }
+  } else if (ide.units_per_bus() == 1) {
+    while (bus + 1 < ide.buses() && ide.media(bus, 0) != IdeChannel::Media::kNone) ++bus;
   }
-  const unsigned bus = bus_name == "ide.1" ? 1 : 0;
-  PiixIde& ide = slots.ide_controller();
-  IdeChannel& channel = ide.channel(bus);
-  const bool master_used = channel.media(0) != IdeChannel::Media::kNone;
-  const uint64_t unit = props.get_number("unit", master_used ? 1 : 0);
-  if (unit > 1) {
+  const uint64_t unit = props.get_number("unit", free_unit(bus));
+  if (unit >= ide.units_per_bus()) {
     throw OptionError(option + ": Can't create IDE unit " + std::to_string(unit) +
-                      ", bus supports only 2 units");
+                      ", bus supports only " + std::to_string(ide.units_per_bus()) + " unit" +
+                      (ide.units_per_bus() == 1 ? "" : "s"));
   }
-  if (channel.media(static_cast<unsigned>(unit)) != IdeChannel::Media::kNone) {
+  if (ide.media(bus, static_cast<unsigned>(unit)) != IdeChannel::Media::kNone) {
     throw OptionError(option + ": IDE unit " + std::to_string(unit) + " is in use");
   }
   const int64_t bootindex = bootindex_of(slots, props, type);
@@ -478,12 +497,12 @@ std::unique_ptr<Device> create_ide_device(DeviceSlots& slots, const KeyValues& p
   DriveBackend* drive = cdrom
                             ? slots.claim_cdrom(drive_id, type, props.get_string("id", place_name))
                             : slots.claim_drive(drive_id, type);
-  const unsigned index = bus * 2 + static_cast<unsigned>(unit);
-  ide.attach(index, drive, cdrom ? IdeChannel::Media::kCdrom : IdeChannel::Media::kDisk);
+  ide.attach(bus, static_cast<unsigned>(unit), drive,
+             cdrom ? IdeChannel::Media::kCdrom : IdeChannel::Media::kDisk);
   auto device = std::make_unique<IdeDevice>(cdrom, bus, static_cast<unsigned>(unit));
-  add_boot_device(
-      slots, bootindex, *device,
-      pci_firmware_path(ide) + "/drive@" + std::to_string(bus) + "/disk@" + std::to_string(unit));
+  add_boot_device(slots, bootindex, *device,
+                  pci_firmware_path(dynamic_cast<const PciDevice&>(ide)) +
+                      IdeController::drive_path(bus, static_cast<unsigned>(unit)));
   return device;
 }
 

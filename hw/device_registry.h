@@ -20,7 +20,7 @@ class EntropySource;
 class InputRouter;
 class UsbBus;
 class BootOrder;
-class PiixIde;
+class IdeController;
 class VirtioSerial;
 
 // Where a -device can plug in, and the drives (-drive id=...) it may use.
@@ -59,8 +59,9 @@ struct DeviceSlots {
   // Told when the guest opens or closes a virtio-serial port that has an id
   // (QMP's VSERPORT_CHANGE); may run on a vCPU thread.
   std::function<void(const std::string& id, bool open)> serial_port_changed;
-  // The PIIX3's IDE function (01.1), made when first asked for.
-  std::function<PiixIde&()> ide_controller;
+  // Where IDE drives go: the pc's PIIX3 IDE function (01.1, made when first
+  // asked for) or the q35's AHCI controller; throws OptionError without one.
+  std::function<IdeController&()> ide_controller;
 };
 
 struct PropertyInfo {

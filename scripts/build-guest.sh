@@ -27,7 +27,7 @@ if [ -z "$kernel_pkg" ]; then
 fi
 # Modules the initramfs loads, with what they depend on (from modules.dep):
 # virtio-blk, virtio-net, virtio-rng (/dev/hwrng), virtio-console (virtio-serial's
-# ports and hvc consoles), the e1000 NIC (QEMU's default), the PIIX IDE driver with SCSI disk and CD-ROM on
+# ports and hvc consoles), the e1000 NIC (QEMU's default), the PIIX IDE and AHCI drivers with SCSI disk and CD-ROM on
 # top, the ACPI power button with the event device busybox's acpid reads, and
 # the PS/2 mouse driver (for /dev/input/mice), and the kernel's AES-NI, PCLMULQDQ and
 # SHA crypto drivers (the crypto workload loads them on a CPU that has the instructions),
@@ -37,7 +37,7 @@ fi
 # are in the initramfs but not loaded by /init: the workloads that need them
 # load them (psmouse probes the i8042's mouse port for a while after it loads,
 # which the keyboard tests need not share).
-guest_modules="virtio_blk virtio_net virtio_pci virtio_rng virtio_console e1000 ata_piix sd_mod sr_mod button evdev psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage virtio_balloon"
+guest_modules="virtio_blk virtio_net virtio_pci virtio_rng virtio_console e1000 ata_piix ahci sd_mod sr_mod button evdev psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage virtio_balloon"
 on_demand_modules="psmouse aesni_intel ghash_clmulni_intel crc32_pclmul sha1_ssse3 sha256_ssse3 usb-common usbcore uhci_hcd hid usbhid hid_generic usb-storage virtio_balloon"
 if [ ! -f "$out/vmlinuz" ] || [ "$(cat "$out/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||
    [ "$(cat "$out/modules/kernel-package" 2>/dev/null)" != "$kernel_pkg" ] ||

@@ -54,6 +54,7 @@ struct CmdlineOptions {
   std::string vga_id;             // -device VGA,id=
   bool vga_from_device = false;   // the VGA came as -device VGA (libvirt's way)
   std::string vga_bus, vga_addr;  // its bus= and addr=, if given
+  bool sata = true;               // -machine sata= (the q35's AHCI controller)
   std::string display;            // "" = default for the build
   std::optional<std::string> gdb;
   std::optional<std::string> vnc;  // -vnc DISPLAY[,options]

@@ -155,8 +155,9 @@ Drives::~Drives() = default;
 namespace {
 
 // QEMU's name for an if=ide drive without id=: ide<bus>-<hd|cd><unit>.
-std::string ide_drive_name(unsigned index, bool cdrom) {
-  return "ide" + std::to_string(index / 2) + (cdrom ? "-cd" : "-hd") + std::to_string(index % 2);
+std::string ide_drive_name(unsigned index, unsigned units_per_bus, bool cdrom) {
+  return "ide" + std::to_string(index / units_per_bus) + (cdrom ? "-cd" : "-hd") +
+         std::to_string(index % units_per_bus);
 }
 
 }  // namespace
@@ -181,22 +182,28 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
     // IDE position: index, or bus and unit, or the first free place.
     unsigned ide_index = 0;
     if (iface == "ide") {
+      const unsigned places = ide_buses_ * ide_units_;
       if (kv.has("index")) {
         uint64_t index = kv.get_number("index", 0);
-        if (index > 3) bad("index", "must be 0 to 3 for if=ide");
+        if (index >= places)
+          bad("index", "must be 0 to " + std::to_string(places - 1) + " for if=ide");
         ide_index = static_cast<unsigned>(index);
       } else if (kv.has("bus") || kv.has("unit")) {
         uint64_t bus = kv.get_number("bus", 0), unit = kv.get_number("unit", 0);
-        if (bus > 1) bad("bus", "must be 0 or 1 for if=ide");
-        if (unit > 1) bad("unit", "must be 0 or 1 for if=ide");
-        ide_index = static_cast<unsigned>(bus * 2 + unit);
+        if (bus >= ide_buses_)
+          bad("bus", "must be 0 to " + std::to_string(ide_buses_ - 1) + " for if=ide");
+        if (unit >= ide_units_)
+          bad("unit", "must be 0 to " + std::to_string(ide_units_ - 1) + " for if=ide");
+        ide_index = static_cast<unsigned>(bus * ide_units_ + unit);
       } else {
-        while (ide_index < 4 && ide_used & (1u << ide_index)) ++ide_index;
-        if (ide_index == 4) throw OptionError(opt + ": all four IDE places are taken");
+        while (ide_index < places && ide_used & (1u << ide_index)) ++ide_index;
+        if (ide_index == places) {
+          throw OptionError(opt + ": all " + std::to_string(places) + " IDE places are taken");
+        }
       }
       if (ide_used & (1u << ide_index)) {
-        throw OptionError(opt + ": IDE bus " + std::to_string(ide_index / 2) + " unit " +
-                          std::to_string(ide_index % 2) + " is used by another drive");
+        throw OptionError(opt + ": IDE bus " + std::to_string(ide_index / ide_units_) + " unit " +
+                          std::to_string(ide_index % ide_units_) + " is used by another drive");
       }
       ide_used |= 1u << ide_index;
     }
@@ -230,7 +237,7 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
     }
     std::string id = kv.get_string("id");
     if (id.empty()) {
-      id = iface == "ide" ? ide_drive_name(ide_index, media == "cdrom")
+      id = iface == "ide" ? ide_drive_name(ide_index, ide_units_, media == "cdrom")
                           : iface + std::to_string(per_interface[iface]);
     }
     ++per_interface[iface];
@@ -258,11 +265,12 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
       ide_.push_back({ide_index, entries_[id]->drive.get(), media == "cdrom"});
     }
   }
-  // As QEMU's pc: an empty CD-ROM drive at the secondary master unless
-  // something is there (or -nodefaults), for the monitor's change.
+  // As QEMU's pc and q35: an empty CD-ROM drive at index 2 (the secondary
+  // master, or AHCI port 2) unless something is there (or -nodefaults), for
+  // the monitor's change.
   constexpr unsigned kDefaultCdromIndex = 2;
   if (default_cdrom && !(ide_used & (1u << kDefaultCdromIndex))) {
-    const std::string id = ide_drive_name(kDefaultCdromIndex, true);
+    const std::string id = ide_drive_name(kDefaultCdromIndex, ide_units_, true);
     if (!entries_.count(id)) {
       auto entry = std::make_unique<Entry>();
       entry->drive = std::make_unique<BlockDrive>(id, nullptr, loop);

@@ -35,6 +35,13 @@ class Drives {
   // snapshot_all (-snapshot): disks without snapshot= get snapshot=on.
   void open(const std::vector<KeyValues>& drives, MainLoop* loop = nullptr,
             bool default_cdrom = false, bool snapshot_all = false);
+  // The machine's IDE places for if=ide (before open): the pc's two buses
+  // of two units (the default), the q35's six AHCI ports of one.
+  void set_ide_layout(unsigned buses, unsigned units_per_bus) {
+    ide_buses_ = buses;
+    ide_units_ = units_per_bus;
+  }
+  unsigned ide_units_per_bus() const { return ide_units_; }
   // Opens the images -blockdev described (core/main/blockdev_graph.h), each
   // a drive named by its node-name. Throws OptionError naming the -blockdev.
   void open_blockdevs(const std::vector<BlockdevImage>& images);
@@ -55,7 +62,7 @@ class Drives {
   const std::vector<std::string>& virtio_drives() const { return virtio_ids_; }
 
   struct IdeDrive {
-    unsigned index;  // bus * 2 + unit
+    unsigned index;  // bus * ide_units_per_bus() + unit
     DriveBackend* drive;
     bool cdrom;
   };
@@ -82,6 +89,7 @@ class Drives {
   struct Entry;
   std::map<std::string, std::unique_ptr<Entry>> entries_;
   std::vector<std::string> virtio_ids_;
+  unsigned ide_buses_ = 2, ide_units_ = 2;
   std::vector<IdeDrive> ide_;
   MainLoop* loop_ = nullptr;
   std::function<void(const std::string& id, bool open)> tray_listener_;

@@ -35,6 +35,7 @@
 #include "hw/device_registry.h"
 #include "hw/display/vga.h"
 #include "hw/display/vga_pci.h"
+#include "hw/ide/ahci.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/input/ps2_keyboard.h"
 #include "hw/intc/ioapic.h"
@@ -347,12 +348,15 @@ void MachineController::create_devices() {
     return drives_->claim_cdrom(id, user, name);
   };
   slots.boot_order = &machine_->boot_order();
-  slots.ide_controller = [this]() -> PiixIde& {
+  slots.ide_controller = [this]() -> IdeController& {
     if (machine_->chipset() == PcChipset::kQ35) {
-      throw OptionError(
-          "IDE disks and CD-ROMs (-drive if=ide, the default interface, -hda, -cdrom, -device "
-          "ide-hd/ide-cd) go to the q35 machine's AHCI controller, which is not available yet: "
-          "use if=virtio or -device virtio-blk-pci, or -machine pc");
+      if (!machine_->ahci()) {
+        throw OptionError(
+            "IDE disks and CD-ROMs (-drive if=ide, the default interface, -hda, -cdrom, -device "
+            "ide-hd/ide-cd) go to the q35 machine's AHCI controller, which -machine sata=off "
+            "took away");
+      }
+      return *machine_->ahci();
     }
     if (!ide_) {
       auto ide = std::make_unique<PiixIde>(machine_->isa_bus());
@@ -389,12 +393,15 @@ void MachineController::create_devices() {
     machine_->add_device(
         type->create(slots, resolve_device_options(*type, given, options_.globals)));
   }
-  // -drive if=ide, -hda, -cdrom: the PIIX3's IDE function (01.1).
-  // -device ide-hd and ide-cd go there too.
+  // -drive if=ide, -hda, -cdrom: the PIIX3's IDE function (01.1) on the
+  // pc, the AHCI controller's ports on the q35. -device ide-hd and ide-cd
+  // go there too.
   if (!drives_->ide_drives().empty()) {
-    PiixIde& ide = slots.ide_controller();
+    IdeController& ide = slots.ide_controller();
+    const unsigned units = drives_->ide_units_per_bus();
     for (const auto& d : drives_->ide_drives()) {
-      ide.attach(d.index, d.drive, d.cdrom ? IdeChannel::Media::kCdrom : IdeChannel::Media::kDisk);
+      ide.attach(d.index / units, d.index % units, d.drive,
+                 d.cdrom ? IdeChannel::Media::kCdrom : IdeChannel::Media::kDisk);
     }
   }
   // -debugcon: an isa-debugcon on that chardev, at 0xe9 unless -global
@@ -799,9 +806,11 @@ void MachineController::create_debugger() {
 int MachineController::run() {
   check_option_combinations();
   drives_ = std::make_unique<Drives>();
-  // QEMU's default CD-ROM drive goes when -device puts an IDE drive anywhere.
-  // The q35's would be on its AHCI controller, which vx86 does not have yet.
-  bool default_cdrom = !options_.no_defaults && options_.machine != "q35";
+  // QEMU's default CD-ROM drive goes when -device puts an IDE drive anywhere
+  // (and the q35 has none without its AHCI controller).
+  const bool q35 = options_.machine == "q35";
+  bool default_cdrom = !options_.no_defaults && !(q35 && !options_.sata);
+  if (q35) drives_->set_ide_layout(6, 1);
   for (const KeyValues& device : options_.devices) {
     const std::string driver = device.get_string("driver");
     if (driver == "ide-hd" || driver == "ide-cd") default_cdrom = false;
@@ -822,6 +831,7 @@ int MachineController::run() {
   create_chardevs();
   PcConfig config;
   config.chipset = options_.machine == "q35" ? PcChipset::kQ35 : PcChipset::kI440fx;
+  config.sata = options_.sata;
   config.ram_size = options_.ram_size;
   config.cpus = options_.smp_cpus;
   config.pci_hotplug = options_.root_pci_hotplug;

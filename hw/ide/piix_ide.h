@@ -12,12 +12,13 @@
 #include "core/irq.h"
 #include "core/memory.h"
 #include "hw/ide/ide_channel.h"
+#include "hw/ide/ide_controller.h"
 #include "hw/isa/isa_bus.h"
 #include "hw/pci/pci_device.h"
 
 namespace vx86 {
 
-class PiixIde : public PciDevice {
+class PiixIde : public PciDevice, public IdeController {
  public:
   static constexpr unsigned kIdeTim = 0x40;  // primary 0x40-0x41, secondary 0x42-0x43
   static constexpr unsigned kBusMasterBar = 4;
@@ -29,6 +30,16 @@ class PiixIde : public PciDevice {
   // index 0-3: primary master, primary slave, secondary master, secondary slave.
   void attach(unsigned index, DriveBackend* drive, IdeChannel::Media media);
   IdeChannel& channel(unsigned n) { return *channels_[n]; }
+
+  // IdeController: buses ide.0 and ide.1, units 0 (master) and 1 (slave).
+  unsigned buses() const override { return 2; }
+  unsigned units_per_bus() const override { return 2; }
+  IdeChannel::Media media(unsigned bus, unsigned unit) const override {
+    return channels_[bus]->media(unit);
+  }
+  void attach(unsigned bus, unsigned unit, DriveBackend* drive, IdeChannel::Media media) override {
+    attach(bus * 2 + unit, drive, media);
+  }
 
   void reset() override;
   void visit_state(StateVisitor& v) override;

@@ -13,6 +13,7 @@
 #include "hw/char/serial_16550.h"
 #include "hw/display/vga.h"
 #include "hw/display/vga_pci.h"
+#include "hw/ide/ahci.h"
 #include "hw/input/i8042.h"
 #include "hw/input/ps2_input.h"
 #include "hw/input/ps2_mouse.h"
@@ -532,7 +533,7 @@ std::optional<LinuxBootMemory::Framebuffer> PcMachine::boot_framebuffer() {
 void PcMachine::build_pci(const PcConfig& config) {
   build_pci_bus();
   if (chipset_ == PcChipset::kQ35) {
-    build_q35_chipset();
+    build_q35_chipset(config);
   } else {
     build_i440fx_chipset(config);
   }
@@ -611,10 +612,10 @@ void PcMachine::build_i440fx_chipset(const PcConfig& config) {
   }
 }
 
-// QEMU's q35: the MCH at 00.0 and the ICH9's LPC bridge at 1f.0, whose
-// PMBASE places the ACPI registers. Not yet: the ICH9's AHCI (1f.2) and
-// SMBus (1f.3) functions; no ACPI hot-plug on pcie.0, as in QEMU.
-void PcMachine::build_q35_chipset() {
+// QEMU's q35: the MCH at 00.0, the ICH9's LPC bridge at 1f.0, whose
+// PMBASE places the ACPI registers, and its AHCI controller at 1f.2. Not
+// yet: the SMBus function (1f.3); no ACPI hot-plug on pcie.0, as in QEMU.
+void PcMachine::build_q35_chipset(const PcConfig& config) {
   q35_host_ = std::make_unique<Q35Host>(*pci_bus_, *system_memory_);
   q35_host_->map_config_ports(*system_io_, *pci_bus_);
   q35_host_->connect_pam(*ram_);
@@ -632,6 +633,11 @@ void PcMachine::build_q35_chipset() {
   ich9_lpc_->set_pirq_outputs(gsis);
   ich9_lpc_->reset();  // maps the ACPI registers at PMBASE's reset value
   all_devices_.push_back(ich9_lpc_.get());
+  if (config.sata) {
+    ahci_ = std::make_unique<AhciHba>();
+    pci_bus_->plug(*ahci_, pci::devfn(0x1f, 2));
+    all_devices_.push_back(ahci_.get());
+  }
 }
 
 // fw_cfg, as QEMU's pc machine fills it for SeaBIOS: the memory size and

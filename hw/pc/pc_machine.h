@@ -66,6 +66,7 @@ class I440fxHost;
 class Piix3;
 class Q35Host;
 class Ich9Lpc;
+class AhciHba;
 
 // Which chipset the PC has: QEMU's pc (pc-i440fx-7.2) or q35 (pc-q35-7.2).
 enum class PcChipset { kI440fx, kQ35 };
@@ -121,6 +122,8 @@ struct PcConfig {
   bool hpet = true;
   // ACPI PCI hot-plug on bus 0 (-global PIIX4_PM.acpi-root-pci-hotplug=off: none).
   bool pci_hotplug = true;
+  // The q35's AHCI controller at 00:1f.2 (-machine sata=off: none).
+  bool sata = true;
   // SMBIOS: -uuid (text order) and the vCPUs' CPUID leaf 1 EAX/EDX (the
   // processor ID of type 4).
   std::optional<std::array<uint8_t, 16>> uuid;
@@ -196,6 +199,8 @@ class PcMachine {
   // or the Q35's MCH (00.0) and ICH9 LPC bridge (1f.0).
   PciBus& pci_bus() { return *pci_bus_; }
   PcChipset chipset() const { return chipset_; }
+  // The q35's AHCI controller (00:1f.2), or null (the pc, or sata=off).
+  AhciHba* ahci() { return ahci_.get(); }
   // Bus 0's name as QEMU gives it: pci.0 on the pc, pcie.0 on the q35.
   const char* pci_bus_name() const { return chipset_ == PcChipset::kQ35 ? "pcie.0" : "pci.0"; }
   // What PCI devices see when they master the bus: system memory, and MSIs
@@ -251,7 +256,7 @@ class PcMachine {
   void build_pci(const PcConfig& config);
   void build_pci_bus();
   void build_i440fx_chipset(const PcConfig& config);
-  void build_q35_chipset();
+  void build_q35_chipset(const PcConfig& config);
   void build_fw_cfg(const PcConfig& config);
   void build_hpet();
   // The SMBIOS tables QEMU's pc gives (hw/smbios), for fw_cfg and for a
@@ -343,6 +348,7 @@ class PcMachine {
   std::array<IrqLine*, 4> pirq_to_ioapic_{};
   std::unique_ptr<Q35Host> q35_host_;
   std::unique_ptr<Ich9Lpc> ich9_lpc_;
+  std::unique_ptr<AhciHba> ahci_;
   // IOAPIC inputs 20-23: the HPET's timers and, on the q35, PIRQ E-H.
   std::array<IrqOrGate, 4> shared_gsis_;
   // ISA IRQ n fans out to the 8259 and the IOAPIC.

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "core/log.h"
+#include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
 
@@ -41,6 +42,18 @@ void PciDevice::init_msix(unsigned vectors, int bar) {
 
 bool PciDevice::msix_enabled() const {
   return msix_ && msix_->enabled();
+}
+
+void PciDevice::init_msi() {
+  msi_ = std::make_unique<PciMsi>(*this);
+}
+
+bool PciDevice::msi_enabled() const {
+  return msi_ && msi_->enabled();
+}
+
+void PciDevice::msi_notify() {
+  if (msi_) msi_->notify();
 }
 
 void PciDevice::send_msi(uint64_t address, uint32_t data) {
@@ -176,6 +189,7 @@ void PciDevice::config_write(unsigned addr, uint32_t value, unsigned size) {
     msix_->config_written(addr, size);
     update_irq();
   }
+  if (msi_ && touches(msi_->capability(), 4)) update_irq();
   if (touches(kCommand + 1, 1)) update_irq();
 }
 
@@ -250,7 +264,8 @@ void PciDevice::update_irq() {
   uint16_t status = config16(kStatus);
   status = irq_level_ ? status | kStatusInterrupt : status & ~kStatusInterrupt;
   set_config16(kStatus, status);
-  bool asserted = irq_level_ && !(command() & kCommandIntxDisable) && !msix_enabled();
+  bool asserted =
+      irq_level_ && !(command() & kCommandIntxDisable) && !msix_enabled() && !msi_enabled();
   if (asserted == asserted_ || !bus_) return;
   asserted_ = asserted;
   bus_->intx_changed(*this, asserted);
@@ -300,6 +315,7 @@ PciDevice::BarInfo PciDevice::bar_info(int index) const {
 void PciDevice::reset() {
   reset_config();
   if (msix_) msix_->reset();
+  if (msi_) msi_->reset();
   irq_level_ = false;
   update_irq();
   update_mappings();

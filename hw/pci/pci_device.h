@@ -16,6 +16,7 @@
 namespace vx86 {
 
 class PciBus;
+class PciMsi;
 class PciMsix;
 
 enum class PciBarType {
@@ -80,6 +81,10 @@ class PciDevice : public Device {
   // MSI-X, for functions that called init_msix (else null).
   PciMsix* msix() const { return msix_.get(); }
   bool msix_enabled() const;
+  // MSI, for functions that called init_msi: whether the guest enabled it
+  // (INTx is then never asserted), and the message, sent if it did.
+  bool msi_enabled() const;
+  void msi_notify();
   // A message signalled interrupt: a bus-master write of data to address
   // (dropped, logged, while bus mastering is disabled).
   void send_msi(uint64_t address, uint32_t data);
@@ -103,6 +108,8 @@ class PciDevice : public Device {
   // BAR `bar` (32-bit memory, 4 KiB: the table at 0, the PBA at 0x800, as
   // QEMU lays them out). Call before attach.
   void init_msix(unsigned vectors, int bar);
+  // Adds an MSI capability (one message, 64-bit). Call before attach.
+  void init_msi();
   // Adds a capability of `length` bytes and links it into the list; returns
   // its offset. Bytes after the two-byte header are read-only unless the
   // caller sets their write mask.
@@ -119,6 +126,7 @@ class PciDevice : public Device {
   virtual void reset_config();
 
  private:
+  friend class PciMsi;
   friend class PciMsix;
   struct Bar {
     MemoryRegion* region = nullptr;
@@ -142,6 +150,7 @@ class PciDevice : public Device {
   Bar rom_{};
   uint8_t next_capability_ = pci::kFirstCapability;
   std::unique_ptr<PciMsix> msix_;
+  std::unique_ptr<PciMsi> msi_;
   bool irq_level_ = false;
   bool asserted_ = false;  // irq_level_ and not INTx-disabled, as the bus saw it
 };

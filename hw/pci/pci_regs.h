@@ -49,6 +49,7 @@ constexpr uint32_t kBarIo = 1u << 0;
 constexpr uint32_t kBarMem64 = 2u << 1;
 constexpr uint32_t kBarPrefetch = 1u << 3;
 
+constexpr uint8_t kCapMsi = 0x05;
 constexpr uint8_t kCapVendor = 0x09;
 constexpr uint8_t kCapMsix = 0x11;
 

@@ -525,11 +525,12 @@ workload_pcihotplug() {
 }
 
 # The q35 machine (tests/system/q35_machine_test.cpp): what the guest finds
-# of the chipset. Its PCI functions (IDs, class, INTx IRQ, configuration
-# space size), where the kernel found the ECAM window (MMCONFIG), a disk on
-# an INTx-only virtio-blk-pci (vx86.q35disk holds the host's text) and DHCP
-# on an e1000, and the controller, pin and trigger of the disk's, the NIC's
-# and the SCI's interrupts.
+# of the chipset. Its PCI functions (IDs, class, IRQ, configuration space
+# size), where the kernel found the ECAM window (MMCONFIG), a disk on an
+# INTx-only virtio-blk-pci holding the host's text, the same disk's text
+# through the AHCI controller (sda) and its CD-ROM (sr0), DHCP on an e1000,
+# and the controller, pin and trigger of the disks', the NIC's and the
+# SCI's interrupts.
 workload_q35() {
   for f in /sys/bus/pci/devices/*; do
     echo "vx86-result: q35 pci ${f##*/} $(cat "$f/vendor"):$(cat "$f/device")" \
@@ -542,7 +543,18 @@ workload_q35() {
     sleep 0.1
   done
   echo "vx86-result: q35 disk $(head -c 23 /dev/vda 2>/dev/null)"
+  for _ in $(seq 1 100); do
+    [ -b /dev/sda ] && [ -b /dev/sr0 ] && break
+    sleep 0.1
+  done
+  echo "vx86-result: q35 sata-disk $(head -c 23 /dev/sda 2>/dev/null)" \
+    "size=$(cat /sys/block/sda/size 2>/dev/null)"
+  echo "vx86-result: q35 sata-cdrom $(head -c 23 /dev/sr0 2>/dev/null)" \
+    "size=$(cat /sys/block/sr0/size 2>/dev/null)"
+  for d in /sys/block/sd* /sys/block/sr*; do
+    echo "vx86-result: q35 scsi ${d##*/} $(basename "$(readlink "$d/device")")"
+  done
   net_up && echo "vx86-result: q35 net-addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
-  awk '/virtio|eth0|acpi/ { i = 2; while (i <= NF && $i ~ /^[0-9]+$/) i++
+  awk '/virtio|eth0|acpi|ahci/ { i = 2; while (i <= NF && $i ~ /^[0-9]+$/) i++
        print "vx86-result: q35 irq " $1 " " $i " " $(i + 1) " " $NF }' /proc/interrupts
 }

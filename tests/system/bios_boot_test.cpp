@@ -297,13 +297,16 @@ TEST(BiosBootTest, BootindexPicksTheDiskThatBoots) {
 }
 
 // The q35 machine under SeaBIOS: it finds the Q35 chipset, puts the ECAM
-// window where QEMU's does, and boots a virtio disk's boot sector; the boot
-// order path and what SeaBIOS says of the chipset equal qemu-system-x86_64's.
+// window where QEMU's does, and boots a virtio disk's boot sector before an
+// AHCI disk's (bootindex); the boot order paths and what SeaBIOS says of the
+// chipset equal qemu-system-x86_64's.
 TEST(BiosBootTest, SeabiosBootsAVirtioDiskOnQ35AsUnderQemu) {
   if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
-  const std::string disk = make_raw_disk();
-  const std::vector<std::string> options = {"-drive", "if=none,id=v,format=raw,file=" + disk,
-                                            "-device", "virtio-blk-pci,drive=v,bootindex=1"};
+  const std::string disk = make_raw_disk(), sata = make_raw_disk("sata-dsk");
+  const std::vector<std::string> options = {"-drive",  "if=none,id=v,format=raw,file=" + disk,
+                                            "-device", "virtio-blk-pci,drive=v,bootindex=1",
+                                            "-drive",  "if=none,id=a,format=raw,file=" + sata,
+                                            "-device", "ide-hd,drive=a,bus=ide.1,bootindex=2"};
   auto chipset_lines = [](const std::string& log) {
     std::string lines;
     for (const char* want : {"Running on QEMU (q35)", "PCIe: using q35 mmconfig at 0xb0000000",
@@ -319,15 +322,32 @@ TEST(BiosBootTest, SeabiosBootsAVirtioDiskOnQ35AsUnderQemu) {
             "Running on QEMU (q35)\nPCIe: using q35 mmconfig at 0xb0000000\n"
             "Q35 LPC init: elcr=00 0c\n")
       << b.firmware_log;
-  EXPECT_EQ(boot_order_lines(b.firmware_log), "boot order:\n1: /pci@i0cf8/scsi@2/disk@0,0\n")
+  EXPECT_EQ(boot_order_lines(b.firmware_log),
+            "boot order:\n1: /pci@i0cf8/scsi@2/disk@0,0\n"
+            "2: /pci@i0cf8/pci8086,2922@1f,2/drive@1/disk@0\n")
       << b.firmware_log;
   if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
-    // QEMU's q35 without the AHCI and SMBus functions vx86 has not got yet.
-    Boot q = boot({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35,sata=off,smbus=off"}, options);
+    // QEMU's q35 without the SMBus function vx86 has not got yet.
+    Boot q = boot({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35,smbus=off"}, options);
     EXPECT_EQ(q.serial, b.serial);
     EXPECT_EQ(chipset_lines(q.firmware_log), chipset_lines(b.firmware_log));
     EXPECT_EQ(boot_order_lines(q.firmware_log), boot_order_lines(b.firmware_log));
   }
+  std::filesystem::remove(disk);
+  std::filesystem::remove(sata);
+}
+
+// An AHCI disk alone on the q35: SeaBIOS's own AHCI driver reads the boot
+// sector (DMA through the command list), as under QEMU.
+TEST(BiosBootTest, SeabiosBootsAnAhciDiskOnQ35) {
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  const std::string disk = make_raw_disk();
+  Boot b = boot({VX86_BINARY, "-M", "q35"}, {"-hda", disk});
+  EXPECT_EQ(b.status, 1) << b.err << "\nSeaBIOS:\n" << b.firmware_log;
+  EXPECT_EQ(b.serial, "vx86-mbr: booted by the BIOS from drive 0x80\n") << b.firmware_log;
+  EXPECT_NE(b.firmware_log.find("AHCI/0: registering: \"AHCI/0: VX86 HARDDISK ATA-7 Hard-Disk"),
+            std::string::npos)
+      << b.firmware_log;
   std::filesystem::remove(disk);
 }
 
@@ -545,6 +565,36 @@ TEST(BiosBootTest, TheDebianGuestBootsFromAnIsoThroughIsolinux) {
     auto head = [](const std::string& text) { return text.substr(0, text.find("[    0.")); };
     EXPECT_NE(theirs.find("vx86-init: shell"), std::string::npos) << theirs;
     EXPECT_NE(theirs.find(i8042), std::string::npos) << theirs;
+    EXPECT_EQ(head(ours), head(theirs));
+  }
+  std::filesystem::remove(iso);
+}
+
+// The same ISO on the q35: SeaBIOS boots it from the AHCI controller's port
+// 2 (where -cdrom goes, as on QEMU's q35) and Linux's ahci driver finds the
+// CD-ROM there again.
+TEST(BiosBootTest, TheDebianGuestBootsFromAnIsoOnTheQ35sAhci) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  const std::string iso = temp_path("debian-q35.iso");
+  const std::string why_not = make_debian_iso(guest, "console=ttyS0", iso);
+  if (!why_not.empty()) GTEST_SKIP() << why_not;
+
+  const std::string ours = boot_iso({VX86_BINARY, "-M", "q35"}, iso);
+  for (const char* want :
+       {"ISOLINUX 6.", "Loading /vmlinuz... ok", "Loading /initramfs.cpio.gz...ok",
+        "PCI: MMCONFIG at [mem 0xb0000000-0xbfffffff] reserved",
+        "ahci 0000:00:1f.2: AHCI 0001.0000 32 slots 6 ports 1.5 Gbps 0x3f impl SATA mode",
+        "ata3: SATA link up 1.5 Gbps (SStatus 113 SControl 300)", "ata1: SATA link down",
+        "sr 2:0:0:0: [sr0] scsi3-mmc drive", "vx86-init: shell"}) {
+    EXPECT_NE(ours.find(want), std::string::npos) << want << " in\n" << ours;
+  }
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
+    const std::string theirs =
+        boot_iso({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35,smbus=off"}, iso);
+    auto head = [](const std::string& text) { return text.substr(0, text.find("[    0.")); };
+    EXPECT_NE(theirs.find("vx86-init: shell"), std::string::npos) << theirs;
+    EXPECT_NE(theirs.find("ata3: SATA link up 1.5 Gbps"), std::string::npos) << theirs;
     EXPECT_EQ(head(ours), head(theirs));
   }
   std::filesystem::remove(iso);

@@ -525,20 +525,30 @@ TEST(CliTest, SmpTopologiesAreCheckedAsQemuChecksThem) {
                         "-smp 6,sockets=2,cores=3: this topology leaves gaps between APIC IDs");
 }
 
-// The q35 machine refuses what it cannot have yet, saying what to use.
+// The q35 machine refuses what it cannot have yet, saying what to use, and
+// what its AHCI controller cannot take.
 TEST(CliTest, Q35RefusesWhatItHasNotGotYet) {
   const std::string bios = hello_guest();
   expect_one_line_error(vx86({"-bios", bios, "-M", "pc-q35-6.2"}),
                         "-machine pc-q35-6.2: this machine type is not available yet (pc and "
                         "q35, which are QEMU 7.2's pc-i440fx-7.2 and pc-q35-7.2, are)");
-  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-cdrom", bios}),
-                        "go to the q35 machine's AHCI controller, which is not available yet: "
-                        "use if=virtio or -device virtio-blk-pci, or -machine pc");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35,sata=off", "-cdrom", bios}),
+                        "go to the q35 machine's AHCI controller, which -machine sata=off took "
+                        "away");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-M", "q35", "-drive", "if=none,id=d,file=" + bios + ",format=raw",
+            "-device", "ide-hd,drive=d,bus=ide.6"}),
+      "-device ide-hd: Bus 'ide.6' not found (ide.0 to ide.5)");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-M", "q35", "-drive", "if=none,id=d,file=" + bios + ",format=raw",
+            "-device", "ide-hd,drive=d,bus=ide.0,unit=1"}),
+      "-device ide-hd: Can't create IDE unit 1, bus supports only 1 unit");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-M", "q35", "-drive", "file=" + bios + ",format=raw,if=ide,index=6"}),
+      "parameter 'index' must be 0 to 5 for if=ide");
   expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-usb"}),
                         "-usb: the q35 machine's USB controllers (the ICH9's EHCI and UHCI) are "
                         "not available yet");
-  expect_one_line_error(vx86({"-bios", bios, "-M", "q35,sata=on"}),
-                        "-machine sata=on: the q35's AHCI (SATA) controller is not available yet");
   expect_one_line_error(vx86({"-bios", bios, "-M", "pc,smbus=on"}),
                         "-machine smbus=on: the SMBus controller is not available yet");
   expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-device", "virtio-rng-pci,bus=pci.0"}),

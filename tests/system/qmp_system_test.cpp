@@ -17,6 +17,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -491,6 +492,37 @@ TEST(QmpSystemTest, QueryPciAgreesWithQemu) {
                       "      IRQ 11, pin A\n"),
             std::string::npos)
       << text;
+}
+
+// The q35's functions through query-pci and info pci, as under QEMU's q35
+// (without the SMBus function vx86 has not got yet): the MCH, the LPC
+// bridge and the AHCI controller with their IDs, classes, pins and BARs.
+TEST(QmpSystemTest, QueryPciOnTheQ35AgreesWithQemu) {
+  if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+  const std::string bios = std::string(VX86_GUEST_DIR) + "/spin.bin";
+  auto [ours, ours_text] = query_and_info({VX86_BINARY, "-bios", bios, "-nodefaults", "-M", "q35"},
+                                          socket_path("pci-q35-vx86"), "query-pci", "info pci");
+  auto [theirs, theirs_text] =
+      query_and_info({"qemu-system-x86_64", "-nodefaults", "-M", "q35,smbus=off"},
+                     socket_path("pci-q35-qemu"), "query-pci", "info pci");
+  ASSERT_EQ(ours.size(), 1u);
+  ASSERT_EQ(theirs.size(), 1u);
+  ASSERT_EQ(ours[0]["devices"].size(), theirs[0]["devices"].size()) << ours_text << theirs_text;
+  for (std::size_t i = 0; i < ours[0]["devices"].size(); ++i) {
+    const Json& a = ours[0]["devices"][i];
+    const Json& b = theirs[0]["devices"][i];
+    SCOPED_TRACE("vx86: " + a.dump() + "\nqemu: " + b.dump());
+    for (const char* key : {"bus", "slot", "function", "class_info", "id", "irq_pin", "regions"}) {
+      EXPECT_EQ(a[key], b[key]) << key;
+    }
+  }
+  // vx86 routes the PCI interrupts at reset as SeaBIOS would (it boots
+  // kernels without firmware), so the interrupt line is set before any runs.
+  auto without_irq_lines = [](std::string text) {
+    return std::regex_replace(text, std::regex("IRQ [0-9]+, pin"), "IRQ _, pin");
+  };
+  EXPECT_EQ(without_irq_lines(ours_text), without_irq_lines(theirs_text));
+  EXPECT_NE(ours_text.find("IRQ 10, pin A"), std::string::npos) << ours_text;
 }
 
 // query-block and info block for the same drives as under QEMU: every
