@@ -10,7 +10,7 @@ packages=(
   libcapstone-dev libsdl2-dev zlib1g-dev libzstd-dev libboost-dev libboost-system-dev
   libgtest-dev libgmock-dev libxbyak-dev nlohmann-json3-dev libslirp-dev
   qemu-utils qemu-system-x86 seabios isolinux syslinux-common xorriso busybox-static cpio gdb xvfb nasm binutils acpica-tools
-  console-setup-linux xdotool x11-apps x11-utils tigervnc-viewer tigervnc-tools
+  console-setup-linux xdotool x11-apps x11-utils tigervnc-viewer tigervnc-tools ovmf mtools
 )
 missing=()
 for p in "${packages[@]}"; do

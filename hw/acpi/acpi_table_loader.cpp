@@ -72,6 +72,12 @@ AcpiFwCfgFiles build_acpi_fw_cfg_files(const AcpiConfig& config) {
   files.rsdp.assign(built.blob.begin(), built.blob.begin() + kRsdpSize);
   const std::vector<uint8_t>& t = files.tables;
 
+  // A checksum the script computes starts at 0: SeaBIOS subtracts the
+  // range's sum from the byte, but OVMF overwrites the byte with the sum's
+  // negation, counting the byte itself, which is right only from 0 (QEMU's
+  // tables leave those bytes 0 too). OVMF would otherwise refuse the FADT
+  // as a table that does not sum to 0, and the guest would have no DSDT.
+  std::vector<uint8_t>& zeroed = files.tables;
   LoaderScript script;
   script.allocate(kRsdpFile, 16, kLoaderZoneFseg);
   script.allocate(kTablesFile, 64, kLoaderZoneHigh);
@@ -88,6 +94,7 @@ AcpiFwCfgFiles build_acpi_fw_cfg_files(const AcpiConfig& config) {
                          8);  // X_DSDT
       script.add_checksum(kTablesFile, static_cast<uint32_t>(table + 9),
                           static_cast<uint32_t>(table), table_length(table));
+      zeroed[table + 9] = 0;
     }
     script.add_pointer(kTablesFile, kTablesFile, static_cast<uint32_t>(rsdt + 36 + 4 * i), 4);
     script.add_pointer(kTablesFile, kTablesFile, static_cast<uint32_t>(xsdt + 36 + 8 * i), 8);
@@ -96,11 +103,14 @@ AcpiFwCfgFiles build_acpi_fw_cfg_files(const AcpiConfig& config) {
                       table_length(rsdt));
   script.add_checksum(kTablesFile, static_cast<uint32_t>(xsdt + 9), static_cast<uint32_t>(xsdt),
                       table_length(xsdt));
+  zeroed[rsdt + 9] = 0;
+  zeroed[xsdt + 9] = 0;
   // The RSDP's RSDT and XSDT addresses, then its two checksums in order.
   script.add_pointer(kRsdpFile, kTablesFile, 16, 4);
   script.add_pointer(kRsdpFile, kTablesFile, 24, 8);
   script.add_checksum(kRsdpFile, 8, 0, 20);
   script.add_checksum(kRsdpFile, 32, 0, kRsdpSize);
+  files.rsdp[8] = files.rsdp[32] = 0;
   files.loader = script.take();
   return files;
 }

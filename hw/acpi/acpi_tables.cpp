@@ -246,6 +246,15 @@ Bytes build_hpet(const AcpiConfig& c) {
   return finish(t);
 }
 
+// WAET (Microsoft's Windows ACPI Emulated Devices Table), as QEMU gives it:
+// the PM timer can be read once, without the workarounds real chipsets need.
+Bytes build_waet() {
+  Bytes t = table("WAET", 1, kHeaderSize + 4);
+  constexpr uint32_t kPmTimerGood = 1u << 1;
+  put(t, kHeaderSize, kPmTimerGood, 4);
+  return finish(t);
+}
+
 // MCFG (PCI Firmware Specification 3.0, 4.1.2): one allocation for segment
 // 0, so that the guest reaches configuration space through ECAM.
 Bytes build_mcfg(const AcpiConfig& c) {
@@ -305,6 +314,7 @@ AcpiTables build_acpi_tables(const AcpiConfig& config, uint64_t base) {
   tables.push_back(place(build_madt(config), 16));
   if (config.hpet_address) tables.push_back(place(build_hpet(config), 16));
   if (config.pci_express && config.ecam_base) tables.push_back(place(build_mcfg(config), 16));
+  tables.push_back(place(build_waet(), 16));
   uint64_t rsdt = place(build_rsdt(tables, false), 16);
   uint64_t xsdt = place(build_rsdt(tables, true), 16);
   Bytes rsdp = build_rsdp(rsdt, xsdt);

@@ -1,7 +1,8 @@
 // The ACPI tables of the pc and q35 machines (ACPI 6.4, chapter 5): RSDP,
-// RSDT, XSDT, FADT with its FACS and DSDT, MADT, HPET, and MCFG on q35. Linux reads them to find
-// the CPUs, the interrupt routing, the timers, how to power off (\_S5 and PM1 control) and how to
-// reset (the FADT reset register).
+// RSDT, XSDT, FADT with its FACS and DSDT, MADT, HPET, WAET, and MCFG on the
+// q35. Linux reads them to find the CPUs, the interrupt routing, the timers,
+// how to power off (\_S5 and PM1 control) and how to reset (the FADT reset
+// register).
 //
 // The tables go into one blob loaded at a fixed address in the BIOS area
 // (0xE0000), where the kernel's RSDP scan finds them; only the direct kernel

@@ -96,9 +96,10 @@ void IdeChannel::set_signature() {
 }
 
 uint32_t IdeChannel::read_command_block(unsigned offset, unsigned size) {
-  if (devices_[0].media == Media::kNone && devices_[1].media == Media::kNone) {
-    return size == 1 ? 0xff : 0xffffffffu >> (32 - 8 * size);  // floating bus
-  }
+  // A channel without devices reads 0, as QEMU's does: firmware that waits
+  // for BSY to clear on a floating bus (0xff) waits out its timeouts (OVMF,
+  // half a minute per channel), while every driver takes 0 as "no device".
+  if (devices_[0].media == Media::kNone && devices_[1].media == Media::kNone) return 0;
   bool hob = control_ & 0x80;
   switch (offset) {
     case 0: {
@@ -178,7 +179,7 @@ void IdeChannel::write_command_block(unsigned offset, uint32_t value, unsigned s
 }
 
 uint8_t IdeChannel::read_alt_status() {
-  if (devices_[0].media == Media::kNone && devices_[1].media == Media::kNone) return 0xff;
+  if (devices_[0].media == Media::kNone && devices_[1].media == Media::kNone) return 0;
   return present() ? status_ : 0;
 }
 

@@ -558,3 +558,17 @@ workload_q35() {
   awk '/virtio|eth0|acpi|ahci/ { i = 2; while (i <= NF && $i ~ /^[0-9]+$/) i++
        print "vx86-result: q35 irq " $1 " " $i " " $(i + 1) " " $NF }' /proc/interrupts
 }
+
+# A boot through UEFI firmware (tests/system/uefi_boot_test.cpp): what the
+# kernel got from OVMF (its EFI stub started from the UEFI shell): the
+# firmware, the command line it passed, the ACPI tables it installed from
+# the machine's, and the PCI functions.
+workload_efi() {
+  echo "vx86-result: efi platform $(cat /sys/firmware/efi/fw_platform_size 2>/dev/null)"
+  echo "vx86-result: efi $(dmesg | grep -o 'efi: EFI v[0-9.]* by .*')"
+  echo "vx86-result: efi cmdline $(cat /proc/cmdline)"
+  echo "vx86-result: efi acpi-tables $(ls /sys/firmware/acpi/tables | grep -v -e data -e dynamic |
+    tr '\n' ' ')"
+  echo "vx86-result: efi $(dmesg | grep -o 'ACPI: Interpreter enabled')"
+  echo "vx86-result: efi pci $(pci_functions)"
+}

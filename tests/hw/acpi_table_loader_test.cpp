@@ -1,7 +1,8 @@
 // The fw_cfg form of the ACPI tables, run through the test's own
-// implementation of QEMU's linker/loader script (as SeaBIOS runs it): after
-// allocation, relocation and checksums the RSDP leads to every table, each
-// with a valid checksum, and the FADT to the DSDT and FACS.
+// implementation of QEMU's linker/loader script, once as SeaBIOS runs it
+// and once as OVMF does (their checksum commands differ): after allocation,
+// relocation and checksums the RSDP leads to every table, each with a valid
+// checksum, and the FADT to the DSDT and FACS.
 #include "hw/acpi/acpi_table_loader.h"
 
 #include <gtest/gtest.h>
@@ -26,7 +27,12 @@ uint8_t sum(const std::vector<uint8_t>& m, uint64_t at, uint64_t length) {
   return s;
 }
 
-TEST(AcpiTableLoader, TheScriptRelocatesTheTablesWhereverFirmwarePutsThem) {
+class AcpiTableLoader : public ::testing::TestWithParam<bool> {};
+
+TEST_P(AcpiTableLoader, TheScriptRelocatesTheTablesWhereverFirmwarePutsThem) {
+  // SeaBIOS subtracts the range's sum from the checksum byte; OVMF sets the
+  // byte to the sum's negation, the byte itself counted.
+  const bool ovmf = GetParam();
   AcpiConfig config;
   config.cpus = 2;
   config.ioapic_id = 2;
@@ -74,8 +80,9 @@ TEST(AcpiTableLoader, TheScriptRelocatesTheTablesWhereverFirmwarePutsThem) {
       const uint32_t offset = u32(4 + kLoaderFileNameSize);
       const uint32_t start = u32(4 + kLoaderFileNameSize + 4);
       const uint32_t length = u32(4 + kLoaderFileNameSize + 8);
-      memory[base + offset] =
-          static_cast<uint8_t>(memory[base + offset] - sum(memory, base + start, length));
+      const uint8_t range_sum = sum(memory, base + start, length);
+      memory[base + offset] = ovmf ? static_cast<uint8_t>(-range_sum)
+                                   : static_cast<uint8_t>(memory[base + offset] - range_sum);
     } else {
       FAIL() << "unknown loader command " << command;
     }
@@ -110,8 +117,13 @@ TEST(AcpiTableLoader, TheScriptRelocatesTheTablesWhereverFirmwarePutsThem) {
       }
     }
   }
-  EXPECT_EQ(signatures, (std::vector<std::string>{"FACP", "APIC", "HPET"}));
+  EXPECT_EQ(signatures, (std::vector<std::string>{"FACP", "APIC", "HPET", "WAET"}));
 }
+
+INSTANTIATE_TEST_SUITE_P(SeabiosAndOvmf, AcpiTableLoader, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Ovmf" : "Seabios";
+                         });
 
 }  // namespace
 }  // namespace vx86

@@ -99,7 +99,7 @@ AcpiConfig pc_config(unsigned cpus, bool pci) {
 
 TEST(AcpiTablesTest, EveryTableIsReachableAndSumsToZero) {
   Walk w = walk(pc_config(2, true));
-  for (const char* sig : {"RSDT", "XSDT", "FACP", "APIC", "HPET", "DSDT"}) {
+  for (const char* sig : {"RSDT", "XSDT", "FACP", "APIC", "HPET", "WAET", "DSDT"}) {
     ASSERT_TRUE(w.tables.count(sig)) << sig;
     uint64_t at = w.tables[sig];
     EXPECT_EQ(at % 8, 0u) << sig << " alignment";
@@ -166,7 +166,7 @@ TEST(AcpiTablesTest, IaslDisassemblesEveryTable) {
   Walk w = walk(pc_config(2, true));
   auto dir = std::filesystem::temp_directory_path() / ("vx86-acpi-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  for (const char* sig : {"FACP", "APIC", "HPET", "DSDT"}) {
+  for (const char* sig : {"FACP", "APIC", "HPET", "WAET", "DSDT"}) {
     uint64_t at = w.tables[sig];
     auto bytes = w.bytes(at, w.length(at));
     std::ofstream(dir / (std::string(sig) + ".dat"), std::ios::binary)

@@ -231,6 +231,15 @@ TEST_F(IdeTest, IdentifiesAsPiixIdeInLegacyMode) {
   EXPECT_EQ(in8(kCmd + 2), 0xff);
 }
 
+// A channel without devices reads 0 (not a floating 0xff, whose BSY bit
+// firmware such as OVMF waits on), as QEMU's does.
+TEST_F(IdeTest, AChannelWithoutDevicesReadsZero) {
+  IdeChannel empty("empty", [](bool) {});
+  empty.reset();
+  EXPECT_EQ(empty.read_alt_status(), 0);
+  for (unsigned reg = 1; reg < 8; ++reg) EXPECT_EQ(empty.read_command_block(reg, 1), 0u) << reg;
+}
+
 TEST_F(IdeTest, IdentifyDeviceDescribesTheDisk) {
   out8(kCmd + 6, 0xa0);
   out8(kCmd + 7, 0xec);
