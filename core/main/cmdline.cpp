@@ -137,7 +137,7 @@ const std::vector<OptDesc> kMachineKeys = {
     {"dump-guest-core", OptType::kBool, ""},
     {"hpet", OptType::kBool, "the HPET (on by default)"},
     {"sata", OptType::kBool, "the q35's AHCI controller at 00:1f.2 (on by default)"},
-    {"smbus", OptType::kBool, "the chipset's SMBus controller (not available yet: off)"},
+    {"smbus", OptType::kBool, "the q35's SMBus controller at 00:1f.3 (on by default)"},
     {"mem-merge", OptType::kBool, ""},
     {"memory-backend", OptType::kString, "ID of a -object memory-backend-ram for the RAM"},
 };
@@ -472,11 +472,7 @@ const std::map<std::string, OptionSpec>& option_table() {
                               ": this machine type is not available yet (pc and q35, which are "
                               "QEMU 7.2's pc-i440fx-7.2 and pc-q35-7.2, are)");
           }
-          // QEMU's default is on; vx86 has no SMBus controller yet, so only an
-          // explicit on is refused (libvirt never sets it).
-          if (kv.get_bool("smbus", false)) {
-            throw OptionError("-machine smbus=on: the SMBus controller is not available yet");
-          }
+          if (kv.has("smbus")) o.smbus = kv.get_bool("smbus", true);
           if (kv.has("sata")) o.sata = kv.get_bool("sata", true);
           o.memory_backend = kv.get_string("memory-backend");
           if (kv.has("usb")) o.usb = kv.get_bool("usb", false);

@@ -55,6 +55,7 @@ struct CmdlineOptions {
   bool vga_from_device = false;   // the VGA came as -device VGA (libvirt's way)
   std::string vga_bus, vga_addr;  // its bus= and addr=, if given
   bool sata = true;               // -machine sata= (the q35's AHCI controller)
+  std::optional<bool> smbus;      // -machine smbus= (the q35's; the pc's PIIX4 has none yet)
   std::string display;            // "" = default for the build
   std::optional<std::string> gdb;
   std::optional<std::string> vnc;  // -vnc DISPLAY[,options]

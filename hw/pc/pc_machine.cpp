@@ -13,6 +13,7 @@
 #include "hw/char/serial_16550.h"
 #include "hw/display/vga.h"
 #include "hw/display/vga_pci.h"
+#include "hw/i2c/smbus_ich9.h"
 #include "hw/ide/ahci.h"
 #include "hw/input/i8042.h"
 #include "hw/input/ps2_input.h"
@@ -613,8 +614,8 @@ void PcMachine::build_i440fx_chipset(const PcConfig& config) {
 }
 
 // QEMU's q35: the MCH at 00.0, the ICH9's LPC bridge at 1f.0, whose
-// PMBASE places the ACPI registers, and its AHCI controller at 1f.2. Not
-// yet: the SMBus function (1f.3); no ACPI hot-plug on pcie.0, as in QEMU.
+// PMBASE places the ACPI registers, its AHCI controller at 1f.2 and SMBus
+// controller at 1f.3; no ACPI hot-plug on pcie.0, as in QEMU.
 void PcMachine::build_q35_chipset(const PcConfig& config) {
   q35_host_ = std::make_unique<Q35Host>(*pci_bus_, *system_memory_);
   q35_host_->map_config_ports(*system_io_, *pci_bus_);
@@ -637,6 +638,11 @@ void PcMachine::build_q35_chipset(const PcConfig& config) {
     ahci_ = std::make_unique<AhciHba>();
     pci_bus_->plug(*ahci_, pci::devfn(0x1f, 2));
     all_devices_.push_back(ahci_.get());
+  }
+  if (config.smbus) {
+    smbus_ = std::make_unique<SmbusIch9>();
+    pci_bus_->plug(*smbus_, pci::devfn(0x1f, 3));
+    all_devices_.push_back(smbus_.get());
   }
 }
 

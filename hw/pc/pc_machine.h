@@ -67,6 +67,7 @@ class Piix3;
 class Q35Host;
 class Ich9Lpc;
 class AhciHba;
+class SmbusIch9;
 
 // Which chipset the PC has: QEMU's pc (pc-i440fx-7.2) or q35 (pc-q35-7.2).
 enum class PcChipset { kI440fx, kQ35 };
@@ -122,8 +123,10 @@ struct PcConfig {
   bool hpet = true;
   // ACPI PCI hot-plug on bus 0 (-global PIIX4_PM.acpi-root-pci-hotplug=off: none).
   bool pci_hotplug = true;
-  // The q35's AHCI controller at 00:1f.2 (-machine sata=off: none).
+  // The q35's AHCI controller at 00:1f.2 (-machine sata=off: none) and
+  // SMBus controller at 00:1f.3 (-machine smbus=off: none).
   bool sata = true;
+  bool smbus = true;
   // SMBIOS: -uuid (text order) and the vCPUs' CPUID leaf 1 EAX/EDX (the
   // processor ID of type 4).
   std::optional<std::array<uint8_t, 16>> uuid;
@@ -349,6 +352,7 @@ class PcMachine {
   std::unique_ptr<Q35Host> q35_host_;
   std::unique_ptr<Ich9Lpc> ich9_lpc_;
   std::unique_ptr<AhciHba> ahci_;
+  std::unique_ptr<SmbusIch9> smbus_;
   // IOAPIC inputs 20-23: the HPET's timers and, on the q35, PIRQ E-H.
   std::array<IrqOrGate, 4> shared_gsis_;
   // ISA IRQ n fans out to the 8259 and the IOAPIC.

@@ -10,7 +10,7 @@
 namespace vx86 {
 
 std::string pci_class_description(uint16_t class_code) {
-  // The classes of the devices a pc machine has, named as QEMU names them.
+  // The classes of the devices the machines have, named as QEMU names them.
   static const struct {
     uint16_t code;
     const char* name;
@@ -27,6 +27,7 @@ std::string pci_class_description(uint16_t class_code) {
       {0x0604, "PCI bridge"},
       {0x0680, "Bridge"},
       {0x0c03, "USB controller"},
+      {0x0c05, "SMBus"},
       {0x00ff, "Unclassified device"},
       {0x0403, "Audio controller"},
   };

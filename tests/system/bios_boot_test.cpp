@@ -327,8 +327,7 @@ TEST(BiosBootTest, SeabiosBootsAVirtioDiskOnQ35AsUnderQemu) {
             "2: /pci@i0cf8/pci8086,2922@1f,2/drive@1/disk@0\n")
       << b.firmware_log;
   if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
-    // QEMU's q35 without the SMBus function vx86 has not got yet.
-    Boot q = boot({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35,smbus=off"}, options);
+    Boot q = boot({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35"}, options);
     EXPECT_EQ(q.serial, b.serial);
     EXPECT_EQ(chipset_lines(q.firmware_log), chipset_lines(b.firmware_log));
     EXPECT_EQ(boot_order_lines(q.firmware_log), boot_order_lines(b.firmware_log));
@@ -590,8 +589,7 @@ TEST(BiosBootTest, TheDebianGuestBootsFromAnIsoOnTheQ35sAhci) {
     EXPECT_NE(ours.find(want), std::string::npos) << want << " in\n" << ours;
   }
   if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
-    const std::string theirs =
-        boot_iso({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35,smbus=off"}, iso);
+    const std::string theirs = boot_iso({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35"}, iso);
     auto head = [](const std::string& text) { return text.substr(0, text.find("[    0.")); };
     EXPECT_NE(theirs.find("vx86-init: shell"), std::string::npos) << theirs;
     EXPECT_NE(theirs.find("ata3: SATA link up 1.5 Gbps"), std::string::npos) << theirs;

@@ -550,7 +550,8 @@ TEST(CliTest, Q35RefusesWhatItHasNotGotYet) {
                         "-usb: the q35 machine's USB controllers (the ICH9's EHCI and UHCI) are "
                         "not available yet");
   expect_one_line_error(vx86({"-bios", bios, "-M", "pc,smbus=on"}),
-                        "-machine smbus=on: the SMBus controller is not available yet");
+                        "-machine smbus=on: the pc's SMBus controller (the PIIX4's) is not "
+                        "available yet");
   expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-device", "virtio-rng-pci,bus=pci.0"}),
                         "-device virtio-rng-pci: Bus 'pci.0' not found");
   expect_one_line_error(vx86({"-bios", bios, "-M", "pc", "-device", "virtio-rng-pci,bus=pcie.0"}),

@@ -108,9 +108,7 @@ TEST_F(UefiBootTest, OvmfBootsTheDebianKernelOnTheQ35AsUnderQemu) {
   if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status != 0) {
     GTEST_SKIP() << "qemu-system-x86_64 is not installed (vx86's half passed)";
   }
-  // QEMU's q35 without the SMBus function vx86 has not got yet.
-  EXPECT_EQ(ours, efi_results({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35,smbus=off"}, disk_,
-                              "qemu"));
+  EXPECT_EQ(ours, efi_results({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35"}, disk_, "qemu"));
 }
 
 // The pc: OVMF reads the disk through the PIIX's IDE function, with the
