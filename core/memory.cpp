@@ -88,6 +88,13 @@ std::unique_ptr<MemoryRegion> MemoryRegion::rom(std::string name, uint64_t size)
   return mr;
 }
 
+std::unique_ptr<MemoryRegion> MemoryRegion::rom_device(std::string name, uint64_t size,
+                                                       IoOps* write_ops) {
+  auto mr = rom(std::move(name), size);
+  mr->ops_ = write_ops;
+  return mr;
+}
+
 std::unique_ptr<MemoryRegion> MemoryRegion::io(std::string name, uint64_t size, IoOps* ops,
                                                AccessLimits limits) {
   auto mr = std::unique_ptr<MemoryRegion>(new MemoryRegion(Kind::kIo, std::move(name), size));
@@ -356,6 +363,11 @@ uint64_t AddressSpace::dispatch_leaf(const FlatRange& range, uint64_t addr, unsi
       return v;
     }
     if (range.readonly) {
+      if (mr->ops()) {  // a ROM device: its command interface takes the write
+        DeviceLockGuard lock;
+        mr->ops()->write(offset, value & all_ones(size), size);
+        return 0;
+      }
       VX86_LOG(kLogGuestErrors, "%s: write to ROM '%s' at 0x%llx ignored\n", name_.c_str(),
                mr->name().c_str(), static_cast<unsigned long long>(addr));
       return 0;

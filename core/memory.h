@@ -56,6 +56,10 @@ class MemoryRegion {
   // Like RAM, but guest writes are ignored (and logged). The builder fills it
   // through host_ptr().
   static std::unique_ptr<MemoryRegion> rom(std::string name, uint64_t size);
+  // A ROM whose guest writes go to write_ops instead of being dropped: a
+  // flash chip's command interface (reads stay plain memory reads).
+  static std::unique_ptr<MemoryRegion> rom_device(std::string name, uint64_t size,
+                                                  IoOps* write_ops);
   static std::unique_ptr<MemoryRegion> io(std::string name, uint64_t size, IoOps* ops,
                                           AccessLimits limits = {});
   // A window onto [offset, offset + size) of target.

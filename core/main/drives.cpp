@@ -173,12 +173,25 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
       throw OptionError(opt + ": parameter '" + key + "' " + why);
     };
     std::string iface = kv.get_string("if", "ide");
-    if (!one_of(iface, {"ide", "virtio", "none"})) {
-      bad("if", "must be virtio, ide or none (not '" + iface + "')");
+    if (!one_of(iface, {"ide", "virtio", "pflash", "none"})) {
+      bad("if", "must be virtio, ide, pflash or none (not '" + iface + "')");
     }
     std::string media = kv.get_string("media", "disk");
     if (!one_of(media, {"disk", "cdrom"})) bad("media", "must be disk or cdrom");
-    if (media == "cdrom" && iface == "virtio") bad("media", "cdrom needs if=ide or if=none");
+    if (media == "cdrom" && (iface == "virtio" || iface == "pflash")) {
+      bad("media", "cdrom needs if=ide or if=none");
+    }
+    // pflash: unit 0 is the firmware's code, unit 1 its variables (OVMF's).
+    unsigned pflash_unit = 0;
+    if (iface == "pflash") {
+      pflash_unit = static_cast<unsigned>(kv.get_number(
+          "unit", kv.get_number("index", pflash_.empty() ? 0 : pflash_.back().unit + 1)));
+      if (pflash_unit > 1) bad("unit", "must be 0 or 1 for if=pflash");
+      for (const PflashDrive& p : pflash_) {
+        if (p.unit == pflash_unit)
+          bad("unit", "pflash unit " + std::to_string(pflash_unit) + " is used by another drive");
+      }
+    }
     // IDE position: index, or bus and unit, or the first free place.
     unsigned ide_index = 0;
     if (iface == "ide") {
@@ -260,6 +273,14 @@ void Drives::open(const std::vector<KeyValues>& drives, MainLoop* loop, bool def
     entry->snapshot = bo.snapshot;
     entries_[id] = std::move(entry);
     if (iface == "virtio") virtio_ids_.push_back(id);
+    if (iface == "pflash") {
+      if (!entries_[id]->format.empty() && entries_[id]->format != "raw") {
+        bad("format", "must be raw for if=pflash (flash images in qcow2 are not available yet)");
+      }
+      entries_[id]->user = "pflash";
+      if (file.empty()) bad("file", "is missing");
+      pflash_.push_back({pflash_unit, id, file, entries_[id]->drive.get(), bo.read_only});
+    }
     if (iface == "ide") {
       entries_[id]->user = "ide";
       ide_.push_back({ide_index, entries_[id]->drive.get(), media == "cdrom"});

@@ -69,6 +69,16 @@ class Drives {
   // The if=ide drives, by index.
   const std::vector<IdeDrive>& ide_drives() const { return ide_; }
 
+  struct PflashDrive {
+    unsigned unit;  // 0: the firmware's code, 1: its variables
+    std::string id;
+    std::string file;
+    DriveBackend* drive;
+    bool read_only;
+  };
+  // The if=pflash drives, in command-line order.
+  const std::vector<PflashDrive>& pflash_drives() const { return pflash_; }
+
   // The monitor's `info block` (QEMU's layout) and QMP query-block.
   std::string describe() const;
   nlohmann::ordered_json query() const;
@@ -91,6 +101,7 @@ class Drives {
   std::vector<std::string> virtio_ids_;
   unsigned ide_buses_ = 2, ide_units_ = 2;
   std::vector<IdeDrive> ide_;
+  std::vector<PflashDrive> pflash_;
   MainLoop* loop_ = nullptr;
   std::function<void(const std::string& id, bool open)> tray_listener_;
 };

@@ -855,7 +855,50 @@ int MachineController::run() {
       x86::cpuid(model ? *model : *x86::find_cpu_model("qemu64"), 1, 0, 0, {});
   config.cpuid_signature = leaf1.eax;
   config.cpuid_features = leaf1.edx;
-  if (!options_.bios.empty() || options_.kernel.empty()) config.firmware = load_firmware();
+  // -drive if=pflash (OVMF's code and variables, as libvirt and most UEFI
+  // guides give them): unit 0 is the firmware, unit 1 a flash that keeps
+  // what the guest writes.
+  const Drives::PflashDrive* flash_code = nullptr;
+  for (const Drives::PflashDrive& flash : drives_->pflash_drives()) {
+    auto read_image = [&flash]() {
+      std::ifstream in(flash.file, std::ios::binary);
+      return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+    };
+    const std::string option = "-drive if=pflash,unit=" + std::to_string(flash.unit);
+    std::vector<uint8_t> image = read_image();
+    if (image.empty() || image.size() % 4096 != 0 || image.size() > (16u << 20)) {
+      throw OptionError(option + ": the flash image " + flash.file +
+                        " must be a non-zero multiple of 4 KiB, at most 16 MiB (it is " +
+                        std::to_string(image.size()) + " bytes)");
+    }
+    if (flash.unit == 0) {
+      flash_code = &flash;
+      config.firmware = std::move(image);
+      continue;
+    }
+    DriveBackend* drive = flash.drive;
+    config.flash_vars = std::move(image);
+    config.flash_vars_read_only = flash.read_only;
+    config.flash_vars_persist = [drive](uint64_t offset, std::vector<uint8_t> bytes) {
+      auto data = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+      drive->write(offset, data->data(), data->size(), [data, offset](bool ok) {
+        if (!ok) {
+          VX86_LOG(kLogGuestErrors, "pflash: writing 0x%llx to the image failed\n",
+                   static_cast<unsigned long long>(offset));
+        }
+      });
+    };
+  }
+  if (flash_code && !options_.bios.empty()) {
+    throw OptionError("-bios: the firmware is already -drive if=pflash,unit=0");
+  }
+  if (!config.flash_vars.empty() && !flash_code) {
+    throw OptionError("-drive if=pflash,unit=1: the variable store needs the firmware as unit 0");
+  }
+  if (!flash_code && (!options_.bios.empty() || options_.kernel.empty())) {
+    config.firmware = load_firmware();
+  }
   if (!options_.kernel.empty()) {
     config.kernel = read_whole_file("-kernel", options_.kernel);
     KernelFormat format;

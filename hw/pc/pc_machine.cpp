@@ -10,6 +10,7 @@
 #include "hw/acpi/pci_hotplug.h"
 #include "hw/acpi/piix4_pm.h"
 #include "hw/acpi/reset_control.h"
+#include "hw/block/pflash_cfi01.h"
 #include "hw/char/serial_16550.h"
 #include "hw/display/vga.h"
 #include "hw/display/vga_pci.h"
@@ -72,6 +73,7 @@ PcMachine::PcMachine(PcConfig config, Clocks& clocks, SystemControl& control)
   build_pci(config);
   build_fw_cfg(config);
   if (config.firmware.empty()) install_smbios_without_firmware(config);
+  if (flash_vars_) all_devices_.push_back(flash_vars_.get());
   if (!config.kernel.empty()) {
     kernel_ = std::move(config.kernel);
     initrd_modules_ = std::move(config.initrd_modules);
@@ -119,6 +121,13 @@ void PcMachine::build_memory(const PcConfig& config) {
   uint64_t low = std::min(fw_size, kLowFirmwareWindow);
   firmware_low_alias_ = MemoryRegion::alias("isa-bios", firmware_.get(), fw_size - low, low);
   system_memory_->add_subregion(0x100000 - low, firmware_low_alias_.get(), 1);
+  // The variable store's flash right below the firmware, as QEMU stacks its
+  // pflash units down from 4 GiB.
+  if (!config.flash_vars.empty()) {
+    flash_vars_ = std::make_unique<PflashCfi01>(
+        "system.flash1", config.flash_vars, config.flash_vars_read_only, config.flash_vars_persist);
+    flash_vars_->map(*system_memory_, k4GiB - fw_size - flash_vars_->size(), 1);
+  }
 
   // The CPUs' view: system memory, and (set_a20_wraps_memory) the first
   // megabyte again at 1 MiB while A20 is off.

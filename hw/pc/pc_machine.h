@@ -67,6 +67,7 @@ class Piix3;
 class Q35Host;
 class Ich9Lpc;
 class AhciHba;
+class PflashCfi01;
 class SmbusIch9;
 
 // Which chipset the PC has: QEMU's pc (pc-i440fx-7.2) or q35 (pc-q35-7.2).
@@ -82,6 +83,12 @@ struct PcConfig {
   // Firmware image: a multiple of 64 KiB, at most 16 MiB. May be empty when
   // booting a kernel directly: the reset vector then holds 64 KiB of HLT.
   std::vector<uint8_t> firmware;
+  // -drive if=pflash,unit=1: the firmware's variable store (OVMF_VARS.fd), a
+  // flash just below the firmware; what the guest programs goes to
+  // flash_vars_persist. Empty: none.
+  std::vector<uint8_t> flash_vars;
+  bool flash_vars_read_only = false;
+  std::function<void(uint64_t offset, std::vector<uint8_t> bytes)> flash_vars_persist;
   // Direct kernel boot (hw/pc/kernel_image.h): a bzImage, PVH ELF or
   // multiboot kernel, an optional initrd and the command line, loaded on
   // every reset. Empty kernel: firmware boot. initrd_modules, when not
@@ -288,6 +295,7 @@ class PcMachine {
   std::unique_ptr<MemoryRegion> ram_above_4g_;
   std::unique_ptr<MemoryRegion> firmware_;
   std::unique_ptr<MemoryRegion> firmware_low_alias_;
+  std::unique_ptr<PflashCfi01> flash_vars_;
   std::unique_ptr<MemoryRegion> cpu_memory_;
   std::unique_ptr<MemoryRegion> cpu_system_alias_;
   std::unique_ptr<MemoryRegion> a20_wrap_;

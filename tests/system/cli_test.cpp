@@ -525,6 +525,20 @@ TEST(CliTest, SmpTopologiesAreCheckedAsQemuChecksThem) {
                         "-smp 6,sockets=2,cores=3: this topology leaves gaps between APIC IDs");
 }
 
+// -drive if=pflash: two units, raw images, the firmware as unit 0.
+TEST(CliTest, PflashDrivesAreChecked) {
+  const std::string bios = hello_guest();
+  expect_one_line_error(vx86({"-drive", "if=pflash,format=raw,unit=2,file=" + bios}),
+                        "parameter 'unit' must be 0 or 1 for if=pflash");
+  expect_one_line_error(vx86({"-bios", bios, "-drive", "if=pflash,format=raw,file=" + bios}),
+                        "-bios: the firmware is already -drive if=pflash,unit=0");
+  expect_one_line_error(vx86({"-bios", bios, "-drive", "if=pflash,format=raw,unit=1,file=" + bios}),
+                        "-drive if=pflash,unit=1: the variable store needs the firmware as unit 0");
+  expect_one_line_error(vx86({"-drive", "if=pflash,format=raw,file=" + bios, "-drive",
+                              "if=pflash,format=raw,unit=0,file=" + bios}),
+                        "pflash unit 0 is used by another drive");
+}
+
 // The q35 machine refuses what it cannot have yet, saying what to use, and
 // what its AHCI controller cannot take.
 TEST(CliTest, Q35RefusesWhatItHasNotGotYet) {

@@ -125,5 +125,51 @@ TEST_F(UefiBootTest, OvmfBootsTheDebianKernelOnThePc) {
   }
 }
 
+// -drive if=pflash, as libvirt and most UEFI guides give OVMF: the code
+// read-only as unit 0, a copy of the variable store as unit 1. A variable
+// the UEFI shell sets lands in the store's file (in UTF-16, as OVMF writes
+// it) and the next boot reads it back, as under QEMU.
+TEST(UefiPflashTest, VariablesPersistInTheVarsImage) {
+  const std::string code = "/usr/share/OVMF/OVMF_CODE_4M.fd",
+                    vars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+  if (!std::filesystem::exists(code) || !std::filesystem::exists(vars)) {
+    GTEST_SKIP() << code << " is missing (Debian's ovmf; scripts/install-deps.sh installs it)";
+  }
+  const std::string why_not = missing_tools();
+  if (!why_not.empty()) GTEST_SKIP() << why_not << " (scripts/install-deps.sh installs it)";
+  const std::string base = ::testing::TempDir() + "/vx86-pflash-" + std::to_string(getpid());
+  const std::string my_vars = base + "-vars.fd", disk = base + ".img", nsh = base + ".nsh",
+                    serial = base + ".serial";
+  std::filesystem::copy_file(vars, my_vars, std::filesystem::copy_options::overwrite_existing);
+  ASSERT_EQ(run_command({"sh", "-c",
+                         "rm -f '" + disk + "' && truncate -s 48M '" + disk + "' && mformat -i '" +
+                             disk + "' -F ::"})
+                .status,
+            0);
+  const std::string guid = "3c1e3f04-6c1b-4f5e-9d3a-5b7c0a1e2f90";
+  auto boot = [&](const std::string& script) {
+    std::ofstream(nsh, std::ios::binary) << script << "reset -s\r\n";
+    EXPECT_EQ(run_command({"mcopy", "-o", "-i", disk, nsh, "::/startup.nsh"}).status, 0);
+    std::filesystem::remove(serial);
+    const CommandResult r =
+        run_command({VX86_BINARY, "-M", "q35", "-m", "256", "-display", "none", "-nic", "none",
+                     "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code, "-drive",
+                     "if=pflash,format=raw,unit=1,file=" + my_vars, "-drive",
+                     "if=virtio,format=raw,file=" + disk, "-serial", "file:" + serial},
+                    300);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return file_text(serial);
+  };
+  boot("setvar VX86TEST -guid " + guid + " -nv -bs -rt =L\"persisted by vx86\"\r\n");
+  std::string utf16;
+  for (char c : std::string("persisted by vx86")) utf16 += std::string{c, '\0'};
+  EXPECT_NE(file_text(my_vars).find(utf16), std::string::npos) << "the variable is in the file";
+  const std::string second = boot("setvar VX86TEST -guid " + guid + "\r\n");
+  EXPECT_NE(second.find("VX86TEST - 0022 Bytes"), std::string::npos) << second;
+  EXPECT_NE(second.find("70 00 65 00 72 00 73 00 69 00 73 00 74 00 65 00 64 00"), std::string::npos)
+      << second;
+  for (const std::string& file : {my_vars, disk, nsh, serial}) std::filesystem::remove(file);
+}
+
 }  // namespace
 }  // namespace vx86::test
