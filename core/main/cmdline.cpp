@@ -138,6 +138,8 @@ const std::vector<OptDesc> kMachineKeys = {
     {"hpet", OptType::kBool, "the HPET (on by default)"},
     {"sata", OptType::kBool, "the q35's AHCI controller at 00:1f.2 (on by default)"},
     {"smbus", OptType::kBool, "the q35's SMBus controller at 00:1f.3 (on by default)"},
+    {"pflash0", OptType::kString, "-blockdev node of the firmware's flash (libvirt's UEFI)"},
+    {"pflash1", OptType::kString, "-blockdev node of the firmware's variable store"},
     {"mem-merge", OptType::kBool, ""},
     {"memory-backend", OptType::kString, "ID of a -object memory-backend-ram for the RAM"},
 };
@@ -474,6 +476,8 @@ const std::map<std::string, OptionSpec>& option_table() {
           }
           if (kv.has("smbus")) o.smbus = kv.get_bool("smbus", true);
           if (kv.has("sata")) o.sata = kv.get_bool("sata", true);
+          if (kv.has("pflash0")) o.pflash_nodes[0] = kv.get_string("pflash0");
+          if (kv.has("pflash1")) o.pflash_nodes[1] = kv.get_string("pflash1");
           o.memory_backend = kv.get_string("memory-backend");
           if (kv.has("usb")) o.usb = kv.get_bool("usb", false);
           if (kv.has("hpet")) o.hpet = kv.get_bool("hpet", true);

@@ -1,6 +1,7 @@
 // The vx86 command line, spelled like QEMU's.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -50,13 +51,14 @@ struct CmdlineOptions {
   std::set<std::size_t> qmp_pretty;  // indices into qmps given as -qmp-pretty
   std::vector<KeyValues> mons;       // -mon chardev=ID,mode=...
   bool nographic = false;
-  std::optional<bool> vga;        // -vga std or none; std unless -nodefaults
-  std::string vga_id;             // -device VGA,id=
-  bool vga_from_device = false;   // the VGA came as -device VGA (libvirt's way)
-  std::string vga_bus, vga_addr;  // its bus= and addr=, if given
-  bool sata = true;               // -machine sata= (the q35's AHCI controller)
-  std::optional<bool> smbus;      // -machine smbus= (the q35's; the pc's PIIX4 has none yet)
-  std::string display;            // "" = default for the build
+  std::optional<bool> vga;                  // -vga std or none; std unless -nodefaults
+  std::string vga_id;                       // -device VGA,id=
+  bool vga_from_device = false;             // the VGA came as -device VGA (libvirt's way)
+  std::string vga_bus, vga_addr;            // its bus= and addr=, if given
+  bool sata = true;                         // -machine sata= (the q35's AHCI controller)
+  std::array<std::string, 2> pflash_nodes;  // -machine pflash0= / pflash1= (-blockdev nodes)
+  std::optional<bool> smbus;  // -machine smbus= (the q35's; the pc's PIIX4 has none yet)
+  std::string display;        // "" = default for the build
   std::optional<std::string> gdb;
   std::optional<std::string> vnc;  // -vnc DISPLAY[,options]
   std::string uuid;                // -uuid (QMP query-uuid); "" for QEMU's all-zero one

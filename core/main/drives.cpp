@@ -357,6 +357,25 @@ void Drives::open_blockdevs(const std::vector<BlockdevImage>& images) {
   }
 }
 
+Drives::PflashDrive Drives::claim_pflash(const std::string& node, unsigned unit,
+                                         const std::string& option) {
+  auto it = entries_.find(node);
+  if (it == entries_.end()) throw OptionError(option + ": no block node '" + node + "'");
+  Entry& e = *it->second;
+  if (!e.user.empty()) throw OptionError(option + ": node '" + node + "' is used by " + e.user);
+  if (e.format != "raw") {
+    throw OptionError(option + ": node '" + node +
+                      "' must be a raw image (flash images in qcow2 are not available yet)");
+  }
+  for (const PflashDrive& p : pflash_) {
+    if (p.unit == unit)
+      throw OptionError(option + ": pflash unit " + std::to_string(unit) + " is given twice");
+  }
+  e.user = "pflash";
+  pflash_.push_back({unit, node, e.file, e.drive.get(), e.drive->read_only()});
+  return pflash_.back();
+}
+
 void Drives::set_tray_listener(std::function<void(const std::string& id, bool open)> listener) {
   tray_listener_ = listener;
   for (auto& [id, e] : entries_) {

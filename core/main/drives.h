@@ -78,6 +78,9 @@ class Drives {
   };
   // The if=pflash drives, in command-line order.
   const std::vector<PflashDrive>& pflash_drives() const { return pflash_; }
+  // -machine pflash0=NODE / pflash1=NODE (libvirt's way): a -blockdev node as
+  // flash unit `unit`. Throws OptionError naming `option`.
+  PflashDrive claim_pflash(const std::string& node, unsigned unit, const std::string& option);
 
   // The monitor's `info block` (QEMU's layout) and QMP query-block.
   std::string describe() const;

@@ -858,6 +858,12 @@ int MachineController::run() {
   // -drive if=pflash (OVMF's code and variables, as libvirt and most UEFI
   // guides give them): unit 0 is the firmware, unit 1 a flash that keeps
   // what the guest writes.
+  for (unsigned unit = 0; unit < 2; ++unit) {
+    if (options_.pflash_nodes[unit].empty()) continue;
+    drives_->claim_pflash(
+        options_.pflash_nodes[unit], unit,
+        "-machine pflash" + std::to_string(unit) + "=" + options_.pflash_nodes[unit]);
+  }
   const Drives::PflashDrive* flash_code = nullptr;
   for (const Drives::PflashDrive& flash : drives_->pflash_drives()) {
     auto read_image = [&flash]() {

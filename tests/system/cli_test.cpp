@@ -537,6 +537,8 @@ TEST(CliTest, PflashDrivesAreChecked) {
   expect_one_line_error(vx86({"-drive", "if=pflash,format=raw,file=" + bios, "-drive",
                               "if=pflash,format=raw,unit=0,file=" + bios}),
                         "pflash unit 0 is used by another drive");
+  expect_one_line_error(vx86({"-machine", "q35,pflash0=nosuch"}),
+                        "-machine pflash0=nosuch: no block node 'nosuch'");
 }
 
 // The q35 machine refuses what it cannot have yet, saying what to use, and

@@ -125,7 +125,8 @@ TEST_F(UefiBootTest, OvmfBootsTheDebianKernelOnThePc) {
   }
 }
 
-// -drive if=pflash, as libvirt and most UEFI guides give OVMF: the code
+// Flash drives, as most UEFI guides give OVMF (-drive if=pflash) and as
+// libvirt does (-blockdev nodes, -machine pflash0/pflash1): the code
 // read-only as unit 0, a copy of the variable store as unit 1. A variable
 // the UEFI shell sets lands in the store's file (in UTF-16, as OVMF writes
 // it) and the next boot reads it back, as under QEMU.
@@ -147,24 +148,51 @@ TEST(UefiPflashTest, VariablesPersistInTheVarsImage) {
                 .status,
             0);
   const std::string guid = "3c1e3f04-6c1b-4f5e-9d3a-5b7c0a1e2f90";
-  auto boot = [&](const std::string& script) {
+  // As a user writes it (-drive if=pflash), or as libvirt does (-blockdev
+  // nodes named by -machine pflash0= and pflash1=).
+  auto boot = [&](const std::string& script, bool libvirt) {
     std::ofstream(nsh, std::ios::binary) << script << "reset -s\r\n";
     EXPECT_EQ(run_command({"mcopy", "-o", "-i", disk, nsh, "::/startup.nsh"}).status, 0);
     std::filesystem::remove(serial);
-    const CommandResult r =
-        run_command({VX86_BINARY, "-M", "q35", "-m", "256", "-display", "none", "-nic", "none",
-                     "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code, "-drive",
-                     "if=pflash,format=raw,unit=1,file=" + my_vars, "-drive",
-                     "if=virtio,format=raw,file=" + disk, "-serial", "file:" + serial},
-                    300);
+    std::vector<std::string> argv = {VX86_BINARY,
+                                     "-m",
+                                     "256",
+                                     "-display",
+                                     "none",
+                                     "-nic",
+                                     "none",
+                                     "-drive",
+                                     "if=virtio,format=raw,file=" + disk,
+                                     "-serial",
+                                     "file:" + serial};
+    const std::vector<std::string> user = {
+        "-M",     "q35",
+        "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
+        "-drive", "if=pflash,format=raw,unit=1,file=" + my_vars};
+    const std::vector<std::string> by_libvirt = {
+        "-blockdev",
+        R"({"driver":"file","filename":")" + code +
+            R"(","node-name":"libvirt-pflash0-storage","auto-read-only":true,"discard":"unmap"})",
+        "-blockdev",
+        R"({"node-name":"libvirt-pflash0-format","read-only":true,"driver":"raw","file":"libvirt-pflash0-storage"})",
+        "-blockdev",
+        R"({"driver":"file","filename":")" + my_vars +
+            R"(","node-name":"libvirt-pflash1-storage","auto-read-only":true,"discard":"unmap"})",
+        "-blockdev",
+        R"({"node-name":"libvirt-pflash1-format","read-only":false,"driver":"raw","file":"libvirt-pflash1-storage"})",
+        "-machine",
+        "pc-q35-7.2,usb=off,pflash0=libvirt-pflash0-format,pflash1=libvirt-pflash1-format"};
+    const std::vector<std::string>& flash = libvirt ? by_libvirt : user;
+    argv.insert(argv.end(), flash.begin(), flash.end());
+    const CommandResult r = run_command(argv, 300);
     EXPECT_EQ(r.status, 0) << r.err;
     return file_text(serial);
   };
-  boot("setvar VX86TEST -guid " + guid + " -nv -bs -rt =L\"persisted by vx86\"\r\n");
+  boot("setvar VX86TEST -guid " + guid + " -nv -bs -rt =L\"persisted by vx86\"\r\n", false);
   std::string utf16;
   for (char c : std::string("persisted by vx86")) utf16 += std::string{c, '\0'};
   EXPECT_NE(file_text(my_vars).find(utf16), std::string::npos) << "the variable is in the file";
-  const std::string second = boot("setvar VX86TEST -guid " + guid + "\r\n");
+  const std::string second = boot("setvar VX86TEST -guid " + guid + "\r\n", true);
   EXPECT_NE(second.find("VX86TEST - 0022 Bytes"), std::string::npos) << second;
   EXPECT_NE(second.find("70 00 65 00 72 00 73 00 69 00 73 00 74 00 65 00 64 00"), std::string::npos)
       << second;
