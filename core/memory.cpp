@@ -112,17 +112,31 @@ std::unique_ptr<MemoryRegion> MemoryRegion::alias(std::string name, MemoryRegion
   return mr;
 }
 
-void MemoryRegion::check_overlap(const MemoryRegion* sub, uint64_t offset, int priority) const {
-  if (!sub->enabled_) return;
+const MemoryRegion* MemoryRegion::overlapping(const MemoryRegion* sub, uint64_t offset,
+                                              int priority) const {
+  if (!sub->enabled_) return nullptr;
   uint64_t last = last_byte(offset, sub->size_);
   for (const MemoryRegion* other : subregions_) {
     if (other == sub || !other->enabled_ || other->priority_ != priority) continue;
     uint64_t other_last = last_byte(other->offset_, other->size_);
-    if (offset <= other_last && other->offset_ <= last) {
-      throw MemoryMapError("region '" + sub->name_ + "' overlaps '" + other->name_ +
-                           "' at the same priority inside '" + name_ + "'");
-    }
+    if (offset <= other_last && other->offset_ <= last) return other;
   }
+  return nullptr;
+}
+
+void MemoryRegion::check_overlap(const MemoryRegion* sub, uint64_t offset, int priority) const {
+  if (const MemoryRegion* other = overlapping(sub, offset, priority)) {
+    throw MemoryMapError("region '" + sub->name_ + "' overlaps '" + other->name_ +
+                         "' at the same priority inside '" + name_ + "'");
+  }
+}
+
+bool MemoryRegion::try_add_subregion(uint64_t offset, MemoryRegion* sub, int priority) {
+  if (kind_ == Kind::kContainer && !sub->parent_ && overlapping(sub, offset, priority)) {
+    return false;
+  }
+  add_subregion(offset, sub, priority);
+  return true;
 }
 
 void MemoryRegion::add_subregion(uint64_t offset, MemoryRegion* sub, int priority) {

@@ -84,6 +84,10 @@ class MemoryRegion {
   // Places sub at offset inside this container. Throws MemoryMapError if it
   // overlaps an enabled sibling of the same priority.
   void add_subregion(uint64_t offset, MemoryRegion* sub, int priority = 0);
+  // As add_subregion, but where sub would overlap an enabled sibling of the
+  // same priority it is not added and the answer is false: for places a
+  // guest chooses (BARs, PMBA), which must not stop vx86.
+  bool try_add_subregion(uint64_t offset, MemoryRegion* sub, int priority = 0);
   void remove_subregion(MemoryRegion* sub);
   // Moves a subregion (PCI BAR programming).
   void set_offset(uint64_t offset);
@@ -103,6 +107,8 @@ class MemoryRegion {
  private:
   MemoryRegion(Kind kind, std::string name, uint64_t size);
   void check_overlap(const MemoryRegion* sub, uint64_t offset, int priority) const;
+  // The enabled sibling of the same priority sub would overlap at offset, or null.
+  const MemoryRegion* overlapping(const MemoryRegion* sub, uint64_t offset, int priority) const;
   void notify_changed();
   friend class AddressSpace;
 

@@ -30,10 +30,14 @@ AcpiPm::AcpiPm(Clocks& clocks, SystemControl& system, IrqLine* sci, Config confi
   reset();
 }
 
-void AcpiPm::map(MemoryRegion& io_space, uint64_t base) {
-  io_space.add_subregion(base + kEventBlock, event_region_.get());
-  io_space.add_subregion(base + kControlBlock, control_region_.get());
-  timer_.map(io_space, base + kTimerBlock);
+bool AcpiPm::map(MemoryRegion& io_space, uint64_t base) {
+  if (io_space.try_add_subregion(base + kEventBlock, event_region_.get()) &&
+      io_space.try_add_subregion(base + kControlBlock, control_region_.get()) &&
+      timer_.map(io_space, base + kTimerBlock)) {
+    return true;
+  }
+  unmap(io_space);
+  return false;
 }
 
 // Only what is there: a map() that failed halfway (the guest put the block
@@ -44,8 +48,8 @@ void AcpiPm::unmap(MemoryRegion& io_space) {
   }
 }
 
-void AcpiPm::map_gpe(MemoryRegion& io_space, uint64_t gpe_base) {
-  io_space.add_subregion(gpe_base, gpe_region_.get());
+bool AcpiPm::map_gpe(MemoryRegion& io_space, uint64_t gpe_base) {
+  return io_space.try_add_subregion(gpe_base, gpe_region_.get());
 }
 
 void AcpiPm::unmap_gpe(MemoryRegion& io_space) {

@@ -51,12 +51,15 @@ class AcpiPm : public Device {
   AcpiPm(Clocks& clocks, SystemControl& system, IrqLine* sci)
       : AcpiPm(clocks, system, sci, Config{}) {}
 
-  // Maps the event block, control block and timer at base, base + 4, base + 8.
-  void map(MemoryRegion& io_space, uint64_t base);
+  // Maps the event block, control block and timer at base, base + 4, base + 8;
+  // false, with none of them mapped, where other ports are (a guest moved
+  // the PIIX4's PMBA or the ICH9's PMBASE there).
+  bool map(MemoryRegion& io_space, uint64_t base);
   // Takes them out again (the PIIX4's PMBA moved or was disabled).
   void unmap(MemoryRegion& io_space);
-  // Maps the GPE0 block at gpe_base, or takes it out again.
-  void map_gpe(MemoryRegion& io_space, uint64_t gpe_base);
+  // Maps the GPE0 block at gpe_base (false where other ports are), or takes
+  // it out again.
+  bool map_gpe(MemoryRegion& io_space, uint64_t gpe_base);
   void unmap_gpe(MemoryRegion& io_space);
   AcpiPmTimer& timer() { return timer_; }
 

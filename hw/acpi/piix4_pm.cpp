@@ -54,14 +54,11 @@ void Piix4Pm::update_mapping() {
   if (mapped_base_) pm_.unmap(io_space_);
   mapped_base_ = 0;
   if (!want) return;
-  try {
-    pm_.map(io_space_, want);
+  if (pm_.map(io_space_, want)) {
     mapped_base_ = want;
-  } catch (const MemoryMapError& e) {
+  } else {
     // The guest put the block over another device's ports: it stays away.
-    pm_.unmap(io_space_);
-    VX86_LOG(kLogGuestErrors, "PIIX4_PM: PMBA 0x%x overlaps other ports, not decoded (%s)\n", want,
-             e.what());
+    VX86_LOG(kLogGuestErrors, "PIIX4_PM: PMBA 0x%x overlaps other ports, not decoded\n", want);
   }
 }
 

@@ -114,19 +114,15 @@ void Ich9Lpc::update_mapping() {
   }
   mapped_base_ = 0;
   if (!want) return;
-  try {
-    pm_.map(io_space_, want);
-    pm_.map_gpe(io_space_, want + kGpe0Offset);
-    io_space_.add_subregion(want + kSmiOffset, smi_region_.get());
+  if (pm_.map(io_space_, want) && pm_.map_gpe(io_space_, want + kGpe0Offset) &&
+      io_space_.try_add_subregion(want + kSmiOffset, smi_region_.get())) {
     mapped_base_ = want;
-  } catch (const MemoryMapError& e) {
-    // The guest put the block over another device's ports: it stays away.
-    pm_.unmap(io_space_);
-    pm_.unmap_gpe(io_space_);
-    if (smi_region_->parent()) io_space_.remove_subregion(smi_region_.get());
-    VX86_LOG(kLogGuestErrors, "ich9-lpc: PMBASE 0x%x overlaps other ports, not decoded (%s)\n",
-             want, e.what());
+    return;
   }
+  // The guest put the block over another device's ports: it stays away.
+  pm_.unmap(io_space_);
+  pm_.unmap_gpe(io_space_);
+  VX86_LOG(kLogGuestErrors, "ich9-lpc: PMBASE 0x%x overlaps other ports, not decoded\n", want);
 }
 
 uint64_t Ich9Lpc::smi_read(uint64_t offset, unsigned size) {

@@ -233,13 +233,12 @@ void PciDevice::place(Bar& bar, MemoryRegion& window, uint64_t want, const char*
     bar.mapped_at = kUnmapped;
   }
   if (want == kUnmapped) return;
-  try {
-    window.add_subregion(want, bar.region);
+  if (window.try_add_subregion(want, bar.region)) {
     bar.mapped_at = want;
-  } catch (const MemoryMapError& e) {
+  } else {
     // Two BARs placed over each other: the later one stays unmapped.
-    VX86_LOG(kLogGuestErrors, "%s: %s at 0x%llx overlaps another BAR, not mapped (%s)\n",
-             type_name().c_str(), what, static_cast<unsigned long long>(want), e.what());
+    VX86_LOG(kLogGuestErrors, "%s: %s at 0x%llx overlaps another BAR, not mapped\n",
+             type_name().c_str(), what, static_cast<unsigned long long>(want));
   }
 }
 

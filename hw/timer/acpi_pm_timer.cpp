@@ -9,8 +9,8 @@ AcpiPmTimer::AcpiPmTimer(Clocks& clocks, bool extended_32bit)
   region_ = MemoryRegion::io("acpi-pm-timer", 4, this, AccessLimits{1, 4, false});
 }
 
-void AcpiPmTimer::map(MemoryRegion& io_space, uint64_t port) {
-  io_space.add_subregion(port, region_.get());
+bool AcpiPmTimer::map(MemoryRegion& io_space, uint64_t port) {
+  return io_space.try_add_subregion(port, region_.get());
 }
 
 uint64_t AcpiPmTimer::ticks() const {

@@ -18,7 +18,8 @@ class AcpiPmTimer : public Device, public IoOps {
 
   AcpiPmTimer(Clocks& clocks, bool extended_32bit = false);
 
-  void map(MemoryRegion& io_space, uint64_t port);
+  // False (not mapped) where other ports are.
+  bool map(MemoryRegion& io_space, uint64_t port);
   MemoryRegion* region() { return region_.get(); }
 
   bool extended() const { return extended_; }
