@@ -17,6 +17,7 @@
 #include "hw/pc/boot_order.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/pci/pcie_root_port.h"
 #include "hw/usb/uhci.h"
 #include "hw/usb/usb_bus.h"
 #include "hw/usb/usb_hid.h"
@@ -141,17 +142,75 @@ void add_boot_device(DeviceSlots& slots, int64_t bootindex, const Device& device
 
 const PropertyInfo kPciBusProperty = {
     "bus", OptType::kString, "",
-    "PCI bus, as QEMU and libvirt name it: pci.0 on the pc, pcie.0 on the q35 (default: that)"};
+    "PCI bus, as QEMU and libvirt name it: pci.0 on the pc, pcie.0 on the q35 (default: that), "
+    "or a pcie-root-port's id"};
 const PropertyInfo kPciAddrProperty = {"addr", OptType::kString, "",
                                        "PCI slot[.function] in hex (default: first free slot)"};
+const PropertyInfo kPciMultifunctionProperty = {
+    "multifunction", OptType::kBool, "off",
+    "function 0 says the slot has more functions (needed before addr=SLOT.1-7)"};
 
-// bus= and addr= of a PCI device: its devfn, or -1 for the first free slot.
-int pci_devfn(const DeviceSlots& slots, const std::string& type, const KeyValues& props) {
-  const std::string bus = props.get_string("bus", slots.pci_bus_name);
-  if (bus != slots.pci_bus_name && !bus.empty()) {
-    throw OptionError("-device " + type + ": Bus '" + bus + "' not found");
+// bus= and addr= of a PCI device.
+PciAddress pci_address(const DeviceSlots& slots, const std::string& type, const KeyValues& props) {
+  const std::string name = props.get_string("bus", slots.pci_bus_name);
+  PciAddress address;
+  if (name.empty() || name == slots.pci_bus_name) {
+    address.bus = slots.pci;
+  } else {
+    for (const auto& [bridge_bus_name, bus] : slots.bridge_buses) {
+      if (bridge_bus_name == name) address.bus = bus;
+    }
+    if (!address.bus) throw OptionError("-device " + type + ": Bus '" + name + "' not found");
   }
-  return parse_pci_addr("-device " + type, props.get_string("addr"));
+  address.devfn = parse_pci_addr("-device " + type, props.get_string("addr"));
+  return address;
+}
+
+// Whether a function of this type behind `address` is a PCI Express one.
+bool express_link(const PciAddress& address) {
+  return address.bus && address.bus->express_link();
+}
+
+// QEMU's rules for more than one function in a slot: function 0 must say so
+// (multifunction=on) before or after the others come.
+void check_multifunction(const PciAddress& address, const PciDevice& dev, const std::string& type) {
+  if (address.devfn < 0 || !address.bus) return;
+  const unsigned slot = static_cast<unsigned>(address.devfn >> 3);
+  const unsigned function = static_cast<unsigned>(address.devfn & 7);
+  char where[16];
+  if (function != 0) {
+    const PciDevice* first = address.bus->device(static_cast<uint8_t>(slot << 3));
+    if (first && !first->multi_function()) {
+      std::snprintf(where, sizeof where, "%x.%x", slot, function);
+      throw OptionError("-device " + type +
+                        ": PCI: single function device can't be populated in function " + where);
+    }
+    return;
+  }
+  if (dev.multi_function()) return;
+  for (unsigned fn = 1; fn < 8; ++fn) {
+    if (address.bus->device(static_cast<uint8_t>(slot << 3 | fn))) {
+      std::snprintf(where, sizeof where, "%x.0", slot);
+      char other[16];
+      std::snprintf(other, sizeof other, "%x.%x", slot, fn);
+      throw OptionError("-device " + type + ": PCI: " + where + " indicates single function, but " +
+                        other + " is already populated.");
+    }
+  }
+}
+
+// Plugs dev at address; a root port behind which it sits shows a trained
+// link from then on.
+void plug_at(const PciAddress& address, PciDevice& dev, const KeyValues& props,
+             const std::string& type) {
+  if (props.get_bool("multifunction", false)) dev.set_multi_function(true);
+  check_multifunction(address, dev, type);
+  try {
+    address.bus->plug(dev, address.devfn);
+  } catch (const std::runtime_error& e) {
+    throw OptionError("-device " + type + ": " + e.what());
+  }
+  if (auto* port = dynamic_cast<PcieRootPort*>(address.bus->upstream())) port->update_slot_state();
 }
 
 // vectors=: how many MSI-X vectors a virtio function offers (0: INTx only).
@@ -168,7 +227,7 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
   const std::string option = "-device virtio-blk-pci";
   std::string drive_id = props.get_string("drive");
   if (drive_id.empty()) throw OptionError(option + ": parameter 'drive' is missing");
-  int devfn = pci_devfn(slots, "virtio-blk-pci", props);
+  const PciAddress address = pci_address(slots, "virtio-blk-pci", props);
   std::string serial = props.get_string("serial");
   if (serial.size() > VirtioBlk::kIdBytes) {
     throw OptionError(option + ": parameter 'serial' is longer than 20 characters");
@@ -176,12 +235,8 @@ std::unique_ptr<Device> create_virtio_blk_pci(DeviceSlots& slots, const KeyValue
   const unsigned vectors = msix_vectors("virtio-blk-pci", props, kVirtioBlkPciVectors);
   const int64_t bootindex = bootindex_of(slots, props, "virtio-blk-pci");
   DriveBackend* drive = slots.claim_drive(drive_id, "virtio-blk-pci");
-  auto dev = make_virtio_blk_pci(*drive, serial, vectors);
-  try {
-    slots.pci->plug(*dev, devfn);
-  } catch (const std::runtime_error& e) {
-    throw OptionError(option + ": " + e.what());
-  }
+  auto dev = make_virtio_blk_pci(*drive, serial, vectors, express_link(address));
+  plug_at(address, *dev, props, "virtio-blk-pci");
   add_boot_device(slots, bootindex, *dev, pci_firmware_path(*dev) + "/disk@0,0");
   return dev;
 }
@@ -229,12 +284,7 @@ NicProperties nic_properties(DeviceSlots& slots, const KeyValues& props, const s
 
 std::unique_ptr<Device> plug_pci(DeviceSlots& slots, const KeyValues& props,
                                  const std::string& type, std::unique_ptr<PciDevice> dev) {
-  int devfn = pci_devfn(slots, type, props);
-  try {
-    slots.pci->plug(*dev, devfn);
-  } catch (const std::runtime_error& e) {
-    throw OptionError("-device " + type + ": " + e.what());
-  }
+  plug_at(pci_address(slots, type, props), *dev, props, type);
   return dev;
 }
 
@@ -250,29 +300,31 @@ std::unique_ptr<Device> plug_nic(DeviceSlots& slots, const KeyValues& props,
 
 std::unique_ptr<Device> create_virtio_net_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-net-pci";
-  pci_devfn(slots, type, props);  // checked before a MAC is taken
+  const PciAddress address = pci_address(slots, type, props);  // before a MAC is taken
   const unsigned vectors = msix_vectors(type, props, kVirtioNetPciVectors);
   const int64_t bootindex = bootindex_of(slots, props, type);
   NicProperties nic = nic_properties(slots, props, type);
   return plug_nic(slots, props, type, bootindex,
-                  make_virtio_net_pci(nic.backend, nic.mac, vectors));
+                  make_virtio_net_pci(nic.backend, nic.mac, vectors, express_link(address)));
 }
 
 std::unique_ptr<Device> create_virtio_rng_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-rng-pci";
-  pci_devfn(slots, type, props);
+  const PciAddress address = pci_address(slots, type, props);
   const unsigned vectors = msix_vectors(type, props, kVirtioRngPciVectors);
   // Without rng=, the host's getrandom, as QEMU's rng-builtin.
   const std::string rng = props.get_string("rng");
   std::shared_ptr<EntropySource> source =
       rng.empty() ? std::shared_ptr<EntropySource>(make_builtin_entropy()) : slots.find_rng(rng);
-  return plug_pci(slots, props, type, make_virtio_rng_pci(std::move(source), vectors));
+  return plug_pci(slots, props, type,
+                  make_virtio_rng_pci(std::move(source), vectors, express_link(address)));
 }
 
 std::unique_ptr<Device> create_virtio_balloon_pci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "virtio-balloon-pci";
-  pci_devfn(slots, type, props);
-  return plug_pci(slots, props, type, make_virtio_balloon_pci(slots.ram_size));
+  const PciAddress address = pci_address(slots, type, props);
+  return plug_pci(slots, props, type,
+                  make_virtio_balloon_pci(slots.ram_size, express_link(address)));
 }
 
 // -device virtio-serial-pci: the bus is "ID.0" with id=ID, else
@@ -280,7 +332,7 @@ std::unique_ptr<Device> create_virtio_balloon_pci(DeviceSlots& slots, const KeyV
 std::unique_ptr<Device> create_virtio_serial_pci(DeviceSlots& slots, const KeyValues& props,
                                                  const std::string& type) {
   const std::string option = "-device " + type;
-  pci_devfn(slots, type, props);
+  const PciAddress address = pci_address(slots, type, props);
   const uint64_t max_ports = props.get_number("max_ports", VirtioSerial::kDefaultMaxPorts);
   if (max_ports == 0) throw OptionError(option + ": Maximum number of serial ports not specified");
   if (max_ports > VirtioSerial::kMaxPortsLimit) {
@@ -295,7 +347,8 @@ std::unique_ptr<Device> create_virtio_serial_pci(DeviceSlots& slots, const KeyVa
                  : id + ".0";
   ++slots.virtio_serial_buses_made;
   auto dev = make_virtio_serial_pci(bus_name, static_cast<uint32_t>(max_ports),
-                                    props.get_bool("emergency-write", true), vectors);
+                                    props.get_bool("emergency-write", true), vectors,
+                                    express_link(address));
   auto& serial = static_cast<VirtioSerial&>(dev->virtio());
   if (slots.serial_port_changed) serial.set_open_listener(slots.serial_port_changed);
   auto device = plug_pci(slots, props, type, std::move(dev));
@@ -356,16 +409,44 @@ std::unique_ptr<Device> create_virtio_serial_port(DeviceSlots& slots, const KeyV
 
 std::unique_ptr<Device> create_e1000(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "e1000";
-  pci_devfn(slots, type, props);
+  pci_address(slots, type, props);
   const int64_t bootindex = bootindex_of(slots, props, type);
   NicProperties nic = nic_properties(slots, props, type);
   return plug_nic(slots, props, type, bootindex, std::make_unique<E1000>(nic.backend, nic.mac));
 }
 
+// -device pcie-root-port: on the q35's pcie.0 only; the bus behind it is
+// named by its id, as libvirt's bus=pci.N.
+std::unique_ptr<Device> create_pcie_root_port(DeviceSlots& slots, const KeyValues& props) {
+  const std::string type = "pcie-root-port";
+  const std::string option = "-device " + type;
+  const PciAddress address = pci_address(slots, type, props);
+  if (address.bus != slots.pci || slots.pci_bus_name != "pcie.0") {
+    throw OptionError(option + ": a root port plugs into the q35's PCI Express root bus " +
+                      "(-M q35, bus=pcie.0)");
+  }
+  const uint64_t port = props.get_number("port", 0);
+  const uint64_t chassis = props.get_number("chassis", 0);
+  const uint64_t slot = props.get_number("slot", 0);
+  if (port > 0xff) throw OptionError(option + ": parameter 'port' must be at most 255");
+  if (chassis > 0xff) throw OptionError(option + ": parameter 'chassis' must be at most 255");
+  if (slot > 0x1fff) throw OptionError(option + ": parameter 'slot' must be at most 8191");
+  const std::string id = props.get_string("id");
+  for (const auto& [name, bus] : slots.bridge_buses) {
+    if (!id.empty() && name == id) throw OptionError(option + ": Duplicate ID '" + id + "'");
+  }
+  auto root_port = std::make_unique<PcieRootPort>(slots.pci->dma(), static_cast<uint8_t>(port),
+                                                  static_cast<uint16_t>(slot));
+  PciBus* behind = root_port->secondary_bus();
+  auto device = plug_pci(slots, props, type, std::move(root_port));
+  if (!id.empty()) slots.bridge_buses.emplace_back(id, behind);
+  return device;
+}
+
 // -device piix3-usb-uhci: the bus is "ID.0" with id=ID, else "usb-bus.N".
 std::unique_ptr<Device> create_uhci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "piix3-usb-uhci";
-  pci_devfn(slots, type, props);
+  pci_address(slots, type, props);
   const std::string id = props.get_string("id");
   std::string bus_name =
       id.empty() ? "usb-bus." + std::to_string(slots.usb_buses->size()) : id + ".0";
@@ -512,6 +593,7 @@ const std::vector<PropertyInfo> kVirtioSerialPciProperties = {
      "offer VIRTIO_CONSOLE_F_EMERG_WRITE (a character for port 0 through the configuration)"},
     kPciBusProperty,
     kPciAddrProperty,
+    kPciMultifunctionProperty,
     {"vectors", OptType::kNumber, "max_ports + 1",
      "MSI-X vectors (0: none, the driver uses INTx)"}};
 
@@ -524,8 +606,9 @@ const std::vector<PropertyInfo> kVirtioSerialPortProperties = {
 
 }  // namespace
 
-int pci_device_address(const DeviceSlots& slots, const std::string& type, const KeyValues& props) {
-  return pci_devfn(slots, type, props);
+PciAddress pci_device_address(const DeviceSlots& slots, const std::string& type,
+                              const KeyValues& props) {
+  return pci_address(slots, type, props);
 }
 
 const std::vector<DeviceTypeInfo>& device_types() {
@@ -558,6 +641,7 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"serial", OptType::kString, "", "serial number returned by GET_ID (at most 20 bytes)"},
         kPciBusProperty,
         kPciAddrProperty,
+        kPciMultifunctionProperty,
         {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"},
         kBootindexProperty},
        create_virtio_blk_pci,
@@ -569,6 +653,7 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
         kPciBusProperty,
         kPciAddrProperty,
+        kPciMultifunctionProperty,
         {"vectors", OptType::kNumber, "3", "MSI-X vectors (0: none, the driver uses INTx)"},
         kBootindexProperty},
        create_virtio_net_pci,
@@ -581,6 +666,7 @@ const std::vector<DeviceTypeInfo>& device_types() {
          "ID of the source (-object rng-random or rng-builtin; default: the host's getrandom)"},
         kPciBusProperty,
         kPciAddrProperty,
+        kPciMultifunctionProperty,
         {"vectors", OptType::kNumber, "2", "MSI-X vectors (0: none, the driver uses INTx)"}},
        create_virtio_rng_pci,
        /*hotpluggable=*/true},
@@ -588,7 +674,7 @@ const std::vector<DeviceTypeInfo>& device_types() {
        "PCI",
        "virtio memory balloon: QMP balloon asks the guest to give memory back to the host "
        "(transitional, INTx)",
-       {kPciBusProperty, kPciAddrProperty},
+       {kPciBusProperty, kPciAddrProperty, kPciMultifunctionProperty},
        create_virtio_balloon_pci,
        /*hotpluggable=*/true},
       {"virtio-serial-pci", "PCI",
@@ -624,13 +710,28 @@ const std::vector<DeviceTypeInfo>& device_types() {
         {"mac", OptType::kString, "52:54:00:12:34:56", "MAC address (the next NIC gets :57...)"},
         kPciBusProperty,
         kPciAddrProperty,
+        kPciMultifunctionProperty,
         kBootindexProperty},
        create_e1000,
        /*hotpluggable=*/true},
+      {"pcie-root-port",
+       "PCI",
+       "QEMU's generic PCI Express root port (1b36:000c), a one-slot bus named by its id "
+       "(q35 only; no hot-plug into it yet)",
+       {{"port", OptType::kNumber, "0", "port number in its link capabilities"},
+        {"chassis", OptType::kNumber, "0", "chassis number (kept; libvirt numbers the ports)"},
+        {"slot", OptType::kNumber, "0", "physical slot number in its slot capabilities"},
+        {"hotplug", OptType::kBool, "on",
+         "hot-plug into the port (accepted; vx86 has none yet either way)"},
+        kPciBusProperty,
+        kPciAddrProperty,
+        kPciMultifunctionProperty,
+        kPciMultifunctionProperty},
+       create_pcie_root_port},
       {"piix3-usb-uhci",
        "PCI",
        "the PIIX3's USB 1.1 host controller (UHCI, two ports); -usb adds one at 01.2",
-       {kPciBusProperty, kPciAddrProperty},
+       {kPciBusProperty, kPciAddrProperty, kPciMultifunctionProperty},
        create_uhci},
       {"usb-hub", "usb-bus",
        "QEMU's USB hub: eight more ports (one is added by itself when a bus's last port is taken)",

@@ -28,6 +28,8 @@ struct DeviceSlots {
   IsaBus* isa = nullptr;
   PciBus* pci = nullptr;
   std::string pci_bus_name = "pci.0";  // its name for bus= (pcie.0 on the q35)
+  // Buses behind bridges (-device pcie-root-port,id=ID makes bus ID), by name.
+  std::vector<std::pair<std::string, PciBus*>> bridge_buses;
   // The drive with that id, now in use by `user`; throws OptionError if there
   // is none or another device has it.
   std::function<DriveBackend*(const std::string& id, const std::string& user)> claim_drive;
@@ -97,9 +99,14 @@ KeyValues resolve_device_options(const DeviceTypeInfo& type, const KeyValues& gi
 // or -1 when text is empty. Throws OptionError naming the option.
 int parse_pci_addr(const std::string& option, const std::string& text);
 
-// A PCI device's bus= and addr=: its devfn, or -1 for the first free slot.
-// Throws OptionError naming the option and key.
-int pci_device_address(const DeviceSlots& slots, const std::string& type, const KeyValues& props);
+// A PCI device's bus= and addr=: the bus, and its devfn or -1 for the first
+// free slot. Throws OptionError naming the option and key.
+struct PciAddress {
+  PciBus* bus = nullptr;
+  int devfn = -1;
+};
+PciAddress pci_device_address(const DeviceSlots& slots, const std::string& type,
+                              const KeyValues& props);
 
 std::string describe_device_types();
 std::string describe_device_properties(const DeviceTypeInfo& type);

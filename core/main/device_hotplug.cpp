@@ -94,7 +94,12 @@ std::string MachineController::device_add(const std::string& options) {
     }
     AcpiPciHotplug* hotplug = pci ? machine_->pci_hotplug() : nullptr;
     if (pci) {
-      const int devfn = pci_device_address(*device_slots_, type_name, props);
+      const PciAddress address = pci_device_address(*device_slots_, type_name, props);
+      const int devfn = address.devfn;
+      if (address.bus != &machine_->pci_bus()) {
+        // Behind a root port: neither its slot nor ACPI hot-plug is there yet.
+        return "Bus '" + props.get_string("bus") + "' does not support hotplugging";
+      }
       if (!hotplug) {
         return std::string("Bus '") + machine_->pci_bus_name() + "' does not support hotplugging";
       }

@@ -1232,10 +1232,12 @@ std::string MachineController::describe_pci() {
   return format_info_pci(describe_pci_functions(machine_->pci_bus()));
 }
 
-Json MachineController::query_pci() {
+namespace {
+
+// QMP's PciDeviceInfo list for functions (QEMU's member order).
+Json pci_devices_json(const std::vector<PciFunctionInfo>& functions) {
   Json devices = Json::array();
-  DeviceLockGuard lock;
-  for (const PciFunctionInfo& f : describe_pci_functions(machine_->pci_bus())) {
+  for (const PciFunctionInfo& f : functions) {
     Json class_info = {{"class", f.class_code}};
     if (!f.class_description.empty()) class_info["desc"] = f.class_description;
     Json regions = Json::array();
@@ -1250,22 +1252,45 @@ Json MachineController::query_pci() {
       }
       regions.push_back(region);
     }
+    Json id = {{"device", f.device}, {"vendor", f.vendor}};
+    if (!f.bridge) {  // a bridge's header has no subsystem IDs
+      id["subsystem"] = f.subsystem;
+      id["subsystem-vendor"] = f.subsystem_vendor;
+    }
     Json device = {{"bus", f.bus},
                    {"slot", f.slot},
                    {"function", f.function},
                    {"class_info", class_info},
-                   {"id",
-                    {{"device", f.device},
-                     {"vendor", f.vendor},
-                     {"subsystem", f.subsystem},
-                     {"subsystem-vendor", f.subsystem_vendor}}}};
+                   {"id", id}};
     if (f.irq_pin) device["irq"] = f.irq;
     device["irq_pin"] = f.irq_pin;
     device["qdev_id"] = f.id;
+    if (f.bridge) {
+      auto range = [](const PciFunctionInfo::Range& r) {
+        return Json{{"base", r.base}, {"limit", r.limit}};
+      };
+      Json bridge = {{"bus",
+                      {{"number", f.primary_bus},
+                       {"secondary", f.secondary_bus},
+                       {"subordinate", f.subordinate_bus},
+                       {"io_range", range(f.io_range)},
+                       {"memory_range", range(f.memory_range)},
+                       {"prefetchable_range", range(f.prefetchable_range)}}}};
+      if (f.secondary_bus != 0) bridge["devices"] = pci_devices_json(f.behind);
+      device["pci_bridge"] = bridge;
+    }
     device["regions"] = regions;
     devices.push_back(device);
   }
-  return Json::array({{{"bus", 0}, {"devices", devices}}});
+  return devices;
+}
+
+}  // namespace
+
+Json MachineController::query_pci() {
+  DeviceLockGuard lock;
+  return Json::array(
+      {{{"bus", 0}, {"devices", pci_devices_json(describe_pci_functions(machine_->pci_bus()))}}});
 }
 
 std::string MachineController::describe_usb() {

@@ -61,6 +61,34 @@ void put_gas(Bytes& b, std::size_t at, uint8_t space, uint8_t bit_width, uint8_t
 constexpr uint8_t kSpaceMemory = 0, kSpaceIo = 1;
 constexpr uint8_t kAccessByte = 1, kAccessWord = 2, kAccessDword = 3, kAccessQword = 4;
 
+// PCI0's _OSC on the q35, as QEMU's: for the PCI host bridge UUID the OS
+// gets control of what it asks among SHPC hot-plug, PME, AER and the PCI
+// Express capability structure, not native PCI Express hot-plug (bit 0) or
+// LTR; a revision other than 1 is flagged, and so is a control it asked and
+// did not get; another UUID is unrecognised.
+Bytes pci_express_osc() {
+  using namespace aml;
+  constexpr uint32_t kGrantable = 0x1e;
+  constexpr uint32_t kUnrecognisedRevision = 0x08, kCapabilitiesMasked = 0x10,
+                     kUnrecognisedUuid = 0x04;
+  const Bytes cdw1 = name_string("CDW1"), cdw3 = name_string("CDW3");
+  Bytes pci_host_bridge = join({
+      create_dword_field(arg(3), 4, "CDW2"),
+      create_dword_field(arg(3), 8, "CDW3"),
+      store(cdw3, local(0)),
+      bit_and_to(local(0), integer(kGrantable), local(0)),
+      if_then(not_equal(arg(1), integer(1)), bit_or_to(cdw1, integer(kUnrecognisedRevision), cdw1)),
+      if_then(not_equal(cdw3, local(0)), bit_or_to(cdw1, integer(kCapabilitiesMasked), cdw1)),
+      store(local(0), cdw3),
+  });
+  return method(
+      "_OSC", 4,
+      join({create_dword_field(arg(3), 0, "CDW1"),
+            if_then_else(equal(arg(0), uuid("33DB4D5B-1FF7-401C-9657-7441C03DD766")),
+                         pci_host_bridge, bit_or_to(cdw1, integer(kUnrecognisedUuid), cdw1)),
+            return_value(arg(3))}));
+}
+
 // What PCI0 holds for hot-plug, the interface QEMU's PIIX4 offers: a
 // device per hot-pluggable slot (Sxx, xx = devfn) whose _EJ0 writes the
 // slot's bit to the eject register, and PCNT, which the GPE handler runs:
@@ -136,6 +164,7 @@ Bytes build_dsdt(const AcpiConfig& c) {
                      : name("_HID", eisa_id("PNP0A03"));
     pci0 = join({pci0, name("_ADR", integer(0)), name("_UID", integer(0)), name("_CRS", crs),
                  name("_PRT", package(routes))});
+    if (c.pci_express) pci0 = join({pci0, pci_express_osc()});
     if (c.pci_hotplug_slots) pci0 = join({pci0, pci_hotplug_terms(c)});
     sb.push_back(device("PCI0", pci0));
     // The ECAM window as a motherboard resource, as QEMU's DSDT has it (Linux

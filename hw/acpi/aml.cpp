@@ -1,6 +1,8 @@
 #include "hw/acpi/aml.h"
 
+#include <initializer_list>
 #include <stdexcept>
+#include <string>
 
 namespace vx86::aml {
 
@@ -29,6 +31,11 @@ constexpr uint8_t kStoreOp = 0x70;
 constexpr uint8_t kAndOp = 0x7b;
 constexpr uint8_t kNotifyOp = 0x86;
 constexpr uint8_t kIfOp = 0xa0;
+constexpr uint8_t kElseOp = 0xa1;
+constexpr uint8_t kOrOp = 0x7d;
+constexpr uint8_t kLNotOp = 0x92;
+constexpr uint8_t kLEqualOp = 0x93;
+constexpr uint8_t kCreateDWordFieldOp = 0x8a;
 constexpr uint8_t kOpRegionOp = 0x80;  // after kExtOpPrefix
 constexpr uint8_t kFieldOp = 0x81;     // after kExtOpPrefix
 constexpr uint8_t kSystemIo = 0x01;
@@ -37,6 +44,13 @@ constexpr uint8_t kDwordAccWriteAsZeros = 0x03 | (2u << 5);
 
 void append(Bytes& out, const Bytes& more) {
   out.insert(out.end(), more.begin(), more.end());
+}
+
+// An opcode followed by its operands (and target, if it has one).
+Bytes operation(uint8_t op, std::initializer_list<Bytes> operands) {
+  Bytes out{op};
+  for (const Bytes& operand : operands) append(out, operand);
+  return out;
 }
 
 void put_le(Bytes& out, uint64_t value, int bytes) {
@@ -235,18 +249,11 @@ Bytes arg(unsigned index) {
 }
 
 Bytes store(const Bytes& source, const Bytes& target) {
-  Bytes out{kStoreOp};
-  append(out, source);
-  append(out, target);
-  return out;
+  return operation(kStoreOp, {source, target});
 }
 
 Bytes bit_and(const Bytes& left, const Bytes& right) {
-  Bytes out{kAndOp};
-  append(out, left);
-  append(out, right);
-  out.push_back(0x00);  // NullName: no target
-  return out;
+  return operation(kAndOp, {left, right, Bytes{0x00}});  // NullName: no target
 }
 
 Bytes if_then(const Bytes& predicate, const Bytes& terms) {
@@ -255,6 +262,51 @@ Bytes if_then(const Bytes& predicate, const Bytes& terms) {
   Bytes out{kIfOp};
   append(out, with_pkg_length(body));
   return out;
+}
+
+Bytes if_then_else(const Bytes& predicate, const Bytes& terms, const Bytes& else_terms) {
+  Bytes out = if_then(predicate, terms);
+  out.push_back(kElseOp);
+  append(out, with_pkg_length(else_terms));
+  return out;
+}
+
+Bytes bit_and_to(const Bytes& left, const Bytes& right, const Bytes& target) {
+  return operation(kAndOp, {left, right, target});
+}
+
+Bytes bit_or_to(const Bytes& left, const Bytes& right, const Bytes& target) {
+  return operation(kOrOp, {left, right, target});
+}
+
+Bytes equal(const Bytes& left, const Bytes& right) {
+  return operation(kLEqualOp, {left, right});
+}
+
+Bytes not_equal(const Bytes& left, const Bytes& right) {
+  return operation(kLNotOp, {equal(left, right)});
+}
+
+Bytes return_value(const Bytes& value) {
+  return operation(kReturnOp, {value});
+}
+
+Bytes create_dword_field(const Bytes& source, unsigned byte_index, const std::string& name) {
+  return operation(kCreateDWordFieldOp, {source, integer(byte_index), name_string(name)});
+}
+
+Bytes uuid(const std::string& text) {
+  // 8-4-4-4-12 hex digits; the first three groups are stored little-endian
+  // (ACPI 6.4, 19.6.142).
+  auto hex_byte = [&](size_t pos) {
+    if (pos + 2 > text.size()) throw std::invalid_argument("bad UUID " + text);
+    return static_cast<uint8_t>(std::stoul(text.substr(pos, 2), nullptr, 16));
+  };
+  if (text.size() != 36) throw std::invalid_argument("bad UUID " + text);
+  static constexpr size_t kOrder[16] = {6, 4, 2, 0, 11, 9, 16, 14, 19, 21, 24, 26, 28, 30, 32, 34};
+  Bytes data;
+  for (size_t pos : kOrder) data.push_back(hex_byte(pos));
+  return buffer(data);
 }
 
 Bytes notify(const Bytes& object, const Bytes& value) {

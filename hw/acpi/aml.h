@@ -49,6 +49,16 @@ Bytes arg(unsigned index);    // Arg0-Arg6
 Bytes store(const Bytes& source, const Bytes& target);
 Bytes bit_and(const Bytes& left, const Bytes& right);  // And(left, right) with no target
 Bytes if_then(const Bytes& predicate, const Bytes& terms);
+Bytes if_then_else(const Bytes& predicate, const Bytes& terms, const Bytes& else_terms);
+Bytes bit_and_to(const Bytes& left, const Bytes& right, const Bytes& target);  // And(l, r, t)
+Bytes bit_or_to(const Bytes& left, const Bytes& right, const Bytes& target);   // Or(l, r, t)
+Bytes equal(const Bytes& left, const Bytes& right);                            // LEqual
+Bytes not_equal(const Bytes& left, const Bytes& right);                        // LNotEqual
+Bytes return_value(const Bytes& value);
+// CreateDWordField(source, byte_index, name).
+Bytes create_dword_field(const Bytes& source, unsigned byte_index, const std::string& name);
+// ToUUID("aabbccdd-eeff-gghh-iijj-kkllmmnnoopp"): its 16-byte buffer.
+Bytes uuid(const std::string& text);
 Bytes notify(const Bytes& object, const Bytes& value);
 // A method call: path(args...).
 Bytes call(const std::string& path, const std::vector<Bytes>& args);

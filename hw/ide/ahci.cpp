@@ -35,11 +35,12 @@ AhciHba::AhciHba()
   idp_ = MemoryRegion::io("ahci-idp", kIdpSize, &idp_ops_, {1, 4, false});
   register_bar(kIdpBar, PciBarType::kIo, idp_.get());
   register_bar(kAbarBar, PciBarType::kMem32, abar_.get());
-  init_msi();
-  // The SATA capability: revision 1.0; the index/data pair is in BAR 4.
-  const uint8_t sata = add_capability(kSataCapability, 8);
+  // QEMU's offsets: MSI at 0x80, the SATA capability (revision 1.0; the
+  // index/data pair is in BAR 4) at 0xa8, MSI heading the list.
+  const uint8_t sata = add_capability(kSataCapability, 8, 0xa8);
   set_config16(sata + 2, 0x0010);
   set_config32(sata + 4, 0x00000008);
+  init_msi(0x80);
 }
 
 AhciHba::~AhciHba() = default;

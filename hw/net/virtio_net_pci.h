@@ -13,10 +13,11 @@ namespace vx86 {
 
 constexpr unsigned kVirtioNetPciVectors = 3;
 
-inline std::unique_ptr<VirtioPci> make_virtio_net_pci(
-    NetBackend* backend, MacAddress mac, unsigned msix_vectors = kVirtioNetPciVectors) {
+inline std::unique_ptr<VirtioPci> make_virtio_net_pci(NetBackend* backend, MacAddress mac,
+                                                      unsigned msix_vectors = kVirtioNetPciVectors,
+                                                      bool express = false) {
   return std::make_unique<VirtioPci>("virtio-net-pci", std::make_unique<VirtioNet>(backend, mac),
-                                     0x020000, msix_vectors);
+                                     0x020000, msix_vectors, express);
 }
 
 }  // namespace vx86

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_device.h"
 
 namespace vx86 {
@@ -74,7 +75,9 @@ std::string pci_firmware_path(const PciDevice& device) {
   } else {
     std::snprintf(where, sizeof where, "@%x,%x", device.slot(), function);
   }
-  return "/pci@i0cf8/" + name + where;
+  // Behind a bridge, the bridge's path first.
+  const PciDevice* bridge = device.bus() ? device.bus()->upstream() : nullptr;
+  return (bridge ? pci_firmware_path(*bridge) : std::string("/pci@i0cf8")) + "/" + name + where;
 }
 
 }  // namespace vx86

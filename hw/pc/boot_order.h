@@ -37,9 +37,10 @@ class BootOrder {
   std::map<int64_t, Entry> entries_;
 };
 
-// The Open Firmware path of a function on the i440FX's PCI bus, as QEMU names
-// it: its class's name ("ide", "scsi", "ethernet", "usb"...) at slot and
-// function ("/pci@i0cf8/ide@1,1", "/pci@i0cf8/ethernet@3").
+// The Open Firmware path of a PCI function, as QEMU names it: its class's
+// name ("ide", "scsi", "ethernet", "usb"...) at slot and function, after the
+// bridges it is behind ("/pci@i0cf8/ide@1,1", "/pci@i0cf8/ethernet@3",
+// "/pci@i0cf8/pci-bridge@2,1/scsi@0").
 std::string pci_firmware_path(const PciDevice& device);
 
 }  // namespace vx86

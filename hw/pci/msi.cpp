@@ -17,8 +17,8 @@ constexpr uint16_t kControl64Bit = 1u << 7;
 
 }  // namespace
 
-PciMsi::PciMsi(PciDevice& dev) : dev_(dev) {
-  cap_ = dev.add_capability(pci::kCapMsi, kCapLength);
+PciMsi::PciMsi(PciDevice& dev, uint8_t offset) : dev_(dev) {
+  cap_ = dev.add_capability(pci::kCapMsi, kCapLength, offset);
   dev.set_write_mask(cap_ + kControl, kControlEnable);  // one message: MME stays 0
   for (unsigned i = 0; i < 4; ++i) {
     dev.set_write_mask(cap_ + kAddressLow + i, i == 0 ? 0xfc : 0xff);

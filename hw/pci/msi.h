@@ -14,7 +14,8 @@ class PciDevice;
 class PciMsi {
  public:
   // Adds the capability to dev (before it is attached to a bus).
-  explicit PciMsi(PciDevice& dev);
+  // offset: where the capability goes (0: after the others).
+  explicit PciMsi(PciDevice& dev, uint8_t offset = 0);
 
   uint8_t capability() const { return cap_; }
   bool enabled() const;

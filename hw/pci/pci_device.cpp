@@ -44,8 +44,8 @@ bool PciDevice::msix_enabled() const {
   return msix_ && msix_->enabled();
 }
 
-void PciDevice::init_msi() {
-  msi_ = std::make_unique<PciMsi>(*this);
+void PciDevice::init_msi(uint8_t offset) {
+  msi_ = std::make_unique<PciMsi>(*this, offset);
 }
 
 bool PciDevice::msi_enabled() const {
@@ -144,36 +144,86 @@ void PciDevice::register_expansion_rom(MemoryRegion* region) {
   for (unsigned i = 0; i < 4; ++i) wmask_[kRomAddress + i] = static_cast<uint8_t>(mask >> (8 * i));
 }
 
-uint8_t PciDevice::add_capability(uint8_t id, uint8_t length) {
-  unsigned offset = next_capability_;
-  if (offset + length > kConfigSize)
+uint8_t PciDevice::add_capability(uint8_t id, uint8_t length, uint8_t at) {
+  unsigned offset = at ? at : next_capability_;
+  if (offset < kFirstCapability || offset + length > kConfigSize)
     throw std::logic_error(type_name() + ": capabilities overflow");
   config_[offset] = id;
-  // Append: the new capability ends the list.
-  config_[offset + 1] = 0;
-  if (!(config16(kStatus) & kStatusCapList)) {
-    set_config16(kStatus, config16(kStatus) | kStatusCapList);
-    config_[kCapabilityList] = static_cast<uint8_t>(offset);
-  } else {
-    unsigned cap = config_[kCapabilityList];
-    while (config_[cap + 1]) cap = config_[cap + 1];
-    config_[cap + 1] = static_cast<uint8_t>(offset);
+  // The new capability heads the list, pointing at the old head.
+  const bool first = !(config16(kStatus) & kStatusCapList);
+  config_[offset + 1] = first ? 0 : config_[kCapabilityList];
+  set_config16(kStatus, config16(kStatus) | kStatusCapList);
+  config_[kCapabilityList] = static_cast<uint8_t>(offset);
+  const unsigned next = (offset + length + 3) & ~3u;
+  if (next > next_capability_) {
+    next_capability_ = next >= kConfigSize ? 0xff : static_cast<uint8_t>(next);
   }
-  next_capability_ = static_cast<uint8_t>((offset + length + 3) & ~3u);
-  if (next_capability_ == 0 && offset + length < kConfigSize) next_capability_ = 0xff;
   return static_cast<uint8_t>(offset);
+}
+
+unsigned PciDevice::add_extended_capability(uint16_t id, uint8_t version, unsigned length) {
+  const unsigned offset = next_extended_capability_;
+  if (config_size_ != kExpressConfigSize || offset + length > kExpressConfigSize) {
+    throw std::logic_error(type_name() + ": extended capabilities overflow");
+  }
+  // Header: ID, version, next (0 ends the list).
+  set_config32(offset, id | static_cast<uint32_t>(version) << 16);
+  if (last_extended_capability_) {
+    set_config32(last_extended_capability_,
+                 config32(last_extended_capability_) | static_cast<uint32_t>(offset) << 20);
+  }
+  last_extended_capability_ = offset;
+  next_extended_capability_ = (offset + length + 3) & ~3u;
+  return offset;
+}
+
+uint8_t PciDevice::add_power_management_capability() {
+  constexpr uint16_t kVersion3 = 3;
+  const uint8_t cap = add_capability(kCapPowerManagement, 8);
+  set_config16(cap + 2, kVersion3);
+  // PMCSR: the power state (D0 or D3hot; vx86's functions keep working
+  // either way, as QEMU's) and PME status.
+  wmask_[cap + 4] = 0x03;
+  return cap;
+}
+
+uint8_t PciDevice::add_express_capability(uint8_t port_type, uint32_t dev_cap, uint32_t link_cap,
+                                          uint16_t link_status) {
+  make_express();
+  const uint8_t cap = add_capability(kCapExpress, kExpCapSizeV2);
+  express_cap_ = cap;
+  set_config16(cap + kExpFlags, static_cast<uint16_t>(kExpFlagsVersion2 | port_type << 4));
+  set_config32(cap + kExpDevCap, dev_cap);
+  set_config32(cap + kExpLinkCap, link_cap);
+  set_config16(cap + kExpLinkSta, link_status);
+  // Device control (error reporting, payload and request sizes...), its
+  // status bits (write 1 to clear), link control, device control 2 (ARI
+  // forwarding, completion timeouts) and link control 2.
+  set_write_mask(cap + kExpDevCtl, 0xff);
+  set_write_mask(cap + kExpDevCtl + 1, 0x7f);
+  set_write_clear_mask(cap + kExpDevSta, 0x0f);
+  set_write_mask(cap + kExpLinkCtl, 0xdb);  // not Retrain Link: it reads 0
+  set_write_mask(cap + kExpLinkCtl + 1, 0x0f);
+  set_write_mask(cap + kExpDevCtl2, 0x3f);
+  set_write_mask(cap + kExpLinkCtl2, 0x7f);
+  return cap;
+}
+
+void PciDevice::set_multi_function(bool on) {
+  config_[kHeaderType] = static_cast<uint8_t>((config_[kHeaderType] & ~kHeaderMultiFunction) |
+                                              (on ? kHeaderMultiFunction : 0));
 }
 
 uint32_t PciDevice::config_read(unsigned addr, unsigned size) {
   uint32_t v = 0;
-  for (unsigned i = 0; i < size && addr + i < kConfigSize; ++i) {
+  for (unsigned i = 0; i < size && addr + i < config_size_; ++i) {
     v |= static_cast<uint32_t>(config_[addr + i]) << (8 * i);
   }
   return v;
 }
 
 void PciDevice::config_write(unsigned addr, uint32_t value, unsigned size) {
-  for (unsigned i = 0; i < size && addr + i < kConfigSize; ++i) {
+  for (unsigned i = 0; i < size && addr + i < config_size_; ++i) {
     unsigned a = addr + i;
     uint8_t b = static_cast<uint8_t>(value >> (8 * i));
     config_[a] = static_cast<uint8_t>((config_[a] & ~wmask_[a]) | (b & wmask_[a]));
@@ -191,6 +241,12 @@ void PciDevice::config_write(unsigned addr, uint32_t value, unsigned size) {
   }
   if (msi_ && touches(msi_->capability(), 4)) update_irq();
   if (touches(kCommand + 1, 1)) update_irq();
+  if (express_cap_ && (config32(express_cap_ + kExpDevCap) & kDevCapFlr) &&
+      touches(express_cap_ + kExpDevCtl + 1, 1) &&
+      (value >> (8 * (express_cap_ + kExpDevCtl + 1 - addr))) & (kDevCtlInitiateFlr >> 8)) {
+    // A function level reset: the function starts over (the bit reads 0).
+    reset();
+  }
 }
 
 uint64_t PciDevice::decoded_bar_address(int index) const {
@@ -322,7 +378,7 @@ void PciDevice::reset() {
 
 void PciDevice::visit_state(StateVisitor& v) {
   v.begin("pci");
-  v.bytes("config", config_.data(), config_.size());
+  v.bytes("config", config_.data(), config_size_);
   v.field("irq_level", irq_level_);
   if (msix_) msix_->visit_state(v);
   v.end();

@@ -1,4 +1,5 @@
-// A PCI function: 256 bytes of configuration space with per-byte write masks,
+// A PCI function: 256 bytes of configuration space (4 KiB for a PCI Express
+// function) with per-byte write masks,
 // the command register's I/O, memory and bus-master enables, up to six BARs
 // that the guest sizes and places (mapped into the bus's windows through the
 // memory API while decoding is enabled), INTx and a capability list.
@@ -52,8 +53,9 @@ class PciDevice : public Device {
   uint8_t devfn() const { return devfn_; }
   unsigned slot() const { return devfn_ >> 3; }
 
-  // Configuration space access from the host bridge (addr + size within 256
-  // bytes, size 1, 2 or 4). Overrides may add side effects and call these.
+  // Configuration space access from the host bridge (addr + size within
+  // config_size(), size 1, 2 or 4). Overrides may add side effects and call
+  // these.
   virtual uint32_t config_read(unsigned addr, unsigned size);
   virtual void config_write(unsigned addr, uint32_t value, unsigned size);
 
@@ -72,6 +74,13 @@ class PciDevice : public Device {
   virtual bool hotpluggable() const { return false; }
   // Raw configuration bytes (tests, subclasses).
   uint8_t config_byte(unsigned addr) const { return config_[addr]; }
+  // 256, or 4096 for a PCI Express function (extended capabilities).
+  unsigned config_size() const { return config_size_; }
+  // Function 0 says whether the slot has more functions (multifunction=on).
+  void set_multi_function(bool on);
+  bool multi_function() const { return config_[pci::kHeaderType] & pci::kHeaderMultiFunction; }
+  // The bus behind a bridge (null for other functions).
+  virtual PciBus* secondary_bus() const { return nullptr; }
 
   // INTx on the function's interrupt pin (level-triggered, shared). Never
   // asserted while MSI-X is enabled.
@@ -109,11 +118,29 @@ class PciDevice : public Device {
   // QEMU lays them out). Call before attach.
   void init_msix(unsigned vectors, int bar);
   // Adds an MSI capability (one message, 64-bit). Call before attach.
-  void init_msi();
-  // Adds a capability of `length` bytes and links it into the list; returns
-  // its offset. Bytes after the two-byte header are read-only unless the
-  // caller sets their write mask.
-  uint8_t add_capability(uint8_t id, uint8_t length);
+  void init_msi(uint8_t offset = 0);
+  // Adds a capability of `length` bytes after the last one (or at `offset`,
+  // where a device's is known; the caller keeps them apart) and puts it at
+  // the head of the list (as QEMU links them, so guests walk them in its
+  // order); returns its offset. Bytes after the two-byte header are read-only unless
+  // the caller sets their write mask.
+  uint8_t add_capability(uint8_t id, uint8_t length, uint8_t offset = 0);
+  // Gives the function PCI Express's 4 KiB configuration space. Call before
+  // add_extended_capability.
+  void make_express() { config_size_ = pci::kExpressConfigSize; }
+  // Appends an extended capability (from 0x100) of `length` bytes; returns
+  // its offset.
+  unsigned add_extended_capability(uint16_t id, uint8_t version, unsigned length);
+  // A power management capability (version 3, D0 and D3hot only): QEMU gives
+  // one to PCI Express endpoints.
+  uint8_t add_power_management_capability();
+  // The PCI Express capability (version 2, 0x3c bytes) of a function of
+  // `port_type` (kExpressEndpoint, kExpressRootPort...) with its device and
+  // link capabilities and link status; the control registers guests set are
+  // writable. With kDevCapFlr in dev_cap, setting Initiate FLR resets the
+  // function. Makes the function PCI Express (4 KiB configuration space).
+  uint8_t add_express_capability(uint8_t port_type, uint32_t dev_cap, uint32_t link_cap,
+                                 uint16_t link_status);
 
   void set_config8(unsigned addr, uint8_t v) { config_[addr] = v; }
   void set_config16(unsigned addr, uint16_t v);
@@ -121,6 +148,8 @@ class PciDevice : public Device {
   uint16_t config16(unsigned addr) const;
   uint32_t config32(unsigned addr) const;
   void set_write_mask(unsigned addr, uint8_t mask) { wmask_[addr] = mask; }
+  // Bits a write of 1 clears (status registers).
+  void set_write_clear_mask(unsigned addr, uint8_t mask) { w1cmask_[addr] = mask; }
 
   // Writable bytes that reset() must restore (the rest keep their values).
   virtual void reset_config();
@@ -143,12 +172,16 @@ class PciDevice : public Device {
 
   PciBus* bus_ = nullptr;
   uint8_t devfn_ = 0;
-  std::array<uint8_t, pci::kConfigSize> config_{};
-  std::array<uint8_t, pci::kConfigSize> wmask_{};
-  std::array<uint8_t, pci::kConfigSize> w1cmask_{};
+  std::array<uint8_t, pci::kExpressConfigSize> config_{};
+  std::array<uint8_t, pci::kExpressConfigSize> wmask_{};
+  std::array<uint8_t, pci::kExpressConfigSize> w1cmask_{};
+  unsigned config_size_ = pci::kConfigSize;
+  unsigned next_extended_capability_ = pci::kFirstExtendedCapability;
+  unsigned last_extended_capability_ = 0;
   std::array<Bar, pci::kBarCount> bars_{};
   Bar rom_{};
   uint8_t next_capability_ = pci::kFirstCapability;
+  uint8_t express_cap_ = 0;
   std::unique_ptr<PciMsix> msix_;
   std::unique_ptr<PciMsi> msi_;
   bool irq_level_ = false;

@@ -30,16 +30,16 @@ void PciEcam::place(MemoryRegion& memory, uint64_t base, uint64_t size) {
 
 uint64_t PciEcam::read(uint64_t offset, unsigned size) {
   const unsigned reg = offset & 0xfff;
-  if (offset >> 20 != 0 || reg + size > pci::kConfigSize) {
-    return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
-  }
-  return bus_.config_read(static_cast<uint8_t>(offset >> 12), reg, size);
+  PciBus* bus = bus_.find_bus(static_cast<uint8_t>(offset >> 20));
+  if (!bus) return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+  return bus->config_read(static_cast<uint8_t>(offset >> 12), reg, size);
 }
 
 void PciEcam::write(uint64_t offset, uint64_t value, unsigned size) {
   const unsigned reg = offset & 0xfff;
-  if (offset >> 20 != 0 || reg + size > pci::kConfigSize) return;
-  bus_.config_write(static_cast<uint8_t>(offset >> 12), reg, static_cast<uint32_t>(value), size);
+  if (PciBus* bus = bus_.find_bus(static_cast<uint8_t>(offset >> 20))) {
+    bus->config_write(static_cast<uint8_t>(offset >> 12), reg, static_cast<uint32_t>(value), size);
+  }
 }
 
 }  // namespace vx86

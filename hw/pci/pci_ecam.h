@@ -1,9 +1,10 @@
 // PCI Express's enhanced configuration access mechanism (ECAM, "MMCONFIG"):
 // a memory window where the configuration space of bus B, device D,
-// function F, register R is at B << 20 | D << 15 | F << 12 | R. Only bus 0
-// exists here; its functions have the 256 bytes of conventional PCI, so the
-// extended registers (256-4095) read all-ones and ignore writes, as behind
-// QEMU's MMCONFIG for a conventional function, and so do other buses.
+// function F, register R is at B << 20 | D << 15 | F << 12 | R. Buses
+// behind bridges are reached through the bridges' bus numbers. PCI Express
+// functions have 4 KiB of configuration space; conventional ones 256 bytes,
+// so their extended registers (256-4095) read all-ones and ignore writes, as
+// behind QEMU's MMCONFIG, and so do absent buses.
 #pragma once
 
 #include <cstdint>

@@ -30,12 +30,11 @@ void PciHostBridge::map_config_ports(MemoryRegion& io_space, PciBus& bus) {
   io_space.add_subregion(kConfigDataPort, data_region_.get());
 }
 
-bool PciHostBridge::selected(uint64_t offset, uint8_t* devfn, unsigned* reg) const {
-  if (!(config_address_ & 0x80000000u)) return false;
-  if (((config_address_ >> 16) & 0xff) != 0) return false;  // only bus 0
+PciBus* PciHostBridge::selected(uint64_t offset, uint8_t* devfn, unsigned* reg) const {
+  if (!config_bus_ || !(config_address_ & 0x80000000u)) return nullptr;
   *devfn = static_cast<uint8_t>(config_address_ >> 8);
   *reg = (config_address_ & 0xfc) + static_cast<unsigned>(offset);
-  return true;
+  return config_bus_->find_bus(static_cast<uint8_t>(config_address_ >> 16));
 }
 
 uint64_t PciHostBridge::config_address_read(uint64_t offset, unsigned size) {
@@ -55,15 +54,16 @@ void PciHostBridge::config_address_write(uint64_t offset, uint64_t value, unsign
 uint64_t PciHostBridge::config_data_read(uint64_t offset, unsigned size) {
   uint8_t devfn;
   unsigned reg;
-  if (!config_bus_ || !selected(offset, &devfn, &reg)) return all_ones(size);
-  return config_bus_->config_read(devfn, reg, size);
+  PciBus* bus = selected(offset, &devfn, &reg);
+  return bus ? bus->config_read(devfn, reg, size) : all_ones(size);
 }
 
 void PciHostBridge::config_data_write(uint64_t offset, uint64_t value, unsigned size) {
   uint8_t devfn;
   unsigned reg;
-  if (!config_bus_ || !selected(offset, &devfn, &reg)) return;
-  config_bus_->config_write(devfn, reg, static_cast<uint32_t>(value), size);
+  if (PciBus* bus = selected(offset, &devfn, &reg)) {
+    bus->config_write(devfn, reg, static_cast<uint32_t>(value), size);
+  }
 }
 
 void PciHostBridge::reset() {

@@ -1,9 +1,9 @@
 // What every PC host bridge (00.0) shares: configuration mechanism #1.
 // CONFIG_ADDRESS at 0xCF8 (dword accesses only; bit 31 enable, bus, device,
 // function, register) and CONFIG_DATA at 0xCFC-0xCFF (byte, word and dword
-// accesses at any of the four ports). Only bus 0 exists; other buses read
-// all-ones. Byte accesses to 0xCF9 go to the reset control register when one
-// is connected (it lives inside the CONFIG_ADDRESS dword).
+// accesses at any of the four ports). Buses other than 0 are reached
+// through the bridges that forward them; others read all-ones. Byte accesses to 0xCF9 go to the
+// reset control register when one is connected (it lives inside the CONFIG_ADDRESS dword).
 #pragma once
 
 #include <cstdint>
@@ -42,8 +42,9 @@ class PciHostBridge : public PciDevice {
   void config_address_write(uint64_t offset, uint64_t value, unsigned size);
   uint64_t config_data_read(uint64_t offset, unsigned size);
   void config_data_write(uint64_t offset, uint64_t value, unsigned size);
-  // True and the target devfn/register when CONFIG_ADDRESS selects bus 0.
-  bool selected(uint64_t offset, uint8_t* devfn, unsigned* reg) const;
+  // The bus CONFIG_ADDRESS selects, with the devfn and register (null when
+  // disabled or no bus has that number).
+  PciBus* selected(uint64_t offset, uint8_t* devfn, unsigned* reg) const;
 
   PciBus* config_bus_ = nullptr;
   MemberIoOps<PciHostBridge, &PciHostBridge::config_address_read,

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "hw/pci/pci_bridge.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_device.h"
 
@@ -28,7 +29,6 @@ std::string pci_class_description(uint16_t class_code) {
       {0x0680, "Bridge"},
       {0x0c03, "USB controller"},
       {0x0c05, "SMBus"},
-      {0x00ff, "Unclassified device"},
       {0x0403, "Audio controller"},
   };
   for (const auto& c : kClasses) {
@@ -37,10 +37,11 @@ std::string pci_class_description(uint16_t class_code) {
   return "";
 }
 
-std::vector<PciFunctionInfo> describe_pci_functions(const PciBus& bus) {
+std::vector<PciFunctionInfo> describe_pci_functions(const PciBus& bus, unsigned bus_number) {
   std::vector<PciFunctionInfo> out;
   for (const PciDevice* dev : bus.devices()) {
     PciFunctionInfo f;
+    f.bus = bus_number;
     auto cfg16 = [dev](unsigned at) {
       return static_cast<uint16_t>(dev->config_byte(at) | dev->config_byte(at + 1) << 8);
     };
@@ -67,6 +68,21 @@ std::vector<PciFunctionInfo> describe_pci_functions(const PciBus& bus) {
       f.regions.push_back(r);
     }
     f.id = dev->id();
+    if (const auto* bridge = dynamic_cast<const PciBridge*>(dev)) {
+      f.bridge = true;
+      f.subsystem_vendor = f.subsystem = 0;
+      f.primary_bus = dev->config_byte(pci::kPrimaryBus);
+      f.secondary_bus = dev->config_byte(pci::kSecondaryBus);
+      f.subordinate_bus = dev->config_byte(pci::kSubordinateBus);
+      auto range = [](PciBridge::Window w) { return PciFunctionInfo::Range{w.first, w.last}; };
+      f.io_range = range(bridge->io_window());
+      f.memory_range = range(bridge->memory_window());
+      f.prefetchable_range = range(bridge->prefetch_window());
+      // As QEMU: the functions behind only once the bus has its number.
+      if (f.secondary_bus != 0) {
+        f.behind = describe_pci_functions(*bridge->secondary_bus(), f.secondary_bus);
+      }
+    }
     out.push_back(std::move(f));
   }
   // In slot and function order, as QEMU lists a bus (plug order differs).
@@ -89,12 +105,32 @@ std::string format_info_pci(const std::vector<PciFunctionInfo>& functions) {
     } else {
       out += f.class_description;
     }
-    std::snprintf(line, sizeof(line), ": PCI device %04x:%04x\n      PCI subsystem %04x:%04x\n",
-                  f.vendor, f.device, f.subsystem_vendor, f.subsystem);
+    std::snprintf(line, sizeof(line), ": PCI device %04x:%04x\n", f.vendor, f.device);
     out += line;
+    if (!f.bridge) {
+      std::snprintf(line, sizeof(line), "      PCI subsystem %04x:%04x\n", f.subsystem_vendor,
+                    f.subsystem);
+      out += line;
+    }
     if (f.irq_pin) {
       std::snprintf(line, sizeof(line), "      IRQ %u, pin %c\n", f.irq,
                     static_cast<char>('A' + f.irq_pin - 1));
+      out += line;
+    }
+    if (f.bridge) {
+      std::snprintf(line, sizeof(line),
+                    "      BUS %u.\n      secondary bus %u.\n      subordinate bus %u.\n",
+                    f.primary_bus, f.secondary_bus, f.subordinate_bus);
+      out += line;
+      std::snprintf(line, sizeof(line), "      IO range [0x%04" PRIx64 ", 0x%04" PRIx64 "]\n",
+                    f.io_range.base, f.io_range.limit);
+      out += line;
+      std::snprintf(line, sizeof(line), "      memory range [0x%08" PRIx64 ", 0x%08" PRIx64 "]\n",
+                    f.memory_range.base, f.memory_range.limit);
+      out += line;
+      std::snprintf(line, sizeof(line),
+                    "      prefetchable memory range [0x%08" PRIx64 ", 0x%08" PRIx64 "]\n",
+                    f.prefetchable_range.base, f.prefetchable_range.limit);
       out += line;
     }
     for (const auto& r : f.regions) {
@@ -111,6 +147,7 @@ std::string format_info_pci(const std::vector<PciFunctionInfo>& functions) {
       out += line;
     }
     out += "      id \"" + f.id + "\"\n";
+    out += format_info_pci(f.behind);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // What the monitor shows of the PCI bus (`info pci`, QMP query-pci): each
-// function's IDs, class, interrupt and BARs, in the terms QEMU uses.
+// function's IDs, class, interrupt and BARs, a bridge's bus numbers and
+// windows and the functions behind it, in the terms QEMU uses.
 #pragma once
 
 #include <cstdint>
@@ -27,9 +28,20 @@ struct PciFunctionInfo {
   };
   std::vector<Region> regions;
   std::string id;  // -device id=, or ""
+  // A bridge (type 1 header: no subsystem IDs): its bus numbers, windows
+  // (base > limit: closed) and, once its secondary bus is numbered, the
+  // functions behind it.
+  bool bridge = false;
+  unsigned primary_bus = 0, secondary_bus = 0, subordinate_bus = 0;
+  struct Range {
+    uint64_t base = 0, limit = 0;
+  };
+  Range io_range, memory_range, prefetchable_range;
+  std::vector<PciFunctionInfo> behind;
 };
 
-std::vector<PciFunctionInfo> describe_pci_functions(const PciBus& bus);
+// The functions of bus (numbered bus_number), in slot order.
+std::vector<PciFunctionInfo> describe_pci_functions(const PciBus& bus, unsigned bus_number = 0);
 // QEMU's description of a PCI class ("Host bridge", "Ethernet controller"),
 // or "" for classes it has none for.
 std::string pci_class_description(uint16_t class_code);

@@ -9,10 +9,10 @@
 
 namespace vx86 {
 
-inline std::unique_ptr<VirtioPci> make_virtio_balloon_pci(uint64_t ram_size) {
+inline std::unique_ptr<VirtioPci> make_virtio_balloon_pci(uint64_t ram_size, bool express = false) {
   // No MSI-X, as QEMU's virtio-balloon-pci (vectors=0): INTx.
-  return std::make_unique<VirtioPci>("virtio-balloon-pci",
-                                     std::make_unique<VirtioBalloon>(ram_size), 0x00ff00, 0);
+  return std::make_unique<VirtioPci>(
+      "virtio-balloon-pci", std::make_unique<VirtioBalloon>(ram_size), 0x00ff00, 0, express);
 }
 
 }  // namespace vx86

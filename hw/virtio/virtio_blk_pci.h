@@ -14,11 +14,12 @@ namespace vx86 {
 
 constexpr unsigned kVirtioBlkPciVectors = 2;
 
-inline std::unique_ptr<VirtioPci> make_virtio_blk_pci(
-    DriveBackend& drive, std::string serial = "", unsigned msix_vectors = kVirtioBlkPciVectors) {
+inline std::unique_ptr<VirtioPci> make_virtio_blk_pci(DriveBackend& drive, std::string serial = "",
+                                                      unsigned msix_vectors = kVirtioBlkPciVectors,
+                                                      bool express = false) {
   return std::make_unique<VirtioPci>("virtio-blk-pci",
                                      std::make_unique<VirtioBlk>(drive, std::move(serial)),
-                                     0x010000, msix_vectors);
+                                     0x010000, msix_vectors, express);
 }
 
 }  // namespace vx86

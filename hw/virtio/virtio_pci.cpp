@@ -68,25 +68,48 @@ uint16_t transitional_device_id(uint16_t virtio_id) {
   }
 }
 
+PciIds virtio_pci_ids(uint16_t virtio_id, uint32_t class_code, bool modern_only) {
+  // A transitional device has the legacy IDs, the modern-only one 0x1040 +
+  // its type (and QEMU's default subsystem IDs).
+  return PciIds{.vendor = VirtioPci::kVendor,
+                .device = modern_only ? static_cast<uint16_t>(0x1040 + virtio_id)
+                                      : transitional_device_id(virtio_id),
+                .class_code = class_code,
+                .revision = static_cast<uint8_t>(modern_only ? 1 : 0),
+                .subsystem_vendor = VirtioPci::kVendor,
+                .subsystem = modern_only ? pci::kQemuSubsystem : virtio_id,
+                .interrupt_pin = 1};
+}
+
+// PCI Express endpoint capabilities as QEMU gives a virtio function: role-
+// based error reporting and function level reset; a 2.5 GT/s x1 link with
+// L0s, trained; extended TLP fields.
+constexpr uint32_t kEndpointDevCap = pci::kDevCapRoleBasedErrors | pci::kDevCapFlr;
+constexpr uint32_t kEndpointLinkCap = 0x00000411;
+constexpr uint16_t kEndpointLinkStatus = 0x0011;
+constexpr uint32_t kEndpointDevCap2 = 0x00300000;
+
 }  // namespace
 
 VirtioPci::VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device,
-                     uint32_t class_code, unsigned msix_vectors)
-    : PciDevice(std::move(type_name), PciIds{.vendor = kVendor,
-                                             .device = transitional_device_id(device->device_id()),
-                                             .class_code = class_code,
-                                             .revision = 0,
-                                             .subsystem_vendor = kVendor,
-                                             .subsystem = device->device_id(),
-                                             .interrupt_pin = 1}),
+                     uint32_t class_code, unsigned msix_vectors, bool express)
+    : PciDevice(std::move(type_name), virtio_pci_ids(device->device_id(), class_code, express)),
       device_(std::move(device)),
       queue_vectors_(device_->num_queues(), kNoVector) {
-  legacy_region_ = MemoryRegion::io(this->type_name() + "-legacy",
-                                    pow2_at_least(kLegacyConfigOffsetMsix + device_->config_size()),
-                                    &legacy_ops_, {1, 4, false});
   modern_region_ =
       MemoryRegion::io(this->type_name() + "-modern", kModernBarSize, &modern_ops_, {1, 4, false});
-  register_bar(kLegacyBar, PciBarType::kIo, legacy_region_.get());
+  if (express) {
+    const uint8_t cap = add_express_capability(pci::kExpressEndpoint, kEndpointDevCap,
+                                               kEndpointLinkCap, kEndpointLinkStatus);
+    set_config32(cap + pci::kExpDevCap2, kEndpointDevCap2);
+    add_power_management_capability();
+  } else {
+    legacy_region_ =
+        MemoryRegion::io(this->type_name() + "-legacy",
+                         pow2_at_least(kLegacyConfigOffsetMsix + device_->config_size()),
+                         &legacy_ops_, {1, 4, false});
+    register_bar(kLegacyBar, PciBarType::kIo, legacy_region_.get());
+  }
   register_bar(kModernBar, PciBarType::kMem64Prefetch, modern_region_.get());
   add_virtio_cap(kCapCommon, kCommonOffset, kCommonCfgSize);
   add_virtio_cap(kCapIsr, kIsrOffset, 1);

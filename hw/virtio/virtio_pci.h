@@ -7,6 +7,10 @@
 // one vector per queue plus one for configuration changes by default. While
 // the driver has MSI-X enabled, interrupts go to the vectors it assigned
 // (msix_config, queue_msix_vector); otherwise to INTx and the ISR.
+// Behind a PCI Express port it is what QEMU makes it there (disable-legacy
+// =auto): a modern-only PCI Express endpoint, device ID 0x1040 + the virtio
+// ID, revision 1, no legacy I/O BAR, with PCI Express and power management
+// capabilities at 0x40 and 0x7c before the virtio ones.
 #pragma once
 
 #include <memory>
@@ -37,9 +41,10 @@ class VirtioPci : public PciDevice, public DmaMemory {
   static constexpr uint16_t kNoVector = 0xffff;
 
   // class_code: the PCI class of the function (mass storage for a disk).
-  // msix_vectors: 0 for INTx only (QEMU's vectors=0).
+  // msix_vectors: 0 for INTx only (QEMU's vectors=0). express: modern-only,
+  // for a PCI Express link (PciBus::express_link).
   VirtioPci(std::string type_name, std::unique_ptr<VirtioDevice> device, uint32_t class_code,
-            unsigned msix_vectors);
+            unsigned msix_vectors, bool express = false);
   ~VirtioPci() override;
 
   VirtioDevice& virtio() { return *device_; }

@@ -12,10 +12,12 @@ namespace vx86 {
 
 constexpr unsigned kVirtioRngPciVectors = 2;
 
-inline std::unique_ptr<VirtioPci> make_virtio_rng_pci(
-    std::shared_ptr<EntropySource> source, unsigned msix_vectors = kVirtioRngPciVectors) {
-  return std::make_unique<VirtioPci>(
-      "virtio-rng-pci", std::make_unique<VirtioRng>(std::move(source)), 0x00ff00, msix_vectors);
+inline std::unique_ptr<VirtioPci> make_virtio_rng_pci(std::shared_ptr<EntropySource> source,
+                                                      unsigned msix_vectors = kVirtioRngPciVectors,
+                                                      bool express = false) {
+  return std::make_unique<VirtioPci>("virtio-rng-pci",
+                                     std::make_unique<VirtioRng>(std::move(source)), 0x00ff00,
+                                     msix_vectors, express);
 }
 
 }  // namespace vx86

@@ -13,11 +13,12 @@ namespace vx86 {
 
 inline std::unique_ptr<VirtioPci> make_virtio_serial_pci(std::string bus_name, uint32_t max_ports,
                                                          bool emergency_write,
-                                                         unsigned msix_vectors) {
+                                                         unsigned msix_vectors,
+                                                         bool express = false) {
   return std::make_unique<VirtioPci>(
       "virtio-serial-pci",
       std::make_unique<VirtioSerial>(std::move(bus_name), max_ports, emergency_write), 0x078000,
-      msix_vectors);
+      msix_vectors, express);
 }
 
 }  // namespace vx86

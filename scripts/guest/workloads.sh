@@ -559,6 +559,46 @@ workload_q35() {
        print "vx86-result: q35 irq " $1 " " $i " " $(i + 1) " " $NF }' /proc/interrupts
 }
 
+# PCI Express root ports on the q35 (tests/system/pcie_root_port_test.cpp):
+# where each function sits in the hierarchy (the bridges on its path), its
+# IDs, class, IRQ, configuration space size, driver and capability IDs (the
+# standard list, then the extended one of a 4 KiB space), each bridge's bus
+# numbers, the disk behind a root port and a DHCP lease through a NIC behind
+# another, and the interrupts of both.
+pci_capabilities() {
+  od -An -v -tu1 "$1" | awk '{ for (i = 1; i <= NF; i++) b[n++] = $i }
+    END { p = b[52]; while (p != 0 && k++ < 48) { printf "%s%02x@%02x", sep, b[p], p; sep = ","
+                                                  p = b[p + 1] } }'
+}
+workload_pcie() {
+  for f in /sys/bus/pci/devices/*; do
+    path=$(readlink -f "$f")
+    driver=none
+    [ -e "$f/driver" ] && driver=$(basename "$(readlink "$f/driver")")
+    echo "vx86-result: pcie pci ${path#/sys/devices/} $(cat "$f/vendor"):$(cat "$f/device")" \
+      "sub=$(cat "$f/subsystem_vendor"):$(cat "$f/subsystem_device")" \
+      "class=$(cat "$f/class") irq=$(cat "$f/irq") config=$(wc -c < "$f/config")" \
+      "driver=$driver caps=$(pci_capabilities "$f/config")"
+  done
+  for b in /sys/class/pci_bus/*; do
+    echo "vx86-result: pcie bus ${b##*/} $(basename "$(readlink -f "$b/device")")"
+  done
+  for _ in $(seq 1 100); do
+    [ -b /dev/vda ] && break
+    sleep 0.1
+  done
+  echo "vx86-result: pcie disk $(head -c 23 /dev/vda 2>/dev/null)"
+  net_up && echo "vx86-result: pcie net-addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
+  awk '/virtio|eth0|acpi|pcie/ { i = 2; while (i <= NF && $i ~ /^[0-9]+$/) i++
+       print "vx86-result: pcie irq " $i " " $(i + 1) " " $NF }' /proc/interrupts
+  if grep -q vx86.dumpconfig /proc/cmdline; then
+    for f in /sys/bus/pci/devices/*; do
+      echo "vx86-result: pcie dump ${f##*/}"
+      od -Ax -tx1 -v "$f/config" | sed 's/^/vx86-result: pcie dump /'
+    done
+  fi
+}
+
 # A boot through UEFI firmware (tests/system/uefi_boot_test.cpp): what the
 # kernel got from OVMF (its EFI stub started from the UEFI shell): the
 # firmware, the command line it passed, the ACPI tables it installed from

@@ -262,6 +262,15 @@ TEST(AcpiTablesTest, Q35HasMcfgAndAPciExpressRoot) {
   // Slot 2's INTC (pin 2) is the map's entry 2 * 4 + 2: GSI 100 + 10.
   std::erase_if(dsl, [](char c) { return c == ' ' || c == '\n' || c == '\r'; });
   EXPECT_NE(dsl.find("{0x0002FFFF,0x02,Zero,0x6E}"), std::string::npos) << dsl;
+  // _OSC, as QEMU's: the PCI host bridge UUID; what the OS asks, but native
+  // PCI Express hot-plug and LTR (0x1E).
+  for (const char* want :
+       {"Method(_OSC,4,NotSerialized)", "CreateDWordField(Arg3,Zero,CDW1)",
+        "If((Arg0==ToUUID(\"33db4d5b-1ff7-401c-9657-7441c03dd766\")", "Local0&=0x1E",
+        "If((Arg1!=One)){CDW1|=0x08}", "If((CDW3!=Local0)){CDW1|=0x10}", "CDW1|=0x04",
+        "Return(Arg3)"}) {
+    EXPECT_NE(dsl.find(want), std::string::npos) << want << " in\n" << dsl;
+  }
   EXPECT_TRUE(dsdt_recompiles(dir)) << "see " << (dir / "compile.log").string();
   std::filesystem::remove_all(dir);
 }

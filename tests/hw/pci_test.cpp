@@ -207,11 +207,13 @@ TEST_F(PciTest, CapabilityList) {
   bus_.plug(dev, pci::devfn(3, 0));
   uint8_t fn = pci::devfn(3, 0);
   EXPECT_TRUE(cfg_read(fn, 0x06, 2) & pci::kStatusCapList);
+  // Laid out in the order added, linked as QEMU links them: the last one
+  // added heads the list.
   unsigned first = cfg_read(fn, 0x34, 1);
-  EXPECT_EQ(first, 0x40u);
+  EXPECT_EQ(first, 0x48u);
   EXPECT_EQ(cfg_read(fn, first, 1), pci::kCapVendor);
   unsigned second = cfg_read(fn, first + 1, 1);
-  EXPECT_EQ(second, 0x48u);
+  EXPECT_EQ(second, 0x40u);
   EXPECT_EQ(cfg_read(fn, second + 1, 1), 0u);
 }
 

@@ -336,6 +336,36 @@ TEST(BiosBootTest, SeabiosBootsAVirtioDiskOnQ35AsUnderQemu) {
   std::filesystem::remove(sata);
 }
 
+// libvirt's q35 layout under SeaBIOS: the boot disk is a virtio-blk-pci
+// behind a PCI Express root port (modern-only there), a NIC behind another.
+// SeaBIOS numbers the buses, opens the ports' windows, finds the disk
+// through them and boots it; the boot order path (through the port) is
+// QEMU's.
+TEST(BiosBootTest, SeabiosBootsAVirtioDiskBehindARootPortAsUnderQemu) {
+  if (!have_seabios()) GTEST_SKIP() << kSeabios << " is missing (Debian's seabios)";
+  const std::string disk = make_raw_disk();
+  const std::vector<std::string> options = {
+      "-device", "pcie-root-port,port=16,chassis=1,id=pci.1,bus=pcie.0,multifunction=on,addr=0x2",
+      "-device", "pcie-root-port,port=17,chassis=2,id=pci.2,bus=pcie.0,addr=0x2.0x1",
+      "-drive",  "if=none,id=v,format=raw,file=" + disk,
+      "-device", "virtio-blk-pci,drive=v,bus=pci.2,addr=0x0,bootindex=1",
+      "-netdev", "user,id=n0",
+      "-device", "virtio-net-pci,netdev=n0,bus=pci.1,addr=0x0,bootindex=2"};
+  Boot b = boot({VX86_BINARY, "-M", "q35"}, options);
+  EXPECT_EQ(b.status, 1) << b.err << "\nSeaBIOS:\n" << b.firmware_log;
+  EXPECT_EQ(b.serial, "vx86-mbr: booted by the BIOS from drive 0x80\n") << b.firmware_log;
+  EXPECT_EQ(boot_order_lines(b.firmware_log),
+            "boot order:\n1: /pci@i0cf8/pci-bridge@2,1/scsi@0/disk@0,0\n"
+            "2: /pci@i0cf8/pci-bridge@2/ethernet@0/ethernet-phy@0\n")
+      << b.firmware_log;
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status == 0) {
+    Boot q = boot({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35"}, options);
+    EXPECT_EQ(q.serial, b.serial);
+    EXPECT_EQ(boot_order_lines(q.firmware_log), boot_order_lines(b.firmware_log));
+  }
+  std::filesystem::remove(disk);
+}
+
 // An AHCI disk alone on the q35: SeaBIOS's own AHCI driver reads the boot
 // sector (DMA through the command list), as under QEMU.
 TEST(BiosBootTest, SeabiosBootsAnAhciDiskOnQ35) {

@@ -580,6 +580,40 @@ TEST(CliTest, Q35RefusesWhatItHasNotGotYet) {
       << help.out;
 }
 
+TEST(CliTest, PcieRootPortsAreChecked) {
+  const std::string bios = hello_guest();
+  expect_one_line_error(vx86({"-bios", bios, "-M", "pc", "-device", "pcie-root-port,id=p1"}),
+                        "-device pcie-root-port: a root port plugs into the q35's PCI Express "
+                        "root bus (-M q35, bus=pcie.0)");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,id=p1",
+                              "-device", "pcie-root-port,id=p2,bus=p1"}),
+                        "-device pcie-root-port: a root port plugs into the q35's PCI Express "
+                        "root bus");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,port=256"}),
+                        "-device pcie-root-port: parameter 'port' must be at most 255");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,id=p1",
+                              "-device", "virtio-rng-pci,bus=p2"}),
+                        "-device virtio-rng-pci: Bus 'p2' not found");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,id=p1",
+                              "-device", "virtio-rng-pci,bus=p1,addr=0x1"}),
+                        "-device virtio-rng-pci: a PCI Express port has only slot 0 (addr=0x0)");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,id=p1", "-device",
+            "virtio-rng-pci,bus=p1", "-device", "virtio-rng-pci,bus=p1"}),
+      "-device virtio-rng-pci: the PCI bus is full");
+  // More than one function in a slot: function 0 must say so, as in QEMU.
+  expect_one_line_error(
+      vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,id=p1,addr=0x5", "-device",
+            "pcie-root-port,id=p2,addr=0x5.0x1"}),
+      "-device pcie-root-port: PCI: single function device can't be populated "
+      "in function 5.1");
+  expect_one_line_error(
+      vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,id=p2,addr=0x5.0x1", "-device",
+            "pcie-root-port,id=p1,addr=0x5"}),
+      "-device pcie-root-port: PCI: 5.0 indicates single function, but 5.1 is "
+      "already populated.");
+}
+
 TEST(CliTest, LibvirtsOtherOptionsAreChecked) {
   const std::string bios = hello_guest();
   expect_one_line_error(vx86({"-bios", bios, "-uuid", "xyz"}),

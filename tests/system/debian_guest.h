@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -68,6 +69,17 @@ inline std::vector<std::string> guest_results(const std::string& serial,
     results.push_back(line);
   }
   return results;
+}
+
+// Expects each of `lines` among the guest's `results` (what vx86 must show
+// whatever QEMU shows, so that both going wrong the same way is caught).
+inline void expect_results_include(const std::vector<std::string>& results,
+                                   const std::vector<std::string>& lines) {
+  for (const std::string& line : lines) {
+    EXPECT_NE(std::find(results.begin(), results.end(), line), results.end())
+        << line << "\nin\n"
+        << ::testing::PrintToString(results);
+  }
 }
 
 // Whether the guest's initramfs has the workload (workload_NAME in
