@@ -440,6 +440,7 @@ std::unique_ptr<Device> create_pcie_root_port(DeviceSlots& slots, const KeyValue
   PciBus* behind = root_port->secondary_bus();
   auto device = plug_pci(slots, props, type, std::move(root_port));
   if (!id.empty()) slots.bridge_buses.emplace_back(id, behind);
+  if (props.get_bool("hotplug", true) && slots.add_hotplug_bus) slots.add_hotplug_bus(*behind);
   return device;
 }
 
@@ -717,12 +718,11 @@ const std::vector<DeviceTypeInfo>& device_types() {
       {"pcie-root-port",
        "PCI",
        "QEMU's generic PCI Express root port (1b36:000c), a one-slot bus named by its id "
-       "(q35 only; no hot-plug into it yet)",
+       "(q35 only), with ACPI hot-plug into its slot",
        {{"port", OptType::kNumber, "0", "port number in its link capabilities"},
         {"chassis", OptType::kNumber, "0", "chassis number (kept; libvirt numbers the ports)"},
         {"slot", OptType::kNumber, "0", "physical slot number in its slot capabilities"},
-        {"hotplug", OptType::kBool, "on",
-         "hot-plug into the port (accepted; vx86 has none yet either way)"},
+        {"hotplug", OptType::kBool, "on", "device_add and device_del into the port's slot"},
         kPciBusProperty,
         kPciAddrProperty,
         kPciMultifunctionProperty,

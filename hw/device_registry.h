@@ -30,6 +30,9 @@ struct DeviceSlots {
   std::string pci_bus_name = "pci.0";  // its name for bus= (pcie.0 on the q35)
   // Buses behind bridges (-device pcie-root-port,id=ID makes bus ID), by name.
   std::vector<std::pair<std::string, PciBus*>> bridge_buses;
+  // Gives a root port's bus ACPI hot-plug (unless hotplug=off); null where
+  // the machine has none.
+  std::function<void(PciBus& bus)> add_hotplug_bus;
   // The drive with that id, now in use by `user`; throws OptionError if there
   // is none or another device has it.
   std::function<DriveBackend*(const std::string& id, const std::string& user)> claim_drive;

@@ -2,7 +2,8 @@
 // out at once; PCI functions go through ACPI PCI hot-plug, where the guest
 // takes part: it is told of a new function and scans its slot, and it is
 // asked to give a function back and ejects it when its driver let go, as on
-// QEMU's pc machine. DEVICE_DELETED follows the unplug, not the request.
+// QEMU's pc machine (bus 0) and q35 (the root ports' slots). DEVICE_DELETED
+// follows the unplug, not the request.
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "hw/pc/pc_machine.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_device.h"
+#include "hw/pci/pcie_root_port.h"
 #include "hw/usb/usb_bus.h"
 #include "hw/usb/usb_device.h"
 #include "hw/virtio/virtio_blk.h"
@@ -93,16 +95,17 @@ std::string MachineController::device_add(const std::string& options) {
       }
     }
     AcpiPciHotplug* hotplug = pci ? machine_->pci_hotplug() : nullptr;
+    int bsel = -1;
     if (pci) {
       const PciAddress address = pci_device_address(*device_slots_, type_name, props);
       const int devfn = address.devfn;
-      if (address.bus != &machine_->pci_bus()) {
-        // Behind a root port: neither its slot nor ACPI hot-plug is there yet.
-        return "Bus '" + props.get_string("bus") + "' does not support hotplugging";
+      const PciBus& bus = *address.bus;
+      if (hotplug) bsel = machine_->pci_hotplug_bsel(bus);
+      if (bsel < 0) {
+        return "Bus '" + props.get_string("bus", machine_->pci_bus_name()) +
+               "' does not support hotplugging";
       }
-      if (!hotplug) {
-        return std::string("Bus '") + machine_->pci_bus_name() + "' does not support hotplugging";
-      }
+      const uint32_t hotpluggable = hotplug->hotpluggable_slots(static_cast<unsigned>(bsel));
       if (devfn >= 0 && (devfn & 7) != 0) {
         return "PCI function " + std::to_string(devfn & 7) +
                ": only function 0 of a slot can be hot-plugged";
@@ -110,20 +113,23 @@ std::string MachineController::device_add(const std::string& options) {
       if (devfn >= 0) {
         // Checked here, before the device takes its backends.
         const unsigned slot = static_cast<unsigned>(devfn >> 3);
-        if (!((hotplug->hotpluggable_slots() >> slot) & 1)) {
+        if (!((hotpluggable >> slot) & 1)) {
           std::string there = "a chipset function";
-          if (const PciDevice* occupant = slots_first_function(machine_->pci_bus(), slot)) {
+          if (const PciDevice* occupant = slots_first_function(bus, slot)) {
             there = occupant->type_name();
+          } else if (bus.express_link()) {
+            return "a PCI Express port has only slot 0 (addr=0x0)";
           }
           return "PCI slot " + std::to_string(slot) + " does not take hot-plugged devices (" +
                  there + " is there)";
         }
-        if (const PciDevice* occupant = machine_->pci_bus().device(static_cast<uint8_t>(devfn))) {
+        if (const PciDevice* occupant = bus.device(static_cast<uint8_t>(devfn))) {
           return "PCI address " + std::to_string(slot) + ".0 is already in use by " +
                  occupant->type_name();
         }
-      } else if (!free_hotpluggable_slot(machine_->pci_bus(), hotplug->hotpluggable_slots())) {
-        return "PCI bus 0 has no free slot for hot-plugged devices";
+      } else if (!free_hotpluggable_slot(bus, hotpluggable)) {
+        return bus.upstream() ? "Bus '" + props.get_string("bus") + "' is full"
+                              : std::string("PCI bus 0 has no free slot for hot-plugged devices");
       }
     }
     auto device = type->create(*device_slots_, props);
@@ -131,7 +137,7 @@ std::string MachineController::device_add(const std::string& options) {
     unsigned slot = 0;
     if (pci) slot = static_cast<PciDevice*>(device.get())->slot();
     machine_->add_device(std::move(device));
-    if (pci) hotplug->device_plugged(slot);
+    if (pci) hotplug->device_plugged(static_cast<unsigned>(bsel), slot);
   } catch (const std::runtime_error& e) {
     return e.what();
   }
@@ -155,14 +161,16 @@ std::string MachineController::device_del(const std::string& id) {
   }
   if (auto* function = dynamic_cast<PciDevice*>(device)) {
     AcpiPciHotplug* hotplug = machine_->pci_hotplug();
-    if (!hotplug) {
+    const int bsel = hotplug && function->bus() ? machine_->pci_hotplug_bsel(*function->bus()) : -1;
+    if (bsel < 0) {
       return std::string("Bus '") + machine_->pci_bus_name() + "' does not support hotplugging";
     }
-    if (!function->hotpluggable() || !((hotplug->hotpluggable_slots() >> function->slot()) & 1)) {
+    const uint32_t hotpluggable = hotplug->hotpluggable_slots(static_cast<unsigned>(bsel));
+    if (!function->hotpluggable() || !((hotpluggable >> function->slot()) & 1)) {
       return "Device '" + function->type_name() + "' does not support hotplugging";
     }
     // The guest answers by ejecting the slot (pci_slot_ejected), or never.
-    hotplug->request_unplug(function->slot());
+    hotplug->request_unplug(static_cast<unsigned>(bsel), function->slot());
     return "";
   }
   auto* usb = dynamic_cast<UsbDevice*>(device);
@@ -200,12 +208,12 @@ void MachineController::unplug_ports_of(VirtioSerial& serial) {
   std::erase(device_slots_->virtio_serial_buses, &serial);
 }
 
-void MachineController::pci_slot_ejected(unsigned slot) {
-  PciBus& bus = machine_->pci_bus();
+void MachineController::pci_slot_ejected(PciBus& bus, unsigned slot) {
   for (unsigned fn = 0; fn < 8; ++fn) {
     PciDevice* function = bus.device(static_cast<uint8_t>(slot * 8 + fn));
     if (!function || !function->hotpluggable()) continue;
     bus.unplug(*function);
+    if (auto* port = dynamic_cast<PcieRootPort*>(bus.upstream())) port->update_slot_state();
     if (auto* virtio = dynamic_cast<VirtioPci*>(function)) {
       if (auto* serial = dynamic_cast<VirtioSerial*>(&virtio->virtio())) unplug_ports_of(*serial);
     }

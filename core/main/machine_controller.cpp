@@ -334,13 +334,15 @@ std::vector<uint8_t> MachineController::load_firmware() const {
 }
 
 void MachineController::create_devices() {
-  machine_->set_pci_eject_listener([this](unsigned slot) { pci_slot_ejected(slot); });
+  machine_->set_pci_eject_listener(
+      [this](PciBus& bus, unsigned slot) { pci_slot_ejected(bus, slot); });
   // Kept: device_add plugs devices in later through the same slots.
   device_slots_ = std::make_unique<DeviceSlots>();
   DeviceSlots& slots = *device_slots_;
   slots.isa = &machine_->isa_bus();
   slots.pci = &machine_->pci_bus();
   slots.pci_bus_name = machine_->pci_bus_name();
+  slots.add_hotplug_bus = [this](PciBus& bus) { machine_->add_pci_hotplug_bus(bus); };
   slots.ram_size = options_.ram_size;
   slots.input = &machine_->input();
   slots.usb_buses = &machine_->usb_buses();

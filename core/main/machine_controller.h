@@ -31,6 +31,7 @@ class Drives;
 class BlockNodes;
 class VirtioSerial;
 class PiixIde;
+class PciBus;
 struct DeviceSlots;
 class VirtioBalloon;
 class NetDevs;
@@ -166,7 +167,7 @@ class MachineController : public SystemControl, public MonitorTarget, public Qmp
   void create_devices();
   // The guest ejected PCI slot `slot` (ACPI PCI hot-plug): its functions
   // leave the bus, and the machine once the main loop gets to them.
-  void pci_slot_ejected(unsigned slot);
+  void pci_slot_ejected(PciBus& bus, unsigned slot);
   // A virtio-serial leaves: its ports go first (DEVICE_DELETED each), and
   // device_add no longer finds its bus.
   void unplug_ports_of(VirtioSerial& serial);

@@ -89,12 +89,15 @@ Bytes pci_express_osc() {
             return_value(arg(3))}));
 }
 
-// What PCI0 holds for hot-plug, the interface QEMU's PIIX4 offers: a
+// What PCI0 holds for hot-plug, the interface QEMU's acpi-pcihp offers: a
 // device per hot-pluggable slot (Sxx, xx = devfn) whose _EJ0 writes the
 // slot's bit to the eject register, and PCNT, which the GPE handler runs:
 // it reads which slots gained a device (PCIU) and which the host wants back
 // (PCID) and notifies those slots' devices (Device Check, Eject Request).
-// Linux's acpiphp rescans or ejects the slot in answer.
+// Linux's acpiphp rescans or ejects the slot in answer. Bus 0 is bus
+// selector 0 (on the pc, which never changes BNUM); a bridge (the q35's
+// root ports) is a device at its _ADR with its slot 0 inside, reached by
+// selecting its bus first.
 Bytes pci_hotplug_terms(const AcpiConfig& c) {
   using namespace aml;
   std::vector<Bytes> terms;
@@ -102,9 +105,39 @@ Bytes pci_hotplug_terms(const AcpiConfig& c) {
   terms.push_back(dword_field("PCST", {{"PCIU", 32}, {"PCID", 32}}));
   terms.push_back(io_region("SEJ_", static_cast<uint16_t>(c.pci_hotplug_base + 8), 4));
   terms.push_back(dword_field("SEJ_", {{"B0EJ", 32}}));
-  std::vector<Bytes> checks = {store(name_string("PCIU"), local(0)),
-                               store(name_string("PCID"), local(1))};
+  if (!c.pci_hotplug_bridges.empty()) {
+    terms.push_back(io_region("BNMR", static_cast<uint16_t>(c.pci_hotplug_base + 0x10), 4));
+    terms.push_back(dword_field("BNMR", {{"BNUM", 32}}));
+  }
+  std::vector<Bytes> checks;
   constexpr uint64_t kDeviceCheck = 1, kEjectRequest = 3;
+  // The last bridge first, as QEMU's PCNT calls them (the guest handles
+  // the notifications, and so ejects, in this order).
+  for (auto it = c.pci_hotplug_bridges.rbegin(); it != c.pci_hotplug_bridges.rend(); ++it) {
+    const AcpiConfig::HotplugBridge& bridge = *it;
+    char dev[5], slot_path[24];
+    std::snprintf(dev, sizeof(dev), "S%02X", bridge.devfn);
+    std::snprintf(slot_path, sizeof(slot_path), "\\_SB.PCI0.%s.S00", dev);
+    const uint64_t adr = static_cast<uint64_t>(bridge.devfn >> 3) << 16 | (bridge.devfn & 7u);
+    const Bytes select = store(integer(bridge.bsel), name_string("BNUM"));
+    Bytes eject = join({select, store(integer(1), name_string("B0EJ"))});
+    terms.push_back(
+        device(dev, join({name("_ADR", integer(adr)),
+                          device("S00", join({name("_ADR", integer(0)), name("_SUN", integer(0)),
+                                              method("_EJ0", 1, eject)}))})));
+    checks.push_back(select);
+    checks.push_back(store(name_string("PCIU"), local(0)));
+    checks.push_back(store(name_string("PCID"), local(1)));
+    checks.push_back(if_then(bit_and(local(0), integer(1)),
+                             notify(name_string(slot_path), integer(kDeviceCheck))));
+    checks.push_back(if_then(bit_and(local(1), integer(1)),
+                             notify(name_string(slot_path), integer(kEjectRequest))));
+  }
+  if (c.pci_hotplug_slots) {
+    if (!c.pci_hotplug_bridges.empty()) checks.push_back(store(integer(0), name_string("BNUM")));
+    checks.push_back(store(name_string("PCIU"), local(0)));
+    checks.push_back(store(name_string("PCID"), local(1)));
+  }
   for (unsigned slot = 0; slot < 32; ++slot) {
     if (!(c.pci_hotplug_slots & (1u << slot))) continue;
     char dev[5];
@@ -165,7 +198,9 @@ Bytes build_dsdt(const AcpiConfig& c) {
     pci0 = join({pci0, name("_ADR", integer(0)), name("_UID", integer(0)), name("_CRS", crs),
                  name("_PRT", package(routes))});
     if (c.pci_express) pci0 = join({pci0, pci_express_osc()});
-    if (c.pci_hotplug_slots) pci0 = join({pci0, pci_hotplug_terms(c)});
+    if (c.pci_hotplug_slots || !c.pci_hotplug_bridges.empty()) {
+      pci0 = join({pci0, pci_hotplug_terms(c)});
+    }
     sb.push_back(device("PCI0", pci0));
     // The ECAM window as a motherboard resource, as QEMU's DSDT has it (Linux
     // also accepts the window when the E820 map reserves it).
@@ -178,7 +213,7 @@ Bytes build_dsdt(const AcpiConfig& c) {
     }
   }
   std::vector<Bytes> gpe;
-  if (c.pci && c.pci_hotplug_slots) {
+  if (c.pci && (c.pci_hotplug_slots || !c.pci_hotplug_bridges.empty())) {
     char handler[5];
     std::snprintf(handler, sizeof(handler), "_E%02X", c.pci_hotplug_gpe & 0xffu);
     gpe.push_back(name("_HID", string("ACPI0006")));

@@ -51,6 +51,13 @@ struct AcpiConfig {
   uint32_t pci_hotplug_slots = 0;
   uint16_t pci_hotplug_base = 0xAE00;
   unsigned pci_hotplug_gpe = 1;
+  // Bridges on bus 0 (the q35's root ports) whose slot 0 takes hot-plugged
+  // functions, each with its bus selector.
+  struct HotplugBridge {
+    uint8_t devfn = 0;
+    unsigned bsel = 0;
+  };
+  std::vector<HotplugBridge> pci_hotplug_bridges;
 };
 
 struct AcpiTables {

@@ -335,9 +335,16 @@ AcpiConfig PcMachine::acpi_config() const {
     }
   }
   if (pci_hotplug_) {
-    acpi.pci_hotplug_slots = pci_hotplug_->hotpluggable_slots();
-    acpi.pci_hotplug_base = AcpiPciHotplug::kDefaultBase;
+    acpi.pci_hotplug_base = q35_host_ ? AcpiPciHotplug::kIch9Base : AcpiPciHotplug::kDefaultBase;
     acpi.pci_hotplug_gpe = kPciHotplugGpe;
+    for (unsigned bsel = 0; bsel < pci_hotplug_buses_.size(); ++bsel) {
+      const PciDevice* bridge = pci_hotplug_buses_[bsel]->upstream();
+      if (!bridge) {
+        acpi.pci_hotplug_slots = pci_hotplug_->hotpluggable_slots(bsel);
+      } else if (bridge->bus() == pci_bus_.get()) {
+        acpi.pci_hotplug_bridges.push_back({bridge->devfn(), bsel});
+      }
+    }
   }
   return acpi;
 }
@@ -451,6 +458,19 @@ std::unique_ptr<Device> PcMachine::take_device(Device* device) {
   return taken;
 }
 
+int PcMachine::pci_hotplug_bsel(const PciBus& bus) const {
+  for (std::size_t bsel = 0; bsel < pci_hotplug_buses_.size(); ++bsel) {
+    if (pci_hotplug_buses_[bsel] == &bus) return static_cast<int>(bsel);
+  }
+  return -1;
+}
+
+void PcMachine::add_pci_hotplug_bus(PciBus& bus) {
+  if (!pci_hotplug_ || pci_hotplug_bsel(bus) >= 0) return;
+  pci_hotplug_buses_.push_back(&bus);
+  pci_hotplug_->add_bus(1u);  // a PCI Express link: slot 0
+}
+
 uint32_t PcMachine::hotpluggable_pci_slots() const {
   if (!pci_bus_) return 0;
   uint32_t slots = 0;
@@ -486,7 +506,9 @@ void PcMachine::reset() {
   // The slots the DSDT offers follow the devices there at boot (a -device
   // that cannot be hot-plugged takes its slot away), as QEMU's tables do.
   if (pci_hotplug_) {
-    pci_hotplug_->set_hotpluggable_slots(hotpluggable_pci_slots());
+    if (pci_hotplug_bsel(*pci_bus_) == 0) {
+      pci_hotplug_->set_hotpluggable_slots(0, hotpluggable_pci_slots());
+    }
     AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(acpi_config());
     fw_cfg_->set_file("etc/acpi/rsdp", std::move(acpi.rsdp));
     fw_cfg_->set_file("etc/acpi/tables", std::move(acpi.tables));
@@ -612,13 +634,9 @@ void PcMachine::build_i440fx_chipset(const PcConfig& config) {
     all_devices_.push_back(piix4_pm_.get());
   }
   if (acpi_pm_ && config.pci_hotplug) {
-    pci_hotplug_ = std::make_unique<AcpiPciHotplug>([this] { acpi_pm_->raise_gpe(kPciHotplugGpe); },
-                                                    [this](unsigned slot) {
-                                                      if (pci_eject_listener_)
-                                                        pci_eject_listener_(slot);
-                                                    });
-    pci_hotplug_->map(*system_io_);
-    all_devices_.push_back(pci_hotplug_.get());
+    make_pci_hotplug(AcpiPciHotplug::kDefaultBase);
+    pci_hotplug_buses_.push_back(pci_bus_.get());
+    pci_hotplug_->add_bus(0);  // its slots are set at reset
   }
 }
 
@@ -653,6 +671,20 @@ void PcMachine::build_q35_chipset(const PcConfig& config) {
     pci_bus_->plug(*smbus_, pci::devfn(0x1f, 3));
     all_devices_.push_back(smbus_.get());
   }
+  // ACPI hot-plug for the root ports' buses (none on pcie.0, as QEMU's).
+  if (config.pci_hotplug) make_pci_hotplug(AcpiPciHotplug::kIch9Base);
+}
+
+void PcMachine::make_pci_hotplug(uint64_t base) {
+  pci_hotplug_ = std::make_unique<AcpiPciHotplug>(
+      [this] { acpi_pm_->raise_gpe(kPciHotplugGpe); },
+      [this](unsigned bsel, unsigned slot) {
+        if (pci_eject_listener_ && bsel < pci_hotplug_buses_.size()) {
+          pci_eject_listener_(*pci_hotplug_buses_[bsel], slot);
+        }
+      });
+  pci_hotplug_->map(*system_io_, base);
+  all_devices_.push_back(pci_hotplug_.get());
 }
 
 // fw_cfg, as QEMU's pc machine fills it for SeaBIOS: the memory size and

@@ -241,12 +241,18 @@ class PcMachine {
   // Takes a device add_device took out of the machine and hands it over (a
   // PCI function the guest ejected, destroyed later, off the vCPU thread).
   std::unique_ptr<Device> take_device(Device* device);
-  // ACPI PCI hot-plug of bus 0 (null without PCI or ACPI). device_add tells
-  // it of a new function; device_del asks the guest through it.
+  // ACPI PCI hot-plug (null without PCI or ACPI): of bus 0 on the pc, of
+  // the root ports' buses on the q35. device_add tells it of a new function;
+  // device_del asks the guest through it.
   AcpiPciHotplug* pci_hotplug() { return pci_hotplug_.get(); }
+  // The hot-plug bus selector of `bus`, or -1 where nothing is hot-plugged.
+  int pci_hotplug_bsel(const PciBus& bus) const;
+  // Gives a root port's bus hot-plug into its slot 0 (the q35's ACPI
+  // hot-plug on bridges, as QEMU's); before the machine's first reset.
+  void add_pci_hotplug_bus(PciBus& bus);
   // Told of each slot the guest ejects (on its vCPU thread, under the device
   // lock): the machine's owner unplugs the functions there.
-  void set_pci_eject_listener(std::function<void(unsigned slot)> listener) {
+  void set_pci_eject_listener(std::function<void(PciBus& bus, unsigned slot)> listener) {
     pci_eject_listener_ = std::move(listener);
   }
   // Slots of bus 0 that hold only hot-pluggable functions, or none (bit N:
@@ -267,6 +273,8 @@ class PcMachine {
   void build_pci_bus();
   void build_i440fx_chipset(const PcConfig& config);
   void build_q35_chipset(const PcConfig& config);
+  // The ACPI PCI hot-plug registers at `base`, raising GPE 1.
+  void make_pci_hotplug(uint64_t base);
   void build_fw_cfg(const PcConfig& config);
   void build_hpet();
   // The SMBIOS tables QEMU's pc gives (hw/smbios), for fw_cfg and for a
@@ -345,7 +353,8 @@ class PcMachine {
   std::unique_ptr<ResetControl> reset_control_;
   std::unique_ptr<Piix4Pm> piix4_pm_;  // 00:01.3, where the PM1 registers are placed
   std::unique_ptr<AcpiPciHotplug> pci_hotplug_;
-  std::function<void(unsigned slot)> pci_eject_listener_;
+  std::vector<PciBus*> pci_hotplug_buses_;  // by bus selector
+  std::function<void(PciBus&, unsigned)> pci_eject_listener_;
   // PCI: BARs are placed in windows below RAM, ROM and the chipset's regions.
   std::unique_ptr<MemoryRegion> pci_memory_window_;
   std::unique_ptr<MemoryRegion> pci_io_window_;

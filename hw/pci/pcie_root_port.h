@@ -5,8 +5,9 @@
 // Express capability of a root port with a slot at 0x54, AER at 0x100 and
 // ACS at 0x148), so Linux's pcieport driver binds to it as under QEMU and
 // runs its PME and AER services on the MSI-X vector (no event ever comes).
-// Not yet: hot-plug into the slot (ACPI or native: the slot reports no
-// presence change and the DSDT has no slot for it).
+// Hot-plug into its slot goes through ACPI (hw/acpi/pci_hotplug, as QEMU
+// 7.2's q35 does by default), not the slot registers: native PCI Express
+// hot-plug is not granted by _OSC, so the slot status never changes.
 #pragma once
 
 #include <string>

@@ -591,12 +591,41 @@ workload_pcie() {
   net_up && echo "vx86-result: pcie net-addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
   awk '/virtio|eth0|acpi|pcie/ { i = 2; while (i <= NF && $i ~ /^[0-9]+$/) i++
        print "vx86-result: pcie irq " $i " " $(i + 1) " " $NF }' /proc/interrupts
+  if grep -q vx86.dumpdsdt /proc/cmdline; then
+    od -An -tx1 -v /sys/firmware/acpi/tables/DSDT | sed 's/^/vx86-result: pcie dsdt /'
+  fi
   if grep -q vx86.dumpconfig /proc/cmdline; then
     for f in /sys/bus/pci/devices/*; do
       echo "vx86-result: pcie dump ${f##*/}"
       od -Ax -tx1 -v "$f/config" | sed 's/^/vx86-result: pcie dump /'
     done
   fi
+}
+
+# Hot-plug into the q35's root ports (tests/system/pci_hotplug_test.cpp),
+# as libvirt's attach-disk and attach-interface do on a q35 domain: the
+# hot-plug slots the guest sees, then a disk and a NIC plugged into two
+# ports while it runs (where each lands, its driver, the disk's text), and
+# both gone after device_del.
+workload_pciehotplug() {
+  echo "vx86-result: pciehotplug slots $(ls /sys/bus/pci/slots | sort | tr '\n' ' ')"
+  echo "vx86-result: pciehotplug before $(pci_functions)"
+  echo "vx86-init: ready for the disk"
+  wait_until '[ -b /dev/vda ]'
+  disk=$(readlink -f /sys/block/vda/device/..)
+  echo "vx86-result: pciehotplug disk ${disk#/sys/devices/} $(head -c 23 /dev/vda)" \
+    "driver=$(basename "$(readlink "$disk/driver")")"
+  echo "vx86-init: ready for the nic"
+  wait_until 'grep -qx 52:54:00:aa:bb:cc /sys/class/net/*/address'
+  for n in /sys/class/net/eth*; do
+    nic=$(readlink -f "$n/device/..")
+    echo "vx86-result: pciehotplug nic ${n##*/} $(cat "$n/address") ${nic#/sys/devices/}" \
+      "driver=$(basename "$(readlink "$nic/driver")")"
+  done
+  echo "vx86-result: pciehotplug during $(pci_functions)"
+  echo "vx86-init: ready for unplug"
+  wait_until '! grep -qx 0x1af4 /sys/bus/pci/devices/*/vendor'
+  echo "vx86-result: pciehotplug after $(pci_functions)"
 }
 
 # A boot through UEFI firmware (tests/system/uefi_boot_test.cpp): what the
