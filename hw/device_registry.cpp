@@ -17,6 +17,7 @@
 #include "hw/pc/boot_order.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/pci/pcie_pci_bridge.h"
 #include "hw/pci/pcie_root_port.h"
 #include "hw/usb/uhci.h"
 #include "hw/usb/usb_bus.h"
@@ -444,6 +445,31 @@ std::unique_ptr<Device> create_pcie_root_port(DeviceSlots& slots, const KeyValue
   return device;
 }
 
+// -device pcie-pci-bridge: on a PCI Express bus (a root port's, as libvirt
+// puts it, or pcie.0); the conventional bus behind it is named by its id.
+std::unique_ptr<Device> create_pcie_pci_bridge(DeviceSlots& slots, const KeyValues& props) {
+  const std::string type = "pcie-pci-bridge";
+  const PciAddress address = pci_address(slots, type, props);
+  const bool express =
+      address.bus->express_link() || (address.bus == slots.pci && slots.pci_bus_name == "pcie.0");
+  if (!express) {
+    throw OptionError(
+        "-device " + type +
+        ": it plugs into a PCI Express bus (a pcie-root-port's, or the q35's pcie.0)");
+  }
+  const std::string id = props.get_string("id");
+  for (const auto& [name, bus] : slots.bridge_buses) {
+    if (!id.empty() && name == id)
+      throw OptionError("-device " + type + ": Duplicate ID '" + id + "'");
+  }
+  auto bridge = std::make_unique<PciePciBridge>(slots.pci->dma());
+  PciBus* behind = bridge->secondary_bus();
+  auto device = plug_pci(slots, props, type, std::move(bridge));
+  if (!id.empty()) slots.bridge_buses.emplace_back(id, behind);
+  if (slots.add_hotplug_bus) slots.add_hotplug_bus(*behind);
+  return device;
+}
+
 // -device piix3-usb-uhci: the bus is "ID.0" with id=ID, else "usb-bus.N".
 std::unique_ptr<Device> create_uhci(DeviceSlots& slots, const KeyValues& props) {
   const std::string type = "piix3-usb-uhci";
@@ -728,6 +754,12 @@ const std::vector<DeviceTypeInfo>& device_types() {
         kPciMultifunctionProperty,
         kPciMultifunctionProperty},
        create_pcie_root_port},
+      {"pcie-pci-bridge",
+       "PCI",
+       "QEMU's PCI Express to PCI bridge (1b36:000e), a 32-slot conventional bus named by its id "
+       "(behind a pcie-root-port, as libvirt puts e1000s on the q35), with ACPI hot-plug",
+       {kPciBusProperty, kPciAddrProperty, kPciMultifunctionProperty},
+       create_pcie_pci_bridge},
       {"piix3-usb-uhci",
        "PCI",
        "the PIIX3's USB 1.1 host controller (UHCI, two ports); -usb adds one at 01.2",

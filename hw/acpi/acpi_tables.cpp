@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <string>
 
 #include "hw/acpi/aml.h"
@@ -111,27 +113,67 @@ Bytes pci_hotplug_terms(const AcpiConfig& c) {
   }
   std::vector<Bytes> checks;
   constexpr uint64_t kDeviceCheck = 1, kEjectRequest = 3;
-  // The last bridge first, as QEMU's PCNT calls them (the guest handles
-  // the notifications, and so ejects, in this order).
-  for (auto it = c.pci_hotplug_bridges.rbegin(); it != c.pci_hotplug_bridges.rend(); ++it) {
-    const AcpiConfig::HotplugBridge& bridge = *it;
-    char dev[5], slot_path[24];
-    std::snprintf(dev, sizeof(dev), "S%02X", bridge.devfn);
-    std::snprintf(slot_path, sizeof(slot_path), "\\_SB.PCI0.%s.S00", dev);
-    const uint64_t adr = static_cast<uint64_t>(bridge.devfn >> 3) << 16 | (bridge.devfn & 7u);
-    const Bytes select = store(integer(bridge.bsel), name_string("BNUM"));
-    Bytes eject = join({select, store(integer(1), name_string("B0EJ"))});
+  // The bridges' devices, nested as the bridges are (a pcie-pci-bridge in
+  // a root port's slot is a device inside the port's).
+  struct Node {
+    const AcpiConfig::HotplugBridge* bus = nullptr;  // null: a bridge on the way
+    std::map<uint8_t, Node> children;
+  };
+  Node top;
+  for (const AcpiConfig::HotplugBridge& bridge : c.pci_hotplug_bridges) {
+    Node* node = &top;
+    for (uint8_t devfn : bridge.path) node = &node->children[devfn];
+    node->bus = &bridge;
+  }
+  auto slot_name = [](unsigned devfn) {
+    char dev[5];
+    std::snprintf(dev, sizeof(dev), "S%02X", devfn & 0xffu);
+    return std::string(dev);
+  };
+  std::function<Bytes(const Node&, uint8_t, const std::string&, std::vector<Bytes>&)>
+      bridge_device = [&](const Node& node, uint8_t devfn, const std::string& path,
+                          std::vector<Bytes>& notes) {
+        const uint64_t adr = static_cast<uint64_t>(devfn >> 3) << 16 | (devfn & 7u);
+        std::vector<Bytes> body = {name("_ADR", integer(adr))};
+        std::map<uint8_t, Bytes> inside;  // by devfn: slots and bridges behind
+        if (node.bus) {
+          const Bytes select = store(integer(node.bus->bsel), name_string("BNUM"));
+          notes.push_back(select);
+          notes.push_back(store(name_string("PCIU"), local(0)));
+          notes.push_back(store(name_string("PCID"), local(1)));
+          for (unsigned slot = 0; slot < 32; ++slot) {
+            const uint32_t bit = 1u << slot;
+            const uint8_t slot_devfn = static_cast<uint8_t>(slot << 3);
+            if (!(node.bus->slots & bit) || node.children.count(slot_devfn)) continue;
+            const std::string dev = slot_name(slot_devfn);
+            inside[slot_devfn] = device(
+                dev, join({name("_ADR", integer(uint64_t{slot} << 16)), name("_SUN", integer(slot)),
+                           method("_EJ0", 1,
+                                  join({select, store(integer(bit), name_string("B0EJ"))}))}));
+            const Bytes target = name_string(path + "." + dev);
+            notes.push_back(
+                if_then(bit_and(local(0), integer(bit)), notify(target, integer(kDeviceCheck))));
+            notes.push_back(
+                if_then(bit_and(local(1), integer(bit)), notify(target, integer(kEjectRequest))));
+          }
+        }
+        for (const auto& [child_devfn, child] : node.children) {
+          inside[child_devfn] =
+              bridge_device(child, child_devfn, path + "." + slot_name(child_devfn), notes);
+        }
+        for (auto& [d, bytes] : inside) body.push_back(std::move(bytes));
+        return device(slot_name(devfn), join(body));
+      };
+  // PCNT looks at the last bridge on bus 0 first, as QEMU's (the guest
+  // handles the notifications, and so ejects, in this order).
+  std::vector<std::vector<Bytes>> notes_by_bridge;
+  for (const auto& [devfn, node] : top.children) {
+    notes_by_bridge.emplace_back();
     terms.push_back(
-        device(dev, join({name("_ADR", integer(adr)),
-                          device("S00", join({name("_ADR", integer(0)), name("_SUN", integer(0)),
-                                              method("_EJ0", 1, eject)}))})));
-    checks.push_back(select);
-    checks.push_back(store(name_string("PCIU"), local(0)));
-    checks.push_back(store(name_string("PCID"), local(1)));
-    checks.push_back(if_then(bit_and(local(0), integer(1)),
-                             notify(name_string(slot_path), integer(kDeviceCheck))));
-    checks.push_back(if_then(bit_and(local(1), integer(1)),
-                             notify(name_string(slot_path), integer(kEjectRequest))));
+        bridge_device(node, devfn, "\\_SB.PCI0." + slot_name(devfn), notes_by_bridge.back()));
+  }
+  for (auto it = notes_by_bridge.rbegin(); it != notes_by_bridge.rend(); ++it) {
+    checks.insert(checks.end(), it->begin(), it->end());
   }
   if (c.pci_hotplug_slots) {
     if (!c.pci_hotplug_bridges.empty()) checks.push_back(store(integer(0), name_string("BNUM")));

@@ -51,11 +51,14 @@ struct AcpiConfig {
   uint32_t pci_hotplug_slots = 0;
   uint16_t pci_hotplug_base = 0xAE00;
   unsigned pci_hotplug_gpe = 1;
-  // Bridges on bus 0 (the q35's root ports) whose slot 0 takes hot-plugged
-  // functions, each with its bus selector.
+  // Bridges whose buses take hot-plugged functions (the q35's root ports,
+  // the pcie-pci-bridges behind them): the devfns on the way from bus 0
+  // (the port's, then the bridge's in the port's slot...), the bus
+  // selector, and the slots of the bus that are hot-pluggable.
   struct HotplugBridge {
-    uint8_t devfn = 0;
+    std::vector<uint8_t> path;
     unsigned bsel = 0;
+    uint32_t slots = 1;
   };
   std::vector<HotplugBridge> pci_hotplug_bridges;
 };

@@ -338,11 +338,19 @@ AcpiConfig PcMachine::acpi_config() const {
     acpi.pci_hotplug_base = q35_host_ ? AcpiPciHotplug::kIch9Base : AcpiPciHotplug::kDefaultBase;
     acpi.pci_hotplug_gpe = kPciHotplugGpe;
     for (unsigned bsel = 0; bsel < pci_hotplug_buses_.size(); ++bsel) {
-      const PciDevice* bridge = pci_hotplug_buses_[bsel]->upstream();
-      if (!bridge) {
+      const PciBus* bus = pci_hotplug_buses_[bsel];
+      if (!bus->upstream()) {
         acpi.pci_hotplug_slots = pci_hotplug_->hotpluggable_slots(bsel);
-      } else if (bridge->bus() == pci_bus_.get()) {
-        acpi.pci_hotplug_bridges.push_back({bridge->devfn(), bsel});
+        continue;
+      }
+      // The devfns of the bridges from bus 0 down to this bus.
+      std::vector<uint8_t> path;
+      for (const PciBus* b = bus; b && b->upstream(); b = b->upstream()->bus()) {
+        path.insert(path.begin(), b->upstream()->devfn());
+        if (!b->upstream()->bus()) path.clear();  // not plugged in: nowhere
+      }
+      if (!path.empty()) {
+        acpi.pci_hotplug_bridges.push_back({path, bsel, pci_hotplug_->hotpluggable_slots(bsel)});
       }
     }
   }
@@ -468,16 +476,23 @@ int PcMachine::pci_hotplug_bsel(const PciBus& bus) const {
 void PcMachine::add_pci_hotplug_bus(PciBus& bus) {
   if (!pci_hotplug_ || pci_hotplug_bsel(bus) >= 0) return;
   pci_hotplug_buses_.push_back(&bus);
-  pci_hotplug_->add_bus(1u);  // a PCI Express link: slot 0
+  pci_hotplug_->add_bus(hotpluggable_pci_slots(bus));
 }
 
 uint32_t PcMachine::hotpluggable_pci_slots() const {
-  if (!pci_bus_) return 0;
+  return pci_bus_ ? hotpluggable_pci_slots(*pci_bus_) : 0;
+}
+
+uint32_t PcMachine::hotpluggable_pci_slots(const PciBus& bus) const {
+  // Bus 0's slot 0 is the host bridge's; a PCI Express link has slot 0 only;
+  // a conventional bus behind a bridge has all 32.
+  const unsigned first = bus.upstream() ? 0 : 1;
+  const unsigned last = bus.express_link() ? 0 : PciBus::kSlots - 1;
   uint32_t slots = 0;
-  for (unsigned slot = 1; slot < PciBus::kSlots; ++slot) {
+  for (unsigned slot = first; slot <= last; ++slot) {
     bool hotpluggable = true;
     for (unsigned fn = 0; fn < 8; ++fn) {
-      const PciDevice* dev = pci_bus_->device(static_cast<uint8_t>(slot * 8 + fn));
+      const PciDevice* dev = bus.device(static_cast<uint8_t>(slot * 8 + fn));
       if (dev && !dev->hotpluggable()) hotpluggable = false;
     }
     if (hotpluggable) slots |= 1u << slot;
@@ -506,8 +521,8 @@ void PcMachine::reset() {
   // The slots the DSDT offers follow the devices there at boot (a -device
   // that cannot be hot-plugged takes its slot away), as QEMU's tables do.
   if (pci_hotplug_) {
-    if (pci_hotplug_bsel(*pci_bus_) == 0) {
-      pci_hotplug_->set_hotpluggable_slots(0, hotpluggable_pci_slots());
+    for (unsigned bsel = 0; bsel < pci_hotplug_buses_.size(); ++bsel) {
+      pci_hotplug_->set_hotpluggable_slots(bsel, hotpluggable_pci_slots(*pci_hotplug_buses_[bsel]));
     }
     AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(acpi_config());
     fw_cfg_->set_file("etc/acpi/rsdp", std::move(acpi.rsdp));

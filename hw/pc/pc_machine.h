@@ -247,8 +247,9 @@ class PcMachine {
   AcpiPciHotplug* pci_hotplug() { return pci_hotplug_.get(); }
   // The hot-plug bus selector of `bus`, or -1 where nothing is hot-plugged.
   int pci_hotplug_bsel(const PciBus& bus) const;
-  // Gives a root port's bus hot-plug into its slot 0 (the q35's ACPI
-  // hot-plug on bridges, as QEMU's); before the machine's first reset.
+  // Gives a bridge's bus hot-plug (the q35's ACPI hot-plug on bridges, as
+  // QEMU's: a root port's slot 0, a pcie-pci-bridge's 32 slots); before the
+  // machine's first reset.
   void add_pci_hotplug_bus(PciBus& bus);
   // Told of each slot the guest ejects (on its vCPU thread, under the device
   // lock): the machine's owner unplugs the functions there.
@@ -258,6 +259,9 @@ class PcMachine {
   // Slots of bus 0 that hold only hot-pluggable functions, or none (bit N:
   // slot N); the host bridge's slot 0 never.
   uint32_t hotpluggable_pci_slots() const;
+  // The same for any bus (a bridge's: from slot 0; a PCI Express link's:
+  // slot 0 alone).
+  uint32_t hotpluggable_pci_slots(const PciBus& bus) const;
   // Puts every device in its power-on state (and reloads a direct-boot kernel).
   void reset();
   // The state vCPU 0 must be given after each reset for direct kernel boot;

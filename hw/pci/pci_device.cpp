@@ -209,6 +209,29 @@ uint8_t PciDevice::add_express_capability(uint8_t port_type, uint32_t dev_cap, u
   return cap;
 }
 
+unsigned PciDevice::add_aer_capability(uint32_t capabilities, bool root_port) {
+  constexpr unsigned kAerSize = 0x48;
+  constexpr uint32_t kUncorrectableSeverity = 0x00462030, kCorrectableMask = 0x0000e000;
+  const unsigned aer = add_extended_capability(kExtCapAer, 2, kAerSize);
+  set_config32(aer + 0x0c, kUncorrectableSeverity);
+  set_config32(aer + 0x14, kCorrectableMask);
+  set_config32(aer + 0x18, capabilities);
+  for (unsigned i = 0; i < 4; ++i) {
+    w1cmask_[aer + 0x04 + i] = 0xff;                 // uncorrectable status
+    wmask_[aer + 0x08 + i] = 0xff;                   // uncorrectable mask
+    wmask_[aer + 0x0c + i] = 0xff;                   // uncorrectable severity
+    w1cmask_[aer + 0x10 + i] = 0xff;                 // correctable status
+    wmask_[aer + 0x14 + i] = 0xff;                   // correctable mask
+    if (root_port) w1cmask_[aer + 0x30 + i] = 0xff;  // root error status
+  }
+  if (root_port) {
+    wmask_[aer + 0x18] = 0x40;  // ECRC generation enable
+    wmask_[aer + 0x19] = 0x01;  // ECRC check enable
+    wmask_[aer + 0x2c] = 0x07;  // root error command
+  }
+  return aer;
+}
+
 void PciDevice::set_multi_function(bool on) {
   config_[kHeaderType] = static_cast<uint8_t>((config_[kHeaderType] & ~kHeaderMultiFunction) |
                                               (on ? kHeaderMultiFunction : 0));

@@ -141,6 +141,11 @@ class PciDevice : public Device {
   // function. Makes the function PCI Express (4 KiB configuration space).
   uint8_t add_express_capability(uint8_t port_type, uint32_t dev_cap, uint32_t link_cap,
                                  uint16_t link_status);
+  // Advanced error reporting (version 2, 0x48 bytes) with QEMU's default
+  // severities and masks and `capabilities` (ECRC...); a root port's has
+  // the root error registers writable. No error is ever logged. Returns
+  // its offset.
+  unsigned add_aer_capability(uint32_t capabilities, bool root_port);
 
   void set_config8(unsigned addr, uint8_t v) { config_[addr] = v; }
   void set_config16(unsigned addr, uint16_t v);

@@ -21,12 +21,6 @@ constexpr uint16_t kSlotCtlEmpty = 0x07c0;     // both off, power off
 constexpr uint32_t kDevCap2 = 0x00300020;      // ARI forwarding, extended TLP fields
 constexpr uint32_t kLinkCap2 = 0x1e;           // 2.5 to 16 GT/s
 constexpr uint16_t kLinkCtl2 = 0x0004;         // target: 16 GT/s
-// AER (version 2, 0x48 bytes): QEMU's default severities and masks.
-constexpr unsigned kAerSize = 0x48;
-constexpr uint32_t kAerUncorrectableSeverity = 0x00462030;
-constexpr uint32_t kAerCorrectableMask = 0x0000e000;
-// ECRC generation and checking, multiple header recording.
-constexpr uint32_t kAerCapabilities = 0x000002a0;
 // ACS: source validation, translation blocking, request and completion
 // redirect, upstream forwarding, direct translated P2P.
 constexpr uint16_t kAcsCapabilities = 0x005f;
@@ -57,21 +51,8 @@ PcieRootPort::PcieRootPort(AddressSpace& dma, uint8_t port, uint16_t slot)
   set_config32(cap + kExpLinkCap2, kLinkCap2);
   set_config16(cap + kExpLinkCtl2, kLinkCtl2);
 
-  const unsigned aer = add_extended_capability(kExtCapAer, 2, kAerSize);
-  set_config32(aer + 0x0c, kAerUncorrectableSeverity);
-  set_config32(aer + 0x14, kAerCorrectableMask);
-  set_config32(aer + 0x18, kAerCapabilities);
-  for (unsigned i = 0; i < 4; ++i) {
-    set_write_clear_mask(aer + 0x04 + i, 0xff);  // uncorrectable status
-    set_write_mask(aer + 0x08 + i, 0xff);        // uncorrectable mask
-    set_write_mask(aer + 0x0c + i, 0xff);        // uncorrectable severity
-    set_write_clear_mask(aer + 0x10 + i, 0xff);  // correctable status
-    set_write_mask(aer + 0x14 + i, 0xff);        // correctable mask
-    set_write_clear_mask(aer + 0x30 + i, 0xff);  // root error status
-  }
-  set_write_mask(aer + 0x18, 0x40);  // ECRC generation enable
-  set_write_mask(aer + 0x19, 0x01);  // ECRC check enable
-  set_write_mask(aer + 0x2c, 0x07);  // root error command
+  // QEMU's: ECRC generation and checking, multiple header recording.
+  add_aer_capability(0x000002a0, /*root_port=*/true);
   const unsigned acs = add_extended_capability(kExtCapAcs, 1, 8);
   set_config16(acs + 4, kAcsCapabilities);
   set_write_mask(acs + 6, static_cast<uint8_t>(kAcsCapabilities));

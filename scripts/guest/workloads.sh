@@ -563,8 +563,8 @@ workload_q35() {
 # where each function sits in the hierarchy (the bridges on its path), its
 # IDs, class, IRQ, configuration space size, driver and capability IDs (the
 # standard list, then the extended one of a 4 KiB space), each bridge's bus
-# numbers, the disk behind a root port and a DHCP lease through a NIC behind
-# another, and the interrupts of both.
+# numbers, the hot-plug slots, the disk behind a root port and a DHCP lease
+# through a NIC behind another, and the interrupts of both.
 pci_capabilities() {
   od -An -v -tu1 "$1" | awk '{ for (i = 1; i <= NF; i++) b[n++] = $i }
     END { p = b[52]; while (p != 0 && k++ < 48) { printf "%s%02x@%02x", sep, b[p], p; sep = ","
@@ -582,6 +582,9 @@ workload_pcie() {
   done
   for b in /sys/class/pci_bus/*; do
     echo "vx86-result: pcie bus ${b##*/} $(basename "$(readlink -f "$b/device")")"
+  done
+  for slot in /sys/bus/pci/slots/*; do
+    [ -e "$slot/address" ] && echo "vx86-result: pcie slot ${slot##*/} $(cat "$slot/address")"
   done
   for _ in $(seq 1 100); do
     [ -b /dev/vda ] && break

@@ -236,7 +236,7 @@ TEST(AcpiTablesTest, Q35HasMcfgAndAPciExpressRoot) {
   }
   // Two root ports (02.0 and 02.1) with ACPI hot-plug into their slot 0.
   config.pci_hotplug_base = 0x0cc0;
-  config.pci_hotplug_bridges = {{0x10, 0}, {0x11, 1}};
+  config.pci_hotplug_bridges = {{{0x10}, 0, 1}, {{0x11}, 1, 1}};
   Walk w = walk(config);
   ASSERT_TRUE(w.tables.count("MCFG"));
   const uint64_t m = w.offset(w.tables["MCFG"]);

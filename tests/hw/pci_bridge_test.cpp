@@ -8,6 +8,7 @@
 
 #include "hw/pci/pci_bridge.h"
 #include "hw/pci/pci_ecam.h"
+#include "hw/pci/pcie_pci_bridge.h"
 #include "hw/pci/pcie_root_port.h"
 #include "hw/virtio/virtio_blk_pci.h"
 #include "tests/hw/mem_drive.h"
@@ -210,6 +211,35 @@ TEST_F(PciBridgeTest, ASlotWithAFunctionShowsATrainedLink) {
   port_.update_slot_state();
   EXPECT_EQ(conf1_read(0, kPortDevfn, kCap + kExpLinkSta, 2), 0x0011u);
   EXPECT_EQ(conf1_read(0, kPortDevfn, kCap + kExpSlotCtl, 2), 0x01c0u);
+}
+
+// QEMU's pcie-pci-bridge in the root port's slot: its capabilities where
+// QEMU has them, and a 32-slot conventional bus whose INTx swizzles
+// through it and the port (02:01.0 INTA -> the bridge's INTB -> the port's
+// INTB -> PIRQ (2 + 2 - 1) % 4 = D on the i440FX).
+TEST_F(PciBridgeTest, APciePciBridgeBehindTheRootPort) {
+  PciePciBridge bridge(pci_.memory());
+  port_.secondary_bus()->plug(bridge, 0);
+  number_bus(kPortDevfn, kBus1, 2);
+  conf1_write(kBus1, 0, kPrimaryBus, kBus1 | 2 << 8 | 2 << 16, 4);
+  EXPECT_EQ(conf1_read(kBus1, 0, kVendorId, 4), 0x000e1b36u);
+  EXPECT_EQ(conf1_read(kBus1, 0, kHeaderType, 1), kHeaderTypeBridge);
+  std::vector<unsigned> caps;
+  for (unsigned cap = conf1_read(kBus1, 0, kCapabilityList, 1); cap;
+       cap = conf1_read(kBus1, 0, cap + 1, 1)) {
+    caps.push_back(conf1_read(kBus1, 0, cap, 1) << 8 | cap);
+  }
+  EXPECT_EQ(caps, (std::vector<unsigned>{0x058c, 0x0184, 0x1048, 0x0c40}));
+  EXPECT_EQ(conf1_read(kBus1, 0, 0x48 + kExpFlags, 2), 0x0072u) << "PCI Express to PCI bridge";
+  EXPECT_EQ(ecam_read(kBus1, 0, 0x100, 4), 0x00020001u) << "AER, the last";
+  EXPECT_EQ(bridge.bar_info(0).size, 256u);
+  Endpoint endpoint;
+  bridge.secondary_bus()->plug(endpoint, devfn(1, 0));
+  EXPECT_EQ(conf1_read(2, devfn(1, 0), kVendorId, 4), 0x56781234u);
+  endpoint.set_irq(true);
+  EXPECT_TRUE(pci_.bus().pirq_level(3));
+  endpoint.set_irq(false);
+  EXPECT_FALSE(pci_.bus().pirq_level(3));
 }
 
 TEST(PciExpressVirtioTest, AVirtioFunctionOnALinkIsModernOnlyAsQemus) {

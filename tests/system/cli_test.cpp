@@ -601,6 +601,8 @@ TEST(CliTest, PcieRootPortsAreChecked) {
       vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,id=p1", "-device",
             "virtio-rng-pci,bus=p1", "-device", "virtio-rng-pci,bus=p1"}),
       "-device virtio-rng-pci: the PCI bus is full");
+  expect_one_line_error(vx86({"-bios", bios, "-M", "pc", "-device", "pcie-pci-bridge,id=b"}),
+                        "-device pcie-pci-bridge: it plugs into a PCI Express bus");
   // More than one function in a slot: function 0 must say so, as in QEMU.
   expect_one_line_error(
       vx86({"-bios", bios, "-M", "q35", "-device", "pcie-root-port,id=p1,addr=0x5", "-device",

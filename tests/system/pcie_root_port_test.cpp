@@ -95,5 +95,48 @@ TEST(PcieRootPortTest, TheGuestSeesThePortsAndWhatIsBehindThemAsUnderQemu) {
             pcie_results({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35"}, guest, "qemu"));
 }
 
+// A conventional PCI device on the q35 as libvirt places one (an e1000):
+// behind a pcie-pci-bridge in a root port. The guest finds the bridge and
+// the NIC behind it with QEMU's IDs, capabilities and IRQ, the bridge's 32
+// hot-plug slots and the ports', and gets a DHCP lease through the NIC's
+// INTx (swizzled through both bridges), as under qemu-system-x86_64.
+TEST(PcieRootPortTest, AnE1000BehindAPciePciBridgeAsUnderQemu) {
+  SKIP_WITHOUT_DEBIAN_GUEST(guest);
+  SKIP_WITHOUT_WORKLOAD(guest, "pcie");
+  const std::vector<std::string> devices = {
+      "-smp",
+      "1",
+      "-nodefaults",
+      "-device",
+      R"({"driver":"pcie-root-port","port":16,"chassis":1,"id":"pci.1","bus":"pcie.0",)"
+      R"("multifunction":true,"addr":"0x2"})",
+      "-device",
+      R"({"driver":"pcie-root-port","port":17,"chassis":2,"id":"pci.3","bus":"pcie.0",)"
+      R"("addr":"0x2.0x1"})",
+      "-device",
+      R"({"driver":"pcie-pci-bridge","id":"pci.2","bus":"pci.1","addr":"0x0"})",
+      "-netdev",
+      "user,id=n0",
+      "-device",
+      R"({"driver":"e1000","netdev":"n0","id":"net0","bus":"pci.2","addr":"0x1"})"};
+  auto results = [&](std::vector<std::string> emulator, const std::string& tag) {
+    return guest_results(run_guest_workload(std::move(emulator), guest, "pcie", devices, tag),
+                         "pcie ");
+  };
+  const std::vector<std::string> ours = results({VX86_BINARY, "-M", "q35"}, "vx86-bridge");
+  expect_results_include(
+      ours, {"vx86-result: pcie pci pci0000:00/0000:00:02.0/0000:01:00.0 0x1b36:0x000e "
+             "sub=0x0000:0x0000 class=0x060400 irq=22 config=4096 driver=none "
+             "caps=05@8c,01@84,10@48,0c@40",
+             "vx86-result: pcie pci pci0000:00/0000:00:02.0/0000:01:00.0/0000:02:01.0 "
+             "0x8086:0x100e sub=0x1af4:0x1100 class=0x020000 irq=23 config=256 driver=e1000 caps=",
+             "vx86-result: pcie bus 0000:02 0000:01:00.0", "vx86-result: pcie slot 1 0000:02:01",
+             "vx86-result: pcie slot 0-2 0000:03:00", "vx86-result: pcie net-addr 10.0.2.15/24"});
+  if (run_command({"sh", "-c", "command -v qemu-system-x86_64"}).status != 0) {
+    GTEST_SKIP() << "qemu-system-x86_64 is not installed (vx86's half passed)";
+  }
+  EXPECT_EQ(ours, results({"qemu-system-x86_64", "-accel", "tcg", "-M", "q35"}, "qemu-bridge"));
+}
+
 }  // namespace
 }  // namespace vx86::test
