@@ -130,40 +130,48 @@ Bytes pci_hotplug_terms(const AcpiConfig& c) {
     std::snprintf(dev, sizeof(dev), "S%02X", devfn & 0xffu);
     return std::string(dev);
   };
+  // A device for each hot-pluggable slot of a bus (in `slots`, not holding
+  // a bridge of `taken`), whose _EJ0 selects the bus (unless `select` is
+  // empty: the pc's bus 0) and ejects the slot, and PCNT's notifications
+  // for them (`prefix`: the bus's device path, "" for bus 0).
+  auto add_slots = [&](uint32_t slots, const Bytes& select, const std::string& prefix,
+                       const std::map<uint8_t, Node>& taken, std::map<uint8_t, Bytes>& devices,
+                       std::vector<Bytes>& notes) {
+    for (unsigned slot = 0; slot < 32; ++slot) {
+      const uint32_t bit = 1u << slot;
+      const uint8_t devfn = static_cast<uint8_t>(slot << 3);
+      if (!(slots & bit) || taken.count(devfn)) continue;
+      const std::string dev = slot_name(devfn);
+      devices[devfn] = device(
+          dev, join({name("_ADR", integer(uint64_t{slot} << 16)), name("_SUN", integer(slot)),
+                     method("_EJ0", 1, join({select, store(integer(bit), name_string("B0EJ"))}))}));
+      const Bytes target = name_string(prefix + dev);
+      notes.push_back(
+          if_then(bit_and(local(0), integer(bit)), notify(target, integer(kDeviceCheck))));
+      notes.push_back(
+          if_then(bit_and(local(1), integer(bit)), notify(target, integer(kEjectRequest))));
+    }
+  };
   std::function<Bytes(const Node&, uint8_t, const std::string&, std::vector<Bytes>&)>
-      bridge_device = [&](const Node& node, uint8_t devfn, const std::string& path,
-                          std::vector<Bytes>& notes) {
-        const uint64_t adr = static_cast<uint64_t>(devfn >> 3) << 16 | (devfn & 7u);
-        std::vector<Bytes> body = {name("_ADR", integer(adr))};
-        std::map<uint8_t, Bytes> inside;  // by devfn: slots and bridges behind
-        if (node.bus) {
-          const Bytes select = store(integer(node.bus->bsel), name_string("BNUM"));
-          notes.push_back(select);
-          notes.push_back(store(name_string("PCIU"), local(0)));
-          notes.push_back(store(name_string("PCID"), local(1)));
-          for (unsigned slot = 0; slot < 32; ++slot) {
-            const uint32_t bit = 1u << slot;
-            const uint8_t slot_devfn = static_cast<uint8_t>(slot << 3);
-            if (!(node.bus->slots & bit) || node.children.count(slot_devfn)) continue;
-            const std::string dev = slot_name(slot_devfn);
-            inside[slot_devfn] = device(
-                dev, join({name("_ADR", integer(uint64_t{slot} << 16)), name("_SUN", integer(slot)),
-                           method("_EJ0", 1,
-                                  join({select, store(integer(bit), name_string("B0EJ"))}))}));
-            const Bytes target = name_string(path + "." + dev);
-            notes.push_back(
-                if_then(bit_and(local(0), integer(bit)), notify(target, integer(kDeviceCheck))));
-            notes.push_back(
-                if_then(bit_and(local(1), integer(bit)), notify(target, integer(kEjectRequest))));
-          }
-        }
-        for (const auto& [child_devfn, child] : node.children) {
-          inside[child_devfn] =
-              bridge_device(child, child_devfn, path + "." + slot_name(child_devfn), notes);
-        }
-        for (auto& [d, bytes] : inside) body.push_back(std::move(bytes));
-        return device(slot_name(devfn), join(body));
-      };
+      bridge_device =
+          [&](const Node& node, uint8_t devfn, const std::string& path, std::vector<Bytes>& notes) {
+            const uint64_t adr = static_cast<uint64_t>(devfn >> 3) << 16 | (devfn & 7u);
+            std::vector<Bytes> body = {name("_ADR", integer(adr))};
+            std::map<uint8_t, Bytes> inside;  // by devfn: slots and bridges behind
+            if (node.bus) {
+              const Bytes select = store(integer(node.bus->bsel), name_string("BNUM"));
+              notes.push_back(select);
+              notes.push_back(store(name_string("PCIU"), local(0)));
+              notes.push_back(store(name_string("PCID"), local(1)));
+              add_slots(node.bus->slots, select, path + ".", node.children, inside, notes);
+            }
+            for (const auto& [child_devfn, child] : node.children) {
+              inside[child_devfn] =
+                  bridge_device(child, child_devfn, path + "." + slot_name(child_devfn), notes);
+            }
+            for (auto& [d, bytes] : inside) body.push_back(std::move(bytes));
+            return device(slot_name(devfn), join(body));
+          };
   // PCNT looks at the last bridge on bus 0 first, as QEMU's (the guest
   // handles the notifications, and so ejects, in this order).
   std::vector<std::vector<Bytes>> notes_by_bridge;
@@ -176,22 +184,15 @@ Bytes pci_hotplug_terms(const AcpiConfig& c) {
     checks.insert(checks.end(), it->begin(), it->end());
   }
   if (c.pci_hotplug_slots) {
-    if (!c.pci_hotplug_bridges.empty()) checks.push_back(store(integer(0), name_string("BNUM")));
+    // Bus 0 is bus selector 0, selected only where there are others.
+    const Bytes select =
+        c.pci_hotplug_bridges.empty() ? Bytes{} : store(integer(0), name_string("BNUM"));
+    if (!select.empty()) checks.push_back(select);
     checks.push_back(store(name_string("PCIU"), local(0)));
     checks.push_back(store(name_string("PCID"), local(1)));
-  }
-  for (unsigned slot = 0; slot < 32; ++slot) {
-    if (!(c.pci_hotplug_slots & (1u << slot))) continue;
-    char dev[5];
-    std::snprintf(dev, sizeof(dev), "S%02X", (slot << 3) & 0xffu);
-    const uint32_t bit = 1u << slot;
-    terms.push_back(
-        device(dev, join({name("_ADR", integer(uint64_t{slot} << 16)), name("_SUN", integer(slot)),
-                          method("_EJ0", 1, store(integer(bit), name_string("B0EJ")))})));
-    checks.push_back(
-        if_then(bit_and(local(0), integer(bit)), notify(name_string(dev), integer(kDeviceCheck))));
-    checks.push_back(
-        if_then(bit_and(local(1), integer(bit)), notify(name_string(dev), integer(kEjectRequest))));
+    std::map<uint8_t, Bytes> slot_devices;
+    add_slots(c.pci_hotplug_slots, select, "", top.children, slot_devices, checks);
+    for (auto& [devfn, bytes] : slot_devices) terms.push_back(std::move(bytes));
   }
   terms.push_back(method("PCNT", 0, join(checks)));
   return join(terms);
